@@ -1,0 +1,1 @@
+"""Benchmarks: per-scheme throughput, L1 gas and latency (``l2lab bench``)."""

@@ -1,0 +1,66 @@
+"""The ``l2lab`` command line: one entry point, a subcommand per area.
+
+Each area lives in its own module and registers its subcommand through
+``add_parser(subparsers)``; this file only wires them so ``l2lab --help``
+shows the whole tool on one page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+# Modules that contribute subcommands. Each defines ``add_parser(subparsers)``,
+# which sets ``func`` on its parser to a callable taking the parsed args and
+# returning an exit code.
+_SUBCOMMAND_MODULES = (
+    "node.cli_info",
+    "node.server",
+    "node.cli_bench",
+    "node.cli_zk",
+    "node.cli_optimistic",
+    "node.cli_demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="l2lab",
+        description="A Layer-2 scaling lab: a toy L1 with rollups, channels and Plasma.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # that area is not part of this build
+                continue
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def print_json(obj: object) -> None:
+    """Print a JSON document the way every ``--json`` flag does."""
+    json.dump(obj, sys.stdout, indent=2, sort_keys=False, default=str)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Shared fixtures: every hot path is tested through both of its twins."""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+import pytest
+
+
+def twin_params(pure: str, compiled: str) -> list:
+    """pytest params for a hot path's pure module and, when built, its compiled one.
+
+    With ``L2LAB_REQUIRE_NATIVE=1`` (as CI sets) a compiled twin that was not
+    built is a failure, not a skip.
+    """
+    params = [pytest.param(importlib.import_module(pure), id="pure")]
+    try:
+        params.append(pytest.param(importlib.import_module(compiled), id="compiled"))
+    except ImportError:
+        if os.environ.get("L2LAB_REQUIRE_NATIVE") == "1":
+            raise
+        params.append(
+            pytest.param(None, id="compiled", marks=pytest.mark.skip(reason=f"{compiled} not built"))
+        )
+    return params
