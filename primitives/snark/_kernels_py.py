@@ -1,0 +1,427 @@
+"""BN254 prover kernels in pure Python: MSM, fixed-base multiplication, FFT over Fr.
+
+The twin of ``_kernels_c``: same names, same results, plain ints. Points are
+affine tuples with ``(0, 0)`` (G1) and ``((0, 0), (0, 0))`` (G2) standing for
+the point at infinity, as in EIP-196/197; inside the loops they are Jacobian
+``(X, Y, Z)`` with ``Z == 0`` for infinity, so no special value leaks out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583
+
+G1Point = tuple[int, int]
+Fq2 = tuple[int, int]
+G2Point = tuple[Fq2, Fq2]
+
+G1_INFINITY: G1Point = (0, 0)
+G2_INFINITY: G2Point = ((0, 0), (0, 0))
+
+# Fr has 2-adicity 28; 5 generates Fr* (a quadratic non-residue, snarkjs's
+# choice), so 5^((R-1)/2^28) is a primitive 2^28-th root of unity.
+TWO_ADICITY = 28
+GENERATOR = 5
+
+# G1: y^2 = x^3 + 3 over Fq.  G2: y^2 = x^3 + 3/(9+i) over Fq2 = Fq[i]/(i^2+1).
+B1 = 3
+
+
+def _fq2_mul(a: Fq2, b: Fq2) -> Fq2:
+    """(a0 + a1 i)(b0 + b1 i) with i^2 = -1, by Karatsuba."""
+    t0 = a[0] * b[0]
+    t1 = a[1] * b[1]
+    return ((t0 - t1) % Q, ((a[0] + a[1]) * (b[0] + b[1]) - t0 - t1) % Q)
+
+
+def _fq2_sqr(a: Fq2) -> Fq2:
+    """(a0 + a1 i)^2 = (a0 + a1)(a0 - a1) + 2 a0 a1 i."""
+    return ((a[0] + a[1]) * (a[0] - a[1]) % Q, 2 * a[0] * a[1] % Q)
+
+
+def _fq2_add(a: Fq2, b: Fq2) -> Fq2:
+    return ((a[0] + b[0]) % Q, (a[1] + b[1]) % Q)
+
+
+def _fq2_sub(a: Fq2, b: Fq2) -> Fq2:
+    return ((a[0] - b[0]) % Q, (a[1] - b[1]) % Q)
+
+
+def _fq2_scale(a: Fq2, k: int) -> Fq2:
+    return (a[0] * k % Q, a[1] * k % Q)
+
+
+def _fq2_inv(a: Fq2) -> Fq2:
+    """1/(a0 + a1 i) = (a0 - a1 i) / (a0^2 + a1^2)."""
+    d = pow((a[0] * a[0] + a[1] * a[1]) % Q, -1, Q)
+    return (a[0] * d % Q, -a[1] * d % Q)
+
+
+B2: Fq2 = _fq2_mul((3, 0), _fq2_inv((9, 1)))
+
+
+class _G1:
+    """Jacobian arithmetic on G1 over plain ints (a = 0 short Weierstrass)."""
+
+    zero = (1, 1, 0)
+
+    @staticmethod
+    def double(p: tuple) -> tuple:
+        x, y, z = p
+        if z == 0 or y == 0:
+            return (1, 1, 0)
+        a = x * x % Q
+        b = y * y % Q
+        c = b * b % Q
+        d = 2 * ((x + b) ** 2 - a - c) % Q
+        e = 3 * a
+        f = e * e % Q
+        x3 = (f - 2 * d) % Q
+        return (x3, (e * (d - x3) - 8 * c) % Q, 2 * y * z % Q)
+
+    @staticmethod
+    def add_mixed(p: tuple, x2: int, y2: int) -> tuple:
+        """p + (x2, y2) with the second point affine and finite."""
+        x1, y1, z1 = p
+        if z1 == 0:
+            return (x2, y2, 1)
+        zz = z1 * z1 % Q
+        u2 = x2 * zz % Q
+        s2 = y2 * zz * z1 % Q
+        h = (u2 - x1) % Q
+        r = (s2 - y1) % Q
+        if h == 0:
+            return _G1.double(p) if r == 0 else (1, 1, 0)
+        hh = h * h % Q
+        hhh = h * hh % Q
+        v = x1 * hh % Q
+        x3 = (r * r - hhh - 2 * v) % Q
+        return (x3, (r * (v - x3) - y1 * hhh) % Q, z1 * h % Q)
+
+    @staticmethod
+    def add(p: tuple, q: tuple) -> tuple:
+        x1, y1, z1 = p
+        x2, y2, z2 = q
+        if z1 == 0:
+            return q
+        if z2 == 0:
+            return p
+        z1z1 = z1 * z1 % Q
+        z2z2 = z2 * z2 % Q
+        u1 = x1 * z2z2 % Q
+        u2 = x2 * z1z1 % Q
+        s1 = y1 * z2 * z2z2 % Q
+        s2 = y2 * z1 * z1z1 % Q
+        h = (u2 - u1) % Q
+        r = (s2 - s1) % Q
+        if h == 0:
+            return _G1.double(p) if r == 0 else (1, 1, 0)
+        hh = h * h % Q
+        hhh = h * hh % Q
+        v = u1 * hh % Q
+        x3 = (r * r - hhh - 2 * v) % Q
+        return (x3, (r * (v - x3) - s1 * hhh) % Q, z1 * z2 * h % Q)
+
+    @staticmethod
+    def to_affine(p: tuple) -> G1Point:
+        x, y, z = p
+        if z == 0:
+            return G1_INFINITY
+        zi = pow(z, -1, Q)
+        zi2 = zi * zi % Q
+        return (x * zi2 % Q, y * zi2 * zi % Q)
+
+
+class _G2:
+    """Jacobian arithmetic on the G2 twist over Fq2 tuples."""
+
+    zero = ((1, 0), (1, 0), (0, 0))
+
+    @staticmethod
+    def double(p: tuple) -> tuple:
+        x, y, z = p
+        if z == (0, 0) or y == (0, 0):
+            return _G2.zero
+        a = _fq2_sqr(x)
+        b = _fq2_sqr(y)
+        c = _fq2_sqr(b)
+        d = _fq2_scale(_fq2_sub(_fq2_sub(_fq2_sqr(_fq2_add(x, b)), a), c), 2)
+        e = _fq2_scale(a, 3)
+        x3 = _fq2_sub(_fq2_sqr(e), _fq2_scale(d, 2))
+        y3 = _fq2_sub(_fq2_mul(e, _fq2_sub(d, x3)), _fq2_scale(c, 8))
+        return (x3, y3, _fq2_scale(_fq2_mul(y, z), 2))
+
+    @staticmethod
+    def add_mixed(p: tuple, x2: Fq2, y2: Fq2) -> tuple:
+        return _G2.add(p, (x2, y2, (1, 0)))
+
+    @staticmethod
+    def add(p: tuple, q: tuple) -> tuple:
+        x1, y1, z1 = p
+        x2, y2, z2 = q
+        if z1 == (0, 0):
+            return q
+        if z2 == (0, 0):
+            return p
+        z1z1 = _fq2_sqr(z1)
+        z2z2 = _fq2_sqr(z2)
+        u1 = _fq2_mul(x1, z2z2)
+        u2 = _fq2_mul(x2, z1z1)
+        s1 = _fq2_mul(y1, _fq2_mul(z2, z2z2))
+        s2 = _fq2_mul(y2, _fq2_mul(z1, z1z1))
+        h = _fq2_sub(u2, u1)
+        r = _fq2_sub(s2, s1)
+        if h == (0, 0):
+            return _G2.double(p) if r == (0, 0) else _G2.zero
+        hh = _fq2_sqr(h)
+        hhh = _fq2_mul(h, hh)
+        v = _fq2_mul(u1, hh)
+        x3 = _fq2_sub(_fq2_sub(_fq2_sqr(r), hhh), _fq2_scale(v, 2))
+        y3 = _fq2_sub(_fq2_mul(r, _fq2_sub(v, x3)), _fq2_mul(s1, hhh))
+        return (x3, y3, _fq2_mul(_fq2_mul(z1, z2), h))
+
+    @staticmethod
+    def to_affine(p: tuple) -> G2Point:
+        x, y, z = p
+        if z == (0, 0):
+            return G2_INFINITY
+        zi = _fq2_inv(z)
+        zi2 = _fq2_sqr(zi)
+        return (_fq2_mul(x, zi2), _fq2_mul(y, _fq2_mul(zi2, zi)))
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _check_fq(v: object, what: str) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < Q:
+        raise ValueError(f"{what} is not a canonical Fq element: {v!r}")
+    return v
+
+
+def check_g1(p: object, what: str = "G1 point") -> G1Point:
+    """The point itself when it is (0, 0) or an affine point on y^2 = x^3 + 3."""
+    if not isinstance(p, tuple | list) or len(p) != 2:
+        raise ValueError(f"{what} is not an (x, y) pair: {p!r}")
+    x = _check_fq(p[0], f"{what} x")
+    y = _check_fq(p[1], f"{what} y")
+    if (x or y) and (y * y - x * x * x - B1) % Q:
+        raise ValueError(f"{what} is not on the curve y^2 = x^3 + 3: {p!r}")
+    return (x, y)
+
+
+def _check_fq2(v: object, what: str) -> Fq2:
+    if not isinstance(v, tuple | list) or len(v) != 2:
+        raise ValueError(f"{what} is not an Fq2 pair (c0, c1): {v!r}")
+    return (_check_fq(v[0], f"{what}.c0"), _check_fq(v[1], f"{what}.c1"))
+
+
+def check_g2(p: object, what: str = "G2 point") -> G2Point:
+    """The point itself when it is infinity or on the twist y^2 = x^3 + 3/(9+i).
+
+    Only membership of the curve is checked; the (costly) subgroup check is
+    left to the verifier, which receives its points from a trusted setup.
+    """
+    if not isinstance(p, tuple | list) or len(p) != 2:
+        raise ValueError(f"{what} is not an (x, y) pair: {p!r}")
+    x = _check_fq2(p[0], f"{what} x")
+    y = _check_fq2(p[1], f"{what} y")
+    if x == (0, 0) and y == (0, 0):
+        return G2_INFINITY
+    if _fq2_sub(_fq2_sqr(y), _fq2_add(_fq2_mul(_fq2_sqr(x), x), B2)) != (0, 0):
+        raise ValueError(f"{what} is not on the twist y^2 = x^3 + 3/(9+i): {p!r}")
+    return (x, y)
+
+
+def _check_scalars(scalars: Sequence[int]) -> list[int]:
+    out = []
+    for i, s in enumerate(scalars):
+        if not isinstance(s, int) or isinstance(s, bool):
+            raise ValueError(f"scalar {i} is not an int: {s!r}")
+        out.append(s % R)
+    return out
+
+
+def _check_lengths(points: Sequence, scalars: Sequence) -> None:
+    if len(points) != len(scalars):
+        raise ValueError(f"length mismatch: {len(points)} points but {len(scalars)} scalars")
+
+
+# ---------------------------------------------------------------- MSM
+
+
+def msm_window(n: int) -> int:
+    """Pippenger window width in bits: about log2(n) - 2, clamped to [1, 16]."""
+    return max(1, min(16, n.bit_length() - 2))
+
+
+def _pippenger(curve: type, pts: list, scalars: list[int]) -> tuple:
+    """sum scalars[i] * pts[i], pts affine and finite, by bucket accumulation."""
+    c = msm_window(len(pts))
+    mask = (1 << c) - 1
+    acc = curve.zero
+    for w in reversed(range(0, 254, c)):
+        for _ in range(c):
+            acc = curve.double(acc)
+        buckets = [curve.zero] * (mask + 1)
+        for (x, y), s in zip(pts, scalars, strict=True):
+            d = (s >> w) & mask
+            if d:
+                buckets[d] = curve.add_mixed(buckets[d], x, y)
+        # sum_d d * bucket[d] as a running sum from the top bucket down.
+        running = curve.zero
+        window = curve.zero
+        for d in range(mask, 0, -1):
+            running = curve.add(running, buckets[d])
+            window = curve.add(window, running)
+        acc = curve.add(acc, window)
+    return acc
+
+
+def msm_g1(points: Sequence[G1Point], scalars: Sequence[int]) -> G1Point:
+    """sum scalars[i] * points[i] on G1 (scalars taken mod R)."""
+    _check_lengths(points, scalars)
+    pts = [check_g1(p, f"G1 point {i}") for i, p in enumerate(points)]
+    ks = _check_scalars(scalars)
+    live = [(p, k) for p, k in zip(pts, ks, strict=True) if k and p != G1_INFINITY]
+    if not live:
+        return G1_INFINITY
+    return _G1.to_affine(_pippenger(_G1, [p for p, _ in live], [k for _, k in live]))
+
+
+def msm_g2(points: Sequence[G2Point], scalars: Sequence[int]) -> G2Point:
+    """sum scalars[i] * points[i] on G2 (scalars taken mod R)."""
+    _check_lengths(points, scalars)
+    pts = [check_g2(p, f"G2 point {i}") for i, p in enumerate(points)]
+    ks = _check_scalars(scalars)
+    live = [(p, k) for p, k in zip(pts, ks, strict=True) if k and p != G2_INFINITY]
+    if not live:
+        return G2_INFINITY
+    return _G2.to_affine(_pippenger(_G2, [p for p, _ in live], [k for _, k in live]))
+
+
+# ---------------------------------------------------------------- fixed base
+
+
+def batch_window(n: int) -> int:
+    """Fixed-base window width: the table costs 2^w per window, each scalar one add."""
+    best, best_cost = 1, None
+    for w in range(1, 17):
+        windows = -(-254 // w)
+        cost = windows * ((1 << w) + n)
+        if best_cost is None or cost < best_cost:
+            best, best_cost = w, cost
+    return best
+
+
+def _batch_mul(curve: type, base: tuple, scalars: list[int]) -> list:
+    w = batch_window(len(scalars))
+    mask = (1 << w) - 1
+    # table[j][d] = d * 2^(w j) * base, affine, for every window j and digit d.
+    table = []
+    row_base = base
+    for _ in range(0, 254, w):
+        row = [curve.zero]
+        for _ in range(mask):
+            row.append(curve.add(row[-1], row_base))
+        table.append([curve.to_affine(p) for p in row])
+        for _ in range(w):
+            row_base = curve.double(row_base)
+    out = []
+    for s in scalars:
+        acc = curve.zero
+        j = 0
+        while s:
+            d = s & mask
+            if d:
+                x, y = table[j][d]
+                acc = curve.add_mixed(acc, x, y)
+            s >>= w
+            j += 1
+        out.append(curve.to_affine(acc))
+    return out
+
+
+def batch_mul_g1(point: G1Point, scalars: Sequence[int]) -> list[G1Point]:
+    """[s * point for s in scalars] on G1, sharing one window table."""
+    p = check_g1(point, "G1 base point")
+    ks = _check_scalars(scalars)
+    if p == G1_INFINITY:
+        return [G1_INFINITY] * len(ks)
+    return _batch_mul(_G1, (p[0], p[1], 1), ks)
+
+
+def batch_mul_g2(point: G2Point, scalars: Sequence[int]) -> list[G2Point]:
+    """[s * point for s in scalars] on G2, sharing one window table."""
+    p = check_g2(point, "G2 base point")
+    ks = _check_scalars(scalars)
+    if p == G2_INFINITY:
+        return [G2_INFINITY] * len(ks)
+    return _batch_mul(_G2, (p[0], p[1], (1, 0)), ks)
+
+
+# ---------------------------------------------------------------- FFT over Fr
+
+
+def root_of_unity(n: int) -> int:
+    """A primitive n-th root of unity of Fr: 5^((R-1)/n), n a power of two <= 2^28."""
+    if not isinstance(n, int) or n < 1 or n & (n - 1) or n > 1 << TWO_ADICITY:
+        raise ValueError(f"FFT size must be a power of two up to 2^28, got {n!r}")
+    return pow(GENERATOR, (R - 1) // n, R)
+
+
+def check_fft_input(values: Sequence[int], omega: int) -> tuple[list[int], int]:
+    """Values reduced mod R and omega checked to be a primitive len(values)-th root."""
+    n = len(values)
+    if n < 1 or n & (n - 1):
+        raise ValueError(f"FFT size must be a power of two, got {n}")
+    if not isinstance(omega, int) or isinstance(omega, bool):
+        raise ValueError(f"omega is not an int: {omega!r}")
+    omega %= R
+    if pow(omega, n, R) != 1 or (n > 1 and pow(omega, n // 2, R) != R - 1):
+        raise ValueError(f"omega is not a primitive {n}-th root of unity mod R")
+    return _check_scalars(values), omega
+
+
+def _ntt(a: list[int], omega: int) -> list[int]:
+    """In-place iterative radix-2 Cooley-Tukey on a bit-reversed copy."""
+    n = len(a)
+    j = 0
+    for i in range(1, n):  # bit-reversal permutation
+        bit = n >> 1
+        while j & bit:
+            j ^= bit
+            bit >>= 1
+        j |= bit
+        if i < j:
+            a[i], a[j] = a[j], a[i]
+    size = 2
+    while size <= n:
+        half = size // 2
+        w_step = pow(omega, n // size, R)
+        twiddles = [1] * half
+        for k in range(1, half):
+            twiddles[k] = twiddles[k - 1] * w_step % R
+        for start in range(0, n, size):
+            for k in range(half):
+                u = a[start + k]
+                v = a[start + k + half] * twiddles[k] % R
+                a[start + k] = (u + v) % R
+                a[start + k + half] = (u - v) % R
+        size *= 2
+    return a
+
+
+def fft(values: Sequence[int], omega: int) -> list[int]:
+    """Evaluations of sum values[j] X^j at omega^0 .. omega^(n-1), mod R."""
+    a, omega = check_fft_input(values, omega)
+    return _ntt(a, omega)
+
+
+def ifft(values: Sequence[int], omega: int) -> list[int]:
+    """Coefficients whose fft under omega is values: fft with 1/omega, scaled by 1/n."""
+    a, omega = check_fft_input(values, omega)
+    n_inv = pow(len(a), -1, R)
+    return [v * n_inv % R for v in _ntt(a, pow(omega, -1, R))]

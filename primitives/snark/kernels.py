@@ -1,0 +1,92 @@
+"""BN254 kernels of the Groth16 prover (MSM, fixed-base multiplication, FFT), compiled when built.
+
+Also converts between l2lab's affine tuples and py_ecc ``optimized_bn128``
+points, because the verifier runs its pairings in py_ecc.
+"""
+
+from __future__ import annotations
+
+from py_ecc import optimized_bn128 as _bn
+
+from primitives import _backend
+from primitives.snark import _kernels_py
+from primitives.snark._kernels_py import (
+    G1_INFINITY,
+    G2_INFINITY,
+    G1Point,
+    G2Point,
+    Q,
+    R,
+    check_g1,
+    check_g2,
+)
+
+_native = _backend.load_native("primitives.snark._kernels_c")
+_impl = _native if _native is not None else _kernels_py
+BACKEND = "compiled" if _native is not None else "pure"
+_backend.register("bn254_kernels", BACKEND)
+
+msm_g1 = _impl.msm_g1
+msm_g2 = _impl.msm_g2
+batch_mul_g1 = _impl.batch_mul_g1
+batch_mul_g2 = _impl.batch_mul_g2
+fft = _impl.fft
+ifft = _impl.ifft
+root_of_unity = _impl.root_of_unity
+
+
+def to_py_ecc_g1(p: G1Point) -> tuple:
+    """An affine G1 tuple as a py_ecc optimized_bn128 projective point."""
+    x, y = check_g1(p)
+    if (x, y) == G1_INFINITY:
+        return _bn.Z1
+    return (_bn.FQ(x), _bn.FQ(y), _bn.FQ.one())
+
+
+def from_py_ecc_g1(p: tuple) -> G1Point:
+    """A py_ecc optimized_bn128 G1 point as an affine tuple, (0, 0) for infinity."""
+    if _bn.is_inf(p):
+        return G1_INFINITY
+    x, y = _bn.normalize(p)
+    return (int(x), int(y))
+
+
+def to_py_ecc_g2(p: G2Point) -> tuple:
+    """An affine G2 tuple ((x.c0, x.c1), (y.c0, y.c1)) as a py_ecc optimized_bn128 point."""
+    x, y = check_g2(p)
+    if (x, y) == G2_INFINITY:
+        return _bn.Z2
+    return (_bn.FQ2(list(x)), _bn.FQ2(list(y)), _bn.FQ2.one())
+
+
+def from_py_ecc_g2(p: tuple) -> G2Point:
+    """A py_ecc optimized_bn128 G2 point as an affine tuple, ((0, 0), (0, 0)) for infinity."""
+    if _bn.is_inf(p):
+        return G2_INFINITY
+    x, y = _bn.normalize(p)
+    return (
+        (int(x.coeffs[0]), int(x.coeffs[1])),
+        (int(y.coeffs[0]), int(y.coeffs[1])),
+    )
+
+
+__all__ = [
+    "BACKEND",
+    "G1_INFINITY",
+    "G2_INFINITY",
+    "G1Point",
+    "G2Point",
+    "Q",
+    "R",
+    "batch_mul_g1",
+    "batch_mul_g2",
+    "fft",
+    "from_py_ecc_g1",
+    "from_py_ecc_g2",
+    "ifft",
+    "msm_g1",
+    "msm_g2",
+    "root_of_unity",
+    "to_py_ecc_g1",
+    "to_py_ecc_g2",
+]

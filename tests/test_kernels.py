@@ -1,0 +1,239 @@
+"""BN254 prover kernels: both twins against py_ecc, each other and naive math."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from py_ecc import bn128
+from py_ecc import optimized_bn128 as bn
+
+from primitives.snark import kernels
+from primitives.snark._kernels_py import Q, R
+from tests.conftest import twin_params
+
+TWINS = twin_params("primitives.snark._kernels_py", "primitives.snark._kernels_c")
+
+G1 = kernels.from_py_ecc_g1(bn.G1)
+G2 = kernels.from_py_ecc_g2(bn.G2)
+INF1 = (0, 0)
+INF2 = ((0, 0), (0, 0))
+
+
+def g1_mul(k: int) -> tuple[int, int]:
+    return kernels.from_py_ecc_g1(bn.multiply(bn.G1, k % R))
+
+
+def g2_mul(k: int) -> tuple:
+    return kernels.from_py_ecc_g2(bn.multiply(bn.G2, k % R))
+
+
+def neg1(p):
+    return (p[0], (-p[1]) % Q) if p != INF1 else p
+
+
+def neg2(p):
+    (x, (y0, y1)) = p
+    return (x, ((-y0) % Q, (-y1) % Q))
+
+
+def ref_msm(points, scalars, conv_to, conv_from, zero):
+    acc = zero
+    for p, s in zip(points, scalars, strict=True):
+        acc = bn.add(acc, bn.multiply(conv_to(p), s % R))
+    return conv_from(acc)
+
+
+# ---------------------------------------------------------------- MSM
+
+
+@pytest.mark.parametrize("impl", TWINS)
+@pytest.mark.parametrize("n", [1, 2, 3, 7, 20])
+def test_msm_g1_matches_py_ecc(impl, n):
+    rng = random.Random(n)
+    points = [g1_mul(rng.randrange(1, R)) for _ in range(n)]
+    scalars = [rng.randrange(R) for _ in range(n)]
+    want = ref_msm(points, scalars, kernels.to_py_ecc_g1, kernels.from_py_ecc_g1, bn.Z1)
+    assert impl.msm_g1(points, scalars) == want
+
+
+@pytest.mark.parametrize("impl", TWINS)
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_msm_g2_matches_py_ecc(impl, n):
+    rng = random.Random(100 + n)
+    points = [g2_mul(rng.randrange(1, R)) for _ in range(n)]
+    scalars = [rng.randrange(R) for _ in range(n)]
+    want = ref_msm(points, scalars, kernels.to_py_ecc_g2, kernels.from_py_ecc_g2, bn.Z2)
+    assert impl.msm_g2(points, scalars) == want
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_msm_g1_infinity_cases(impl):
+    p = g1_mul(12345)
+    assert impl.msm_g1([], []) == INF1
+    assert impl.msm_g1([p, p], [0, R]) == INF1
+    assert impl.msm_g1([INF1, p], [5, 1]) == p
+    assert impl.msm_g1([p, neg1(p)], [7, 7]) == INF1
+    assert impl.msm_g1([p, p], [3, -3]) == INF1
+    assert impl.msm_g1([p, p], [1, 1]) == g1_mul(2 * 12345)  # doubling through a bucket
+    assert impl.msm_g1([G1], [R - 1]) == neg1(G1)
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_msm_g2_infinity_cases(impl):
+    p = g2_mul(999)
+    assert impl.msm_g2([], []) == INF2
+    assert impl.msm_g2([p], [0]) == INF2
+    assert impl.msm_g2([INF2, p], [5, 2]) == g2_mul(1998)
+    assert impl.msm_g2([p, neg2(p)], [4, 4]) == INF2
+    assert impl.msm_g2([p, p], [1, 1]) == g2_mul(1998)
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_msm_g1_extreme_scalars(impl):
+    rng = random.Random(5)
+    points = [g1_mul(rng.randrange(1, R)) for _ in range(9)]
+    scalars = [1, 2, R - 1, R - 2, (1 << 253) % R, (1 << 128) - 1, R + 5, -1, 2**300]
+    want = ref_msm(points, scalars, kernels.to_py_ecc_g1, kernels.from_py_ecc_g1, bn.Z1)
+    assert impl.msm_g1(points, scalars) == want
+
+
+# ---------------------------------------------------------------- fixed base
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_batch_mul_g1(impl):
+    rng = random.Random(3)
+    base = g1_mul(77)
+    scalars = [0, 1, 2, R - 1, R, -5] + [rng.randrange(R) for _ in range(10)]
+    assert impl.batch_mul_g1(base, scalars) == [g1_mul(77 * s) for s in scalars]
+    assert impl.batch_mul_g1(INF1, [1, 2]) == [INF1, INF1]
+    assert impl.batch_mul_g1(base, []) == []
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_batch_mul_g2(impl):
+    rng = random.Random(4)
+    scalars = [0, 1, R - 1] + [rng.randrange(R) for _ in range(3)]
+    assert impl.batch_mul_g2(G2, scalars) == [g2_mul(s) for s in scalars]
+    assert impl.batch_mul_g2(INF2, [3]) == [INF2]
+
+
+# ---------------------------------------------------------------- FFT
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_root_of_unity(impl):
+    for n in (1, 2, 8, 1 << 16, 1 << 28):
+        w = impl.root_of_unity(n)
+        assert pow(w, n, R) == 1
+        assert n == 1 or pow(w, n // 2, R) == R - 1
+    # the convention: powers of 5, as snarkjs uses
+    assert impl.root_of_unity(1 << 28) == pow(5, (R - 1) >> 28, R)
+    for bad in (0, 3, 12, 1 << 29, -4):
+        with pytest.raises(ValueError, match="power of two"):
+            impl.root_of_unity(bad)
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_fft_matches_naive_evaluation(impl):
+    rng = random.Random(8)
+    n = 8
+    values = [rng.randrange(R) for _ in range(n)]
+    w = impl.root_of_unity(n)
+    want = [sum(v * pow(w, i * j, R) for j, v in enumerate(values)) % R for i in range(n)]
+    assert impl.fft(values, w) == want
+
+
+@pytest.mark.parametrize("impl", TWINS)
+@pytest.mark.parametrize("n", [1, 2, 4, 64, 1024])
+def test_ifft_inverts_fft(impl, n):
+    rng = random.Random(n)
+    values = [rng.randrange(R) for _ in range(n)]
+    w = impl.root_of_unity(n)
+    evals = impl.fft(values, w)
+    assert impl.ifft(evals, w) == values
+    assert impl.fft(impl.ifft(values, w), w) == values
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_fft_reduces_inputs(impl):
+    w = impl.root_of_unity(4)
+    assert impl.fft([R + 1, -1, 0, 2 * R], w) == impl.fft([1, R - 1, 0, 0], w)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_bad_inputs_rejected(impl):
+    p = g1_mul(3)
+    with pytest.raises(ValueError, match="length mismatch"):
+        impl.msm_g1([p, p], [1])
+    with pytest.raises(ValueError, match="not on the curve"):
+        impl.msm_g1([p, (1, 3)], [1, 1])
+    with pytest.raises(ValueError, match="Fq"):
+        impl.msm_g1([(Q, 2)], [1])
+    with pytest.raises(ValueError, match="Fq"):
+        impl.msm_g1([(-1, 2)], [1])
+    with pytest.raises(ValueError, match="scalar"):
+        impl.msm_g1([p], ["1"])
+    with pytest.raises(ValueError, match="twist"):
+        impl.msm_g2([((1, 0), (2, 0))], [1])
+    with pytest.raises(ValueError, match="length mismatch"):
+        impl.msm_g2([G2], [1, 2])
+    with pytest.raises(ValueError, match="not on the curve"):
+        impl.batch_mul_g1((1, 3), [1])
+    with pytest.raises(ValueError, match="twist"):
+        impl.batch_mul_g2(((1, 0), (2, 0)), [1])
+    with pytest.raises(ValueError, match="power of two"):
+        impl.fft([1, 2, 3], 1)
+    with pytest.raises(ValueError, match="power of two"):
+        impl.ifft([], 1)
+    with pytest.raises(ValueError, match="root of unity"):
+        impl.fft([1, 2, 3, 4], impl.root_of_unity(8))
+    with pytest.raises(ValueError, match="root of unity"):
+        impl.fft([1, 2, 3, 4], 5)
+
+
+def test_bad_input_leaves_caller_lists_alone():
+    points = [g1_mul(3), (1, 3)]
+    scalars = [1, 2]
+    with pytest.raises(ValueError):
+        kernels.msm_g1(points, scalars)
+    assert points == [g1_mul(3), (1, 3)] and scalars == [1, 2]
+
+
+# ---------------------------------------------------------------- twins and py_ecc
+
+
+def test_twins_agree_on_random_inputs():
+    from primitives.snark import _kernels_py as pure
+
+    rng = random.Random(11)
+    for n in (33, 130):
+        points = [g1_mul(rng.randrange(1, R)) for _ in range(n)]
+        points[3] = INF1
+        scalars = [rng.randrange(R) for _ in range(n)]
+        scalars[5] = 0
+        assert kernels.msm_g1(points, scalars) == pure.msm_g1(points, scalars)
+    points2 = pure.batch_mul_g2(G2, [rng.randrange(R) for _ in range(12)])
+    scalars2 = [rng.randrange(R) for _ in range(12)]
+    assert kernels.msm_g2(points2, scalars2) == pure.msm_g2(points2, scalars2)
+    values = [rng.randrange(R) for _ in range(256)]
+    w = pure.root_of_unity(256)
+    assert kernels.fft(values, w) == pure.fft(values, w)
+
+
+def test_py_ecc_round_trip():
+    assert kernels.from_py_ecc_g1(kernels.to_py_ecc_g1(G1)) == G1
+    assert kernels.from_py_ecc_g2(kernels.to_py_ecc_g2(G2)) == G2
+    assert kernels.to_py_ecc_g1(INF1) == bn.Z1
+    assert kernels.to_py_ecc_g2(INF2) == bn.Z2
+    assert kernels.from_py_ecc_g1(bn.Z1) == INF1
+    assert kernels.from_py_ecc_g2(bn.Z2) == INF2
+    # the plain bn128 generator names the same point
+    assert G2 == ((int(bn128.G2[0].coeffs[0]), int(bn128.G2[0].coeffs[1])),
+                  (int(bn128.G2[1].coeffs[0]), int(bn128.G2[1].coeffs[1])))
+    with pytest.raises(ValueError, match="not on the curve"):
+        kernels.to_py_ecc_g1((1, 3))
