@@ -1,0 +1,345 @@
+"""The one small interface every actor uses to talk to L1.
+
+``L1Client`` speaks Ethereum JSON-RPC through a *transport*: any object with
+``request(method, params) -> result``. In one process the transport is the
+node's own dispatcher; against a running ``l2lab node`` it is the HTTP
+transport in ``node.client``. Operators, challengers, watchers and workshop
+scripts therefore run unchanged in a test, a notebook or against a remote node.
+
+Transactions are real EIP-1559 transactions signed with eth-account, and calls
+are ABI-encoded from the contract class's ABI, so the bytes (and the gas) are
+what any Ethereum client would send.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_account import Account
+
+from primitives.keccak import keccak256
+
+
+class Transport(Protocol):
+    """Anything that answers a JSON-RPC method call."""
+
+    def request(self, method: str, params: list) -> Any: ...
+
+
+class L1Error(Exception):
+    """An L1 request failed; the message says why."""
+
+
+class TransactionReverted(L1Error):
+    """A transaction was mined but reverted (status 0), or would revert."""
+
+    def __init__(self, reason: str, receipt: dict | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.receipt = receipt
+
+
+class _DispatcherTransport:
+    """Adapts an in-process dispatcher (``handle(method, params)``) to a transport."""
+
+    def __init__(self, dispatcher: Any) -> None:
+        self._dispatcher = dispatcher
+
+    def request(self, method: str, params: list) -> Any:
+        return self._dispatcher.handle(method, params)
+
+
+def _hex(b: bytes) -> str:
+    return "0x" + bytes(b).hex()
+
+
+def _unhex(s: str) -> bytes:
+    return bytes.fromhex(s[2:] if s.startswith("0x") else s)
+
+
+def _qty(s: str | int) -> int:
+    return s if isinstance(s, int) else int(s, 16)
+
+
+def _abi_type(param: dict) -> str:
+    """The canonical type string of an ABI parameter, tuples expanded."""
+    t = param["type"]
+    if t.startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in param.get("components", []))
+        return f"({inner}){t[5:]}"
+    return t
+
+
+def _function_abi(contract_cls: Any, name: str) -> dict:
+    for entry in contract_cls.abi():
+        if entry.get("type") == "function" and entry.get("name") == name:
+            return entry
+    raise L1Error(f"{contract_cls.__name__} has no method {name!r}")
+
+
+def _event_abi(contract_cls: Any, name: str) -> dict:
+    for entry in contract_cls.abi():
+        if entry.get("type") == "event" and entry.get("name") == name:
+            return entry
+    raise L1Error(f"{contract_cls.__name__} has no event {name!r}")
+
+
+def encode_call(contract_cls: Any, method: str, *args: Any) -> bytes:
+    """Selector and ABI-encoded arguments for ``contract_cls.method(*args)``."""
+    fn = _function_abi(contract_cls, method)
+    types = [_abi_type(p) for p in fn["inputs"]]
+    if len(types) != len(args):
+        raise L1Error(f"{method} takes {len(types)} arguments, got {len(args)}")
+    selector = keccak256(f"{method}({','.join(types)})".encode())[:4]
+    return selector + abi_encode(types, list(args))
+
+
+def decode_result(contract_cls: Any, method: str, data: bytes) -> Any:
+    """Decode a call's return data: one value, a tuple of values, or None."""
+    fn = _function_abi(contract_cls, method)
+    types = [_abi_type(p) for p in fn.get("outputs", [])]
+    if not types:
+        return None
+    values = abi_decode(types, data)
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def decode_revert(data: bytes) -> str:
+    """The reason string of an ``Error(string)`` revert, or the raw data in hex."""
+    if data[:4] == keccak256(b"Error(string)")[:4]:
+        try:
+            return abi_decode(["string"], data[4:])[0]
+        except Exception:  # noqa: BLE001 - undecodable reason: show the bytes
+            pass
+    return "reverted" if not data else f"reverted with data {_hex(data)}"
+
+
+class L1Client:
+    """Send transactions, call views and read events on an L1 through a transport."""
+
+    def __init__(self, transport: Transport, *, receipt_timeout: float = 30.0) -> None:
+        self.transport = transport
+        self.receipt_timeout = receipt_timeout
+        self._chain_id: int | None = None
+
+    @classmethod
+    def in_process(cls, target: Any) -> L1Client:
+        """A client over an in-process dispatcher, or over a chain (a dispatcher is made)."""
+        if hasattr(target, "request"):
+            return cls(target)
+        if not hasattr(target, "handle"):
+            # The node wires its chain to a dispatcher; importing it here keeps
+            # the convenience for tests and notebooks without a module-level cycle.
+            from node.rpc import RpcDispatcher
+
+            target = RpcDispatcher(target)
+        return cls(_DispatcherTransport(target))
+
+    # -- reads ---------------------------------------------------------------
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        """A raw JSON-RPC call, for what the helpers below do not cover."""
+        return self.transport.request(method, list(params))
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = _qty(self.rpc("eth_chainId"))
+        return self._chain_id
+
+    def block_number(self) -> int:
+        return _qty(self.rpc("eth_blockNumber"))
+
+    def block(self, ref: int | str = "latest") -> dict:
+        tag = hex(ref) if isinstance(ref, int) else ref
+        return self.rpc("eth_getBlockByNumber", tag, False)
+
+    def timestamp(self) -> int:
+        """Timestamp of the latest block."""
+        return _qty(self.block("latest")["timestamp"])
+
+    def balance(self, address: str) -> int:
+        return _qty(self.rpc("eth_getBalance", address, "latest"))
+
+    def nonce(self, address: str, pending: bool = True) -> int:
+        return _qty(self.rpc("eth_getTransactionCount", address, "pending" if pending else "latest"))
+
+    def receipt(self, tx_hash: str | bytes) -> dict | None:
+        h = tx_hash if isinstance(tx_hash, str) else _hex(tx_hash)
+        return self.rpc("eth_getTransactionReceipt", h)
+
+    # -- time and mining (development chains) ---------------------------------
+
+    def mine(self, blocks: int = 1) -> None:
+        for _ in range(blocks):
+            self.rpc("evm_mine")
+
+    def increase_time(self, seconds: int) -> None:
+        """Move the clock forward and mine a block so the new time is visible."""
+        self.rpc("evm_increaseTime", int(seconds))
+        self.rpc("evm_mine")
+
+    # -- contracts -------------------------------------------------------------
+
+    def call(
+        self, address: str, contract_cls: Any, method: str, *args: Any, sender: str | None = None
+    ) -> Any:
+        """Run a view (or any method without committing) and decode its result."""
+        tx: dict[str, Any] = {"to": address, "data": _hex(encode_call(contract_cls, method, *args))}
+        if sender:
+            tx["from"] = sender
+        out = self.rpc("eth_call", tx, "latest")
+        return decode_result(contract_cls, method, _unhex(out))
+
+    def transact(
+        self,
+        key: bytes,
+        address: str,
+        contract_cls: Any,
+        method: str,
+        *args: Any,
+        value: int = 0,
+        gas: int | None = None,
+        check: bool = True,
+    ) -> dict:
+        """Send a signed call to ``contract_cls.method`` and return its receipt.
+
+        Without ``gas`` the gas is estimated first, so a call that would revert
+        raises ``TransactionReverted`` before anything is sent. With ``gas``
+        the transaction is sent as is (and pays for a revert, as on Ethereum).
+        """
+        data = encode_call(contract_cls, method, *args)
+        return self.send(key, to=address, data=data, value=value, gas=gas, check=check)
+
+    def deploy(self, key: bytes, contract_cls: Any, *args: Any, gas: int | None = None) -> str:
+        """Deploy a contract class from ``contracts_spec`` and return its address."""
+        from contracts_spec.runtime import deploy_data
+
+        receipt = self.send(key, to=None, data=deploy_data(contract_cls, *args), gas=gas)
+        address = receipt.get("contractAddress")
+        if not address:
+            raise L1Error(f"deployment of {contract_cls.__name__} returned no address")
+        return address
+
+    def transfer(self, key: bytes, to: str, value: int) -> dict:
+        """A plain ETH transfer."""
+        return self.send(key, to=to, value=value, gas=21000)
+
+    def send(
+        self,
+        key: bytes,
+        *,
+        to: str | None,
+        data: bytes = b"",
+        value: int = 0,
+        gas: int | None = None,
+        check: bool = True,
+    ) -> dict:
+        """Sign an EIP-1559 transaction with ``key``, send it, wait for its receipt."""
+        account = Account.from_key(key)
+        tx: dict[str, Any] = {"from": account.address, "value": hex(value), "data": _hex(data)}
+        if to is not None:
+            tx["to"] = to
+        if gas is None:
+            try:
+                gas = int(_qty(self.rpc("eth_estimateGas", tx)) * 1.2) + 10_000
+            except Exception as exc:  # the node says why it would fail
+                raise TransactionReverted(_reason_of(exc)) from exc
+        base_fee = _qty(self.block("latest").get("baseFeePerGas", "0x0"))
+        tip = _qty(self.rpc("eth_maxPriorityFeePerGas"))
+        unsigned = {
+            "type": 2,
+            "chainId": self.chain_id,
+            "nonce": self.nonce(account.address),
+            "to": to if to is not None else b"",
+            "value": value,
+            "data": data,
+            "gas": gas,
+            "maxPriorityFeePerGas": tip,
+            "maxFeePerGas": 2 * base_fee + tip,
+        }
+        if to is None:
+            del unsigned["to"]
+        signed = Account.sign_transaction(unsigned, key)
+        tx_hash = self.rpc("eth_sendRawTransaction", _hex(signed.raw_transaction))
+        receipt = self.wait_for_receipt(tx_hash)
+        if check and _qty(receipt["status"]) != 1:
+            reason = receipt.get("revertReason") or "transaction reverted"
+            raise TransactionReverted(reason, receipt)
+        return receipt
+
+    def wait_for_receipt(self, tx_hash: str) -> dict:
+        deadline = time.monotonic() + self.receipt_timeout
+        while True:
+            receipt = self.receipt(tx_hash)
+            if receipt is not None:
+                return receipt
+            if time.monotonic() > deadline:
+                raise L1Error(f"no receipt for {tx_hash} after {self.receipt_timeout}s (is mining on?)")
+            time.sleep(0.05)
+
+    def events(
+        self,
+        address: str,
+        contract_cls: Any,
+        event: str,
+        from_block: int = 0,
+        to_block: int | str = "latest",
+    ) -> list[dict]:
+        """Decoded logs of one event, oldest first; each dict has the event's
+        arguments plus ``blockNumber``, ``transactionHash`` and ``logIndex``."""
+        abi = _event_abi(contract_cls, event)
+        types = [_abi_type(p) for p in abi["inputs"]]
+        topic0 = _hex(keccak256(f"{event}({','.join(types)})".encode()))
+        logs = self.rpc(
+            "eth_getLogs",
+            {
+                "address": address,
+                "fromBlock": hex(from_block),
+                "toBlock": hex(to_block) if isinstance(to_block, int) else to_block,
+                "topics": [topic0],
+            },
+        )
+        return [decode_log(abi, log) for log in logs]
+
+
+def decode_log(event_abi: dict, log: dict) -> dict:
+    """Decode one JSON-RPC log with its event's ABI."""
+    indexed = [p for p in event_abi["inputs"] if p.get("indexed")]
+    plain = [p for p in event_abi["inputs"] if not p.get("indexed")]
+    out: dict[str, Any] = {}
+    for param, topic in zip(indexed, log["topics"][1:], strict=False):
+        t = _abi_type(param)
+        if t in ("string", "bytes") or t.endswith("]") or t.startswith("("):
+            out[param["name"]] = _unhex(topic)  # dynamic indexed values are hashed
+        else:
+            out[param["name"]] = abi_decode([t], _unhex(topic))[0]
+    values = abi_decode([_abi_type(p) for p in plain], _unhex(log["data"])) if plain else ()
+    for param, value in zip(plain, values, strict=True):
+        out[param["name"]] = value
+    out["blockNumber"] = _qty(log["blockNumber"])
+    out["transactionHash"] = log["transactionHash"]
+    out["logIndex"] = _qty(log["logIndex"])
+    return out
+
+
+def _reason_of(exc: Exception) -> str:
+    data = getattr(exc, "data", None)
+    if isinstance(data, str) and data.startswith("0x"):
+        return decode_revert(_unhex(data))
+    return str(getattr(exc, "message", None) or exc)
+
+
+__all__ = [
+    "L1Client",
+    "L1Error",
+    "Transport",
+    "TransactionReverted",
+    "decode_log",
+    "decode_result",
+    "decode_revert",
+    "encode_call",
+]
