@@ -1,0 +1,46 @@
+"""``l2lab info`` reports the version and the backend of every hot path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from node.cli import main
+
+
+def test_info_json_lists_backends(capsys):
+    assert main(["info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["version"]
+    assert info["backends"]["keccak256"] in ("compiled", "pure")
+
+
+def test_native_switch_forces_pure_twins():
+    env = dict(os.environ, L2LAB_NATIVE="0")
+    out = subprocess.run(
+        [sys.executable, "-m", "node.cli", "info", "--json"],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout
+    info = json.loads(out)
+    assert info["native_enabled"] is False
+    assert set(info["backends"].values()) == {"pure"}
+
+
+def test_compiled_backends_built_when_required():
+    """CI sets L2LAB_REQUIRE_NATIVE=1: there, every hot path must run compiled code."""
+    if os.environ.get("L2LAB_REQUIRE_NATIVE") != "1":
+        return
+    from primitives import backends
+
+    pure = [name for name, backend in backends().items() if backend != "compiled"]
+    assert not pure, f"hot paths without their compiled twin: {pure}"
+
+
+def test_unknown_command_is_an_error(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exc:
+        main(["no-such-command"])
+    assert exc.value.code == 2
