@@ -1,0 +1,313 @@
+"""Rank-1 constraint systems written as ordinary Python.
+
+A circuit is built by calling methods on a :class:`Circuit`: allocate public
+and private signals, combine them into linear combinations with ``+``, ``-``
+and ``*``, and add named constraints ``A * B == C``. Every signal carries its
+value alongside when one is known, so the same code that states the
+constraints also computes the witness; values that are not a deterministic
+function of earlier ones (bits, inverses) come from *hints*.
+
+Building without values (``value=None`` everywhere) gives the same constraint
+system, which is all a trusted setup needs.
+
+Wire order follows the convention snarkjs and circom use: wire 0 is the
+constant one, then the public signals, then the private ones. Signals may be
+allocated in any order; :meth:`Circuit.compile` assigns the wires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from py_ecc.optimized_bn128 import curve_order
+
+R = curve_order
+"""The BN254 scalar field: every signal and coefficient lives modulo R."""
+
+Terms = dict[int, int]
+
+
+class ConstraintError(ValueError):
+    """A witness breaks a constraint; the message names the constraint."""
+
+    def __init__(self, index: int, name: str, detail: str = "") -> None:
+        self.index = index
+        self.name = name
+        super().__init__(f"constraint {index} ({name!r}) does not hold" + (f": {detail}" if detail else ""))
+
+
+class MissingValue(ValueError):
+    """A witness was requested from a circuit built without some signal's value."""
+
+
+class LC:
+    """A linear combination ``sum(coeff * signal)`` over the field, with its value.
+
+    Variable 0 is the constant one, so ``LC`` also represents constants. The
+    value is ``None`` when any signal it uses has no known value.
+    """
+
+    __slots__ = ("circuit", "terms", "value")
+
+    def __init__(self, circuit: Circuit | None, terms: Terms, value: int | None) -> None:
+        self.circuit = circuit
+        self.terms = terms
+        self.value = value
+
+    # -- inspection --------------------------------------------------------
+    def is_constant(self) -> bool:
+        """True when the combination uses no signal besides the constant one."""
+        return all(var == 0 for var in self.terms)
+
+    def constant_value(self) -> int:
+        """The value of a constant combination."""
+        return self.terms.get(0, 0)
+
+    def __repr__(self) -> str:
+        return f"LC({self.terms!r}, value={self.value!r})"
+
+    # -- arithmetic ----------------------------------------------------------
+    def _combine(self, other: LC | int, sign: int) -> LC:
+        other = as_lc(other, self.circuit)
+        terms = dict(self.terms)
+        for var, coeff in other.terms.items():
+            c = (terms.get(var, 0) + sign * coeff) % R
+            if c:
+                terms[var] = c
+            else:
+                terms.pop(var, None)
+        value = None if self.value is None or other.value is None else (self.value + sign * other.value) % R
+        return LC(self.circuit or other.circuit, terms, value)
+
+    def __add__(self, other: LC | int) -> LC:
+        return self._combine(other, 1)
+
+    def __radd__(self, other: int) -> LC:
+        return self._combine(other, 1)
+
+    def __sub__(self, other: LC | int) -> LC:
+        return self._combine(other, -1)
+
+    def __rsub__(self, other: int) -> LC:
+        return as_lc(other, self.circuit)._combine(self, -1)
+
+    def __neg__(self) -> LC:
+        return self.scale(-1)
+
+    def scale(self, k: int) -> LC:
+        """This combination times the constant ``k``: free, no constraint."""
+        k %= R
+        if k == 0:
+            return LC(self.circuit, {}, 0)
+        terms = {var: coeff * k % R for var, coeff in self.terms.items()}
+        return LC(self.circuit, terms, None if self.value is None else self.value * k % R)
+
+    def __mul__(self, other: LC | int) -> LC:
+        if isinstance(other, int):
+            return self.scale(other)
+        circuit = self.circuit or other.circuit
+        if circuit is None:  # both constants
+            return self.scale(other.constant_value())
+        return circuit.mul(self, other, "mul")
+
+    def __rmul__(self, other: int) -> LC:
+        return self.scale(other)
+
+
+def as_lc(x: LC | int, circuit: Circuit | None = None) -> LC:
+    """An integer as a constant combination; a combination unchanged."""
+    if isinstance(x, LC):
+        return x
+    if isinstance(x, bool) or not isinstance(x, int):
+        raise TypeError(f"expected a linear combination or an int, got {type(x).__name__}")
+    k = x % R
+    return LC(circuit, {0: k} if k else {}, k)
+
+
+@dataclass
+class R1CS:
+    """A compiled constraint system: wire 0 is one, then ``n_public`` public wires.
+
+    Each constraint is a triple of sparse rows ``{wire: coeff}`` and holds when
+    ``<A, w> * <B, w> == <C, w>`` modulo R.
+    """
+
+    n_wires: int
+    n_public: int
+    constraints: list[tuple[Terms, Terms, Terms]]
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def n_constraints(self) -> int:
+        return len(self.constraints)
+
+    def check(self, witness: Sequence[int]) -> None:
+        """Raise unless ``witness`` satisfies every constraint.
+
+        Run before proving, so a bad witness is reported by the name of the
+        constraint it breaks instead of as a proof that fails to verify.
+        """
+        check_witness_shape(self, witness)
+        for i, (a, b, c) in enumerate(self.constraints):
+            av, bv, cv = dot(a, witness), dot(b, witness), dot(c, witness)
+            if av * bv % R != cv:
+                raise ConstraintError(i, self.names[i] if i < len(self.names) else "?", f"{av} * {bv} != {cv}")
+
+    def public_inputs(self, witness: Sequence[int]) -> list[int]:
+        """The public signals of a witness, in wire order (as in public.json)."""
+        return list(witness[1 : 1 + self.n_public])
+
+
+def check_witness_shape(r1cs: R1CS, witness: Sequence[int]) -> None:
+    """Reject a witness of the wrong length, non-canonical values, or w[0] != 1."""
+    if len(witness) != r1cs.n_wires:
+        raise ValueError(f"witness has {len(witness)} values, the circuit has {r1cs.n_wires} wires")
+    if witness[0] != 1:
+        raise ValueError("witness[0] must be 1 (the constant-one wire)")
+    for i, v in enumerate(witness):
+        if not isinstance(v, int) or not 0 <= v < R:
+            raise ValueError(f"witness value {i} is not a field element in [0, R): {v!r}")
+
+
+def dot(row: Terms, witness: Sequence[int]) -> int:
+    """The value of a sparse row against a witness."""
+    return sum(coeff * witness[wire] for wire, coeff in row.items()) % R
+
+
+class Circuit:
+    """A circuit under construction: signals, their values and named constraints."""
+
+    def __init__(self) -> None:
+        self._public: list[bool] = [True]  # variable 0, the constant one, sits before the publics
+        self._values: list[int | None] = [1]
+        self._constraints: list[tuple[Terms, Terms, Terms]] = []
+        self._names: list[str] = []
+        self._scope: list[str] = []
+        self._wire_of: list[int] | None = None
+
+    # -- signals ---------------------------------------------------------------
+    def _new_var(self, value: int | None, public: bool) -> LC:
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"a signal value must be an int, got {type(value).__name__}")
+            value %= R
+        if self._wire_of is not None:
+            raise RuntimeError("the circuit was compiled; allocate every signal before compile()")
+        var = len(self._values)
+        self._values.append(value)
+        self._public.append(public)
+        return LC(self, {var: 1}, value)
+
+    def public(self, value: int | None = None) -> LC:
+        """A public input: the verifier sees its value."""
+        return self._new_var(value, True)
+
+    def private(self, value: int | None = None) -> LC:
+        """A private input: known only to the prover."""
+        return self._new_var(value, False)
+
+    def const(self, k: int) -> LC:
+        """The constant ``k`` as a combination bound to this circuit."""
+        return as_lc(k, self)
+
+    def hint(self, fn: Callable[..., int], *args: LC | int) -> LC:
+        """A private signal whose value ``fn`` computes from the values of ``args``.
+
+        The hint states no constraint: the caller must constrain the result,
+        since a dishonest prover may put any value there.
+        """
+        return self.hints(lambda *v: [fn(*v)], 1, *args)[0]
+
+    def hints(self, fn: Callable[..., Iterable[int]], n: int, *args: LC | int) -> list[LC]:
+        """Like :meth:`hint` for a function that returns ``n`` values."""
+        lcs = [as_lc(a, self) for a in args]
+        if any(lc.value is None for lc in lcs):
+            return [self.private(None) for _ in range(n)]
+        values = [int(v) for v in fn(*(lc.value for lc in lcs))]
+        if len(values) != n:
+            raise ValueError(f"hint returned {len(values)} values, expected {n}")
+        return [self.private(v) for v in values]
+
+    # -- constraints -------------------------------------------------------------
+    @contextmanager
+    def scope(self, name: str) -> Iterator[None]:
+        """Prefix the names of the constraints added inside, e.g. ``merkle.level3``."""
+        self._scope.append(name)
+        try:
+            yield
+        finally:
+            self._scope.pop()
+
+    def _qualified(self, name: str) -> str:
+        return ".".join([*self._scope, name])
+
+    def constrain(self, a: LC | int, b: LC | int, c: LC | int, name: str) -> None:
+        """Add the constraint ``a * b == c`` under ``name``."""
+        if self._wire_of is not None:
+            raise RuntimeError("the circuit was compiled; add every constraint before compile()")
+        a, b, c = as_lc(a, self), as_lc(b, self), as_lc(c, self)
+        self._constraints.append((a.terms, b.terms, c.terms))
+        self._names.append(self._qualified(name))
+
+    def mul(self, a: LC | int, b: LC | int, name: str = "mul") -> LC:
+        """``a * b`` as a new signal; free when either factor is a constant."""
+        a, b = as_lc(a, self), as_lc(b, self)
+        if a.is_constant():
+            return b.scale(a.constant_value())
+        if b.is_constant():
+            return a.scale(b.constant_value())
+        value = None if a.value is None or b.value is None else a.value * b.value % R
+        out = self._new_var(value, False)
+        self.constrain(a, b, out, name)
+        return out
+
+    def assert_equal(self, a: LC | int, b: LC | int, name: str) -> None:
+        """``a == b``, stated as ``(a - b) * 1 == 0``."""
+        a = as_lc(a, self)
+        self.constrain(a - b, 1, 0, name)
+
+    def assert_bool(self, x: LC, name: str) -> None:
+        """``x`` is 0 or 1, stated as ``x * (x - 1) == 0``."""
+        self.constrain(x, x - 1, 0, name)
+
+    # -- output ----------------------------------------------------------------
+    @property
+    def n_constraints(self) -> int:
+        return len(self._constraints)
+
+    def _wire_map(self) -> list[int]:
+        if self._wire_of is None:
+            order = [v for v, p in enumerate(self._public) if p] + [v for v, p in enumerate(self._public) if not p]
+            wire_of = [0] * len(order)
+            for wire, var in enumerate(order):
+                wire_of[var] = wire
+            self._wire_of = wire_of
+        return self._wire_of
+
+    def compile(self) -> R1CS:
+        """The constraint system with wires in snarkjs order; the circuit is then frozen."""
+        wire_of = self._wire_map()
+        rows = [
+            tuple({wire_of[v]: k for v, k in row.items()} for row in con) for con in self._constraints
+        ]
+        n_public = sum(self._public) - 1
+        return R1CS(len(self._values), n_public, rows, list(self._names))  # type: ignore[arg-type]
+
+    def witness(self) -> list[int]:
+        """Every signal's value in wire order; raises if any value is unknown."""
+        wire_of = self._wire_map()
+        out = [0] * len(self._values)
+        for var, value in enumerate(self._values):
+            if value is None:
+                raise MissingValue(f"signal {var} has no value: build the circuit with all inputs to get a witness")
+            out[wire_of[var]] = value
+        return out
+
+    def wire(self, signal: LC) -> int:
+        """The wire index of a single allocated signal (for tests that tamper with witnesses)."""
+        vars_ = [v for v in signal.terms if v != 0]
+        if len(vars_) != 1 or signal.terms[vars_[0]] != 1 or 0 in signal.terms:
+            raise ValueError("wire() takes a single allocated signal, not a combination")
+        return self._wire_map()[vars_[0]]
