@@ -1,0 +1,135 @@
+"""Poseidon: circomlibjs vectors, generated parameters, bad input, both twins."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from primitives.snark import _poseidon_params
+from primitives.snark._poseidon_params import GrainLFSR, poseidon_params
+from primitives.snark.field import R
+from tests.conftest import twin_params
+
+TWINS = twin_params("primitives.snark._poseidon_py", "primitives.snark._poseidon_c")
+VECTORS = json.loads((Path(__file__).parent / "vectors/circomlibjs/poseidon.json").read_text())
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_known_value(impl):
+    assert impl.poseidon([1, 2]) == 0x115CC0F5E7D690413DF64C6B9662E9CF2A3617F2743245519E19607A4417189A
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_circomlibjs_hash_vectors(impl):
+    assert len(VECTORS["hashes"]) == 16 * 5
+    for v in VECTORS["hashes"]:
+        inputs = [int(x) for x in v["inputs"]]
+        assert impl.poseidon(inputs) == int(v["output"]), f"{len(inputs)} inputs"
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_circomlibjs_permutation_vectors(impl):
+    for v in VECTORS["permutations"]:
+        state = [int(x) for x in v["state"]]
+        assert impl.poseidon_permutation(state) == [int(x) for x in v["output"]]
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_batch_matches_single(impl):
+    rng = random.Random(3)
+    batch = [[rng.randrange(R) for _ in range(rng.randrange(1, 7))] for _ in range(12)]
+    assert impl.poseidon_many(batch) == [impl.poseidon(x) for x in batch]
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_hash_is_permutation_word_zero(impl):
+    inputs = [5, 6, 7]
+    assert impl.poseidon(inputs) == impl.poseidon_permutation([0, *inputs])[0]
+
+
+@pytest.mark.parametrize("impl", TWINS)
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ([], "1 to 16 inputs"),
+        (list(range(17)), "1 to 16 inputs"),
+        ([1, R], r"inputs\[1\] must be in \[0, R\)"),
+        ([-1], r"inputs\[0\] must be in \[0, R\)"),
+        ([1.0], r"inputs\[0\] must be an int"),
+        (["1"], r"inputs\[0\] must be an int"),
+        ([True], r"inputs\[0\] must be an int"),
+    ],
+)
+def test_bad_inputs_rejected(impl, bad, match):
+    with pytest.raises(ValueError, match=match):
+        impl.poseidon(bad)
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_bad_permutation_state_rejected(impl):
+    with pytest.raises(ValueError, match="2 to 17 words"):
+        impl.poseidon_permutation([1])
+    with pytest.raises(ValueError, match="2 to 17 words"):
+        impl.poseidon_permutation([0] * 18)
+    with pytest.raises(ValueError, match=r"state\[2\]"):
+        impl.poseidon_permutation([0, 0, R])
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_caller_state_not_mutated(impl):
+    state = [1, 2, 3]
+    impl.poseidon_permutation(state)
+    assert state == [1, 2, 3]
+
+
+def test_twins_agree_on_random_inputs():
+    from primitives.snark import _poseidon_py, poseidon
+
+    rng = random.Random(11)
+    for _ in range(10):
+        n = rng.randrange(1, 17)
+        inputs = [rng.choice([0, R - 1, rng.randrange(R)]) for _ in range(n)]
+        assert poseidon.poseidon(inputs) == _poseidon_py.poseidon(inputs)
+
+
+def test_params_shape_and_round_kinds():
+    p = poseidon_params(3)
+    assert (p.t, p.full_rounds, p.partial_rounds) == (3, 8, 57)
+    assert len(p.round_constants) == p.rounds == 65
+    assert all(len(rc) == 3 and all(0 <= c < R for c in rc) for rc in p.round_constants)
+    assert [p.is_full_round(r) for r in (0, 3, 4, 60, 61, 64)] == [True, True, False, False, True, True]
+    # circomlib's first constant and MDS entry for t = 3, as published in poseidon_constants.
+    assert p.round_constants[0][0] == 0x0EE9A592BA9A9518D05986D656F40C2114C4993C11BB29938D21D47304CD8E6E
+    assert p.mds[0][0] == 0x109B7F411BA0E4C9B2B70CAF5C36A7B194BE7C11AD24378BFEDB68592BA8118B
+
+
+def test_mds_is_a_cauchy_matrix_with_nonzero_minors():
+    p = poseidon_params(4)
+    m = p.mds
+    # Each 2x2 minor of a Cauchy matrix with distinct x's and y's is non-zero (MDS property).
+    for i in range(4):
+        for j in range(i + 1, 4):
+            for k in range(4):
+                for col in range(k + 1, 4):
+                    assert (m[i][k] * m[j][col] - m[i][col] * m[j][k]) % R != 0
+
+
+def test_params_are_cached_and_width_checked():
+    assert poseidon_params(5) is poseidon_params(5)
+    for bad in (1, 18):
+        with pytest.raises(ValueError, match="width t"):
+            poseidon_params(bad)
+
+
+def test_grain_seed_depends_on_instance():
+    a = GrainLFSR(1, 0, 254, 3, 8, 57).next_int(64)
+    b = GrainLFSR(1, 0, 254, 3, 8, 56).next_int(64)
+    assert a != b
+    assert GrainLFSR(1, 0, 254, 3, 8, 57).next_int(64) == a
+
+
+def test_partial_round_table():
+    assert _poseidon_params.PARTIAL_ROUNDS[:8] == (56, 57, 56, 60, 60, 63, 64, 63)
