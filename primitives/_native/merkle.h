@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "keccak.h"
+#include "merkle_keccak.h"
 
 /* Replace each of the n 32-byte leaves at buf by its leaf node. */
 static inline void l2lab_merkle_hash_leaves(uint8_t *buf, size_t n) {
@@ -17,7 +17,7 @@ static inline void l2lab_merkle_hash_leaves(uint8_t *buf, size_t n) {
     tmp[0] = 0x00;
     for (size_t i = 0; i < n; i++) {
         memcpy(tmp + 1, buf + 32 * i, 32);
-        l2lab_keccak256(tmp, 33, buf + 32 * i);
+        l2lab_mk_keccak256_short(tmp, 33, buf + 32 * i);
     }
 }
 
@@ -32,7 +32,7 @@ static inline void l2lab_merkle_parents(const uint8_t *in, size_t n, uint8_t *ou
             memcpy(tmp + 33, in + 64 * i + 32, 32);
         else
             memset(tmp + 33, 0, 32);
-        l2lab_keccak256(tmp, 65, out + 32 * i);
+        l2lab_mk_keccak256_short(tmp, 65, out + 32 * i);
     }
 }
 

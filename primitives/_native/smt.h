@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keccak.h"
+#include "merkle_keccak.h"
 
 typedef struct {
     uint64_t key;
@@ -160,7 +160,7 @@ static inline void l2lab_smt_apply(l2lab_smt_table *values, l2lab_smt_table *lev
         } else {
             l2lab_smt_table_put(values, keys[i], v);
             memcpy(buf + 1, v, 32);
-            l2lab_keccak256(buf, 33, node);
+            l2lab_mk_keccak256_short(buf, 33, node);
             l2lab_smt_table_put(&levels[0], keys[i], node);
         }
     }
@@ -180,7 +180,7 @@ static inline void l2lab_smt_apply(l2lab_smt_table *values, l2lab_smt_table *lev
             const uint8_t *right = l2lab_smt_table_get(children, 2 * p + 1);
             memcpy(buf + 1, left ? left : empty[level], 32);
             memcpy(buf + 33, right ? right : empty[level], 32);
-            l2lab_keccak256(buf, 65, node);
+            l2lab_mk_keccak256_short(buf, 65, node);
             if (memcmp(node, empty[level + 1], 32) == 0)
                 l2lab_smt_table_del(&levels[level + 1], p);
             else
