@@ -14,6 +14,7 @@ from primitives._smt_py import (
     check_depth,
     check_items,
     check_key,
+    check_value,
     empty_hashes,
 )
 
@@ -95,7 +96,7 @@ cdef class SparseMerkleTree:
 
     def set(self, key, value) -> bytes:
         """Store ``value`` at ``key`` (32 zero bytes deletes it) and return the new root."""
-        return self.update_many(((key, value),))
+        return self.update_many(((check_key(key, self._depth), check_value(value)),))
 
     def update_many(self, items) -> bytes:
         """Apply many (key, value) writes and return the new root.

@@ -164,7 +164,7 @@ class SparseMerkleTree:
 
     def set(self, key: int, value: bytes) -> bytes:
         """Store ``value`` at ``key`` (32 zero bytes deletes it) and return the new root."""
-        return self.update_many([(key, value)])
+        return self.update_many([(check_key(key, self._depth), check_value(value))])
 
     def update_many(self, items: Iterable[tuple[int, bytes]]) -> bytes:
         """Apply many (key, value) writes and return the new root.
