@@ -152,9 +152,8 @@ def checksum_hex(raw_address: bytes) -> str:
     """EIP-55: a hex letter is upper case when its nibble of keccak(lower hex) is ≥ 8."""
     lower = raw_address.hex()
     digest = keccak256(lower.encode("ascii")).hex()
-    return "0x" + "".join(
-        c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c for i, c in enumerate(lower)
-    )
+    # Upper-casing a digit is a no-op, so only the nibble needs testing.
+    return "0x" + "".join([c.upper() if d in "89abcdef" else c for c, d in zip(lower, digest[:40], strict=True)])
 
 
 def public_key_bytes_to_raw_address(public_key: bytes) -> bytes:
