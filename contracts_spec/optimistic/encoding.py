@@ -1,0 +1,257 @@
+"""Byte layouts of a batch and of a fraud proof's witnesses.
+
+A batch is the bytes ``submit_batch`` carries in L1 calldata: everything
+needed to rebuild L2 state from L1 alone. All integers are big-endian.
+
+Header, 109 bytes::
+
+    version          1   = 1
+    prev_root       32   state root the batch starts from (the last batch's post root)
+    post_root       32   state root after the last entry
+    withdrawal_root 32   binary Merkle root (primitives.merkle) of the batch's withdrawal leaves
+    first_deposit    8   id of the first L1 deposit this batch includes (the queue's next one)
+    entry_count      4
+
+Entries follow, each a kind byte, its fields, and the intermediate state root
+after it (what a fraud proof points at)::
+
+    0 deposit    index 4 | address 20 | amount 16           | root 32   =  73 bytes
+    1 transfer   from 4 | to 4        | amount 5 | nonce 4 | sig 65 | root 32 = 115 bytes
+    2 withdraw   from 4 | recipient 20 | amount 5 | nonce 4 | sig 65 | root 32 = 131 bytes
+
+A transfer or withdrawal amount is packed into 5 bytes as a 35-bit mantissa
+and a 5-bit decimal exponent, ``amount = mantissa * 10**exponent`` (the high
+35 bits hold the mantissa); an amount that does not fit exactly cannot be
+batched, so the operator refuses it at the door. Deposits keep their exact
+16-byte amount because L1 checks them against its queue. Signatures are
+``r || s || v``, 65 bytes.
+
+Witnesses (``prove_fraud``'s last argument): a count byte, then per account
+``index 4 | present 1 | [address 20 | balance 32 | nonce 8 if present] |
+siblings depth*32`` in the order :class:`WitnessedState` checks them.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from contracts_spec.optimistic.rules import Account, Deposit, Transfer, Tx, Withdraw
+
+VERSION = 1
+HEADER_SIZE = 109
+KIND_DEPOSIT, KIND_TRANSFER, KIND_WITHDRAW = 0, 1, 2
+ENTRY_SIZE = {KIND_DEPOSIT: 73, KIND_TRANSFER: 115, KIND_WITHDRAW: 131}
+MANTISSA_BITS = 35
+EXPONENT_BITS = 5
+_MAX_MANTISSA = (1 << MANTISSA_BITS) - 1
+_POW10 = [10**e for e in range(1 << EXPONENT_BITS)]
+
+_HEADER = struct.Struct(">B32s32s32sQI")
+_DEPOSIT = struct.Struct(">BI20s16s32s")
+_TRANSFER = struct.Struct(">BII5sI65s32s")
+_WITHDRAW = struct.Struct(">BI20s5sI65s32s")
+
+
+class BatchFormatError(ValueError):
+    """Batch or witness bytes that do not follow the layout; the message says where."""
+
+
+class Entry(NamedTuple):
+    """One batch entry: a transaction and the state root after it."""
+
+    tx: Tx
+    root: bytes
+
+
+class Batch(NamedTuple):
+    """A decoded batch."""
+
+    prev_root: bytes
+    post_root: bytes
+    withdrawal_root: bytes
+    first_deposit: int
+    entries: list[Entry]
+
+    @property
+    def deposit_count(self) -> int:
+        return sum(1 for e in self.entries if isinstance(e.tx, Deposit))
+
+    def root_before(self, step: int) -> bytes:
+        """The state root a step starts from."""
+        return self.prev_root if step == 0 else self.entries[step - 1].root
+
+
+# -- packed amounts ----------------------------------------------------------------
+
+
+def is_packable(amount: int) -> bool:
+    """True when ``amount`` has an exact 5-byte packed form."""
+    try:
+        pack_amount(amount)
+    except ValueError:
+        return False
+    return True
+
+
+def pack_amount(amount: int) -> bytes:
+    """The 5-byte packed form of ``amount``, with the smallest exponent that fits."""
+    if amount < 0:
+        raise ValueError(f"amount {amount} is negative")
+    exponent = 0
+    mantissa = amount
+    while mantissa > _MAX_MANTISSA:
+        if mantissa % 10 or exponent == len(_POW10) - 1:
+            raise ValueError(
+                f"amount {amount} has no packed form: it needs {MANTISSA_BITS} significant bits "
+                "times a power of ten"
+            )
+        mantissa //= 10
+        exponent += 1
+    return ((mantissa << EXPONENT_BITS) | exponent).to_bytes(5, "big")
+
+
+def unpack_amount(packed: bytes) -> int:
+    """The amount a 5-byte packed form stands for."""
+    value = int.from_bytes(packed, "big")
+    return (value >> EXPONENT_BITS) * _POW10[value & ((1 << EXPONENT_BITS) - 1)]
+
+
+# -- batches ---------------------------------------------------------------------------
+
+
+def encode_batch(batch: Batch) -> bytes:
+    """The calldata bytes of ``batch``; ValueError names an entry that cannot be encoded."""
+    parts = [
+        _HEADER.pack(
+            VERSION, batch.prev_root, batch.post_root, batch.withdrawal_root,
+            batch.first_deposit, len(batch.entries),
+        )
+    ]
+    append = parts.append
+    for i, (tx, root) in enumerate(batch.entries):
+        try:
+            append(encode_entry(tx, root))
+        except (ValueError, struct.error) as exc:
+            raise ValueError(f"entry {i}: {exc}") from None
+    return b"".join(parts)
+
+
+def encode_entry(tx: Tx, root: bytes) -> bytes:
+    """One entry's bytes (see the module docstring)."""
+    t = type(tx)
+    if t is Transfer:
+        return _TRANSFER.pack(
+            KIND_TRANSFER, tx.from_index, tx.to_index, pack_amount(tx.amount), tx.nonce,
+            _sig(tx.signature), root,
+        )
+    if t is Withdraw:
+        if len(tx.recipient) != 20:
+            raise ValueError(f"recipient must be 20 bytes, got {len(tx.recipient)}")
+        return _WITHDRAW.pack(
+            KIND_WITHDRAW, tx.from_index, tx.recipient, pack_amount(tx.amount), tx.nonce,
+            _sig(tx.signature), root,
+        )
+    if t is Deposit:
+        if len(tx.address) != 20:
+            raise ValueError(f"deposit address must be 20 bytes, got {len(tx.address)}")
+        return _DEPOSIT.pack(KIND_DEPOSIT, tx.index, tx.address, tx.amount.to_bytes(16, "big"), root)
+    raise ValueError(f"not a rollup transaction: {t.__name__}")
+
+
+def _sig(signature: bytes) -> bytes:
+    if len(signature) != 65:
+        raise ValueError(f"signature must be 65 bytes, got {len(signature)}")
+    return signature
+
+
+def decode_batch(data: bytes) -> Batch:
+    """Parse batch bytes; :class:`BatchFormatError` names the first problem."""
+    data = bytes(data)
+    if len(data) < HEADER_SIZE:
+        raise BatchFormatError(f"batch is {len(data)} bytes, shorter than its {HEADER_SIZE}-byte header")
+    version, prev_root, post_root, withdrawal_root, first_deposit, count = _HEADER.unpack_from(data)
+    if version != VERSION:
+        raise BatchFormatError(f"unknown batch version {version}")
+    entries: list[Entry] = []
+    offset = HEADER_SIZE
+    for i in range(count):
+        if offset >= len(data):
+            raise BatchFormatError(f"batch ends before entry {i} of {count}")
+        kind = data[offset]
+        size = ENTRY_SIZE.get(kind)
+        if size is None:
+            raise BatchFormatError(f"entry {i} has unknown kind {kind}")
+        if offset + size > len(data):
+            raise BatchFormatError(f"entry {i} is truncated")
+        if kind == KIND_TRANSFER:
+            _, frm, to, amount, nonce, sig, root = _TRANSFER.unpack_from(data, offset)
+            tx: Tx = Transfer(frm, to, unpack_amount(amount), nonce, sig)
+        elif kind == KIND_WITHDRAW:
+            _, frm, recipient, amount, nonce, sig, root = _WITHDRAW.unpack_from(data, offset)
+            tx = Withdraw(frm, recipient, unpack_amount(amount), nonce, sig)
+        else:
+            _, index, address, amount, root = _DEPOSIT.unpack_from(data, offset)
+            tx = Deposit(index, address, int.from_bytes(amount, "big"))
+        entries.append(Entry(tx, root))
+        offset += size
+    if offset != len(data):
+        raise BatchFormatError(f"{len(data) - offset} bytes after the last entry")
+    last_root = entries[-1].root if entries else prev_root
+    if last_root != post_root:
+        raise BatchFormatError("post_root is not the root after the last entry")
+    return Batch(prev_root, post_root, withdrawal_root, first_deposit, entries)
+
+
+# -- witnesses -------------------------------------------------------------------------
+
+
+def encode_witnesses(witnesses: Sequence[tuple[int, Account | None, Sequence[bytes]]]) -> bytes:
+    """The bytes of a fraud proof's witnesses (see the module docstring)."""
+    if len(witnesses) > 255:
+        raise ValueError(f"{len(witnesses)} witnesses: at most 255")
+    out = [bytes([len(witnesses)])]
+    for index, account, siblings in witnesses:
+        out.append(index.to_bytes(4, "big"))
+        if account is None:
+            out.append(b"\x00")
+        else:
+            out.append(b"\x01" + account.address + account.balance.to_bytes(32, "big")
+                       + account.nonce.to_bytes(8, "big"))
+        out.extend(siblings)
+    return b"".join(out)
+
+
+def decode_witnesses(data: bytes, depth: int) -> list[tuple[int, Account | None, list[bytes]]]:
+    """Parse witness bytes for a tree of ``depth``; :class:`BatchFormatError` names the problem."""
+    data = bytes(data)
+    if not data:
+        raise BatchFormatError("witnesses are empty: expected at least a count byte")
+    count, offset, out = data[0], 1, []
+    for i in range(count):
+        if offset + 5 > len(data):
+            raise BatchFormatError(f"witness {i} is truncated")
+        index = int.from_bytes(data[offset:offset + 4], "big")
+        present = data[offset + 4]
+        offset += 5
+        account = None
+        if present == 1:
+            if offset + 60 > len(data):
+                raise BatchFormatError(f"witness {i} account is truncated")
+            account = Account(
+                data[offset:offset + 20],
+                int.from_bytes(data[offset + 20:offset + 52], "big"),
+                int.from_bytes(data[offset + 52:offset + 60], "big"),
+            )
+            offset += 60
+        elif present != 0:
+            raise BatchFormatError(f"witness {i} has presence flag {present}, expected 0 or 1")
+        end = offset + 32 * depth
+        if end > len(data):
+            raise BatchFormatError(f"witness {i} has fewer than {depth} siblings")
+        out.append((index, account, [data[j:j + 32] for j in range(offset, end, 32)]))
+        offset = end
+    if offset != len(data):
+        raise BatchFormatError(f"{len(data) - offset} bytes after the last witness")
+    return out

@@ -1,0 +1,67 @@
+"""An L2 user's side of the optimistic rollup: sign transfers and withdrawals.
+
+A wallet knows its key and the rollup's EIP-712 domain; it produces the signed
+transactions the operator accepts. The same typed data can be signed with any
+EIP-712 wallet (see ``typed_data``), which is what the HTTP API serves.
+"""
+
+from __future__ import annotations
+
+from contracts_spec.optimistic.rules import (
+    DOMAIN_NAME,
+    DOMAIN_VERSION,
+    EIP712_TYPES,
+    Transfer,
+    Withdraw,
+    domain_separator,
+    eip712_message,
+    tx_digest,
+)
+from primitives.secp256k1 import private_key_to_address, sign, to_checksum_address
+
+
+def address_bytes(address: str | bytes) -> bytes:
+    """A 20-byte address from a ``0x…`` string or bytes."""
+    if isinstance(address, bytes):
+        if len(address) != 20:
+            raise ValueError(f"address must be 20 bytes, got {len(address)}")
+        return address
+    text = address[2:] if address.startswith(("0x", "0X")) else address
+    if len(text) != 40:
+        raise ValueError(f"address must be 40 hex digits, got {address!r}")
+    return bytes.fromhex(text)
+
+
+class Wallet:
+    """One L2 user: a private key and the rollup deployment it signs for."""
+
+    def __init__(self, private_key: bytes, chain_id: int, rollup_address: str) -> None:
+        self.private_key = private_key
+        self.address = private_key_to_address(private_key)
+        self.raw_address = address_bytes(self.address)
+        self.chain_id = chain_id
+        self.rollup_address = to_checksum_address(rollup_address)
+        self.domain_separator = domain_separator(chain_id, address_bytes(rollup_address))
+
+    def transfer(self, from_index: int, to_index: int, amount: int, nonce: int) -> Transfer:
+        """A signed transfer of ``amount`` wei from this wallet's account."""
+        unsigned = Transfer(from_index, to_index, amount, nonce, b"")
+        return unsigned._replace(signature=sign(tx_digest(self.domain_separator, unsigned), self.private_key))
+
+    def withdraw(self, from_index: int, recipient: str | bytes, amount: int, nonce: int) -> Withdraw:
+        """A signed withdrawal of ``amount`` wei to an L1 ``recipient``."""
+        unsigned = Withdraw(from_index, address_bytes(recipient), amount, nonce, b"")
+        return unsigned._replace(signature=sign(tx_digest(self.domain_separator, unsigned), self.private_key))
+
+    def typed_data(self, tx: Transfer | Withdraw) -> dict:
+        """The EIP-712 document of ``tx``, as ``eth_signTypedData_v4`` takes it."""
+        return typed_data(self.chain_id, self.rollup_address, tx)
+
+
+def typed_data(chain_id: int, rollup_address: str, tx: Transfer | Withdraw) -> dict:
+    """The EIP-712 document a wallet signs for ``tx`` on the given rollup."""
+    from primitives.eip712 import Domain, full_message
+
+    primary, message = eip712_message(tx)
+    domain = Domain(DOMAIN_NAME, DOMAIN_VERSION, chain_id, to_checksum_address(rollup_address))
+    return full_message(domain, {primary: EIP712_TYPES[primary]}, primary, message)

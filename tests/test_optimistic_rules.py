@@ -1,0 +1,241 @@
+"""Unit tests of the optimistic rollup's rules, state and byte layouts."""
+
+from __future__ import annotations
+
+import pytest
+from eth_account import Account as EthAccount
+from eth_account.messages import encode_typed_data
+
+from contracts_spec.optimistic.encoding import (
+    Batch,
+    BatchFormatError,
+    Entry,
+    decode_batch,
+    decode_witnesses,
+    encode_batch,
+    encode_witnesses,
+    is_packable,
+    pack_amount,
+    unpack_amount,
+)
+from contracts_spec.optimistic.rules import (
+    Account,
+    Deposit,
+    InvalidTransaction,
+    Transfer,
+    Withdraw,
+    apply_tx,
+    touched_accounts,
+    tx_digest,
+)
+from contracts_spec.optimistic.state import FullState, WitnessedState, WitnessError, build_witnesses
+from primitives.keccak import keccak256
+from primitives.secp256k1 import recover_addresses_raw
+from primitives.smt import empty_root
+from rollup.optimistic.client import Wallet, address_bytes
+
+CHAIN_ID = 31337
+ROLLUP = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
+ALICE_KEY = bytes.fromhex("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")
+BOB_KEY = bytes.fromhex("59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d")
+ALICE = Wallet(ALICE_KEY, CHAIN_ID, ROLLUP)
+BOB = Wallet(BOB_KEY, CHAIN_ID, ROLLUP)
+ETH = 10**18
+
+
+def funded_state() -> FullState:
+    """Alice at index 0 with 5 ETH, Bob at index 1 with 1 ETH."""
+    state = FullState(8)
+    apply_tx(state, Deposit(0, ALICE.raw_address, 5 * ETH))
+    apply_tx(state, Deposit(1, BOB.raw_address, 1 * ETH))
+    state.commit()
+    return state
+
+
+def signer_of(wallet_tx: Transfer | Withdraw) -> bytes | None:
+    return recover_addresses_raw([tx_digest(ALICE.domain_separator, wallet_tx)], [wallet_tx.signature], strict=False)[0]
+
+
+# -- digests -------------------------------------------------------------------------
+
+
+def test_digest_matches_eth_account_typed_data() -> None:
+    """The hand-written EIP-712 digest equals what a standard wallet signs."""
+    for tx in (ALICE.transfer(0, 1, 3 * ETH, 7), ALICE.withdraw(0, BOB.address, 10**15, 2)):
+        doc = ALICE.typed_data(tx)
+        signable = encode_typed_data(full_message=doc)
+        signed = EthAccount.sign_message(signable, ALICE_KEY)
+        assert signed.message_hash == tx_digest(ALICE.domain_separator, tx)
+        assert bytes(signed.signature) == tx.signature  # RFC 6979 + low s on both sides
+
+
+def test_signature_for_another_rollup_does_not_recover_to_signer() -> None:
+    other = Wallet(ALICE_KEY, CHAIN_ID, "0x" + "11" * 20)
+    tx = other.transfer(0, 1, ETH, 0)
+    assert signer_of(tx) != ALICE.raw_address
+
+
+# -- apply_tx ----------------------------------------------------------------------------
+
+
+def test_deposit_creates_then_credits_account() -> None:
+    state = FullState(8)
+    apply_tx(state, Deposit(3, ALICE.raw_address, 2))
+    apply_tx(state, Deposit(3, ALICE.raw_address, 5))
+    assert state.get_account(3) == Account(ALICE.raw_address, 7, 0)
+
+
+def test_deposit_to_an_index_of_another_address_is_invalid() -> None:
+    state = funded_state()
+    with pytest.raises(InvalidTransaction, match="account taken"):
+        apply_tx(state, Deposit(0, BOB.raw_address, 1))
+
+
+def test_transfer_moves_balance_and_bumps_nonce() -> None:
+    state = funded_state()
+    tx = ALICE.transfer(0, 1, 2 * ETH, 0)
+    apply_tx(state, tx, signer_of(tx))
+    assert state.get_account(0) == Account(ALICE.raw_address, 3 * ETH, 1)
+    assert state.get_account(1) == Account(BOB.raw_address, 3 * ETH, 0)
+
+
+@pytest.mark.parametrize(
+    ("make", "rule"),
+    [
+        (lambda: BOB.transfer(0, 1, ETH, 0), "bad signature"),
+        (lambda: ALICE.transfer(0, 1, ETH, 1), "bad nonce"),
+        (lambda: ALICE.transfer(0, 1, 6 * ETH, 0), "overspend"),
+        (lambda: ALICE.transfer(0, 9, ETH, 0), "unknown account"),
+        (lambda: ALICE.transfer(0, 0, ETH, 0), "self transfer"),
+        (lambda: ALICE.transfer(0, 1, 0, 0), "zero amount"),
+        (lambda: ALICE.transfer(0, 300, ETH, 0), "index out of range"),
+        (lambda: ALICE.withdraw(0, BOB.address, 9 * ETH, 0), "overspend"),
+    ],
+)
+def test_invalid_transactions_name_their_rule_and_change_nothing(make, rule: str) -> None:
+    state = funded_state()
+    before = dict(state.accounts)
+    tx = make()
+    with pytest.raises(InvalidTransaction) as info:
+        apply_tx(state, tx, signer_of(tx))
+    assert info.value.rule == rule
+    assert state.accounts == before
+
+
+def test_unrecoverable_signature_is_a_bad_signature() -> None:
+    state = funded_state()
+    tx = ALICE.transfer(0, 1, ETH, 0)
+    with pytest.raises(InvalidTransaction, match="bad signature"):
+        apply_tx(state, tx, None)
+
+
+def test_withdraw_burns_and_returns_its_leaf() -> None:
+    state = funded_state()
+    tx = ALICE.withdraw(0, BOB.address, ETH, 0)
+    applied = apply_tx(state, tx, signer_of(tx))
+    assert state.balance(0) == 4 * ETH
+    assert applied.withdrawal_leaf is not None and len(applied.withdrawal_leaf) == 32
+
+
+# -- witnessed state -------------------------------------------------------------------------
+
+
+def test_witnessed_state_computes_the_same_post_root() -> None:
+    state = funded_state()
+    tx = ALICE.transfer(0, 1, ETH, 0)
+    signer = signer_of(tx)
+    scratch = state.copy()
+    apply_tx(scratch, tx, signer)
+    expected = scratch.commit()
+    writes = {i: scratch.get_account(i) for i in touched_accounts(tx)}
+    witnesses = build_witnesses(state, touched_accounts(tx), writes)
+    partial = WitnessedState(8, state.root, decode_witnesses(encode_witnesses(witnesses), 8))
+    apply_tx(partial, tx, signer)
+    assert partial.post_root() == expected
+
+
+def test_witnessed_state_rejects_a_lying_witness() -> None:
+    state = funded_state()
+    tx = ALICE.transfer(0, 1, ETH, 0)
+    witnesses = build_witnesses(state, touched_accounts(tx), {})
+    index, account, siblings = witnesses[0]
+    poor = [(index, account._replace(balance=0), siblings), witnesses[1]]
+    partial = WitnessedState(8, state.root, poor)
+    with pytest.raises(InvalidTransaction, match="overspend"):
+        apply_tx(partial, tx, signer_of(tx))
+    with pytest.raises(WitnessError, match="account 0"):
+        partial.post_root()
+
+
+def test_witnessed_state_refuses_unwitnessed_reads() -> None:
+    partial = WitnessedState(8, empty_root(8), [])
+    with pytest.raises(WitnessError, match="no witness for account 0"):
+        apply_tx(partial, Deposit(0, ALICE.raw_address, 1))
+
+
+# -- encoding --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("amount", [0, 1, 2**35 - 1, 10**18, 123456789 * 10**12, (2**35 - 1) * 10**20])
+def test_packed_amounts_round_trip(amount: int) -> None:
+    assert unpack_amount(pack_amount(amount)) == amount
+
+
+def test_unpackable_amount_is_refused() -> None:
+    assert not is_packable(10**18 + 1)
+    with pytest.raises(ValueError, match="no packed form"):
+        pack_amount(10**18 + 1)
+
+
+def sample_batch() -> Batch:
+    root = keccak256(b"r")
+    entries = [
+        Entry(Deposit(2, ALICE.raw_address, 10**20 + 1), keccak256(b"1")),
+        Entry(ALICE.transfer(0, 1, ETH, 0), keccak256(b"2")),
+        Entry(ALICE.withdraw(0, BOB.address, ETH, 1), root),
+    ]
+    return Batch(keccak256(b"p"), root, keccak256(b"w"), 4, entries)
+
+
+def test_batch_round_trips_and_has_the_documented_size() -> None:
+    batch = sample_batch()
+    data = encode_batch(batch)
+    assert len(data) == 109 + 73 + 115 + 131
+    assert decode_batch(data) == batch
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d[:50], "shorter than"),
+        (lambda d: d[:-1], "truncated"),
+        (lambda d: d + b"\x00", "after the last entry"),
+        (lambda d: b"\x02" + d[1:], "unknown batch version"),
+        (lambda d: d[:109] + b"\x07" + d[110:], "unknown kind 7"),
+        (lambda d: d[:33] + bytes(32) + d[65:], "post_root"),
+    ],
+)
+def test_malformed_batches_are_named(mutate, message: str) -> None:
+    with pytest.raises(BatchFormatError, match=message):
+        decode_batch(mutate(encode_batch(sample_batch())))
+
+
+def test_unencodable_entry_is_named() -> None:
+    batch = sample_batch()
+    batch.entries.append(Entry(ALICE.transfer(0, 1, 10**18 + 1, 2), keccak256(b"x")))
+    with pytest.raises(ValueError, match="entry 3: amount"):
+        encode_batch(batch)
+
+
+def test_malformed_witnesses_are_named() -> None:
+    with pytest.raises(BatchFormatError, match="empty"):
+        decode_witnesses(b"", 8)
+    with pytest.raises(BatchFormatError, match="fewer than 8 siblings"):
+        decode_witnesses(b"\x01" + bytes(5) + bytes(32 * 7), 8)
+    with pytest.raises(BatchFormatError, match="presence flag 3"):
+        decode_witnesses(b"\x01" + bytes(4) + b"\x03", 8)
+
+
+def test_address_bytes_rejects_bad_addresses() -> None:
+    with pytest.raises(ValueError, match="40 hex digits"):
+        address_bytes("0x1234")
