@@ -133,3 +133,26 @@ def test_grain_seed_depends_on_instance():
 
 def test_partial_round_table():
     assert _poseidon_params.PARTIAL_ROUNDS[:8] == (56, 57, 56, 60, 60, 63, 64, 63)
+
+
+def test_chunked_grain_matches_one_bit_at_a_time():
+    """The 16-bit-at-a-time LFSR against a direct transcription of the reference's bit loop."""
+    seq = [0, 1] + [0] * 4 + [int(b) for b in f"{254:012b}{3:012b}{8:010b}{57:010b}"] + [1] * 30
+
+    def clock() -> int:
+        new = seq[62] ^ seq[51] ^ seq[38] ^ seq[23] ^ seq[13] ^ seq[0]
+        seq.pop(0)
+        seq.append(new)
+        return new
+
+    for _ in range(160):
+        clock()
+    expected = []
+    while len(expected) < 300:
+        if clock():
+            expected.append(clock())
+        else:
+            clock()
+    lfsr = GrainLFSR(1, 0, 254, 3, 8, 57)
+    got = [lfsr.next_int(1) for _ in range(100)] + [int(b) for b in f"{lfsr.next_int(200):0200b}"]
+    assert got == expected

@@ -31,8 +31,32 @@ def _int_bits(value: int, width: int) -> list[int]:
     return [(value >> (width - 1 - i)) & 1 for i in range(width)]
 
 
+_TAPS = (0, 13, 23, 38, 51, 62)  # b[k + 80] = XOR of b[k + tap]: the reference's feedback
+_CHUNK = 16  # raw bits clocked at once; any count up to 80 - 62 = 18 is independent
+
+
+def _shrink_table() -> list[tuple[int, int]]:
+    """For each byte of raw output (4 bit pairs, first pair in the top bits): kept bits, count."""
+    table = []
+    for byte in range(256):
+        value = count = 0
+        for pair in range(4):
+            first, second = (byte >> (7 - 2 * pair)) & 1, (byte >> (6 - 2 * pair)) & 1
+            if first:
+                value, count = (value << 1) | second, count + 1
+        table.append((value, count))
+    return table
+
+
+_SHRINK = _shrink_table()
+
+
 class GrainLFSR:
-    """The reference's 80-bit Grain LFSR with its self-shrinking output filter."""
+    """The reference's 80-bit Grain LFSR with its self-shrinking output filter.
+
+    The reference clocks one bit at a time; since the furthest tap is 62, the
+    next 16 bits depend only on the current 80 and are computed together.
+    """
 
     def __init__(self, field_kind: int, sbox_kind: int, n: int, t: int, r_f: int, r_p: int):
         # Seed layout of the reference: 2 + 4 + 12 + 12 + 10 + 10 bits, then 30 ones.
@@ -45,37 +69,46 @@ class GrainLFSR:
             + _int_bits(r_p, 10)
             + [1] * 30
         )
-        # The state is an 80-bit int whose bit 79 is sequence position 0.
+        # The state is an 80-bit int whose bit 79 is the oldest bit (sequence position 0).
         self._state = 0
         for b in bits:
             self._state = (self._state << 1) | b
-        for _ in range(160):
-            self._clock()
+        for _ in range(160 // _CHUNK):  # the reference discards the first 160 bits
+            self._clock_chunk()
+        self._out = 0  # filtered bits not yet consumed, oldest in the top bit
+        self._out_len = 0
 
-    def _clock(self) -> int:
-        """Shift once: the new bit is b0 + b13 + b23 + b38 + b51 + b62 (positions from the oldest)."""
+    def _clock_chunk(self) -> int:
+        """Clock 16 times; return the 16 new bits, the earliest in bit 15."""
         s = self._state
-        new = (
-            (s >> 79) ^ (s >> (79 - 13)) ^ (s >> (79 - 23)) ^ (s >> (79 - 38))
-            ^ (s >> (79 - 51)) ^ (s >> (79 - 62))
-        ) & 1
-        self._state = ((s << 1) & ((1 << 80) - 1)) | new
-        return new
-
-    def bits(self) -> Iterator[int]:
-        """Output bits: of each clocked pair, keep the second only when the first is 1."""
-        while True:
-            yield self.next_int(1)
+        chunk = 0
+        for tap in _TAPS:
+            # Positions tap .. tap + 15 of the window, position tap in bit 15.
+            chunk ^= s >> (80 - _CHUNK - tap)
+        chunk &= (1 << _CHUNK) - 1
+        self._state = ((s << _CHUNK) | chunk) & ((1 << 80) - 1)
+        return chunk
 
     def next_int(self, n: int) -> int:
-        """The next ``n`` output bits as a big-endian integer."""
-        out = 0
-        clock = self._clock
-        for _ in range(n):
-            while not clock():  # first bit of the pair 0: drop its partner too
-                clock()
-            out = (out << 1) | clock()
-        return out
+        """The next ``n`` filtered bits as a big-endian integer.
+
+        Filter: of each clocked pair, keep the second bit only when the first is 1.
+        """
+        while self._out_len < n:
+            chunk = self._clock_chunk()
+            for byte in (chunk >> 8, chunk & 0xFF):
+                value, count = _SHRINK[byte]
+                self._out = (self._out << count) | value
+                self._out_len += count
+        self._out_len -= n
+        result = self._out >> self._out_len
+        self._out &= (1 << self._out_len) - 1
+        return result
+
+    def bits(self) -> Iterator[int]:
+        """The filtered output as a stream of bits."""
+        while True:
+            yield self.next_int(1)
 
     def next_field_element(self, n: int, prime: int) -> int:
         """Rejection sampling: draw ``n``-bit integers until one is below ``prime``."""
