@@ -235,13 +235,15 @@ def check_g2(p: object, what: str = "G2 point") -> G2Point:
     return (x, y)
 
 
+def check_scalar(s: object, i: int) -> int:
+    """Scalar number i reduced mod R; anything but an int (bools included) is refused."""
+    if not isinstance(s, int) or isinstance(s, bool):
+        raise ValueError(f"scalar {i} is not an int: {s!r}")
+    return int(s) % R
+
+
 def _check_scalars(scalars: Sequence[int]) -> list[int]:
-    out = []
-    for i, s in enumerate(scalars):
-        if not isinstance(s, int) or isinstance(s, bool):
-            raise ValueError(f"scalar {i} is not an int: {s!r}")
-        out.append(s % R)
-    return out
+    return [check_scalar(s, i) for i, s in enumerate(scalars)]
 
 
 def _check_lengths(points: Sequence, scalars: Sequence) -> None:

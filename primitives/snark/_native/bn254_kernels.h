@@ -1,0 +1,242 @@
+/* The BN254 prover kernels behind primitives/snark/_kernels_c.pyx.
+ *
+ * Instantiates the curve and MSM templates for G1 (over Fq) and G2 (over Fq2)
+ * and exposes byte-buffer entry points: every field element crosses the
+ * boundary as 32 little-endian bytes in plain (not Montgomery) form, so the
+ * Python side only packs and unpacks ints. Entry points never touch Python
+ * objects and are called without the GIL.
+ */
+#ifndef L2LAB_BN254_KERNELS_H
+#define L2LAB_BN254_KERNELS_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bn254_field.h"
+#include "bn254_thread.h"
+#include "bn254_fft.h"
+
+/* Curve constants b (Montgomery form): 3 for G1, 3 / (9 + i) for the G2 twist. */
+static const fe_t G1_B = {{0x7a17caa950ad28d7ULL, 0x1f6ac17ae15521b9ULL, 0x334bea4e696bd284ULL,
+                           0x2a1f6744ce179d8eULL}};
+static const fq2_t G2_B = {{{0x3bf938e377b802a8ULL, 0x020b1b273633535dULL,
+                             0x26b7edf049755260ULL, 0x2514c6324384a86dULL}},
+                           {{0x38e7ecccd1dcff67ULL, 0x65f0b37d93ce0d3eULL,
+                             0xd749d0dd22ac00aaULL, 0x0141b9ce4a688d4dULL}}};
+static const fq2_t FQ2_ONE = {{{0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL,
+                                0x666ea36f7879462cULL, 0x0e0a77c19a07df2fULL}},
+                              {{0, 0, 0, 0}}};
+
+/* ---------------------------------------------------------------- G1 */
+#define CURVE g1
+#define F fe_t
+#define F_ONE FQ_ONE
+#define F_B G1_B
+#define F_ADD fq_add
+#define F_SUB fq_sub
+#define F_DBL fq_dbl
+#define F_NEG fq_neg
+#define F_MUL fq_mul
+#define F_SQR fq_sqr
+#define F_INV fq_inv
+#define F_IS_ZERO fe_is_zero
+#define F_EQ fe_eq
+#include "bn254_curve.h"
+#include "bn254_msm.h"
+#undef CURVE
+#undef F
+#undef F_ONE
+#undef F_B
+#undef F_ADD
+#undef F_SUB
+#undef F_DBL
+#undef F_NEG
+#undef F_MUL
+#undef F_SQR
+#undef F_INV
+#undef F_IS_ZERO
+#undef F_EQ
+#undef FN
+#undef AFF
+#undef JAC
+
+/* ---------------------------------------------------------------- G2 */
+#define CURVE g2
+#define F fq2_t
+#define F_ONE FQ2_ONE
+#define F_B G2_B
+#define F_ADD fq2_add
+#define F_SUB fq2_sub
+#define F_DBL fq2_dbl
+#define F_NEG fq2_neg
+#define F_MUL fq2_mul
+#define F_SQR fq2_sqr
+#define F_INV fq2_inv
+#define F_IS_ZERO fq2_is_zero
+#define F_EQ fq2_eq
+#include "bn254_curve.h"
+#include "bn254_msm.h"
+#undef CURVE
+#undef F
+#undef F_ONE
+#undef F_B
+#undef F_ADD
+#undef F_SUB
+#undef F_DBL
+#undef F_NEG
+#undef F_MUL
+#undef F_SQR
+#undef F_INV
+#undef F_IS_ZERO
+#undef F_EQ
+#undef FN
+#undef AFF
+#undef JAC
+
+/* ---------------------------------------------------------------- boundary */
+
+#define L2_OK 0
+#define L2_NOT_CANONICAL 1   /* a coordinate >= Q */
+#define L2_NOT_ON_CURVE 2
+#define L2_NO_MEMORY (-1)
+
+/* A plain little-endian element into Montgomery form, refusing values >= p. */
+static inline int l2_load_fq(fe_t *r, const uint8_t *raw) {
+    fe_t v;
+    memcpy(v.l, raw, 32);
+    if (!fe_lt(&v, FQ_P)) return 0;
+    fq_to_mont(r, &v);
+    return 1;
+}
+
+static inline void l2_store_fq(uint8_t *raw, const fe_t *a) {
+    fe_t v;
+    fq_from_mont(&v, a);
+    memcpy(raw, v.l, 32);
+}
+
+/* n G1 points of 64 bytes (x, y) into Montgomery affine form; on bad input
+ * returns its kind and sets *bad to its index. */
+static int l2_g1_load(g1_aff *out, const uint8_t *raw, size_t n, size_t *bad) {
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = raw + 64 * i;
+        *bad = i;
+        if (!l2_load_fq(&out[i].x, p) || !l2_load_fq(&out[i].y, p + 32)) return L2_NOT_CANONICAL;
+        if (!g1_on_curve(&out[i])) return L2_NOT_ON_CURVE;
+    }
+    return L2_OK;
+}
+
+static void l2_g1_store(uint8_t *raw, const g1_aff *in, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        l2_store_fq(raw + 64 * i, &in[i].x);
+        l2_store_fq(raw + 64 * i + 32, &in[i].y);
+    }
+}
+
+/* n G2 points of 128 bytes (x.c0, x.c1, y.c0, y.c1). */
+static int l2_g2_load(g2_aff *out, const uint8_t *raw, size_t n, size_t *bad) {
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = raw + 128 * i;
+        *bad = i;
+        if (!l2_load_fq(&out[i].x.c0, p) || !l2_load_fq(&out[i].x.c1, p + 32) ||
+            !l2_load_fq(&out[i].y.c0, p + 64) || !l2_load_fq(&out[i].y.c1, p + 96))
+            return L2_NOT_CANONICAL;
+        if (!g2_on_curve(&out[i])) return L2_NOT_ON_CURVE;
+    }
+    return L2_OK;
+}
+
+static void l2_g2_store(uint8_t *raw, const g2_aff *in, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        l2_store_fq(raw + 128 * i, &in[i].x.c0);
+        l2_store_fq(raw + 128 * i + 32, &in[i].x.c1);
+        l2_store_fq(raw + 128 * i + 64, &in[i].y.c0);
+        l2_store_fq(raw + 128 * i + 96, &in[i].y.c1);
+    }
+}
+
+/* Scalars as aligned limbs (they arrive reduced mod r). */
+static uint64_t *l2_load_scalars(const uint8_t *raw, size_t n) {
+    uint64_t *s = (uint64_t *)malloc((n ? n : 1) * 32);
+    if (s != NULL) memcpy(s, raw, n * 32);
+    return s;
+}
+
+/* One MSM entry point per group: out (one point) = sum scalars[i] * points[i]. */
+#define L2_MSM_ENTRY(G)                                                                   \
+    static int l2_##G##_msm(uint8_t *out, const uint8_t *points, const uint8_t *scalars,  \
+                            size_t n, int nthreads, size_t *bad) {                        \
+        G##_aff *pts = (G##_aff *)malloc((n ? n : 1) * sizeof(G##_aff));                 \
+        uint64_t *s = l2_load_scalars(scalars, n);                                        \
+        int rc = L2_NO_MEMORY;                                                            \
+        if (pts != NULL && s != NULL) {                                                   \
+            rc = l2_##G##_load(pts, points, n, bad);                                      \
+            if (rc == L2_OK) {                                                            \
+                G##_jac r;                                                                \
+                G##_aff a;                                                                \
+                rc = G##_msm(&r, pts, s, n, nthreads);                                    \
+                G##_to_aff(&a, &r);                                                       \
+                l2_##G##_store(out, &a, 1);                                               \
+            }                                                                             \
+        }                                                                                 \
+        free(pts);                                                                        \
+        free(s);                                                                          \
+        return rc;                                                                        \
+    }                                                                                     \
+    static int l2_##G##_batch_mul(uint8_t *out, const uint8_t *base, const uint8_t *scalars, \
+                                  size_t n, int nthreads) {                               \
+        G##_aff b;                                                                        \
+        size_t bad;                                                                       \
+        int rc = l2_##G##_load(&b, base, 1, &bad);                                        \
+        if (rc != L2_OK) return rc;                                                       \
+        G##_aff *res = (G##_aff *)malloc((n ? n : 1) * sizeof(G##_aff));                 \
+        uint64_t *s = l2_load_scalars(scalars, n);                                        \
+        rc = L2_NO_MEMORY;                                                                \
+        if (res != NULL && s != NULL) {                                                   \
+            if (G##_aff_is_zero(&b)) {                                                    \
+                memset(res, 0, n * sizeof(G##_aff));                                      \
+                rc = L2_OK;                                                               \
+            } else {                                                                      \
+                rc = G##_batch_mul(res, &b, s, n, nthreads);                              \
+            }                                                                             \
+            if (rc == L2_OK) l2_##G##_store(out, res, n);                                 \
+        }                                                                                 \
+        free(res);                                                                        \
+        free(s);                                                                          \
+        return rc;                                                                        \
+    }
+
+L2_MSM_ENTRY(g1)
+L2_MSM_ENTRY(g2)
+
+/* In place over n plain Fr elements: the NTT under omega, each output then
+ * multiplied by scale (1 for fft, 1/n for ifft). All inputs reduced mod r. */
+static int l2_fr_fft(uint8_t *values, size_t n, const uint8_t *omega, const uint8_t *scale,
+                     int nthreads) {
+    fe_t *a = (fe_t *)malloc((n ? n : 1) * sizeof(fe_t));
+    fe_t *tw = (fe_t *)malloc((n / 2 + 1) * sizeof(fe_t));
+    if (a == NULL || tw == NULL) {
+        free(a);
+        free(tw);
+        return L2_NO_MEMORY;
+    }
+    fe_t w, k;
+    memcpy(w.l, omega, 32);
+    memcpy(k.l, scale, 32);
+    fr_to_mont(&w, &w);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(a[i].l, values + 32 * i, 32);
+        fr_to_mont(&a[i], &a[i]);
+    }
+    fr_ntt(a, n, &w, tw, nthreads);
+    for (size_t i = 0; i < n; i++) {
+        fr_mul(&a[i], &a[i], &k); /* (x R) * k / R = x k, plain again */
+        memcpy(values + 32 * i, a[i].l, 32);
+    }
+    free(a);
+    free(tw);
+    return L2_OK;
+}
+
+#endif

@@ -1,0 +1,246 @@
+/* Multi-scalar multiplication (Pippenger) and fixed-base batch multiplication,
+ * written once for G1 and G2: a template included after bn254_curve.h with the
+ * same CURVE / F definitions. Scalars are four plain (non-Montgomery) limbs,
+ * already reduced mod r, so they have at most 254 bits.
+ */
+
+#define SCALAR_BITS 254
+
+/* c bits of a 256-bit scalar starting at bit off (zero past the top). */
+static inline uint32_t FN(_scalar_bits)(const uint64_t s[4], int off, int c) {
+    int limb = off >> 6, sh = off & 63;
+    if (limb >= 4) return 0;
+    uint64_t v = s[limb] >> sh;
+    if (sh + c > 64 && limb + 1 < 4) v |= s[limb + 1] << (64 - sh);
+    return (uint32_t)(v & (((uint64_t)1 << c) - 1));
+}
+
+/* ---------------------------------------------------------------- Pippenger */
+
+typedef struct {
+    const AFF *points;
+    const int32_t *digits; /* nw rows of n signed digits, row w for window w */
+    size_t n;
+    int c, nw, tid, nthreads, failed;
+    JAC *sums;             /* sum of digit * point for each window */
+} FN(_msm_job);
+
+/* The windows tid, tid + nthreads, ...: bucket accumulation with mixed
+ * additions, then sum_b b * bucket[b] as two running sums. */
+static void *FN(_msm_worker)(void *arg) {
+    FN(_msm_job) *job = (FN(_msm_job) *)arg;
+    size_t nb = (size_t)1 << (job->c - 1);
+    JAC *buckets = (JAC *)malloc(nb * sizeof(JAC));
+    if (buckets == NULL) {
+        job->failed = 1;
+        return NULL;
+    }
+    for (int w = job->tid; w < job->nw; w += job->nthreads) {
+        const int32_t *dw = job->digits + (size_t)w * job->n;
+        for (size_t b = 0; b < nb; b++) FN(_set_zero)(&buckets[b]);
+        for (size_t i = 0; i < job->n; i++) {
+            int32_t d = dw[i];
+            if (d > 0) {
+                FN(_add_mixed)(&buckets[d - 1], &buckets[d - 1], &job->points[i]);
+            } else if (d < 0) {
+                AFF neg;
+                FN(_neg_aff)(&neg, &job->points[i]);
+                FN(_add_mixed)(&buckets[-d - 1], &buckets[-d - 1], &neg);
+            }
+        }
+        JAC running, sum;
+        FN(_set_zero)(&running);
+        FN(_set_zero)(&sum);
+        for (size_t b = nb; b-- > 0;) {
+            FN(_add)(&running, &running, &buckets[b]);
+            FN(_add)(&sum, &sum, &running);
+        }
+        job->sums[w] = sum;
+    }
+    free(buckets);
+    return NULL;
+}
+
+/* Window width minimising windows * (points + bucket reduction), where the
+ * reduction costs two full additions (about 1.5 mixed ones each) per bucket. */
+static int FN(_msm_window)(size_t n) {
+    int best = 2;
+    double best_cost = 1e300;
+    for (int c = 2; c <= 16; c++) {
+        int nw = (SCALAR_BITS + 1 + c - 1) / c;
+        double cost = (double)nw * ((double)n + 3.0 * (double)((size_t)1 << (c - 1)));
+        if (cost < best_cost) {
+            best_cost = cost;
+            best = c;
+        }
+    }
+    return best;
+}
+
+/* result = sum scalars[i] * points[i]; points affine (Montgomery), finite or
+ * (0, 0). Returns 0, or -1 when memory ran out. */
+static int FN(_msm)(JAC *result, const AFF *points, const uint64_t *scalars, size_t n,
+                    int nthreads) {
+    FN(_set_zero)(result);
+    if (n == 0) return 0;
+    int c = FN(_msm_window)(n);
+    /* Signed digits in [-2^(c-1), 2^(c-1)] halve the buckets; ceil(255 / c)
+     * windows leave room for the last carry. */
+    int nw = (SCALAR_BITS + 1 + c - 1) / c;
+    int32_t *digits = (int32_t *)malloc((size_t)nw * n * sizeof(int32_t));
+    JAC *sums = (JAC *)malloc((size_t)nw * sizeof(JAC));
+    if (digits == NULL || sums == NULL) {
+        free(digits);
+        free(sums);
+        return -1;
+    }
+    const int32_t half = 1 << (c - 1), full = 1 << c;
+    for (size_t i = 0; i < n; i++) {
+        const uint64_t *s = scalars + 4 * i;
+        int32_t carry = 0;
+        int skip = FN(_aff_is_zero)(&points[i]);
+        for (int w = 0; w < nw; w++) {
+            int32_t d = (int32_t)FN(_scalar_bits)(s, w * c, c) + carry;
+            carry = d > half;
+            if (carry) d -= full;
+            digits[(size_t)w * n + i] = skip ? 0 : d;
+        }
+    }
+    if (nthreads < 1) nthreads = 1;
+    if (nthreads > nw) nthreads = nw;
+    if (nthreads > L2_MAX_THREADS) nthreads = L2_MAX_THREADS;
+    FN(_msm_job) jobs[L2_MAX_THREADS];
+    for (int t = 0; t < nthreads; t++) {
+        FN(_msm_job) j = {points, digits, n, c, nw, t, nthreads, 0, sums};
+        jobs[t] = j;
+    }
+    l2_run_parallel(FN(_msm_worker), jobs, sizeof(jobs[0]), nthreads);
+    int failed = 0;
+    for (int t = 0; t < nthreads; t++) failed |= jobs[t].failed;
+    if (!failed) {
+        JAC acc = sums[nw - 1];
+        for (int w = nw - 2; w >= 0; w--) {
+            for (int k = 0; k < c; k++) FN(_dbl)(&acc, &acc);
+            FN(_add)(&acc, &acc, &sums[w]);
+        }
+        *result = acc;
+    }
+    free(digits);
+    free(sums);
+    return failed ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- fixed base */
+
+#define BATCH_CHUNK 2048
+
+typedef struct {
+    const AFF *bases;      /* 2^(w j) * base for each window j */
+    AFF *table;            /* row j: d * bases[j] for d in 1 .. 2^w - 1 */
+    const uint64_t *scalars;
+    AFF *out;
+    size_t lo, hi;         /* scalars of this job */
+    int w, nw, tid, nthreads, failed;
+} FN(_fixed_job);
+
+static void *FN(_table_worker)(void *arg) {
+    FN(_fixed_job) *job = (FN(_fixed_job) *)arg;
+    size_t rows = ((size_t)1 << job->w) - 1;
+    JAC *row = (JAC *)malloc(rows * sizeof(JAC));
+    F *scratch = (F *)malloc(rows * sizeof(F));
+    if (row == NULL || scratch == NULL) {
+        job->failed = 1;
+    } else {
+        for (int j = job->tid; j < job->nw; j += job->nthreads) {
+            FN(_from_aff)(&row[0], &job->bases[j]);
+            for (size_t d = 1; d < rows; d++) FN(_add_mixed)(&row[d], &row[d - 1], &job->bases[j]);
+            FN(_batch_to_aff)(job->table + (size_t)j * rows, row, rows, scratch);
+        }
+    }
+    free(row);
+    free(scratch);
+    return NULL;
+}
+
+static void *FN(_scalar_worker)(void *arg) {
+    FN(_fixed_job) *job = (FN(_fixed_job) *)arg;
+    size_t rows = ((size_t)1 << job->w) - 1;
+    JAC *acc = (JAC *)malloc(BATCH_CHUNK * sizeof(JAC));
+    F *scratch = (F *)malloc(BATCH_CHUNK * sizeof(F));
+    if (acc == NULL || scratch == NULL) {
+        job->failed = 1;
+    } else {
+        for (size_t lo = job->lo; lo < job->hi; lo += BATCH_CHUNK) {
+            size_t m = job->hi - lo < BATCH_CHUNK ? job->hi - lo : BATCH_CHUNK;
+            for (size_t i = 0; i < m; i++) {
+                const uint64_t *s = job->scalars + 4 * (lo + i);
+                FN(_set_zero)(&acc[i]);
+                for (int j = 0; j < job->nw; j++) {
+                    uint32_t d = FN(_scalar_bits)(s, j * job->w, job->w);
+                    if (d) FN(_add_mixed)(&acc[i], &acc[i], &job->table[(size_t)j * rows + d - 1]);
+                }
+            }
+            FN(_batch_to_aff)(job->out + lo, acc, m, scratch);
+        }
+    }
+    free(acc);
+    free(scratch);
+    return NULL;
+}
+
+/* Table width minimising windows * (table row + scalars), capped for memory. */
+static int FN(_fixed_window)(size_t n) {
+    int best = 1;
+    double best_cost = 1e300;
+    for (int w = 1; w <= 15; w++) {
+        int nw = (SCALAR_BITS + w - 1) / w;
+        double cost = (double)nw * ((double)((size_t)1 << w) + (double)n);
+        if (cost < best_cost) {
+            best_cost = cost;
+            best = w;
+        }
+    }
+    return best;
+}
+
+/* out[i] = scalars[i] * base, affine; base affine (Montgomery). 0 or -1 (memory). */
+static int FN(_batch_mul)(AFF *out, const AFF *base, const uint64_t *scalars, size_t n,
+                          int nthreads) {
+    if (n == 0) return 0;
+    int w = FN(_fixed_window)(n);
+    int nw = (SCALAR_BITS + w - 1) / w;
+    size_t rows = ((size_t)1 << w) - 1;
+    AFF *bases = (AFF *)malloc((size_t)nw * sizeof(AFF));
+    AFF *table = (AFF *)malloc((size_t)nw * rows * sizeof(AFF));
+    if (bases == NULL || table == NULL) {
+        free(bases);
+        free(table);
+        return -1;
+    }
+    JAC p;
+    FN(_from_aff)(&p, base);
+    for (int j = 0; j < nw; j++) {
+        FN(_to_aff)(&bases[j], &p);
+        for (int k = 0; k < w; k++) FN(_dbl)(&p, &p);
+    }
+    if (nthreads < 1) nthreads = 1;
+    if (nthreads > L2_MAX_THREADS) nthreads = L2_MAX_THREADS;
+    FN(_fixed_job) jobs[L2_MAX_THREADS];
+    size_t per = (n + nthreads - 1) / nthreads;
+    for (int t = 0; t < nthreads; t++) {
+        size_t lo = (size_t)t * per < n ? (size_t)t * per : n;
+        size_t hi = lo + per < n ? lo + per : n;
+        FN(_fixed_job) j = {bases, table, scalars, out, lo, hi, w, nw, t, nthreads, 0};
+        jobs[t] = j;
+    }
+    l2_run_parallel(FN(_table_worker), jobs, sizeof(jobs[0]), nthreads < nw ? nthreads : nw);
+    int failed = 0;
+    for (int t = 0; t < nthreads; t++) failed |= jobs[t].failed;
+    if (!failed) {
+        l2_run_parallel(FN(_scalar_worker), jobs, sizeof(jobs[0]), nthreads);
+        for (int t = 0; t < nthreads; t++) failed |= jobs[t].failed;
+    }
+    free(bases);
+    free(table);
+    return failed ? -1 : 0;
+}
