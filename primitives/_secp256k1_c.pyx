@@ -169,14 +169,6 @@ cdef void _recover_range(const uint8_t *digests, const uint8_t *sigs, uint8_t *c
             _checksum(addresses + 20 * i, hexes + 42 * i)
 
 
-def _recover_range_nogil(uintptr_t digests, uintptr_t sigs, uintptr_t codes, uintptr_t addresses,
-                         uintptr_t hexes, Py_ssize_t start, Py_ssize_t end):
-    """Worker-thread entry: the C loop on one slice, with the GIL released."""
-    with nogil:
-        _recover_range(<const uint8_t *>digests, <const uint8_t *>sigs, <uint8_t *>codes,
-                       <uint8_t *>addresses, <char *>hexes, start, end)
-
-
 _pools = {}
 
 
@@ -252,23 +244,23 @@ cdef class _Batch:
         if parts > n // _MIN_PER_THREAD:
             parts = max(1, n // _MIN_PER_THREAD)
         if parts == 1:
-            with nogil:
-                _recover_range(self.digests, self.sigs, self.codes, self.addresses, self.hexes,
-                               0, n)
+            self._slice(0, n)
             return
         pool = _pool(parts - 1)
         futures = []
         for k in range(1, parts):
             lo = n * k // parts
             hi = n * (k + 1) // parts
-            futures.append(pool.submit(
-                _recover_range_nogil, <uintptr_t>self.digests, <uintptr_t>self.sigs,
-                <uintptr_t>self.codes, <uintptr_t>self.addresses, <uintptr_t>self.hexes, lo, hi))
-        hi = n // parts
-        with nogil:
-            _recover_range(self.digests, self.sigs, self.codes, self.addresses, self.hexes, 0, hi)
+            # The bound method keeps this batch (and so its buffers) alive until the slice is done.
+            futures.append(pool.submit(self._slice, lo, hi))
+        self._slice(0, n // parts)
         for f in futures:
             f.result()
+
+    def _slice(self, Py_ssize_t lo, Py_ssize_t hi):
+        """Recover items [lo, hi) with the GIL released; runs on the caller or a pool thread."""
+        with nogil:
+            _recover_range(self.digests, self.sigs, self.codes, self.addresses, self.hexes, lo, hi)
 
 
 def _check_lengths(digests, signatures):

@@ -4,6 +4,8 @@ import random
 import coincurve
 import pytest
 from eth_keys import keys as eth_keys
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from primitives import secp256k1
 from primitives._secp256k1_py import HALF_N, N
@@ -302,3 +304,21 @@ def test_twins_agree_on_random_batches():
     assert secp256k1.recover_signers(digests, sigs, strict=False) == (
         _secp256k1_py.recover_signers(digests, sigs, strict=False)
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(digest=st.binary(min_size=32, max_size=32) | st.binary(max_size=40),
+       sig=st.binary(min_size=65, max_size=65) | st.binary(max_size=70),
+       v=st.sampled_from([0, 1, 2, 27, 28, 29, 255]))
+def test_twins_agree_on_arbitrary_bytes(digest, sig, v):
+    from primitives import _secp256k1_py
+
+    if len(sig) == 65:
+        sig = sig[:64] + bytes([v])
+    outcomes = []
+    for impl in (_secp256k1_py, secp256k1):
+        try:
+            outcomes.append(impl.recover(digest, sig))
+        except InvalidSignature as exc:
+            outcomes.append(str(exc))
+    assert outcomes[0] == outcomes[1]
