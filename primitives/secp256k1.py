@@ -13,6 +13,7 @@ compiled twin does the whole loop in C without the GIL, split over ``threads``
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from primitives import _backend, _secp256k1_py
 from primitives._secp256k1_py import InvalidSignature, N, checksum_hex
@@ -23,11 +24,20 @@ _impl = _native if _native is not None else _secp256k1_py
 BACKEND = "compiled" if _native is not None else "pure"
 _backend.register("secp256k1", BACKEND)
 
-sign = _impl.sign
-recover = _impl.recover
-recover_signers = _impl.recover_signers
-recover_addresses_raw = _impl.recover_addresses_raw
-private_key_to_public_key = _impl.private_key_to_public_key
+if TYPE_CHECKING:  # both twins share the pure twin's signatures
+    from primitives._secp256k1_py import (
+        private_key_to_public_key,
+        recover,
+        recover_addresses_raw,
+        recover_signers,
+        sign,
+    )
+else:
+    sign = _impl.sign
+    recover = _impl.recover
+    recover_signers = _impl.recover_signers
+    recover_addresses_raw = _impl.recover_addresses_raw
+    private_key_to_public_key = _impl.private_key_to_public_key
 
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
