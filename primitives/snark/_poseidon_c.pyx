@@ -2,15 +2,16 @@
 """Poseidon permutation, compiled: the twin of ``_poseidon_py`` with the same functions.
 
 Field elements are four 64-bit limbs in Montgomery form (x * 2^256 mod r),
-multiplied with the CIOS loop over unsigned __int128; the round constants and
-MDS matrix of each width are converted once and cached. Validation is shared
+multiplied with the CIOS loop over unsigned __int128. Rounds follow the sparse
+schedule of ``_poseidon_sparse``, converted once per width and cached. Validation is shared
 with the pure twin so both reject bad input with the same messages.
 """
 
 from libc.stdint cimport uint8_t
 
-from primitives.snark._poseidon_params import MAX_WIDTH, poseidon_params
+from primitives.snark._poseidon_params import MAX_WIDTH
 from primitives.snark._poseidon_py import _check_words
+from primitives.snark._poseidon_sparse import sparse_schedule
 
 MAX_INPUTS = MAX_WIDTH - 1
 
@@ -113,38 +114,57 @@ cdef extern from *:
         l2_fr_mul(x, &x4, x);
     }
 
-    /* The permutation in place: rc holds (rf + rp) * t constants, mds t * t entries, row-major. */
-    static void l2_poseidon_permute(l2_fr *state, int t, int rf, int rp,
-                                    const l2_fr *rc, const l2_fr *mds) {
+    /* x <- m * (x + c)^5 word by word: a full round; m is t x t, row-major. */
+    static inline void l2_full_round(l2_fr *x, int t, const l2_fr *c, const l2_fr *m) {
         l2_fr next[17], prod;
-        int half = rf / 2;
-        for (int r = 0; r < rf + rp; r++) {
-            for (int i = 0; i < t; i++) l2_fr_add(&state[i], &state[i], &rc[r * t + i]);
-            if (r < half || r >= half + rp) {
-                for (int i = 0; i < t; i++) l2_fr_pow5(&state[i]);
-            } else {
-                l2_fr_pow5(&state[0]);
-            }
-            for (int i = 0; i < t; i++) {
-                l2_fr_mul(&next[i], &mds[i * t], &state[0]);
-                for (int j = 1; j < t; j++) {
-                    l2_fr_mul(&prod, &mds[i * t + j], &state[j]);
-                    l2_fr_add(&next[i], &next[i], &prod);
-                }
-            }
-            memcpy(state, next, (size_t)t * sizeof(l2_fr));
+        for (int i = 0; i < t; i++) {
+            l2_fr_add(&x[i], &x[i], &c[i]);
+            l2_fr_pow5(&x[i]);
         }
+        for (int i = 0; i < t; i++) {
+            l2_fr_mul(&next[i], &m[i * t], &x[0]);
+            for (int j = 1; j < t; j++) {
+                l2_fr_mul(&prod, &m[i * t + j], &x[j]);
+                l2_fr_add(&next[i], &next[i], &prod);
+            }
+        }
+        memcpy(x, next, (size_t)t * sizeof(l2_fr));
+    }
+
+    /* The permutation in place, on the sparse schedule of _poseidon_sparse. The table
+     * holds, in order: half * t first constants, the MDS, the pre-sparse MDS, rp word-0
+     * constants, rp sparse matrices of 2t - 1 words (m00, row[t-1], col[t-1]) and half * t
+     * last constants. */
+    static void l2_poseidon_permute(l2_fr *x, int t, int half, int rp, const l2_fr *tab) {
+        const l2_fr *first = tab, *mds = first + half * t, *pre = mds + t * t;
+        const l2_fr *pc = pre + t * t, *sp = pc + rp, *last = sp + rp * (2 * t - 1);
+        l2_fr prod, y0;
+        for (int r = 0; r < half; r++)
+            l2_full_round(x, t, &first[r * t], r == half - 1 ? pre : mds);
+        for (int r = 0; r < rp; r++) {
+            const l2_fr *m = &sp[r * (2 * t - 1)];
+            l2_fr_add(&x[0], &x[0], &pc[r]);
+            l2_fr_pow5(&x[0]);
+            l2_fr_mul(&y0, &m[0], &x[0]);
+            for (int j = 1; j < t; j++) {
+                l2_fr_mul(&prod, &m[j], &x[j]);
+                l2_fr_add(&y0, &y0, &prod);
+                l2_fr_mul(&prod, &m[t - 1 + j], &x[0]);
+                l2_fr_add(&x[j], &x[j], &prod);
+            }
+            x[0] = y0;
+        }
+        for (int r = 0; r < half; r++) l2_full_round(x, t, &last[r * t], mds);
     }
     """
     ctypedef struct l2_fr:
         pass
     void l2_fr_load(l2_fr *out, const uint8_t *b) nogil
     void l2_fr_store(uint8_t *b, const l2_fr *a) nogil
-    void l2_poseidon_permute(l2_fr *state, int t, int rf, int rp,
-                             const l2_fr *rc, const l2_fr *mds) nogil
+    void l2_poseidon_permute(l2_fr *x, int t, int half, int rp, const l2_fr *tab) nogil
 
 
-cdef dict _TABLES = {}  # t -> (bytes of rc then mds in Montgomery form, full rounds, partial rounds)
+cdef dict _TABLES = {}  # t -> (Montgomery-form table bytes, full rounds / 2, partial rounds)
 
 
 cdef bytes _to_mont_bytes(list values):
@@ -162,9 +182,14 @@ cdef bytes _to_mont_bytes(list values):
 cdef tuple _table(int t):
     cached = _TABLES.get(t)
     if cached is None:
-        p = poseidon_params(t)
-        flat = [c for row in p.round_constants for c in row] + [m for row in p.mds for m in row]
-        cached = (_to_mont_bytes(flat), p.full_rounds, p.partial_rounds)
+        s = sparse_schedule(t)
+        flat = [c for rc in s.first_constants for c in rc]
+        flat += [m for row in s.mds for m in row] + [m for row in s.pre_sparse_mds for m in row]
+        flat += list(s.partial_constants)
+        for m00, row, col in s.sparse:
+            flat += [m00, *row, *col]
+        flat += [c for rc in s.last_constants for c in rc]
+        cached = (_to_mont_bytes(flat), len(s.first_constants), len(s.partial_constants))
         _TABLES[t] = cached
     return cached
 
@@ -174,10 +199,8 @@ cdef list _permute(list words):
     cdef int t = len(words)
     cdef tuple table = _table(t)
     cdef bytes consts = table[0]
-    cdef int rf = table[1], rp = table[2]
-    cdef const uint8_t *base = <const uint8_t *><const char *>consts
-    cdef l2_fr *rc = <l2_fr *>base
-    cdef l2_fr *mds = <l2_fr *>(base + 32 * (rf + rp) * t)
+    cdef int half = table[1], rp = table[2]
+    cdef const l2_fr *tab = <const l2_fr *><const char *>consts
     cdef unsigned char buf[17 * 32]
     cdef unsigned char out[32]
     cdef int i
@@ -186,7 +209,7 @@ cdef list _permute(list words):
         le = (<object>words[i]).to_bytes(32, "little")
         l2_fr_load(<l2_fr *>&buf[32 * i], <const uint8_t *><const char *>le)
     with nogil:
-        l2_poseidon_permute(<l2_fr *>buf, t, rf, rp, rc, mds)
+        l2_poseidon_permute(<l2_fr *>buf, t, half, rp, tab)
     result = []
     for i in range(t):
         l2_fr_store(out, <l2_fr *>&buf[32 * i])
