@@ -170,6 +170,8 @@ cdef void _recover_range(const uint8_t *digests, const uint8_t *sigs, uint8_t *c
 
 
 _pools = {}
+# A forked child inherits the pools but not their threads: start afresh there.
+os.register_at_fork(after_in_child=_pools.clear)
 
 
 def _pool(Py_ssize_t workers):

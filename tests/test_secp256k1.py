@@ -322,3 +322,22 @@ def test_twins_agree_on_arbitrary_bytes(digest, sig, v):
         except InvalidSignature as exc:
             outcomes.append(str(exc))
     assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_batch_recovery_works_in_a_forked_child():
+    # A forked server worker must not inherit a thread pool whose threads are gone.
+    import multiprocessing
+
+    digests, sigs, signers = _batch(200, seed=14)
+    assert secp256k1.recover_signers(digests, sigs, threads=2) == signers
+
+    def child() -> None:
+        raise SystemExit(0 if secp256k1.recover_signers(digests, sigs, threads=2) == signers else 1)
+
+    process = multiprocessing.get_context("fork").Process(target=child)
+    process.start()
+    process.join(120)  # a hang guard, not a timing assertion
+    if process.is_alive():
+        process.kill()
+    assert process.exitcode == 0
