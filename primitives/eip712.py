@@ -355,8 +355,7 @@ class StructHasher:
         self._hashers = hashers
         hashers[struct] = self  # registered before its fields, so recursive types terminate
         self._names = frozenset(n for n, _ in table[struct])
-        self._fields: list[tuple[str, Encoder]] = []
-        self._fields = [(n, self._encoder(t)) for n, t in table[struct]]
+        self._fields: list[tuple[str, Encoder]] = [(n, self._encoder(t)) for n, t in table[struct]]
 
     def _encoder(self, typ: str) -> Encoder:
         """The function giving the 32-byte word of a value of ``typ``."""
