@@ -341,3 +341,12 @@ def test_batch_recovery_works_in_a_forked_child():
     if process.is_alive():
         process.kill()
     assert process.exitcode == 0
+
+
+def test_compiled_batch_is_split_over_worker_threads():
+    import threading
+
+    native = pytest.importorskip("primitives._secp256k1_c")
+    digests, sigs, signers = _batch(256, seed=15)
+    assert native.recover_signers(digests, sigs, threads=2) == signers
+    assert any(t.name.startswith("l2lab-ecrecover") for t in threading.enumerate())
