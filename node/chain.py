@@ -1,0 +1,764 @@
+"""The toy L1: accounts, contracts, EIP-1559 blocks, time travel and snapshots.
+
+``Chain`` validates raw signed transactions, runs them with the contract
+runtime (``contracts_spec.runtime``), mines them into blocks and persists
+each block atomically in SQLite (``node.store``). Mining is automatic per
+transaction by default, or manual (``set_automine(False)`` then ``mine()``);
+the HTTP server's thread does interval mining by calling ``mine()`` every
+``interval_mining_seconds``. The clock can be moved (``increase_time``,
+``set_next_block_timestamp``) so a 7-day challenge window passes in a
+workshop, and ``snapshot``/``revert`` work like anvil's ``evm_snapshot``.
+
+Every public method holds one re-entrant lock: the HTTP server calls in from
+several threads.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+import rlp
+from eth_utils import to_checksum_address
+
+from contracts_spec import gas as G
+from contracts_spec.runtime import Env, Message, Outcome, WorldState, apply_message, simulate
+from contracts_spec.runtime.abi import DEPLOY_MAGIC
+from node.store import Block, Log, Receipt, Store
+from node.transactions import (
+    INVALID_INPUT,
+    INVALID_PARAMS,
+    TX_REJECTED,
+    Transaction,
+    TxRejected,
+    decode_raw_transaction,
+    tx_from_json,
+    tx_to_json,
+)
+from primitives.keccak import keccak256
+
+COINBASE = to_checksum_address("0x" + "00" * 17 + "c0ffee")
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+ELASTICITY = 2  # EIP-1559: target = gas limit / 2
+BASE_FEE_CHANGE_DENOMINATOR = 8  # EIP-1559: base fee moves at most 1/8 per block
+DEFAULT_TIP = 1_000_000_000  # suggested priority fee (1 gwei), as anvil suggests
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Reverted(Exception):
+    """A call or gas estimate reverted; ``reason`` is readable, ``data`` the raw revert bytes."""
+
+    def __init__(self, reason: str, data: bytes = b"") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.data = data
+
+
+def _locked(method: F) -> F:
+    @functools.wraps(method)
+    def wrapper(self: Chain, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def next_base_fee(parent_base_fee: int, parent_gas_used: int, parent_gas_limit: int) -> int:
+    """EIP-1559: raise or lower the base fee by up to 1/8 toward a half-full block."""
+    target = parent_gas_limit // ELASTICITY
+    if target == 0 or parent_gas_used == target:
+        return parent_base_fee
+    if parent_gas_used > target:
+        delta = parent_base_fee * (parent_gas_used - target) // target // BASE_FEE_CHANGE_DENOMINATOR
+        return parent_base_fee + max(delta, 1)
+    delta = parent_base_fee * (target - parent_gas_used) // target // BASE_FEE_CHANGE_DENOMINATOR
+    return parent_base_fee - delta
+
+
+def logs_bloom(logs: Sequence[Any]) -> bytes:
+    """The 2048-bit bloom filter of addresses and topics (Yellow Paper, M3:2048)."""
+    bloom = 0
+    for log in logs:
+        for item in [bytes.fromhex(log.address[2:]), *log.topics]:
+            h = keccak256(item)
+            for i in (0, 2, 4):
+                bloom |= 1 << (((h[i] << 8) | h[i + 1]) & 2047)
+    return bloom.to_bytes(256, "big")
+
+
+def _address(value: Any, name: str = "address") -> str:
+    """A checksummed address, or ValueError naming the parameter."""
+    try:
+        if isinstance(value, (bytes, bytearray)) and len(value) == 20:
+            return to_checksum_address(bytes(value))
+        if isinstance(value, str) and len(value) == 42 and value[:2] in ("0x", "0X"):
+            return to_checksum_address(value)
+    except ValueError:
+        pass
+    raise ValueError(f"{name}: not a 20-byte address: {value!r}")
+
+
+@dataclass
+class _Snapshot:
+    head: int
+    state: tuple
+    pending: list[Transaction]
+    time_offset: int
+    next_timestamp: int | None
+
+
+class Chain:
+    """One L1 chain, in memory or in a data directory (see the module doc)."""
+
+    def __init__(
+        self,
+        *,
+        chain_id: int = 31337,
+        data_dir: str | os.PathLike | None = None,
+        fresh: bool = False,
+        block_gas_limit: int = 30_000_000,
+        genesis_alloc: Mapping[str, int] | None = None,
+        automine: bool = True,
+        initial_base_fee: int = 1_000_000_000,
+        genesis_timestamp: int | None = None,
+    ) -> None:
+        if chain_id <= 0:
+            raise ValueError(f"chain_id must be positive, got {chain_id}")
+        if block_gas_limit < G.G_TX:
+            raise ValueError(f"block_gas_limit {block_gas_limit} is below one transaction's 21000")
+        self._lock = threading.RLock()
+        self.store = Store(data_dir, fresh=fresh)
+        self.data_dir = data_dir
+        self.world = WorldState()
+        self.pending: list[Transaction] = []
+        self._snapshots: dict[int, _Snapshot] = {}
+        self._next_snapshot = 1
+        meta = self.store.get_meta()
+        if self.store.head_number() is None:
+            self.chain_id = chain_id
+            self.block_gas_limit = block_gas_limit
+            self.automine = automine
+            self.time_offset = 0
+            self.next_timestamp: int | None = None
+            self._interval = 0.0
+            self._genesis(genesis_alloc or {}, initial_base_fee, genesis_timestamp)
+        else:
+            if meta.get("chain_id", chain_id) != chain_id:
+                raise ValueError(
+                    f"data dir holds chain id {meta['chain_id']}, not {chain_id} (use fresh=True to wipe it)"
+                )
+            self.chain_id = meta["chain_id"]
+            self.block_gas_limit = meta.get("block_gas_limit", block_gas_limit)
+            self.automine = meta.get("automine", automine)
+            self.time_offset = meta.get("time_offset", 0)
+            self.next_timestamp = meta.get("next_timestamp")
+            self._interval = meta.get("interval_mining_seconds", 0.0)
+            self.world = WorldState(*self.store.load_state())
+            self._head = self._load_block(self.store.head_number())  # type: ignore[arg-type]
+            for raw in self.store.pending():
+                self.pending.append(decode_raw_transaction(raw))
+
+    # -- setup and persistence -----------------------------------------------------------
+
+    def _meta(self) -> dict[str, Any]:
+        return {
+            "chain_id": self.chain_id,
+            "block_gas_limit": self.block_gas_limit,
+            "automine": self.automine,
+            "time_offset": self.time_offset,
+            "next_timestamp": self.next_timestamp,
+            "interval_mining_seconds": self._interval,
+        }
+
+    def _genesis(self, alloc: Mapping[str, int], base_fee: int, timestamp: int | None) -> None:
+        for address, balance in alloc.items():
+            if not isinstance(balance, int) or balance < 0:
+                raise ValueError(f"genesis_alloc: balance of {address} must be a non-negative int")
+            self.world.set_balance(_address(address, "genesis_alloc"), balance)
+        ts = int(time.time()) if timestamp is None else int(timestamp)
+        block = self._make_block(0, b"\0" * 32, ts, 0, base_fee, [], [])
+        self._persist(block, [], [], [])
+
+    def _make_block(
+        self, number: int, parent: bytes, ts: int, gas_used: int, base_fee: int,
+        tx_hashes: list[bytes], logs: list[Any],
+    ) -> Block:
+        tx_root = keccak256(rlp.encode(tx_hashes))
+        bloom = logs_bloom(logs)
+        header = [
+            parent, bytes.fromhex(COINBASE[2:]), number, self.block_gas_limit, gas_used, ts, base_fee,
+            tx_root, bloom, self.chain_id,
+        ]
+        return Block(
+            number=number, hash=keccak256(rlp.encode(header)), parent_hash=parent, timestamp=ts,
+            gas_limit=self.block_gas_limit, gas_used=gas_used, base_fee=base_fee, miner=COINBASE,
+            transactions=tx_hashes, logs_bloom=bloom, transactions_root=tx_root,
+        )
+
+    def _persist(
+        self, block: Block | None, txs: list[Transaction], receipts: list[Receipt], dropped: list[Transaction]
+    ) -> None:
+        """Write the dirty state, a block and its records in one SQLite transaction."""
+        world = self.world
+        try:
+            with self.store.transaction() as conn:
+                Store.put_accounts(
+                    conn,
+                    [
+                        (a, world.get_balance(a), world.get_nonce(a), world.get_code(a))
+                        for a in world.dirty_accounts
+                    ],
+                )
+                Store.put_slots(conn, [(a, s, world.get_storage(a, s)) for a, s in world.dirty_slots])
+                if block is not None:
+                    Store.put_block(conn, block.number, block.hash.hex(), block.to_json())
+                    for tx, receipt in zip(txs, receipts, strict=True):
+                        Store.put_tx(conn, tx.hash.hex(), block.number, receipt.tx_index,
+                                     tx_to_json(tx), receipt.to_json())
+                        for log in receipt.logs:
+                            Store.put_log(conn, block.number, log.log_index, log.address, log.to_json())
+                Store.drop_pending(conn, [t.hash.hex() for t in dropped])
+                Store.put_meta(conn, self._meta())
+        except BaseException:
+            world.rollback(0)  # the block never happened: undo it in memory too
+            raise
+        world.commit()
+        world.dirty_accounts.clear()
+        world.dirty_slots.clear()
+        if block is not None:
+            self._head = block
+
+    def _save_meta(self) -> None:
+        with self.store.transaction() as conn:
+            Store.put_meta(conn, self._meta())
+
+    def close(self) -> None:
+        """Close the store; the chain is unusable afterwards."""
+        with self._lock:
+            self.store.close()
+
+    def __enter__(self) -> Chain:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- settings ------------------------------------------------------------------------
+
+    @property
+    def interval_mining_seconds(self) -> float:
+        """Seconds between blocks the server's miner thread produces (0: off)."""
+        return self._interval
+
+    @interval_mining_seconds.setter
+    def interval_mining_seconds(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError(f"interval must be >= 0 seconds, got {seconds}")
+        with self._lock:
+            self._interval = float(seconds)
+            self._save_meta()
+
+    @_locked
+    def set_automine(self, enabled: bool) -> None:
+        """Mine a block per transaction (True) or wait for ``mine()`` (False)."""
+        self.automine = bool(enabled)
+        self._save_meta()
+
+    @_locked
+    def increase_time(self, seconds: int) -> int:
+        """Move the clock forward for future blocks; returns the total offset in seconds."""
+        if not isinstance(seconds, int) or seconds < 0:
+            raise ValueError(f"seconds must be a non-negative int, got {seconds!r}")
+        self.time_offset += seconds
+        self._save_meta()
+        return self.time_offset
+
+    @_locked
+    def set_next_block_timestamp(self, timestamp: int) -> None:
+        """Fix the next block's timestamp (it must be after the head's)."""
+        if not isinstance(timestamp, int) or timestamp <= self._head.timestamp:
+            raise ValueError(
+                f"timestamp {timestamp!r} must be an int after the latest block's {self._head.timestamp}"
+            )
+        self.next_timestamp = timestamp
+        self._save_meta()
+
+    @_locked
+    def set_balance(self, address: str, wei: int) -> None:
+        """Set an account's balance (a development convenience, like anvil_setBalance)."""
+        if not isinstance(wei, int) or wei < 0:
+            raise ValueError(f"balance must be a non-negative int, got {wei!r}")
+        self.world.set_balance(_address(address), wei)
+        self._persist(None, [], [], [])
+
+    def now(self) -> int:
+        """The chain's clock: wall time plus the offset from ``increase_time``."""
+        return int(time.time()) + self.time_offset
+
+    # -- transactions ------------------------------------------------------------------------
+
+    def base_fee(self) -> int:
+        """The base fee per gas of the next block."""
+        with self._lock:
+            head = self._head
+            return next_base_fee(head.base_fee, head.gas_used, head.gas_limit)
+
+    def gas_price(self) -> int:
+        """A legacy gas price that gets included: next base fee plus the suggested tip."""
+        return self.base_fee() + DEFAULT_TIP
+
+    def max_priority_fee(self) -> int:
+        return DEFAULT_TIP
+
+    def _known(self, tx_hash: bytes) -> bool:
+        return any(t.hash == tx_hash for t in self.pending) or self.store.tx(tx_hash.hex()) is not None
+
+    def _validate(self, tx: Transaction) -> None:
+        """Every check a transaction must pass before the pool takes it; TxRejected otherwise."""
+        if tx.chain_id != self.chain_id:
+            raise TxRejected(TX_REJECTED, f"wrong chain id {tx.chain_id}: this chain is {self.chain_id}")
+        if self._known(tx.hash):
+            raise TxRejected(INVALID_INPUT, f"already known: transaction 0x{tx.hash.hex()}")
+        expected = self.get_nonce(tx.sender, pending=True)
+        if tx.nonce < expected:
+            raise TxRejected(INVALID_INPUT, f"nonce too low: next nonce {expected}, tx nonce {tx.nonce}")
+        if tx.nonce > expected:
+            raise TxRejected(INVALID_INPUT, f"nonce too high (gap): next nonce {expected}, tx nonce {tx.nonce}")
+        if tx.gas > self.block_gas_limit:
+            raise TxRejected(INVALID_INPUT, f"gas {tx.gas} exceeds the block gas limit {self.block_gas_limit}")
+        intrinsic = G.intrinsic_gas(tx.data, tx.to is None, tx.access_list)
+        if tx.gas < intrinsic:
+            raise TxRejected(INVALID_INPUT, f"intrinsic gas too low: gas {tx.gas}, need {intrinsic}")
+        if tx.type == 2 and tx.tip_cap > tx.fee_cap:
+            raise TxRejected(
+                INVALID_INPUT,
+                f"max priority fee per gas {tx.tip_cap} higher than max fee per gas {tx.fee_cap}",
+            )
+        base_fee = self.base_fee()
+        if tx.fee_cap < base_fee:
+            what = "max fee per gas" if tx.type == 2 else "gas price"
+            raise TxRejected(INVALID_INPUT, f"{what} {tx.fee_cap} less than block base fee {base_fee}")
+        cost = tx.gas * tx.fee_cap + tx.value
+        balance = self.world.get_balance(tx.sender) - sum(
+            t.gas * t.fee_cap + t.value for t in self.pending if t.sender == tx.sender
+        )
+        if balance < cost:
+            raise TxRejected(
+                INVALID_INPUT,
+                f"insufficient funds for gas * price + value: balance {max(balance, 0)}, cost {cost}",
+            )
+
+    @_locked
+    def send_raw_transaction(self, raw: bytes) -> bytes:
+        """Validate, queue and (when automining) mine a raw signed transaction; returns its hash.
+
+        With automine the hash is returned only after the block holding the
+        transaction is committed to the store.
+        """
+        tx = decode_raw_transaction(raw)
+        self._validate(tx)
+        self.pending.append(tx)
+        if self.automine:
+            self._mine_one(None)
+        else:
+            try:
+                with self.store.transaction() as conn:
+                    Store.put_pending(conn, tx.hash.hex(), tx.raw)
+            except BaseException:
+                self.pending.remove(tx)
+                raise
+        return tx.hash
+
+    # -- mining ------------------------------------------------------------------------------------
+
+    @_locked
+    def mine(self, count: int = 1, timestamp: int | None = None) -> list[bytes]:
+        """Mine ``count`` blocks (pending transactions go into the first ones); returns their hashes."""
+        if not isinstance(count, int) or count < 1:
+            raise ValueError(f"count must be a positive int, got {count!r}")
+        if timestamp is not None and (not isinstance(timestamp, int) or timestamp <= self._head.timestamp):
+            raise ValueError(
+                f"timestamp {timestamp!r} must be an int after the latest block's {self._head.timestamp}"
+            )
+        hashes = []
+        for i in range(count):
+            hashes.append(self._mine_one(timestamp + i if timestamp is not None else None).hash)
+        return hashes
+
+    def _next_timestamp(self, explicit: int | None) -> int:
+        parent = self._head.timestamp
+        if explicit is not None:
+            return explicit
+        if self.next_timestamp is not None:
+            ts, self.next_timestamp = self.next_timestamp, None
+            return max(ts, parent + 1)
+        return max(self.now(), parent + 1)
+
+    def _select(self, base_fee: int) -> tuple[list[Transaction], list[Transaction]]:
+        """Pending transactions for the next block, in nonce order per sender and
+        highest tip first across senders; plus the ones to drop as stale."""
+        queues: dict[str, list[Transaction]] = {}
+        for tx in self.pending:
+            queues.setdefault(tx.sender, []).append(tx)
+        for q in queues.values():
+            q.sort(key=lambda t: t.nonce)
+        chosen, dropped = [], []
+        gas_left = self.block_gas_limit
+        nonces = {s: self.world.get_nonce(s) for s in queues}
+        while queues:
+            def tip(t: Transaction) -> int:
+                return min(t.tip_cap, t.fee_cap - base_fee)
+
+            sender = max(queues, key=lambda s: tip(queues[s][0]))
+            tx = queues[sender][0]
+            if tx.nonce < nonces[sender]:
+                dropped.append(queues[sender].pop(0))
+            elif tx.nonce > nonces[sender] or tx.fee_cap < base_fee or tx.gas > gas_left:
+                del queues[sender]  # it waits for a later block
+                continue
+            else:
+                chosen.append(queues[sender].pop(0))
+                nonces[sender] += 1
+                gas_left -= tx.gas
+            if not queues[sender]:
+                del queues[sender]
+        return chosen, dropped
+
+    def _mine_one(self, timestamp: int | None) -> Block:
+        parent = self._head
+        base_fee = next_base_fee(parent.base_fee, parent.gas_used, parent.gas_limit)
+        saved_next = self.next_timestamp
+        ts = self._next_timestamp(timestamp)
+        number = parent.number + 1
+        env = Env(
+            block_number=number, timestamp=ts, chain_id=self.chain_id, coinbase=COINBASE,
+            base_fee=base_fee, block_gas_limit=self.block_gas_limit,
+        )
+        chosen, dropped = self._select(base_fee)
+        outcomes: list[tuple[Transaction, Outcome, int]] = []
+        cumulative = 0
+        held: set[str] = set()  # senders whose next transaction must wait
+        try:
+            for tx in chosen:
+                if tx.sender in held or self.world.get_balance(tx.sender) < tx.gas * tx.fee_cap + tx.value:
+                    held.add(tx.sender)  # funds moved since it was accepted: it stays pending
+                    continue
+                price = tx.effective_gas_price(base_fee)
+                msg = Message(
+                    sender=tx.sender, to=tx.to, value=tx.value, data=tx.data, gas=tx.gas,
+                    gas_price=price, nonce=tx.nonce, access_list=tx.access_list,
+                )
+                tx_env = replace(env, origin=tx.sender, gas_price=price)
+                outcome = apply_message(self.world, tx_env, msg)
+                cumulative += outcome.gas_used
+                outcomes.append((tx, outcome, price))
+        except BaseException:
+            self.world.rollback(0)
+            self.next_timestamp = saved_next
+            raise
+        all_logs = [lg for _, o, _ in outcomes for lg in o.logs]
+        block = self._make_block(
+            number, parent.hash, ts, cumulative, base_fee, [t.hash for t, _, _ in outcomes], all_logs
+        )
+        txs, receipts = [], []
+        cumulative = log_index = 0
+        for index, (tx, outcome, price) in enumerate(outcomes):
+            cumulative += outcome.gas_used
+            logs = []
+            for lg in outcome.logs:
+                logs.append(Log(lg.address, list(lg.topics), lg.data, number, block.hash, tx.hash, index, log_index))
+                log_index += 1
+            tx.block_number, tx.block_hash, tx.tx_index = number, block.hash, index
+            txs.append(tx)
+            receipts.append(Receipt(
+                tx_hash=tx.hash, tx_index=index, block_number=number, block_hash=block.hash,
+                sender=tx.sender, to=tx.to, contract_address=outcome.contract_address, type=tx.type,
+                status=1 if outcome.success else 0, gas_used=outcome.gas_used,
+                cumulative_gas_used=cumulative, effective_gas_price=price, logs=logs,
+                logs_bloom=logs_bloom(logs), revert_reason=outcome.revert_reason,
+                revert_data=outcome.revert_data, gas_breakdown=outcome.gas_breakdown,
+            ))
+        done = {t.hash for t in txs} | {t.hash for t in dropped}
+        try:
+            self._persist(block, txs, receipts, txs + dropped)
+        except BaseException:
+            self.next_timestamp = saved_next
+            for tx in txs:
+                tx.block_number = tx.block_hash = tx.tx_index = None
+            raise
+        self.pending = [t for t in self.pending if t.hash not in done]
+        return block
+
+    # -- snapshots ------------------------------------------------------------------------------------
+
+    @_locked
+    def snapshot(self) -> int:
+        """Remember the whole chain now; returns an id for ``revert``."""
+        sid = self._next_snapshot
+        self._next_snapshot += 1
+        self._snapshots[sid] = _Snapshot(
+            self._head.number, self.world.copy_state(), list(self.pending),
+            self.time_offset, self.next_timestamp,
+        )
+        return sid
+
+    @_locked
+    def revert(self, snapshot_id: int) -> bool:
+        """Go back to a snapshot (state, blocks, pending pool, clock; on disk too).
+
+        That snapshot and later ones are used up, as with anvil. False if unknown.
+        """
+        snap = self._snapshots.get(snapshot_id)
+        if snap is None:
+            return False
+        self.world.restore_state(snap.state)
+        self.time_offset, self.next_timestamp = snap.time_offset, snap.next_timestamp
+        self.pending = list(snap.pending)
+        world = self.world
+        with self.store.transaction() as conn:
+            Store.truncate_after(conn, snap.head)
+            Store.clear_state(conn)
+            Store.put_accounts(conn, [
+                (a, world.get_balance(a), world.get_nonce(a), world.get_code(a))
+                for a in set(world.balances) | set(world.nonces) | set(world.code)
+            ])
+            Store.put_slots(conn, [(a, s, v) for a, slots in world.storage.items() for s, v in slots.items()])
+            Store.clear_pending(conn)
+            for tx in self.pending:
+                Store.put_pending(conn, tx.hash.hex(), tx.raw)
+            Store.put_meta(conn, self._meta())
+        world.dirty_accounts.clear()
+        world.dirty_slots.clear()
+        self._head = self._load_block(snap.head)
+        for sid in [s for s in self._snapshots if s >= snapshot_id]:
+            del self._snapshots[sid]
+        return True
+
+    # -- reads --------------------------------------------------------------------------------------------
+
+    def _load_block(self, number: int) -> Block:
+        data = self.store.block_by_number(number)
+        if data is None:
+            raise KeyError(f"no block {number}")
+        return Block.from_json(data)
+
+    @property
+    def block_number(self) -> int:
+        with self._lock:
+            return self._head.number
+
+    @property
+    def head(self) -> Block:
+        with self._lock:
+            return self._head
+
+    @_locked
+    def get_block(self, ref: int | str | bytes = "latest", full_transactions: bool = False) -> Block | None:
+        """A block by number, tag ("latest", "earliest", "pending") or 32-byte hash; None if absent.
+
+        With ``full_transactions`` the block's ``transactions`` are
+        ``Transaction`` objects instead of hashes. "pending" is the latest
+        block (the pool is not a block until mined).
+        """
+        if isinstance(ref, (bytes, bytearray)):
+            if len(ref) != 32:
+                raise ValueError(f"block hash must be 32 bytes, got {len(ref)}")
+            data = self.store.block_by_hash(bytes(ref).hex())
+            block = Block.from_json(data) if data else None
+        elif isinstance(ref, str):
+            if ref in ("latest", "pending", "safe", "finalized"):
+                block = self._head
+            elif ref == "earliest":
+                block = self._load_block(0)
+            else:
+                raise ValueError(f"unknown block tag {ref!r}")
+        elif isinstance(ref, int) and not isinstance(ref, bool):
+            if ref < 0:
+                raise ValueError(f"block number must be >= 0, got {ref}")
+            data = self.store.block_by_number(ref)
+            block = Block.from_json(data) if data else None
+        else:
+            raise ValueError(f"bad block reference {ref!r}")
+        if block is not None and full_transactions:
+            txs = [tx_from_json(t) for t, _ in self.store.txs_of_block(block.number)]
+            block = Block(**{**block.__dict__, "transactions": txs})  # type: ignore[arg-type]
+        return block
+
+    def _resolve_number(self, ref: int | str | None, default: int) -> int:
+        if ref is None:
+            return default
+        if isinstance(ref, str):
+            if ref in ("latest", "pending", "safe", "finalized"):
+                return self._head.number
+            if ref == "earliest":
+                return 0
+            raise ValueError(f"unknown block tag {ref!r}")
+        if not isinstance(ref, int) or ref < 0:
+            raise ValueError(f"bad block number {ref!r}")
+        return ref
+
+    @_locked
+    def get_balance(self, address: str) -> int:
+        return self.world.get_balance(_address(address))
+
+    @_locked
+    def get_nonce(self, address: str, pending: bool = False) -> int:
+        """The account's nonce; with ``pending`` it counts its transactions in the pool."""
+        address = _address(address)
+        nonce = self.world.get_nonce(address)
+        if pending:
+            nonce += sum(1 for t in self.pending if t.sender == address)
+        return nonce
+
+    @_locked
+    def get_code(self, address: str) -> bytes:
+        """The contract marker ``L2LAB\\x00<name>`` at ``address``, or b"" for an account."""
+        name = self.world.get_code(_address(address))
+        return DEPLOY_MAGIC + name.encode() if name is not None else b""
+
+    @_locked
+    def get_contract_name(self, address: str) -> str | None:
+        return self.world.get_code(_address(address))
+
+    @_locked
+    def contracts(self) -> dict[str, str]:
+        """Every deployed contract: address -> class name."""
+        return dict(self.world.code)
+
+    @_locked
+    def get_storage_at(self, address: str, slot: int) -> int:
+        if not isinstance(slot, int) or not 0 <= slot < 2**256:
+            raise ValueError(f"slot must be a uint256, got {slot!r}")
+        return self.world.get_storage(_address(address), slot)
+
+    @_locked
+    def get_transaction(self, tx_hash: bytes) -> Transaction | None:
+        """A mined or pending transaction by hash, or None."""
+        for tx in self.pending:
+            if tx.hash == tx_hash:
+                return tx
+        found = self.store.tx(bytes(tx_hash).hex())
+        return tx_from_json(found[0]) if found else None
+
+    @_locked
+    def get_receipt(self, tx_hash: bytes) -> Receipt | None:
+        """The receipt of a mined transaction, or None (unknown or still pending)."""
+        found = self.store.tx(bytes(tx_hash).hex())
+        return Receipt.from_json(found[1]) if found else None
+
+    @_locked
+    def get_logs(
+        self,
+        from_block: int | str | None = None,
+        to_block: int | str | None = None,
+        address: str | Sequence[str] | None = None,
+        topics: Sequence[bytes | Sequence[bytes] | None] | None = None,
+    ) -> list[Log]:
+        """Logs in a block range (default: latest), by emitter and topic filters.
+
+        ``topics[i]`` is None (any), one topic, or a list of alternatives.
+        """
+        head = self._head.number
+        lo = self._resolve_number(from_block, head)
+        hi = self._resolve_number(to_block, head)
+        if lo > hi:
+            return []
+        if address is None:
+            addresses = None
+        elif isinstance(address, str):
+            addresses = [_address(address)]
+        else:
+            addresses = [_address(a) for a in address]
+        wanted: list[set[bytes] | None] = []
+        for t in topics or []:
+            if t is None:
+                wanted.append(None)
+            elif isinstance(t, (bytes, bytearray)):
+                wanted.append({bytes(t)})
+            else:
+                wanted.append({bytes(x) for x in t} or None)
+        out = []
+        for data in self.store.logs(lo, hi, addresses):
+            log = Log.from_json(data)
+            if len(wanted) > len(log.topics) and any(w is not None for w in wanted[len(log.topics):]):
+                continue
+            if all(w is None or log.topics[i] in w for i, w in enumerate(wanted) if i < len(log.topics)):
+                out.append(log)
+        return out
+
+    def _sim_env(self, sender: str) -> Env:
+        head = self._head
+        return Env(
+            block_number=head.number + 1, timestamp=max(self.now(), head.timestamp + 1),
+            chain_id=self.chain_id, coinbase=COINBASE, base_fee=self.base_fee(), origin=sender,
+            block_gas_limit=self.block_gas_limit,
+        )
+
+    def _simulate(self, to: str | None, data: bytes, sender: str | None, value: int, gas: int) -> Outcome:
+        sender = _address(sender, "from") if sender is not None else ZERO_ADDRESS
+        target = _address(to, "to") if to is not None else None
+        if not isinstance(value, int) or value < 0:
+            raise ValueError(f"value must be a non-negative int, got {value!r}")
+        msg = Message(sender=sender, to=target, value=value, data=bytes(data), gas=gas, gas_price=0,
+                      nonce=self.world.get_nonce(sender))
+        return simulate(self.world, self._sim_env(sender), msg)
+
+    @_locked
+    def call(
+        self, to: str | None, data: bytes = b"", sender: str | None = None, value: int = 0,
+        gas: int | None = None,
+    ) -> bytes:
+        """Run a call against the latest state without changing it; its return data.
+
+        Raises ``Reverted(reason, data)`` if it reverts or runs out of gas.
+        """
+        out = self._simulate(to, data, sender, value, gas if gas is not None else self.block_gas_limit)
+        if not out.success:
+            raise Reverted(out.revert_reason or "reverted", out.revert_data)
+        return out.return_data
+
+    @_locked
+    def estimate_gas(
+        self, to: str | None, data: bytes = b"", sender: str | None = None, value: int = 0,
+        gas: int | None = None,
+    ) -> int:
+        """The least gas limit with which the transaction succeeds (before refunds).
+
+        Raises ``Reverted`` if it fails even with ``gas`` (default: the block limit).
+        """
+        cap = gas if gas is not None else self.block_gas_limit
+        out = self._simulate(to, data, sender, value, cap)
+        if not out.success:
+            raise Reverted(out.revert_reason or "reverted", out.revert_data)
+        lo, hi = out.gas_used, cap
+        if self._simulate(to, data, sender, value, lo).success:
+            return lo
+        while lo + 1 < hi:  # nested calls keep 1/64 back: search for the real minimum
+            mid = (lo + hi) // 2
+            if self._simulate(to, data, sender, value, mid).success:
+                hi = mid
+            else:
+                lo = mid
+        return hi
+
+
+__all__ = [
+    "COINBASE",
+    "Block",
+    "Chain",
+    "INVALID_INPUT",
+    "INVALID_PARAMS",
+    "Log",
+    "Receipt",
+    "Reverted",
+    "Transaction",
+    "TxRejected",
+    "logs_bloom",
+    "next_base_fee",
+]

@@ -1,0 +1,629 @@
+"""Ethereum JSON-RPC over a ``Chain``: the methods web3.py, ethers and anvil users expect.
+
+``RpcDispatcher.handle(method, params)`` returns JSON-ready results -- hex
+quantities, ``0x`` data, lower-case hashes, EIP-55 addresses -- or raises
+``RpcError`` with a JSON-RPC code and a message naming the bad parameter.
+``handle_request`` takes a whole JSON-RPC 2.0 envelope (or a batch) and never
+raises. Reverts answer like geth/anvil: code 3, "execution reverted: …", the
+revert bytes in ``data``. Only the latest state is kept, so state reads at
+an older block are refused rather than answered wrongly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from eth_account import Account
+from eth_utils import to_checksum_address
+
+from contracts_spec.runtime import get_contract_class
+from node.chain import DEFAULT_TIP, Chain, Reverted
+from node.store import Block, Log, Receipt
+from node.transactions import Transaction, TxRejected
+
+CLIENT_VERSION = "l2lab/0.1.0/python"
+EMPTY_UNCLES = "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"
+ZERO32 = "0x" + "00" * 32
+
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+EXECUTION_REVERTED = 3
+
+
+class RpcError(Exception):
+    """A JSON-RPC error: ``code``, a ``message`` naming the problem, optional ``data``."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data
+
+    def to_json(self) -> dict[str, Any]:
+        err: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.data is not None:
+            err["data"] = self.data
+        return err
+
+
+# -- parameter parsing: each failure names the parameter ------------------------------------
+
+
+def _bad(name: str, why: str) -> RpcError:
+    return RpcError(INVALID_PARAMS, f"invalid {name}: {why}")
+
+
+def parse_quantity(value: Any, name: str) -> int:
+    """A JSON-RPC quantity: ``0x`` hex (or a plain non-negative int)."""
+    if isinstance(value, bool):
+        raise _bad(name, f"expected a hex quantity, got {value!r}")
+    if isinstance(value, int):
+        if value < 0:
+            raise _bad(name, "negative quantity")
+        return value
+    if isinstance(value, str) and value[:2] in ("0x", "0X") and len(value) > 2:
+        try:
+            return int(value[2:], 16)
+        except ValueError:
+            pass
+    raise _bad(name, f"expected a hex quantity like 0x1a, got {value!r}")
+
+
+def parse_data(value: Any, name: str) -> bytes:
+    """``0x``-prefixed hex bytes."""
+    if isinstance(value, str) and value[:2] in ("0x", "0X"):
+        body = value[2:]
+        if len(body) % 2 == 0:
+            try:
+                return bytes.fromhex(body)
+            except ValueError:
+                pass
+    raise _bad(name, f"expected 0x-prefixed hex bytes, got {value!r:.80}")
+
+
+def parse_address(value: Any, name: str) -> str:
+    if isinstance(value, str) and len(value) == 42 and value[:2] in ("0x", "0X"):
+        try:
+            return to_checksum_address(value)
+        except ValueError:
+            pass
+    raise _bad(name, f"expected a 20-byte 0x address, got {value!r:.80}")
+
+
+def parse_hash(value: Any, name: str) -> bytes:
+    raw = parse_data(value, name)
+    if len(raw) != 32:
+        raise _bad(name, f"expected a 32-byte hash, got {len(raw)} bytes")
+    return raw
+
+
+def parse_block_ref(value: Any, name: str = "block") -> int | str:
+    """A block tag or number (EIP-1898 objects with blockNumber are accepted)."""
+    if isinstance(value, dict):
+        if "blockNumber" in value:
+            return parse_block_ref(value["blockNumber"], name)
+        raise _bad(name, "only {blockNumber} block objects are supported")
+    if value in ("latest", "earliest", "pending", "safe", "finalized"):
+        return value
+    return parse_quantity(value, name)
+
+
+def parse_bool(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise _bad(name, f"expected true or false, got {value!r}")
+
+
+def _param(params: list, i: int, name: str, default: Any = ..., *, allow_none: bool = False) -> Any:
+    if i < len(params) and (params[i] is not None or allow_none):
+        return params[i]
+    if default is ...:
+        raise RpcError(INVALID_PARAMS, f"missing parameter {i}: {name}")
+    return default
+
+
+def _hex(b: bytes) -> str:
+    return "0x" + bytes(b).hex()
+
+
+def _q(n: int) -> str:
+    return hex(n)
+
+
+# -- result shapes ------------------------------------------------------------------------------
+
+
+def format_log(log: Log) -> dict[str, Any]:
+    return {
+        "address": log.address,
+        "topics": [_hex(t) for t in log.topics],
+        "data": _hex(log.data),
+        "blockNumber": _q(log.block_number),
+        "blockHash": _hex(log.block_hash),
+        "transactionHash": _hex(log.tx_hash),
+        "transactionIndex": _q(log.tx_index),
+        "logIndex": _q(log.log_index),
+        "removed": False,
+    }
+
+
+def format_receipt(r: Receipt) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "transactionHash": _hex(r.tx_hash),
+        "transactionIndex": _q(r.tx_index),
+        "blockHash": _hex(r.block_hash),
+        "blockNumber": _q(r.block_number),
+        "from": r.sender,
+        "to": r.to,
+        "cumulativeGasUsed": _q(r.cumulative_gas_used),
+        "gasUsed": _q(r.gas_used),
+        "effectiveGasPrice": _q(r.effective_gas_price),
+        "contractAddress": r.contract_address,
+        "logs": [format_log(lg) for lg in r.logs],
+        "logsBloom": _hex(r.logs_bloom),
+        "status": _q(r.status),
+        "type": _q(r.type),
+        "gasBreakdown": dict(r.gas_breakdown),
+    }
+    if r.status == 0:
+        out["revertReason"] = r.revert_reason
+        out["revertData"] = _hex(r.revert_data)
+    return out
+
+
+def format_transaction(tx: Transaction, base_fee: int | None = None) -> dict[str, Any]:
+    mined = tx.block_number is not None
+    out: dict[str, Any] = {
+        "hash": _hex(tx.hash),
+        "type": _q(tx.type),
+        "chainId": _q(tx.chain_id),
+        "nonce": _q(tx.nonce),
+        "blockHash": _hex(tx.block_hash) if tx.block_hash is not None else None,
+        "blockNumber": _q(tx.block_number) if mined else None,
+        "transactionIndex": _q(tx.tx_index) if tx.tx_index is not None else None,
+        "from": tx.sender,
+        "to": tx.to,
+        "value": _q(tx.value),
+        "gas": _q(tx.gas),
+        "input": _hex(tx.data),
+        "v": _q(tx.v),
+        "r": _q(tx.r),
+        "s": _q(tx.s),
+    }
+    if tx.type == 2:
+        out["maxFeePerGas"] = _q(tx.max_fee_per_gas or 0)
+        out["maxPriorityFeePerGas"] = _q(tx.max_priority_fee_per_gas or 0)
+        price = tx.effective_gas_price(base_fee) if base_fee is not None else tx.fee_cap
+        out["gasPrice"] = _q(price)
+    else:
+        out["gasPrice"] = _q(tx.gas_price or 0)
+    if tx.type in (1, 2):
+        out["accessList"] = [
+            {"address": a, "storageKeys": [_hex(s.to_bytes(32, "big")) for s in slots]}
+            for a, slots in tx.access_list
+        ]
+        out["yParity"] = _q(tx.v)
+    return out
+
+
+def format_block(block: Block, base_fees: Mapping[int, int] | None = None) -> dict[str, Any]:
+    txs: list[Any] = []
+    for t in block.transactions:
+        if isinstance(t, Transaction):
+            txs.append(format_transaction(t, block.base_fee))
+        else:
+            txs.append(_hex(t))
+    return {
+        "number": _q(block.number),
+        "hash": _hex(block.hash),
+        "parentHash": _hex(block.parent_hash),
+        "nonce": "0x0000000000000000",
+        "mixHash": ZERO32,
+        "sha3Uncles": EMPTY_UNCLES,
+        "logsBloom": _hex(block.logs_bloom),
+        "transactionsRoot": _hex(block.transactions_root),
+        "stateRoot": ZERO32,
+        "receiptsRoot": ZERO32,
+        "miner": block.miner,
+        "difficulty": "0x0",
+        "totalDifficulty": "0x0",
+        "extraData": "0x",
+        "size": _q(500 + 32 * len(block.transactions)),
+        "gasLimit": _q(block.gas_limit),
+        "gasUsed": _q(block.gas_used),
+        "timestamp": _q(block.timestamp),
+        "baseFeePerGas": _q(block.base_fee),
+        "transactions": txs,
+        "uncles": [],
+    }
+
+
+# -- the dispatcher ---------------------------------------------------------------------------------
+
+
+class RpcDispatcher:
+    """Answers JSON-RPC methods from one ``Chain``; holds dev keys for eth_sendTransaction."""
+
+    def __init__(self, chain: Chain, dev_keys: Mapping[str, bytes] | None = None) -> None:
+        self.chain = chain
+        self.dev_keys = {to_checksum_address(a): bytes(k) for a, k in (dev_keys or {}).items()}
+        self.methods: dict[str, Callable[[list], Any]] = {
+            "web3_clientVersion": lambda p: CLIENT_VERSION,
+            "net_version": lambda p: str(self.chain.chain_id),
+            "net_listening": lambda p: True,
+            "eth_chainId": lambda p: _q(self.chain.chain_id),
+            "eth_blockNumber": lambda p: _q(self.chain.block_number),
+            "eth_syncing": lambda p: False,
+            "eth_mining": lambda p: bool(self.chain.automine or self.chain.interval_mining_seconds),
+            "eth_accounts": lambda p: list(self.dev_keys),
+            "eth_gasPrice": lambda p: _q(self.chain.gas_price()),
+            "eth_maxPriorityFeePerGas": lambda p: _q(DEFAULT_TIP),
+            "eth_getBalance": self._get_balance,
+            "eth_getTransactionCount": self._get_transaction_count,
+            "eth_getCode": self._get_code,
+            "eth_getStorageAt": self._get_storage_at,
+            "eth_feeHistory": self._fee_history,
+            "eth_call": self._call,
+            "eth_estimateGas": self._estimate_gas,
+            "eth_sendRawTransaction": self._send_raw_transaction,
+            "eth_sendTransaction": self._send_transaction,
+            "eth_getTransactionByHash": self._get_transaction_by_hash,
+            "eth_getTransactionReceipt": self._get_transaction_receipt,
+            "eth_getBlockByNumber": self._get_block_by_number,
+            "eth_getBlockByHash": self._get_block_by_hash,
+            "eth_getLogs": self._get_logs,
+            "evm_mine": self._evm_mine,
+            "evm_increaseTime": self._increase_time,
+            "evm_setNextBlockTimestamp": self._set_next_block_timestamp,
+            "evm_setAutomine": self._set_automine,
+            "evm_setIntervalMining": self._set_interval_mining,
+            "evm_snapshot": lambda p: _q(self.chain.snapshot()),
+            "evm_revert": lambda p: self.chain.revert(parse_quantity(_param(p, 0, "snapshot id"), "snapshot id")),
+            "l2lab_contracts": self._contracts,
+            "l2lab_gasBreakdown": self._gas_breakdown,
+            "anvil_mine": self._anvil_mine,
+            "hardhat_mine": self._anvil_mine,
+            "anvil_setBalance": self._set_balance,
+            "hardhat_setBalance": self._set_balance,
+        }
+        for name in ("IncreaseTime", "SetNextBlockTimestamp", "SetAutomine", "SetIntervalMining",
+                     "Snapshot", "Revert"):
+            evm = "evm_" + name[0].lower() + name[1:]
+            self.methods["anvil_" + name[0].lower() + name[1:]] = self.methods[evm]
+
+    # -- entry points -------------------------------------------------------------------------------
+
+    def handle(self, method: str, params: list | None = None) -> Any:
+        """Run one method; RpcError for every bad input."""
+        if not isinstance(method, str):
+            raise RpcError(INVALID_REQUEST, "method must be a string")
+        fn = self.methods.get(method)
+        if fn is None:
+            raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
+        if params is None:
+            params = []
+        if not isinstance(params, list):
+            raise RpcError(INVALID_PARAMS, "params must be a JSON array")
+        try:
+            return fn(params)
+        except RpcError:
+            raise
+        except TxRejected as exc:
+            raise RpcError(exc.code, exc.message) from None
+        except Reverted as exc:
+            raise RpcError(EXECUTION_REVERTED, f"execution reverted: {exc.reason}", _hex(exc.data)) from None
+        except (ValueError, TypeError) as exc:
+            raise RpcError(INVALID_PARAMS, f"{method}: {exc}") from None
+
+    def handle_request(self, obj: Any) -> dict | list | None:
+        """Answer a JSON-RPC 2.0 request or batch; notifications get no answer. Never raises."""
+        if isinstance(obj, list):
+            if not obj:
+                return _error(None, RpcError(INVALID_REQUEST, "empty batch"))
+            answers = [self._one(item) for item in obj]
+            return [a for a in answers if a is not None]
+        return self._one(obj)
+
+    def _one(self, obj: Any) -> dict | None:
+        if not isinstance(obj, dict):
+            return _error(None, RpcError(INVALID_REQUEST, "request must be a JSON object"))
+        req_id = obj.get("id")
+        if obj.get("jsonrpc") != "2.0":
+            return _error(req_id, RpcError(INVALID_REQUEST, 'jsonrpc must be "2.0"'))
+        if not isinstance(obj.get("method"), str):
+            return _error(req_id, RpcError(INVALID_REQUEST, "method must be a string"))
+        if req_id is not None and not isinstance(req_id, (str, int, float)):
+            return _error(None, RpcError(INVALID_REQUEST, "id must be a string, number or null"))
+        try:
+            result = self.handle(obj["method"], obj.get("params", []))
+            reply: dict = {"jsonrpc": "2.0", "id": req_id, "result": result}
+        except RpcError as exc:
+            reply = _error(req_id, exc)
+        except Exception as exc:  # a bug: answer it, naming it, rather than dropping the request
+            reply = _error(req_id, RpcError(INTERNAL_ERROR, f"internal error: {type(exc).__name__}: {exc}"))
+        return None if "id" not in obj else reply
+
+    # -- state reads ------------------------------------------------------------------------------------
+
+    def _latest_only(self, params: list, i: int) -> None:
+        """Only the latest state is kept: an older block would be answered wrongly, so refuse it."""
+        ref = parse_block_ref(_param(params, i, "block", "latest"))
+        if isinstance(ref, int) and ref != self.chain.block_number:
+            raise RpcError(
+                -32000, f"state at block {ref} is not kept (latest is {self.chain.block_number}); use 'latest'"
+            )
+
+    def _get_balance(self, p: list) -> str:
+        address = parse_address(_param(p, 0, "address"), "address")
+        self._latest_only(p, 1)
+        return _q(self.chain.get_balance(address))
+
+    def _get_transaction_count(self, p: list) -> str:
+        address = parse_address(_param(p, 0, "address"), "address")
+        pending = _param(p, 1, "block", "latest") == "pending"
+        if not pending:
+            self._latest_only(p, 1)
+        return _q(self.chain.get_nonce(address, pending=pending))
+
+    def _get_code(self, p: list) -> str:
+        address = parse_address(_param(p, 0, "address"), "address")
+        self._latest_only(p, 1)
+        return _hex(self.chain.get_code(address))
+
+    def _get_storage_at(self, p: list) -> str:
+        address = parse_address(_param(p, 0, "address"), "address")
+        slot = parse_quantity(_param(p, 1, "slot"), "slot")
+        if slot >= 2**256:
+            raise _bad("slot", "larger than 256 bits")
+        self._latest_only(p, 2)
+        return _hex(self.chain.get_storage_at(address, slot).to_bytes(32, "big"))
+
+    def _fee_history(self, p: list) -> dict[str, Any]:
+        count = parse_quantity(_param(p, 0, "blockCount"), "blockCount")
+        newest_ref = parse_block_ref(_param(p, 1, "newestBlock", "latest"), "newestBlock")
+        percentiles = _param(p, 2, "rewardPercentiles", [])
+        if not isinstance(percentiles, list) or any(
+            not isinstance(x, (int, float)) or not 0 <= x <= 100 for x in percentiles
+        ) or percentiles != sorted(percentiles):
+            raise _bad("rewardPercentiles", "expected an increasing list of numbers in 0..100")
+        count = min(count, 1024)
+        head = self.chain.block_number
+        newest = head if isinstance(newest_ref, str) else newest_ref
+        if newest_ref == "earliest":
+            newest = 0
+        if newest > head:
+            raise _bad("newestBlock", f"block {newest} is after the latest block {head}")
+        oldest = max(0, newest - count + 1)
+        base_fees, ratios, rewards = [], [], []
+        for n in range(oldest, newest + 1 if count else oldest):
+            block = self.chain.get_block(n, full_transactions=True)
+            assert block is not None
+            base_fees.append(_q(block.base_fee))
+            ratios.append(block.gas_used / block.gas_limit)
+            if percentiles:
+                tips = sorted(
+                    t.effective_gas_price(block.base_fee) - block.base_fee
+                    for t in block.transactions
+                    if isinstance(t, Transaction)
+                )
+                rewards.append([
+                    _q(tips[min(len(tips) - 1, int(len(tips) * x / 100))] if tips else 0) for x in percentiles
+                ])
+        if count:
+            last = self.chain.get_block(newest)
+            assert last is not None
+            from node.chain import next_base_fee
+
+            base_fees.append(_q(next_base_fee(last.base_fee, last.gas_used, last.gas_limit)))
+        out: dict[str, Any] = {"oldestBlock": _q(oldest), "baseFeePerGas": base_fees, "gasUsedRatio": ratios}
+        if percentiles:
+            out["reward"] = rewards
+        return out
+
+    # -- calls ---------------------------------------------------------------------------------------------
+
+    def _call_args(self, p: list) -> dict[str, Any]:
+        tx = _param(p, 0, "transaction")
+        if not isinstance(tx, dict):
+            raise _bad("transaction", "expected a transaction object")
+        data_key = "input" if tx.get("input") is not None else "data"
+        return {
+            "to": parse_address(tx["to"], "transaction.to") if tx.get("to") is not None else None,
+            "data": parse_data(tx[data_key], f"transaction.{data_key}") if tx.get(data_key) is not None else b"",
+            "sender": parse_address(tx["from"], "transaction.from") if tx.get("from") is not None else None,
+            "value": parse_quantity(tx["value"], "transaction.value") if tx.get("value") is not None else 0,
+            "gas": parse_quantity(tx["gas"], "transaction.gas") if tx.get("gas") is not None else None,
+        }
+
+    def _call(self, p: list) -> str:
+        args = self._call_args(p)
+        self._latest_only(p, 1)
+        return _hex(self.chain.call(**args))
+
+    def _estimate_gas(self, p: list) -> str:
+        args = self._call_args(p)
+        return _q(self.chain.estimate_gas(**args))
+
+    # -- sending -------------------------------------------------------------------------------------------
+
+    def _send_raw_transaction(self, p: list) -> str:
+        raw = parse_data(_param(p, 0, "raw transaction"), "raw transaction")
+        return _hex(self.chain.send_raw_transaction(raw))
+
+    def _send_transaction(self, p: list) -> str:
+        tx = _param(p, 0, "transaction")
+        if not isinstance(tx, dict):
+            raise _bad("transaction", "expected a transaction object")
+        if tx.get("from") is None:
+            raise _bad("transaction.from", "missing")
+        sender = parse_address(tx["from"], "transaction.from")
+        key = self.dev_keys.get(sender)
+        if key is None:
+            raise RpcError(-32000, f"unknown account {sender}: eth_sendTransaction only signs for dev accounts")
+        args = self._call_args(p)
+        chain = self.chain
+        unsigned: dict[str, Any] = {
+            "chainId": chain.chain_id,
+            "nonce": parse_quantity(tx["nonce"], "transaction.nonce")
+            if tx.get("nonce") is not None else chain.get_nonce(sender, pending=True),
+            "value": args["value"],
+            "data": args["data"],
+            "gas": args["gas"] if args["gas"] is not None else chain.estimate_gas(**{**args, "gas": None}),
+        }
+        if args["to"] is not None:
+            unsigned["to"] = args["to"]
+        if tx.get("gasPrice") is not None:
+            unsigned["gasPrice"] = parse_quantity(tx["gasPrice"], "transaction.gasPrice")
+        else:
+            tip = parse_quantity(tx["maxPriorityFeePerGas"], "transaction.maxPriorityFeePerGas") \
+                if tx.get("maxPriorityFeePerGas") is not None else DEFAULT_TIP
+            unsigned["type"] = 2
+            unsigned["maxPriorityFeePerGas"] = tip
+            unsigned["maxFeePerGas"] = parse_quantity(tx["maxFeePerGas"], "transaction.maxFeePerGas") \
+                if tx.get("maxFeePerGas") is not None else 2 * chain.base_fee() + tip
+        signed = Account.sign_transaction(unsigned, key)
+        return _hex(chain.send_raw_transaction(bytes(signed.raw_transaction)))
+
+    # -- transactions, blocks, logs ---------------------------------------------------------------------
+
+    def _get_transaction_by_hash(self, p: list) -> dict | None:
+        h = parse_hash(_param(p, 0, "transaction hash"), "transaction hash")
+        tx = self.chain.get_transaction(h)
+        if tx is None:
+            return None
+        base_fee = None
+        if tx.block_number is not None:
+            block = self.chain.get_block(tx.block_number)
+            base_fee = block.base_fee if block else None
+        return format_transaction(tx, base_fee)
+
+    def _get_transaction_receipt(self, p: list) -> dict | None:
+        h = parse_hash(_param(p, 0, "transaction hash"), "transaction hash")
+        r = self.chain.get_receipt(h)
+        return format_receipt(r) if r else None
+
+    def _get_block_by_number(self, p: list) -> dict | None:
+        ref = parse_block_ref(_param(p, 0, "block"), "block")
+        full = parse_bool(_param(p, 1, "full transactions", False), "full transactions")
+        block = self.chain.get_block(ref, full_transactions=full)
+        return format_block(block) if block else None
+
+    def _get_block_by_hash(self, p: list) -> dict | None:
+        h = parse_hash(_param(p, 0, "block hash"), "block hash")
+        full = parse_bool(_param(p, 1, "full transactions", False), "full transactions")
+        block = self.chain.get_block(h, full_transactions=full)
+        return format_block(block) if block else None
+
+    def _get_logs(self, p: list) -> list[dict]:
+        f = _param(p, 0, "filter")
+        if not isinstance(f, dict):
+            raise _bad("filter", "expected a filter object")
+        if f.get("blockHash") is not None:
+            block = self.chain.get_block(parse_hash(f["blockHash"], "filter.blockHash"))
+            if block is None:
+                raise RpcError(-32000, f"unknown block {f['blockHash']}")
+            lo = hi = block.number
+        else:
+            lo = parse_block_ref(f.get("fromBlock", "latest"), "filter.fromBlock")  # type: ignore[assignment]
+            hi = parse_block_ref(f.get("toBlock", "latest"), "filter.toBlock")  # type: ignore[assignment]
+        address = f.get("address")
+        if isinstance(address, list):
+            addresses: Any = [parse_address(a, "filter.address") for a in address]
+        elif address is not None:
+            addresses = parse_address(address, "filter.address")
+        else:
+            addresses = None
+        topics_in = f.get("topics") or []
+        if not isinstance(topics_in, list) or len(topics_in) > 4:
+            raise _bad("filter.topics", "expected a list of at most 4 entries")
+        topics: list[Any] = []
+        for i, t in enumerate(topics_in):
+            if t is None:
+                topics.append(None)
+            elif isinstance(t, list):
+                topics.append([parse_hash(x, f"filter.topics[{i}]") for x in t] or None)
+            else:
+                topics.append(parse_hash(t, f"filter.topics[{i}]"))
+        logs = self.chain.get_logs(lo, hi, addresses, topics)
+        return [format_log(lg) for lg in logs]
+
+    # -- dev chain controls ----------------------------------------------------------------------------
+
+    def _evm_mine(self, p: list) -> str:
+        arg = _param(p, 0, "timestamp", None)
+        count, ts = 1, None
+        if isinstance(arg, dict):
+            if arg.get("blocks") is not None:
+                count = parse_quantity(arg["blocks"], "blocks")
+            if arg.get("timestamp") is not None:
+                ts = parse_quantity(arg["timestamp"], "timestamp")
+        elif arg is not None:
+            ts = parse_quantity(arg, "timestamp")
+        if count < 1:
+            raise _bad("blocks", "must be at least 1")
+        self.chain.mine(count, timestamp=ts)
+        return "0x0"
+
+    def _anvil_mine(self, p: list) -> None:
+        count = parse_quantity(_param(p, 0, "blocks", 1), "blocks")
+        interval = parse_quantity(_param(p, 1, "interval", 0), "interval")
+        if count < 1:
+            raise _bad("blocks", "must be at least 1")
+        for _ in range(count):
+            ts = self.chain.head.timestamp + interval if interval else None
+            self.chain.mine(1, timestamp=ts)
+        return None
+
+    def _increase_time(self, p: list) -> str:
+        seconds = parse_quantity(_param(p, 0, "seconds"), "seconds")
+        return _q(self.chain.increase_time(seconds))
+
+    def _set_next_block_timestamp(self, p: list) -> None:
+        ts = parse_quantity(_param(p, 0, "timestamp"), "timestamp")
+        self.chain.set_next_block_timestamp(ts)
+        return None
+
+    def _set_automine(self, p: list) -> None:
+        self.chain.set_automine(parse_bool(_param(p, 0, "enabled"), "enabled"))
+        return None
+
+    def _set_interval_mining(self, p: list) -> None:
+        """Seconds between blocks, as anvil takes it; a positive interval turns automine off."""
+        seconds = parse_quantity(_param(p, 0, "interval"), "interval")
+        self.chain.interval_mining_seconds = seconds
+        if seconds:
+            self.chain.set_automine(False)
+        return None
+
+    def _set_balance(self, p: list) -> None:
+        address = parse_address(_param(p, 0, "address"), "address")
+        self.chain.set_balance(address, parse_quantity(_param(p, 1, "balance"), "balance"))
+        return None
+
+    # -- l2lab extras ----------------------------------------------------------------------------------------
+
+    def _contracts(self, p: list) -> list[dict[str, Any]]:
+        out = []
+        for address, name in sorted(self.chain.contracts().items()):
+            try:
+                abi = get_contract_class(name).abi()
+            except KeyError:
+                abi = []  # the class is not imported in this process
+            out.append({"address": address, "name": name, "abi": abi})
+        return out
+
+    def _gas_breakdown(self, p: list) -> dict[str, int] | None:
+        h = parse_hash(_param(p, 0, "transaction hash"), "transaction hash")
+        r = self.chain.get_receipt(h)
+        return dict(r.gas_breakdown) if r else None
+
+
+def _error(req_id: Any, exc: RpcError) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": req_id, "error": exc.to_json()}
+
+
+__all__ = ["RpcDispatcher", "RpcError", "format_block", "format_log", "format_receipt", "format_transaction"]
