@@ -50,6 +50,9 @@ cdef class SparseMerkleTree:
     """
 
     cdef int _depth
+    # Set while a batch runs without the GIL: another thread must not read the
+    # tables mid-update nor grow them under it.
+    cdef bint _busy
     cdef l2lab_smt_table _values
     cdef l2lab_smt_table _levels[LEVELS]
     cdef uint8_t _empty[LEVELS][32]
@@ -70,6 +73,11 @@ cdef class SparseMerkleTree:
         for i in range(LEVELS):
             l2lab_smt_table_free(&self._levels[i])
 
+    cdef int _idle(self) except -1:
+        if self._busy:
+            raise RuntimeError("the tree is being updated by another thread")
+        return 0
+
     cdef bytes _node(self, int level, uint64_t index):
         cdef const uint8_t *p = l2lab_smt_table_get(&self._levels[level], index)
         if p == NULL:
@@ -84,11 +92,13 @@ cdef class SparseMerkleTree:
     @property
     def root(self) -> bytes:
         """The Merkle root of every leaf."""
+        self._idle()
         return self._node(self._depth, 0)
 
     def get(self, key) -> bytes:
         """The value at ``key``; 32 zero bytes when it was never set."""
         cdef uint64_t k = check_key(key, self._depth)
+        self._idle()
         cdef const uint8_t *p = l2lab_smt_table_get(&self._values, k)
         if p == NULL:
             return EMPTY_VALUE
@@ -106,11 +116,15 @@ cdef class SparseMerkleTree:
         cdef dict batch = check_items(items, self._depth)
         cdef size_t m = len(batch), i = 0
         cdef int level
+        cdef uint64_t *keys = NULL
+        cdef uint8_t *vals = NULL
+        self._idle()
         if m == 0:
             return self.root
-        cdef uint64_t *keys = <uint64_t *> malloc(m * sizeof(uint64_t))
-        cdef uint8_t *vals = <uint8_t *> malloc(32 * m)
+        self._busy = True
         try:
+            keys = <uint64_t *> malloc(m * sizeof(uint64_t))
+            vals = <uint8_t *> malloc(32 * m)
             if keys == NULL or vals == NULL:
                 raise MemoryError("no memory for the batch")
             for key in sorted(batch):
@@ -126,6 +140,7 @@ cdef class SparseMerkleTree:
                 l2lab_smt_apply(&self._values, self._levels, self._empty, self._depth,
                                 keys, vals, m)
         finally:
+            self._busy = False
             free(keys)
             free(vals)
         return self.root
@@ -135,6 +150,7 @@ cdef class SparseMerkleTree:
         cdef uint64_t k = check_key(key, self._depth)
         cdef int level
         cdef list out = []
+        self._idle()
         for level in range(self._depth):
             out.append(self._node(level, (k >> level) ^ 1))
         return out
@@ -143,6 +159,7 @@ cdef class SparseMerkleTree:
         """An independent tree with the same leaves: a memcpy of each table."""
         cdef SparseMerkleTree twin = SparseMerkleTree(self._depth)
         cdef int level
+        self._idle()
         if l2lab_smt_table_copy(&twin._values, &self._values) != 0:
             raise MemoryError("no memory to copy the tree")
         for level in range(self._depth + 1):
@@ -154,6 +171,7 @@ cdef class SparseMerkleTree:
         """Every non-empty (key, value), in key order."""
         cdef size_t i
         cdef list out = []
+        self._idle()
         for i in range(self._values.cap):
             if self._values.used[i]:
                 out.append((self._values.slots[i].key, PyBytes_FromStringAndSize(
