@@ -294,3 +294,25 @@ def test_property_twins_match_a_dict_model(batches, probe):
     value = model.get(probe, EMPTY_VALUE)
     assert a.prove(probe) == b.prove(probe)
     assert verify_smt_proof(b.root, probe, value, b.prove(probe), 8)
+
+
+def test_compiled_batch_is_safe_against_readers_in_other_threads():
+    import threading
+
+    _, compiled = both_twins()
+    tree = compiled.SparseMerkleTree(32)
+    before = tree.root
+    rng = random.Random(13)
+    items = [(rng.randrange(1 << 32), rng.randbytes(32)) for _ in range(5000)]
+    expected = compiled.SparseMerkleTree(32).update_many(items)
+    writer = threading.Thread(target=tree.update_many, args=(items,))
+    seen = set()
+    writer.start()
+    while writer.is_alive():
+        try:
+            seen.add(tree.root)  # either a whole root or a refusal, never a torn read
+        except RuntimeError as exc:
+            assert "being updated by another thread" in str(exc)
+    writer.join()
+    assert seen <= {before, expected}
+    assert tree.root == expected
