@@ -124,6 +124,22 @@ class MerkleTree:
         return len(self._levels[0]) if self._levels else 0
 
 
+def compute_merkle_root(leaves: Sequence[bytes], hasher: Hasher = keccak256) -> bytes:
+    """:func:`merkle_root` as a plain loop over ``hasher``, for callers that meter each hash.
+
+    An L1 contract that rebuilds a root from calldata passes its gas-charging
+    keccak here; the result always equals ``merkle_root(leaves)``.
+    """
+    level = [hasher(LEAF_PREFIX + leaf) for leaf in _checked_leaves(leaves)]
+    if not level:
+        return EMPTY_ROOT
+    while len(level) > 1:
+        if len(level) % 2:
+            level.append(ZERO_HASH)
+        level = [hasher(NODE_PREFIX + level[i] + level[i + 1]) for i in range(0, len(level), 2)]
+    return level[0]
+
+
 def compute_root_from_proof(
     leaf: bytes, index: int, proof: Sequence[bytes], hasher: Hasher = keccak256
 ) -> bytes:

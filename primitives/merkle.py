@@ -19,8 +19,9 @@ Hashing rules (``H`` is keccak256, ``||`` concatenation):
 
 ``merkle_root``, ``merkle_proof`` and ``MerkleTree`` are compiled when built
 (all hashing of a tree in one C call, without the GIL) and pure Python
-otherwise. ``compute_root_from_proof`` and ``verify_merkle_proof`` are plain
-Python with an injectable ``hasher`` so an L1 contract can charge gas per hash.
+otherwise. ``compute_merkle_root``, ``compute_root_from_proof`` and
+``verify_merkle_proof`` are plain Python with an injectable ``hasher`` so an L1
+contract can charge gas per hash.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from primitives._merkle_py import (
     EMPTY_ROOT,
     ZERO_HASH,
     Hasher,
+    compute_merkle_root,
     compute_root_from_proof,
     hash_leaf,
     hash_node,
@@ -52,6 +54,7 @@ __all__ = [
     "ZERO_HASH",
     "Hasher",
     "MerkleTree",
+    "compute_merkle_root",
     "compute_root_from_proof",
     "hash_leaf",
     "hash_node",

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from primitives import merkle
 from primitives.merkle import (
     ZERO_HASH,
+    compute_merkle_root,
     compute_root_from_proof,
     hash_leaf,
     hash_node,
@@ -237,3 +238,18 @@ def test_property_root_matches_pure_and_proofs_verify(impl, leaves, pick):
     other = (i + 1) % len(leaves)
     if leaves[other] != leaves[i]:
         assert not verify_merkle_proof(root, leaves[other], i, proof)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 6, 9, 64])
+def test_metered_root_equals_the_batch_root(n):
+    leaves = leaves_of(n, seed=20 + n)
+    calls = []
+
+    def metered(data: bytes) -> bytes:
+        calls.append(data[0])
+        return eth_keccak(data)
+
+    assert compute_merkle_root(leaves, hasher=metered) == merkle.merkle_root(leaves)
+    assert calls.count(0) == n
+    with pytest.raises(ValueError, match="leaf 0 must be 32 bytes"):
+        compute_merkle_root([b"short"], hasher=metered)
