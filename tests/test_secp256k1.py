@@ -58,6 +58,18 @@ def test_sign_is_deterministic_low_s_and_matches_libsecp256k1(impl):
 
 
 @pytest.mark.parametrize("impl", TWINS)
+@pytest.mark.parametrize("digest", [b"\xff" * 32, N.to_bytes(32, "big"), bytes(32)])
+@pytest.mark.parametrize("key", [1, N - 1])
+def test_sign_edge_digests_and_keys(impl, digest, key):
+    # Digests at or above n are reduced mod n, as RFC 6979's bits2octets and libsecp256k1 do.
+    private_key = key.to_bytes(32, "big")
+    sig = impl.sign(digest, private_key)
+    reference = coincurve.PrivateKey(private_key).sign_recoverable(digest, hasher=None)
+    assert sig == reference[:64] + bytes([reference[64] + 27])
+    assert impl.recover(digest, sig) == _eth_keys_address(private_key)
+
+
+@pytest.mark.parametrize("impl", TWINS)
 def test_sign_output_verifies_with_eth_keys(impl):
     keys, digests = _keys_and_digests(6, seed=2)
     for key, digest in zip(keys, digests, strict=True):
