@@ -60,15 +60,19 @@ def _once(fn) -> float:
     return best_time(fn, repeat=1, min_time=0.0)
 
 
+def _best(fn, quick: bool, repeat: int = 3) -> float:
+    """best_time, with shorter rounds for a quick smoke run."""
+    return best_time(fn, repeat=2 if quick else repeat, min_time=0.05 if quick else 0.2)
+
+
 def _keccak_figures(quick: bool) -> list[Figure]:
     data = bytes(range(64))
     figures = []
-    pure = best_time(lambda: _keccak_py.keccak256(data), repeat=1 if quick else 3,
-                     min_time=0.05 if quick else 0.3)
+    pure = _best(lambda: _keccak_py.keccak256(data), quick)
     figures.append(Figure("keccak256 64 B, pure", "µs/hash", pure * 1e6))
     native = compiled("primitives._keccak_c")
     if native is not None:
-        fast = best_time(lambda: native.keccak256(data))
+        fast = _best(lambda: native.keccak256(data), quick)
         figures.append(Figure("keccak256 64 B, compiled", "µs/hash", fast * 1e6))
         figures.append(Figure("keccak256 compiled speed-up", "x", pure / fast))
     return figures
@@ -80,7 +84,7 @@ def _merkle_figures(quick: bool) -> list[Figure]:
     leaves = make_leaves(n)
     with pure_keccak():
         pure = _once(lambda: _merkle_py.merkle_root(leaves))
-    mixed = best_time(lambda: _merkle_py.merkle_root(leaves), repeat=2)
+    mixed = _best(lambda: _merkle_py.merkle_root(leaves), quick, repeat=2)
     figures = [
         Figure(f"{label}, pure", "ms", pure * 1e3, "L2LAB_NATIVE=0 path"),
         Figure(f"{label}, pure twin, compiled keccak", "ms", mixed * 1e3),
@@ -88,7 +92,7 @@ def _merkle_figures(quick: bool) -> list[Figure]:
     native = compiled("primitives._merkle_c")
     if native is not None:
         assert native.merkle_root(leaves) == _merkle_py.merkle_root(leaves)
-        fast = best_time(lambda: native.merkle_root(leaves))
+        fast = _best(lambda: native.merkle_root(leaves), quick)
         figures += [
             Figure(f"{label}, compiled", "ms", fast * 1e3, "one C call, GIL released"),
             Figure(f"{label}, compiled vs pure", "x", pure / fast, "target >= 20"),
@@ -103,7 +107,7 @@ def _smt_figures(quick: bool) -> list[Figure]:
     items = make_items(n, depth)
     with pure_keccak():
         pure = _once(lambda: _smt_py.SparseMerkleTree(depth).update_many(items)) / n
-    mixed = best_time(lambda: _smt_py.SparseMerkleTree(depth).update_many(items), repeat=2) / n
+    mixed = _best(lambda: _smt_py.SparseMerkleTree(depth).update_many(items), quick, repeat=2) / n
     figures = [
         Figure(f"{label}, pure", "µs/update", pure * 1e6, "L2LAB_NATIVE=0 path"),
         Figure(f"{label}, pure twin, compiled keccak", "µs/update", mixed * 1e6),
@@ -111,7 +115,7 @@ def _smt_figures(quick: bool) -> list[Figure]:
     native = compiled("primitives._smt_c")
     if native is None:
         return figures
-    fast = best_time(lambda: native.SparseMerkleTree(depth).update_many(items)) / n
+    fast = _best(lambda: native.SparseMerkleTree(depth).update_many(items), quick) / n
     figures += [
         Figure(f"{label}, compiled", "µs/update", fast * 1e6, "paths rehashed in C"),
         Figure(f"{label}, compiled vs pure", "x", pure / fast),
@@ -122,7 +126,7 @@ def _smt_figures(quick: bool) -> list[Figure]:
                             ("pure twin, compiled keccak", _smt_py.SparseMerkleTree)):
         tree = tree_type(depth)
         tree.update_many(items)
-        one = best_time(lambda tree=tree: tree.set(*next(writes)))
+        one = _best(lambda tree=tree: tree.set(*next(writes)), quick)
         figures.append(Figure(f"SMT set on {n:,} keys, depth {depth}, {name}", "µs/set",
                               one * 1e6))
     return figures
