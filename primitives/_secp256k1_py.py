@@ -123,6 +123,22 @@ def _multiply(p: Jacobian, k: int) -> Jacobian:
     return result
 
 
+def _multiply_two(p: Jacobian, a: int, q: Jacobian, b: int) -> Jacobian:
+    """a·P + b·Q sharing one chain of doublings (Shamir's trick), as recovery needs."""
+    both = _add(p, q)
+    result = _INFINITY
+    for i in range(max(a.bit_length(), b.bit_length()) - 1, -1, -1):
+        result = _double(result)
+        bit_a, bit_b = (a >> i) & 1, (b >> i) & 1
+        if bit_a and bit_b:
+            result = _add(result, both)
+        elif bit_a:
+            result = _add(result, p)
+        elif bit_b:
+            result = _add(result, q)
+    return result
+
+
 def _affine(p: Jacobian) -> tuple[int, int]:
     """(x, y) of a finite Jacobian point."""
     x, y, z = p
@@ -240,7 +256,7 @@ def _recover_raw(digest: bytes, signature: bytes) -> tuple[int, bytes]:
         y = P - y
     r_inv = pow(r, -1, N)
     z = int.from_bytes(digest, "big")
-    q = _add(_multiply(_G, (-z * r_inv) % N), _multiply((r, y, 1), s * r_inv % N))
+    q = _multiply_two(_G, (-z * r_inv) % N, (r, y, 1), s * r_inv % N)
     if q[2] == 0:
         return NO_POINT, b""
     qx, qy = _affine(q)
