@@ -31,19 +31,20 @@ def find_extensions() -> list:
     for pyx in sorted(HERE.glob("primitives/**/*.pyx")):
         rel = pyx.relative_to(HERE).with_suffix("")
         name = ".".join(rel.parts)
-        exts.append(
-            Extension(
-                name,
-                [str(pyx.relative_to(HERE))],
-                include_dirs=[str(pyx.parent.relative_to(HERE)), "primitives/_native"],
-                extra_compile_args=["-O3"] if sys.platform != "win32" else [],
-            )
+        ext = Extension(
+            name,
+            [str(pyx.relative_to(HERE))],
+            include_dirs=[str(pyx.parent.relative_to(HERE)), "primitives/_native"],
+            extra_compile_args=["-O3"] if sys.platform != "win32" else [],
         )
-    try:
-        return cythonize(exts, language_level=3, quiet=True)
-    except Exception as exc:  # a broken .pyx must not break the install
-        print(f"l2lab: cythonize failed ({exc}); using pure-Python twins", file=sys.stderr)
-        return []
+        # Each .pyx is translated on its own so one broken module cannot take
+        # the others' compiled twins down with it.
+        try:
+            exts.extend(cythonize([ext], language_level=3, quiet=True))
+        except Exception as exc:
+            print(f"l2lab: cythonize failed for {name} ({exc}); its pure twin will be used",
+                  file=sys.stderr)
+    return exts
 
 
 class OptionalBuildExt(build_ext):
