@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import subprocess
+import sys
+import warnings
 
+import httpx
+import pytest
+from eth_account import Account
+from fastapi import APIRouter
+
+from node.chain import Chain
+from node.client import LocalNode
 from node.devaccounts import (
     DEFAULT_BALANCE_ETH,
     WEI_PER_ETH,
@@ -12,6 +21,12 @@ from node.devaccounts import (
     eth_to_wei,
     genesis_alloc,
 )
+from node.server import IntervalMiner, create_app
+
+with warnings.catch_warnings():
+    # Starlette nags about its httpx backend on import; the client works the same.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from fastapi.testclient import TestClient
 
 # --------------------------------------------------------------------------- dev accounts
 
@@ -73,3 +88,406 @@ def test_eth_to_wei_rejects_bad_amounts(bad):
 def test_negative_genesis_balance_rejected():
     with pytest.raises(ValueError, match="non-negative"):
         genesis_alloc(derive_dev_accounts(1), -1)
+
+
+# --------------------------------------------------------------------------- the app, in process
+
+DEV = derive_dev_accounts(3)
+GENESIS = DEFAULT_BALANCE_ETH * WEI_PER_ETH
+
+
+@pytest.fixture
+def chain():
+    c = Chain(genesis_alloc=genesis_alloc(DEV))
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def client(chain):
+    extra = APIRouter(prefix="/api/example")
+
+    @extra.get("/ping")
+    def ping() -> dict:
+        return {"pong": True}
+
+    app = create_app(chain, dev_keys=dev_keys(DEV), routers=[extra])
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def rpc(client, method, *params, request_id=1):
+    reply = client.post("/", json={"jsonrpc": "2.0", "id": request_id, "method": method, "params": list(params)})
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def state_of(client) -> dict:
+    """Head, balances and nonces: what a refused request must leave as it was."""
+    out = {"head": rpc(client, "eth_getBlockByNumber", "latest", False)["result"]["hash"]}
+    for a in DEV:
+        out[a.address] = (
+            rpc(client, "eth_getBalance", a.address, "latest")["result"],
+            rpc(client, "eth_getTransactionCount", a.address, "pending")["result"],
+        )
+    return out
+
+
+def signed_transfer(client, sender=DEV[0], *, to=None, value=1000, nonce=None, chain_id=31337, gas=21_000):
+    status = client.get("/api/status").json()
+    if nonce is None:
+        nonce = int(rpc(client, "eth_getTransactionCount", sender.address, "pending")["result"], 16)
+    tx = {
+        "type": 2,
+        "chainId": chain_id,
+        "nonce": nonce,
+        "to": to or Account.create().address,
+        "value": value,
+        "gas": gas,
+        "maxPriorityFeePerGas": 10**9,
+        "maxFeePerGas": 2 * status["base_fee_per_gas"] + 10**9,
+    }
+    return "0x" + Account.sign_transaction(tx, sender.private_key).raw_transaction.hex()
+
+
+# JSON-RPC at /
+
+
+def test_json_rpc_single_request(client):
+    assert rpc(client, "eth_chainId") == {"jsonrpc": "2.0", "id": 1, "result": hex(31337)}
+
+
+def test_malformed_json_is_parse_error_with_http_200(client):
+    before = state_of(client)
+    for body in (b"{not json", b"", b"\xff\xfe", b'{"jsonrpc": "2.0", "method": '):
+        reply = client.post("/", content=body, headers={"content-type": "application/json"})
+        assert reply.status_code == 200
+        assert reply.json()["error"]["code"] == -32700
+        assert reply.json()["id"] is None
+    assert state_of(client) == before
+
+
+def test_unknown_method(client):
+    error = rpc(client, "eth_doesNotExist")["error"]
+    assert error["code"] == -32601
+    assert "eth_doesNotExist" in error["message"]
+
+
+def test_batch_with_one_bad_item_answers_all(client):
+    reply = client.post(
+        "/",
+        json=[
+            {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+            {"jsonrpc": "2.0", "id": 2, "method": "eth_nope", "params": []},
+            {"jsonrpc": "2.0", "id": 3, "method": "eth_getBalance", "params": ["0xzz", "latest"]},
+            {"jsonrpc": "2.0", "id": 4, "method": "eth_blockNumber", "params": []},
+        ],
+    )
+    assert reply.status_code == 200
+    by_id = {item["id"]: item for item in reply.json()}
+    assert by_id[1]["result"] == hex(31337)
+    assert by_id[2]["error"]["code"] == -32601
+    assert by_id[3]["error"]["code"] == -32602
+    assert by_id[4]["result"] == "0x0"
+
+
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        ("0xzz", ["hex"]),
+        ("0x", []),
+        ("0xdeadbeef", []),
+        ("not hex at all", []),
+    ],
+)
+def test_undecodable_raw_transactions_are_errors_not_500(client, raw, words):
+    before = state_of(client)
+    error = rpc(client, "eth_sendRawTransaction", raw)["error"]
+    assert error["code"] in (-32000, -32602, -32003)
+    for w in words:
+        assert w in error["message"].lower()
+    assert state_of(client) == before
+
+
+def test_wrong_chain_id_bad_nonce_and_insufficient_funds_change_nothing(client):
+    poor = Account.create()
+    before = state_of(client)
+    cases = {
+        "chain id": signed_transfer(client, chain_id=1),
+        "nonce": signed_transfer(client, nonce=7),
+        "funds": signed_transfer(client, value=GENESIS),
+    }
+    for word, raw in cases.items():
+        error = rpc(client, "eth_sendRawTransaction", raw)["error"]
+        assert error["code"] in (-32000, -32003), error
+        assert word in error["message"].lower(), error
+    poor_tx = {
+        "type": 2, "chainId": 31337, "nonce": 0, "to": DEV[0].address, "value": 1, "gas": 21_000,
+        "maxPriorityFeePerGas": 1, "maxFeePerGas": 10**10,
+    }
+    raw = "0x" + Account.sign_transaction(poor_tx, poor.key).raw_transaction.hex()
+    assert "funds" in rpc(client, "eth_sendRawTransaction", raw)["error"]["message"].lower()
+    assert state_of(client) == before
+
+
+def test_a_dispatcher_crash_is_a_json_rpc_error(client, monkeypatch):
+    def explode(obj):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(client.app.state.dispatcher, "handle_request", explode)
+    reply = client.post("/", json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []})
+    assert reply.status_code == 200
+    assert reply.json()["error"]["code"] == -32603
+    assert "ZeroDivisionError: boom" in reply.json()["error"]["message"]
+
+
+# REST under /api/
+
+
+def test_status(client):
+    status = client.get("/api/status").json()
+    assert status["chain_id"] == 31337
+    assert status["head_number"] == 0
+    assert status["automine"] is True
+    assert status["interval_mining_seconds"] == 0
+    assert status["time_offset"] == 0
+    assert status["head_hash"].startswith("0x") and len(status["head_hash"]) == 66
+    assert status["base_fee_per_gas"] > 0
+
+
+def test_blocks(client):
+    latest = client.get("/api/blocks/latest").json()
+    genesis = client.get("/api/blocks/0").json()
+    assert latest == genesis
+    assert genesis["number"] == 0 and genesis["gas_limit"] == 30_000_000
+    missing = client.get("/api/blocks/5")
+    assert missing.status_code == 404 and "no block 5" in missing.json()["detail"]
+    assert client.get("/api/blocks/-1").status_code == 400
+    assert client.get("/api/blocks/abc").status_code == 422
+
+
+def test_account(client):
+    info = client.get(f"/api/accounts/{DEV[0].address.lower()}").json()
+    assert info == {
+        "address": DEV[0].address,
+        "balance_wei": str(GENESIS),
+        "balance_eth": "10000",
+        "nonce": 0,
+        "is_contract": False,
+        "contract_name": None,
+    }
+    bad = client.get("/api/accounts/0x1234")
+    assert bad.status_code == 400 and "40 hex digits" in bad.json()["detail"]
+
+
+def test_send_and_read_a_transaction(client):
+    recipient = Account.create().address
+    raw = signed_transfer(client, to=recipient, value=4321)
+    sent = client.post("/api/tx", json={"raw": raw})
+    assert sent.status_code == 200, sent.text
+    sent = sent.json()
+    assert sent["mined"] is True and sent["status"] == "success" and sent["block_number"] == 1
+    info = client.get(f"/api/tx/{sent['hash']}").json()
+    assert info["status"] == "success"
+    assert int(info["receipt"]["gasUsed"], 16) == 21_000
+    assert sum(info["gas_breakdown"].values()) == 21_000
+    assert client.get(f"/api/accounts/{recipient}").json()["balance_wei"] == "4321"
+    assert client.get("/api/blocks/latest").json()["transactions"] == [sent["hash"]]
+
+
+def test_send_bad_transaction_is_400_and_changes_nothing(client):
+    before = state_of(client)
+    for body in ({"raw": "0xdeadbeef"}, {"raw": "zz"}, {"raw": signed_transfer(client, chain_id=5)}):
+        reply = client.post("/api/tx", json=body)
+        assert reply.status_code == 400, reply.text
+        assert reply.json()["detail"]
+    assert client.post("/api/tx", json={}).status_code == 422
+    assert client.post("/api/tx", content=b"{oops", headers={"content-type": "application/json"}).status_code == 422
+    assert state_of(client) == before
+
+
+def test_tx_lookup_errors(client):
+    assert client.get("/api/tx/0x" + "ab" * 32).status_code == 404
+    bad = client.get("/api/tx/0x1234")
+    assert bad.status_code == 400 and "64 hex digits" in bad.json()["detail"]
+
+
+def test_mine(client):
+    mined = client.post("/api/mine", json={"blocks": 3}).json()
+    assert mined["blocks_mined"] == 3 and mined["head_number"] == 3
+    assert client.post("/api/mine").json()["head_number"] == 4
+    before = state_of(client)
+    for body in ({"blocks": 0}, {"blocks": -2}, {"blocks": 10**6}, {"blocks": "x"}):
+        assert client.post("/api/mine", json=body).status_code == 422
+    assert state_of(client) == before
+
+
+def test_time_increase_shows_in_the_next_block(client):
+    t0 = client.get("/api/status").json()["head_timestamp"]
+    reply = client.post("/api/time/increase", json={"seconds": 7 * 24 * 3600})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["time_offset"] >= 7 * 24 * 3600
+    client.post("/api/mine", json={"blocks": 1})
+    assert client.get("/api/status").json()["head_timestamp"] >= t0 + 7 * 24 * 3600
+    for body in ({"seconds": 0}, {"seconds": -5}, {}, {"seconds": "soon"}):
+        assert client.post("/api/time/increase", json=body).status_code == 422
+
+
+def test_dev_accounts(client):
+    listed = client.get("/api/dev-accounts").json()
+    assert "never" in listed["warning"].lower()
+    assert [a["address"] for a in listed["accounts"]] == [a.address for a in DEV]
+    assert listed["accounts"][0]["private_key"] == ANVIL_KEY_0
+    assert listed["accounts"][0]["balance_wei"] == str(GENESIS)
+
+
+def test_contracts_empty_then_listed(client):
+    assert client.get("/api/contracts").json() == []
+    runtime = pytest.importorskip("contracts_spec.runtime")
+    examples = pytest.importorskip("contracts_spec.examples")
+    deploy_tx = {
+        "type": 2, "chainId": 31337, "nonce": 0, "value": 0, "gas": 1_000_000,
+        "data": runtime.deploy_data(examples.Counter, 3),
+        "maxPriorityFeePerGas": 10**9, "maxFeePerGas": 10**10,
+    }
+    raw = "0x" + Account.sign_transaction(deploy_tx, DEV[1].private_key).raw_transaction.hex()
+    sent = client.post("/api/tx", json={"raw": raw}).json()
+    assert sent["status"] == "success"
+    receipt = client.get(f"/api/tx/{sent['hash']}").json()["receipt"]
+    contracts = client.get("/api/contracts").json()
+    assert [(c["name"], c["address"]) for c in contracts] == [("Counter", receipt["contractAddress"])]
+    assert any(e.get("name") == "increment" for e in contracts[0]["abi"])
+    account = client.get(f"/api/accounts/{receipt['contractAddress']}").json()
+    assert account["is_contract"] is True and account["contract_name"] == "Counter"
+
+
+def test_extra_routers_are_mounted_and_documented(client):
+    assert client.get("/api/example/ping").json() == {"pong": True}
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/", "/api/status", "/api/tx", "/api/mine", "/api/example/ping", "/api/dev-accounts"):
+        assert path in paths
+    assert client.get("/docs").status_code == 200
+
+
+def test_interval_mining_via_rpc_reaches_the_miner(client, chain):
+    assert "error" not in rpc(client, "evm_setIntervalMining", 5)
+    assert client.get("/api/status").json()["interval_mining_seconds"] == 5
+    assert client.app.state.miner._interval() == 5
+    rpc(client, "evm_setIntervalMining", 0)
+
+
+class _CountingChain:
+    """Stands in for the chain: counts mine() calls and fails once, to prove the loop survives."""
+
+    def __init__(self, interval: float) -> None:
+        import threading
+
+        self.interval_mining_seconds = interval
+        self.calls = 0
+        self.enough = threading.Event()
+
+    def mine(self, count: int = 1) -> None:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("a transient failure")
+        if self.calls >= 3:
+            self.enough.set()
+
+
+def test_interval_miner_mines_repeatedly_and_survives_errors():
+    fake = _CountingChain(0.01)
+    miner = IntervalMiner(fake)  # type: ignore[arg-type]
+    miner.start()
+    try:
+        assert fake.enough.wait(30), "interval miner stopped mining"
+    finally:
+        miner.stop()
+    assert miner.blocks_mined >= 2
+
+
+def test_interval_miner_idle_when_interval_is_zero():
+    fake = _CountingChain(0)
+    miner = IntervalMiner(fake)  # type: ignore[arg-type]
+    miner.start()
+    miner._stop.wait(0.3)
+    miner.stop()
+    assert fake.calls == 0
+
+
+# --------------------------------------------------------------------------- a real uvicorn process
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("served")
+    node = LocalNode(str(data_dir / "chain"), log_path=str(data_dir / "node.log"), extra_args=["--accounts", "3"])
+    with node:
+        yield node
+
+
+@pytest.mark.slow
+def test_every_rest_endpoint_over_real_http(served):
+    url = served.url + "/api"
+    with httpx.Client(timeout=30) as http:
+        assert http.get(f"{url}/status").json()["chain_id"] == 31337
+        recipient = Account.create().address
+        nonce = int(http.post(served.url, json={
+            "jsonrpc": "2.0", "id": 1, "method": "eth_getTransactionCount", "params": [DEV[0].address, "pending"],
+        }).json()["result"], 16)
+        base_fee = http.get(f"{url}/status").json()["base_fee_per_gas"]
+        tx = {
+            "type": 2, "chainId": 31337, "nonce": nonce, "to": recipient, "value": 5, "gas": 21_000,
+            "maxPriorityFeePerGas": 10**9, "maxFeePerGas": 2 * base_fee + 10**9,
+        }
+        raw = "0x" + Account.sign_transaction(tx, DEV[0].private_key).raw_transaction.hex()
+        sent = http.post(f"{url}/tx", json={"raw": raw}).json()
+        assert sent["status"] == "success"
+        assert http.get(f"{url}/tx/{sent['hash']}").json()["gas_breakdown"]
+        assert http.get(f"{url}/accounts/{recipient}").json()["balance_wei"] == "5"
+        head = http.get(f"{url}/blocks/latest").json()
+        assert http.get(f"{url}/blocks/{head['number']}").json() == head
+        assert http.post(f"{url}/mine", json={"blocks": 2}).json()["head_number"] == head["number"] + 2
+        assert http.post(f"{url}/time/increase", json={"seconds": 60}).status_code == 200
+        assert isinstance(http.get(f"{url}/contracts").json(), list)
+        assert len(http.get(f"{url}/dev-accounts").json()["accounts"]) == 3
+        assert http.get(f"{url}/blocks/99999").status_code == 404
+        assert http.get(f"{url}/accounts/nope").status_code == 400
+        parse = http.post(served.url, content=b"{", headers={"content-type": "application/json"})
+        assert parse.status_code == 200 and parse.json()["error"]["code"] == -32700
+        assert http.get(served.url + "/docs").status_code == 200
+
+
+@pytest.mark.slow
+def test_banner_shows_urls_and_key_warning(served):
+    out = served.output()
+    assert f"http://127.0.0.1:{served.port}" in out
+    assert f"http://127.0.0.1:{served.port}/docs" in out
+    assert ANVIL_ACCOUNT_0 in out and ANVIL_KEY_0 in out
+    assert "never" in out.lower() and "real funds" in out.lower()
+
+
+@pytest.mark.slow
+def test_port_in_use_is_a_message_and_exit_code_1(served, tmp_path):
+    cmd = [sys.executable, "-m", "node.cli", "node", "--port", str(served.port), "--data-dir", str(tmp_path / "x")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{served.port}" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.slow
+def test_ctrl_c_shuts_down_cleanly(tmp_path):
+    node = LocalNode(str(tmp_path / "chain"), log_path=str(tmp_path / "node.log")).start()
+    code = node.stop()
+    assert code == 0, node.output()
+    assert "chain closed" in node.output()
+    assert "Traceback" not in node.output()
+
+
+@pytest.mark.slow
+def test_bad_command_line_values_exit_2(tmp_path):
+    for extra in (["--block-time", "0"], ["--balance", "lots"], ["--accounts", "-3"]):
+        cmd = [sys.executable, "-m", "node.cli", "node", "--port", "0", "--data-dir", str(tmp_path / "x"), *extra]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2, (extra, done.stderr)
+        assert "error:" in done.stderr and "Traceback" not in done.stderr

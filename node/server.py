@@ -1,0 +1,345 @@
+"""``l2lab node``: the L1 chain served over HTTP, JSON-RPC at ``/`` and REST under ``/api/``.
+
+JSON-RPC at ``/`` is what wallets, web3.py and the actors' HTTP transport
+speak; the REST routes (``node/api.py``) with their OpenAPI page at ``/docs``
+are for people poking at the chain from a browser or curl. Both read the same
+``Chain`` through the same ``RpcDispatcher``, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from node import api, dashboard
+from node.chain import Chain
+from node.rpc import RpcDispatcher
+
+log = logging.getLogger("l2lab.node")
+
+# JSON-RPC 2.0 error codes for failures the server sees before the dispatcher does.
+PARSE_ERROR = -32700
+INTERNAL_ERROR = -32603
+# Bodies larger than this are refused before parsing: a raw tx is capped at 128 KiB
+# and a generous batch of them fits well inside.
+MAX_BODY_BYTES = 5 * 1024 * 1024
+
+
+class IntervalMiner:
+    """Mines a block every ``chain.interval_mining_seconds`` while that is > 0.
+
+    The interval is read from the chain on every tick, so ``evm_setIntervalMining``
+    over RPC switches it on, off or to a new period without restarting anything.
+    """
+
+    # Longest sleep between looks at the interval, so changes take effect promptly.
+    POLL_SECONDS = 0.2
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.blocks_mined = 0
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="l2lab-interval-miner", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _interval(self) -> float:
+        try:
+            return float(getattr(self.chain, "interval_mining_seconds", 0) or 0)
+        except (TypeError, ValueError):
+            return 0.0
+
+    def _run(self) -> None:
+        last_mined = time.monotonic()
+        while not self._stop.is_set():
+            interval = self._interval()
+            if interval <= 0:
+                last_mined = time.monotonic()
+                self._stop.wait(self.POLL_SECONDS)
+                continue
+            due_in = last_mined + interval - time.monotonic()
+            if due_in > 0:
+                self._stop.wait(min(due_in, self.POLL_SECONDS))
+                continue
+            try:
+                self.chain.mine()
+                self.blocks_mined += 1
+            except Exception:  # a failed tick must not end interval mining for good
+                log.exception("interval mining: mine() failed")
+            last_mined = time.monotonic()
+
+
+def _rpc_error(code: int, message: str, request_id: Any = None) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+
+
+def create_app(
+    chain: Chain,
+    *,
+    dev_keys: Any = None,
+    routers: Sequence[APIRouter] = (),
+    dev_balance_wei: int | None = None,
+) -> FastAPI:
+    """Build the HTTP app around ``chain``; the caller keeps ownership and closes it.
+
+    ``dev_keys`` (address → private key) enables ``eth_sendTransaction`` and
+    ``GET /api/dev-accounts``; ``routers`` are mounted as they are, so a scheme can
+    add its own endpoints (e.g. under ``/api/optimistic/``).
+    """
+    dispatcher = RpcDispatcher(chain, dev_keys)
+    miner = IntervalMiner(chain)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        miner.start()
+        try:
+            yield
+        finally:
+            miner.stop()
+
+    app = FastAPI(
+        title="l2lab node",
+        version=_version(),
+        description=(
+            "A toy Ethereum-like L1 for the Layer-2 lab. JSON-RPC 2.0 (the `eth_*`, `evm_*` "
+            "and `l2lab_*` methods) is served at `POST /`; the REST routes below are a "
+            "friendlier view of the same chain."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.chain = chain
+    app.state.dispatcher = dispatcher
+    app.state.miner = miner
+    app.state.dev_keys = dict(dev_keys or {})
+    app.state.dev_balance_wei = dev_balance_wei
+
+    @app.post(
+        "/",
+        summary="JSON-RPC 2.0 endpoint (single requests and batches)",
+        tags=["json-rpc"],
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"type": "object"},
+                        "example": {"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber", "params": []},
+                    }
+                },
+            }
+        },
+    )
+    async def json_rpc(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse(_rpc_error(-32600, f"request body over {MAX_BODY_BYTES} bytes"))
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            # Like geth: a body that is not JSON is still answered with HTTP 200.
+            return JSONResponse(_rpc_error(PARSE_ERROR, f"Parse error: {exc}"))
+        # The dispatcher takes the chain's lock and may touch disk: keep it off the event loop.
+        try:
+            reply = await run_in_threadpool(dispatcher.handle_request, payload)
+        except Exception as exc:  # handle_request should never raise; if it does, say what broke
+            log.exception("JSON-RPC dispatcher failed")
+            return JSONResponse(_rpc_error(INTERNAL_ERROR, f"internal error: {type(exc).__name__}: {exc}"))
+        if reply is None or reply == []:
+            # Only notifications: JSON-RPC 2.0 says nothing is returned.
+            return Response(status_code=204)
+        return JSONResponse(reply)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/dashboard")
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        # A bug must still answer in the protocol the client spoke, naming the error.
+        log.error("unhandled error serving %s %s", request.method, request.url.path, exc_info=exc)
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        if request.url.path == "/" and request.method == "POST":
+            return JSONResponse(_rpc_error(INTERNAL_ERROR, message))
+        return JSONResponse({"detail": message}, status_code=500)
+
+    app.include_router(api.router)
+    app.include_router(dashboard.router)
+    for extra in routers:
+        app.include_router(extra)
+    return app
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("l2lab")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind the listening socket ourselves so a busy port is a message, not a traceback."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    import uvicorn
+
+    from node.devaccounts import (
+        PUBLIC_KEYS_WARNING,
+        derive_dev_accounts,
+        dev_keys,
+        eth_to_wei,
+        genesis_alloc,
+    )
+
+    if args.block_time is not None and args.block_time <= 0:
+        print(f"error: --block-time must be positive seconds, got {args.block_time}", file=sys.stderr)
+        return 2
+    try:
+        balance_wei = eth_to_wei(args.balance)
+        accounts = derive_dev_accounts(args.accounts)
+    except (TypeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    try:
+        sock = _bind(args.host, args.port)
+    except OSError as exc:
+        print(
+            f"error: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}. "
+            "Is another node running there? Choose another port with --port.",
+            file=sys.stderr,
+        )
+        return 1
+
+    try:
+        chain = Chain(
+            chain_id=args.chain_id,
+            data_dir=args.data_dir,
+            fresh=args.fresh,
+            genesis_alloc=genesis_alloc(accounts, balance_wei),
+            automine=args.block_time is None,
+        )
+    except Exception as exc:
+        sock.close()
+        print(f"error: cannot open the chain in {args.data_dir}: {exc}", file=sys.stderr)
+        return 1
+
+    try:
+        # The command line describes this run's mining mode, whatever the data dir remembers.
+        chain.set_automine(args.block_time is None)
+        chain.interval_mining_seconds = args.block_time or 0
+        _print_banner(args, chain, accounts, balance_wei, PUBLIC_KEYS_WARNING)
+        app = create_app(chain, dev_keys=dev_keys(accounts), dev_balance_wei=balance_wei)
+        config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug")
+        server = uvicorn.Server(config)
+        try:
+            server.run(sockets=[sock])
+        except KeyboardInterrupt:
+            # uvicorn re-raises the Ctrl-C it already handled; the shutdown was clean.
+            pass
+    finally:
+        sock.close()
+        chain.close()
+        print("l2lab node stopped; chain closed cleanly.", flush=True)
+    return 0
+
+
+def _print_banner(args, chain, accounts, balance_wei, warning) -> None:
+    url = f"http://{_url_host(args.host)}:{args.port}"
+    head = chain.block_number
+    where = "in memory" if args.data_dir is None else f"in {args.data_dir}"
+    lines = [
+        "l2lab node",
+        f"  chain id   {args.chain_id}",
+        f"  data       {where} (head block #{head})",
+        f"  mining     {'automine (a block per transaction)' if args.block_time is None else f'every {args.block_time} s'}",
+        f"  JSON-RPC   {url}",
+        f"  REST docs  {url}/docs",
+        f"  dashboard  {url}/dashboard",
+        "",
+        f"Dev accounts ({len(accounts)}, {balance_wei / 10**18:g} ETH each at genesis):",
+    ]
+    for a in accounts:
+        lines.append(f"  ({a.index}) {a.address}  {a.private_key_hex}")
+    lines += ["", warning, "", "Press Ctrl-C to stop."]
+    print("\n".join(lines), flush=True)
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "node",
+        help="run the L1 chain with its JSON-RPC and REST API",
+        description="Run the toy L1 chain over HTTP: JSON-RPC at /, REST under /api/, docs at /docs.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8545, help="TCP port (default 8545)")
+    p.add_argument(
+        "--data-dir",
+        default="./l2lab-data",
+        help="where the chain is stored; reopened if it exists (default ./l2lab-data)",
+    )
+    p.add_argument("--fresh", action="store_true", help="wipe the data dir and start a new chain")
+    p.add_argument("--chain-id", type=int, default=31337, help="EIP-155 chain id (default 31337)")
+    p.add_argument(
+        "--block-time",
+        type=float,
+        metavar="SECONDS",
+        help="mine a block every SECONDS instead of one per transaction",
+    )
+    p.add_argument("--accounts", type=int, default=10, help="dev accounts to fund (default 10)")
+    p.add_argument(
+        "--balance", default="10000", metavar="ETH", help="genesis balance of each dev account (default 10000)"
+    )
+    p.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server log level (default warning)",
+    )
+    p.set_defaults(func=run)
