@@ -192,13 +192,13 @@ def eip712_message(tx: Transfer | Withdraw) -> tuple[str, dict]:
 # -- leaves that L1 checks -----------------------------------------------------
 
 
-def withdrawal_leaf(tx: Withdraw) -> bytes:
+def withdrawal_leaf(tx: Withdraw, hasher: Hasher = keccak256) -> bytes:
     """The 32-byte leaf of a withdrawal in its batch's withdrawal tree.
 
     ``keccak256(recipient[20] || amount[32] || from[4] || nonce[4])``: the
     account and nonce make every withdrawal's leaf unique.
     """
-    return keccak256(
+    return hasher(
         tx.recipient + _word(tx.amount) + tx.from_index.to_bytes(4, "big") + tx.nonce.to_bytes(4, "big")
     )
 

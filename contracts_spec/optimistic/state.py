@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from contracts_spec.optimistic.rules import Account, Hasher
-from primitives.keccak import keccak256
+from primitives.keccak import keccak256, keccak256_many
 from primitives.smt import SparseMerkleTree, smt_root_from_proof
 
 EMPTY_LEAF = bytes(32)
@@ -47,6 +47,23 @@ class FullState:
             dirty, self._dirty = self._dirty, {}
             return self.tree.update_many([(i, a.leaf()) for i, a in dirty.items()])
         return self.tree.root
+
+    def take_writes(self) -> list[tuple[int, Account]]:
+        """The writes since the last call, leaving their hashing to :meth:`commit_steps`."""
+        dirty, self._dirty = self._dirty, {}
+        return list(dirty.items())
+
+    def commit_steps(self, steps: list[list[tuple[int, Account]]]) -> list[bytes]:
+        """Hash each step's writes into the tree in order; the root after each step.
+
+        All leaves of all steps are hashed in one batched keccak call; the tree
+        then takes one batched update per step, since each root is needed.
+        """
+        flat = [a.address + a.balance.to_bytes(32, "big") + a.nonce.to_bytes(8, "big")
+                for writes in steps for _, a in writes]
+        leaves = iter(keccak256_many(flat))
+        update = self.tree.update_many
+        return [update([(i, next(leaves)) for i, _ in writes]) for writes in steps]
 
     @property
     def root(self) -> bytes:

@@ -7,6 +7,7 @@ EIP-712 wallet (see ``typed_data``), which is what the HTTP API serves.
 
 from __future__ import annotations
 
+from contracts_spec.optimistic.encoding import Batch
 from contracts_spec.optimistic.rules import (
     DOMAIN_NAME,
     DOMAIN_VERSION,
@@ -16,7 +17,9 @@ from contracts_spec.optimistic.rules import (
     domain_separator,
     eip712_message,
     tx_digest,
+    withdrawal_leaf,
 )
+from primitives.merkle import MerkleTree
 from primitives.secp256k1 import private_key_to_address, sign, to_checksum_address
 
 
@@ -65,3 +68,21 @@ def typed_data(chain_id: int, rollup_address: str, tx: Transfer | Withdraw) -> d
     primary, message = eip712_message(tx)
     domain = Domain(DOMAIN_NAME, DOMAIN_VERSION, chain_id, to_checksum_address(rollup_address))
     return full_message(domain, {primary: EIP712_TYPES[primary]}, primary, message)
+
+
+def withdrawal_claims(batch_index: int, batch: Batch, recipient: str | bytes | None = None) -> list[tuple]:
+    """``withdraw`` arguments for each withdrawal in ``batch`` (to ``recipient`` only, if given).
+
+    Each tuple is ``(batch_index, leaf_index, recipient, amount, from_index,
+    nonce, proof)``: what the L1 contract needs to pay out once the batch is final.
+    """
+    wanted = None if recipient is None else address_bytes(recipient)
+    withdrawals = [e.tx for e in batch.entries if isinstance(e.tx, Withdraw)]
+    if not withdrawals:
+        return []
+    tree = MerkleTree([withdrawal_leaf(w) for w in withdrawals])
+    return [
+        (batch_index, i, to_checksum_address(w.recipient), w.amount, w.from_index, w.nonce, tree.proof(i))
+        for i, w in enumerate(withdrawals)
+        if wanted is None or w.recipient == wanted
+    ]

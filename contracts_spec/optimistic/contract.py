@@ -1,0 +1,353 @@
+"""The optimistic rollup's L1 contract: bonds, deposits, batches, fraud proofs, withdrawals.
+
+What L1 stores
+    Per batch only a commitment: the keccak of its bytes, its post-state root,
+    its withdrawal root and one packed word (proposer, submission time, first
+    deposit id). The batch bytes themselves stay in the ``submit_batch``
+    calldata, from which anyone rebuilds L2 state.
+
+What L1 checks at submission (cheap, so no fraud proof is ever needed for it)
+    The sender is bonded; the batch decodes; it starts from the current state
+    root; its deposits are exactly the next ones of the L1 queue (one running
+    hash comparison); its withdrawal root is the Merkle root of its
+    withdrawals; it includes every overdue deposit.
+
+Deposits and forced inclusion
+    ``deposit(l2_address)`` queues ETH. A deposit is *overdue* once more than
+    ``deposit_deadline_blocks`` blocks have passed since it was queued. A batch
+    may not leave an overdue deposit out, so a censoring operator can post
+    nothing until it includes them; and while the queue's next deposit is
+    overdue, *any* bonded address may submit a batch (normally only the
+    operator may), so depositors can force their deposits in themselves.
+
+Fraud proofs
+    ``prove_fraud(batch, data, step, witnesses)`` re-executes one step with the
+    same ``apply_tx`` on a :class:`WitnessedState`, with metered keccak and
+    ``ecrecover``. If the step is invalid or its claimed root is wrong, that
+    batch and every later one are reverted, their deposits go back to the
+    queue, their transactions are handed back to the operator through
+    ``BatchReverted`` events, and the proposer's bond is slashed: the
+    preset's share to the challenger, the rest burned. Otherwise the call
+    reverts and the challenger has paid for it.
+
+Withdrawals
+    Once a batch's challenge window has passed, anyone may prove a withdrawal
+    leaf in its withdrawal root; the ETH goes to the recipient, once.
+"""
+
+from __future__ import annotations
+
+from contracts_spec.optimistic.encoding import BatchFormatError, decode_batch, decode_witnesses
+from contracts_spec.optimistic.rules import (
+    Deposit,
+    Hasher,
+    InvalidTransaction,
+    Withdraw,
+    apply_tx,
+    domain_separator,
+    next_deposit_hash,
+    tx_digest,
+    withdrawal_leaf,
+)
+from contracts_spec.optimistic.state import WitnessedState, WitnessError
+from contracts_spec.runtime import (
+    Context,
+    Contract,
+    Revert,
+    constructor,
+    event,
+    external,
+    register,
+    view,
+)
+from primitives.merkle import ZERO_HASH, hash_leaf, hash_node, verify_merkle_proof
+from primitives.smt import empty_root
+
+ADDRESS_MASK = (1 << 160) - 1
+TIME_SHIFT, DEPOSIT_SHIFT, FIELD_MASK = 160, 208, (1 << 48) - 1
+
+
+def metered_merkle_root(leaves: list[bytes], hasher: Hasher) -> bytes:
+    """``primitives.merkle.merkle_root`` computed with an injected (metered) hasher."""
+    if not leaves:
+        return ZERO_HASH
+    level = [hash_leaf(leaf, hasher) for leaf in leaves]
+    while len(level) > 1:
+        if len(level) % 2:
+            level.append(ZERO_HASH)
+        level = [hash_node(level[i], level[i + 1], hasher) for i in range(0, len(level), 2)]
+    return level[0]
+
+
+def _raw(address: str) -> bytes:
+    return bytes.fromhex(address[2:])
+
+
+@register
+class OptimisticRollup(Contract):
+    """Holds the rollup's ETH and its batch commitments; judges fraud proofs."""
+
+    BondPosted = event("BondPosted(address indexed proposer, uint256 amount, uint256 total)")
+    BondWithdrawn = event("BondWithdrawn(address indexed proposer, uint256 amount)")
+    DepositQueued = event("DepositQueued(uint256 indexed id, address indexed l2_address, uint256 amount)")
+    BatchSubmitted = event(
+        "BatchSubmitted(uint256 indexed index, address indexed proposer, bytes32 data_hash, "
+        "bytes32 post_root, bytes32 withdrawal_root, uint256 first_deposit, uint256 entry_count)"
+    )
+    FraudProven = event(
+        "FraudProven(uint256 indexed index, uint256 step, address indexed challenger, string reason, "
+        "uint256 reward, uint256 burned)"
+    )
+    BatchReverted = event("BatchReverted(uint256 indexed index, bytes32 data_hash)")
+    WithdrawalClaimed = event(
+        "WithdrawalClaimed(uint256 indexed index, uint256 indexed leaf_index, address recipient, uint256 amount)"
+    )
+
+    @constructor("address", "uint8", "uint64", "uint64", "uint256", "uint8", "uint32")
+    def init(
+        self, ctx: Context, operator: str, depth: int, window: int, deadline: int,
+        min_bond: int, reward_percent: int, max_batch_bytes: int,
+    ) -> None:
+        ctx.require(1 <= depth <= 32, f"tree depth {depth} must be in 1..32")
+        ctx.require(reward_percent <= 100, f"reward percent {reward_percent} exceeds 100")
+        ctx.sstore_address("operator", operator)
+        ctx.sstore("depth", depth)
+        ctx.sstore("window", window)
+        ctx.sstore("deadline", deadline)
+        ctx.sstore("min_bond", min_bond)
+        ctx.sstore("reward_percent", reward_percent)
+        ctx.sstore("max_batch_bytes", max_batch_bytes)
+        ctx.sstore_bytes32("genesis_root", empty_root(depth))
+        ctx.sstore_bytes32("domain", domain_separator(ctx.chain_id, _raw(ctx.this), ctx.keccak))
+
+    # -- bonds -------------------------------------------------------------------------
+
+    @external("post_bond()", payable=True)
+    def post_bond(self, ctx: Context) -> None:
+        ctx.require(ctx.value > 0, "bond of zero")
+        total = ctx.sload("bond", ctx.sender) + ctx.value
+        ctx.sstore("bond", ctx.sender, total)
+        ctx.emit(self.BondPosted, ctx.sender, ctx.value, total)
+
+    @external("withdraw_bond(uint256)")
+    def withdraw_bond(self, ctx: Context, amount: int) -> None:
+        have = ctx.sload("bond", ctx.sender)
+        ctx.require(0 < amount <= have, f"bond withdrawal {amount} out of range (bonded {have})")
+        last = ctx.sload("last_batch_of", ctx.sender)  # index + 1 of its newest batch
+        if 0 < last <= ctx.sload("batches"):
+            ctx.require(self._is_final(ctx, last - 1), f"batch {last - 1} of this proposer is not final yet")
+        ctx.sstore("bond", ctx.sender, have - amount)
+        ctx.transfer(ctx.sender, amount)
+        ctx.emit(self.BondWithdrawn, ctx.sender, amount)
+
+    # -- deposits ------------------------------------------------------------------------
+
+    @external("deposit(address)", payable=True)
+    def deposit(self, ctx: Context, l2_address: str) -> None:
+        ctx.require(0 < ctx.value < 2**128, f"deposit of {ctx.value} wei: must be in 1..2**128-1")
+        n = ctx.sload("deposits")
+        previous = ctx.sload_bytes32("deposit_hash", n)
+        ctx.sstore_bytes32("deposit_hash", n + 1, next_deposit_hash(previous, _raw(l2_address), ctx.value, ctx.keccak))
+        ctx.sstore("deposit_block", n, ctx.block_number)
+        ctx.sstore("deposits", n + 1)
+        ctx.emit(self.DepositQueued, n, l2_address, ctx.value)
+
+    def _overdue(self, ctx: Context, deposit_id: int) -> bool:
+        """True when queued deposit ``deposit_id`` exists and has waited past the deadline."""
+        if deposit_id >= ctx.sload("deposits"):
+            return False
+        return ctx.block_number > ctx.sload("deposit_block", deposit_id) + ctx.sload("deadline")
+
+    # -- batches -------------------------------------------------------------------------
+
+    def _state_root(self, ctx: Context, count: int) -> bytes:
+        return ctx.sload_bytes32("batch_root", count - 1) if count else ctx.sload_bytes32("genesis_root")
+
+    @external("submit_batch(bytes)")
+    def submit_batch(self, ctx: Context, data: bytes) -> None:
+        included = ctx.sload("included")
+        if ctx.sender != ctx.sload_address("operator"):
+            ctx.require(self._overdue(ctx, included), "only the operator may submit while no deposit is overdue")
+        ctx.require(ctx.sload("bond", ctx.sender) >= ctx.sload("min_bond"), "proposer bond below the minimum")
+        limit = ctx.sload("max_batch_bytes")
+        ctx.require(len(data) <= limit, f"batch of {len(data)} bytes exceeds {limit}")
+        try:
+            batch = decode_batch(data)
+        except BatchFormatError as exc:
+            raise Revert(f"malformed batch: {exc}") from None
+        ctx.require(batch.entries, "empty batch")
+        count = ctx.sload("batches")
+        ctx.require(batch.prev_root == self._state_root(ctx, count), "prev_root is not the current state root")
+        ctx.require(batch.first_deposit == included, f"batch must start at deposit {included}")
+        running = ctx.sload_bytes32("deposit_hash", included)
+        withdrawals = []
+        n_deposits = 0
+        for entry in batch.entries:
+            tx = entry.tx
+            if isinstance(tx, Deposit):
+                running = next_deposit_hash(running, tx.address, tx.amount, ctx.keccak)
+                n_deposits += 1
+            elif isinstance(tx, Withdraw):
+                withdrawals.append(withdrawal_leaf(tx, ctx.keccak))
+        end = included + n_deposits
+        ctx.require(end <= ctx.sload("deposits"), "batch includes deposits that were never made")
+        ctx.require(running == ctx.sload_bytes32("deposit_hash", end), "batch deposits differ from the L1 queue")
+        ctx.require(not self._overdue(ctx, end), f"deposit {end} is overdue: include it first")
+        ctx.require(
+            batch.withdrawal_root == metered_merkle_root(withdrawals, ctx.keccak),
+            "withdrawal_root is not the root of the batch's withdrawals",
+        )
+        data_hash = ctx.keccak(data)
+        ctx.sstore_bytes32("batch_data", count, data_hash)
+        ctx.sstore_bytes32("batch_root", count, batch.post_root)
+        ctx.sstore_bytes32("batch_withdrawals", count, batch.withdrawal_root)
+        meta = int(ctx.sender, 16) | (ctx.timestamp << TIME_SHIFT) | (included << DEPOSIT_SHIFT)
+        ctx.sstore("batch_meta", count, meta)
+        ctx.sstore("batches", count + 1)
+        ctx.sstore("included", end)
+        ctx.sstore("last_batch_of", ctx.sender, count + 1)
+        ctx.emit(
+            self.BatchSubmitted, count, ctx.sender, data_hash, batch.post_root, batch.withdrawal_root,
+            included, len(batch.entries),
+        )
+
+    def _meta(self, ctx: Context, index: int) -> tuple[str, int, int]:
+        meta = ctx.sload("batch_meta", index)
+        proposer = "0x" + (meta & ADDRESS_MASK).to_bytes(20, "big").hex()
+        return proposer, (meta >> TIME_SHIFT) & FIELD_MASK, (meta >> DEPOSIT_SHIFT) & FIELD_MASK
+
+    def _is_final(self, ctx: Context, index: int) -> bool:
+        _, submitted, _ = self._meta(ctx, index)
+        return ctx.timestamp >= submitted + ctx.sload("window")
+
+    # -- fraud proofs -----------------------------------------------------------------------
+
+    @external("prove_fraud(uint256,bytes,uint256,bytes)")
+    def prove_fraud(self, ctx: Context, index: int, data: bytes, step: int, witnesses: bytes) -> None:
+        count = ctx.sload("batches")
+        ctx.require(index < count, f"batch {index} does not exist (or was reverted)")
+        ctx.require(not self._is_final(ctx, index), f"batch {index} is final: its challenge window has closed")
+        ctx.require(ctx.keccak(data) == ctx.sload_bytes32("batch_data", index), "data is not the batch's data")
+        batch = decode_batch(data)  # it decoded at submission, so it decodes now
+        ctx.require(step < len(batch.entries), f"step {step} out of range: the batch has {len(batch.entries)}")
+        depth = ctx.sload("depth")
+        try:
+            partial = WitnessedState(depth, batch.root_before(step), decode_witnesses(witnesses, depth), ctx.keccak)
+        except (BatchFormatError, WitnessError) as exc:
+            raise Revert(f"bad witnesses: {exc}") from None
+        tx, claimed_root = batch.entries[step]
+        signer = None
+        if not isinstance(tx, Deposit):
+            recovered = ctx.ecrecover(tx_digest(ctx.sload_bytes32("domain"), tx, ctx.keccak), tx.signature)
+            signer = _raw(recovered) if recovered else None
+        reason = ""
+        try:
+            apply_tx(partial, tx, signer)
+        except InvalidTransaction as exc:
+            reason = f"invalid transaction: {exc}"
+        except WitnessError as exc:
+            raise Revert(f"bad witnesses: {exc}") from None
+        try:
+            root = partial.post_root()  # checks every witness against the step's pre-state root
+        except WitnessError as exc:
+            raise Revert(f"bad witnesses: {exc}") from None
+        if not reason and root != claimed_root:
+            reason = "wrong state root"
+        ctx.require(reason, f"no fraud: step {step} of batch {index} is valid")
+        self._revert_from(ctx, index, count, step, reason)
+
+    def _revert_from(self, ctx: Context, index: int, count: int, step: int, reason: str) -> None:
+        """Revert batches ``index..count-1``, requeue their deposits, slash the proposer."""
+        proposer, _, first_deposit = self._meta(ctx, index)
+        for i in range(index, count):
+            ctx.emit(self.BatchReverted, i, ctx.sload_bytes32("batch_data", i))
+        ctx.sstore("batches", index)
+        ctx.sstore("included", first_deposit)
+        bond = ctx.sload("bond", proposer)
+        reward = bond * ctx.sload("reward_percent") // 100
+        ctx.sstore("bond", proposer, 0)
+        ctx.sstore("burned", ctx.sload("burned") + bond - reward)
+        ctx.transfer(ctx.sender, reward)
+        ctx.emit(self.FraudProven, index, step, ctx.sender, reason, reward, bond - reward)
+
+    # -- withdrawals ---------------------------------------------------------------------------
+
+    @external("withdraw(uint256,uint256,address,uint256,uint32,uint32,bytes32[])")
+    def withdraw(
+        self, ctx: Context, index: int, leaf_index: int, recipient: str, amount: int,
+        from_index: int, nonce: int, proof: list[bytes],
+    ) -> None:
+        ctx.require(index < ctx.sload("batches"), f"batch {index} does not exist (or was reverted)")
+        ctx.require(self._is_final(ctx, index), f"batch {index} is not final: its challenge window is open")
+        ctx.require(leaf_index < 1 << len(proof), f"leaf index {leaf_index} does not fit a proof of {len(proof)}")
+        ctx.require(not ctx.sload_bool("claimed", index, leaf_index), "withdrawal already claimed")
+        leaf = withdrawal_leaf(Withdraw(from_index, _raw(recipient), amount, nonce, b""), ctx.keccak)
+        root = ctx.sload_bytes32("batch_withdrawals", index)
+        ctx.require(verify_merkle_proof(root, leaf, leaf_index, proof, hasher=ctx.keccak), "withdrawal proof does not match")
+        ctx.sstore_bool("claimed", index, leaf_index, True)
+        ctx.transfer(recipient, amount)
+        ctx.emit(self.WithdrawalClaimed, index, leaf_index, recipient, amount)
+
+    # -- views -----------------------------------------------------------------------------------
+
+    @view("batch_count()", returns="uint256")
+    def batch_count(self, ctx: Context) -> int:
+        return ctx.sload("batches")
+
+    @view("state_root()", returns="bytes32")
+    def state_root(self, ctx: Context) -> bytes:
+        return self._state_root(ctx, ctx.sload("batches"))
+
+    @view("batch_info(uint256)", returns="(bytes32,bytes32,bytes32,address,uint256,uint256)")
+    def batch_info(self, ctx: Context, index: int) -> tuple:
+        ctx.require(index < ctx.sload("batches"), f"batch {index} does not exist (or was reverted)")
+        proposer, submitted, first_deposit = self._meta(ctx, index)
+        return (
+            ctx.sload_bytes32("batch_data", index), ctx.sload_bytes32("batch_root", index),
+            ctx.sload_bytes32("batch_withdrawals", index), proposer, submitted, first_deposit,
+        )
+
+    @view("is_final(uint256)", returns="bool")
+    def is_final(self, ctx: Context, index: int) -> bool:
+        return index < ctx.sload("batches") and self._is_final(ctx, index)
+
+    @view("challenge_time_left(uint256)", returns="uint256")
+    def challenge_time_left(self, ctx: Context, index: int) -> int:
+        ctx.require(index < ctx.sload("batches"), f"batch {index} does not exist (or was reverted)")
+        _, submitted, _ = self._meta(ctx, index)
+        return max(0, submitted + ctx.sload("window") - ctx.timestamp)
+
+    @view("deposit_count()", returns="uint256")
+    def deposit_count(self, ctx: Context) -> int:
+        return ctx.sload("deposits")
+
+    @view("deposits_included()", returns="uint256")
+    def deposits_included(self, ctx: Context) -> int:
+        return ctx.sload("included")
+
+    @view("is_overdue(uint256)", returns="bool")
+    def is_overdue(self, ctx: Context, deposit_id: int) -> bool:
+        return deposit_id >= ctx.sload("included") and self._overdue(ctx, deposit_id)
+
+    @view("bond_of(address)", returns="uint256")
+    def bond_of(self, ctx: Context, proposer: str) -> int:
+        return ctx.sload("bond", proposer)
+
+    @view("burned()", returns="uint256")
+    def burned(self, ctx: Context) -> int:
+        return ctx.sload("burned")
+
+    @view("is_claimed(uint256,uint256)", returns="bool")
+    def is_claimed(self, ctx: Context, index: int, leaf_index: int) -> bool:
+        return ctx.sload_bool("claimed", index, leaf_index)
+
+    @view("domain_separator()", returns="bytes32")
+    def domain_separator(self, ctx: Context) -> bytes:
+        return ctx.sload_bytes32("domain")
+
+    @view("params()", returns="(address,uint8,uint64,uint64,uint256,uint8,uint32)")
+    def params(self, ctx: Context) -> tuple:
+        return (
+            ctx.sload_address("operator"), ctx.sload("depth"), ctx.sload("window"), ctx.sload("deadline"),
+            ctx.sload("min_bond"), ctx.sload("reward_percent"), ctx.sload("max_batch_bytes"),
+        )

@@ -1,0 +1,208 @@
+"""A full node: L2 state rebuilt from L1 alone, every batch checked step by step.
+
+It reads the rollup's events and the ``submit_batch`` calldata, replays each
+batch with ``apply_tx``, and compares every intermediate root with the one
+the batch claims. The first step that is invalid or whose root is wrong is a
+:class:`Fault`; :meth:`FullNode.fraud_proof` turns it into the arguments of
+``prove_fraud``. The challenger is a full node that sends those proofs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracts_spec.optimistic.encoding import Batch, decode_batch, encode_witnesses
+from contracts_spec.optimistic.rules import (
+    Deposit,
+    InvalidTransaction,
+    apply_tx,
+    touched_accounts,
+    tx_digest,
+)
+from contracts_spec.optimistic.state import FullState, build_witnesses
+from primitives.secp256k1 import recover_addresses_raw
+from rollup.optimistic.l1view import RollupL1
+
+
+@dataclass(frozen=True)
+class Fault:
+    """The first wrong step of a batch and what is wrong with it."""
+
+    index: int
+    step: int
+    reason: str
+
+
+@dataclass
+class KnownBatch:
+    """A live batch as a full node knows it."""
+
+    index: int
+    data: bytes
+    batch: Batch
+    proposer: str
+    base: FullState | None  # the state it starts from; None after an earlier fault
+    fault: Fault | None
+
+
+def recover_batch_signers(batch: Batch, domain_separator: bytes) -> list[bytes | None]:
+    """The signer of each entry (None for deposits and bad signatures), in one batched call."""
+    signed = [(i, e.tx) for i, e in enumerate(batch.entries) if not isinstance(e.tx, Deposit)]
+    raws = recover_addresses_raw(
+        [tx_digest(domain_separator, tx) for _, tx in signed], [tx.signature for _, tx in signed], strict=False
+    )
+    out: list[bytes | None] = [None] * len(batch.entries)
+    for (i, _), raw in zip(signed, raws, strict=True):
+        out[i] = raw
+    return out
+
+
+def replay_batch(
+    state: FullState, batch: Batch, index: int, domain_separator: bytes, stop: int | None = None
+) -> Fault | None:
+    """Apply ``batch`` to ``state`` step by step (up to ``stop``), checking each claimed root.
+
+    Returns the first fault, or None. After a fault ``state`` is partly
+    updated: callers restart from their checkpoint.
+    """
+    if batch.prev_root != state.root:
+        return Fault(index, 0, "prev_root is not the state root")
+    signers = recover_batch_signers(batch, domain_separator)
+    for step, (tx, root) in enumerate(batch.entries[:stop]):
+        try:
+            apply_tx(state, tx, signers[step])
+        except InvalidTransaction as exc:
+            state.take_writes()
+            return Fault(index, step, f"invalid transaction: {exc}")
+        if state.commit() != root:
+            return Fault(index, step, "wrong state root")
+    return None
+
+
+class FullNode:
+    """Follows the rollup on L1 and holds the L2 state its valid batches define."""
+
+    def __init__(self, rollup: RollupL1) -> None:
+        self.rollup = rollup
+        params = rollup.params()
+        self.depth = params.tree_depth
+        self.domain_separator = rollup.domain_separator()
+        self.state = FullState(self.depth)
+        self.batches: list[KnownBatch] = []
+        self.deposits: dict[int, tuple[bytes, int]] = {}
+        self._next_block = 0
+
+    @property
+    def root(self) -> bytes:
+        return self.state.root
+
+    def faults(self) -> list[Fault]:
+        """Faults of live batches (at most one: later batches wait for its revert)."""
+        return [b.fault for b in self.batches if b.fault is not None]
+
+    def sync(self) -> list[Fault]:
+        """Process new L1 events; the faults of live batches afterwards."""
+        events, self._next_block = self.rollup.events_since(self._next_block)
+        for name, ev in events:
+            if name == "DepositQueued":
+                self.deposits[ev["id"]] = (bytes.fromhex(ev["l2_address"][2:]), ev["amount"])
+            elif name == "BatchSubmitted":
+                self._on_batch(ev)
+            elif name == "BatchReverted":
+                self._on_revert(ev["index"])
+        return self.faults()
+
+    def _on_batch(self, ev: dict) -> None:
+        index = ev["index"]
+        if index != len(self.batches):
+            raise RuntimeError(f"batch {index} arrived but {len(self.batches)} are known: events were missed")
+        data = self.rollup.batch_data(ev)
+        batch = decode_batch(data)
+        healthy = all(b.fault is None for b in self.batches)
+        base = self.state.copy() if healthy else None
+        fault = replay_batch(self.state, batch, index, self.domain_separator) if healthy else None
+        if fault is not None:
+            self.state = base.copy()  # the valid state stays the one before the bad batch
+        self.batches.append(KnownBatch(index, data, batch, ev["proposer"], base, fault))
+
+    def _on_revert(self, index: int) -> None:
+        if index >= len(self.batches):
+            return  # already rolled back by an earlier event of the same proof
+        base = self.batches[index].base
+        if base is None:
+            raise RuntimeError(f"batch {index} was reverted but its starting state is unknown")
+        self.state = base.copy()
+        del self.batches[index:]
+
+    def fraud_proof(self, fault: Fault) -> tuple[int, bytes, int, bytes]:
+        """``prove_fraud``'s arguments for ``fault``: batch index, data, step, witnesses."""
+        known = self.batches[fault.index]
+        if known.base is None:
+            raise ValueError(f"batch {fault.index} follows a faulty batch: prove that one first")
+        state = known.base.copy()
+        if fault.step and replay_batch(state, known.batch, fault.index, self.domain_separator, fault.step):
+            raise RuntimeError("the steps before the fault did not replay cleanly")
+        tx = known.batch.entries[fault.step].tx
+        signer = recover_batch_signers(known.batch, self.domain_separator)[fault.step]
+        scratch = state.copy()
+        touched = touched_accounts(tx)
+        try:
+            apply_tx(scratch, tx, signer)
+            writes = {i: scratch.get_account(i) for i in touched}
+        except InvalidTransaction:
+            writes = {}
+        witnesses = build_witnesses(state, touched, writes)
+        return fault.index, known.data, fault.step, encode_witnesses(witnesses)
+
+
+class Challenger:
+    """A full node with a key: it proves the first fault of every bad batch on L1."""
+
+    def __init__(self, rollup: RollupL1, key: bytes) -> None:
+        self.rollup = rollup
+        self.key = key
+        self.node = FullNode(rollup)
+        self.receipts: list[dict] = []
+
+    def watch(self) -> list[dict]:
+        """Sync, and prove every fault found; the receipts of the proofs sent."""
+        sent = []
+        for fault in self.node.sync():
+            receipt = self.rollup.transact(self.key, "prove_fraud", *self.node.fraud_proof(fault))
+            sent.append(receipt)
+            self.node.sync()  # take in the revert the proof caused
+        self.receipts.extend(sent)
+        return sent
+
+
+def force_deposits(rollup: RollupL1, key: bytes, bond: int | None = None) -> dict:
+    """Post a batch of the queued deposits the operator left out; anyone may once one is overdue.
+
+    The batch is built from L1 alone: a full node rebuilds the state, the
+    deposits are applied on top in queue order, and ``key`` posts it (bonding
+    the preset minimum first if it has no bond). Returns the receipt.
+    """
+    from primitives.secp256k1 import private_key_to_address
+    from rollup.optimistic.sequencer import Sequencer
+
+    node = FullNode(rollup)
+    node.sync()
+    if node.faults():
+        raise RuntimeError("a live batch is fraudulent: prove it before building on it")
+    params = rollup.params()
+    included = rollup.call("deposits_included")
+    seq = Sequencer(node.depth, node.domain_separator, max_batch_bytes=params.max_batch_bytes,
+                    next_deposit=included, keep_checkpoints=False)
+    seq.state = node.state.copy()
+    while seq.next_deposit in node.deposits:
+        address, amount = node.deposits[seq.next_deposit]
+        if not seq.room_for(Deposit(0, address, amount)):
+            break
+        seq.add_deposit(seq.next_deposit, address, amount)
+    sealed = seq.cut_batch()
+    if sealed is None:
+        raise ValueError("no queued deposit to force")
+    sender = private_key_to_address(key)
+    if rollup.call("bond_of", sender) < params.min_bond:
+        rollup.transact(key, "post_bond", value=bond if bond is not None else params.min_bond)
+    return rollup.transact(key, "submit_batch", sealed.data)

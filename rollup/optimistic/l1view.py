@@ -1,0 +1,84 @@
+"""What every rollup actor reads from L1: the rollup's events, in order, and batch calldata.
+
+Batches live only in the calldata of ``submit_batch`` transactions; this
+module finds each one through its ``BatchSubmitted`` event and decodes the
+bytes back from the transaction's input, so L2 state is rebuilt from L1 alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import decode as abi_decode
+
+from contracts_spec.l1 import L1Client, encode_call
+from contracts_spec.optimistic.contract import OptimisticRollup
+from contracts_spec.optimistic.params import Preset
+
+# Events that change what the L2 chain is, in the order actors replay them.
+CHAIN_EVENTS = ("DepositQueued", "BatchSubmitted", "BatchReverted", "FraudProven")
+
+
+@dataclass(frozen=True)
+class RollupParams:
+    """The parameters a deployed rollup contract reports."""
+
+    operator: str
+    tree_depth: int
+    challenge_window: int
+    deposit_deadline_blocks: int
+    min_bond: int
+    challenger_reward_percent: int
+    max_batch_bytes: int
+
+
+class RollupL1:
+    """The rollup contract as its actors see it: reads, event cursor and calldata."""
+
+    def __init__(self, l1: L1Client, address: str) -> None:
+        self.l1 = l1
+        self.address = address
+        self._submit_selector = encode_call(OptimisticRollup, "submit_batch", b"")[:4]
+
+    @classmethod
+    def deploy(cls, l1: L1Client, key: bytes, preset: Preset, operator: str) -> RollupL1:
+        """Deploy a rollup with ``preset`` whose sequencer is ``operator``."""
+        address = l1.deploy(key, OptimisticRollup, *preset.constructor_args(operator))
+        return cls(l1, address)
+
+    def call(self, method: str, *args: Any) -> Any:
+        return self.l1.call(self.address, OptimisticRollup, method, *args)
+
+    def transact(self, key: bytes, method: str, *args: Any, value: int = 0, gas: int | None = None) -> dict:
+        return self.l1.transact(key, self.address, OptimisticRollup, method, *args, value=value, gas=gas)
+
+    def params(self) -> RollupParams:
+        return RollupParams(*self.call("params"))
+
+    def domain_separator(self) -> bytes:
+        return self.call("domain_separator")
+
+    def events_since(self, from_block: int) -> tuple[list[tuple[str, dict]], int]:
+        """Rollup events from ``from_block`` on, oldest first, as (name, args); and the next block to read.
+
+        Each actor keeps its own cursor, so several can share this object.
+        """
+        head = self.l1.block_number()
+        if head < from_block:
+            return [], from_block
+        found = []
+        for name in CHAIN_EVENTS:
+            for ev in self.l1.events(self.address, OptimisticRollup, name, from_block, head):
+                found.append((ev["blockNumber"], ev["logIndex"], name, ev))
+        found.sort(key=lambda f: (f[0], f[1]))
+        return [(name, ev) for _, _, name, ev in found], head + 1
+
+    def batch_data(self, event: dict) -> bytes:
+        """The batch bytes of a ``BatchSubmitted`` event, from its transaction's calldata."""
+        tx = self.l1.rpc("eth_getTransactionByHash", event["transactionHash"])
+        raw = tx["input"] if "input" in tx else tx["data"]
+        data = bytes.fromhex(raw[2:])
+        if data[:4] != self._submit_selector:
+            raise ValueError(f"transaction {event['transactionHash']} is not a submit_batch call")
+        return abi_decode(["bytes"], data[4:])[0]

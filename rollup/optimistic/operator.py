@@ -1,0 +1,177 @@
+"""The operator: sequencer and proposer of the optimistic rollup, talking to L1.
+
+It admits signed transactions (batch signature recovery, then ``apply_tx``),
+includes L1 deposits in queue order, cuts batches by size or age and posts
+them with ``submit_batch``. It follows L1 too: a batch someone else forced in
+is adopted, and when a fraud proof reverts batches it rolls back to the last
+good state and re-admits the transactions the revert handed back (the
+invalid ones are refused again at the door).
+
+``malicious`` behaviour is explicit: ``censor_deposits`` leaves deposits out,
+and ``sequencer.inject`` puts an unchecked transaction or a false state change
+into the next batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contracts_spec.optimistic.encoding import decode_batch
+from contracts_spec.optimistic.rules import Deposit, Transfer, Tx, Withdraw
+from primitives.secp256k1 import private_key_to_address
+from rollup.optimistic.fullnode import replay_batch
+from rollup.optimistic.l1view import RollupL1
+from rollup.optimistic.sequencer import SealedBatch, Sequencer
+
+
+@dataclass
+class Posted:
+    """A live batch on L1, with the state it started from."""
+
+    sealed: SealedBatch
+    proposer: str
+
+
+class Operator:
+    """Sequences L2 transactions into batches and posts them to the rollup contract."""
+
+    def __init__(self, rollup: RollupL1, key: bytes, *, max_batch_age: int = 10) -> None:
+        self.rollup = rollup
+        self.key = key
+        self.address = private_key_to_address(key)
+        params = rollup.params()
+        self.params = params
+        self.sequencer = Sequencer(
+            params.tree_depth, rollup.domain_separator(), max_batch_bytes=params.max_batch_bytes
+        )
+        self.max_batch_age = max_batch_age
+        self.posted: list[Posted] = []
+        self.deposit_queue: dict[int, tuple[bytes, int]] = {}
+        self.censor_deposits = False
+        self.returned: list[Tx] = []  # transactions handed back by fraud proofs
+        self._first_pending_time: int | None = None
+        self._next_block = 0
+
+    # -- L2 users ------------------------------------------------------------------------
+
+    @property
+    def state(self):
+        """The operator's head state (pending transactions included)."""
+        return self.sequencer.state
+
+    def submit(self, txs: list[Transfer | Withdraw]) -> list[str | None]:
+        """Admit signed transactions; None for each accepted, else the reason.
+
+        When the batch being built is full it is posted first.
+        """
+        out: list[str | None] = []
+        start = 0
+        while start < len(txs):
+            end = start
+            room = self.params.max_batch_bytes - self.sequencer.pending_bytes
+            while end < len(txs) and room >= 131:  # the largest entry
+                room -= 131
+                end += 1
+            if end == start:
+                self.post_batch()
+                continue
+            out.extend(self.sequencer.submit(txs[start:end]))
+            start = end
+        if self.sequencer.pending and self._first_pending_time is None:
+            self._first_pending_time = self.rollup.l1.timestamp()
+        return out
+
+    # -- L1 ------------------------------------------------------------------------------
+
+    def post_bond(self, amount: int) -> dict:
+        return self.rollup.transact(self.key, "post_bond", value=amount)
+
+    def sync(self) -> None:
+        """Read new L1 events: deposits to include, foreign batches, reverts."""
+        events, self._next_block = self.rollup.events_since(self._next_block)
+        for name, ev in events:
+            if name == "DepositQueued":
+                self.deposit_queue[ev["id"]] = (bytes.fromhex(ev["l2_address"][2:]), ev["amount"])
+            elif name == "BatchSubmitted" and ev["index"] >= len(self.posted):
+                self._adopt(ev)
+            elif name == "BatchReverted" and ev["index"] < len(self.posted):
+                self._roll_back(ev["index"])
+        self.include_deposits()
+
+    def include_deposits(self) -> None:
+        """Apply queued deposits in order (unless censoring)."""
+        if self.censor_deposits:
+            return
+        seq = self.sequencer
+        while seq.next_deposit in self.deposit_queue:
+            address, amount = self.deposit_queue[seq.next_deposit]
+            if not seq.room_for(Deposit(0, address, amount)):
+                self.post_batch()
+            seq.add_deposit(seq.next_deposit, address, amount)
+            if self._first_pending_time is None:
+                self._first_pending_time = self.rollup.l1.timestamp()
+
+    def post_batch(self) -> dict | None:
+        """Cut the pending transactions into a batch and post it; its receipt."""
+        sealed = self.sequencer.cut_batch()
+        if sealed is None:
+            return None
+        self._first_pending_time = None
+        try:
+            receipt = self.rollup.transact(self.key, "submit_batch", sealed.data)
+        except Exception:
+            # L1 refused it (e.g. an overdue deposit left out): keep its transactions pending.
+            self.sequencer.reset(sealed.base, sealed.batch.first_deposit)
+            self.include_deposits()
+            self._readmit([e.tx for e in sealed.batch.entries])
+            raise
+        self.posted.append(Posted(sealed, self.address))
+        return receipt
+
+    def tick(self) -> dict | None:
+        """Sync with L1 and post a batch if the pending one is old enough."""
+        self.sync()
+        if self._first_pending_time is None:
+            return None
+        if self.rollup.l1.timestamp() - self._first_pending_time >= self.max_batch_age:
+            return self.post_batch()
+        return None
+
+    def _adopt(self, ev: dict) -> None:
+        """Take in a batch another proposer posted (a forced deposit batch)."""
+        seq = self.sequencer
+        dropped = seq.reset(self._head_base(), ev["first_deposit"])
+        data = self.rollup.batch_data(ev)
+        batch = decode_batch(data)
+        base = seq.state.copy()
+        fault = replay_batch(seq.state, batch, ev["index"], seq.domain_separator)
+        if fault is not None:  # the challengers will revert it; build on the last good state
+            seq.reset(base, ev["first_deposit"])
+        else:
+            seq.next_deposit = seq.batch_first_deposit = batch.first_deposit + batch.deposit_count
+            seq.base = seq.state.copy()
+        self.posted.append(Posted(SealedBatch(batch, data, base), ev["proposer"]))
+        self._readmit(dropped)
+
+    def _roll_back(self, index: int) -> None:
+        """Undo batches ``index..`` after a fraud proof and re-admit their transactions."""
+        returned = [e.tx for p in self.posted[index:] for e in p.sealed.batch.entries]
+        returned += [p.tx for p in self.sequencer.pending]
+        base = self.posted[index].sealed.base
+        first_deposit = self.posted[index].sealed.batch.first_deposit
+        del self.posted[index:]
+        self.sequencer.reset(base, first_deposit)
+        self._first_pending_time = None
+        user_txs = [tx for tx in returned if not isinstance(tx, Deposit)]
+        self.returned.extend(user_txs)
+        self.include_deposits()
+        self._readmit(returned)
+
+    def _head_base(self):
+        """The state after the last live batch."""
+        return self.sequencer.base
+
+    def _readmit(self, txs: list[Tx]) -> None:
+        user_txs = [tx for tx in txs if not isinstance(tx, Deposit)]
+        if user_txs:
+            self.submit(user_txs)

@@ -1,0 +1,179 @@
+"""The operator's core without L1: admit transactions, apply them, cut batches.
+
+The sequencer applies every admitted transaction to its state at once with
+``apply_tx`` (so admission *is* the nonce and balance check), and hashes the
+state tree only when it cuts a batch: every leaf of the batch in one batched
+keccak call, then one tree update per step for the intermediate roots. It
+does no I/O, so the benchmark times exactly this and the ``Operator`` wraps
+it with L1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from contracts_spec.optimistic.encoding import (
+    ENTRY_SIZE,
+    HEADER_SIZE,
+    KIND_DEPOSIT,
+    KIND_TRANSFER,
+    KIND_WITHDRAW,
+    Batch,
+    Entry,
+    encode_batch,
+    is_packable,
+)
+from contracts_spec.optimistic.rules import (
+    Account,
+    Deposit,
+    InvalidTransaction,
+    Transfer,
+    Tx,
+    Withdraw,
+    apply_tx,
+    tx_digest,
+)
+from contracts_spec.optimistic.state import FullState
+from primitives.merkle import merkle_root
+from primitives.secp256k1 import recover_addresses_raw
+
+_KIND = {Deposit: KIND_DEPOSIT, Transfer: KIND_TRANSFER, Withdraw: KIND_WITHDRAW}
+
+
+class Rejected(ValueError):
+    """A transaction the sequencer refused at the door; the message says why."""
+
+
+@dataclass
+class Pending:
+    """An admitted transaction, the writes it made, and its withdrawal leaf."""
+
+    tx: Tx
+    writes: list[tuple[int, Account]]
+    withdrawal_leaf: bytes | None
+
+
+@dataclass
+class SealedBatch:
+    """A cut batch: its decoded form, its bytes and the state it started from."""
+
+    batch: Batch
+    data: bytes
+    base: FullState | None
+
+
+class Sequencer:
+    """Orders and applies L2 transactions and cuts them into batches."""
+
+    def __init__(
+        self,
+        depth: int,
+        domain_separator: bytes,
+        *,
+        max_batch_bytes: int = 120_000,
+        next_deposit: int = 0,
+        keep_checkpoints: bool = True,
+    ) -> None:
+        self.state = FullState(depth)
+        self.domain_separator = domain_separator
+        self.max_batch_bytes = max_batch_bytes
+        self.next_deposit = next_deposit  # id of the next L1 deposit to include
+        self.keep_checkpoints = keep_checkpoints
+        self.pending: list[Pending] = []
+        self.pending_bytes = HEADER_SIZE
+        self.batch_first_deposit = next_deposit
+        self.base: FullState | None = self.state.copy() if keep_checkpoints else None
+
+    # -- admission ----------------------------------------------------------------------
+
+    def room_for(self, tx: Tx) -> bool:
+        """True when ``tx`` still fits in the batch being built."""
+        return self.pending_bytes + ENTRY_SIZE[_KIND[type(tx)]] <= self.max_batch_bytes
+
+    def submit(self, txs: Sequence[Transfer | Withdraw]) -> list[str | None]:
+        """Admit signed transactions; per transaction None, or why it was refused.
+
+        Signatures are recovered in one batched call on every core, then each
+        transaction is applied in order, so a later one may spend what an
+        earlier one received. Callers cut a batch when :meth:`room_for` is False.
+        """
+        dsep = self.domain_separator
+        digests = [tx_digest(dsep, tx) for tx in txs]
+        signers = recover_addresses_raw(digests, [tx.signature for tx in txs], strict=False)
+        out: list[str | None] = []
+        for tx, signer in zip(txs, signers, strict=True):
+            try:
+                out.append(self._admit(tx, signer))
+            except InvalidTransaction as exc:
+                self.state.take_writes()  # apply_tx wrote nothing; keep the journal clean
+                out.append(str(exc))
+        return out
+
+    def _admit(self, tx: Transfer | Withdraw, signer: bytes | None) -> None:
+        if type(tx) not in (Transfer, Withdraw):
+            raise InvalidTransaction("unknown transaction type", type(tx).__name__)
+        if not is_packable(tx.amount):
+            raise InvalidTransaction("amount not packable", f"{tx.amount} has no 5-byte packed form")
+        if not self.room_for(tx):
+            raise InvalidTransaction("batch full", "cut a batch first")
+        applied = apply_tx(self.state, tx, signer)
+        self._append(tx, self.state.take_writes(), applied.withdrawal_leaf)
+        return None
+
+    def add_deposit(self, deposit_id: int, address: bytes, amount: int) -> Deposit:
+        """Include L1 deposit ``deposit_id`` (they must come in queue order)."""
+        if deposit_id != self.next_deposit:
+            raise Rejected(f"deposit {deposit_id} out of order: the next one is {self.next_deposit}")
+        tx = Deposit(self.state.deposit_index(address), address, amount)
+        apply_tx(self.state, tx)
+        self._append(tx, self.state.take_writes(), None)
+        self.next_deposit += 1
+        return tx
+
+    def inject(self, tx: Tx, writes: Mapping[int, Account]) -> None:
+        """Include ``tx`` with the state change ``writes``, checking nothing.
+
+        This is how a *malicious* operator steals, skips a signature check or
+        lies about a root; honest code never calls it.
+        """
+        for index, account in writes.items():
+            self.state.set_account(index, account)
+        leaf = None
+        if isinstance(tx, Withdraw):
+            from contracts_spec.optimistic.rules import withdrawal_leaf
+
+            leaf = withdrawal_leaf(tx)
+        self._append(tx, self.state.take_writes(), leaf)
+
+    def _append(self, tx: Tx, writes: list[tuple[int, Account]], leaf: bytes | None) -> None:
+        self.pending.append(Pending(tx, writes, leaf))
+        self.pending_bytes += ENTRY_SIZE[_KIND[type(tx)]]
+
+    # -- batches -------------------------------------------------------------------------
+
+    def cut_batch(self) -> SealedBatch | None:
+        """Hash the pending steps into the tree and encode them as one batch."""
+        if not self.pending:
+            return None
+        prev_root = self.state.root
+        roots = self.state.commit_steps([p.writes for p in self.pending])
+        leaves = [p.withdrawal_leaf for p in self.pending if p.withdrawal_leaf is not None]
+        entries = [Entry(p.tx, root) for p, root in zip(self.pending, roots, strict=True)]
+        batch = Batch(prev_root, roots[-1], merkle_root(leaves), self.batch_first_deposit, entries)
+        sealed = SealedBatch(batch, encode_batch(batch), self.base)
+        self.pending = []
+        self.pending_bytes = HEADER_SIZE
+        self.batch_first_deposit = self.next_deposit
+        self.base = self.state.copy() if self.keep_checkpoints else None
+        return sealed
+
+    def reset(self, base: FullState, next_deposit: int) -> list[Tx]:
+        """Drop pending work and restart from ``base``; the dropped transactions."""
+        dropped = [p.tx for p in self.pending]
+        self.state = base.copy()
+        self.base = base.copy() if self.keep_checkpoints else None
+        self.pending = []
+        self.pending_bytes = HEADER_SIZE
+        self.next_deposit = self.batch_first_deposit = next_deposit
+        return dropped
