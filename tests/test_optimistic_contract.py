@@ -1,0 +1,166 @@
+"""The rollup contract refuses every bad input with a reason, and changes nothing when it does."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts_spec.l1 import L1Client, TransactionReverted
+from contracts_spec.optimistic.contract import metered_merkle_root
+from contracts_spec.optimistic.encoding import Batch, Entry, encode_batch
+from contracts_spec.optimistic.params import MINIMAL
+from contracts_spec.optimistic.rules import (
+    DOMAIN_NAME,
+    DOMAIN_VERSION,
+    EIP712_TYPES,
+    Deposit,
+    domain_separator,
+    eip712_message,
+    tx_digest,
+)
+from node.chain import Chain
+from primitives.eip712 import Domain, typed_data_digest
+from primitives.eip712 import domain_separator as eip712_domain_separator
+from primitives.keccak import keccak256
+from primitives.merkle import merkle_root
+from primitives.secp256k1 import private_key_to_address
+from rollup.optimistic.fullnode import Fault
+from rollup.optimistic.lab import OptimisticLab
+
+ETH = 10**18
+NAMES = ("operator", "challenger", "alice", "bob", "carol")
+KEYS = {name: bytes([i + 1]) * 32 for i, name in enumerate(NAMES)}
+
+
+@pytest.fixture
+def lab() -> OptimisticLab:
+    chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
+    lab = OptimisticLab(L1Client.in_process(chain), KEYS, preset=MINIMAL)
+    lab.deposit("alice", 5 * ETH)
+    lab.submit_batch()
+    return lab
+
+
+def snapshot(lab: OptimisticLab) -> tuple:
+    """Everything a refused call must leave as it was."""
+    r = lab.rollup
+    return (
+        r.call("batch_count"), r.call("state_root"), r.call("deposit_count"), r.call("deposits_included"),
+        r.call("bond_of", lab.address("operator")), lab.l1.balance(r.address),
+    )
+
+
+def next_batch(lab: OptimisticLab, **changes) -> bytes:
+    """Alice's honest transfer as the next batch's bytes, with ``changes`` to its fields."""
+    lab.deposit("bob", ETH)
+    lab.transfer("alice", "bob", ETH)
+    sealed = lab.operator.sequencer.cut_batch()
+    return encode_batch(sealed.batch._replace(**changes))
+
+
+def refused(lab: OptimisticLab, name: str, method: str, *args, match: str, value: int = 0) -> None:
+    before = snapshot(lab)
+    with pytest.raises(TransactionReverted, match=match):
+        lab.rollup.transact(lab.keys[name], method, *args, value=value)
+    assert snapshot(lab) == before
+
+
+def test_domain_separator_and_digest_match_the_eip712_module(lab: OptimisticLab) -> None:
+    domain = Domain(DOMAIN_NAME, DOMAIN_VERSION, lab.l1.chain_id, lab.rollup.address)
+    raw = bytes.fromhex(lab.rollup.address[2:])
+    assert domain_separator(lab.l1.chain_id, raw) == eip712_domain_separator(domain)
+    assert lab.rollup.domain_separator() == eip712_domain_separator(domain)
+    tx = lab.wallets["alice"].withdraw(0, lab.address("bob"), ETH, 3)
+    primary, message = eip712_message(tx)
+    expected = typed_data_digest(domain, {primary: EIP712_TYPES[primary]}, primary, message)
+    assert tx_digest(domain_separator(lab.l1.chain_id, raw), tx) == expected
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 8])
+def test_metered_withdrawal_root_equals_merkle_root(n: int) -> None:
+    leaves = [keccak256(bytes([i])) for i in range(n)]
+    assert metered_merkle_root(leaves, keccak256) == merkle_root(leaves)
+
+
+def test_submit_batch_refusals(lab: OptimisticLab) -> None:
+    good = next_batch(lab)
+    refused(lab, "bob", "submit_batch", good, match="only the operator may submit")
+    refused(lab, "operator", "submit_batch", good[:-3], match="malformed batch")
+    refused(lab, "operator", "submit_batch", b"\x01" + bytes(108), match="empty batch")
+    refused(lab, "operator", "submit_batch", b"x" * (MINIMAL.max_batch_bytes + 1), match="exceeds")
+    sealed = decode(good)
+    refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(prev_root=bytes(32))),
+            match="prev_root is not the current state root")
+    refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(first_deposit=0)),
+            match="must start at deposit 1")
+    refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(withdrawal_root=bytes([1]) * 32)),
+            match="withdrawal_root")
+    wrong_deposit = [Entry(e.tx._replace(amount=e.tx.amount + 1), e.root) if isinstance(e.tx, Deposit) else e
+                     for e in sealed.entries]
+    refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(entries=wrong_deposit)),
+            match="deposits differ from the L1 queue")
+    extra = [Entry(Deposit(5, b"\x07" * 20, 1), sealed.entries[0].root), *sealed.entries]
+    refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(entries=extra)),
+            match="never made")
+    lab.rollup.transact(lab.keys["operator"], "submit_batch", good)  # the real one still goes in
+    assert lab.rollup.call("batch_count") == 2
+
+
+def decode(data: bytes) -> Batch:
+    from contracts_spec.optimistic.encoding import decode_batch
+
+    return decode_batch(data)
+
+
+def test_submit_without_bond_is_refused() -> None:
+    chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
+    lab = OptimisticLab(L1Client.in_process(chain), KEYS, preset=MINIMAL, bond=MINIMAL.min_bond // 2)
+    lab.deposit("alice", ETH)
+    sealed = lab.operator.sequencer.cut_batch()
+    refused(lab, "operator", "submit_batch", sealed.data, match="bond below the minimum")
+
+
+def test_deposit_and_bond_refusals(lab: OptimisticLab) -> None:
+    refused(lab, "alice", "deposit", lab.address("alice"), match="deposit of 0 wei")
+    refused(lab, "alice", "post_bond", match="bond of zero")
+    refused(lab, "operator", "withdraw_bond", 1, match="batch 0 of this proposer is not final")
+    refused(lab, "alice", "withdraw_bond", 1, match="out of range")
+    lab.finalize()
+    before = lab.l1_balance("operator")
+    receipt = lab.rollup.transact(lab.keys["operator"], "withdraw_bond", MINIMAL.min_bond)
+    gas = int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
+    assert lab.l1_balance("operator") == before + MINIMAL.min_bond - gas
+
+
+def test_prove_fraud_refusals(lab: OptimisticLab) -> None:
+    lab.deposit("bob", ETH)
+    lab.transfer("alice", "bob", ETH)
+    lab.submit_batch()
+    node = lab.challenger.node
+    node.sync()
+    index, data, step, witnesses = node.fraud_proof(Fault(1, 1, "test"))
+    refused(lab, "challenger", "prove_fraud", 7, data, step, witnesses, match="batch 7 does not exist")
+    refused(lab, "challenger", "prove_fraud", index, data + b"\x00", step, witnesses,
+            match="data is not the batch's data")
+    refused(lab, "challenger", "prove_fraud", index, data, 9, witnesses, match="step 9 out of range")
+    refused(lab, "challenger", "prove_fraud", index, data, step, witnesses[:-1], match="bad witnesses")
+    lying = bytearray(witnesses)
+    lying[30] ^= 1  # a byte of the first account's balance
+    refused(lab, "challenger", "prove_fraud", index, data, step, bytes(lying), match="does not match the state root")
+    only_one = node.fraud_proof(Fault(1, 0, "test"))[3]  # the deposit step's single witness
+    refused(lab, "challenger", "prove_fraud", index, data, step, only_one, match="no witness for account")
+
+
+def test_withdraw_refusals(lab: OptimisticLab) -> None:
+    refused(lab, "alice", "withdraw", 5, 0, lab.address("alice"), ETH, 0, 0, [], match="batch 5 does not exist")
+    lab.finalize()
+    refused(lab, "alice", "withdraw", 0, 0, lab.address("alice"), ETH, 0, 0, [],
+            match="withdrawal proof does not match")
+    refused(lab, "alice", "withdraw", 0, 2, lab.address("alice"), ETH, 0, 0, [], match="does not fit")
+
+
+def test_views_name_missing_batches(lab: OptimisticLab) -> None:
+    with pytest.raises(Exception, match="batch 3 does not exist"):
+        lab.rollup.call("challenge_time_left", 3)
+    assert lab.rollup.call("is_final", 3) is False
+    params = lab.rollup.params()
+    assert params.tree_depth == MINIMAL.tree_depth and params.challenge_window == MINIMAL.challenge_window
