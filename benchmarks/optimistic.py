@@ -1,0 +1,183 @@
+"""``l2lab bench optimistic``: operator throughput, L1 cost per transfer, fraud-proof gas.
+
+Measured in one run so the ratios are fair:
+
+- transfers per second through the operator's sequencer: admission (EIP-712
+  digests, batched signature recovery on every core, ``apply_tx``), the state
+  tree updates with an intermediate root per step, and the batch encoding;
+- the bare coincurve recovery of one signature in a Python loop, the floor
+  the hardware sets, and the ratio per-transfer cost / one bare recovery;
+- on the in-process L1 with the mainnet-like preset: calldata bytes and gas per
+  transfer at several batch sizes, and the gas of a fraud proof against the
+  last step of such a batch; plus one deposit and one withdrawal claim.
+"""
+
+from __future__ import annotations
+
+import time
+
+import coincurve
+
+from benchmarks.harness import Figure
+from contracts_spec.l1 import L1Client
+from contracts_spec.optimistic.params import MAINNET
+from contracts_spec.optimistic.rules import Account, Transfer, tx_digest
+from primitives.secp256k1 import private_key_to_address
+from rollup.optimistic.client import Wallet, withdrawal_claims
+from rollup.optimistic.fullnode import Challenger
+from rollup.optimistic.l1view import RollupL1
+from rollup.optimistic.operator import Operator
+from rollup.optimistic.sequencer import Sequencer
+
+ETH = 10**18
+CHAIN_ID = 31337
+USERS = 64
+
+
+def _wallets(n: int, rollup_address: str) -> list[Wallet]:
+    return [Wallet((i + 1000).to_bytes(32, "big"), CHAIN_ID, rollup_address) for i in range(n)]
+
+
+def signed_transfers(wallets: list[Wallet], count: int) -> list[Transfer]:
+    """``count`` transfers in a ring of users, signed ahead of time (users sign, not the operator)."""
+    nonces = [0] * len(wallets)
+    out = []
+    for k in range(count):
+        f, t = k % len(wallets), (k + 1) % len(wallets)
+        out.append(wallets[f].transfer(f, t, 10**15, nonces[f]))
+        nonces[f] += 1
+    return out
+
+
+def _funded_sequencer(wallets: list[Wallet], depth: int) -> Sequencer:
+    seq = Sequencer(depth, wallets[0].domain_separator, max_batch_bytes=MAINNET.max_batch_bytes)
+    for i, w in enumerate(wallets):
+        seq.add_deposit(i, w.raw_address, 1000 * ETH)
+    seq.cut_batch()
+    return seq
+
+
+def operator_seconds(wallets: list[Wallet], txs: list[Transfer], depth: int) -> float:
+    """Seconds to admit ``txs`` and cut them into full batches (best of 3 fresh runs)."""
+    best = float("inf")
+    for _ in range(3):
+        seq = _funded_sequencer(wallets, depth)
+        per_batch = (MAINNET.max_batch_bytes - 109) // 115
+        start = time.perf_counter()
+        for i in range(0, len(txs), per_batch):
+            results = seq.submit(txs[i:i + per_batch])
+            seq.cut_batch()
+        best = min(best, time.perf_counter() - start)
+        if any(r is not None for r in results):
+            raise RuntimeError(f"benchmark transfer refused: {next(r for r in results if r)}")
+    return best
+
+
+def bare_recovery_seconds(wallets: list[Wallet], txs: list[Transfer]) -> float:
+    """Seconds per signature of coincurve's recovery in a plain Python loop (best of 3)."""
+    pairs = [(tx.signature[:64] + bytes([tx.signature[64] - 27]), tx_digest(wallets[0].domain_separator, tx))
+             for tx in txs]
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for sig, digest in pairs:
+            coincurve.PublicKey.from_signature_and_message(sig, digest, hasher=None)
+        best = min(best, time.perf_counter() - start)
+    return best / len(pairs)
+
+
+def l1_costs(sizes: list[int]) -> list[Figure]:
+    """Calldata and gas per transfer per batch size, and the gas of a fraud proof."""
+    from node.chain import Chain
+
+    op_key, ch_key = b"\x01" * 32, b"\x02" * 32
+    users = [(i + 1000).to_bytes(32, "big") for i in range(USERS)]
+    alloc = {private_key_to_address(k): 10**6 * ETH for k in [op_key, ch_key, *users]}
+    l1 = L1Client.in_process(Chain(genesis_alloc=alloc))
+    rollup = RollupL1.deploy(l1, op_key, MAINNET, private_key_to_address(op_key))
+    operator = Operator(rollup, op_key)
+    operator.post_bond(MAINNET.min_bond * 10)
+    challenger = Challenger(rollup, ch_key)
+    wallets = [Wallet(k, l1.chain_id, rollup.address) for k in users]
+    figures = []
+    deposit = None
+    for w in wallets:
+        deposit = rollup.transact(w.private_key, "deposit", w.address, value=100 * ETH)
+    figures.append(Figure("L1 gas of one deposit", "gas", int(deposit["gasUsed"], 16)))
+    operator.sync()
+    operator.post_batch()
+    nonces = [0] * USERS
+    for size in sizes:
+        txs = []
+        for k in range(size):
+            f, t = k % USERS, (k + 1) % USERS
+            txs.append(wallets[f].transfer(f, t, 10**15, nonces[f]))
+            nonces[f] += 1
+        operator.submit(txs)
+        receipt = operator.post_batch()
+        data_len = len(operator.posted[-1].sealed.data)
+        gas = int(receipt["gasUsed"], 16)
+        figures.append(Figure(f"batch data per transfer, batch of {size}", "bytes", data_len / size))
+        figures.append(Figure(f"L1 gas per transfer, batch of {size}", "gas", gas / size,
+                              note=f"{gas:,} gas for the batch"))
+    # A fraud proof against the last step of a batch of the largest size.
+    size = sizes[-1]
+    txs = []
+    for k in range(size - 1):
+        f, t = k % USERS, (k + 1) % USERS
+        txs.append(wallets[f].transfer(f, t, 10**15, nonces[f]))
+        nonces[f] += 1
+    operator.submit(txs)
+    state = operator.state
+    victim = state.get_account(0)
+    operator.sequencer.inject(
+        wallets[1].transfer(0, 1, ETH, victim.nonce),  # signed by the wrong user
+        {0: Account(victim.address, victim.balance - ETH, victim.nonce + 1),
+         1: state.get_account(1)._replace(balance=state.get_account(1).balance + ETH)},
+    )
+    operator.post_batch()
+    (proof,) = challenger.watch()
+    figures.append(Figure(f"L1 gas of a fraud proof, last step of a batch of {size}", "gas",
+                          int(proof["gasUsed"], 16), note="batch calldata re-sent and re-hashed"))
+    # A withdrawal claim once final.
+    operator.sync()
+    operator.post_bond(MAINNET.min_bond)
+    nonce = operator.state.get_account(2).nonce
+    operator.submit([wallets[2].withdraw(2, wallets[2].address, ETH, nonce)])
+    operator.post_batch()
+    target = l1.timestamp() + MAINNET.challenge_window + 1
+    while (now := l1.timestamp()) < target:
+        l1.increase_time(target - now)
+    challenger.node.sync()
+    index = len(challenger.node.batches) - 1
+    (claim,) = withdrawal_claims(index, challenger.node.batches[index].batch)
+    receipt = rollup.transact(wallets[2].private_key, "withdraw", *claim)
+    figures.append(Figure("L1 gas of a withdrawal claim", "gas", int(receipt["gasUsed"], 16)))
+    return figures
+
+
+def run(quick: bool = False) -> list[Figure]:
+    count = 1_000 if quick else 10_000
+    sizes = [10, 100] if quick else [10, 100, 1000]
+    wallets = _wallets(USERS, "0x" + "22" * 20)
+    txs = signed_transfers(wallets, count)
+    seconds = operator_seconds(wallets, txs, MAINNET.tree_depth)
+    per_tx = seconds / count
+    bare = bare_recovery_seconds(wallets, txs[: min(count, 2000)])
+    figures = [
+        Figure(f"operator throughput, {count:,} transfers, depth {MAINNET.tree_depth}", "tx/s", count / seconds,
+               note="target >= 10,000"),
+        Figure("operator cost per transfer", "us", per_tx * 1e6),
+        Figure("bare coincurve recovery per signature", "us", bare * 1e6),
+        Figure("per-transfer cost / one bare recovery", "x", per_tx / bare, note="target <= 2"),
+    ]
+    figures.extend(l1_costs(sizes))
+    return figures
+
+
+figures = run
+
+if __name__ == "__main__":
+    from benchmarks.harness import format_table
+
+    print(format_table(run(quick=True)))
