@@ -203,6 +203,34 @@ def _version() -> str:
 # --------------------------------------------------------------------------- the command
 
 
+def load_contract_modules(extra: Sequence[str] = ()) -> tuple[list[str], dict[str, str]]:
+    """Import every module under ``contracts_spec`` (and ``extra`` ones) so their contracts register.
+
+    The chain deploys and runs contracts by registered class name: a node process
+    that never imported a class could neither deploy it nor run one restored from
+    its data dir. Returns the modules loaded and, per failed module, why.
+    """
+    import importlib
+    import pkgutil
+
+    import contracts_spec
+
+    names = [
+        info.name
+        for info in pkgutil.walk_packages(contracts_spec.__path__, prefix="contracts_spec.")
+    ]
+    loaded: list[str] = []
+    failed: dict[str, str] = {}
+    for name in [*names, *extra]:
+        try:
+            importlib.import_module(name)
+            loaded.append(name)
+        except Exception as exc:  # one broken scheme must not keep the node down
+            failed[name] = f"{type(exc).__name__}: {exc}"
+    return loaded, failed
+
+
+
 def _bind(host: str, port: int) -> socket.socket:
     """Bind the listening socket ourselves so a busy port is a message, not a traceback."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -245,6 +273,13 @@ def run(args: argparse.Namespace) -> int:
         accounts = derive_dev_accounts(args.accounts)
     except (TypeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    _, failed = load_contract_modules(args.contracts)
+    for name, why in failed.items():
+        print(f"warning: contracts in {name} are unavailable: {why}", file=sys.stderr)
+    if any(name in failed for name in args.contracts):
+        print("error: a module named with --contracts could not be imported", file=sys.stderr)
         return 2
 
     try:
@@ -291,6 +326,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_banner(args, chain, accounts, balance_wei, warning) -> None:
+    from contracts_spec.runtime import REGISTRY
+
     url = f"http://{_url_host(args.host)}:{args.port}"
     head = chain.block_number
     where = "in memory" if args.data_dir is None else f"in {args.data_dir}"
@@ -299,6 +336,7 @@ def _print_banner(args, chain, accounts, balance_wei, warning) -> None:
         f"  chain id   {args.chain_id}",
         f"  data       {where} (head block #{head})",
         f"  mining     {'automine (a block per transaction)' if args.block_time is None else f'every {args.block_time} s'}",
+        f"  contracts  {', '.join(sorted(REGISTRY)) or 'none registered'}",
         f"  JSON-RPC   {url}",
         f"  REST docs  {url}/docs",
         f"  dashboard  {url}/dashboard",
@@ -335,6 +373,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--accounts", type=int, default=10, help="dev accounts to fund (default 10)")
     p.add_argument(
         "--balance", default="10000", metavar="ETH", help="genesis balance of each dev account (default 10000)"
+    )
+    p.add_argument(
+        "--contracts",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="also import MODULE so the contracts it registers can be deployed (repeatable)",
     )
     p.add_argument(
         "--log-level",

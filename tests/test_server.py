@@ -463,6 +463,7 @@ def test_banner_shows_urls_and_key_warning(served):
     assert f"http://127.0.0.1:{served.port}" in out
     assert f"http://127.0.0.1:{served.port}/docs" in out
     assert ANVIL_ACCOUNT_0 in out and ANVIL_KEY_0 in out
+    assert "Counter" in out  # the example contracts were loaded, so they can be deployed
     assert "never" in out.lower() and "real funds" in out.lower()
 
 
@@ -486,7 +487,12 @@ def test_ctrl_c_shuts_down_cleanly(tmp_path):
 
 @pytest.mark.slow
 def test_bad_command_line_values_exit_2(tmp_path):
-    for extra in (["--block-time", "0"], ["--balance", "lots"], ["--accounts", "-3"]):
+    for extra in (
+        ["--block-time", "0"],
+        ["--balance", "lots"],
+        ["--accounts", "-3"],
+        ["--contracts", "no_such_module_here"],
+    ):
         cmd = [sys.executable, "-m", "node.cli", "node", "--port", "0", "--data-dir", str(tmp_path / "x"), *extra]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         assert done.returncode == 2, (extra, done.stderr)
