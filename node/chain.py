@@ -23,9 +23,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-import rlp
-from eth_utils import to_checksum_address
-
 from contracts_spec import gas as G
 from contracts_spec.runtime import Env, Message, Outcome, WorldState, apply_message, simulate
 from contracts_spec.runtime.abi import DEPLOY_MAGIC
@@ -36,13 +33,16 @@ from node.transactions import (
     TX_REJECTED,
     Transaction,
     TxRejected,
+    checksum,
     decode_raw_transaction,
+    rlp_encode,
     tx_from_json,
     tx_to_json,
 )
 from primitives.keccak import keccak256
+from primitives.secp256k1 import to_checksum_address
 
-COINBASE = to_checksum_address("0x" + "00" * 17 + "c0ffee")
+COINBASE = checksum(bytes.fromhex("00" * 17 + "c0ffee"))
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ELASTICITY = 2  # EIP-1559: target = gas limit / 2
 BASE_FEE_CHANGE_DENOMINATOR = 8  # EIP-1559: base fee moves at most 1/8 per block
@@ -92,15 +92,22 @@ def logs_bloom(logs: Sequence[Any]) -> bytes:
     return bloom.to_bytes(256, "big")
 
 
+@functools.lru_cache(maxsize=65_536)
+def _checksummed(value: str) -> str | None:
+    try:
+        return to_checksum_address(value)
+    except ValueError:
+        return None
+
+
 def _address(value: Any, name: str = "address") -> str:
     """A checksummed address, or ValueError naming the parameter."""
-    try:
-        if isinstance(value, (bytes, bytearray)) and len(value) == 20:
-            return to_checksum_address(bytes(value))
-        if isinstance(value, str) and len(value) == 42 and value[:2] in ("0x", "0X"):
-            return to_checksum_address(value)
-    except ValueError:
-        pass
+    if isinstance(value, (bytes, bytearray)) and len(value) == 20:
+        return checksum(bytes(value))
+    if isinstance(value, str) and len(value) == 42 and value[:2] in ("0x", "0X"):
+        out = _checksummed(value)
+        if out is not None:
+            return out
     raise ValueError(f"{name}: not a 20-byte address: {value!r}")
 
 
@@ -140,6 +147,7 @@ class Chain:
         self._snapshots: dict[int, _Snapshot] = {}
         self._next_snapshot = 1
         meta = self.store.get_meta()
+        self._saved_meta: dict[str, Any] = meta
         if self.store.head_number() is None:
             self.chain_id = chain_id
             self.block_gas_limit = block_gas_limit
@@ -189,14 +197,14 @@ class Chain:
         self, number: int, parent: bytes, ts: int, gas_used: int, base_fee: int,
         tx_hashes: list[bytes], logs: list[Any],
     ) -> Block:
-        tx_root = keccak256(rlp.encode(tx_hashes))
+        tx_root = keccak256(rlp_encode(tx_hashes))
         bloom = logs_bloom(logs)
         header = [
             parent, bytes.fromhex(COINBASE[2:]), number, self.block_gas_limit, gas_used, ts, base_fee,
             tx_root, bloom, self.chain_id,
         ]
         return Block(
-            number=number, hash=keccak256(rlp.encode(header)), parent_hash=parent, timestamp=ts,
+            number=number, hash=keccak256(rlp_encode(header)), parent_hash=parent, timestamp=ts,
             gas_limit=self.block_gas_limit, gas_used=gas_used, base_fee=base_fee, miner=COINBASE,
             transactions=tx_hashes, logs_bloom=bloom, transactions_root=tx_root,
         )
@@ -224,19 +232,24 @@ class Chain:
                         for log in receipt.logs:
                             Store.put_log(conn, block.number, log.log_index, log.address, log.to_json())
                 Store.drop_pending(conn, [t.hash.hex() for t in dropped])
-                Store.put_meta(conn, self._meta())
+                meta = self._meta()
+                if meta != self._saved_meta:
+                    Store.put_meta(conn, meta)
         except BaseException:
             world.rollback(0)  # the block never happened: undo it in memory too
             raise
         world.commit()
         world.dirty_accounts.clear()
         world.dirty_slots.clear()
+        self._saved_meta = meta
         if block is not None:
             self._head = block
 
     def _save_meta(self) -> None:
+        meta = self._meta()
         with self.store.transaction() as conn:
-            Store.put_meta(conn, self._meta())
+            Store.put_meta(conn, meta)
+        self._saved_meta = meta
 
     def close(self) -> None:
         """Close the store; the chain is unusable afterwards."""
@@ -474,8 +487,8 @@ class Chain:
             for lg in outcome.logs:
                 logs.append(Log(lg.address, list(lg.topics), lg.data, number, block.hash, tx.hash, index, log_index))
                 log_index += 1
-            tx.block_number, tx.block_hash, tx.tx_index = number, block.hash, index
-            txs.append(tx)
+            # a copy: the pool's object stays pending in snapshots taken before this block
+            txs.append(replace(tx, block_number=number, block_hash=block.hash, tx_index=index))
             receipts.append(Receipt(
                 tx_hash=tx.hash, tx_index=index, block_number=number, block_hash=block.hash,
                 sender=tx.sender, to=tx.to, contract_address=outcome.contract_address, type=tx.type,
@@ -489,8 +502,6 @@ class Chain:
             self._persist(block, txs, receipts, txs + dropped)
         except BaseException:
             self.next_timestamp = saved_next
-            for tx in txs:
-                tx.block_number = tx.block_hash = tx.tx_index = None
             raise
         self.pending = [t for t in self.pending if t.hash not in done]
         return block
@@ -533,6 +544,7 @@ class Chain:
             for tx in self.pending:
                 Store.put_pending(conn, tx.hash.hex(), tx.raw)
             Store.put_meta(conn, self._meta())
+        self._saved_meta = self._meta()
         world.dirty_accounts.clear()
         world.dirty_slots.clear()
         self._head = self._load_block(snap.head)
@@ -739,7 +751,12 @@ class Chain:
         lo, hi = out.gas_used, cap
         if self._simulate(to, data, sender, value, lo).success:
             return lo
-        while lo + 1 < hi:  # nested calls keep 1/64 back: search for the real minimum
+        # Nested calls keep 1/64 back (and value calls need the stipend sentry), so
+        # the gas used is not always enough as a limit: try a little more, then search.
+        guess = min(cap, lo * 64 // 63 + G.G_CALL_STIPEND + 100)
+        if self._simulate(to, data, sender, value, guess).success:
+            hi = guess
+        while hi - lo > max(64, hi // 200):  # within 0.5%: each probe re-runs the call
             mid = (lo + hi) // 2
             if self._simulate(to, data, sender, value, mid).success:
                 hi = mid

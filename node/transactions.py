@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import rlp
-from eth_utils import to_checksum_address
 
 from primitives import secp256k1
 from primitives.keccak import keccak256
@@ -78,6 +77,34 @@ class Transaction:
         return self.gas_price  # type: ignore[return-value]
 
 
+def rlp_encode(item: bytes | int | list) -> bytes:
+    """RLP of bytes, non-negative ints and nested lists (the few shapes the node hashes).
+
+    A direct encoder: pyrlp's generic one infers a serializer per item and
+    dominated the cost of a transfer.
+    """
+    if isinstance(item, int):
+        item = item.to_bytes((item.bit_length() + 7) // 8, "big") if item else b""
+    if isinstance(item, (bytes, bytearray)):
+        if len(item) == 1 and item[0] < 0x80:
+            return bytes(item)
+        return _rlp_length(len(item), 0x80) + bytes(item)
+    payload = b"".join(rlp_encode(x) for x in item)
+    return _rlp_length(len(payload), 0xC0) + payload
+
+
+def _rlp_length(n: int, offset: int) -> bytes:
+    if n < 56:
+        return bytes([offset + n])
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([offset + 55 + len(raw)]) + raw
+
+
+def checksum(raw20: bytes) -> str:
+    """EIP-55 form of a 20-byte address (compiled keccak; eth_utils' is much slower)."""
+    return secp256k1.checksum_hex(raw20)
+
+
 def _int(b: Any, name: str) -> int:
     if not isinstance(b, bytes):
         raise TxRejected(INVALID_PARAMS, f"transaction field {name} must be a byte string")
@@ -91,7 +118,7 @@ def _int(b: Any, name: str) -> int:
 def _to(b: Any) -> str | None:
     if not isinstance(b, bytes) or len(b) not in (0, 20):
         raise TxRejected(INVALID_PARAMS, "transaction field to must be empty or 20 bytes")
-    return to_checksum_address(b) if b else None
+    return checksum(b) if b else None
 
 
 def _bytes(b: Any, name: str) -> bytes:
@@ -112,7 +139,7 @@ def _access_list(items: Any) -> tuple[tuple[str, tuple[int, ...]], ...]:
             raise TxRejected(INVALID_PARAMS, "access list address must be 20 bytes")
         if any(not isinstance(k, bytes) or len(k) != 32 for k in slots):
             raise TxRejected(INVALID_PARAMS, "access list storage keys must be 32 bytes")
-        out.append((to_checksum_address(address), tuple(int.from_bytes(k, "big") for k in slots)))
+        out.append((checksum(address), tuple(int.from_bytes(k, "big") for k in slots)))
     return tuple(out)
 
 
@@ -168,7 +195,7 @@ def _decode_legacy(raw: bytes) -> Transaction:
     if v < 37:
         raise TxRejected(TX_REJECTED, f"invalid signature: v={v}")
     chain_id, parity = (v - 35) // 2, (v - 35) % 2
-    digest = keccak256(rlp.encode(items[:6] + [chain_id, 0, 0]))
+    digest = keccak256(rlp_encode(items[:6] + [chain_id, 0, 0]))
     sender = _recover(digest, parity, r, s)
     return Transaction(
         type=0, chain_id=chain_id, nonce=nonce, gas=gas, to=to, value=value, data=data,
@@ -193,7 +220,7 @@ def _decode_typed(kind: int, raw: bytes) -> Transaction:
     value, data = _int(rest[2], "value"), _bytes(rest[3], "data")
     access_list = _access_list(rest[4])
     parity, r, s = _int(rest[5], "yParity"), _int(rest[6], "r"), _int(rest[7], "s")
-    digest = keccak256(bytes([kind]) + rlp.encode(items[: n - 3]))
+    digest = keccak256(bytes([kind]) + rlp_encode(items[: n - 3]))
     sender = _recover(digest, parity, r, s)
     return Transaction(
         type=kind, chain_id=chain_id, nonce=nonce, gas=gas, to=to, value=value, data=data,

@@ -195,6 +195,8 @@ def test_dev_controls(rpc: RpcDispatcher) -> None:
     assert h("eth_getTransactionReceipt", [tx_hash])["status"] == "0x1"
     assert h("evm_revert", [snap]) is True
     assert h("evm_revert", [snap]) is False
+    assert h("eth_getTransactionReceipt", [tx_hash]) is None
+    assert h("eth_getTransactionByHash", [tx_hash])["blockNumber"] is None  # pending again
     assert h("eth_blockNumber", []) == "0x0"
     ts = int(h("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
     assert h("evm_increaseTime", [3600]) == hex(3600)

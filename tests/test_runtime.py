@@ -310,6 +310,7 @@ def test_bn254_precompile_math() -> None:
     g2 = g2_from_py_ecc(bn.G2)
     assert pc.bn254_pairing([((1, 2), g2), ((1, 2), g2)]) is False
     assert pc.bn254_pairing([]) is True
+    assert pc.g2_from_c0c1(((g2[0][1], g2[0][0]), (g2[1][1], g2[1][0]))) == g2
     two = pc.bn254_add((1, 2), (1, 2))
     assert two == pc.bn254_mul((1, 2), 2)
     assert pc.bn254_add(two, (0, 0)) == two

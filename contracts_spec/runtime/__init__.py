@@ -34,7 +34,7 @@ from contracts_spec.runtime.execute import (
     simulate,
 )
 from contracts_spec.runtime.meter import GasMeter, OutOfGas
-from contracts_spec.runtime.precompiles import g2_from_py_ecc
+from contracts_spec.runtime.precompiles import g2_from_c0c1, g2_from_py_ecc
 from contracts_spec.runtime.state import Log, WorldState
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "encode_revert_reason",
     "event",
     "external",
+    "g2_from_c0c1",
     "g2_from_py_ecc",
     "get_contract_class",
     "register",

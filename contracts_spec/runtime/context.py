@@ -16,14 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_utils import to_checksum_address
-
 from contracts_spec import gas as G
 from contracts_spec.runtime import precompiles
 from contracts_spec.runtime.abi import EventSpec, Revert
 from contracts_spec.runtime.meter import GasMeter
 from contracts_spec.runtime.state import Log, WorldState
 from primitives.keccak import keccak256
+from primitives.secp256k1 import to_checksum_address
 
 UINT256_MAX = 2**256 - 1
 _HEX = frozenset("0123456789abcdefABCDEF")

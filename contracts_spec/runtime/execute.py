@@ -16,7 +16,6 @@ from typing import Any
 import rlp
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
-from eth_utils import to_checksum_address
 
 from contracts_spec import gas as G
 from contracts_spec.runtime.abi import (
@@ -30,6 +29,7 @@ from contracts_spec.runtime.context import Context, Env
 from contracts_spec.runtime.meter import GasMeter, OutOfGas
 from contracts_spec.runtime.state import Log, WorldState
 from primitives.keccak import keccak256
+from primitives.secp256k1 import to_checksum_address
 
 MAX_DEPTH = 64  # nested-call limit (Ethereum allows 1024; Python's stack does not)
 

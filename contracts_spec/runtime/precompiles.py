@@ -4,7 +4,8 @@ Points use the EIP-196/197 conventions as plain ints: a G1 point is
 ``(x, y)`` with ``(0, 0)`` for infinity; a G2 point is
 ``((x_imag, x_real), (y_imag, y_real))`` -- imaginary part first, the order
 the precompile reads its 32-byte words in (and the order snarkjs/Solidity
-verifiers write them). ``g2_from_py_ecc`` converts a py_ecc point. Curve
+verifiers write them). ``g2_from_py_ecc`` converts a py_ecc point and
+``g2_from_c0c1`` a real-part-first tuple. Curve
 arithmetic is py_ecc's ``optimized_bn128``. Bad input raises ``ValueError``
 naming the problem; the runtime turns it into a revert.
 """
@@ -90,6 +91,12 @@ def g2_from_py_ecc(point) -> G2Affine:
     xr, xi = (int(c) for c in x.coeffs)
     yr, yi = (int(c) for c in y.coeffs)
     return ((xi, xr), (yi, yr))
+
+
+def g2_from_c0c1(point: Sequence[Sequence[int]]) -> G2Affine:
+    """EIP-197 order from ``((x.c0, x.c1), (y.c0, y.c1))`` (real part first, as py_ecc's coeffs)."""
+    (x0, x1), (y0, y1) = point
+    return ((x1, x0), (y1, y0))
 
 
 def bn254_add(p1: Sequence[int], p2: Sequence[int]) -> G1Affine:
