@@ -1,0 +1,227 @@
+"""The optimistic rollup behind an API: an operator and a full node, answering in JSON-ready dicts.
+
+The HTTP routes (``node.api_optimistic``) and any other front end call this
+one object; it serialises access with a lock because a web server calls from
+several threads. Wei amounts are decimal strings (JSON numbers lose precision
+past 2**53) and addresses are checksummed ``0x…`` strings.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from contracts_spec.l1 import L1Client
+from contracts_spec.optimistic.encoding import Batch
+from contracts_spec.optimistic.params import Preset
+from contracts_spec.optimistic.rules import Deposit, Transfer, Tx, Withdraw
+from primitives.secp256k1 import private_key_to_address, to_checksum_address
+from rollup.optimistic.client import address_bytes, typed_data, withdrawal_claims
+from rollup.optimistic.fullnode import FullNode
+from rollup.optimistic.l1view import RollupL1
+from rollup.optimistic.operator import Operator
+
+
+def _hex(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+def _int_field(body: dict, name: str) -> int:
+    value = body.get(name)
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"field {name!r} is required and must be an integer")
+    if isinstance(value, str):
+        try:
+            value = int(value, 0)
+        except ValueError:
+            raise ValueError(f"field {name!r} must be an integer, got {value!r}") from None
+    if not isinstance(value, int) or value < 0:
+        raise ValueError(f"field {name!r} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def parse_tx(body: dict, *, signed: bool = True) -> Transfer | Withdraw:
+    """A transfer or withdrawal from its JSON form; ValueError names the bad field."""
+    if not isinstance(body, dict):
+        raise ValueError("a transaction must be a JSON object")
+    kind = body.get("kind")
+    signature = b""
+    if signed:
+        sig = body.get("signature")
+        if not isinstance(sig, str) or not sig.startswith("0x") or len(sig) != 132:
+            raise ValueError("field 'signature' must be 65 bytes as 0x-prefixed hex")
+        try:
+            signature = bytes.fromhex(sig[2:])
+        except ValueError:
+            raise ValueError("field 'signature' is not hex") from None
+    frm, amount, nonce = _int_field(body, "from"), _int_field(body, "amount"), _int_field(body, "nonce")
+    if frm >= 2**32 or nonce >= 2**32:
+        raise ValueError("fields 'from' and 'nonce' must fit in 32 bits")
+    if kind == "transfer":
+        to = _int_field(body, "to")
+        if to >= 2**32:
+            raise ValueError("field 'to' must fit in 32 bits")
+        return Transfer(frm, to, amount, nonce, signature)
+    if kind == "withdraw":
+        recipient = body.get("recipient")
+        try:
+            raw = address_bytes(recipient) if isinstance(recipient, str) else b""
+        except ValueError:
+            raw = b""
+        if len(raw) != 20:
+            raise ValueError("field 'recipient' must be a 0x-prefixed 20-byte address")
+        return Withdraw(frm, raw, amount, nonce, signature)
+    raise ValueError(f"field 'kind' must be 'transfer' or 'withdraw', got {kind!r}")
+
+
+def tx_json(tx: Tx) -> dict[str, Any]:
+    """The JSON form of any rollup transaction."""
+    if isinstance(tx, Transfer):
+        return {"kind": "transfer", "from": tx.from_index, "to": tx.to_index, "amount": str(tx.amount),
+                "nonce": tx.nonce, "signature": _hex(tx.signature)}
+    if isinstance(tx, Withdraw):
+        return {"kind": "withdraw", "from": tx.from_index, "recipient": to_checksum_address(tx.recipient),
+                "amount": str(tx.amount), "nonce": tx.nonce, "signature": _hex(tx.signature)}
+    return {"kind": "deposit", "index": tx.index, "address": to_checksum_address(tx.address),
+            "amount": str(tx.amount)}
+
+
+class OptimisticService:
+    """One rollup deployment: its operator (when this process holds the key) and a full node."""
+
+    def __init__(self, l1: L1Client, rollup_address: str, operator_key: bytes | None = None) -> None:
+        self.l1 = l1
+        self.rollup = RollupL1(l1, to_checksum_address(rollup_address))
+        self.operator = Operator(self.rollup, operator_key) if operator_key else None
+        self.node = FullNode(self.rollup)
+        self._lock = threading.RLock()
+
+    @classmethod
+    def deploy(cls, l1: L1Client, operator_key: bytes, preset: Preset, bond: int | None = None) -> OptimisticService:
+        """Deploy a rollup with ``preset``, bond its operator and serve it."""
+        rollup = RollupL1.deploy(l1, operator_key, preset, private_key_to_address(operator_key))
+        service = cls(l1, rollup.address, operator_key)
+        service.operator.post_bond(bond if bond is not None else preset.min_bond)
+        return service
+
+    def _sync(self) -> None:
+        if self.operator is not None:
+            self.operator.sync()
+        self.node.sync()
+
+    def _state(self):
+        return self.operator.state if self.operator is not None else self.node.state
+
+    def _require_operator(self) -> Operator:
+        if self.operator is None:
+            raise PermissionError("this service does not hold the operator key: it only follows the rollup")
+        return self.operator
+
+    # -- reads -------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        with self._lock:
+            self._sync()
+            params = self.rollup.params()
+            count = self.rollup.call("batch_count")
+            return {
+                "address": self.rollup.address,
+                "chain_id": self.l1.chain_id,
+                "operator": to_checksum_address(params.operator),
+                "tree_depth": params.tree_depth,
+                "challenge_window": params.challenge_window,
+                "deposit_deadline_blocks": params.deposit_deadline_blocks,
+                "min_bond": str(params.min_bond),
+                "batch_count": count,
+                "state_root": _hex(self.rollup.call("state_root")),
+                "rebuilt_root": _hex(self.node.root),
+                "deposits_queued": self.rollup.call("deposit_count"),
+                "deposits_included": self.rollup.call("deposits_included"),
+                "pending_transactions": len(self.operator.sequencer.pending) if self.operator else None,
+                "faults": [vars(f) for f in self.node.faults()],
+            }
+
+    def account(self, who: str) -> dict[str, Any]:
+        """An L2 account by index or by L1-style address; KeyError when there is none."""
+        with self._lock:
+            self._sync()
+            state = self._state()
+            if who.isdigit():
+                index = int(who)
+            else:
+                index = state.index_of.get(address_bytes(who))
+                if index is None:
+                    raise KeyError(f"no L2 account for {who}")
+            account = state.get_account(index)
+            if account is None:
+                raise KeyError(f"no L2 account at index {index}")
+            return {"index": index, "address": to_checksum_address(account.address),
+                    "balance": str(account.balance), "nonce": account.nonce}
+
+    def batch(self, index: int) -> dict[str, Any]:
+        with self._lock:
+            self._sync()
+            if not 0 <= index < len(self.node.batches):
+                raise KeyError(f"batch {index} does not exist (or was reverted)")
+            known = self.node.batches[index]
+            b: Batch = known.batch
+            return {
+                "index": index,
+                "proposer": to_checksum_address(known.proposer),
+                "bytes": len(known.data),
+                "prev_root": _hex(b.prev_root),
+                "post_root": _hex(b.post_root),
+                "withdrawal_root": _hex(b.withdrawal_root),
+                "first_deposit": b.first_deposit,
+                "final": self.rollup.call("is_final", index),
+                "challenge_time_left": self.rollup.call("challenge_time_left", index),
+                "fault": vars(known.fault) if known.fault else None,
+                "entries": [{**tx_json(e.tx), "root": _hex(e.root)} for e in b.entries],
+            }
+
+    def withdrawals(self, recipient: str) -> list[dict[str, Any]]:
+        """Withdrawals to ``recipient`` in live batches, with their claim arguments."""
+        with self._lock:
+            self._sync()
+            out = []
+            for known in self.node.batches:
+                for claim in withdrawal_claims(known.index, known.batch, recipient):
+                    index, leaf, to, amount, frm, nonce, proof = claim
+                    out.append({
+                        "batch": index, "leaf_index": leaf, "recipient": to, "amount": str(amount),
+                        "from": frm, "nonce": nonce, "proof": [_hex(p) for p in proof],
+                        "final": self.rollup.call("is_final", index),
+                        "claimed": self.rollup.call("is_claimed", index, leaf),
+                    })
+            return out
+
+    def typed_data(self, body: dict) -> dict[str, Any]:
+        """The EIP-712 document a wallet signs for the (unsigned) transaction ``body``."""
+        return typed_data(self.l1.chain_id, self.rollup.address, parse_tx(body, signed=False))
+
+    # -- the operator's side -----------------------------------------------------------------
+
+    def submit(self, body: dict) -> dict[str, Any]:
+        """Admit one signed transaction; ValueError says why it was refused."""
+        tx = parse_tx(body)
+        with self._lock:
+            operator = self._require_operator()
+            operator.sync()
+            (reason,) = operator.submit([tx])
+            if reason is not None:
+                raise ValueError(f"transaction refused: {reason}")
+            return {"accepted": True, "pending": len(operator.sequencer.pending)}
+
+    def post_batch(self) -> dict[str, Any]:
+        """Post the pending transactions as a batch now."""
+        with self._lock:
+            operator = self._require_operator()
+            operator.sync()
+            receipt = operator.post_batch()
+            if receipt is None:
+                return {"posted": False, "reason": "nothing pending"}
+            return {"posted": True, "index": len(operator.posted) - 1,
+                    "transaction_hash": receipt["transactionHash"], "gas_used": int(receipt["gasUsed"], 16)}
+
+
+__all__ = ["OptimisticService", "parse_tx", "tx_json", "Deposit"]

@@ -1,0 +1,83 @@
+"""The ``/api/optimistic/`` routes: deploy, deposit, sign typed data with a wallet, transfer, batch."""
+
+from __future__ import annotations
+
+import pytest
+from eth_account import Account as EthAccount
+from fastapi.testclient import TestClient
+
+from contracts_spec.l1 import L1Client
+from node.api_optimistic import router
+from node.chain import Chain
+from node.server import create_app
+from primitives.secp256k1 import private_key_to_address
+
+ETH = 10**18
+KEYS = [bytes([i + 1]) * 32 for i in range(3)]
+ADDRS = [private_key_to_address(k) for k in KEYS]
+
+
+@pytest.fixture
+def node():
+    chain = Chain(genesis_alloc={a: 100 * ETH for a in ADDRS})
+    app = create_app(chain, dev_keys=dict(zip(ADDRS, KEYS, strict=True)), routers=[router])
+    with TestClient(app) as client:
+        yield client, app
+    chain.close()
+
+
+def test_a_wallet_signs_typed_data_and_the_operator_batches_it(node) -> None:
+    client, app = node
+    assert client.get("/api/optimistic/status").status_code == 404
+    r = client.post("/api/optimistic/deploy", json={"preset": "minimal"})
+    assert r.status_code == 200, r.text
+    rollup = r.json()["address"]
+    assert r.json()["operator"] == ADDRS[0]
+
+    from rollup.optimistic.l1view import RollupL1
+
+    l1 = L1Client.in_process(app.state.dispatcher)
+    RollupL1(l1, rollup).transact(KEYS[1], "deposit", ADDRS[1], value=3 * ETH)
+    RollupL1(l1, rollup).transact(KEYS[2], "deposit", ADDRS[2], value=1 * ETH)
+    alice = client.get(f"/api/optimistic/accounts/{ADDRS[1]}").json()
+    assert alice == {"index": 0, "address": ADDRS[1], "balance": str(3 * ETH), "nonce": 0}
+
+    tx = {"kind": "transfer", "from": 0, "to": 1, "amount": str(ETH), "nonce": 0}
+    doc = client.post("/api/optimistic/typed-data", json=tx).json()
+    signature = EthAccount.sign_typed_data(KEYS[1], full_message=doc).signature
+    r = client.post("/api/optimistic/transactions", json={**tx, "signature": "0x" + bytes(signature).hex()})
+    assert r.status_code == 200, r.text
+    replay = client.post("/api/optimistic/transactions", json={**tx, "signature": "0x" + bytes(signature).hex()})
+    assert replay.status_code == 400 and "bad nonce" in replay.json()["detail"]
+
+    posted = client.post("/api/optimistic/batches").json()
+    assert posted["posted"] is True and posted["index"] == 0
+    batch = client.get("/api/optimistic/batches/0").json()
+    assert [e["kind"] for e in batch["entries"]] == ["deposit", "deposit", "transfer"]
+    assert batch["final"] is False and batch["challenge_time_left"] > 0
+    status = client.get("/api/optimistic/status").json()
+    assert status["state_root"] == status["rebuilt_root"] == batch["post_root"]
+    assert client.get("/api/optimistic/accounts/1").json()["balance"] == str(2 * ETH)
+
+
+def test_bad_requests_name_the_problem(node) -> None:
+    client, _ = node
+    r = client.post("/api/optimistic/deploy", json={"preset": "huge"})
+    assert r.status_code == 400 and "unknown preset" in r.json()["detail"]
+    r = client.post("/api/optimistic/deploy", json={"operator": "0x" + "12" * 20})
+    assert r.status_code == 400 and "not a dev account" in r.json()["detail"]
+    client.post("/api/optimistic/deploy", json={})
+    r = client.post("/api/optimistic/transactions",
+                    json={"kind": "swap", "from": 0, "amount": "1", "nonce": 0, "signature": "0x" + "00" * 65})
+    assert r.status_code == 400 and "'kind'" in r.json()["detail"]
+    r = client.post("/api/optimistic/transactions",
+                    json={"kind": "transfer", "from": 0, "to": 1, "amount": "1", "nonce": 0, "signature": "0x12"})
+    assert r.status_code == 400 and "signature" in r.json()["detail"]
+    r = client.post("/api/optimistic/transactions",
+                    json={"kind": "transfer", "from": 0, "to": 1, "amount": "1", "nonce": 0,
+                          "signature": "0x" + "11" * 65})
+    assert r.status_code == 400 and "unknown account" in r.json()["detail"]
+    assert client.get("/api/optimistic/accounts/7").status_code == 404
+    assert client.get("/api/optimistic/batches/3").status_code == 404
+    assert client.post("/api/optimistic/batches").json() == {"posted": False, "reason": "nothing pending"}
+    assert client.post("/api/optimistic/attach", json={"address": "0x" + "34" * 20}).status_code == 404
