@@ -293,6 +293,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
     try:
+        if args.memory:
+            args.data_dir = None
         chain = Chain(
             chain_id=args.chain_id,
             data_dir=args.data_dir,
@@ -302,7 +304,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except Exception as exc:
         sock.close()
-        print(f"error: cannot open the chain in {args.data_dir}: {exc}", file=sys.stderr)
+        where = "memory" if args.data_dir is None else args.data_dir
+        print(f"error: cannot open the chain in {where}: {exc}", file=sys.stderr)
         return 1
 
     try:
@@ -363,6 +366,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="where the chain is stored; reopened if it exists (default ./l2lab-data)",
     )
     p.add_argument("--fresh", action="store_true", help="wipe the data dir and start a new chain")
+    p.add_argument(
+        "--memory", action="store_true", help="keep the chain in memory only; nothing is written to disk"
+    )
     p.add_argument("--chain-id", type=int, default=31337, help="EIP-155 chain id (default 31337)")
     p.add_argument(
         "--block-time",

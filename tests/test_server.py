@@ -25,7 +25,7 @@ from node.server import IntervalMiner, create_app
 
 with warnings.catch_warnings():
     # Starlette nags about its httpx backend on import; the client works the same.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.filterwarnings("ignore", message=".*starlette.testclient.*deprecated")
     from fastapi.testclient import TestClient
 
 # --------------------------------------------------------------------------- dev accounts
@@ -497,3 +497,36 @@ def test_bad_command_line_values_exit_2(tmp_path):
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         assert done.returncode == 2, (extra, done.stderr)
         assert "error:" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_block_time_mines_on_an_interval(tmp_path):
+    from contracts_spec.l1 import L1Client
+
+    node = LocalNode(None, log_path=str(tmp_path / "node.log"), extra_args=["--memory", "--block-time", "0.5"])
+    with node, node.transport() as transport:
+        status = httpx.get(node.url + "/api/status").json()
+        assert status["automine"] is False and status["interval_mining_seconds"] == 0.5
+        base_fee = status["base_fee_per_gas"]
+        tx = {
+            "type": 2, "chainId": 31337, "nonce": 0, "to": DEV[1].address, "value": 3, "gas": 21_000,
+            "maxPriorityFeePerGas": 10**9, "maxFeePerGas": 4 * base_fee + 10**9,
+        }
+        raw = "0x" + Account.sign_transaction(tx, DEV[0].private_key).raw_transaction.hex()
+        sent = httpx.post(node.url + "/api/tx", json={"raw": raw}).json()
+        assert sent["mined"] is False and sent["status"] == "pending"
+        # Nobody calls mine(): the interval miner includes it.
+        receipt = L1Client(transport, receipt_timeout=60).wait_for_receipt(sent["hash"])
+        assert int(receipt["status"], 16) == 1
+        assert "in memory" in node.output()
+
+
+@pytest.mark.slow
+def test_reopening_with_another_chain_id_is_refused(tmp_path):
+    data_dir = tmp_path / "chain"
+    with LocalNode(str(data_dir), log_path=str(tmp_path / "node.log")):
+        pass
+    cmd = [sys.executable, "-m", "node.cli", "node", "--port", "0", "--data-dir", str(data_dir), "--chain-id", "5"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "chain id" in done.stderr and "Traceback" not in done.stderr
