@@ -42,6 +42,7 @@ class Status(BaseModel):
     interval_mining_seconds: float = Field(description="0 when interval mining is off")
     base_fee_per_gas: int
     gas_price: int = Field(description="suggested gas price (base fee + tip) in wei")
+    pending_transactions: int = Field(description="accepted, waiting for the next mined block")
 
 
 class Block(BaseModel):
@@ -205,6 +206,7 @@ def get_status(request: Request) -> Status:
         interval_mining_seconds=float(getattr(chain, "interval_mining_seconds", 0) or 0),
         base_fee_per_gas=_q(head.get("baseFeePerGas")),
         gas_price=_q(_rpc(request, "eth_gasPrice")),
+        pending_transactions=len(getattr(chain, "pending", ())),
     )
 
 

@@ -328,7 +328,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_banner(args, chain, accounts, balance_wei, warning) -> None:
+def _print_banner(
+    args: argparse.Namespace, chain: Chain, accounts: Sequence[Any], balance_wei: int, warning: str
+) -> None:
     from contracts_spec.runtime import REGISTRY
 
     url = f"http://{_url_host(args.host)}:{args.port}"

@@ -361,6 +361,26 @@ def test_contracts_empty_then_listed(client):
     assert account["is_contract"] is True and account["contract_name"] == "Counter"
 
 
+def test_manual_mining_keeps_transactions_pending(client, chain):
+    chain.set_automine(False)
+    sent = client.post("/api/tx", json={"raw": signed_transfer(client)}).json()
+    assert sent == {"hash": sent["hash"], "mined": False, "block_number": None, "status": "pending"}
+    status = client.get("/api/status").json()
+    assert status["automine"] is False and status["pending_transactions"] == 1
+    assert client.get(f"/api/tx/{sent['hash']}").json()["status"] == "pending"
+    client.post("/api/mine", json={"blocks": 1})
+    assert client.get(f"/api/tx/{sent['hash']}").json()["status"] == "success"
+    assert client.get("/api/status").json()["pending_transactions"] == 0
+
+
+def test_dashboard_page(client):
+    page = client.get("/dashboard")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "/api/status" in page.text
+    home = client.get("/", follow_redirects=False)
+    assert home.status_code in (302, 307) and home.headers["location"] == "/dashboard"
+
+
 def test_extra_routers_are_mounted_and_documented(client):
     assert client.get("/api/example/ping").json() == {"pong": True}
     paths = client.get("/openapi.json").json()["paths"]
