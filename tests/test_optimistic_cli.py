@@ -25,3 +25,57 @@ def test_demo_unknown_scenario_is_a_usage_error() -> None:
     with pytest.raises(SystemExit) as info:
         main(["demo", "nonesuch"])
     assert info.value.code == 2
+
+
+# -- l2lab optimistic ... against a node (in process: JSON-RPC dispatcher and REST TestClient) ------
+
+
+def test_cli_deposit_transfer_withdraw_claim(monkeypatch, capsys) -> None:
+    from fastapi.testclient import TestClient
+
+    from contracts_spec.l1 import L1Client
+    from node import cli_optimistic
+    from node.api_optimistic import router
+    from node.chain import Chain
+    from node.server import create_app
+    from primitives.secp256k1 import private_key_to_address
+
+    eth = 10**18
+    keys = [bytes([i + 1]) * 32 for i in range(3)]
+    addrs = [private_key_to_address(k) for k in keys]
+    chain = Chain(genesis_alloc={a: 100 * eth for a in addrs})
+    app = create_app(chain, dev_keys=dict(zip(addrs, keys, strict=True)), routers=[router])
+    with TestClient(app) as client:
+        monkeypatch.setattr(cli_optimistic, "make_transport",
+                            lambda url: L1Client.in_process(app.state.dispatcher).transport)
+        monkeypatch.setattr(cli_optimistic, "make_http", lambda url: client)
+
+        def cli(*argv: str) -> str:
+            assert main(["optimistic", *argv]) == 0, capsys.readouterr().err
+            return capsys.readouterr().out
+
+        rollup = cli("deploy", "--key", keys[0].hex()).strip()
+        assert client.post("/api/optimistic/attach", json={"address": rollup, "operator": addrs[0]}).status_code == 200
+        cli("deposit", "--rollup", rollup, "--key", keys[1].hex(), "--amount", "3")
+        cli("deposit", "--rollup", rollup, "--key", keys[2].hex(), "--amount", "1")
+        assert "accepted" in cli("transfer", "--key", keys[1].hex(), "--to", addrs[2], "--amount", "1.5")
+        assert "accepted" in cli("withdraw", "--key", keys[2].hex(), "--amount", "0.5")
+        assert client.post("/api/optimistic/batches").json()["posted"] is True
+        status = cli("status", "--rollup", rollup)
+        assert "batch 0: 4 entries, valid" in status
+        assert cli("balance", "--rollup", rollup, addrs[2]).strip() == "2 ETH"
+        assert "waits" in cli("claim", "--rollup", rollup, "--key", keys[2].hex())
+        L1Client.in_process(app.state.dispatcher).rpc("evm_setNextBlockTimestamp", chain.head.timestamp + 120)
+        L1Client.in_process(app.state.dispatcher).mine()
+        before = chain.get_balance(addrs[2])
+        assert "claimed 0.5 ETH from batch 0" in cli("claim", "--rollup", rollup, "--key", keys[2].hex())
+        assert chain.get_balance(addrs[2]) > before
+        assert "checked 1 live batch" in cli("challenge", "--rollup", rollup, "--key", keys[0].hex())
+
+        assert main(["optimistic", "deposit", "--rollup", rollup, "--key", "zz", "--amount", "1"]) == 1
+        assert "--key must be a private key in hex" in capsys.readouterr().err
+        assert main(["optimistic", "deposit", "--rollup", rollup, "--key", keys[1].hex(), "--amount", "0"]) == 1
+        assert "deposit of 0 wei" in capsys.readouterr().err
+        assert main(["optimistic", "transfer", "--key", keys[1].hex(), "--to", addrs[0], "--amount", "1"]) == 1
+        assert "no L2 account" in capsys.readouterr().err
+    chain.close()
