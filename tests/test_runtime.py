@@ -61,6 +61,19 @@ class CryptoProbe(Contract):
         return ctx.block_number, ctx.timestamp, ctx.chain_id, ctx.origin
 
 
+@register
+class Greedy(Contract):
+    """Tries to swallow running out of gas."""
+
+    @external("swallow(uint256)")
+    def swallow(self, ctx: Context, n: int) -> None:
+        try:
+            for i in range(n):
+                ctx.sstore("g", i, i + 1)
+        except Exception:  # noqa: BLE001 - the point of the test
+            ctx.sstore("caught", 1)
+
+
 def world() -> WorldState:
     w = WorldState()
     w.set_balance(ALICE, 10**21)
@@ -144,6 +157,14 @@ def test_out_of_gas_consumes_everything_and_changes_nothing() -> None:
     assert sum(out.gas_breakdown.values()) == 80_000
     assert w.get_storage(r, slot_of("burn", 0)) == 0
     assert w.get_balance(ALICE) == before - 80_000
+
+
+def test_out_of_gas_cannot_be_caught_by_a_contract() -> None:
+    w = world()
+    g = deploy(w, "Greedy")
+    out = run(w, g, enc(Greedy, "swallow", 50), gas=100_000)
+    assert not out.success and out.gas_used == 100_000
+    assert w.get_storage(g, slot_of("caught")) == 0
 
 
 def test_value_to_non_payable_method_reverts_and_value_stays() -> None:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 
-class OutOfGas(Exception):
-    """The gas limit ran out: the whole transaction reverts and all its gas is spent."""
+class OutOfGas(BaseException):
+    """The gas limit ran out: the whole transaction reverts and all its gas is spent.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: a contract's ``except
+    Exception`` must not be able to swallow running out of gas and go on.
+    """
 
     def __init__(self, category: str, needed: int, remaining: int) -> None:
         super().__init__(f"out of gas: {category} needs {needed}, {remaining} left")
