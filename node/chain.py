@@ -16,9 +16,12 @@ several threads.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
+import pkgutil
 import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -111,6 +114,25 @@ def _address(value: Any, name: str = "address") -> str:
     raise ValueError(f"{name}: not a 20-byte address: {value!r}")
 
 
+@functools.cache
+def load_contract_classes(package: str = "contracts_spec") -> tuple[str, ...]:
+    """Import every module of ``package`` so each ``@register``-ed contract is deployable.
+
+    A node serving remote clients only knows the classes its process has
+    imported; this makes every contract in ``contracts_spec`` known. A module
+    that fails to import is reported as a warning, not a dead node.
+    """
+    from contracts_spec.runtime import REGISTRY
+
+    root = importlib.import_module(package)
+    for info in pkgutil.walk_packages(root.__path__, package + "."):
+        try:
+            importlib.import_module(info.name)
+        except Exception as exc:  # noqa: BLE001 - one broken module must not stop the node
+            warnings.warn(f"could not import {info.name}: {exc}", RuntimeWarning, stacklevel=2)
+    return tuple(sorted(REGISTRY))
+
+
 @dataclass
 class _Snapshot:
     head: int
@@ -121,7 +143,12 @@ class _Snapshot:
 
 
 class Chain:
-    """One L1 chain, in memory or in a data directory (see the module doc)."""
+    """One L1 chain, in memory or in a data directory (see the module doc).
+
+    Reopening a data directory restores the chain it holds; ``genesis_alloc``,
+    ``block_gas_limit`` and ``automine`` then come from the store, and a
+    different ``chain_id`` is an error. ``fresh=True`` wipes the directory.
+    """
 
     def __init__(
         self,
@@ -140,6 +167,7 @@ class Chain:
         if block_gas_limit < G.G_TX:
             raise ValueError(f"block_gas_limit {block_gas_limit} is below one transaction's 21000")
         self._lock = threading.RLock()
+        load_contract_classes()
         self.store = Store(data_dir, fresh=fresh)
         self.data_dir = data_dir
         self.world = WorldState()
@@ -776,6 +804,7 @@ __all__ = [
     "Reverted",
     "Transaction",
     "TxRejected",
+    "load_contract_classes",
     "logs_bloom",
     "next_base_fee",
 ]

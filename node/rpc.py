@@ -18,7 +18,7 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 
 from contracts_spec.runtime import get_contract_class
-from node.chain import DEFAULT_TIP, Chain, Reverted
+from node.chain import COINBASE, DEFAULT_TIP, Chain, Reverted
 from node.store import Block, Log, Receipt
 from node.transactions import Transaction, TxRejected
 
@@ -276,6 +276,12 @@ class RpcDispatcher:
             "eth_getBlockByNumber": self._get_block_by_number,
             "eth_getBlockByHash": self._get_block_by_hash,
             "eth_getLogs": self._get_logs,
+            "eth_getBlockReceipts": self._get_block_receipts,
+            "eth_getBlockTransactionCountByNumber": self._tx_count_by_number,
+            "eth_getBlockTransactionCountByHash": self._tx_count_by_hash,
+            "eth_getTransactionByBlockNumberAndIndex": self._tx_by_number_and_index,
+            "eth_getRawTransactionByHash": self._raw_transaction,
+            "eth_coinbase": lambda p: COINBASE,
             "evm_mine": self._evm_mine,
             "evm_increaseTime": self._increase_time,
             "evm_setNextBlockTimestamp": self._set_next_block_timestamp,
@@ -517,6 +523,32 @@ class RpcDispatcher:
         full = parse_bool(_param(p, 1, "full transactions", False), "full transactions")
         block = self.chain.get_block(h, full_transactions=full)
         return format_block(block) if block else None
+
+    def _get_block_receipts(self, p: list) -> list[dict] | None:
+        block = self.chain.get_block(parse_block_ref(_param(p, 0, "block"), "block"))
+        if block is None:
+            return None
+        return [format_receipt(self.chain.get_receipt(h)) for h in block.transactions]  # type: ignore[arg-type]
+
+    def _tx_count_by_number(self, p: list) -> str | None:
+        block = self.chain.get_block(parse_block_ref(_param(p, 0, "block"), "block"))
+        return _q(len(block.transactions)) if block else None
+
+    def _tx_count_by_hash(self, p: list) -> str | None:
+        block = self.chain.get_block(parse_hash(_param(p, 0, "block hash"), "block hash"))
+        return _q(len(block.transactions)) if block else None
+
+    def _tx_by_number_and_index(self, p: list) -> dict | None:
+        block = self.chain.get_block(parse_block_ref(_param(p, 0, "block"), "block"))
+        index = parse_quantity(_param(p, 1, "index"), "index")
+        if block is None or index >= len(block.transactions):
+            return None
+        tx = self.chain.get_transaction(block.transactions[index])  # type: ignore[arg-type]
+        return format_transaction(tx, block.base_fee) if tx else None
+
+    def _raw_transaction(self, p: list) -> str | None:
+        tx = self.chain.get_transaction(parse_hash(_param(p, 0, "transaction hash"), "transaction hash"))
+        return _hex(tx.raw) if tx else None
 
     def _get_logs(self, p: list) -> list[dict]:
         f = _param(p, 0, "filter")

@@ -102,6 +102,21 @@ def test_contract_flow_shapes(rpc: RpcDispatcher) -> None:
     assert contracts == [{"address": counter, "name": "Counter", "abi": Counter.abi()}]
 
 
+def test_block_level_helpers(rpc: RpcDispatcher) -> None:
+    receipt = send(rpc, to=BOB, value="0x1")
+    block = receipt["blockNumber"]
+    assert rpc.handle("eth_getBlockReceipts", [block]) == [receipt]
+    assert rpc.handle("eth_getBlockTransactionCountByNumber", [block]) == "0x1"
+    block_hash = receipt["blockHash"]
+    assert rpc.handle("eth_getBlockTransactionCountByHash", [block_hash]) == "0x1"
+    tx = rpc.handle("eth_getTransactionByBlockNumberAndIndex", [block, "0x0"])
+    assert tx["hash"] == receipt["transactionHash"]
+    assert rpc.handle("eth_getTransactionByBlockNumberAndIndex", [block, "0x1"]) is None
+    raw = rpc.handle("eth_getRawTransactionByHash", [receipt["transactionHash"]])
+    assert Web3.keccak(hexstr=raw).hex().removeprefix("0x") == receipt["transactionHash"][2:]
+    assert rpc.handle("eth_coinbase", []).startswith("0x")
+
+
 def test_missing_receipts_and_blocks_are_null(rpc: RpcDispatcher) -> None:
     zero = "0x" + "00" * 32
     assert rpc.handle("eth_getTransactionReceipt", [zero]) is None
