@@ -237,3 +237,55 @@ def test_py_ecc_round_trip():
                   (int(bn128.G2[1].coeffs[0]), int(bn128.G2[1].coeffs[1])))
     with pytest.raises(ValueError, match="not on the curve"):
         kernels.to_py_ecc_g1((1, 3))
+
+
+# ---------------------------------------------------------------- compiled MSM paths
+
+
+@pytest.fixture
+def compiled_batch_affine(monkeypatch):
+    """The compiled twin with batch-affine buckets forced on, even for tiny inputs."""
+    native = pytest.importorskip("primitives.snark._kernels_c")
+    monkeypatch.setattr(native, "BATCH_AFFINE_MIN", 0)
+    return native
+
+
+def test_batch_affine_msm_matches_pure(compiled_batch_affine):
+    from primitives.snark import _kernels_py as pure
+
+    rng = random.Random(21)
+    points = pure.batch_mul_g1(G1, [rng.randrange(1, R) for _ in range(40)])
+    scalars = [rng.randrange(R) for _ in range(40)]
+    assert compiled_batch_affine.msm_g1(points, scalars) == pure.msm_g1(points, scalars)
+    points2 = pure.batch_mul_g2(G2, [rng.randrange(1, R) for _ in range(6)])
+    assert compiled_batch_affine.msm_g2(points2, scalars[:6]) == pure.msm_g2(points2, scalars[:6])
+
+
+def test_batch_affine_msm_repeated_points(compiled_batch_affine):
+    """Equal and opposite points in one bucket: doubling, cancellation, pending, overflow."""
+    p, q = g1_mul(5), g1_mul(7)
+    n = 700  # more same-bucket points than a batch holds, so the overflow path runs
+    points = [p] * n + [neg1(p)] * 3 + [q, neg1(q), INF1]
+    scalars = [3] * n + [3] * 3 + [9, 9, 4]
+    assert compiled_batch_affine.msm_g1(points, scalars) == g1_mul(5 * 3 * (n - 3))
+    many = [g1_mul(k) for k in range(1, 30)] * 20
+    ks = [k % 5 + 1 for k in range(len(many))]
+    want = g1_mul(sum(((i % 29) + 1) * k for i, k in enumerate(ks)))
+    assert compiled_batch_affine.msm_g1(many, ks) == want
+
+
+def test_large_msm_uses_batch_affine_and_agrees():
+    """Above the threshold the default path is batch-affine; check it against Jacobian."""
+    native = pytest.importorskip("primitives.snark._kernels_c")
+    rng = random.Random(22)
+    n = 3000
+    points = native.batch_mul_g1(G1, [rng.randrange(1, R) for _ in range(n)])
+    scalars = [rng.randrange(R) for _ in range(n)]
+    assert n >= native.BATCH_AFFINE_MIN
+    fast = native.msm_g1(points, scalars)
+    saved = native.BATCH_AFFINE_MIN
+    try:
+        native.BATCH_AFFINE_MIN = n + 1
+        assert native.msm_g1(points, scalars) == fast
+    finally:
+        native.BATCH_AFFINE_MIN = saved

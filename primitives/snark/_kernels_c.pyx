@@ -29,9 +29,9 @@ cdef extern from "_native/bn254_kernels.h" nogil:
     int L2_NOT_ON_CURVE
     int L2_NO_MEMORY
     int l2_g1_msm(uint8_t *out, const uint8_t *points, const uint8_t *scalars, size_t n,
-                  int nthreads, size_t *bad)
+                  int nthreads, int batch_affine, size_t *bad)
     int l2_g2_msm(uint8_t *out, const uint8_t *points, const uint8_t *scalars, size_t n,
-                  int nthreads, size_t *bad)
+                  int nthreads, int batch_affine, size_t *bad)
     int l2_g1_batch_mul(uint8_t *out, const uint8_t *base, const uint8_t *scalars, size_t n,
                         int nthreads)
     int l2_g2_batch_mul(uint8_t *out, const uint8_t *base, const uint8_t *scalars, size_t n,
@@ -42,9 +42,12 @@ cdef extern from "_native/bn254_kernels.h" nogil:
 
 # Both cores of a small machine; more threads than cores only adds overhead.
 THREADS = max(1, min(8, os.cpu_count() or 1))
+# From this many points the MSM accumulates buckets in batch-affine form; below
+# it the shared inversions cost more than they save. Tests lower it to 0.
+BATCH_AFFINE_MIN = 1024
 
 __all__ = [
-    "G1_INFINITY", "G2_INFINITY", "Q", "R", "THREADS",
+    "BATCH_AFFINE_MIN", "G1_INFINITY", "G2_INFINITY", "Q", "R", "THREADS",
     "batch_mul_g1", "batch_mul_g2", "fft", "ifft", "msm_g1", "msm_g2", "root_of_unity",
 ]
 
@@ -122,9 +125,10 @@ def msm_g1(points, scalars):
     cdef const uint8_t *pp = pbuf
     cdef const uint8_t *sp = sbuf
     cdef int threads = THREADS
+    cdef int ba = n >= BATCH_AFFINE_MIN
     cdef int rc
     with nogil:
-        rc = l2_g1_msm(o, pp, sp, n, threads, &bad)
+        rc = l2_g1_msm(o, pp, sp, n, threads, ba, &bad)
     if rc != L2_OK:
         _raise_bad_point(rc, points, bad, _py.check_g1, "G1")
     x, y = _unpack(out, 2)
@@ -143,9 +147,10 @@ def msm_g2(points, scalars):
     cdef const uint8_t *pp = pbuf
     cdef const uint8_t *sp = sbuf
     cdef int threads = THREADS
+    cdef int ba = n >= BATCH_AFFINE_MIN
     cdef int rc
     with nogil:
-        rc = l2_g2_msm(o, pp, sp, n, threads, &bad)
+        rc = l2_g2_msm(o, pp, sp, n, threads, ba, &bad)
     if rc != L2_OK:
         _raise_bad_point(rc, points, bad, _py.check_g2, "G2")
     x0, x1, y0, y1 = _unpack(out, 4)

@@ -55,12 +55,17 @@ static inline void FN(_neg_aff)(AFF *r, const AFF *a) {
 }
 
 /* 2p, "dbl-2009-l": 2M + 5S. */
-static inline void FN(_dbl)(JAC *r, const JAC *p) {
+static inline void FN(_dbl)(JAC *out, const JAC *in) {
     F a, b, c, d, e, f, t;
-    if (FN(_is_zero)(p) || F_IS_ZERO(&p->y)) {
-        FN(_set_zero)(r);
+    if (FN(_is_zero)(in) || F_IS_ZERO(&in->y)) {
+        FN(_set_zero)(out);
         return;
     }
+    /* Work on local copies: through pointers every store could alias the
+     * next load, and the compiler would reload each operand. */
+    JAC pv = *in, rv;
+    const JAC *p = &pv;
+    JAC *r = &rv;
     F_SQR(&a, &p->x);
     F_SQR(&b, &p->y);
     F_SQR(&c, &b);
@@ -82,19 +87,25 @@ static inline void FN(_dbl)(JAC *r, const JAC *p) {
     F_DBL(&c, &c);
     F_DBL(&c, &c);
     F_SUB(&r->y, &t, &c);
+    *out = rv;
 }
 
 /* p + q with q affine: 8M + 3S; doubling and p = -q handled. */
-static inline void FN(_add_mixed)(JAC *r, const JAC *p, const AFF *q) {
+static inline void FN(_add_mixed)(JAC *out, const JAC *in, const AFF *qin) {
     F zz, u2, s2, h, rr, hh, hhh, v, t;
-    if (FN(_aff_is_zero)(q)) {
-        if (r != p) *r = *p;
+    if (FN(_aff_is_zero)(qin)) {
+        if (out != in) *out = *in;
         return;
     }
-    if (FN(_is_zero)(p)) {
-        FN(_from_aff)(r, q);
+    if (FN(_is_zero)(in)) {
+        FN(_from_aff)(out, qin);
         return;
     }
+    JAC pv = *in, rv;
+    AFF qv = *qin;
+    const JAC *p = &pv;
+    const AFF *q = &qv;
+    JAC *r = &rv;
     F_SQR(&zz, &p->z);
     F_MUL(&u2, &q->x, &zz);
     F_MUL(&s2, &q->y, &zz);
@@ -103,16 +114,16 @@ static inline void FN(_add_mixed)(JAC *r, const JAC *p, const AFF *q) {
     F_SUB(&rr, &s2, &p->y);
     if (F_IS_ZERO(&h)) {
         if (F_IS_ZERO(&rr)) {
-            FN(_dbl)(r, p);
+            FN(_dbl)(out, p);
         } else {
-            FN(_set_zero)(r);
+            FN(_set_zero)(out);
         }
         return;
     }
     F_SQR(&hh, &h);
     F_MUL(&hhh, &h, &hh);
     F_MUL(&v, &p->x, &hh);
-    F_MUL(&t, &p->y, &hhh);   /* y1 * h^3, kept before r->y is written */
+    F_MUL(&t, &p->y, &hhh);
     F_MUL(&r->z, &p->z, &h);
     F_SQR(&r->x, &rr);
     F_SUB(&r->x, &r->x, &hhh);
@@ -121,19 +132,23 @@ static inline void FN(_add_mixed)(JAC *r, const JAC *p, const AFF *q) {
     F_SUB(&v, &v, &r->x);
     F_MUL(&v, &rr, &v);
     F_SUB(&r->y, &v, &t);
+    *out = rv;
 }
 
 /* p + q, both Jacobian: 12M + 4S; doubling and infinities handled. */
-static inline void FN(_add)(JAC *r, const JAC *p, const JAC *q) {
+static inline void FN(_add)(JAC *out, const JAC *pin, const JAC *qin) {
     F z1z1, z2z2, u1, u2, s1, s2, h, rr, hh, hhh, v, t;
-    if (FN(_is_zero)(p)) {
-        if (r != q) *r = *q;
+    if (FN(_is_zero)(pin)) {
+        if (out != qin) *out = *qin;
         return;
     }
-    if (FN(_is_zero)(q)) {
-        if (r != p) *r = *p;
+    if (FN(_is_zero)(qin)) {
+        if (out != pin) *out = *pin;
         return;
     }
+    JAC pv = *pin, qv = *qin, rv;
+    const JAC *p = &pv, *q = &qv;
+    JAC *r = &rv;
     F_SQR(&z1z1, &p->z);
     F_SQR(&z2z2, &q->z);
     F_MUL(&u1, &p->x, &z2z2);
@@ -146,9 +161,9 @@ static inline void FN(_add)(JAC *r, const JAC *p, const JAC *q) {
     F_SUB(&rr, &s2, &s1);
     if (F_IS_ZERO(&h)) {
         if (F_IS_ZERO(&rr)) {
-            FN(_dbl)(r, p);
+            FN(_dbl)(out, p);
         } else {
-            FN(_set_zero)(r);
+            FN(_set_zero)(out);
         }
         return;
     }
@@ -165,6 +180,7 @@ static inline void FN(_add)(JAC *r, const JAC *p, const JAC *q) {
     F_SUB(&v, &v, &r->x);
     F_MUL(&v, &rr, &v);
     F_SUB(&r->y, &v, &s1);
+    *out = rv;
 }
 
 static inline void FN(_to_aff)(AFF *r, const JAC *p) {

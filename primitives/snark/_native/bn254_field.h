@@ -1,9 +1,9 @@
 /* BN254 base field Fq, scalar field Fr and Fq2 = Fq[i]/(i^2+1).
  *
  * Elements are four little-endian 64-bit limbs in Montgomery form (a * 2^256
- * mod p), multiplied with the "no-carry" CIOS loop: both moduli leave the top
- * two bits of the last limb free, so no extra carry word is needed and every
- * product fits an unsigned __int128.
+ * mod p), multiplied by CIOS Montgomery multiplication on unsigned __int128
+ * products. Both moduli are below 2^254, so sums of two elements never carry
+ * out of the top limb.
  */
 #ifndef L2LAB_BN254_FIELD_H
 #define L2LAB_BN254_FIELD_H
@@ -111,43 +111,53 @@ static inline void fe_sub_p(fe_t *r, const fe_t *a, const fe_t *b, const uint64_
     l2_addc(c, t3, p[3] & mask, &r->l[3]);
 }
 
-/* r = a * b / 2^256 mod p (CIOS without the extra carry word). */
-static inline void fe_mul_p(fe_t *r, const fe_t *a, const fe_t *b, const uint64_t p[4],
+static inline uint64_t l2_mul_wide(uint64_t a, uint64_t b, uint64_t *hi) {
+    u128 x = (u128)a * b;
+    *hi = (uint64_t)(x >> 64);
+    return (uint64_t)x;
+}
+
+/* r = a * b / 2^256 mod p, by CIOS: each round adds a * b[i], then the
+ * multiple m * p that clears the low word, and shifts one word down. The four
+ * products of a row are taken first, then summed in two adc chains (low
+ * halves, high halves), which is what keeps the carries cheap. */
+static inline __attribute__((always_inline)) void fe_mul_p(fe_t *r, const fe_t *a, const fe_t *b, const uint64_t p[4],
                             uint64_t pinv) {
-    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-    const uint64_t a0 = a->l[0], a1 = a->l[1], a2 = a->l[2], a3 = a->l[3];
+    uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0;
     for (int i = 0; i < 4; i++) {
-        const uint64_t bi = b->l[i];
-        u128 x;
-        uint64_t A, C, m;
-        x = (u128)a0 * bi + t0;
-        A = (uint64_t)(x >> 64);
-        t0 = (uint64_t)x;
+        uint64_t bi = b->l[i], h0, h1, h2, h3, l0, l1, l2, l3, m, drop;
+        unsigned char c;
+        l0 = l2_mul_wide(a->l[0], bi, &h0);
+        l1 = l2_mul_wide(a->l[1], bi, &h1);
+        l2 = l2_mul_wide(a->l[2], bi, &h2);
+        l3 = l2_mul_wide(a->l[3], bi, &h3);
+        c = l2_addc(0, t0, l0, &t0);
+        c = l2_addc(c, t1, l1, &t1);
+        c = l2_addc(c, t2, l2, &t2);
+        c = l2_addc(c, t3, l3, &t3);
+        l2_addc(c, t4, 0, &t4);
+        c = l2_addc(0, t1, h0, &t1);
+        c = l2_addc(c, t2, h1, &t2);
+        c = l2_addc(c, t3, h2, &t3);
+        l2_addc(c, t4, h3, &t4);
         m = t0 * pinv;
-        x = (u128)m * p[0] + t0;
-        C = (uint64_t)(x >> 64);
-        x = (u128)a1 * bi + t1 + A;
-        A = (uint64_t)(x >> 64);
-        t1 = (uint64_t)x;
-        x = (u128)m * p[1] + t1 + C;
-        C = (uint64_t)(x >> 64);
-        t0 = (uint64_t)x;
-        x = (u128)a2 * bi + t2 + A;
-        A = (uint64_t)(x >> 64);
-        t2 = (uint64_t)x;
-        x = (u128)m * p[2] + t2 + C;
-        C = (uint64_t)(x >> 64);
-        t1 = (uint64_t)x;
-        x = (u128)a3 * bi + t3 + A;
-        A = (uint64_t)(x >> 64);
-        t3 = (uint64_t)x;
-        x = (u128)m * p[3] + t3 + C;
-        C = (uint64_t)(x >> 64);
-        t2 = (uint64_t)x;
-        t3 = C + A;
+        l0 = l2_mul_wide(m, p[0], &h0);
+        l1 = l2_mul_wide(m, p[1], &h1);
+        l2 = l2_mul_wide(m, p[2], &h2);
+        l3 = l2_mul_wide(m, p[3], &h3);
+        c = l2_addc(0, t0, l0, &drop); /* zero by the choice of m; only the carry counts */
+        c = l2_addc(c, t1, l1, &t1);
+        c = l2_addc(c, t2, l2, &t2);
+        c = l2_addc(c, t3, l3, &t3);
+        l2_addc(c, t4, 0, &t4);
+        c = l2_addc(0, t1, h0, &t0);
+        c = l2_addc(c, t2, h1, &t1);
+        c = l2_addc(c, t3, h2, &t2);
+        l2_addc(c, t4, h3, &t3);
+        t4 = 0;
     }
     const uint64_t t[4] = {t0, t1, t2, t3};
-    fe_reduce_once(r, t, p);
+    fe_reduce_once(r, t, p); /* t < 2p because p < 2^254 */
 }
 
 /* ---------------------------------------------------------------- Fq */
@@ -169,21 +179,70 @@ static inline void fq_from_mont(fe_t *r, const fe_t *a) {
     fq_mul(r, a, &one);
 }
 
-/* r = a^e (a in Montgomery form, e plain limbs), square-and-multiply from the top. */
-static inline void fe_pow_p(fe_t *r, const fe_t *a, const uint64_t e[4], const fe_t *one,
-                            const uint64_t p[4], uint64_t pinv) {
-    fe_t acc = *one;
-    for (int i = 255; i >= 0; i--) {
-        fe_mul_p(&acc, &acc, &acc, p, pinv);
-        if ((e[i / 64] >> (i % 64)) & 1) fe_mul_p(&acc, &acc, a, p, pinv);
-    }
-    *r = acc;
+static const fe_t FQ_R3 = {{0xb1cd6dafda1530dfULL, 0x62f210e6a7283db6ULL,
+                            0xef7f0b0c0ada0afbULL, 0x20fd6e902d592544ULL}}; /* 2^768 mod Q */
+
+static inline int fe_is_one_plain(const fe_t *a) {
+    return a->l[0] == 1 && (a->l[1] | a->l[2] | a->l[3]) == 0;
 }
 
-/* 1/a by Fermat (a^(Q-2)); only called once per batch, so speed does not matter. */
-static inline void fq_inv(fe_t *r, const fe_t *a) {
-    const uint64_t e[4] = {FQ_P[0] - 2, FQ_P[1], FQ_P[2], FQ_P[3]};
-    fe_pow_p(r, a, e, &FQ_ONE, FQ_P, FQ_INV);
+/* a >>= 1, or (a + p) >> 1 when a is odd: halving mod p (a < p < 2^255). */
+static inline void fe_half_p(fe_t *a, const uint64_t p[4]) {
+    const uint64_t mask = (uint64_t)0 - (a->l[0] & 1);
+    uint64_t t[4];
+    unsigned char c = l2_addc(0, a->l[0], p[0] & mask, &t[0]);
+    c = l2_addc(c, a->l[1], p[1] & mask, &t[1]);
+    c = l2_addc(c, a->l[2], p[2] & mask, &t[2]);
+    l2_addc(c, a->l[3], p[3] & mask, &t[3]);
+    a->l[0] = (t[0] >> 1) | (t[1] << 63);
+    a->l[1] = (t[1] >> 1) | (t[2] << 63);
+    a->l[2] = (t[2] >> 1) | (t[3] << 63);
+    a->l[3] = t[3] >> 1;
+}
+
+static inline void fe_shr1(fe_t *a) {
+    a->l[0] = (a->l[0] >> 1) | (a->l[1] << 63);
+    a->l[1] = (a->l[1] >> 1) | (a->l[2] << 63);
+    a->l[2] = (a->l[2] >> 1) | (a->l[3] << 63);
+    a->l[3] >>= 1;
+}
+
+static inline int fe_geq(const fe_t *a, const fe_t *b) {
+    for (int i = 3; i >= 0; i--) {
+        if (a->l[i] != b->l[i]) return a->l[i] > b->l[i];
+    }
+    return 1;
+}
+
+/* 1/a in Montgomery form by the binary extended Euclidean algorithm (several
+ * times faster than a^(Q-2)); 0 maps to 0. It inverts the plain number aR,
+ * giving a^-1 R^-1, and one Montgomery product with R^3 restores a^-1 R. */
+static __attribute__((noinline)) void fq_inv(fe_t *r, const fe_t *a) {
+    static const fe_t zero = {{0, 0, 0, 0}};
+    if (fe_is_zero(a)) {
+        *r = zero;
+        return;
+    }
+    fe_t u = *a, v, x1 = {{1, 0, 0, 0}}, x2 = zero;
+    memcpy(v.l, FQ_P, 32);
+    while (!fe_is_one_plain(&u) && !fe_is_one_plain(&v)) {
+        while (!(u.l[0] & 1)) {
+            fe_shr1(&u);
+            fe_half_p(&x1, FQ_P);
+        }
+        while (!(v.l[0] & 1)) {
+            fe_shr1(&v);
+            fe_half_p(&x2, FQ_P);
+        }
+        if (fe_geq(&u, &v)) {
+            fe_sub_p(&u, &u, &v, FQ_P); /* u >= v: a plain subtraction, no wrap */
+            fe_sub_p(&x1, &x1, &x2, FQ_P);
+        } else {
+            fe_sub_p(&v, &v, &u, FQ_P);
+            fe_sub_p(&x2, &x2, &x1, FQ_P);
+        }
+    }
+    fq_mul(r, fe_is_one_plain(&u) ? &x1 : &x2, &FQ_R3);
 }
 
 /* ---------------------------------------------------------------- Fr */

@@ -166,7 +166,7 @@ static uint64_t *l2_load_scalars(const uint8_t *raw, size_t n) {
 /* One MSM entry point per group: out (one point) = sum scalars[i] * points[i]. */
 #define L2_MSM_ENTRY(G)                                                                   \
     static int l2_##G##_msm(uint8_t *out, const uint8_t *points, const uint8_t *scalars,  \
-                            size_t n, int nthreads, size_t *bad) {                        \
+                            size_t n, int nthreads, int ba, size_t *bad) {               \
         G##_aff *pts = (G##_aff *)malloc((n ? n : 1) * sizeof(G##_aff));                 \
         uint64_t *s = l2_load_scalars(scalars, n);                                        \
         int rc = L2_NO_MEMORY;                                                            \
@@ -175,7 +175,7 @@ static uint64_t *l2_load_scalars(const uint8_t *raw, size_t n) {
             if (rc == L2_OK) {                                                            \
                 G##_jac r;                                                                \
                 G##_aff a;                                                                \
-                rc = G##_msm(&r, pts, s, n, nthreads);                                    \
+                rc = G##_msm(&r, pts, s, n, nthreads, ba);                                \
                 G##_to_aff(&a, &r);                                                       \
                 l2_##G##_store(out, &a, 1);                                               \
             }                                                                             \
