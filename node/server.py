@@ -234,7 +234,9 @@ def load_contract_modules(extra: Sequence[str] = ()) -> tuple[list[str], dict[st
 def _bind(host: str, port: int) -> socket.socket:
     """Bind the listening socket ourselves so a busy port is a message, not a traceback."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto must say TCP: asyncio only sets TCP_NODELAY on such sockets' connections, and
+    # without it every response waits ~40 ms for a delayed ACK (Nagle's algorithm).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

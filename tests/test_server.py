@@ -21,7 +21,7 @@ from node.devaccounts import (
     eth_to_wei,
     genesis_alloc,
 )
-from node.server import IntervalMiner, create_app
+from node.server import IntervalMiner, _bind, create_app
 
 with warnings.catch_warnings():
     # Starlette nags about its httpx backend on import; the client works the same.
@@ -550,3 +550,18 @@ def test_reopening_with_another_chain_id_is_refused(tmp_path):
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert "chain id" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_listening_socket_is_tcp_so_responses_are_not_delayed():
+    """asyncio sets TCP_NODELAY only on sockets whose proto is TCP; without it each
+    HTTP response waits for a delayed ACK (about 40 ms)."""
+    import socket
+
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+        assert sock.getsockname()[1] > 0
+        with pytest.raises(OSError):
+            _bind("127.0.0.1", sock.getsockname()[1])
+    finally:
+        sock.close()
