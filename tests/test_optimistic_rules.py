@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from eth_account import Account as EthAccount
 from eth_account.messages import encode_typed_data
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts_spec.optimistic.encoding import (
     Batch,
@@ -23,6 +25,7 @@ from contracts_spec.optimistic.rules import (
     Deposit,
     InvalidTransaction,
     Transfer,
+    Tx,
     Withdraw,
     apply_tx,
     touched_accounts,
@@ -239,3 +242,43 @@ def test_malformed_witnesses_are_named() -> None:
 def test_address_bytes_rejects_bad_addresses() -> None:
     with pytest.raises(ValueError, match="40 hex digits"):
         address_bytes("0x1234")
+
+
+# -- the L1's witnessed re-execution agrees with the full state, whatever the transaction ----------
+
+
+def _outcome(state, tx: Tx, signer: bytes | None):
+    try:
+        apply_tx(state, tx, signer)
+    except InvalidTransaction as exc:
+        return ("invalid", exc.rule)
+    return ("ok", None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    kind=st.sampled_from(["transfer", "withdraw", "deposit"]),
+    frm=st.sampled_from([0, 1, 2, 7, 255, 256]),
+    to=st.sampled_from([0, 1, 2, 7, 300]),
+    amount=st.sampled_from([0, 1, ETH, 5 * ETH, 6 * ETH]),
+    nonce=st.integers(0, 2),
+    by_alice=st.booleans(),
+)
+def test_witnessed_re_execution_agrees_with_the_full_state(kind, frm, to, amount, nonce, by_alice) -> None:
+    state = funded_state()
+    wallet = ALICE if by_alice else BOB
+    if kind == "transfer":
+        tx: Tx = wallet.transfer(frm, to, amount, nonce)
+    elif kind == "withdraw":
+        tx = wallet.withdraw(frm, BOB.address, amount, nonce)
+    else:
+        tx = Deposit(frm, wallet.raw_address, amount)
+    signer = None if kind == "deposit" else signer_of(tx)
+    scratch = state.copy()
+    expected = _outcome(scratch, tx, signer)
+    writes = {i: scratch.get_account(i) for i in touched_accounts(tx) if expected[0] == "ok"}
+    expected_root = scratch.commit()
+    witnesses = build_witnesses(state, touched_accounts(tx), writes)
+    partial = WitnessedState(8, state.root, decode_witnesses(encode_witnesses(witnesses), 8))
+    assert _outcome(partial, tx, signer) == expected
+    assert partial.post_root() == (expected_root if expected[0] == "ok" else state.root)

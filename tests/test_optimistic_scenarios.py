@@ -7,6 +7,8 @@ with ``increase_time``, never with sleep.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from contracts_spec.l1 import L1Client, TransactionReverted
@@ -273,3 +275,30 @@ def test_state_rebuilt_from_l1_alone_equals_the_operators_root_for_root(lab: Opt
     assert [e.root for b in node.batches for e in b.batch.entries] == ours
     assert node.state.accounts == lab.operator.state.accounts
     assert node.root == lab.operator.state.root == lab.rollup.call("state_root")
+
+
+# -- batching by time and by size -----------------------------------------------------------------------
+
+
+def test_operator_posts_a_batch_once_it_is_old_enough(lab: OptimisticLab) -> None:
+    fund(lab)
+    lab.operator.max_batch_age = 10
+    lab.transfer("alice", "bob", ETH)
+    assert lab.operator.tick() is None  # too young
+    lab.advance(11)
+    assert lab.operator.tick() is not None
+    assert lab.rollup.call("batch_count") == 2
+    assert lab.operator.tick() is None  # nothing pending
+
+
+def test_operator_posts_a_full_batch_before_admitting_more(lab: OptimisticLab) -> None:
+    fund(lab)
+    lab.operator.params = dataclasses.replace(lab.operator.params, max_batch_bytes=109 + 3 * 131)
+    lab.operator.sequencer.max_batch_bytes = 109 + 3 * 131
+    w = lab.wallets["alice"]
+    txs = [w.transfer(lab.index("alice"), lab.index("bob"), ETH // 10, n) for n in range(7)]
+    assert lab.operator.submit(txs) == [None] * 7
+    assert lab.rollup.call("batch_count") == 3  # batch 0, then two full ones of 3
+    lab.submit_batch()
+    assert lab.l2_balance("bob") == ETH + 7 * ETH // 10
+    assert lab.rebuild().root == lab.operator.state.root
