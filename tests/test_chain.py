@@ -14,11 +14,19 @@ import rlp
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts_spec.examples import Caller, Counter, Reverter, Vault
 from contracts_spec.runtime import Contract, deploy_data, slot_of
 from node.chain import COINBASE, Chain, Reverted, next_base_fee
-from node.transactions import MAX_TX_BYTES, SECP256K1_N, TxRejected, decode_raw_transaction
+from node.transactions import (
+    MAX_TX_BYTES,
+    SECP256K1_N,
+    TxRejected,
+    decode_raw_transaction,
+    rlp_encode,
+)
 
 KEY = bytes.fromhex("4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318")
 KEY2 = b"\x02" * 32
@@ -489,3 +497,16 @@ def test_constructor_arguments_are_checked() -> None:
         Chain(chain_id=0)
     with pytest.raises(ValueError, match="block_gas_limit"):
         Chain(block_gas_limit=100)
+
+
+rlp_items = st.recursive(
+    st.binary(max_size=70) | st.integers(min_value=0, max_value=2**256 - 1),
+    lambda children: st.lists(children, max_size=5),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rlp_items)
+def test_rlp_encoder_matches_pyrlp(item) -> None:
+    assert rlp_encode(item) == rlp.encode(item)

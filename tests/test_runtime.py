@@ -6,6 +6,8 @@ import pytest
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import to_checksum_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from py_ecc import optimized_bn128 as bn
 
 from contracts_spec.examples import Caller, Counter, Reverter, Vault
@@ -341,3 +343,48 @@ def test_bn254_precompile_math() -> None:
         pc.bn254_pairing([((1, 2), ((xi, xr), (yi, yr + 1)))])
     with pytest.raises(ValueError, match="field element"):
         pc.bn254_add((bn.field_modulus, 0), (1, 2))
+
+
+journal_ops = st.lists(
+    st.tuples(
+        st.sampled_from(["bal", "nonce", "slot", "code", "warm", "refund", "checkpoint"]),
+        st.sampled_from([ALICE, BOB, COINBASE]),
+        st.integers(min_value=0, max_value=3),
+        st.integers(min_value=0, max_value=5),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(journal_ops, st.data())
+def test_rollback_restores_exactly_the_checkpointed_state(ops, data) -> None:
+    w = world()
+    w.set_storage(ALICE, 1, 9)
+    w.commit()
+    checkpoints = []
+    for kind, addr, slot, value in ops:
+        if kind == "checkpoint":
+            checkpoints.append((w.checkpoint(), w.copy_state(), set(w.warm_slots), w.refund))
+        elif kind == "bal":
+            w.set_balance(addr, value)
+        elif kind == "nonce":
+            w.set_nonce(addr, value)
+        elif kind == "slot":
+            w.set_storage(addr, slot, value)
+        elif kind == "code":
+            w.set_code(addr, f"C{value}")
+        elif kind == "warm":
+            w.warm_slot(addr, slot)
+        else:
+            w.add_refund(value)
+    if checkpoints:
+        point, state, warm, refund = data.draw(st.sampled_from(checkpoints))
+        w.rollback(point)
+        assert _normal(w.copy_state()) == _normal(state)
+        assert w.warm_slots == warm and w.refund == refund
+
+
+def _normal(state: tuple) -> tuple:
+    balances, nonces, code, storage = state
+    return balances, nonces, code, {a: s for a, s in storage.items() if s}

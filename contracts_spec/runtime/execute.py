@@ -301,8 +301,13 @@ def simulate(world: WorldState, env: Env, msg: Message) -> Outcome:
     world.begin_transaction()
     start = world.checkpoint()
     world.warm_account(msg.sender)
+    world.warm_account(env.coinbase)  # warm as in apply_message, so estimates match
     if msg.to is not None:
         world.warm_account(msg.to)
+    for address, slots in msg.access_list:
+        world.warm_account(address)
+        for slot in slots:
+            world.warm_slot(address, slot)
     meter = GasMeter(msg.gas)
     out = Outcome(success=True, gas_used=0)
     try:
