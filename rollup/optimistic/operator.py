@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from contracts_spec.optimistic.encoding import decode_batch
 from contracts_spec.optimistic.rules import Deposit, Transfer, Tx, Withdraw
+from contracts_spec.optimistic.state import FullState
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.fullnode import replay_batch
 from rollup.optimistic.l1view import RollupL1
@@ -55,7 +56,7 @@ class Operator:
     # -- L2 users ------------------------------------------------------------------------
 
     @property
-    def state(self):
+    def state(self) -> FullState:
         """The operator's head state (pending transactions included)."""
         return self.sequencer.state
 
@@ -167,7 +168,7 @@ class Operator:
         self.include_deposits()
         self._readmit(returned)
 
-    def _head_base(self):
+    def _head_base(self) -> FullState:
         """The state after the last live batch."""
         return self.sequencer.base
 

@@ -33,6 +33,7 @@ from contracts_spec.optimistic.rules import (
     Withdraw,
     apply_tx,
     tx_digest,
+    withdrawal_leaf,
 )
 from contracts_spec.optimistic.state import FullState
 from primitives.merkle import merkle_root
@@ -139,11 +140,7 @@ class Sequencer:
         """
         for index, account in writes.items():
             self.state.set_account(index, account)
-        leaf = None
-        if isinstance(tx, Withdraw):
-            from contracts_spec.optimistic.rules import withdrawal_leaf
-
-            leaf = withdrawal_leaf(tx)
+        leaf = withdrawal_leaf(tx) if isinstance(tx, Withdraw) else None
         self._append(tx, self.state.take_writes(), leaf)
 
     def _append(self, tx: Tx, writes: list[tuple[int, Account]], leaf: bytes | None) -> None:

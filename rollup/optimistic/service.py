@@ -14,7 +14,7 @@ from typing import Any
 from contracts_spec.l1 import L1Client
 from contracts_spec.optimistic.encoding import Batch
 from contracts_spec.optimistic.params import Preset
-from contracts_spec.optimistic.rules import Deposit, Transfer, Tx, Withdraw
+from contracts_spec.optimistic.rules import Transfer, Tx, Withdraw
 from primitives.secp256k1 import private_key_to_address, to_checksum_address
 from rollup.optimistic.client import address_bytes, typed_data, withdrawal_claims
 from rollup.optimistic.fullnode import FullNode
@@ -224,4 +224,4 @@ class OptimisticService:
                     "transaction_hash": receipt["transactionHash"], "gas_used": int(receipt["gasUsed"], 16)}
 
 
-__all__ = ["OptimisticService", "parse_tx", "tx_json", "Deposit"]
+__all__ = ["OptimisticService", "parse_tx", "tx_json"]
