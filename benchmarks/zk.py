@@ -1,0 +1,135 @@
+"""``l2lab bench zk``: Groth16 on two circuit sizes, beside snarkjs on the same R1CS.
+
+Circuits: one EdDSA-Poseidon signature check (about 4,900 constraints; circom's
+is 4,217) and a chain of 130 Poseidon(2) hashes (about 31,000). For each:
+constraints, witness time, setup, prove and verify time. When npm is present
+the same R1CS and witness go to snarkjs (pinned in tools/snarkjs, installed
+here if needed) and its ``groth16 prove`` is timed in the same run, so the
+ratio compares like with like. snarkjs timings include starting node (a few
+hundred ms); its powers-of-tau files are cached under ``~/.cache/l2lab``.
+``--quick`` runs the small circuit only.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.harness import Figure
+from primitives.snark import eddsa, examples, groth16, snarkjs
+from primitives.snark.r1cs import R1CS, Circuit
+
+TOOLS = Path(__file__).resolve().parent.parent / "tools" / "snarkjs"
+CLI = TOOLS / "node_modules" / "snarkjs" / "build" / "cli.cjs"
+PTAU_CACHE = Path.home() / ".cache" / "l2lab" / "ptau"
+CHAIN_LINKS = 130
+
+
+def _timed(fn: Callable[[], object]) -> tuple[float, object]:
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def eddsa_workload() -> Callable[[], Circuit]:
+    key = b"l2lab bench key.................."
+    msg = 987654321
+    sig = eddsa.sign_poseidon(key, msg)
+    pub = eddsa.prv_to_pub(key)
+    return lambda: examples.eddsa_check(msg, pub, sig)
+
+
+def chain_workload() -> Callable[[], Circuit]:
+    return lambda: examples.poseidon_chain(42, CHAIN_LINKS)
+
+
+def _snarkjs_ready() -> bool:
+    """True when the pinned snarkjs can run, installing it with ``npm ci`` if needed."""
+    if shutil.which("node") is None:
+        return False
+    if not CLI.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            return False
+        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=TOOLS, capture_output=True)
+        if done.returncode != 0:
+            return False
+    return CLI.exists()
+
+
+def _snarkjs(*args: object, cwd: Path) -> None:
+    done = subprocess.run(["node", str(CLI), *map(str, args)], cwd=cwd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"snarkjs {' '.join(map(str, args))} failed: {done.stdout}{done.stderr}")
+
+
+def _ptau(power: int) -> Path:
+    """A prepared powers-of-tau file for 2^power constraints, made once and cached."""
+    PTAU_CACHE.mkdir(parents=True, exist_ok=True)
+    final = PTAU_CACHE / f"pot{power}_final.ptau"
+    if not final.exists():
+        with tempfile.TemporaryDirectory() as tmp:
+            d = Path(tmp)
+            _snarkjs("powersoftau", "new", "bn128", power, "p0.ptau", cwd=d)
+            _snarkjs("powersoftau", "contribute", "p0.ptau", "p1.ptau", "--name=bench", "-e=l2lab bench", cwd=d)
+            _snarkjs("powersoftau", "prepare", "phase2", "p1.ptau", "final.ptau", cwd=d)
+            shutil.move(str(d / "final.ptau"), final)
+    return final
+
+
+def snarkjs_prove_time(r1cs: R1CS, witness: list[int]) -> float:
+    """Seconds for ``snarkjs groth16 prove`` on this R1CS and witness (setup not timed)."""
+    power = max(1, (r1cs.n_constraints + r1cs.n_public).bit_length())
+    ptau = _ptau(power)
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        snarkjs.write_r1cs(r1cs, d / "c.r1cs")
+        snarkjs.write_wtns(witness, d / "c.wtns")
+        _snarkjs("groth16", "setup", "c.r1cs", ptau, "c.zkey", cwd=d)
+        seconds, _ = _timed(lambda: _snarkjs("groth16", "prove", "c.zkey", "c.wtns", "proof.json", "public.json", cwd=d))
+        return seconds
+
+
+def measure(label: str, build: Callable[[], Circuit], with_snarkjs: bool) -> list[Figure]:
+    """Every figure for one circuit."""
+    witness_s, circuit = _timed(build)
+    r1cs = circuit.compile()  # type: ignore[union-attr]
+    witness = circuit.witness()  # type: ignore[union-attr]
+    r1cs.check(witness)
+    setup_s, (pk, vk) = _timed(lambda: groth16.setup(r1cs, b"bench"))  # type: ignore[misc]
+    prove_s, proof = _timed(lambda: groth16.prove(pk, r1cs, witness))
+    public = r1cs.public_inputs(witness)
+    vk.alpha_beta  # noqa: B018 - computed once per key, not per proof
+    verify_s = min(_timed(lambda: groth16.verify(vk, public, proof))[0] for _ in range(2))
+    if not groth16.verify(vk, public, proof):
+        raise RuntimeError(f"{label}: the benchmark proof does not verify")
+    figures = [
+        Figure(f"zk.{label}.constraints", "constraints", float(r1cs.n_constraints)),
+        Figure(f"zk.{label}.witness", "s", witness_s, "build circuit with values"),
+        Figure(f"zk.{label}.setup", "s", setup_s),
+        Figure(f"zk.{label}.prove", "s", prove_s),
+        Figure(f"zk.{label}.verify", "s", verify_s, "target < 0.3 s"),
+    ]
+    if with_snarkjs:
+        snark_s = snarkjs_prove_time(r1cs, witness)
+        figures.append(Figure(f"zk.{label}.snarkjs_prove", "s", snark_s, "same R1CS, node start included"))
+        figures.append(Figure(f"zk.{label}.prove_vs_snarkjs", "x", prove_s / snark_s, "l2lab / snarkjs, target <= 2"))
+    return figures
+
+
+def run(quick: bool = False) -> list[Figure]:
+    """The zk suite: the EdDSA circuit, and unless ``quick`` the 31k-constraint chain."""
+    with_snarkjs = _snarkjs_ready()
+    figures = measure("eddsa", eddsa_workload(), with_snarkjs)
+    if not quick:
+        figures += measure("poseidon_chain", chain_workload(), with_snarkjs)
+    if not with_snarkjs:
+        figures.append(Figure("zk.snarkjs", "skipped", 0.0, "npm/node not available"))
+    return figures
+
+
+figures = run
