@@ -164,12 +164,27 @@ class Chain:
     ) -> None:
         if chain_id <= 0:
             raise ValueError(f"chain_id must be positive, got {chain_id}")
+        self.data_dir = data_dir
         if block_gas_limit < G.G_TX:
             raise ValueError(f"block_gas_limit {block_gas_limit} is below one transaction's 21000")
+        alloc = {_address(a, "genesis_alloc"): b for a, b in (genesis_alloc or {}).items()}
+        for address, balance in alloc.items():
+            if not isinstance(balance, int) or isinstance(balance, bool) or balance < 0:
+                raise ValueError(f"genesis_alloc: balance of {address} must be a non-negative int")
         self._lock = threading.RLock()
         load_contract_classes()
         self.store = Store(data_dir, fresh=fresh)
-        self.data_dir = data_dir
+        try:
+            self._open(chain_id, block_gas_limit, alloc, automine, initial_base_fee, genesis_timestamp)
+        except BaseException:
+            self.store.close()
+            raise
+
+    def _open(
+        self, chain_id: int, block_gas_limit: int, alloc: dict[str, int], automine: bool,
+        initial_base_fee: int, genesis_timestamp: int | None,
+    ) -> None:
+        """Start a new chain in an empty store, or restore the one the store holds."""
         self.world = WorldState()
         self.pending: list[Transaction] = []
         self._snapshots: dict[int, _Snapshot] = {}
@@ -183,7 +198,7 @@ class Chain:
             self.time_offset = 0
             self.next_timestamp: int | None = None
             self._interval = 0.0
-            self._genesis(genesis_alloc or {}, initial_base_fee, genesis_timestamp)
+            self._genesis(alloc, initial_base_fee, genesis_timestamp)
         else:
             if meta.get("chain_id", chain_id) != chain_id:
                 raise ValueError(
@@ -214,9 +229,7 @@ class Chain:
 
     def _genesis(self, alloc: Mapping[str, int], base_fee: int, timestamp: int | None) -> None:
         for address, balance in alloc.items():
-            if not isinstance(balance, int) or balance < 0:
-                raise ValueError(f"genesis_alloc: balance of {address} must be a non-negative int")
-            self.world.set_balance(_address(address, "genesis_alloc"), balance)
+            self.world.set_balance(address, balance)
         ts = int(time.time()) if timestamp is None else int(timestamp)
         block = self._make_block(0, b"\0" * 32, ts, 0, base_fee, [], [])
         self._persist(block, [], [], [])
