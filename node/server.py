@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from node import api, dashboard
@@ -129,6 +130,10 @@ def create_app(
         ),
         lifespan=lifespan,
     )
+    # Browser tools (Remix, a workshop's web page, wallets) call a local node from
+    # other origins, as they do anvil and hardhat: allow it, the node holds no secrets
+    # beyond the public dev keys.
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
     app.state.chain = chain
     app.state.dispatcher = dispatcher
     app.state.miner = miner

@@ -373,6 +373,21 @@ def test_manual_mining_keeps_transactions_pending(client, chain):
     assert client.get("/api/status").json()["pending_transactions"] == 0
 
 
+def test_browsers_on_other_origins_may_call_json_rpc(client):
+    headers = {
+        "Origin": "https://remix.ethereum.org",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    preflight = client.options("/", headers=headers)
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] in ("*", "https://remix.ethereum.org")
+    reply = client.post(
+        "/", json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, headers={"Origin": "http://x.test"}
+    )
+    assert reply.headers["access-control-allow-origin"] == "*"
+
+
 def test_dashboard_page(client):
     page = client.get("/dashboard")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
