@@ -106,7 +106,7 @@ def parse_block_ref(value: Any, name: str = "block") -> int | str:
     if isinstance(value, dict):
         if "blockNumber" in value:
             return parse_block_ref(value["blockNumber"], name)
-        raise _bad(name, "only {blockNumber} block objects are supported")
+        raise _bad(name, "block objects need blockNumber (or blockHash where a state is read)")
     if value in ("latest", "earliest", "pending", "safe", "finalized"):
         return value
     return parse_quantity(value, name)
@@ -357,7 +357,16 @@ class RpcDispatcher:
 
     def _latest_only(self, params: list, i: int) -> None:
         """Only the latest state is kept: an older block would be answered wrongly, so refuse it."""
-        ref = parse_block_ref(_param(params, i, "block", "latest"))
+        raw = _param(params, i, "block", "latest")
+        if isinstance(raw, dict) and raw.get("blockHash") is not None:
+            block = self.chain.get_block(parse_hash(raw["blockHash"], "block.blockHash"))
+            if block is None:
+                raise RpcError(-32000, f"unknown block {raw['blockHash']}")
+            ref: int | str = block.number
+        else:
+            ref = parse_block_ref(raw)
+        if ref == "earliest":
+            ref = 0
         if isinstance(ref, int) and ref != self.chain.block_number:
             raise RpcError(
                 -32000, f"state at block {ref} is not kept (latest is {self.chain.block_number}); use 'latest'"

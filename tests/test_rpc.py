@@ -168,6 +168,11 @@ def test_unknown_method_and_old_state(rpc: RpcDispatcher) -> None:
     send(rpc, to=BOB, value="0x1")
     with pytest.raises(RpcError, match="not kept"):
         rpc.handle("eth_getBalance", [ALICE, "0x0"])
+    with pytest.raises(RpcError, match="not kept"):
+        rpc.handle("eth_getBalance", [ALICE, "earliest"])
+    head = rpc.handle("eth_getBlockByNumber", ["latest", False])
+    assert rpc.handle("eth_getBalance", [BOB, {"blockHash": head["hash"]}]) == "0x1"
+    assert rpc.handle("eth_getBalance", [BOB, {"blockNumber": head["number"]}]) == "0x1"
 
 
 def test_rejected_and_reverted_transactions(rpc: RpcDispatcher) -> None:
