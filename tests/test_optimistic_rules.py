@@ -282,3 +282,40 @@ def test_witnessed_re_execution_agrees_with_the_full_state(kind, frm, to, amount
     partial = WitnessedState(8, state.root, decode_witnesses(encode_witnesses(witnesses), 8))
     assert _outcome(partial, tx, signer) == expected
     assert partial.post_root() == (expected_root if expected[0] == "ok" else state.root)
+
+
+def test_batched_digests_equal_one_by_one() -> None:
+    from contracts_spec.optimistic.rules import tx_digests
+
+    txs = [ALICE.transfer(0, 1, 5, 0), ALICE.withdraw(0, BOB.address, 7, 1), BOB.transfer(1, 0, 10**18, 4)]
+    assert tx_digests(ALICE.domain_separator, txs) == [tx_digest(ALICE.domain_separator, t) for t in txs]
+    assert tx_digests(ALICE.domain_separator, []) == []
+
+
+def test_sequencer_refuses_each_bad_transaction_and_keeps_the_good_ones() -> None:
+    from rollup.optimistic.sequencer import Sequencer
+
+    seq = Sequencer(8, ALICE.domain_separator)
+    seq.add_deposit(0, ALICE.raw_address, 5 * ETH)
+    seq.add_deposit(1, BOB.raw_address, ETH)
+    good = ALICE.transfer(0, 1, ETH, 0)
+    results = seq.submit([
+        Deposit(0, ALICE.raw_address, 1),  # only L1 makes deposits
+        good._replace(signature=good.signature[:64]),
+        good,
+        good,  # replayed
+        ALICE.transfer(0, 1, 10**18 + 1, 1),  # no packed form
+        BOB.transfer(1, 0, 9 * ETH, 0),
+    ])
+    assert results[0].startswith("unknown transaction type")
+    assert results[1].startswith("bad signature")
+    assert results[2] is None
+    assert results[3].startswith("bad nonce")
+    assert results[4].startswith("amount not packable")
+    assert results[5].startswith("overspend")
+    sealed = seq.cut_batch()
+    assert [type(e.tx).__name__ for e in sealed.batch.entries] == ["Deposit", "Deposit", "Transfer"]
+    assert seq.state.balance(1) == 2 * ETH
+    from contracts_spec.optimistic.encoding import decode_batch
+
+    assert decode_batch(sealed.data) == sealed.batch

@@ -27,10 +27,10 @@ write, so a failed transaction leaves the state untouched.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple, Protocol
 
-from primitives.keccak import keccak256
+from primitives.keccak import keccak256, keccak256_many
 
 Hasher = Callable[[bytes], bytes]
 
@@ -177,6 +177,24 @@ def tx_digest(domain_separator: bytes, tx: Transfer | Withdraw, hasher: Hasher =
     else:
         raise TypeError(f"only transfers and withdrawals are signed, got {type(tx).__name__}")
     return hasher(b"\x19\x01" + domain_separator + hasher(encoded))
+
+
+def tx_digests(domain_separator: bytes, txs: Sequence[Transfer | Withdraw]) -> list[bytes]:
+    """:func:`tx_digest` of many transactions, hashed in two batched keccak calls (the operator's path)."""
+    structs = []
+    append = structs.append
+    for tx in txs:
+        t = type(tx)
+        if t is Transfer:
+            append(TRANSFER_TYPEHASH + tx.from_index.to_bytes(32, "big") + tx.to_index.to_bytes(32, "big")
+                   + tx.amount.to_bytes(32, "big") + tx.nonce.to_bytes(32, "big"))
+        elif t is Withdraw:
+            append(WITHDRAW_TYPEHASH + tx.from_index.to_bytes(32, "big") + bytes(12) + tx.recipient
+                   + tx.amount.to_bytes(32, "big") + tx.nonce.to_bytes(32, "big"))
+        else:
+            raise TypeError(f"only transfers and withdrawals are signed, got {t.__name__}")
+    prefix = b"\x19\x01" + domain_separator
+    return keccak256_many([prefix + h for h in keccak256_many(structs)])
 
 
 def eip712_message(tx: Transfer | Withdraw) -> tuple[str, dict]:

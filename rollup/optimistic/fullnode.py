@@ -17,7 +17,7 @@ from contracts_spec.optimistic.rules import (
     InvalidTransaction,
     apply_tx,
     touched_accounts,
-    tx_digest,
+    tx_digests,
 )
 from contracts_spec.optimistic.state import FullState, build_witnesses
 from primitives.secp256k1 import recover_addresses_raw
@@ -49,7 +49,7 @@ def recover_batch_signers(batch: Batch, domain_separator: bytes) -> list[bytes |
     """The signer of each entry (None for deposits and bad signatures), in one batched call."""
     signed = [(i, e.tx) for i, e in enumerate(batch.entries) if not isinstance(e.tx, Deposit)]
     raws = recover_addresses_raw(
-        [tx_digest(domain_separator, tx) for _, tx in signed], [tx.signature for _, tx in signed], strict=False
+        tx_digests(domain_separator, [tx for _, tx in signed]), [tx.signature for _, tx in signed], strict=False
     )
     out: list[bytes | None] = [None] * len(batch.entries)
     for (i, _), raw in zip(signed, raws, strict=True):

@@ -32,7 +32,7 @@ from contracts_spec.optimistic.rules import (
     Tx,
     Withdraw,
     apply_tx,
-    tx_digest,
+    tx_digests,
     withdrawal_leaf,
 )
 from contracts_spec.optimistic.state import FullState
@@ -40,6 +40,7 @@ from primitives.merkle import merkle_root
 from primitives.secp256k1 import recover_addresses_raw
 
 _KIND = {Deposit: KIND_DEPOSIT, Transfer: KIND_TRANSFER, Withdraw: KIND_WITHDRAW}
+_SIGNED = (Transfer, Withdraw)
 
 
 class Rejected(ValueError):
@@ -99,11 +100,12 @@ class Sequencer:
         transaction is applied in order, so a later one may spend what an
         earlier one received. Callers cut a batch when :meth:`room_for` is False.
         """
-        dsep = self.domain_separator
-        digests = [tx_digest(dsep, tx) for tx in txs]
-        signers = recover_addresses_raw(digests, [tx.signature for tx in txs], strict=False)
+        signed = [tx for tx in txs if type(tx) in _SIGNED]
+        digests = tx_digests(self.domain_separator, signed)
+        recovered = iter(recover_addresses_raw(digests, [tx.signature for tx in signed], strict=False))
         out: list[str | None] = []
-        for tx, signer in zip(txs, signers, strict=True):
+        for tx in txs:
+            signer = next(recovered) if type(tx) in _SIGNED else None
             try:
                 out.append(self._admit(tx, signer))
             except InvalidTransaction as exc:
@@ -112,8 +114,10 @@ class Sequencer:
         return out
 
     def _admit(self, tx: Transfer | Withdraw, signer: bytes | None) -> None:
-        if type(tx) not in (Transfer, Withdraw):
+        if type(tx) not in _SIGNED:
             raise InvalidTransaction("unknown transaction type", type(tx).__name__)
+        if not isinstance(tx.signature, bytes) or len(tx.signature) != 65:
+            raise InvalidTransaction("bad signature", "a signature is 65 bytes r||s||v")
         if not is_packable(tx.amount):
             raise InvalidTransaction("amount not packable", f"{tx.amount} has no 5-byte packed form")
         if not self.room_for(tx):
