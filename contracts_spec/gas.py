@@ -1,4 +1,4 @@
-"""Ethereum's gas schedule, the part l2lab's L1 charges for.
+"""Ethereum's gas schedule, the part l2lab's L1 charges for, and the EIP-1559 base-fee rule.
 
 Every constant names the EIP it comes from, at the prices current mainnet
 charges (Berlin/London/Shanghai rules). What an EVM would charge per opcode
@@ -42,6 +42,10 @@ G_BN254_ADD = 150  # precompile 0x06 (EIP-196 at EIP-1108 price)
 G_BN254_MUL = 6_000  # precompile 0x07 (EIP-196 at EIP-1108 price)
 G_BN254_PAIRING_BASE = 45_000  # precompile 0x08 (EIP-197 at EIP-1108 price)
 G_BN254_PAIRING_PER_PAIR = 34_000  # per (G1, G2) pair
+
+# --- EIP-1559 fee market ------------------------------------------------------
+ELASTICITY = 2  # target gas per block = gas limit / 2
+BASE_FEE_CHANGE_DENOMINATOR = 8  # base fee moves at most 1/8 per block
 
 # --- logs and calls ---------------------------------------------------------
 G_LOG = 375  # LOG0..LOG4 base (Yellow Paper)
@@ -134,3 +138,15 @@ def sstore_cost(original: int, current: int, new: int) -> tuple[int, int]:
 def capped_refund(refund: int, gas_used: int) -> int:
     """Refund actually returned: at most gas_used // 5 (EIP-3529)."""
     return max(0, min(refund, gas_used // MAX_REFUND_QUOTIENT))
+
+
+def next_base_fee(parent_base_fee: int, parent_gas_used: int, parent_gas_limit: int) -> int:
+    """EIP-1559: raise or lower the base fee by up to 1/8 toward a half-full block."""
+    target = parent_gas_limit // ELASTICITY
+    if target == 0 or parent_gas_used == target:
+        return parent_base_fee
+    if parent_gas_used > target:
+        delta = parent_base_fee * (parent_gas_used - target) // target // BASE_FEE_CHANGE_DENOMINATOR
+        return parent_base_fee + max(delta, 1)
+    delta = parent_base_fee * (target - parent_gas_used) // target // BASE_FEE_CHANGE_DENOMINATOR
+    return parent_base_fee - delta

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from contracts_spec import gas as G
+from contracts_spec.gas import next_base_fee
 from contracts_spec.runtime import Env, Message, Outcome, WorldState, apply_message, simulate
 from contracts_spec.runtime.abi import DEPLOY_MAGIC
 from node.store import Block, Log, Receipt, Store
@@ -47,8 +48,6 @@ from primitives.secp256k1 import to_checksum_address
 
 COINBASE = checksum(bytes.fromhex("00" * 17 + "c0ffee"))
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
-ELASTICITY = 2  # EIP-1559: target = gas limit / 2
-BASE_FEE_CHANGE_DENOMINATOR = 8  # EIP-1559: base fee moves at most 1/8 per block
 DEFAULT_TIP = 1_000_000_000  # suggested priority fee (1 gwei), as anvil suggests
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -70,18 +69,6 @@ def _locked(method: F) -> F:
             return method(self, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
-
-
-def next_base_fee(parent_base_fee: int, parent_gas_used: int, parent_gas_limit: int) -> int:
-    """EIP-1559: raise or lower the base fee by up to 1/8 toward a half-full block."""
-    target = parent_gas_limit // ELASTICITY
-    if target == 0 or parent_gas_used == target:
-        return parent_base_fee
-    if parent_gas_used > target:
-        delta = parent_base_fee * (parent_gas_used - target) // target // BASE_FEE_CHANGE_DENOMINATOR
-        return parent_base_fee + max(delta, 1)
-    delta = parent_base_fee * (target - parent_gas_used) // target // BASE_FEE_CHANGE_DENOMINATOR
-    return parent_base_fee - delta
 
 
 def logs_bloom(logs: Sequence[Any]) -> bytes:
