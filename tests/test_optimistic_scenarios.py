@@ -302,3 +302,24 @@ def test_operator_posts_a_full_batch_before_admitting_more(lab: OptimisticLab) -
     lab.submit_batch()
     assert lab.l2_balance("bob") == ETH + 7 * ETH // 10
     assert lab.rebuild().root == lab.operator.state.root
+
+
+def test_a_restarted_operator_recovers_its_state_from_l1(lab: OptimisticLab) -> None:
+    fund(lab)
+    lab.transfer("alice", "bob", ETH)
+    lab.submit_batch()
+    tx, writes = overspend(lab)
+    lab.operator.sequencer.inject(tx, writes)
+    lab.submit_batch()
+    lab.challenge()  # batch 2 reverted; its valid transactions went back to the operator
+    lab.operator.post_bond(MINIMAL.min_bond)
+    lab.transfer("bob", "alice", ETH // 4)
+    lab.submit_batch()
+
+    from rollup.optimistic.operator import Operator
+
+    reborn = Operator(lab.rollup, lab.keys["operator"])
+    reborn.sync()  # adopts every live batch from L1 calldata
+    assert reborn.state.root == lab.operator.state.root == lab.rollup.call("state_root")
+    assert reborn.state.accounts == lab.operator.state.accounts
+    assert reborn.sequencer.pending == []
