@@ -1,14 +1,15 @@
 # cython: boundscheck=False, wraparound=False
 """BN254 prover kernels, compiled: the C in _native/bn254_kernels.h behind a thin wrapper.
 
-Same names and results as ``_kernels_py``. Python ints are packed into
-little-endian byte buffers once, the C runs without the GIL on a few threads,
-and the results are unpacked once; bad input is named with the pure twin's
+Same names and results as ``_kernels_py``. Python ints are written straight
+into little-endian byte buffers, the C runs without the GIL on a few threads,
+and the results are read back once; bad input is named with the pure twin's
 own checks, so both twins raise the same messages.
 """
 
 import os
 
+from cpython.bytearray cimport PyByteArray_AS_STRING
 from libc.stddef cimport size_t
 from libc.stdint cimport uint8_t
 
@@ -18,9 +19,14 @@ from primitives.snark._kernels_py import (
     G2_INFINITY,
     Q,
     R,
-    check_fft_input,
+    check_omega,
     root_of_unity,
 )
+
+
+cdef extern from "_native/bn254_pyint.h":
+    int l2_int_to_le32(object v, uint8_t *out) except -1
+    object l2_int_from_le32(const uint8_t *data)
 
 
 cdef extern from "_native/bn254_kernels.h" nogil:
@@ -52,57 +58,70 @@ __all__ = [
 ]
 
 
-cdef bytes _pack_scalars(scalars):
-    """Scalars reduced mod R as 32-byte little-endian words; non-ints are named."""
-    cdef list parts = []
-    cdef Py_ssize_t i
-    for i, s in enumerate(scalars):
+cdef inline uint8_t *_buf(bytearray b):
+    return <uint8_t *>PyByteArray_AS_STRING(b)
+
+
+cdef bytearray _pack_scalars(scalars):
+    """Scalars as 32-byte little-endian words; the C reduces them mod R.
+
+    Plain ints in [0, 2^256) go straight in; others are reduced here first,
+    and anything that is not an int is named by the pure twin's check.
+    """
+    cdef Py_ssize_t i, n = len(scalars)
+    cdef bytearray buf = bytearray(32 * n)
+    cdef uint8_t *b = _buf(buf)
+    for i in range(n):
+        s = scalars[i]
         if type(s) is not int:
-            s = _py.check_scalar(s, i)  # names anything that is not an int
-        parts.append((s % R).to_bytes(32, "little"))
-    return b"".join(parts)
-
-
-cdef bytes _pack_g1(points):
-    """x, y of each point as 32-byte words; shapes and types checked, ranges left to C."""
-    cdef list parts = []
-    cdef Py_ssize_t i
-    for i, p in enumerate(points):
+            s = _py.check_scalar(s, i)
         try:
-            x, y = p
-            if type(x) is not int or type(y) is not int:
-                raise TypeError
-            parts.append(x.to_bytes(32, "little"))
-            parts.append(y.to_bytes(32, "little"))
-        except (TypeError, ValueError, OverflowError):
-            _py.check_g1(p, f"G1 point {i}")
-            raise ValueError(f"G1 point {i} is malformed: {p!r}") from None
-    return b"".join(parts)
+            l2_int_to_le32(s, b + 32 * i)
+        except OverflowError:  # negative or >= 2^256
+            l2_int_to_le32(s % R, b + 32 * i)
+    return buf
 
 
-cdef bytes _pack_g2(points):
-    """x.c0, x.c1, y.c0, y.c1 of each point as 32-byte words."""
-    cdef list parts = []
-    cdef Py_ssize_t i
-    for i, p in enumerate(points):
+cdef bytearray _pack_points(points, int words, check, str name):
+    """Each point's coordinates as `words` 32-byte words (2 for G1, 4 for G2).
+
+    Shapes and types are checked here; ranges and curve membership in C. A
+    point that does not fit is named by the pure twin's check.
+    """
+    cdef Py_ssize_t i, n = len(points)
+    cdef bytearray buf = bytearray(32 * words * n)
+    cdef uint8_t *b = _buf(buf)
+    cdef uint8_t *o
+    for i in range(n):
+        p = points[i]
+        o = b + 32 * words * i
         try:
-            (x0, x1), (y0, y1) = p
-            for v in (x0, x1, y0, y1):
-                if type(v) is not int:
+            if words == 2:
+                x, y = p
+                if type(x) is not int or type(y) is not int:
                     raise TypeError
-                parts.append(v.to_bytes(32, "little"))
+                l2_int_to_le32(x, o)
+                l2_int_to_le32(y, o + 32)
+            else:
+                (x0, x1), (y0, y1) = p
+                if (type(x0) is not int or type(x1) is not int or type(y0) is not int
+                        or type(y1) is not int):
+                    raise TypeError
+                l2_int_to_le32(x0, o)
+                l2_int_to_le32(x1, o + 32)
+                l2_int_to_le32(y0, o + 64)
+                l2_int_to_le32(y1, o + 96)
         except (TypeError, ValueError, OverflowError):
-            _py.check_g2(p, f"G2 point {i}")
-            raise ValueError(f"G2 point {i} is malformed: {p!r}") from None
-    return b"".join(parts)
+            check(p, f"{name} point {i}")
+            raise ValueError(f"{name} point {i} is malformed: {p!r}") from None
+    return buf
 
 
-cdef list _unpack(buf, Py_ssize_t count):
+cdef list _unpack(bytearray buf, Py_ssize_t count):
     """count 32-byte little-endian words back into ints."""
     cdef Py_ssize_t i
-    mv = memoryview(buf)
-    from_bytes = int.from_bytes
-    return [from_bytes(mv[32 * i:32 * i + 32], "little") for i in range(count)]
+    cdef const uint8_t *b = _buf(buf)
+    return [l2_int_from_le32(b + 32 * i) for i in range(count)]
 
 
 cdef _raise_bad_point(int rc, points, size_t bad, check, str name):
@@ -116,14 +135,14 @@ cdef _raise_bad_point(int rc, points, size_t bad, check, str name):
 def msm_g1(points, scalars):
     """sum scalars[i] * points[i] on G1 (scalars taken mod R)."""
     _py._check_lengths(points, scalars)
-    cdef bytes pbuf = _pack_g1(points)
-    cdef bytes sbuf = _pack_scalars(scalars)
+    cdef bytearray pbuf = _pack_points(points, 2, _py.check_g1, "G1")
+    cdef bytearray sbuf = _pack_scalars(scalars)
+    cdef bytearray out = bytearray(64)
     cdef size_t n = len(points)
     cdef size_t bad = 0
-    cdef bytearray out = bytearray(64)
-    cdef uint8_t *o = out
-    cdef const uint8_t *pp = pbuf
-    cdef const uint8_t *sp = sbuf
+    cdef uint8_t *o = _buf(out)
+    cdef uint8_t *pp = _buf(pbuf)
+    cdef uint8_t *sp = _buf(sbuf)
     cdef int threads = THREADS
     cdef int ba = n >= BATCH_AFFINE_MIN
     cdef int rc
@@ -138,14 +157,14 @@ def msm_g1(points, scalars):
 def msm_g2(points, scalars):
     """sum scalars[i] * points[i] on G2 (scalars taken mod R)."""
     _py._check_lengths(points, scalars)
-    cdef bytes pbuf = _pack_g2(points)
-    cdef bytes sbuf = _pack_scalars(scalars)
+    cdef bytearray pbuf = _pack_points(points, 4, _py.check_g2, "G2")
+    cdef bytearray sbuf = _pack_scalars(scalars)
+    cdef bytearray out = bytearray(128)
     cdef size_t n = len(points)
     cdef size_t bad = 0
-    cdef bytearray out = bytearray(128)
-    cdef uint8_t *o = out
-    cdef const uint8_t *pp = pbuf
-    cdef const uint8_t *sp = sbuf
+    cdef uint8_t *o = _buf(out)
+    cdef uint8_t *pp = _buf(pbuf)
+    cdef uint8_t *sp = _buf(sbuf)
     cdef int threads = THREADS
     cdef int ba = n >= BATCH_AFFINE_MIN
     cdef int rc
@@ -159,13 +178,13 @@ def msm_g2(points, scalars):
 
 def batch_mul_g1(point, scalars):
     """[s * point for s in scalars] on G1, sharing one window table."""
-    cdef bytes pbuf = _pack_g1([point])
-    cdef bytes sbuf = _pack_scalars(scalars)
+    cdef bytearray pbuf = _pack_points([point], 2, _py.check_g1, "G1 base")
+    cdef bytearray sbuf = _pack_scalars(scalars)
     cdef size_t n = len(sbuf) // 32
     cdef bytearray out = bytearray(64 * n)
-    cdef uint8_t *o = out
-    cdef const uint8_t *pp = pbuf
-    cdef const uint8_t *sp = sbuf
+    cdef uint8_t *o = _buf(out)
+    cdef uint8_t *pp = _buf(pbuf)
+    cdef uint8_t *sp = _buf(sbuf)
     cdef int threads = THREADS
     cdef int rc
     with nogil:
@@ -178,13 +197,13 @@ def batch_mul_g1(point, scalars):
 
 def batch_mul_g2(point, scalars):
     """[s * point for s in scalars] on G2, sharing one window table."""
-    cdef bytes pbuf = _pack_g2([point])
-    cdef bytes sbuf = _pack_scalars(scalars)
+    cdef bytearray pbuf = _pack_points([point], 4, _py.check_g2, "G2 base")
+    cdef bytearray sbuf = _pack_scalars(scalars)
     cdef size_t n = len(sbuf) // 32
     cdef bytearray out = bytearray(128 * n)
-    cdef uint8_t *o = out
-    cdef const uint8_t *pp = pbuf
-    cdef const uint8_t *sp = sbuf
+    cdef uint8_t *o = _buf(out)
+    cdef uint8_t *pp = _buf(pbuf)
+    cdef uint8_t *sp = _buf(sbuf)
     cdef int threads = THREADS
     cdef int rc
     with nogil:
@@ -196,18 +215,21 @@ def batch_mul_g2(point, scalars):
 
 
 cdef list _fft(values, omega, bint inverse):
-    a, w = check_fft_input(values, omega)
-    cdef size_t n = len(a)
+    n_values = len(values)
+    w = check_omega(n_values, omega)
+    cdef size_t n = n_values
     scale = 1
     if inverse:
         w = pow(w, -1, R)
-        scale = pow(n, -1, R)
-    cdef bytearray buf = bytearray(b"".join([v.to_bytes(32, "little") for v in a]))
-    cdef bytes wb = w.to_bytes(32, "little")
-    cdef bytes kb = scale.to_bytes(32, "little")
-    cdef uint8_t *vp = buf
-    cdef const uint8_t *wp = wb
-    cdef const uint8_t *kp = kb
+        scale = pow(n_values, -1, R)
+    cdef bytearray buf = _pack_scalars(values)  # the C reduces them mod R
+    cdef bytearray wb = bytearray(32)
+    cdef bytearray kb = bytearray(32)
+    l2_int_to_le32(w, _buf(wb))
+    l2_int_to_le32(scale, _buf(kb))
+    cdef uint8_t *vp = _buf(buf)
+    cdef uint8_t *wp = _buf(wb)
+    cdef uint8_t *kp = _buf(kb)
     cdef int threads = THREADS
     cdef int rc
     with nogil:

@@ -374,9 +374,8 @@ def root_of_unity(n: int) -> int:
     return pow(GENERATOR, (R - 1) // n, R)
 
 
-def check_fft_input(values: Sequence[int], omega: int) -> tuple[list[int], int]:
-    """Values reduced mod R and omega checked to be a primitive len(values)-th root."""
-    n = len(values)
+def check_omega(n: int, omega: object) -> int:
+    """omega mod R, checked to be a primitive n-th root of unity, n a power of two."""
     if n < 1 or n & (n - 1):
         raise ValueError(f"FFT size must be a power of two, got {n}")
     if not isinstance(omega, int) or isinstance(omega, bool):
@@ -384,6 +383,12 @@ def check_fft_input(values: Sequence[int], omega: int) -> tuple[list[int], int]:
     omega %= R
     if pow(omega, n, R) != 1 or (n > 1 and pow(omega, n // 2, R) != R - 1):
         raise ValueError(f"omega is not a primitive {n}-th root of unity mod R")
+    return omega
+
+
+def check_fft_input(values: Sequence[int], omega: int) -> tuple[list[int], int]:
+    """Values reduced mod R and omega checked to be a primitive len(values)-th root."""
+    omega = check_omega(len(values), omega)
     return _check_scalars(values), omega
 
 

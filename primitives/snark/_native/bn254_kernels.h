@@ -156,11 +156,21 @@ static void l2_g2_store(uint8_t *raw, const g2_aff *in, size_t n) {
     }
 }
 
-/* Scalars as aligned limbs (they arrive reduced mod r). */
+/* x mod r for any 256-bit x: at most five subtractions, as 2^256 < 6r. */
+static inline void l2_reduce_fr(fe_t *x) {
+    fe_t p;
+    memcpy(p.l, FR_P, 32);
+    while (!fe_lt(x, FR_P)) fr_sub(x, x, &p);
+}
+
+/* Scalars as aligned limbs reduced mod r (they arrive below 2^256). */
 static uint64_t *l2_load_scalars(const uint8_t *raw, size_t n) {
-    uint64_t *s = (uint64_t *)malloc((n ? n : 1) * 32);
-    if (s != NULL) memcpy(s, raw, n * 32);
-    return s;
+    fe_t *s = (fe_t *)malloc((n ? n : 1) * 32);
+    if (s != NULL) {
+        memcpy(s, raw, n * 32);
+        for (size_t i = 0; i < n; i++) l2_reduce_fr(&s[i]);
+    }
+    return (uint64_t *)s;
 }
 
 /* One MSM entry point per group: out (one point) = sum scalars[i] * points[i]. */
@@ -211,7 +221,8 @@ L2_MSM_ENTRY(g1)
 L2_MSM_ENTRY(g2)
 
 /* In place over n plain Fr elements: the NTT under omega, each output then
- * multiplied by scale (1 for fft, 1/n for ifft). All inputs reduced mod r. */
+ * multiplied by scale (1 for fft, 1/n for ifft). Values below 2^256 are
+ * reduced here; omega and scale arrive reduced. */
 static int l2_fr_fft(uint8_t *values, size_t n, const uint8_t *omega, const uint8_t *scale,
                      int nthreads) {
     fe_t *a = (fe_t *)malloc((n ? n : 1) * sizeof(fe_t));
@@ -227,6 +238,7 @@ static int l2_fr_fft(uint8_t *values, size_t n, const uint8_t *omega, const uint
     fr_to_mont(&w, &w);
     for (size_t i = 0; i < n; i++) {
         memcpy(a[i].l, values + 32 * i, 32);
+        l2_reduce_fr(&a[i]);
         fr_to_mont(&a[i], &a[i]);
     }
     fr_ntt(a, n, &w, tw, nthreads);
