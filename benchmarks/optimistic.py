@@ -139,8 +139,10 @@ def l1_costs(sizes: list[int]) -> list[Figure]:
     )
     operator.post_batch()
     (proof,) = challenger.watch()
+    breakdown = l1.rpc("l2lab_gasBreakdown", proof["transactionHash"]) or {}
+    top = ", ".join(f"{k} {v:,}" for k, v in sorted(breakdown.items(), key=lambda kv: -kv[1])[:4])
     figures.append(Figure(f"L1 gas of a fraud proof, last step of a batch of {size}", "gas",
-                          int(proof["gasUsed"], 16), note="batch calldata re-sent and re-hashed"))
+                          int(proof["gasUsed"], 16), note=top or "batch calldata re-sent and re-hashed"))
     # A withdrawal claim once final.
     operator.sync()
     operator.post_bond(MAINNET.min_bond)

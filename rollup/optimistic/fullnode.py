@@ -20,8 +20,9 @@ from contracts_spec.optimistic.rules import (
     tx_digests,
 )
 from contracts_spec.optimistic.state import FullState, build_witnesses
-from primitives.secp256k1 import recover_addresses_raw
+from primitives.secp256k1 import private_key_to_address, recover_addresses_raw
 from rollup.optimistic.l1view import RollupL1
+from rollup.optimistic.sequencer import Sequencer
 
 
 @dataclass(frozen=True)
@@ -182,9 +183,6 @@ def force_deposits(rollup: RollupL1, key: bytes, bond: int | None = None) -> dic
     deposits are applied on top in queue order, and ``key`` posts it (bonding
     the preset minimum first if it has no bond). Returns the receipt.
     """
-    from primitives.secp256k1 import private_key_to_address
-    from rollup.optimistic.sequencer import Sequencer
-
     node = FullNode(rollup)
     node.sync()
     if node.faults():
