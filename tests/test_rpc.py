@@ -12,7 +12,7 @@ from web3 import Web3
 from web3.providers.base import BaseProvider
 
 from contracts_spec.examples import Counter, Vault
-from contracts_spec.runtime import Contract, deploy_data, slot_of
+from contracts_spec.runtime import Contract, bytecode, deploy_data, slot_of
 from node.chain import Chain
 from node.rpc import RpcDispatcher, RpcError
 
@@ -296,3 +296,7 @@ def test_web3_formatters_accept_our_shapes(rpc: RpcDispatcher) -> None:
     assert len(fee.baseFeePerGas) == 2
     with pytest.raises(Exception, match="exceeds balance"):
         vault.functions.withdraw(5_000, BOB).call({"from": ALICE})
+    counter_factory = w3.eth.contract(abi=Counter.abi(), bytecode=bytecode(Counter))
+    h = counter_factory.constructor(12).transact({"from": ALICE})
+    counter = w3.eth.contract(address=w3.eth.get_transaction_receipt(h).contractAddress, abi=Counter.abi())
+    assert counter.functions.count().call() == 12

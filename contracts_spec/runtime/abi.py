@@ -377,3 +377,15 @@ def deploy_data(contract: str | type[Contract], *args: Any) -> bytes:
     if len(args) != len(types):
         raise TypeError(f"{cls.__name__} constructor takes {len(types)} arguments, got {len(args)}")
     return DEPLOY_MAGIC + abi_encode(["string", "bytes"], [cls.__name__, abi_encode(types, list(args))])
+
+
+def bytecode(contract: str | type[Contract]) -> bytes:
+    """What web3 takes as a contract's ``bytecode``: deploy data without arguments.
+
+    ``w3.eth.contract(abi=Cls.abi(), bytecode=bytecode(Cls)).constructor(*args)``
+    appends the ABI-encoded arguments, and the runtime reads them from there.
+    """
+    name = contract if isinstance(contract, str) else contract.__name__
+    if not isinstance(contract, str) and name not in REGISTRY:
+        register(contract)
+    return DEPLOY_MAGIC + abi_encode(["string", "bytes"], [name, b""])

@@ -22,6 +22,7 @@ from contracts_spec.runtime.abi import (
     DEPLOY_MAGIC,
     MethodSpec,
     Revert,
+    bytecode,
     get_contract_class,
     parse_signature,
 )
@@ -76,6 +77,10 @@ def parse_deploy_data(data: bytes) -> tuple[str, bytes]:
         name, args = abi_decode(["string", "bytes"], data[len(DEPLOY_MAGIC):])
     except Exception as exc:
         raise Revert(f"bad creation data: {exc}") from None
+    if not args:
+        # web3's contract.constructor(...) appends the encoded arguments to the
+        # "bytecode" (see abi.bytecode): take them from after the header.
+        args = data[len(bytecode(name)):]
     return name, args
 
 
