@@ -36,7 +36,7 @@ class CliError(Exception):
 
 
 def _fail(command: str, message: str, code: int = 1) -> int:
-    print(f"l2lab optimistic {command}: {message}", file=sys.stderr)
+    print(f"l2lab optimistic{' ' + command if command else ''}: {message}", file=sys.stderr)
     return code
 
 
@@ -251,9 +251,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--rpc", default=DEFAULT_RPC, help=f"the node's JSON-RPC URL (default {DEFAULT_RPC})")
     p.add_argument("--api", help="the operator's REST base URL (default: the --rpc URL)")
     sub = p.add_subparsers(dest="action", metavar="ACTION")
+    # The same options after the action too; SUPPRESS keeps an absent one from hiding the first.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--rpc", default=argparse.SUPPRESS, help="the node's JSON-RPC URL")
+    common.add_argument("--api", default=argparse.SUPPRESS, help="the operator's REST base URL")
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help_)
+        return sub.add_parser(name, help=help_, parents=[common])
 
     d = add("deploy", "deploy a rollup; the key becomes its operator and bonds")
     d.add_argument("--key", required=True)
