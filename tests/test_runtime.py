@@ -76,6 +76,21 @@ class Greedy(Contract):
             ctx.sstore("caught", 1)
 
 
+@register
+class Forwarder(Contract):
+    """Takes plain ETH and forwards it into a Vault; dives into itself to test depth."""
+
+    RECEIVES_ETH = True
+
+    @external("forward(address)")
+    def forward(self, ctx: Context, vault: str) -> None:
+        ctx.call(vault, "deposit()", value=ctx.self_balance)
+
+    @external("dive(uint256)", returns="uint256")
+    def dive(self, ctx: Context, n: int) -> int:
+        return 0 if n == 0 else 1 + ctx.call(ctx.this, "dive(uint256)", n - 1)
+
+
 def world() -> WorldState:
     w = WorldState()
     w.set_balance(ALICE, 10**21)
@@ -388,3 +403,27 @@ def test_rollback_restores_exactly_the_checkpointed_state(ops, data) -> None:
 def _normal(state: tuple) -> tuple:
     balances, nonces, code, storage = state
     return balances, nonces, code, {a: s for a, s in storage.items() if s}
+
+
+def test_plain_eth_to_a_receiving_contract_and_a_value_call_with_stipend() -> None:
+    w = world()
+    fwd = deploy(w, "Forwarder")
+    vault = deploy(w, "Vault")
+    assert run(w, fwd, b"", value=500).success
+    assert w.get_balance(fwd) == 500
+    out = run(w, fwd, enc(Forwarder, "forward", vault))
+    assert out.success, out.revert_reason
+    assert w.get_balance(vault) == 500 and w.get_balance(fwd) == 0
+    assert w.get_storage(vault, slot_of("balance", fwd)) == 500
+    # cold account 2600 + value 9000, less the 2300 stipend the callee got for free
+    assert out.gas_breakdown["call"] == 2_600 + 9_000 - 2_300
+    assert sum(out.gas_breakdown.values()) == out.gas_used
+
+
+def test_call_depth_is_limited_with_a_clean_revert() -> None:
+    w = world()
+    fwd = deploy(w, "Forwarder")
+    out = run(w, fwd, enc(Forwarder, "dive", 10), gas=5_000_000)
+    assert out.success and abi_decode(["uint256"], out.return_data) == (10,)
+    out = run(w, fwd, enc(Forwarder, "dive", 200), gas=29_000_000)
+    assert not out.success and out.revert_reason == "call depth exceeded"

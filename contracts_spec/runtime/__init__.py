@@ -7,6 +7,27 @@ Persistent state lives only in chain storage, reached through the
 ABI JSON, deploy data), ``context`` (what a method may do, and the storage
 key rule), ``execute`` (calls, creation, a transaction's gas and fees) and
 ``state`` (the journaled world state).
+
+A contract, end to end::
+
+    @register
+    class Counter(Contract):
+        Incremented = event("Incremented(address indexed by, uint256 value)")
+
+        @constructor("uint256")
+        def init(self, ctx: Context, start: int) -> None:
+            ctx.sstore("count", start)
+
+        @external("increment(uint256)", returns="uint256")
+        def increment(self, ctx: Context, by: int) -> int:
+            value = ctx.sload("count") + by
+            ctx.sstore("count", value)
+            ctx.emit(self.Incremented, ctx.sender, value)
+            return value
+
+Deploy it with a creation transaction whose data is ``deploy_data(Counter, 5)``
+(or through web3 with ``bytecode(Counter)``); call it with the selector and
+ABI-encoded arguments any Ethereum client produces from ``Counter.abi()``.
 """
 
 from contracts_spec.runtime.abi import (
