@@ -15,6 +15,7 @@ from primitives.snark import examples, groth16, kernels, snarkjs
 from primitives.snark.groth16 import InvalidProof, Proof, VerifyingKey
 from primitives.snark.kernels import G1_INFINITY, Q, R
 from primitives.snark.r1cs import Circuit, ConstraintError
+from primitives.snark.verifier import pairing_product
 
 
 def three_publics(x: int, a: int | None = None, b: int | None = None, c_: int | None = None) -> Circuit:
@@ -53,6 +54,19 @@ def test_valid_proof_verifies(setup3):
     r1cs, witness, _, vk, proof = setup3
     assert groth16.verify(vk, r1cs.public_inputs(witness), proof)
     assert r1cs.public_inputs(witness) == [25, 125, 12]
+
+
+def test_pairing_product_matches_py_ecc():
+    rnd = random.Random(3)
+    pairs, expected = [], bn.FQ12.one()
+    for _ in range(2):
+        p = bn.multiply(bn.G1, rnd.randrange(1, R))
+        q = bn.multiply(bn.G2, rnd.randrange(1, R))
+        pairs.append((kernels.from_py_ecc_g1(p), kernels.from_py_ecc_g2(q)))
+        expected = expected * bn.pairing(q, p)
+    assert pairing_product(pairs) == expected
+    # Infinity contributes the neutral element, as in py_ecc.
+    assert pairing_product([*pairs, (G1_INFINITY, pairs[0][1])]) == expected
 
 
 def test_changed_public_input_fails(setup3):

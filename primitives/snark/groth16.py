@@ -75,7 +75,9 @@ class VerifyingKey:
     @cached_property
     def alpha_beta(self) -> bn.FQ12:
         """e(alpha, beta), computed once per key: it is the same for every proof."""
-        return bn.pairing(kernels.to_py_ecc_g2(self.beta_g2), kernels.to_py_ecc_g1(self.alpha_g1))
+        from primitives.snark.verifier import pairing_product
+
+        return pairing_product([(self.alpha_g1, self.beta_g2)])
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, VerifyingKey):
