@@ -289,3 +289,31 @@ def test_large_msm_uses_batch_affine_and_agrees():
         assert native.msm_g1(points, scalars) == fast
     finally:
         native.BATCH_AFFINE_MIN = saved
+
+
+def test_compiled_batch_mul_spans_chunks_and_threads():
+    """More scalars than one chunk of the compiled fixed-base loop, spot-checked by py_ecc."""
+    native = pytest.importorskip("primitives.snark._kernels_c")
+    rng = random.Random(23)
+    scalars = [rng.randrange(R) for _ in range(5000)]
+    scalars[4321] = 0
+    out = native.batch_mul_g1(G1, scalars)
+    assert len(out) == 5000 and out[4321] == INF1
+    for i in (0, 2047, 2048, 2500, 4999):
+        assert out[i] == g1_mul(scalars[i])
+    out2 = native.batch_mul_g2(G2, scalars[:3000])
+    for i in (0, 2049, 2999):
+        assert out2[i] == g2_mul(scalars[i])
+
+
+def test_compiled_fft_two_threads_matches_pure():
+    """From 4096 values the compiled NTT splits its stages over two threads."""
+    native = pytest.importorskip("primitives.snark._kernels_c")
+    from primitives.snark import _kernels_py as pure
+
+    rng = random.Random(24)
+    n = 8192
+    values = [rng.randrange(R) for _ in range(n)]
+    w = pure.root_of_unity(n)
+    assert native.fft(values, w) == pure.fft(values, w)
+    assert native.ifft(native.fft(values, w), w) == values
