@@ -5,6 +5,12 @@ batch with ``apply_tx``, and compares every intermediate root with the one
 the batch claims. The first step that is invalid or whose root is wrong is a
 :class:`Fault`; :meth:`FullNode.fraud_proof` turns it into the arguments of
 ``prove_fraud``. The challenger is a full node that sends those proofs.
+
+Batches after a faulty one are recorded but not applied: they build on a
+state nobody can know, and the fraud proof reverts them anyway. If no one
+proves the fault before its window closes, L1 finalizes it; the node keeps
+reporting the fault and stops following, since the accounts behind a false
+root cannot be rebuilt.
 """
 
 from __future__ import annotations
