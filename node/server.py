@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import json
 import logging
+import re
 import socket
 import threading
 import time
@@ -35,6 +36,82 @@ INTERNAL_ERROR = -32603
 # Bodies larger than this are refused before parsing: a raw tx is capped at 128 KiB
 # and a generous batch of them fits well inside.
 MAX_BODY_BYTES = 5 * 1024 * 1024
+# JSON nested deeper than this is refused before parsing. py_ecc raises Python's
+# recursion limit to 100000, so the C JSON parser would recurse until the stack
+# overflows and the process dies; no JSON-RPC or REST request nests past a handful.
+MAX_JSON_DEPTH = 64
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``body``'s brackets (outside strings) nest deeper than ``limit``."""
+    if body.count(b"[") + body.count(b"{") <= limit:  # the common case, at C speed
+        return False
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    depth = 0
+    for char in brackets:
+        depth += 1 if char in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+class BodyGuard:
+    """ASGI middleware refusing oversized or too deeply nested bodies before anything parses them.
+
+    On ``POST /`` the refusal is a JSON-RPC error with HTTP 200 (as geth answers
+    bad input); elsewhere it is 413 or 400 with a ``detail``.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                await self._refuse(scope, send, 413, -32600, f"request body over {MAX_BODY_BYTES} bytes")
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if json_too_deep(body):
+            await self._refuse(scope, send, 400, PARSE_ERROR, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+            return
+        replayed = False
+
+        async def replay() -> dict:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _refuse(scope: dict, send: Any, status: int, rpc_code: int, message: str) -> None:
+        if scope["path"] == "/":
+            response: Response = JSONResponse(_rpc_error(rpc_code, message))
+        else:
+            response = JSONResponse({"detail": message}, status_code=status)
+        await response(scope, _no_receive, send)
+
+
+async def _no_receive() -> dict:
+    return {"type": "http.disconnect"}
 
 
 class IntervalMiner:
@@ -101,7 +178,6 @@ def create_app(
     *,
     dev_keys: Any = None,
     routers: Sequence[APIRouter] = (),
-    dev_balance_wei: int | None = None,
 ) -> FastAPI:
     """Build the HTTP app around ``chain``; the caller keeps ownership and closes it.
 
@@ -133,12 +209,12 @@ def create_app(
     # Browser tools (Remix, a workshop's web page, wallets) call a local node from
     # other origins, as they do anvil and hardhat: allow it, the node holds no secrets
     # beyond the public dev keys.
+    app.add_middleware(BodyGuard)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
     app.state.chain = chain
     app.state.dispatcher = dispatcher
     app.state.miner = miner
     app.state.dev_keys = dict(dev_keys or {})
-    app.state.dev_balance_wei = dev_balance_wei
 
     @app.post(
         "/",
@@ -157,12 +233,10 @@ def create_app(
         },
     )
     async def json_rpc(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return JSONResponse(_rpc_error(-32600, f"request body over {MAX_BODY_BYTES} bytes"))
+        body = await request.body()  # BodyGuard already bounded its size and nesting
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
             # Like geth: a body that is not JSON is still answered with HTTP 200.
             return JSONResponse(_rpc_error(PARSE_ERROR, f"Parse error: {exc}"))
         # The dispatcher takes the chain's lock and may touch disk: keep it off the event loop.
@@ -320,7 +394,7 @@ def run(args: argparse.Namespace) -> int:
         chain.set_automine(args.block_time is None)
         chain.interval_mining_seconds = args.block_time or 0
         _print_banner(args, chain, accounts, balance_wei, PUBLIC_KEYS_WARNING)
-        app = create_app(chain, dev_keys=dev_keys(accounts), dev_balance_wei=balance_wei)
+        app = create_app(chain, dev_keys=dev_keys(accounts))
         config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug")
         server = uvicorn.Server(config)
         try:

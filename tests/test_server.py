@@ -167,6 +167,42 @@ def test_malformed_json_is_parse_error_with_http_200(client):
     assert state_of(client) == before
 
 
+def test_json_that_is_not_a_request(client):
+    for body in (b"42", b"null", b'"eth_chainId"', b'{"id": 1}', b"[1, 2]"):
+        reply = client.post("/", content=body, headers={"content-type": "application/json"})
+        assert reply.status_code == 200
+        errors = reply.json() if isinstance(reply.json(), list) else [reply.json()]
+        assert all(e["error"]["code"] == -32600 for e in errors), body
+
+
+def test_deep_or_huge_bodies_are_refused_before_parsing(client):
+    """100000 nested brackets would overflow the C stack in the JSON parser (py_ecc
+    lifts the recursion limit): the node must answer, not crash."""
+    json_ct = {"content-type": "application/json"}
+    before = state_of(client)
+    deep = client.post("/", content=b"[" * 100_000, headers=json_ct)
+    assert deep.status_code == 200
+    assert deep.json()["error"]["code"] == -32700 and "nested deeper" in deep.json()["error"]["message"]
+    rest = client.post("/api/tx", content=b'{"raw": ' + b"[" * 100_000, headers=json_ct)
+    assert rest.status_code == 400 and "nested deeper" in rest.json()["detail"]
+    huge = b'{"raw": "0x' + b"00" * (3 * 1024 * 1024) + b'"}'
+    assert client.post("/api/tx", content=huge, headers=json_ct).status_code == 413
+    rpc_huge = client.post("/", content=huge, headers=json_ct)
+    assert rpc_huge.status_code == 200 and rpc_huge.json()["error"]["code"] == -32600
+    # Ordinary nesting (log filters, batches) passes the guard.
+    filt = {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs", "params": [{"topics": [None, ["0x" + "00" * 32, "0x" + "11" * 32]]}]}
+    assert "result" in client.post("/", json=[filt] * 100).json()[0]
+    assert state_of(client) == before
+
+
+def test_notifications_get_no_answer(client):
+    note = {"jsonrpc": "2.0", "method": "evm_mine", "params": []}
+    assert client.post("/", json=note).status_code == 204
+    assert client.post("/", json=[note, note]).status_code == 204
+    # They were still executed: three blocks mined.
+    assert client.get("/api/status").json()["head_number"] == 3
+
+
 def test_unknown_method(client):
     error = rpc(client, "eth_doesNotExist")["error"]
     assert error["code"] == -32601
