@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from contracts_spec.optimistic.rules import Account, Hasher
+from contracts_spec.optimistic.rules import EMPTY_LEAF, Account, Hasher
 from primitives.keccak import keccak256, keccak256_many
 from primitives.smt import SparseMerkleTree, smt_root_from_proof
-
-EMPTY_LEAF = bytes(32)
 
 
 class FullState:
