@@ -9,16 +9,19 @@ import sys
 # suite name -> module in benchmarks/ with run(quick: bool) -> list[Figure]
 SUITES = {
     "primitives": "benchmarks.primitives",
-    "l1": "benchmarks.l1",
+    "l1": "benchmarks.bench_l1",
+    "kernels": "benchmarks.bench_kernels",
     "zk": "benchmarks.zk",
     "optimistic": "benchmarks.optimistic",
 }
+# "all" runs each workload once: the primitives suite already includes l1.
+ALL = ("primitives", "kernels", "zk", "optimistic")
 
 
 def run(args: argparse.Namespace) -> int:
     from benchmarks.harness import format_table, write_json
 
-    names = list(SUITES) if args.suite == "all" else [args.suite]
+    names = list(ALL) if args.suite == "all" else [args.suite]
     figures = []
     for name in names:
         try:
