@@ -1,6 +1,22 @@
 """The optimistic rollup's rules: presets, the transition function, batch bytes and the L1 contract.
 
-``rules`` holds ``apply_tx``, the one transition function every party runs;
-``state`` the full and the witnessed account state it runs on; ``encoding``
-the byte layouts of batches and witnesses; ``contract`` the L1 contract.
+The life of a transfer, and where each rule lives:
+
+1. ``deposit(l2_address)`` on L1 queues ETH (``contract``); the operator
+   includes queued deposits in order as batch entries (``rules.Deposit``).
+2. A user signs a ``Transfer`` or ``Withdraw`` as EIP-712 typed data
+   (``rules.tx_digest``); the operator recovers signers in a batch and runs
+   ``rules.apply_tx`` on its ``state.FullState``.
+3. The operator posts the batch bytes (``encoding``) with ``submit_batch``:
+   L1 keeps only a commitment and checks what is cheap (roots chain up,
+   deposits match the queue, the withdrawal root matches).
+4. For ``challenge_window`` seconds (``params``) anyone may replay the batch
+   from calldata and, at the first wrong step, call ``prove_fraud`` with
+   Merkle witnesses; L1 re-runs the same ``apply_tx`` on a
+   ``state.WitnessedState`` and reverts the batch and its successors.
+5. Once final, a withdrawal leaf is proven against the batch's withdrawal
+   root and paid on L1, once.
+
+The actors that do this (operator, full node, challenger, wallet) live in
+``rollup.optimistic``.
 """
