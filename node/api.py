@@ -13,7 +13,7 @@ import time
 from decimal import Decimal
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from node.rpc import RpcError
@@ -25,6 +25,8 @@ _HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _HEX = re.compile(r"^0x([0-9a-fA-F]{2})*$")
 # More blocks than this per request would hold the chain lock for too long.
 MAX_MINE_BLOCKS = 1000
+# A page of recent blocks; older ones are a loop over /blocks/{number} away.
+MAX_RECENT_BLOCKS = 100
 # Ten years: enough for any challenge window, and keeps timestamps sane.
 MAX_TIME_INCREASE = 10 * 365 * 24 * 3600
 
@@ -208,6 +210,19 @@ def get_status(request: Request) -> Status:
         gas_price=_q(_rpc(request, "eth_gasPrice")),
         pending_transactions=len(getattr(chain, "pending", ())),
     )
+
+
+@router.get("/blocks", response_model=list[Block], summary="The most recent blocks, newest first")
+def get_recent_blocks(
+    request: Request, limit: int = Query(10, ge=1, le=MAX_RECENT_BLOCKS, description="how many")
+) -> list[Block]:
+    head = _q(_rpc(request, "eth_blockNumber"))
+    blocks = []
+    for number in range(head, max(-1, head - limit), -1):
+        raw = _rpc(request, "eth_getBlockByNumber", hex(number), False)
+        if raw is not None:
+            blocks.append(_block_model(raw))
+    return blocks
 
 
 @router.get("/blocks/latest", response_model=Block, summary="The head block")

@@ -62,12 +62,8 @@ async function refresh() {
     const s = await get("/api/status");
     const mode = s.automine ? "automine" : (s.interval_mining_seconds ? "every " + s.interval_mining_seconds + " s" : "manual");
     el("status").textContent = `chain ${s.chain_id} · head #${s.head_number} · ${new Date(s.head_timestamp * 1000).toISOString()} · clock +${s.time_offset} s · ${mode} · base fee ${s.base_fee_per_gas} wei`;
-    const rows = [];
-    for (let n = s.head_number; n >= Math.max(0, s.head_number - 9); n--) {
-      const b = await get("/api/blocks/" + n);
-      rows.push(`<tr><td>${b.number}</td><td class="mono">${short(b.hash)}</td><td>${new Date(b.timestamp * 1000).toISOString()}</td><td>${b.transactions.length}</td><td>${b.gas_used}</td><td>${b.base_fee_per_gas}</td></tr>`);
-    }
-    el("blocks").innerHTML = rows.join("");
+    const blocks = await get("/api/blocks?limit=10");
+    el("blocks").innerHTML = blocks.map((b) => `<tr><td>${b.number}</td><td class="mono">${short(b.hash)}</td><td>${new Date(b.timestamp * 1000).toISOString()}</td><td>${b.transactions.length}</td><td>${b.gas_used}</td><td>${b.base_fee_per_gas}</td></tr>`).join("");
     const cs = await get("/api/contracts");
     el("contracts").innerHTML = cs.map((c) => `<tr><td>${esc(c.name)}</td><td class="mono">${esc(c.address)}</td><td>${c.abi.filter((e) => e.type === "function").map((e) => esc(e.name)).join(", ")}</td></tr>`).join("") || "<tr><td colspan=3>none deployed</td></tr>";
     const ds = await get("/api/dev-accounts");

@@ -300,6 +300,13 @@ def test_blocks(client):
     assert missing.status_code == 404 and "no block 5" in missing.json()["detail"]
     assert client.get("/api/blocks/-1").status_code == 400
     assert client.get("/api/blocks/abc").status_code == 422
+    client.post("/api/mine", json={"blocks": 4})
+    recent = client.get("/api/blocks", params={"limit": 3}).json()
+    assert [b["number"] for b in recent] == [4, 3, 2]
+    assert recent[1]["hash"] == recent[0]["parent_hash"]
+    assert [b["number"] for b in client.get("/api/blocks").json()] == [4, 3, 2, 1, 0]
+    for bad in ("0", "101", "x"):
+        assert client.get("/api/blocks", params={"limit": bad}).status_code == 422
 
 
 def test_account(client):

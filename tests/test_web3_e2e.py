@@ -156,6 +156,16 @@ def test_contract_deploy_and_call_through_web3(w3, node):
     assert len(events) == 1
     assert events[0]["args"]["by"] == deployer.address
     assert events[0]["args"]["value"] == 12
+
+    # web3's everyday flow: it estimates gas and picks fees itself, the node signs for a dev account.
+    tx_hash = counter.functions.increment(3).transact({"from": DEV[6].address})
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=30)
+    assert receipt["status"] == 1 and counter.functions.count().call() == 15
+    logs = counter.events.Incremented.get_logs(from_block=0)
+    assert [(e["args"]["by"], e["args"]["value"]) for e in logs] == [
+        (deployer.address, 12),
+        (DEV[6].address, 15),
+    ]
     # The REST view knows the contract by name.
     import httpx
 
