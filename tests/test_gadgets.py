@@ -69,6 +69,15 @@ def test_strict_bits_reject_the_second_encoding():
     assert not satisfied(c, tamper)
 
 
+@pytest.mark.parametrize("k", [0b11110000, 0b11100111, 0b10000001, 0b01111111, 0b11111111, 0, 0b1110])
+def test_le_const_exhaustive(k):
+    for value in range(256):
+        c = Circuit()
+        bits = gb.to_bits(c, c.private(value), 8)
+        gb.assert_bits_le_const(c, bits, k)
+        assert satisfied(c) is (value <= k), (k, value)
+
+
 def test_le_const_edges():
     for value, ok in [(200, True), (201, False), (0, True), (255, False)]:
         c = Circuit()

@@ -31,21 +31,36 @@ def to_bits(c: Circuit, x: LC | int, n: int) -> list[LC]:
 
 
 def assert_bits_le_const(c: Circuit, bits: Sequence[LC], k: int, name: str = "le_const") -> None:
-    """The number ``bits`` encode is at most the constant ``k``: about one constraint per bit.
+    """The number ``bits`` encode (each already a bit) is at most the constant ``k``.
 
-    Walks from the top bit down keeping ``eq`` = "the bits so far equal k's".
-    Where k has a 1 the prefix stays equal only if the bit is 1 (``eq *= b``);
-    where k has a 0, a 1 bit while ``eq`` holds would make the number exceed
-    k, so ``eq * b == 0`` is enforced.
+    Walks k's runs of equal bits from the top keeping ``eq`` = "the bits so
+    far equal k's". Over a run of 0s in k, any 1 bit while ``eq`` holds would
+    make the number exceed k, so ``eq * (sum of the run's bits) == 0``: one
+    constraint per run (a sum of bits is zero only if every bit is). Over a
+    run of 1s the prefix stays equal only if every bit is 1: a product per
+    bit, or for runs of three or more, one zero test of ``len - sum`` (two
+    constraints) and one product.
     """
     if not 0 <= k < 1 << len(bits):
         raise ValueError(f"constant {k} does not fit in {len(bits)} bits")
     eq = as_lc(1, c)
-    for i in reversed(range(len(bits))):
-        if (k >> i) & 1:
-            eq = c.mul(eq, bits[i], f"{name}.eq{i}")
+    i = len(bits) - 1
+    while i >= 0:
+        bit_of_k = (k >> i) & 1
+        j = i
+        while j >= 0 and (k >> j) & 1 == bit_of_k:
+            j -= 1
+        run = [bits[n] for n in range(i, j, -1)]
+        total = sum(run[1:], run[0])
+        if not bit_of_k:
+            c.constrain(eq, total, 0, f"{name}.zeros{i}")
+        elif len(run) < 3:
+            for n, b in enumerate(run):
+                eq = c.mul(eq, b, f"{name}.ones{i - n}")
         else:
-            c.constrain(eq, bits[i], 0, f"{name}.bit{i}")
+            with c.scope(f"{name}.ones{i}"):
+                eq = c.mul(eq, is_zero(c, len(run) - total), "all")
+        i = j
 
 
 def to_bits_strict(c: Circuit, x: LC | int) -> list[LC]:
