@@ -154,7 +154,7 @@ def l1_costs(sizes: list[int]) -> list[Figure]:
         l1.increase_time(target - now)
     challenger.node.sync()
     index = len(challenger.node.batches) - 1
-    (claim,) = withdrawal_claims(index, challenger.node.batches[index].batch)
+    (claim,) = withdrawal_claims(index, challenger.node.batches[index].data)
     receipt = rollup.transact(wallets[2].private_key, "withdraw", *claim)
     figures.append(Figure("L1 gas of a withdrawal claim", "gas", int(receipt["gasUsed"], 16)))
     return figures

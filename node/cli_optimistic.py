@@ -168,15 +168,16 @@ def cmd_claim(args: argparse.Namespace) -> None:
     node.sync()
     claimed = 0
     for known in node.batches:
-        for claim in withdrawal_claims(known.index, known.batch, recipient):
+        for claim in withdrawal_claims(known.index, known.data, recipient):
+            leaf_index, amount = claim[3], claim[5]
             if not rollup.call("is_final", known.index):
-                print(f"batch {known.index}: {_eth(claim[3])} waits "
+                print(f"batch {known.index}: {_eth(amount)} waits "
                       f"{rollup.call('challenge_time_left', known.index)}s more")
                 continue
-            if rollup.call("is_claimed", known.index, claim[1]):
+            if rollup.call("is_claimed", known.index, leaf_index):
                 continue
             rollup.transact(key, "withdraw", *claim)
-            print(f"claimed {_eth(claim[3])} from batch {known.index} for {recipient}")
+            print(f"claimed {_eth(amount)} from batch {known.index} for {recipient}")
             claimed += 1
     if not claimed:
         print("nothing to claim")

@@ -44,7 +44,7 @@ def snapshot(lab: OptimisticLab) -> tuple:
     """Everything a refused call must leave as it was."""
     r = lab.rollup
     return (
-        r.call("batch_count"), r.call("state_root"), r.call("deposit_count"), r.call("deposits_included"),
+        r.call("batch_count"), r.call("state_root"), r.call("burned"), r.call("deposit_count"), r.call("deposits_included"),
         r.call("bond_of", lab.address("operator")), lab.l1.balance(r.address),
     )
 
@@ -151,11 +151,17 @@ def test_prove_fraud_refusals(lab: OptimisticLab) -> None:
 
 
 def test_withdraw_refusals(lab: OptimisticLab) -> None:
-    refused(lab, "alice", "withdraw", 5, 0, lab.address("alice"), ETH, 0, 0, [], match="batch 5 does not exist")
+    lab.challenger.node.sync()
+    data_hash = keccak256(lab.challenger.node.batches[0].data)
+    empty = bytes(32)  # batch 0 has no withdrawals
+    alice = lab.address("alice")
+    refused(lab, "alice", "withdraw", 5, data_hash, empty, 0, alice, ETH, 0, 0, [], match="batch 5 does not exist")
     lab.finalize()
-    refused(lab, "alice", "withdraw", 0, 0, lab.address("alice"), ETH, 0, 0, [],
+    refused(lab, "alice", "withdraw", 0, bytes([9]) * 32, empty, 0, alice, ETH, 0, 0, [],
+            match="do not match batch")
+    refused(lab, "alice", "withdraw", 0, data_hash, empty, 0, alice, ETH, 0, 0, [],
             match="withdrawal proof does not match")
-    refused(lab, "alice", "withdraw", 0, 2, lab.address("alice"), ETH, 0, 0, [], match="does not fit")
+    refused(lab, "alice", "withdraw", 0, data_hash, empty, 2, alice, ETH, 0, 0, [], match="does not fit")
 
 
 def test_views_name_missing_batches(lab: OptimisticLab) -> None:

@@ -211,8 +211,9 @@ def test_withdrawal_with_a_forged_amount_fails(lab: OptimisticLab) -> None:
     lab.finalize()
     from rollup.optimistic.client import withdrawal_claims
 
-    (claim,) = withdrawal_claims(1, lab.batch(1))
-    forged = claim[:3] + (ETH,) + claim[4:]
+    lab.challenger.node.sync()
+    (claim,) = withdrawal_claims(1, lab.challenger.node.batches[1].data)
+    forged = claim[:5] + (ETH,) + claim[6:]
     with pytest.raises(TransactionReverted, match="withdrawal proof does not match"):
         lab.rollup.transact(lab.keys["bob"], "withdraw", *forged)
 

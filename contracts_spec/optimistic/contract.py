@@ -1,10 +1,12 @@
 """The optimistic rollup's L1 contract: bonds, deposits, batches, fraud proofs, withdrawals.
 
 What L1 stores
-    Per batch only a commitment: the keccak of its bytes, its post-state root,
-    its withdrawal root and one packed word (proposer, submission time, first
-    deposit id). The batch bytes themselves stay in the ``submit_batch``
-    calldata, from which anyone rebuilds L2 state.
+    Per batch a commitment, ``keccak(keccak(batch bytes) || withdrawal_root)``,
+    and one packed word (proposer, submission time, first deposit id); plus
+    the current state root. The batch bytes themselves stay in the
+    ``submit_batch`` calldata (the ``BatchSubmitted`` event names the data hash
+    and roots), from which anyone rebuilds L2 state; a fraud proof re-sends the
+    bytes and a withdrawal claim the data hash and withdrawal root.
 
 What L1 checks at submission (cheap, so no fraud proof is ever needed for it)
     The sender is bonded; the batch decodes; it starts from the current state
@@ -98,7 +100,7 @@ class OptimisticRollup(Contract):
         "FraudProven(uint256 indexed index, uint256 step, address indexed challenger, string reason, "
         "uint256 reward, uint256 burned)"
     )
-    BatchReverted = event("BatchReverted(uint256 indexed index, bytes32 data_hash)")
+    BatchReverted = event("BatchReverted(uint256 indexed index, bytes32 commitment)")
     WithdrawalClaimed = event(
         "WithdrawalClaimed(uint256 indexed index, uint256 indexed leaf_index, address recipient, uint256 amount)"
     )
@@ -117,7 +119,7 @@ class OptimisticRollup(Contract):
         ctx.sstore("min_bond", min_bond)
         ctx.sstore("reward_percent", reward_percent)
         ctx.sstore("max_batch_bytes", max_batch_bytes)
-        ctx.sstore_bytes32("genesis_root", empty_root(depth))
+        ctx.sstore_bytes32("state_root", empty_root(depth))
         ctx.sstore_bytes32("domain", domain_separator(ctx.chain_id, _raw(ctx.this), ctx.keccak))
 
     # -- bonds -------------------------------------------------------------------------
@@ -160,9 +162,6 @@ class OptimisticRollup(Contract):
 
     # -- batches -------------------------------------------------------------------------
 
-    def _state_root(self, ctx: Context, count: int) -> bytes:
-        return ctx.sload_bytes32("batch_root", count - 1) if count else ctx.sload_bytes32("genesis_root")
-
     @external("submit_batch(bytes)")
     def submit_batch(self, ctx: Context, data: bytes) -> None:
         included = ctx.sload("included")
@@ -177,7 +176,7 @@ class OptimisticRollup(Contract):
             raise Revert(f"malformed batch: {exc}") from None
         ctx.require(batch.entries, "empty batch")
         count = ctx.sload("batches")
-        ctx.require(batch.prev_root == self._state_root(ctx, count), "prev_root is not the current state root")
+        ctx.require(batch.prev_root == ctx.sload_bytes32("state_root"), "prev_root is not the current state root")
         ctx.require(batch.first_deposit == included, f"batch must start at deposit {included}")
         running = ctx.sload_bytes32("deposit_hash", included)
         withdrawals = []
@@ -198,9 +197,8 @@ class OptimisticRollup(Contract):
             "withdrawal_root is not the root of the batch's withdrawals",
         )
         data_hash = ctx.keccak(data)
-        ctx.sstore_bytes32("batch_data", count, data_hash)
-        ctx.sstore_bytes32("batch_root", count, batch.post_root)
-        ctx.sstore_bytes32("batch_withdrawals", count, batch.withdrawal_root)
+        ctx.sstore_bytes32("commitment", count, ctx.keccak(data_hash + batch.withdrawal_root))
+        ctx.sstore_bytes32("state_root", batch.post_root)
         meta = int(ctx.sender, 16) | (ctx.timestamp << TIME_SHIFT) | (included << DEPOSIT_SHIFT)
         ctx.sstore("batch_meta", count, meta)
         ctx.sstore("batches", count + 1)
@@ -227,8 +225,12 @@ class OptimisticRollup(Contract):
         count = ctx.sload("batches")
         ctx.require(index < count, f"batch {index} does not exist (or was reverted)")
         ctx.require(not self._is_final(ctx, index), f"batch {index} is final: its challenge window has closed")
-        ctx.require(ctx.keccak(data) == ctx.sload_bytes32("batch_data", index), "data is not the batch's data")
-        batch = decode_batch(data)  # it decoded at submission, so it decodes now
+        try:
+            batch = decode_batch(data)
+        except BatchFormatError:
+            raise Revert("data is not the batch's data") from None
+        commitment = ctx.keccak(ctx.keccak(data) + batch.withdrawal_root)
+        ctx.require(commitment == ctx.sload_bytes32("commitment", index), "data is not the batch's data")
         ctx.require(step < len(batch.entries), f"step {step} out of range: the batch has {len(batch.entries)}")
         depth = ctx.sload("depth")
         try:
@@ -254,14 +256,15 @@ class OptimisticRollup(Contract):
         if not reason and root != claimed_root:
             reason = "wrong state root"
         ctx.require(reason, f"no fraud: step {step} of batch {index} is valid")
-        self._revert_from(ctx, index, count, step, reason)
+        self._revert_from(ctx, index, count, step, reason, batch.prev_root)
 
-    def _revert_from(self, ctx: Context, index: int, count: int, step: int, reason: str) -> None:
-        """Revert batches ``index..count-1``, requeue their deposits, slash the proposer."""
+    def _revert_from(self, ctx: Context, index: int, count: int, step: int, reason: str, root: bytes) -> None:
+        """Revert batches ``index..count-1`` back to state ``root``, requeue their deposits, slash."""
         proposer, _, first_deposit = self._meta(ctx, index)
         for i in range(index, count):
-            ctx.emit(self.BatchReverted, i, ctx.sload_bytes32("batch_data", i))
+            ctx.emit(self.BatchReverted, i, ctx.sload_bytes32("commitment", i))
         ctx.sstore("batches", index)
+        ctx.sstore_bytes32("state_root", root)
         ctx.sstore("included", first_deposit)
         bond = ctx.sload("bond", proposer)
         reward = bond * ctx.sload("reward_percent") // 100
@@ -272,18 +275,22 @@ class OptimisticRollup(Contract):
 
     # -- withdrawals ---------------------------------------------------------------------------
 
-    @external("withdraw(uint256,uint256,address,uint256,uint32,uint32,bytes32[])")
+    @external("withdraw(uint256,bytes32,bytes32,uint256,address,uint256,uint32,uint32,bytes32[])")
     def withdraw(
-        self, ctx: Context, index: int, leaf_index: int, recipient: str, amount: int,
-        from_index: int, nonce: int, proof: list[bytes],
+        self, ctx: Context, index: int, data_hash: bytes, withdrawal_root: bytes, leaf_index: int,
+        recipient: str, amount: int, from_index: int, nonce: int, proof: list[bytes],
     ) -> None:
         ctx.require(index < ctx.sload("batches"), f"batch {index} does not exist (or was reverted)")
         ctx.require(self._is_final(ctx, index), f"batch {index} is not final: its challenge window is open")
         ctx.require(leaf_index < 1 << len(proof), f"leaf index {leaf_index} does not fit a proof of {len(proof)}")
         ctx.require(not ctx.sload_bool("claimed", index, leaf_index), "withdrawal already claimed")
+        commitment = ctx.keccak(data_hash + withdrawal_root)
+        ctx.require(commitment == ctx.sload_bytes32("commitment", index), "data hash and withdrawal root do not match batch")
         leaf = withdrawal_leaf(Withdraw(from_index, _raw(recipient), amount, nonce, b""), ctx.keccak)
-        root = ctx.sload_bytes32("batch_withdrawals", index)
-        ctx.require(verify_merkle_proof(root, leaf, leaf_index, proof, hasher=ctx.keccak), "withdrawal proof does not match")
+        ctx.require(
+            verify_merkle_proof(withdrawal_root, leaf, leaf_index, proof, hasher=ctx.keccak),
+            "withdrawal proof does not match",
+        )
         ctx.sstore_bool("claimed", index, leaf_index, True)
         ctx.transfer(recipient, amount)
         ctx.emit(self.WithdrawalClaimed, index, leaf_index, recipient, amount)
@@ -296,16 +303,14 @@ class OptimisticRollup(Contract):
 
     @view("state_root()", returns="bytes32")
     def state_root(self, ctx: Context) -> bytes:
-        return self._state_root(ctx, ctx.sload("batches"))
+        return ctx.sload_bytes32("state_root")
 
-    @view("batch_info(uint256)", returns="(bytes32,bytes32,bytes32,address,uint256,uint256)")
+    @view("batch_info(uint256)", returns="(bytes32,address,uint256,uint256)")
     def batch_info(self, ctx: Context, index: int) -> tuple:
+        """Commitment, proposer, submission time and first deposit id of a live batch."""
         ctx.require(index < ctx.sload("batches"), f"batch {index} does not exist (or was reverted)")
         proposer, submitted, first_deposit = self._meta(ctx, index)
-        return (
-            ctx.sload_bytes32("batch_data", index), ctx.sload_bytes32("batch_root", index),
-            ctx.sload_bytes32("batch_withdrawals", index), proposer, submitted, first_deposit,
-        )
+        return ctx.sload_bytes32("commitment", index), proposer, submitted, first_deposit
 
     @view("is_final(uint256)", returns="bool")
     def is_final(self, ctx: Context, index: int) -> bool:

@@ -122,7 +122,9 @@ class OptimisticLab:
 
     def claim_withdrawals(self, name: str, batch_index: int) -> list[dict]:
         """Claim on L1 every withdrawal to ``name`` in batch ``batch_index``; the receipts."""
-        claims = withdrawal_claims(batch_index, self.batch(batch_index), self.address(name))
+        self.challenger.node.sync()
+        data = self.challenger.node.batches[batch_index].data
+        claims = withdrawal_claims(batch_index, data, self.address(name))
         return [self.rollup.transact(self.keys[name], "withdraw", *claim) for claim in claims]
 
     def rebuild(self) -> FullNode:
