@@ -211,7 +211,9 @@ class OptimisticService:
             (reason,) = operator.submit([tx])
             if reason is not None:
                 raise ValueError(f"transaction refused: {reason}")
-            return {"accepted": True, "pending": len(operator.sequencer.pending)}
+            receipt = operator.tick()  # posts the pending batch once it is old enough
+            return {"accepted": True, "pending": len(operator.sequencer.pending),
+                    "posted_batch": None if receipt is None else len(operator.posted) - 1}
 
     def post_batch(self) -> dict[str, Any]:
         """Post the pending transactions as a batch now."""
