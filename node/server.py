@@ -6,7 +6,9 @@ are for people poking at the chain from a browser or curl. Both read the same
 ``Chain`` through the same ``RpcDispatcher``, so they can never disagree.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations`` here: FastAPI resolves route annotations
+# at definition time, and the routes below use names imported inside create_app,
+# which keeps ``l2lab`` (every subcommand imports this module) quick to start.
 
 import argparse
 import contextlib
@@ -17,16 +19,12 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+if TYPE_CHECKING:
+    from fastapi import APIRouter, FastAPI
 
-from node import api, dashboard
-from node.chain import Chain
-from node.rpc import RpcDispatcher
+    from node.chain import Chain
 
 log = logging.getLogger("l2lab.node")
 
@@ -103,8 +101,10 @@ class BodyGuard:
 
     @staticmethod
     async def _refuse(scope: dict, send: Any, status: int, rpc_code: int, message: str) -> None:
+        from fastapi.responses import JSONResponse
+
         if scope["path"] == "/":
-            response: Response = JSONResponse(_rpc_error(rpc_code, message))
+            response = JSONResponse(_rpc_error(rpc_code, message))
         else:
             response = JSONResponse({"detail": message}, status_code=status)
         await response(scope, _no_receive, send)
@@ -124,7 +124,7 @@ class IntervalMiner:
     # Longest sleep between looks at the interval, so changes take effect promptly.
     POLL_SECONDS = 0.2
 
-    def __init__(self, chain: Chain) -> None:
+    def __init__(self, chain: "Chain") -> None:
         self.chain = chain
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -174,17 +174,25 @@ def _rpc_error(code: int, message: str, request_id: Any = None) -> dict[str, Any
 
 
 def create_app(
-    chain: Chain,
+    chain: "Chain",
     *,
     dev_keys: Any = None,
-    routers: Sequence[APIRouter] = (),
-) -> FastAPI:
+    routers: Sequence["APIRouter"] = (),
+) -> "FastAPI":
     """Build the HTTP app around ``chain``; the caller keeps ownership and closes it.
 
     ``dev_keys`` (address → private key) enables ``eth_sendTransaction`` and
     ``GET /api/dev-accounts``; ``routers`` are mounted as they are, so a scheme can
     add its own endpoints (e.g. under ``/api/optimistic/``).
     """
+    from fastapi import FastAPI, Request
+    from fastapi.concurrency import run_in_threadpool
+    from fastapi.middleware.cors import CORSMiddleware
+    from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+    from node import api, dashboard
+    from node.rpc import RpcDispatcher
+
     dispatcher = RpcDispatcher(chain, dev_keys)
     miner = IntervalMiner(chain)
 
@@ -338,6 +346,7 @@ def run(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from node.chain import Chain
     from node.devaccounts import (
         PUBLIC_KEYS_WARNING,
         derive_dev_accounts,
@@ -410,7 +419,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_banner(
-    args: argparse.Namespace, chain: Chain, accounts: Sequence[Any], balance_wei: int, warning: str
+    args: argparse.Namespace, chain: "Chain", accounts: Sequence[Any], balance_wei: int, warning: str
 ) -> None:
     from contracts_spec.runtime import REGISTRY
 
