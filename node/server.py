@@ -290,6 +290,44 @@ def _version() -> str:
 # --------------------------------------------------------------------------- the command
 
 
+# Modules through which a scheme serves its own REST endpoints. Each, when present,
+# defines ``router`` (a FastAPI APIRouter, prefixed e.g. ``/api/optimistic``) whose
+# routes reach the chain through ``request.app.state.chain`` / ``.dispatcher``.
+ROUTER_MODULES = (
+    "rollup.optimistic.api",
+    "rollup.zk.api",
+    "plasma.api",
+    "channels.api",
+)
+
+
+def scheme_routers(
+    modules: Sequence[str] = ROUTER_MODULES,
+) -> tuple[list["APIRouter"], dict[str, str]]:
+    """The ``router`` of each scheme module present in this build, and why any failed to load."""
+    import importlib
+
+    routers = []
+    failed: dict[str, str] = {}
+    for name in modules:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):  # not part of this build
+                continue
+            failed[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        except Exception as exc:  # one broken scheme must not keep the node down
+            failed[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        router = getattr(module, "router", None)
+        if router is None:
+            failed[name] = "defines no `router` to mount"
+            continue
+        routers.append(router)
+    return routers, failed
+
+
 def load_contract_modules(extra: Sequence[str] = ()) -> tuple[list[str], dict[str, str]]:
     """Import every module under ``contracts_spec`` (and ``extra`` ones) so their contracts register.
 
@@ -403,7 +441,10 @@ def run(args: argparse.Namespace) -> int:
         chain.set_automine(args.block_time is None)
         chain.interval_mining_seconds = args.block_time or 0
         _print_banner(args, chain, accounts, balance_wei, PUBLIC_KEYS_WARNING)
-        app = create_app(chain, dev_keys=dev_keys(accounts))
+        routers, failed_routers = scheme_routers()
+        for name, why in failed_routers.items():
+            print(f"warning: endpoints of {name} are unavailable: {why}", file=sys.stderr)
+        app = create_app(chain, dev_keys=dev_keys(accounts), routers=routers)
         config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug")
         server = uvicorn.Server(config)
         try:

@@ -21,7 +21,7 @@ from node.devaccounts import (
     eth_to_wei,
     genesis_alloc,
 )
-from node.server import IntervalMiner, _bind, create_app
+from node.server import IntervalMiner, _bind, create_app, scheme_routers
 
 with warnings.catch_warnings():
     # Starlette nags about its httpx backend on import; the client works the same.
@@ -623,3 +623,17 @@ def test_listening_socket_is_tcp_so_responses_are_not_delayed():
             _bind("127.0.0.1", sock.getsockname()[1])
     finally:
         sock.close()
+
+
+def test_scheme_routers_are_found_and_broken_ones_reported(monkeypatch):
+    import types
+
+    good = types.ModuleType("l2lab_test_scheme_api")
+    good.router = APIRouter(prefix="/api/test-scheme")
+    monkeypatch.setitem(sys.modules, "l2lab_test_scheme_api", good)
+    monkeypatch.setitem(sys.modules, "l2lab_test_no_router", types.ModuleType("l2lab_test_no_router"))
+    routers, failed = scheme_routers(
+        ["l2lab_test_scheme_api", "l2lab_test_absent.api", "l2lab_test_no_router"]
+    )
+    assert routers == [good.router]
+    assert failed == {"l2lab_test_no_router": "defines no `router` to mount"}
