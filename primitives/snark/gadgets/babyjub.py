@@ -9,7 +9,7 @@ from hints and are pinned by one multiplication each.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from primitives.snark import babyjub as ref
 from primitives.snark.gadgets.bits import select
@@ -113,28 +113,106 @@ def _lookup8(c: Circuit, bits: Sequence[LC], table: Sequence[tuple[int, int]]) -
     return (out[0], out[1])
 
 
-def mul_any(c: Circuit, bits: Sequence[LC], p: Point) -> Point:
-    """``k * p`` for a point held in signals, ``k`` given by little-endian bits.
+# ---------------------------------------------------------------- variable base, Montgomery form
 
-    Two-bit windows from the top: a table of 0, p, 2p, 3p (one doubling, one
-    addition), then per window two doublings, a four-way selection (six
-    constraints) and one addition.
+MONT_A = 168698  # BabyJubJub as v^2 = u^3 + A u^2 + u: A = 2(a + d)/(a - d), B = 4/(a - d) = 1
+SEGMENT_BITS = 250  # 2^250 < l < 2^251: within a segment no addition meets its exceptional case
+
+
+def to_montgomery(c: Circuit, p: Point) -> Point:
+    """``(u, v) = ((1 + y)/(1 - y), u/x)``; needs ``x != 0``, true off the two points of order <= 2."""
+    x, y = p
+    u = _div(c, 1 + y, 1 - y, "to_mont.u")
+    return (u, _div(c, u, x, "to_mont.v"))
+
+
+def from_montgomery(c: Circuit, m: Point) -> Point:
+    """``(x, y) = (u/v, (u - 1)/(u + 1))``."""
+    u, v = m
+    return (_div(c, u, v, "from_mont.x"), _div(c, u - 1, u + 1, "from_mont.y"))
+
+
+def _fresh(c: Circuit, fn: Callable[..., int], *args: LC) -> LC:
+    """A new signal for a value the caller then constrains (keeps combinations short)."""
+    return c.hint(lambda *v: fn(*v) % R, *args)
+
+
+def _mont_add(c: Circuit, p: Point, q: Point, name: str) -> Point:
+    """``p + q`` for ``p != +-q``: three constraints. Only for inputs where that is guaranteed."""
+    (u1, v1), (u2, v2) = p, q
+    lam = _div(c, v2 - v1, u2 - u1, f"{name}.lambda")
+    u3 = _fresh(c, lambda m, a, b: m * m - MONT_A - a - b, lam, u1, u2)
+    c.constrain(lam, lam, u3 + MONT_A + u1 + u2, f"{name}.u")
+    v3 = _fresh(c, lambda m, a, b, w: m * (a - b) - w, lam, u1, u3, v1)
+    c.constrain(lam, u1 - u3, v3 + v1, f"{name}.v")
+    return (u3, v3)
+
+
+def _mont_double(c: Circuit, p: Point, name: str) -> Point:
+    """``2p`` for p of odd order: four constraints."""
+    u, v = p
+    uu = c.mul(u, u, f"{name}.uu")
+    lam = _div(c, uu.scale(3) + u.scale(2 * MONT_A) + 1, v.scale(2), f"{name}.lambda")
+    u3 = _fresh(c, lambda m, a: m * m - MONT_A - 2 * a, lam, u)
+    c.constrain(lam, lam, u3 + MONT_A + u.scale(2), f"{name}.u")
+    v3 = _fresh(c, lambda m, a, b, w: m * (a - b) - w, lam, u, u3, v)
+    c.constrain(lam, u - u3, v3 + v, f"{name}.v")
+    return (u3, v3)
+
+
+def _select_fresh(c: Circuit, bit: LC, when_true: LC, when_false: LC, name: str) -> LC:
+    out = _fresh(c, lambda b, t, f: f + b * (t - f), bit, when_true, when_false)
+    c.constrain(bit, when_true - when_false, out - when_false, name)
+    return out
+
+
+def _segment(c: Circuit, bits: Sequence[LC], base: Point) -> tuple[Point, Point]:
+    """``(1 + sum_{i>=1} bits[i] 2^i) * base`` right to left, and the last ``2^i * base``.
+
+    The accumulator starts at ``base`` (the "1") so it is never the identity,
+    which Montgomery form cannot hold. At step i it is ``v * base`` with
+    ``1 <= v < 2^i`` and meets ``t = 2^i * base``; ``v = +-2^i`` modulo l would
+    need ``v + 2^i`` or ``2^i - v`` to be a multiple of l, impossible while
+    ``2^(i+1) <= 2^250 < l``. So no addition is exceptional, and every step has
+    exactly one solution: the prover has no freedom.
+    """
+    acc = t = base
+    for i in range(1, len(bits)):
+        with c.scope(f"bit{i}"):
+            t = _mont_double(c, t, "double")
+            cand = _mont_add(c, acc, t, "add")
+            acc = (_select_fresh(c, bits[i], cand[0], acc[0], "select.u"),
+                   _select_fresh(c, bits[i], cand[1], acc[1], "select.v"))
+    return acc, t
+
+
+def mul_any(c: Circuit, bits: Sequence[LC], p: Point) -> Point:
+    """``k * p`` for a point of the prime-order subgroup other than the identity, ``k`` in LE bits.
+
+    Montgomery form makes an addition cost three constraints and a doubling
+    four (Edwards: six and five), about nine per bit with the selection, at
+    the price of exceptional cases that ``_segment`` shows never occur in
+    segments of up to 250 bits. Each segment's result comes back to Edwards
+    form, where the complete formulas subtract the segment's implicit
+    ``(1 - bits[0]) * base`` and add the segments together.
     """
     with c.scope("mul_any"):
-        p2 = double(c, p, "table.p2")
-        p3 = add(c, p2, p, "table.p3")
-        identity = const_point(c, ref.IDENTITY)
-        table = [identity, p, p2, p3]
-        windows = [bits[i : i + 2] for i in range(0, len(bits), 2)]
-        acc: Point | None = None
-        for w in reversed(range(len(windows))):
-            chunk = [*windows[w], *([as_lc(0, c)] * (2 - len(windows[w])))]
-            with c.scope(f"window{w}"):
-                if acc is not None:
-                    acc = double(c, double(c, acc, "dbl1"), "dbl2")
-                lo = select_point(c, chunk[0], table[1], table[0], "lo")
-                hi = select_point(c, chunk[0], table[3], table[2], "hi")
-                point = select_point(c, chunk[1], hi, lo, "pick")
-                acc = point if acc is None else add(c, acc, point)
-    assert acc is not None
-    return acc
+        base_m = to_montgomery(c, p)
+        base_e = p
+        last = base_m
+        result: Point | None = None
+        for s, start in enumerate(range(0, len(bits), SEGMENT_BITS)):
+            seg = bits[start : start + SEGMENT_BITS]
+            with c.scope(f"segment{s}"):
+                if s:
+                    base_m = _mont_double(c, last, "next_base")  # 2^(start) * p
+                    base_e = from_montgomery(c, base_m)
+                acc_m, last = _segment(c, seg, base_m)
+                acc = from_montgomery(c, acc_m)
+                # Subtract base unless bit 0 is set: add (1 - b0) * (-base), the identity otherwise.
+                not_b0 = 1 - seg[0]
+                fix = (c.mul(not_b0, -base_e[0], "fix.x"), 1 + c.mul(not_b0, base_e[1] - 1, "fix.y"))
+                acc = add(c, acc, fix, "fix.add")
+                result = acc if result is None else add(c, result, acc, "combine")
+    assert result is not None
+    return result
