@@ -1,6 +1,6 @@
 """``l2lab bench zk``: Groth16 on two circuit sizes, beside snarkjs on the same R1CS.
 
-Circuits: one EdDSA-Poseidon signature check (about 4,900 constraints; circom's
+Circuits: one EdDSA-Poseidon signature check (4,218 constraints; circom's
 is 4,217) and a chain of 130 Poseidon(2) hashes (about 31,000). For each:
 constraints, witness time, setup, prove and verify time. When npm is present
 the same R1CS and witness go to snarkjs (pinned in tools/snarkjs, installed

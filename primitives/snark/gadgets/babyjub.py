@@ -4,7 +4,9 @@ The curve is twisted Edwards ``a x^2 + y^2 = 1 + d x^2 y^2`` over the circuit
 field itself, so a point is two signals. Its addition law is complete (``a``
 is a square, ``d`` is not), so the same formulas serve every pair of points,
 the identity ``(0, 1)`` included, and no case needs a branch. Quotients come
-from hints and are pinned by one multiplication each.
+from hints and are pinned by one multiplication each. Variable-base
+multiplication alone works in the curve's Montgomery form, whose cheaper but
+incomplete formulas are safe there for the reason ``_segment`` gives.
 """
 
 from __future__ import annotations
