@@ -75,6 +75,7 @@ def test_r1cs_and_witness_files_are_read_by_snarkjs(run_snarkjs, preimage, tmp_p
     assert "WITNESS IS CORRECT" not in bad.stdout
 
 
+@pytest.mark.slow
 def test_snarkjs_proof_verifies_in_l2lab(run_snarkjs, preimage, tmp_path):
     r1cs, witness = preimage
     snarkjs.write_r1cs(r1cs, tmp_path / "c.r1cs")
