@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import time
-from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -187,8 +186,9 @@ def _contracts(request: Request) -> list[dict[str, Any]]:
 
 
 def _format_eth(wei: int) -> str:
-    text = format(Decimal(wei) / Decimal(10**18), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    # Integer arithmetic: Decimal would round past 28 significant digits.
+    whole, frac = divmod(wei, 10**18)
+    return f"{whole}.{frac:018d}".rstrip("0").rstrip(".")
 
 
 # --------------------------------------------------------------------------- routes
@@ -203,12 +203,12 @@ def get_status(request: Request) -> Status:
         head_number=_q(head["number"]),
         head_hash=head["hash"],
         head_timestamp=_q(head["timestamp"]),
-        time_offset=int(getattr(chain, "time_offset", 0) or 0),
-        automine=bool(getattr(chain, "automine", True)),
-        interval_mining_seconds=float(getattr(chain, "interval_mining_seconds", 0) or 0),
+        time_offset=chain.time_offset,
+        automine=chain.automine,
+        interval_mining_seconds=chain.interval_mining_seconds,
         base_fee_per_gas=_q(head.get("baseFeePerGas")),
         gas_price=_q(_rpc(request, "eth_gasPrice")),
-        pending_transactions=len(getattr(chain, "pending", ())),
+        pending_transactions=len(chain.pending),
     )
 
 
@@ -341,7 +341,7 @@ def increase_time(request: Request, body: TimeIncrease) -> TimeIncreased:
     except ValueError as exc:
         raise HTTPException(status_code=400, detail=f"cannot move the clock: {exc}") from None
     head = _rpc(request, "eth_getBlockByNumber", "latest", False)
-    offset = int(getattr(chain, "time_offset", 0) or 0)
+    offset = chain.time_offset
     return TimeIncreased(
         time_offset=offset,
         next_block_timestamp_at_least=max(_q(head["timestamp"]) + 1, int(time.time()) + offset),

@@ -319,6 +319,11 @@ def test_account(client):
         "is_contract": False,
         "contract_name": None,
     }
+    huge = 123_456_789 * 10**30 + 1  # past Decimal's 28 digits and JavaScript's 2**53
+    assert "error" not in rpc(client, "anvil_setBalance", DEV[2].address, hex(huge))
+    info = client.get(f"/api/accounts/{DEV[2].address}").json()
+    assert info["balance_wei"] == str(huge)
+    assert info["balance_eth"] == "123456789000000000000.000000000000000001"
     bad = client.get("/api/accounts/0x1234")
     assert bad.status_code == 400 and "40 hex digits" in bad.json()["detail"]
 
