@@ -49,7 +49,7 @@ class HttpTransport:
         if not isinstance(method, str) or not method:
             raise ValueError(f"method must be a non-empty string, got {method!r}")
         request_id = self._next_id()
-        payload = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": list(params or [])}
+        payload = {"jsonrpc": "2.0", "id": request_id, "method": method, "params": _params(params)}
         reply = self._post(payload)
         return _unwrap(reply, request_id, method)
 
@@ -63,7 +63,7 @@ class HttpTransport:
             return []
         ids = [self._next_id() for _ in calls]
         payload = [
-            {"jsonrpc": "2.0", "id": i, "method": m, "params": list(p or [])}
+            {"jsonrpc": "2.0", "id": i, "method": m, "params": _params(p)}
             for i, (m, p) in zip(ids, calls, strict=True)
         ]
         reply = self._post(payload)
@@ -121,6 +121,15 @@ class HttpTransport:
 
     def __repr__(self) -> str:
         return f"HttpTransport({self.url!r})"
+
+
+def _params(params: Sequence[Any] | None) -> list[Any]:
+    """Positional params as a list; anything else is a caller's mistake worth naming."""
+    if params is None:
+        return []
+    if not isinstance(params, list | tuple):
+        raise TypeError(f"params must be a list or tuple, got {type(params).__name__}")
+    return list(params)
 
 
 def _unwrap(reply: Any, request_id: int | None, method: str) -> Any:

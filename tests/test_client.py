@@ -104,6 +104,15 @@ def test_bad_timeout_rejected(timeout):
         HttpTransport("http://127.0.0.1:8545", timeout=timeout)
 
 
+@pytest.mark.parametrize("params", [{"a": 1}, "0x1", 5])
+def test_params_must_be_positional(params):
+    with HttpTransport(f"http://127.0.0.1:{free_port()}") as t:
+        with pytest.raises(TypeError, match="params must be a list"):
+            t.request("eth_getBalance", params)
+        with pytest.raises(TypeError, match="params must be a list"):
+            t.batch([("eth_chainId", []), ("eth_getBalance", params)])
+
+
 def test_bad_method_rejected_before_sending():
     with HttpTransport(f"http://127.0.0.1:{free_port()}") as t, pytest.raises(ValueError, match="method"):
         t.request("", [])
