@@ -642,3 +642,37 @@ def test_scheme_routers_are_found_and_broken_ones_reported(monkeypatch):
     )
     assert routers == [good.router]
     assert failed == {"l2lab_test_no_router": "defines no `router` to mount"}
+
+
+@pytest.mark.slow
+def test_concurrent_clients_are_served_consistently(served):
+    """Senders on several threads at once: every transfer lands exactly once."""
+    import threading
+
+    from contracts_spec.l1 import L1Client
+
+    recipient = Account.create().address
+    errors: list[BaseException] = []
+
+    def send_five(sender) -> None:
+        try:
+            with served.transport() as t:
+                l1 = L1Client(t)
+                for _ in range(5):
+                    l1.transfer(sender.private_key, recipient, 1)
+        except BaseException as exc:  # reported below, with the thread's error
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send_five, args=(a,)) for a in DEV[1:3]]
+    for t in threads:
+        t.start()
+    with served.transport() as t:  # reads interleave with the writes
+        for _ in range(20):
+            t.request("eth_blockNumber", [])
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    with served.transport() as t:
+        assert int(t.request("eth_getBalance", [recipient, "latest"]), 16) == 10
+        for a in DEV[1:3]:
+            assert int(t.request("eth_getTransactionCount", [a.address, "latest"]), 16) == 5
