@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts_spec.optimistic.encoding import decode_batch
+from contracts_spec.optimistic.encoding import ENTRY_SIZE, decode_batch
 from contracts_spec.optimistic.rules import Deposit, Transfer, Tx, Withdraw
 from contracts_spec.optimistic.state import FullState
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.fullnode import replay_batch
 from rollup.optimistic.l1view import RollupL1
 from rollup.optimistic.sequencer import SealedBatch, Sequencer
+
+_LARGEST_ENTRY = max(ENTRY_SIZE.values())
 
 
 @dataclass
@@ -70,11 +72,12 @@ class Operator:
         while start < len(txs):
             end = start
             room = self.params.max_batch_bytes - self.sequencer.pending_bytes
-            while end < len(txs) and room >= 131:  # the largest entry
-                room -= 131
+            while end < len(txs) and room >= _LARGEST_ENTRY:
+                room -= _LARGEST_ENTRY
                 end += 1
             if end == start:
-                self.post_batch()
+                if self.post_batch() is None:
+                    raise ValueError(f"max_batch_bytes {self.params.max_batch_bytes} fits no transaction")
                 continue
             out.extend(self.sequencer.submit(txs[start:end]))
             start = end
