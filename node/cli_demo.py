@@ -46,9 +46,9 @@ class Narrator:
             print(f"    {name:<10} {_eth(self.lab.l1_balance(name)):>22} {_eth(self.lab.l2_balance(name)):>16}")
 
 
-def _make_lab():
+def _make_lab(preset_name: str = "minimal"):
     from contracts_spec.l1 import L1Client
-    from contracts_spec.optimistic.params import MINIMAL
+    from contracts_spec.optimistic.params import get_preset
     from node.chain import Chain
     from node.devaccounts import derive_dev_accounts
     from rollup.optimistic.lab import OptimisticLab
@@ -56,13 +56,13 @@ def _make_lab():
     accounts = derive_dev_accounts(len(NAMES))
     chain = Chain(genesis_alloc={a.address: 100 * ETH for a in accounts})
     keys = {name: a.private_key for name, a in zip(NAMES, accounts, strict=True)}
-    return OptimisticLab(L1Client.in_process(chain), keys, preset=MINIMAL)
+    return OptimisticLab(L1Client.in_process(chain), keys, preset=get_preset(preset_name))
 
 
-def demo_optimistic() -> int:
+def demo_optimistic(preset: str) -> int:
     from contracts_spec.l1 import TransactionReverted
 
-    lab = _make_lab()
+    lab = _make_lab(preset)
     n = Narrator(lab, ("operator", "alice", "bob"))
     p = lab.preset
     n.say(f"The rollup contract is deployed at {lab.rollup.address} (preset {p.name!r}: "
@@ -88,7 +88,7 @@ def demo_optimistic() -> int:
         lab.claim_withdrawals("bob", 1)
     except TransactionReverted as exc:
         n.note(f"refused: {exc.reason}")
-    n.say(f"{p.challenge_window} seconds pass on L1: batch 1 is final.")
+    n.say(f"{p.challenge_window:,} seconds pass on L1 (time travel): batch 1 is final.")
     lab.finalize()
     n.note(f"is_final(1) = {lab.rollup.call('is_final', 1)}")
     (claim,) = lab.claim_withdrawals("bob", 1)
@@ -101,10 +101,10 @@ def demo_optimistic() -> int:
     return 0 if same else 1
 
 
-def demo_optimistic_fraud() -> int:
+def demo_optimistic_fraud(preset: str) -> int:
     from contracts_spec.optimistic.rules import Account
 
-    lab = _make_lab()
+    lab = _make_lab(preset)
     n = Narrator(lab, ("operator", "challenger", "alice", "mallory"))
     n.say("Alice deposits 5 ETH, Mallory 0.1 ETH; batch 0 is posted.")
     lab.deposit("alice", 5 * ETH)
@@ -139,7 +139,7 @@ def demo_optimistic_fraud() -> int:
     return 0 if node.state.balance(a) == 5 * ETH else 1
 
 
-DEMOS: dict[str, Callable[[], int]] = {
+DEMOS: dict[str, Callable[[str], int]] = {
     "optimistic": demo_optimistic,
     "optimistic-fraud": demo_optimistic_fraud,
 }
@@ -147,7 +147,14 @@ DEMOS: dict[str, Callable[[], int]] = {
 
 def run(args: argparse.Namespace) -> int:
     try:
-        return DEMOS[args.scenario]()
+        from contracts_spec.optimistic.params import get_preset
+
+        get_preset(args.preset)  # an unknown preset is a usage error, before anything runs
+    except ValueError as exc:
+        print(f"l2lab demo: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return DEMOS[args.scenario](args.preset)
     except Exception as exc:  # a demo that breaks says where, in one line
         print(f"l2lab demo {args.scenario}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -156,4 +163,6 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="run a narrated workshop scenario on an in-process L1")
     p.add_argument("scenario", choices=sorted(DEMOS), help="which scenario")
+    p.add_argument("--preset", default="minimal",
+                   help="rollup preset: minimal (60 s window) or mainnet (7-day window, walked through by time travel)")
     p.set_defaults(func=run)

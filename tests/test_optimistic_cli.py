@@ -14,17 +14,20 @@ def test_demo_optimistic_honest_path(capsys: pytest.CaptureFixture[str]) -> None
     assert "equals the operator's: True" in out
 
 
-def test_demo_optimistic_fraud(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "optimistic-fraud"]) == 0
+@pytest.mark.parametrize("preset", ["minimal", "mainnet"])
+def test_demo_optimistic_fraud(preset: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "optimistic-fraud", "--preset", preset]) == 0  # mainnet: depth-32 witnesses
     out = capsys.readouterr().out
     assert "verdict: invalid transaction: bad signature" in out
     assert "Alice has 5.0000 ETH on L2" in out
 
 
-def test_demo_unknown_scenario_is_a_usage_error() -> None:
+def test_demo_unknown_scenario_or_preset_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["demo", "nonesuch"])
     assert info.value.code == 2
+    assert main(["demo", "optimistic", "--preset", "huge"]) == 2
+    assert "unknown preset 'huge'" in capsys.readouterr().err
 
 
 # -- l2lab optimistic ... against a node (in process: JSON-RPC dispatcher and REST TestClient) ------
