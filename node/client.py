@@ -239,8 +239,9 @@ class LocalNode:
         except FileNotFoundError:
             return ""
 
-    def stop(self, *, kill: bool = False, timeout: float = 20.0) -> int | None:
-        """Stop the node: SIGINT (a clean Ctrl-C shutdown) or, with ``kill``, SIGKILL."""
+    def stop(self, *, kill: bool = False, sig: int | None = None, timeout: float = 20.0) -> int | None:
+        """Stop the node: ``sig`` (default SIGINT, a Ctrl-C) for a clean shutdown, or
+        SIGKILL with ``kill``; returns its exit code."""
         import signal
 
         if self.process is None:
@@ -249,7 +250,7 @@ class LocalNode:
             if kill:
                 self.process.kill()
             else:
-                self.process.send_signal(signal.SIGINT)
+                self.process.send_signal(signal.SIGINT if sig is None else sig)
             try:
                 self.process.wait(timeout=timeout)
             except Exception:

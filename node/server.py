@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import re
+import signal
 import socket
 import threading
 import time
@@ -355,7 +356,6 @@ def load_contract_modules(extra: Sequence[str] = ()) -> tuple[list[str], dict[st
     return loaded, failed
 
 
-
 def _bind(host: str, port: int) -> socket.socket:
     """Bind the listening socket ourselves so a busy port is a message, not a traceback."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -371,6 +371,10 @@ def _bind(host: str, port: int) -> socket.socket:
     sock.listen(128)
     sock.set_inheritable(True)
     return sock
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _url_host(host: str) -> str:
@@ -447,11 +451,16 @@ def run(args: argparse.Namespace) -> int:
         app = create_app(chain, dev_keys=dev_keys(accounts), routers=routers)
         config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug")
         server = uvicorn.Server(config)
+        # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal
+        # to the handler it found; with the default SIGTERM handler that would kill the
+        # process before the chain is closed, so turn it into an exception we catch.
+        previous = signal.signal(signal.SIGTERM, _terminate)
         try:
             server.run(sockets=[sock])
         except KeyboardInterrupt:
-            # uvicorn re-raises the Ctrl-C it already handled; the shutdown was clean.
-            pass
+            pass  # the shutdown already happened cleanly
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     finally:
         sock.close()
         chain.close()
@@ -466,7 +475,9 @@ def _print_banner(
 
     url = f"http://{_url_host(args.host)}:{args.port}"
     head = chain.block_number
-    where = "in memory" if args.data_dir is None else f"in {args.data_dir}"
+    import os
+
+    where = "in memory" if args.data_dir is None else f"in {os.path.abspath(args.data_dir)}"
     lines = [
         "l2lab node",
         f"  chain id   {args.chain_id}",

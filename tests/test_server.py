@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import warnings
@@ -560,9 +561,10 @@ def test_port_in_use_is_a_message_and_exit_code_1(served, tmp_path):
 
 
 @pytest.mark.slow
-def test_ctrl_c_shuts_down_cleanly(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_and_sigterm_shut_down_cleanly(tmp_path, sig):
     node = LocalNode(str(tmp_path / "chain"), log_path=str(tmp_path / "node.log")).start()
-    code = node.stop()
+    code = node.stop(sig=sig)
     assert code == 0, node.output()
     assert "chain closed" in node.output()
     assert "Traceback" not in node.output()
