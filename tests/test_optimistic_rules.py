@@ -319,3 +319,26 @@ def test_sequencer_refuses_each_bad_transaction_and_keeps_the_good_ones() -> Non
     from contracts_spec.optimistic.encoding import decode_batch
 
     assert decode_batch(sealed.data) == sealed.batch
+
+
+def _pack_reference(amount: int) -> bytes | None:
+    """The packed form by the definition: the smallest exponent whose exact quotient fits."""
+    for exponent in range(32):
+        mantissa, rest = divmod(amount, 10**exponent)
+        if rest:
+            return None
+        if mantissa < 2**35:
+            return ((mantissa << 5) | exponent).to_bytes(5, "big")
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(mantissa=st.integers(0, 2**40), exponent=st.integers(0, 34), noise=st.sampled_from([0, 0, 1, 7]))
+def test_pack_amount_matches_its_definition(mantissa: int, exponent: int, noise: int) -> None:
+    amount = mantissa * 10**exponent + noise
+    expected = _pack_reference(amount)
+    if expected is None:
+        assert not is_packable(amount)
+    else:
+        assert pack_amount(amount) == expected
+        assert unpack_amount(expected) == amount

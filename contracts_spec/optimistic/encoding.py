@@ -99,17 +99,19 @@ def pack_amount(amount: int) -> bytes:
     """The 5-byte packed form of ``amount``, with the smallest exponent that fits."""
     if amount < 0:
         raise ValueError(f"amount {amount} is negative")
-    exponent = 0
-    mantissa = amount
-    while mantissa > _MAX_MANTISSA:
-        if mantissa % 10 or exponent == len(_POW10) - 1:
-            raise ValueError(
-                f"amount {amount} has no packed form: it needs {MANTISSA_BITS} significant bits "
-                "times a power of ten"
-            )
-        mantissa //= 10
+    if amount <= _MAX_MANTISSA:
+        return (amount << EXPONENT_BITS).to_bytes(5, "big")
+    # The smallest exponent whose quotient fits: estimated from the bit length
+    # (log10 2 ~ 0.30103, rounded down so the estimate never overshoots), then stepped up.
+    exponent = (amount.bit_length() - MANTISSA_BITS - 1) * 30103 // 100000
+    while exponent < len(_POW10) and amount // _POW10[exponent] > _MAX_MANTISSA:
         exponent += 1
-    return ((mantissa << EXPONENT_BITS) | exponent).to_bytes(5, "big")
+    if exponent >= len(_POW10) or amount % _POW10[exponent]:
+        raise ValueError(
+            f"amount {amount} has no packed form: it needs {MANTISSA_BITS} significant bits "
+            "times a power of ten"
+        )
+    return ((amount // _POW10[exponent] << EXPONENT_BITS) | exponent).to_bytes(5, "big")
 
 
 def unpack_amount(packed: bytes) -> int:
