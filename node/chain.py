@@ -49,6 +49,9 @@ from primitives.secp256k1 import to_checksum_address
 COINBASE = checksum(bytes.fromhex("00" * 17 + "c0ffee"))
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DEFAULT_TIP = 1_000_000_000  # suggested priority fee (1 gwei), as anvil suggests
+MAX_TIMESTAMP = 2**64 - 1  # a block timestamp is a uint64 in Ethereum's header
+MAX_MINE_BLOCKS = 10_000  # per call: the lock is held while mining, so a typo must not stall the node
+UINT256_MAX = 2**256 - 1
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -314,8 +317,10 @@ class Chain:
     @_locked
     def increase_time(self, seconds: int) -> int:
         """Move the clock forward for future blocks; returns the total offset in seconds."""
-        if not isinstance(seconds, int) or seconds < 0:
+        if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
             raise ValueError(f"seconds must be a non-negative int, got {seconds!r}")
+        if self.now() + seconds > MAX_TIMESTAMP:
+            raise ValueError(f"seconds {seconds} would move the clock past the uint64 timestamp limit")
         self.time_offset += seconds
         self._save_meta()
         return self.time_offset
@@ -323,18 +328,23 @@ class Chain:
     @_locked
     def set_next_block_timestamp(self, timestamp: int) -> None:
         """Fix the next block's timestamp (it must be after the head's)."""
-        if not isinstance(timestamp, int) or timestamp <= self._head.timestamp:
-            raise ValueError(
-                f"timestamp {timestamp!r} must be an int after the latest block's {self._head.timestamp}"
-            )
+        self._check_timestamp(timestamp)
         self.next_timestamp = timestamp
         self._save_meta()
+
+    def _check_timestamp(self, timestamp: Any, count: int = 1) -> None:
+        """A block timestamp must be a uint64 after the head's (``count`` blocks from it on)."""
+        head = self._head.timestamp
+        if not isinstance(timestamp, int) or isinstance(timestamp, bool) or timestamp <= head:
+            raise ValueError(f"timestamp {timestamp!r:.80} must be an int after the latest block's {head}")
+        if timestamp + count - 1 > MAX_TIMESTAMP:
+            raise ValueError(f"timestamp {timestamp} is past the uint64 limit {MAX_TIMESTAMP}")
 
     @_locked
     def set_balance(self, address: str, wei: int) -> None:
         """Set an account's balance (a development convenience, like anvil_setBalance)."""
-        if not isinstance(wei, int) or wei < 0:
-            raise ValueError(f"balance must be a non-negative int, got {wei!r}")
+        if not isinstance(wei, int) or isinstance(wei, bool) or not 0 <= wei <= UINT256_MAX:
+            raise ValueError(f"balance must be an int in 0..2**256-1, got {wei!r:.80}")
         self.world.set_balance(_address(address), wei)
         self._persist(None, [], [], [])
 
@@ -406,7 +416,12 @@ class Chain:
         self._validate(tx)
         self.pending.append(tx)
         if self.automine:
-            self._mine_one(None)
+            try:
+                self._mine_one(None)
+            except BaseException:
+                # Not acknowledged and not on disk: it must not linger in memory either.
+                self.pending.remove(tx)
+                raise
         else:
             try:
                 with self.store.transaction() as conn:
@@ -421,12 +436,10 @@ class Chain:
     @_locked
     def mine(self, count: int = 1, timestamp: int | None = None) -> list[bytes]:
         """Mine ``count`` blocks (pending transactions go into the first ones); returns their hashes."""
-        if not isinstance(count, int) or count < 1:
-            raise ValueError(f"count must be a positive int, got {count!r}")
-        if timestamp is not None and (not isinstance(timestamp, int) or timestamp <= self._head.timestamp):
-            raise ValueError(
-                f"timestamp {timestamp!r} must be an int after the latest block's {self._head.timestamp}"
-            )
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_MINE_BLOCKS:
+            raise ValueError(f"count must be a positive int up to {MAX_MINE_BLOCKS}, got {count!r:.80}")
+        if timestamp is not None:
+            self._check_timestamp(timestamp, count)
         hashes = []
         for i in range(count):
             hashes.append(self._mine_one(timestamp + i if timestamp is not None else None).hash)
@@ -476,6 +489,9 @@ class Chain:
         base_fee = next_base_fee(parent.base_fee, parent.gas_used, parent.gas_limit)
         saved_next = self.next_timestamp
         ts = self._next_timestamp(timestamp)
+        if ts > MAX_TIMESTAMP:
+            self.next_timestamp = saved_next
+            raise ValueError(f"the next block's timestamp {ts} is past the uint64 limit: the clock is at its end")
         number = parent.number + 1
         env = Env(
             block_number=number, timestamp=ts, chain_id=self.chain_id, coinbase=COINBASE,
@@ -621,6 +637,8 @@ class Chain:
         elif isinstance(ref, int) and not isinstance(ref, bool):
             if ref < 0:
                 raise ValueError(f"block number must be >= 0, got {ref}")
+            if ref > self._head.number:
+                return None  # also keeps numbers past SQLite's 64-bit integers away from it
             data = self.store.block_by_number(ref)
             block = Block.from_json(data) if data else None
         else:
@@ -706,7 +724,7 @@ class Chain:
         """
         head = self._head.number
         lo = self._resolve_number(from_block, head)
-        hi = self._resolve_number(to_block, head)
+        hi = min(self._resolve_number(to_block, head), head)  # no logs above the head
         if lo > hi:
             return []
         if address is None:

@@ -11,6 +11,7 @@ an older block are refused rather than answered wrongly.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,7 +19,7 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 
 from contracts_spec.runtime import get_contract_class
-from node.chain import COINBASE, DEFAULT_TIP, Chain, Reverted
+from node.chain import COINBASE, DEFAULT_TIP, MAX_MINE_BLOCKS, MAX_TIMESTAMP, Chain, Reverted
 from node.store import Block, Log, Receipt
 from node.transactions import Transaction, TxRejected
 
@@ -32,6 +33,9 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 EXECUTION_REVERTED = 3
+_HEX = frozenset("0123456789abcdefABCDEF")
+UINT256_MAX = 2**256 - 1
+MAX_INTERVAL_SECONDS = 365 * 24 * 3600  # a block a year is already no mining at all
 
 
 class RpcError(Exception):
@@ -50,6 +54,24 @@ class RpcError(Exception):
         return err
 
 
+# How many parameters each method takes (geth's rule: more is an error, not silently ignored).
+# anvil_/hardhat_ aliases are looked up by the name after the prefix.
+MAX_PARAMS: dict[str, int] = {
+    "web3_clientVersion": 0, "net_version": 0, "net_listening": 0, "eth_chainId": 0,
+    "eth_blockNumber": 0, "eth_syncing": 0, "eth_mining": 0, "eth_accounts": 0, "eth_gasPrice": 0,
+    "eth_maxPriorityFeePerGas": 0, "eth_coinbase": 0, "eth_getBalance": 2, "eth_getTransactionCount": 2,
+    "eth_getCode": 2, "eth_getStorageAt": 3, "eth_feeHistory": 3, "eth_call": 2, "eth_estimateGas": 2,
+    "eth_sendRawTransaction": 1, "eth_sendTransaction": 1, "eth_getTransactionByHash": 1,
+    "eth_getTransactionReceipt": 1, "eth_getBlockByNumber": 2, "eth_getBlockByHash": 2, "eth_getLogs": 1,
+    "eth_getBlockReceipts": 1, "eth_getBlockTransactionCountByNumber": 1,
+    "eth_getBlockTransactionCountByHash": 1, "eth_getTransactionByBlockNumberAndIndex": 2,
+    "eth_getRawTransactionByHash": 1, "evm_mine": 1, "evm_increaseTime": 1, "evm_setNextBlockTimestamp": 1,
+    "evm_setAutomine": 1, "evm_setIntervalMining": 1, "evm_snapshot": 0, "evm_revert": 1,
+    "l2lab_contracts": 0, "l2lab_gasBreakdown": 1, "mine": 2, "setBalance": 2, "increaseTime": 1,
+    "setNextBlockTimestamp": 1, "setAutomine": 1, "setIntervalMining": 1, "snapshot": 0, "revert": 1,
+}
+
+
 # -- parameter parsing: each failure names the parameter ------------------------------------
 
 
@@ -65,12 +87,10 @@ def parse_quantity(value: Any, name: str) -> int:
         if value < 0:
             raise _bad(name, "negative quantity")
         return value
-    if isinstance(value, str) and value[:2] in ("0x", "0X") and len(value) > 2:
-        try:
-            return int(value[2:], 16)
-        except ValueError:
-            pass
-    raise _bad(name, f"expected a hex quantity like 0x1a, got {value!r}")
+    # int(.., 16) alone would also take "0x-1", "0x 1" and "0x1_0": check the digits first.
+    if isinstance(value, str) and value[:2] in ("0x", "0X") and len(value) > 2 and _HEX.issuperset(value[2:]):
+        return int(value[2:], 16)
+    raise _bad(name, f"expected a hex quantity like 0x1a, got {value!r:.80}")
 
 
 def parse_data(value: Any, name: str) -> bytes:
@@ -104,7 +124,7 @@ def parse_hash(value: Any, name: str) -> bytes:
 def parse_block_ref(value: Any, name: str = "block") -> int | str:
     """A block tag or number (EIP-1898 objects with blockNumber are accepted)."""
     if isinstance(value, dict):
-        if "blockNumber" in value:
+        if "blockNumber" in value and not isinstance(value["blockNumber"], dict):
             return parse_block_ref(value["blockNumber"], name)
         raise _bad(name, "block objects need blockNumber (or blockHash where a state is read)")
     if value in ("latest", "earliest", "pending", "safe", "finalized"):
@@ -115,7 +135,7 @@ def parse_block_ref(value: Any, name: str = "block") -> int | str:
 def parse_bool(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value
-    raise _bad(name, f"expected true or false, got {value!r}")
+    raise _bad(name, f"expected true or false, got {value!r:.80}")
 
 
 def _param(params: list, i: int, name: str, default: Any = ..., *, allow_none: bool = False) -> Any:
@@ -309,11 +329,19 @@ class RpcDispatcher:
             raise RpcError(INVALID_REQUEST, "method must be a string")
         fn = self.methods.get(method)
         if fn is None:
-            raise RpcError(METHOD_NOT_FOUND, f"the method {method} does not exist/is not available")
+            raise RpcError(METHOD_NOT_FOUND, f"the method {method:.80} does not exist/is not available")
         if params is None:
             params = []
         if not isinstance(params, list):
             raise RpcError(INVALID_PARAMS, "params must be a JSON array")
+        most = MAX_PARAMS.get(method.split("_", 1)[-1] if method.startswith(("anvil_", "hardhat_")) else method)
+        if most is not None:
+            # Trailing nulls mean "default", as in geth; anything more would be silently ignored.
+            given = len(params)
+            while given > most and params[given - 1] is None:
+                given -= 1
+            if given > most:
+                raise RpcError(INVALID_PARAMS, f"too many arguments for {method}: want at most {most}, got {given}")
         try:
             return fn(params)
         except RpcError:
@@ -342,8 +370,12 @@ class RpcDispatcher:
             return _error(req_id, RpcError(INVALID_REQUEST, 'jsonrpc must be "2.0"'))
         if not isinstance(obj.get("method"), str):
             return _error(req_id, RpcError(INVALID_REQUEST, "method must be a string"))
-        if req_id is not None and not isinstance(req_id, (str, int, float)):
-            return _error(None, RpcError(INVALID_REQUEST, "id must be a string, number or null"))
+        if req_id is not None and (
+            not isinstance(req_id, (str, int, float)) or isinstance(req_id, bool)
+            or (isinstance(req_id, float) and not math.isfinite(req_id))
+        ):
+            # a non-finite id could not even be written back as JSON
+            return _error(None, RpcError(INVALID_REQUEST, "id must be a string, a finite number or null"))
         try:
             result = self.handle(obj["method"], obj.get("params", []))
             reply: dict = {"jsonrpc": "2.0", "id": req_id, "result": result}
@@ -402,7 +434,7 @@ class RpcDispatcher:
         newest_ref = parse_block_ref(_param(p, 1, "newestBlock", "latest"), "newestBlock")
         percentiles = _param(p, 2, "rewardPercentiles", [])
         if not isinstance(percentiles, list) or any(
-            not isinstance(x, (int, float)) or not 0 <= x <= 100 for x in percentiles
+            not isinstance(x, (int, float)) or isinstance(x, bool) or not 0 <= x <= 100 for x in percentiles
         ) or percentiles != sorted(percentiles):
             raise _bad("rewardPercentiles", "expected an increasing list of numbers in 0..100")
         count = min(count, 1024)
@@ -412,7 +444,7 @@ class RpcDispatcher:
             newest = 0
         if newest > head:
             raise _bad("newestBlock", f"block {newest} is after the latest block {head}")
-        oldest = max(0, newest - count + 1)
+        oldest = max(0, newest - count + 1) if count else 0
         base_fees, ratios, rewards = [], [], []
         for n in range(oldest, newest + 1 if count else oldest):
             block = self.chain.get_block(n, full_transactions=True)
@@ -479,6 +511,8 @@ class RpcDispatcher:
         key = self.dev_keys.get(sender)
         if key is None:
             raise RpcError(-32000, f"unknown account {sender}: eth_sendTransaction only signs for dev accounts")
+        if tx.get("type") is not None and parse_quantity(tx["type"], "transaction.type") not in (0, 1, 2):
+            raise _bad("transaction.type", f"type {tx['type']!r:.40} is not supported (0, 1 and 2 are)")
         args = self._call_args(p)
         chain = self.chain
         unsigned: dict[str, Any] = {
@@ -604,16 +638,17 @@ class RpcDispatcher:
                 ts = parse_quantity(arg["timestamp"], "timestamp")
         elif arg is not None:
             ts = parse_quantity(arg, "timestamp")
-        if count < 1:
-            raise _bad("blocks", "must be at least 1")
+        _check_block_count(count)
         self.chain.mine(count, timestamp=ts)
         return "0x0"
 
     def _anvil_mine(self, p: list) -> None:
         count = parse_quantity(_param(p, 0, "blocks", 1), "blocks")
         interval = parse_quantity(_param(p, 1, "interval", 0), "interval")
-        if count < 1:
-            raise _bad("blocks", "must be at least 1")
+        _check_block_count(count)
+        head = self.chain.head.timestamp
+        if interval and head + interval * count > MAX_TIMESTAMP:
+            raise _bad("interval", f"{count} blocks {interval} seconds apart go past the uint64 timestamp limit")
         for _ in range(count):
             ts = self.chain.head.timestamp + interval if interval else None
             self.chain.mine(1, timestamp=ts)
@@ -635,6 +670,8 @@ class RpcDispatcher:
     def _set_interval_mining(self, p: list) -> None:
         """Seconds between blocks, as anvil takes it; a positive interval turns automine off."""
         seconds = parse_quantity(_param(p, 0, "interval"), "interval")
+        if seconds > MAX_INTERVAL_SECONDS:
+            raise _bad("interval", f"{seconds} seconds is more than a year ({MAX_INTERVAL_SECONDS})")
         self.chain.interval_mining_seconds = seconds
         if seconds:
             self.chain.set_automine(False)
@@ -642,7 +679,10 @@ class RpcDispatcher:
 
     def _set_balance(self, p: list) -> None:
         address = parse_address(_param(p, 0, "address"), "address")
-        self.chain.set_balance(address, parse_quantity(_param(p, 1, "balance"), "balance"))
+        balance = parse_quantity(_param(p, 1, "balance"), "balance")
+        if balance > UINT256_MAX:
+            raise _bad("balance", "larger than 256 bits")
+        self.chain.set_balance(address, balance)
         return None
 
     # -- l2lab extras ----------------------------------------------------------------------------------------
@@ -661,6 +701,11 @@ class RpcDispatcher:
         h = parse_hash(_param(p, 0, "transaction hash"), "transaction hash")
         r = self.chain.get_receipt(h)
         return dict(r.gas_breakdown) if r else None
+
+
+def _check_block_count(count: int) -> None:
+    if not 1 <= count <= MAX_MINE_BLOCKS:
+        raise _bad("blocks", f"{count} is not in 1..{MAX_MINE_BLOCKS}")
 
 
 def _error(req_id: Any, exc: RpcError) -> dict[str, Any]:

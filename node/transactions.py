@@ -25,6 +25,9 @@ INVALID_INPUT = -32000  # nonce, funds, gas, fee problems
 INVALID_PARAMS = -32602  # undecodable transaction
 TX_REJECTED = -32003  # signature or chain-id problems
 
+# Typed envelopes this chain knows of but does not accept, so the refusal can say what they are.
+UNSUPPORTED_TYPES = {3: "EIP-4844 blob transaction", 4: "EIP-7702 set-code transaction"}
+
 
 class TxRejected(Exception):
     """A transaction refused before execution; nothing changed. ``code`` is JSON-RPC's."""
@@ -171,10 +174,40 @@ def decode_raw_transaction(raw: bytes) -> Transaction:
         return _decode_legacy(raw)
     if kind in (1, 2):
         return _decode_typed(kind, raw)
-    raise TxRejected(INVALID_PARAMS, f"unsupported transaction type 0x{kind:02x}")
+    if kind in UNSUPPORTED_TYPES:
+        raise TxRejected(
+            INVALID_PARAMS, f"unsupported transaction type 0x{kind:02x} ({UNSUPPORTED_TYPES[kind]}): use type 0, 1 or 2"
+        )
+    raise TxRejected(INVALID_PARAMS, f"unsupported transaction type 0x{kind:02x}: use type 0, 1 or 2")
+
+
+def _rlp_declared_length(payload: bytes) -> int | None:
+    """How many bytes the outer RLP item says it spans, or None if its header is cut short."""
+    first = payload[0]
+    if first < 0x80:
+        return 1
+    short, long_base = (0x80, 0xB7) if first < 0xC0 else (0xC0, 0xF7)
+    if first <= long_base:
+        return 1 + first - short
+    size = first - long_base
+    if len(payload) < 1 + size:
+        return None
+    return 1 + size + int.from_bytes(payload[1 : 1 + size], "big")
 
 
 def _rlp_list(payload: bytes, n: int, what: str) -> list:
+    if not payload:
+        raise TxRejected(INVALID_PARAMS, f"undecodable RLP in {what}: truncated, no payload")
+    declared = _rlp_declared_length(payload)
+    if declared is None or declared > len(payload):
+        raise TxRejected(
+            INVALID_PARAMS,
+            f"undecodable RLP in {what}: truncated, its header says {declared or 'more'} bytes, got {len(payload)}",
+        )
+    if declared < len(payload):
+        raise TxRejected(
+            INVALID_PARAMS, f"undecodable RLP in {what}: {len(payload) - declared} trailing bytes after it"
+        )
     try:
         items = rlp.decode(payload, strict=True)
     except Exception as exc:

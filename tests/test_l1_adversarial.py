@@ -1,0 +1,347 @@
+"""The L1 under bad input: every refusal names the problem and changes nothing.
+
+Each case goes through ``RpcDispatcher.handle_request`` as a client's JSON
+would, and checks the JSON-RPC error code, that the message names what was
+wrong, and that the chain's whole state (head, accounts, storage, pool,
+clock settings) is exactly what it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from typing import Any
+
+import pytest
+import rlp
+from eth_abi import encode as abi_encode
+from eth_account import Account
+
+import contracts_spec.examples  # noqa: F401  (registers Counter)
+from contracts_spec.runtime import deploy_data
+from contracts_spec.runtime.abi import DEPLOY_MAGIC
+from node.chain import MAX_MINE_BLOCKS, MAX_TIMESTAMP, Chain
+from node.rpc import RpcDispatcher
+from node.store import Store
+from node.transactions import MAX_TX_BYTES, SECP256K1_N
+
+KEY = b"\x21" * 32
+ALICE = Account.from_key(KEY).address
+DEAD = "0x000000000000000000000000000000000000dEaD"
+ETH = 10**18
+T0 = 1_700_000_000
+HUGE = "0x1" + "0" * 64  # 2**256
+INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL = -32600, -32601, -32602, -32603
+
+
+def chain_state(chain: Chain) -> str:
+    """A digest of everything a refused request must leave alone."""
+    w = chain.world
+    parts = {
+        "head": chain.head.hash.hex(),
+        "number": chain.block_number,
+        "balances": sorted((a, b) for a, b in w.balances.items() if b),
+        "nonces": sorted((a, n) for a, n in w.nonces.items() if n),
+        "code": sorted(w.code.items()),
+        "storage": sorted((a, sorted(s.items())) for a, s in w.storage.items()),
+        "pending": [t.hash.hex() for t in chain.pending],
+        "clock": [chain.time_offset, chain.next_timestamp, chain.automine, chain.interval_mining_seconds],
+        "stored_pending": [r.hex() for r in chain.store.pending()],
+    }
+    return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+
+
+def make_rpc() -> RpcDispatcher:
+    chain = Chain(genesis_alloc={ALICE: 100 * ETH}, genesis_timestamp=T0)
+    return RpcDispatcher(chain, {ALICE: KEY})
+
+
+@pytest.fixture(scope="module")
+def rpc() -> RpcDispatcher:
+    """One chain with a little history (a transfer and a Counter) for all refusal cases."""
+    r = make_rpc()
+    r.handle("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "value": "0x1"}])
+    r.handle("eth_sendTransaction", [{"from": ALICE, "data": "0x" + deploy_data("Counter", 1).hex()}])
+    return r
+
+
+def request(rpc: RpcDispatcher, method: Any, params: Any = None, **extra: Any) -> dict:
+    obj: dict[str, Any] = {"jsonrpc": "2.0", "id": 7, "method": method, **extra}
+    if params is not None:
+        obj["params"] = params
+    answer = rpc.handle_request(obj)
+    json.dumps(answer, allow_nan=False)  # whatever comes back can be written as JSON
+    assert isinstance(answer, dict)
+    return answer
+
+
+def signed(chain: Chain, key: bytes = KEY, **fields: Any) -> str:
+    sender = Account.from_key(key).address
+    tx = {
+        "type": 2, "chainId": chain.chain_id, "nonce": chain.get_nonce(sender, pending=True), "to": DEAD,
+        "value": 1, "gas": 21_000, "maxPriorityFeePerGas": 10**9, "maxFeePerGas": 2 * chain.base_fee() + 10**9,
+    }
+    tx.update(fields)
+    return "0x" + bytes(Account.sign_transaction(tx, key).raw_transaction).hex()
+
+
+def _high_s(raw_hex: str) -> str:
+    """The same type-2 transaction with its signature's s flipped to n - s (and parity with it)."""
+    items = rlp.decode(bytes.fromhex(raw_hex[4:]))
+    s = int.from_bytes(items[11], "big")
+    items[11] = (SECP256K1_N - s).to_bytes(32, "big")
+    items[9] = b"" if items[9] == b"\x01" else b"\x01"
+    return "0x02" + rlp.encode(items).hex()
+
+
+# (method, params, code, words the message must contain)
+BAD_PARAMS: list[tuple[str, Any, int, str]] = [
+    # quantities: strict hex only
+    ("eth_getBalance", [ALICE, "0x-1"], INVALID_PARAMS, "invalid block"),
+    ("eth_getBalance", [ALICE, "0x 1"], INVALID_PARAMS, "invalid block"),
+    ("eth_getBalance", [ALICE, "0x1_0"], INVALID_PARAMS, "invalid block"),
+    ("eth_getBalance", [ALICE, "0x"], INVALID_PARAMS, "invalid block"),
+    ("eth_getBalance", [ALICE, "12"], INVALID_PARAMS, "invalid block"),
+    ("eth_getBalance", [ALICE, 1.5], INVALID_PARAMS, "invalid block"),
+    ("eth_getBalance", [ALICE, True], INVALID_PARAMS, "invalid block"),
+    ("eth_getBalance", [ALICE, -1], INVALID_PARAMS, "negative"),
+    ("eth_getBalance", [ALICE, ["latest"]], INVALID_PARAMS, "invalid block"),
+    ("eth_getBalance", [ALICE, {"blockNumber": {"blockNumber": "0x0"}}], INVALID_PARAMS, "invalid block"),
+    ("eth_getBalance", [ALICE, {"blockHash": 5}], INVALID_PARAMS, "blockHash"),
+    ("eth_getBalance", [ALICE, "0x5"], -32000, "not kept"),
+    ("eth_getBalance", ["0x12"], INVALID_PARAMS, "invalid address"),
+    ("eth_getBalance", ["f39Fd6e51aad88F6F4ce6aB8827279cffFb92266"], INVALID_PARAMS, "invalid address"),
+    ("eth_getBalance", [None], INVALID_PARAMS, "missing parameter 0: address"),
+    ("eth_getBalance", [], INVALID_PARAMS, "missing parameter 0: address"),
+    ("eth_getBalance", {"address": ALICE}, INVALID_PARAMS, "params must be a JSON array"),
+    ("eth_getBalance", "0x1", INVALID_PARAMS, "params must be a JSON array"),
+    # more arguments than the method takes
+    ("eth_getBalance", [ALICE, "latest", "extra"], INVALID_PARAMS, "too many arguments for eth_getBalance"),
+    ("eth_blockNumber", [1], INVALID_PARAMS, "too many arguments"),
+    ("eth_call", [{"to": DEAD}, "latest", {DEAD: {"balance": "0x1"}}], INVALID_PARAMS, "too many arguments"),
+    ("anvil_mine", ["0x1", "0x1", "0x1"], INVALID_PARAMS, "too many arguments for anvil_mine"),
+    ("eth_getStorageAt", [DEAD, HUGE], INVALID_PARAMS, "larger than 256 bits"),
+    ("eth_feeHistory", ["0x1", "latest", [True]], INVALID_PARAMS, "rewardPercentiles"),
+    ("eth_feeHistory", ["0x1", "latest", [50, 10]], INVALID_PARAMS, "rewardPercentiles"),
+    ("eth_feeHistory", ["0x1", "0x" + "f" * 40, []], INVALID_PARAMS, "after the latest block"),
+    # calls
+    ("eth_call", [{"to": DEAD, "data": "0x123"}], INVALID_PARAMS, "transaction.data"),
+    ("eth_call", [{"to": DEAD, "data": "1234"}], INVALID_PARAMS, "transaction.data"),
+    ("eth_call", [{"to": DEAD, "data": "0xzz"}], INVALID_PARAMS, "transaction.data"),
+    ("eth_call", [{"to": 5}], INVALID_PARAMS, "transaction.to"),
+    ("eth_call", [{"to": DEAD, "value": "-0x1"}], INVALID_PARAMS, "transaction.value"),
+    ("eth_call", ["0x1"], INVALID_PARAMS, "expected a transaction object"),
+    ("eth_call", [{"to": DEAD, "value": "0x1"}], 3, "exceeds the sender's balance"),
+    ("eth_call", [{"data": "0x" + b"L2LAB\x00".hex()}], 3, "bad creation data"),
+    ("eth_call", [{"data": "0x" + (DEPLOY_MAGIC + abi_encode(["string", "bytes"], ["Counter", b"\x01"])).hex()}],
+     3, "bad ABI data for constructor(uint256)"),
+    ("eth_call", [{"data": "0x" + deploy_data("Counter", 1).hex().replace(b"Counter".hex(), b"Nobody1".hex())}],
+     3, "unknown contract 'Nobody1'"),
+    ("eth_estimateGas", [{"to": DEAD, "gas": "0x1"}], 3, "intrinsic needs 21000"),
+    # sending through the dev account
+    ("eth_sendTransaction", [{"to": DEAD}], INVALID_PARAMS, "transaction.from"),
+    ("eth_sendTransaction", [{"from": DEAD, "to": DEAD}], -32000, "unknown account"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "type": "0x3"}], INVALID_PARAMS, "transaction.type"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "value": HUGE}], 3, "exceeds the sender's balance"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "gas": "0x1"}], -32000, "intrinsic gas too low"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "nonce": "0x9"}], -32000, "nonce too high"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "nonce": "0x0"}], -32000, "nonce too low"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "maxFeePerGas": "0x1", "maxPriorityFeePerGas": "0x2"}],
+     -32000, "higher than max fee"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "gas": "0x1c9c381"}], -32000, "exceeds the block gas limit"),
+    # raw transactions that are not transactions
+    ("eth_sendRawTransaction", ["0x"], INVALID_PARAMS, "empty raw transaction"),
+    ("eth_sendRawTransaction", [12], INVALID_PARAMS, "raw transaction"),
+    ("eth_sendRawTransaction", ["0x02"], INVALID_PARAMS, "truncated"),
+    ("eth_sendRawTransaction", ["0xf8"], INVALID_PARAMS, "truncated"),
+    ("eth_sendRawTransaction", ["0x02c0"], INVALID_PARAMS, "list of 12 items"),
+    ("eth_sendRawTransaction", ["0x03" + rlp.encode([b"\x01"] * 14).hex()], INVALID_PARAMS, "blob"),
+    ("eth_sendRawTransaction", ["0x04" + rlp.encode([b"\x01"] * 13).hex()], INVALID_PARAMS, "EIP-7702"),
+    ("eth_sendRawTransaction", ["0x7f"], INVALID_PARAMS, "unsupported transaction type 0x7f"),
+    ("eth_sendRawTransaction", ["0x" + "ff" * (MAX_TX_BYTES + 1)], -32000, "oversized"),
+    ("eth_sendRawTransaction", ["0x02" + rlp.encode([[b""]] * 12).hex()], INVALID_PARAMS, "chainId"),
+    # reads of things that do not exist, or cannot
+    ("eth_getBlockByNumber", ["0x1", "yes"], INVALID_PARAMS, "full transactions"),
+    ("eth_getBlockByNumber", ["foo"], INVALID_PARAMS, "invalid block"),
+    ("eth_getBlockByHash", ["0x00", True], INVALID_PARAMS, "32-byte hash"),
+    ("eth_getTransactionReceipt", ["0x1234"], INVALID_PARAMS, "32-byte hash"),
+    ("eth_getLogs", [{"topics": ["0x12"]}], INVALID_PARAMS, "filter.topics[0]"),
+    ("eth_getLogs", [{"topics": [[None]]}], INVALID_PARAMS, "filter.topics[0]"),
+    ("eth_getLogs", [{"topics": [None] * 5}], INVALID_PARAMS, "at most 4"),
+    ("eth_getLogs", [{"topics": "x"}], INVALID_PARAMS, "filter.topics"),
+    ("eth_getLogs", [{"address": [5]}], INVALID_PARAMS, "filter.address"),
+    ("eth_getLogs", [{"blockHash": "0x" + "00" * 32}], -32000, "unknown block"),
+    ("eth_getLogs", [{"fromBlock": "0x-1"}], INVALID_PARAMS, "filter.fromBlock"),
+    ("eth_getLogs", [None], INVALID_PARAMS, "missing parameter 0: filter"),
+    # dev controls
+    ("evm_increaseTime", [-5], INVALID_PARAMS, "negative"),
+    ("evm_increaseTime", ["-0x5"], INVALID_PARAMS, "invalid seconds"),
+    ("evm_increaseTime", ["0x" + "f" * 20], INVALID_PARAMS, "uint64"),
+    ("evm_setNextBlockTimestamp", ["0x1"], INVALID_PARAMS, "after the latest block"),
+    ("evm_setNextBlockTimestamp", [hex(MAX_TIMESTAMP + 1)], INVALID_PARAMS, "uint64"),
+    ("evm_mine", ["0x1"], INVALID_PARAMS, "after the latest block"),
+    ("evm_mine", [hex(MAX_TIMESTAMP + 1)], INVALID_PARAMS, "uint64"),
+    ("evm_mine", [{"blocks": "0x0"}], INVALID_PARAMS, "blocks"),
+    ("evm_mine", [{"blocks": hex(MAX_MINE_BLOCKS + 1)}], INVALID_PARAMS, "blocks"),
+    ("evm_mine", [[1]], INVALID_PARAMS, "timestamp"),
+    ("anvil_mine", ["0xfffffff"], INVALID_PARAMS, "blocks"),
+    ("anvil_mine", ["0x2", hex(MAX_TIMESTAMP)], INVALID_PARAMS, "uint64"),
+    ("evm_setAutomine", ["true"], INVALID_PARAMS, "enabled"),
+    ("evm_setIntervalMining", ["0x" + "f" * 300], INVALID_PARAMS, "interval"),
+    ("evm_revert", [], INVALID_PARAMS, "snapshot id"),
+    ("anvil_setBalance", [DEAD, HUGE], INVALID_PARAMS, "256 bits"),
+    ("anvil_setBalance", [DEAD], INVALID_PARAMS, "missing parameter 1: balance"),
+    ("l2lab_gasBreakdown", ["0x00"], INVALID_PARAMS, "32-byte hash"),
+]
+
+
+@pytest.mark.parametrize(("method", "params", "code", "words"), BAD_PARAMS,
+                         ids=[f"{i}-{c[0]}" for i, c in enumerate(BAD_PARAMS)])
+def test_bad_params_are_named_and_change_nothing(rpc, method, params, code, words) -> None:
+    before = chain_state(rpc.chain)
+    answer = request(rpc, method, params)
+    assert "result" not in answer, answer
+    assert answer["error"]["code"] == code, answer
+    assert words in answer["error"]["message"], answer
+    assert answer["id"] == 7
+    assert chain_state(rpc.chain) == before
+
+
+def test_bad_raw_transactions_change_nothing(rpc) -> None:
+    chain = rpc.chain
+    good = signed(chain)
+    cases = [
+        (good[:-10], INVALID_PARAMS, "truncated"),
+        (good + "00", INVALID_PARAMS, "trailing bytes"),
+        (signed(chain, chainId=1), -32003, "wrong chain id 1"),
+        (_high_s(good), -32003, "high s"),
+        (signed(chain, value=2**256 - 1), -32000, "insufficient funds"),
+        (signed(chain, maxFeePerGas=2**256 - 1, maxPriorityFeePerGas=1), -32000, "insufficient funds"),
+        (signed(chain, gas=2**64), -32000, "exceeds the block gas limit"),
+        (signed(chain, maxFeePerGas=1, maxPriorityFeePerGas=1), -32000, "less than block base fee"),
+        (signed(Chain(chain_id=5), KEY), -32003, "wrong chain id 5"),
+    ]
+    legacy = Account.sign_transaction(
+        {"nonce": 2, "to": DEAD, "value": 1, "gas": 21_000, "gasPrice": 10**10}, KEY
+    )
+    cases.append(("0x" + bytes(legacy.raw_transaction).hex(), -32003, "pre-EIP-155"))
+    for raw, code, words in cases:
+        before = chain_state(chain)
+        error = request(rpc, "eth_sendRawTransaction", [raw])["error"]
+        assert error["code"] == code and words in error["message"], (words, error)
+        assert chain_state(chain) == before
+
+
+def test_replayed_transaction_is_refused() -> None:
+    rpc = make_rpc()
+    raw = signed(rpc.chain)
+    tx_hash = request(rpc, "eth_sendRawTransaction", [raw])["result"]
+    before = chain_state(rpc.chain)
+    error = request(rpc, "eth_sendRawTransaction", [raw])["error"]
+    assert error["code"] == -32000 and "already known" in error["message"] and tx_hash[2:] in error["message"]
+    assert chain_state(rpc.chain) == before
+
+
+def test_numbers_past_the_head_are_absent_not_internal_errors(rpc) -> None:
+    """Block numbers too big for SQLite's integers answered 'internal error' before."""
+    for big in ("0x" + "f" * 20, "0x" + "f" * 64, hex(2**63)):
+        assert request(rpc, "eth_getBlockByNumber", [big, False])["result"] is None
+        assert request(rpc, "eth_getBlockReceipts", [big])["result"] is None
+        assert request(rpc, "eth_getBlockTransactionCountByNumber", [big])["result"] is None
+        assert request(rpc, "eth_getTransactionByBlockNumberAndIndex", [big, big])["result"] is None
+        assert request(rpc, "eth_getLogs", [{"fromBlock": "0x0", "toBlock": big}])["result"] == []
+        assert request(rpc, "eth_getLogs", [{"fromBlock": big, "toBlock": big}])["result"] == []
+
+
+def test_logs_range_and_topics(rpc) -> None:
+    logs = request(rpc, "eth_getLogs", [{"fromBlock": "earliest", "toBlock": "pending"}])["result"]
+    assert logs == []  # the Counter's constructor emits nothing
+    assert request(rpc, "eth_getLogs", [{"fromBlock": "0x5", "toBlock": "0x1"}])["result"] == []
+    assert request(rpc, "eth_getLogs", [{"topics": [[]], "address": []}])["result"] == []
+
+
+def test_calls_to_accounts_without_code_return_nothing(rpc) -> None:
+    for to in (ALICE, DEAD, "0x0000000000000000000000000000000000000001"):
+        assert request(rpc, "eth_call", [{"to": to, "data": "0x12345678"}])["result"] == "0x"
+
+
+def test_envelope_errors() -> None:
+    rpc = make_rpc()
+    before = chain_state(rpc.chain)
+    assert rpc.handle_request([])["error"]["code"] == INVALID_REQUEST
+    assert rpc.handle_request([1]) == [
+        {"jsonrpc": "2.0", "id": None, "error": {"code": INVALID_REQUEST, "message": "request must be a JSON object"}}
+    ]
+    for bad_id in (float("inf"), float("nan"), [1], {"a": 1}, True):
+        answer = rpc.handle_request({"jsonrpc": "2.0", "id": bad_id, "method": "eth_blockNumber"})
+        assert answer["error"]["code"] == INVALID_REQUEST and "id must be" in answer["error"]["message"]
+        json.dumps(answer, allow_nan=False)
+    assert request(rpc, "eth_blockNumber", jsonrpc="1.0")["error"]["code"] == INVALID_REQUEST
+    assert request(rpc, 5)["error"]["code"] == INVALID_REQUEST
+    long_name = "x" * 100_000
+    error = request(rpc, long_name)["error"]
+    assert error["code"] == METHOD_NOT_FOUND and len(error["message"]) < 200
+    assert request(rpc, "__init__")["error"]["code"] == METHOD_NOT_FOUND
+    # a notification gets no answer, even when it is bad
+    assert rpc.handle_request({"jsonrpc": "2.0", "method": "eth_getBalance", "params": [1]}) is None
+    batch = rpc.handle_request([{"jsonrpc": "2.0", "id": i, "method": "eth_blockNumber"} for i in range(1000)])
+    assert isinstance(batch, list) and [a["id"] for a in batch] == list(range(1000))
+    assert chain_state(rpc.chain) == before
+
+
+def test_trailing_nulls_are_defaults_not_extra_arguments(rpc) -> None:
+    assert request(rpc, "eth_getBalance", [ALICE, None, None])["result"].startswith("0x")
+    assert request(rpc, "eth_blockNumber", [None])["result"] == hex(rpc.chain.block_number)
+
+
+def test_fee_history_of_zero_blocks() -> None:
+    rpc = make_rpc()
+    out = request(rpc, "eth_feeHistory", ["0x0", "latest", []])["result"]
+    assert out == {"oldestBlock": "0x0", "baseFeePerGas": [], "gasUsedRatio": []}
+
+
+def test_mining_bounds_allow_the_largest_legal_values() -> None:
+    rpc = make_rpc()
+    assert request(rpc, "evm_setIntervalMining", ["0x3c"])["result"] is None
+    assert request(rpc, "evm_setIntervalMining", ["0x0"])["result"] is None
+    assert request(rpc, "evm_setAutomine", [True])["result"] is None
+    assert request(rpc, "evm_mine", [hex(MAX_TIMESTAMP)])["result"] == "0x0"
+    assert rpc.chain.head.timestamp == MAX_TIMESTAMP
+    error = request(rpc, "evm_mine", [])["error"]  # no second after the last one
+    assert error["code"] == INVALID_PARAMS and "uint64" in error["message"]
+
+
+def test_revert_to_unknown_snapshot_is_false_and_changes_nothing() -> None:
+    rpc = make_rpc()
+    before = chain_state(rpc.chain)
+    for sid in ("0x99", "0x" + "f" * 64):
+        assert request(rpc, "evm_revert", [sid])["result"] is False
+    assert chain_state(rpc.chain) == before
+    sid = request(rpc, "evm_snapshot")["result"]
+    request(rpc, "evm_mine")
+    assert request(rpc, "evm_revert", [sid])["result"] is True
+    assert chain_state(rpc.chain) == before
+    assert request(rpc, "evm_revert", [sid])["result"] is False  # used up
+
+
+def test_failed_block_write_leaves_no_ghost_transaction(monkeypatch) -> None:
+    """A transaction whose block could not be written is not acknowledged and not kept."""
+    rpc = make_rpc()
+    chain = rpc.chain
+    raw = signed(chain)
+    before = chain_state(chain)
+
+    def disk_full(*args: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as m:
+        m.setattr(Store, "put_block", staticmethod(disk_full))
+        answer = request(rpc, "eth_sendRawTransaction", [raw])
+    assert answer["error"]["code"] == INTERNAL and "disk is full" in answer["error"]["message"]
+    assert chain.pending == [] and chain_state(chain) == before
+    assert request(rpc, "eth_getTransactionCount", [ALICE, "pending"])["result"] == "0x0"
+    # the same transaction goes through once the disk is back
+    tx_hash = request(rpc, "eth_sendRawTransaction", [raw])["result"]
+    assert request(rpc, "eth_getTransactionReceipt", [tx_hash])["result"]["status"] == "0x1"
+    assert chain.block_number == 1
