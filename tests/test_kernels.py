@@ -317,3 +317,23 @@ def test_compiled_fft_two_threads_matches_pure():
     w = pure.root_of_unity(n)
     assert native.fft(values, w) == pure.fft(values, w)
     assert native.ifft(native.fft(values, w), w) == values
+
+
+def test_batch_affine_g2_repeated_points(compiled_batch_affine):
+    p = g2_mul(11)
+    points = [p] * 300 + [neg2(p)] * 2 + [INF2]
+    scalars = [2] * 300 + [2, 2, 5]
+    assert compiled_batch_affine.msm_g2(points, scalars) == g2_mul(11 * 2 * 298)
+
+
+def test_compiled_single_thread_agrees(monkeypatch):
+    native = pytest.importorskip("primitives.snark._kernels_c")
+    rng = random.Random(25)
+    points = native.batch_mul_g1(G1, [rng.randrange(1, R) for _ in range(1500)])
+    scalars = [rng.randrange(R) for _ in range(1500)]
+    values = [rng.randrange(R) for _ in range(4096)]
+    w = native.root_of_unity(4096)
+    want = native.msm_g1(points, scalars), native.fft(values, w), native.batch_mul_g1(G1, scalars[:50])
+    monkeypatch.setattr(native, "THREADS", 1)
+    got = native.msm_g1(points, scalars), native.fft(values, w), native.batch_mul_g1(G1, scalars[:50])
+    assert got == want
