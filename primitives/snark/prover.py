@@ -26,25 +26,27 @@ import secrets
 from collections.abc import Sequence
 
 from primitives.snark import kernels
-from primitives.snark.groth16 import COSET_SHIFT, Proof, ProvingKey, qap_rows
+from primitives.snark.groth16 import COSET_SHIFT, Proof, ProvingKey
 from primitives.snark.kernels import R
-from primitives.snark.r1cs import R1CS, dot
+from primitives.snark.r1cs import R1CS
 
 
-def _row_values(rows: list, witness: Sequence[int], n: int) -> list[int]:
-    out = [dot(row, witness) for row in rows]
-    return out + [0] * (n - len(out))
+def compute_h(r1cs: R1CS, rows: tuple[list[int], list[int], list[int]], witness: Sequence[int], n: int) -> list[int]:
+    """Coefficients ``h_0 .. h_{n-2}`` of ``(a b - c) / Z``, computed on a coset.
 
-
-def compute_h(r1cs: R1CS, witness: Sequence[int], n: int) -> list[int]:
-    """Coefficients ``h_0 .. h_{n-2}`` of ``(a b - c) / Z``, computed on a coset."""
+    ``rows`` are the constraint rows' values; the public-input rows
+    ``w_i * 0 = 0`` and the zero padding up to n are appended here.
+    """
+    publics = list(witness[: r1cs.n_public + 1])
+    pad = n - r1cs.n_constraints
+    a_vals = rows[0] + publics + [0] * (pad - len(publics))
     omega = kernels.root_of_unity(n)
     shifts = [1] * n
     for k in range(1, n):
         shifts[k] = shifts[k - 1] * COSET_SHIFT % R
     coset_evals = []
-    for rows in qap_rows(r1cs):
-        coeffs = kernels.ifft(_row_values(rows, witness, n), omega)
+    for values in (a_vals, rows[1] + [0] * pad, rows[2] + [0] * pad):
+        coeffs = kernels.ifft(values, omega)
         coset_evals.append(kernels.fft([c * s % R for c, s in zip(coeffs, shifts, strict=True)], omega))
     ea, eb, ec = coset_evals
     z_inv = pow((pow(COSET_SHIFT, n, R) - 1) % R, -1, R)
@@ -72,9 +74,9 @@ def prove(pk: ProvingKey, r1cs: R1CS, witness: Sequence[int], rng: random.Random
             f"proving key is for {pk.n_wires} wires / {pk.n_public} public, "
             f"circuit has {r1cs.n_wires} / {r1cs.n_public}"
         )
-    r1cs.check(witness)
+    rows = r1cs.check(witness)
     w = list(witness)
-    h = compute_h(r1cs, w, pk.domain_size)
+    h = compute_h(r1cs, rows, w, pk.domain_size)
     r, s = _random_scalar(rng), _random_scalar(rng)
     a = kernels.msm_g1([pk.alpha_g1, *pk.a_query, pk.delta_g1], [1, *w, r])
     b2 = kernels.msm_g2([pk.beta_g2, *pk.b_g2_query, pk.delta_g2], [1, *w, s])

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import mul
 
 from py_ecc.optimized_bn128 import curve_order
 
@@ -143,17 +144,26 @@ class R1CS:
     def n_constraints(self) -> int:
         return len(self.constraints)
 
-    def check(self, witness: Sequence[int]) -> None:
-        """Raise unless ``witness`` satisfies every constraint.
+    def evaluate(self, witness: Sequence[int]) -> tuple[list[int], list[int], list[int]]:
+        """``<A_j, w>``, ``<B_j, w>``, ``<C_j, w>`` for every constraint j (the prover needs them too)."""
+        check_witness_shape(self, witness)
+        cols = ([], [], [])  # type: tuple[list[int], list[int], list[int]]
+        for con in self.constraints:
+            for row, out in zip(con, cols, strict=True):
+                out.append(dot(row, witness))
+        return cols
+
+    def check(self, witness: Sequence[int]) -> tuple[list[int], list[int], list[int]]:
+        """Raise unless ``witness`` satisfies every constraint; return the row values.
 
         Run before proving, so a bad witness is reported by the name of the
-        constraint it breaks instead of as a proof that fails to verify.
+        constraint it breaks instead of as a proof that does not verify.
         """
-        check_witness_shape(self, witness)
-        for i, (a, b, c) in enumerate(self.constraints):
-            av, bv, cv = dot(a, witness), dot(b, witness), dot(c, witness)
+        a, b, c = self.evaluate(witness)
+        for i, (av, bv, cv) in enumerate(zip(a, b, c, strict=True)):
             if av * bv % R != cv:
                 raise ConstraintError(i, self.names[i] if i < len(self.names) else "?", f"{av} * {bv} != {cv}")
+        return a, b, c
 
     def public_inputs(self, witness: Sequence[int]) -> list[int]:
         """The public signals of a witness, in wire order (as in public.json)."""
@@ -173,7 +183,7 @@ def check_witness_shape(r1cs: R1CS, witness: Sequence[int]) -> None:
 
 def dot(row: Terms, witness: Sequence[int]) -> int:
     """The value of a sparse row against a witness."""
-    return sum(coeff * witness[wire] for wire, coeff in row.items()) % R
+    return sum(map(mul, row.values(), map(witness.__getitem__, row.keys()))) % R
 
 
 class Circuit:
