@@ -104,13 +104,24 @@ def _encode_returns(spec: MethodSpec, result: Any) -> bytes:
 def _invoke(spec: MethodSpec, instance: Any, ctx: Context, args: tuple) -> Any:
     """Run a contract method; a Python error inside it becomes a revert naming it."""
     try:
-        return spec.func(instance, ctx, *args)
+        result = spec.func(instance, ctx, *args)
     except (Revert, OutOfGas):
         raise
     except RecursionError:
         raise Revert("call depth exceeded") from None
     except Exception as exc:
+        if ctx.gas.ran_out:
+            raise _swallowed(instance, spec) from None
         raise Revert(f"error in {type(instance).__name__}.{spec.name}: {type(exc).__name__}: {exc}") from None
+    if ctx.gas.ran_out:
+        # It caught its own OutOfGas (``except BaseException``) and went on: as on
+        # the EVM, running out of gas ends the frame whatever the code does next.
+        raise _swallowed(instance, spec)
+    return result
+
+
+def _swallowed(instance: Any, spec: MethodSpec) -> OutOfGas:
+    return OutOfGas(f"{type(instance).__name__}.{spec.name}, which caught running out,", 0, 0)
 
 
 def _move_value(world: WorldState, sender: str, to: str, value: int) -> None:
@@ -163,7 +174,8 @@ def run_call(
             static=static or spec.is_view, depth=depth,
         )
         return _encode_returns(spec, _invoke(spec, instance, ctx, args))
-    except Revert:
+    except (Revert, OutOfGas):
+        # OutOfGas too: a caller may catch it and go on, and the callee's writes must not stay.
         world.rollback(checkpoint)
         raise
 
@@ -200,7 +212,7 @@ def run_create(
         meter.charge(G.code_deposit_gas(cls.code()), "code_deposit")
         world.set_code(address, name)
         return address
-    except Revert:
+    except (Revert, OutOfGas):
         world.rollback(checkpoint)
         raise
 

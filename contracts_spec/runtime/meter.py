@@ -18,7 +18,7 @@ class OutOfGas(BaseException):
 class GasMeter:
     """Counts gas against a limit, by category, so receipts can show where it went."""
 
-    __slots__ = ("limit", "used", "breakdown")
+    __slots__ = ("limit", "used", "breakdown", "ran_out")
 
     def __init__(self, limit: int) -> None:
         if limit < 0:
@@ -26,6 +26,8 @@ class GasMeter:
         self.limit = limit
         self.used = 0
         self.breakdown: dict[str, int] = {}
+        # Set once OutOfGas was raised: a frame that caught it must still end as out of gas.
+        self.ran_out = False
 
     @property
     def remaining(self) -> int:
@@ -38,6 +40,7 @@ class GasMeter:
         if self.used + amount > self.limit:
             remaining = self.remaining
             self.exhaust()
+            self.ran_out = True
             raise OutOfGas(category, amount, remaining)
         self.used += amount
         self.breakdown[category] = self.breakdown.get(category, 0) + amount
@@ -55,6 +58,7 @@ class GasMeter:
             self.breakdown["call"] = self.breakdown.get("call", 0) - discount
         if self.used > self.limit:
             self.used = self.limit
+            self.ran_out = True
             raise OutOfGas("call", child.used - discount, 0)
 
     def exhaust(self) -> None:
