@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 
 import pytest
 from py_ecc import bn128
@@ -337,3 +340,26 @@ def test_compiled_single_thread_agrees(monkeypatch):
     monkeypatch.setattr(native, "THREADS", 1)
     got = native.msm_g1(points, scalars), native.fft(values, w), native.batch_mul_g1(G1, scalars[:50])
     assert got == want
+
+
+def test_portable_field_product_agrees():
+    """The compiled twin without the x86-64 mulx/adx product (L2LAB_NO_ADX=1) gives the same results."""
+    pytest.importorskip("primitives.snark._kernels_c")
+    script = (
+        "import random\n"
+        "from primitives.snark import _kernels_c as c, _kernels_py as p\n"
+        "rng = random.Random(26)\n"
+        "pts = c.batch_mul_g1((1, 2), [rng.randrange(p.R) for _ in range(1100)])\n"
+        "sc = [rng.randrange(p.R) for _ in range(1100)]\n"
+        "g2 = c.batch_mul_g2(p.G2_GENERATOR, sc[:20])\n"
+        "v = [rng.randrange(p.R) for _ in range(512)]\n"
+        "w = p.root_of_unity(512)\n"
+        "print(c.msm_g1(pts, sc), c.msm_g2(g2, sc[:20]), c.fft(v, w)[:3], pts[:2], g2[:2])\n"
+    )
+    outputs = []
+    for flag in ("0", "1"):
+        env = dict(os.environ, L2LAB_NO_ADX=flag)
+        run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                             text=True, check=True)
+        outputs.append(run.stdout)
+    assert outputs[0] == outputs[1] and outputs[0].startswith("(")

@@ -11,7 +11,9 @@ from py_ecc import optimized_bn128 as _bn
 from primitives import _backend
 from primitives.snark import _kernels_py
 from primitives.snark._kernels_py import (
+    G1_GENERATOR,
     G1_INFINITY,
+    G2_GENERATOR,
     G2_INFINITY,
     G1Point,
     G2Point,
@@ -72,7 +74,9 @@ def from_py_ecc_g2(p: tuple) -> G2Point:
 
 __all__ = [
     "BACKEND",
+    "G1_GENERATOR",
     "G1_INFINITY",
+    "G2_GENERATOR",
     "G2_INFINITY",
     "G1Point",
     "G2Point",

@@ -9,6 +9,7 @@
 #define L2LAB_BN254_FIELD_H
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef unsigned __int128 u128;
@@ -160,6 +161,167 @@ static inline __attribute__((always_inline)) void fe_mul_p(fe_t *r, const fe_t *
     fe_reduce_once(r, t, p); /* t < 2p because p < 2^254 */
 }
 
+/* ---------------------------------------------------------------- x86-64 BMI2/ADX */
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The same CIOS product with mulx and two independent carry chains (adcx for
+ * the high halves, adox for the low ones), which no compiler derives from C.
+ * Used when the CPU has BMI2 and ADX, detected once when the module loads. */
+#define L2_HAVE_ADX_ASM 1
+static int l2_cpu_has_adx = 0;
+
+/* L2LAB_NO_ADX=1 keeps the portable C product, so tests can check it too. */
+static void __attribute__((constructor)) l2_detect_cpu(void) {
+    const char *off = getenv("L2LAB_NO_ADX");
+    __builtin_cpu_init();
+    l2_cpu_has_adx = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx") &&
+                     !(off != NULL && off[0] == '1');
+}
+
+static inline void fe_mul_adx(fe_t *r, const fe_t *a, const fe_t *b, const uint64_t p[4],
+                              const uint64_t *pinv) {
+    uint64_t t0, t1, t2, t3, t4;
+    __asm__(
+        "xorl %%eax, %%eax\n\t"
+        "xorq %[t0], %[t0]\n\t"
+        "xorq %[t1], %[t1]\n\t"
+        "xorq %[t2], %[t2]\n\t"
+        "xorq %[t3], %[t3]\n\t"
+        "xorq %[t4], %[t4]\n\t"
+        "movq 0(%[b]), %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq 0(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t0]\n\t"
+        "adcxq %%rbx, %[t1]\n\t"
+        "mulxq 8(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t1]\n\t"
+        "adcxq %%rbx, %[t2]\n\t"
+        "mulxq 16(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t2]\n\t"
+        "adcxq %%rbx, %[t3]\n\t"
+        "mulxq 24(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t3]\n\t"
+        "adcxq %%rbx, %[t4]\n\t"
+        "adoxq %%rax, %[t4]\n\t"
+        "movq %[t0], %%rdx\n\t"
+        "imulq %[inv], %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq %[p0], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t0]\n\t"
+        "adcxq %%rbx, %[t1]\n\t"
+        "mulxq %[p1], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t1]\n\t"
+        "adcxq %%rbx, %[t2]\n\t"
+        "mulxq %[p2], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t2]\n\t"
+        "adcxq %%rbx, %[t3]\n\t"
+        "mulxq %[p3], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t3]\n\t"
+        "adcxq %%rbx, %[t4]\n\t"
+        "adoxq %%rax, %[t4]\n\t"
+        "movq 8(%[b]), %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq 0(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t1]\n\t"
+        "adcxq %%rbx, %[t2]\n\t"
+        "mulxq 8(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t2]\n\t"
+        "adcxq %%rbx, %[t3]\n\t"
+        "mulxq 16(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t3]\n\t"
+        "adcxq %%rbx, %[t4]\n\t"
+        "mulxq 24(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t4]\n\t"
+        "adcxq %%rbx, %[t0]\n\t"
+        "adoxq %%rax, %[t0]\n\t"
+        "movq %[t1], %%rdx\n\t"
+        "imulq %[inv], %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq %[p0], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t1]\n\t"
+        "adcxq %%rbx, %[t2]\n\t"
+        "mulxq %[p1], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t2]\n\t"
+        "adcxq %%rbx, %[t3]\n\t"
+        "mulxq %[p2], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t3]\n\t"
+        "adcxq %%rbx, %[t4]\n\t"
+        "mulxq %[p3], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t4]\n\t"
+        "adcxq %%rbx, %[t0]\n\t"
+        "adoxq %%rax, %[t0]\n\t"
+        "movq 16(%[b]), %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq 0(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t2]\n\t"
+        "adcxq %%rbx, %[t3]\n\t"
+        "mulxq 8(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t3]\n\t"
+        "adcxq %%rbx, %[t4]\n\t"
+        "mulxq 16(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t4]\n\t"
+        "adcxq %%rbx, %[t0]\n\t"
+        "mulxq 24(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t0]\n\t"
+        "adcxq %%rbx, %[t1]\n\t"
+        "adoxq %%rax, %[t1]\n\t"
+        "movq %[t2], %%rdx\n\t"
+        "imulq %[inv], %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq %[p0], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t2]\n\t"
+        "adcxq %%rbx, %[t3]\n\t"
+        "mulxq %[p1], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t3]\n\t"
+        "adcxq %%rbx, %[t4]\n\t"
+        "mulxq %[p2], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t4]\n\t"
+        "adcxq %%rbx, %[t0]\n\t"
+        "mulxq %[p3], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t0]\n\t"
+        "adcxq %%rbx, %[t1]\n\t"
+        "adoxq %%rax, %[t1]\n\t"
+        "movq 24(%[b]), %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq 0(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t3]\n\t"
+        "adcxq %%rbx, %[t4]\n\t"
+        "mulxq 8(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t4]\n\t"
+        "adcxq %%rbx, %[t0]\n\t"
+        "mulxq 16(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t0]\n\t"
+        "adcxq %%rbx, %[t1]\n\t"
+        "mulxq 24(%[a]), %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t1]\n\t"
+        "adcxq %%rbx, %[t2]\n\t"
+        "adoxq %%rax, %[t2]\n\t"
+        "movq %[t3], %%rdx\n\t"
+        "imulq %[inv], %%rdx\n\t"
+        "xorl %%eax, %%eax\n\t"
+        "mulxq %[p0], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t3]\n\t"
+        "adcxq %%rbx, %[t4]\n\t"
+        "mulxq %[p1], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t4]\n\t"
+        "adcxq %%rbx, %[t0]\n\t"
+        "mulxq %[p2], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t0]\n\t"
+        "adcxq %%rbx, %[t1]\n\t"
+        "mulxq %[p3], %%rcx, %%rbx\n\t"
+        "adoxq %%rcx, %[t1]\n\t"
+        "adcxq %%rbx, %[t2]\n\t"
+        "adoxq %%rax, %[t2]\n\t"
+        : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4)
+        : [a] "r"(a->l), [b] "r"(b->l), "m"(*(const uint64_t(*)[4])a->l),
+          "m"(*(const uint64_t(*)[4])b->l), [p0] "m"(p[0]), [p1] "m"(p[1]), [p2] "m"(p[2]),
+          [p3] "m"(p[3]), [inv] "m"(*pinv)
+        : "rax", "rbx", "rcx", "rdx", "cc");
+    const uint64_t t[4] = {t4, t0, t1, t2}; /* the rounds rotate the registers */
+    (void)t3;
+    fe_reduce_once(r, t, p);
+}
+#endif
+
 /* ---------------------------------------------------------------- Fq */
 
 static inline void fq_add(fe_t *r, const fe_t *a, const fe_t *b) { fe_add_p(r, a, b, FQ_P); }
@@ -167,9 +329,23 @@ static inline void fq_sub(fe_t *r, const fe_t *a, const fe_t *b) { fe_sub_p(r, a
 /* The products are out of line on purpose: inlined into large loops, gcc
  * spills the adc chains and the kernels run up to twice as slow. */
 static __attribute__((noinline)) void fq_mul(fe_t *r, const fe_t *a, const fe_t *b) {
+#ifdef L2_HAVE_ADX_ASM
+    if (l2_cpu_has_adx) {
+        fe_mul_adx(r, a, b, FQ_P, &FQ_INV);
+        return;
+    }
+#endif
     fe_mul_p(r, a, b, FQ_P, FQ_INV);
 }
-static __attribute__((noinline)) void fq_sqr(fe_t *r, const fe_t *a) { fe_mul_p(r, a, a, FQ_P, FQ_INV); }
+static __attribute__((noinline)) void fq_sqr(fe_t *r, const fe_t *a) {
+#ifdef L2_HAVE_ADX_ASM
+    if (l2_cpu_has_adx) {
+        fe_mul_adx(r, a, a, FQ_P, &FQ_INV);
+        return;
+    }
+#endif
+    fe_mul_p(r, a, a, FQ_P, FQ_INV);
+}
 static inline void fq_dbl(fe_t *r, const fe_t *a) { fe_add_p(r, a, a, FQ_P); }
 static inline void fq_neg(fe_t *r, const fe_t *a) {
     static const fe_t zero = {{0, 0, 0, 0}};
@@ -252,6 +428,12 @@ static __attribute__((noinline)) void fq_inv(fe_t *r, const fe_t *a) {
 static inline void fr_add(fe_t *r, const fe_t *a, const fe_t *b) { fe_add_p(r, a, b, FR_P); }
 static inline void fr_sub(fe_t *r, const fe_t *a, const fe_t *b) { fe_sub_p(r, a, b, FR_P); }
 static __attribute__((noinline)) void fr_mul(fe_t *r, const fe_t *a, const fe_t *b) {
+#ifdef L2_HAVE_ADX_ASM
+    if (l2_cpu_has_adx) {
+        fe_mul_adx(r, a, b, FR_P, &FR_INV);
+        return;
+    }
+#endif
     fe_mul_p(r, a, b, FR_P, FR_INV);
 }
 static inline void fr_to_mont(fe_t *r, const fe_t *a) { fr_mul(r, a, &FR_R2); }
