@@ -9,7 +9,9 @@ Measured in one run so the ratios are fair:
   the hardware sets, and the ratio per-transfer cost / one bare recovery;
 - on the in-process L1 with the mainnet-like preset: calldata bytes and gas per
   transfer at several batch sizes, and the gas of a fraud proof against the
-  last step of such a batch; plus one deposit and one withdrawal claim.
+  last step of a batch of each size (flat: it carries two entries and their
+  Merkle paths, and the run fails if it grows); plus one deposit and one
+  withdrawal claim.
 """
 
 from __future__ import annotations
@@ -108,41 +110,53 @@ def l1_costs(sizes: list[int]) -> list[Figure]:
     operator.sync()
     operator.post_batch()
     nonces = [0] * USERS
-    for size in sizes:
-        txs = []
-        for k in range(size):
+
+    def ring(count: int) -> list[Transfer]:
+        out = []
+        for k in range(count):
             f, t = k % USERS, (k + 1) % USERS
-            txs.append(wallets[f].transfer(f, t, 10**15, nonces[f]))
+            out.append(wallets[f].transfer(f, t, 10**15, nonces[f]))
             nonces[f] += 1
-        operator.submit(txs)
+        return out
+
+    proofs: dict[int, int] = {}
+    for size in sizes:
+        operator.submit(ring(size))
         receipt = operator.post_batch()
         calldata = encode_call(OptimisticRollup, "submit_batch", operator.posted[-1].sealed.data)
         gas = int(receipt["gasUsed"], 16)
         figures.append(Figure(f"L1 calldata per transfer, batch of {size}", "bytes", len(calldata) / size,
                               note="ABI-encoded submit_batch input"))
         figures.append(Figure(f"L1 gas per transfer, batch of {size}", "gas", gas / size,
-                              note=f"{gas:,} gas for the batch"))
-    # A fraud proof against the last step of a batch of the largest size.
-    size = sizes[-1]
-    txs = []
-    for k in range(size - 1):
-        f, t = k % USERS, (k + 1) % USERS
-        txs.append(wallets[f].transfer(f, t, 10**15, nonces[f]))
-        nonces[f] += 1
-    operator.submit(txs)
-    state = operator.state
-    victim = state.get_account(0)
-    operator.sequencer.inject(
-        wallets[1].transfer(0, 1, ETH, victim.nonce),  # signed by the wrong user
-        {0: Account(victim.address, victim.balance - ETH, victim.nonce + 1),
-         1: state.get_account(1)._replace(balance=state.get_account(1).balance + ETH)},
-    )
-    operator.post_batch()
-    (proof,) = challenger.watch()
-    breakdown = l1.rpc("l2lab_gasBreakdown", proof["transactionHash"]) or {}
-    top = ", ".join(f"{k} {v:,}" for k, v in sorted(breakdown.items(), key=lambda kv: -kv[1])[:4])
-    figures.append(Figure(f"L1 gas of a fraud proof, last step of a batch of {size}", "gas",
-                          int(proof["gasUsed"], 16), note=top or "batch calldata re-sent and re-hashed"))
+                              note=f"{gas:,} gas for the batch, entries root computed on L1"))
+        # The same size again with a theft at its last step, proven by the challenger.
+        operator.submit(ring(size - 1))
+        state = operator.state
+        victim = state.get_account(0)
+        operator.sequencer.inject(
+            wallets[1].transfer(0, 1, ETH, victim.nonce),  # signed by the wrong user
+            {0: Account(victim.address, victim.balance - ETH, victim.nonce + 1),
+             1: state.get_account(1)._replace(balance=state.get_account(1).balance + ETH)},
+        )
+        operator.post_batch()
+        challenger.node.sync()
+        (proof,) = challenger.watch()
+        proofs[size] = gas = int(proof["gasUsed"], 16)
+        calldata = l1.rpc("eth_getTransactionByHash", proof["transactionHash"])
+        proof_bytes = (len(calldata.get("input", calldata.get("data", "0x"))) - 2) // 2
+        breakdown = l1.rpc("l2lab_gasBreakdown", proof["transactionHash"]) or {}
+        top = ", ".join(f"{k} {v:,}" for k, v in sorted(breakdown.items(), key=lambda kv: -kv[1])[:4])
+        figures.append(Figure(f"L1 gas of a fraud proof, last step of a batch of {size}", "gas", gas,
+                              note=f"{proof_bytes:,} calldata bytes; {top}"))
+        operator.sync()  # roll back past the reverted batch, re-admit its honest transfers
+        operator.post_bond(MAINNET.min_bond)
+        operator.post_batch()
+    small, large = min(proofs), max(proofs)
+    ratio = proofs[large] / proofs[small]
+    figures.append(Figure(f"fraud-proof gas, batch of {large} / batch of {small}", "x", ratio,
+                          note="flat: only Merkle siblings grow; target <= 1.5"))
+    if ratio > 1.5:
+        raise RuntimeError(f"fraud-proof gas grows with the batch: {ratio:.2f}x from {small} to {large} steps")
     # A withdrawal claim once final.
     operator.sync()
     operator.post_bond(MAINNET.min_bond)

@@ -121,9 +121,10 @@ def demo_optimistic_fraud(preset: str) -> int:
     })
     n.gas("batch 1 is posted", lab.submit_batch())
     n.note(f"the operator's L2 state now says Mallory has {_eth(lab.l2_balance('mallory'))}")
-    n.say("The challenger replays batch 1 from L1, finds step 0 invalid and sends a fraud proof.")
+    n.say("The challenger replays batch 1 from L1, finds step 0 invalid and sends a fraud proof: just that "
+          "entry and its Merkle path in the batch's entries root, plus the accounts it touches.")
     (proof,) = lab.challenge()
-    n.gas("prove_fraud (L1 re-runs apply_tx on Merkle witnesses)", proof)
+    n.gas("prove_fraud (L1 checks the entry's path, then re-runs apply_tx on Merkle witnesses)", proof)
     from contracts_spec.optimistic.contract import OptimisticRollup
 
     (event,) = lab.l1.events(lab.rollup.address, OptimisticRollup, "FraudProven")

@@ -6,7 +6,7 @@ import pytest
 
 from contracts_spec.l1 import L1Client, TransactionReverted
 from contracts_spec.optimistic.contract import metered_merkle_root
-from contracts_spec.optimistic.encoding import Batch, Entry, encode_batch
+from contracts_spec.optimistic.encoding import Batch, Entry, batch_header, encode_batch
 from contracts_spec.optimistic.params import MINIMAL
 from contracts_spec.optimistic.rules import (
     DOMAIN_NAME,
@@ -137,22 +137,58 @@ def test_prove_fraud_refusals(lab: OptimisticLab) -> None:
     lab.submit_batch()
     node = lab.challenger.node
     node.sync()
-    index, data, step, witnesses = node.fraud_proof(Fault(1, 1, "test"))
-    refused(lab, "challenger", "prove_fraud", 7, data, step, witnesses, match="batch 7 does not exist")
-    refused(lab, "challenger", "prove_fraud", index, data + b"\x00", step, witnesses,
-            match="data is not the batch's data")
-    refused(lab, "challenger", "prove_fraud", index, data, 9, witnesses, match="step 9 out of range")
-    refused(lab, "challenger", "prove_fraud", index, data, step, witnesses[:-1], match="bad witnesses")
+    args = node.fraud_proof(Fault(1, 1, "test"))
+    index, header, step, entry, proof, prev, prev_proof, witnesses = args
+
+    def bad(*, match: str, **change) -> None:
+        named = dict(zip(("index", "header", "step", "entry", "proof", "prev", "prev_proof", "witnesses"),
+                         args, strict=True))
+        named.update(change)
+        refused(lab, "challenger", "prove_fraud", *named.values(), match=match)
+
+    bad(index=7, match="batch 7 does not exist")
+    bad(header=header + b"\x00", match="header is not the batch's header")
+    bad(header=header[:-1] + b"\x09", match="header is not the batch's header")  # a lie about the count
+    bad(step=9, match="step 9 out of range")
+    bad(witnesses=witnesses[:-1], match="bad witnesses")
     lying = bytearray(witnesses)
     lying[30] ^= 1  # a byte of the first account's balance
-    refused(lab, "challenger", "prove_fraud", index, data, step, bytes(lying), match="does not match the state root")
-    only_one = node.fraud_proof(Fault(1, 0, "test"))[3]  # the deposit step's single witness
-    refused(lab, "challenger", "prove_fraud", index, data, step, only_one, match="no witness for account")
+    bad(witnesses=bytes(lying), match="does not match the state root")
+    only_one = node.fraud_proof(Fault(1, 0, "test"))[7]  # the deposit step's single witness
+    bad(witnesses=only_one, match="no witness for account")
+
+
+def test_prove_fraud_with_a_forged_inclusion_proof_fails(lab: OptimisticLab) -> None:
+    """A made-up entry, or a real one at the wrong step, cannot be proven in the entries root."""
+    lab.deposit("bob", ETH)
+    lab.transfer("alice", "bob", ETH)
+    lab.transfer("alice", "bob", ETH)
+    lab.submit_batch()
+    node = lab.challenger.node
+    node.sync()
+    args = node.fraud_proof(Fault(1, 1, "test"))
+    index, header, step, entry, proof, prev, prev_proof, witnesses = args
+    forged = bytearray(entry)
+    forged[-1] ^= 1  # claim a different post-state root for step 1
+    refused(lab, "challenger", "prove_fraud", index, header, step, bytes(forged), proof, prev, prev_proof,
+            witnesses, match="entry is not step 1 of the batch")
+    refused(lab, "challenger", "prove_fraud", index, header, step, entry, [bytes(32)] * len(proof), prev,
+            prev_proof, witnesses, match="entry is not step 1 of the batch")
+    refused(lab, "challenger", "prove_fraud", index, header, step, entry, proof[:-1], prev, prev_proof,
+            witnesses, match="entry proof has 1 siblings, expected 2")
+    step2 = node.fraud_proof(Fault(1, 2, "test"))
+    refused(lab, "challenger", "prove_fraud", index, header, step, step2[3], step2[4], prev, prev_proof,
+            witnesses, match="entry is not step 1")  # entry 2's bytes and path, posing as step 1
+    refused(lab, "challenger", "prove_fraud", index, header, step, entry, proof, step2[5], step2[6],
+            witnesses, match="previous entry is not step 0")
+    step0 = node.fraud_proof(Fault(1, 0, "test"))
+    refused(lab, "challenger", "prove_fraud", *step0[:5], prev, prev_proof, step0[7],
+            match="step 0 starts from prev_root")
 
 
 def test_withdraw_refusals(lab: OptimisticLab) -> None:
     lab.challenger.node.sync()
-    data_hash = keccak256(lab.challenger.node.batches[0].data)
+    data_hash = batch_header(lab.challenger.node.batches[0].data).body_hash()
     empty = bytes(32)  # batch 0 has no withdrawals
     alice = lab.address("alice")
     refused(lab, "alice", "withdraw", 5, data_hash, empty, 0, alice, ETH, 0, 0, [], match="batch 5 does not exist")

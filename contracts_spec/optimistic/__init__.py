@@ -8,12 +8,15 @@ The life of a transfer, and where each rule lives:
    (``rules.tx_digest``); the operator recovers signers in a batch and runs
    ``rules.apply_tx`` on its ``state.FullState``.
 3. The operator posts the batch bytes (``encoding``) with ``submit_batch``:
-   L1 keeps only a commitment and checks what is cheap (roots chain up,
-   deposits match the queue, the withdrawal root matches).
+   L1 checks what is cheap (roots chain up, deposits match the queue, the
+   withdrawal root matches), computes the Merkle root of the batch's entries
+   from the calldata, and keeps only a commitment to it.
 4. For ``challenge_window`` seconds (``params``) anyone may replay the batch
-   from calldata and, at the first wrong step, call ``prove_fraud`` with
-   Merkle witnesses; L1 re-runs the same ``apply_tx`` on a
-   ``state.WitnessedState`` and reverts the batch and its successors.
+   from calldata and, at the first wrong step, call ``prove_fraud`` with that
+   entry and the one before it (each with its Merkle path in the entries
+   root) and the account witnesses; L1 re-runs the same ``apply_tx`` on a
+   ``state.WitnessedState`` and reverts the batch and its successors. The
+   proof costs the same for a batch of 10 steps or 1000.
 5. Once final, a withdrawal leaf is proven against the batch's withdrawal
    root and paid on L1, once.
 

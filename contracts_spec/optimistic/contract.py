@@ -1,12 +1,16 @@
 """The optimistic rollup's L1 contract: bonds, deposits, batches, fraud proofs, withdrawals.
 
 What L1 stores
-    Per batch a commitment, ``keccak(keccak(batch bytes) || withdrawal_root)``,
-    and one packed word (proposer, submission time, first deposit id); plus
-    the current state root. The batch bytes themselves stay in the
-    ``submit_batch`` calldata (the ``BatchSubmitted`` event names the data hash
-    and roots), from which anyone rebuilds L2 state; a fraud proof re-sends the
-    bytes and a withdrawal claim the data hash and withdrawal root.
+    Per batch a commitment, ``keccak(body_hash || withdrawal_root)`` with
+    ``body_hash = keccak(prev_root || entries_root || entry_count)``, and one
+    packed word (proposer, submission time, first deposit id); plus the
+    current state root. The entries root is the binary Merkle root of the
+    keccak of each entry, computed by L1 from the calldata at submission
+    (``encoding`` has the layouts). The batch bytes themselves stay in the
+    ``submit_batch`` calldata (the ``BatchSubmitted`` event names the body
+    hash and roots), from which anyone rebuilds L2 state; a fraud proof opens
+    the commitment with the 100-byte header, a withdrawal claim with the body
+    hash and withdrawal root.
 
 What L1 checks at submission (cheap, so no fraud proof is ever needed for it)
     The sender is bonded; the batch decodes; it starts from the current state
@@ -23,12 +27,16 @@ Deposits and forced inclusion
     operator may), so depositors can force their deposits in themselves.
 
 Fraud proofs
-    ``prove_fraud(batch, data, step, witnesses)`` re-executes one step with the
-    same ``apply_tx`` on a :class:`WitnessedState`, with metered keccak and
-    ``ecrecover``. If the step is invalid or its claimed root is wrong, that
-    batch and every later one are reverted, their deposits go back to the
-    queue, their transactions are handed back to the operator through
-    ``BatchReverted`` events, and the proposer's bond is slashed: the
+    ``prove_fraud(batch, header, step, entry, entry_proof, prev_entry,
+    prev_proof, witnesses)`` carries only the disputed entry and the one
+    before it (whose root is the step's pre-state; for step 0 the header's
+    prev_root), each with its Merkle path in the entries root, and the
+    account witnesses, so its cost does not grow with the batch. L1 re-executes
+    the step with the same ``apply_tx`` on a :class:`WitnessedState`, with
+    metered keccak and ``ecrecover``. If the step is invalid or its claimed
+    root is wrong, that batch and every later one are reverted, their deposits
+    go back to the queue, their transactions are handed back to the operator
+    through ``BatchReverted`` events, and the proposer's bond is slashed: the
     preset's share to the challenger, the rest burned. Otherwise the call
     reverts and the challenger has paid for it.
 
@@ -39,7 +47,17 @@ Withdrawals
 
 from __future__ import annotations
 
-from contracts_spec.optimistic.encoding import BatchFormatError, decode_batch, decode_witnesses
+from contracts_spec.optimistic.encoding import (
+    BatchFormatError,
+    BatchHeader,
+    Entry,
+    decode_batch,
+    decode_entry,
+    decode_header,
+    decode_witnesses,
+    entry_slices,
+    proof_length,
+)
 from contracts_spec.optimistic.rules import (
     Deposit,
     Hasher,
@@ -93,8 +111,8 @@ class OptimisticRollup(Contract):
     BondWithdrawn = event("BondWithdrawn(address indexed proposer, uint256 amount)")
     DepositQueued = event("DepositQueued(uint256 indexed id, address indexed l2_address, uint256 amount)")
     BatchSubmitted = event(
-        "BatchSubmitted(uint256 indexed index, address indexed proposer, bytes32 data_hash, "
-        "bytes32 post_root, bytes32 withdrawal_root, uint256 first_deposit, uint256 entry_count)"
+        "BatchSubmitted(uint256 indexed index, address indexed proposer, bytes32 body_hash, "
+        "bytes32 entries_root, bytes32 post_root, bytes32 withdrawal_root, uint256 first_deposit, uint256 entry_count)"
     )
     FraudProven = event(
         "FraudProven(uint256 indexed index, uint256 step, address indexed challenger, string reason, "
@@ -196,8 +214,13 @@ class OptimisticRollup(Contract):
             batch.withdrawal_root == metered_merkle_root(withdrawals, ctx.keccak),
             "withdrawal_root is not the root of the batch's withdrawals",
         )
-        data_hash = ctx.keccak(data)
-        ctx.sstore_bytes32("commitment", count, ctx.keccak(data_hash + batch.withdrawal_root))
+        # The entries root from the calldata itself (one metered keccak per entry and per
+        # tree node), so later a fraud proof needs only the disputed entries.
+        leaves = [ctx.keccak(raw) for raw in entry_slices(data)]
+        header = BatchHeader(batch.prev_root, metered_merkle_root(leaves, ctx.keccak), batch.withdrawal_root,
+                             len(batch.entries))
+        body_hash = header.body_hash(ctx.keccak)
+        ctx.sstore_bytes32("commitment", count, ctx.keccak(body_hash + batch.withdrawal_root))
         ctx.sstore_bytes32("state_root", batch.post_root)
         meta = int(ctx.sender, 16) | (ctx.timestamp << TIME_SHIFT) | (included << DEPOSIT_SHIFT)
         ctx.sstore("batch_meta", count, meta)
@@ -205,8 +228,8 @@ class OptimisticRollup(Contract):
         ctx.sstore("included", end)
         ctx.sstore("last_batch_of", ctx.sender, count + 1)
         ctx.emit(
-            self.BatchSubmitted, count, ctx.sender, data_hash, batch.post_root, batch.withdrawal_root,
-            included, len(batch.entries),
+            self.BatchSubmitted, count, ctx.sender, body_hash, header.entries_root, batch.post_root,
+            batch.withdrawal_root, included, len(batch.entries),
         )
 
     def _meta(self, ctx: Context, index: int) -> tuple[str, int, int]:
@@ -220,24 +243,39 @@ class OptimisticRollup(Contract):
 
     # -- fraud proofs -----------------------------------------------------------------------
 
-    @external("prove_fraud(uint256,bytes,uint256,bytes)")
-    def prove_fraud(self, ctx: Context, index: int, data: bytes, step: int, witnesses: bytes) -> None:
+    @external("prove_fraud(uint256,bytes,uint256,bytes,bytes32[],bytes,bytes32[],bytes)")
+    def prove_fraud(
+        self, ctx: Context, index: int, header_bytes: bytes, step: int, entry: bytes, entry_proof: list[bytes],
+        prev_entry: bytes, prev_proof: list[bytes], witnesses: bytes,
+    ) -> None:
+        """Judge step ``step`` of batch ``index`` from that entry, the one before it and witnesses.
+
+        ``header_bytes`` opens the stored commitment; ``entry`` and
+        ``prev_entry`` (empty for step 0, whose pre-state is the batch's
+        prev_root) are proven in the entries root by their Merkle paths.
+        """
         count = ctx.sload("batches")
         ctx.require(index < count, f"batch {index} does not exist (or was reverted)")
         ctx.require(not self._is_final(ctx, index), f"batch {index} is final: its challenge window has closed")
         try:
-            batch = decode_batch(data)
+            header = decode_header(header_bytes)
         except BatchFormatError:
-            raise Revert("data is not the batch's data") from None
-        commitment = ctx.keccak(ctx.keccak(data) + batch.withdrawal_root)
-        ctx.require(commitment == ctx.sload_bytes32("commitment", index), "data is not the batch's data")
-        ctx.require(step < len(batch.entries), f"step {step} out of range: the batch has {len(batch.entries)}")
+            raise Revert("header is not the batch's header") from None
+        ctx.require(header.commitment(ctx.keccak) == ctx.sload_bytes32("commitment", index),
+                    "header is not the batch's header")
+        ctx.require(step < header.entry_count, f"step {step} out of range: the batch has {header.entry_count}")
+        disputed = self._proven_entry(ctx, header, step, entry, entry_proof, "entry")
+        if step == 0:
+            ctx.require(not prev_entry and not prev_proof, "step 0 starts from prev_root: send no previous entry")
+            pre_root = header.prev_root
+        else:
+            pre_root = self._proven_entry(ctx, header, step - 1, prev_entry, prev_proof, "previous entry").root
         depth = ctx.sload("depth")
         try:
-            partial = WitnessedState(depth, batch.root_before(step), decode_witnesses(witnesses, depth), ctx.keccak)
+            partial = WitnessedState(depth, pre_root, decode_witnesses(witnesses, depth), ctx.keccak)
         except (BatchFormatError, WitnessError) as exc:
             raise Revert(f"bad witnesses: {exc}") from None
-        tx, claimed_root = batch.entries[step]
+        tx, claimed_root = disputed
         signer = None
         if not isinstance(tx, Deposit):
             recovered = ctx.ecrecover(tx_digest(ctx.sload_bytes32("domain"), tx, ctx.keccak), tx.signature)
@@ -256,7 +294,22 @@ class OptimisticRollup(Contract):
         if not reason and root != claimed_root:
             reason = "wrong state root"
         ctx.require(reason, f"no fraud: step {step} of batch {index} is valid")
-        self._revert_from(ctx, index, count, step, reason, batch.prev_root)
+        self._revert_from(ctx, index, count, step, reason, header.prev_root)
+
+    def _proven_entry(
+        self, ctx: Context, header: BatchHeader, step: int, raw: bytes, proof: list[bytes], what: str
+    ) -> Entry:
+        """Entry ``step`` decoded from ``raw`` once its Merkle path reaches the entries root."""
+        expected = proof_length(header.entry_count)
+        ctx.require(len(proof) == expected, f"{what} proof has {len(proof)} siblings, expected {expected}")
+        ctx.require(
+            verify_merkle_proof(header.entries_root, ctx.keccak(raw), step, proof, hasher=ctx.keccak),
+            f"{what} is not step {step} of the batch: inclusion proof does not match",
+        )
+        try:
+            return decode_entry(raw)
+        except BatchFormatError as exc:  # unreachable for a posted batch, which decoded at submission
+            raise Revert(f"{what}: {exc}") from None
 
     def _revert_from(self, ctx: Context, index: int, count: int, step: int, reason: str, root: bytes) -> None:
         """Revert batches ``index..count-1`` back to state ``root``, requeue their deposits, slash."""
@@ -277,15 +330,15 @@ class OptimisticRollup(Contract):
 
     @external("withdraw(uint256,bytes32,bytes32,uint256,address,uint256,uint32,uint32,bytes32[])")
     def withdraw(
-        self, ctx: Context, index: int, data_hash: bytes, withdrawal_root: bytes, leaf_index: int,
+        self, ctx: Context, index: int, body_hash: bytes, withdrawal_root: bytes, leaf_index: int,
         recipient: str, amount: int, from_index: int, nonce: int, proof: list[bytes],
     ) -> None:
         ctx.require(index < ctx.sload("batches"), f"batch {index} does not exist (or was reverted)")
         ctx.require(self._is_final(ctx, index), f"batch {index} is not final: its challenge window is open")
         ctx.require(leaf_index < 1 << len(proof), f"leaf index {leaf_index} does not fit a proof of {len(proof)}")
         ctx.require(not ctx.sload_bool("claimed", index, leaf_index), "withdrawal already claimed")
-        commitment = ctx.keccak(data_hash + withdrawal_root)
-        ctx.require(commitment == ctx.sload_bytes32("commitment", index), "data hash and withdrawal root do not match batch")
+        commitment = ctx.keccak(body_hash + withdrawal_root)
+        ctx.require(commitment == ctx.sload_bytes32("commitment", index), "body hash and withdrawal root do not match batch")
         leaf = withdrawal_leaf(Withdraw(from_index, _raw(recipient), amount, nonce, b""), ctx.keccak)
         ctx.require(
             verify_merkle_proof(withdrawal_root, leaf, leaf_index, proof, hasher=ctx.keccak),

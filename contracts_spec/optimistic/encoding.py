@@ -26,6 +26,20 @@ batched, so the operator refuses it at the door. Deposits keep their exact
 16-byte amount because L1 checks them against its queue. Signatures are
 ``r || s || v``, 65 bytes.
 
+Entries root: the leaf of entry ``i`` is ``keccak256(entry bytes)`` (its
+post-state root included), and the batch's *entries root* is the binary
+Merkle root (``primitives.merkle``) of those leaves. L1 computes it from the
+calldata at submission, so a fraud proof need only carry one or two entries
+and their inclusion proofs instead of the whole batch.
+
+Header (what L1 commits to, 100 bytes; ``prove_fraud`` carries it)::
+
+    prev_root 32 | entries_root 32 | withdrawal_root 32 | entry_count 4
+
+``body_hash = keccak256(prev_root || entries_root || entry_count)`` and the
+batch commitment L1 stores is ``keccak256(body_hash || withdrawal_root)``, so
+a withdrawal claim brings just ``body_hash`` and ``withdrawal_root``.
+
 Witnesses (``prove_fraud``'s last argument): a count byte, then per account
 ``index 4 | present 1 | [address 20 | balance 32 | nonce 8 if present] |
 siblings depth*32`` in the order :class:`WitnessedState` checks them.
@@ -37,7 +51,9 @@ import struct
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from contracts_spec.optimistic.rules import Account, Deposit, Transfer, Tx, Withdraw
+from contracts_spec.optimistic.rules import Account, Deposit, Hasher, Transfer, Tx, Withdraw
+from primitives.keccak import keccak256, keccak256_many
+from primitives.merkle import merkle_proof, merkle_root
 
 VERSION = 1
 HEADER_SIZE = 109
@@ -52,6 +68,7 @@ _HEADER = struct.Struct(">B32s32s32sQI")
 _DEPOSIT = struct.Struct(">BI20s16s32s")
 _TRANSFER = struct.Struct(">BII5sI65s32s")
 _WITHDRAW = struct.Struct(">BI20s5sI65s32s")
+HEADER_COMMIT_SIZE = 100
 
 
 class BatchFormatError(ValueError):
@@ -204,6 +221,88 @@ def decode_batch(data: bytes) -> Batch:
     if last_root != post_root:
         raise BatchFormatError("post_root is not the root after the last entry")
     return Batch(prev_root, post_root, withdrawal_root, first_deposit, entries)
+
+
+def decode_entry(raw: bytes) -> Entry:
+    """One entry from its exact bytes; :class:`BatchFormatError` names the problem."""
+    raw = bytes(raw)
+    if not raw:
+        raise BatchFormatError("entry is empty")
+    size = ENTRY_SIZE.get(raw[0])
+    if size is None:
+        raise BatchFormatError(f"entry has unknown kind {raw[0]}")
+    if len(raw) != size:
+        raise BatchFormatError(f"entry of kind {raw[0]} is {len(raw)} bytes, expected {size}")
+    if raw[0] == KIND_TRANSFER:
+        _, frm, to, amount, nonce, sig, root = _TRANSFER.unpack(raw)
+        return Entry(Transfer(frm, to, unpack_amount(amount), nonce, sig), root)
+    if raw[0] == KIND_WITHDRAW:
+        _, frm, recipient, amount, nonce, sig, root = _WITHDRAW.unpack(raw)
+        return Entry(Withdraw(frm, recipient, unpack_amount(amount), nonce, sig), root)
+    _, index, address, amount, root = _DEPOSIT.unpack(raw)
+    return Entry(Deposit(index, address, int.from_bytes(amount, "big")), root)
+
+
+def entry_slices(data: bytes) -> list[bytes]:
+    """The exact bytes of each entry of a well-formed batch, in order (decode it first)."""
+    out = []
+    offset = HEADER_SIZE
+    while offset < len(data):
+        size = ENTRY_SIZE[data[offset]]
+        out.append(data[offset:offset + size])
+        offset += size
+    return out
+
+
+# -- the header L1 commits to ---------------------------------------------------------
+
+
+class BatchHeader(NamedTuple):
+    """What L1 commits to per batch (see the module docstring)."""
+
+    prev_root: bytes
+    entries_root: bytes
+    withdrawal_root: bytes
+    entry_count: int
+
+    def encode(self) -> bytes:
+        return self.prev_root + self.entries_root + self.withdrawal_root + self.entry_count.to_bytes(4, "big")
+
+    def body_hash(self, hasher: Hasher = keccak256) -> bytes:
+        return hasher(self.prev_root + self.entries_root + self.entry_count.to_bytes(4, "big"))
+
+    def commitment(self, hasher: Hasher = keccak256) -> bytes:
+        return hasher(self.body_hash(hasher) + self.withdrawal_root)
+
+
+def decode_header(raw: bytes) -> BatchHeader:
+    """A header from its 100 bytes; :class:`BatchFormatError` when the length is wrong."""
+    raw = bytes(raw)
+    if len(raw) != HEADER_COMMIT_SIZE:
+        raise BatchFormatError(f"header is {len(raw)} bytes, expected {HEADER_COMMIT_SIZE}")
+    return BatchHeader(raw[:32], raw[32:64], raw[64:96], int.from_bytes(raw[96:], "big"))
+
+
+def entry_leaves(data: bytes) -> list[bytes]:
+    """The entries-tree leaves of well-formed batch bytes: keccak of each entry, in one batched call."""
+    return keccak256_many(entry_slices(data))
+
+
+def batch_header(data: bytes, batch: Batch | None = None) -> BatchHeader:
+    """The header L1 computes for batch bytes ``data`` (``batch`` is its decoded form, if at hand)."""
+    batch = batch if batch is not None else decode_batch(data)
+    return BatchHeader(batch.prev_root, merkle_root(entry_leaves(data)), batch.withdrawal_root, len(batch.entries))
+
+
+def entry_proof(data: bytes, step: int) -> tuple[bytes, list[bytes]]:
+    """Entry ``step``'s bytes and its inclusion proof under the batch's entries root."""
+    slices = entry_slices(data)
+    return slices[step], merkle_proof(keccak256_many(slices), step)
+
+
+def proof_length(entry_count: int) -> int:
+    """Siblings in an inclusion proof of a tree of ``entry_count`` leaves: ceil(log2(n))."""
+    return (entry_count - 1).bit_length() if entry_count > 1 else 0
 
 
 # -- witnesses -------------------------------------------------------------------------

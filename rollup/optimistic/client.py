@@ -7,7 +7,7 @@ EIP-712 wallet (see ``typed_data``), which is what the HTTP API serves.
 
 from __future__ import annotations
 
-from contracts_spec.optimistic.encoding import decode_batch
+from contracts_spec.optimistic.encoding import batch_header, decode_batch
 from contracts_spec.optimistic.rules import (
     DOMAIN_NAME,
     DOMAIN_VERSION,
@@ -19,7 +19,6 @@ from contracts_spec.optimistic.rules import (
     tx_digest,
     withdrawal_leaf,
 )
-from primitives.keccak import keccak256
 from primitives.merkle import MerkleTree
 from primitives.secp256k1 import private_key_to_address, sign, to_checksum_address
 
@@ -74,19 +73,19 @@ def typed_data(chain_id: int, rollup_address: str, tx: Transfer | Withdraw) -> d
 def withdrawal_claims(batch_index: int, data: bytes, recipient: str | bytes | None = None) -> list[tuple]:
     """``withdraw`` arguments for each withdrawal in the batch ``data`` (to ``recipient`` only, if given).
 
-    Each tuple is ``(batch_index, data_hash, withdrawal_root, leaf_index,
+    Each tuple is ``(batch_index, body_hash, withdrawal_root, leaf_index,
     recipient, amount, from_index, nonce, proof)``: what the L1 contract needs
     to pay out once the batch is final. ``data`` is the batch bytes as posted.
     """
     batch = decode_batch(data)
-    data_hash = keccak256(data)
+    body_hash = batch_header(data, batch).body_hash()
     wanted = None if recipient is None else address_bytes(recipient)
     withdrawals = [e.tx for e in batch.entries if isinstance(e.tx, Withdraw)]
     if not withdrawals:
         return []
     tree = MerkleTree([withdrawal_leaf(w) for w in withdrawals])
     return [
-        (batch_index, data_hash, batch.withdrawal_root, i, to_checksum_address(w.recipient), w.amount,
+        (batch_index, body_hash, batch.withdrawal_root, i, to_checksum_address(w.recipient), w.amount,
          w.from_index, w.nonce, tree.proof(i))
         for i, w in enumerate(withdrawals)
         if wanted is None or w.recipient == wanted

@@ -17,7 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts_spec.optimistic.encoding import Batch, decode_batch, encode_witnesses
+from contracts_spec.optimistic.encoding import (
+    Batch,
+    batch_header,
+    decode_batch,
+    encode_witnesses,
+    entry_proof,
+)
 from contracts_spec.optimistic.rules import (
     Deposit,
     InvalidTransaction,
@@ -141,8 +147,13 @@ class FullNode:
         self.state = base.copy()
         del self.batches[index:]
 
-    def fraud_proof(self, fault: Fault) -> tuple[int, bytes, int, bytes]:
-        """``prove_fraud``'s arguments for ``fault``: batch index, data, step, witnesses."""
+    def fraud_proof(self, fault: Fault) -> tuple:
+        """``prove_fraud``'s arguments for ``fault``.
+
+        ``(index, header, step, entry, entry_proof, prev_entry, prev_proof,
+        witnesses)``: the disputed entry and the one before it with their
+        Merkle paths, never the whole batch.
+        """
         known = self.batches[fault.index]
         if known.base is None:
             raise ValueError(f"batch {fault.index} follows a faulty batch: prove that one first")
@@ -159,7 +170,11 @@ class FullNode:
         except InvalidTransaction:
             writes = {}
         witnesses = build_witnesses(state, touched, writes)
-        return fault.index, known.data, fault.step, encode_witnesses(witnesses)
+        header = batch_header(known.data, known.batch)
+        entry, proof = entry_proof(known.data, fault.step)
+        prev_entry, prev_proof = entry_proof(known.data, fault.step - 1) if fault.step else (b"", [])
+        return (fault.index, header.encode(), fault.step, entry, proof, prev_entry, prev_proof,
+                encode_witnesses(witnesses))
 
 
 class Challenger:

@@ -186,9 +186,9 @@ class OptimisticService:
             out = []
             for known in self.node.batches:
                 for claim in withdrawal_claims(known.index, known.data, recipient):
-                    index, data_hash, root, leaf, to, amount, frm, nonce, proof = claim
+                    index, body_hash, root, leaf, to, amount, frm, nonce, proof = claim
                     out.append({
-                        "batch": index, "data_hash": _hex(data_hash), "withdrawal_root": _hex(root),
+                        "batch": index, "body_hash": _hex(body_hash), "withdrawal_root": _hex(root),
                         "leaf_index": leaf, "recipient": to, "amount": str(amount),
                         "from": frm, "nonce": nonce, "proof": [_hex(p) for p in proof],
                         "final": self.rollup.call("is_final", index),

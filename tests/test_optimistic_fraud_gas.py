@@ -1,0 +1,45 @@
+"""A fraud proof's cost does not grow with its batch: it carries two entries and their paths, not the batch."""
+
+from __future__ import annotations
+
+from contracts_spec.l1 import L1Client
+from contracts_spec.optimistic.contract import OptimisticRollup
+from contracts_spec.optimistic.params import MINIMAL
+from contracts_spec.optimistic.rules import Account
+from node.chain import Chain
+from primitives.secp256k1 import private_key_to_address
+from rollup.optimistic.lab import OptimisticLab
+
+ETH = 10**18
+NAMES = ("operator", "challenger", "alice", "bob", "mallory")
+KEYS = {name: bytes([i + 1]) * 32 for i, name in enumerate(NAMES)}
+
+
+def proof_of_a_theft_at_the_end_of(size: int) -> tuple[int, int]:
+    """Gas of posting a batch of ``size`` steps whose last step steals, and of proving that step."""
+    chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
+    lab = OptimisticLab(L1Client.in_process(chain), KEYS, preset=MINIMAL)
+    for name in ("alice", "bob", "mallory"):
+        lab.deposit(name, 5 * ETH)
+    lab.submit_batch()
+    a, b, m = lab.index("alice"), lab.index("bob"), lab.index("mallory")
+    txs = [lab.wallets["alice"].transfer(a, b, 10**12, n) for n in range(size - 1)]
+    assert lab.operator.submit(txs) == [None] * (size - 1)
+    mal, bob = lab.operator.state.get_account(m), lab.operator.state.get_account(b)
+    tx = lab.wallets["mallory"].transfer(m, b, ETH, mal.nonce)
+    lab.operator.sequencer.inject(tx, {m: Account(mal.address, mal.balance + 3 * ETH, mal.nonce + 1),
+                                       b: bob._replace(balance=bob.balance + ETH)})
+    posted = lab.submit_batch()
+    (proof,) = lab.challenge()
+    (event,) = lab.l1.events(lab.rollup.address, OptimisticRollup, "FraudProven")
+    assert event["step"] == size - 1 and event["reason"] == "wrong state root"
+    assert lab.rollup.call("batch_count") == 1
+    return int(posted["gasUsed"], 16), int(proof["gasUsed"], 16)
+
+
+def test_proof_gas_stays_flat_while_the_batch_grows_a_hundredfold() -> None:
+    post_small, proof_small = proof_of_a_theft_at_the_end_of(10)
+    post_large, proof_large = proof_of_a_theft_at_the_end_of(1000)
+    assert post_large > 50 * post_small / 10  # posting grows with the batch...
+    assert proof_large < 3 * proof_small  # ...the proof only by a few Merkle siblings
+    assert proof_large < post_large / 10
