@@ -215,6 +215,14 @@ class OptimisticService:
             return {"accepted": True, "pending": len(operator.sequencer.pending),
                     "posted_batch": None if receipt is None else len(operator.posted) - 1}
 
+    def tick(self) -> dict | None:
+        """Sync with L1 and post the pending batch once it is old enough (a timer calls this)."""
+        with self._lock:
+            if self.operator is None:
+                self.node.sync()
+                return None
+            return self.operator.tick()
+
     def post_batch(self) -> dict[str, Any]:
         """Post the pending transactions as a batch now."""
         with self._lock:
