@@ -43,6 +43,7 @@ static const fq2_t FQ2_ONE = {{{0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL,
 #define F_EQ fe_eq
 #include "bn254_curve.h"
 #include "bn254_msm.h"
+#include "bn254_fixed_base.h"
 #undef CURVE
 #undef F
 #undef F_ONE
@@ -76,6 +77,7 @@ static const fq2_t FQ2_ONE = {{{0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL,
 #define F_EQ fq2_eq
 #include "bn254_curve.h"
 #include "bn254_msm.h"
+#include "bn254_fixed_base.h"
 #undef CURVE
 #undef F
 #undef F_ONE
