@@ -767,6 +767,18 @@ class Chain:
                       nonce=self.world.get_nonce(sender))
         return simulate(self.world, self._sim_env(sender), msg)
 
+    def _call_gas(self, gas: int | None) -> int:
+        """Gas for a call or estimate: at most the block gas limit, as geth caps it.
+
+        Gas is what bounds a contract's work, so an uncapped 2**64 would let one
+        eth_call run for hours while it holds the chain's lock.
+        """
+        if gas is None:
+            return self.block_gas_limit
+        if not isinstance(gas, int) or isinstance(gas, bool) or gas < 0:
+            raise ValueError(f"gas must be a non-negative int, got {gas!r:.80}")
+        return min(gas, self.block_gas_limit)
+
     @_locked
     def call(
         self, to: str | None, data: bytes = b"", sender: str | None = None, value: int = 0,
@@ -776,7 +788,7 @@ class Chain:
 
         Raises ``Reverted(reason, data)`` if it reverts or runs out of gas.
         """
-        out = self._simulate(to, data, sender, value, gas if gas is not None else self.block_gas_limit)
+        out = self._simulate(to, data, sender, value, self._call_gas(gas))
         if not out.success:
             raise Reverted(out.revert_reason or "reverted", out.revert_data)
         return out.return_data
@@ -790,7 +802,7 @@ class Chain:
 
         Raises ``Reverted`` if it fails even with ``gas`` (default: the block limit).
         """
-        cap = gas if gas is not None else self.block_gas_limit
+        cap = self._call_gas(gas)
         out = self._simulate(to, data, sender, value, cap)
         if not out.success:
             raise Reverted(out.revert_reason or "reverted", out.revert_data)

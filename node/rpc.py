@@ -477,6 +477,8 @@ class RpcDispatcher:
         tx = _param(p, 0, "transaction")
         if not isinstance(tx, dict):
             raise _bad("transaction", "expected a transaction object")
+        if tx.get("input") is not None and tx.get("data") is not None and tx["input"] != tx["data"]:
+            raise _bad("transaction", "both input and data are set and they differ")
         data_key = "input" if tx.get("input") is not None else "data"
         return {
             "to": parse_address(tx["to"], "transaction.to") if tx.get("to") is not None else None,

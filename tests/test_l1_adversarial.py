@@ -18,7 +18,7 @@ import rlp
 from eth_abi import encode as abi_encode
 from eth_account import Account
 
-import contracts_spec.examples  # noqa: F401  (registers Counter)
+from contracts_spec.examples import Reverter
 from contracts_spec.runtime import deploy_data
 from contracts_spec.runtime.abi import DEPLOY_MAGIC
 from node.chain import MAX_MINE_BLOCKS, MAX_TIMESTAMP, Chain
@@ -44,7 +44,7 @@ def chain_state(chain: Chain) -> str:
         "balances": sorted((a, b) for a, b in w.balances.items() if b),
         "nonces": sorted((a, n) for a, n in w.nonces.items() if n),
         "code": sorted(w.code.items()),
-        "storage": sorted((a, sorted(s.items())) for a, s in w.storage.items()),
+        "storage": sorted((a, sorted((k, v) for k, v in s.items() if v)) for a, s in w.storage.items() if any(s.values())),
         "pending": [t.hash.hex() for t in chain.pending],
         "clock": [chain.time_offset, chain.next_timestamp, chain.automine, chain.interval_mining_seconds],
         "stored_pending": [r.hex() for r in chain.store.pending()],
@@ -132,6 +132,7 @@ BAD_PARAMS: list[tuple[str, Any, int, str]] = [
     ("eth_call", [{"to": 5}], INVALID_PARAMS, "transaction.to"),
     ("eth_call", [{"to": DEAD, "value": "-0x1"}], INVALID_PARAMS, "transaction.value"),
     ("eth_call", ["0x1"], INVALID_PARAMS, "expected a transaction object"),
+    ("eth_call", [{"to": DEAD, "input": "0x12", "data": "0x34"}], INVALID_PARAMS, "input and data"),
     ("eth_call", [{"to": DEAD, "value": "0x1"}], 3, "exceeds the sender's balance"),
     ("eth_call", [{"data": "0x" + b"L2LAB\x00".hex()}], 3, "bad creation data"),
     ("eth_call", [{"data": "0x" + (DEPLOY_MAGIC + abi_encode(["string", "bytes"], ["Counter", b"\x01"])).hex()}],
@@ -345,3 +346,17 @@ def test_failed_block_write_leaves_no_ghost_transaction(monkeypatch) -> None:
     tx_hash = request(rpc, "eth_sendRawTransaction", [raw])["result"]
     assert request(rpc, "eth_getTransactionReceipt", [tx_hash])["result"]["status"] == "0x1"
     assert chain.block_number == 1
+
+
+def test_call_gas_is_capped_at_the_block_limit() -> None:
+    """eth_call with gas 2**64 on an endless loop ends out of gas instead of holding the node for hours."""
+    rpc = make_rpc()
+    h = rpc.handle("eth_sendTransaction", [{"from": ALICE, "data": "0x" + deploy_data("Reverter").hex()}])
+    reverter = rpc.handle("eth_getTransactionReceipt", [h])["contractAddress"]
+    spec = Reverter.method("burn")
+    data = "0x" + (spec.selector + abi_encode(["uint256"], [10**9])).hex()
+    before = chain_state(rpc.chain)
+    for method in ("eth_call", "eth_estimateGas"):
+        error = request(rpc, method, [{"to": reverter, "data": data, "gas": hex(2**64)}])["error"]
+        assert error["code"] == 3 and "out of gas" in error["message"]
+    assert chain_state(rpc.chain) == before
