@@ -348,6 +348,11 @@ class Chain:
         self.world.set_balance(_address(address), wei)
         self._persist(None, [], [], [])
 
+    @property
+    def lock(self) -> threading.RLock:
+        """The chain's re-entrant lock, for callers that must read then write atomically."""
+        return self._lock  # type: ignore[return-value]
+
     def now(self) -> int:
         """The chain's clock: wall time plus the offset from ``increase_time``."""
         return int(time.time()) + self.time_offset

@@ -504,6 +504,12 @@ class RpcDispatcher:
         return _hex(self.chain.send_raw_transaction(raw))
 
     def _send_transaction(self, p: list) -> str:
+        # Nonce, estimate and send under the chain's lock: two concurrent requests
+        # from one dev account would otherwise sign the same nonce.
+        with self.chain.lock:
+            return self._send_transaction_locked(p)
+
+    def _send_transaction_locked(self, p: list) -> str:
         tx = _param(p, 0, "transaction")
         if not isinstance(tx, dict):
             raise _bad("transaction", "expected a transaction object")

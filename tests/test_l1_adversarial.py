@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 from typing import Any
 
 import pytest
@@ -360,3 +361,23 @@ def test_call_gas_is_capped_at_the_block_limit() -> None:
         error = request(rpc, method, [{"to": reverter, "data": data, "gas": hex(2**64)}])["error"]
         assert error["code"] == 3 and "out of gas" in error["message"]
     assert chain_state(rpc.chain) == before
+
+
+def test_concurrent_dev_sends_never_collide_on_a_nonce() -> None:
+    """The HTTP server answers from several threads; each eth_sendTransaction gets its own nonce."""
+    rpc = make_rpc()
+    errors: list[str] = []
+
+    def send_some() -> None:
+        for _ in range(10):
+            answer = request(rpc, "eth_sendTransaction", [{"from": ALICE, "to": DEAD, "value": "0x1"}])
+            if "error" in answer:
+                errors.append(answer["error"]["message"])
+
+    threads = [threading.Thread(target=send_some) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert rpc.chain.get_nonce(ALICE) == 40 and rpc.chain.get_balance(DEAD) == 40
