@@ -19,8 +19,8 @@ import rlp
 from eth_abi import encode as abi_encode
 from eth_account import Account
 
-from contracts_spec.examples import Reverter
-from contracts_spec.runtime import deploy_data
+from contracts_spec.examples import Counter, Reverter
+from contracts_spec.runtime import deploy_data, slot_of
 from contracts_spec.runtime.abi import DEPLOY_MAGIC
 from node.chain import MAX_MINE_BLOCKS, MAX_TIMESTAMP, Chain
 from node.rpc import RpcDispatcher
@@ -381,3 +381,44 @@ def test_concurrent_dev_sends_never_collide_on_a_nonce() -> None:
         t.join()
     assert errors == []
     assert rpc.chain.get_nonce(ALICE) == 40 and rpc.chain.get_balance(DEAD) == 40
+
+
+def test_calls_with_bad_abi_data_name_the_problem(rpc) -> None:
+    counter = rpc.handle("eth_getTransactionReceipt", [_deploy_hash(rpc)])["contractAddress"]
+    selector = Counter.method("increment").selector.hex()
+    cases = [
+        ("0x" + selector, "bad ABI data for increment(uint256)"),
+        ("0x" + selector + "00" * 31, "bad ABI data for increment(uint256)"),
+        ("0xdeadbeef", "unknown method selector 0xdeadbeef for Counter"),
+        ("0x1234", "too short for a method selector"),
+        ("0x", "does not accept plain ETH"),
+    ]
+    for data, words in cases:
+        before = chain_state(rpc.chain)
+        error = request(rpc, "eth_call", [{"to": counter, "data": data}])["error"]
+        assert error["code"] == 3 and words in error["message"], (data, error)
+        assert error["data"].startswith("0x08c379a0")  # Solidity's Error(string), as clients decode it
+        assert chain_state(rpc.chain) == before
+    error = request(rpc, "eth_call", [{"from": ALICE, "to": counter, "value": "0x1",
+                                       "data": "0x" + selector + "00" * 32}])["error"]
+    assert "not payable" in error["message"]
+
+
+def test_a_mined_call_with_bad_abi_data_reverts_and_pays_gas() -> None:
+    rpc = make_rpc()
+    deployed = rpc.handle("eth_sendTransaction", [{"from": ALICE, "data": "0x" + deploy_data("Counter", 1).hex()}])
+    counter = rpc.handle("eth_getTransactionReceipt", [deployed])["contractAddress"]
+    balance = rpc.chain.get_balance(ALICE)
+    h = rpc.handle("eth_sendTransaction", [{"from": ALICE, "to": counter, "gas": "0x30000",
+                                            "data": "0x" + Counter.method("increment").selector.hex()}])
+    receipt = rpc.handle("eth_getTransactionReceipt", [h])
+    assert receipt["status"] == "0x0" and "bad ABI data for increment(uint256)" in receipt["revertReason"]
+    assert receipt["logs"] == [] and rpc.chain.get_storage_at(counter, slot_of("count")) == 1
+    paid = int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
+    assert int(receipt["gasUsed"], 16) > 21_000 and rpc.chain.get_balance(ALICE) == balance - paid
+
+
+def _deploy_hash(rpc: RpcDispatcher) -> str:
+    """The Counter deployment of the shared fixture (the block with ALICE's second transaction)."""
+    block = rpc.handle("eth_getBlockByNumber", ["0x2", False])
+    return block["transactions"][0]
