@@ -50,6 +50,7 @@ COINBASE = checksum(bytes.fromhex("00" * 17 + "c0ffee"))
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DEFAULT_TIP = 1_000_000_000  # suggested priority fee (1 gwei), as anvil suggests
 MAX_TIMESTAMP = 2**64 - 1  # a block timestamp is a uint64 in Ethereum's header
+MAX_INTERVAL_SECONDS = 365 * 24 * 3600  # a block a year is already no mining at all
 MAX_MINE_BLOCKS = 10_000  # per call: the lock is held while mining, so a typo must not stall the node
 UINT256_MAX = 2**256 - 1
 
@@ -159,8 +160,8 @@ class Chain:
             raise ValueError(f"block_gas_limit {block_gas_limit} is below one transaction's 21000")
         alloc = {_address(a, "genesis_alloc"): b for a, b in (genesis_alloc or {}).items()}
         for address, balance in alloc.items():
-            if not isinstance(balance, int) or isinstance(balance, bool) or balance < 0:
-                raise ValueError(f"genesis_alloc: balance of {address} must be a non-negative int")
+            if not isinstance(balance, int) or isinstance(balance, bool) or not 0 <= balance <= UINT256_MAX:
+                raise ValueError(f"genesis_alloc: balance of {address} must be an int in 0..2**256-1")
         self._lock = threading.RLock()
         load_contract_classes()
         self.store = Store(data_dir, fresh=fresh)
@@ -302,8 +303,11 @@ class Chain:
 
     @interval_mining_seconds.setter
     def interval_mining_seconds(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError(f"interval must be >= 0 seconds, got {seconds}")
+        if (
+            not isinstance(seconds, (int, float)) or isinstance(seconds, bool)
+            or not 0 <= seconds <= MAX_INTERVAL_SECONDS  # also refuses NaN, which compares false
+        ):
+            raise ValueError(f"interval must be 0..{MAX_INTERVAL_SECONDS} seconds, got {seconds!r:.80}")
         with self._lock:
             self._interval = float(seconds)
             self._save_meta()

@@ -19,7 +19,15 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 
 from contracts_spec.runtime import get_contract_class
-from node.chain import COINBASE, DEFAULT_TIP, MAX_MINE_BLOCKS, MAX_TIMESTAMP, Chain, Reverted
+from node.chain import (
+    COINBASE,
+    DEFAULT_TIP,
+    MAX_INTERVAL_SECONDS,
+    MAX_MINE_BLOCKS,
+    MAX_TIMESTAMP,
+    Chain,
+    Reverted,
+)
 from node.store import Block, Log, Receipt
 from node.transactions import Transaction, TxRejected
 
@@ -35,7 +43,6 @@ INTERNAL_ERROR = -32603
 EXECUTION_REVERTED = 3
 _HEX = frozenset("0123456789abcdefABCDEF")
 UINT256_MAX = 2**256 - 1
-MAX_INTERVAL_SECONDS = 365 * 24 * 3600  # a block a year is already no mining at all
 
 
 class RpcError(Exception):

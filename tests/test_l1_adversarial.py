@@ -25,7 +25,7 @@ from contracts_spec.runtime.abi import DEPLOY_MAGIC
 from node.chain import MAX_MINE_BLOCKS, MAX_TIMESTAMP, Chain
 from node.rpc import RpcDispatcher
 from node.store import Store
-from node.transactions import MAX_TX_BYTES, SECP256K1_N
+from node.transactions import MAX_TX_BYTES, SECP256K1_N, TxRejected
 
 KEY = b"\x21" * 32
 ALICE = Account.from_key(KEY).address
@@ -422,3 +422,34 @@ def _deploy_hash(rpc: RpcDispatcher) -> str:
     """The Counter deployment of the shared fixture (the block with ALICE's second transaction)."""
     block = rpc.handle("eth_getBlockByNumber", ["0x2", False])
     return block["transactions"][0]
+
+
+def test_chain_api_refuses_bad_arguments_by_name() -> None:
+    """Actors call ``Chain`` directly: the same refusals, as ValueError/TxRejected, with no change."""
+    rpc = make_rpc()
+    chain = rpc.chain
+    before = chain_state(chain)
+    cases: list[tuple[Any, str]] = [
+        (lambda: chain.get_balance(123), "not a 20-byte address"),
+        (lambda: chain.call("0x12"), "to: not a 20-byte address"),
+        (lambda: chain.call(DEAD, gas=-1), "gas must be a non-negative int"),
+        (lambda: chain.mine(True), "count must be a positive int"),
+        (lambda: chain.mine(MAX_MINE_BLOCKS + 1), "count must be a positive int"),
+        (lambda: chain.get_block(True), "bad block reference"),
+        (lambda: chain.get_logs(from_block=-5), "bad block number"),
+        (lambda: chain.get_storage_at(DEAD, -1), "slot must be a uint256"),
+        (lambda: chain.set_next_block_timestamp(T0 + 10**6 + 0.5), "must be an int"),
+        (lambda: chain.increase_time(True), "non-negative int"),
+        (lambda: chain.set_balance(DEAD, 2**256), "0..2**256-1"),
+        (lambda: setattr(chain, "interval_mining_seconds", float("nan")), "interval must be"),
+        (lambda: setattr(chain, "interval_mining_seconds", float("inf")), "interval must be"),
+        (lambda: setattr(chain, "interval_mining_seconds", -1), "interval must be"),
+        (lambda: chain.send_raw_transaction("0x02"), "raw transaction must be bytes"),
+    ]
+    for action, words in cases:
+        with pytest.raises((ValueError, TxRejected)) as info:
+            action()
+        assert words in str(info.value), (words, info.value)
+        assert chain_state(chain) == before
+    with pytest.raises(ValueError, match="0..2"):
+        Chain(genesis_alloc={DEAD: 2**256})
