@@ -363,3 +363,53 @@ def test_portable_field_product_agrees():
                              text=True, check=True)
         outputs.append(run.stdout)
     assert outputs[0] == outputs[1] and outputs[0].startswith("(")
+
+
+# ---------------------------------------------------------------- coset FFT
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_coset_fft_matches_naive_evaluation(impl):
+    rng = random.Random(27)
+    n, g = 8, 5
+    values = [rng.randrange(R) for _ in range(n)]
+    w = impl.root_of_unity(n)
+    want = [sum(v * pow(g * pow(w, i, R), j, R) for j, v in enumerate(values)) % R
+            for i in range(n)]
+    assert impl.fft(values, w, g) == want
+    assert impl.ifft(want, w, g) == values
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_coset_ifft_inverts_coset_fft(impl):
+    rng = random.Random(28)
+    for n in (1, 2, 256, 4096):
+        values = [rng.randrange(R) for _ in range(n)]
+        w, g = impl.root_of_unity(n), rng.randrange(2, R)
+        assert impl.ifft(impl.fft(values, w, g), w, g) == values
+        assert impl.fft(values, w, 1) == impl.fft(values, w)
+        assert impl.fft(values, w, g + R) == impl.fft(values, w, g)
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_bad_coset_shift_rejected(impl):
+    w = impl.root_of_unity(4)
+    for bad in (0, R, -R):
+        with pytest.raises(ValueError, match="nonzero"):
+            impl.fft([1, 2, 3, 4], w, bad)
+        with pytest.raises(ValueError, match="nonzero"):
+            impl.ifft([1, 2, 3, 4], w, bad)
+    for bad in ("5", True, 5.0):
+        with pytest.raises(ValueError, match="coset shift"):
+            impl.fft([1, 2, 3, 4], w, bad)
+
+
+def test_coset_fft_twins_agree():
+    native = pytest.importorskip("primitives.snark._kernels_c")
+    from primitives.snark import _kernels_py as pure
+
+    rng = random.Random(29)
+    values = [rng.randrange(R) for _ in range(4096)]
+    w = pure.root_of_unity(4096)
+    assert native.fft(values, w, 5) == pure.fft(values, w, 5)
+    assert native.ifft(values, w, 5) == pure.ifft(values, w, 5)

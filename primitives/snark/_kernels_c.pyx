@@ -20,6 +20,7 @@ from primitives.snark._kernels_py import (
     Q,
     R,
     check_omega,
+    check_shift,
     root_of_unity,
 )
 
@@ -43,7 +44,7 @@ cdef extern from "_native/bn254_kernels.h" nogil:
     int l2_g2_batch_mul(uint8_t *out, const uint8_t *base, const uint8_t *scalars, size_t n,
                         int nthreads)
     int l2_fr_fft(uint8_t *values, size_t n, const uint8_t *omega, const uint8_t *scale,
-                  int nthreads)
+                  const uint8_t *pre, const uint8_t *post, int nthreads)
 
 
 # Both cores of a small machine; more threads than cores only adds overhead.
@@ -214,36 +215,37 @@ def batch_mul_g2(point, scalars):
     return list(zip(zip(v[0::4], v[1::4]), zip(v[2::4], v[3::4])))
 
 
-cdef list _fft(values, omega, bint inverse):
+cdef list _fft(values, omega, shift, bint inverse):
     n_values = len(values)
     w = check_omega(n_values, omega)
+    shift = check_shift(shift)
     cdef size_t n = n_values
-    scale = 1
+    scale, pre, post = 1, shift, 1
     if inverse:
         w = pow(w, -1, R)
-        scale = pow(n_values, -1, R)
+        scale, pre, post = pow(n_values, -1, R), 1, pow(shift, -1, R)
     cdef bytearray buf = _pack_scalars(values)  # the C reduces them mod R
-    cdef bytearray wb = bytearray(32)
-    cdef bytearray kb = bytearray(32)
-    l2_int_to_le32(w, _buf(wb))
-    l2_int_to_le32(scale, _buf(kb))
+    cdef bytearray consts = bytearray(128)
+    cdef uint8_t *c = _buf(consts)
+    l2_int_to_le32(w, c)
+    l2_int_to_le32(scale, c + 32)
+    l2_int_to_le32(pre, c + 64)
+    l2_int_to_le32(post, c + 96)
     cdef uint8_t *vp = _buf(buf)
-    cdef uint8_t *wp = _buf(wb)
-    cdef uint8_t *kp = _buf(kb)
     cdef int threads = THREADS
     cdef int rc
     with nogil:
-        rc = l2_fr_fft(vp, n, wp, kp, threads)
+        rc = l2_fr_fft(vp, n, c, c + 32, c + 64, c + 96, threads)
     if rc != L2_OK:
         raise MemoryError("fft: out of memory")
     return _unpack(buf, n)
 
 
-def fft(values, omega):
-    """Evaluations of sum values[j] X^j at omega^0 .. omega^(n-1), mod R."""
-    return _fft(values, omega, False)
+def fft(values, omega, shift=1):
+    """Evaluations of sum values[j] X^j at shift * omega^i for i < n, mod R."""
+    return _fft(values, omega, shift, False)
 
 
-def ifft(values, omega):
-    """Coefficients whose fft under omega is values: fft with 1/omega, scaled by 1/n."""
-    return _fft(values, omega, True)
+def ifft(values, omega, shift=1):
+    """Coefficients whose fft under (omega, shift) is values: the inverse of fft."""
+    return _fft(values, omega, shift, True)

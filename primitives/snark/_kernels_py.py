@@ -395,12 +395,6 @@ def check_omega(n: int, omega: object) -> int:
     return omega
 
 
-def check_fft_input(values: Sequence[int], omega: int) -> tuple[list[int], int]:
-    """Values reduced mod R and omega checked to be a primitive len(values)-th root."""
-    omega = check_omega(len(values), omega)
-    return _check_scalars(values), omega
-
-
 def _ntt(a: list[int], omega: int) -> list[int]:
     """In-place iterative radix-2 Cooley-Tukey on a bit-reversed copy."""
     n = len(a)
@@ -430,14 +424,41 @@ def _ntt(a: list[int], omega: int) -> list[int]:
     return a
 
 
-def fft(values: Sequence[int], omega: int) -> list[int]:
-    """Evaluations of sum values[j] X^j at omega^0 .. omega^(n-1), mod R."""
-    a, omega = check_fft_input(values, omega)
+def check_shift(shift: object) -> int:
+    """A coset shift reduced mod R; it must be invertible, so ifft can undo it."""
+    if not isinstance(shift, int) or isinstance(shift, bool):
+        raise ValueError(f"coset shift is not an int: {shift!r}")
+    if shift % R == 0:
+        raise ValueError("coset shift must be nonzero mod R")
+    return shift % R
+
+
+def fft(values: Sequence[int], omega: int, shift: int = 1) -> list[int]:
+    """Evaluations of sum values[j] X^j at shift * omega^i for i < n, mod R.
+
+    shift = 1 is the plain FFT; another shift evaluates on the coset
+    shift * <omega>, as a prover does to divide by the vanishing polynomial.
+    """
+    omega = check_omega(len(values), omega)
+    shift = check_shift(shift)
+    a = _check_scalars(values)
+    if shift != 1:
+        power = 1
+        for j in range(len(a)):
+            a[j] = a[j] * power % R
+            power = power * shift % R
     return _ntt(a, omega)
 
 
-def ifft(values: Sequence[int], omega: int) -> list[int]:
-    """Coefficients whose fft under omega is values: fft with 1/omega, scaled by 1/n."""
-    a, omega = check_fft_input(values, omega)
-    n_inv = pow(len(a), -1, R)
-    return [v * n_inv % R for v in _ntt(a, pow(omega, -1, R))]
+def ifft(values: Sequence[int], omega: int, shift: int = 1) -> list[int]:
+    """Coefficients whose fft under (omega, shift) is values: the inverse of fft."""
+    omega = check_omega(len(values), omega)
+    shift = check_shift(shift)
+    a = _check_scalars(values)
+    factor = pow(len(a), -1, R)
+    step = pow(shift, -1, R)
+    out = _ntt(a, pow(omega, -1, R))
+    for j, v in enumerate(out):
+        out[j] = v * factor % R
+        factor = factor * step % R
+    return out

@@ -1,7 +1,11 @@
 """BN254 kernels of the Groth16 prover (MSM, fixed-base multiplication, FFT), compiled when built.
 
-Also converts between l2lab's affine tuples and py_ecc ``optimized_bn128``
-points, because the verifier runs its pairings in py_ecc.
+Points are affine int tuples, ``(0, 0)`` (G1) and ``((0, 0), (0, 0))`` (G2)
+being the point at infinity as in EIP-196/197; G2 coordinates are Fq2 pairs
+``(c0, c1)`` meaning c0 + c1 i, as py_ecc's ``FQ2([c0, c1])``. FFTs run over
+Fr with ``root_of_unity(n) = 5^((R-1)/n)``, the roots snarkjs uses, and take
+an optional coset shift. The module also converts to and from py_ecc
+``optimized_bn128`` points, because the verifier runs its pairings in py_ecc.
 """
 
 from __future__ import annotations

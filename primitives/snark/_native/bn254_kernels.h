@@ -222,11 +222,13 @@ static uint64_t *l2_load_scalars(const uint8_t *raw, size_t n) {
 L2_MSM_ENTRY(g1)
 L2_MSM_ENTRY(g2)
 
-/* In place over n plain Fr elements: the NTT under omega, each output then
- * multiplied by scale (1 for fft, 1/n for ifft). Values below 2^256 are
- * reduced here; omega and scale arrive reduced. */
+/* In place over n plain Fr elements: values[j] *= pre^j, the NTT under omega,
+ * then output i *= scale * post^i. fft is (pre = shift, scale = post = 1);
+ * ifft is omega^-1 with (pre = 1, scale = 1/n, post = shift^-1), so a coset
+ * costs one product per element. Values below 2^256 are reduced here; omega,
+ * scale, pre and post arrive reduced. */
 static int l2_fr_fft(uint8_t *values, size_t n, const uint8_t *omega, const uint8_t *scale,
-                     int nthreads) {
+                     const uint8_t *pre, const uint8_t *post, int nthreads) {
     fe_t *a = (fe_t *)malloc((n ? n : 1) * sizeof(fe_t));
     fe_t *tw = (fe_t *)malloc((n / 2 + 1) * sizeof(fe_t));
     if (a == NULL || tw == NULL) {
@@ -234,18 +236,29 @@ static int l2_fr_fft(uint8_t *values, size_t n, const uint8_t *omega, const uint
         free(tw);
         return L2_NO_MEMORY;
     }
-    fe_t w, k;
+    static const fe_t one = {{1, 0, 0, 0}};
+    fe_t w, f, g, h, pw = FR_ONE;
     memcpy(w.l, omega, 32);
-    memcpy(k.l, scale, 32);
+    memcpy(f.l, scale, 32);
+    memcpy(g.l, pre, 32);
+    memcpy(h.l, post, 32);
+    const int shift_in = !fe_eq(&g, &one), shift_out = !fe_eq(&h, &one);
     fr_to_mont(&w, &w);
+    fr_to_mont(&g, &g);
+    fr_to_mont(&h, &h);
     for (size_t i = 0; i < n; i++) {
         memcpy(a[i].l, values + 32 * i, 32);
         l2_reduce_fr(&a[i]);
         fr_to_mont(&a[i], &a[i]);
+        if (shift_in) {
+            fr_mul(&a[i], &a[i], &pw); /* pw = pre^i, Montgomery form */
+            fr_mul(&pw, &pw, &g);
+        }
     }
     fr_ntt(a, n, &w, tw, nthreads);
     for (size_t i = 0; i < n; i++) {
-        fr_mul(&a[i], &a[i], &k); /* (x R) * k / R = x k, plain again */
+        fr_mul(&a[i], &a[i], &f); /* (x R) * f / R = x f: plain again */
+        if (shift_out) fr_mul(&f, &f, &h); /* f = scale * post^(i+1), plain */
         memcpy(values + 32 * i, a[i].l, 32);
     }
     free(a);
