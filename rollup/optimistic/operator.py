@@ -7,6 +7,10 @@ is adopted, and when a fraud proof reverts batches it rolls back to the last
 good state and re-admits the transactions the revert handed back (the
 invalid ones are refused again at the door).
 
+With an :class:`~rollup.optimistic.wal.AcceptLog` every accepted
+transaction is on disk before ``submit`` returns, and is forgotten once the
+batch holding it is on L1; ``recover`` replays what a crash left in the log.
+
 ``malicious`` behaviour is explicit: ``censor_deposits`` leaves deposits out,
 and ``sequencer.inject`` puts an unchecked transaction or a false state change
 into the next batch.
@@ -23,8 +27,18 @@ from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.fullnode import replay_batch
 from rollup.optimistic.l1view import RollupL1
 from rollup.optimistic.sequencer import SealedBatch, Sequencer
+from rollup.optimistic.wal import AcceptLog, tx_ids
 
 _LARGEST_ENTRY = max(ENTRY_SIZE.values())
+
+
+@dataclass
+class Recovery:
+    """What replaying the write-ahead log did at start."""
+
+    already_on_l1: int  # logged transactions a batch on L1 already holds: dropped
+    readmitted: int  # back in the mempool, in their original order
+    refused: list[tuple[Transfer | Withdraw, str]]  # no longer valid, with the reason
 
 
 @dataclass
@@ -38,7 +52,9 @@ class Posted:
 class Operator:
     """Sequences L2 transactions into batches and posts them to the rollup contract."""
 
-    def __init__(self, rollup: RollupL1, key: bytes, *, max_batch_age: int = 10) -> None:
+    def __init__(
+        self, rollup: RollupL1, key: bytes, *, max_batch_age: int = 10, log: AcceptLog | None = None
+    ) -> None:
         self.rollup = rollup
         self.key = key
         self.address = private_key_to_address(key)
@@ -54,6 +70,7 @@ class Operator:
         self.returned: list[Tx] = []  # transactions handed back by fraud proofs
         self._first_pending_time: int | None = None
         self._next_block = 0
+        self.log = log
 
     # -- L2 users ------------------------------------------------------------------------
 
@@ -65,7 +82,8 @@ class Operator:
     def submit(self, txs: list[Transfer | Withdraw]) -> list[str | None]:
         """Admit signed transactions; None for each accepted, else the reason.
 
-        When the batch being built is full it is posted first.
+        When the batch being built is full it is posted first. With a log,
+        each chunk's accepted transactions are durable before the next step.
         """
         out: list[str | None] = []
         start = 0
@@ -79,7 +97,11 @@ class Operator:
                 if self.post_batch() is None:
                     raise ValueError(f"max_batch_bytes {self.params.max_batch_bytes} fits no transaction")
                 continue
-            out.extend(self.sequencer.submit(txs[start:end]))
+            chunk = txs[start:end]
+            results = self.sequencer.submit(chunk)
+            if self.log is not None:
+                self.log.append([tx for tx, r in zip(chunk, results, strict=True) if r is None])
+            out.extend(results)
             start = end
         if self.sequencer.pending and self._first_pending_time is None:
             self._first_pending_time = self.rollup.l1.timestamp()
@@ -130,7 +152,30 @@ class Operator:
             self._readmit([e.tx for e in sealed.batch.entries])
             raise
         self.posted.append(Posted(sealed, self.address))
+        if self.log is not None:  # on L1 now: a restart rebuilds them from calldata
+            self.log.forget(tx_ids([e.tx for e in sealed.batch.entries if not isinstance(e.tx, Deposit)]))
         return receipt
+
+    def recover(self) -> Recovery:
+        """Start from L1 and the write-ahead log after a crash (or any restart).
+
+        Syncs (adopting every live batch from L1), drops logged transactions
+        that a batch on L1 already holds, and re-admits the rest in their
+        original order; those no longer valid are refused, reported and kept
+        in the log's refused table.
+        """
+        if self.log is None:
+            raise ValueError("this operator has no write-ahead log to recover from")
+        self.sync()
+        logged = self.log.entries()
+        on_l1 = set(tx_ids([e.tx for p in self.posted for e in p.sealed.batch.entries
+                            if not isinstance(e.tx, Deposit)]))
+        self.log.forget(i for i, _ in logged if i in on_l1)
+        todo = [(i, tx) for i, tx in logged if i not in on_l1]
+        results = self.submit([tx for _, tx in todo])
+        refused = [(i, tx, r) for (i, tx), r in zip(todo, results, strict=True) if r is not None]
+        self.log.refuse((i, r) for i, _, r in refused)
+        return Recovery(len(logged) - len(todo), len(todo) - len(refused), [(tx, r) for _, tx, r in refused])
 
     def tick(self) -> dict | None:
         """Sync with L1 and post a batch if the pending one is old enough."""

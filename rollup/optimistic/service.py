@@ -2,12 +2,15 @@
 
 The HTTP routes (``node.api_optimistic``) and any other front end call this
 one object; it serialises access with a lock because a web server calls from
-several threads. Wei amounts are decimal strings (JSON numbers lose precision
+several threads. Given a data directory, the operator keeps a write-ahead log
+of accepted transactions there (``wal``) and replays it on start, so a crash
+never loses a transaction the API answered "accepted". Wei amounts are decimal strings (JSON numbers lose precision
 past 2**53) and addresses are checksummed ``0x…`` strings.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -19,7 +22,13 @@ from primitives.secp256k1 import private_key_to_address, to_checksum_address
 from rollup.optimistic.client import address_bytes, typed_data, withdrawal_claims
 from rollup.optimistic.fullnode import FullNode
 from rollup.optimistic.l1view import RollupL1
-from rollup.optimistic.operator import Operator
+from rollup.optimistic.operator import Operator, Recovery
+from rollup.optimistic.wal import AcceptLog
+
+
+def wal_path(data_dir: str | os.PathLike, rollup_address: str) -> str:
+    """Where the operator of ``rollup_address`` keeps its write-ahead log in ``data_dir``."""
+    return os.path.join(os.fspath(data_dir), f"optimistic-{rollup_address.lower()}-wal.sqlite")
 
 
 def _hex(b: bytes) -> str:
@@ -89,18 +98,33 @@ def tx_json(tx: Tx) -> dict[str, Any]:
 class OptimisticService:
     """One rollup deployment: its operator (when this process holds the key) and a full node."""
 
-    def __init__(self, l1: L1Client, rollup_address: str, operator_key: bytes | None = None) -> None:
+    def __init__(
+        self, l1: L1Client, rollup_address: str, operator_key: bytes | None = None,
+        *, data_dir: str | os.PathLike | None = None,
+    ) -> None:
+        """Serve the rollup at ``rollup_address``; with ``data_dir`` the operator's log lives there.
+
+        An operator with a log recovers at once: what the log holds and L1
+        does not re-enters the mempool (``recovery`` says what happened).
+        """
         self.l1 = l1
         self.rollup = RollupL1(l1, to_checksum_address(rollup_address))
-        self.operator = Operator(self.rollup, operator_key) if operator_key else None
+        self.log: AcceptLog | None = None
+        if operator_key and data_dir is not None:
+            self.log = AcceptLog(wal_path(data_dir, self.rollup.address))
+        self.operator = Operator(self.rollup, operator_key, log=self.log) if operator_key else None
+        self.recovery: Recovery | None = self.operator.recover() if self.log is not None else None
         self.node = FullNode(self.rollup)
         self._lock = threading.RLock()
 
     @classmethod
-    def deploy(cls, l1: L1Client, operator_key: bytes, preset: Preset, bond: int | None = None) -> OptimisticService:
+    def deploy(
+        cls, l1: L1Client, operator_key: bytes, preset: Preset, bond: int | None = None,
+        *, data_dir: str | os.PathLike | None = None,
+    ) -> OptimisticService:
         """Deploy a rollup with ``preset``, bond its operator and serve it."""
         rollup = RollupL1.deploy(l1, operator_key, preset, private_key_to_address(operator_key))
-        service = cls(l1, rollup.address, operator_key)
+        service = cls(l1, rollup.address, operator_key, data_dir=data_dir)
         service.operator.post_bond(bond if bond is not None else preset.min_bond)
         return service
 
@@ -139,6 +163,12 @@ class OptimisticService:
                 "deposits_included": self.rollup.call("deposits_included"),
                 "pending_transactions": len(self.operator.sequencer.pending) if self.operator else None,
                 "faults": [vars(f) for f in self.node.faults()],
+                "write_ahead_log": self.log.path if self.log is not None else None,
+                "recovered": None if self.recovery is None else {
+                    "already_on_l1": self.recovery.already_on_l1,
+                    "readmitted": self.recovery.readmitted,
+                    "refused": [{**tx_json(tx), "reason": r} for tx, r in self.recovery.refused],
+                },
             }
 
     def account(self, who: str) -> dict[str, Any]:
@@ -222,6 +252,11 @@ class OptimisticService:
                 self.node.sync()
                 return None
             return self.operator.tick()
+
+    def close(self) -> None:
+        """Close the write-ahead log (everything in it is already durable)."""
+        if self.log is not None:
+            self.log.close()
 
     def post_batch(self) -> dict[str, Any]:
         """Post the pending transactions as a batch now."""

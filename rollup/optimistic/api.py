@@ -1,0 +1,170 @@
+"""REST routes under ``/api/optimistic/``: run and use an optimistic rollup on this node.
+
+``l2lab node`` mounts ``router`` (``node.server.ROUTER_MODULES``); in tests,
+``create_app(chain, routers=[router])``. The node then hosts the rollup's operator (deployed with a dev account's key, or
+attached to an existing deployment) and a full node, and L2 users talk to it:
+fetch the EIP-712 document to sign, send signed transfers and withdrawals,
+read accounts, batches and withdrawal proofs. Bad input is a 400 whose
+``detail`` names the problem (404 for something that does not exist); a
+refused request changes nothing.
+
+When the chain keeps a data directory, the operator keeps its write-ahead log
+of accepted transactions there: after a crash, ``POST /attach`` with the same
+operator replays it, and ``status`` reports what the replay did.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+router = APIRouter(prefix="/api/optimistic", tags=["optimistic rollup"])
+
+
+class DeployRequest(BaseModel):
+    preset: str = Field("minimal", description="'minimal' (tests, workshops) or 'mainnet'")
+    operator: str | None = Field(None, description="a dev account address; the first one by default")
+    bond_wei: str | None = Field(None, description="bond to post, decimal wei; the preset minimum by default")
+
+
+class AttachRequest(BaseModel):
+    address: str = Field(description="the rollup contract's address")
+    operator: str | None = Field(None, description="a dev account holding the operator key, to sequence")
+
+
+class TxRequest(BaseModel):
+    kind: str = Field(description="'transfer' or 'withdraw'")
+    from_: int = Field(alias="from", description="sending account index")
+    to: int | None = Field(None, description="receiving account index (transfer)")
+    recipient: str | None = Field(None, description="L1 address paid on L1 (withdraw)")
+    amount: str = Field(description="wei, decimal string")
+    nonce: int
+    signature: str | None = Field(None, description="65 bytes r||s||v, 0x-hex (not for typed-data)")
+
+    def body(self) -> dict[str, Any]:
+        return {"kind": self.kind, "from": self.from_, "to": self.to, "recipient": self.recipient,
+                "amount": self.amount, "nonce": self.nonce, "signature": self.signature}
+
+
+def _l1(request: Request):
+    from contracts_spec.l1 import L1Client
+
+    return L1Client.in_process(request.app.state.dispatcher)
+
+
+def _data_dir(request: Request):
+    """The chain's data directory (None when it lives in memory): the operator's log goes there."""
+    return getattr(getattr(request.app.state, "chain", None), "data_dir", None)
+
+
+def _dev_key(request: Request, address: str | None) -> bytes:
+    keys: dict[str, bytes] = getattr(request.app.state, "dev_keys", {}) or {}
+    if not keys:
+        raise HTTPException(400, "this node has no dev accounts to act as the operator")
+    if address is None:
+        return next(iter(keys.values()))
+    for addr, key in keys.items():
+        if addr.lower() == address.lower():
+            return key
+    raise HTTPException(400, f"operator {address} is not a dev account of this node")
+
+
+def _service(request: Request):
+    service = getattr(request.app.state, "optimistic", None)
+    if service is None:
+        raise HTTPException(404, "no optimistic rollup here yet: POST /api/optimistic/deploy or /attach")
+    return service
+
+
+def _install(request: Request, service) -> None:
+    """Serve ``service`` from now on; the one it replaces closes its log."""
+    old = getattr(request.app.state, "optimistic", None)
+    request.app.state.optimistic = service
+    if old is not None and old is not service:
+        old.close()
+
+
+def _call(fn, *args):
+    """Run a service call, mapping its errors to HTTP answers that keep the message."""
+    from contracts_spec.l1 import L1Error
+
+    try:
+        return fn(*args)
+    except KeyError as exc:
+        raise HTTPException(404, str(exc.args[0]) if exc.args else "not found") from None
+    except PermissionError as exc:
+        raise HTTPException(403, str(exc)) from None
+    except (ValueError, L1Error) as exc:
+        raise HTTPException(400, str(exc)) from None
+
+
+@router.post("/deploy", summary="deploy a rollup with a dev account as its operator")
+def deploy(body: DeployRequest, request: Request) -> dict[str, Any]:
+    from contracts_spec.optimistic.params import get_preset
+    from rollup.optimistic.service import OptimisticService
+
+    preset = _call(get_preset, body.preset)
+    key = _dev_key(request, body.operator)
+    bond = None
+    if body.bond_wei is not None:
+        if not body.bond_wei.isdigit():
+            raise HTTPException(400, f"bond_wei must be a decimal number of wei, got {body.bond_wei!r}")
+        bond = int(body.bond_wei)
+    service = _call(lambda: OptimisticService.deploy(_l1(request), key, preset, bond, data_dir=_data_dir(request)))
+    _install(request, service)
+    return service.status()
+
+
+@router.post("/attach", summary="follow (and with an operator key, sequence) an existing rollup")
+def attach(body: AttachRequest, request: Request) -> dict[str, Any]:
+    from rollup.optimistic.service import OptimisticService
+
+    key = _dev_key(request, body.operator) if body.operator else None
+    l1 = _l1(request)
+    try:
+        code = l1.rpc("eth_getCode", body.address, "latest")
+    except Exception as exc:  # a malformed address is the dispatcher's 400
+        raise HTTPException(400, f"address: {exc}") from None
+    if code in ("0x", "", None):
+        raise HTTPException(404, f"no contract at {body.address}")
+    service = _call(lambda: OptimisticService(l1, body.address, key, data_dir=_data_dir(request)))
+    _call(service.status)  # proves it is a rollup before keeping it
+    _install(request, service)
+    return service.status()
+
+
+@router.get("/status", summary="the rollup's parameters, batches, deposits and roots")
+def status(request: Request) -> dict[str, Any]:
+    return _call(_service(request).status)
+
+
+@router.get("/accounts/{who}", summary="an L2 account by index or address")
+def account(who: str, request: Request) -> dict[str, Any]:
+    return _call(_service(request).account, who)
+
+
+@router.get("/batches/{index}", summary="a batch as rebuilt from L1 calldata")
+def batch(index: int, request: Request) -> dict[str, Any]:
+    return _call(_service(request).batch, index)
+
+
+@router.post("/batches", summary="post the pending transactions as a batch now")
+def post_batch(request: Request) -> dict[str, Any]:
+    return _call(_service(request).post_batch)
+
+
+@router.post("/typed-data", summary="the EIP-712 document to sign for a transfer or withdrawal")
+def typed_data(body: TxRequest, request: Request) -> dict[str, Any]:
+    return _call(_service(request).typed_data, body.body())
+
+
+@router.post("/transactions", summary="send a signed transfer or withdrawal to the operator")
+def submit(body: TxRequest, request: Request) -> dict[str, Any]:
+    return _call(_service(request).submit, body.body())
+
+
+@router.get("/withdrawals/{recipient}", summary="withdrawals to an L1 address, with claim proofs")
+def withdrawals(recipient: str, request: Request) -> list[dict[str, Any]]:
+    return _call(_service(request).withdrawals, recipient)
