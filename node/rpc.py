@@ -87,15 +87,23 @@ def _bad(name: str, why: str) -> RpcError:
 
 
 def parse_quantity(value: Any, name: str) -> int:
-    """A JSON-RPC quantity: ``0x`` hex (or a plain non-negative int)."""
+    """A JSON-RPC quantity: ``0x`` hex (or a plain non-negative int), at most 256 bits as in geth.
+
+    The bound keeps every later message short: Python refuses to print ints
+    of more than 4300 digits, which would turn a plain refusal into a riddle.
+    """
     if isinstance(value, bool):
         raise _bad(name, f"expected a hex quantity, got {value!r}")
     if isinstance(value, int):
         if value < 0:
             raise _bad(name, "negative quantity")
+        if value > UINT256_MAX:
+            raise _bad(name, "larger than 256 bits")
         return value
     # int(.., 16) alone would also take "0x-1", "0x 1" and "0x1_0": check the digits first.
     if isinstance(value, str) and value[:2] in ("0x", "0X") and len(value) > 2 and _HEX.issuperset(value[2:]):
+        if len(value[2:].lstrip("0")) > 64:
+            raise _bad(name, "larger than 256 bits")
         return int(value[2:], 16)
     raise _bad(name, f"expected a hex quantity like 0x1a, got {value!r:.80}")
 

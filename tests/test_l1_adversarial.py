@@ -33,6 +33,7 @@ DEAD = "0x000000000000000000000000000000000000dEaD"
 ETH = 10**18
 T0 = 1_700_000_000
 HUGE = "0x1" + "0" * 64  # 2**256
+WIDE = "0x" + "f" * 4000  # far past 256 bits
 INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL = -32600, -32601, -32602, -32603
 
 
@@ -145,7 +146,8 @@ BAD_PARAMS: list[tuple[str, Any, int, str]] = [
     ("eth_sendTransaction", [{"to": DEAD}], INVALID_PARAMS, "transaction.from"),
     ("eth_sendTransaction", [{"from": DEAD, "to": DEAD}], -32000, "unknown account"),
     ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "type": "0x3"}], INVALID_PARAMS, "transaction.type"),
-    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "value": HUGE}], 3, "exceeds the sender's balance"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "value": HUGE}], INVALID_PARAMS, "transaction.value"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "value": hex(2**256 - 1)}], 3, "exceeds the sender's"),
     ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "gas": "0x1"}], -32000, "intrinsic gas too low"),
     ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "nonce": "0x9"}], -32000, "nonce too high"),
     ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "nonce": "0x0"}], -32000, "nonce too low"),
@@ -195,6 +197,15 @@ BAD_PARAMS: list[tuple[str, Any, int, str]] = [
     ("anvil_setBalance", [DEAD, HUGE], INVALID_PARAMS, "256 bits"),
     ("anvil_setBalance", [DEAD], INVALID_PARAMS, "missing parameter 1: balance"),
     ("l2lab_gasBreakdown", ["0x00"], INVALID_PARAMS, "32-byte hash"),
+    # quantities wider than 256 bits (Python cannot even print ints of over 4300 digits)
+    *[(m, p, INVALID_PARAMS, "larger than 256 bits") for m, p in [
+        ("eth_getBalance", [ALICE, WIDE]), ("evm_increaseTime", [WIDE]), ("evm_mine", [WIDE]),
+        ("evm_setNextBlockTimestamp", [WIDE]), ("eth_feeHistory", ["0x1", WIDE]), ("anvil_mine", ["0x1", WIDE]),
+        ("evm_revert", [WIDE]), ("eth_getLogs", [{"fromBlock": WIDE}]), ("eth_getBlockByNumber", [WIDE, False]),
+        ("eth_call", [{"to": DEAD, "value": WIDE}]), ("eth_call", [{"to": DEAD, "gas": WIDE}]),
+        ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "nonce": WIDE}]), ("evm_setIntervalMining", [WIDE]),
+        ("eth_estimateGas", [{"to": DEAD, "value": WIDE}]), ("evm_increaseTime", [2**300]),
+    ]],
 ]
 
 
