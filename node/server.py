@@ -17,6 +17,7 @@ import logging
 import re
 import signal
 import socket
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -294,11 +295,15 @@ def _version() -> str:
 # Modules through which a scheme serves its own REST endpoints. Each, when present,
 # defines ``router`` (a FastAPI APIRouter, prefixed e.g. ``/api/optimistic``) whose
 # routes reach the chain through ``request.app.state.chain`` / ``.dispatcher``.
+# Dev accounts the hosted optimistic rollup uses; the first ones stay free for users.
+OPERATOR_ACCOUNT = 9
+CHALLENGER_ACCOUNT = 8
+
 ROUTER_MODULES = (
-    "rollup.optimistic.api",
-    "rollup.zk.api",
-    "plasma.api",
-    "channels.api",
+    "node.api_optimistic",
+    "node.api_zk",
+    "node.api_plasma",
+    "node.api_channels",
 )
 
 
@@ -384,8 +389,6 @@ def _url_host(host: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import sys
-
     import uvicorn
 
     from node.chain import Chain
@@ -449,6 +452,7 @@ def run(args: argparse.Namespace) -> int:
         for name, why in failed_routers.items():
             print(f"warning: endpoints of {name} are unavailable: {why}", file=sys.stderr)
         app = create_app(chain, dev_keys=dev_keys(accounts), routers=routers)
+        hosted = _host_optimistic(args, app, accounts)
         config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug")
         server = uvicorn.Server(config)
         # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal
@@ -461,6 +465,8 @@ def run(args: argparse.Namespace) -> int:
             pass  # the shutdown already happened cleanly
         finally:
             signal.signal(signal.SIGTERM, previous)
+            if hosted is not None:
+                hosted.stop()
     finally:
         sock.close()
         chain.close()
@@ -468,12 +474,45 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _url(args: argparse.Namespace) -> str:
+    return f"http://{_url_host(args.host)}:{args.port}"
+
+
+def _host_optimistic(args: argparse.Namespace, app: Any, accounts: Sequence[Any]) -> Any:
+    """Deploy (or reattach) the hosted optimistic rollup and start its timer; None when off."""
+    if args.optimistic == "off":
+        return None
+    if len(accounts) <= OPERATOR_ACCOUNT:
+        print(
+            f"warning: the optimistic rollup needs at least {OPERATOR_ACCOUNT + 1} dev accounts; "
+            "not hosting it",
+            file=sys.stderr,
+        )
+        return None
+    from node.optimistic_host import HostedOptimistic
+
+    def announce(line: str) -> None:
+        print(f"{line}; operator is dev account ({OPERATOR_ACCOUNT}), challenger dev account "
+              f"({CHALLENGER_ACCOUNT}); REST under {_url(args)}/api/optimistic/", flush=True)
+
+    hosted = HostedOptimistic(
+        app,
+        preset=args.optimistic,
+        operator_key=accounts[OPERATOR_ACCOUNT].private_key,
+        challenger_key=accounts[CHALLENGER_ACCOUNT].private_key,
+        data_dir=args.data_dir,
+        announce=announce,
+    )
+    hosted.start()
+    return hosted
+
+
 def _print_banner(
     args: argparse.Namespace, chain: "Chain", accounts: Sequence[Any], balance_wei: int, warning: str
 ) -> None:
     from contracts_spec.runtime import REGISTRY
 
-    url = f"http://{_url_host(args.host)}:{args.port}"
+    url = _url(args)
     head = chain.block_number
     import os
 
@@ -512,6 +551,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fresh", action="store_true", help="wipe the data dir and start a new chain")
     p.add_argument(
         "--memory", action="store_true", help="keep the chain in memory only; nothing is written to disk"
+    )
+    p.add_argument(
+        "--optimistic",
+        default="minimal",
+        choices=("minimal", "mainnet", "off"),
+        help="host an optimistic rollup beside the L1 with this preset: 'minimal' (60 s challenge "
+        "window, small tree) or 'mainnet' (7 days); 'off' hosts none (default minimal)",
     )
     p.add_argument("--chain-id", type=int, default=31337, help="EIP-155 chain id (default 31337)")
     p.add_argument(

@@ -1,0 +1,141 @@
+"""The optimistic rollup that ``l2lab node`` hosts beside its L1.
+
+On start the node deploys a rollup (or, when its data dir already holds one,
+attaches to it), runs its operator with one dev account's key and a
+challenger with another's, and ticks both on a timer: the operator posts a
+batch once its oldest pending transaction is old enough, the challenger
+replays every new batch from L1 calldata and proves the first fault it finds.
+The REST routes in ``node.api_optimistic`` serve users through the same
+operator.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from contracts_spec.l1 import L1Client
+
+log = logging.getLogger("l2lab.optimistic")
+
+_RECORD = "optimistic.json"
+
+
+class HostedOptimistic:
+    """An operator and a challenger for one rollup, ticked by a background thread.
+
+    Deployment happens on that thread too, once the server is up: with interval
+    mining the deployment's receipts only arrive after the miner has started.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        preset: str,
+        operator_key: bytes,
+        challenger_key: bytes,
+        data_dir: str | Path | None,
+        interval: float = 1.0,
+        batch_seconds: float = 5.0,
+        announce: Any = print,
+    ) -> None:
+        self.app = app
+        self.l1 = L1Client.in_process(app.state.dispatcher)
+        self.preset = preset
+        self.operator_key = operator_key
+        self.challenger_key = challenger_key
+        self.record = Path(data_dir) / _RECORD if data_dir is not None else None
+        self.interval = interval
+        self.batch_seconds = batch_seconds
+        self._pending_since: float | None = None
+        self.announce = announce
+        self.service: Any = None
+        self.challenger: Any = None
+        self.ready = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _recorded_address(self) -> str | None:
+        """The rollup this data dir already deployed, if it is still on the chain."""
+        if self.record is None or not self.record.exists():
+            return None
+        try:
+            address = json.loads(self.record.read_text())["address"]
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignoring unreadable %s", self.record)
+            return None
+        code = self.l1.rpc("eth_getCode", address, "latest")
+        return address if code not in (None, "0x", "") else None
+
+    def setup(self) -> None:
+        """Attach to the recorded rollup or deploy a new one; then serve it."""
+        from contracts_spec.optimistic.params import get_preset
+        from rollup.optimistic.fullnode import Challenger
+        from rollup.optimistic.service import OptimisticService
+
+        address = self._recorded_address()
+        if address is not None:
+            service = OptimisticService(self.l1, address, self.operator_key)
+            verb = "attached at"
+        else:
+            service = OptimisticService.deploy(self.l1, self.operator_key, get_preset(self.preset))
+            verb = "deployed at"
+            if self.record is not None:
+                self.record.write_text(json.dumps({"address": service.rollup.address}) + "\n")
+        self.service = service
+        self.challenger = Challenger(service.rollup, self.challenger_key)
+        self.app.state.optimistic = service
+        self.ready.set()
+        self.announce(
+            f"Optimistic rollup ({self.preset} preset) {verb} {service.rollup.address}: "
+            "operator and challenger running"
+        )
+
+    def tick(self) -> None:
+        """One round: the operator posts what is due, the challenger checks what was posted.
+
+        Besides the operator's own rule (by L1 time, which stands still on an
+        automining chain without traffic), anything pending for
+        ``batch_seconds`` of wall-clock time is posted, deposits included.
+        """
+        self.service.tick()
+        operator = self.service.operator
+        if operator is not None and operator.sequencer.pending:
+            now = time.monotonic()
+            if self._pending_since is None:
+                self._pending_since = now
+            elif now - self._pending_since >= self.batch_seconds:
+                self.service.post_batch()
+                self._pending_since = None
+        else:
+            self._pending_since = None
+        for receipt in self.challenger.watch():
+            log.warning("challenger proved a fraudulent batch: tx %s", receipt.get("transactionHash"))
+
+    def _run(self) -> None:
+        try:
+            self.setup()
+        except Exception as exc:  # the L1 keeps serving without the rollup
+            log.exception("could not host the optimistic rollup")
+            print(f"warning: the optimistic rollup is not hosted: {exc}", file=sys.stderr, flush=True)
+            return
+        while not self._stop.wait(self.interval):
+            try:
+                self.tick()
+            except Exception:  # a failed round is logged; the next one tries again
+                log.exception("optimistic rollup tick failed")
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="l2lab-optimistic", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)

@@ -1,0 +1,101 @@
+"""``l2lab node`` hosts an optimistic rollup: operator and challenger beside the L1.
+
+A newcomer starts the node and, with nothing else running, can deposit,
+sign a transfer with a standard wallet against the served EIP-712 document,
+and see the operator's timer post it in a batch. A restart (even after
+``kill -9``) reattaches to the same rollup instead of deploying another.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from eth_account import Account as EthAccount
+
+from contracts_spec.l1 import L1Client
+from node.client import HttpTransport, LocalNode
+from node.devaccounts import derive_dev_accounts
+from rollup.optimistic.l1view import RollupL1
+
+pytestmark = pytest.mark.slow
+
+ETH = 10**18
+DEV = derive_dev_accounts(10)
+
+
+def _wait_for(fn, timeout: float = 40.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the hosted rollup")
+        time.sleep(0.3)
+
+
+def _status(url: str) -> dict | None:
+    r = httpx.get(f"{url}/api/optimistic/status", timeout=10)
+    return r.json() if r.status_code == 200 else None
+
+
+def test_node_hosts_operator_and_reattaches_after_kill_9(tmp_path):
+    data_dir = tmp_path / "chain"
+    node = LocalNode(str(data_dir), log_path=str(tmp_path / "node.log")).start()
+    try:
+        url = node.url
+        status = _wait_for(lambda: _status(url))
+        rollup_address = status["address"]
+        assert status["batch_count"] == 0
+
+        l1 = L1Client(HttpTransport(url))
+        rollup = RollupL1(l1, rollup_address)
+        alice, bob = DEV[0], DEV[1]
+        rollup.transact(alice.private_key, "deposit", alice.address, value=3 * ETH)
+        rollup.transact(bob.private_key, "deposit", bob.address, value=1 * ETH)
+
+        def credited():
+            r = httpx.get(f"{url}/api/optimistic/accounts/{alice.address}", timeout=10)
+            return r.status_code == 200 and r.json()
+
+        # the operator's timer includes the deposits and posts them without being asked
+        _wait_for(lambda: (_status(url) or {}).get("batch_count", 0) >= 1)
+        a = credited()
+        assert a["balance"] == str(3 * ETH)
+        b = httpx.get(f"{url}/api/optimistic/accounts/{bob.address}", timeout=10).json()
+
+        tx = {"kind": "transfer", "from": a["index"], "to": b["index"], "amount": str(ETH), "nonce": 0}
+        doc = httpx.post(f"{url}/api/optimistic/typed-data", json=tx, timeout=10).json()
+        sig = EthAccount.sign_typed_data(alice.private_key, full_message=doc).signature
+        r = httpx.post(
+            f"{url}/api/optimistic/transactions",
+            json={**tx, "signature": "0x" + bytes(sig).hex()},
+            timeout=10,
+        )
+        assert r.status_code == 200, r.text
+
+        _wait_for(lambda: (_status(url) or {}).get("batch_count", 0) >= 2)
+        bob_after = httpx.get(f"{url}/api/optimistic/accounts/{bob.address}", timeout=10).json()
+        assert bob_after["balance"] == str(2 * ETH)
+        st = _status(url)
+        assert st["state_root"] == st["rebuilt_root"] and st["faults"] == []
+
+        node.stop(kill=True)
+        node = LocalNode(str(data_dir), log_path=str(tmp_path / "node2.log")).start()
+        again = _wait_for(lambda: _status(node.url))
+        assert again["address"] == rollup_address
+        assert again["batch_count"] == 2
+        assert (tmp_path / "node2.log").read_text().count("attached at") == 1
+    finally:
+        node.stop()
+
+
+def test_optimistic_off_hosts_nothing(tmp_path):
+    with LocalNode(
+        str(tmp_path / "chain"), log_path=str(tmp_path / "node.log"), extra_args=["--optimistic", "off"]
+    ) as node:
+        r = httpx.get(f"{node.url}/api/optimistic/status", timeout=10)
+        assert r.status_code == 404
+        assert "deploy" in r.json()["detail"]
