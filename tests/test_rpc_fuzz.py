@@ -72,7 +72,7 @@ def check_answer(answer: Any, req_id: Any) -> bool:
     return False
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(method=st.data(), params=st.one_of(st.lists(json_values, max_size=4), json_values))
 def test_any_method_any_params(method: st.DataObject, params: Any) -> None:
     rpc = dispatcher()
@@ -83,7 +83,7 @@ def test_any_method_any_params(method: st.DataObject, params: Any) -> None:
         assert chain_state(rpc.chain) == before, f"{name}({params!r}) failed but changed state"
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(obj=st.one_of(json_values, st.lists(json_values, max_size=3), st.dictionaries(
     st.sampled_from(["jsonrpc", "id", "method", "params"]) | st.text(max_size=5), json_values, max_size=5)))
 def test_any_envelope(obj: Any) -> None:
