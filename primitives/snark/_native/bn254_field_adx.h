@@ -9,15 +9,18 @@
 #define L2LAB_BN254_FIELD_ADX_H
 
 #if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+
 #define L2_HAVE_ADX_ASM 1
 static int l2_cpu_has_adx = 0;
 
-/* L2LAB_NO_ADX=1 keeps the portable C product, so tests can check it too. */
+/* CPUID leaf 7: EBX bit 8 is BMI2 (mulx), bit 19 is ADX (adcx, adox).
+ * L2LAB_NO_ADX=1 keeps the portable C product, so tests can check it too. */
 static void __attribute__((constructor)) l2_detect_cpu(void) {
+    unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0;
     const char *off = getenv("L2LAB_NO_ADX");
-    __builtin_cpu_init();
-    l2_cpu_has_adx = __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx") &&
-                     !(off != NULL && off[0] == '1');
+    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return;
+    l2_cpu_has_adx = ((ebx >> 8) & 1) && ((ebx >> 19) & 1) && !(off != NULL && off[0] == '1');
 }
 
 /* t += (a0..a3) * m into the five words T0..T4 (T4 zero on entry), with
