@@ -135,7 +135,7 @@ cdef _raise_bad_point(int rc, points, size_t bad, check, str name):
 
 def msm_g1(points, scalars):
     """sum scalars[i] * points[i] on G1 (scalars taken mod R)."""
-    _py._check_lengths(points, scalars)
+    _py.check_lengths(points, scalars)
     cdef bytearray pbuf = _pack_points(points, 2, _py.check_g1, "G1")
     cdef bytearray sbuf = _pack_scalars(scalars)
     cdef bytearray out = bytearray(64)
@@ -157,7 +157,7 @@ def msm_g1(points, scalars):
 
 def msm_g2(points, scalars):
     """sum scalars[i] * points[i] on G2 (scalars taken mod R)."""
-    _py._check_lengths(points, scalars)
+    _py.check_lengths(points, scalars)
     cdef bytearray pbuf = _pack_points(points, 4, _py.check_g2, "G2")
     cdef bytearray sbuf = _pack_scalars(scalars)
     cdef bytearray out = bytearray(128)

@@ -255,7 +255,8 @@ def _check_scalars(scalars: Sequence[int]) -> list[int]:
     return [check_scalar(s, i) for i, s in enumerate(scalars)]
 
 
-def _check_lengths(points: Sequence, scalars: Sequence) -> None:
+def check_lengths(points: Sequence, scalars: Sequence) -> None:
+    """An MSM needs one scalar per point."""
     if len(points) != len(scalars):
         raise ValueError(f"length mismatch: {len(points)} points but {len(scalars)} scalars")
 
@@ -293,7 +294,7 @@ def _pippenger(curve: type, pts: list, scalars: list[int]) -> tuple:
 
 def msm_g1(points: Sequence[G1Point], scalars: Sequence[int]) -> G1Point:
     """sum scalars[i] * points[i] on G1 (scalars taken mod R)."""
-    _check_lengths(points, scalars)
+    check_lengths(points, scalars)
     pts = [check_g1(p, f"G1 point {i}") for i, p in enumerate(points)]
     ks = _check_scalars(scalars)
     live = [(p, k) for p, k in zip(pts, ks, strict=True) if k and p != G1_INFINITY]
@@ -304,7 +305,7 @@ def msm_g1(points: Sequence[G1Point], scalars: Sequence[int]) -> G1Point:
 
 def msm_g2(points: Sequence[G2Point], scalars: Sequence[int]) -> G2Point:
     """sum scalars[i] * points[i] on G2 (scalars taken mod R)."""
-    _check_lengths(points, scalars)
+    check_lengths(points, scalars)
     pts = [check_g2(p, f"G2 point {i}") for i, p in enumerate(points)]
     ks = _check_scalars(scalars)
     live = [(p, k) for p, k in zip(pts, ks, strict=True) if k and p != G2_INFINITY]
