@@ -621,6 +621,8 @@ class RpcDispatcher:
         if not isinstance(f, dict):
             raise _bad("filter", "expected a filter object")
         if f.get("blockHash") is not None:
+            if f.get("fromBlock") is not None or f.get("toBlock") is not None:
+                raise _bad("filter", "blockHash cannot be combined with fromBlock/toBlock")
             block = self.chain.get_block(parse_hash(f["blockHash"], "filter.blockHash"))
             if block is None:
                 raise RpcError(-32000, f"unknown block {f['blockHash']}")

@@ -177,6 +177,7 @@ BAD_PARAMS: list[tuple[str, Any, int, str]] = [
     ("eth_getLogs", [{"address": [5]}], INVALID_PARAMS, "filter.address"),
     ("eth_getLogs", [{"blockHash": "0x" + "00" * 32}], -32000, "unknown block"),
     ("eth_getLogs", [{"fromBlock": "0x-1"}], INVALID_PARAMS, "filter.fromBlock"),
+    ("eth_getLogs", [{"blockHash": "0x" + "00" * 32, "fromBlock": "0x0"}], INVALID_PARAMS, "cannot be combined"),
     ("eth_getLogs", [None], INVALID_PARAMS, "missing parameter 0: filter"),
     # dev controls
     ("evm_increaseTime", [-5], INVALID_PARAMS, "negative"),
