@@ -431,6 +431,11 @@ class Chain:
                 # Not acknowledged and not on disk: it must not linger in memory either.
                 self.pending.remove(tx)
                 raise
+            if tx in self.pending:
+                # Older pending transactions filled the block: it waits in the pool, and
+                # an acknowledged transaction in the pool must be on disk like any other.
+                with self.store.transaction() as conn:
+                    Store.put_pending(conn, tx.hash.hex(), tx.raw)
         else:
             try:
                 with self.store.transaction() as conn:
