@@ -586,10 +586,9 @@ class Chain:
         snap = self._snapshots.get(snapshot_id)
         if snap is None:
             return False
-        self.world.restore_state(snap.state)
-        self.time_offset, self.next_timestamp = snap.time_offset, snap.next_timestamp
-        self.pending = list(snap.pending)
-        world = self.world
+        # Disk first, from the snapshot itself: if the write fails, memory is untouched too.
+        world = WorldState(*snap.state)
+        meta = {**self._meta(), "time_offset": snap.time_offset, "next_timestamp": snap.next_timestamp}
         with self.store.transaction() as conn:
             Store.truncate_after(conn, snap.head)
             Store.clear_state(conn)
@@ -599,12 +598,15 @@ class Chain:
             ])
             Store.put_slots(conn, [(a, s, v) for a, slots in world.storage.items() for s, v in slots.items()])
             Store.clear_pending(conn)
-            for tx in self.pending:
+            for tx in snap.pending:
                 Store.put_pending(conn, tx.hash.hex(), tx.raw)
-            Store.put_meta(conn, self._meta())
-        self._saved_meta = self._meta()
-        world.dirty_accounts.clear()
-        world.dirty_slots.clear()
+            Store.put_meta(conn, meta)
+        self.world.restore_state(snap.state)
+        self.time_offset, self.next_timestamp = snap.time_offset, snap.next_timestamp
+        self.pending = list(snap.pending)
+        self._saved_meta = meta
+        self.world.dirty_accounts.clear()
+        self.world.dirty_slots.clear()
         self._head = self._load_block(snap.head)
         for sid in [s for s in self._snapshots if s >= snapshot_id]:
             del self._snapshots[sid]

@@ -465,3 +465,23 @@ def test_chain_api_refuses_bad_arguments_by_name() -> None:
         assert chain_state(chain) == before
     with pytest.raises(ValueError, match="0..2"):
         Chain(genesis_alloc={DEAD: 2**256})
+
+
+def test_a_revert_that_cannot_be_written_changes_nothing(monkeypatch) -> None:
+    rpc = make_rpc()
+    sid = request(rpc, "evm_snapshot")["result"]
+    request(rpc, "eth_sendRawTransaction", [signed(rpc.chain)])
+    request(rpc, "evm_increaseTime", ["0x100"])
+    before = chain_state(rpc.chain)
+
+    def disk_full(*args: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as m:
+        m.setattr(Store, "put_pending", staticmethod(disk_full))
+        m.setattr(Store, "put_meta", staticmethod(disk_full))
+        answer = request(rpc, "evm_revert", [sid])
+    assert "disk is full" in answer["error"]["message"]
+    assert chain_state(rpc.chain) == before and rpc.chain.block_number == 1
+    assert request(rpc, "evm_revert", [sid])["result"] is True  # the snapshot is still there
+    assert rpc.chain.block_number == 0 and rpc.chain.time_offset == 0
