@@ -51,8 +51,9 @@ static void __attribute__((constructor)) l2_detect_cpu(void) {
     "imulq %[inv], %%rdx\n\t"                                                        \
     L2_MULADD("%[p0]", "%[p1]", "%[p2]", "%[p3]", T0, T1, T2, T3, T4)
 
-static inline void fe_mul_adx(fe_t *r, const fe_t *a, const fe_t *b, const uint64_t p[4],
-                              const uint64_t *pinv) {
+static inline __attribute__((always_inline)) void fe_mul_adx(fe_t *r, const fe_t *a,
+                                                            const fe_t *b, const uint64_t p[4],
+                                                            const uint64_t *pinv) {
     uint64_t t0, t1, t2, t3, t4;
     __asm__("xorq %[t0], %[t0]\n\t"
             "xorq %[t1], %[t1]\n\t"
