@@ -277,6 +277,18 @@ class Chain:
         if block is not None:
             self._head = block
 
+    def _update_settings(self, **changes: Any) -> None:
+        """Change settings and save them; if saving fails, the old values stay in memory too."""
+        old = {name: getattr(self, name) for name in changes}
+        for name, value in changes.items():
+            setattr(self, name, value)
+        try:
+            self._save_meta()
+        except BaseException:
+            for name, value in old.items():
+                setattr(self, name, value)
+            raise
+
     def _save_meta(self) -> None:
         meta = self._meta()
         with self.store.transaction() as conn:
@@ -309,14 +321,12 @@ class Chain:
         ):
             raise ValueError(f"interval must be 0..{MAX_INTERVAL_SECONDS} seconds, got {seconds!r:.80}")
         with self._lock:
-            self._interval = float(seconds)
-            self._save_meta()
+            self._update_settings(_interval=float(seconds))
 
     @_locked
     def set_automine(self, enabled: bool) -> None:
         """Mine a block per transaction (True) or wait for ``mine()`` (False)."""
-        self.automine = bool(enabled)
-        self._save_meta()
+        self._update_settings(automine=bool(enabled))
 
     @_locked
     def increase_time(self, seconds: int) -> int:
@@ -325,16 +335,14 @@ class Chain:
             raise ValueError(f"seconds must be a non-negative int, got {seconds!r}")
         if self.now() + seconds > MAX_TIMESTAMP:
             raise ValueError(f"seconds {seconds} would move the clock past the uint64 timestamp limit")
-        self.time_offset += seconds
-        self._save_meta()
+        self._update_settings(time_offset=self.time_offset + seconds)
         return self.time_offset
 
     @_locked
     def set_next_block_timestamp(self, timestamp: int) -> None:
         """Fix the next block's timestamp (it must be after the head's)."""
         self._check_timestamp(timestamp)
-        self.next_timestamp = timestamp
-        self._save_meta()
+        self._update_settings(next_timestamp=timestamp)
 
     def _check_timestamp(self, timestamp: Any, count: int = 1) -> None:
         """A block timestamp must be a uint64 after the head's (``count`` blocks from it on)."""

@@ -485,3 +485,19 @@ def test_a_revert_that_cannot_be_written_changes_nothing(monkeypatch) -> None:
     assert chain_state(rpc.chain) == before and rpc.chain.block_number == 1
     assert request(rpc, "evm_revert", [sid])["result"] is True  # the snapshot is still there
     assert rpc.chain.block_number == 0 and rpc.chain.time_offset == 0
+
+
+def test_settings_that_cannot_be_saved_stay_as_they_were(monkeypatch) -> None:
+    rpc = make_rpc()
+    before = chain_state(rpc.chain)
+
+    def disk_full(*args: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    with monkeypatch.context() as m:
+        m.setattr(Store, "put_meta", staticmethod(disk_full))
+        for method, params in [("evm_setAutomine", [False]), ("evm_increaseTime", ["0x10"]),
+                               ("evm_setNextBlockTimestamp", [hex(T0 + 10**7)]), ("evm_setIntervalMining", ["0x5"])]:
+            answer = request(rpc, method, params)
+            assert "disk is full" in answer["error"]["message"], (method, answer)
+            assert chain_state(rpc.chain) == before, method
