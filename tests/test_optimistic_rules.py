@@ -213,7 +213,7 @@ def test_batch_round_trips_and_has_the_documented_size() -> None:
         (lambda d: d[:50], "shorter than"),
         (lambda d: d[:-1], "truncated"),
         (lambda d: d + b"\x00", "after the last entry"),
-        (lambda d: b"\x02" + d[1:], "unknown batch version"),
+        (lambda d: b"\x07" + d[1:], "unknown batch version"),
         (lambda d: d[:109] + b"\x07" + d[110:], "unknown kind 7"),
         (lambda d: d[:33] + bytes(32) + d[65:], "post_root"),
     ],

@@ -2,14 +2,14 @@
 
 What L1 stores
     Per batch a commitment, ``keccak(body_hash || withdrawal_root)`` with
-    ``body_hash = keccak(prev_root || entries_root || entry_count)``, and one
+    ``body_hash = keccak(prev_root || post_root || entries_root || entry_count)``, and one
     packed word (proposer, submission time, first deposit id); plus the
     current state root. The entries root is the binary Merkle root of the
     keccak of each entry, computed by L1 from the calldata at submission
     (``encoding`` has the layouts). The batch bytes themselves stay in the
     ``submit_batch`` calldata (the ``BatchSubmitted`` event names the body
     hash and roots), from which anyone rebuilds L2 state; a fraud proof opens
-    the commitment with the 100-byte header, a withdrawal claim with the body
+    the commitment with the 132-byte header, a withdrawal claim with the body
     hash and withdrawal root.
 
 What L1 checks at submission (cheap, so no fraud proof is ever needed for it)
@@ -48,6 +48,7 @@ Withdrawals
 from __future__ import annotations
 
 from contracts_spec.optimistic.encoding import (
+    VERSION,
     BatchFormatError,
     BatchHeader,
     Entry,
@@ -106,6 +107,9 @@ def _raw(address: str) -> bytes:
 @register
 class OptimisticRollup(Contract):
     """Holds the rollup's ETH and its batch commitments; judges fraud proofs."""
+
+    # Batches carry every intermediate root, so one round of proof suffices.
+    BATCH_VERSION = VERSION
 
     BondPosted = event("BondPosted(address indexed proposer, uint256 amount, uint256 total)")
     BondWithdrawn = event("BondWithdrawn(address indexed proposer, uint256 amount)")
@@ -192,6 +196,8 @@ class OptimisticRollup(Contract):
             batch = decode_batch(data)
         except BatchFormatError as exc:
             raise Revert(f"malformed batch: {exc}") from None
+        ctx.require(batch.version == self.BATCH_VERSION,
+                    f"batch version {batch.version}: this rollup takes version {self.BATCH_VERSION}")
         ctx.require(batch.entries, "empty batch")
         count = ctx.sload("batches")
         ctx.require(batch.prev_root == ctx.sload_bytes32("state_root"), "prev_root is not the current state root")
@@ -217,8 +223,8 @@ class OptimisticRollup(Contract):
         # The entries root from the calldata itself (one metered keccak per entry and per
         # tree node), so later a fraud proof needs only the disputed entries.
         leaves = [ctx.keccak(raw) for raw in entry_slices(data)]
-        header = BatchHeader(batch.prev_root, metered_merkle_root(leaves, ctx.keccak), batch.withdrawal_root,
-                             len(batch.entries))
+        header = BatchHeader(batch.prev_root, batch.post_root, metered_merkle_root(leaves, ctx.keccak),
+                             batch.withdrawal_root, len(batch.entries))
         body_hash = header.body_hash(ctx.keccak)
         ctx.sstore_bytes32("commitment", count, ctx.keccak(body_hash + batch.withdrawal_root))
         ctx.sstore_bytes32("state_root", batch.post_root)
@@ -311,8 +317,14 @@ class OptimisticRollup(Contract):
         except BatchFormatError as exc:  # unreachable for a posted batch, which decoded at submission
             raise Revert(f"{what}: {exc}") from None
 
-    def _revert_from(self, ctx: Context, index: int, count: int, step: int, reason: str, root: bytes) -> None:
-        """Revert batches ``index..count-1`` back to state ``root``, requeue their deposits, slash."""
+    def _revert_from(
+        self, ctx: Context, index: int, count: int, step: int, reason: str, root: bytes, winner: str | None = None,
+    ) -> None:
+        """Revert batches ``index..count-1`` back to state ``root``, requeue their deposits, slash.
+
+        The reward goes to ``winner`` (the caller by default).
+        """
+        winner = winner or ctx.sender
         proposer, _, first_deposit = self._meta(ctx, index)
         for i in range(index, count):
             ctx.emit(self.BatchReverted, i, ctx.sload_bytes32("commitment", i))
@@ -323,8 +335,8 @@ class OptimisticRollup(Contract):
         reward = bond * ctx.sload("reward_percent") // 100
         ctx.sstore("bond", proposer, 0)
         ctx.sstore("burned", ctx.sload("burned") + bond - reward)
-        ctx.transfer(ctx.sender, reward)
-        ctx.emit(self.FraudProven, index, step, ctx.sender, reason, reward, bond - reward)
+        ctx.transfer(winner, reward)
+        ctx.emit(self.FraudProven, index, step, winner, reason, reward, bond - reward)
 
     # -- withdrawals ---------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ needed to rebuild L2 state from L1 alone. All integers are big-endian.
 
 Header, 109 bytes::
 
-    version          1   = 1
+    version          1   = 1, or 2 for a compact batch (below)
     prev_root       32   state root the batch starts from (the last batch's post root)
     post_root       32   state root after the last entry
     withdrawal_root 32   binary Merkle root (primitives.merkle) of the batch's withdrawal leaves
@@ -19,6 +19,10 @@ after it (what a fraud proof points at)::
     1 transfer   from 4 | to 4        | amount 5 | nonce 4 | sig 65 | root 32 = 115 bytes
     2 withdraw   from 4 | recipient 20 | amount 5 | nonce 4 | sig 65 | root 32 = 131 bytes
 
+A *compact* batch (version 2, posted to the bisection-game contract) has the
+same header and entries *without* their 32-byte roots: only the final
+post_root is claimed, and a dispute bisects to find the first wrong step.
+
 A transfer or withdrawal amount is packed into 5 bytes as a 35-bit mantissa
 and a 5-bit decimal exponent, ``amount = mantissa * 10**exponent`` (the high
 35 bits hold the mantissa); an amount that does not fit exactly cannot be
@@ -27,16 +31,16 @@ batched, so the operator refuses it at the door. Deposits keep their exact
 ``r || s || v``, 65 bytes.
 
 Entries root: the leaf of entry ``i`` is ``keccak256(entry bytes)`` (its
-post-state root included), and the batch's *entries root* is the binary
+post-state root included in a version-1 batch), and the batch's *entries root* is the binary
 Merkle root (``primitives.merkle``) of those leaves. L1 computes it from the
 calldata at submission, so a fraud proof need only carry one or two entries
 and their inclusion proofs instead of the whole batch.
 
-Header (what L1 commits to, 100 bytes; ``prove_fraud`` carries it)::
+Header (what L1 commits to, 132 bytes; ``prove_fraud`` carries it)::
 
-    prev_root 32 | entries_root 32 | withdrawal_root 32 | entry_count 4
+    prev_root 32 | post_root 32 | entries_root 32 | withdrawal_root 32 | entry_count 4
 
-``body_hash = keccak256(prev_root || entries_root || entry_count)`` and the
+``body_hash = keccak256(prev_root || post_root || entries_root || entry_count)`` and the
 batch commitment L1 stores is ``keccak256(body_hash || withdrawal_root)``, so
 a withdrawal claim brings just ``body_hash`` and ``withdrawal_root``.
 
@@ -56,6 +60,7 @@ from primitives.keccak import keccak256, keccak256_many
 from primitives.merkle import merkle_proof, merkle_root
 
 VERSION = 1
+VERSION_COMPACT = 2
 HEADER_SIZE = 109
 KIND_DEPOSIT, KIND_TRANSFER, KIND_WITHDRAW = 0, 1, 2
 ENTRY_SIZE = {KIND_DEPOSIT: 73, KIND_TRANSFER: 115, KIND_WITHDRAW: 131}
@@ -68,7 +73,8 @@ _HEADER = struct.Struct(">B32s32s32sQI")
 _DEPOSIT = struct.Struct(">BI20s16s32s")
 _TRANSFER = struct.Struct(">BII5sI65s32s")
 _WITHDRAW = struct.Struct(">BI20s5sI65s32s")
-HEADER_COMMIT_SIZE = 100
+HEADER_COMMIT_SIZE = 132
+ROOT_SIZE = 32
 
 
 class BatchFormatError(ValueError):
@@ -90,13 +96,19 @@ class Batch(NamedTuple):
     withdrawal_root: bytes
     first_deposit: int
     entries: list[Entry]
+    version: int = VERSION
+
+    @property
+    def compact(self) -> bool:
+        """True for a version-2 batch: no intermediate roots, ``Entry.root`` is empty."""
+        return self.version == VERSION_COMPACT
 
     @property
     def deposit_count(self) -> int:
         return sum(1 for e in self.entries if isinstance(e.tx, Deposit))
 
     def root_before(self, step: int) -> bytes:
-        """The state root a step starts from."""
+        """The state root a step starts from (version-1 batches only)."""
         return self.prev_root if step == 0 else self.entries[step - 1].root
 
 
@@ -140,18 +152,19 @@ def unpack_amount(packed: bytes) -> int:
 # -- batches ---------------------------------------------------------------------------
 
 
-def encode_batch(batch: Batch) -> bytes:
-    """The calldata bytes of ``batch``; ValueError names an entry that cannot be encoded."""
+def encode_batch(batch: Batch, *, compact: bool = False) -> bytes:
+    """The calldata bytes of ``batch`` (``compact``: version 2, no roots); ValueError names a bad entry."""
     parts = [
         _HEADER.pack(
-            VERSION, batch.prev_root, batch.post_root, batch.withdrawal_root,
+            VERSION_COMPACT if compact else VERSION, batch.prev_root, batch.post_root, batch.withdrawal_root,
             batch.first_deposit, len(batch.entries),
         )
     ]
     append = parts.append
+    cut = -ROOT_SIZE if compact else None
     for i, (tx, root) in enumerate(batch.entries):
         try:
-            append(encode_entry(tx, root))
+            append(encode_entry(tx, root or bytes(ROOT_SIZE))[:cut])
         except (ValueError, struct.error) as exc:
             raise ValueError(f"entry {i}: {exc}") from None
     return b"".join(parts)
@@ -191,8 +204,9 @@ def decode_batch(data: bytes) -> Batch:
     if len(data) < HEADER_SIZE:
         raise BatchFormatError(f"batch is {len(data)} bytes, shorter than its {HEADER_SIZE}-byte header")
     version, prev_root, post_root, withdrawal_root, first_deposit, count = _HEADER.unpack_from(data)
-    if version != VERSION:
+    if version not in (VERSION, VERSION_COMPACT):
         raise BatchFormatError(f"unknown batch version {version}")
+    cut = ROOT_SIZE if version == VERSION_COMPACT else 0
     entries: list[Entry] = []
     offset = HEADER_SIZE
     for i in range(count):
@@ -202,37 +216,38 @@ def decode_batch(data: bytes) -> Batch:
         size = ENTRY_SIZE.get(kind)
         if size is None:
             raise BatchFormatError(f"entry {i} has unknown kind {kind}")
+        size -= cut
         if offset + size > len(data):
             raise BatchFormatError(f"entry {i} is truncated")
-        if kind == KIND_TRANSFER:
-            _, frm, to, amount, nonce, sig, root = _TRANSFER.unpack_from(data, offset)
-            tx: Tx = Transfer(frm, to, unpack_amount(amount), nonce, sig)
-        elif kind == KIND_WITHDRAW:
-            _, frm, recipient, amount, nonce, sig, root = _WITHDRAW.unpack_from(data, offset)
-            tx = Withdraw(frm, recipient, unpack_amount(amount), nonce, sig)
-        else:
-            _, index, address, amount, root = _DEPOSIT.unpack_from(data, offset)
-            tx = Deposit(index, address, int.from_bytes(amount, "big"))
-        entries.append(Entry(tx, root))
+        entries.append(decode_entry(data[offset:offset + size], compact=bool(cut)))
         offset += size
     if offset != len(data):
         raise BatchFormatError(f"{len(data) - offset} bytes after the last entry")
     last_root = entries[-1].root if entries else prev_root
-    if last_root != post_root:
+    if not cut and last_root != post_root:
         raise BatchFormatError("post_root is not the root after the last entry")
-    return Batch(prev_root, post_root, withdrawal_root, first_deposit, entries)
+    return Batch(prev_root, post_root, withdrawal_root, first_deposit, entries, version)
 
 
-def decode_entry(raw: bytes) -> Entry:
-    """One entry from its exact bytes; :class:`BatchFormatError` names the problem."""
+def decode_entry(raw: bytes, *, compact: bool = False) -> Entry:
+    """One entry from its exact bytes (``compact``: without its root, which is then empty).
+
+    :class:`BatchFormatError` names the problem.
+    """
     raw = bytes(raw)
     if not raw:
         raise BatchFormatError("entry is empty")
     size = ENTRY_SIZE.get(raw[0])
     if size is None:
         raise BatchFormatError(f"entry has unknown kind {raw[0]}")
+    if compact:
+        size -= ROOT_SIZE
     if len(raw) != size:
         raise BatchFormatError(f"entry of kind {raw[0]} is {len(raw)} bytes, expected {size}")
+    if compact:
+        raw += bytes(ROOT_SIZE)
+        entry = decode_entry(raw)
+        return Entry(entry.tx, b"")
     if raw[0] == KIND_TRANSFER:
         _, frm, to, amount, nonce, sig, root = _TRANSFER.unpack(raw)
         return Entry(Transfer(frm, to, unpack_amount(amount), nonce, sig), root)
@@ -247,8 +262,9 @@ def entry_slices(data: bytes) -> list[bytes]:
     """The exact bytes of each entry of a well-formed batch, in order (decode it first)."""
     out = []
     offset = HEADER_SIZE
+    cut = ROOT_SIZE if data[0] == VERSION_COMPACT else 0
     while offset < len(data):
-        size = ENTRY_SIZE[data[offset]]
+        size = ENTRY_SIZE[data[offset]] - cut
         out.append(data[offset:offset + size])
         offset += size
     return out
@@ -261,15 +277,17 @@ class BatchHeader(NamedTuple):
     """What L1 commits to per batch (see the module docstring)."""
 
     prev_root: bytes
+    post_root: bytes
     entries_root: bytes
     withdrawal_root: bytes
     entry_count: int
 
     def encode(self) -> bytes:
-        return self.prev_root + self.entries_root + self.withdrawal_root + self.entry_count.to_bytes(4, "big")
+        return (self.prev_root + self.post_root + self.entries_root + self.withdrawal_root
+                + self.entry_count.to_bytes(4, "big"))
 
     def body_hash(self, hasher: Hasher = keccak256) -> bytes:
-        return hasher(self.prev_root + self.entries_root + self.entry_count.to_bytes(4, "big"))
+        return hasher(self.prev_root + self.post_root + self.entries_root + self.entry_count.to_bytes(4, "big"))
 
     def commitment(self, hasher: Hasher = keccak256) -> bytes:
         return hasher(self.body_hash(hasher) + self.withdrawal_root)
@@ -280,7 +298,7 @@ def decode_header(raw: bytes) -> BatchHeader:
     raw = bytes(raw)
     if len(raw) != HEADER_COMMIT_SIZE:
         raise BatchFormatError(f"header is {len(raw)} bytes, expected {HEADER_COMMIT_SIZE}")
-    return BatchHeader(raw[:32], raw[32:64], raw[64:96], int.from_bytes(raw[96:], "big"))
+    return BatchHeader(raw[:32], raw[32:64], raw[64:96], raw[96:128], int.from_bytes(raw[128:], "big"))
 
 
 def entry_leaves(data: bytes) -> list[bytes]:
@@ -291,7 +309,8 @@ def entry_leaves(data: bytes) -> list[bytes]:
 def batch_header(data: bytes, batch: Batch | None = None) -> BatchHeader:
     """The header L1 computes for batch bytes ``data`` (``batch`` is its decoded form, if at hand)."""
     batch = batch if batch is not None else decode_batch(data)
-    return BatchHeader(batch.prev_root, merkle_root(entry_leaves(data)), batch.withdrawal_root, len(batch.entries))
+    return BatchHeader(batch.prev_root, batch.post_root, merkle_root(entry_leaves(data)), batch.withdrawal_root,
+                       len(batch.entries))
 
 
 def entry_proof(data: bytes, step: int) -> tuple[bytes, list[bytes]]:

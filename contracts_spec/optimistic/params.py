@@ -30,6 +30,9 @@ class Preset:
     # Bytes of batch data per submit_batch, so a batch and its fraud proof fit
     # in one L1 transaction (the toy L1 caps raw transactions at 128 KiB).
     max_batch_bytes: int
+    # Seconds each party of a bisection dispute may spend on its moves in
+    # total (a chess clock); who runs out loses (``bisection``).
+    move_clock: int = 600
 
     def constructor_args(self, operator: str) -> tuple:
         """The L1 contract's constructor arguments for this preset."""
@@ -43,6 +46,10 @@ class Preset:
             self.max_batch_bytes,
         )
 
+    def bisection_args(self, operator: str) -> tuple:
+        """The bisection-game contract's constructor arguments: the above and the move clock."""
+        return (*self.constructor_args(operator), self.move_clock)
+
 
 # Tests and workshops: a 256-account tree, a 60-second window, deposits due in 5 blocks.
 MINIMAL = Preset(
@@ -53,6 +60,7 @@ MINIMAL = Preset(
     min_bond=1 * WEI_PER_ETH,
     challenger_reward_percent=50,
     max_batch_bytes=120_000,
+    move_clock=600,
 )
 
 # Mainnet-like: 2**32 accounts and the 7-day window optimistic rollups use in production.
@@ -64,6 +72,7 @@ MAINNET = Preset(
     min_bond=10 * WEI_PER_ETH,
     challenger_reward_percent=50,
     max_batch_bytes=120_000,
+    move_clock=int(3.5 * 24 * 3600),  # the OP Stack fault-dispute game gives each side 3.5 days
 )
 
 PRESETS = {p.name: p for p in (MINIMAL, MAINNET)}

@@ -27,6 +27,7 @@ from contracts_spec.optimistic.encoding import (
 from contracts_spec.optimistic.rules import (
     Deposit,
     InvalidTransaction,
+    Tx,
     apply_tx,
     touched_accounts,
     tx_digests,
@@ -76,20 +77,39 @@ def replay_batch(
     """Apply ``batch`` to ``state`` step by step (up to ``stop``), checking each claimed root.
 
     Returns the first fault, or None. After a fault ``state`` is partly
-    updated: callers restart from their checkpoint.
+    updated: callers restart from their checkpoint. A compact batch has no
+    intermediate roots: only its post_root is checked, and a wrong one is a
+    fault at its last step that a bisection game narrows down.
     """
     if batch.prev_root != state.root:
         return Fault(index, 0, "prev_root is not the state root")
     signers = recover_batch_signers(batch, domain_separator)
+    compact = batch.compact
     for step, (tx, root) in enumerate(batch.entries[:stop]):
         try:
             apply_tx(state, tx, signers[step])
         except InvalidTransaction as exc:
             state.take_writes()
             return Fault(index, step, f"invalid transaction: {exc}")
+        if compact:
+            continue  # writes pile up and are hashed once, below
         if state.commit() != root:
             return Fault(index, step, "wrong state root")
+    if compact and state.commit() != batch.post_root and stop is None:
+        return Fault(index, len(batch.entries) - 1, "wrong post root")
     return None
+
+
+def step_witnesses(state: FullState, tx: Tx, signer: bytes | None) -> bytes:
+    """The encoded witnesses L1 needs to run ``tx`` on ``state`` (the committed state before the step)."""
+    scratch = state.copy()
+    touched = touched_accounts(tx)
+    try:
+        apply_tx(scratch, tx, signer)
+        writes = {i: scratch.get_account(i) for i in touched}
+    except InvalidTransaction:
+        writes = {}
+    return encode_witnesses(build_witnesses(state, touched, writes))
 
 
 class FullNode:
@@ -162,19 +182,11 @@ class FullNode:
             raise RuntimeError("the steps before the fault did not replay cleanly")
         tx = known.batch.entries[fault.step].tx
         signer = recover_batch_signers(known.batch, self.domain_separator)[fault.step]
-        scratch = state.copy()
-        touched = touched_accounts(tx)
-        try:
-            apply_tx(scratch, tx, signer)
-            writes = {i: scratch.get_account(i) for i in touched}
-        except InvalidTransaction:
-            writes = {}
-        witnesses = build_witnesses(state, touched, writes)
+        witnesses = step_witnesses(state, tx, signer)
         header = batch_header(known.data, known.batch)
         entry, proof = entry_proof(known.data, fault.step)
         prev_entry, prev_proof = entry_proof(known.data, fault.step - 1) if fault.step else (b"", [])
-        return (fault.index, header.encode(), fault.step, entry, proof, prev_entry, prev_proof,
-                encode_witnesses(witnesses))
+        return (fault.index, header.encode(), fault.step, entry, proof, prev_entry, prev_proof, witnesses)
 
 
 class Challenger:

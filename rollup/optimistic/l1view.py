@@ -13,6 +13,7 @@ from typing import Any
 from eth_abi import decode as abi_decode
 
 from contracts_spec.l1 import L1Client, encode_call
+from contracts_spec.optimistic.bisection import BisectionRollup
 from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.params import Preset
 
@@ -36,22 +37,33 @@ class RollupParams:
 class RollupL1:
     """The rollup contract as its actors see it: reads, event cursor and calldata."""
 
-    def __init__(self, l1: L1Client, address: str) -> None:
+    def __init__(self, l1: L1Client, address: str, contract: type[OptimisticRollup] = OptimisticRollup) -> None:
         self.l1 = l1
         self.address = address
+        self.contract = contract
         self._submit_selector = encode_call(OptimisticRollup, "submit_batch", b"")[:4]
 
+    @property
+    def compact(self) -> bool:
+        """True when the contract takes compact batches (no intermediate roots) and plays bisection games."""
+        return issubclass(self.contract, BisectionRollup)
+
     @classmethod
-    def deploy(cls, l1: L1Client, key: bytes, preset: Preset, operator: str) -> RollupL1:
-        """Deploy a rollup with ``preset`` whose sequencer is ``operator``."""
-        address = l1.deploy(key, OptimisticRollup, *preset.constructor_args(operator))
-        return cls(l1, address)
+    def deploy(
+        cls, l1: L1Client, key: bytes, preset: Preset, operator: str,
+        contract: type[OptimisticRollup] = OptimisticRollup,
+    ) -> RollupL1:
+        """Deploy a rollup (``contract``: single-round or bisection proofs) with ``preset``."""
+        args = preset.bisection_args(operator) if issubclass(contract, BisectionRollup) \
+            else preset.constructor_args(operator)
+        address = l1.deploy(key, contract, *args)
+        return cls(l1, address, contract)
 
     def call(self, method: str, *args: Any) -> Any:
-        return self.l1.call(self.address, OptimisticRollup, method, *args)
+        return self.l1.call(self.address, self.contract, method, *args)
 
     def transact(self, key: bytes, method: str, *args: Any, value: int = 0, gas: int | None = None) -> dict:
-        return self.l1.transact(key, self.address, OptimisticRollup, method, *args, value=value, gas=gas)
+        return self.l1.transact(key, self.address, self.contract, method, *args, value=value, gas=gas)
 
     def params(self) -> RollupParams:
         return RollupParams(*self.call("params"))

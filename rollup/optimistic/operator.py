@@ -61,7 +61,8 @@ class Operator:
         params = rollup.params()
         self.params = params
         self.sequencer = Sequencer(
-            params.tree_depth, rollup.domain_separator(), max_batch_bytes=params.max_batch_bytes
+            params.tree_depth, rollup.domain_separator(), max_batch_bytes=params.max_batch_bytes,
+            compact=rollup.compact,
         )
         self.max_batch_age = max_batch_age
         self.posted: list[Posted] = []

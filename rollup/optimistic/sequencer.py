@@ -76,12 +76,14 @@ class Sequencer:
         max_batch_bytes: int = 120_000,
         next_deposit: int = 0,
         keep_checkpoints: bool = True,
+        compact: bool = False,
     ) -> None:
         self.state = FullState(depth)
         self.domain_separator = domain_separator
         self.max_batch_bytes = max_batch_bytes
         self.next_deposit = next_deposit  # id of the next L1 deposit to include
         self.keep_checkpoints = keep_checkpoints
+        self.compact = compact  # post version-2 batches: no intermediate roots in calldata
         self.pending: list[Pending] = []
         self.pending_bytes = HEADER_SIZE
         self.batch_first_deposit = next_deposit
@@ -162,7 +164,8 @@ class Sequencer:
         leaves = [p.withdrawal_leaf for p in self.pending if p.withdrawal_leaf is not None]
         entries = [Entry(p.tx, root) for p, root in zip(self.pending, roots, strict=True)]
         batch = Batch(prev_root, roots[-1], merkle_root(leaves), self.batch_first_deposit, entries)
-        sealed = SealedBatch(batch, encode_batch(batch), self.base)
+        # The roots stay in ``batch`` either way: a proposer defends a compact batch with them.
+        sealed = SealedBatch(batch, encode_batch(batch, compact=self.compact), self.base)
         self.pending = []
         self.pending_bytes = HEADER_SIZE
         self.batch_first_deposit = self.next_deposit
