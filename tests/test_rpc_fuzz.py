@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from eth_account import Account
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from node.chain import MAX_TIMESTAMP
 from node.rpc import RpcDispatcher
+from node.transactions import TxRejected, decode_raw_transaction
+from primitives.keccak import keccak256
 from tests.test_l1_adversarial import ALICE, DEAD, chain_state, make_rpc
 
 _RPC: list[RpcDispatcher] = []
@@ -97,3 +100,44 @@ def test_any_envelope(obj: Any) -> None:
     errors = [check_answer(a, a.get("id")) for a in answers]
     if all(errors):
         assert chain_state(rpc.chain) == before
+
+
+def _valid_raw(kind: int) -> bytes:
+    chain = dispatcher().chain
+    tx: dict[str, Any] = {"chainId": chain.chain_id, "nonce": 0, "to": DEAD, "value": 1, "gas": 50_000,
+                          "data": b"\x01\x00\x02"}
+    if kind == 2:
+        tx.update(type=2, maxFeePerGas=10**10, maxPriorityFeePerGas=10**9)
+    else:
+        tx["gasPrice"] = 10**10
+        if kind == 1:
+            tx.update(type=1, accessList=[{"address": DEAD, "storageKeys": ["0x" + "00" * 32]}])
+    return bytes(Account.sign_transaction(tx, b"\x21" * 32).raw_transaction)
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from([0, 1, 2]), cut=st.integers(0, 300), flips=st.lists(
+    st.tuples(st.integers(0, 300), st.integers(1, 255)), max_size=3), tail=st.binary(max_size=4))
+def test_mangled_raw_transactions_are_refused_cleanly(kind: int, cut: int, flips: list, tail: bytes) -> None:
+    """A signed transaction cut short, with bytes flipped or appended: refused by name, or valid, never a crash."""
+    raw = bytearray(_valid_raw(kind))
+    for at, mask in flips:
+        raw[at % len(raw)] ^= mask
+    mangled = bytes(raw[: max(1, len(raw) - cut % len(raw))]) + tail
+    try:
+        tx = decode_raw_transaction(mangled)
+    except TxRejected as exc:
+        assert exc.code in (-32602, -32000, -32003) and exc.message
+        return
+    assert tx.hash == keccak256(mangled) and tx.type == kind
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.binary(max_size=200))
+def test_random_bytes_are_refused_cleanly(raw: bytes) -> None:
+    rpc = dispatcher()
+    before = chain_state(rpc.chain)
+    answer = rpc.handle_request({"jsonrpc": "2.0", "id": 1, "method": "eth_sendRawTransaction",
+                                 "params": ["0x" + raw.hex()]})
+    assert check_answer(answer, 1)
+    assert chain_state(rpc.chain) == before
