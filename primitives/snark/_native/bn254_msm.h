@@ -249,6 +249,9 @@ static int FN(_msm)(JAC *result, const AFF *points, const uint64_t *scalars, siz
     FN(_set_zero)(result);
     if (n == 0) return 0;
     int c = FN(_msm_window)(n);
+    /* Batch-affine buckets need several times more buckets than a batch
+     * holds, or points keep meeting busy buckets; measured best from 2^10. */
+    while (batch_affine && ((size_t)1 << (c - 1)) < 2 * BA_BATCH) c++;
     /* Signed digits in [-2^(c-1), 2^(c-1)] halve the buckets; ceil(255 / c)
      * windows leave room for the last carry. */
     int nw = (SCALAR_BITS + 1 + c - 1) / c;
