@@ -13,7 +13,9 @@ Measured in one run so the ratios are fair:
   transfer at several batch sizes, and the gas of a fraud proof against the
   last step of a batch of each size (flat: it carries two entries and their
   Merkle paths, and the run fails if it grows); plus one deposit and one
-  withdrawal claim.
+  withdrawal claim;
+- the single-round rollup against the bisection-game one (``optimistic_dispute``):
+  posting gas and calldata, and the whole dispute's gas and calldata.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import time
 import coincurve
 
 from benchmarks.harness import Figure
+from benchmarks.optimistic_dispute import dispute_costs
 from contracts_spec.l1 import L1Client, encode_call
 from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.params import MAINNET
@@ -223,6 +226,7 @@ def run(quick: bool = False) -> list[Figure]:
                               n / logged, note=f"{(logged - plain) / n * 1e6:+.1f} us per transfer for the log "
                               f"({n / plain:,.0f} tx/s without it)"))
     figures.extend(l1_costs(sizes))
+    figures.extend(dispute_costs(sizes))
     return figures
 
 

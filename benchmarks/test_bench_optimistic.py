@@ -30,3 +30,20 @@ def test_decode_batch_of_1000_transfers(benchmark):
     data = _one_batch()
     batch = benchmark(decode_batch, data)
     assert len(batch.entries) == 1000
+
+
+def test_write_ahead_log_commit_of_100_transfers(benchmark, tmp_path):
+    """One durable group commit (fsync) of an API call's 100 accepted transfers, then forgetting them."""
+    from rollup.optimistic.wal import AcceptLog, tx_ids
+
+    log = AcceptLog(tmp_path / "wal.sqlite")
+    calls = TXS[:100]
+    ids = tx_ids(calls)
+
+    def commit_and_forget() -> None:
+        log.append(calls)
+        log.forget(ids)
+
+    benchmark(commit_and_forget)
+    assert len(log) == 0
+    log.close()

@@ -3,7 +3,8 @@
 ``l2lab demo optimistic`` walks the honest path of the optimistic rollup
 (deposit, transfer, submit_batch, challenge window, withdraw) and
 ``l2lab demo optimistic-fraud`` the attack path (a forged signature, the fraud
-proof, the revert and the slashing). Each step prints what happened and the
+proof, the revert and the slashing); ``l2lab demo optimistic-bisection`` the
+same theft caught by the interactive bisection game. Each step prints what happened and the
 balances, so a class can follow along; the L1 clock is advanced, never waited on.
 """
 
@@ -46,7 +47,7 @@ class Narrator:
             print(f"    {name:<10} {_eth(self.lab.l1_balance(name)):>22} {_eth(self.lab.l2_balance(name)):>16}")
 
 
-def _make_lab(preset_name: str = "minimal"):
+def _make_lab(preset_name: str = "minimal", contract=None):
     from contracts_spec.l1 import L1Client
     from contracts_spec.optimistic.params import get_preset
     from node.chain import Chain
@@ -56,7 +57,8 @@ def _make_lab(preset_name: str = "minimal"):
     accounts = derive_dev_accounts(len(NAMES))
     chain = Chain(genesis_alloc={a.address: 100 * ETH for a in accounts})
     keys = {name: a.private_key for name, a in zip(NAMES, accounts, strict=True)}
-    return OptimisticLab(L1Client.in_process(chain), keys, preset=get_preset(preset_name))
+    extra = {} if contract is None else {"contract": contract}
+    return OptimisticLab(L1Client.in_process(chain), keys, preset=get_preset(preset_name), **extra)
 
 
 def demo_optimistic(preset: str) -> int:
@@ -140,9 +142,57 @@ def demo_optimistic_fraud(preset: str) -> int:
     return 0 if node.state.balance(a) == 5 * ETH else 1
 
 
+def demo_optimistic_bisection(preset: str) -> int:
+    from contracts_spec.optimistic.bisection import BisectionRollup
+    from contracts_spec.optimistic.rules import Account
+
+    lab = _make_lab(preset, BisectionRollup)
+    n = Narrator(lab, ("operator", "challenger", "alice", "bob", "mallory"))
+    n.say("A rollup whose batches carry no intermediate roots: only the final state root is claimed. "
+          "Alice deposits 5 ETH, Bob and Mallory 1 ETH; batch 0 is posted.")
+    for name, amount in (("alice", 5 * ETH), ("bob", ETH), ("mallory", ETH)):
+        lab.deposit(name, amount)
+    lab.submit_batch()
+    n.balances()
+    n.say("Batch 1: sixteen honest transfers from Alice to Bob, and at step 11 the operator credits "
+          "Mallory 3 ETH from nowhere.")
+    for i in range(16):
+        if i == 11:
+            m, b = lab.index("mallory"), lab.index("bob")
+            mal, bob = lab.operator.state.get_account(m), lab.operator.state.get_account(b)
+            tx = lab.wallets["mallory"].transfer(m, b, ETH // 10, mal.nonce)
+            lab.operator.sequencer.inject(tx, {m: Account(mal.address, mal.balance + 3 * ETH, mal.nonce + 1),
+                                               b: bob._replace(balance=bob.balance + ETH // 10)})
+        else:
+            lab.transfer("alice", "bob", ETH // 100)
+    n.gas("batch 1 is posted (16 entries, no roots in between)", lab.submit_batch())
+    n.say("The challenger replays batch 1, finds its post_root wrong, bonds and opens a dispute. "
+          "The proposer names the root at each midpoint; the challenger agrees or not, halving the range.")
+    receipts = lab.challenge()
+    events = {name: lab.l1.events(lab.rollup.address, BisectionRollup, name)
+              for name in ("Bisected", "Chosen", "FraudProven", "DisputeResolved")}
+    for bisected, chosen in zip(events["Bisected"], events["Chosen"], strict=False):
+        verdict = "agrees" if chosen["agree"] else "disagrees"
+        n.note(f"steps {bisected['lo']}..{bisected['hi']}: proposer claims the root after step {bisected['mid']}, "
+               f"challenger {verdict} -> {chosen['lo']}..{chosen['hi']}")
+    (fraud,) = events["FraudProven"]
+    n.say(f"One step is left: L1 runs step {fraud['step']} with apply_tx from the agreed root.")
+    n.note(f"verdict: {fraud['reason']}")
+    n.note(f"{len(receipts)} dispute transactions, {sum(int(r['gasUsed'], 16) for r in receipts):,} L1 gas in all")
+    n.note(f"batch 1 reverted; operator bond slashed: {_eth(fraud['reward'])} to the challenger, "
+           f"{_eth(fraud['burned'])} burned")
+    n.say("The operator rolled back and re-admitted the valid transfers (Mallory's own 0.1 ETH payment too); "
+          "they wait for the next batch.")
+    n.balances()
+    node = lab.rebuild()
+    n.note(f"a full node rebuilt from L1 agrees: Mallory has {_eth(node.state.balance(lab.index('mallory')))} on L2")
+    return 0 if node.state.balance(lab.index("mallory")) == ETH else 1
+
+
 DEMOS: dict[str, Callable[[str], int]] = {
     "optimistic": demo_optimistic,
     "optimistic-fraud": demo_optimistic_fraud,
+    "optimistic-bisection": demo_optimistic_bisection,
 }
 
 

@@ -22,6 +22,14 @@ def test_demo_optimistic_fraud(preset: str, capsys: pytest.CaptureFixture[str]) 
     assert "Alice has 5.0000 ETH on L2" in out
 
 
+@pytest.mark.parametrize("preset", ["minimal", "mainnet"])
+def test_demo_optimistic_bisection(preset: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "optimistic-bisection", "--preset", preset]) == 0
+    out = capsys.readouterr().out
+    assert "challenger disagrees" in out and "L1 runs step 11" in out and "wrong state root" in out
+    assert "Mallory has 1.0000 ETH on L2" in out
+
+
 def test_demo_unknown_scenario_or_preset_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["demo", "nonesuch"])

@@ -20,6 +20,16 @@ The life of a transfer, and where each rule lives:
 5. Once final, a withdrawal leaf is proven against the batch's withdrawal
    root and paid on L1, once.
 
-The actors that do this (operator, full node, challenger, wallet) live in
-``rollup.optimistic``.
+The same rollup with an interactive proof (``bisection``): batches are
+*compact*, with no intermediate roots (about a quarter cheaper to post at
+1000 transfers); a challenger bonds and opens a dispute, the proposer posts
+the root at each midpoint, the challenger agrees or not, each on a chess
+clock, and after about log2(n) rounds L1 runs the one remaining step with
+``apply_tx``. A dispute costs more gas in total than one ``prove_fraud``
+(many small transactions), but batches, the common case, cost less.
+
+The actors that do this (operator, full node, challenger, the dispute
+players, wallet) live in ``rollup.optimistic``. The operator writes every
+accepted transaction to a write-ahead log before acknowledging it
+(``rollup.optimistic.wal``), so a crash loses nothing it accepted.
 """

@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from contracts_spec.l1 import L1Client
+from contracts_spec.optimistic.bisection import BisectionRollup
+from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.encoding import Batch
 from contracts_spec.optimistic.params import MINIMAL, Preset
 from contracts_spec.optimistic.rules import Transfer, Withdraw
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.client import Wallet, address_bytes, withdrawal_claims
+from rollup.optimistic.dispute import BisectionChallenger, BisectionProposer, play
 from rollup.optimistic.fullnode import Challenger, FullNode
 from rollup.optimistic.l1view import RollupL1
 from rollup.optimistic.operator import Operator
@@ -34,14 +37,23 @@ class OptimisticLab:
         operator: str = "operator",
         challenger: str = "challenger",
         bond: int | None = None,
+        contract: type[OptimisticRollup] = OptimisticRollup,
     ) -> None:
+        """Deploy ``contract``: the single-round rollup, or ``BisectionRollup`` for the dispute game."""
         self.l1 = l1
         self.keys = dict(keys)
         self.preset = preset
-        self.rollup = RollupL1.deploy(l1, self.keys[operator], preset, private_key_to_address(self.keys[operator]))
+        self.rollup = RollupL1.deploy(l1, self.keys[operator], preset, private_key_to_address(self.keys[operator]),
+                                      contract)
         self.operator = Operator(self.rollup, self.keys[operator])
         self.operator.post_bond(bond if bond is not None else preset.min_bond)
-        self.challenger = Challenger(self.rollup, self.keys[challenger])
+        self.challenger: Challenger | BisectionChallenger
+        if issubclass(contract, BisectionRollup):
+            self.challenger = BisectionChallenger(self.rollup, self.keys[challenger])
+            self.defender: BisectionProposer | None = BisectionProposer(self.operator)
+        else:
+            self.challenger = Challenger(self.rollup, self.keys[challenger])
+            self.defender = None
         self.wallets = {name: Wallet(key, l1.chain_id, self.rollup.address) for name, key in self.keys.items()}
 
     # -- who is who ------------------------------------------------------------------------
@@ -100,8 +112,18 @@ class OptimisticLab:
         return self.operator.post_batch()
 
     def challenge(self) -> list[dict]:
-        """The challenger checks every batch and proves any fraud; then the operator catches up."""
-        receipts = self.challenger.watch()
+        """The challenger checks every batch and proves any fraud; then the operator catches up.
+
+        On a bisection rollup this plays the whole dispute game, both sides' moves in turn.
+        """
+        if self.defender is None:
+            receipts = self.challenger.watch()
+        else:
+            start = len(self.challenger.receipts) + len(self.defender.receipts)
+            play(self.defender, self.challenger)
+            both = self.challenger.receipts + self.defender.receipts
+            receipts = sorted(both, key=lambda r: (int(r["blockNumber"], 16), int(r["transactionIndex"], 16)))
+            receipts = receipts[start:] if start else receipts
         self.operator.sync()
         return receipts
 

@@ -1,0 +1,96 @@
+"""Single-round fraud proof against the bisection game: what posting and disputing a batch cost on L1.
+
+For each batch size, on a fresh in-process L1 with the mainnet-like preset,
+each kind of rollup gets a batch whose last step steals; the challenger then
+wins, in one ``prove_fraud`` or in a full bisection game (open, about
+``log2(n)`` bisect/choose rounds, one-step proof). Gas and calldata bytes are
+summed over every dispute transaction of both parties.
+"""
+
+from __future__ import annotations
+
+from benchmarks.harness import Figure
+from contracts_spec.l1 import L1Client
+from contracts_spec.optimistic.bisection import BisectionRollup
+from contracts_spec.optimistic.contract import OptimisticRollup
+from contracts_spec.optimistic.params import MAINNET
+from contracts_spec.optimistic.rules import Account
+from primitives.secp256k1 import private_key_to_address
+from rollup.optimistic.client import Wallet
+from rollup.optimistic.dispute import BisectionChallenger, BisectionProposer, play
+from rollup.optimistic.fullnode import Challenger
+from rollup.optimistic.l1view import RollupL1
+from rollup.optimistic.operator import Operator
+
+ETH = 10**18
+USERS = 16
+
+
+def _calldata_bytes(l1: L1Client, receipt: dict) -> int:
+    tx = l1.rpc("eth_getTransactionByHash", receipt["transactionHash"])
+    return (len(tx.get("input", tx.get("data", "0x"))) - 2) // 2
+
+
+def _gas(receipt: dict) -> int:
+    return int(receipt["gasUsed"], 16)
+
+
+def _post_and_dispute(contract: type[OptimisticRollup], size: int) -> tuple[int, int, int, int, int]:
+    """(posting gas, posting calldata, dispute gas, dispute calldata, dispute transactions)."""
+    from node.chain import Chain
+
+    op_key, ch_key = b"\x01" * 32, b"\x02" * 32
+    users = [(i + 1000).to_bytes(32, "big") for i in range(USERS)]
+    l1 = L1Client.in_process(Chain(genesis_alloc={private_key_to_address(k): 10**6 * ETH
+                                                   for k in [op_key, ch_key, *users]}))
+    rollup = RollupL1.deploy(l1, op_key, MAINNET, private_key_to_address(op_key), contract)
+    operator = Operator(rollup, op_key)
+    operator.post_bond(MAINNET.min_bond)
+    wallets = [Wallet(k, l1.chain_id, rollup.address) for k in users]
+    for w in wallets:
+        rollup.transact(w.private_key, "deposit", w.address, value=100 * ETH)
+    operator.sync()
+    operator.post_batch()
+    nonces = [0] * USERS
+    txs = []
+    for k in range(size - 1):
+        f, t = k % USERS, (k + 1) % USERS
+        txs.append(wallets[f].transfer(f, t, 10**15, nonces[f]))
+        nonces[f] += 1
+    operator.submit(txs)
+    state = operator.state
+    victim = state.get_account(0)
+    operator.sequencer.inject(
+        wallets[1].transfer(0, 1, ETH, victim.nonce),  # signed by the wrong user
+        {0: Account(victim.address, victim.balance - ETH, victim.nonce + 1),
+         1: state.get_account(1)._replace(balance=state.get_account(1).balance + ETH)},
+    )
+    posted = operator.post_batch()
+    if contract is BisectionRollup:
+        proposer, challenger = BisectionProposer(operator), BisectionChallenger(rollup, ch_key)
+        play(proposer, challenger)
+        receipts = challenger.receipts + proposer.receipts
+    else:
+        receipts = Challenger(rollup, ch_key).watch()
+    if rollup.call("batch_count") != 1:
+        raise RuntimeError(f"the {contract.__name__} challenger did not revert the bad batch of {size}")
+    return (_gas(posted), _calldata_bytes(l1, posted), sum(_gas(r) for r in receipts),
+            sum(_calldata_bytes(l1, r) for r in receipts), len(receipts))
+
+
+def dispute_costs(sizes: list[int]) -> list[Figure]:
+    figures = []
+    for size in sizes:
+        post1, data1, gas1, proof1, _ = _post_and_dispute(OptimisticRollup, size)
+        post2, data2, gas2, proof2, moves = _post_and_dispute(BisectionRollup, size)
+        figures += [
+            Figure(f"batch of {size}: posting gas, single-round rollup", "gas", post1,
+                   note=f"{data1:,} calldata bytes, a root per step"),
+            Figure(f"batch of {size}: posting gas, bisection rollup", "gas", post2,
+                   note=f"{data2:,} calldata bytes, no intermediate roots ({post2 / post1:.2f}x)"),
+            Figure(f"batch of {size}: dispute gas, single-round fraud proof", "gas", gas1,
+                   note=f"1 transaction, {proof1:,} calldata bytes"),
+            Figure(f"batch of {size}: dispute gas, bisection game", "gas", gas2,
+                   note=f"{moves} transactions, {proof2:,} calldata bytes ({gas2 / gas1:.1f}x)"),
+        ]
+    return figures
