@@ -18,6 +18,7 @@ from typing import Any
 from eth_account import Account
 from eth_utils import to_checksum_address
 
+from contracts_spec import gas as G
 from contracts_spec.runtime import get_contract_class
 from node.chain import (
     COINBASE,
@@ -534,26 +535,49 @@ class RpcDispatcher:
         key = self.dev_keys.get(sender)
         if key is None:
             raise RpcError(-32000, f"unknown account {sender}: eth_sendTransaction only signs for dev accounts")
-        if tx.get("type") is not None and parse_quantity(tx["type"], "transaction.type") not in (0, 1, 2):
-            raise _bad("transaction.type", f"type {tx['type']!r:.40} is not supported (0, 1 and 2 are)")
-        args = self._call_args(p)
         chain = self.chain
+        if tx.get("chainId") is not None and parse_quantity(tx["chainId"], "transaction.chainId") != chain.chain_id:
+            raise _bad("transaction.chainId", f"{tx['chainId']!r:.40} is not this chain's id {chain.chain_id}")
+        has_1559 = tx.get("maxFeePerGas") is not None or tx.get("maxPriorityFeePerGas") is not None
+        if tx.get("gasPrice") is not None and has_1559:
+            raise _bad("transaction", "gasPrice and maxFeePerGas/maxPriorityFeePerGas cannot both be set")
+        access_list = _parse_access_list(tx["accessList"]) if tx.get("accessList") is not None else None
+        if tx.get("type") is not None:
+            kind = parse_quantity(tx["type"], "transaction.type")
+            if kind not in (0, 1, 2):
+                raise _bad("transaction.type", f"type {tx['type']!r:.40} is not supported (0, 1 and 2 are)")
+        else:
+            kind = 2 if tx.get("gasPrice") is None else (1 if access_list is not None else 0)
+        if kind == 2 and tx.get("gasPrice") is not None:
+            raise _bad("transaction.gasPrice", "a type-2 transaction takes maxFeePerGas and maxPriorityFeePerGas")
+        if kind != 2 and has_1559:
+            raise _bad("transaction", f"a type-{kind} transaction takes gasPrice, not maxFeePerGas")
+        if kind == 0 and access_list is not None:
+            raise _bad("transaction.accessList", "a legacy (type-0) transaction has no access list")
+        args = self._call_args(p)
         unsigned: dict[str, Any] = {
             "chainId": chain.chain_id,
             "nonce": parse_quantity(tx["nonce"], "transaction.nonce")
             if tx.get("nonce") is not None else chain.get_nonce(sender, pending=True),
             "value": args["value"],
             "data": args["data"],
-            "gas": args["gas"] if args["gas"] is not None else chain.estimate_gas(**{**args, "gas": None}),
+            "gas": args["gas"] if args["gas"] is not None else (
+                # the estimate runs without the list: add what the list itself costs (EIP-2930)
+                chain.estimate_gas(**{**args, "gas": None})
+                + G.access_list_gas((e["address"], e["storageKeys"]) for e in access_list or [])
+            ),
         }
         if args["to"] is not None:
             unsigned["to"] = args["to"]
-        if tx.get("gasPrice") is not None:
-            unsigned["gasPrice"] = parse_quantity(tx["gasPrice"], "transaction.gasPrice")
+        if kind in (1, 2):
+            unsigned["type"] = kind
+            unsigned["accessList"] = access_list or []
+        if kind != 2:
+            unsigned["gasPrice"] = parse_quantity(tx["gasPrice"], "transaction.gasPrice") \
+                if tx.get("gasPrice") is not None else chain.gas_price()
         else:
             tip = parse_quantity(tx["maxPriorityFeePerGas"], "transaction.maxPriorityFeePerGas") \
                 if tx.get("maxPriorityFeePerGas") is not None else DEFAULT_TIP
-            unsigned["type"] = 2
             unsigned["maxPriorityFeePerGas"] = tip
             unsigned["maxFeePerGas"] = parse_quantity(tx["maxFeePerGas"], "transaction.maxFeePerGas") \
                 if tx.get("maxFeePerGas") is not None else 2 * chain.base_fee() + tip
@@ -726,6 +750,22 @@ class RpcDispatcher:
         h = parse_hash(_param(p, 0, "transaction hash"), "transaction hash")
         r = self.chain.get_receipt(h)
         return dict(r.gas_breakdown) if r else None
+
+
+def _parse_access_list(value: Any) -> list[dict[str, Any]]:
+    """An EIP-2930 access list as JSON: ``[{"address": ..., "storageKeys": [32-byte hashes]}]``."""
+    if not isinstance(value, list):
+        raise _bad("transaction.accessList", "expected a list of {address, storageKeys}")
+    out = []
+    for i, entry in enumerate(value):
+        where = f"transaction.accessList[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("storageKeys", []), list):
+            raise _bad(where, "expected {address, storageKeys: [...]}")
+        out.append({
+            "address": parse_address(entry.get("address"), f"{where}.address"),
+            "storageKeys": [_hex(parse_hash(k, f"{where}.storageKeys")) for k in entry.get("storageKeys", [])],
+        })
+    return out
 
 
 def _check_block_count(count: int) -> None:

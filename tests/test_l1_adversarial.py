@@ -154,6 +154,18 @@ BAD_PARAMS: list[tuple[str, Any, int, str]] = [
     ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "maxFeePerGas": "0x1", "maxPriorityFeePerGas": "0x2"}],
      -32000, "higher than max fee"),
     ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "gas": "0x1c9c381"}], -32000, "exceeds the block gas limit"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "chainId": "0x1"}], INVALID_PARAMS, "transaction.chainId"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "gasPrice": "0x1", "maxFeePerGas": "0x1"}],
+     INVALID_PARAMS, "cannot both be set"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "type": "0x2", "gasPrice": "0x1"}],
+     INVALID_PARAMS, "transaction.gasPrice"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "type": "0x0", "accessList": []}],
+     INVALID_PARAMS, "transaction.accessList"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "accessList": [{"address": "0x12"}]}],
+     INVALID_PARAMS, "transaction.accessList[0].address"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "accessList": [{"address": DEAD, "storageKeys": ["0x1"]}]}],
+     INVALID_PARAMS, "transaction.accessList[0].storageKeys"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "accessList": "x"}], INVALID_PARAMS, "transaction.accessList"),
     # raw transactions that are not transactions
     ("eth_sendRawTransaction", ["0x"], INVALID_PARAMS, "empty raw transaction"),
     ("eth_sendRawTransaction", [12], INVALID_PARAMS, "raw transaction"),
@@ -501,3 +513,17 @@ def test_settings_that_cannot_be_saved_stay_as_they_were(monkeypatch) -> None:
             answer = request(rpc, method, params)
             assert "disk is full" in answer["error"]["message"], (method, answer)
             assert chain_state(rpc.chain) == before, method
+
+
+def test_send_transaction_honours_type_and_access_list() -> None:
+    """Fields a client sets are used, not silently dropped: type 0/1/2 and the access list."""
+    rpc = make_rpc()
+    slot = "0x" + "00" * 31 + "07"
+    for fields, kind in [({"type": "0x0"}, "0x0"), ({"gasPrice": hex(3 * 10**9)}, "0x0"),
+                         ({"type": "0x1"}, "0x1"), ({"gasPrice": hex(3 * 10**9), "accessList": []}, "0x1"),
+                         ({}, "0x2"), ({"accessList": [{"address": DEAD, "storageKeys": [slot]}]}, "0x2")]:
+        h = rpc.handle("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "value": "0x1", **fields}])
+        tx = rpc.handle("eth_getTransactionByHash", [h])
+        assert tx["type"] == kind and rpc.handle("eth_getTransactionReceipt", [h])["status"] == "0x1"
+        if "accessList" in fields and fields["accessList"]:
+            assert tx["accessList"] == [{"address": DEAD, "storageKeys": [slot]}]
