@@ -7,6 +7,12 @@ quantities, ``0x`` data, lower-case hashes, EIP-55 addresses -- or raises
 raises. Reverts answer like geth/anvil: code 3, "execution reverted: …", the
 revert bytes in ``data``. Only the latest state is kept, so state reads at
 an older block are refused rather than answered wrongly.
+
+Limits, each refused by name rather than half-obeyed: quantities are strict
+``0x`` hex of at most 256 bits; a method takes at most ``MAX_PARAMS`` arguments
+(trailing nulls aside); block timestamps are uint64; one call mines at most
+``MAX_MINE_BLOCKS`` blocks; eth_call/eth_estimateGas gas is capped at the block
+gas limit, as geth caps it, since gas is what bounds a call's work.
 """
 
 from __future__ import annotations
