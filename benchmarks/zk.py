@@ -6,7 +6,8 @@ constraints, witness time, setup, prove and verify time. When npm is present
 the same R1CS and witness go to snarkjs (pinned in tools/snarkjs, installed
 here if needed) and its ``groth16 prove`` is timed in the same run, so the
 ratio compares like with like. snarkjs timings include starting node (a few
-hundred ms); its powers-of-tau files are cached under ``~/.cache/l2lab``.
+hundred ms); its powers-of-tau files are cached under ``~/.cache/l2lab/ptau``
+(the first full run spends many minutes making the 2^15 one).
 ``--quick`` runs the small circuit only.
 """
 
@@ -68,16 +69,24 @@ def _snarkjs(*args: object, cwd: Path) -> None:
 
 
 def _ptau(power: int) -> Path:
-    """A prepared powers-of-tau file for 2^power constraints, made once and cached."""
+    """A prepared powers-of-tau file for at least 2^power constraints, made once and cached.
+
+    Making one is slow (``prepare phase2`` at 2^15 takes many minutes); any
+    cached ``pot{p}_final.ptau`` with ``p >= power`` serves, so a prepared
+    file from elsewhere (e.g. a Hermez ceremony file) can be dropped in there.
+    """
     PTAU_CACHE.mkdir(parents=True, exist_ok=True)
+    for p in range(power, 29):
+        cached = PTAU_CACHE / f"pot{p}_final.ptau"
+        if cached.exists():
+            return cached
     final = PTAU_CACHE / f"pot{power}_final.ptau"
-    if not final.exists():
-        with tempfile.TemporaryDirectory() as tmp:
-            d = Path(tmp)
-            _snarkjs("powersoftau", "new", "bn128", power, "p0.ptau", cwd=d)
-            _snarkjs("powersoftau", "contribute", "p0.ptau", "p1.ptau", "--name=bench", "-e=l2lab bench", cwd=d)
-            _snarkjs("powersoftau", "prepare", "phase2", "p1.ptau", "final.ptau", cwd=d)
-            shutil.move(str(d / "final.ptau"), final)
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        _snarkjs("powersoftau", "new", "bn128", power, "p0.ptau", cwd=d)
+        _snarkjs("powersoftau", "contribute", "p0.ptau", "p1.ptau", "--name=bench", "-e=l2lab bench", cwd=d)
+        _snarkjs("powersoftau", "prepare", "phase2", "p1.ptau", "final.ptau", cwd=d)
+        shutil.move(str(d / "final.ptau"), final)
     return final
 
 
