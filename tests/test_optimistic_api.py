@@ -81,3 +81,58 @@ def test_bad_requests_name_the_problem(node) -> None:
     assert client.get("/api/optimistic/batches/3").status_code == 404
     assert client.post("/api/optimistic/batches").json() == {"posted": False, "reason": "nothing pending"}
     assert client.post("/api/optimistic/attach", json={"address": "0x" + "34" * 20}).status_code == 404
+
+
+def _signed(client, key: bytes, tx: dict) -> dict:
+    doc = client.post("/api/optimistic/typed-data", json=tx).json()
+    return {**tx, "signature": "0x" + bytes(EthAccount.sign_typed_data(key, full_message=doc).signature).hex()}
+
+
+def test_a_bisection_rollup_takes_a_batch_call_logged_durably_and_recovered_on_attach(tmp_path) -> None:
+    from rollup.optimistic.l1view import RollupL1
+
+    chain = Chain(data_dir=tmp_path, genesis_alloc={a: 100 * ETH for a in ADDRS})
+    app = create_app(chain, dev_keys=dict(zip(ADDRS, KEYS, strict=True)), routers=[router])
+    try:
+        with TestClient(app) as client:
+            r = client.post("/api/optimistic/deploy", json={"preset": "minimal", "fraud_proof": "bisection"})
+            assert r.status_code == 200, r.text
+            assert r.json()["fraud_proof"] == "bisection" and r.json()["write_ahead_log"].startswith(str(tmp_path))
+            rollup = r.json()["address"]
+            l1 = L1Client.in_process(app.state.dispatcher)
+            RollupL1.attach(l1, rollup).transact(KEYS[1], "deposit", ADDRS[1], value=3 * ETH)
+            RollupL1.attach(l1, rollup).transact(KEYS[2], "deposit", ADDRS[2], value=1 * ETH)
+            client.post("/api/optimistic/batches")
+            txs = [_signed(client, KEYS[1], {"kind": "transfer", "from": 0, "to": 1, "amount": str(ETH), "nonce": n})
+                   for n in range(2)]
+            stale = {**txs[0]}  # nonce 0 again: refused on its own, the others still accepted
+            r = client.post("/api/optimistic/transactions/batch", json=[*txs, stale])
+            assert r.status_code == 200, r.text
+            results = r.json()["results"]
+            assert [x["accepted"] for x in results] == [True, True, False] and "bad nonce" in results[2]["reason"]
+
+            # The operator object is replaced without posting (as after a crash); attach replays the log.
+            r = client.post("/api/optimistic/attach", json={"address": rollup, "operator": ADDRS[0]})
+            assert r.status_code == 200, r.text
+            assert r.json()["recovered"] == {"already_on_l1": 0, "readmitted": 2, "refused": []}
+            assert r.json()["pending_transactions"] == 2
+            assert client.post("/api/optimistic/batches").json()["posted"] is True
+            assert client.get("/api/optimistic/accounts/1").json()["balance"] == str(3 * ETH)
+            assert app.state.optimistic.log is not None and len(app.state.optimistic.log) == 0
+            app.state.optimistic.close()
+    finally:
+        chain.close()
+
+
+def test_bad_batch_calls_and_deploys_change_nothing(node) -> None:
+    client, _ = node
+    r = client.post("/api/optimistic/deploy", json={"fraud_proof": "zk"})
+    assert r.status_code == 400 and "fraud_proof" in r.json()["detail"]
+    assert client.get("/api/optimistic/status").status_code == 404
+    client.post("/api/optimistic/deploy", json={})
+    good = {"kind": "transfer", "from": 0, "to": 1, "amount": "1", "nonce": 0, "signature": "0x" + "11" * 65}
+    r = client.post("/api/optimistic/transactions/batch", json=[good, {**good, "signature": "0x12"}])
+    assert r.status_code == 400 and "transaction 1" in r.json()["detail"]
+    r = client.post("/api/optimistic/transactions/batch", json=[])
+    assert r.status_code == 400 and "non-empty" in r.json()["detail"]
+    assert client.get("/api/optimistic/status").json()["pending_transactions"] == 0

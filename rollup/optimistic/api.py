@@ -27,6 +27,8 @@ class DeployRequest(BaseModel):
     preset: str = Field("minimal", description="'minimal' (tests, workshops) or 'mainnet'")
     operator: str | None = Field(None, description="a dev account address; the first one by default")
     bond_wei: str | None = Field(None, description="bond to post, decimal wei; the preset minimum by default")
+    fraud_proof: str = Field("single-round", description="'single-round' (every intermediate root posted) "
+                             "or 'bisection' (compact batches, interactive dispute game)")
 
 
 class AttachRequest(BaseModel):
@@ -102,17 +104,23 @@ def _call(fn, *args):
 
 @router.post("/deploy", summary="deploy a rollup with a dev account as its operator")
 def deploy(body: DeployRequest, request: Request) -> dict[str, Any]:
+    from contracts_spec.optimistic.bisection import BisectionRollup
+    from contracts_spec.optimistic.contract import OptimisticRollup
     from contracts_spec.optimistic.params import get_preset
     from rollup.optimistic.service import OptimisticService
 
     preset = _call(get_preset, body.preset)
+    contracts = {"single-round": OptimisticRollup, "bisection": BisectionRollup}
+    if body.fraud_proof not in contracts:
+        raise HTTPException(400, f"fraud_proof must be 'single-round' or 'bisection', got {body.fraud_proof!r}")
     key = _dev_key(request, body.operator)
     bond = None
     if body.bond_wei is not None:
         if not body.bond_wei.isdigit():
             raise HTTPException(400, f"bond_wei must be a decimal number of wei, got {body.bond_wei!r}")
         bond = int(body.bond_wei)
-    service = _call(lambda: OptimisticService.deploy(_l1(request), key, preset, bond, data_dir=_data_dir(request)))
+    service = _call(lambda: OptimisticService.deploy(_l1(request), key, preset, bond, data_dir=_data_dir(request),
+                                                     contract=contracts[body.fraud_proof]))
     _install(request, service)
     return service.status()
 
@@ -163,6 +171,11 @@ def typed_data(body: TxRequest, request: Request) -> dict[str, Any]:
 @router.post("/transactions", summary="send a signed transfer or withdrawal to the operator")
 def submit(body: TxRequest, request: Request) -> dict[str, Any]:
     return _call(_service(request).submit, body.body())
+
+
+@router.post("/transactions/batch", summary="send several signed transactions: one durable log commit for all")
+def submit_many(body: list[TxRequest], request: Request) -> dict[str, Any]:
+    return _call(_service(request).submit_many, [tx.body() for tx in body])
 
 
 @router.get("/withdrawals/{recipient}", summary="withdrawals to an L1 address, with claim proofs")

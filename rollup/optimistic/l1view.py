@@ -59,6 +59,16 @@ class RollupL1:
         address = l1.deploy(key, contract, *args)
         return cls(l1, address, contract)
 
+    @classmethod
+    def attach(cls, l1: L1Client, address: str) -> RollupL1:
+        """The rollup at ``address``, of whichever kind its code says; ValueError if it is none."""
+        code = l1.rpc("eth_getCode", address, "latest") or "0x"
+        raw = bytes.fromhex(code[2:])
+        for contract in (BisectionRollup, OptimisticRollup):
+            if raw == contract.code():
+                return cls(l1, address, contract)
+        raise ValueError(f"{address} is not an optimistic rollup contract")
+
     def call(self, method: str, *args: Any) -> Any:
         return self.l1.call(self.address, self.contract, method, *args)
 

@@ -15,15 +15,20 @@ import threading
 from typing import Any
 
 from contracts_spec.l1 import L1Client
+from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.encoding import Batch
 from contracts_spec.optimistic.params import Preset
 from contracts_spec.optimistic.rules import Transfer, Tx, Withdraw
 from primitives.secp256k1 import private_key_to_address, to_checksum_address
 from rollup.optimistic.client import address_bytes, typed_data, withdrawal_claims
+from rollup.optimistic.dispute import BisectionProposer
 from rollup.optimistic.fullnode import FullNode
 from rollup.optimistic.l1view import RollupL1
 from rollup.optimistic.operator import Operator, Recovery
 from rollup.optimistic.wal import AcceptLog
+
+# Transactions one submit_many call may carry (one log commit, one signature-recovery batch).
+MAX_SUBMIT_MANY = 1000
 
 
 def wal_path(data_dir: str | os.PathLike, rollup_address: str) -> str:
@@ -108,22 +113,24 @@ class OptimisticService:
         does not re-enters the mempool (``recovery`` says what happened).
         """
         self.l1 = l1
-        self.rollup = RollupL1(l1, to_checksum_address(rollup_address))
+        self.rollup = RollupL1.attach(l1, to_checksum_address(rollup_address))
         self.log: AcceptLog | None = None
         if operator_key and data_dir is not None:
             self.log = AcceptLog(wal_path(data_dir, self.rollup.address))
         self.operator = Operator(self.rollup, operator_key, log=self.log) if operator_key else None
         self.recovery: Recovery | None = self.operator.recover() if self.log is not None else None
+        # On a bisection rollup the operator must answer disputes of its batches, or lose on time.
+        self.defender = BisectionProposer(self.operator) if self.operator and self.rollup.compact else None
         self.node = FullNode(self.rollup)
         self._lock = threading.RLock()
 
     @classmethod
     def deploy(
         cls, l1: L1Client, operator_key: bytes, preset: Preset, bond: int | None = None,
-        *, data_dir: str | os.PathLike | None = None,
+        *, data_dir: str | os.PathLike | None = None, contract: type[OptimisticRollup] = OptimisticRollup,
     ) -> OptimisticService:
-        """Deploy a rollup with ``preset``, bond its operator and serve it."""
-        rollup = RollupL1.deploy(l1, operator_key, preset, private_key_to_address(operator_key))
+        """Deploy a rollup (``contract``: single-round or ``BisectionRollup``) with ``preset``, bond, serve."""
+        rollup = RollupL1.deploy(l1, operator_key, preset, private_key_to_address(operator_key), contract)
         service = cls(l1, rollup.address, operator_key, data_dir=data_dir)
         service.operator.post_bond(bond if bond is not None else preset.min_bond)
         return service
@@ -150,6 +157,7 @@ class OptimisticService:
             count = self.rollup.call("batch_count")
             return {
                 "address": self.rollup.address,
+                "fraud_proof": "bisection" if self.rollup.compact else "single-round",
                 "chain_id": self.l1.chain_id,
                 "operator": to_checksum_address(params.operator),
                 "tree_depth": params.tree_depth,
@@ -233,7 +241,10 @@ class OptimisticService:
     # -- the operator's side -----------------------------------------------------------------
 
     def submit(self, body: dict) -> dict[str, Any]:
-        """Admit one signed transaction; ValueError says why it was refused."""
+        """Admit one signed transaction; ValueError says why it was refused.
+
+        "accepted" is answered only once the transaction is in the write-ahead log.
+        """
         tx = parse_tx(body)
         with self._lock:
             operator = self._require_operator()
@@ -245,12 +256,39 @@ class OptimisticService:
             return {"accepted": True, "pending": len(operator.sequencer.pending),
                     "posted_batch": None if receipt is None else len(operator.posted) - 1}
 
+    def submit_many(self, bodies: list) -> dict[str, Any]:
+        """Admit several signed transactions in order, with one durable log commit for all.
+
+        Every body is parsed first, so a malformed one refuses the whole call
+        (ValueError naming its position) and changes nothing; after that each
+        transaction is accepted or refused on its own, with the reason.
+        """
+        if not isinstance(bodies, list) or not bodies:
+            raise ValueError("a batch of transactions must be a non-empty JSON array")
+        if len(bodies) > MAX_SUBMIT_MANY:
+            raise ValueError(f"{len(bodies)} transactions in one call: at most {MAX_SUBMIT_MANY}")
+        txs = []
+        for i, body in enumerate(bodies):
+            try:
+                txs.append(parse_tx(body))
+            except ValueError as exc:
+                raise ValueError(f"transaction {i}: {exc}") from None
+        with self._lock:
+            operator = self._require_operator()
+            operator.sync()
+            reasons = operator.submit(txs)
+            operator.tick()
+            return {"results": [{"accepted": r is None, **({"reason": r} if r else {})} for r in reasons],
+                    "pending": len(operator.sequencer.pending)}
+
     def tick(self) -> dict | None:
         """Sync with L1 and post the pending batch once it is old enough (a timer calls this)."""
         with self._lock:
             if self.operator is None:
                 self.node.sync()
                 return None
+            if self.defender is not None:
+                self.defender.act()
             return self.operator.tick()
 
     def close(self) -> None:
