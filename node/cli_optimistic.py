@@ -73,7 +73,10 @@ def _rollup(args: argparse.Namespace):
     l1 = L1Client(make_transport(args.rpc))
     if not getattr(args, "rollup", None):
         raise CliError("--rollup ADDRESS is required")
-    return RollupL1(l1, args.rollup)
+    try:
+        return RollupL1.attach(l1, args.rollup)  # single-round or bisection, as its code says
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
 
 # -- L1 commands ---------------------------------------------------------------------------
@@ -91,7 +94,11 @@ def cmd_deploy(args: argparse.Namespace) -> None:
         raise CliError(str(exc)) from None
     key = _key(args.key)
     l1 = L1Client(make_transport(args.rpc))
-    rollup = RollupL1.deploy(l1, key, preset, private_key_to_address(key))
+    from contracts_spec.optimistic.bisection import BisectionRollup
+    from contracts_spec.optimistic.contract import OptimisticRollup
+
+    contract = BisectionRollup if args.bisection else OptimisticRollup
+    rollup = RollupL1.deploy(l1, key, preset, private_key_to_address(key), contract)
     bond = _wei(args.bond) if args.bond else preset.min_bond
     rollup.transact(key, "post_bond", value=bond)
     print(rollup.address)
@@ -146,10 +153,30 @@ def cmd_balance(args: argparse.Namespace) -> None:
 def cmd_challenge(args: argparse.Namespace) -> None:
     from rollup.optimistic.fullnode import Challenger
 
-    challenger = Challenger(_rollup(args), _key(args.key))
+    rollup = _rollup(args)
+    if rollup.compact:
+        _play_disputes(rollup, args)
+        return
+    challenger = Challenger(rollup, _key(args.key))
     while True:
         for receipt in challenger.watch():
             print(f"fraud proven (L1 gas {int(receipt['gasUsed'], 16):,}, tx {receipt['transactionHash']})")
+        if not args.watch:
+            break
+        time.sleep(args.watch)
+    print(f"checked {len(challenger.node.batches)} live batch(es); root 0x{challenger.node.root.hex()}")
+
+
+def _play_disputes(rollup, args: argparse.Namespace) -> None:
+    """On a bisection rollup: open a dispute on a wrong batch and make this side's moves as they fall due."""
+    from rollup.optimistic.dispute import BisectionChallenger, read_dispute
+
+    challenger = BisectionChallenger(rollup, _key(args.key))
+    while True:
+        while (receipt := challenger.act()) is not None:
+            d = read_dispute(rollup)
+            state = f"steps {d.lo}..{d.hi}" if d.open else "dispute over"
+            print(f"dispute move (L1 gas {int(receipt['gasUsed'], 16):,}): {state}")
         if not args.watch:
             break
         time.sleep(args.watch)
@@ -264,6 +291,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--key", required=True)
     d.add_argument("--preset", default="minimal", help="minimal or mainnet")
     d.add_argument("--bond", help="bond in ETH (default: the preset minimum)")
+    d.add_argument("--bisection", action="store_true",
+                   help="compact batches (no intermediate roots) and an interactive bisection dispute game")
     d = add("deposit", "deposit ETH from L1 into the rollup")
     d.add_argument("--rollup", required=True)
     d.add_argument("--key", required=True)

@@ -90,3 +90,43 @@ def test_cli_deposit_transfer_withdraw_claim(monkeypatch, capsys) -> None:
         assert main(["optimistic", "transfer", "--key", keys[1].hex(), "--to", addrs[0], "--amount", "1"]) == 1
         assert "no L2 account" in capsys.readouterr().err
     chain.close()
+
+
+def test_cli_deploys_a_bisection_rollup_and_refuses_a_non_rollup(monkeypatch, capsys) -> None:
+    from fastapi.testclient import TestClient
+
+    from contracts_spec.l1 import L1Client
+    from node import cli_optimistic
+    from node.api_optimistic import router
+    from node.chain import Chain
+    from node.server import create_app
+    from primitives.secp256k1 import private_key_to_address
+
+    eth = 10**18
+    keys = [bytes([i + 1]) * 32 for i in range(3)]
+    addrs = [private_key_to_address(k) for k in keys]
+    chain = Chain(genesis_alloc={a: 100 * eth for a in addrs})
+    app = create_app(chain, dev_keys=dict(zip(addrs, keys, strict=True)), routers=[router])
+    with TestClient(app) as client:
+        monkeypatch.setattr(cli_optimistic, "make_transport",
+                            lambda url: L1Client.in_process(app.state.dispatcher).transport)
+        monkeypatch.setattr(cli_optimistic, "make_http", lambda url: client)
+
+        def cli(*argv: str) -> str:
+            assert main(["optimistic", *argv]) == 0, capsys.readouterr().err
+            return capsys.readouterr().out
+
+        rollup = cli("deploy", "--key", keys[0].hex(), "--bisection").strip()
+        r = client.post("/api/optimistic/attach", json={"address": rollup, "operator": addrs[0]})
+        assert r.status_code == 200 and r.json()["fraud_proof"] == "bisection"
+        cli("deposit", "--rollup", rollup, "--key", keys[1].hex(), "--amount", "3")
+        cli("deposit", "--rollup", rollup, "--key", keys[2].hex(), "--amount", "1")
+        assert "accepted" in cli("transfer", "--key", keys[1].hex(), "--to", addrs[2], "--amount", "1.5")
+        assert client.post("/api/optimistic/batches").json()["posted"] is True
+        assert "batch 0: 3 entries, valid" in cli("status", "--rollup", rollup)
+        assert cli("balance", "--rollup", rollup, addrs[2]).strip() == "2.5 ETH"
+        assert "checked 1 live batch" in cli("challenge", "--rollup", rollup, "--key", keys[1].hex())
+
+        assert main(["optimistic", "status", "--rollup", addrs[1]]) == 1
+        assert "is not an optimistic rollup" in capsys.readouterr().err
+    chain.close()
