@@ -37,7 +37,7 @@ Clocks
 
 from __future__ import annotations
 
-from contracts_spec.optimistic.contract import OptimisticRollup, _raw
+from contracts_spec.optimistic.contract import ADDRESS_MASK, OptimisticRollup, _raw
 from contracts_spec.optimistic.encoding import (
     VERSION_COMPACT,
     BatchFormatError,
@@ -102,6 +102,33 @@ class BisectionRollup(OptimisticRollup):
 
     # -- the game ----------------------------------------------------------------------
 
+    # Packed words, so a move writes three slots, not six: the game's counters, its clock.
+    _W48 = (1 << 48) - 1
+    _W64 = (1 << 64) - 1
+
+    def _game(self, ctx: Context) -> tuple[int, int, int, int]:
+        """(lo, hi, steps, turn) of the open dispute."""
+        word = ctx.sload("d_game")
+        w = self._W48
+        return word & w, (word >> 48) & w, (word >> 96) & w, word >> 144
+
+    def _set_game(self, ctx: Context, lo: int, hi: int, steps: int, turn: int) -> None:
+        ctx.sstore("d_game", lo | hi << 48 | steps << 96 | turn << 144)
+
+    def _clocks(self, ctx: Context) -> tuple[int, list[int]]:
+        """(time of the last move, [proposer's seconds left, challenger's]) as stored at the last move."""
+        word = ctx.sload("d_time")
+        w = self._W64
+        return word & w, [(word >> 64) & w, word >> 128]
+
+    def _set_clocks(self, ctx: Context, last: int, clocks: list[int]) -> None:
+        ctx.sstore("d_time", last | clocks[0] << 64 | clocks[1] << 128)
+
+    def _challenger(self, ctx: Context) -> tuple[str, int]:
+        """The challenger's address and bond (one word: address low, bond high)."""
+        word = ctx.sload("d_challenger")
+        return "0x" + (word & ADDRESS_MASK).to_bytes(20, "big").hex(), word >> 160
+
     @external("open_dispute(uint256,bytes)", payable=True)
     def open_dispute(self, ctx: Context, index: int, header_bytes: bytes) -> None:
         """Dispute batch ``index``'s post_root, bonding ``msg.value``."""
@@ -109,6 +136,7 @@ class BisectionRollup(OptimisticRollup):
         ctx.require(index < ctx.sload("batches"), f"batch {index} does not exist (or was reverted)")
         ctx.require(not self._is_final(ctx, index), f"batch {index} is final: its challenge window has closed")
         ctx.require(ctx.value >= ctx.sload("min_bond"), "challenger bond below the minimum")
+        ctx.require(ctx.value < 1 << 96, "challenger bond above 2**96 wei")
         try:
             header = decode_header(header_bytes)
         except BatchFormatError:
@@ -116,21 +144,16 @@ class BisectionRollup(OptimisticRollup):
         ctx.require(header.commitment(ctx.keccak) == ctx.sload_bytes32("commitment", index),
                     "header is not the batch's header")
         clock = ctx.sload("move_clock")
+        n = header.entry_count
         ctx.sstore("d_open", index + 1)
-        ctx.sstore_address("d_challenger", ctx.sender)
-        ctx.sstore("d_bond", ctx.value)
-        ctx.sstore("d_lo", 0)
-        ctx.sstore("d_hi", header.entry_count)
-        ctx.sstore("d_steps", header.entry_count)
+        ctx.sstore("d_challenger", int(ctx.sender, 16) | ctx.value << 160)
+        self._set_game(ctx, 0, n, n, TURN_STEP if n == 1 else TURN_BISECT)
+        self._set_clocks(ctx, ctx.timestamp, [clock, clock])
         ctx.sstore_bytes32("d_root_lo", header.prev_root)
         ctx.sstore_bytes32("d_root_hi", header.post_root)
         ctx.sstore_bytes32("d_prev_root", header.prev_root)
         ctx.sstore_bytes32("d_entries_root", header.entries_root)
-        ctx.sstore("d_turn", TURN_STEP if header.entry_count == 1 else TURN_BISECT)
-        ctx.sstore("d_clock", 0, clock)  # proposer
-        ctx.sstore("d_clock", 1, clock)  # challenger
-        ctx.sstore("d_last", ctx.timestamp)
-        ctx.emit(self.DisputeOpened, index, ctx.sender, header.entry_count, ctx.value)
+        ctx.emit(self.DisputeOpened, index, ctx.sender, n, ctx.value)
 
     def _mover(self, turn: int) -> int:
         return 0 if turn == TURN_BISECT else 1
@@ -138,62 +161,58 @@ class BisectionRollup(OptimisticRollup):
     def _spend_clock(self, ctx: Context, turn: int) -> None:
         """Charge the side to move for the time since the last move; it must not have run out."""
         side = self._mover(turn)
-        left = ctx.sload("d_clock", side) - (ctx.timestamp - ctx.sload("d_last"))
+        last, clocks = self._clocks(ctx)
+        left = clocks[side] - (ctx.timestamp - last)
         ctx.require(left >= 0, f"the {'proposer' if side == 0 else 'challenger'}'s clock has run out: call timeout")
-        ctx.sstore("d_clock", side, left)
-        ctx.sstore("d_last", ctx.timestamp)
+        clocks[side] = left
+        self._set_clocks(ctx, ctx.timestamp, clocks)
 
-    def _require_turn(self, ctx: Context, turn: int) -> int:
+    def _require_turn(self, ctx: Context, turn: int) -> tuple[int, int, int, int]:
+        """The disputed batch index and (lo, hi, steps), once it is ``turn``'s move."""
         open_ = ctx.sload("d_open")
         ctx.require(open_, "no dispute is open")
-        current = ctx.sload("d_turn")
+        lo, hi, steps, current = self._game(ctx)
         ctx.require(current == turn, f"not this move's turn: it is the {TURN_NAMES[current]} turn")
-        return open_ - 1
+        return open_ - 1, lo, hi, steps
 
     @external("bisect(bytes32)")
     def bisect(self, ctx: Context, mid_root: bytes) -> None:
         """The proposer claims the root after ``(lo + hi) // 2`` steps."""
-        index = self._require_turn(ctx, TURN_BISECT)
+        index, lo, hi, steps = self._require_turn(ctx, TURN_BISECT)
         proposer, _, _ = self._meta(ctx, index)
         ctx.require(_same(ctx.sender, proposer), "only the batch's proposer bisects")
         self._spend_clock(ctx, TURN_BISECT)
-        lo, hi = ctx.sload("d_lo"), ctx.sload("d_hi")
         mid = (lo + hi) // 2
         ctx.sstore_bytes32("d_mid_root", mid_root)
-        ctx.sstore("d_turn", TURN_CHOOSE)
+        self._set_game(ctx, lo, hi, steps, TURN_CHOOSE)
         ctx.emit(self.Bisected, index, lo, hi, mid, mid_root)
 
     @external("choose(bool)")
     def choose(self, ctx: Context, agree: bool) -> None:
         """The challenger agrees with the root at mid (the fault is later) or not (it is earlier)."""
-        index = self._require_turn(ctx, TURN_CHOOSE)
-        ctx.require(_same(ctx.sender, ctx.sload_address("d_challenger")), "only the challenger chooses")
+        index, lo, hi, steps = self._require_turn(ctx, TURN_CHOOSE)
+        ctx.require(_same(ctx.sender, self._challenger(ctx)[0]), "only the challenger chooses")
         self._spend_clock(ctx, TURN_CHOOSE)
-        lo, hi = ctx.sload("d_lo"), ctx.sload("d_hi")
         mid = (lo + hi) // 2
         mid_root = ctx.sload_bytes32("d_mid_root")
         if agree:
             lo = mid
-            ctx.sstore("d_lo", lo)
             ctx.sstore_bytes32("d_root_lo", mid_root)
         else:
             hi = mid
-            ctx.sstore("d_hi", hi)
             ctx.sstore_bytes32("d_root_hi", mid_root)
-        ctx.sstore("d_turn", TURN_STEP if hi - lo == 1 else TURN_BISECT)
+        self._set_game(ctx, lo, hi, steps, TURN_STEP if hi - lo == 1 else TURN_BISECT)
         ctx.emit(self.Chosen, index, agree, lo, hi)
 
     @external("prove_step(bytes,bytes32[],bytes)")
     def prove_step(self, ctx: Context, entry: bytes, proof: list[bytes], witnesses: bytes) -> None:
         """Run step ``lo`` from the agreed root: the verdict decides the dispute either way."""
-        index = self._require_turn(ctx, TURN_STEP)
-        challenger = ctx.sload_address("d_challenger")
+        index, step, _, steps = self._require_turn(ctx, TURN_STEP)
+        challenger, _ = self._challenger(ctx)
         proposer, _, _ = self._meta(ctx, index)
         ctx.require(_same(ctx.sender, challenger) or _same(ctx.sender, proposer),
                     "only the two parties prove the last step")
         self._spend_clock(ctx, TURN_STEP)
-        step = ctx.sload("d_lo")
-        steps = ctx.sload("d_steps")
         expected = proof_length(steps)
         ctx.require(len(proof) == expected, f"entry proof has {len(proof)} siblings, expected {expected}")
         ctx.require(
@@ -238,18 +257,19 @@ class BisectionRollup(OptimisticRollup):
         """End the dispute against the side to move once its clock has run out."""
         open_ = ctx.sload("d_open")
         ctx.require(open_, "no dispute is open")
-        turn = ctx.sload("d_turn")
+        lo, _, _, turn = self._game(ctx)
         side = self._mover(turn)
-        left = ctx.sload("d_clock", side) - (ctx.timestamp - ctx.sload("d_last"))
+        last, clocks = self._clocks(ctx)
+        left = clocks[side] - (ctx.timestamp - last)
         ctx.require(left < 0, f"the side to move still has {max(left, 0)} seconds")
         if side == 0:
-            self._challenger_wins(ctx, open_ - 1, ctx.sload("d_lo"), "the proposer's clock ran out")
+            self._challenger_wins(ctx, open_ - 1, lo, "the proposer's clock ran out")
         else:
             self._proposer_wins(ctx, open_ - 1, "the challenger's clock ran out")
 
     def _close(self, ctx: Context) -> tuple[str, int]:
-        challenger, bond = ctx.sload_address("d_challenger"), ctx.sload("d_bond")
-        for key in ("d_open", "d_bond", "d_lo", "d_hi", "d_steps", "d_turn", "d_last"):
+        challenger, bond = self._challenger(ctx)
+        for key in ("d_open", "d_challenger", "d_game", "d_time"):
             ctx.sstore(key, 0)
         return challenger, bond
 
@@ -277,12 +297,12 @@ class BisectionRollup(OptimisticRollup):
         The clocks are what each side has left now, counting the running move.
         """
         open_ = ctx.sload("d_open")
-        turn = ctx.sload("d_turn")
-        clocks = [ctx.sload("d_clock", 0), ctx.sload("d_clock", 1)]
+        lo, hi, _, turn = self._game(ctx)
+        last, clocks = self._clocks(ctx)
         if open_:
-            clocks[self._mover(turn)] -= ctx.timestamp - ctx.sload("d_last")
+            clocks[self._mover(turn)] -= ctx.timestamp - last
         return (
-            bool(open_), max(open_ - 1, 0), ctx.sload_address("d_challenger"), ctx.sload("d_lo"), ctx.sload("d_hi"),
+            bool(open_), max(open_ - 1, 0), self._challenger(ctx)[0], lo, hi,
             ctx.sload_bytes32("d_root_lo"), ctx.sload_bytes32("d_root_hi"), ctx.sload_bytes32("d_mid_root"),
             turn, max(clocks[0], 0), max(clocks[1], 0),
         )
