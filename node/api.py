@@ -19,7 +19,7 @@ from node.rpc import RpcError
 
 router = APIRouter(prefix="/api", tags=["rest"])
 
-_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+_ADDRESS = re.compile(r"^0[xX][0-9a-fA-F]{40}$")
 _HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _HEX = re.compile(r"^0x([0-9a-fA-F]{2})*$")
 # More blocks than this per request would hold the chain lock for too long.
@@ -149,7 +149,7 @@ def _check_address(address: str) -> str:
         raise HTTPException(
             status_code=400, detail=f"address must be 0x followed by 40 hex digits, got {address!r}"
         )
-    return address
+    return "0x" + address[2:]
 
 
 def _check_hash(tx_hash: str) -> str:

@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import json
 import logging
+import math
 import re
 import signal
 import socket
@@ -189,6 +190,8 @@ def create_app(
     """
     from fastapi import FastAPI, Request
     from fastapi.concurrency import run_in_threadpool
+    from fastapi.encoders import jsonable_encoder
+    from fastapi.exceptions import RequestValidationError
     from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import JSONResponse, RedirectResponse, Response
 
@@ -264,6 +267,12 @@ def create_app(
     def root() -> RedirectResponse:
         return RedirectResponse("/dashboard")
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes the offending input, which cannot be written
+        # as JSON when it is NaN or infinite (a 500); echo such numbers as text.
+        return JSONResponse({"detail": _json_safe(jsonable_encoder(exc.errors()))}, status_code=422)
+
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         # A bug must still answer in the protocol the client spoke, naming the error.
@@ -278,6 +287,17 @@ def create_app(
     for extra in routers:
         app.include_router(extra)
     return app
+
+
+def _json_safe(value: Any) -> Any:
+    """``value`` with every NaN or infinite float replaced by its text, so it is valid JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
 
 
 def _version() -> str:
@@ -400,7 +420,7 @@ def run(args: argparse.Namespace) -> int:
         genesis_alloc,
     )
 
-    if args.block_time is not None and args.block_time <= 0:
+    if args.block_time is not None and not (math.isfinite(args.block_time) and args.block_time > 0):
         print(f"error: --block-time must be positive seconds, got {args.block_time}", file=sys.stderr)
         return 2
     try:
