@@ -1,7 +1,8 @@
 """The optimistic rollup that ``l2lab node`` hosts beside its L1.
 
 On start the node deploys a rollup (or, when its data dir already holds one,
-attaches to it), runs its operator with one dev account's key and a
+attaches to it), runs its operator with one dev account's key (its log of
+accepted transactions in the data dir, so none is lost to a crash) and a
 challenger with another's, and ticks both on a timer: the operator posts a
 batch once its oldest pending transaction is old enough, the challenger
 replays every new batch from L1 calldata and proves the first fault it finds.
@@ -50,7 +51,8 @@ class HostedOptimistic:
         self.preset = preset
         self.operator_key = operator_key
         self.challenger_key = challenger_key
-        self.record = Path(data_dir) / _RECORD if data_dir is not None else None
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.record = self.data_dir / _RECORD if self.data_dir is not None else None
         self.interval = interval
         self.batch_seconds = batch_seconds
         self._pending_since: float | None = None
@@ -81,10 +83,12 @@ class HostedOptimistic:
 
         address = self._recorded_address()
         if address is not None:
-            service = OptimisticService(self.l1, address, self.operator_key)
+            service = OptimisticService(self.l1, address, self.operator_key, data_dir=self.data_dir)
             verb = "attached at"
         else:
-            service = OptimisticService.deploy(self.l1, self.operator_key, get_preset(self.preset))
+            service = OptimisticService.deploy(
+                self.l1, self.operator_key, get_preset(self.preset), data_dir=self.data_dir
+            )
             verb = "deployed at"
             if self.record is not None:
                 self.record.write_text(json.dumps({"address": service.rollup.address}) + "\n")

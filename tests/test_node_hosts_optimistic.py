@@ -67,7 +67,12 @@ def test_node_hosts_operator_and_reattaches_after_kill_9(tmp_path):
         b = httpx.get(f"{url}/api/optimistic/accounts/{bob.address}", timeout=10).json()
 
         tx = {"kind": "transfer", "from": a["index"], "to": b["index"], "amount": str(ETH), "nonce": 0}
-        doc = httpx.post(f"{url}/api/optimistic/typed-data", json=tx, timeout=10).json()
+        # the served schema, message filled in by the user, signed by a standard wallet
+        doc = httpx.get(f"{url}/api/optimistic/eip712", timeout=10).json()
+        assert doc["message"] == {"from": None, "to": None, "amount": None, "nonce": None}
+        doc["message"] = {"from": a["index"], "to": b["index"], "amount": ETH, "nonce": 0}
+        bad = httpx.get(f"{url}/api/optimistic/eip712?kind=mint", timeout=10)
+        assert bad.status_code == 400 and "kind" in bad.json()["detail"]
         sig = EthAccount.sign_typed_data(alice.private_key, full_message=doc).signature
         r = httpx.post(
             f"{url}/api/optimistic/transactions",

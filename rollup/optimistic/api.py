@@ -163,6 +163,13 @@ def post_batch(request: Request) -> dict[str, Any]:
     return _call(_service(request).post_batch)
 
 
+@router.get("/eip712", summary="the EIP-712 document to sign, message fields left null to fill in")
+def eip712(request: Request, kind: str = "transfer") -> dict[str, Any]:
+    """Fill ``message`` (``from``, ``to`` or ``recipient``, ``amount``, ``nonce``) and pass the
+    document to ``eth_account.Account.sign_typed_data(key, full_message=doc)``."""
+    return _call(_service(request).eip712_schema, kind)
+
+
 @router.post("/typed-data", summary="the EIP-712 document to sign for a transfer or withdrawal")
 def typed_data(body: TxRequest, request: Request) -> dict[str, Any]:
     return _call(_service(request).typed_data, body.body())

@@ -18,7 +18,15 @@ from contracts_spec.l1 import L1Client
 from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.encoding import Batch
 from contracts_spec.optimistic.params import Preset
-from contracts_spec.optimistic.rules import Transfer, Tx, Withdraw
+from contracts_spec.optimistic.rules import (
+    DOMAIN_NAME,
+    DOMAIN_VERSION,
+    EIP712_TYPES,
+    Transfer,
+    Tx,
+    Withdraw,
+)
+from primitives.eip712 import Domain, full_message
 from primitives.secp256k1 import private_key_to_address, to_checksum_address
 from rollup.optimistic.client import address_bytes, typed_data, withdrawal_claims
 from rollup.optimistic.dispute import BisectionProposer
@@ -233,6 +241,24 @@ class OptimisticService:
                         "claimed": self.rollup.call("is_claimed", index, leaf),
                     })
             return out
+
+    def eip712_schema(self, kind: str = "transfer") -> dict[str, Any]:
+        """The EIP-712 document to sign, with the message fields left null for the wallet to fill.
+
+        With ``message`` filled in (``from``, ``to`` or ``recipient``, ``amount``,
+        ``nonce``) it is exactly what eth-account's
+        ``sign_typed_data(key, full_message=...)`` takes.
+        """
+        primaries = {"transfer": "Transfer", "withdraw": "Withdraw"}
+        if kind not in primaries:
+            raise ValueError(f"kind must be 'transfer' or 'withdraw', got {kind!r}")
+        primary = primaries[kind]
+        domain = Domain(DOMAIN_NAME, DOMAIN_VERSION, self.l1.chain_id, self.rollup.address)
+        fields = EIP712_TYPES[primary]
+        zeros = {f["name"]: "0x" + "00" * 20 if f["type"] == "address" else 0 for f in fields}
+        doc = full_message(domain, {primary: fields}, primary, zeros)
+        doc["message"] = {f["name"]: None for f in fields}
+        return doc
 
     def typed_data(self, body: dict) -> dict[str, Any]:
         """The EIP-712 document a wallet signs for the (unsigned) transaction ``body``."""
