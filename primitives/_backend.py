@@ -29,6 +29,15 @@ def load_native(module: str) -> ModuleType | None:
         return None
 
 
+def choose(hot_path: str, pure: ModuleType, compiled: str) -> tuple[ModuleType, str]:
+    """The module that serves ``hot_path`` (the compiled twin when built and enabled,
+    else ``pure``) and its backend name, registered for ``l2lab info``."""
+    native = load_native(compiled)
+    impl, backend = (native, "compiled") if native is not None else (pure, "pure")
+    register(hot_path, backend)
+    return impl, backend
+
+
 def register(hot_path: str, backend: str) -> None:
     """Record which backend (``"compiled"`` or ``"pure"``) serves a hot path."""
     _REGISTRY[hot_path] = backend

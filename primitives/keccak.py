@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from primitives import _backend, _keccak_py
 
-_native = _backend.load_native("primitives._keccak_c")
-if _native is not None:
-    keccak256 = _native.keccak256
-    keccak256_many = _native.keccak256_many
-    _backend.register("keccak256", "compiled")
-else:
-    keccak256 = _keccak_py.keccak256
-    keccak256_many = _keccak_py.keccak256_many
-    _backend.register("keccak256", "pure")
-
-BACKEND = "compiled" if _native is not None else "pure"
+_impl, BACKEND = _backend.choose("keccak256", _keccak_py, "primitives._keccak_c")
+keccak256 = _impl.keccak256
+keccak256_many = _impl.keccak256_many
 
 __all__ = ["keccak256", "keccak256_many", "BACKEND"]

@@ -38,15 +38,11 @@ from primitives._merkle_py import (
     verify_merkle_proof,
 )
 
-_native = _backend.load_native("primitives._merkle_c")
-_impl = _native if _native is not None else _merkle_py
+_impl, BACKEND = _backend.choose("merkle", _merkle_py, "primitives._merkle_c")
 
 merkle_root = _impl.merkle_root
 merkle_proof = _impl.merkle_proof
 MerkleTree = _impl.MerkleTree
-
-BACKEND = "compiled" if _native is not None else "pure"
-_backend.register("merkle", BACKEND)
 
 __all__ = [
     "BACKEND",

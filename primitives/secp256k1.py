@@ -19,10 +19,7 @@ from primitives import _backend, _secp256k1_py
 from primitives._secp256k1_py import InvalidSignature, N, checksum_hex
 from primitives.keccak import keccak256
 
-_native = _backend.load_native("primitives._secp256k1_c")
-_impl = _native if _native is not None else _secp256k1_py
-BACKEND = "compiled" if _native is not None else "pure"
-_backend.register("secp256k1", BACKEND)
+_impl, BACKEND = _backend.choose("secp256k1", _secp256k1_py, "primitives._secp256k1_c")
 
 if TYPE_CHECKING:  # both twins share the pure twin's signatures
     from primitives._secp256k1_py import (

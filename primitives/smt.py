@@ -40,13 +40,9 @@ from primitives._smt_py import (
     verify_smt_proof,
 )
 
-_native = _backend.load_native("primitives._smt_c")
-_impl = _native if _native is not None else _smt_py
+_impl, BACKEND = _backend.choose("smt", _smt_py, "primitives._smt_c")
 
 SparseMerkleTree = _impl.SparseMerkleTree
-
-BACKEND = "compiled" if _native is not None else "pure"
-_backend.register("smt", BACKEND)
 
 __all__ = [
     "BACKEND",

@@ -27,10 +27,7 @@ from primitives.snark._kernels_py import (
     check_g2,
 )
 
-_native = _backend.load_native("primitives.snark._kernels_c")
-_impl = _native if _native is not None else _kernels_py
-BACKEND = "compiled" if _native is not None else "pure"
-_backend.register("bn254_kernels", BACKEND)
+_impl, BACKEND = _backend.choose("bn254_kernels", _kernels_py, "primitives.snark._kernels_c")
 
 msm_g1 = _impl.msm_g1
 msm_g2 = _impl.msm_g2

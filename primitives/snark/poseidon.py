@@ -20,10 +20,7 @@ from primitives.snark._poseidon_params import (
 
 MAX_INPUTS = MAX_WIDTH - 1
 
-_native = _backend.load_native("primitives.snark._poseidon_c")
-_impl = _native if _native is not None else _poseidon_py
-BACKEND = "compiled" if _native is not None else "pure"
-_backend.register("poseidon", BACKEND)
+_impl, BACKEND = _backend.choose("poseidon", _poseidon_py, "primitives.snark._poseidon_c")
 
 poseidon = _impl.poseidon
 poseidon_permutation = _impl.poseidon_permutation
