@@ -30,6 +30,58 @@ def test_demo_optimistic_bisection(preset: str, capsys: pytest.CaptureFixture[st
     assert "Mallory has 1.0000 ETH on L2" in out
 
 
+def _demo_json(capsys: pytest.CaptureFixture[str], scenario: str) -> tuple[dict, str]:
+    """Run a demo with --json: stdout must be exactly one JSON document, the story on stderr."""
+    import json
+
+    assert main(["demo", scenario, "--json"]) == 0
+    captured = capsys.readouterr()
+    return json.loads(captured.out), captured.err
+
+
+@pytest.mark.parametrize("scenario", ["optimistic", "optimistic-fraud", "optimistic-bisection"])
+def test_demo_json_summary_honest_users_lose_nothing(scenario: str, capsys: pytest.CaptureFixture[str]) -> None:
+    summary, story = _demo_json(capsys, scenario)
+    assert "[1]" in story and summary["ok"] is True and summary["scenario"] == scenario
+    honest = {name: p for name, p in summary["people"].items() if p["honest"]}
+    assert {"alice", "challenger" if scenario != "optimistic" else "bob"} <= set(honest)
+    assert all(p["lost_wei"] == "0" for p in honest.values()), honest
+    for person in summary["people"].values():
+        assert set(person["start"]) == set(person["end"]) == {"l1_wei", "l2_wei", "bond_wei"}
+    steps = {s["step"] for s in summary["l1_steps"]}
+    assert {"deposit", "submit_batch"} <= steps and all(s["gas"] > 0 for s in summary["l1_steps"])
+    assert summary["batches"]["submitted"] == 2
+
+
+def test_demo_json_honest_path_claims_after_the_window(capsys: pytest.CaptureFixture[str]) -> None:
+    summary, _ = _demo_json(capsys, "optimistic")
+    assert summary["batches"] == {"submitted": 2, "on_l1": 2, "reverted": 0, "final": 2}
+    assert "withdraw claim" in {s["step"] for s in summary["l1_steps"]}
+    assert "not final" in summary["early_claim_refused"]
+    bob = summary["people"]["bob"]
+    assert int(bob["end"]["l2_wei"]) == 2 * 10**18  # 1 + 2 received - 1 withdrawn
+
+
+def test_demo_json_fraud_slashes_the_bond(capsys: pytest.CaptureFixture[str]) -> None:
+    summary, _ = _demo_json(capsys, "optimistic-fraud")
+    assert "bad signature" in summary["verdict"]
+    assert summary["batches"]["reverted"] == 1 and summary["batches"]["on_l1"] == 1
+    slash = summary["slashing"]
+    assert int(slash["slashed_wei"]) > 0 and slash["operator_bond_after_wei"] == "0"
+    assert int(slash["reward_to_challenger_wei"]) + int(slash["burned_wei"]) == int(slash["slashed_wei"])
+    assert summary["people"]["operator"]["end"]["bond_wei"] == "0"
+    assert "prove_fraud" in {s["step"] for s in summary["l1_steps"]}
+    assert summary["people"]["alice"]["end"]["l2_wei"] == str(5 * 10**18)
+
+
+def test_demo_json_bisection_records_each_move(capsys: pytest.CaptureFixture[str]) -> None:
+    summary, _ = _demo_json(capsys, "optimistic-bisection")
+    assert summary["verdict"].startswith("step 11") and summary["fraud_step"] == 11
+    moves = [s for s in summary["l1_steps"] if s["step"] in ("dispute move", "prove_fraud")]
+    assert len(moves) == summary["dispute_moves"] and {m["by"] for m in moves} == {"operator", "challenger"}
+    assert int(summary["slashing"]["slashed_wei"]) > 0
+
+
 def test_demo_unknown_scenario_or_preset_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
         main(["demo", "nonesuch"])
