@@ -4,6 +4,9 @@ L1 actions (deploy, deposit, challenge, claim) and reads (status, balance,
 rebuilt from L1 alone) go over JSON-RPC to ``--rpc``. L2 transactions
 (transfer, withdraw) are signed here as EIP-712 typed data and sent to the
 operator's REST API under ``--api`` (the node's ``/api/optimistic/`` routes).
+Without ``--rollup`` every command uses the rollup the node hosts (``GET
+/api/optimistic/status``), and ``--account N`` signs with the node's dev
+account N, so the keys ``l2lab node`` printed are all a newcomer needs.
 Every failure is one line on stderr and exit code 1 (2 for bad usage).
 """
 
@@ -15,6 +18,10 @@ import time
 from typing import Any
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
+# The secp256k1 group order: a private key is a number in 1..N-1 (SEC 2, section 2.4.1).
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+# The most wei an L2 amount may hold: the rollup's rules encode amounts as uint256.
+MAX_WEI = 2**256 - 1
 
 
 def make_transport(url: str) -> Any:
@@ -41,23 +48,104 @@ def _fail(command: str, message: str, code: int = 1) -> int:
 
 
 def _key(text: str) -> bytes:
-    hexpart = text[2:] if text.startswith("0x") else text
+    hexpart = text[2:] if text[:2] in ("0x", "0X") else text
     try:
         key = bytes.fromhex(hexpart)
     except ValueError:
         raise CliError("--key must be a private key in hex") from None
     if len(key) != 32:
         raise CliError(f"--key must be 32 bytes, got {len(key)}")
+    if not 0 < int.from_bytes(key, "big") < SECP256K1_N:
+        raise CliError("--key is not a valid secp256k1 private key (0 or not below the curve order)")
     return key
+
+
+def _dev_key(args: argparse.Namespace, index_text: str) -> bytes:
+    """The private key of the node's dev account ``index_text``, checked against what the node lists."""
+    from eth_account import Account as EthAccount
+
+    from node.devaccounts import DEV_MNEMONIC, DEV_PATH_TEMPLATE
+
+    try:
+        index = int(index_text)
+    except ValueError:
+        raise CliError(f"--account must be a dev account number, got {index_text!r}") from None
+    listed = make_transport(args.rpc).request("eth_accounts", [])
+    if not 0 <= index < len(listed):
+        have = f"0..{len(listed) - 1}" if listed else "none"
+        raise CliError(f"unknown account {index}: this node's dev accounts are {have}")
+    EthAccount.enable_unaudited_hdwallet_features()
+    acct = EthAccount.from_mnemonic(DEV_MNEMONIC, account_path=DEV_PATH_TEMPLATE.format(index=index))
+    if acct.address.lower() != str(listed[index]).lower():
+        raise CliError(f"dev account {index} of this node is not from the standard dev mnemonic: use --key")
+    return bytes(acct.key)
+
+
+def _signer(args: argparse.Namespace, required: bool = True) -> bytes | None:
+    """The key from ``--key`` or ``--account``; None when neither is given and none is required."""
+    if getattr(args, "key", None) is not None:
+        return _key(args.key)
+    if getattr(args, "account", None) is not None:
+        return _dev_key(args, args.account)
+    if required:
+        raise CliError("say who signs: --account N (a dev account the node printed) or --key 0x...")
+    return None
 
 
 def _wei(eth: str) -> int:
     from node.devaccounts import eth_to_wei
 
     try:
-        return eth_to_wei(eth)
+        wei = eth_to_wei(eth)
     except ValueError as exc:
         raise CliError(str(exc).replace("balance", "amount")) from None
+    if wei > MAX_WEI:
+        raise CliError(f"amount {eth} ETH is too large (more than 2**256-1 wei)")
+    return wei
+
+
+def _positive_wei(eth: str) -> int:
+    wei = _wei(eth)
+    if wei == 0:
+        raise CliError(f"amount must be more than 0 ETH, got {eth!r}")
+    return wei
+
+
+def _address(text: str, option: str) -> str:
+    """A 0x-prefixed 20-byte address, checked here so a typo is named before anything is sent."""
+    from rollup.optimistic.client import address_bytes
+
+    try:
+        raw = address_bytes(text)
+    except ValueError:
+        raw = b""
+    if len(raw) != 20:
+        raise CliError(f"{option} must be a 0x-prefixed 20-byte address, got {text!r}")
+    return text
+
+
+def _detail(r: Any) -> str:
+    """The ``detail`` of an error answer, or its text when it is not JSON."""
+    try:
+        body = r.json()
+    except ValueError:
+        return r.text.strip()[:200] or f"HTTP {r.status_code}"
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    if isinstance(detail, list):  # FastAPI's validation errors: name each field
+        return "; ".join(f"{'.'.join(map(str, d.get('loc', [])[1:]))}: {d.get('msg')}"
+                         for d in detail if isinstance(d, dict))
+    return str(detail)
+
+
+def _http(args: argparse.Namespace) -> Any:
+    base = args.api or args.rpc
+    if not str(base).startswith(("http://", "https://")):
+        raise CliError(f"node URL must start with http:// or https://, got {base!r}")
+    return make_http(base)
+
+
+def _http_get(args: argparse.Namespace, path: str) -> Any:
+    return _http(args).get(path)
 
 
 def _eth(wei: int) -> str:
@@ -66,15 +154,26 @@ def _eth(wei: int) -> str:
     return f"{Decimal(wei) / Decimal(10**18):f} ETH"
 
 
+def _hosted_status(args: argparse.Namespace) -> dict:
+    """The node's hosted rollup as ``GET /api/optimistic/status`` reports it."""
+    base = args.api or args.rpc
+    r = _http_get(args, "/api/optimistic/status")
+    if r.status_code == 404:
+        raise CliError(f"the node at {base} hosts no optimistic rollup (started with --optimistic off, or "
+                       "still deploying): pass --rollup ADDRESS")
+    if r.status_code != 200:
+        raise CliError(f"the node at {base} answered {r.status_code} to /api/optimistic/status: {_detail(r)}")
+    return r.json()
+
+
 def _rollup(args: argparse.Namespace):
     from contracts_spec.l1 import L1Client
     from rollup.optimistic.l1view import RollupL1
 
     l1 = L1Client(make_transport(args.rpc))
-    if not getattr(args, "rollup", None):
-        raise CliError("--rollup ADDRESS is required")
+    address = getattr(args, "rollup", None) or _hosted_status(args)["address"]
     try:
-        return RollupL1.attach(l1, args.rollup)  # single-round or bisection, as its code says
+        return RollupL1.attach(l1, address)  # single-round or bisection, as its code says
     except ValueError as exc:
         raise CliError(str(exc)) from None
 
@@ -92,7 +191,7 @@ def cmd_deploy(args: argparse.Namespace) -> None:
         preset = get_preset(args.preset)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    key = _key(args.key)
+    key = _signer(args)
     l1 = L1Client(make_transport(args.rpc))
     from contracts_spec.optimistic.bisection import BisectionRollup
     from contracts_spec.optimistic.contract import OptimisticRollup
@@ -107,10 +206,11 @@ def cmd_deploy(args: argparse.Namespace) -> None:
 def cmd_deposit(args: argparse.Namespace) -> None:
     from primitives.secp256k1 import private_key_to_address
 
+    amount = _positive_wei(args.amount)
+    key = _signer(args)
+    to = _address(args.to, "--to") if args.to else private_key_to_address(key)
     rollup = _rollup(args)
-    key = _key(args.key)
-    to = args.to or private_key_to_address(key)
-    receipt = rollup.transact(key, "deposit", to, value=_wei(args.amount))
+    receipt = rollup.transact(key, "deposit", to, value=amount)
     print(f"deposited {args.amount} ETH for {to} (L1 gas {int(receipt['gasUsed'], 16):,})")
 
 
@@ -122,42 +222,106 @@ def cmd_status(args: argparse.Namespace) -> None:
     node = FullNode(rollup)
     node.sync()
     params = rollup.params()
-    print(f"rollup {rollup.address}: depth {params.tree_depth}, window {params.challenge_window}s")
+    kind = "bisection" if rollup.compact else "single-round"
+    print(f"rollup {rollup.address} ({kind} fraud proofs): depth {params.tree_depth}, "
+          f"challenge window {params.challenge_window}s, operator {to_checksum_address(params.operator)}")
     print(f"batches {len(node.batches)}, state root 0x{node.root.hex()}, "
           f"deposits included {rollup.call('deposits_included')}/{rollup.call('deposit_count')}")
     for known in node.batches:
         left = rollup.call("challenge_time_left", known.index)
         verdict = f"FAULT at step {known.fault.step}: {known.fault.reason}" if known.fault else "valid"
         print(f"  batch {known.index}: {len(known.batch.entries)} entries, {verdict}, "
-              f"{'final' if left == 0 else f'{left}s to challenge'}")
+              f"{'final' if left == 0 else f'{left}s of challenge time left'}")
     for index, account in sorted(node.state.accounts.items()):
         print(f"  account {index} {to_checksum_address(account.address)}: {_eth(account.balance)}, "
               f"nonce {account.nonce}")
+    pending = _operator_pending(args)
+    if pending:
+        print(f"the operator holds {pending} transaction(s) and deposit(s) for its next batch")
+
+
+def _operator_pending(args: argparse.Namespace) -> int | None:
+    """What the hosted operator holds for its next batch (None when the node hosts no operator)."""
+    try:
+        r = _http_get(args, "/api/optimistic/status")
+    except Exception:  # the L1 view above is the answer; the operator's queue is a bonus
+        return None
+    return r.json().get("pending_transactions") if r.status_code == 200 else None
 
 
 def cmd_balance(args: argparse.Namespace) -> None:
+    from primitives.secp256k1 import private_key_to_address
     from rollup.optimistic.client import address_bytes
     from rollup.optimistic.fullnode import FullNode
 
+    if args.address:
+        who = _address(args.address, "ADDRESS")
+    else:
+        key = _signer(args, required=False)
+        if key is None:
+            raise CliError("whose balance? give an ADDRESS, --account N or --key 0x...")
+        who = private_key_to_address(key)
     node = FullNode(_rollup(args))
     node.sync()
-    try:
-        index = node.state.index_of.get(address_bytes(args.address))
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
+    index = node.state.index_of.get(address_bytes(who))
     if index is None:
-        raise CliError(f"{args.address} has no L2 account in the batches on L1")
+        hint = ""
+        try:
+            r = _http_get(args, f"/api/optimistic/accounts/{who}")
+            if r.status_code == 200:
+                hint = (f"; the operator's next batch gives it {_eth(int(r.json()['balance']))} "
+                        "(it posts within seconds)")
+        except Exception:  # no operator to ask: the plain answer stands
+            pass
+        raise CliError(f"{who} has no L2 account in the batches on L1 yet{hint}")
     print(_eth(node.state.balance(index)))
+
+
+def cmd_advance(args: argparse.Namespace) -> None:
+    """Walk the L1 clock (``evm_increaseTime``): by SECONDS, or past every batch's challenge window."""
+    from contracts_spec.l1 import L1Client
+
+    if args.seconds is not None:
+        try:
+            seconds = int(args.seconds)
+        except ValueError:
+            raise CliError(f"SECONDS must be a whole number, got {args.seconds!r}") from None
+        if not 0 < seconds <= 10**9:
+            raise CliError(f"SECONDS must be between 1 and 1000000000, got {seconds}")
+    else:
+        rollup = _rollup(args)
+        # Blocks mined faster than one a second run ahead of the wall clock, so one jump may fall
+        # short of what the contract reads: step until no batch has challenge time left.
+        moved = 0
+        for _ in range(8):
+            count = rollup.call("batch_count")
+            left = max([rollup.call("challenge_time_left", i) for i in range(count)] + [0])
+            if left == 0:
+                break
+            rollup.l1.increase_time(left + 1)
+            moved += left + 1
+        if moved == 0:
+            print("every batch is already final: nothing to wait for")
+            return
+        l1 = rollup.l1
+        print(f"L1 time moved {moved:,}s forward: every batch is final "
+              f"(block {l1.block_number()}, timestamp {l1.timestamp()})")
+        return
+    l1 = L1Client(make_transport(args.rpc))
+    l1.increase_time(seconds)
+    print(f"L1 time moved {seconds:,}s forward (block {l1.block_number()}, timestamp {l1.timestamp()})")
 
 
 def cmd_challenge(args: argparse.Namespace) -> None:
     from rollup.optimistic.fullnode import Challenger
 
+    if args.watch is not None and not 0 < args.watch < 86400:
+        raise CliError(f"--watch must be between 0 and 86400 seconds, got {args.watch}")
     rollup = _rollup(args)
     if rollup.compact:
         _play_disputes(rollup, args)
         return
-    challenger = Challenger(rollup, _key(args.key))
+    challenger = Challenger(rollup, _signer(args))
     while True:
         for receipt in challenger.watch():
             print(f"fraud proven (L1 gas {int(receipt['gasUsed'], 16):,}, tx {receipt['transactionHash']})")
@@ -171,7 +335,7 @@ def _play_disputes(rollup, args: argparse.Namespace) -> None:
     """On a bisection rollup: open a dispute on a wrong batch and make this side's moves as they fall due."""
     from rollup.optimistic.dispute import BisectionChallenger, read_dispute
 
-    challenger = BisectionChallenger(rollup, _key(args.key))
+    challenger = BisectionChallenger(rollup, _signer(args))
     while True:
         while (receipt := challenger.act()) is not None:
             d = read_dispute(rollup)
@@ -188,35 +352,47 @@ def cmd_claim(args: argparse.Namespace) -> None:
     from rollup.optimistic.client import withdrawal_claims
     from rollup.optimistic.fullnode import FullNode
 
+    key = _signer(args)
+    recipient = _address(args.recipient, "--recipient") if args.recipient else private_key_to_address(key)
     rollup = _rollup(args)
-    key = _key(args.key)
-    recipient = args.recipient or private_key_to_address(key)
     node = FullNode(rollup)
     node.sync()
-    claimed = 0
+    claimed = waiting = 0
     for known in node.batches:
         for claim in withdrawal_claims(known.index, known.data, recipient):
             leaf_index, amount = claim[3], claim[5]
             if not rollup.call("is_final", known.index):
                 print(f"batch {known.index}: {_eth(amount)} waits "
                       f"{rollup.call('challenge_time_left', known.index)}s more")
+                waiting += 1
                 continue
             if rollup.call("is_claimed", known.index, leaf_index):
                 continue
             rollup.transact(key, "withdraw", *claim)
             print(f"claimed {_eth(amount)} from batch {known.index} for {recipient}")
             claimed += 1
-    if not claimed:
-        print("nothing to claim")
+    if waiting and not claimed:
+        print("nothing claimable yet: the challenge window must pass first "
+              "(on a dev node, `l2lab optimistic advance` moves the L1 clock past it)")
+    elif not claimed:
+        print(f"nothing to claim for {recipient}")
 
 
 # -- L2 commands (through the operator's REST API) ---------------------------------------
 
 
-def _api_get(http: Any, path: str) -> Any:
+def _api_get(http: Any, path: str, what: str) -> Any:
     r = http.get(path)
+    if r.status_code == 404 and "no optimistic rollup" in _detail(r):
+        raise CliError("the node hosts no optimistic rollup (started with --optimistic off, or still "
+                       "deploying)")
+    if r.status_code == 404 and path.startswith("/api/optimistic/accounts/"):
+        raise CliError(f"{what} has no L2 account yet: deposit first (an L2 account appears once the "
+                       "operator includes its deposit)")
+    if r.status_code == 404:
+        raise CliError(f"the node hosts no optimistic rollup here ({_detail(r)})")
     if r.status_code != 200:
-        raise CliError(f"GET {path}: {r.json().get('detail', r.text)}")
+        raise CliError(f"{what}: {_detail(r)}")
     return r.json()
 
 
@@ -225,52 +401,86 @@ def _send_l2(args: argparse.Namespace, tx: dict) -> None:
 
     from primitives.secp256k1 import private_key_to_address
 
-    key = _key(args.key)
-    http = make_http(args.api or args.rpc)
-    me = _api_get(http, f"/api/optimistic/accounts/{private_key_to_address(key)}")
-    tx = {**tx, "from": me["index"], "nonce": me["nonce"]}
+    key = _signer(args)
+    http = _http(args)
+    _api_get(http, "/api/optimistic/status", "status")
+    sender = private_key_to_address(key)
+    me = _api_get(http, f"/api/optimistic/accounts/{sender}", f"the sender {sender}")
+    nonce = me["nonce"] if args.nonce is None else args.nonce
+    if not 0 <= nonce < 2**32:
+        raise CliError(f"--nonce must be between 0 and 2**32-1, got {nonce}")
+    if tx["amount"] > int(me["balance"]):
+        raise CliError(f"insufficient L2 balance: {sender} has {_eth(int(me['balance']))}, "
+                       f"the {tx['kind']} needs {_eth(tx['amount'])}")
+    tx = {**tx, "amount": str(tx["amount"]), "from": me["index"], "nonce": nonce}
     r = http.post("/api/optimistic/typed-data", json=tx)
     if r.status_code != 200:
-        raise CliError(r.json().get("detail", r.text))
+        raise CliError(_detail(r))
     signature = EthAccount.sign_typed_data(key, full_message=r.json()).signature
     r = http.post("/api/optimistic/transactions", json={**tx, "signature": "0x" + bytes(signature).hex()})
     if r.status_code != 200:
-        raise CliError(r.json().get("detail", r.text))
+        raise CliError(f"the operator refused the {tx['kind']}: {_detail(r)}")
     print(f"accepted: {r.json()['pending']} transaction(s) pending in the operator's next batch")
 
 
 def cmd_transfer(args: argparse.Namespace) -> None:
-    http = make_http(args.api or args.rpc)
-    to = _api_get(http, f"/api/optimistic/accounts/{args.to}")["index"]
-    _send_l2(args, {"kind": "transfer", "to": to, "amount": str(_wei(args.amount))})
+    amount = _positive_wei(args.amount)
+    if args.to is None and args.to_account is None:
+        raise CliError("to whom? give --to ADDRESS_OR_L2_INDEX or --to-account N")
+    if args.to_account is not None:
+        from primitives.secp256k1 import private_key_to_address
+
+        receiver = private_key_to_address(_dev_key(args, args.to_account))
+    elif args.to.isdigit():
+        receiver = args.to
+    else:
+        receiver = _address(args.to, "--to")
+    to = _api_get(_http(args), f"/api/optimistic/accounts/{receiver}", f"the receiver {receiver}")["index"]
+    _send_l2(args, {"kind": "transfer", "to": to, "amount": amount})
 
 
 def cmd_withdraw(args: argparse.Namespace) -> None:
-    from primitives.secp256k1 import private_key_to_address
+    amount = _positive_wei(args.amount)
+    recipient = _address(args.recipient, "--recipient") if args.recipient else None
+    if recipient is None:
+        from primitives.secp256k1 import private_key_to_address
 
-    recipient = args.recipient or private_key_to_address(_key(args.key))
-    _send_l2(args, {"kind": "withdraw", "recipient": recipient, "amount": str(_wei(args.amount))})
+        recipient = private_key_to_address(_signer(args))
+    _send_l2(args, {"kind": "withdraw", "recipient": recipient, "amount": amount})
 
 
 COMMANDS = {
     "deploy": cmd_deploy, "deposit": cmd_deposit, "status": cmd_status, "balance": cmd_balance,
     "transfer": cmd_transfer, "withdraw": cmd_withdraw, "challenge": cmd_challenge, "claim": cmd_claim,
+    "advance": cmd_advance,
 }
 
 
 def run(args: argparse.Namespace) -> int:
+    import httpx
+
     from contracts_spec.l1 import L1Error
+    from node.rpc import RpcError
 
     if not getattr(args, "action", None):
         return _fail("", "choose a command: " + ", ".join(COMMANDS), 2)
+    where = getattr(args, "api", None) or args.rpc
+    for url in (args.rpc, getattr(args, "api", None)):
+        if url is not None and not str(url).startswith(("http://", "https://")):
+            return _fail(args.action, f"node URL must start with http:// or https://, got {url!r}")
     try:
         COMMANDS[args.action](args)
     except CliError as exc:
         return _fail(args.action, str(exc))
     except L1Error as exc:
         return _fail(args.action, f"L1 refused: {exc}")
-    except (OSError, ConnectionError) as exc:
-        return _fail(args.action, f"cannot reach the node: {exc}")
+    except RpcError as exc:
+        return _fail(args.action, f"the node refused: {exc}")
+    except (OSError, ConnectionError, httpx.TransportError) as exc:
+        hint = "" if "running" in str(exc) else " (is `l2lab node` running?)"
+        return _fail(args.action, f"cannot reach the node at {where}: {exc}{hint}")
+    except Exception as exc:  # anything else is still one line, never a traceback
+        return _fail(args.action, f"failed: {type(exc).__name__}: {exc}")
     return 0
 
 
@@ -284,39 +494,41 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     common.add_argument("--rpc", default=argparse.SUPPRESS, help="the node's JSON-RPC URL")
     common.add_argument("--api", default=argparse.SUPPRESS, help="the operator's REST base URL")
 
-    def add(name: str, help_: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help_, parents=[common])
+    def add(name: str, help_: str, signer: bool | None = None, rollup: bool = True) -> argparse.ArgumentParser:
+        """A subcommand; ``signer`` adds --key/--account (True: one of them is needed)."""
+        d = sub.add_parser(name, help=help_, parents=[common])
+        if rollup:
+            d.add_argument("--rollup", help="the rollup's address (default: the one the node hosts)")
+        if signer is not None:
+            who = d.add_mutually_exclusive_group()
+            who.add_argument("--key", help="private key, 0x-hex")
+            who.add_argument("--account", metavar="N", help="the node's dev account N (as `l2lab node` printed)")
+        return d
 
-    d = add("deploy", "deploy a rollup; the key becomes its operator and bonds")
-    d.add_argument("--key", required=True)
+    d = add("deploy", "deploy a rollup; the key becomes its operator and bonds", signer=True, rollup=False)
     d.add_argument("--preset", default="minimal", help="minimal or mainnet")
     d.add_argument("--bond", help="bond in ETH (default: the preset minimum)")
     d.add_argument("--bisection", action="store_true",
                    help="compact batches (no intermediate roots) and an interactive bisection dispute game")
-    d = add("deposit", "deposit ETH from L1 into the rollup")
-    d.add_argument("--rollup", required=True)
-    d.add_argument("--key", required=True)
+    d = add("deposit", "deposit ETH from L1 into the rollup", signer=True)
     d.add_argument("--amount", required=True, help="ETH")
-    d.add_argument("--to", help="L2 address credited (default: the key's address)")
-    d = add("status", "batches, verdicts and accounts, rebuilt from L1 alone")
-    d.add_argument("--rollup", required=True)
-    d = add("balance", "an address's L2 balance, rebuilt from L1 alone")
-    d.add_argument("--rollup", required=True)
-    d.add_argument("address")
-    d = add("transfer", "sign an L2 transfer and send it to the operator")
-    d.add_argument("--key", required=True)
-    d.add_argument("--to", required=True, help="receiving address or account index")
+    d.add_argument("--to", help="L2 address credited (default: the signer's address)")
+    d = add("status", "batches (with challenge time left), verdicts and accounts, rebuilt from L1 alone")
+    d = add("balance", "an L2 balance, rebuilt from L1 alone", signer=False)
+    d.add_argument("address", nargs="?", help="whose (default: the --account or --key address)")
+    d = add("transfer", "sign an L2 transfer and send it to the operator", signer=True, rollup=False)
+    d.add_argument("--to", help="receiving address or L2 account index")
+    d.add_argument("--to-account", metavar="N", help="receiving dev account N")
     d.add_argument("--amount", required=True, help="ETH")
-    d = add("withdraw", "sign an L2 withdrawal and send it to the operator")
-    d.add_argument("--key", required=True)
+    d.add_argument("--nonce", type=int, help="L2 nonce (default: the account's next)")
+    d = add("withdraw", "sign an L2 withdrawal and send it to the operator", signer=True, rollup=False)
     d.add_argument("--amount", required=True, help="ETH")
-    d.add_argument("--recipient", help="L1 address paid (default: the key's address)")
-    d = add("challenge", "check every batch from L1 and prove any fraud")
-    d.add_argument("--rollup", required=True)
-    d.add_argument("--key", required=True)
+    d.add_argument("--recipient", help="L1 address paid (default: the signer's address)")
+    d.add_argument("--nonce", type=int, help="L2 nonce (default: the account's next)")
+    d = add("challenge", "check every batch from L1 and prove any fraud", signer=True)
     d.add_argument("--watch", type=float, help="keep watching, every SECONDS")
-    d = add("claim", "claim final withdrawals on L1")
-    d.add_argument("--rollup", required=True)
-    d.add_argument("--key", required=True)
-    d.add_argument("--recipient", help="whose withdrawals (default: the key's address)")
+    d = add("claim", "claim final withdrawals on L1", signer=True)
+    d.add_argument("--recipient", help="whose withdrawals (default: the signer's address)")
+    d = add("advance", "move the L1 clock forward (evm_increaseTime): by SECONDS, or past every challenge window")
+    d.add_argument("seconds", nargs="?", help="how far (default: until every batch is final)")
     p.set_defaults(func=run)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from node.cli import main
@@ -138,7 +140,7 @@ def test_cli_deposit_transfer_withdraw_claim(monkeypatch, capsys) -> None:
         assert main(["optimistic", "deposit", "--rollup", rollup, "--key", "zz", "--amount", "1"]) == 1
         assert "--key must be a private key in hex" in capsys.readouterr().err
         assert main(["optimistic", "deposit", "--rollup", rollup, "--key", keys[1].hex(), "--amount", "0"]) == 1
-        assert "deposit of 0 wei" in capsys.readouterr().err
+        assert "amount must be more than 0 ETH" in capsys.readouterr().err
         assert main(["optimistic", "transfer", "--key", keys[1].hex(), "--to", addrs[0], "--amount", "1"]) == 1
         assert "no L2 account" in capsys.readouterr().err
     chain.close()
@@ -182,3 +184,163 @@ def test_cli_deploys_a_bisection_rollup_and_refuses_a_non_rollup(monkeypatch, ca
         assert main(["optimistic", "status", "--rollup", addrs[1]]) == 1
         assert "is not an optimistic rollup" in capsys.readouterr().err
     chain.close()
+
+
+# -- a newcomer against the node's hosted rollup: no --rollup, dev accounts by number ------------
+
+ETH = 10**18
+
+
+@pytest.fixture(scope="module")
+def dev():
+    from node.devaccounts import derive_dev_accounts
+
+    return derive_dev_accounts(4)  # 0, 1: users; 2: challenger; 3: operator
+
+
+def _node_app(dev, *, host: bool):
+    """A node app in process, the CLI's transports pointed at it; with ``host`` a rollup is deployed."""
+    from fastapi.testclient import TestClient
+
+    from node.api_optimistic import router
+    from node.chain import Chain
+    from node.server import create_app
+
+    chain = Chain(genesis_alloc={a.address: 100 * ETH for a in dev})
+    app = create_app(chain, dev_keys={a.address: a.private_key for a in dev}, routers=[router])
+    client = TestClient(app)
+    client.__enter__()
+    if host:
+        assert client.post("/api/optimistic/deploy", json={"operator": dev[3].address}).status_code == 200
+    return chain, app, client
+
+
+@pytest.fixture
+def hosted(dev, monkeypatch):
+    from contracts_spec.l1 import L1Client
+    from node import cli_optimistic
+
+    chain, app, client = _node_app(dev, host=True)
+    monkeypatch.setattr(cli_optimistic, "make_transport",
+                        lambda url: L1Client.in_process(app.state.dispatcher).transport)
+    monkeypatch.setattr(cli_optimistic, "make_http", lambda url: client)
+    yield chain, client
+    client.__exit__(None, None, None)
+    chain.close()
+
+
+def _ok(capsys, *argv: str) -> str:
+    code = main(["optimistic", *argv])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return out
+
+
+def test_newcomer_flow_with_dev_account_numbers_only(hosted, capsys) -> None:
+    chain, client = hosted
+    assert "deposited 3 ETH" in _ok(capsys, "deposit", "--account", "0", "--amount", "3")
+    _ok(capsys, "deposit", "--account", "1", "--amount", "1")
+    with pytest.raises(AssertionError, match="operator's next batch gives it 3 ETH"):
+        _ok(capsys, "balance", "--account", "0")  # not in a batch on L1 yet: the hint says what comes
+    assert client.post("/api/optimistic/batches").json()["posted"] is True
+    assert _ok(capsys, "balance", "--account", "0").strip() == "3 ETH"
+    assert "accepted" in _ok(capsys, "transfer", "--account", "0", "--to-account", "1", "--amount", "1")
+    assert "accepted" in _ok(capsys, "withdraw", "--account", "1", "--amount", "0.5")
+    assert client.post("/api/optimistic/batches").json()["posted"] is True
+    status = _ok(capsys, "status")
+    assert re.search(r"batch 1: 2 entries, valid, \d+s of challenge time left", status), status
+    assert "nothing claimable yet" in _ok(capsys, "claim", "--account", "1")
+    assert re.search(r"L1 time moved \d+s forward", _ok(capsys, "advance"))
+    assert "every batch is already final" in _ok(capsys, "advance")
+    assert "batch 1: 2 entries, valid, final" in _ok(capsys, "status")
+    before = chain.get_balance(hosted[1].app.state.optimistic.rollup.address)
+    assert "claimed 0.5 ETH from batch 1" in _ok(capsys, "claim", "--account", "1")
+    assert chain.get_balance(hosted[1].app.state.optimistic.rollup.address) == before - ETH // 2
+    assert "nothing to claim" in _ok(capsys, "claim", "--account", "1")
+    assert "checked 2 live batch" in _ok(capsys, "challenge", "--account", "2")
+    assert _ok(capsys, "balance", "--account", "1").strip() == "1.5 ETH"
+
+
+BAD_INPUTS = [
+    (["deposit", "--account", "7", "--amount", "1"], "unknown account 7: this node's dev accounts are 0..3"),
+    (["deposit", "--account", "-1", "--amount", "1"], "unknown account -1"),
+    (["deposit", "--account", "one", "--amount", "1"], "--account must be a dev account number"),
+    (["deposit", "--key", "0xzz", "--amount", "1"], "--key must be a private key in hex"),
+    (["deposit", "--key", "0x" + "00" * 32, "--amount", "1"], "not a valid secp256k1 private key"),
+    (["deposit", "--key", "0x" + "ff" * 32, "--amount", "1"], "not a valid secp256k1 private key"),
+    (["deposit", "--key", "0x1234", "--amount", "1"], "--key must be 32 bytes, got 2"),
+    (["deposit", "--amount", "1"], "say who signs: --account N"),
+    (["deposit", "--account", "0", "--amount", "abc"], "amount must be a number of ETH, got 'abc'"),
+    (["deposit", "--account", "0", "--amount", "-1"], "amount must be a non-negative number of ETH"),
+    (["deposit", "--account", "0", "--amount", "0"], "amount must be more than 0 ETH"),
+    (["deposit", "--account", "0", "--amount", "nan"], "amount must be a non-negative number of ETH"),
+    (["deposit", "--account", "0", "--amount", "1e-30"], "is not a whole number of wei"),
+    (["deposit", "--account", "0", "--amount", "1e90"], "too large"),
+    (["deposit", "--account", "0", "--amount", "1000"], "L1 refused"),
+    (["deposit", "--account", "0", "--amount", "1", "--to", "0x12"], "--to must be a 0x-prefixed 20-byte address"),
+    (["transfer", "--account", "0", "--to-account", "1", "--amount", "5"], "insufficient L2 balance"),
+    (["transfer", "--account", "0", "--to-account", "1", "--amount", "1", "--nonce", "5"],
+     "refused the transfer: transaction refused: bad nonce: expected 0, got 5"),
+    (["transfer", "--account", "0", "--to-account", "1", "--amount", "1", "--nonce", "-1"], "--nonce must be"),
+    (["transfer", "--account", "0", "--to-account", "1", "--amount", "1", "--nonce", str(2**40)], "--nonce must be"),
+    (["transfer", "--account", "2", "--to-account", "0", "--amount", "1"], "has no L2 account yet: deposit first"),
+    (["transfer", "--account", "0", "--to-account", "2", "--amount", "1"], "the receiver"),
+    (["transfer", "--account", "0", "--to", "99", "--amount", "1"], "has no L2 account yet"),
+    (["transfer", "--account", "0", "--to", "bob", "--amount", "1"], "--to must be a 0x-prefixed 20-byte address"),
+    (["transfer", "--account", "0", "--amount", "1"], "to whom?"),
+    (["withdraw", "--account", "0", "--amount", "1", "--recipient", "0xnothex"], "--recipient must be"),
+    (["withdraw", "--account", "0", "--amount", str(10**80)], "too large"),
+    (["balance"], "whose balance?"),
+    (["balance", "0x" + "ab" * 20], "has no L2 account in the batches on L1 yet"),
+    (["status", "--rollup", "0x" + "ab" * 20], "is not an optimistic rollup"),
+    (["advance", "-5"], "SECONDS must be between 1 and 1000000000"),
+    (["advance", "soon"], "SECONDS must be a whole number"),
+    (["challenge", "--account", "2", "--watch", "-1"], "--watch must be between"),
+    (["status", "--rpc", "localhost:8545"], "node URL must start with http://"),
+]
+
+
+@pytest.mark.parametrize(("argv", "problem"), BAD_INPUTS, ids=[" ".join(a)[:60] for a, _ in BAD_INPUTS])
+def test_bad_input_is_one_line_and_changes_nothing(hosted, capsys, argv: list[str], problem: str) -> None:
+    chain, client = hosted
+    _ok(capsys, "deposit", "--account", "0", "--amount", "2")
+    _ok(capsys, "deposit", "--account", "1", "--amount", "1")
+    assert client.post("/api/optimistic/batches").json()["posted"] is True
+    before = client.get("/api/optimistic/status").json()
+    head = chain.head.number
+    code = main(["optimistic", *argv])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"l2lab optimistic {argv[0]}: ") and problem in err, err
+    assert "Traceback" not in err
+    assert client.get("/api/optimistic/status").json() == before
+    assert chain.head.number == head
+
+
+def test_rollup_not_hosted_and_node_down_are_one_line(dev, monkeypatch, capsys) -> None:
+    from contracts_spec.l1 import L1Client
+    from node import cli_optimistic
+
+    chain, app, client = _node_app(dev, host=False)
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(cli_optimistic, "make_transport", lambda url: L1Client.in_process(app.state.dispatcher).transport)
+            m.setattr(cli_optimistic, "make_http", lambda url: client)
+            for argv in (["status"], ["deposit", "--account", "0", "--amount", "1"], ["advance"],
+                         ["transfer", "--account", "0", "--to-account", "1", "--amount", "1"]):
+                assert main(["optimistic", *argv]) == 1
+                err = capsys.readouterr().err
+                assert err.count("\n") == 1 and "hosts no optimistic rollup" in err, err
+    finally:
+        client.__exit__(None, None, None)
+        chain.close()
+    for argv in (["status"], ["transfer", "--account", "0", "--to-account", "1", "--amount", "1"]):
+        assert main(["optimistic", "--rpc", "http://127.0.0.1:9", *argv]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cannot reach the node at http://127.0.0.1:9" in err, err
+
+
+def test_key_and_account_together_is_a_usage_error(capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["optimistic", "deposit", "--key", "0x" + "11" * 32, "--account", "0", "--amount", "1"])
+    assert info.value.code == 2 and "not allowed with argument" in capsys.readouterr().err
