@@ -388,16 +388,17 @@ class RpcDispatcher:
         if not isinstance(obj, dict):
             return _error(None, RpcError(INVALID_REQUEST, "request must be a JSON object"))
         req_id = obj.get("id")
-        if obj.get("jsonrpc") != "2.0":
-            return _error(req_id, RpcError(INVALID_REQUEST, 'jsonrpc must be "2.0"'))
-        if not isinstance(obj.get("method"), str):
-            return _error(req_id, RpcError(INVALID_REQUEST, "method must be a string"))
+        # The id is checked first: every later error echoes it, and a non-finite
+        # or structured id could not be written back as JSON.
         if req_id is not None and (
             not isinstance(req_id, (str, int, float)) or isinstance(req_id, bool)
             or (isinstance(req_id, float) and not math.isfinite(req_id))
         ):
-            # a non-finite id could not even be written back as JSON
             return _error(None, RpcError(INVALID_REQUEST, "id must be a string, a finite number or null"))
+        if obj.get("jsonrpc") != "2.0":
+            return _error(req_id, RpcError(INVALID_REQUEST, 'jsonrpc must be "2.0"'))
+        if not isinstance(obj.get("method"), str):
+            return _error(req_id, RpcError(INVALID_REQUEST, "method must be a string"))
         try:
             result = self.handle(obj["method"], obj.get("params", []))
             reply: dict = {"jsonrpc": "2.0", "id": req_id, "result": result}

@@ -24,3 +24,12 @@ def twin_params(pure: str, compiled: str) -> list:
             pytest.param(None, id="compiled", marks=pytest.mark.skip(reason=f"{compiled} not built"))
         )
     return params
+
+
+# Property tests explore new inputs on every developer run, but CI runs a fixed
+# derivation so a green main stays green; neither has a deadline on a busy machine.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
