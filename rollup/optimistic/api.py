@@ -18,12 +18,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 router = APIRouter(prefix="/api/optimistic", tags=["optimistic rollup"])
 
 
 class DeployRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt option is named, not silently ignored
     preset: str = Field("minimal", description="'minimal' (tests, workshops) or 'mainnet'")
     operator: str | None = Field(None, description="a dev account address; the first one by default")
     bond_wei: str | None = Field(None, description="bond to post, decimal wei; the preset minimum by default")
@@ -32,18 +33,24 @@ class DeployRequest(BaseModel):
 
 
 class AttachRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     address: str = Field(description="the rollup contract's address")
     operator: str | None = Field(None, description="a dev account holding the operator key, to sequence")
 
 
 class TxRequest(BaseModel):
-    kind: str = Field(description="'transfer' or 'withdraw'")
-    from_: int = Field(alias="from", description="sending account index")
-    to: int | None = Field(None, description="receiving account index (transfer)")
-    recipient: str | None = Field(None, description="L1 address paid on L1 (withdraw)")
-    amount: str = Field(description="wei, decimal string")
-    nonce: int
-    signature: str | None = Field(None, description="65 bytes r||s||v, 0x-hex (not for typed-data)")
+    """A transfer or withdrawal. The fields are checked by ``parse_tx``, strictly (no ``true`` for 1,
+    no ``"1.0"``), so the numbers the operator reads are exactly the ones the wallet signed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Any = Field(description="'transfer' or 'withdraw'")
+    from_: Any = Field(alias="from", description="sending account index (integer)")
+    to: Any = Field(None, description="receiving account index (transfer)")
+    recipient: Any = Field(None, description="L1 address paid on L1 (withdraw)")
+    amount: Any = Field(description="wei, decimal string (or 0x-hex); below 2**256")
+    nonce: Any = Field(description="the sender's next L2 nonce (integer)")
+    signature: Any = Field(None, description="65 bytes r||s||v, 0x-hex (not for typed-data)")
 
     def body(self) -> dict[str, Any]:
         return {"kind": self.kind, "from": self.from_, "to": self.to, "recipient": self.recipient,
@@ -116,8 +123,8 @@ def deploy(body: DeployRequest, request: Request) -> dict[str, Any]:
     key = _dev_key(request, body.operator)
     bond = None
     if body.bond_wei is not None:
-        if not body.bond_wei.isdigit():
-            raise HTTPException(400, f"bond_wei must be a decimal number of wei, got {body.bond_wei!r}")
+        if not (body.bond_wei.isascii() and body.bond_wei.isdigit()) or len(body.bond_wei) > 78:
+            raise HTTPException(400, f"bond_wei must be a decimal number of wei, got {body.bond_wei[:80]!r}")
         bond = int(body.bond_wei)
     service = _call(lambda: OptimisticService.deploy(_l1(request), key, preset, bond, data_dir=_data_dir(request),
                                                      contract=contracts[body.fraud_proof]))

@@ -11,6 +11,7 @@ past 2**53) and addresses are checksummed ``0x…`` strings.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from typing import Any
 
@@ -48,17 +49,25 @@ def _hex(b: bytes) -> str:
     return "0x" + b.hex()
 
 
-def _int_field(body: dict, name: str) -> int:
+# Decimal digits, or 0x and hex digits: ASCII only, no sign, spaces or underscores, so what a
+# wallet signed and what the operator reads can never be two different numbers.
+_INT_TEXT = re.compile(r"(?:0[xX][0-9a-fA-F]+|[0-9]+)")
+# Amounts are uint256 in the signed EIP-712 message and in the rules.
+MAX_AMOUNT = 2**256 - 1
+
+
+def _int_field(body: dict, name: str, limit: int = MAX_AMOUNT) -> int:
     value = body.get(name)
     if isinstance(value, bool) or value is None:
         raise ValueError(f"field {name!r} is required and must be an integer")
     if isinstance(value, str):
-        try:
-            value = int(value, 0)
-        except ValueError:
-            raise ValueError(f"field {name!r} must be an integer, got {value!r}") from None
+        if len(value) > 80 or not _INT_TEXT.fullmatch(value):
+            raise ValueError(f"field {name!r} must be an integer (decimal digits or 0x-hex), got {value[:80]!r}")
+        value = int(value, 0)
     if not isinstance(value, int) or value < 0:
-        raise ValueError(f"field {name!r} must be a non-negative integer, got {value!r}")
+        raise ValueError(f"field {name!r} must be a non-negative integer, got {str(value)[:80]!r}")
+    if value > limit:
+        raise ValueError(f"field {name!r} must be at most {limit}, got {value}")
     return value
 
 
@@ -76,13 +85,12 @@ def parse_tx(body: dict, *, signed: bool = True) -> Transfer | Withdraw:
             signature = bytes.fromhex(sig[2:])
         except ValueError:
             raise ValueError("field 'signature' is not hex") from None
-    frm, amount, nonce = _int_field(body, "from"), _int_field(body, "amount"), _int_field(body, "nonce")
-    if frm >= 2**32 or nonce >= 2**32:
-        raise ValueError("fields 'from' and 'nonce' must fit in 32 bits")
+    if kind not in ("transfer", "withdraw"):
+        raise ValueError(f"field 'kind' must be 'transfer' or 'withdraw', got {str(kind)[:40]!r}")
+    frm, nonce = _int_field(body, "from", 2**32 - 1), _int_field(body, "nonce", 2**32 - 1)
+    amount = _int_field(body, "amount")
     if kind == "transfer":
-        to = _int_field(body, "to")
-        if to >= 2**32:
-            raise ValueError("field 'to' must fit in 32 bits")
+        to = _int_field(body, "to", 2**32 - 1)
         return Transfer(frm, to, amount, nonce, signature)
     if kind == "withdraw":
         recipient = body.get("recipient")
@@ -192,7 +200,9 @@ class OptimisticService:
         with self._lock:
             self._sync()
             state = self._state()
-            if who.isdigit():
+            if who.isascii() and who.isdigit():
+                if len(who) > 10:
+                    raise KeyError(f"no L2 account at index {who[:20]}...")
                 index = int(who)
             else:
                 index = state.index_of.get(address_bytes(who))
@@ -227,6 +237,12 @@ class OptimisticService:
 
     def withdrawals(self, recipient: str) -> list[dict[str, Any]]:
         """Withdrawals to ``recipient`` in live batches, with their claim arguments."""
+        try:
+            raw = address_bytes(recipient)
+        except ValueError:
+            raw = b""
+        if len(raw) != 20:
+            raise ValueError(f"recipient must be a 0x-prefixed 20-byte address, got {recipient[:60]!r}")
         with self._lock:
             self._sync()
             out = []
