@@ -162,7 +162,8 @@ BAD_DEPLOY = [
     ({"bond_wei": "-1"}, "bond_wei must be a decimal number"), ({"bond_wei": "\u0661"}, "bond_wei must be"),
     ({"bond_wei": "1" * 100}, "bond_wei must be"), ({"bond_wei": "0x10"}, "bond_wei must be"),
     ({"operator": "0xzz"}, "is not a dev account"), ({"operator": 5}, "operator"),
-    ({"fraud_proof": "zk"}, "fraud_proof must be"), ({"preset": "minimal", "junk": 1}, "junk"),
+    ({"fraud_proof": "zk"}, "fraud_proof must be"), ({"bond_wei": "9" * 70}, "exceeds the operator's L1 balance"),
+    ({"bond_wei": "1"}, "below the preset's minimum"), ({"preset": "minimal", "junk": 1}, "junk"),
     ([], "body"),
 ]
 

@@ -145,10 +145,18 @@ class OptimisticService:
         cls, l1: L1Client, operator_key: bytes, preset: Preset, bond: int | None = None,
         *, data_dir: str | os.PathLike | None = None, contract: type[OptimisticRollup] = OptimisticRollup,
     ) -> OptimisticService:
-        """Deploy a rollup (``contract``: single-round or ``BisectionRollup``) with ``preset``, bond, serve."""
+        """Deploy a rollup (``contract``: single-round or ``BisectionRollup``) with ``preset``, bond, serve.
+
+        A bond the operator cannot post is refused before anything is deployed (ValueError).
+        """
+        amount = bond if bond is not None else preset.min_bond
+        if amount < preset.min_bond:
+            raise ValueError(f"bond {amount} wei is below the preset's minimum {preset.min_bond} wei")
+        if amount > l1.balance(private_key_to_address(operator_key)):
+            raise ValueError(f"bond {amount} wei exceeds the operator's L1 balance")
         rollup = RollupL1.deploy(l1, operator_key, preset, private_key_to_address(operator_key), contract)
         service = cls(l1, rollup.address, operator_key, data_dir=data_dir)
-        service.operator.post_bond(bond if bond is not None else preset.min_bond)
+        service.operator.post_bond(amount)
         return service
 
     def _sync(self) -> None:
