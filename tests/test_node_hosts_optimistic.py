@@ -104,3 +104,37 @@ def test_optimistic_off_hosts_nothing(tmp_path):
         r = httpx.get(f"{node.url}/api/optimistic/status", timeout=10)
         assert r.status_code == 404
         assert "deploy" in r.json()["detail"]
+
+
+def test_cli_newcomer_flow_against_a_real_node(tmp_path):
+    """Only the dev account numbers the node printed: deposit, transfer, withdraw, status, advance, claim."""
+    import subprocess
+    import sys
+
+    with LocalNode(str(tmp_path / "chain"), log_path=str(tmp_path / "node.log")) as node:
+        _wait_for(lambda: _status(node.url))
+
+        def cli(*argv: str, ok: bool = True) -> str:
+            done = subprocess.run([sys.executable, "-m", "node.cli", "optimistic", "--rpc", node.url, *argv],
+                                  capture_output=True, text=True, timeout=60)
+            assert (done.returncode == 0) is ok, (argv, done.stdout, done.stderr)
+            if not ok:
+                assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+                return done.stderr
+            return done.stdout
+
+        assert "deposited 3 ETH" in cli("deposit", "--account", "0", "--amount", "3")
+        cli("deposit", "--account", "1", "--amount", "1")
+        _wait_for(lambda: (_status(node.url) or {}).get("batch_count", 0) >= 1)
+        assert "accepted" in cli("transfer", "--account", "0", "--to-account", "1", "--amount", "1")
+        assert "accepted" in cli("withdraw", "--account", "1", "--amount", "0.5")
+        _wait_for(lambda: (_status(node.url) or {}).get("batch_count", 0) >= 2)
+        assert "s of challenge time left" in cli("status")
+        assert "nothing claimable yet" in cli("claim", "--account", "1")
+        assert "every batch is final" in cli("advance")
+        assert "claimed 0.5 ETH from batch 1" in cli("claim", "--account", "1")
+        assert cli("balance", "--account", "1").strip() == "1.5 ETH"
+        assert "unknown account 10" in cli("balance", "--account", "10", ok=False)
+        assert "insufficient L2 balance" in cli("transfer", "--account", "0", "--to-account", "1",
+                                                "--amount", "50", ok=False)
+    assert "cannot reach the node" in cli("status", ok=False)
