@@ -368,8 +368,9 @@ def cmd_claim(args: argparse.Namespace) -> None:
                 continue
             if rollup.call("is_claimed", known.index, leaf_index):
                 continue
-            rollup.transact(key, "withdraw", *claim)
-            print(f"claimed {_eth(amount)} from batch {known.index} for {recipient}")
+            receipt = rollup.transact(key, "withdraw", *claim)
+            print(f"claimed {_eth(amount)} from batch {known.index} for {recipient} "
+                  f"(L1 gas {int(receipt['gasUsed'], 16):,})")
             claimed += 1
     if waiting and not claimed:
         print("nothing claimable yet: the challenge window must pass first "
@@ -484,8 +485,25 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+EXAMPLE = """\
+a first session against `l2lab node` (dev accounts as the node printed them; 9 operates, 8 challenges):
+  l2lab optimistic deposit --account 0 --amount 3     # L1 -> L2; the operator batches it within seconds
+  l2lab optimistic deposit --account 1 --amount 1
+  l2lab optimistic balance --account 0
+  l2lab optimistic transfer --account 0 --to-account 1 --amount 1
+  l2lab optimistic withdraw --account 1 --amount 0.5
+  l2lab optimistic status                             # each batch's challenge time left
+  l2lab optimistic advance                            # dev chain: move L1 time past the window
+  l2lab optimistic claim --account 1                  # the 0.5 ETH arrives on L1
+"""
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("optimistic", help="use an optimistic rollup on a running node")
+    p = subparsers.add_parser(
+        "optimistic", help="use an optimistic rollup on a running node",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Use the optimistic rollup a running `l2lab node` hosts (or any other, with --rollup).",
+        epilog=EXAMPLE)
     p.add_argument("--rpc", default=DEFAULT_RPC, help=f"the node's JSON-RPC URL (default {DEFAULT_RPC})")
     p.add_argument("--api", help="the operator's REST base URL (default: the --rpc URL)")
     sub = p.add_subparsers(dest="action", metavar="ACTION")
