@@ -96,10 +96,27 @@ class HostedOptimistic:
         self.challenger = Challenger(service.rollup, self.challenger_key)
         self.app.state.optimistic = service
         self.ready.set()
+        params = service.rollup.params()
+        kind = "bisection" if service.rollup.compact else "single-round"
         self.announce(
-            f"Optimistic rollup ({self.preset} preset) {verb} {service.rollup.address}: "
-            "operator and challenger running"
+            f"Optimistic rollup ({self.preset_of(params)}, {params.challenge_window:,}s challenge window, "
+            f"{kind} fraud proofs) {verb} {service.rollup.address}: operator and challenger running"
         )
+        if address is not None and self.preset_of(params) != f"{self.preset} preset":
+            # A data dir keeps its rollup; the flag only chooses the preset of a new one.
+            print(f"warning: this data dir's rollup was deployed with other parameters than "
+                  f"--optimistic {self.preset}; start with --fresh (or another --data-dir) for a new one",
+                  file=sys.stderr, flush=True)
+
+    @staticmethod
+    def preset_of(params: Any) -> str:
+        """The name of the preset a deployed rollup's parameters match, or "custom"."""
+        from contracts_spec.optimistic.params import PRESETS
+
+        for name, preset in PRESETS.items():
+            if (preset.challenge_window, preset.tree_depth) == (params.challenge_window, params.tree_depth):
+                return f"{name} preset"
+        return "custom"
 
     def tick(self) -> None:
         """One round: the operator posts what is due, the challenger checks what was posted.

@@ -138,3 +138,15 @@ def test_cli_newcomer_flow_against_a_real_node(tmp_path):
         assert "insufficient L2 balance" in cli("transfer", "--account", "0", "--to-account", "1",
                                                 "--amount", "50", ok=False)
     assert "cannot reach the node" in cli("status", ok=False)
+
+
+def test_the_host_names_the_preset_a_deployed_rollup_matches():
+    from types import SimpleNamespace
+
+    from contracts_spec.optimistic.params import MAINNET, MINIMAL
+    from node.optimistic_host import HostedOptimistic
+
+    for preset in (MINIMAL, MAINNET):
+        params = SimpleNamespace(challenge_window=preset.challenge_window, tree_depth=preset.tree_depth)
+        assert HostedOptimistic.preset_of(params) == f"{preset.name} preset"
+    assert HostedOptimistic.preset_of(SimpleNamespace(challenge_window=61, tree_depth=8)) == "custom"
