@@ -110,7 +110,7 @@ class Narrator:
             "rollup": rollup.address,
             "batches": {"submitted": submitted, "on_l1": on_l1, "reverted": submitted - on_l1,
                         "final": sum(bool(rollup.call("is_final", i)) for i in range(on_l1))},
-            "people": people,
+            "users": people,
             "l1_steps": self.steps,
             "l1_gas_total": sum(s["gas"] for s in self.steps),
             **extra,

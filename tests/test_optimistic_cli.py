@@ -45,10 +45,10 @@ def _demo_json(capsys: pytest.CaptureFixture[str], scenario: str) -> tuple[dict,
 def test_demo_json_summary_honest_users_lose_nothing(scenario: str, capsys: pytest.CaptureFixture[str]) -> None:
     summary, story = _demo_json(capsys, scenario)
     assert "[1]" in story and summary["ok"] is True and summary["scenario"] == scenario
-    honest = {name: p for name, p in summary["people"].items() if p["honest"]}
+    honest = {name: p for name, p in summary["users"].items() if p["honest"]}
     assert {"alice", "challenger" if scenario != "optimistic" else "bob"} <= set(honest)
     assert all(p["lost_wei"] == "0" for p in honest.values()), honest
-    for person in summary["people"].values():
+    for person in summary["users"].values():
         assert set(person["start"]) == set(person["end"]) == {"l1_wei", "l2_wei", "bond_wei"}
     steps = {s["step"] for s in summary["l1_steps"]}
     assert {"deposit", "submit_batch"} <= steps and all(s["gas"] > 0 for s in summary["l1_steps"])
@@ -60,7 +60,7 @@ def test_demo_json_honest_path_claims_after_the_window(capsys: pytest.CaptureFix
     assert summary["batches"] == {"submitted": 2, "on_l1": 2, "reverted": 0, "final": 2}
     assert "withdraw claim" in {s["step"] for s in summary["l1_steps"]}
     assert "not final" in summary["early_claim_refused"]
-    bob = summary["people"]["bob"]
+    bob = summary["users"]["bob"]
     assert int(bob["end"]["l2_wei"]) == 2 * 10**18  # 1 + 2 received - 1 withdrawn
 
 
@@ -71,9 +71,9 @@ def test_demo_json_fraud_slashes_the_bond(capsys: pytest.CaptureFixture[str]) ->
     slash = summary["slashing"]
     assert int(slash["slashed_wei"]) > 0 and slash["operator_bond_after_wei"] == "0"
     assert int(slash["reward_to_challenger_wei"]) + int(slash["burned_wei"]) == int(slash["slashed_wei"])
-    assert summary["people"]["operator"]["end"]["bond_wei"] == "0"
+    assert summary["users"]["operator"]["end"]["bond_wei"] == "0"
     assert "prove_fraud" in {s["step"] for s in summary["l1_steps"]}
-    assert summary["people"]["alice"]["end"]["l2_wei"] == str(5 * 10**18)
+    assert summary["users"]["alice"]["end"]["l2_wei"] == str(5 * 10**18)
 
 
 def test_demo_json_bisection_records_each_move(capsys: pytest.CaptureFixture[str]) -> None:
