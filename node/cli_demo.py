@@ -138,7 +138,7 @@ def demo_optimistic(preset: str, out: TextIO | None = None) -> Result:
     from contracts_spec.l1 import TransactionReverted
 
     lab = _make_lab(preset)
-    n = Narrator(lab, ("operator", "alice", "bob"), out, honest=("alice", "bob"))
+    n = Narrator(lab, ("operator", "alice", "bob"), out, honest=("operator", "alice", "bob"))
     p = lab.preset
     n.say(f"The rollup contract is deployed at {lab.rollup.address} (preset {p.name!r}: "
           f"{p.challenge_window}s challenge window, {2 ** p.tree_depth} accounts); "
