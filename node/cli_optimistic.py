@@ -197,8 +197,12 @@ def cmd_deploy(args: argparse.Namespace) -> None:
     from contracts_spec.optimistic.contract import OptimisticRollup
 
     contract = BisectionRollup if args.bisection else OptimisticRollup
-    rollup = RollupL1.deploy(l1, key, preset, private_key_to_address(key), contract)
     bond = _wei(args.bond) if args.bond else preset.min_bond
+    if bond < preset.min_bond:  # checked before deploying, so a refusal leaves nothing behind
+        raise CliError(f"--bond must be at least the preset's minimum, {_eth(preset.min_bond)}")
+    if bond > l1.balance(private_key_to_address(key)):
+        raise CliError(f"--bond {_eth(bond)} exceeds the key's L1 balance")
+    rollup = RollupL1.deploy(l1, key, preset, private_key_to_address(key), contract)
     rollup.transact(key, "post_bond", value=bond)
     print(rollup.address)
 

@@ -297,6 +297,9 @@ BAD_INPUTS = [
     (["advance", "soon"], "SECONDS must be a whole number"),
     (["challenge", "--account", "2", "--watch", "-1"], "--watch must be between"),
     (["status", "--rpc", "localhost:8545"], "node URL must start with http://"),
+    (["deploy", "--account", "0", "--bond", "0.5"], "--bond must be at least the preset's minimum, 1 ETH"),
+    (["deploy", "--account", "0", "--bond", "1000"], "--bond 1000 ETH exceeds the key's L1 balance"),
+    (["deploy", "--account", "0", "--preset", "huge"], "unknown preset 'huge'"),
 ]
 
 
