@@ -513,7 +513,8 @@ def _host_optimistic(args: argparse.Namespace, app: Any, accounts: Sequence[Any]
 
     def announce(line: str) -> None:
         print(f"{line}; operator is dev account ({OPERATOR_ACCOUNT}), challenger dev account "
-              f"({CHALLENGER_ACCOUNT}); REST under {_url(args)}/api/optimistic/", flush=True)
+              f"({CHALLENGER_ACCOUNT}); REST under {_url(args)}/api/optimistic/\n"
+              f"Try: l2lab optimistic --rpc {_url(args)} --help", flush=True)
 
     hosted = HostedOptimistic(
         app,
