@@ -6,8 +6,9 @@ constraints, witness time, setup, prove and verify time. When npm is present
 the same R1CS and witness go to snarkjs (pinned in tools/snarkjs, installed
 here if needed) and its ``groth16 prove`` is timed in the same run, so the
 ratio compares like with like. snarkjs timings include starting node (a few
-hundred ms); its powers-of-tau files are cached under ``~/.cache/l2lab/ptau``
-(the first full run spends many minutes making the 2^15 one).
+hundred ms); its prepared powers-of-tau file is cached under
+``~/.cache/l2lab/ptau``, and when none is there one is written in seconds
+from a public seed (:mod:`primitives.snark.ptau`: a development ceremony).
 ``--quick`` runs the small circuit only.
 """
 
@@ -21,13 +22,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.harness import Figure
-from primitives.snark import eddsa, examples, groth16, snarkjs
+from primitives.snark import eddsa, examples, groth16, ptau, snarkjs
 from primitives.snark.r1cs import R1CS, Circuit
 
 TOOLS = Path(__file__).resolve().parent.parent / "tools" / "snarkjs"
 CLI = TOOLS / "node_modules" / "snarkjs" / "build" / "cli.cjs"
 PTAU_CACHE = Path.home() / ".cache" / "l2lab" / "ptau"
 CHAIN_LINKS = 130
+PTAU_SEED = b"l2lab bench ptau: public seed, development only"
 
 
 def _timed(fn: Callable[[], object]) -> tuple[float, object]:
@@ -69,24 +71,22 @@ def _snarkjs(*args: object, cwd: Path) -> None:
 
 
 def _ptau(power: int) -> Path:
-    """A prepared powers-of-tau file for at least 2^power constraints, made once and cached.
+    """A prepared powers-of-tau file for at least 2^power rows, cached under ``PTAU_CACHE``.
 
-    Making one is slow (``prepare phase2`` at 2^15 takes many minutes); any
-    cached ``pot{p}_final.ptau`` with ``p >= power`` serves, so a prepared
-    file from elsewhere (e.g. a Hermez ceremony file) can be dropped in there.
+    Any cached ``pot{p}_final.ptau`` (e.g. from a real ceremony, dropped in by
+    hand) or ``pot{p}_dev.ptau`` with ``p >= power`` serves. Otherwise a
+    development file is written directly from a public seed by
+    :mod:`primitives.snark.ptau` (seconds, where snarkjs' own
+    ``new/contribute/prepare phase2`` takes about 35 minutes at 2^15): fine
+    for timing, worthless as a ceremony.
     """
     PTAU_CACHE.mkdir(parents=True, exist_ok=True)
-    for p in range(power, 29):
-        cached = PTAU_CACHE / f"pot{p}_final.ptau"
-        if cached.exists():
-            return cached
-    final = PTAU_CACHE / f"pot{power}_final.ptau"
-    with tempfile.TemporaryDirectory() as tmp:
-        d = Path(tmp)
-        _snarkjs("powersoftau", "new", "bn128", power, "p0.ptau", cwd=d)
-        _snarkjs("powersoftau", "contribute", "p0.ptau", "p1.ptau", "--name=bench", "-e=l2lab bench", cwd=d)
-        _snarkjs("powersoftau", "prepare", "phase2", "p1.ptau", "final.ptau", cwd=d)
-        shutil.move(str(d / "final.ptau"), final)
+    for p in range(power, ptau.MAX_POWER + 1):
+        for name in (f"pot{p}_final.ptau", f"pot{p}_dev.ptau"):
+            if (PTAU_CACHE / name).exists():
+                return PTAU_CACHE / name
+    final = PTAU_CACHE / f"pot{power}_dev.ptau"
+    ptau.write_ptau(final, power, PTAU_SEED)
     return final
 
 
