@@ -1,4 +1,8 @@
-"""``l2lab zk``: verify snarkjs-format Groth16 proofs, prove an example, hash with Poseidon.
+"""``l2lab zk``: verify snarkjs-format Groth16 proofs, prove an example, hash with Poseidon,
+write a development powers-of-tau file for snarkjs.
+
+``example`` saves its proving key (``proving_key.l2pk``, format in
+``primitives/snark/setup.py``) and ``--key`` reuses it, so the setup runs once.
 
 Every failure is one line on stderr and a non-zero exit code: 1 for a proof
 that does not verify or input that is malformed, 2 for bad usage.
@@ -62,29 +66,68 @@ def run_poseidon(args: argparse.Namespace) -> int:
 
 def run_example(args: argparse.Namespace) -> int:
     from primitives.snark import examples, groth16, snarkjs
+    from primitives.snark import setup as keys
+    from primitives.snark.poseidon import MAX_INPUTS
 
     try:
         preimage = _parse_field_elements(args.preimage)
+        if not 1 <= len(preimage) <= MAX_INPUTS:
+            raise ValueError(f"the preimage takes 1 to {MAX_INPUTS} inputs, got {len(preimage)}")
     except ValueError as exc:
         return _fail("example", str(exc), 2)
     out = Path(args.out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return _fail("example", f"cannot create {out}: {exc}")
+    if out.exists() and not out.is_dir():
+        return _fail("example", f"--out {out} exists and is not a directory")
     circuit = examples.poseidon_preimage(preimage)
     r1cs = circuit.compile()
     witness = circuit.witness()
-    pk, vk = groth16.setup(r1cs, args.seed.encode())
+    key_path = out / f"proving_key{keys.KEY_SUFFIX}"
+    if args.key is not None:
+        # Reuse a saved setup: the file must be for this very circuit (same number of inputs).
+        try:
+            pk, vk = keys.load_keys(args.key, r1cs)
+        except ValueError as exc:
+            return _fail("example", str(exc))
+        setup_note = f"reused the keys in {args.key}"
+    else:
+        pk, vk = groth16.setup(r1cs, args.seed.encode("utf-8", "surrogateescape"))
+        setup_note = f"wrote the proving key to {key_path} (reuse it with --key)"
     proof = groth16.prove(pk, r1cs, witness)
     public = r1cs.public_inputs(witness)
-    snarkjs.write_json(out / "verification_key.json", snarkjs.vk_to_json(vk))
-    snarkjs.write_json(out / "proof.json", snarkjs.proof_to_json(proof))
-    snarkjs.write_json(out / "public.json", snarkjs.public_to_json(public))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if args.key is None:
+            keys.save_keys(key_path, pk, vk, r1cs)
+        snarkjs.write_json(out / "verification_key.json", snarkjs.vk_to_json(vk))
+        snarkjs.write_json(out / "proof.json", snarkjs.proof_to_json(proof))
+        snarkjs.write_json(out / "public.json", snarkjs.public_to_json(public))
+    except OSError as exc:
+        return _fail("example", f"cannot write to {out}: {exc.strerror or exc}")
     print(f"proved knowledge of a Poseidon preimage of {public[0]}")
-    print(f"  {r1cs.n_constraints} constraints, {r1cs.n_wires} wires")
+    print(f"  {r1cs.n_constraints} constraints, {r1cs.n_wires} wires; {setup_note}")
     print(f"  wrote verification_key.json, proof.json, public.json to {out}")
     print(f"  check with: l2lab zk verify {out}/verification_key.json {out}/proof.json {out}/public.json")
+    return 0
+
+
+def run_ptau(args: argparse.Namespace) -> int:
+    from primitives.snark import ptau
+
+    try:
+        power = int(args.power)
+        if not 1 <= power <= ptau.MAX_POWER:
+            raise ValueError
+    except ValueError:
+        return _fail("ptau", f"--power must be an integer in [1, {ptau.MAX_POWER}], got {args.power!r}", 2)
+    out = Path(args.out)
+    if out.is_dir():
+        return _fail("ptau", f"{out} is a directory; give a file name such as {out}/pot{power}_dev.ptau")
+    try:
+        ptau.write_ptau(out, power, args.seed.encode("utf-8", "surrogateescape"))
+    except OSError as exc:
+        return _fail("ptau", f"cannot write {out}: {exc.strerror or exc}")
+    print(f"wrote {out}: prepared powers of tau for circuits up to 2^{power} rows")
+    print("  DEVELOPMENT ONLY: its secrets derive from the public seed; anyone can forge proofs with it")
     return 0
 
 
@@ -102,8 +145,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     e = sub.add_parser("example", help="prove knowledge of a Poseidon preimage and write the JSON files")
     e.add_argument("--out", required=True, help="directory for verification_key.json, proof.json, public.json")
     e.add_argument("--preimage", nargs="+", default=["1", "2"], help="the private inputs (default: 1 2)")
-    e.add_argument("--seed", default="l2lab zk example", help="seed of the development setup")
+    e.add_argument("--seed", default="l2lab zk example",
+                   help="seed of the development setup (public: anyone with it can forge proofs)")
+    e.add_argument("--key", metavar="FILE", default=None,
+                   help="reuse a proving_key.l2pk written by an earlier run instead of running the setup")
     e.set_defaults(func=run_example)
+
+    t = sub.add_parser("ptau", help="write a prepared .ptau for snarkjs from a public seed (development only)")
+    t.add_argument("--power", required=True, help="log2 of the largest circuit (constraints + public inputs)")
+    t.add_argument("--out", required=True, help="the .ptau file to write")
+    t.add_argument("--seed", default="l2lab dev ptau", help="public seed of tau, alpha and beta")
+    t.set_defaults(func=run_ptau)
 
     h = sub.add_parser("poseidon", help="print poseidon([X, Y, ...]) in decimal")
     h.add_argument("inputs", nargs="+", metavar="X", help="field elements, decimal or 0x-hex")

@@ -11,9 +11,16 @@ forgets their secret the keys are sound.
 The Lagrange basis at tau comes from one inverse FFT: since
 ``L_j(tau) = (1/n) * sum_k tau^k * omega^(-jk)``, the vector of all
 ``L_j(tau)`` is the inverse FFT of the powers of tau.
+
+``save_keys`` / ``load_keys`` keep a circuit's keys in one versioned,
+checksummed binary file (layout at the end of this module), bound to the
+circuit by a digest of its constraints, so the setup runs once.
 """
 
 from __future__ import annotations
+
+import struct
+from pathlib import Path
 
 from primitives.keccak import keccak256
 from primitives.snark import kernels
@@ -145,3 +152,154 @@ def contribute(pk: ProvingKey, vk: VerifyingKey, entropy: bytes) -> tuple[Provin
     )
     new_vk = VerifyingKey(vk.alpha_g1, vk.beta_g2, vk.gamma_g2, delta_g2, vk.ic)
     return new_pk, new_vk
+
+
+# ---------------------------------------------------------------- key files
+#
+# A proving-key file holds the proving key and its verifying key, so a circuit's
+# setup runs once. Layout (big-endian, points affine, coordinates standard form):
+#
+#   magic  b"l2lab-groth16-keys"   version u32 = 1
+#   circuit digest (32 bytes: keccak256 of the circuit's iden3 .r1cs encoding)
+#   u32 n_wires, n_public, domain_size
+#   G1 alpha, beta, delta; G2 beta, gamma, delta
+#   G1 a_query[n_wires], b_g1_query[n_wires]; G2 b_g2_query[n_wires]
+#   G1 l_query[n_wires - n_public - 1], h_query[domain_size - 1], ic[n_public + 1]
+#   keccak256 of every byte above (catches truncation and corruption)
+#
+# A G1 point is x || y (32 bytes each), a G2 point x.c0 || x.c1 || y.c0 || y.c1;
+# infinity is all zeros, as in EIP-196/197.
+
+KEY_MAGIC = b"l2lab-groth16-keys"
+KEY_VERSION = 1
+KEY_SUFFIX = ".l2pk"
+
+
+class KeyFileError(ValueError):
+    """A key file that is unreadable, truncated, corrupt or for another circuit; the message says which."""
+
+
+def circuit_digest(r1cs: R1CS) -> bytes:
+    """keccak256 of the circuit's .r1cs encoding: two circuits share it only if their constraints match."""
+    from primitives.snark.snarkjs import r1cs_bytes
+
+    return keccak256(r1cs_bytes(r1cs))
+
+
+def _g1_raw(p: tuple[int, int]) -> bytes:
+    return p[0].to_bytes(32, "big") + p[1].to_bytes(32, "big")
+
+
+def _g2_raw(p: tuple) -> bytes:
+    (x0, x1), (y0, y1) = p
+    return b"".join(c.to_bytes(32, "big") for c in (x0, x1, y0, y1))
+
+
+def keys_to_bytes(pk: ProvingKey, vk: VerifyingKey, r1cs: R1CS) -> bytes:
+    """The key-file image of ``pk`` and ``vk`` for ``r1cs`` (layout above)."""
+    if pk.n_wires != r1cs.n_wires or pk.n_public != r1cs.n_public or vk.n_public != r1cs.n_public:
+        raise KeyFileError("the keys were not made for this circuit (wire or public-input counts differ)")
+    head = KEY_MAGIC + struct.pack(">I", KEY_VERSION) + circuit_digest(r1cs)
+    head += struct.pack(">III", pk.n_wires, pk.n_public, pk.domain_size)
+    g1s = [pk.alpha_g1, pk.beta_g1, pk.delta_g1]
+    g2s = [pk.beta_g2, vk.gamma_g2, pk.delta_g2]
+    body = b"".join(map(_g1_raw, g1s)) + b"".join(map(_g2_raw, g2s))
+    body += b"".join(map(_g1_raw, pk.a_query)) + b"".join(map(_g1_raw, pk.b_g1_query))
+    body += b"".join(map(_g2_raw, pk.b_g2_query))
+    body += b"".join(map(_g1_raw, [*pk.l_query, *pk.h_query, *vk.ic]))
+    data = head + body
+    return data + keccak256(data)
+
+
+def save_keys(path: str | Path, pk: ProvingKey, vk: VerifyingKey, r1cs: R1CS) -> None:
+    """Write the key file atomically, so a crash never leaves half a key under ``path``."""
+    path = Path(path)
+    data = keys_to_bytes(pk, vk, r1cs)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+class _Reader:
+    """Walks a key image, turning a short read into a KeyFileError instead of an IndexError."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.pos = data, 0
+
+    def take(self, n: int) -> bytes:
+        if self.pos + n > len(self.data):
+            raise KeyFileError("key file is truncated")
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def g1(self, what: str) -> tuple[int, int]:
+        b = self.take(64)
+        p = (int.from_bytes(b[:32], "big"), int.from_bytes(b[32:], "big"))
+        try:
+            return kernels.check_g1(p, what)
+        except ValueError as exc:
+            raise KeyFileError(f"key file: {exc}") from None
+
+    def g2(self, what: str) -> tuple:
+        b = self.take(128)
+        c = [int.from_bytes(b[i : i + 32], "big") for i in range(0, 128, 32)]
+        try:
+            return kernels.check_g2(((c[0], c[1]), (c[2], c[3])), what)
+        except ValueError as exc:
+            raise KeyFileError(f"key file: {exc}") from None
+
+
+def keys_from_bytes(data: bytes, r1cs: R1CS | None = None) -> tuple[ProvingKey, VerifyingKey]:
+    """Keys from a key-file image; with ``r1cs``, also refuses keys made for another circuit."""
+    from primitives.snark.groth16 import InvalidProof
+
+    if not data.startswith(KEY_MAGIC):
+        raise KeyFileError("not an l2lab Groth16 key file (bad magic)")
+    if len(data) < len(KEY_MAGIC) + 4 + 32 + 12 + 32:
+        raise KeyFileError("key file is truncated")
+    (version,) = struct.unpack_from(">I", data, len(KEY_MAGIC))
+    if version != KEY_VERSION:
+        raise KeyFileError(f"key file version {version} is not supported (this l2lab reads {KEY_VERSION})")
+    if keccak256(data[:-32]) != data[-32:]:
+        raise KeyFileError("key file is corrupt or truncated (checksum mismatch)")
+    rd = _Reader(data[:-32])
+    rd.take(len(KEY_MAGIC) + 4)
+    digest = rd.take(32)
+    if r1cs is not None and digest != circuit_digest(r1cs):
+        raise KeyFileError("key file was made for a different circuit (circuit digest mismatch)")
+    n_wires, n_public, n = struct.unpack(">III", rd.take(12))
+    if not (0 <= n_public < n_wires and n >= 2 and n & (n - 1) == 0 and n <= 1 << 28):
+        raise KeyFileError(f"key file header is inconsistent: {n_wires} wires, {n_public} public, domain {n}")
+    # Sizes first, so a forged header cannot make us allocate or loop far past the data.
+    need = 3 * 64 + 3 * 128 + n_wires * (2 * 64 + 128) + (n_wires - n_public - 1 + n - 1 + n_public + 1) * 64
+    if len(rd.data) - rd.pos != need:
+        raise KeyFileError(f"key file body is {len(rd.data) - rd.pos} bytes, its header implies {need}")
+    alpha, beta1, delta1 = (rd.g1(w) for w in ("alpha_1", "beta_1", "delta_1"))
+    beta2, gamma2, delta2 = (rd.g2(w) for w in ("beta_2", "gamma_2", "delta_2"))
+    a_q = [rd.g1(f"a_query[{i}]") for i in range(n_wires)]
+    b1_q = [rd.g1(f"b_g1_query[{i}]") for i in range(n_wires)]
+    b2_q = [rd.g2(f"b_g2_query[{i}]") for i in range(n_wires)]
+    l_q = [rd.g1(f"l_query[{i}]") for i in range(n_wires - n_public - 1)]
+    h_q = [rd.g1(f"h_query[{i}]") for i in range(n - 1)]
+    ic = tuple(rd.g1(f"IC[{i}]") for i in range(n_public + 1))
+    try:
+        vk = VerifyingKey(alpha, beta2, gamma2, delta2, ic)
+    except InvalidProof as exc:
+        raise KeyFileError(f"key file holds an invalid verifying key: {exc}") from None
+    pk = ProvingKey(n_wires, n_public, n, alpha, beta1, beta2, delta1, delta2, a_q, b1_q, b2_q, l_q, h_q)
+    return pk, vk
+
+
+def load_keys(path: str | Path, r1cs: R1CS | None = None) -> tuple[ProvingKey, VerifyingKey]:
+    """Keys saved by :func:`save_keys`; ``KeyFileError`` names what is wrong with the file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise KeyFileError(f"key file not found: {path}") from None
+    except IsADirectoryError:
+        raise KeyFileError(f"key file {path} is a directory") from None
+    except OSError as exc:
+        raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from None
+    return keys_from_bytes(data, r1cs)

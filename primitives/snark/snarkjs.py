@@ -34,22 +34,42 @@ from primitives.snark.r1cs import R1CS
 # ---------------------------------------------------------------- numbers and points
 
 
-def _num(v: object, what: str) -> int:
-    """A decimal string (or int) as a non-negative int; canonical ranges are checked later."""
+def _num(v: object, what: str, allow_int: bool = False) -> int:
+    """A decimal string as a non-negative int; canonical ranges are checked later.
+
+    Field elements must be strings, as snarkjs writes them: a JSON number
+    above 2^53 silently loses digits in JavaScript, so a file that has them
+    is refused rather than read differently by different tools. Counts such
+    as ``nPublic`` are JSON numbers in snarkjs' files (``allow_int``).
+    """
     if isinstance(v, bool):
-        raise InvalidProof(f"{what} must be a decimal string, got {v!r}")
-    if isinstance(v, int):
-        n = v
-    elif isinstance(v, str) and v.isascii() and v.isdigit() and len(v) <= 100:
-        n = int(v)
-    else:
-        raise InvalidProof(f"{what} must be a decimal string, got {v!r}")
-    return n
+        raise InvalidProof(f"{what} must be a decimal string, got {json.dumps(v)}")
+    if isinstance(v, int) and allow_int:
+        if v < 0:
+            raise InvalidProof(f"{what} must not be negative, got {v}")
+        return v
+    if isinstance(v, int | float):
+        raise InvalidProof(f"{what} must be a decimal string such as \"{v}\", not a JSON number")
+    if not isinstance(v, str):
+        raise InvalidProof(f"{what} must be a decimal string, got {_short(v)}")
+    if v.startswith("-"):
+        raise InvalidProof(f"{what} must not be negative, got {_short(v)}")
+    if not (v.isascii() and v.isdigit()):
+        raise InvalidProof(f"{what} must be a decimal string of digits 0-9, got {_short(v)}")
+    if len(v) > 80:  # every canonical element has at most 77 digits
+        raise InvalidProof(f"{what} has {len(v)} digits: far above the field modulus")
+    return int(v)
+
+
+def _short(v: object) -> str:
+    """``v`` as JSON, cut to a readable length for an error message."""
+    text = json.dumps(v) if not isinstance(v, str) else repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _list(v: object, length: int, what: str) -> list:
     if not isinstance(v, list) or len(v) != length:
-        raise InvalidProof(f"{what} must be a list of {length} items, got {v!r}")
+        raise InvalidProof(f"{what} must be a list of {length} items, got {_short(v)}")
     return v
 
 
@@ -67,7 +87,7 @@ def g1_from_json(v: object, what: str) -> G1Point:
     if z != 1:
         raise InvalidProof(f"{what} must be affine (third coordinate \"1\"), got z={z}")
     if x >= Q or y >= Q:
-        raise InvalidProof(f"{what} has a coordinate >= the base field modulus")
+        raise InvalidProof(f"{what} has a coordinate >= the base field modulus (not canonical)")
     return (x, y)
 
 
@@ -90,7 +110,7 @@ def g2_from_json(v: object, what: str) -> G2Point:
     if z != (1, 0):
         raise InvalidProof(f"{what} must be affine (third coordinate [\"1\", \"0\"]), got {z}")
     if any(c >= Q for c in (*x, *y)):
-        raise InvalidProof(f"{what} has a coordinate >= the base field modulus")
+        raise InvalidProof(f"{what} has a coordinate >= the base field modulus (not canonical)")
     return ((x[0], x[1]), (y[0], y[1]))
 
 
@@ -161,7 +181,7 @@ def vk_from_json(obj: object) -> VerifyingKey:
     ic_json = _field(d, "IC", what)
     if not isinstance(ic_json, list) or not ic_json:
         raise InvalidProof(f"{what}: IC must be a non-empty list")
-    n_public = _num(_field(d, "nPublic", what), f"{what} nPublic")
+    n_public = _num(_field(d, "nPublic", what), f"{what} nPublic", allow_int=True)
     if n_public != len(ic_json) - 1:
         raise InvalidProof(f"{what}: nPublic is {n_public} but IC has {len(ic_json)} points")
     return VerifyingKey(
@@ -211,16 +231,35 @@ def public_from_json(obj: object) -> list[int]:
     return out
 
 
-def read_json(path: str | Path, what: str) -> object:
+MAX_JSON_BYTES = 64 << 20
+"""Largest JSON file read: a verifying key with a million public inputs is ~150 MB, a proof ~1 KB."""
+
+
+def read_json(path: str | Path, what: str, max_bytes: int = MAX_JSON_BYTES) -> object:
     """A JSON file, or an InvalidProof naming the file and what is wrong with it."""
+    p = Path(path)
     try:
-        return json.loads(Path(path).read_text())
+        if p.is_dir():
+            raise InvalidProof(f"{what} file {path} is a directory, not a file")
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise InvalidProof(f"{what} file {path} is {size} bytes, above the {max_bytes}-byte limit")
+        text = p.read_bytes().decode("utf-8")
+        return json.loads(text)
+    except InvalidProof:
+        raise
     except FileNotFoundError:
         raise InvalidProof(f"{what} file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidProof(f"cannot read {what} file {path}: {exc}") from None
+    except OSError as exc:
+        raise InvalidProof(f"cannot read {what} file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InvalidProof(f"{what} file {path} is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise InvalidProof(f"{what} file {path} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidProof(f"{what} file {path} is nested too deeply to be a {what}") from None
+    except ValueError as exc:  # e.g. an integer literal of more than 4300 digits
+        raise InvalidProof(f"{what} file {path} is not usable JSON: {exc}") from None
 
 
 def write_json(path: str | Path, obj: object) -> None:
