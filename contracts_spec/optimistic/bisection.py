@@ -37,17 +37,14 @@ Clocks
 
 from __future__ import annotations
 
-from contracts_spec.optimistic.contract import ADDRESS_MASK, OptimisticRollup, _raw
+from contracts_spec.optimistic.contract import ADDRESS_MASK, OptimisticRollup
 from contracts_spec.optimistic.encoding import (
     VERSION_COMPACT,
     BatchFormatError,
     decode_entry,
     decode_header,
-    decode_witnesses,
     proof_length,
 )
-from contracts_spec.optimistic.rules import Deposit, InvalidTransaction, apply_tx, tx_digest
-from contracts_spec.optimistic.state import WitnessedState, WitnessError
 from contracts_spec.runtime import Context, Revert, constructor, event, external, register, view
 from primitives.merkle import verify_merkle_proof
 
@@ -224,29 +221,9 @@ class BisectionRollup(OptimisticRollup):
             tx = decode_entry(entry, compact=True).tx
         except BatchFormatError as exc:  # unreachable for a posted batch, which decoded at submission
             raise Revert(f"entry: {exc}") from None
-        depth = ctx.sload("depth")
-        try:
-            partial = WitnessedState(depth, ctx.sload_bytes32("d_root_lo"), decode_witnesses(witnesses, depth),
-                                     ctx.keccak)
-        except (BatchFormatError, WitnessError) as exc:
-            raise Revert(f"bad witnesses: {exc}") from None
-        signer = None
-        if not isinstance(tx, Deposit):
-            recovered = ctx.ecrecover(tx_digest(ctx.sload_bytes32("domain"), tx, ctx.keccak), tx.signature)
-            signer = _raw(recovered) if recovered else None
-        reason = ""
-        try:
-            apply_tx(partial, tx, signer)
-        except InvalidTransaction as exc:
-            reason = f"invalid transaction: {exc}"
-        except WitnessError as exc:
-            raise Revert(f"bad witnesses: {exc}") from None
-        try:
-            root = partial.post_root()  # checks every witness against the agreed root
-        except WitnessError as exc:
-            raise Revert(f"bad witnesses: {exc}") from None
-        if not reason and root != ctx.sload_bytes32("d_root_hi"):
-            reason = "wrong state root"
+        reason = self._judge_step(
+            ctx, ctx.sload_bytes32("d_root_lo"), tx, ctx.sload_bytes32("d_root_hi"), witnesses
+        )
         if reason:
             self._challenger_wins(ctx, index, step, f"step {step}: {reason}")
         else:

@@ -63,6 +63,7 @@ from contracts_spec.optimistic.rules import (
     Deposit,
     Hasher,
     InvalidTransaction,
+    Tx,
     Withdraw,
     apply_tx,
     domain_separator,
@@ -276,12 +277,26 @@ class OptimisticRollup(Contract):
             pre_root = header.prev_root
         else:
             pre_root = self._proven_entry(ctx, header, step - 1, prev_entry, prev_proof, "previous entry").root
+        tx, claimed_root = disputed
+        reason = self._judge_step(ctx, pre_root, tx, claimed_root, witnesses)
+        ctx.require(reason, f"no fraud: step {step} of batch {index} is valid")
+        self._revert_from(ctx, index, count, step, reason, header.prev_root)
+
+    def _judge_step(
+        self, ctx: Context, pre_root: bytes, tx: Tx, claimed_root: bytes, witnesses: bytes
+    ) -> str:
+        """Re-run one step on L1: "" when ``tx`` takes ``pre_root`` to ``claimed_root``, else why not.
+
+        Both the single-round fraud proof and the bisection game's last move
+        judge a step here, with the same ``apply_tx`` every party runs; the
+        signer is recovered with the metered ``ecrecover``. Witnesses that do
+        not match ``pre_root`` revert: they prove nothing either way.
+        """
         depth = ctx.sload("depth")
         try:
             partial = WitnessedState(depth, pre_root, decode_witnesses(witnesses, depth), ctx.keccak)
         except (BatchFormatError, WitnessError) as exc:
             raise Revert(f"bad witnesses: {exc}") from None
-        tx, claimed_root = disputed
         signer = None
         if not isinstance(tx, Deposit):
             recovered = ctx.ecrecover(tx_digest(ctx.sload_bytes32("domain"), tx, ctx.keccak), tx.signature)
@@ -299,8 +314,7 @@ class OptimisticRollup(Contract):
             raise Revert(f"bad witnesses: {exc}") from None
         if not reason and root != claimed_root:
             reason = "wrong state root"
-        ctx.require(reason, f"no fraud: step {step} of batch {index} is valid")
-        self._revert_from(ctx, index, count, step, reason, header.prev_root)
+        return reason
 
     def _proven_entry(
         self, ctx: Context, header: BatchHeader, step: int, raw: bytes, proof: list[bytes], what: str
