@@ -21,6 +21,7 @@ wrong; none lets a ``KeyError`` or ``TypeError`` through.
 from __future__ import annotations
 
 import json
+import re
 import struct
 from collections.abc import Sequence
 from pathlib import Path
@@ -231,13 +232,30 @@ def public_from_json(obj: object) -> list[int]:
     return out
 
 
+MAX_JSON_DEPTH = 32
+"""snarkjs documents nest 4 deep; the limit keeps the C JSON parser off the end of the stack."""
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _check_depth(text: str, what: str) -> None:
+    """Refuse deeply nested JSON before parsing it: ``json.loads`` can crash the process on it."""
+    brackets = _JSON_STRING.sub("", text).encode("utf-8").translate(None, _NOT_BRACKETS)
+    depth = 0
+    for b in brackets:
+        depth += 1 if b in b"[{" else -1
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidProof(f"{what} is nested more than {MAX_JSON_DEPTH} levels deep: not a snarkjs document")
+
+
 MAX_JSON_BYTES = 64 << 20
 """Largest JSON file read: a verifying key with a million public inputs is ~150 MB, a proof ~1 KB."""
 
 
-def read_json(path: str | Path, what: str, max_bytes: int = MAX_JSON_BYTES) -> object:
+def read_json(path: str | Path, what: str, max_bytes: int | None = None) -> object:
     """A JSON file, or an InvalidProof naming the file and what is wrong with it."""
     p = Path(path)
+    max_bytes = MAX_JSON_BYTES if max_bytes is None else max_bytes
     try:
         if p.is_dir():
             raise InvalidProof(f"{what} file {path} is a directory, not a file")
@@ -245,6 +263,7 @@ def read_json(path: str | Path, what: str, max_bytes: int = MAX_JSON_BYTES) -> o
         if size > max_bytes:
             raise InvalidProof(f"{what} file {path} is {size} bytes, above the {max_bytes}-byte limit")
         text = p.read_bytes().decode("utf-8")
+        _check_depth(text, f"{what} file {path}")
         return json.loads(text)
     except InvalidProof:
         raise
