@@ -33,3 +33,10 @@ def test_bench_prove(benchmark, eddsa_keys):
 def test_bench_verify(benchmark, eddsa_keys):
     _, r1cs, witness, _, vk, proof = eddsa_keys
     assert benchmark.pedantic(groth16.verify, args=(vk, r1cs.public_inputs(witness), proof), rounds=3)
+
+
+def test_bench_ptau_dev_2_12(benchmark, tmp_path):
+    from benchmarks.zk import PTAU_SEED
+    from primitives.snark import ptau
+
+    benchmark.pedantic(ptau.write_ptau, args=(tmp_path / "dev.ptau", 12, PTAU_SEED), rounds=2)
