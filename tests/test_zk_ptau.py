@@ -116,6 +116,7 @@ def test_reader_rejects_malformed_files(small, tmp_path):
         ptau.read_sections(data[:4] + b"\x02" + data[5:])
 
 
+@pytest.mark.slow
 def test_snarkjs_prepare_phase2_gives_the_same_bytes(tmp_path):
     """snarkjs' own FFT over group elements, from our unprepared file, yields our prepared file exactly."""
     node = _node()
@@ -127,6 +128,7 @@ def test_snarkjs_prepare_phase2_gives_the_same_bytes(tmp_path):
     assert (tmp_path / "mine.ptau").read_bytes() == (tmp_path / "theirs.ptau").read_bytes()
 
 
+@pytest.mark.slow
 def test_snarkjs_sets_up_proves_and_verifies_with_it(tmp_path):
     node = _node()
     circuit = examples.poseidon_preimage([5, 6])
