@@ -9,6 +9,8 @@ ratio compares like with like. snarkjs timings include starting node (a few
 hundred ms); its prepared powers-of-tau file is cached under
 ``~/.cache/l2lab/ptau``, and when none is there one is written in seconds
 from a public seed (:mod:`primitives.snark.ptau`: a development ceremony).
+snarkjs' proving keys (``groth16 setup``, minutes at 2^15) are cached under
+``~/.cache/l2lab/zkey`` by circuit digest.
 ``--quick`` runs the small circuit only.
 """
 
@@ -22,12 +24,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.harness import Figure
-from primitives.snark import eddsa, examples, groth16, ptau, snarkjs
+from primitives.snark import eddsa, examples, groth16, ptau, setup, snarkjs
 from primitives.snark.r1cs import R1CS, Circuit
 
 TOOLS = Path(__file__).resolve().parent.parent / "tools" / "snarkjs"
 CLI = TOOLS / "node_modules" / "snarkjs" / "build" / "cli.cjs"
 PTAU_CACHE = Path.home() / ".cache" / "l2lab" / "ptau"
+ZKEY_CACHE = Path.home() / ".cache" / "l2lab" / "zkey"
 CHAIN_LINKS = 130
 PTAU_SEED = b"l2lab bench ptau: public seed, development only"
 
@@ -90,16 +93,32 @@ def _ptau(power: int) -> Path:
     return final
 
 
+def _zkey(r1cs: R1CS, ptau_file: Path, work: Path) -> Path:
+    """snarkjs' proving key for ``r1cs``, cached by circuit digest and ptau file.
+
+    ``groth16 setup`` is the slow snarkjs step at 2^15 (about 6 minutes on
+    two cores); it is deterministic for a given R1CS and ptau, so it runs once.
+    """
+    digest = setup.circuit_digest(r1cs).hex()[:24]
+    cached = ZKEY_CACHE / f"{digest}_{ptau_file.stem}.zkey"
+    if not cached.exists():
+        ZKEY_CACHE.mkdir(parents=True, exist_ok=True)
+        _snarkjs("groth16", "setup", "c.r1cs", ptau_file, "c.zkey", cwd=work)
+        shutil.move(str(work / "c.zkey"), cached.with_name(cached.name + ".part"))
+        cached.with_name(cached.name + ".part").replace(cached)
+    return cached
+
+
 def snarkjs_prove_time(r1cs: R1CS, witness: list[int]) -> float:
     """Seconds for ``snarkjs groth16 prove`` on this R1CS and witness (setup not timed)."""
     power = max(1, (r1cs.n_constraints + r1cs.n_public).bit_length())
-    ptau = _ptau(power)
+    ptau_file = _ptau(power)
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
         snarkjs.write_r1cs(r1cs, d / "c.r1cs")
         snarkjs.write_wtns(witness, d / "c.wtns")
-        _snarkjs("groth16", "setup", "c.r1cs", ptau, "c.zkey", cwd=d)
-        seconds, _ = _timed(lambda: _snarkjs("groth16", "prove", "c.zkey", "c.wtns", "proof.json", "public.json", cwd=d))
+        zkey = _zkey(r1cs, ptau_file, d)
+        seconds, _ = _timed(lambda: _snarkjs("groth16", "prove", zkey, "c.wtns", "proof.json", "public.json", cwd=d))
         return seconds
 
 
