@@ -142,8 +142,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("public", help="public.json")
     v.set_defaults(func=run_verify)
 
-    e = sub.add_parser("example", help="prove knowledge of a Poseidon preimage and write the JSON files")
-    e.add_argument("--out", required=True, help="directory for verification_key.json, proof.json, public.json")
+    e = sub.add_parser("example", help="prove knowledge of a Poseidon preimage; write the JSON files and the proving key")
+    e.add_argument("--out", required=True, help="directory for verification_key.json, proof.json, public.json, proving_key.l2pk")
     e.add_argument("--preimage", nargs="+", default=["1", "2"], help="the private inputs (default: 1 2)")
     e.add_argument("--seed", default="l2lab zk example",
                    help="seed of the development setup (public: anyone with it can forge proofs)")
