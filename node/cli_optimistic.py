@@ -481,6 +481,8 @@ def run(args: argparse.Namespace) -> int:
         return _fail(args.action, f"L1 refused: {exc}")
     except RpcError as exc:
         return _fail(args.action, f"the node refused: {exc}")
+    except BrokenPipeError:
+        raise  # our own stdout closed (``| head``), not the node: the entry point ends quietly
     except (OSError, ConnectionError, httpx.TransportError) as exc:
         hint = "" if "running" in str(exc) else " (is `l2lab node` running?)"
         return _fail(args.action, f"cannot reach the node at {where}: {exc}{hint}")

@@ -44,3 +44,19 @@ def test_unknown_command_is_an_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["no-such-command"])
     assert exc.value.code == 2
+
+
+def test_closed_stdout_ends_quietly(monkeypatch):
+    """``l2lab … | head`` closes our stdout early: exit 0, no error about the node or a trace."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone: every write raises BrokenPipeError
+    stream = os.fdopen(write_end, "w", buffering=1)
+    monkeypatch.setattr(sys, "stdout", stream)
+    try:
+        assert main(["info"]) == 0
+    finally:
+        monkeypatch.undo()
+        try:
+            stream.close()
+        except BrokenPipeError:
+            pass
