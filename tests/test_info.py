@@ -60,3 +60,26 @@ def test_closed_stdout_ends_quietly(monkeypatch):
             stream.close()
         except BrokenPipeError:
             pass
+
+
+def test_closed_stdout_is_not_reported_as_an_unreachable_node(monkeypatch, capsys):
+    from node import cli_optimistic
+
+    def prints_a_lot(args):
+        raise BrokenPipeError(32, "Broken pipe")  # what print() raises once the reader left
+
+    monkeypatch.setitem(cli_optimistic.COMMANDS, "status", prints_a_lot)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    stream = os.fdopen(write_end, "w", buffering=1)
+    monkeypatch.setattr(sys, "stdout", stream)
+    try:
+        code = main(["optimistic", "--rpc", "http://127.0.0.1:9", "status"])
+    finally:
+        monkeypatch.setattr(sys, "stdout", sys.__stdout__)
+        try:
+            stream.close()
+        except BrokenPipeError:
+            pass
+    assert code == 0
+    assert "cannot reach" not in capsys.readouterr().err
