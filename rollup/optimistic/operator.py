@@ -10,6 +10,9 @@ invalid ones are refused again at the door).
 With an :class:`~rollup.optimistic.wal.AcceptLog` every accepted
 transaction is on disk before ``submit`` returns, and is forgotten once the
 batch holding it is on L1; ``recover`` replays what a crash left in the log.
+Admission and the log move together: a chunk whose log write fails is rolled
+back out of the sequencer (:class:`NotLogged`), so the mempool never holds a
+transaction the caller was told is refused, nor one the log cannot replay.
 
 ``malicious`` behaviour is explicit: ``censor_deposits`` leaves deposits out,
 and ``sequencer.inject`` puts an unchecked transaction or a false state change
@@ -39,6 +42,24 @@ class Recovery:
     already_on_l1: int  # logged transactions a batch on L1 already holds: dropped
     readmitted: int  # back in the mempool, in their original order
     refused: list[tuple[Transfer | Withdraw, str]]  # no longer valid, with the reason
+
+
+class NotLogged(RuntimeError):
+    """The write-ahead log failed on a chunk of a ``submit``: that chunk left no trace.
+
+    ``results`` are the outcomes of the transactions before it, which are
+    logged and stay admitted; the transactions from ``len(results)`` on were not.
+    """
+
+    def __init__(self, results: list[str | None], total: int, cause: BaseException) -> None:
+        self.results = results
+        self.total = total
+        accepted = sum(r is None for r in results)
+        super().__init__(
+            f"transactions {len(results)}..{total - 1} of {total} were not admitted, the operator "
+            f"could not log them ({cause}); the {len(results)} before them stand "
+            f"({accepted} accepted and logged)"
+        )
 
 
 @dataclass
@@ -84,7 +105,9 @@ class Operator:
         """Admit signed transactions; None for each accepted, else the reason.
 
         When the batch being built is full it is posted first. With a log,
-        each chunk's accepted transactions are durable before the next step.
+        each chunk's accepted transactions are durable before the next step;
+        a chunk the log fails to record is rolled back out of the sequencer
+        and :class:`NotLogged` says how far the call got.
         """
         out: list[str | None] = []
         start = 0
@@ -99,13 +122,21 @@ class Operator:
                     raise ValueError(f"max_batch_bytes {self.params.max_batch_bytes} fits no transaction")
                 continue
             chunk = txs[start:end]
-            results = self.sequencer.submit(chunk)
-            if self.log is not None:
-                self.log.append([tx for tx, r in zip(chunk, results, strict=True) if r is None])
+            mark = self.sequencer.mark()
+            try:
+                results = self.sequencer.submit(chunk)
+                if self.log is not None:
+                    try:
+                        self.log.append([tx for tx, r in zip(chunk, results, strict=True) if r is None])
+                    except Exception as exc:
+                        raise NotLogged(out, len(txs), exc) from exc
+            except Exception:
+                self.sequencer.roll_back(mark)  # admitted only once logged: the chunk leaves no trace
+                raise
             out.extend(results)
             start = end
-        if self.sequencer.pending and self._first_pending_time is None:
-            self._first_pending_time = self.rollup.l1.timestamp()
+            if self.sequencer.pending and self._first_pending_time is None:
+                self._first_pending_time = self.rollup.l1.timestamp()
         return out
 
     # -- L1 ------------------------------------------------------------------------------

@@ -6,6 +6,11 @@ state tree only when it cuts a batch: every leaf of the batch in one batched
 keccak call, then one tree update per step for the intermediate roots. It
 does no I/O, so the benchmark times exactly this and the ``Operator`` wraps
 it with L1.
+
+Admission is undoable: :meth:`Sequencer.mark` notes where the pending list
+stands (three integers, nothing copied) and :meth:`Sequencer.roll_back`
+rebuilds the prior accounts from the batch's base state and the earlier
+pending writes, so the operator can drop a chunk its log failed to record.
 """
 
 from __future__ import annotations
@@ -56,6 +61,16 @@ class Pending:
     withdrawal_leaf: bytes | None
 
 
+@dataclass(frozen=True)
+class Mark:
+    """Where admission stood: what :meth:`Sequencer.roll_back` returns to."""
+
+    epoch: int  # the sequencer's count of cuts and resets: a mark dies with its batch
+    pending: int
+    pending_bytes: int
+    next_deposit: int
+
+
 @dataclass
 class SealedBatch:
     """A cut batch: its decoded form, its bytes and the state it started from."""
@@ -88,6 +103,7 @@ class Sequencer:
         self.pending_bytes = HEADER_SIZE
         self.batch_first_deposit = next_deposit
         self.base: FullState | None = self.state.copy() if keep_checkpoints else None
+        self._epoch = 0
 
     # -- admission ----------------------------------------------------------------------
 
@@ -153,6 +169,50 @@ class Sequencer:
         self.pending.append(Pending(tx, writes, leaf))
         self.pending_bytes += ENTRY_SIZE[_KIND[type(tx)]]
 
+    # -- undo -----------------------------------------------------------------------------
+
+    def mark(self) -> Mark:
+        """A cheap checkpoint of admission; valid until the next cut or reset."""
+        return Mark(self._epoch, len(self.pending), self.pending_bytes, self.next_deposit)
+
+    def roll_back(self, mark: Mark) -> list[Tx]:
+        """Undo every admission since ``mark``; the transactions it drops, in order.
+
+        The accounts they wrote get back the value they had at ``mark``: the
+        last earlier pending write, else the batch's base state; accounts they
+        created disappear with their address index. Nothing is kept per
+        admission for this, so it costs the hot path nothing and the rare
+        rollback a pass over the batch being built.
+        """
+        if mark.epoch != self._epoch or mark.pending > len(self.pending):
+            raise ValueError("this mark belongs to a batch already cut or reset: nothing to roll back to")
+        undone = self.pending[mark.pending:]
+        # An admission that raised half-way may have written without a pending entry.
+        stray = self.state.take_writes()
+        if not undone and not stray:
+            return []
+        if self.base is None:
+            raise ValueError("rolling back needs the batch's base state: build with keep_checkpoints=True")
+        base_accounts = self.base.accounts
+        prior = {i: base_accounts.get(i) for p in undone for i, _ in p.writes}
+        prior.update((i, base_accounts.get(i)) for i, _ in stray)
+        for p in self.pending[:mark.pending]:
+            for i, account in p.writes:
+                if i in prior:
+                    prior[i] = account
+        state = self.state
+        for i, account in prior.items():
+            if account is not None:
+                state.accounts[i] = account
+                continue
+            created = state.accounts.pop(i, None)
+            if created is not None and state.index_of.get(created.address) == i:
+                del state.index_of[created.address]
+        del self.pending[mark.pending:]
+        self.pending_bytes = mark.pending_bytes
+        self.next_deposit = mark.next_deposit
+        return [p.tx for p in undone]
+
     # -- batches -------------------------------------------------------------------------
 
     def cut_batch(self) -> SealedBatch | None:
@@ -170,6 +230,7 @@ class Sequencer:
         self.pending_bytes = HEADER_SIZE
         self.batch_first_deposit = self.next_deposit
         self.base = self.state.copy() if self.keep_checkpoints else None
+        self._epoch += 1
         return sealed
 
     def reset(self, base: FullState, next_deposit: int) -> list[Tx]:
@@ -180,4 +241,5 @@ class Sequencer:
         self.pending = []
         self.pending_bytes = HEADER_SIZE
         self.next_deposit = self.batch_first_deposit = next_deposit
+        self._epoch += 1
         return dropped

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from contracts_spec.l1 import L1Client
@@ -33,11 +35,19 @@ from rollup.optimistic.client import address_bytes, typed_data, withdrawal_claim
 from rollup.optimistic.dispute import BisectionProposer
 from rollup.optimistic.fullnode import FullNode
 from rollup.optimistic.l1view import RollupL1
-from rollup.optimistic.operator import Operator, Recovery
+from rollup.optimistic.operator import NotLogged, Operator, Recovery
 from rollup.optimistic.wal import AcceptLog
 
 # Transactions one submit_many call may carry (one log commit, one signature-recovery batch).
 MAX_SUBMIT_MANY = 1000
+
+
+class NotAccepted(ValueError):
+    """The operator could not log a submission, so it did not take it; the message says how far it got.
+
+    A ValueError so that front ends answer it as a refusal with its reason
+    (nothing half-done stays behind), not as an internal error.
+    """
 
 
 def wal_path(data_dir: str | os.PathLike, rollup_address: str) -> str:
@@ -114,6 +124,15 @@ def tx_json(tx: Tx) -> dict[str, Any]:
                 "amount": str(tx.amount), "nonce": tx.nonce, "signature": _hex(tx.signature)}
     return {"kind": "deposit", "index": tx.index, "address": to_checksum_address(tx.address),
             "amount": str(tx.amount)}
+
+
+@contextmanager
+def _refusing_unlogged() -> Iterator[None]:
+    """Answer a log failure as a refusal naming it: the operator rolled the unlogged part back."""
+    try:
+        yield
+    except NotLogged as exc:
+        raise NotAccepted(f"not accepted: {exc}; retry once the operator's disk is writable") from exc
 
 
 class OptimisticService:
@@ -296,7 +315,7 @@ class OptimisticService:
         "accepted" is answered only once the transaction is in the write-ahead log.
         """
         tx = parse_tx(body)
-        with self._lock:
+        with self._lock, _refusing_unlogged():
             operator = self._require_operator()
             operator.sync()
             (reason,) = operator.submit([tx])
@@ -323,7 +342,7 @@ class OptimisticService:
                 txs.append(parse_tx(body))
             except ValueError as exc:
                 raise ValueError(f"transaction {i}: {exc}") from None
-        with self._lock:
+        with self._lock, _refusing_unlogged():
             operator = self._require_operator()
             operator.sync()
             reasons = operator.submit(txs)
@@ -358,4 +377,4 @@ class OptimisticService:
                     "transaction_hash": receipt["transactionHash"], "gas_used": int(receipt["gasUsed"], 16)}
 
 
-__all__ = ["OptimisticService", "parse_tx", "tx_json"]
+__all__ = ["NotAccepted", "OptimisticService", "parse_tx", "tx_json"]

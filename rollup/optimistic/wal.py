@@ -44,6 +44,10 @@ CREATE TABLE IF NOT EXISTS refused (
 """
 
 
+class LogWriteError(OSError):
+    """The log could not record a group (disk full, I/O error, closed database): none of it is on disk."""
+
+
 def tx_ids(txs: Sequence[Transfer | Withdraw]) -> list[bytes]:
     """The log id of each transaction: keccak of its entry bytes, in one batched call."""
     return keccak256_many([encode_entry(tx, _NO_ROOT) for tx in txs])
@@ -67,19 +71,35 @@ class AcceptLog:
         self._db.executescript(_SCHEMA)
 
     def append(self, txs: Sequence[Transfer | Withdraw]) -> None:
-        """Log ``txs`` in order in one durable commit; returns once they are on disk."""
+        """Log ``txs`` in order in one durable commit; returns once they are on disk.
+
+        Raises :class:`LogWriteError` when SQLite cannot write or commit them;
+        then no row of the group is on disk and the log takes the next group.
+        """
         if not txs:
             return
         raws = [encode_entry(tx, _NO_ROOT) for tx in txs]
         rows = list(zip(keccak256_many(raws), raws, strict=True))
         with self._lock:
-            self._db.execute("BEGIN")
             try:
+                self._db.execute("BEGIN")
                 self._db.executemany("INSERT OR IGNORE INTO accepted (id, tx) VALUES (?, ?)", rows)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._abandon()
+                raise LogWriteError(f"write-ahead log {self.path}: could not record {len(rows)} "
+                                    f"transaction(s): {exc}") from exc
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._abandon()
                 raise
-            self._db.execute("COMMIT")
+
+    def _abandon(self) -> None:
+        """Roll back a group that failed part-way, so a failed COMMIT does not wedge the next BEGIN."""
+        try:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # closed or broken: the next write reports it
 
     def forget(self, ids: Iterable[bytes]) -> None:
         """Drop the rows of these ids (their transactions are in a batch on L1)."""
