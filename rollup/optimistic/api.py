@@ -98,9 +98,12 @@ def _install(request: Request, service) -> None:
 def _call(fn, *args):
     """Run a service call, mapping its errors to HTTP answers that keep the message."""
     from contracts_spec.l1 import L1Error
+    from rollup.optimistic.service import NotAccepted
 
     try:
         return fn(*args)
+    except NotAccepted as exc:  # the operator's log could not be written: retry later
+        raise HTTPException(503, str(exc)) from None
     except KeyError as exc:
         raise HTTPException(404, str(exc.args[0]) if exc.args else "not found") from None
     except PermissionError as exc:
