@@ -218,14 +218,13 @@ def format_receipt(r: Receipt) -> dict[str, Any]:
 
 
 def format_transaction(tx: Transaction, base_fee: int | None = None) -> dict[str, Any]:
-    mined = tx.block_number is not None
     out: dict[str, Any] = {
         "hash": _hex(tx.hash),
         "type": _q(tx.type),
         "chainId": _q(tx.chain_id),
         "nonce": _q(tx.nonce),
         "blockHash": _hex(tx.block_hash) if tx.block_hash is not None else None,
-        "blockNumber": _q(tx.block_number) if mined else None,
+        "blockNumber": _q(tx.block_number) if tx.block_number is not None else None,
         "transactionIndex": _q(tx.tx_index) if tx.tx_index is not None else None,
         "from": tx.sender,
         "to": tx.to,
@@ -292,7 +291,8 @@ class RpcDispatcher:
 
     def __init__(self, chain: Chain, dev_keys: Mapping[str, bytes] | None = None) -> None:
         self.chain = chain
-        self.dev_keys = {to_checksum_address(a): bytes(k) for a, k in (dev_keys or {}).items()}
+        # Keyed by checksummed address as a plain str, the form parse_address returns.
+        self.dev_keys: dict[str, bytes] = {to_checksum_address(a): bytes(k) for a, k in (dev_keys or {}).items()}
         self.methods: dict[str, Callable[[list], Any]] = {
             "web3_clientVersion": lambda p: CLIENT_VERSION,
             "net_version": lambda p: str(self.chain.chain_id),

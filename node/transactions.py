@@ -10,7 +10,7 @@ is keccak256 of the raw bytes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import rlp
 
@@ -76,7 +76,8 @@ class Transaction:
     def effective_gas_price(self, base_fee: int) -> int:
         """What the sender pays per gas in a block with ``base_fee`` (EIP-1559)."""
         if self.type == 2:
-            return min(self.max_fee_per_gas, base_fee + self.max_priority_fee_per_gas)  # type: ignore[operator]
+            # Type 2 transactions always carry both caps (set at decode).
+            return min(cast(int, self.max_fee_per_gas), base_fee + cast(int, self.max_priority_fee_per_gas))
         return self.gas_price  # type: ignore[return-value]
 
 

@@ -172,24 +172,23 @@ def encode_batch(batch: Batch, *, compact: bool = False) -> bytes:
 
 def encode_entry(tx: Tx, root: bytes) -> bytes:
     """One entry's bytes (see the module docstring)."""
-    t = type(tx)
-    if t is Transfer:
+    if type(tx) is Transfer:
         return _TRANSFER.pack(
             KIND_TRANSFER, tx.from_index, tx.to_index, pack_amount(tx.amount), tx.nonce,
             _sig(tx.signature), root,
         )
-    if t is Withdraw:
+    if type(tx) is Withdraw:
         if len(tx.recipient) != 20:
             raise ValueError(f"recipient must be 20 bytes, got {len(tx.recipient)}")
         return _WITHDRAW.pack(
             KIND_WITHDRAW, tx.from_index, tx.recipient, pack_amount(tx.amount), tx.nonce,
             _sig(tx.signature), root,
         )
-    if t is Deposit:
+    if type(tx) is Deposit:
         if len(tx.address) != 20:
             raise ValueError(f"deposit address must be 20 bytes, got {len(tx.address)}")
         return _DEPOSIT.pack(KIND_DEPOSIT, tx.index, tx.address, tx.amount.to_bytes(16, "big"), root)
-    raise ValueError(f"not a rollup transaction: {t.__name__}")
+    raise ValueError(f"not a rollup transaction: {type(tx).__name__}")
 
 
 def _sig(signature: bytes) -> bytes:

@@ -88,7 +88,9 @@ class Account(NamedTuple):
 class Deposit(NamedTuple):
     """An L1 deposit credited to ``address`` at account ``index``."""
 
-    index: int
+    # The field shadows tuple.index on purpose: "index" is the account index
+    # every caller and the encoding use; the tuple method is never needed here.
+    index: int  # type: ignore[assignment]
     address: bytes
     amount: int
 
@@ -181,18 +183,17 @@ def tx_digest(domain_separator: bytes, tx: Transfer | Withdraw, hasher: Hasher =
 
 def tx_digests(domain_separator: bytes, txs: Sequence[Transfer | Withdraw]) -> list[bytes]:
     """:func:`tx_digest` of many transactions, hashed in two batched keccak calls (the operator's path)."""
-    structs = []
+    structs: list[bytes] = []
     append = structs.append
     for tx in txs:
-        t = type(tx)
-        if t is Transfer:
+        if type(tx) is Transfer:
             append(TRANSFER_TYPEHASH + tx.from_index.to_bytes(32, "big") + tx.to_index.to_bytes(32, "big")
                    + tx.amount.to_bytes(32, "big") + tx.nonce.to_bytes(32, "big"))
-        elif t is Withdraw:
+        elif type(tx) is Withdraw:
             append(WITHDRAW_TYPEHASH + tx.from_index.to_bytes(32, "big") + bytes(12) + tx.recipient
                    + tx.amount.to_bytes(32, "big") + tx.nonce.to_bytes(32, "big"))
         else:
-            raise TypeError(f"only transfers and withdrawals are signed, got {t.__name__}")
+            raise TypeError(f"only transfers and withdrawals are signed, got {type(tx).__name__}")
     prefix = b"\x19\x01" + domain_separator
     return keccak256_many([prefix + h for h in keccak256_many(structs)])
 

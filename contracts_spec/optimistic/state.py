@@ -175,7 +175,7 @@ def build_witnesses(state: FullState, indices: Sequence[int], writes: dict[int, 
     they are applied to a scratch tree between proofs. ``state`` is unchanged.
     """
     tree = state.tree.copy() if writes else state.tree
-    out = []
+    out: list[tuple[int, Account | None, list[bytes]]] = []
     for index in indices:
         if any(index == w[0] for w in out):
             continue

@@ -248,10 +248,10 @@ def nested_call(ctx: Context, address: str, signature: str, args: tuple, value: 
         )
     finally:
         ctx.gas.absorb(child, discount=min(stipend, child.used))
-    name = ctx.world.get_code(to)
-    if name is None:
+    contract = ctx.world.get_code(to)
+    if contract is None:
         return None
-    spec = get_contract_class(name)._methods[data[:4]]
+    spec = get_contract_class(contract)._methods[data[:4]]
     if not spec.returns:
         return None
     values = abi_decode(list(spec.returns), out)

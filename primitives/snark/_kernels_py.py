@@ -9,6 +9,7 @@ the point at infinity, as in EIP-196/197; inside the loops they are Jacobian
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar, Protocol, TypeAlias, TypeVar
 
 R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583
@@ -16,6 +17,9 @@ Q = 2188824287183927522224640574525727508869631115729782366268903789464522620858
 G1Point = tuple[int, int]
 Fq2 = tuple[int, int]
 G2Point = tuple[Fq2, Fq2]
+# Jacobian (X, Y, Z) points, used only inside the loops.
+G1Jacobian: TypeAlias = tuple[int, int, int]
+G2Jacobian: TypeAlias = tuple[Fq2, Fq2, Fq2]
 
 G1_INFINITY: G1Point = (0, 0)
 G2_INFINITY: G2Point = ((0, 0), (0, 0))
@@ -71,13 +75,31 @@ def _fq2_inv(a: Fq2) -> Fq2:
 B2: Fq2 = _fq2_mul((3, 0), _fq2_inv((9, 1)))
 
 
+F = TypeVar("F")  # a coordinate: int on G1, Fq2 on G2
+
+
+class _Curve(Protocol[F]):
+    """The Jacobian arithmetic the MSM and fixed-base loops share; _G1 and _G2 provide it."""
+
+    @property
+    def zero(self) -> tuple[F, F, F]: ...
+
+    def double(self, p: tuple[F, F, F], /) -> tuple[F, F, F]: ...
+
+    def add_mixed(self, p: tuple[F, F, F], x2: F, y2: F, /) -> tuple[F, F, F]: ...
+
+    def add(self, p: tuple[F, F, F], q: tuple[F, F, F], /) -> tuple[F, F, F]: ...
+
+    def to_affine(self, p: tuple[F, F, F], /) -> tuple[F, F]: ...
+
+
 class _G1:
     """Jacobian arithmetic on G1 over plain ints (a = 0 short Weierstrass)."""
 
-    zero = (1, 1, 0)
+    zero: ClassVar[G1Jacobian] = (1, 1, 0)
 
     @staticmethod
-    def double(p: tuple) -> tuple:
+    def double(p: G1Jacobian) -> G1Jacobian:
         x, y, z = p
         if z == 0 or y == 0:
             return (1, 1, 0)
@@ -91,7 +113,7 @@ class _G1:
         return (x3, (e * (d - x3) - 8 * c) % Q, 2 * y * z % Q)
 
     @staticmethod
-    def add_mixed(p: tuple, x2: int, y2: int) -> tuple:
+    def add_mixed(p: G1Jacobian, x2: int, y2: int) -> G1Jacobian:
         """p + (x2, y2) with the second point affine and finite."""
         x1, y1, z1 = p
         if z1 == 0:
@@ -110,7 +132,7 @@ class _G1:
         return (x3, (r * (v - x3) - y1 * hhh) % Q, z1 * h % Q)
 
     @staticmethod
-    def add(p: tuple, q: tuple) -> tuple:
+    def add(p: G1Jacobian, q: G1Jacobian) -> G1Jacobian:
         x1, y1, z1 = p
         x2, y2, z2 = q
         if z1 == 0:
@@ -134,7 +156,7 @@ class _G1:
         return (x3, (r * (v - x3) - s1 * hhh) % Q, z1 * z2 * h % Q)
 
     @staticmethod
-    def to_affine(p: tuple) -> G1Point:
+    def to_affine(p: G1Jacobian) -> G1Point:
         x, y, z = p
         if z == 0:
             return G1_INFINITY
@@ -146,10 +168,10 @@ class _G1:
 class _G2:
     """Jacobian arithmetic on the G2 twist over Fq2 tuples."""
 
-    zero = ((1, 0), (1, 0), (0, 0))
+    zero: ClassVar[G2Jacobian] = ((1, 0), (1, 0), (0, 0))
 
     @staticmethod
-    def double(p: tuple) -> tuple:
+    def double(p: G2Jacobian) -> G2Jacobian:
         x, y, z = p
         if z == (0, 0) or y == (0, 0):
             return _G2.zero
@@ -163,11 +185,11 @@ class _G2:
         return (x3, y3, _fq2_scale(_fq2_mul(y, z), 2))
 
     @staticmethod
-    def add_mixed(p: tuple, x2: Fq2, y2: Fq2) -> tuple:
+    def add_mixed(p: G2Jacobian, x2: Fq2, y2: Fq2) -> G2Jacobian:
         return _G2.add(p, (x2, y2, (1, 0)))
 
     @staticmethod
-    def add(p: tuple, q: tuple) -> tuple:
+    def add(p: G2Jacobian, q: G2Jacobian) -> G2Jacobian:
         x1, y1, z1 = p
         x2, y2, z2 = q
         if z1 == (0, 0):
@@ -192,7 +214,7 @@ class _G2:
         return (x3, y3, _fq2_mul(_fq2_mul(z1, z2), h))
 
     @staticmethod
-    def to_affine(p: tuple) -> G2Point:
+    def to_affine(p: G2Jacobian) -> G2Point:
         x, y, z = p
         if z == (0, 0):
             return G2_INFINITY
@@ -269,7 +291,7 @@ def msm_window(n: int) -> int:
     return max(1, min(16, n.bit_length() - 2))
 
 
-def _pippenger(curve: type, pts: list, scalars: list[int]) -> tuple:
+def _pippenger(curve: _Curve[F], pts: list[tuple[F, F]], scalars: list[int]) -> tuple[F, F, F]:
     """sum scalars[i] * pts[i], pts affine and finite, by bucket accumulation."""
     c = msm_window(len(pts))
     mask = (1 << c) - 1
@@ -328,11 +350,11 @@ def batch_window(n: int) -> int:
     return best
 
 
-def _batch_mul(curve: type, base: tuple, scalars: list[int]) -> list:
+def _batch_mul(curve: _Curve[F], base: tuple[F, F, F], scalars: list[int]) -> list[tuple[F, F]]:
     w = batch_window(len(scalars))
     mask = (1 << w) - 1
     # table[j][d] = d * 2^(w j) * base, affine, for every window j and digit d.
-    table = []
+    table: list[list[tuple[F, F]]] = []
     row_base = base
     for _ in range(0, 254, w):
         row = [curve.zero]
@@ -341,7 +363,7 @@ def _batch_mul(curve: type, base: tuple, scalars: list[int]) -> list:
         table.append([curve.to_affine(p) for p in row])
         for _ in range(w):
             row_base = curve.double(row_base)
-    out = []
+    out: list[tuple[F, F]] = []
     for s in scalars:
         acc = curve.zero
         j = 0

@@ -10,6 +10,8 @@ an optional coset shift. The module also converts to and from py_ecc
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from py_ecc import optimized_bn128 as _bn
 
 from primitives import _backend
@@ -37,8 +39,12 @@ fft = _impl.fft
 ifft = _impl.ifft
 root_of_unity = _impl.root_of_unity
 
+# py_ecc's optimized_bn128 projective points (X, Y, Z), over Fq for G1 and Fq2 for G2.
+PyEccG1: TypeAlias = tuple[_bn.FQ, _bn.FQ, _bn.FQ]
+PyEccG2: TypeAlias = tuple[_bn.FQ2, _bn.FQ2, _bn.FQ2]
 
-def to_py_ecc_g1(p: G1Point) -> tuple:
+
+def to_py_ecc_g1(p: G1Point) -> PyEccG1:
     """An affine G1 tuple as a py_ecc optimized_bn128 projective point."""
     x, y = check_g1(p)
     if (x, y) == G1_INFINITY:
@@ -46,7 +52,7 @@ def to_py_ecc_g1(p: G1Point) -> tuple:
     return (_bn.FQ(x), _bn.FQ(y), _bn.FQ.one())
 
 
-def from_py_ecc_g1(p: tuple) -> G1Point:
+def from_py_ecc_g1(p: PyEccG1) -> G1Point:
     """A py_ecc optimized_bn128 G1 point as an affine tuple, (0, 0) for infinity."""
     if _bn.is_inf(p):
         return G1_INFINITY
@@ -54,7 +60,7 @@ def from_py_ecc_g1(p: tuple) -> G1Point:
     return (int(x), int(y))
 
 
-def to_py_ecc_g2(p: G2Point) -> tuple:
+def to_py_ecc_g2(p: G2Point) -> PyEccG2:
     """An affine G2 tuple ((x.c0, x.c1), (y.c0, y.c1)) as a py_ecc optimized_bn128 point."""
     x, y = check_g2(p)
     if (x, y) == G2_INFINITY:
@@ -62,7 +68,7 @@ def to_py_ecc_g2(p: G2Point) -> tuple:
     return (_bn.FQ2(list(x)), _bn.FQ2(list(y)), _bn.FQ2.one())
 
 
-def from_py_ecc_g2(p: tuple) -> G2Point:
+def from_py_ecc_g2(p: PyEccG2) -> G2Point:
     """A py_ecc optimized_bn128 G2 point as an affine tuple, ((0, 0), (0, 0)) for infinity."""
     if _bn.is_inf(p):
         return G2_INFINITY

@@ -46,6 +46,7 @@ def _mix(row: Sequence[int], state: list[LC]) -> LC:
             acc[var] = acc.get(var, 0) + m * coeff
     terms = {v: k % R for v, k in acc.items() if k % R}
     values = [s.value for s in state]
-    value = None if any(v is None for v in values) else sum(m * v for m, v in zip(row, values, strict=True)) % R
+    known = [v for v in values if v is not None]
+    value = sum(m * v for m, v in zip(row, known, strict=True)) % R if len(known) == len(values) else None
     circuit = next((s.circuit for s in state if s.circuit is not None), None)
     return LC(circuit, terms, value)
