@@ -133,12 +133,16 @@ cdef _raise_bad_point(int rc, points, size_t bad, check, str name):
     raise ValueError(f"{name} point {bad} is invalid: {points[bad]!r}")
 
 
-def msm_g1(points, scalars):
-    """sum scalars[i] * points[i] on G1 (scalars taken mod R)."""
+ctypedef int (*msm_fn)(uint8_t *, const uint8_t *, const uint8_t *, size_t, int, int, size_t *) noexcept nogil
+ctypedef int (*batch_fn)(uint8_t *, const uint8_t *, const uint8_t *, size_t, int) noexcept nogil
+
+
+cdef list _msm(points, scalars, int words, check, str name, msm_fn kernel):
+    """The coordinates of sum scalars[i] * points[i], one C call for either group."""
     _py.check_lengths(points, scalars)
-    cdef bytearray pbuf = _pack_points(points, 2, _py.check_g1, "G1")
+    cdef bytearray pbuf = _pack_points(points, words, check, name)
     cdef bytearray sbuf = _pack_scalars(scalars)
-    cdef bytearray out = bytearray(64)
+    cdef bytearray out = bytearray(32 * words)
     cdef size_t n = len(points)
     cdef size_t bad = 0
     cdef uint8_t *o = _buf(out)
@@ -148,70 +152,51 @@ def msm_g1(points, scalars):
     cdef int ba = n >= BATCH_AFFINE_MIN
     cdef int rc
     with nogil:
-        rc = l2_g1_msm(o, pp, sp, n, threads, ba, &bad)
+        rc = kernel(o, pp, sp, n, threads, ba, &bad)
     if rc != L2_OK:
-        _raise_bad_point(rc, points, bad, _py.check_g1, "G1")
-    x, y = _unpack(out, 2)
+        _raise_bad_point(rc, points, bad, check, name)
+    return _unpack(out, words)
+
+
+cdef list _batch_mul(point, scalars, int words, check, str name, batch_fn kernel):
+    """The coordinates of s * point for each s, back to back, one C call for either group."""
+    cdef bytearray pbuf = _pack_points([point], words, check, name)
+    cdef bytearray sbuf = _pack_scalars(scalars)
+    cdef size_t n = len(sbuf) // 32
+    cdef bytearray out = bytearray(32 * words * n)
+    cdef uint8_t *o = _buf(out)
+    cdef uint8_t *pp = _buf(pbuf)
+    cdef uint8_t *sp = _buf(sbuf)
+    cdef int threads = THREADS
+    cdef int rc
+    with nogil:
+        rc = kernel(o, pp, sp, n, threads)
+    if rc != L2_OK:
+        _raise_bad_point(rc, [point], 0, check, name)
+    return _unpack(out, words * n)
+
+
+def msm_g1(points, scalars):
+    """sum scalars[i] * points[i] on G1 (scalars taken mod R)."""
+    x, y = _msm(points, scalars, 2, _py.check_g1, "G1", l2_g1_msm)
     return (x, y)
 
 
 def msm_g2(points, scalars):
     """sum scalars[i] * points[i] on G2 (scalars taken mod R)."""
-    _py.check_lengths(points, scalars)
-    cdef bytearray pbuf = _pack_points(points, 4, _py.check_g2, "G2")
-    cdef bytearray sbuf = _pack_scalars(scalars)
-    cdef bytearray out = bytearray(128)
-    cdef size_t n = len(points)
-    cdef size_t bad = 0
-    cdef uint8_t *o = _buf(out)
-    cdef uint8_t *pp = _buf(pbuf)
-    cdef uint8_t *sp = _buf(sbuf)
-    cdef int threads = THREADS
-    cdef int ba = n >= BATCH_AFFINE_MIN
-    cdef int rc
-    with nogil:
-        rc = l2_g2_msm(o, pp, sp, n, threads, ba, &bad)
-    if rc != L2_OK:
-        _raise_bad_point(rc, points, bad, _py.check_g2, "G2")
-    x0, x1, y0, y1 = _unpack(out, 4)
+    x0, x1, y0, y1 = _msm(points, scalars, 4, _py.check_g2, "G2", l2_g2_msm)
     return ((x0, x1), (y0, y1))
 
 
 def batch_mul_g1(point, scalars):
     """[s * point for s in scalars] on G1, sharing one window table."""
-    cdef bytearray pbuf = _pack_points([point], 2, _py.check_g1, "G1 base")
-    cdef bytearray sbuf = _pack_scalars(scalars)
-    cdef size_t n = len(sbuf) // 32
-    cdef bytearray out = bytearray(64 * n)
-    cdef uint8_t *o = _buf(out)
-    cdef uint8_t *pp = _buf(pbuf)
-    cdef uint8_t *sp = _buf(sbuf)
-    cdef int threads = THREADS
-    cdef int rc
-    with nogil:
-        rc = l2_g1_batch_mul(o, pp, sp, n, threads)
-    if rc != L2_OK:
-        _raise_bad_point(rc, [point], 0, _py.check_g1, "G1 base")
-    v = _unpack(out, 2 * n)
+    v = _batch_mul(point, scalars, 2, _py.check_g1, "G1 base", l2_g1_batch_mul)
     return list(zip(v[0::2], v[1::2]))
 
 
 def batch_mul_g2(point, scalars):
     """[s * point for s in scalars] on G2, sharing one window table."""
-    cdef bytearray pbuf = _pack_points([point], 4, _py.check_g2, "G2 base")
-    cdef bytearray sbuf = _pack_scalars(scalars)
-    cdef size_t n = len(sbuf) // 32
-    cdef bytearray out = bytearray(128 * n)
-    cdef uint8_t *o = _buf(out)
-    cdef uint8_t *pp = _buf(pbuf)
-    cdef uint8_t *sp = _buf(sbuf)
-    cdef int threads = THREADS
-    cdef int rc
-    with nogil:
-        rc = l2_g2_batch_mul(o, pp, sp, n, threads)
-    if rc != L2_OK:
-        _raise_bad_point(rc, [point], 0, _py.check_g2, "G2 base")
-    v = _unpack(out, 4 * n)
+    v = _batch_mul(point, scalars, 4, _py.check_g2, "G2 base", l2_g2_batch_mul)
     return list(zip(zip(v[0::4], v[1::4]), zip(v[2::4], v[3::4])))
 
 
