@@ -41,25 +41,7 @@ static const fq2_t FQ2_ONE = {{{0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL,
 #define F_INV fq_inv
 #define F_IS_ZERO fe_is_zero
 #define F_EQ fe_eq
-#include "bn254_curve.h"
-#include "bn254_msm.h"
-#include "bn254_fixed_base.h"
-#undef CURVE
-#undef F
-#undef F_ONE
-#undef F_B
-#undef F_ADD
-#undef F_SUB
-#undef F_DBL
-#undef F_NEG
-#undef F_MUL
-#undef F_SQR
-#undef F_INV
-#undef F_IS_ZERO
-#undef F_EQ
-#undef FN
-#undef AFF
-#undef JAC
+#include "bn254_group.h"
 
 /* ---------------------------------------------------------------- G2 */
 #define CURVE g2
@@ -75,25 +57,7 @@ static const fq2_t FQ2_ONE = {{{0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL,
 #define F_INV fq2_inv
 #define F_IS_ZERO fq2_is_zero
 #define F_EQ fq2_eq
-#include "bn254_curve.h"
-#include "bn254_msm.h"
-#include "bn254_fixed_base.h"
-#undef CURVE
-#undef F
-#undef F_ONE
-#undef F_B
-#undef F_ADD
-#undef F_SUB
-#undef F_DBL
-#undef F_NEG
-#undef F_MUL
-#undef F_SQR
-#undef F_INV
-#undef F_IS_ZERO
-#undef F_EQ
-#undef FN
-#undef AFF
-#undef JAC
+#include "bn254_group.h"
 
 /* ---------------------------------------------------------------- boundary */
 
