@@ -94,100 +94,6 @@ def test_demo_unknown_scenario_or_preset_is_a_usage_error(capsys: pytest.Capture
 
 # -- l2lab optimistic ... against a node (in process: JSON-RPC dispatcher and REST TestClient) ------
 
-
-def test_cli_deposit_transfer_withdraw_claim(monkeypatch, capsys) -> None:
-    from fastapi.testclient import TestClient
-
-    from contracts_spec.l1 import L1Client
-    from node import cli_optimistic
-    from node.api_optimistic import router
-    from node.chain import Chain
-    from node.server import create_app
-    from primitives.secp256k1 import private_key_to_address
-
-    eth = 10**18
-    keys = [bytes([i + 1]) * 32 for i in range(3)]
-    addrs = [private_key_to_address(k) for k in keys]
-    chain = Chain(genesis_alloc={a: 100 * eth for a in addrs})
-    app = create_app(chain, dev_keys=dict(zip(addrs, keys, strict=True)), routers=[router])
-    with TestClient(app) as client:
-        monkeypatch.setattr(cli_optimistic, "make_transport",
-                            lambda url: L1Client.in_process(app.state.dispatcher).transport)
-        monkeypatch.setattr(cli_optimistic, "make_http", lambda url: client)
-
-        def cli(*argv: str) -> str:
-            assert main(["optimistic", *argv]) == 0, capsys.readouterr().err
-            return capsys.readouterr().out
-
-        rollup = cli("deploy", "--key", keys[0].hex()).strip()
-        assert client.post("/api/optimistic/attach", json={"address": rollup, "operator": addrs[0]}).status_code == 200
-        cli("deposit", "--rollup", rollup, "--key", keys[1].hex(), "--amount", "3")
-        cli("deposit", "--rollup", rollup, "--key", keys[2].hex(), "--amount", "1")
-        assert "accepted" in cli("transfer", "--key", keys[1].hex(), "--to", addrs[2], "--amount", "1.5")
-        assert "accepted" in cli("withdraw", "--key", keys[2].hex(), "--amount", "0.5")
-        assert client.post("/api/optimistic/batches").json()["posted"] is True
-        status = cli("status", "--rollup", rollup)
-        assert "batch 0: 4 entries, valid" in status
-        assert cli("balance", "--rollup", rollup, addrs[2]).strip() == "2 ETH"
-        assert "waits" in cli("claim", "--rollup", rollup, "--key", keys[2].hex())
-        L1Client.in_process(app.state.dispatcher).rpc("evm_setNextBlockTimestamp", chain.head.timestamp + 120)
-        L1Client.in_process(app.state.dispatcher).mine()
-        before = chain.get_balance(addrs[2])
-        assert "claimed 0.5 ETH from batch 0" in cli("claim", "--rollup", rollup, "--key", keys[2].hex())
-        assert chain.get_balance(addrs[2]) > before
-        assert "checked 1 live batch" in cli("challenge", "--rollup", rollup, "--key", keys[0].hex())
-
-        assert main(["optimistic", "deposit", "--rollup", rollup, "--key", "zz", "--amount", "1"]) == 1
-        assert "--key must be a private key in hex" in capsys.readouterr().err
-        assert main(["optimistic", "deposit", "--rollup", rollup, "--key", keys[1].hex(), "--amount", "0"]) == 1
-        assert "amount must be more than 0 ETH" in capsys.readouterr().err
-        assert main(["optimistic", "transfer", "--key", keys[1].hex(), "--to", addrs[0], "--amount", "1"]) == 1
-        assert "no L2 account" in capsys.readouterr().err
-    chain.close()
-
-
-def test_cli_deploys_a_bisection_rollup_and_refuses_a_non_rollup(monkeypatch, capsys) -> None:
-    from fastapi.testclient import TestClient
-
-    from contracts_spec.l1 import L1Client
-    from node import cli_optimistic
-    from node.api_optimistic import router
-    from node.chain import Chain
-    from node.server import create_app
-    from primitives.secp256k1 import private_key_to_address
-
-    eth = 10**18
-    keys = [bytes([i + 1]) * 32 for i in range(3)]
-    addrs = [private_key_to_address(k) for k in keys]
-    chain = Chain(genesis_alloc={a: 100 * eth for a in addrs})
-    app = create_app(chain, dev_keys=dict(zip(addrs, keys, strict=True)), routers=[router])
-    with TestClient(app) as client:
-        monkeypatch.setattr(cli_optimistic, "make_transport",
-                            lambda url: L1Client.in_process(app.state.dispatcher).transport)
-        monkeypatch.setattr(cli_optimistic, "make_http", lambda url: client)
-
-        def cli(*argv: str) -> str:
-            assert main(["optimistic", *argv]) == 0, capsys.readouterr().err
-            return capsys.readouterr().out
-
-        rollup = cli("deploy", "--key", keys[0].hex(), "--bisection").strip()
-        r = client.post("/api/optimistic/attach", json={"address": rollup, "operator": addrs[0]})
-        assert r.status_code == 200 and r.json()["fraud_proof"] == "bisection"
-        cli("deposit", "--rollup", rollup, "--key", keys[1].hex(), "--amount", "3")
-        cli("deposit", "--rollup", rollup, "--key", keys[2].hex(), "--amount", "1")
-        assert "accepted" in cli("transfer", "--key", keys[1].hex(), "--to", addrs[2], "--amount", "1.5")
-        assert client.post("/api/optimistic/batches").json()["posted"] is True
-        assert "batch 0: 3 entries, valid" in cli("status", "--rollup", rollup)
-        assert cli("balance", "--rollup", rollup, addrs[2]).strip() == "2.5 ETH"
-        assert "checked 1 live batch" in cli("challenge", "--rollup", rollup, "--key", keys[1].hex())
-
-        assert main(["optimistic", "status", "--rollup", addrs[1]]) == 1
-        assert "is not an optimistic rollup" in capsys.readouterr().err
-    chain.close()
-
-
-# -- a newcomer against the node's hosted rollup: no --rollup, dev accounts by number ------------
-
 ETH = 10**18
 
 
@@ -199,7 +105,7 @@ def dev():
 
 
 def _node_app(dev, *, host: bool):
-    """A node app in process, the CLI's transports pointed at it; with ``host`` a rollup is deployed."""
+    """A node app in process; with ``host`` it also deploys and serves a rollup."""
     from fastapi.testclient import TestClient
 
     from node.api_optimistic import router
@@ -215,15 +121,88 @@ def _node_app(dev, *, host: bool):
     return chain, app, client
 
 
-@pytest.fixture
-def hosted(dev, monkeypatch):
+def _point_cli_at(monkeypatch, app, client) -> None:
+    """Route the CLI's JSON-RPC and REST calls to an in-process node app."""
     from contracts_spec.l1 import L1Client
     from node import cli_optimistic
 
-    chain, app, client = _node_app(dev, host=True)
     monkeypatch.setattr(cli_optimistic, "make_transport",
                         lambda url: L1Client.in_process(app.state.dispatcher).transport)
     monkeypatch.setattr(cli_optimistic, "make_http", lambda url: client)
+
+
+@pytest.fixture
+def bare_node(dev, monkeypatch):
+    """A node in process with no rollup yet, the CLI pointed at it; users hold dev keys 0–2."""
+    chain, app, client = _node_app(dev, host=False)
+    _point_cli_at(monkeypatch, app, client)
+    yield chain, app, client, [a.private_key for a in dev[:3]], [a.address for a in dev[:3]]
+    client.__exit__(None, None, None)
+    chain.close()
+
+
+def test_cli_deposit_transfer_withdraw_claim(bare_node, capsys) -> None:
+    from contracts_spec.l1 import L1Client
+
+    chain, app, client, keys, addrs = bare_node
+
+    def cli(*argv: str) -> str:
+        return _ok(capsys, *argv)
+
+    rollup = cli("deploy", "--key", keys[0].hex()).strip()
+    assert client.post("/api/optimistic/attach", json={"address": rollup, "operator": addrs[0]}).status_code == 200
+    cli("deposit", "--rollup", rollup, "--key", keys[1].hex(), "--amount", "3")
+    cli("deposit", "--rollup", rollup, "--key", keys[2].hex(), "--amount", "1")
+    assert "accepted" in cli("transfer", "--key", keys[1].hex(), "--to", addrs[2], "--amount", "1.5")
+    assert "accepted" in cli("withdraw", "--key", keys[2].hex(), "--amount", "0.5")
+    assert client.post("/api/optimistic/batches").json()["posted"] is True
+    status = cli("status", "--rollup", rollup)
+    assert "batch 0: 4 entries, valid" in status
+    assert cli("balance", "--rollup", rollup, addrs[2]).strip() == "2 ETH"
+    assert "waits" in cli("claim", "--rollup", rollup, "--key", keys[2].hex())
+    L1Client.in_process(app.state.dispatcher).rpc("evm_setNextBlockTimestamp", chain.head.timestamp + 120)
+    L1Client.in_process(app.state.dispatcher).mine()
+    before = chain.get_balance(addrs[2])
+    assert "claimed 0.5 ETH from batch 0" in cli("claim", "--rollup", rollup, "--key", keys[2].hex())
+    assert chain.get_balance(addrs[2]) > before
+    assert "checked 1 live batch" in cli("challenge", "--rollup", rollup, "--key", keys[0].hex())
+
+    assert main(["optimistic", "deposit", "--rollup", rollup, "--key", "zz", "--amount", "1"]) == 1
+    assert "--key must be a private key in hex" in capsys.readouterr().err
+    assert main(["optimistic", "deposit", "--rollup", rollup, "--key", keys[1].hex(), "--amount", "0"]) == 1
+    assert "amount must be more than 0 ETH" in capsys.readouterr().err
+    assert main(["optimistic", "transfer", "--key", keys[1].hex(), "--to", addrs[0], "--amount", "1"]) == 1
+    assert "no L2 account" in capsys.readouterr().err
+
+
+def test_cli_deploys_a_bisection_rollup_and_refuses_a_non_rollup(bare_node, capsys) -> None:
+    chain, app, client, keys, addrs = bare_node
+
+    def cli(*argv: str) -> str:
+        return _ok(capsys, *argv)
+
+    rollup = cli("deploy", "--key", keys[0].hex(), "--bisection").strip()
+    r = client.post("/api/optimistic/attach", json={"address": rollup, "operator": addrs[0]})
+    assert r.status_code == 200 and r.json()["fraud_proof"] == "bisection"
+    cli("deposit", "--rollup", rollup, "--key", keys[1].hex(), "--amount", "3")
+    cli("deposit", "--rollup", rollup, "--key", keys[2].hex(), "--amount", "1")
+    assert "accepted" in cli("transfer", "--key", keys[1].hex(), "--to", addrs[2], "--amount", "1.5")
+    assert client.post("/api/optimistic/batches").json()["posted"] is True
+    assert "batch 0: 3 entries, valid" in cli("status", "--rollup", rollup)
+    assert cli("balance", "--rollup", rollup, addrs[2]).strip() == "2.5 ETH"
+    assert "checked 1 live batch" in cli("challenge", "--rollup", rollup, "--key", keys[1].hex())
+
+    assert main(["optimistic", "status", "--rollup", addrs[1]]) == 1
+    assert "is not an optimistic rollup" in capsys.readouterr().err
+
+
+# -- a newcomer against the node's hosted rollup: no --rollup, dev accounts by number ------------
+
+
+@pytest.fixture
+def hosted(dev, monkeypatch):
+    chain, app, client = _node_app(dev, host=True)
+    _point_cli_at(monkeypatch, app, client)
     yield chain, client
     client.__exit__(None, None, None)
     chain.close()
@@ -321,14 +300,10 @@ def test_bad_input_is_one_line_and_changes_nothing(hosted, capsys, argv: list[st
 
 
 def test_rollup_not_hosted_and_node_down_are_one_line(dev, monkeypatch, capsys) -> None:
-    from contracts_spec.l1 import L1Client
-    from node import cli_optimistic
-
     chain, app, client = _node_app(dev, host=False)
     try:
         with monkeypatch.context() as m:
-            m.setattr(cli_optimistic, "make_transport", lambda url: L1Client.in_process(app.state.dispatcher).transport)
-            m.setattr(cli_optimistic, "make_http", lambda url: client)
+            _point_cli_at(m, app, client)
             for argv in (["status"], ["deposit", "--account", "0", "--amount", "1"], ["advance"],
                          ["transfer", "--account", "0", "--to-account", "1", "--amount", "1"]):
                 assert main(["optimistic", *argv]) == 1
