@@ -264,14 +264,7 @@ def apply_message(world: WorldState, env: Env, msg: Message) -> Outcome:
     sender, is_create = msg.sender, msg.to is None
     world.add_balance(sender, -msg.gas * msg.gas_price)  # buy all gas up front
     world.set_nonce(sender, msg.nonce + 1)
-    world.warm_account(sender)
-    world.warm_account(env.coinbase)  # EIP-3651
-    if msg.to is not None:
-        world.warm_account(msg.to)
-    for address, slots in msg.access_list:
-        world.warm_account(address)
-        for slot in slots:
-            world.warm_slot(address, slot)
+    _warm_up(world, env, msg)
 
     meter = GasMeter(msg.gas)
     meter.charge(G.G_TX + (G.G_TXCREATE if is_create else 0), "intrinsic")
@@ -313,18 +306,24 @@ def apply_message(world: WorldState, env: Env, msg: Message) -> Outcome:
     return out
 
 
-def simulate(world: WorldState, env: Env, msg: Message) -> Outcome:
-    """Run a message without fees and without keeping any change (eth_call)."""
-    world.begin_transaction()
-    start = world.checkpoint()
+def _warm_up(world: WorldState, env: Env, msg: Message) -> None:
+    """What a transaction starts with warm (EIP-2929): sender, recipient, the
+    coinbase (EIP-3651) and everything its access list (EIP-2930) names."""
     world.warm_account(msg.sender)
-    world.warm_account(env.coinbase)  # warm as in apply_message, so estimates match
+    world.warm_account(env.coinbase)
     if msg.to is not None:
         world.warm_account(msg.to)
     for address, slots in msg.access_list:
         world.warm_account(address)
         for slot in slots:
             world.warm_slot(address, slot)
+
+
+def simulate(world: WorldState, env: Env, msg: Message) -> Outcome:
+    """Run a message without fees and without keeping any change (eth_call)."""
+    world.begin_transaction()
+    start = world.checkpoint()
+    _warm_up(world, env, msg)  # as apply_message does, so estimates match
     meter = GasMeter(msg.gas)
     out = Outcome(success=True, gas_used=0)
     try:
