@@ -42,7 +42,6 @@ from contracts_spec.optimistic.encoding import (
     VERSION_COMPACT,
     BatchFormatError,
     decode_entry,
-    decode_header,
     proof_length,
 )
 from contracts_spec.runtime import Context, Revert, constructor, event, external, register, view
@@ -130,16 +129,9 @@ class BisectionRollup(OptimisticRollup):
     def open_dispute(self, ctx: Context, index: int, header_bytes: bytes) -> None:
         """Dispute batch ``index``'s post_root, bonding ``msg.value``."""
         ctx.require(not ctx.sload("d_open"), "a dispute is already open: one at a time")
-        ctx.require(index < ctx.sload("batches"), f"batch {index} does not exist (or was reverted)")
-        ctx.require(not self._is_final(ctx, index), f"batch {index} is final: its challenge window has closed")
+        header = self._live_header(ctx, index, ctx.sload("batches"), header_bytes)
         ctx.require(ctx.value >= ctx.sload("min_bond"), "challenger bond below the minimum")
         ctx.require(ctx.value < 1 << 96, "challenger bond above 2**96 wei")
-        try:
-            header = decode_header(header_bytes)
-        except BatchFormatError:
-            raise Revert("header is not the batch's header") from None
-        ctx.require(header.commitment(ctx.keccak) == ctx.sload_bytes32("commitment", index),
-                    "header is not the batch's header")
         clock = ctx.sload("move_clock")
         n = header.entry_count
         ctx.sstore("d_open", index + 1)

@@ -262,14 +262,7 @@ class OptimisticRollup(Contract):
         prev_root) are proven in the entries root by their Merkle paths.
         """
         count = ctx.sload("batches")
-        ctx.require(index < count, f"batch {index} does not exist (or was reverted)")
-        ctx.require(not self._is_final(ctx, index), f"batch {index} is final: its challenge window has closed")
-        try:
-            header = decode_header(header_bytes)
-        except BatchFormatError:
-            raise Revert("header is not the batch's header") from None
-        ctx.require(header.commitment(ctx.keccak) == ctx.sload_bytes32("commitment", index),
-                    "header is not the batch's header")
+        header = self._live_header(ctx, index, count, header_bytes)
         ctx.require(step < header.entry_count, f"step {step} out of range: the batch has {header.entry_count}")
         disputed = self._proven_entry(ctx, header, step, entry, entry_proof, "entry")
         if step == 0:
@@ -315,6 +308,22 @@ class OptimisticRollup(Contract):
         if not reason and root != claimed_root:
             reason = "wrong state root"
         return reason
+
+    def _live_header(self, ctx: Context, index: int, count: int, header_bytes: bytes) -> BatchHeader:
+        """The header of live batch ``index`` (of ``count``), once it opens the stored commitment.
+
+        A disputed batch must exist, still be inside its challenge window, and
+        ``header_bytes`` must be the header it was posted with.
+        """
+        ctx.require(index < count, f"batch {index} does not exist (or was reverted)")
+        ctx.require(not self._is_final(ctx, index), f"batch {index} is final: its challenge window has closed")
+        try:
+            header = decode_header(header_bytes)
+        except BatchFormatError:
+            raise Revert("header is not the batch's header") from None
+        ctx.require(header.commitment(ctx.keccak) == ctx.sload_bytes32("commitment", index),
+                    "header is not the batch's header")
+        return header
 
     def _proven_entry(
         self, ctx: Context, header: BatchHeader, step: int, raw: bytes, proof: list[bytes], what: str
