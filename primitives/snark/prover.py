@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Sequence
 
 from primitives.snark import kernels
-from primitives.snark.groth16 import COSET_SHIFT, Proof, ProvingKey
+from primitives.snark.groth16_types import COSET_SHIFT, Proof, ProvingKey
 from primitives.snark.kernels import R
 from primitives.snark.r1cs import R1CS
 

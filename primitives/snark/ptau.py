@@ -43,7 +43,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from primitives.snark import groth16 as _groth16  # noqa: F401  (loads setup's import cycle in order)
 from primitives.snark import kernels
 from primitives.snark.kernels import G1_GENERATOR, G2_GENERATOR, G1Point, G2Point, Q, R
 from primitives.snark.setup import derive_scalar

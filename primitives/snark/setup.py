@@ -24,9 +24,10 @@ from pathlib import Path
 
 from primitives.keccak import keccak256
 from primitives.snark import kernels
-from primitives.snark.groth16 import (
+from primitives.snark.groth16_types import (
     G1_GEN,
     G2_GEN,
+    InvalidProof,
     ProvingKey,
     VerifyingKey,
     domain_size,
@@ -34,6 +35,7 @@ from primitives.snark.groth16 import (
 )
 from primitives.snark.kernels import R
 from primitives.snark.r1cs import R1CS
+from primitives.snark.snarkjs import r1cs_bytes
 
 _DOMAIN_TAG = b"l2lab/groth16/dev-setup/"
 
@@ -181,8 +183,6 @@ class KeyFileError(ValueError):
 
 def circuit_digest(r1cs: R1CS) -> bytes:
     """keccak256 of the circuit's .r1cs encoding: two circuits share it only if their constraints match."""
-    from primitives.snark.snarkjs import r1cs_bytes
-
     return keccak256(r1cs_bytes(r1cs))
 
 
@@ -252,8 +252,6 @@ class _Reader:
 
 def keys_from_bytes(data: bytes, r1cs: R1CS | None = None) -> tuple[ProvingKey, VerifyingKey]:
     """Keys from a key-file image; with ``r1cs``, also refuses keys made for another circuit."""
-    from primitives.snark.groth16 import InvalidProof
-
     if not data.startswith(KEY_MAGIC):
         raise KeyFileError("not an l2lab Groth16 key file (bad magic)")
     if len(data) < len(KEY_MAGIC) + 4 + 32 + 12 + 32:

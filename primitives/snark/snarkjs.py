@@ -28,7 +28,7 @@ from pathlib import Path
 
 from py_ecc import optimized_bn128 as bn
 
-from primitives.snark.groth16 import InvalidProof, Proof, VerifyingKey
+from primitives.snark.groth16_types import InvalidProof, Proof, VerifyingKey
 from primitives.snark.kernels import G1_INFINITY, G2_INFINITY, G1Point, G2Point, Q, R
 from primitives.snark.r1cs import R1CS
 
