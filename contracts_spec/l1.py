@@ -14,19 +14,14 @@ what any Ethereum client would send.
 from __future__ import annotations
 
 import time
-from typing import Any, Protocol
+from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account
 
+from contracts_spec.interfaces import Transport
 from primitives.keccak import keccak256
-
-
-class Transport(Protocol):
-    """Anything that answers a JSON-RPC method call."""
-
-    def request(self, method: str, params: list) -> Any: ...
 
 
 class L1Error(Exception):
@@ -127,15 +122,16 @@ class L1Client:
 
     @classmethod
     def in_process(cls, target: Any) -> L1Client:
-        """A client over an in-process dispatcher, or over a chain (a dispatcher is made)."""
+        """A client over an in-process dispatcher (anything with ``handle(method, params)``) or transport.
+
+        To reach a bare chain, hand it the node's dispatcher:
+        ``L1Client.in_process(RpcDispatcher(chain))``, or ``node.rpc.in_process_l1(chain)``.
+        """
         if hasattr(target, "request"):
             return cls(target)
         if not hasattr(target, "handle"):
-            # The node wires its chain to a dispatcher; importing it here keeps
-            # the convenience for tests and notebooks without a module-level cycle.
-            from node.rpc import RpcDispatcher
-
-            target = RpcDispatcher(target)
+            raise TypeError(f"L1Client.in_process needs a dispatcher or a transport, got {type(target).__name__}: "
+                            "wrap a chain with node.rpc.in_process_l1(chain)")
         return cls(_DispatcherTransport(target))
 
     # -- reads ---------------------------------------------------------------

@@ -105,6 +105,24 @@ def _address(value: Any, name: str = "address") -> str:
     raise ValueError(f"{name}: not a 20-byte address: {value!r}")
 
 
+def import_package_modules(package: str) -> tuple[list[str], dict[str, str]]:
+    """Import every module under ``package``; the modules loaded and, per failed one, why.
+
+    Contracts register themselves when their module is imported, so this is how
+    a process comes to know every contract class a package defines.
+    """
+    root = importlib.import_module(package)
+    loaded: list[str] = []
+    failed: dict[str, str] = {}
+    for info in pkgutil.walk_packages(root.__path__, package + "."):
+        try:
+            importlib.import_module(info.name)
+            loaded.append(info.name)
+        except Exception as exc:  # noqa: BLE001 - one broken module must not stop the node
+            failed[info.name] = f"{type(exc).__name__}: {exc}"
+    return loaded, failed
+
+
 @functools.cache
 def load_contract_classes(package: str = "contracts_spec") -> tuple[str, ...]:
     """Import every module of ``package`` so each ``@register``-ed contract is deployable.
@@ -115,12 +133,9 @@ def load_contract_classes(package: str = "contracts_spec") -> tuple[str, ...]:
     """
     from contracts_spec.runtime import REGISTRY
 
-    root = importlib.import_module(package)
-    for info in pkgutil.walk_packages(root.__path__, package + "."):
-        try:
-            importlib.import_module(info.name)
-        except Exception as exc:  # noqa: BLE001 - one broken module must not stop the node
-            warnings.warn(f"could not import {info.name}: {exc}", RuntimeWarning, stacklevel=2)
+    _, failed = import_package_modules(package)
+    for name, why in failed.items():
+        warnings.warn(f"could not import {name}: {why}", RuntimeWarning, stacklevel=2)
     return tuple(sorted(REGISTRY))
 
 

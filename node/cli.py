@@ -13,15 +13,15 @@ import json
 import os
 import sys
 
-# Modules that contribute subcommands. Each defines ``add_parser(subparsers)``,
-# which sets ``func`` on its parser to a callable taking the parsed args and
-# returning an exit code.
+# Modules that contribute the subcommands every build has. Each defines
+# ``add_parser(subparsers)``, which sets ``func`` on its parser to a callable
+# taking the parsed args and returning an exit code. Each registered scheme
+# (``node.schemes``) adds its own subcommand after them.
 _SUBCOMMAND_MODULES = (
     "node.cli_info",
     "node.server",
-    "node.cli_bench",
+    "benchmarks.cli",
     "node.cli_zk",
-    "node.cli_optimistic",
     "node.cli_demo",
 )
 
@@ -33,13 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # that area is not part of this build
-                continue
-            raise
-        module.add_parser(subparsers)
+        importlib.import_module(name).add_parser(subparsers)
+    from node.schemes import all_schemes
+
+    for scheme in all_schemes().values():
+        scheme.add_cli(subparsers)
     return parser
 
 

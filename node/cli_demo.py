@@ -1,312 +1,44 @@
 """``l2lab demo``: scripted workshop scenarios on an in-process L1, narrated step by step.
 
-``l2lab demo optimistic`` walks the honest path of the optimistic rollup
-(deposit, transfer, submit_batch, challenge window, withdraw) and
-``l2lab demo optimistic-fraud`` the attack path (a forged signature, the fraud
-proof, the revert and the slashing); ``l2lab demo optimistic-bisection`` the
-same theft caught by the interactive bisection game. Each step prints what happened and the
-balances, so a class can follow along; the L1 clock is advanced, never waited on.
+The scenarios belong to their schemes (``node/schemes/<scheme>/demos.py``) and
+are found through the scheme registry; ``l2lab demo --help`` lists them all.
+Each step prints what happened and the balances, so a class can follow along;
+the L1 clock is advanced, never waited on. ``--json`` ends with a summary on
+stdout (the narration goes to stderr).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING
 
-ETH = 10**18
-NAMES = ("operator", "challenger", "alice", "bob", "carol", "mallory")
+if TYPE_CHECKING:
+    from contracts_spec.interfaces import Demo, HostedScheme
 
+def all_demos() -> dict[str, tuple[HostedScheme, Demo]]:
+    """Every registered scheme's scenarios, by name, with the scheme each belongs to."""
+    from node.schemes import all_schemes
 
-def _eth(wei: int) -> str:
-    return f"{wei / ETH:,.4f} ETH"
-
-
-class Narrator:
-    """Prints numbered steps and balance tables, and keeps the record a ``--json`` summary is made of.
-
-    The story goes to ``out`` (stderr under ``--json``, so stdout holds only the
-    JSON document). Every L1 receipt the demo shows is recorded with its step
-    name, so the summary can list the gas of each step and the fees each person
-    paid; ``flow`` notes the value a script moves on purpose between people, so
-    that what an honest user *lost* is what is missing beyond those and their fees.
-    """
-
-    def __init__(self, lab, people: tuple[str, ...], out: TextIO | None = None,
-                 honest: tuple[str, ...] = ()) -> None:
-        self.lab = lab
-        self.people = people
-        self.honest = honest
-        self.out = out if out is not None else sys.stdout
-        self.step = 0
-        self.steps: list[dict] = []
-        self.fees: dict[str, int] = dict.fromkeys(people, 0)
-        self.moved: dict[str, int] = dict.fromkeys(people, 0)
-        self.start = self._snapshot()
-
-    def _snapshot(self) -> dict[str, dict[str, int]]:
-        rollup = self.lab.rollup
-        return {name: {"l1_wei": self.lab.l1_balance(name), "l2_wei": self.lab.l2_balance(name),
-                       "bond_wei": rollup.call("bond_of", self.lab.address(name))} for name in self.people}
-
-    def say(self, text: str) -> None:
-        self.step += 1
-        print(f"\n[{self.step}] {text}", file=self.out)
-
-    def note(self, text: str) -> None:
-        print(f"    {text}", file=self.out)
-
-    def record(self, step: str, receipt: dict | None) -> None:
-        """Remember an L1 step's gas, and charge its fee to whoever sent it."""
-        if receipt is None:
-            return
-        sender = str(receipt.get("from", "")).lower()
-        who = next((n for n in self.people if self.lab.address(n).lower() == sender), sender)
-        gas = int(receipt["gasUsed"], 16)
-        if who in self.fees:
-            self.fees[who] += gas * int(receipt.get("effectiveGasPrice", "0x0"), 16)
-        self.steps.append({"step": step, "by": who, "gas": gas, "tx": receipt.get("transactionHash")})
-
-    def gas(self, what: str, receipt: dict | None, step: str | None = None) -> None:
-        """Say an L1 step's gas and record it under ``step`` (default: ``what``)."""
-        self.record(step or what, receipt)
-        if receipt is not None:
-            self.note(f"{what}: {int(receipt['gasUsed'], 16):,} L1 gas")
-
-    def flow(self, sender: str, receiver: str, amount: int) -> None:
-        """``amount`` wei moves from ``sender`` to ``receiver`` because the script says so."""
-        if sender in self.moved:
-            self.moved[sender] -= amount
-        if receiver in self.moved:
-            self.moved[receiver] += amount
-
-    def balances(self) -> None:
-        print(f"    {'who':<10} {'L1 balance':>22} {'L2 balance':>16}", file=self.out)
-        for name in self.people:
-            print(f"    {name:<10} {_eth(self.lab.l1_balance(name)):>22} {_eth(self.lab.l2_balance(name)):>16}",
-                  file=self.out)
-
-    def summary(self, scenario: str, verdict: str, ok: bool, **extra: object) -> dict:
-        """The JSON summary: who held what at start and end, each L1 step's gas, batches, verdict."""
-        end = self._snapshot()
-        people = {}
-        for name in self.people:
-            a, b = self.start[name], end[name]
-            entry: dict[str, object] = {"address": self.lab.address(name),
-                                        "start": {k: str(v) for k, v in a.items()},
-                                        "end": {k: str(v) for k, v in b.items()},
-                                        "l1_fees_wei": str(self.fees[name]), "honest": name in self.honest}
-            if name in self.honest:
-                # What should be there: the start, plus what the script moved to or from them, minus fees.
-                expected = a["l1_wei"] + a["l2_wei"] + a["bond_wei"] + self.moved[name] - self.fees[name]
-                entry["lost_wei"] = str(max(0, expected - (b["l1_wei"] + b["l2_wei"] + b["bond_wei"])))
-            people[name] = entry
-        rollup = self.lab.rollup
-        on_l1 = rollup.call("batch_count")
-        submitted = sum(s["step"] == "submit_batch" for s in self.steps)
-        return {
-            "scenario": scenario, "preset": self.lab.preset.name, "ok": ok, "verdict": verdict,
-            "rollup": rollup.address,
-            "batches": {"submitted": submitted, "on_l1": on_l1, "reverted": submitted - on_l1,
-                        "final": sum(bool(rollup.call("is_final", i)) for i in range(on_l1))},
-            "users": people,
-            "l1_steps": self.steps,
-            "l1_gas_total": sum(s["gas"] for s in self.steps),
-            **extra,
-        }
-
-
-def _make_lab(preset_name: str = "minimal", contract=None):
-    from contracts_spec.l1 import L1Client
-    from contracts_spec.optimistic.params import get_preset
-    from node.chain import Chain
-    from node.devaccounts import derive_dev_accounts
-    from rollup.optimistic.lab import OptimisticLab
-
-    accounts = derive_dev_accounts(len(NAMES))
-    chain = Chain(genesis_alloc={a.address: 100 * ETH for a in accounts})
-    keys = {name: a.private_key for name, a in zip(NAMES, accounts, strict=True)}
-    extra = {} if contract is None else {"contract": contract}
-    return OptimisticLab(L1Client.in_process(chain), keys, preset=get_preset(preset_name), **extra)
-
-
-Result = tuple[int, dict]
-
-
-def demo_optimistic(preset: str, out: TextIO | None = None) -> Result:
-    from contracts_spec.l1 import TransactionReverted
-
-    lab = _make_lab(preset)
-    n = Narrator(lab, ("operator", "alice", "bob"), out, honest=("operator", "alice", "bob"))
-    p = lab.preset
-    n.say(f"The rollup contract is deployed at {lab.rollup.address} (preset {p.name!r}: "
-          f"{p.challenge_window}s challenge window, {2 ** p.tree_depth} accounts); "
-          f"the operator bonded {_eth(p.min_bond)}.")
-    n.say("Alice deposits 5 ETH and Bob 1 ETH on L1; the operator includes the deposits in batch 0.")
-    n.record("deposit", lab.deposit("alice", 5 * ETH))
-    n.record("deposit", lab.deposit("bob", 1 * ETH))
-    n.gas("submit_batch", lab.submit_batch())
-    n.balances()
-    n.say("On L2, Alice signs a transfer of 2 ETH to Bob (EIP-712); Bob signs a withdrawal of 1 ETH.")
-    lab.transfer("alice", "bob", 2 * ETH)
-    n.flow("alice", "bob", 2 * ETH)
-    lab.withdraw("bob", 1 * ETH)
-    n.gas("the operator posts batch 1 with submit_batch", lab.submit_batch(), "submit_batch")
-    n.note(f"batch 1 is {len(lab.operator.posted[-1].sealed.data)} bytes of calldata; L1 stores only its hash")
-    n.balances()
-    n.say("The challenger replays every batch from L1 calldata and finds nothing wrong.")
-    n.note(f"fraud proofs sent: {len(lab.challenge())}")
-    n.note(f"challenge time left on batch 1: {lab.rollup.call('challenge_time_left', 1)} s")
-    n.say("Bob tries to claim his withdrawal on L1 before the window closes.")
-    early = ""
-    try:
-        lab.claim_withdrawals("bob", 1)
-    except TransactionReverted as exc:
-        early = exc.reason
-        n.note(f"refused: {exc.reason}")
-    n.say(f"{p.challenge_window:,} seconds pass on L1 (time travel): batch 1 is final.")
-    lab.finalize()
-    n.note(f"is_final(1) = {lab.rollup.call('is_final', 1)}")
-    (claim,) = lab.claim_withdrawals("bob", 1)
-    n.gas("Bob claims his 1 ETH on L1", claim, "withdraw claim")
-    n.balances()
-    n.say("A fresh full node rebuilds L2 state from L1 data alone.")
-    node = lab.rebuild()
-    same = node.root == lab.operator.state.root
-    n.note(f"rebuilt root {node.root.hex()[:16]}... equals the operator's: {same}")
-    verdict = "no fraud: every batch valid and final; the early claim was refused, the late one paid"
-    return (0 if same else 1), n.summary("optimistic", verdict, same, early_claim_refused=early,
-                                         rebuilt_root_matches=same)
-
-
-def _slashing(lab, contract, operator_bond_before: int) -> tuple[dict, dict]:
-    """The FraudProven event and what the slashing did to the operator's bond."""
-    (event,) = lab.l1.events(lab.rollup.address, contract, "FraudProven")
-    after = lab.rollup.call("bond_of", lab.address("operator"))
-    return event, {"operator_bond_before_wei": str(operator_bond_before), "operator_bond_after_wei": str(after),
-                   "slashed_wei": str(operator_bond_before - after), "reward_to_challenger_wei": str(event["reward"]),
-                   "burned_wei": str(event["burned"])}
-
-
-def demo_optimistic_fraud(preset: str, out: TextIO | None = None) -> Result:
-    from contracts_spec.optimistic.contract import OptimisticRollup
-    from contracts_spec.optimistic.rules import Account
-
-    lab = _make_lab(preset)
-    n = Narrator(lab, ("operator", "challenger", "alice", "mallory"), out, honest=("alice", "challenger"))
-    bond = lab.rollup.call("bond_of", lab.address("operator"))
-    n.say("Alice deposits 5 ETH, Mallory 0.1 ETH; batch 0 is posted.")
-    n.record("deposit", lab.deposit("alice", 5 * ETH))
-    n.record("deposit", lab.deposit("mallory", ETH // 10))
-    n.record("submit_batch", lab.submit_batch())
-    n.balances()
-    n.say("The operator turns malicious: it moves Alice's 4 ETH to Mallory with a signature Mallory made.")
-    a, m = lab.index("alice"), lab.index("mallory")
-    forged = lab.wallets["mallory"].transfer(a, m, 4 * ETH, lab.nonce("alice"))
-    alice, mallory = lab.operator.state.get_account(a), lab.operator.state.get_account(m)
-    lab.operator.sequencer.inject(forged, {
-        a: Account(alice.address, alice.balance - 4 * ETH, alice.nonce + 1),
-        m: Account(mallory.address, mallory.balance + 4 * ETH, mallory.nonce),
-    })
-    n.gas("batch 1 is posted", lab.submit_batch(), "submit_batch")
-    n.note(f"the operator's L2 state now says Mallory has {_eth(lab.l2_balance('mallory'))}")
-    n.say("The challenger replays batch 1 from L1, finds step 0 invalid and sends a fraud proof: just that "
-          "entry and its Merkle path in the batch's entries root, plus the accounts it touches.")
-    (proof,) = lab.challenge()
-    n.gas("prove_fraud (L1 checks the entry's path, then re-runs apply_tx on Merkle witnesses)", proof, "prove_fraud")
-    event, slashing = _slashing(lab, OptimisticRollup, bond)
-    n.flow("operator", "challenger", event["reward"])
-    n.note(f"verdict: {event['reason']}")
-    n.note(f"batch 1 reverted: {lab.rollup.call('batch_count')} batch(es) remain; "
-           f"operator bond slashed: {_eth(event['reward'])} to the challenger, {_eth(event['burned'])} burned")
-    n.balances()
-    n.say("Mallory cannot withdraw the stolen ETH: the operator rolled back, and the forged transfer is refused.")
-    n.note(f"transactions handed back to the operator: {len(lab.operator.returned)}, "
-           f"re-admitted: {len(lab.operator.sequencer.pending)}")
-    node = lab.rebuild()
-    n.note(f"a full node rebuilt from L1 agrees: Alice has {_eth(node.state.balance(a))} on L2")
-    ok = node.state.balance(a) == 5 * ETH
-    return (0 if ok else 1), n.summary("optimistic-fraud", str(event["reason"]), ok, fraud_step=event.get("step"),
-                                       slashing=slashing)
-
-
-def demo_optimistic_bisection(preset: str, out: TextIO | None = None) -> Result:
-    from contracts_spec.optimistic.bisection import BisectionRollup
-    from contracts_spec.optimistic.rules import Account
-
-    lab = _make_lab(preset, BisectionRollup)
-    n = Narrator(lab, ("operator", "challenger", "alice", "bob", "mallory"), out,
-                 honest=("alice", "bob", "challenger"))
-    bond = lab.rollup.call("bond_of", lab.address("operator"))
-    n.say("A rollup whose batches carry no intermediate roots: only the final state root is claimed. "
-          "Alice deposits 5 ETH, Bob and Mallory 1 ETH; batch 0 is posted.")
-    for name, amount in (("alice", 5 * ETH), ("bob", ETH), ("mallory", ETH)):
-        n.record("deposit", lab.deposit(name, amount))
-    n.record("submit_batch", lab.submit_batch())
-    n.balances()
-    n.say("Batch 1: sixteen honest transfers from Alice to Bob, and at step 11 the operator credits "
-          "Mallory 3 ETH from nowhere.")
-    for i in range(16):
-        if i == 11:
-            m, b = lab.index("mallory"), lab.index("bob")
-            mal, bob = lab.operator.state.get_account(m), lab.operator.state.get_account(b)
-            tx = lab.wallets["mallory"].transfer(m, b, ETH // 10, mal.nonce)
-            lab.operator.sequencer.inject(tx, {m: Account(mal.address, mal.balance + 3 * ETH, mal.nonce + 1),
-                                               b: bob._replace(balance=bob.balance + ETH // 10)})
-            n.flow("mallory", "bob", ETH // 10)  # Mallory's own payment is valid, and is re-admitted
-        else:
-            lab.transfer("alice", "bob", ETH // 100)
-            n.flow("alice", "bob", ETH // 100)
-    n.gas("batch 1 is posted (16 entries, no roots in between)", lab.submit_batch(), "submit_batch")
-    n.say("The challenger replays batch 1, finds its post_root wrong, bonds and opens a dispute. "
-          "The proposer names the root at each midpoint; the challenger agrees or not, halving the range.")
-    receipts = lab.challenge()
-    events = {name: lab.l1.events(lab.rollup.address, BisectionRollup, name)
-              for name in ("Bisected", "Chosen", "FraudProven", "DisputeResolved")}
-    for receipt in receipts:
-        n.record("dispute move", receipt)
-    if n.steps and n.steps[-1]["step"] == "dispute move":
-        n.steps[-1]["step"] = "prove_fraud"  # the last move runs the one disputed step on L1
-    for bisected, chosen in zip(events["Bisected"], events["Chosen"], strict=False):
-        verdict = "agrees" if chosen["agree"] else "disagrees"
-        n.note(f"steps {bisected['lo']}..{bisected['hi']}: proposer claims the root after step {bisected['mid']}, "
-               f"challenger {verdict} -> {chosen['lo']}..{chosen['hi']}")
-    fraud, slashing = _slashing(lab, BisectionRollup, bond)
-    n.flow("operator", "challenger", fraud["reward"])
-    n.say(f"One step is left: L1 runs step {fraud['step']} with apply_tx from the agreed root.")
-    n.note(f"verdict: {fraud['reason']}")
-    n.note(f"{len(receipts)} dispute transactions, {sum(int(r['gasUsed'], 16) for r in receipts):,} L1 gas in all")
-    n.note(f"batch 1 reverted; operator bond slashed: {_eth(fraud['reward'])} to the challenger, "
-           f"{_eth(fraud['burned'])} burned")
-    n.say("The operator rolled back and re-admitted the valid transfers (Mallory's own 0.1 ETH payment too); "
-          "they wait for the next batch.")
-    n.balances()
-    node = lab.rebuild()
-    n.note(f"a full node rebuilt from L1 agrees: Mallory has {_eth(node.state.balance(lab.index('mallory')))} on L2")
-    ok = node.state.balance(lab.index("mallory")) == ETH
-    return (0 if ok else 1), n.summary("optimistic-bisection", str(fraud["reason"]), ok, fraud_step=fraud["step"],
-                                       dispute_moves=len(receipts), slashing=slashing)
-
-
-DEMOS: dict[str, Callable[[str, TextIO | None], Result]] = {
-    "optimistic": demo_optimistic,
-    "optimistic-fraud": demo_optimistic_fraud,
-    "optimistic-bisection": demo_optimistic_bisection,
-}
+    found: dict[str, tuple[HostedScheme, Demo]] = {}
+    for scheme in all_schemes().values():
+        for name, demo in scheme.demos().items():
+            if name in found:
+                raise ValueError(f"demo {name!r} is registered by two schemes")
+            found[name] = (scheme, demo)
+    return found
 
 
 def run(args: argparse.Namespace) -> int:
+    scheme, demo = all_demos()[args.scenario]
     try:
-        from contracts_spec.optimistic.params import get_preset
-
-        get_preset(args.preset)  # an unknown preset is a usage error, before anything runs
+        scheme.check_preset(args.preset)  # an unknown preset is a usage error, before anything runs
     except ValueError as exc:
         print(f"l2lab demo: {exc}", file=sys.stderr)
         return 2
     as_json = getattr(args, "json", False)
     try:
-        code, summary = DEMOS[args.scenario](args.preset, sys.stderr if as_json else sys.stdout)
+        code, summary = demo(args.preset, sys.stderr if as_json else sys.stdout)
     except Exception as exc:  # a demo that breaks says where, in one line
         print(f"l2lab demo {args.scenario}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -319,9 +51,10 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="run a narrated workshop scenario on an in-process L1")
-    p.add_argument("scenario", choices=sorted(DEMOS), help="which scenario")
+    p.add_argument("scenario", choices=sorted(all_demos()), help="which scenario")
     p.add_argument("--preset", default="minimal",
-                   help="rollup preset: minimal (60 s window) or mainnet (7-day window, walked through by time travel)")
+                   help="the scheme's preset: minimal (a 60 s window) or mainnet (a 7-day window, walked "
+                        "through by time travel)")
     p.add_argument("--json", action="store_true",
                    help="end with a JSON summary on stdout (balances, losses, gas per L1 step, verdict); "
                         "the narration goes to stderr")

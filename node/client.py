@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from node.rpc import RpcError
+from node.rpc_codes import INTERNAL_ERROR
 
 DEFAULT_URL = "http://127.0.0.1:8545"
 DEFAULT_TIMEOUT = 30.0
@@ -140,7 +141,7 @@ def _unwrap(reply: Any, request_id: int | None, method: str) -> Any:
     if error is not None:
         if not isinstance(error, dict):
             raise TransportError(f"answer to {method} has a malformed error: {error!r:.200}")
-        raise RpcError(int(error.get("code", -32603)), str(error.get("message", "")), error.get("data"))
+        raise RpcError(int(error.get("code", INTERNAL_ERROR)), str(error.get("message", "")), error.get("data"))
     if request_id is not None and reply.get("id") != request_id:
         raise TransportError(f"answer to {method} has id {reply.get('id')!r}, expected {request_id}")
     if "result" not in reply:

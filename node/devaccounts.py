@@ -48,13 +48,15 @@ def derive_dev_accounts(
         raise TypeError(f"account count must be an int, got {type(count).__name__}")
     if not 0 <= count <= MAX_ACCOUNT_COUNT:
         raise ValueError(f"account count must be between 0 and {MAX_ACCOUNT_COUNT}, got {count}")
+    return [derive_dev_account(index, mnemonic) for index in range(count)]
+
+
+def derive_dev_account(index: int, mnemonic: str = DEV_MNEMONIC) -> DevAccount:
+    """The account at ``index`` on the Ethereum BIP-44 path of ``mnemonic``."""
     # eth-account gates HD derivation behind this switch; it only enables the API.
     Account.enable_unaudited_hdwallet_features()
-    accounts = []
-    for index in range(count):
-        acct = Account.from_mnemonic(mnemonic, account_path=DEV_PATH_TEMPLATE.format(index=index))
-        accounts.append(DevAccount(index=index, address=acct.address, private_key=bytes(acct.key)))
-    return accounts
+    acct = Account.from_mnemonic(mnemonic, account_path=DEV_PATH_TEMPLATE.format(index=index))
+    return DevAccount(index=index, address=acct.address, private_key=bytes(acct.key))
 
 
 def eth_to_wei(eth: int | float | str) -> int:

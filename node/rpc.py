@@ -25,6 +25,7 @@ from eth_account import Account
 from eth_utils import to_checksum_address
 
 from contracts_spec import gas as G
+from contracts_spec.l1 import L1Client
 from contracts_spec.runtime import get_contract_class
 from node.chain import (
     COINBASE,
@@ -35,6 +36,13 @@ from node.chain import (
     Chain,
     Reverted,
 )
+from node.rpc_codes import (
+    EXECUTION_REVERTED,
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+)
 from node.store import Block, Log, Receipt
 from node.transactions import Transaction, TxRejected
 
@@ -42,12 +50,6 @@ CLIENT_VERSION = "l2lab/0.1.0/python"
 EMPTY_UNCLES = "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"
 ZERO32 = "0x" + "00" * 32
 
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
-INTERNAL_ERROR = -32603
-EXECUTION_REVERTED = 3
 _HEX = frozenset("0123456789abcdefABCDEF")
 UINT256_MAX = 2**256 - 1
 
@@ -785,3 +787,11 @@ def _error(req_id: Any, exc: RpcError) -> dict[str, Any]:
 
 
 __all__ = ["RpcDispatcher", "RpcError", "format_block", "format_log", "format_receipt", "format_transaction"]
+
+
+def in_process_l1(chain: Chain, dev_keys: Mapping[str, bytes] | None = None) -> L1Client:
+    """An ``L1Client`` over ``chain`` in this process, through a dispatcher of its own.
+
+    Tests, notebooks, demos and benchmarks use this to talk to a chain without a server.
+    """
+    return L1Client.in_process(RpcDispatcher(chain, dev_keys))

@@ -21,19 +21,21 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fastapi import APIRouter, FastAPI
 
+    from contracts_spec.interfaces import Hosted, HostedScheme
     from node.chain import Chain
+
+from node.rpc_codes import INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR
 
 log = logging.getLogger("l2lab.node")
 
-# JSON-RPC 2.0 error codes for failures the server sees before the dispatcher does.
-PARSE_ERROR = -32700
-INTERNAL_ERROR = -32603
 # Bodies larger than this are refused before parsing: a raw tx is capped at 128 KiB
 # and a generous batch of them fits well inside.
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -82,7 +84,7 @@ class BodyGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > MAX_BODY_BYTES:
-                await self._refuse(scope, send, 413, -32600, f"request body over {MAX_BODY_BYTES} bytes")
+                await self._refuse(scope, send, 413, INVALID_REQUEST, f"request body over {MAX_BODY_BYTES} bytes")
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -312,45 +314,23 @@ def _version() -> str:
 # --------------------------------------------------------------------------- the command
 
 
-# Modules through which a scheme serves its own REST endpoints. Each, when present,
-# defines ``router`` (a FastAPI APIRouter, prefixed e.g. ``/api/optimistic``) whose
-# routes reach the chain through ``request.app.state.chain`` / ``.dispatcher``.
-# Dev accounts the hosted optimistic rollup uses; the first ones stay free for users.
-OPERATOR_ACCOUNT = 9
-CHALLENGER_ACCOUNT = 8
-
-ROUTER_MODULES = (
-    "node.api_optimistic",
-    "node.api_zk",
-    "node.api_plasma",
-    "node.api_channels",
-)
-
-
 def scheme_routers(
-    modules: Sequence[str] = ROUTER_MODULES,
+    schemes: "Mapping[str, HostedScheme] | None" = None,
 ) -> tuple[list["APIRouter"], dict[str, str]]:
-    """The ``router`` of each scheme module present in this build, and why any failed to load."""
-    import importlib
+    """The REST router of each registered scheme, and, per scheme whose router failed to load, why.
+
+    One broken scheme must not keep the node's L1 down: it is reported, and the
+    rest are served.
+    """
+    from node.schemes import all_schemes
 
     routers = []
     failed: dict[str, str] = {}
-    for name in modules:
+    for name, scheme in (all_schemes() if schemes is None else schemes).items():
         try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is not None and name.startswith(exc.name):  # not part of this build
-                continue
+            routers.append(scheme.router())
+        except Exception as exc:
             failed[name] = f"{type(exc).__name__}: {exc}"
-            continue
-        except Exception as exc:  # one broken scheme must not keep the node down
-            failed[name] = f"{type(exc).__name__}: {exc}"
-            continue
-        router = getattr(module, "router", None)
-        if router is None:
-            failed[name] = "defines no `router` to mount"
-            continue
-        routers.append(router)
     return routers, failed
 
 
@@ -362,23 +342,29 @@ def load_contract_modules(extra: Sequence[str] = ()) -> tuple[list[str], dict[st
     its data dir. Returns the modules loaded and, per failed module, why.
     """
     import importlib
-    import pkgutil
 
-    import contracts_spec
+    from node.chain import import_package_modules
 
-    names = [
-        info.name
-        for info in pkgutil.walk_packages(contracts_spec.__path__, prefix="contracts_spec.")
-    ]
-    loaded: list[str] = []
-    failed: dict[str, str] = {}
-    for name in [*names, *extra]:
+    loaded, failed = import_package_modules("contracts_spec")
+    for name in extra:
         try:
             importlib.import_module(name)
             loaded.append(name)
         except Exception as exc:  # one broken scheme must not keep the node down
             failed[name] = f"{type(exc).__name__}: {exc}"
     return loaded, failed
+
+
+@dataclass
+class HostContext:
+    """What the node hands each scheme it hosts (``contracts_spec.interfaces.NodeContext``)."""
+
+    app: Any
+    l1: Any
+    accounts: Sequence[Any]
+    data_dir: Path | None
+    url: str
+    args: argparse.Namespace
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -472,7 +458,7 @@ def run(args: argparse.Namespace) -> int:
         for name, why in failed_routers.items():
             print(f"warning: endpoints of {name} are unavailable: {why}", file=sys.stderr)
         app = create_app(chain, dev_keys=dev_keys(accounts), routers=routers)
-        hosted = _host_optimistic(args, app, accounts)
+        hosted = _host_schemes(args, app, accounts)
         config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug")
         server = uvicorn.Server(config)
         # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal
@@ -485,8 +471,8 @@ def run(args: argparse.Namespace) -> int:
             pass  # the shutdown already happened cleanly
         finally:
             signal.signal(signal.SIGTERM, previous)
-            if hosted is not None:
-                hosted.stop()
+            for running in hosted:
+                running.stop()
     finally:
         sock.close()
         chain.close()
@@ -498,34 +484,25 @@ def _url(args: argparse.Namespace) -> str:
     return f"http://{_url_host(args.host)}:{args.port}"
 
 
-def _host_optimistic(args: argparse.Namespace, app: Any, accounts: Sequence[Any]) -> Any:
-    """Deploy (or reattach) the hosted optimistic rollup and start its timer; None when off."""
-    if args.optimistic == "off":
-        return None
-    if len(accounts) <= OPERATOR_ACCOUNT:
-        print(
-            f"warning: the optimistic rollup needs at least {OPERATOR_ACCOUNT + 1} dev accounts; "
-            "not hosting it",
-            file=sys.stderr,
-        )
-        return None
-    from node.optimistic_host import HostedOptimistic
+def _host_schemes(args: argparse.Namespace, app: Any, accounts: Sequence[Any]) -> list["Hosted"]:
+    """Start every registered scheme that hosts itself beside this node; the ones running."""
+    from contracts_spec.l1 import L1Client
+    from node.schemes import all_schemes
 
-    def announce(line: str) -> None:
-        print(f"{line}; operator is dev account ({OPERATOR_ACCOUNT}), challenger dev account "
-              f"({CHALLENGER_ACCOUNT}); REST under {_url(args)}/api/optimistic/\n"
-              f"Try: l2lab optimistic --rpc {_url(args)} --help", flush=True)
-
-    hosted = HostedOptimistic(
-        app,
-        preset=args.optimistic,
-        operator_key=accounts[OPERATOR_ACCOUNT].private_key,
-        challenger_key=accounts[CHALLENGER_ACCOUNT].private_key,
-        data_dir=args.data_dir,
-        announce=announce,
+    context = HostContext(
+        app=app,
+        l1=L1Client.in_process(app.state.dispatcher),
+        accounts=accounts,
+        data_dir=Path(args.data_dir) if args.data_dir is not None else None,
+        url=_url(args),
+        args=args,
     )
-    hosted.start()
-    return hosted
+    running = []
+    for scheme in all_schemes().values():
+        hosted = scheme.host(context)
+        if hosted is not None:
+            running.append(hosted)
+    return running
 
 
 def _print_banner(
@@ -573,13 +550,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--memory", action="store_true", help="keep the chain in memory only; nothing is written to disk"
     )
-    p.add_argument(
-        "--optimistic",
-        default="minimal",
-        choices=("minimal", "mainnet", "off"),
-        help="host an optimistic rollup beside the L1 with this preset: 'minimal' (60 s challenge "
-        "window, small tree) or 'mainnet' (7 days); 'off' hosts none (default minimal)",
-    )
+    from node.schemes import all_schemes
+
+    for scheme in all_schemes().values():
+        scheme.add_node_options(p)
     p.add_argument("--chain-id", type=int, default=31337, help="EIP-155 chain id (default 31337)")
     p.add_argument(
         "--block-time",

@@ -63,7 +63,7 @@ def test_closed_stdout_ends_quietly(monkeypatch):
 
 
 def test_closed_stdout_is_not_reported_as_an_unreachable_node(monkeypatch, capsys):
-    from node import cli_optimistic
+    from node.schemes.optimistic import cli as cli_optimistic
 
     def prints_a_lot(args):
         raise BrokenPipeError(32, "Broken pipe")  # what print() raises once the reader left

@@ -144,7 +144,7 @@ def test_the_host_names_the_preset_a_deployed_rollup_matches():
     from types import SimpleNamespace
 
     from contracts_spec.optimistic.params import MAINNET, MINIMAL
-    from node.optimistic_host import HostedOptimistic
+    from node.schemes.optimistic.host import HostedOptimistic
 
     for preset in (MINIMAL, MAINNET):
         params = SimpleNamespace(challenge_window=preset.challenge_window, tree_depth=preset.tree_depth)

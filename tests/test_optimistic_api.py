@@ -7,8 +7,8 @@ from eth_account import Account as EthAccount
 from fastapi.testclient import TestClient
 
 from contracts_spec.l1 import L1Client
-from node.api_optimistic import router
 from node.chain import Chain
+from node.schemes.optimistic.api import router
 from node.server import create_app
 from primitives.secp256k1 import private_key_to_address
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from contracts_spec.l1 import L1Client, TransactionReverted
+from contracts_spec.l1 import TransactionReverted
 from contracts_spec.optimistic.bisection import BisectionRollup
 from contracts_spec.optimistic.encoding import HEADER_SIZE, batch_header, decode_batch, encode_batch
 from contracts_spec.optimistic.params import MINIMAL
 from contracts_spec.optimistic.rules import Account
 from node.chain import Chain
+from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.client import Wallet
 from rollup.optimistic.dispute import BisectionChallenger, BisectionProposer, play, read_dispute
@@ -27,7 +28,7 @@ class Game:
     """A bisection rollup with Alice, Bob and Mallory funded in batch 0."""
 
     def __init__(self) -> None:
-        self.l1 = L1Client.in_process(Chain(genesis_alloc={a: 1000 * ETH for a in ADDR.values()}))
+        self.l1 = in_process_l1(Chain(genesis_alloc={a: 1000 * ETH for a in ADDR.values()}))
         self.rollup = RollupL1.deploy(self.l1, KEYS["operator"], MINIMAL, ADDR["operator"], BisectionRollup)
         self.operator = Operator(self.rollup, KEYS["operator"])
         self.operator.post_bond(MINIMAL.min_bond)

@@ -108,8 +108,8 @@ def _node_app(dev, *, host: bool):
     """A node app in process; with ``host`` it also deploys and serves a rollup."""
     from fastapi.testclient import TestClient
 
-    from node.api_optimistic import router
     from node.chain import Chain
+    from node.schemes.optimistic.api import router
     from node.server import create_app
 
     chain = Chain(genesis_alloc={a.address: 100 * ETH for a in dev})
@@ -124,7 +124,7 @@ def _node_app(dev, *, host: bool):
 def _point_cli_at(monkeypatch, app, client) -> None:
     """Route the CLI's JSON-RPC and REST calls to an in-process node app."""
     from contracts_spec.l1 import L1Client
-    from node import cli_optimistic
+    from node.schemes.optimistic import cli as cli_optimistic
 
     monkeypatch.setattr(cli_optimistic, "make_transport",
                         lambda url: L1Client.in_process(app.state.dispatcher).transport)

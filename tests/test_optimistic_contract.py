@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contracts_spec.l1 import L1Client, TransactionReverted
+from contracts_spec.l1 import TransactionReverted
 from contracts_spec.optimistic.contract import metered_merkle_root
 from contracts_spec.optimistic.encoding import Batch, Entry, batch_header, encode_batch
 from contracts_spec.optimistic.params import MINIMAL
@@ -18,6 +18,7 @@ from contracts_spec.optimistic.rules import (
     tx_digest,
 )
 from node.chain import Chain
+from node.rpc import in_process_l1
 from primitives.eip712 import Domain, typed_data_digest
 from primitives.eip712 import domain_separator as eip712_domain_separator
 from primitives.keccak import keccak256
@@ -34,7 +35,7 @@ KEYS = {name: bytes([i + 1]) * 32 for i, name in enumerate(NAMES)}
 @pytest.fixture
 def lab() -> OptimisticLab:
     chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
-    lab = OptimisticLab(L1Client.in_process(chain), KEYS, preset=MINIMAL)
+    lab = OptimisticLab(in_process_l1(chain), KEYS, preset=MINIMAL)
     lab.deposit("alice", 5 * ETH)
     lab.submit_batch()
     return lab
@@ -113,7 +114,7 @@ def decode(data: bytes) -> Batch:
 
 def test_submit_without_bond_is_refused() -> None:
     chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
-    lab = OptimisticLab(L1Client.in_process(chain), KEYS, preset=MINIMAL, bond=MINIMAL.min_bond // 2)
+    lab = OptimisticLab(in_process_l1(chain), KEYS, preset=MINIMAL, bond=MINIMAL.min_bond // 2)
     lab.deposit("alice", ETH)
     sealed = lab.operator.sequencer.cut_batch()
     refused(lab, "operator", "submit_batch", sealed.data, match="bond below the minimum")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from contracts_spec.l1 import L1Client
 from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.params import MINIMAL
 from contracts_spec.optimistic.rules import Account
 from node.chain import Chain
+from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.lab import OptimisticLab
 
@@ -18,7 +18,7 @@ KEYS = {name: bytes([i + 1]) * 32 for i, name in enumerate(NAMES)}
 def proof_of_a_theft_at_the_end_of(size: int) -> tuple[int, int]:
     """Gas of posting a batch of ``size`` steps whose last step steals, and of proving that step."""
     chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
-    lab = OptimisticLab(L1Client.in_process(chain), KEYS, preset=MINIMAL)
+    lab = OptimisticLab(in_process_l1(chain), KEYS, preset=MINIMAL)
     for name in ("alice", "bob", "mallory"):
         lab.deposit(name, 5 * ETH)
     lab.submit_batch()

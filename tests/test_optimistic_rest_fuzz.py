@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contracts_spec.l1 import L1Client
-from node.api_optimistic import router
 from node.chain import Chain
+from node.schemes.optimistic.api import router
 from node.server import create_app
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.l1view import RollupL1

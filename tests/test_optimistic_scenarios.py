@@ -11,11 +11,12 @@ import dataclasses
 
 import pytest
 
-from contracts_spec.l1 import L1Client, TransactionReverted
+from contracts_spec.l1 import TransactionReverted
 from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.params import MINIMAL
 from contracts_spec.optimistic.rules import Account, Transfer
 from node.chain import Chain
+from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.fullnode import Fault, force_deposits
 from rollup.optimistic.lab import OptimisticLab
@@ -28,7 +29,7 @@ KEYS = {name: bytes([i + 1]) * 32 for i, name in enumerate(NAMES)}
 @pytest.fixture
 def lab() -> OptimisticLab:
     chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
-    return OptimisticLab(L1Client.in_process(chain), KEYS, preset=MINIMAL)
+    return OptimisticLab(in_process_l1(chain), KEYS, preset=MINIMAL)
 
 
 def gas_cost(receipt: dict) -> int:

@@ -10,9 +10,9 @@ import textwrap
 
 import pytest
 
-from contracts_spec.l1 import L1Client
 from contracts_spec.optimistic.params import MINIMAL
 from node.chain import Chain
+from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.fullnode import FullNode
 from rollup.optimistic.l1view import RollupL1
@@ -29,15 +29,15 @@ KEYS = {name: bytes([i + 1]) * 32 for i, name in enumerate(NAMES)}
 # transactions accepted through the service and is killed before any is posted.
 CHILD = textwrap.dedent("""
     import json, os, signal, sys
-    from contracts_spec.l1 import L1Client
     from contracts_spec.optimistic.params import MINIMAL
     from node.chain import Chain
+    from node.rpc import in_process_l1
     from rollup.optimistic.client import Wallet
     from rollup.optimistic.service import OptimisticService, tx_json
 
     data_dir, keys = sys.argv[1], {k: bytes.fromhex(v) for k, v in json.loads(sys.argv[2]).items()}
     ETH = 10**18
-    l1 = L1Client.in_process(Chain(data_dir=os.path.join(data_dir, "l1")))
+    l1 = in_process_l1(Chain(data_dir=os.path.join(data_dir, "l1")))
     service = OptimisticService.deploy(l1, keys["operator"], MINIMAL, data_dir=data_dir)
     service.operator.max_batch_age = 10**6  # nothing is posted by age before the kill
     rollup = service.rollup
@@ -74,7 +74,7 @@ def test_transactions_accepted_before_a_sigkill_all_land_in_a_batch(tmp_path) ->
 
     chain = Chain(data_dir=tmp_path / "l1")
     try:
-        l1 = L1Client.in_process(chain)
+        l1 = in_process_l1(chain)
         service = OptimisticService(l1, address, KEYS["operator"], data_dir=tmp_path)
         assert service.recovery is not None
         assert (service.recovery.already_on_l1, service.recovery.readmitted) == (0, 4)
@@ -93,7 +93,7 @@ def test_transactions_accepted_before_a_sigkill_all_land_in_a_batch(tmp_path) ->
 @pytest.fixture
 def lab() -> OptimisticLab:
     chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
-    lab = OptimisticLab(L1Client.in_process(chain), KEYS, preset=MINIMAL)
+    lab = OptimisticLab(in_process_l1(chain), KEYS, preset=MINIMAL)
     lab.deposit("alice", 5 * ETH)
     lab.deposit("bob", ETH)
     lab.submit_batch()

@@ -13,8 +13,9 @@ from contracts_spec.l1 import L1Client
 from contracts_spec.optimistic.encoding import ENTRY_SIZE, HEADER_SIZE, KIND_TRANSFER
 from contracts_spec.optimistic.params import MINIMAL
 from contracts_spec.optimistic.rules import Transfer, Withdraw
-from node.api_optimistic import router
 from node.chain import Chain
+from node.rpc import in_process_l1
+from node.schemes.optimistic.api import router
 from node.server import create_app
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.fullnode import FullNode
@@ -46,7 +47,7 @@ class FailingLog(AcceptLog):
 @pytest.fixture
 def lab() -> OptimisticLab:
     chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
-    lab = OptimisticLab(L1Client.in_process(chain), KEYS, preset=MINIMAL)
+    lab = OptimisticLab(in_process_l1(chain), KEYS, preset=MINIMAL)
     lab.deposit("alice", 5 * ETH)
     lab.deposit("bob", ETH)
     lab.submit_batch()

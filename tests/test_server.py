@@ -392,8 +392,8 @@ def test_dev_accounts(client):
 
 def test_contracts_empty_then_listed(client):
     assert client.get("/api/contracts").json() == []
-    runtime = pytest.importorskip("contracts_spec.runtime")
-    examples = pytest.importorskip("contracts_spec.examples")
+    from contracts_spec import examples, runtime
+
     deploy_tx = {
         "type": 2, "chainId": 31337, "nonce": 0, "value": 0, "gas": 1_000_000,
         "data": runtime.deploy_data(examples.Counter, 3),
@@ -632,18 +632,26 @@ def test_listening_socket_is_tcp_so_responses_are_not_delayed():
         sock.close()
 
 
-def test_scheme_routers_are_found_and_broken_ones_reported(monkeypatch):
-    import types
+def test_scheme_routers_are_found_and_broken_ones_reported():
+    from types import SimpleNamespace
 
-    good = types.ModuleType("l2lab_test_scheme_api")
-    good.router = APIRouter(prefix="/api/test-scheme")
-    monkeypatch.setitem(sys.modules, "l2lab_test_scheme_api", good)
-    monkeypatch.setitem(sys.modules, "l2lab_test_no_router", types.ModuleType("l2lab_test_no_router"))
-    routers, failed = scheme_routers(
-        ["l2lab_test_scheme_api", "l2lab_test_absent.api", "l2lab_test_no_router"]
-    )
-    assert routers == [good.router]
-    assert failed == {"l2lab_test_no_router": "defines no `router` to mount"}
+    good = APIRouter(prefix="/api/test-scheme")
+
+    def broken():
+        raise ImportError("no module named l2lab_test_absent")
+
+    routers, failed = scheme_routers({"good": SimpleNamespace(router=lambda: good),
+                                      "broken": SimpleNamespace(router=broken)})
+    assert routers == [good]
+    assert failed == {"broken": "ImportError: no module named l2lab_test_absent"}
+
+
+def test_every_registered_scheme_mounts_its_router():
+    from node.schemes import all_schemes
+
+    routers, failed = scheme_routers()
+    assert failed == {}
+    assert [r.prefix for r in routers] == [f"/api/{name}" for name in all_schemes()]
 
 
 @pytest.mark.slow

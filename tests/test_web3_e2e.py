@@ -130,9 +130,6 @@ def _deploy_counter(w3: Web3, deployer, start: int) -> str:
 
 
 def test_contract_deploy_and_call_through_web3(w3, node):
-    runtime = pytest.importorskip("contracts_spec.runtime")
-    if not hasattr(runtime, "deploy_data"):
-        pytest.skip("the chain's deploy format has not landed")
     deployer = DEV[5]
     address = _deploy_counter(w3, deployer, 7)
     assert w3.eth.get_code(address) != b""

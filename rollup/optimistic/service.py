@@ -1,6 +1,6 @@
 """The optimistic rollup behind an API: an operator and a full node, answering in JSON-ready dicts.
 
-The HTTP routes (``node.api_optimistic``) and any other front end call this
+The HTTP routes (``node.schemes.optimistic.api``) and any other front end call this
 one object; it serialises access with a lock because a web server calls from
 several threads. Given a data directory, the operator keeps a write-ahead log
 of accepted transactions there (``wal``) and replays it on start, so a crash

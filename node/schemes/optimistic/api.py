@@ -1,7 +1,7 @@
 """REST routes under ``/api/optimistic/``: run and use an optimistic rollup on this node.
 
-``l2lab node`` mounts ``router`` (``node.server.ROUTER_MODULES``); in tests,
-``create_app(chain, routers=[router])``. The node then hosts the rollup's operator (deployed with a dev account's key, or
+``l2lab node`` mounts ``router`` (the scheme registry, ``node.schemes``); in
+tests, ``create_app(chain, routers=[router])``. The node then hosts the rollup's operator (deployed with a dev account's key, or
 attached to an existing deployment) and a full node, and L2 users talk to it:
 fetch the EIP-712 document to sign, send signed transfers and withdrawals,
 read accounts, batches and withdrawal proofs. Bad input is a 400 whose

@@ -6,8 +6,8 @@ accepted transactions in the data dir, so none is lost to a crash) and a
 challenger with another's, and ticks both on a timer: the operator posts a
 batch once its oldest pending transaction is old enough, the challenger
 replays every new batch from L1 calldata and proves the first fault it finds.
-The REST routes in ``node.api_optimistic`` serve users through the same
-operator.
+The REST routes in ``node.schemes.optimistic.api`` serve users through the
+same operator.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class HostedOptimistic:
     def __init__(
         self,
         app: Any,
+        l1: L1Client,
         *,
         preset: str,
         operator_key: bytes,
@@ -47,7 +48,7 @@ class HostedOptimistic:
         announce: Any = print,
     ) -> None:
         self.app = app
-        self.l1 = L1Client.in_process(app.state.dispatcher)
+        self.l1 = l1
         self.preset = preset
         self.operator_key = operator_key
         self.challenger_key = challenger_key

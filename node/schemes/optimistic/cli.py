@@ -60,12 +60,8 @@ def _key(text: str) -> bytes:
     return key
 
 
-def _dev_key(args: argparse.Namespace, index_text: str) -> bytes:
-    """The private key of the node's dev account ``index_text``, checked against what the node lists."""
-    from eth_account import Account as EthAccount
-
-    from node.devaccounts import DEV_MNEMONIC, DEV_PATH_TEMPLATE
-
+def _dev_address(args: argparse.Namespace, index_text: str) -> str:
+    """The address of the node's dev account ``index_text``, as the node lists it (``eth_accounts``)."""
     try:
         index = int(index_text)
     except ValueError:
@@ -74,11 +70,18 @@ def _dev_key(args: argparse.Namespace, index_text: str) -> bytes:
     if not 0 <= index < len(listed):
         have = f"0..{len(listed) - 1}" if listed else "none"
         raise CliError(f"unknown account {index}: this node's dev accounts are {have}")
-    EthAccount.enable_unaudited_hdwallet_features()
-    acct = EthAccount.from_mnemonic(DEV_MNEMONIC, account_path=DEV_PATH_TEMPLATE.format(index=index))
-    if acct.address.lower() != str(listed[index]).lower():
-        raise CliError(f"dev account {index} of this node is not from the standard dev mnemonic: use --key")
-    return bytes(acct.key)
+    return str(listed[index])
+
+
+def _dev_key(args: argparse.Namespace, index_text: str) -> bytes:
+    """The private key of the node's dev account ``index_text``, checked against what the node lists."""
+    from node.devaccounts import derive_dev_account
+
+    address = _dev_address(args, index_text)
+    acct = derive_dev_account(int(index_text))
+    if acct.address.lower() != address.lower():
+        raise CliError(f"dev account {index_text} of this node is not from the standard dev mnemonic: use --key")
+    return acct.private_key
 
 
 def _signer(args: argparse.Namespace, required: bool = True) -> bytes | None:
@@ -433,9 +436,7 @@ def cmd_transfer(args: argparse.Namespace) -> None:
     if args.to is None and args.to_account is None:
         raise CliError("to whom? give --to ADDRESS_OR_L2_INDEX or --to-account N")
     if args.to_account is not None:
-        from primitives.secp256k1 import private_key_to_address
-
-        receiver = private_key_to_address(_dev_key(args, args.to_account))
+        receiver = _dev_address(args, args.to_account)
     elif args.to.isdigit():
         receiver = args.to
     else:
