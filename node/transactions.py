@@ -16,9 +16,9 @@ import rlp
 
 from primitives import secp256k1
 from primitives.keccak import keccak256
+from primitives.secp256k1 import SECP256K1_N
 
 MAX_TX_BYTES = 128 * 1024  # geth's txMaxSize
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 # JSON-RPC error codes (geth/anvil style).
 INVALID_INPUT = -32000  # nonce, funds, gas, fee problems

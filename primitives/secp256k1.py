@@ -36,6 +36,10 @@ else:
     recover_addresses_raw = _impl.recover_addresses_raw
     private_key_to_public_key = _impl.private_key_to_public_key
 
+SECP256K1_N = N
+"""The order n of secp256k1's generator (SEC 2, section 2.4.1): private keys and
+signature scalars r, s lie in [1, n-1], and EIP-2 low-s means s <= n // 2."""
+
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
@@ -104,6 +108,7 @@ def verify(digest: bytes, signature: bytes, address: bytes | str) -> bool:
 __all__ = [
     "BACKEND",
     "InvalidSignature",
+    "SECP256K1_N",
     "generate_private_key",
     "private_key_to_address",
     "private_key_to_public_key",

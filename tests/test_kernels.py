@@ -11,7 +11,7 @@ import pytest
 from py_ecc import bn128
 from py_ecc import optimized_bn128 as bn
 
-from primitives.snark import kernels
+from primitives.snark import field, kernels, r1cs
 from primitives.snark._kernels_py import Q, R
 from tests.conftest import twin_params
 
@@ -21,6 +21,11 @@ G1 = kernels.from_py_ecc_g1(bn.G1)
 G2 = kernels.from_py_ecc_g2(bn.G2)
 INF1 = (0, 0)
 INF2 = ((0, 0), (0, 0))
+
+
+def test_bn254_moduli_have_one_home_and_match_py_ecc() -> None:
+    assert (field.Q, field.R) == (bn.field_modulus, bn.curve_order)
+    assert kernels.Q is field.Q and kernels.R is field.R and r1cs.R is field.R
 
 
 def g1_mul(k: int) -> tuple[int, int]:

@@ -15,6 +15,11 @@ TWINS = twin_params("primitives._secp256k1_py", "primitives._secp256k1_c")
 InvalidSignature = secp256k1.InvalidSignature
 
 
+def test_group_order_is_public_and_is_the_sec2_value() -> None:
+    assert secp256k1.SECP256K1_N == N == 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+    assert "SECP256K1_N" in secp256k1.__all__
+
+
 def _keys_and_digests(count: int, seed: int) -> tuple[list[bytes], list[bytes]]:
     rng = random.Random(seed)
     keys = [rng.randrange(1, N).to_bytes(32, "big") for _ in range(count)]

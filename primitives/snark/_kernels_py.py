@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar, Protocol, TypeAlias, TypeVar
 
-R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
-Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583
+from primitives.snark.field import Q, R
 
 G1Point = tuple[int, int]
 Fq2 = tuple[int, int]

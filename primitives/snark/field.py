@@ -2,12 +2,21 @@
 
 Elements are plain Python ints in ``[0, R)``. These helpers are the few
 operations the rest of ``primitives.snark`` needs beyond ``+ - *`` and ``% R``.
+
+This module is also the one home of BN254's two moduli, ``R`` and the base
+field's ``Q``; every other module of ``primitives`` imports them from here.
 """
 
 from __future__ import annotations
 
-# Order of the BN254 (alt_bn128) G1 group, EIP-196: the SNARK scalar field.
+# The BN254 (alt_bn128) curve of EIP-196/197 (Ethereum's precompiles 0x06-0x08),
+# y^2 = x^3 + 3 over F_Q. Q is the prime of that base field; R is the prime order
+# of G1, G2 and GT, and so the SNARK scalar field. py_ecc's bn128 ``field_modulus``
+# and ``curve_order`` are the same numbers.
+Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583
+"""The base field modulus of BN254: curve point coordinates live modulo Q."""
 R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
+"""The order of BN254's groups: the SNARK scalar field, every signal lives modulo R."""
 
 # R - 1 = 2^28 * odd: the two-adicity Tonelli-Shanks walks down.
 _TWO_ADICITY = 28
@@ -69,4 +78,4 @@ def sqrt(x: int) -> int | None:
     return min(root, R - root)
 
 
-__all__ = ["R", "is_element", "check_element", "inv", "legendre", "sqrt"]
+__all__ = ["Q", "R", "is_element", "check_element", "inv", "legendre", "sqrt"]

@@ -22,10 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import mul
 
-from py_ecc.optimized_bn128 import curve_order
-
-R = curve_order
-"""The BN254 scalar field: every signal and coefficient lives modulo R."""
+from primitives.snark.field import R  # every signal and coefficient lives modulo R
 
 Terms = dict[int, int]
 
