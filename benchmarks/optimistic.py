@@ -28,10 +28,11 @@ import coincurve
 
 from benchmarks.harness import Figure
 from benchmarks.optimistic_dispute import dispute_costs
-from contracts_spec.l1 import L1Client, encode_call
+from contracts_spec.l1 import encode_call
 from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.params import MAINNET
 from contracts_spec.optimistic.rules import Account, Transfer, tx_digest
+from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.client import Wallet, withdrawal_claims
 from rollup.optimistic.fullnode import Challenger
@@ -124,7 +125,7 @@ def l1_costs(sizes: list[int]) -> list[Figure]:
     op_key, ch_key = b"\x01" * 32, b"\x02" * 32
     users = [(i + 1000).to_bytes(32, "big") for i in range(USERS)]
     alloc = {private_key_to_address(k): 10**6 * ETH for k in [op_key, ch_key, *users]}
-    l1 = L1Client.in_process(Chain(genesis_alloc=alloc))
+    l1 = in_process_l1(Chain(genesis_alloc=alloc))
     rollup = RollupL1.deploy(l1, op_key, MAINNET, private_key_to_address(op_key))
     operator = Operator(rollup, op_key)
     operator.post_bond(MAINNET.min_bond * 10)

@@ -15,6 +15,7 @@ from contracts_spec.optimistic.bisection import BisectionRollup
 from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.params import MAINNET
 from contracts_spec.optimistic.rules import Account
+from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.client import Wallet
 from rollup.optimistic.dispute import BisectionChallenger, BisectionProposer, play
@@ -41,7 +42,7 @@ def _post_and_dispute(contract: type[OptimisticRollup], size: int) -> tuple[int,
 
     op_key, ch_key = b"\x01" * 32, b"\x02" * 32
     users = [(i + 1000).to_bytes(32, "big") for i in range(USERS)]
-    l1 = L1Client.in_process(Chain(genesis_alloc={private_key_to_address(k): 10**6 * ETH
+    l1 = in_process_l1(Chain(genesis_alloc={private_key_to_address(k): 10**6 * ETH
                                                    for k in [op_key, ch_key, *users]}))
     rollup = RollupL1.deploy(l1, op_key, MAINNET, private_key_to_address(op_key), contract)
     operator = Operator(rollup, op_key)
