@@ -483,43 +483,72 @@ class Chain:
         return hashes
 
     def _next_timestamp(self, explicit: int | None) -> int:
+        """The next block's timestamp: what time travel fixed, else the chain's clock.
+
+        Blocks mined within one second of the clock share its timestamp (as
+        hardhat's ``allowBlocksWithSameTimestamp`` does), so no number of
+        transactions moves the chain ahead of real time: only ``increase_time``
+        and ``set_next_block_timestamp`` do. anvil and hardhat by default step
+        every automined block one second ahead, which lets a burst of ordinary
+        transactions run a challenge window out; ``docs/ARCHITECTURE.md`` says why.
+        """
         parent = self._head.timestamp
         if explicit is not None:
             return explicit
         if self.next_timestamp is not None:
             ts, self.next_timestamp = self.next_timestamp, None
             return max(ts, parent + 1)
-        return max(self.now(), parent + 1)
+        return max(self.now(), parent)
 
-    def _select(self, base_fee: int) -> tuple[list[Transaction], list[Transaction]]:
-        """Pending transactions for the next block, in nonce order per sender and
-        highest tip first across senders; plus the ones to drop as stale."""
+    def _fill(self, env: Env, base_fee: int) -> tuple[list[tuple[Transaction, Outcome, int]], list[Transaction]]:
+        """Execute pending transactions into the block ``env`` describes, as Ethereum builds one.
+
+        In nonce order per sender and highest tip first across senders; a
+        transaction fits while its gas limit is at most the block's gas limit
+        less the gas the transactions before it *used* (not their limits), so a
+        high gas limit reserves nothing. Returns what ran, with its outcome and
+        price, and the stale transactions (nonce already used) to drop. A sender
+        whose next transaction cannot run yet (a nonce gap, a fee cap below the
+        base fee, too little gas left, funds moved since it was accepted) waits
+        for a later block with the rest of its queue.
+        """
         queues: dict[str, list[Transaction]] = {}
         for tx in self.pending:
             queues.setdefault(tx.sender, []).append(tx)
         for q in queues.values():
             q.sort(key=lambda t: t.nonce)
-        chosen, dropped = [], []
-        gas_left = self.block_gas_limit
+        outcomes: list[tuple[Transaction, Outcome, int]] = []
+        dropped: list[Transaction] = []
+        gas_used = 0
         nonces = {s: self.world.get_nonce(s) for s in queues}
-        while queues:
-            def tip(t: Transaction) -> int:
-                return min(t.tip_cap, t.fee_cap - base_fee)
 
+        def tip(t: Transaction) -> int:
+            return min(t.tip_cap, t.fee_cap - base_fee)
+
+        while queues:
             sender = max(queues, key=lambda s: tip(queues[s][0]))
             tx = queues[sender][0]
             if tx.nonce < nonces[sender]:
                 dropped.append(queues[sender].pop(0))
-            elif tx.nonce > nonces[sender] or tx.fee_cap < base_fee or tx.gas > gas_left:
+            elif (tx.nonce > nonces[sender] or tx.fee_cap < base_fee
+                  or tx.gas > self.block_gas_limit - gas_used
+                  or self.world.get_balance(tx.sender) < tx.gas * tx.fee_cap + tx.value):
                 del queues[sender]  # it waits for a later block
                 continue
             else:
-                chosen.append(queues[sender].pop(0))
+                queues[sender].pop(0)
                 nonces[sender] += 1
-                gas_left -= tx.gas
+                price = tx.effective_gas_price(base_fee)
+                msg = Message(
+                    sender=tx.sender, to=tx.to, value=tx.value, data=tx.data, gas=tx.gas,
+                    gas_price=price, nonce=tx.nonce, access_list=tx.access_list,
+                )
+                outcome = apply_message(self.world, replace(env, origin=tx.sender, gas_price=price), msg)
+                gas_used += outcome.gas_used
+                outcomes.append((tx, outcome, price))
             if not queues[sender]:
                 del queues[sender]
-        return chosen, dropped
+        return outcomes, dropped
 
     def _mine_one(self, timestamp: int | None) -> Block:
         parent = self._head
@@ -534,28 +563,13 @@ class Chain:
             block_number=number, timestamp=ts, chain_id=self.chain_id, coinbase=COINBASE,
             base_fee=base_fee, block_gas_limit=self.block_gas_limit,
         )
-        chosen, dropped = self._select(base_fee)
-        outcomes: list[tuple[Transaction, Outcome, int]] = []
-        cumulative = 0
-        held: set[str] = set()  # senders whose next transaction must wait
         try:
-            for tx in chosen:
-                if tx.sender in held or self.world.get_balance(tx.sender) < tx.gas * tx.fee_cap + tx.value:
-                    held.add(tx.sender)  # funds moved since it was accepted: it stays pending
-                    continue
-                price = tx.effective_gas_price(base_fee)
-                msg = Message(
-                    sender=tx.sender, to=tx.to, value=tx.value, data=tx.data, gas=tx.gas,
-                    gas_price=price, nonce=tx.nonce, access_list=tx.access_list,
-                )
-                tx_env = replace(env, origin=tx.sender, gas_price=price)
-                outcome = apply_message(self.world, tx_env, msg)
-                cumulative += outcome.gas_used
-                outcomes.append((tx, outcome, price))
+            outcomes, dropped = self._fill(env, base_fee)
         except BaseException:
             self.world.rollback(0)
             self.next_timestamp = saved_next
             raise
+        cumulative = sum(o.gas_used for _, o, _ in outcomes)
         all_logs = [lg for _, o, _ in outcomes for lg in o.logs]
         block = self._make_block(
             number, parent.hash, ts, cumulative, base_fee, [t.hash for t, _, _ in outcomes], all_logs
@@ -792,7 +806,7 @@ class Chain:
     def _sim_env(self, sender: str) -> Env:
         head = self._head
         return Env(
-            block_number=head.number + 1, timestamp=max(self.now(), head.timestamp + 1),
+            block_number=head.number + 1, timestamp=max(self.now(), head.timestamp),
             chain_id=self.chain_id, coinbase=COINBASE, base_fee=self.base_fee(), origin=sender,
             block_gas_limit=self.block_gas_limit,
         )

@@ -12,11 +12,15 @@ DEAD = "0x000000000000000000000000000000000000dEaD"
 ETH = 10**18
 
 
+# Blocks with room for two plain transfers (21,000 gas each) and not a third.
+BLOCK_GAS_LIMIT = 50_000
+
+
 def big(chain: Chain, key: bytes, tip: int) -> bytes:
-    """A transfer whose gas limit (20M) leaves room for only one such transaction per 30M block."""
+    """A plain transfer: two fit in one of these blocks, a third waits for the next."""
     tx = {
         "type": 2, "chainId": chain.chain_id, "nonce": chain.get_nonce(Account.from_key(key).address, pending=True),
-        "to": DEAD, "value": 1, "gas": 20_000_000, "maxPriorityFeePerGas": tip,
+        "to": DEAD, "value": 1, "gas": 21_000, "maxPriorityFeePerGas": tip,
         "maxFeePerGas": 2 * chain.base_fee() + tip,
     }
     return bytes(Account.sign_transaction(tx, key).raw_transaction)
@@ -24,11 +28,12 @@ def big(chain: Chain, key: bytes, tip: int) -> bytes:
 
 def test_an_acknowledged_tx_left_out_of_the_automined_block_survives_a_restart(tmp_path) -> None:
     alloc = {a: 100 * ETH for a in ADDRESSES}
-    chain = Chain(data_dir=tmp_path, genesis_alloc=alloc, genesis_timestamp=1_700_000_000, automine=False)
+    chain = Chain(data_dir=tmp_path, genesis_alloc=alloc, genesis_timestamp=1_700_000_000, automine=False,
+                  block_gas_limit=BLOCK_GAS_LIMIT)
     chain.send_raw_transaction(big(chain, KEYS[0], 3 * 10**9))
     chain.send_raw_transaction(big(chain, KEYS[1], 2 * 10**9))
     chain.set_automine(True)
-    # The block this mines takes the best-paying transaction; the other two do not fit beside it.
+    # The block this mines takes the two best-paying transactions; the third does not fit beside them.
     late = chain.send_raw_transaction(big(chain, KEYS[2], 10**9))
     assert chain.block_number == 1 and chain.get_receipt(late) is None
     assert chain.get_transaction(late) is not None
