@@ -65,70 +65,100 @@ def _best(fn, quick: bool, repeat: int = 3) -> float:
     return best_time(fn, repeat=2 if quick else repeat, min_time=0.05 if quick else 0.2)
 
 
+# Backends a hashing figure can be measured on, as they appear in metric ids
+# and in the table's row names.
+PURE, MIXED, COMPILED = "pure", "pure twin, compiled keccak", "compiled"
+_METRIC_SUFFIX = {PURE: "pure", MIXED: "pure_twin_compiled_keccak", COMPILED: "compiled"}
+
+
+def _time(op: str, backend: str, workload: str, name: str, unit: str, value: float,
+          note: str = "") -> Figure:
+    """The time of ``op`` on one backend: metric ``{op}_time_{backend}``."""
+    return Figure(scheme="primitives", metric=f"{op}_time_{_METRIC_SUFFIX[backend]}",
+                  workload=workload, name=name, unit=unit, value=value, note=note)
+
+
+def _speedup(op: str, slower: str, workload: str, name: str, value: float,
+             note: str = "") -> Figure:
+    """How many times faster the compiled twin runs ``op`` than ``slower``."""
+    return Figure(scheme="primitives", metric=f"{op}_speedup_compiled_vs_{_METRIC_SUFFIX[slower]}",
+                  workload=workload, name=name, unit="x", value=value, note=note)
+
+
 def _keccak_figures(quick: bool) -> list[Figure]:
     data = bytes(range(64))
+    workload = f"{len(data)}-byte input"
     figures = []
     pure = _best(lambda: _keccak_py.keccak256(data), quick)
-    figures.append(Figure("keccak256 64 B, pure", "µs/hash", pure * 1e6))
+    figures.append(_time("keccak256", PURE, workload, "keccak256 64 B, pure", "µs/hash", pure * 1e6))
     native = compiled("primitives._keccak_c")
     if native is not None:
         fast = _best(lambda: native.keccak256(data), quick)
-        figures.append(Figure("keccak256 64 B, compiled", "µs/hash", fast * 1e6))
-        figures.append(Figure("keccak256 compiled speed-up", "x", pure / fast))
+        figures.append(_time("keccak256", COMPILED, workload, "keccak256 64 B, compiled", "µs/hash",
+                             fast * 1e6))
+        figures.append(_speedup("keccak256", PURE, workload, "keccak256 compiled speed-up", pure / fast))
     return figures
 
 
 def _merkle_figures(quick: bool) -> list[Figure]:
     n = 1024 if quick else 65536
-    label = f"merkle_root {n:,} leaves" + (" (quick)" if quick else "")
+    workload = f"{n:,} leaves"
+    label = f"merkle_root {workload}" + (" (quick)" if quick else "")
     leaves = make_leaves(n)
     with pure_keccak():
         pure = _once(lambda: _merkle_py.merkle_root(leaves))
     mixed = _best(lambda: _merkle_py.merkle_root(leaves), quick, repeat=2)
     figures = [
-        Figure(f"{label}, pure", "ms", pure * 1e3, "L2LAB_NATIVE=0 path"),
-        Figure(f"{label}, pure twin, compiled keccak", "ms", mixed * 1e3),
+        _time("merkle_root", PURE, workload, f"{label}, {PURE}", "ms", pure * 1e3, "L2LAB_NATIVE=0 path"),
+        _time("merkle_root", MIXED, workload, f"{label}, {MIXED}", "ms", mixed * 1e3),
     ]
     native = compiled("primitives._merkle_c")
     if native is not None:
         assert native.merkle_root(leaves) == _merkle_py.merkle_root(leaves)
         fast = _best(lambda: native.merkle_root(leaves), quick)
         figures += [
-            Figure(f"{label}, compiled", "ms", fast * 1e3, "one C call, GIL released"),
-            Figure(f"{label}, compiled vs pure", "x", pure / fast, "target >= 20"),
-            Figure(f"{label}, compiled vs pure twin on compiled keccak", "x", mixed / fast),
+            _time("merkle_root", COMPILED, workload, f"{label}, {COMPILED}", "ms", fast * 1e3,
+                  "one C call, GIL released"),
+            _speedup("merkle_root", PURE, workload, f"{label}, compiled vs pure", pure / fast,
+                     "target >= 20"),
+            _speedup("merkle_root", MIXED, workload,
+                     f"{label}, compiled vs pure twin on compiled keccak", mixed / fast),
         ]
     return figures
 
 
 def _smt_figures(quick: bool) -> list[Figure]:
     n, depth = (100, 32) if quick else (1000, 32)
-    label = f"SMT update_many {n:,} random keys, depth {depth}" + (" (quick)" if quick else "")
+    workload = f"{n:,} random keys, depth {depth}"
+    label = f"SMT update_many {workload}" + (" (quick)" if quick else "")
     items = make_items(n, depth)
     with pure_keccak():
         pure = _once(lambda: _smt_py.SparseMerkleTree(depth).update_many(items)) / n
     mixed = _best(lambda: _smt_py.SparseMerkleTree(depth).update_many(items), quick, repeat=2) / n
+    op = "smt_update_many"
     figures = [
-        Figure(f"{label}, pure", "µs/update", pure * 1e6, "L2LAB_NATIVE=0 path"),
-        Figure(f"{label}, pure twin, compiled keccak", "µs/update", mixed * 1e6),
+        _time(op, PURE, workload, f"{label}, {PURE}", "µs/update", pure * 1e6, "L2LAB_NATIVE=0 path"),
+        _time(op, MIXED, workload, f"{label}, {MIXED}", "µs/update", mixed * 1e6),
     ]
     native = compiled("primitives._smt_c")
     if native is None:
         return figures
     fast = _best(lambda: native.SparseMerkleTree(depth).update_many(items), quick) / n
     figures += [
-        Figure(f"{label}, compiled", "µs/update", fast * 1e6, "paths rehashed in C"),
-        Figure(f"{label}, compiled vs pure", "x", pure / fast),
-        Figure(f"{label}, compiled vs pure twin on compiled keccak", "x", mixed / fast),
+        _time(op, COMPILED, workload, f"{label}, {COMPILED}", "µs/update", fast * 1e6,
+              "paths rehashed in C"),
+        _speedup(op, PURE, workload, f"{label}, compiled vs pure", pure / fast),
+        _speedup(op, MIXED, workload, f"{label}, compiled vs pure twin on compiled keccak",
+                 mixed / fast),
     ]
     writes = itertools.cycle(make_items(n, depth, seed=3))
-    for name, tree_type in (("compiled", native.SparseMerkleTree),
-                            ("pure twin, compiled keccak", _smt_py.SparseMerkleTree)):
+    set_workload = f"one write into {n:,} keys, depth {depth}"
+    for backend, tree_type in ((COMPILED, native.SparseMerkleTree), (MIXED, _smt_py.SparseMerkleTree)):
         tree = tree_type(depth)
         tree.update_many(items)
         one = _best(lambda tree=tree: tree.set(*next(writes)), quick)
-        figures.append(Figure(f"SMT set on {n:,} keys, depth {depth}, {name}", "µs/set",
-                              one * 1e6))
+        figures.append(_time("smt_set", backend, set_workload,
+                             f"SMT set on {n:,} keys, depth {depth}, {backend}", "µs/set", one * 1e6))
     return figures
 
 

@@ -63,8 +63,15 @@ def _cpu_seconds(fn, repeat: int = 2) -> float:
     return best
 
 
-def _per_point_ratio(name: str, pure_each: float, fast_each: float) -> Figure:
-    return Figure(f"{name} compiled vs pure, per point", "x", pure_each / fast_each)
+def _figure(metric: str, workload: str, name: str, unit: str, value: float, note: str = "") -> Figure:
+    """A kernel figure: the zk provers' hot paths, so scheme "zk"."""
+    return Figure(scheme="zk", metric=metric, workload=workload, name=name, unit=unit, value=value,
+                  note=note)
+
+
+def _per_point_ratio(op: str, workload: str, name: str, pure_each: float, fast_each: float) -> Figure:
+    return _figure(f"{op}_speedup_compiled_vs_pure_per_point", workload,
+                   f"{name} compiled vs pure, per point", "x", pure_each / fast_each)
 
 
 def _msm_figures(quick: bool) -> list[Figure]:
@@ -74,25 +81,27 @@ def _msm_figures(quick: bool) -> list[Figure]:
                                 ("g2", make_g2, 16 if quick else 64)):
         pure_pts, pure_sc = make(pure_n), make_scalars(pure_n, 4)
         msm_pure = getattr(_kernels_py, f"msm_{group}")
+        op, small = f"msm_{group}", f"{pure_n} points"
         pure = _once(lambda f=msm_pure, p=pure_pts, s=pure_sc: f(p, s))
-        figures.append(Figure(f"msm_{group} {pure_n} points, pure", "ms", pure * 1e3,
-                              "L2LAB_NATIVE=0 path"))
+        figures.append(_figure(f"{op}_time_pure", small, f"{op} {small}, pure", "ms", pure * 1e3,
+                               "L2LAB_NATIVE=0 path"))
         if native is None:
             continue
-        msm_fast = getattr(native, f"msm_{group}")
+        msm_fast = getattr(native, op)
         assert msm_fast(pure_pts, pure_sc) == msm_pure(pure_pts, pure_sc)
         fast_small = best_time(lambda f=msm_fast, p=pure_pts, s=pure_sc: f(p, s))
-        figures.append(_per_point_ratio(f"msm_{group} {pure_n} points",
+        figures.append(_per_point_ratio(op, small, f"{op} {small}",
                                         pure / pure_n, fast_small / pure_n))
         for log_n in ((10, 12) if quick else (12, 15)):
-            n = 1 << log_n
+            n, size = 1 << log_n, f"2^{log_n} points"
             pts, sc = make(n), make_scalars(n, 5)
             t = best_time(lambda f=msm_fast, p=pts, s=sc: f(p, s), repeat=2 if quick else 3)
-            figures.append(Figure(f"msm_{group} 2^{log_n} points, compiled", "ms", t * 1e3,
-                                  f"{native.THREADS} threads"))
+            figures.append(_figure(f"{op}_time_compiled", size, f"{op} {size}, compiled", "ms",
+                                   t * 1e3, f"{native.THREADS} threads"))
             cpu = _cpu_seconds(lambda f=msm_fast, p=pts, s=sc: f(p, s))
-            figures.append(Figure(f"msm_{group} 2^{log_n} points, compiled, CPU time", "ms",
-                                  cpu * 1e3, "summed over threads"))
+            figures.append(_figure(f"{op}_cpu_time_compiled", size,
+                                   f"{op} {size}, compiled, CPU time", "ms", cpu * 1e3,
+                                   "summed over threads"))
     return figures
 
 
@@ -101,17 +110,23 @@ def _batch_mul_figures(quick: bool) -> list[Figure]:
     pure_n = 64 if quick else 256
     sc = make_scalars(pure_n, 6)
     pure = _once(lambda: _kernels_py.batch_mul_g1(G1, sc))
-    figures = [Figure(f"batch_mul_g1 {pure_n} scalars, pure", "ms", pure * 1e3)]
+    small = f"{pure_n} scalars"
+    figures = [_figure("batch_mul_g1_time_pure", small, f"batch_mul_g1 {small}, pure", "ms",
+                       pure * 1e3)]
     if native is None:
         return figures
     log_n = 12 if quick else 15
+    size = f"2^{log_n} scalars"
     big = make_scalars(1 << log_n, 7)
     t = best_time(lambda: native.batch_mul_g1(G1, big), repeat=2 if quick else 3)
     figures += [
-        Figure(f"batch_mul_g1 2^{log_n} scalars, compiled", "ms", t * 1e3, "window table"),
-        Figure(f"batch_mul_g1 2^{log_n} scalars, compiled, CPU time", "ms",
-               _cpu_seconds(lambda: native.batch_mul_g1(G1, big)) * 1e3, "summed over threads"),
-        _per_point_ratio("batch_mul_g1", pure / pure_n, t / (1 << log_n)),
+        _figure("batch_mul_g1_time_compiled", size, f"batch_mul_g1 {size}, compiled", "ms",
+                t * 1e3, "window table"),
+        _figure("batch_mul_g1_cpu_time_compiled", size, f"batch_mul_g1 {size}, compiled, CPU time",
+                "ms", _cpu_seconds(lambda: native.batch_mul_g1(G1, big)) * 1e3,
+                "summed over threads"),
+        _per_point_ratio("batch_mul_g1", f"{small} pure vs {size} compiled", "batch_mul_g1",
+                         pure / pure_n, t / (1 << log_n)),
     ]
     return figures
 
@@ -123,16 +138,19 @@ def _fft_figures(quick: bool) -> list[Figure]:
     values = make_scalars(n, 8)
     omega = _kernels_py.root_of_unity(n)
     pure = _once(lambda: _kernels_py.fft(values, omega))
-    figures = [Figure(f"fft 2^{log_n}, pure", "ms", pure * 1e3)]
+    size = f"2^{log_n} evaluations over Fr"
+    figures = [_figure("fft_time_pure", size, f"fft 2^{log_n}, pure", "ms", pure * 1e3)]
     if native is None:
         return figures
     assert native.fft(values, omega) == _kernels_py.fft(values, omega)
     fast = best_time(lambda: native.fft(values, omega))
     figures += [
-        Figure(f"fft 2^{log_n}, compiled", "ms", fast * 1e3, "ints in and out included"),
-        Figure(f"fft 2^{log_n}, compiled, CPU time", "ms",
-               _cpu_seconds(lambda: native.fft(values, omega)) * 1e3, "summed over threads"),
-        Figure(f"fft 2^{log_n} compiled vs pure", "x", pure / fast),
+        _figure("fft_time_compiled", size, f"fft 2^{log_n}, compiled", "ms", fast * 1e3,
+                "ints in and out included"),
+        _figure("fft_cpu_time_compiled", size, f"fft 2^{log_n}, compiled, CPU time", "ms",
+                _cpu_seconds(lambda: native.fft(values, omega)) * 1e3, "summed over threads"),
+        _figure("fft_speedup_compiled_vs_pure", size, f"fft 2^{log_n} compiled vs pure", "x",
+                pure / fast),
     ]
     return figures
 

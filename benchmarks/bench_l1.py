@@ -44,6 +44,11 @@ def transfers_per_second(chain: Chain, raws: list[bytes]) -> float:
     return len(raws) / (time.perf_counter() - start)
 
 
+def _figure(metric: str, workload: str, name: str, unit: str, value: float, note: str = "") -> Figure:
+    return Figure(scheme="l1", metric=metric, workload=workload, name=name, unit=unit, value=value,
+                  note=note)
+
+
 def figures(quick: bool = False) -> list[Figure]:
     n_mem, n_disk, n_calls = (200, 60, 100) if quick else (2_000, 400, 500)
     alloc = {SENDER: 10**24}
@@ -52,13 +57,18 @@ def figures(quick: bool = False) -> list[Figure]:
     raws = _signed(n_mem)
     with Chain(genesis_alloc=alloc) as chain:
         mem_rate = transfers_per_second(chain, raws)
-    out.append(Figure("l1 transfers, automine, in memory", "tx/s", mem_rate, f"{n_mem} txs"))
+    out.append(_figure("transfer_throughput_in_memory", f"{n_mem:,} transfers, a block each",
+                       "l1 transfers, automine, in memory", "tx/s", mem_rate, f"{n_mem} txs"))
 
     raws = _signed(n_disk)
     with tempfile.TemporaryDirectory() as tmp, Chain(genesis_alloc=alloc, data_dir=tmp) as chain:
         disk_rate = transfers_per_second(chain, raws)
-    out.append(Figure("l1 transfers, automine, on disk (fsync per block)", "tx/s", disk_rate, f"{n_disk} txs"))
-    out.append(Figure("l1 in-memory / on-disk transfer rate", "x", mem_rate / disk_rate))
+    out.append(_figure("transfer_throughput_on_disk", f"{n_disk:,} transfers, a block each",
+                       "l1 transfers, automine, on disk (fsync per block)", "tx/s", disk_rate,
+                       f"{n_disk} txs"))
+    out.append(_figure("transfer_throughput_in_memory_vs_on_disk",
+                       f"{n_mem:,} vs {n_disk:,} transfers, a block each",
+                       "l1 in-memory / on-disk transfer rate", "x", mem_rate / disk_rate))
 
     with Chain(genesis_alloc=alloc) as chain:
         deploy = {"type": 2, "chainId": 31337, "nonce": 0, "value": 0, "data": deploy_data(Counter, 0),
@@ -73,11 +83,16 @@ def figures(quick: bool = False) -> list[Figure]:
         rate = transfers_per_second(chain, calls[2:])
         view = Counter.method("count").selector
         call_s = best_time(lambda: chain.call(counter, view), repeat=3, min_time=0.1 if quick else 0.3)
-    out.append(Figure("Counter.increment gas, first call (zero -> non-zero)", "gas", first.gas_used,
-                      ", ".join(f"{k} {v}" for k, v in first.gas_breakdown.items())))
-    out.append(Figure("Counter.increment gas, later calls", "gas", second.gas_used))
-    out.append(Figure("Counter.increment transactions, automine, in memory", "tx/s", rate))
-    out.append(Figure("Counter.count() eth_call", "us", call_s * 1e6))
+    out.append(_figure("counter_increment_gas_first_call", "Counter.increment(1), count 0 -> 1",
+                       "Counter.increment gas, first call (zero -> non-zero)", "gas", first.gas_used,
+                       ", ".join(f"{k} {v}" for k, v in first.gas_breakdown.items())))
+    out.append(_figure("counter_increment_gas_later_call", "Counter.increment(1), count 1 -> 2",
+                       "Counter.increment gas, later calls", "gas", second.gas_used))
+    out.append(_figure("counter_increment_throughput_in_memory",
+                       f"{len(calls) - 2:,} Counter.increment(1) calls, a block each",
+                       "Counter.increment transactions, automine, in memory", "tx/s", rate))
+    out.append(_figure("counter_count_call_time", "eth_call of Counter.count()",
+                       "Counter.count() eth_call", "us", call_s * 1e6))
     return out
 
 

@@ -83,6 +83,11 @@ def _per_item_us(seconds: float, count: int) -> float:
     return seconds / count * 1e6
 
 
+def _figure(metric: str, workload: str, name: str, unit: str, value: float, note: str = "") -> Figure:
+    return Figure(scheme="primitives", metric=metric, workload=workload, name=name, unit=unit,
+                  value=value, note=note)
+
+
 def figures(quick: bool) -> list[Figure]:
     count = QUICK_COUNT if quick else FULL_COUNT
     repeat = 2 if quick else 3
@@ -99,32 +104,43 @@ def figures(quick: bool) -> list[Figure]:
         loops["two"] = lambda: native.recover_signers(digests, sigs, threads=2)
     best = _interleaved_best(loops, repeat + 2)
     bare = _per_item_us(best["bare"], count)
-    out.append(Figure("ecrecover bare coincurve loop", "us/sig", bare,
-                      f"{count} signatures, reference"))
+    batch = f"{count:,} signatures, distinct signers"
+    out.append(_figure("ecrecover_time_bare_coincurve", batch, "ecrecover bare coincurve loop",
+                       "us/sig", bare, f"{count} signatures, reference"))
     if native is not None:
         one, two = _per_item_us(best["one"], count), _per_item_us(best["two"], count)
         out += [
-            Figure("recover_signers compiled, 1 thread", "us/sig", one, f"{count} signatures"),
-            Figure("recover_signers compiled, 1 thread / bare loop", "x", one / bare,
-                   "target <= 1.3"),
-            Figure("recover_signers compiled, 2 threads", "us/sig", two, f"{count} signatures"),
-            Figure("recover_signers compiled, 2 threads / bare loop", "x", two / bare),
-            Figure("recover_signers speedup, 2 threads vs 1", "x", one / two),
-            Figure("recover_signers 2 threads, CPU time / wall time", "cores",
-                   _cores_used(loops["two"]), "below 2 when other work holds a core"),
+            _figure("recover_signers_time_compiled_1_thread", batch,
+                    "recover_signers compiled, 1 thread", "us/sig", one, f"{count} signatures"),
+            _figure("recover_signers_1_thread_vs_bare_coincurve", batch,
+                    "recover_signers compiled, 1 thread / bare loop", "x", one / bare,
+                    "target <= 1.3"),
+            _figure("recover_signers_time_compiled_2_threads", batch,
+                    "recover_signers compiled, 2 threads", "us/sig", two, f"{count} signatures"),
+            _figure("recover_signers_2_threads_vs_bare_coincurve", batch,
+                    "recover_signers compiled, 2 threads / bare loop", "x", two / bare),
+            _figure("recover_signers_speedup_2_threads_vs_1", batch,
+                    "recover_signers speedup, 2 threads vs 1", "x", one / two),
+            _figure("recover_signers_cores_used_2_threads", batch,
+                    "recover_signers 2 threads, CPU time / wall time", "cores",
+                    _cores_used(loops["two"]), "below 2 when other work holds a core"),
         ]
         signed = _per_item_us(best_time(
             lambda: [native.sign(d, k) for d, k in zip(digests, keys, strict=True)],
             repeat, 0.1), count)
-        out.append(Figure("sign compiled", "us/sig", signed, f"{count} signatures"))
+        out.append(_figure("sign_time_compiled", batch, "sign compiled", "us/sig", signed,
+                           f"{count} signatures"))
     pure_d, pure_s = digests[:PURE_COUNT], sigs[:PURE_COUNT]
+    pure_batch = f"{PURE_COUNT:,} signatures, distinct signers"
     pure = _per_item_us(best_time(
         lambda: _secp256k1_py.recover_signers(pure_d, pure_s), 1, 0.0), PURE_COUNT)
-    out.append(Figure("recover_signers pure twin", "us/sig", pure, f"{PURE_COUNT} signatures"))
+    out.append(_figure("recover_signers_time_pure", pure_batch, "recover_signers pure twin",
+                       "us/sig", pure, f"{PURE_COUNT} signatures"))
     pure_sign = _per_item_us(best_time(
         lambda: [_secp256k1_py.sign(d, k) for d, k in zip(pure_d, keys, strict=False)], 1, 0.0),
         PURE_COUNT)
-    out.append(Figure("sign pure twin", "us/sig", pure_sign, f"{PURE_COUNT} signatures"))
+    out.append(_figure("sign_time_pure", pure_batch, "sign pure twin", "us/sig", pure_sign,
+                       f"{PURE_COUNT} signatures"))
 
     domain, types, message = transfer_workload()
     hasher = eip712.StructHasher(types, "Transfer")
@@ -132,10 +148,14 @@ def figures(quick: bool) -> list[Figure]:
     fast = best_time(lambda: hasher.digest(separator, message), repeat, 0.1) * 1e6
     generic = best_time(
         lambda: eip712.typed_data_digest(domain, types, "Transfer", message), repeat, 0.1) * 1e6
+    transfer = f"Transfer struct, {len(types['Transfer'])} fields"
     out += [
-        Figure("EIP-712 transfer digest, StructHasher", "us", fast, f"{1e6 / fast:,.0f}/s"),
-        Figure("EIP-712 transfer digest, generic", "us", generic),
-        Figure("EIP-712 StructHasher speedup", "x", generic / fast),
+        _figure("eip712_digest_time_struct_hasher", transfer,
+                "EIP-712 transfer digest, StructHasher", "us", fast, f"{1e6 / fast:,.0f}/s"),
+        _figure("eip712_digest_time_generic", transfer, "EIP-712 transfer digest, generic", "us",
+                generic),
+        _figure("eip712_digest_speedup_struct_hasher_vs_generic", transfer,
+                "EIP-712 StructHasher speedup", "x", generic / fast),
     ]
     return out
 

@@ -5,25 +5,56 @@ list[Figure]``. Figures are measured in one process, one after another, so
 ratios between them (compiled vs pure, l2lab vs a reference) are fair even on
 a noisy machine. The pytest-benchmark files beside the suites time the same
 workloads.
+
+A figure is labelled for machines as well as people: ``scheme`` (the area
+measured), ``metric`` (a stable snake_case identifier) and ``workload`` (the
+input) identify it, so a report can pick figures out of ``--json`` output
+without parsing the ``name`` the text table prints.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+_SNAKE_CASE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*")
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class Figure:
-    """One measured number: ``name`` says what, ``unit`` in what."""
+    """One measured number.
 
-    name: str
+    ``scheme`` is the area measured ("primitives", "l1", "zk", "optimistic"),
+    ``metric`` what was measured, as a stable snake_case identifier
+    ("throughput", "l1_gas_per_transfer", "prove_time"), and ``workload`` the
+    input, short and stable ("10,000 transfers, depth 32", "batch=100"): the
+    three together name a figure within a suite. ``name`` is its row in the
+    text table, ``unit`` in what ``value`` is counted, ``note`` any context.
+    """
+
+    scheme: str
+    metric: str
+    workload: str
     unit: str
     value: float
     note: str = ""
+    name: str
+
+    def __post_init__(self) -> None:
+        for field in ("scheme", "workload", "unit", "name"):
+            if not getattr(self, field):
+                raise ValueError(f"figure {self.name or self.metric!r}: empty {field}")
+        if not _SNAKE_CASE.fullmatch(self.metric):
+            raise ValueError(f"figure {self.name!r}: metric {self.metric!r} is not snake_case")
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(scheme, metric, workload): what identifies the figure within a suite."""
+        return self.scheme, self.metric, self.workload
 
 
 def best_time(fn: Callable[[], object], repeat: int = 3, min_time: float = 0.2) -> float:
@@ -47,8 +78,20 @@ def best_time(fn: Callable[[], object], repeat: int = 3, min_time: float = 0.2) 
 
 
 def write_json(figures: list[Figure], path: str | Path) -> None:
-    """Write every figure with its name, unit and value."""
+    """Write every figure with all its fields: scheme, metric, workload, unit, value, note, name."""
     Path(path).write_text(json.dumps([asdict(f) for f in figures], indent=2) + "\n")
+
+
+def read_json(path: str | Path) -> list[Figure]:
+    """The figures ``write_json`` wrote to ``path``."""
+    names = {f.name for f in fields(Figure)}
+    out = []
+    for entry in json.loads(Path(path).read_text()):
+        unknown = set(entry) - names
+        if unknown:
+            raise ValueError(f"{path}: unknown figure fields {sorted(unknown)}")
+        out.append(Figure(**entry))
+    return out
 
 
 def format_table(figures: list[Figure]) -> str:

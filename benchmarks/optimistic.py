@@ -118,6 +118,11 @@ def bare_recovery_seconds(wallets: list[Wallet], txs: list[Transfer]) -> float:
     return best / len(pairs)
 
 
+def _figure(metric: str, workload: str, name: str, unit: str, value: float, note: str = "") -> Figure:
+    return Figure(scheme="optimistic", metric=metric, workload=workload, name=name, unit=unit,
+                  value=value, note=note)
+
+
 def l1_costs(sizes: list[int]) -> list[Figure]:
     """Calldata and gas per transfer per batch size, and the gas of a fraud proof."""
     from node.chain import Chain
@@ -135,7 +140,8 @@ def l1_costs(sizes: list[int]) -> list[Figure]:
     deposit = None
     for w in wallets:
         deposit = rollup.transact(w.private_key, "deposit", w.address, value=100 * ETH)
-    figures.append(Figure("L1 gas of one deposit", "gas", int(deposit["gasUsed"], 16)))
+    figures.append(_figure("l1_gas_per_deposit", "deposit of 100 ETH", "L1 gas of one deposit", "gas",
+                           int(deposit["gasUsed"], 16)))
     operator.sync()
     operator.post_batch()
     nonces = [0] * USERS
@@ -154,10 +160,12 @@ def l1_costs(sizes: list[int]) -> list[Figure]:
         receipt = operator.post_batch()
         calldata = encode_call(OptimisticRollup, "submit_batch", operator.posted[-1].sealed.data)
         gas = int(receipt["gasUsed"], 16)
-        figures.append(Figure(f"L1 calldata per transfer, batch of {size}", "bytes", len(calldata) / size,
-                              note="ABI-encoded submit_batch input"))
-        figures.append(Figure(f"L1 gas per transfer, batch of {size}", "gas", gas / size,
-                              note=f"{gas:,} gas for the batch, entries root computed on L1"))
+        figures.append(_figure("l1_calldata_per_transfer", f"batch={size}",
+                               f"L1 calldata per transfer, batch of {size}", "bytes", len(calldata) / size,
+                               note="ABI-encoded submit_batch input"))
+        figures.append(_figure("l1_gas_per_transfer", f"batch={size}",
+                               f"L1 gas per transfer, batch of {size}", "gas", gas / size,
+                               note=f"{gas:,} gas for the batch, entries root computed on L1"))
         # The same size again with a theft at its last step, proven by the challenger.
         operator.submit(ring(size - 1))
         state = operator.state
@@ -175,15 +183,17 @@ def l1_costs(sizes: list[int]) -> list[Figure]:
         proof_bytes = (len(calldata.get("input", calldata.get("data", "0x"))) - 2) // 2
         breakdown = l1.rpc("l2lab_gasBreakdown", proof["transactionHash"]) or {}
         top = ", ".join(f"{k} {v:,}" for k, v in sorted(breakdown.items(), key=lambda kv: -kv[1])[:4])
-        figures.append(Figure(f"L1 gas of a fraud proof, last step of a batch of {size}", "gas", gas,
-                              note=f"{proof_bytes:,} calldata bytes; {top}"))
+        figures.append(_figure("fraud_proof_gas", f"batch={size}, fraud at the last step",
+                               f"L1 gas of a fraud proof, last step of a batch of {size}", "gas", gas,
+                               note=f"{proof_bytes:,} calldata bytes; {top}"))
         operator.sync()  # roll back past the reverted batch, re-admit its honest transfers
         operator.post_bond(MAINNET.min_bond)
         operator.post_batch()
     small, large = min(proofs), max(proofs)
     ratio = proofs[large] / proofs[small]
-    figures.append(Figure(f"fraud-proof gas, batch of {large} / batch of {small}", "x", ratio,
-                          note="flat: only Merkle siblings grow; target <= 1.5"))
+    figures.append(_figure("fraud_proof_gas_growth", f"batch={large} vs batch={small}",
+                           f"fraud-proof gas, batch of {large} / batch of {small}", "x", ratio,
+                           note="flat: only Merkle siblings grow; target <= 1.5"))
     if ratio > 1.5:
         raise RuntimeError(f"fraud-proof gas grows with the batch: {ratio:.2f}x from {small} to {large} steps")
     # A withdrawal claim once final.
@@ -199,7 +209,8 @@ def l1_costs(sizes: list[int]) -> list[Figure]:
     index = len(challenger.node.batches) - 1
     (claim,) = withdrawal_claims(index, challenger.node.batches[index].data)
     receipt = rollup.transact(wallets[2].private_key, "withdraw", *claim)
-    figures.append(Figure("L1 gas of a withdrawal claim", "gas", int(receipt["gasUsed"], 16)))
+    figures.append(_figure("l1_gas_per_withdrawal_claim", "claim of a 1 ETH withdrawal",
+                           "L1 gas of a withdrawal claim", "gas", int(receipt["gasUsed"], 16)))
     return figures
 
 
@@ -210,22 +221,28 @@ def run(quick: bool = False) -> list[Figure]:
     txs = signed_transfers(wallets, count)
     seconds = operator_seconds(wallets, txs, MAINNET.tree_depth)
     per_tx = seconds / count
-    bare = bare_recovery_seconds(wallets, txs[: min(count, 2000)])
+    n_bare = min(count, 2000)
+    bare = bare_recovery_seconds(wallets, txs[:n_bare])
+    workload = f"{count:,} transfers, depth {MAINNET.tree_depth}"
     figures = [
-        Figure(f"operator throughput, {count:,} transfers, depth {MAINNET.tree_depth}", "tx/s", count / seconds,
-               note="target >= 10,000"),
-        Figure("operator cost per transfer", "us", per_tx * 1e6),
-        Figure("bare coincurve recovery per signature", "us", bare * 1e6),
-        Figure("per-transfer cost / one bare recovery", "x", per_tx / bare, note="target <= 2"),
+        _figure("throughput", workload, f"operator throughput, {workload}", "tx/s", count / seconds,
+                note="target >= 10,000"),
+        _figure("cost_per_transfer", workload, "operator cost per transfer", "us", per_tx * 1e6),
+        _figure("bare_recovery_time", f"{n_bare:,} transfer signatures",
+                "bare coincurve recovery per signature", "us", bare * 1e6),
+        _figure("cost_per_transfer_vs_bare_recovery", workload, "per-transfer cost / one bare recovery",
+                "x", per_tx / bare, note="target <= 2"),
     ]
     # The write-ahead log: one fsynced commit per API call, so its cost depends on the call size.
     for group in (1000, 100, 1):
         n = count if group > 1 else min(count, 200)
         plain = operator_seconds(wallets, txs[:n], MAINNET.tree_depth, group=group)
         logged = operator_seconds(wallets, txs[:n], MAINNET.tree_depth, group=group, durable=True)
-        figures.append(Figure(f"operator throughput with the write-ahead log, {group} tx per call", "tx/s",
-                              n / logged, note=f"{(logged - plain) / n * 1e6:+.1f} us per transfer for the log "
-                              f"({n / plain:,.0f} tx/s without it)"))
+        calls = f"{n:,} transfers, {group:,} per call, depth {MAINNET.tree_depth}"
+        figures.append(_figure("throughput_with_wal", calls,
+                               f"operator throughput with the write-ahead log, {group} tx per call", "tx/s",
+                               n / logged, note=f"{(logged - plain) / n * 1e6:+.1f} us per transfer for the log "
+                               f"({n / plain:,.0f} tx/s without it)"))
     figures.extend(l1_costs(sizes))
     figures.extend(dispute_costs(sizes))
     return figures

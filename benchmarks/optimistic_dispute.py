@@ -79,19 +79,29 @@ def _post_and_dispute(contract: type[OptimisticRollup], size: int) -> tuple[int,
             sum(_calldata_bytes(l1, r) for r in receipts), len(receipts))
 
 
+def _figure(metric: str, workload: str, name: str, gas: int, note: str) -> Figure:
+    return Figure(scheme="optimistic", metric=metric, workload=workload, name=name, unit="gas",
+                  value=gas, note=note)
+
+
 def dispute_costs(sizes: list[int]) -> list[Figure]:
     figures = []
     for size in sizes:
         post1, data1, gas1, proof1, _ = _post_and_dispute(OptimisticRollup, size)
         post2, data2, gas2, proof2, moves = _post_and_dispute(BisectionRollup, size)
+        workload = f"batch={size}, fraud at the last step"
         figures += [
-            Figure(f"batch of {size}: posting gas, single-round rollup", "gas", post1,
-                   note=f"{data1:,} calldata bytes, a root per step"),
-            Figure(f"batch of {size}: posting gas, bisection rollup", "gas", post2,
-                   note=f"{data2:,} calldata bytes, no intermediate roots ({post2 / post1:.2f}x)"),
-            Figure(f"batch of {size}: dispute gas, single-round fraud proof", "gas", gas1,
-                   note=f"1 transaction, {proof1:,} calldata bytes"),
-            Figure(f"batch of {size}: dispute gas, bisection game", "gas", gas2,
-                   note=f"{moves} transactions, {proof2:,} calldata bytes ({gas2 / gas1:.1f}x)"),
+            _figure("posting_gas_single_round", workload,
+                    f"batch of {size}: posting gas, single-round rollup", post1,
+                    f"{data1:,} calldata bytes, a root per step"),
+            _figure("posting_gas_bisection", workload,
+                    f"batch of {size}: posting gas, bisection rollup", post2,
+                    f"{data2:,} calldata bytes, no intermediate roots ({post2 / post1:.2f}x)"),
+            _figure("dispute_gas_single_round", workload,
+                    f"batch of {size}: dispute gas, single-round fraud proof", gas1,
+                    f"1 transaction, {proof1:,} calldata bytes"),
+            _figure("dispute_gas_bisection", workload,
+                    f"batch of {size}: dispute gas, bisection game", gas2,
+                    f"{moves} transactions, {proof2:,} calldata bytes ({gas2 / gas1:.1f}x)"),
         ]
     return figures

@@ -41,6 +41,11 @@ def _timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, out
 
 
+def _figure(metric: str, workload: str, name: str, unit: str, value: float, note: str = "") -> Figure:
+    return Figure(scheme="zk", metric=metric, workload=workload, name=name, unit=unit, value=value,
+                  note=note)
+
+
 def eddsa_workload() -> Callable[[], Circuit]:
     key = b"l2lab bench key.................."
     msg = 987654321
@@ -51,6 +56,13 @@ def eddsa_workload() -> Callable[[], Circuit]:
 
 def chain_workload() -> Callable[[], Circuit]:
     return lambda: examples.poseidon_chain(42, CHAIN_LINKS)
+
+
+# Each circuit the suite proves: its label in row names, what it computes, how to build it.
+CIRCUITS: dict[str, tuple[str, Callable[[], Callable[[], Circuit]]]] = {
+    "eddsa": ("eddsa circuit: one EdDSA-Poseidon signature check", eddsa_workload),
+    "poseidon_chain": (f"poseidon_chain circuit: {CHAIN_LINKS} Poseidon(2) hashes", chain_workload),
+}
 
 
 def _snarkjs_ready() -> bool:
@@ -122,8 +134,28 @@ def snarkjs_prove_time(r1cs: R1CS, witness: list[int]) -> float:
         return seconds
 
 
+def circuit_figures(label: str, n_constraints: int, witness_s: float, setup_s: float, prove_s: float,
+                    verify_s: float, snarkjs_s: float | None = None) -> list[Figure]:
+    """One circuit's figures from its measurements (``snarkjs_s`` None: snarkjs not run)."""
+    workload = CIRCUITS[label][0]
+    figures = [
+        _figure("constraints", workload, f"zk.{label}.constraints", "constraints", float(n_constraints)),
+        _figure("witness_time", workload, f"zk.{label}.witness", "s", witness_s,
+                "build circuit with values"),
+        _figure("setup_time", workload, f"zk.{label}.setup", "s", setup_s),
+        _figure("prove_time", workload, f"zk.{label}.prove", "s", prove_s),
+        _figure("verify_time", workload, f"zk.{label}.verify", "s", verify_s, "target < 0.3 s"),
+    ]
+    if snarkjs_s is not None:
+        figures.append(_figure("snarkjs_prove_time", workload, f"zk.{label}.snarkjs_prove", "s",
+                               snarkjs_s, "same R1CS, node start included"))
+        figures.append(_figure("prove_time_vs_snarkjs", workload, f"zk.{label}.prove_vs_snarkjs", "x",
+                               prove_s / snarkjs_s, "l2lab / snarkjs, target <= 2"))
+    return figures
+
+
 def measure(label: str, build: Callable[[], Circuit], with_snarkjs: bool) -> list[Figure]:
-    """Every figure for one circuit."""
+    """Every figure for one circuit (``label``, a key of ``CIRCUITS``)."""
     witness_s, circuit = _timed(build)
     r1cs = circuit.compile()  # type: ignore[union-attr]
     witness = circuit.witness()  # type: ignore[union-attr]
@@ -135,18 +167,8 @@ def measure(label: str, build: Callable[[], Circuit], with_snarkjs: bool) -> lis
     verify_s = min(_timed(lambda: groth16.verify(vk, public, proof))[0] for _ in range(2))
     if not groth16.verify(vk, public, proof):
         raise RuntimeError(f"{label}: the benchmark proof does not verify")
-    figures = [
-        Figure(f"zk.{label}.constraints", "constraints", float(r1cs.n_constraints)),
-        Figure(f"zk.{label}.witness", "s", witness_s, "build circuit with values"),
-        Figure(f"zk.{label}.setup", "s", setup_s),
-        Figure(f"zk.{label}.prove", "s", prove_s),
-        Figure(f"zk.{label}.verify", "s", verify_s, "target < 0.3 s"),
-    ]
-    if with_snarkjs:
-        snark_s = snarkjs_prove_time(r1cs, witness)
-        figures.append(Figure(f"zk.{label}.snarkjs_prove", "s", snark_s, "same R1CS, node start included"))
-        figures.append(Figure(f"zk.{label}.prove_vs_snarkjs", "x", prove_s / snark_s, "l2lab / snarkjs, target <= 2"))
-    return figures
+    snark_s = snarkjs_prove_time(r1cs, witness) if with_snarkjs else None
+    return circuit_figures(label, r1cs.n_constraints, witness_s, setup_s, prove_s, verify_s, snark_s)
 
 
 def ptau_write_time(power: int) -> float:
@@ -156,17 +178,27 @@ def ptau_write_time(power: int) -> float:
         return seconds
 
 
+def ptau_figure(power: int, seconds: float) -> Figure:
+    return _figure("ptau_write_time", f"development .ptau, 2^{power} rows",
+                   f"zk.ptau_dev_p{power}.write", "s", seconds,
+                   "prepared .ptau from a public seed; development only")
+
+
+def snarkjs_skipped() -> Figure:
+    """The row that says the snarkjs comparison did not run."""
+    return _figure("snarkjs_comparison", "snarkjs groth16 prove on the same R1CS", "zk.snarkjs",
+                   "skipped", 0.0, "npm/node not available")
+
+
 def run(quick: bool = False) -> list[Figure]:
     """The zk suite: the EdDSA circuit, and unless ``quick`` the 31k-constraint chain."""
     with_snarkjs = _snarkjs_ready()
     power = 12 if quick else 15
-    figures = [Figure(f"zk.ptau_dev_p{power}.write", "s", ptau_write_time(power),
-                      "prepared .ptau from a public seed; development only")]
-    figures += measure("eddsa", eddsa_workload(), with_snarkjs)
-    if not quick:
-        figures += measure("poseidon_chain", chain_workload(), with_snarkjs)
+    figures = [ptau_figure(power, ptau_write_time(power))]
+    for label in ("eddsa",) if quick else tuple(CIRCUITS):
+        figures += measure(label, CIRCUITS[label][1](), with_snarkjs)
     if not with_snarkjs:
-        figures.append(Figure("zk.snarkjs", "skipped", 0.0, "npm/node not available"))
+        figures.append(snarkjs_skipped())
     return figures
 
 
