@@ -87,13 +87,7 @@ def _proof_from_levels(levels: list[list[bytes]], index: int) -> list[bytes]:
 
 def merkle_root(leaves: Sequence[bytes]) -> bytes:
     """The root of ``leaves`` (32 bytes each); ``ZERO_HASH`` for no leaves."""
-    checked = _checked_leaves(leaves)
-    if not checked:
-        return EMPTY_ROOT
-    level = [keccak256(LEAF_PREFIX + leaf) for leaf in checked]
-    while len(level) > 1:
-        level = _next_level(level)
-    return level[0]
+    return compute_merkle_root(leaves)
 
 
 def merkle_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
@@ -125,10 +119,11 @@ class MerkleTree:
 
 
 def compute_merkle_root(leaves: Sequence[bytes], hasher: Hasher = keccak256) -> bytes:
-    """:func:`merkle_root` as a plain loop over ``hasher``, for callers that meter each hash.
+    """The root of ``leaves`` as a plain loop over ``hasher``: one call per leaf and per node.
 
-    An L1 contract that rebuilds a root from calldata passes its gas-charging
-    keccak here; the result always equals ``merkle_root(leaves)``.
+    ``primitives.merkle.merkle_root(leaves, hasher)`` lands here, so an L1
+    contract that rebuilds a root from calldata pays for each hash; the result
+    always equals ``merkle_root(leaves)``.
     """
     level = [hasher(LEAF_PREFIX + leaf) for leaf in _checked_leaves(leaves)]
     if not level:

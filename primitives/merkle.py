@@ -19,12 +19,14 @@ Hashing rules (``H`` is keccak256, ``||`` concatenation):
 
 ``merkle_root``, ``merkle_proof`` and ``MerkleTree`` are compiled when built
 (all hashing of a tree in one C call, without the GIL) and pure Python
-otherwise. ``compute_merkle_root``, ``compute_root_from_proof`` and
-``verify_merkle_proof`` are plain Python with an injectable ``hasher`` so an L1
-contract can charge gas per hash.
+otherwise. ``merkle_root`` with a ``hasher``, ``compute_root_from_proof`` and
+``verify_merkle_proof`` are plain Python over that injected ``hasher``, so an
+L1 contract can charge gas per hash.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from primitives import _backend, _merkle_py
 from primitives._merkle_py import (
@@ -40,9 +42,21 @@ from primitives._merkle_py import (
 
 _impl, BACKEND = _backend.choose("merkle", _merkle_py, "primitives._merkle_c")
 
-merkle_root = _impl.merkle_root
 merkle_proof = _impl.merkle_proof
 MerkleTree = _impl.MerkleTree
+
+
+def merkle_root(leaves: Sequence[bytes], hasher: Hasher | None = None) -> bytes:
+    """The root of ``leaves`` (32 bytes each); ``ZERO_HASH`` for no leaves.
+
+    Without ``hasher`` the selected twin computes it. With one, the pure loop
+    calls ``hasher`` once per leaf and once per node, so an L1 contract that
+    passes its gas-metered keccak pays for every hash; the root is the same.
+    """
+    if hasher is None:
+        return _impl.merkle_root(leaves)
+    return compute_merkle_root(leaves, hasher)
+
 
 __all__ = [
     "BACKEND",
@@ -50,7 +64,6 @@ __all__ = [
     "ZERO_HASH",
     "Hasher",
     "MerkleTree",
-    "compute_merkle_root",
     "compute_root_from_proof",
     "hash_leaf",
     "hash_node",

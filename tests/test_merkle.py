@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from primitives import merkle
 from primitives.merkle import (
     ZERO_HASH,
-    compute_merkle_root,
     compute_root_from_proof,
     hash_leaf,
     hash_node,
@@ -240,16 +239,47 @@ def test_property_root_matches_pure_and_proofs_verify(impl, leaves, pick):
         assert not verify_merkle_proof(root, leaves[other], i, proof)
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 3, 6, 9, 64])
-def test_metered_root_equals_the_batch_root(n):
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 6, 8, 9, 64])
+def test_root_with_a_hasher_equals_the_default_root(n):
     leaves = leaves_of(n, seed=20 + n)
     calls = []
 
     def metered(data: bytes) -> bytes:
-        calls.append(data[0])
+        calls.append(data)
         return eth_keccak(data)
 
-    assert compute_merkle_root(leaves, hasher=metered) == merkle.merkle_root(leaves)
-    assert calls.count(0) == n
+    assert merkle.merkle_root(leaves, hasher=metered) == merkle.merkle_root(leaves)
+    # One call per leaf and one per node of every level above, odd levels padded: what L1 charges for.
+    nodes, width = 0, n
+    while width > 1:
+        width = (width + 1) // 2
+        nodes += width
+    assert [len(c) for c in calls] == [33] * n + [65] * nodes
+    assert [c[0] for c in calls] == [0] * n + [1] * nodes
+
+
+def test_root_with_a_hasher_uses_only_that_hasher():
+    leaves = leaves_of(5, seed=3)
+
+    def tagged(data: bytes) -> bytes:
+        return eth_keccak(b"tag" + data)
+
+    root = merkle.merkle_root(leaves, hasher=tagged)
+    assert root != merkle.merkle_root(leaves)
+    level = [tagged(b"\x00" + x) for x in leaves]
+    while len(level) > 1:
+        level += [ZERO_HASH] * (len(level) % 2)
+        level = [tagged(b"\x01" + level[i] + level[i + 1]) for i in range(0, len(level), 2)]
+    assert root == level[0]
+    assert merkle.merkle_root([], hasher=tagged) == ZERO_HASH
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_root_with_a_hasher_checks_leaves_like_the_twins(impl):
     with pytest.raises(ValueError, match="leaf 0 must be 32 bytes"):
-        compute_merkle_root([b"short"], hasher=metered)
+        merkle.merkle_root([b"short"], hasher=eth_keccak)
+    with pytest.raises(ValueError, match="leaf 0 must be 32 bytes"):
+        impl.merkle_root([b"short"])
+    leaves = leaves_of(7, seed=5)
+    assert merkle.merkle_root(tuple(leaves), hasher=eth_keccak) == impl.merkle_root(leaves)
+    assert merkle.merkle_root((bytearray(x) for x in leaves), hasher=eth_keccak) == impl.merkle_root(leaves)

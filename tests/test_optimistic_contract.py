@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from contracts_spec.l1 import TransactionReverted
-from contracts_spec.optimistic.contract import metered_merkle_root
 from contracts_spec.optimistic.encoding import Batch, Entry, batch_header, encode_batch
 from contracts_spec.optimistic.params import MINIMAL
 from contracts_spec.optimistic.rules import (
@@ -21,8 +20,6 @@ from node.chain import Chain
 from node.rpc import in_process_l1
 from primitives.eip712 import Domain, typed_data_digest
 from primitives.eip712 import domain_separator as eip712_domain_separator
-from primitives.keccak import keccak256
-from primitives.merkle import merkle_root
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.fullnode import Fault
 from rollup.optimistic.lab import OptimisticLab
@@ -74,12 +71,6 @@ def test_domain_separator_and_digest_match_the_eip712_module(lab: OptimisticLab)
     primary, message = eip712_message(tx)
     expected = typed_data_digest(domain, {primary: EIP712_TYPES[primary]}, primary, message)
     assert tx_digest(domain_separator(lab.l1.chain_id, raw), tx) == expected
-
-
-@pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 8])
-def test_metered_withdrawal_root_equals_merkle_root(n: int) -> None:
-    leaves = [keccak256(bytes([i])) for i in range(n)]
-    assert metered_merkle_root(leaves, keccak256) == merkle_root(leaves)
 
 
 def test_submit_batch_refusals(lab: OptimisticLab) -> None:

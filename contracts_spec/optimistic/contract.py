@@ -61,7 +61,6 @@ from contracts_spec.optimistic.encoding import (
 )
 from contracts_spec.optimistic.rules import (
     Deposit,
-    Hasher,
     InvalidTransaction,
     Tx,
     Withdraw,
@@ -82,23 +81,11 @@ from contracts_spec.runtime import (
     register,
     view,
 )
-from primitives.merkle import ZERO_HASH, hash_leaf, hash_node, verify_merkle_proof
+from primitives.merkle import merkle_root, verify_merkle_proof
 from primitives.smt import empty_root
 
 ADDRESS_MASK = (1 << 160) - 1
 TIME_SHIFT, DEPOSIT_SHIFT, FIELD_MASK = 160, 208, (1 << 48) - 1
-
-
-def metered_merkle_root(leaves: list[bytes], hasher: Hasher) -> bytes:
-    """``primitives.merkle.merkle_root`` computed with an injected (metered) hasher."""
-    if not leaves:
-        return ZERO_HASH
-    level = [hash_leaf(leaf, hasher) for leaf in leaves]
-    while len(level) > 1:
-        if len(level) % 2:
-            level.append(ZERO_HASH)
-        level = [hash_node(level[i], level[i + 1], hasher) for i in range(0, len(level), 2)]
-    return level[0]
 
 
 def _raw(address: str) -> bytes:
@@ -218,13 +205,13 @@ class OptimisticRollup(Contract):
         ctx.require(running == ctx.sload_bytes32("deposit_hash", end), "batch deposits differ from the L1 queue")
         ctx.require(not self._overdue(ctx, end), f"deposit {end} is overdue: include it first")
         ctx.require(
-            batch.withdrawal_root == metered_merkle_root(withdrawals, ctx.keccak),
+            batch.withdrawal_root == merkle_root(withdrawals, ctx.keccak),
             "withdrawal_root is not the root of the batch's withdrawals",
         )
         # The entries root from the calldata itself (one metered keccak per entry and per
         # tree node), so later a fraud proof needs only the disputed entries.
         leaves = [ctx.keccak(raw) for raw in entry_slices(data)]
-        header = BatchHeader(batch.prev_root, batch.post_root, metered_merkle_root(leaves, ctx.keccak),
+        header = BatchHeader(batch.prev_root, batch.post_root, merkle_root(leaves, ctx.keccak),
                              batch.withdrawal_root, len(batch.entries))
         body_hash = header.body_hash(ctx.keccak)
         ctx.sstore_bytes32("commitment", count, ctx.keccak(body_hash + batch.withdrawal_root))
