@@ -21,13 +21,13 @@ wrong; none lets a ``KeyError`` or ``TypeError`` through.
 from __future__ import annotations
 
 import json
-import re
 import struct
 from collections.abc import Sequence
 from pathlib import Path
 
 from py_ecc import optimized_bn128 as bn
 
+from primitives.jsonlimits import json_too_deep
 from primitives.snark.groth16_types import InvalidProof, Proof, VerifyingKey
 from primitives.snark.kernels import G1_INFINITY, G2_INFINITY, G1Point, G2Point, Q, R
 from primitives.snark.r1cs import R1CS
@@ -233,19 +233,13 @@ def public_from_json(obj: object) -> list[int]:
 
 
 MAX_JSON_DEPTH = 32
-"""snarkjs documents nest 4 deep; the limit keeps the C JSON parser off the end of the stack."""
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+"""snarkjs documents nest 4 deep; anything past this is refused before parsing (see ``jsonlimits``)."""
 
 
 def _check_depth(text: str, what: str) -> None:
     """Refuse deeply nested JSON before parsing it: ``json.loads`` can crash the process on it."""
-    brackets = _JSON_STRING.sub("", text).encode("utf-8").translate(None, _NOT_BRACKETS)
-    depth = 0
-    for b in brackets:
-        depth += 1 if b in b"[{" else -1
-        if depth > MAX_JSON_DEPTH:
-            raise InvalidProof(f"{what} is nested more than {MAX_JSON_DEPTH} levels deep: not a snarkjs document")
+    if json_too_deep(text, MAX_JSON_DEPTH):
+        raise InvalidProof(f"{what} is nested more than {MAX_JSON_DEPTH} levels deep: not a snarkjs document")
 
 
 MAX_JSON_BYTES = 64 << 20
