@@ -9,7 +9,8 @@ The life of a transfer, and where each rule lives:
    ``rules.apply_tx`` on its ``state.FullState``.
 3. The operator posts the batch bytes (``encoding``) with ``submit_batch``:
    L1 checks what is cheap (roots chain up, deposits match the queue, the
-   withdrawal root matches), computes the Merkle root of the batch's entries
+   withdrawal root matches: the rules of ``submission``, which the operator
+   ran before posting), computes the Merkle root of the batch's entries
    from the calldata, and keeps only a commitment to it.
 4. For ``challenge_window`` seconds (``params``) anyone may replay the batch
    from calldata and, at the first wrong step, call ``prove_fraud`` with that

@@ -16,7 +16,8 @@ What L1 checks at submission (cheap, so no fraud proof is ever needed for it)
     The sender is bonded; the batch decodes; it starts from the current state
     root; its deposits are exactly the next ones of the L1 queue (one running
     hash comparison); its withdrawal root is the Merkle root of its
-    withdrawals; it includes every overdue deposit.
+    withdrawals; it includes every overdue deposit. Those rules are the pure
+    functions of ``submission``, which a proposer runs too before it posts.
 
 Deposits and forced inclusion
     ``deposit(l2_address)`` queues ETH. A deposit is *overdue* once more than
@@ -71,6 +72,12 @@ from contracts_spec.optimistic.rules import (
     withdrawal_leaf,
 )
 from contracts_spec.optimistic.state import WitnessedState, WitnessError
+from contracts_spec.optimistic.submission import (
+    InvalidBatch,
+    check_batch,
+    check_proposer,
+    is_overdue,
+)
 from contracts_spec.runtime import (
     Context,
     Contract,
@@ -90,6 +97,22 @@ TIME_SHIFT, DEPOSIT_SHIFT, FIELD_MASK = 160, 208, (1 << 48) - 1
 
 def _raw(address: str) -> bytes:
     return bytes.fromhex(address[2:])
+
+
+class StoredDeposits:
+    """The deposit queue in the rollup's storage, read the way the submission rules ask for it."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def count(self) -> int:
+        return self._ctx.sload("deposits")
+
+    def running_hash(self, n: int) -> bytes:
+        return self._ctx.sload_bytes32("deposit_hash", n)
+
+    def due_block(self, deposit_id: int) -> int:
+        return self._ctx.sload("deposit_block", deposit_id) + self._ctx.sload("deadline")
 
 
 @register
@@ -166,17 +189,18 @@ class OptimisticRollup(Contract):
 
     def _overdue(self, ctx: Context, deposit_id: int) -> bool:
         """True when queued deposit ``deposit_id`` exists and has waited past the deadline."""
-        if deposit_id >= ctx.sload("deposits"):
-            return False
-        return ctx.block_number > ctx.sload("deposit_block", deposit_id) + ctx.sload("deadline")
+        return is_overdue(StoredDeposits(ctx), deposit_id, ctx.block_number)
 
     # -- batches -------------------------------------------------------------------------
 
     @external("submit_batch(bytes)")
     def submit_batch(self, ctx: Context, data: bytes) -> None:
         included = ctx.sload("included")
-        if ctx.sender != ctx.sload_address("operator"):
-            ctx.require(self._overdue(ctx, included), "only the operator may submit while no deposit is overdue")
+        queue = StoredDeposits(ctx)
+        try:
+            check_proposer(ctx.sender == ctx.sload_address("operator"), queue, included, ctx.block_number)
+        except InvalidBatch as exc:
+            raise Revert(str(exc)) from None
         ctx.require(ctx.sload("bond", ctx.sender) >= ctx.sload("min_bond"), "proposer bond below the minimum")
         limit = ctx.sload("max_batch_bytes")
         ctx.require(len(data) <= limit, f"batch of {len(data)} bytes exceeds {limit}")
@@ -186,28 +210,11 @@ class OptimisticRollup(Contract):
             raise Revert(f"malformed batch: {exc}") from None
         ctx.require(batch.version == self.BATCH_VERSION,
                     f"batch version {batch.version}: this rollup takes version {self.BATCH_VERSION}")
-        ctx.require(batch.entries, "empty batch")
+        try:  # the rules every proposer runs before it posts, here with metered keccak
+            end = check_batch(batch, ctx.sload_bytes32("state_root"), included, queue, ctx.block_number, ctx.keccak)
+        except InvalidBatch as exc:
+            raise Revert(str(exc)) from None
         count = ctx.sload("batches")
-        ctx.require(batch.prev_root == ctx.sload_bytes32("state_root"), "prev_root is not the current state root")
-        ctx.require(batch.first_deposit == included, f"batch must start at deposit {included}")
-        running = ctx.sload_bytes32("deposit_hash", included)
-        withdrawals = []
-        n_deposits = 0
-        for entry in batch.entries:
-            tx = entry.tx
-            if isinstance(tx, Deposit):
-                running = next_deposit_hash(running, tx.address, tx.amount, ctx.keccak)
-                n_deposits += 1
-            elif isinstance(tx, Withdraw):
-                withdrawals.append(withdrawal_leaf(tx, ctx.keccak))
-        end = included + n_deposits
-        ctx.require(end <= ctx.sload("deposits"), "batch includes deposits that were never made")
-        ctx.require(running == ctx.sload_bytes32("deposit_hash", end), "batch deposits differ from the L1 queue")
-        ctx.require(not self._overdue(ctx, end), f"deposit {end} is overdue: include it first")
-        ctx.require(
-            batch.withdrawal_root == merkle_root(withdrawals, ctx.keccak),
-            "withdrawal_root is not the root of the batch's withdrawals",
-        )
         # The entries root from the calldata itself (one metered keccak per entry and per
         # tree node), so later a fraud proof needs only the disputed entries.
         leaves = [ctx.keccak(raw) for raw in entry_slices(data)]

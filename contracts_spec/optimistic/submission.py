@@ -1,0 +1,125 @@
+"""What L1 checks when a batch is submitted, written once as pure rules.
+
+``submit_batch`` runs these with its metered keccak and its storage behind
+:class:`DepositQueue`; the operator, and anyone forcing deposits in, runs the
+same functions on the queue it rebuilt from L1 events before it posts, so a
+batch L1 would refuse is refused at home, for the same reason, without an L1
+transaction. Each refusal is an :class:`InvalidBatch` naming the rule:
+
+- who: the operator may always submit, anyone else only while the queue's
+  next deposit is overdue (forced inclusion);
+- a batch has at least one entry, starts from the current state root and at
+  the queue's next deposit;
+- its deposits are exactly the next ones of the L1 queue: the running hash
+  (``rules.next_deposit_hash``) after them is the queue's after as many;
+- it leaves no overdue deposit out: the first deposit after it is not overdue,
+  that is, more than ``deposit_deadline_blocks`` blocks old;
+- its withdrawal root is the Merkle root of its withdrawal leaves.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from contracts_spec.optimistic.encoding import Batch
+from contracts_spec.optimistic.rules import (
+    Deposit,
+    Hasher,
+    Withdraw,
+    next_deposit_hash,
+    withdrawal_leaf,
+)
+from primitives.keccak import keccak256
+from primitives.merkle import merkle_root
+
+
+class InvalidBatch(ValueError):
+    """A batch breaks a submission rule; ``rule`` names it in a few words."""
+
+    def __init__(self, rule: str, detail: str = "") -> None:
+        super().__init__(f"{rule}: {detail}" if detail else rule)
+        self.rule = rule
+
+
+class DepositQueue(Protocol):
+    """The L1 deposit queue as the rules read it: contract storage on L1, replayed events elsewhere.
+
+    The rules read only what they need, when they need it, so L1 pays for no
+    storage read a batch does not call for.
+    """
+
+    def count(self) -> int:
+        """Deposits ever queued."""
+        ...
+
+    def running_hash(self, n: int) -> bytes:
+        """The queue's running hash after its first ``n`` deposits (32 zero bytes for none)."""
+        ...
+
+    def due_block(self, deposit_id: int) -> int:
+        """The last block in which a batch may still leave queued deposit ``deposit_id`` out."""
+        ...
+
+
+def is_overdue(queue: DepositQueue, deposit_id: int, block_number: int) -> bool:
+    """True when deposit ``deposit_id`` was queued and, at ``block_number``, has waited past its due block."""
+    return deposit_id < queue.count() and block_number > queue.due_block(deposit_id)
+
+
+def check_proposer(is_operator: bool, queue: DepositQueue, included: int, block_number: int) -> None:
+    """Only the operator submits, unless the queue's next deposit (``included``) is overdue."""
+    if not is_operator and not is_overdue(queue, included, block_number):
+        raise InvalidBatch("not the operator", "only the operator may submit while no deposit is overdue")
+
+
+def compute_deposit_hash(running: bytes, batch: Batch, hasher: Hasher = keccak256) -> tuple[bytes, int]:
+    """The queue's running hash after ``batch``'s deposits, starting from ``running``; and their count."""
+    count = 0
+    for entry in batch.entries:
+        tx = entry.tx
+        if isinstance(tx, Deposit):
+            running = next_deposit_hash(running, tx.address, tx.amount, hasher)
+            count += 1
+    return running, count
+
+
+def compute_withdrawal_root(batch: Batch, hasher: Hasher = keccak256) -> bytes:
+    """The Merkle root of ``batch``'s withdrawal leaves, in entry order (every hash through ``hasher``)."""
+    leaves = [withdrawal_leaf(e.tx, hasher) for e in batch.entries if isinstance(e.tx, Withdraw)]
+    return merkle_root(leaves, hasher)
+
+
+def check_deposits(
+    batch: Batch, included: int, queue: DepositQueue, block_number: int, hasher: Hasher = keccak256
+) -> int:
+    """``batch``'s deposits are the queue's next ones and leave none overdue; the deposits included after it."""
+    running, count = compute_deposit_hash(queue.running_hash(included), batch, hasher)
+    end = included + count
+    if end > queue.count():
+        raise InvalidBatch("unknown deposit", "batch includes deposits that were never made")
+    if running != queue.running_hash(end):
+        raise InvalidBatch("deposits differ", "batch deposits differ from the L1 queue")
+    if is_overdue(queue, end, block_number):
+        raise InvalidBatch("overdue deposit left out", f"deposit {end} is overdue: include it first")
+    return end
+
+
+def check_batch(
+    batch: Batch, state_root: bytes, included: int, queue: DepositQueue, block_number: int,
+    hasher: Hasher = keccak256,
+) -> int:
+    """Every rule on a decoded batch submitted at ``block_number``; the deposits included after it.
+
+    ``state_root`` and ``included`` are L1's current state root and count of
+    deposits already in batches.
+    """
+    if not batch.entries:
+        raise InvalidBatch("empty batch")
+    if batch.prev_root != state_root:
+        raise InvalidBatch("wrong prev_root", "prev_root is not the current state root")
+    if batch.first_deposit != included:
+        raise InvalidBatch("deposit out of order", f"batch must start at deposit {included}")
+    end = check_deposits(batch, included, queue, block_number, hasher)
+    if batch.withdrawal_root != compute_withdrawal_root(batch, hasher):
+        raise InvalidBatch("wrong withdrawal_root", "withdrawal_root is not the root of the batch's withdrawals")
+    return end
