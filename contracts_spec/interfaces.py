@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
     from fastapi import APIRouter, FastAPI
 
+    from contracts_spec.l1 import L1Client
+
 
 class Transport(Protocol):
     """Anything that answers a JSON-RPC method call: the node's dispatcher in-process, or HTTP."""
@@ -92,7 +94,7 @@ class NodeContext(Protocol):
     """
 
     app: FastAPI
-    l1: L1
+    l1: L1Client
     accounts: Sequence[Any]
     data_dir: Path | None
     url: str
@@ -148,6 +150,7 @@ class HostedScheme(Protocol):
     name: str  # the registry key, the CLI subcommand and the REST prefix /api/<name>/
     summary: str  # one line for help texts
     bench_suites: Mapping[str, str]  # `l2lab bench` suite name -> module in benchmarks/
+    data_files: Sequence[str]  # glob patterns of what it keeps in the node's data dir; --fresh deletes them
 
     def add_node_options(self, parser: argparse.ArgumentParser) -> None:
         """Add this scheme's options to ``l2lab node`` (e.g. ``--optimistic PRESET``)."""

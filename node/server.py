@@ -61,18 +61,68 @@ def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-class BodyGuard:
-    """ASGI middleware refusing oversized or too deeply nested bodies before anything parses them.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
-    On ``POST /`` the refusal is a JSON-RPC error with HTTP 200 (as geth answers
-    bad input); elsewhere it is 413 or 400 with a ``detail``.
+
+def _has_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v) for v in value)
+    return False
+
+
+def holds_lone_surrogate(body: bytes) -> bool:
+    """Whether the JSON ``body`` decodes to a string with an unpaired UTF-16 surrogate.
+
+    Python's JSON parser accepts ``"\\ud800"`` and yields a string no UTF-8
+    encoder can write, so every answer that echoed it failed. Such a body is
+    refused before any route sees it. Bodies without a surrogate escape (nearly
+    all) are passed at the speed of one regex search.
+    """
+    if not _SURROGATE_ESCAPE.search(body):
+        return False
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return False  # not JSON at all: the route answers that
+    return _has_surrogate(document)
+
+
+class BodyGuard:
+    """ASGI middleware: refuses requests from foreign web pages, and bodies no parser should see.
+
+    A request whose ``Origin`` header names a site other than the node's own
+    is refused before anything runs: a web page open in the user's browser
+    could otherwise drive the node (a simple ``text/plain`` POST needs no CORS
+    preflight). Tools that are not browsers send no ``Origin`` and are served.
+    Bodies that are oversized, nested too deeply or hold a lone UTF-16
+    surrogate are refused before anything parses them. On ``POST /`` a refusal
+    is a JSON-RPC error with HTTP 200 (as geth answers bad input); elsewhere it
+    is 403, 413 or 400 with a ``detail``.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, origins: Sequence[str] = ()) -> None:
         self.app = app
+        self.origins = frozenset(o.lower() for o in origins)
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        origin = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"origin"), None)
+        if origin is not None and origin.lower() not in self.origins:
+            await self._refuse(scope, send, 403, INVALID_REQUEST,
+                               f"requests from web pages at {origin[:100]} are refused: this node answers its "
+                               "own pages and tools that are not browsers")
+            return
+        if scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
@@ -92,6 +142,11 @@ class BodyGuard:
         body = b"".join(chunks)
         if json_too_deep(body):
             await self._refuse(scope, send, 400, PARSE_ERROR, f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+            return
+        if holds_lone_surrogate(body):
+            await self._refuse(scope, send, 400, PARSE_ERROR,
+                               "JSON holds a lone UTF-16 surrogate escape (\\ud800-\\udfff without its pair): "
+                               "not a Unicode character")
             return
         replayed = False
 
@@ -182,13 +237,15 @@ def create_app(
     chain: "Chain",
     *,
     dev_keys: Any = None,
+    origins: Sequence[str] = (),
     routers: Sequence["APIRouter"] = (),
 ) -> "FastAPI":
     """Build the HTTP app around ``chain``; the caller keeps ownership and closes it.
 
     ``dev_keys`` (address → private key) enables ``eth_sendTransaction`` and
     ``GET /api/dev-accounts``; ``routers`` are mounted as they are, so a scheme can
-    add its own endpoints (e.g. under ``/api/optimistic/``).
+    add its own endpoints (e.g. under ``/api/optimistic/``). ``origins`` are the
+    node's own URLs: a browser request from any other page is refused.
     """
     from fastapi import FastAPI, Request
     from fastapi.concurrency import run_in_threadpool
@@ -221,11 +278,10 @@ def create_app(
         ),
         lifespan=lifespan,
     )
-    # Browser tools (Remix, a workshop's web page, wallets) call a local node from
-    # other origins, as they do anvil and hardhat: allow it, the node holds no secrets
-    # beyond the public dev keys.
-    app.add_middleware(BodyGuard)
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
+    # Only the node's own pages may call it from a browser (``origins``: its own URLs); a page
+    # elsewhere could otherwise repoint the hosted rollup or move the clock.
+    app.add_middleware(BodyGuard, origins=origins)
+    app.add_middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=["*"], allow_headers=["*"])
     app.state.chain = chain
     app.state.dispatcher = dispatcher
     app.state.miner = miner
@@ -450,6 +506,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
     try:
+        if args.fresh and args.data_dir is not None:
+            _forget_scheme_files(Path(args.data_dir))
         # The command line describes this run's mining mode, whatever the data dir remembers.
         chain.set_automine(args.block_time is None)
         chain.interval_mining_seconds = args.block_time or 0
@@ -457,7 +515,7 @@ def run(args: argparse.Namespace) -> int:
         routers, failed_routers = scheme_routers()
         for name, why in failed_routers.items():
             print(f"warning: endpoints of {name} are unavailable: {why}", file=sys.stderr)
-        app = create_app(chain, dev_keys=dev_keys(accounts), routers=routers)
+        app = create_app(chain, dev_keys=dev_keys(accounts), routers=routers, origins=own_origins(args))
         hosted = _host_schemes(args, app, accounts)
         config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug")
         server = uvicorn.Server(config)
@@ -480,8 +538,31 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def own_origins(args: argparse.Namespace) -> list[str]:
+    """The origins of the node's own pages: every name of the loopback and the listening host."""
+    hosts = {"127.0.0.1", "localhost", "[::1]", _url_host(args.host)}
+    if args.host not in ("0.0.0.0", "::"):
+        hosts.add(f"[{args.host}]" if ":" in args.host else args.host)
+    return sorted(f"http://{host}:{args.port}" for host in hosts)
+
+
 def _url(args: argparse.Namespace) -> str:
     return f"http://{_url_host(args.host)}:{args.port}"
+
+
+def _forget_scheme_files(data_dir: Path) -> None:
+    """With ``--fresh``: delete what every scheme kept in ``data_dir`` for the chain that was wiped.
+
+    An operator's log of a wiped chain must not be replayed on the new one,
+    where its rollup may be deployed at the same address.
+    """
+    from node.schemes import all_schemes
+
+    for scheme in all_schemes().values():
+        for pattern in scheme.data_files:
+            for path in data_dir.glob(pattern):
+                if path.is_file():
+                    path.unlink()
 
 
 def _host_schemes(args: argparse.Namespace, app: Any, accounts: Sequence[Any]) -> list["Hosted"]:
@@ -533,6 +614,32 @@ def _print_banner(
     print("\n".join(lines), flush=True)
 
 
+# EIP-2294: the largest chain id whose EIP-155 v (chain_id * 2 + 36) still fits in a uint64.
+MAX_CHAIN_ID = (2**64 - 1) // 2 - 36
+
+
+def _whole(text: str, what: str) -> int:
+    try:
+        return int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what} must be a whole number, got {text!r}") from None
+
+
+def _port(text: str) -> int:
+    port = _whole(text, "the port")
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"the port must be between 0 and 65535, got {port}")
+    return port
+
+
+def _chain_id(text: str) -> int:
+    chain_id = _whole(text, "the chain id")
+    if not 1 <= chain_id <= MAX_CHAIN_ID:
+        raise argparse.ArgumentTypeError(f"the chain id must be between 1 and {MAX_CHAIN_ID} (EIP-2294), "
+                                         f"got {chain_id}")
+    return chain_id
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "node",
@@ -540,7 +647,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Run the toy L1 chain over HTTP: JSON-RPC at /, REST under /api/, docs at /docs.",
     )
     p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8545, help="TCP port (default 8545)")
+    p.add_argument("--port", type=_port, default=8545, help="TCP port, 0 to 65535 (default 8545)")
     p.add_argument(
         "--data-dir",
         default="./l2lab-data",
@@ -554,7 +661,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
     for scheme in all_schemes().values():
         scheme.add_node_options(p)
-    p.add_argument("--chain-id", type=int, default=31337, help="EIP-155 chain id (default 31337)")
+    p.add_argument("--chain-id", type=_chain_id, default=31337,
+                   help=f"EIP-155 chain id, 1 to {MAX_CHAIN_ID} (default 31337)")
     p.add_argument(
         "--block-time",
         type=float,

@@ -46,31 +46,71 @@ CREATE TABLE IF NOT EXISTS pending (seq INTEGER PRIMARY KEY, hash TEXT UNIQUE NO
 """
 
 DB_NAME = "chain.sqlite3"
+LOCK_NAME = "LOCK"
+
+
+class DataDirInUse(RuntimeError):
+    """Another process holds this data directory; the message names it and the process."""
+
+
+def _lock_data_dir(directory: Path) -> int:
+    """Hold an exclusive lock on ``directory`` for as long as the returned descriptor is open.
+
+    Two nodes on one data directory would each attach an operator with the
+    same key and corrupt each other's chain; the second is refused here, before
+    it reads or wipes anything. The lock is the kernel's (``flock``), so a
+    ``kill -9`` releases it.
+    """
+    import fcntl
+
+    fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+        os.close(fd)
+        raise DataDirInUse(
+            f"data directory {directory.resolve()} is in use by another l2lab process (pid {holder}): "
+            "stop it, or choose another --data-dir"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
 
 
 class Store:
     """SQLite persistence for one chain. Not thread-safe by itself: the Chain's lock guards it."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, fresh: bool = False) -> None:
+        self._lock_fd: int | None = None
         if path is None:
             target = ":memory:"
         else:
             directory = Path(path)
             directory.mkdir(parents=True, exist_ok=True)
+            self._lock_fd = _lock_data_dir(directory)
             db = directory / DB_NAME
             if fresh:
                 for suffix in ("", "-wal", "-shm"):
                     Path(str(db) + suffix).unlink(missing_ok=True)
             target = str(db)
         self.path = target
-        self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
-        if target != ":memory:":
-            self.conn.execute("PRAGMA journal_mode=WAL")
-            self.conn.execute("PRAGMA synchronous=FULL")
-        self.conn.executescript(SCHEMA)
+        try:
+            self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+            if target != ":memory:":
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                self.conn.execute("PRAGMA synchronous=FULL")
+            self.conn.executescript(SCHEMA)
+        except BaseException:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+            raise
 
     def close(self) -> None:
         self.conn.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the data directory's lock
+            self._lock_fd = None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -422,19 +422,19 @@ def test_manual_mining_keeps_transactions_pending(client, chain):
     assert client.get("/api/status").json()["pending_transactions"] == 0
 
 
-def test_browsers_on_other_origins_may_call_json_rpc(client):
-    headers = {
-        "Origin": "https://remix.ethereum.org",
-        "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "content-type",
-    }
-    preflight = client.options("/", headers=headers)
-    assert preflight.status_code == 200
-    assert preflight.headers["access-control-allow-origin"] in ("*", "https://remix.ethereum.org")
-    reply = client.post(
-        "/", json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, headers={"Origin": "http://x.test"}
-    )
-    assert reply.headers["access-control-allow-origin"] == "*"
+def test_browsers_on_other_origins_are_refused_and_own_pages_served(chain):
+    own = "http://127.0.0.1:8545"
+    with TestClient(create_app(chain, dev_keys=dev_keys(DEV), origins=[own])) as c:
+        headers = {"Origin": "https://remix.ethereum.org", "Access-Control-Request-Method": "POST",
+                   "Access-Control-Request-Headers": "content-type"}
+        preflight = c.options("/", headers=headers)
+        assert "access-control-allow-origin" not in preflight.headers
+        reply = c.post("/", json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"},
+                       headers={"Origin": "http://x.test"})
+        assert reply.status_code == 200 and "refused" in reply.json()["error"]["message"]
+        reply = c.post("/", json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}, headers={"Origin": own})
+        assert reply.json()["result"] == hex(chain.chain_id)
+        assert reply.headers["access-control-allow-origin"] == own
 
 
 def test_dashboard_page(client):

@@ -29,6 +29,8 @@ class OptimisticScheme:
     name = "optimistic"
     summary = "optimistic rollup: batches, state roots, a challenge window and fraud proofs"
     bench_suites: Mapping[str, str] = {"optimistic": "benchmarks.optimistic"}
+    # The hosted deployment's record and each operator's write-ahead log (rollup.optimistic.service.wal_path).
+    data_files = ("optimistic.json", "optimistic-*-wal.sqlite*")
 
     def add_node_options(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
