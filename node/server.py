@@ -33,32 +33,13 @@ if TYPE_CHECKING:
     from node.chain import Chain
 
 from node.rpc_codes import INTERNAL_ERROR, INVALID_REQUEST, PARSE_ERROR
+from primitives.jsonlimits import MAX_JSON_DEPTH, json_too_deep
 
 log = logging.getLogger("l2lab.node")
 
 # Bodies larger than this are refused before parsing: a raw tx is capped at 128 KiB
 # and a generous batch of them fits well inside.
 MAX_BODY_BYTES = 5 * 1024 * 1024
-# JSON nested deeper than this is refused before parsing. py_ecc raises Python's
-# recursion limit to 100000, so the C JSON parser would recurse until the stack
-# overflows and the process dies; no JSON-RPC or REST request nests past a handful.
-MAX_JSON_DEPTH = 64
-
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-
-
-def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether ``body``'s brackets (outside strings) nest deeper than ``limit``."""
-    if body.count(b"[") + body.count(b"{") <= limit:  # the common case, at C speed
-        return False
-    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
-    depth = 0
-    for char in brackets:
-        depth += 1 if char in b"[{" else -1
-        if depth > limit:
-            return True
-    return False
 
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")

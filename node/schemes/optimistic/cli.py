@@ -17,9 +17,9 @@ import sys
 import time
 from typing import Any
 
+from primitives.secp256k1 import SECP256K1_N
+
 DEFAULT_RPC = "http://127.0.0.1:8545"
-# The secp256k1 group order: a private key is a number in 1..N-1 (SEC 2, section 2.4.1).
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 # The most wei an L2 amount may hold: the rollup's rules encode amounts as uint256.
 MAX_WEI = 2**256 - 1
 
@@ -84,15 +84,21 @@ def _dev_key(args: argparse.Namespace, index_text: str) -> bytes:
     return acct.private_key
 
 
-def _signer(args: argparse.Namespace, required: bool = True) -> bytes | None:
-    """The key from ``--key`` or ``--account``; None when neither is given and none is required."""
+def _optional_signer(args: argparse.Namespace) -> bytes | None:
+    """The key from ``--key`` or ``--account``; None when neither is given."""
     if getattr(args, "key", None) is not None:
         return _key(args.key)
     if getattr(args, "account", None) is not None:
         return _dev_key(args, args.account)
-    if required:
-        raise CliError("say who signs: --account N (a dev account the node printed) or --key 0x...")
     return None
+
+
+def _signer(args: argparse.Namespace) -> bytes:
+    """The key from ``--key`` or ``--account``, one of which is required."""
+    key = _optional_signer(args)
+    if key is None:
+        raise CliError("say who signs: --account N (a dev account the node printed) or --key 0x...")
+    return key
 
 
 def _wei(eth: str) -> int:
@@ -264,7 +270,7 @@ def cmd_balance(args: argparse.Namespace) -> None:
     if args.address:
         who = _address(args.address, "ADDRESS")
     else:
-        key = _signer(args, required=False)
+        key = _optional_signer(args)
         if key is None:
             raise CliError("whose balance? give an ADDRESS, --account N or --key 0x...")
         who = private_key_to_address(key)
