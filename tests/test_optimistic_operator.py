@@ -1,4 +1,5 @@
-"""The sequencer's batches replay cleanly on a fresh full state, whatever users send."""
+"""The sequencer's batches replay cleanly on a fresh full state, whatever users send;
+the operator runs L1's submission rules before it posts."""
 
 from __future__ import annotations
 
@@ -7,10 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts_spec.optimistic.encoding import decode_batch
+from contracts_spec.optimistic.params import MINIMAL
 from contracts_spec.optimistic.rules import Deposit, Withdraw
 from contracts_spec.optimistic.state import FullState
+from contracts_spec.optimistic.submission import InvalidBatch, is_overdue
+from node.chain import Chain
+from node.rpc import in_process_l1
+from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.client import Wallet
-from rollup.optimistic.fullnode import Fault, replay_batch
+from rollup.optimistic.fullnode import Fault, force_deposits, replay_batch
+from rollup.optimistic.lab import OptimisticLab
 from rollup.optimistic.sequencer import Rejected, Sequencer
 
 ETH = 10**18
@@ -75,3 +82,54 @@ def test_deposits_must_come_in_queue_order() -> None:
     with pytest.raises(Rejected, match="deposit 1 out of order: the next one is 0"):
         seq.add_deposit(1, WALLETS[0].raw_address, ETH)
     assert seq.pending == [] and seq.state.accounts == {}
+
+
+# -- the operator runs L1's submission rules before it posts ------------------------------------------
+
+NAMES = ("operator", "challenger", "alice", "bob", "carol")
+KEYS = {name: bytes([i + 1]) * 32 for i, name in enumerate(NAMES)}
+
+
+@pytest.fixture
+def lab() -> OptimisticLab:
+    chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
+    lab = OptimisticLab(in_process_l1(chain), KEYS, preset=MINIMAL)
+    lab.deposit("alice", 5 * ETH)
+    lab.deposit("bob", ETH)
+    lab.submit_batch()
+    return lab
+
+
+def test_the_operators_deposit_queue_answers_as_l1_storage_does(lab: OptimisticLab) -> None:
+    lab.operator.censor_deposits = True
+    lab.deposit("carol", ETH)
+    queue = lab.operator.deposit_queue
+    assert queue.count() == lab.rollup.call("deposit_count") == 3
+    seen = []
+    for _ in range(MINIMAL.deposit_deadline_blocks + 2):
+        next_block = lab.l1.block_number() + 1  # where eth_call and the next transaction run
+        seen.append(is_overdue(queue, 2, next_block))
+        assert seen[-1] == lab.rollup.call("is_overdue", 2)
+        assert not is_overdue(queue, 3, next_block) and not lab.rollup.call("is_overdue", 3)
+        lab.l1.mine(1)
+    assert seen[0] is False and seen[-1] is True
+
+
+def test_a_batch_the_rules_refuse_is_never_sent_and_waits_until_it_passes(lab: OptimisticLab) -> None:
+    """A forced batch lands before the operator's: the rule says so, the operator adopts it and posts on top."""
+    lab.operator.censor_deposits = True
+    lab.deposit("carol", 2 * ETH)
+    lab.transfer("alice", "bob", ETH)
+    lab.l1.mine(MINIMAL.deposit_deadline_blocks + 1)
+    force_deposits(lab.rollup, lab.keys["carol"])  # Carol forces her deposit in: L1's state root moves on
+    sent = lab.l1.nonce(lab.address("operator"))
+    with pytest.raises(InvalidBatch, match="prev_root is not the current state root") as refusal:
+        lab.operator.post_batch()
+    assert refusal.value.rule == "wrong prev_root"
+    assert lab.l1.nonce(lab.address("operator")) == sent
+    assert [p.tx for p in lab.operator.sequencer.pending][-1].amount == ETH  # the transfer is still pending
+    lab.operator.censor_deposits = False
+    lab.submit_batch()  # syncs: adopts Carol's batch, re-admits the transfer on top, posts
+    assert lab.rollup.call("batch_count") == 3
+    assert lab.l2_balance("bob") == 2 * ETH and lab.l2_balance("carol") == 2 * ETH
+    assert lab.rebuild().root == lab.operator.state.root

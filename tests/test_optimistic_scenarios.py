@@ -15,6 +15,7 @@ from contracts_spec.l1 import TransactionReverted
 from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.params import MINIMAL
 from contracts_spec.optimistic.rules import Account, Transfer
+from contracts_spec.optimistic.submission import InvalidBatch
 from node.chain import Chain
 from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
@@ -233,8 +234,13 @@ def test_censored_deposit_is_forced_through(lab: OptimisticLab) -> None:
     lab.l1.mine(MINIMAL.deposit_deadline_blocks + 1)
     assert lab.rollup.call("is_overdue", 3) is True
     lab.transfer("bob", "alice", ETH // 2)
-    with pytest.raises(TransactionReverted, match="deposit 3 is overdue"):
-        lab.submit_batch()
+    sent = lab.l1.nonce(lab.address("operator"))
+    with pytest.raises(InvalidBatch, match="deposit 3 is overdue") as refusal:
+        lab.submit_batch()  # the operator's own run of the rule refuses it: nothing goes to L1
+    assert refusal.value.rule == "overdue deposit left out"
+    assert lab.l1.nonce(lab.address("operator")) == sent
+    assert lab.rollup.call("batch_count") == 2
+    assert len(lab.operator.sequencer.pending) == 1  # Bob's transfer waits for the next batch
 
     force_deposits(lab.rollup, lab.keys["carol"])  # Carol bonds and posts it herself
     lab.operator.sync()  # the operator adopts Carol's batch
@@ -255,8 +261,10 @@ def test_only_the_operator_posts_while_no_deposit_is_overdue(lab: OptimisticLab)
         force_deposits(lab.rollup, lab.keys["carol"])
     lab.deposit("alice", ETH)
     lab.operator.censor_deposits = True
-    with pytest.raises(TransactionReverted, match="only the operator"):
+    sent = lab.l1.nonce(lab.address("carol"))
+    with pytest.raises(InvalidBatch, match="only the operator may submit while no deposit is overdue"):
         force_deposits(lab.rollup, lab.keys["carol"])
+    assert lab.l1.nonce(lab.address("carol")) == sent
 
 
 # -- the rollup property -----------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from contracts_spec.optimistic.rules import (
 )
 from contracts_spec.optimistic.state import FullState, build_witnesses
 from primitives.secp256k1 import private_key_to_address, recover_addresses_raw
-from rollup.optimistic.l1view import RollupL1
+from rollup.optimistic.l1view import L1DepositQueue, RollupL1, check_submission
 from rollup.optimistic.sequencer import Sequencer
 
 
@@ -122,7 +122,7 @@ class FullNode:
         self.domain_separator = rollup.domain_separator()
         self.state = FullState(self.depth)
         self.batches: list[KnownBatch] = []
-        self.deposits: dict[int, tuple[bytes, int]] = {}
+        self.deposits = L1DepositQueue(params.deposit_deadline_blocks)
         self._next_block = 0
 
     @property
@@ -138,7 +138,7 @@ class FullNode:
         events, self._next_block = self.rollup.events_since(self._next_block)
         for name, ev in events:
             if name == "DepositQueued":
-                self.deposits[ev["id"]] = (bytes.fromhex(ev["l2_address"][2:]), ev["amount"])
+                self.deposits.add(ev)
             elif name == "BatchSubmitted":
                 self._on_batch(ev)
             elif name == "BatchReverted":
@@ -214,7 +214,9 @@ def force_deposits(rollup: RollupL1, key: bytes, bond: int | None = None) -> dic
 
     The batch is built from L1 alone: a full node rebuilds the state, the
     deposits are applied on top in queue order, and ``key`` posts it (bonding
-    the preset minimum first if it has no bond). Returns the receipt.
+    the preset minimum first if it has no bond). Returns the receipt. A batch
+    the submission rules refuse (no deposit is overdue yet, say) raises their
+    ``InvalidBatch`` before anything is sent.
     """
     node = FullNode(rollup)
     node.sync()
@@ -234,6 +236,7 @@ def force_deposits(rollup: RollupL1, key: bytes, bond: int | None = None) -> dic
     if sealed is None:
         raise ValueError("no queued deposit to force")
     sender = private_key_to_address(key)
+    check_submission(rollup, node.deposits, sender, sealed.batch)  # before bonding: a refusal costs nothing
     if rollup.call("bond_of", sender) < params.min_bond:
         rollup.transact(key, "post_bond", value=bond if bond is not None else params.min_bond)
     return rollup.transact(key, "submit_batch", sealed.data)

@@ -15,7 +15,10 @@ from eth_abi import decode as abi_decode
 from contracts_spec.l1 import L1Client, encode_call
 from contracts_spec.optimistic.bisection import BisectionRollup
 from contracts_spec.optimistic.contract import OptimisticRollup
+from contracts_spec.optimistic.encoding import Batch
 from contracts_spec.optimistic.params import Preset
+from contracts_spec.optimistic.rules import next_deposit_hash
+from contracts_spec.optimistic.submission import check_batch, check_proposer
 
 # Events that change what the L2 chain is, in the order actors replay them.
 CHAIN_EVENTS = ("DepositQueued", "BatchSubmitted", "BatchReverted", "FraudProven")
@@ -32,6 +35,45 @@ class RollupParams:
     min_bond: int
     challenger_reward_percent: int
     max_batch_bytes: int
+
+
+class L1DepositQueue:
+    """The rollup's deposit queue rebuilt from ``DepositQueued`` events.
+
+    It answers what the submission rules read (``submission.DepositQueue``)
+    as the contract's storage does, so a proposer runs them before posting;
+    and ``queue[i]`` is deposit ``i``'s ``(address, amount)`` to include.
+    """
+
+    def __init__(self, deadline_blocks: int) -> None:
+        self.deadline_blocks = deadline_blocks
+        self._deposits: list[tuple[bytes, int]] = []
+        self._blocks: list[int] = []
+        self._hashes = [bytes(32)]
+
+    def add(self, event: dict) -> None:
+        """Take in one ``DepositQueued`` event; they come in id order, each once."""
+        if event["id"] != len(self._deposits):
+            raise RuntimeError(f"deposit {event['id']} arrived but {len(self._deposits)} are known: events were missed")
+        address, amount = bytes.fromhex(event["l2_address"][2:]), event["amount"]
+        self._deposits.append((address, amount))
+        self._blocks.append(event["blockNumber"])
+        self._hashes.append(next_deposit_hash(self._hashes[-1], address, amount))
+
+    def __contains__(self, deposit_id: object) -> bool:
+        return isinstance(deposit_id, int) and 0 <= deposit_id < len(self._deposits)
+
+    def __getitem__(self, deposit_id: int) -> tuple[bytes, int]:
+        return self._deposits[deposit_id]
+
+    def count(self) -> int:
+        return len(self._deposits)
+
+    def running_hash(self, n: int) -> bytes:
+        return self._hashes[n]
+
+    def due_block(self, deposit_id: int) -> int:
+        return self._blocks[deposit_id] + self.deadline_blocks
 
 
 class RollupL1:
@@ -104,3 +146,16 @@ class RollupL1:
         if data[:4] != self._submit_selector:
             raise ValueError(f"transaction {event['transactionHash']} is not a submit_batch call")
         return abi_decode(["bytes"], data[4:])[0]
+
+
+def check_submission(rollup: RollupL1, queue: L1DepositQueue, proposer: str, batch: Batch) -> None:
+    """Run L1's submission rules on ``batch`` from ``proposer`` as the next block will, before posting it.
+
+    The state root, the deposits included and the block come from L1; the
+    queue from its events. :class:`~contracts_spec.optimistic.submission.InvalidBatch`
+    names the rule a post would break, and nothing was sent.
+    """
+    included = rollup.call("deposits_included")
+    block = rollup.l1.block_number() + 1
+    check_proposer(int(proposer, 16) == int(rollup.params().operator, 16), queue, included, block)
+    check_batch(batch, rollup.call("state_root"), included, queue, block)

@@ -2,7 +2,8 @@
 
 It admits signed transactions (batch signature recovery, then ``apply_tx``),
 includes L1 deposits in queue order, cuts batches by size or age and posts
-them with ``submit_batch``. It follows L1 too: a batch someone else forced in
+them with ``submit_batch``, once L1's submission rules (``submission``) pass
+on its own copy of the deposit queue. It follows L1 too: a batch someone else forced in
 is adopted, and when a fraud proof reverts batches it rolls back to the last
 good state and re-admits the transactions the revert handed back (the
 invalid ones are refused again at the door).
@@ -28,7 +29,7 @@ from contracts_spec.optimistic.rules import Deposit, Transfer, Tx, Withdraw
 from contracts_spec.optimistic.state import FullState
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.fullnode import replay_batch
-from rollup.optimistic.l1view import RollupL1
+from rollup.optimistic.l1view import L1DepositQueue, RollupL1, check_submission
 from rollup.optimistic.sequencer import SealedBatch, Sequencer
 from rollup.optimistic.wal import AcceptLog, tx_ids
 
@@ -87,7 +88,7 @@ class Operator:
         )
         self.max_batch_age = max_batch_age
         self.posted: list[Posted] = []
-        self.deposit_queue: dict[int, tuple[bytes, int]] = {}
+        self.deposit_queue = L1DepositQueue(params.deposit_deadline_blocks)
         self.censor_deposits = False
         self.returned: list[Tx] = []  # transactions handed back by fraud proofs
         self._first_pending_time: int | None = None
@@ -149,7 +150,7 @@ class Operator:
         events, self._next_block = self.rollup.events_since(self._next_block)
         for name, ev in events:
             if name == "DepositQueued":
-                self.deposit_queue[ev["id"]] = (bytes.fromhex(ev["l2_address"][2:]), ev["amount"])
+                self.deposit_queue.add(ev)
             elif name == "BatchSubmitted" and ev["index"] >= len(self.posted):
                 self._adopt(ev)
             elif name == "BatchReverted" and ev["index"] < len(self.posted):
@@ -170,15 +171,20 @@ class Operator:
                 self._first_pending_time = self.rollup.l1.timestamp()
 
     def post_batch(self) -> dict | None:
-        """Cut the pending transactions into a batch and post it; its receipt."""
+        """Cut the pending transactions into a batch and post it; its receipt.
+
+        The submission rules run first, as L1 will run them: a batch they
+        refuse raises their ``InvalidBatch`` without an L1 transaction.
+        """
         sealed = self.sequencer.cut_batch()
         if sealed is None:
             return None
         self._first_pending_time = None
         try:
+            check_submission(self.rollup, self.deposit_queue, self.address, sealed.batch)
             receipt = self.rollup.transact(self.key, "submit_batch", sealed.data)
         except Exception:
-            # L1 refused it (e.g. an overdue deposit left out): keep its transactions pending.
+            # A rule or L1 refused it (e.g. an overdue deposit left out): keep its transactions pending.
             self.sequencer.reset(sealed.base, sealed.batch.first_deposit)
             self.include_deposits()
             self._readmit([e.tx for e in sealed.batch.entries])
