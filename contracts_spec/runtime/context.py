@@ -12,7 +12,7 @@ addresses, bytes32 and bools.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +81,9 @@ def normalize_address(value: Any, what: str = "address") -> str:
     raise Revert(f"{what}: not an address: {value!r}")
 
 
+NestedCall = Callable[["Context", str, str, tuple, int], Any]
+
+
 class Context:
     """The view a running contract method has of the chain; every effect is metered."""
 
@@ -95,6 +98,7 @@ class Context:
         gas: GasMeter,
         static: bool = False,
         depth: int = 0,
+        nested_call: NestedCall | None = None,
     ) -> None:
         self.world = world
         self.env = env
@@ -104,6 +108,9 @@ class Context:
         self.gas = gas
         self.static = static
         self.depth = depth
+        # How a call to another contract runs: the executor hands its own in (execute.nested_call),
+        # so this module never imports the executor that imports it.
+        self._nested_call = nested_call
 
     # -- environment -----------------------------------------------------------
 
@@ -291,6 +298,6 @@ class Context:
         The callee runs in a nested journal: if it reverts, its writes and
         logs are undone and ``Revert`` propagates here (catch it to go on).
         """
-        from contracts_spec.runtime.execute import nested_call
-
-        return nested_call(self, address, signature, args, value)
+        if self._nested_call is None:
+            raise Revert("this context cannot call other contracts")
+        return self._nested_call(self, address, signature, args, value)

@@ -26,7 +26,7 @@ from contracts_spec.runtime.abi import (
     get_contract_class,
     parse_signature,
 )
-from contracts_spec.runtime.context import Context, Env
+from contracts_spec.runtime.context import Context, Env, normalize_address
 from contracts_spec.runtime.meter import GasMeter, OutOfGas
 from contracts_spec.runtime.state import Log, WorldState
 from primitives.keccak import keccak256
@@ -171,7 +171,7 @@ def run_call(
         args = _decode_args(spec, bytes(data[4:]))
         ctx = Context(
             world, env, sender=sender, this=to, value=value, gas=meter,
-            static=static or spec.is_view, depth=depth,
+            static=static or spec.is_view, depth=depth, nested_call=nested_call,
         )
         return _encode_returns(spec, _invoke(spec, instance, ctx, args))
     except (Revert, OutOfGas):
@@ -207,7 +207,8 @@ def run_create(
             if value and not spec.payable:
                 raise Revert(f"{name} constructor is not payable")
             args = _decode_args(spec, ctor_args)
-            ctx = Context(world, env, sender=sender, this=address, value=value, gas=meter)
+            ctx = Context(world, env, sender=sender, this=address, value=value, gas=meter,
+                          nested_call=nested_call)
             _invoke(spec, cls(address), ctx, args)
         meter.charge(G.code_deposit_gas(cls.code()), "code_deposit")
         world.set_code(address, name)
@@ -219,8 +220,6 @@ def run_create(
 
 def nested_call(ctx: Context, address: str, signature: str, args: tuple, value: int) -> Any:
     """Context.call: a contract calling another, with EIP-150's 63/64 rule and the value stipend."""
-    from contracts_spec.runtime.context import normalize_address
-
     to = normalize_address(address, "call target")
     if value and ctx.static:
         raise Revert("call with value not allowed in a view call")

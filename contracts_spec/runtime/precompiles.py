@@ -17,12 +17,11 @@ from collections.abc import Sequence
 from py_ecc import optimized_bn128 as bn
 
 from primitives import secp256k1
+from primitives.snark.field import Q, R
 
 G1Affine = tuple[int, int]
 G2Affine = tuple[tuple[int, int], tuple[int, int]]
 
-P = bn.field_modulus
-R = bn.curve_order
 
 
 def ecrecover(digest: bytes, signature: bytes) -> str | None:
@@ -40,7 +39,7 @@ def ecrecover(digest: bytes, signature: bytes) -> str | None:
 
 
 def _fq(v: int, what: str) -> bn.FQ:
-    if not isinstance(v, int) or not 0 <= v < P:
+    if not isinstance(v, int) or not 0 <= v < Q:
         raise ValueError(f"bn254: {what} is not a field element")
     return bn.FQ(v)
 
