@@ -3,6 +3,8 @@ the operator runs L1's submission rules before it posts."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -132,4 +134,24 @@ def test_a_batch_the_rules_refuse_is_never_sent_and_waits_until_it_passes(lab: O
     lab.submit_batch()  # syncs: adopts Carol's batch, re-admits the transfer on top, posts
     assert lab.rollup.call("batch_count") == 3
     assert lab.l2_balance("bob") == 2 * ETH and lab.l2_balance("carol") == 2 * ETH
+    assert lab.rebuild().root == lab.operator.state.root
+
+
+def test_full_batches_wait_for_the_tick_and_are_rebuilt_on_a_batch_that_lands_first(lab: OptimisticLab) -> None:
+    small = 109 + 2 * 131  # two transfers per batch
+    lab.operator.params = dataclasses.replace(lab.operator.params, max_batch_bytes=small)
+    lab.operator.sequencer.max_batch_bytes = small
+    lab.operator.censor_deposits = True
+    lab.deposit("carol", 2 * ETH)
+    alice = lab.wallets["alice"]
+    assert lab.operator.submit([alice.transfer(0, 1, ETH // 10, n) for n in range(5)]) == [None] * 5
+    assert lab.operator.batch_full and lab.operator.unposted == 5
+    lab.l1.mine(MINIMAL.deposit_deadline_blocks + 1)
+    force_deposits(lab.rollup, lab.keys["carol"])  # lands before the operator's full batches
+    lab.operator.censor_deposits = False
+    lab.operator.tick()  # adopts Carol's batch, re-admits the five on top, posts the full ones
+    assert lab.rollup.call("batch_count") == 4  # batch 0, Carol's, two full ones of two
+    assert lab.operator.unposted == 1
+    lab.submit_batch()
+    assert lab.l2_balance("bob") == ETH + 5 * ETH // 10 and lab.l2_balance("carol") == 2 * ETH
     assert lab.rebuild().root == lab.operator.state.root

@@ -301,14 +301,20 @@ def test_operator_posts_a_batch_once_it_is_old_enough(lab: OptimisticLab) -> Non
     assert lab.operator.tick() is None  # nothing pending
 
 
-def test_operator_posts_a_full_batch_before_admitting_more(lab: OptimisticLab) -> None:
+def test_operator_cuts_a_full_batch_before_admitting_more_and_the_tick_posts_it(lab: OptimisticLab) -> None:
     fund(lab)
     lab.operator.params = dataclasses.replace(lab.operator.params, max_batch_bytes=109 + 3 * 131)
     lab.operator.sequencer.max_batch_bytes = 109 + 3 * 131
     w = lab.wallets["alice"]
     txs = [w.transfer(lab.index("alice"), lab.index("bob"), ETH // 10, n) for n in range(7)]
+    assert lab.operator.batch_full is False
     assert lab.operator.submit(txs) == [None] * 7
+    assert lab.operator.batch_full is True  # two full batches of 3 wait; admission sent nothing to L1
+    assert [len(s.batch.entries) for s in lab.operator.ready] == [3, 3]
+    assert lab.rollup.call("batch_count") == 1
+    assert lab.operator.tick() is not None  # the timer posts the full ones, not the young seventh
     assert lab.rollup.call("batch_count") == 3  # batch 0, then two full ones of 3
+    assert lab.operator.batch_full is False and len(lab.operator.sequencer.pending) == 1
     lab.submit_batch()
     assert lab.l2_balance("bob") == ETH + 7 * ETH // 10
     assert lab.rebuild().root == lab.operator.state.root

@@ -114,7 +114,7 @@ def test_a_closed_log_is_a_log_write_error_and_changes_nothing(lab, tmp_path) ->
 
 def test_a_multi_chunk_call_keeps_the_chunks_logged_before_the_failure(lab, tmp_path) -> None:
     operator = operator_with(lab, FailingLog(tmp_path / "wal.sqlite", failing={2}))
-    # Room for two transfers per batch, so four transfers are two chunks with a post between them.
+    # Room for two transfers per batch, so four transfers are two chunks with a cut between them.
     small = HEADER_SIZE + 2 * max(ENTRY_SIZE.values())
     operator.params = dataclasses.replace(operator.params, max_batch_bytes=small)
     operator.sequencer.max_batch_bytes = small
@@ -124,12 +124,16 @@ def test_a_multi_chunk_call_keeps_the_chunks_logged_before_the_failure(lab, tmp_
     with pytest.raises(NotLogged, match="transactions 2..3 of 4 were not admitted") as info:
         operator.submit(txs)
     assert info.value.results == [None, None]
-    # The first chunk stays: logged, then posted when the second found the batch full.
-    assert [e.tx for e in operator.posted[-1].sealed.batch.entries] == txs[:2]
-    assert len(operator.log) == 0  # on L1: forgotten
+    # The first chunk stays: logged, then cut into a full batch when the second found no room.
+    assert operator.batch_full
+    assert [e.tx for e in operator.ready[-1].batch.entries] == txs[:2]
+    assert len(operator.log) == 2  # not on L1 yet: still in the log
     seq = operator.sequencer
     assert (seq.pending, seq.pending_bytes, nonces(operator)[0]) == ([], HEADER_SIZE, 2)
     assert operator._first_pending_time is None
+    operator.tick()  # the timer posts the full batch
+    assert [e.tx for e in operator.posted[-1].sealed.batch.entries] == txs[:2]
+    assert len(operator.log) == 0  # on L1: forgotten
 
     assert operator.submit(txs[2:]) == [None, None]
     assert seq.pending_bytes == HEADER_SIZE + 2 * ENTRY_SIZE[KIND_TRANSFER]

@@ -88,6 +88,7 @@ class Operator:
         )
         self.max_batch_age = max_batch_age
         self.posted: list[Posted] = []
+        self.ready: list[SealedBatch] = []  # full batches cut at admission, for the next tick to post
         self.deposit_queue = L1DepositQueue(params.deposit_deadline_blocks)
         self.censor_deposits = False
         self.returned: list[Tx] = []  # transactions handed back by fraud proofs
@@ -102,13 +103,25 @@ class Operator:
         """The operator's head state (pending transactions included)."""
         return self.sequencer.state
 
+    @property
+    def batch_full(self) -> bool:
+        """True when a full batch waits for :meth:`tick` (or :meth:`post_batch`) to post it."""
+        return bool(self.ready)
+
+    @property
+    def unposted(self) -> int:
+        """Entries accepted and not yet on L1: those of the full batches waiting, and the pending ones."""
+        return sum(len(s.batch.entries) for s in self.ready) + len(self.sequencer.pending)
+
     def submit(self, txs: list[Transfer | Withdraw]) -> list[str | None]:
         """Admit signed transactions; None for each accepted, else the reason.
 
-        When the batch being built is full it is posted first. With a log,
-        each chunk's accepted transactions are durable before the next step;
-        a chunk the log fails to record is rolled back out of the sequencer
-        and :class:`NotLogged` says how far the call got.
+        It never talks to L1 but to read its clock: when the batch being built
+        is full it is cut and waits (``batch_full``) for the next :meth:`tick`
+        to post it, and admission goes on into the next one. With a log, each
+        chunk's accepted transactions are durable before the next step; a
+        chunk the log fails to record is rolled back out of the sequencer and
+        :class:`NotLogged` says how far the call got.
         """
         out: list[str | None] = []
         start = 0
@@ -119,7 +132,7 @@ class Operator:
                 room -= _LARGEST_ENTRY
                 end += 1
             if end == start:
-                if self.post_batch() is None:
+                if not self._seal():
                     raise ValueError(f"max_batch_bytes {self.params.max_batch_bytes} fits no transaction")
                 continue
             chunk = txs[start:end]
@@ -165,34 +178,57 @@ class Operator:
         while seq.next_deposit in self.deposit_queue:
             address, amount = self.deposit_queue[seq.next_deposit]
             if not seq.room_for(Deposit(0, address, amount)):
-                self.post_batch()
+                self._seal()
             seq.add_deposit(seq.next_deposit, address, amount)
             if self._first_pending_time is None:
                 self._first_pending_time = self.rollup.l1.timestamp()
 
     def post_batch(self) -> dict | None:
-        """Cut the pending transactions into a batch and post it; its receipt.
+        """Post every full batch waiting, then the pending transactions as one more; the last receipt.
 
-        The submission rules run first, as L1 will run them: a batch they
-        refuse raises their ``InvalidBatch`` without an L1 transaction.
+        The submission rules run first on each, as L1 will run them: a batch
+        they refuse raises their ``InvalidBatch`` without an L1 transaction.
         """
+        self._seal()
+        return self._post_ready()
+
+    def _seal(self) -> bool:
+        """Cut the pending transactions into a batch that waits to be posted; False when none are pending."""
         sealed = self.sequencer.cut_batch()
         if sealed is None:
-            return None
+            return False
+        self.ready.append(sealed)
         self._first_pending_time = None
-        try:
-            check_submission(self.rollup, self.deposit_queue, self.address, sealed.batch)
-            receipt = self.rollup.transact(self.key, "submit_batch", sealed.data)
-        except Exception:
-            # A rule or L1 refused it (e.g. an overdue deposit left out): keep its transactions pending.
-            self.sequencer.reset(sealed.base, sealed.batch.first_deposit)
-            self.include_deposits()
-            self._readmit([e.tx for e in sealed.batch.entries])
-            raise
-        self.posted.append(Posted(sealed, self.address))
-        if self.log is not None:  # on L1 now: a restart rebuilds them from calldata
-            self.log.forget(tx_ids([e.tx for e in sealed.batch.entries if not isinstance(e.tx, Deposit)]))
+        return True
+
+    def _post_ready(self) -> dict | None:
+        """Post the waiting batches in order; the last receipt (None when none waited)."""
+        receipt = None
+        while self.ready:
+            sealed = self.ready[0]
+            try:
+                check_submission(self.rollup, self.deposit_queue, self.address, sealed.batch)
+                receipt = self.rollup.transact(self.key, "submit_batch", sealed.data)
+            except Exception:
+                # A rule or L1 refused it (e.g. an overdue deposit left out): its transactions,
+                # and every later one, go back to pending, deposits first.
+                self._unseal()
+                raise
+            self.ready.pop(0)
+            self.posted.append(Posted(sealed, self.address))
+            if self.log is not None:  # on L1 now: a restart rebuilds them from calldata
+                self.log.forget(tx_ids([e.tx for e in sealed.batch.entries if not isinstance(e.tx, Deposit)]))
         return receipt
+
+    def _unseal(self) -> None:
+        """Return the waiting batches and the pending transactions to the mempool, on the last posted state."""
+        first = self.ready[0]
+        txs = [e.tx for s in self.ready for e in s.batch.entries] + [p.tx for p in self.sequencer.pending]
+        self.ready = []
+        self.sequencer.reset(first.base, first.batch.first_deposit)
+        self._first_pending_time = None
+        self.include_deposits()
+        self._readmit(txs)
 
     def recover(self) -> Recovery:
         """Start from L1 and the write-ahead log after a crash (or any restart).
@@ -216,18 +252,25 @@ class Operator:
         return Recovery(len(logged) - len(todo), len(todo) - len(refused), [(tx, r) for _, tx, r in refused])
 
     def tick(self) -> dict | None:
-        """Sync with L1 and post a batch if the pending one is old enough."""
+        """Sync with L1, post the full batches waiting, and the pending one once it is old enough.
+
+        The timer's call: the only place besides :meth:`post_batch` that sends
+        batches. Returns the receipt of the last batch posted, or None.
+        """
         self.sync()
+        receipt = self._post_ready()
         if self._first_pending_time is None:
-            return None
+            return receipt
         if self.rollup.l1.timestamp() - self._first_pending_time >= self.max_batch_age:
             return self.post_batch()
-        return None
+        return receipt
 
     def _adopt(self, ev: dict) -> None:
         """Take in a batch another proposer posted (a forced deposit batch)."""
         seq = self.sequencer
-        dropped = seq.reset(self._head_base(), ev["first_deposit"])
+        dropped = [e.tx for s in self.ready for e in s.batch.entries]  # built on the same state: redo them after
+        dropped += seq.reset(self._head_base(), ev["first_deposit"])
+        self.ready = []
         data = self.rollup.batch_data(ev)
         batch = decode_batch(data)
         base = seq.state.copy()
@@ -243,10 +286,12 @@ class Operator:
     def _roll_back(self, index: int) -> None:
         """Undo batches ``index..`` after a fraud proof and re-admit their transactions."""
         returned = [e.tx for p in self.posted[index:] for e in p.sealed.batch.entries]
+        returned += [e.tx for s in self.ready for e in s.batch.entries]
         returned += [p.tx for p in self.sequencer.pending]
         base = self.posted[index].sealed.base
         first_deposit = self.posted[index].sealed.batch.first_deposit
         del self.posted[index:]
+        self.ready = []
         self.sequencer.reset(base, first_deposit)
         self._first_pending_time = None
         user_txs = [tx for tx in returned if not isinstance(tx, Deposit)]
@@ -255,8 +300,8 @@ class Operator:
         self._readmit(returned)
 
     def _head_base(self) -> FullState:
-        """The state after the last live batch."""
-        return self.sequencer.base
+        """The state after the last live batch (where the first waiting batch, if any, starts)."""
+        return self.ready[0].base if self.ready else self.sequencer.base
 
     def _readmit(self, txs: list[Tx]) -> None:
         user_txs = [tx for tx in txs if not isinstance(tx, Deposit)]
