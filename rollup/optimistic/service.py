@@ -212,7 +212,7 @@ class OptimisticService:
                 "rebuilt_root": _hex(self.node.root),
                 "deposits_queued": self.rollup.call("deposit_count"),
                 "deposits_included": self.rollup.call("deposits_included"),
-                "pending_transactions": len(self.operator.sequencer.pending) if self.operator else None,
+                "pending_transactions": self.operator.unposted if self.operator else None,
                 "faults": [vars(f) for f in self.node.faults()],
                 "write_ahead_log": self.log.path if self.log is not None else None,
                 "recovered": None if self.recovery is None else {
@@ -312,18 +312,17 @@ class OptimisticService:
     def submit(self, body: dict) -> dict[str, Any]:
         """Admit one signed transaction; ValueError says why it was refused.
 
-        "accepted" is answered only once the transaction is in the write-ahead log.
+        "accepted" is answered only once the transaction is in the write-ahead
+        log. Admission reads no L1 events and posts nothing: :meth:`tick`, on
+        a timer, does both (``batch_full`` says a full batch waits for it).
         """
         tx = parse_tx(body)
         with self._lock, _refusing_unlogged():
             operator = self._require_operator()
-            operator.sync()
             (reason,) = operator.submit([tx])
             if reason is not None:
                 raise ValueError(f"transaction refused: {reason}")
-            receipt = operator.tick()  # posts the pending batch once it is old enough
-            return {"accepted": True, "pending": len(operator.sequencer.pending),
-                    "posted_batch": None if receipt is None else len(operator.posted) - 1}
+            return {"accepted": True, "pending": operator.unposted, "batch_full": operator.batch_full}
 
     def submit_many(self, bodies: list) -> dict[str, Any]:
         """Admit several signed transactions in order, with one durable log commit for all.
@@ -344,14 +343,15 @@ class OptimisticService:
                 raise ValueError(f"transaction {i}: {exc}") from None
         with self._lock, _refusing_unlogged():
             operator = self._require_operator()
-            operator.sync()
             reasons = operator.submit(txs)
-            operator.tick()
             return {"results": [{"accepted": r is None, **({"reason": r} if r else {})} for r in reasons],
-                    "pending": len(operator.sequencer.pending)}
+                    "pending": operator.unposted, "batch_full": operator.batch_full}
 
     def tick(self) -> dict | None:
-        """Sync with L1 and post the pending batch once it is old enough (a timer calls this)."""
+        """Sync with L1, post the full batches waiting and the pending one once it is old enough.
+
+        A timer calls this (the hosted node's thread); requests never do.
+        """
         with self._lock:
             if self.operator is None:
                 self.node.sync()
@@ -366,7 +366,7 @@ class OptimisticService:
             self.log.close()
 
     def post_batch(self) -> dict[str, Any]:
-        """Post the pending transactions as a batch now."""
+        """Post the pending transactions as a batch now (after any full ones waiting); the last one posted."""
         with self._lock:
             operator = self._require_operator()
             operator.sync()
