@@ -43,3 +43,40 @@ def test_proof_gas_stays_flat_while_the_batch_grows_a_hundredfold() -> None:
     assert post_large > 50 * post_small / 10  # posting grows with the batch...
     assert proof_large < 3 * proof_small  # ...the proof only by a few Merkle siblings
     assert proof_large < post_large / 10
+
+
+def test_the_proof_builder_recovers_the_disputed_steps_signer_not_the_whole_batchs(monkeypatch) -> None:
+    """Off L1 too, a proof costs what its step needs: the steps before it replayed, one signature recovered."""
+    from rollup.optimistic import fullnode
+
+    chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
+    lab = OptimisticLab(in_process_l1(chain), KEYS, preset=MINIMAL)
+    for name in ("alice", "bob", "mallory"):
+        lab.deposit(name, 5 * ETH)
+    lab.submit_batch()
+    a, b, m = lab.index("alice"), lab.index("bob"), lab.index("mallory")
+    alice = lab.wallets["alice"]
+    assert lab.operator.submit([alice.transfer(a, b, 10**12, n) for n in range(10)]) == [None] * 10
+    mal, bob = lab.operator.state.get_account(m), lab.operator.state.get_account(b)
+    theft = lab.wallets["mallory"].transfer(m, b, ETH, mal.nonce)
+    lab.operator.sequencer.inject(theft, {m: Account(mal.address, mal.balance + 3 * ETH, mal.nonce + 1),
+                                          b: bob._replace(balance=bob.balance + ETH)})
+    assert lab.operator.submit([alice.transfer(a, b, 10**12, n) for n in range(10, 40)]) == [None] * 30
+    lab.submit_batch()
+    (fault,) = lab.challenger.node.sync()
+    assert fault.step == 10
+
+    recovered: list[int] = []
+    real = fullnode.recover_addresses_raw
+
+    def counting(digests, signatures, **kwargs):
+        recovered.append(len(signatures))
+        return real(digests, signatures, **kwargs)
+
+    monkeypatch.setattr(fullnode, "recover_addresses_raw", counting)
+    args = lab.challenger.node.fraud_proof(fault)
+    assert recovered == [10, 1]  # the ten steps before the theft, then the theft's signer alone
+    monkeypatch.setattr(fullnode, "recover_addresses_raw", real)
+    receipt = lab.rollup.transact(lab.keys["challenger"], "prove_fraud", *args)
+    assert int(receipt["status"], 16) == 1
+    assert lab.rollup.call("batch_count") == 1

@@ -20,7 +20,7 @@ from contracts_spec.optimistic.encoding import Batch, batch_header, entry_proof
 from contracts_spec.optimistic.rules import InvalidTransaction, apply_tx
 from contracts_spec.optimistic.state import FullState
 from primitives.secp256k1 import private_key_to_address
-from rollup.optimistic.fullnode import FullNode, recover_batch_signers, replay_batch, step_witnesses
+from rollup.optimistic.fullnode import FullNode, disputed_step_witnesses, recover_batch_signers
 from rollup.optimistic.l1view import RollupL1
 from rollup.optimistic.operator import Operator
 
@@ -67,13 +67,8 @@ def valid_prefix_roots(base: FullState, batch: Batch, domain_separator: bytes) -
 def one_step_proof(base: FullState, batch: Batch, data: bytes, index: int, domain_separator: bytes,
                    step: int) -> tuple[bytes, list[bytes], bytes]:
     """``prove_step``'s arguments for ``step``: the compact entry, its Merkle path, the witnesses."""
-    state = base.copy()
-    if replay_batch(state, batch, index, domain_separator, stop=step):
-        raise RuntimeError(f"steps before {step} do not replay cleanly: the dispute went wrong earlier")
-    tx = batch.entries[step].tx
-    signer = recover_batch_signers(batch, domain_separator)[step]
     entry, proof = entry_proof(data, step)
-    return entry, proof, step_witnesses(state, tx, signer)
+    return entry, proof, disputed_step_witnesses(base, batch, index, domain_separator, step)
 
 
 class BisectionChallenger:

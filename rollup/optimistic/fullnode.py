@@ -30,6 +30,7 @@ from contracts_spec.optimistic.rules import (
     Tx,
     apply_tx,
     touched_accounts,
+    tx_digest,
     tx_digests,
 )
 from contracts_spec.optimistic.state import FullState, build_witnesses
@@ -59,16 +60,25 @@ class KnownBatch:
     fault: Fault | None
 
 
-def recover_batch_signers(batch: Batch, domain_separator: bytes) -> list[bytes | None]:
-    """The signer of each entry (None for deposits and bad signatures), in one batched call."""
-    signed = [(i, e.tx) for i, e in enumerate(batch.entries) if not isinstance(e.tx, Deposit)]
+def recover_batch_signers(batch: Batch, domain_separator: bytes, stop: int | None = None) -> list[bytes | None]:
+    """The signer of each entry (up to ``stop``; None for deposits and bad signatures), in one batched call."""
+    entries = batch.entries[:stop]
+    signed = [(i, e.tx) for i, e in enumerate(entries) if not isinstance(e.tx, Deposit)]
     raws = recover_addresses_raw(
         tx_digests(domain_separator, [tx for _, tx in signed]), [tx.signature for _, tx in signed], strict=False
     )
-    out: list[bytes | None] = [None] * len(batch.entries)
+    out: list[bytes | None] = [None] * len(entries)
     for (i, _), raw in zip(signed, raws, strict=True):
         out[i] = raw
     return out
+
+
+def recover_signer(tx: Tx, domain_separator: bytes) -> bytes | None:
+    """The signer of one transaction (None for a deposit or a signature that does not recover)."""
+    if isinstance(tx, Deposit):
+        return None
+    (raw,) = recover_addresses_raw([tx_digest(domain_separator, tx)], [tx.signature], strict=False)
+    return raw
 
 
 def replay_batch(
@@ -83,7 +93,7 @@ def replay_batch(
     """
     if batch.prev_root != state.root:
         return Fault(index, 0, "prev_root is not the state root")
-    signers = recover_batch_signers(batch, domain_separator)
+    signers = recover_batch_signers(batch, domain_separator, stop)
     compact = batch.compact
     for step, (tx, root) in enumerate(batch.entries[:stop]):
         try:
@@ -98,6 +108,20 @@ def replay_batch(
     if compact and state.commit() != batch.post_root and stop is None:
         return Fault(index, len(batch.entries) - 1, "wrong post root")
     return None
+
+
+def disputed_step_witnesses(base: FullState, batch: Batch, index: int, domain_separator: bytes, step: int) -> bytes:
+    """The witnesses L1 needs to judge step ``step`` of ``batch``, which starts from ``base``.
+
+    The steps before it are replayed (recovering their signers only) to reach
+    its pre-state; the disputed step's own signer is recovered alone, never
+    the rest of the batch's.
+    """
+    state = base.copy()
+    if step and replay_batch(state, batch, index, domain_separator, stop=step):
+        raise RuntimeError(f"steps before {step} of batch {index} do not replay cleanly: the fault is earlier")
+    tx = batch.entries[step].tx
+    return step_witnesses(state, tx, recover_signer(tx, domain_separator))
 
 
 def step_witnesses(state: FullState, tx: Tx, signer: bytes | None) -> bytes:
@@ -177,12 +201,7 @@ class FullNode:
         known = self.batches[fault.index]
         if known.base is None:
             raise ValueError(f"batch {fault.index} follows a faulty batch: prove that one first")
-        state = known.base.copy()
-        if fault.step and replay_batch(state, known.batch, fault.index, self.domain_separator, fault.step):
-            raise RuntimeError("the steps before the fault did not replay cleanly")
-        tx = known.batch.entries[fault.step].tx
-        signer = recover_batch_signers(known.batch, self.domain_separator)[fault.step]
-        witnesses = step_witnesses(state, tx, signer)
+        witnesses = disputed_step_witnesses(known.base, known.batch, fault.index, self.domain_separator, fault.step)
         header = batch_header(known.data, known.batch)
         entry, proof = entry_proof(known.data, fault.step)
         prev_entry, prev_proof = entry_proof(known.data, fault.step - 1) if fault.step else (b"", [])
