@@ -12,9 +12,10 @@ import re
 import time
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
+from node.auth import HINT, is_authorized
 from node.rpc import RpcError
 
 router = APIRouter(prefix="/api", tags=["rest"])
@@ -127,6 +128,18 @@ class DevAccounts(BaseModel):
 
 
 # --------------------------------------------------------------------------- helpers
+
+# What the OpenAPI document says an admin route answers without the token.
+ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "the node's admin token is missing or wrong"},
+}
+
+
+def require_admin(request: Request) -> None:
+    """Dependency of every admin route (here and in the schemes' routers): 401 without the node's token."""
+    if not is_authorized(getattr(request.app.state, "admin_token", None), request.headers.get("authorization")):
+        raise HTTPException(401, f"{request.method} {request.url.path} is an admin route: {HINT}")
+
 
 
 def _rpc(request: Request, method: str, *params: Any) -> Any:
@@ -316,7 +329,8 @@ def get_contracts(request: Request) -> list[ContractInfo]:
     ]
 
 
-@router.post("/mine", response_model=Mined, summary="Mine blocks now (pending transactions included)")
+@router.post("/mine", response_model=Mined, summary="Mine blocks now (pending transactions included)",
+             dependencies=[Depends(require_admin)], responses=ADMIN_RESPONSES)
 def mine(request: Request, body: MineRequest | None = None) -> Mined:
     count = body.blocks if body is not None else 1
     chain = request.app.state.chain
@@ -333,7 +347,8 @@ def mine(request: Request, body: MineRequest | None = None) -> Mined:
     )
 
 
-@router.post("/time/increase", response_model=TimeIncreased, summary="Move the chain clock forward")
+@router.post("/time/increase", response_model=TimeIncreased, summary="Move the chain clock forward",
+             dependencies=[Depends(require_admin)], responses=ADMIN_RESPONSES)
 def increase_time(request: Request, body: TimeIncrease) -> TimeIncreased:
     chain = request.app.state.chain
     try:
@@ -344,7 +359,7 @@ def increase_time(request: Request, body: TimeIncrease) -> TimeIncreased:
     offset = chain.time_offset
     return TimeIncreased(
         time_offset=offset,
-        next_block_timestamp_at_least=max(_q(head["timestamp"]) + 1, int(time.time()) + offset),
+        next_block_timestamp_at_least=max(_q(head["timestamp"]), int(time.time()) + offset),
     )
 
 

@@ -29,14 +29,17 @@ class TransportError(ConnectionError):
 class HttpTransport:
     """Send JSON-RPC 2.0 requests to a node over HTTP, one connection pool per transport."""
 
-    def __init__(self, url: str = DEFAULT_URL, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, url: str = DEFAULT_URL, timeout: float = DEFAULT_TIMEOUT, *,
+                 token: str | None = None) -> None:
+        """``token``: the node's admin token, sent with every request (``node.auth.find_token``)."""
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ValueError(f"node URL must start with http:// or https://, got {url!r}")
         if not timeout > 0:
             raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
         self.url = url
         self.timeout = timeout
-        self._client = httpx.Client(timeout=timeout)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._client = httpx.Client(timeout=timeout, headers=headers)
         # A counter per transport keeps request ids unique across threads.
         self._ids = itertools.count(1)
         self._id_lock = threading.Lock()
@@ -178,9 +181,12 @@ class LocalNode:
         startup_timeout: float = 60.0,
     ) -> None:
         import os
+        import secrets
         import tempfile
 
         self.data_dir = data_dir
+        # The child's admin token, chosen here so this side can send it (``L2LAB_NODE_TOKEN``).
+        self.token = secrets.token_hex(16)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_args = list(extra_args)
@@ -205,7 +211,12 @@ class LocalNode:
         import time
 
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(self.command(), stdout=self._log_file, stderr=subprocess.STDOUT)
+        import os
+
+        from node.auth import TOKEN_ENV
+
+        env = {**os.environ, TOKEN_ENV: self.token}
+        self.process = subprocess.Popen(self.command(), stdout=self._log_file, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + self.startup_timeout
         probe = HttpTransport(self.url, timeout=2.0)
         try:
@@ -227,8 +238,14 @@ class LocalNode:
         finally:
             probe.close()
 
-    def transport(self, timeout: float = DEFAULT_TIMEOUT) -> HttpTransport:
-        return HttpTransport(self.url, timeout=timeout)
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        """The HTTP header that shows this node's admin token (for httpx, web3.py's request_kwargs)."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def transport(self, timeout: float = DEFAULT_TIMEOUT, *, admin: bool = True) -> HttpTransport:
+        """A transport to the node; with ``admin`` (the default) it carries the node's token."""
+        return HttpTransport(self.url, timeout=timeout, token=self.token if admin else None)
 
     def output(self) -> str:
         """Everything the node printed so far."""

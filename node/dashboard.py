@@ -52,8 +52,13 @@ const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({"&": "&amp;", "<": "&lt
 const short = (h) => h.slice(0, 10) + "…" + h.slice(-6);
 const eth = (wei) => { const w = BigInt(wei); const whole = w / 10n**18n; const frac = (w % 10n**18n).toString().padStart(18, "0").replace(/0+$/, ""); return frac ? whole + "." + frac.slice(0, 6) : whole.toString(); };
 async function get(path) { const r = await fetch(path); if (!r.ok) throw new Error(path + ": " + (await r.text())); return r.json(); }
+// The admin token arrives in the URL's fragment (never sent to a server), as `l2lab node` prints it.
+const fragment = new URLSearchParams(location.hash.slice(1));
+if (fragment.get("token")) { sessionStorage.setItem("l2lab-token", fragment.get("token")); history.replaceState(null, "", location.pathname); }
 async function post(path, body) {
-  const r = await fetch(path, {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify(body)});
+  const token = sessionStorage.getItem("l2lab-token");
+  const headers = {"content-type": "application/json", ...(token ? {authorization: "Bearer " + token} : {})};
+  const r = await fetch(path, {method: "POST", headers, body: JSON.stringify(body)});
   el("error").textContent = r.ok ? "" : (await r.json()).detail;
   refresh();
 }

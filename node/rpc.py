@@ -42,6 +42,7 @@ from node.rpc_codes import (
     INVALID_PARAMS,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
+    UNAUTHORIZED,
 )
 from node.store import Block, Log, Receipt
 from node.transactions import Transaction, TxRejected
@@ -288,6 +289,17 @@ def format_block(block: Block, base_fees: Mapping[int, int] | None = None) -> di
 # -- the dispatcher ---------------------------------------------------------------------------------
 
 
+# Methods that change the chain by fiat rather than by a signed transaction: the clock, mining,
+# snapshots, balances. Over HTTP the node answers them only with its admin token.
+ADMIN_METHODS = frozenset({
+    "evm_increaseTime", "evm_setNextBlockTimestamp", "evm_mine", "evm_snapshot", "evm_revert",
+    "evm_setAutomine", "evm_setIntervalMining", "anvil_mine", "anvil_setBalance", "hardhat_mine",
+    "hardhat_setBalance",
+})
+TOKEN_HINT = ("needs the node's admin token: send 'Authorization: Bearer TOKEN' with the token "
+              "`l2lab node` printed (also in DATA_DIR/node-token)")
+
+
 class RpcDispatcher:
     """Answers JSON-RPC methods from one ``Chain``; holds dev keys for eth_sendTransaction."""
 
@@ -377,16 +389,20 @@ class RpcDispatcher:
         except (ValueError, TypeError) as exc:
             raise RpcError(INVALID_PARAMS, f"{method}: {exc}") from None
 
-    def handle_request(self, obj: Any) -> dict | list | None:
-        """Answer a JSON-RPC 2.0 request or batch; notifications get no answer. Never raises."""
+    def handle_request(self, obj: Any, *, admin: bool = True) -> dict | list | None:
+        """Answer a JSON-RPC 2.0 request or batch; notifications get no answer. Never raises.
+
+        Without ``admin`` (an HTTP caller that did not show the node's token) the
+        methods in ``ADMIN_METHODS`` are refused, each with an error naming it.
+        """
         if isinstance(obj, list):
             if not obj:
                 return _error(None, RpcError(INVALID_REQUEST, "empty batch"))
-            answers = [self._one(item) for item in obj]
+            answers = [self._one(item, admin) for item in obj]
             return [a for a in answers if a is not None]
-        return self._one(obj)
+        return self._one(obj, admin)
 
-    def _one(self, obj: Any) -> dict | None:
+    def _one(self, obj: Any, admin: bool = True) -> dict | None:
         if not isinstance(obj, dict):
             return _error(None, RpcError(INVALID_REQUEST, "request must be a JSON object"))
         req_id = obj.get("id")
@@ -402,6 +418,8 @@ class RpcDispatcher:
         if not isinstance(obj.get("method"), str):
             return _error(req_id, RpcError(INVALID_REQUEST, "method must be a string"))
         try:
+            if not admin and obj["method"] in ADMIN_METHODS:
+                raise RpcError(UNAUTHORIZED, f"{obj['method']} {TOKEN_HINT}")
             result = self.handle(obj["method"], obj.get("params", []))
             reply: dict = {"jsonrpc": "2.0", "id": req_id, "result": result}
         except RpcError as exc:

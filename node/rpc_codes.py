@@ -12,3 +12,6 @@ INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 # geth's code for a call or estimate that reverted; the revert data rides in ``data``.
 EXECUTION_REVERTED = 3
+# A dev-only method called over HTTP without the node's admin token (as JSON-RPC providers answer
+# an unauthorised call).
+UNAUTHORIZED = -32001

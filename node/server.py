@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -219,6 +220,7 @@ def create_app(
     *,
     dev_keys: Any = None,
     origins: Sequence[str] = (),
+    admin_token: str | None = None,
     routers: Sequence["APIRouter"] = (),
 ) -> "FastAPI":
     """Build the HTTP app around ``chain``; the caller keeps ownership and closes it.
@@ -226,7 +228,9 @@ def create_app(
     ``dev_keys`` (address → private key) enables ``eth_sendTransaction`` and
     ``GET /api/dev-accounts``; ``routers`` are mounted as they are, so a scheme can
     add its own endpoints (e.g. under ``/api/optimistic/``). ``origins`` are the
-    node's own URLs: a browser request from any other page is refused.
+    node's own URLs: a browser request from any other page is refused. With
+    ``admin_token``, the dev-only JSON-RPC methods and the admin routes answer
+    only requests that carry it (``node.auth``); without, everyone may.
     """
     from fastapi import FastAPI, Request
     from fastapi.concurrency import run_in_threadpool
@@ -236,6 +240,7 @@ def create_app(
     from fastapi.responses import JSONResponse, RedirectResponse, Response
 
     from node import api, dashboard
+    from node.auth import is_authorized
     from node.rpc import RpcDispatcher
 
     dispatcher = RpcDispatcher(chain, dev_keys)
@@ -267,6 +272,7 @@ def create_app(
     app.state.dispatcher = dispatcher
     app.state.miner = miner
     app.state.dev_keys = dict(dev_keys or {})
+    app.state.admin_token = admin_token
 
     @app.post(
         "/",
@@ -293,7 +299,8 @@ def create_app(
             return JSONResponse(_rpc_error(PARSE_ERROR, f"Parse error: {exc}"))
         # The dispatcher takes the chain's lock and may touch disk: keep it off the event loop.
         try:
-            reply = await run_in_threadpool(dispatcher.handle_request, payload)
+            admin = is_authorized(admin_token, request.headers.get("authorization"))
+            reply = await run_in_threadpool(partial(dispatcher.handle_request, payload, admin=admin))
         except Exception as exc:  # handle_request should never raise; if it does, say what broke
             log.exception("JSON-RPC dispatcher failed")
             return JSONResponse(_rpc_error(INTERNAL_ERROR, f"internal error: {type(exc).__name__}: {exc}"))
@@ -434,6 +441,7 @@ def _url_host(host: str) -> str:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from node.auth import new_token, write_token
     from node.chain import Chain
     from node.devaccounts import (
         PUBLIC_KEYS_WARNING,
@@ -492,11 +500,15 @@ def run(args: argparse.Namespace) -> int:
         # The command line describes this run's mining mode, whatever the data dir remembers.
         chain.set_automine(args.block_time is None)
         chain.interval_mining_seconds = args.block_time or 0
-        _print_banner(args, chain, accounts, balance_wei, PUBLIC_KEYS_WARNING)
+        token = new_token()
+        if args.data_dir is not None:
+            write_token(args.data_dir, token)
+        _print_banner(args, chain, accounts, balance_wei, PUBLIC_KEYS_WARNING, token)
         routers, failed_routers = scheme_routers()
         for name, why in failed_routers.items():
             print(f"warning: endpoints of {name} are unavailable: {why}", file=sys.stderr)
-        app = create_app(chain, dev_keys=dev_keys(accounts), routers=routers, origins=own_origins(args))
+        app = create_app(chain, dev_keys=dev_keys(accounts), routers=routers, origins=own_origins(args),
+                         admin_token=token)
         hosted = _host_schemes(args, app, accounts)
         config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug")
         server = uvicorn.Server(config)
@@ -568,7 +580,8 @@ def _host_schemes(args: argparse.Namespace, app: Any, accounts: Sequence[Any]) -
 
 
 def _print_banner(
-    args: argparse.Namespace, chain: "Chain", accounts: Sequence[Any], balance_wei: int, warning: str
+    args: argparse.Namespace, chain: "Chain", accounts: Sequence[Any], balance_wei: int, warning: str,
+    token: str,
 ) -> None:
     from contracts_spec.runtime import REGISTRY
 
@@ -577,6 +590,8 @@ def _print_banner(
     import os
 
     where = "in memory" if args.data_dir is None else f"in {os.path.abspath(args.data_dir)}"
+    where_token = ("not saved: the chain is in memory; the CLI takes --token or L2LAB_NODE_TOKEN"
+                   if args.data_dir is None else f"saved in {os.path.join(os.path.abspath(args.data_dir), 'node-token')}")
     lines = [
         "l2lab node",
         f"  chain id   {args.chain_id}",
@@ -585,7 +600,9 @@ def _print_banner(
         f"  contracts  {', '.join(sorted(REGISTRY)) or 'none registered'}",
         f"  JSON-RPC   {url}",
         f"  REST docs  {url}/docs",
-        f"  dashboard  {url}/dashboard",
+        f"  dashboard  {url}/dashboard#token={token}",
+        f"  admin      token {token} ({where_token}): send 'Authorization: Bearer <token>' for time travel,",
+        "             mining, snapshots and set-balance over JSON-RPC, and the REST admin routes",
         "",
         f"Dev accounts ({len(accounts)}, {balance_wei / 10**18:g} ETH each at genesis):",
     ]

@@ -129,7 +129,7 @@ def test_kill_9_keeps_the_pending_pool_of_manual_mining(tmp_path) -> None:
     node = LocalNode(str(data_dir), log_path=str(tmp_path / "node.log"), extra_args=["--accounts", "2"])
     node.start()
     try:
-        with httpx.Client(timeout=10) as client:
+        with httpx.Client(timeout=10, headers=node.admin_headers) as client:
             chain_id = int(rpc(client, node.url, "eth_chainId"), 16)
             genesis_total = sum(int(rpc(client, node.url, "eth_getBalance", a.address, "latest"), 16) for a in DEV)
             rpc(client, node.url, "evm_setAutomine", False)
@@ -145,7 +145,7 @@ def test_kill_9_keeps_the_pending_pool_of_manual_mining(tmp_path) -> None:
     node = LocalNode(str(data_dir), log_path=str(tmp_path / "again.log"), extra_args=["--accounts", "2"])
     node.start()
     try:
-        with httpx.Client(timeout=30) as client:
+        with httpx.Client(timeout=30, headers=node.admin_headers) as client:
             assert rpc(client, node.url, "eth_blockNumber") == "0x0"  # nothing was mined before the crash
             pool = [rpc(client, node.url, "eth_getTransactionByHash", h) for h in acked]
             assert all(t is not None and t["blockNumber"] is None for t in pool), "a pending tx was lost"

@@ -115,7 +115,9 @@ def test_cli_newcomer_flow_against_a_real_node(tmp_path):
         _wait_for(lambda: _status(node.url))
 
         def cli(*argv: str, ok: bool = True) -> str:
-            done = subprocess.run([sys.executable, "-m", "node.cli", "optimistic", "--rpc", node.url, *argv],
+            # --data-dir: where this node keeps its admin token, which `advance` needs.
+            done = subprocess.run([sys.executable, "-m", "node.cli", "optimistic", "--rpc", node.url,
+                                   "--data-dir", str(tmp_path / "chain"), *argv],
                                   capture_output=True, text=True, timeout=60)
             assert (done.returncode == 0) is ok, (argv, done.stdout, done.stderr)
             if not ok:

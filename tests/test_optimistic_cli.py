@@ -127,7 +127,7 @@ def _point_cli_at(monkeypatch, app, client) -> None:
     from node.schemes.optimistic import cli as cli_optimistic
 
     monkeypatch.setattr(cli_optimistic, "make_transport",
-                        lambda url: L1Client.in_process(app.state.dispatcher).transport)
+                        lambda url, token=None: L1Client.in_process(app.state.dispatcher).transport)
     monkeypatch.setattr(cli_optimistic, "make_http", lambda url: client)
 
 

@@ -103,3 +103,77 @@ def test_fresh_forgets_the_old_chains_operator_log(tmp_path) -> None:
     keep.write_text("the user's own file")
     _forget_scheme_files(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+TOKEN = "t0ken" * 6
+
+
+@pytest.fixture
+def guarded():
+    chain = Chain(genesis_alloc=genesis_alloc(DEV))
+    app = create_app(chain, dev_keys=dev_keys(DEV), routers=[router], admin_token=TOKEN)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield chain, client
+    chain.close()
+
+
+def call(client, method, *params, token=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.post("/", json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
+                       headers=headers).json()
+
+
+@pytest.mark.parametrize("method, params", [
+    ("evm_increaseTime", [604800]), ("evm_setNextBlockTimestamp", [4_000_000_000]), ("evm_mine", []),
+    ("evm_snapshot", []), ("evm_setAutomine", [False]), ("evm_setIntervalMining", [1]),
+    ("anvil_setBalance", ["0x" + "22" * 20, "0x1"]), ("hardhat_mine", ["0x2"]),
+])
+def test_time_travel_mining_and_balances_need_the_nodes_token(guarded, method, params) -> None:
+    chain, client = guarded
+    before = (chain.block_number, chain.time_offset, chain.automine, chain.get_balance("0x" + "22" * 20))
+    for token in (None, "wrong"):
+        error = call(client, method, *params, token=token)["error"]
+        assert error["code"] == -32001 and method in error["message"] and "token" in error["message"]
+    assert (chain.block_number, chain.time_offset, chain.automine, chain.get_balance("0x" + "22" * 20)) == before
+    assert "result" in call(client, method, *params, token=TOKEN)
+
+
+def test_a_batch_without_the_token_answers_reads_and_refuses_admin_calls(guarded) -> None:
+    chain, client = guarded
+    reply = client.post("/", json=[{"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+                                   {"jsonrpc": "2.0", "id": 2, "method": "evm_mine", "params": []}]).json()
+    assert reply[0]["result"] == hex(chain.chain_id) and reply[1]["error"]["code"] == -32001
+    assert chain.block_number == 0
+
+
+def test_rest_admin_routes_need_the_nodes_token(guarded) -> None:
+    chain, client = guarded
+    for path, payload in (("/api/time/increase", {"seconds": 60}), ("/api/mine", {"blocks": 1}),
+                          ("/api/optimistic/deploy", {}), ("/api/optimistic/attach", {"address": "0x" + "11" * 20}),
+                          ("/api/optimistic/batches", None)):
+        reply = client.post(path, json=payload)
+        assert reply.status_code == 401 and "admin" in reply.json()["detail"], path
+    assert chain.block_number == 0 and chain.time_offset == 0
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert client.post("/api/time/increase", json={"seconds": 60}, headers=auth).status_code == 200
+    assert client.post("/api/mine", json={"blocks": 1}, headers=auth).status_code == 200
+    # Reads and signed transactions stay open: they change nothing by fiat.
+    assert client.get("/api/status").status_code == 200
+
+
+def test_a_real_node_writes_its_token_for_its_owner_and_refuses_calls_without_it(tmp_path) -> None:
+    import stat
+
+    from node.auth import TOKEN_FILE, find_token
+    from node.client import LocalNode
+    from node.rpc import RpcError
+
+    data = tmp_path / "chain"
+    with LocalNode(str(data), log_path=str(tmp_path / "node.log"), extra_args=["--optimistic", "off"]) as node:
+        token_file = data / TOKEN_FILE
+        assert find_token(data_dir=data) == node.token
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        with pytest.raises(RpcError, match="token"):
+            node.transport(admin=False).request("evm_increaseTime", [3600])
+        assert node.transport().request("evm_increaseTime", [3600]) is not None
+        assert f"#token={node.token}" in node.output()

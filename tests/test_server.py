@@ -268,7 +268,7 @@ def test_wrong_chain_id_bad_nonce_and_insufficient_funds_change_nothing(client):
 
 
 def test_a_dispatcher_crash_is_a_json_rpc_error(client, monkeypatch):
-    def explode(obj):
+    def explode(obj, **options):
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(client.app.state.dispatcher, "handle_request", explode)
@@ -512,7 +512,7 @@ def served(tmp_path_factory):
 @pytest.mark.slow
 def test_every_rest_endpoint_over_real_http(served):
     url = served.url + "/api"
-    with httpx.Client(timeout=30) as http:
+    with httpx.Client(timeout=30, headers=served.admin_headers) as http:
         assert http.get(f"{url}/status").json()["chain_id"] == 31337
         recipient = Account.create().address
         nonce = int(http.post(served.url, json={

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
+
+from node.api import ADMIN_RESPONSES, require_admin
 
 router = APIRouter(prefix="/api/optimistic", tags=["optimistic rollup"])
 
@@ -112,7 +114,8 @@ def _call(fn, *args):
         raise HTTPException(400, str(exc)) from None
 
 
-@router.post("/deploy", summary="deploy a rollup with a dev account as its operator")
+@router.post("/deploy", summary="deploy a rollup with a dev account as its operator",
+             dependencies=[Depends(require_admin)], responses=ADMIN_RESPONSES)
 def deploy(body: DeployRequest, request: Request) -> dict[str, Any]:
     from contracts_spec.optimistic.bisection import BisectionRollup
     from contracts_spec.optimistic.contract import OptimisticRollup
@@ -135,7 +138,8 @@ def deploy(body: DeployRequest, request: Request) -> dict[str, Any]:
     return service.status()
 
 
-@router.post("/attach", summary="follow (and with an operator key, sequence) an existing rollup")
+@router.post("/attach", summary="follow (and with an operator key, sequence) an existing rollup",
+             dependencies=[Depends(require_admin)], responses=ADMIN_RESPONSES)
 def attach(body: AttachRequest, request: Request) -> dict[str, Any]:
     from rollup.optimistic.service import OptimisticService
 
@@ -168,7 +172,8 @@ def batch(index: int, request: Request) -> dict[str, Any]:
     return _call(_service(request).batch, index)
 
 
-@router.post("/batches", summary="post the pending transactions as a batch now")
+@router.post("/batches", summary="post the pending transactions as a batch now",
+             dependencies=[Depends(require_admin)], responses=ADMIN_RESPONSES)
 def post_batch(request: Request) -> dict[str, Any]:
     return _call(_service(request).post_batch)
 

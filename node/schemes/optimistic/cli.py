@@ -24,11 +24,19 @@ DEFAULT_RPC = "http://127.0.0.1:8545"
 MAX_WEI = 2**256 - 1
 
 
-def make_transport(url: str) -> Any:
-    """The JSON-RPC transport to ``url`` (tests swap in an in-process one)."""
+def make_transport(url: str, token: str | None = None) -> Any:
+    """The JSON-RPC transport to ``url``, carrying the admin token (tests swap in an in-process one)."""
     from node.client import HttpTransport
 
-    return HttpTransport(url)
+    return HttpTransport(url, token=token)
+
+
+def _transport(args: argparse.Namespace) -> Any:
+    """The transport to ``--rpc``, with the node's admin token when one is found (``--token``,
+    ``L2LAB_NODE_TOKEN`` or ``--data-dir``'s node-token): only ``advance`` needs it."""
+    from node.auth import find_token
+
+    return make_transport(args.rpc, find_token(getattr(args, "token", None), getattr(args, "data_dir", None)))
 
 
 def make_http(url: str) -> Any:
@@ -66,7 +74,7 @@ def _dev_address(args: argparse.Namespace, index_text: str) -> str:
         index = int(index_text)
     except ValueError:
         raise CliError(f"--account must be a dev account number, got {index_text!r}") from None
-    listed = make_transport(args.rpc).request("eth_accounts", [])
+    listed = _transport(args).request("eth_accounts", [])
     if not 0 <= index < len(listed):
         have = f"0..{len(listed) - 1}" if listed else "none"
         raise CliError(f"unknown account {index}: this node's dev accounts are {have}")
@@ -179,7 +187,7 @@ def _rollup(args: argparse.Namespace):
     from contracts_spec.l1 import L1Client
     from rollup.optimistic.l1view import RollupL1
 
-    l1 = L1Client(make_transport(args.rpc))
+    l1 = L1Client(_transport(args))
     address = getattr(args, "rollup", None) or _hosted_status(args)["address"]
     try:
         return RollupL1.attach(l1, address)  # single-round or bisection, as its code says
@@ -201,7 +209,7 @@ def cmd_deploy(args: argparse.Namespace) -> None:
     except ValueError as exc:
         raise CliError(str(exc)) from None
     key = _signer(args)
-    l1 = L1Client(make_transport(args.rpc))
+    l1 = L1Client(_transport(args))
     from contracts_spec.optimistic.bisection import BisectionRollup
     from contracts_spec.optimistic.contract import OptimisticRollup
 
@@ -320,7 +328,7 @@ def cmd_advance(args: argparse.Namespace) -> None:
         print(f"L1 time moved {moved:,}s forward: every batch is final "
               f"(block {l1.block_number()}, timestamp {l1.timestamp()})")
         return
-    l1 = L1Client(make_transport(args.rpc))
+    l1 = L1Client(_transport(args))
     l1.increase_time(seconds)
     print(f"L1 time moved {seconds:,}s forward (block {l1.block_number()}, timestamp {l1.timestamp()})")
 
@@ -519,6 +527,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog=EXAMPLE)
     p.add_argument("--rpc", default=DEFAULT_RPC, help=f"the node's JSON-RPC URL (default {DEFAULT_RPC})")
     p.add_argument("--api", help="the operator's REST base URL (default: the --rpc URL)")
+    p.add_argument("--token", help="the node's admin token, for `advance` (default: L2LAB_NODE_TOKEN, "
+                   "or the node-token file in --data-dir)")
+    p.add_argument("--data-dir", default="./l2lab-data",
+                   help="the node's data dir, where its admin token is found (default ./l2lab-data)")
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     # The same options after the action too; SUPPRESS keeps an absent one from hiding the first.
     common = argparse.ArgumentParser(add_help=False)

@@ -10,10 +10,13 @@ balances, so a class can follow along; the L1 clock is advanced, never waited on
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TextIO
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TextIO
 
 from node.narration import ETH, Narrator, eth
+
+if TYPE_CHECKING:
+    from contracts_spec.interfaces import Demo
 
 NAMES = ("operator", "challenger", "alice", "bob", "carol", "mallory")
 _eth = eth
@@ -31,10 +34,11 @@ def _narrator(lab, people: tuple[str, ...], out: TextIO | None, honest: tuple[st
 
 def _summary(n: Narrator, scenario: str, verdict: str, ok: bool, **extra: object) -> dict:
     """The summary every optimistic demo ends with: the rollup's address and what became of its batches."""
-    rollup = n.lab.rollup
+    lab: Any = n.lab
+    rollup = lab.rollup
     on_l1 = rollup.call("batch_count")
     submitted = sum(s["step"] == "submit_batch" for s in n.steps)
-    context = {"preset": n.lab.preset.name, "rollup": rollup.address,
+    context = {"preset": lab.preset.name, "rollup": rollup.address,
                "batches": {"submitted": submitted, "on_l1": on_l1, "reverted": submitted - on_l1,
                            "final": sum(bool(rollup.call("is_final", i)) for i in range(on_l1))}}
     return n.summary(scenario, verdict, ok, context=context, **extra)
@@ -212,7 +216,7 @@ def demo_optimistic_bisection(preset: str, out: TextIO | None = None) -> Result:
                                        dispute_moves=len(receipts), slashing=slashing)
 
 
-DEMOS: dict[str, Callable[[str, TextIO | None], Result]] = {
+DEMOS: Mapping[str, Demo] = {
     "optimistic": demo_optimistic,
     "optimistic-fraud": demo_optimistic_fraud,
     "optimistic-bisection": demo_optimistic_bisection,
