@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import rlp
 
+from node.rpc_codes import INVALID_PARAMS
 from primitives import secp256k1
 from primitives.keccak import keccak256
 from primitives.secp256k1 import SECP256K1_N
@@ -22,7 +23,6 @@ MAX_TX_BYTES = 128 * 1024  # geth's txMaxSize
 
 # JSON-RPC error codes (geth/anvil style).
 INVALID_INPUT = -32000  # nonce, funds, gas, fee problems
-INVALID_PARAMS = -32602  # undecodable transaction
 TX_REJECTED = -32003  # signature or chain-id problems
 
 # Typed envelopes this chain knows of but does not accept, so the refusal can say what they are.
@@ -156,7 +156,7 @@ def _recover(digest: bytes, y_parity: int, r: int, s: int) -> str:
     if y_parity not in (0, 1):
         raise TxRejected(TX_REJECTED, f"invalid signature: y parity {y_parity}")
     try:
-        return secp256k1.recover(digest, r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([y_parity]))
+        return secp256k1.recover(digest, r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([27 + y_parity]))
     except ValueError as exc:
         raise TxRejected(TX_REJECTED, f"invalid signature: {exc}") from None
 

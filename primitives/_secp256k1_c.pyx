@@ -118,10 +118,9 @@ cdef int _recover_one(const uint8_t *digest, const uint8_t *sig, uint8_t *addres
     cdef uint8_t point[65]
     cdef uint8_t h[32]
     cdef size_t point_len = 65
-    if v >= 27:
-        v -= 27
-    if v != 0 and v != 1:
+    if v != 27 and v != 28:  # one encoding per signature, as Ethereum's ecrecover precompile accepts
         return C_BAD_V
+    v -= 27
     if not _scalar_ok(sig):
         return C_BAD_R
     if not _scalar_ok(sig + 32):

@@ -36,7 +36,7 @@ OK, BAD_DIGEST, BAD_LENGTH, BAD_V, BAD_R, BAD_S, HIGH_S, NO_POINT = range(8)
 ERROR_MESSAGES = {
     BAD_DIGEST: "digest must be 32 bytes",
     BAD_LENGTH: "signature must be 65 bytes r||s||v",
-    BAD_V: "v must be 0, 1, 27 or 28",
+    BAD_V: "v must be 27 or 28",
     BAD_R: "r is zero or not below the curve order n",
     BAD_S: "s is zero or not below the curve order n",
     HIGH_S: "high s (s > n/2) is malleable and rejected (EIP-2)",
@@ -236,7 +236,7 @@ def _recover_raw(digest: bytes, signature: bytes) -> tuple[int, bytes]:
         return BAD_LENGTH, b""
     signature = bytes(signature)
     v = signature[64]
-    if v not in (0, 1, 27, 28):
+    if v not in (27, 28):  # one encoding per signature, as Ethereum's ecrecover precompile accepts
         return BAD_V, b""
     r = int.from_bytes(signature[:32], "big")
     s = int.from_bytes(signature[32:64], "big")
@@ -251,7 +251,7 @@ def _recover_raw(digest: bytes, signature: bytes) -> tuple[int, bytes]:
     y = pow(y_squared, (P + 1) // 4, P)  # square root, as P ≡ 3 (mod 4)
     if y * y % P != y_squared:
         return NO_POINT, b""
-    recid = v - 27 if v >= 27 else v  # 0: R has even y, 1: odd y
+    recid = v - 27  # 0: R has even y, 1: odd y
     if y & 1 != recid:
         y = P - y
     r_inv = pow(r, -1, N)

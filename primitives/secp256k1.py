@@ -2,8 +2,10 @@
 
 Addresses cross every l2lab API boundary as EIP-55 checksummed ``0x…`` strings.
 Signatures are 65 bytes ``r‖s‖v``; ``sign`` writes v ∈ {27, 28}, and recovery
-accepts v ∈ {0, 1, 27, 28} but rejects high s (EIP-2), so each signed message
-has exactly one valid signature encoding.
+accepts only v ∈ {27, 28} (as Ethereum's ecrecover precompile does) and rejects
+high s (EIP-2), so each signed message has exactly one valid signature
+encoding. Typed L1 transactions carry a y parity of 0 or 1 in their own field;
+their decoder adds 27.
 
 ``recover_signers`` is the batch path of a rollup operator's mempool: the
 compiled twin does the whole loop in C without the GIL, split over ``threads``
