@@ -172,8 +172,8 @@ def demo_optimistic_bisection(preset: str, out: TextIO | None = None) -> Result:
         n.record("deposit", lab.deposit(name, amount))
     n.record("submit_batch", lab.submit_batch())
     n.balances()
-    n.say("Batch 1: sixteen honest transfers from Alice to Bob, and at step 11 the operator credits "
-          "Mallory 3 ETH from nowhere.")
+    n.say("Batch 1: sixteen steps. Fifteen are Alice's honest 0.01 ETH transfers to Bob; step 11 is Mallory's "
+          "own valid 0.1 ETH payment to Bob, in which the operator also credits her 3 ETH from nowhere.")
     for i in range(16):
         if i == 11:
             m, b = lab.index("mallory"), lab.index("bob")
@@ -207,10 +207,11 @@ def demo_optimistic_bisection(preset: str, out: TextIO | None = None) -> Result:
     n.note(f"batch 1 reverted; operator bond slashed: {_eth(fraud['reward'])} to the challenger, "
            f"{_eth(fraud['burned'])} burned")
     n.say("The operator rolled back and re-admitted the valid transfers (Mallory's own 0.1 ETH payment too); "
-          "they wait for the next batch.")
+          "they wait for the next batch. The L2 column is the operator's view, with them applied.")
     n.balances()
     node = lab.rebuild()
-    n.note(f"a full node rebuilt from L1 agrees: Mallory has {_eth(node.state.balance(lab.index('mallory')))} on L2")
+    n.note(f"a full node rebuilt from L1 alone (the waiting transfers not yet posted): Mallory has "
+           f"{_eth(node.state.balance(lab.index('mallory')))} on L2; her stolen 3 ETH are gone")
     ok = node.state.balance(lab.index("mallory")) == ETH
     return (0 if ok else 1), _summary(n, "optimistic-bisection", str(fraud["reason"]), ok, fraud_step=fraud["step"],
                                        dispute_moves=len(receipts), slashing=slashing)
