@@ -263,7 +263,10 @@ def create_app(
             "friendlier view of the same chain."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    _serve_docs_offline(app)
     # Only the node's own pages may call it from a browser (``origins``: its own URLs); a page
     # elsewhere could otherwise repoint the hosted rollup or move the clock.
     app.add_middleware(BodyGuard, origins=origins)
@@ -333,6 +336,38 @@ def create_app(
     for extra in routers:
         app.include_router(extra)
     return app
+
+
+def _serve_docs_offline(app: "FastAPI") -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` from assets installed with the node, not from a CDN.
+
+    A workshop room often has no internet; the page must still render.
+    """
+    from pathlib import Path
+
+    import fastapi_offline
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - API docs",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js", swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - API reference",
+            redoc_js_url="/docs-assets/redoc.standalone.js", redoc_favicon_url="/docs-assets/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 def _json_safe(value: Any) -> Any:

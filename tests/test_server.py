@@ -686,3 +686,17 @@ def test_concurrent_clients_are_served_consistently(served):
         assert int(t.request("eth_getBalance", [recipient, "latest"]), 16) == 10
         for a in DEV[1:3]:
             assert int(t.request("eth_getTransactionCount", [a.address, "latest"]), 16) == 5
+
+
+def test_docs_and_redoc_render_from_assets_the_node_serves(client):
+    import re
+
+    for page in ("/docs", "/redoc"):
+        html = client.get(page)
+        assert html.status_code == 200
+        urls = re.findall(r'(?:src|href)="([^"]+)"', html.text)
+        assert urls and all(u.startswith("/docs-assets/") for u in urls), (page, urls)
+        for url in urls:
+            asset = client.get(url)
+            assert asset.status_code == 200 and len(asset.content) > 1000, url
+    assert "https://" not in client.get("/docs").text and "cdn" not in client.get("/redoc").text
