@@ -415,6 +415,13 @@ class Chain:
             raise TxRejected(INVALID_INPUT, f"nonce too high (gap): next nonce {expected}, tx nonce {tx.nonce}")
         if tx.gas > self.block_gas_limit:
             raise TxRejected(INVALID_INPUT, f"gas {tx.gas} exceeds the block gas limit {self.block_gas_limit}")
+        if tx.to is None and not tx.data.startswith(DEPLOY_MAGIC):
+            raise TxRejected(
+                INVALID_INPUT,
+                "this L1 runs l2lab's Python contracts, not EVM bytecode: a creation transaction's data must "
+                "be l2lab deploy data (contracts_spec.runtime.deploy_data, or bytecode(Contract) with web3); "
+                "for Solidity contracts use a real EVM node such as anvil",
+            )
         intrinsic = G.intrinsic_gas(tx.data, tx.to is None, tx.access_list)
         if tx.gas < intrinsic:
             raise TxRejected(INVALID_INPUT, f"intrinsic gas too low: gas {tx.gas}, need {intrinsic}")
