@@ -197,11 +197,15 @@ def test_withdrawal_before_finality_fails_then_succeeds_once(lab: OptimisticLab)
     with pytest.raises(TransactionReverted, match="batch 1 is not final"):
         lab.claim_withdrawals("carol", 1)
     assert lab.l1_balance("carol") == carol_before
+    assert [(w.final, w.claimed) for w in lab.claimable("carol")] == [(False, False)]
+    assert lab.claim_final_withdrawals("carol") == []  # only what L1 would pay is sent
     lab.finalize()
     (receipt,) = lab.claim_withdrawals("carol", 1)
     assert lab.l1_balance("carol") == carol_before + 2 * ETH - gas_cost(receipt)
     with pytest.raises(TransactionReverted, match="already claimed"):
         lab.claim_withdrawals("carol", 1)
+    assert [(w.final, w.claimed) for w in lab.claimable("carol")] == [(True, True)]
+    assert lab.claim_final_withdrawals("carol") == []
     assert lab.rollup.call("is_claimed", 1, 0) is True
     assert lab.l2_balance("alice") == 3 * ETH
 

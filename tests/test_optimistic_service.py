@@ -11,7 +11,7 @@ from contracts_spec.optimistic.params import MINIMAL
 from node.chain import Chain
 from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
-from rollup.optimistic.client import Wallet
+from rollup.optimistic.client import Wallet, claim_final_withdrawals, withdrawals_to
 from rollup.optimistic.service import OptimisticService, tx_json
 
 ETH = 10**18
@@ -91,3 +91,34 @@ def test_a_deposit_reaches_the_operator_with_the_tick_not_with_a_request(service
     service.tick()
     assert service.operator.state.balance(1) == ETH
     assert service.submit(tx_json(bob.transfer(1, 0, ETH, 1)))["accepted"]
+
+
+def test_withdrawals_are_listed_with_their_status_and_only_final_ones_are_claimed(service: OptimisticService) -> None:
+    alice, bob = wallet(service, "alice"), wallet(service, "bob")
+    service.submit(tx_json(bob.withdraw(1, bob.address, ETH, 0)))
+    service.submit(tx_json(alice.withdraw(0, bob.address, 2 * ETH, 0)))
+    service.submit(tx_json(alice.withdraw(0, alice.address, ETH, 1)))  # to Alice: not Bob's to list
+    assert service.post_batch()["index"] == 1
+    listed = service.withdrawals(bob.address)
+    assert [(w["batch"], w["leaf_index"], w["amount"], w["final"], w["claimed"]) for w in listed] == [
+        (1, 0, str(ETH), False, False), (1, 1, str(2 * ETH), False, False)]
+
+    waiting = withdrawals_to(service.rollup, service.node.batches, bob.address)
+    assert [w.claimable for w in waiting] == [False, False] and waiting[0].time_left > 0
+    sent = service.l1.nonce(bob.address)
+    assert claim_final_withdrawals(service.rollup, KEYS["bob"], waiting) == []  # nothing final: nothing sent
+    assert service.l1.nonce(bob.address) == sent
+
+    target = service.l1.timestamp() + MINIMAL.challenge_window + 1
+    while (now := service.l1.timestamp()) < target:
+        service.l1.increase_time(target - now)
+    final = withdrawals_to(service.rollup, service.node.batches, bob.address)
+    assert [(w.final, w.claimed, w.time_left) for w in final] == [(True, False, 0)] * 2
+    before = service.l1.balance(bob.address)
+    claimed = claim_final_withdrawals(service.rollup, KEYS["bob"], final)
+    assert [w.claim.amount for w, _ in claimed] == [ETH, 2 * ETH]
+    fees = sum(int(r["gasUsed"], 16) * int(r["effectiveGasPrice"], 16) for _, r in claimed)
+    assert service.l1.balance(bob.address) == before + 3 * ETH - fees
+    assert [w["claimed"] for w in service.withdrawals(bob.address)] == [True, True]
+    again = withdrawals_to(service.rollup, service.node.batches, bob.address)
+    assert claim_final_withdrawals(service.rollup, KEYS["bob"], again) == []  # each is paid once

@@ -1,11 +1,20 @@
-"""An L2 user's side of the optimistic rollup: sign transfers and withdrawals.
+"""An L2 user's side of the optimistic rollup: sign transfers and withdrawals, claim them on L1.
 
 A wallet knows its key and the rollup's EIP-712 domain; it produces the signed
 transactions the operator accepts. The same typed data can be signed with any
 EIP-712 wallet (see ``typed_data``), which is what the HTTP API serves.
+
+A withdrawal is paid on L1 once its batch is final: ``withdrawals_to`` lists a
+recipient's withdrawals in the live batches with where each stands on L1, and
+``claim_final_withdrawals`` claims those that are final and not yet claimed.
+The lab, the service and the CLI all claim through these two.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 from contracts_spec.optimistic.encoding import batch_header, decode_batch
 from contracts_spec.optimistic.rules import (
@@ -21,6 +30,10 @@ from contracts_spec.optimistic.rules import (
 )
 from primitives.merkle import MerkleTree
 from primitives.secp256k1 import private_key_to_address, sign, to_checksum_address
+
+if TYPE_CHECKING:
+    from rollup.optimistic.fullnode import KnownBatch
+    from rollup.optimistic.l1view import RollupL1
 
 
 def address_bytes(address: str | bytes) -> bytes:
@@ -70,12 +83,27 @@ def typed_data(chain_id: int, rollup_address: str, tx: Transfer | Withdraw) -> d
     return full_message(domain, {primary: EIP712_TYPES[primary]}, primary, message)
 
 
-def withdrawal_claims(batch_index: int, data: bytes, recipient: str | bytes | None = None) -> list[tuple]:
-    """``withdraw`` arguments for each withdrawal in the batch ``data`` (to ``recipient`` only, if given).
+class WithdrawalClaim(NamedTuple):
+    """The L1 contract's ``withdraw`` arguments for one withdrawal: ``transact(key, "withdraw", *claim)``."""
 
-    Each tuple is ``(batch_index, body_hash, withdrawal_root, leaf_index,
-    recipient, amount, from_index, nonce, proof)``: what the L1 contract needs
-    to pay out once the batch is final. ``data`` is the batch bytes as posted.
+    batch: int
+    body_hash: bytes
+    withdrawal_root: bytes
+    leaf_index: int
+    recipient: str
+    amount: int
+    from_index: int
+    nonce: int
+    proof: list[bytes]
+
+
+def withdrawal_claims(
+    batch_index: int, data: bytes, recipient: str | bytes | None = None
+) -> list[WithdrawalClaim]:
+    """The claim of each withdrawal in the batch ``data`` (to ``recipient`` only, if given).
+
+    Each is what the L1 contract needs to pay out once the batch is final.
+    ``data`` is the batch bytes as posted.
     """
     batch = decode_batch(data)
     body_hash = batch_header(data, batch).body_hash()
@@ -85,8 +113,43 @@ def withdrawal_claims(batch_index: int, data: bytes, recipient: str | bytes | No
         return []
     tree = MerkleTree([withdrawal_leaf(w) for w in withdrawals])
     return [
-        (batch_index, body_hash, batch.withdrawal_root, i, to_checksum_address(w.recipient), w.amount,
-         w.from_index, w.nonce, tree.proof(i))
+        WithdrawalClaim(batch_index, body_hash, batch.withdrawal_root, i, to_checksum_address(w.recipient),
+                        w.amount, w.from_index, w.nonce, tree.proof(i))
         for i, w in enumerate(withdrawals)
         if wanted is None or w.recipient == wanted
     ]
+
+
+@dataclass(frozen=True)
+class WithdrawalStatus:
+    """A withdrawal's claim and where it stands on L1."""
+
+    claim: WithdrawalClaim
+    final: bool  # its batch's challenge window has closed
+    claimed: bool
+    time_left: int  # seconds of challenge window left; 0 once final
+
+    @property
+    def claimable(self) -> bool:
+        return self.final and not self.claimed
+
+
+def withdrawals_to(rollup: RollupL1, batches: Iterable[KnownBatch], recipient: str | bytes) -> list[WithdrawalStatus]:
+    """Every withdrawal to ``recipient`` in ``batches`` (the live batches a full node rebuilt), with its status."""
+    out: list[WithdrawalStatus] = []
+    for known in batches:
+        claims = withdrawal_claims(known.index, known.data, recipient)
+        if not claims:
+            continue
+        final = bool(rollup.call("is_final", known.index))
+        time_left = 0 if final else rollup.call("challenge_time_left", known.index)
+        out.extend(WithdrawalStatus(c, final, bool(rollup.call("is_claimed", c.batch, c.leaf_index)), time_left)
+                   for c in claims)
+    return out
+
+
+def claim_final_withdrawals(
+    rollup: RollupL1, key: bytes, withdrawals: Iterable[WithdrawalStatus]
+) -> list[tuple[WithdrawalStatus, dict]]:
+    """Claim on L1, signed by ``key``, each of ``withdrawals`` that is final and unclaimed; each with its receipt."""
+    return [(w, rollup.transact(key, "withdraw", *w.claim)) for w in withdrawals if w.claimable]

@@ -18,7 +18,13 @@ from contracts_spec.optimistic.encoding import Batch
 from contracts_spec.optimistic.params import MINIMAL, Preset
 from contracts_spec.optimistic.rules import Transfer, Withdraw
 from primitives.secp256k1 import private_key_to_address
-from rollup.optimistic.client import Wallet, address_bytes, withdrawal_claims
+from rollup.optimistic.client import (
+    Wallet,
+    WithdrawalStatus,
+    address_bytes,
+    claim_final_withdrawals,
+    withdrawals_to,
+)
 from rollup.optimistic.dispute import BisectionChallenger, BisectionProposer, play
 from rollup.optimistic.fullnode import Challenger, FullNode
 from rollup.optimistic.l1view import RollupL1
@@ -142,12 +148,24 @@ class OptimisticLab:
         self.challenger.node.sync()
         return self.challenger.node.batches[index].batch
 
-    def claim_withdrawals(self, name: str, batch_index: int) -> list[dict]:
-        """Claim on L1 every withdrawal to ``name`` in batch ``batch_index``; the receipts."""
+    def claimable(self, name: str) -> list[WithdrawalStatus]:
+        """Every withdrawal to ``name`` in the live batches, with whether it is final and claimed yet."""
         self.challenger.node.sync()
-        data = self.challenger.node.batches[batch_index].data
-        claims = withdrawal_claims(batch_index, data, self.address(name))
+        return withdrawals_to(self.rollup, self.challenger.node.batches, self.address(name))
+
+    def claim_withdrawals(self, name: str, batch_index: int) -> list[dict]:
+        """``name`` claims on L1 every withdrawal to it in batch ``batch_index``; the receipts.
+
+        Sent whatever their status, so a class sees L1 refuse a claim that is
+        early or made twice; ``claim_final_withdrawals`` claims only the final
+        and unclaimed ones.
+        """
+        claims = [w.claim for w in self.claimable(name) if w.claim.batch == batch_index]
         return [self.rollup.transact(self.keys[name], "withdraw", *claim) for claim in claims]
+
+    def claim_final_withdrawals(self, name: str) -> list[dict]:
+        """``name`` claims every final, unclaimed withdrawal to it; the receipts."""
+        return [r for _, r in claim_final_withdrawals(self.rollup, self.keys[name], self.claimable(name))]
 
     def rebuild(self) -> FullNode:
         """A fresh full node that rebuilt L2 state from L1 alone."""

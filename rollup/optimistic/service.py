@@ -31,7 +31,7 @@ from contracts_spec.optimistic.rules import (
 )
 from primitives.eip712 import Domain, full_message
 from primitives.secp256k1 import private_key_to_address, to_checksum_address
-from rollup.optimistic.client import address_bytes, typed_data, withdrawal_claims
+from rollup.optimistic.client import WithdrawalStatus, address_bytes, typed_data, withdrawals_to
 from rollup.optimistic.dispute import BisectionProposer
 from rollup.optimistic.fullnode import FullNode
 from rollup.optimistic.l1view import RollupL1
@@ -124,6 +124,15 @@ def tx_json(tx: Tx) -> dict[str, Any]:
                 "amount": str(tx.amount), "nonce": tx.nonce, "signature": _hex(tx.signature)}
     return {"kind": "deposit", "index": tx.index, "address": to_checksum_address(tx.address),
             "amount": str(tx.amount)}
+
+
+def _withdrawal_json(w: WithdrawalStatus) -> dict[str, Any]:
+    """A withdrawal's claim arguments and L1 status, in JSON form."""
+    c = w.claim
+    return {"batch": c.batch, "body_hash": _hex(c.body_hash), "withdrawal_root": _hex(c.withdrawal_root),
+            "leaf_index": c.leaf_index, "recipient": c.recipient, "amount": str(c.amount),
+            "from": c.from_index, "nonce": c.nonce, "proof": [_hex(p) for p in c.proof],
+            "final": w.final, "claimed": w.claimed}
 
 
 @contextmanager
@@ -272,18 +281,7 @@ class OptimisticService:
             raise ValueError(f"recipient must be a 0x-prefixed 20-byte address, got {recipient[:60]!r}")
         with self._lock:
             self._sync()
-            out = []
-            for known in self.node.batches:
-                for claim in withdrawal_claims(known.index, known.data, recipient):
-                    index, body_hash, root, leaf, to, amount, frm, nonce, proof = claim
-                    out.append({
-                        "batch": index, "body_hash": _hex(body_hash), "withdrawal_root": _hex(root),
-                        "leaf_index": leaf, "recipient": to, "amount": str(amount),
-                        "from": frm, "nonce": nonce, "proof": [_hex(p) for p in proof],
-                        "final": self.rollup.call("is_final", index),
-                        "claimed": self.rollup.call("is_claimed", index, leaf),
-                    })
-            return out
+            return [_withdrawal_json(w) for w in withdrawals_to(self.rollup, self.node.batches, raw)]
 
     def eip712_schema(self, kind: str = "transfer") -> dict[str, Any]:
         """The EIP-712 document to sign, with the message fields left null for the wallet to fill.
