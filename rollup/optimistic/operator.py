@@ -1,12 +1,16 @@
 """The operator: sequencer and proposer of the optimistic rollup, talking to L1.
 
-It admits signed transactions (batch signature recovery, then ``apply_tx``),
-includes L1 deposits in queue order, cuts batches by size or age and posts
-them with ``submit_batch``, once L1's submission rules (``submission``) pass
-on its own copy of the deposit queue. It follows L1 too: a batch someone else forced in
-is adopted, and when a fraud proof reverts batches it rolls back to the last
-good state and re-admits the transactions the revert handed back (the
-invalid ones are refused again at the door).
+It admits signed transactions (batch signature recovery, then ``apply_tx``)
+and includes L1 deposits in queue order; admission only cuts a batch that is
+full (``batch_full``). Batches are sent only by ``tick``, a timer's call
+(it syncs, then posts the full batches, and the pending one once it is old
+enough) and by ``post_batch``, each with ``submit_batch`` once L1's
+submission rules (``submission``) pass on the operator's own copy of the
+deposit queue. It
+follows L1 too: a batch someone else forced in is adopted, and when a fraud
+proof reverts batches it rolls back to the last good state and re-admits the
+transactions the revert handed back (the invalid ones are refused again at
+the door).
 
 With an :class:`~rollup.optimistic.wal.AcceptLog` every accepted
 transaction is on disk before ``submit`` returns, and is forgotten once the
