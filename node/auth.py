@@ -3,7 +3,8 @@
 ``l2lab node`` makes a random token at start (or takes ``L2LAB_NODE_TOKEN``
 from its environment), prints it, and writes it to ``DATA_DIR/node-token``
 (readable by its owner only), as Jupyter does with its server token. Over HTTP
-the dev-only JSON-RPC methods (``node.rpc.ADMIN_METHODS``) and the REST admin
+the dev-only JSON-RPC methods (``node.rpc.is_admin_method``: every ``evm_``, ``anvil_``
+and ``hardhat_`` one) and the REST admin
 routes answer only a request that carries ``Authorization: Bearer TOKEN``; the
 CLI finds the token by itself (``find_token``). In-process callers (tests,
 demos, the hosted schemes' own timers) hold the dispatcher and need none.

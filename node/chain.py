@@ -43,6 +43,7 @@ from node.transactions import (
     tx_from_json,
     tx_to_json,
 )
+from node.txpool import PoolRefused, TxPool
 from primitives.keccak import keccak256
 from primitives.secp256k1 import to_checksum_address
 
@@ -192,7 +193,7 @@ class Chain:
     ) -> None:
         """Start a new chain in an empty store, or restore the one the store holds."""
         self.world = WorldState()
-        self.pending: list[Transaction] = []
+        self.pending = TxPool()
         self._snapshots: dict[int, _Snapshot] = {}
         self._next_snapshot = 1
         meta = self.store.get_meta()
@@ -218,8 +219,7 @@ class Chain:
             self._interval = meta.get("interval_mining_seconds", 0.0)
             self.world = WorldState(*self.store.load_state())
             self._head = self._load_block(self.store.head_number())  # type: ignore[arg-type]
-            for raw in self.store.pending():
-                self.pending.append(decode_raw_transaction(raw))
+            self.pending = TxPool(decode_raw_transaction(raw) for raw in self.store.pending())
 
     # -- setup and persistence -----------------------------------------------------------
 
@@ -400,19 +400,21 @@ class Chain:
         return DEFAULT_TIP
 
     def _known(self, tx_hash: bytes) -> bool:
-        return any(t.hash == tx_hash for t in self.pending) or self.store.tx(tx_hash.hex()) is not None
+        return self.pending.get(tx_hash) is not None or self.store.tx(tx_hash.hex()) is not None
 
-    def _validate(self, tx: Transaction) -> None:
-        """Every check a transaction must pass before the pool takes it; TxRejected otherwise."""
+    def _validate(self, tx: Transaction) -> Transaction | None:
+        """Every check a transaction must pass before the pool takes it; TxRejected otherwise.
+
+        Returns the pending transaction it replaces (same sender and nonce, paying enough more), if any.
+        """
         if tx.chain_id != self.chain_id:
             raise TxRejected(TX_REJECTED, f"wrong chain id {tx.chain_id}: this chain is {self.chain_id}")
         if self._known(tx.hash):
             raise TxRejected(INVALID_INPUT, f"already known: transaction 0x{tx.hash.hex()}")
-        expected = self.get_nonce(tx.sender, pending=True)
-        if tx.nonce < expected:
-            raise TxRejected(INVALID_INPUT, f"nonce too low: next nonce {expected}, tx nonce {tx.nonce}")
-        if tx.nonce > expected:
-            raise TxRejected(INVALID_INPUT, f"nonce too high (gap): next nonce {expected}, tx nonce {tx.nonce}")
+        try:
+            replaced = self.pending.check(tx, self.world.get_nonce(tx.sender))
+        except PoolRefused as exc:
+            raise TxRejected(INVALID_INPUT, str(exc)) from None
         if tx.gas > self.block_gas_limit:
             raise TxRejected(INVALID_INPUT, f"gas {tx.gas} exceeds the block gas limit {self.block_gas_limit}")
         if tx.to is None and not tx.data.startswith(DEPLOY_MAGIC):
@@ -435,14 +437,13 @@ class Chain:
             what = "max fee per gas" if tx.type == 2 else "gas price"
             raise TxRejected(INVALID_INPUT, f"{what} {tx.fee_cap} less than block base fee {base_fee}")
         cost = tx.gas * tx.fee_cap + tx.value
-        balance = self.world.get_balance(tx.sender) - sum(
-            t.gas * t.fee_cap + t.value for t in self.pending if t.sender == tx.sender
-        )
+        balance = self.world.get_balance(tx.sender) - self.pending.committed_cost(tx.sender, besides=tx.nonce)
         if balance < cost:
             raise TxRejected(
                 INVALID_INPUT,
                 f"insufficient funds for gas * price + value: balance {max(balance, 0)}, cost {cost}",
             )
+        return replaced
 
     @_locked
     def send_raw_transaction(self, raw: bytes) -> bytes:
@@ -452,27 +453,28 @@ class Chain:
         transaction is committed to the store.
         """
         tx = decode_raw_transaction(raw)
-        self._validate(tx)
-        self.pending.append(tx)
-        if self.automine:
-            try:
+        replaced = self._validate(tx)
+        self.pending.add(tx)
+
+        def undo() -> None:  # not acknowledged and not on disk: it must not linger in memory either
+            self.pending.discard([tx.hash])
+            if replaced is not None:
+                self.pending.add(replaced)
+
+        try:
+            if self.automine:
                 self._mine_one(None)
-            except BaseException:
-                # Not acknowledged and not on disk: it must not linger in memory either.
-                self.pending.remove(tx)
-                raise
             if tx in self.pending:
-                # Older pending transactions filled the block: it waits in the pool, and
-                # an acknowledged transaction in the pool must be on disk like any other.
+                # Waiting in the pool (manual mining, a nonce gap, a full block): an
+                # acknowledged transaction in the pool is on disk like any other.
                 with self.store.transaction() as conn:
+                    if replaced is not None:
+                        Store.drop_pending(conn, [replaced.hash.hex()])
                     Store.put_pending(conn, tx.hash.hex(), tx.raw)
-        else:
-            try:
-                with self.store.transaction() as conn:
-                    Store.put_pending(conn, tx.hash.hex(), tx.raw)
-            except BaseException:
-                self.pending.remove(tx)
-                raise
+        except BaseException:
+            if tx in self.pending:
+                undo()
+            raise
         return tx.hash
 
     # -- mining ------------------------------------------------------------------------------------
@@ -519,11 +521,8 @@ class Chain:
         base fee, too little gas left, funds moved since it was accepted) waits
         for a later block with the rest of its queue.
         """
-        queues: dict[str, list[Transaction]] = {}
-        for tx in self.pending:
-            queues.setdefault(tx.sender, []).append(tx)
-        for q in queues.values():
-            q.sort(key=lambda t: t.nonce)
+        queues = {sender: [t for _, t in sorted(self.pending.of_sender(sender).items())]
+                  for sender in self.pending.senders()}
         outcomes: list[tuple[Transaction, Outcome, int]] = []
         dropped: list[Transaction] = []
         gas_used = 0
@@ -605,7 +604,7 @@ class Chain:
         except BaseException:
             self.next_timestamp = saved_next
             raise
-        self.pending = [t for t in self.pending if t.hash not in done]
+        self.pending.discard(done)
         return block
 
     # -- snapshots ------------------------------------------------------------------------------------
@@ -647,7 +646,7 @@ class Chain:
             Store.put_meta(conn, meta)
         self.world.restore_state(snap.state)
         self.time_offset, self.next_timestamp = snap.time_offset, snap.next_timestamp
-        self.pending = list(snap.pending)
+        self.pending = TxPool(snap.pending)
         self._saved_meta = meta
         self.world.dirty_accounts.clear()
         self.world.dirty_slots.clear()
@@ -731,8 +730,13 @@ class Chain:
         address = _address(address)
         nonce = self.world.get_nonce(address)
         if pending:
-            nonce += sum(1 for t in self.pending if t.sender == address)
+            nonce = self.pending.next_nonce(address, nonce)
         return nonce
+
+    @_locked
+    def pool_split(self) -> tuple[list[Transaction], list[Transaction]]:
+        """Pooled transactions as (runnable in nonce order from each account's nonce, queued behind a gap)."""
+        return self.pending.split({s: self.world.get_nonce(s) for s in self.pending.senders()})
 
     @_locked
     def get_code(self, address: str) -> bytes:
@@ -758,9 +762,9 @@ class Chain:
     @_locked
     def get_transaction(self, tx_hash: bytes) -> Transaction | None:
         """A mined or pending transaction by hash, or None."""
-        for tx in self.pending:
-            if tx.hash == tx_hash:
-                return tx
+        pooled = self.pending.get(bytes(tx_hash))
+        if pooled is not None:
+            return pooled
         found = self.store.tx(bytes(tx_hash).hex())
         return tx_from_json(found[0]) if found else None
 

@@ -84,7 +84,7 @@ MAX_PARAMS: dict[str, int] = {
     "eth_getBlockTransactionCountByHash": 1, "eth_getTransactionByBlockNumberAndIndex": 2,
     "eth_getRawTransactionByHash": 1, "evm_mine": 1, "evm_increaseTime": 1, "evm_setNextBlockTimestamp": 1,
     "evm_setAutomine": 1, "evm_setIntervalMining": 1, "evm_snapshot": 0, "evm_revert": 1,
-    "l2lab_contracts": 0, "l2lab_gasBreakdown": 1, "mine": 2, "setBalance": 2, "increaseTime": 1,
+    "l2lab_contracts": 0, "l2lab_gasBreakdown": 1, "txpool_status": 0, "txpool_content": 0, "mine": 2, "setBalance": 2, "increaseTime": 1,
     "setNextBlockTimestamp": 1, "setAutomine": 1, "setIntervalMining": 1, "snapshot": 0, "revert": 1,
 }
 
@@ -290,12 +290,15 @@ def format_block(block: Block, base_fees: Mapping[int, int] | None = None) -> di
 
 
 # Methods that change the chain by fiat rather than by a signed transaction: the clock, mining,
-# snapshots, balances. Over HTTP the node answers them only with its admin token.
-ADMIN_METHODS = frozenset({
-    "evm_increaseTime", "evm_setNextBlockTimestamp", "evm_mine", "evm_snapshot", "evm_revert",
-    "evm_setAutomine", "evm_setIntervalMining", "anvil_mine", "anvil_setBalance", "hardhat_mine",
-    "hardhat_setBalance",
-})
+# snapshots, balances; every evm_, anvil_ and hardhat_ method is one. Over HTTP the node answers
+# them only with its admin token.
+ADMIN_PREFIXES = ("evm_", "anvil_", "hardhat_")
+
+
+def is_admin_method(method: str) -> bool:
+    return method.startswith(ADMIN_PREFIXES)
+
+
 TOKEN_HINT = ("needs the node's admin token: send 'Authorization: Bearer TOKEN' with the token "
               "`l2lab node` printed (also in DATA_DIR/node-token)")
 
@@ -347,6 +350,8 @@ class RpcDispatcher:
             "evm_revert": lambda p: self.chain.revert(parse_quantity(_param(p, 0, "snapshot id"), "snapshot id")),
             "l2lab_contracts": self._contracts,
             "l2lab_gasBreakdown": self._gas_breakdown,
+            "txpool_status": self._txpool_status,
+            "txpool_content": self._txpool_content,
             "anvil_mine": self._anvil_mine,
             "hardhat_mine": self._anvil_mine,
             "anvil_setBalance": self._set_balance,
@@ -393,7 +398,7 @@ class RpcDispatcher:
         """Answer a JSON-RPC 2.0 request or batch; notifications get no answer. Never raises.
 
         Without ``admin`` (an HTTP caller that did not show the node's token) the
-        methods in ``ADMIN_METHODS`` are refused, each with an error naming it.
+        methods ``is_admin_method`` names are refused, each with an error naming it.
         """
         if isinstance(obj, list):
             if not obj:
@@ -418,7 +423,7 @@ class RpcDispatcher:
         if not isinstance(obj.get("method"), str):
             return _error(req_id, RpcError(INVALID_REQUEST, "method must be a string"))
         try:
-            if not admin and obj["method"] in ADMIN_METHODS:
+            if not admin and is_admin_method(obj["method"]):
                 raise RpcError(UNAUTHORIZED, f"{obj['method']} {TOKEN_HINT}")
             result = self.handle(obj["method"], obj.get("params", []))
             reply: dict = {"jsonrpc": "2.0", "id": req_id, "result": result}
@@ -762,6 +767,19 @@ class RpcDispatcher:
         return None
 
     # -- l2lab extras ----------------------------------------------------------------------------------------
+
+    def _txpool_status(self, p: list) -> dict[str, str]:
+        """geth's txpool_status: how many pooled transactions can run now, and how many wait on a gap."""
+        executable, queued = self.chain.pool_split()
+        return {"pending": _q(len(executable)), "queued": _q(len(queued))}
+
+    def _txpool_content(self, p: list) -> dict[str, dict[str, dict[str, Any]]]:
+        """geth's txpool_content: pooled transactions by sender and nonce, runnable ("pending") or "queued"."""
+        out: dict[str, dict[str, dict[str, Any]]] = {"pending": {}, "queued": {}}
+        for kind, txs in zip(("pending", "queued"), self.chain.pool_split(), strict=True):
+            for tx in txs:
+                out[kind].setdefault(tx.sender, {})[str(tx.nonce)] = format_transaction(tx)
+        return out
 
     def _contracts(self, p: list) -> list[dict[str, Any]]:
         out = []

@@ -153,7 +153,7 @@ REJECTIONS = [
     ("high s", lambda c: _high_s(sign(c)), -32003, "high s"),
     ("pre-155", lambda c: sign(c, kind=0, chainId=None), -32003, "pre-EIP-155"),
     ("wrong chain", lambda c: sign(c, chainId=1), -32003, "wrong chain id 1"),
-    ("nonce too high", lambda c: sign(c, nonce=5), -32000, "nonce too high"),
+    ("nonce too high", lambda c: sign(c, nonce=1000), -32000, "nonce too high"),
     ("no funds", lambda c: sign(c, POOR, nonce=0, value=1), -32000, "insufficient funds"),
     ("too much value", lambda c: sign(c, value=101 * ETH), -32000, "insufficient funds"),
     ("intrinsic", lambda c: sign(c, gas=20_999), -32000, "intrinsic gas too low"),
@@ -282,7 +282,7 @@ def test_manual_mining_orders_by_nonce_and_tip() -> None:
     (block_hash,) = chain.mine()
     block = chain.get_block(1)
     assert block.hash == block_hash and block.transactions == [hc, h1, h2]
-    assert chain.pending == [] and chain.get_balance(BOB_CS) == 6
+    assert list(chain.pending) == [] and chain.get_balance(BOB_CS) == 6
     assert [chain.get_receipt(h).tx_index for h in (hc, h1, h2)] == [0, 1, 2]
     assert chain.get_receipt(h2).cumulative_gas_used == 63_000
 
@@ -294,7 +294,7 @@ def test_manual_mining_respects_the_block_gas_limit() -> None:
     chain.mine()
     assert len(chain.get_block(1).transactions) == 2 and len(chain.pending) == 1
     chain.mine()
-    assert len(chain.get_block(2).transactions) == 1 and chain.pending == []
+    assert len(chain.get_block(2).transactions) == 1 and list(chain.pending) == []
 
 
 def test_time_travel_and_timestamps_strictly_increase() -> None:

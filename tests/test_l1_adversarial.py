@@ -149,7 +149,7 @@ BAD_PARAMS: list[tuple[str, Any, int, str]] = [
     ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "value": HUGE}], INVALID_PARAMS, "transaction.value"),
     ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "value": hex(2**256 - 1)}], 3, "exceeds the sender's"),
     ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "gas": "0x1"}], -32000, "intrinsic gas too low"),
-    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "nonce": "0x9"}], -32000, "nonce too high"),
+    ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "nonce": "0x3e8"}], -32000, "nonce too high"),
     ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "nonce": "0x0"}], -32000, "nonce too low"),
     ("eth_sendTransaction", [{"from": ALICE, "to": DEAD, "maxFeePerGas": "0x1", "maxPriorityFeePerGas": "0x2"}],
      -32000, "higher than max fee"),
@@ -369,7 +369,7 @@ def test_failed_block_write_leaves_no_ghost_transaction(monkeypatch) -> None:
         m.setattr(Store, "put_block", staticmethod(disk_full))
         answer = request(rpc, "eth_sendRawTransaction", [raw])
     assert answer["error"]["code"] == INTERNAL and "disk is full" in answer["error"]["message"]
-    assert chain.pending == [] and chain_state(chain) == before
+    assert list(chain.pending) == [] and chain_state(chain) == before
     assert request(rpc, "eth_getTransactionCount", [ALICE, "pending"])["result"] == "0x0"
     # the same transaction goes through once the disk is back
     tx_hash = request(rpc, "eth_sendRawTransaction", [raw])["result"]

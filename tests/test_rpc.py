@@ -182,7 +182,7 @@ def test_rejected_and_reverted_transactions(rpc: RpcDispatcher) -> None:
     with pytest.raises(RpcError) as info:
         rpc.handle("eth_sendRawTransaction", [raw])
     assert info.value.code == -32003 and "wrong chain id" in info.value.message
-    tx.update(chainId=31337, nonce=3)
+    tx.update(chainId=31337, nonce=1000)
     raw = "0x" + bytes(Account.sign_transaction(tx, KEY).raw_transaction).hex()
     with pytest.raises(RpcError) as info:
         rpc.handle("eth_sendRawTransaction", [raw])

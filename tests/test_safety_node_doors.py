@@ -126,7 +126,7 @@ def call(client, method, *params, token=None):
 @pytest.mark.parametrize("method, params", [
     ("evm_increaseTime", [604800]), ("evm_setNextBlockTimestamp", [4_000_000_000]), ("evm_mine", []),
     ("evm_snapshot", []), ("evm_setAutomine", [False]), ("evm_setIntervalMining", [1]),
-    ("anvil_setBalance", ["0x" + "22" * 20, "0x1"]), ("hardhat_mine", ["0x2"]),
+    ("anvil_setBalance", ["0x" + "22" * 20, "0x1"]), ("hardhat_mine", ["0x2"]), ("anvil_increaseTime", [60]),
 ])
 def test_time_travel_mining_and_balances_need_the_nodes_token(guarded, method, params) -> None:
     chain, client = guarded

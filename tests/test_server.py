@@ -251,7 +251,7 @@ def test_wrong_chain_id_bad_nonce_and_insufficient_funds_change_nothing(client):
     before = state_of(client)
     cases = {
         "chain id": signed_transfer(client, chain_id=1),
-        "nonce": signed_transfer(client, nonce=7),
+        "nonce": signed_transfer(client, nonce=1000),
         "funds": signed_transfer(client, value=GENESIS),
     }
     for word, raw in cases.items():

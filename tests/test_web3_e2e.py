@@ -96,7 +96,7 @@ def test_bad_transactions_raise_and_change_nothing(w3):
     base = {"type": 2, "to": DEV[4].address, "value": 1, "gas": 21_000, **_fees(w3)}
     bad = [
         {**base, "chainId": 1, "nonce": nonce},  # another chain's id
-        {**base, "chainId": 31337, "nonce": nonce + 5},  # a nonce gap
+        {**base, "chainId": 31337, "nonce": nonce + 1000},  # past the queue of nonce gaps
         {**base, "chainId": 31337, "nonce": nonce, "value": balance},  # value + fee > balance
     ]
     for tx in bad:
