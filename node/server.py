@@ -486,6 +486,9 @@ def run(args: argparse.Namespace) -> int:
         genesis_alloc,
     )
 
+    if args.block_time is not None and args.automine:
+        print("error: --block-time and --automine choose different mining modes: give one", file=sys.stderr)
+        return 2
     if args.block_time is not None and not (math.isfinite(args.block_time) and args.block_time > 0):
         print(f"error: --block-time must be positive seconds, got {args.block_time}", file=sys.stderr)
         return 2
@@ -532,9 +535,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.fresh and args.data_dir is not None:
             _forget_scheme_files(Path(args.data_dir))
-        # The command line describes this run's mining mode, whatever the data dir remembers.
-        chain.set_automine(args.block_time is None)
-        chain.interval_mining_seconds = args.block_time or 0
+        # The data dir remembers its mining mode (evm_setAutomine, evm_setIntervalMining); a flag
+        # given on this command line changes it.
+        if args.block_time is not None:
+            chain.set_automine(False)
+            chain.interval_mining_seconds = args.block_time
+        elif args.automine:
+            chain.set_automine(True)
+            chain.interval_mining_seconds = 0
         token = new_token()
         if args.data_dir is not None:
             write_token(args.data_dir, token)
@@ -614,6 +622,12 @@ def _host_schemes(args: argparse.Namespace, app: Any, accounts: Sequence[Any]) -
     return running
 
 
+def _mining_mode(chain: "Chain") -> str:
+    if chain.interval_mining_seconds:
+        return f"a block every {chain.interval_mining_seconds:g} s"
+    return "automine (a block per transaction)" if chain.automine else "manual (evm_mine or POST /api/mine)"
+
+
 def _print_banner(
     args: argparse.Namespace, chain: "Chain", accounts: Sequence[Any], balance_wei: int, warning: str,
     token: str,
@@ -631,7 +645,7 @@ def _print_banner(
         "l2lab node",
         f"  chain id   {args.chain_id}",
         f"  data       {where} (head block #{head})",
-        f"  mining     {'automine (a block per transaction)' if args.block_time is None else f'every {args.block_time} s'}",
+        f"  mining     {_mining_mode(chain)}",
         f"  contracts  {', '.join(sorted(REGISTRY)) or 'none registered'}",
         f"  JSON-RPC   {url}",
         f"  REST docs  {url}/docs",
@@ -700,8 +714,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--block-time",
         type=float,
         metavar="SECONDS",
-        help="mine a block every SECONDS instead of one per transaction",
+        help="mine a block every SECONDS instead of one per transaction (kept in the data dir)",
     )
+    p.add_argument("--automine", action="store_true",
+                   help="mine a block per transaction (the default of a new chain; a data dir otherwise "
+                        "keeps the mode it was left in)")
     p.add_argument("--accounts", type=int, default=10, help="dev accounts to fund (default 10)")
     p.add_argument(
         "--balance", default="10000", metavar="ETH", help="genesis balance of each dev account (default 10000)"

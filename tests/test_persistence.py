@@ -124,3 +124,15 @@ def test_fresh_starts_over(tmp_path):
         # The genesis block itself may or may not differ (timestamps); the history is gone.
         assert l1.block(1) is None
         assert isinstance(old_genesis, str)
+
+
+def test_the_mining_mode_survives_a_restart_and_a_flag_changes_it(tmp_path):
+    data_dir = tmp_path / "chain"
+    with _node(data_dir, tmp_path, "--optimistic", "off") as node, node.transport() as t:
+        assert t.request("eth_mining", []) is True  # a new chain automines
+        t.request("evm_setAutomine", [False])
+    with _node(data_dir, tmp_path, "--optimistic", "off") as node, node.transport() as t:
+        assert t.request("eth_mining", []) is False, "the data dir forgot it was left on manual mining"
+        assert "manual" in node.output()
+    with _node(data_dir, tmp_path, "--optimistic", "off", "--automine") as node, node.transport() as t:
+        assert t.request("eth_mining", []) is True
