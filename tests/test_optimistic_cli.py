@@ -225,6 +225,8 @@ def test_newcomer_flow_with_dev_account_numbers_only(hosted, capsys) -> None:
     assert _ok(capsys, "balance", "--account", "0").strip() == "3 ETH"
     assert "accepted" in _ok(capsys, "transfer", "--account", "0", "--to-account", "1", "--amount", "1")
     assert "accepted" in _ok(capsys, "withdraw", "--account", "1", "--amount", "0.5")
+    # Not in a batch yet: claim says so, rather than only "nothing to claim".
+    assert "not yet in a batch on L1" in _ok(capsys, "claim", "--account", "1")
     assert client.post("/api/optimistic/batches").json()["posted"] is True
     status = _ok(capsys, "status")
     assert re.search(r"batch 1: 2 entries, valid, \d+s of challenge time left", status), status

@@ -370,7 +370,7 @@ def _play_disputes(rollup, args: argparse.Namespace) -> None:
 
 def cmd_claim(args: argparse.Namespace) -> None:
     from primitives.secp256k1 import private_key_to_address
-    from rollup.optimistic.client import withdrawal_claims
+    from rollup.optimistic.client import claim_final_withdrawals, withdrawals_to
     from rollup.optimistic.fullnode import FullNode
 
     key = _signer(args)
@@ -378,26 +378,24 @@ def cmd_claim(args: argparse.Namespace) -> None:
     rollup = _rollup(args)
     node = FullNode(rollup)
     node.sync()
-    claimed = waiting = 0
-    for known in node.batches:
-        for claim in withdrawal_claims(known.index, known.data, recipient):
-            leaf_index, amount = claim[3], claim[5]
-            if not rollup.call("is_final", known.index):
-                print(f"batch {known.index}: {_eth(amount)} waits "
-                      f"{rollup.call('challenge_time_left', known.index)}s more")
-                waiting += 1
-                continue
-            if rollup.call("is_claimed", known.index, leaf_index):
-                continue
-            receipt = rollup.transact(key, "withdraw", *claim)
-            print(f"claimed {_eth(amount)} from batch {known.index} for {recipient} "
-                  f"(L1 gas {int(receipt['gasUsed'], 16):,})")
-            claimed += 1
+    withdrawals = withdrawals_to(rollup, node.batches, recipient)
+    for w in withdrawals:
+        if not w.final:
+            print(f"batch {w.claim.batch}: {_eth(w.claim.amount)} waits {w.time_left}s more")
+    claimed = claim_final_withdrawals(rollup, key, withdrawals)
+    for w, receipt in claimed:
+        print(f"claimed {_eth(w.claim.amount)} from batch {w.claim.batch} for {recipient} "
+              f"(L1 gas {int(receipt['gasUsed'], 16):,})")
+    waiting = sum(not w.final for w in withdrawals)
+    unposted = _operator_pending(args)
     if waiting and not claimed:
         print("nothing claimable yet: the challenge window must pass first "
               "(on a dev node, `l2lab optimistic advance` moves the L1 clock past it)")
     elif not claimed:
         print(f"nothing to claim for {recipient}")
+    if unposted:
+        print(f"the operator holds {unposted} transaction(s) not yet in a batch on L1: a withdrawal sent just now "
+              "is claimable once its batch is posted and its challenge window has passed")
 
 
 # -- L2 commands (through the operator's REST API) ---------------------------------------
