@@ -1,19 +1,24 @@
 """REST routes under ``/api/``: the chain as a newcomer sees it in a browser or with curl.
 
 Every route reads through the app's ``RpcDispatcher``, the same code that serves
-JSON-RPC, and converts its hex quantities to plain numbers. Bad input answers
-400 (or 404 for something that does not exist, 422 for a malformed body) with a
-``detail`` naming the problem; nothing is changed by a refused request.
+JSON-RPC, and converts its hex quantities to plain numbers. Every answer other
+than success is listed in the OpenAPI document (``responses``): 400 for input
+that breaks the documented form (a path parameter off its pattern, a body that
+is not JSON), 422 for a body off its schema, 404 for something that does not
+exist, 409 for a well-formed request the chain refuses (a bad nonce, too little
+balance, a clock at its end), 401 for an admin route without the node's token.
+Each carries a ``detail`` naming the problem; nothing is changed by a refused
+request.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from pydantic import BaseModel, BeforeValidator, Field
 
 from node.auth import HINT, is_authorized
 from node.rpc import RpcError
@@ -32,6 +37,20 @@ MAX_TIME_INCREASE = 10 * 365 * 24 * 3600
 
 
 # --------------------------------------------------------------------------- models
+
+
+def _whole_number(value: Any) -> Any:
+    """A JSON integer as JSON Schema means it: 3 or 3.0, never true, "3" or 3.5."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a whole number")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be a whole number")
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 
 
 class Status(BaseModel):
@@ -77,7 +96,10 @@ class TxInfo(BaseModel):
 
 
 class SendTx(BaseModel):
-    raw: str = Field(description="signed transaction, 0x-prefixed hex", examples=["0x02f8..."])
+    raw: str = Field(description="signed transaction, 0x-prefixed hex", pattern=r"^0x([0-9a-fA-F]{2})+$",
+                     max_length=2 + 2 * 128 * 1024,
+                     examples=["0x02f86c827a6980843b9aca00850218711a00825208947099797051812dc3a010c7d01b50e0d17dc79c888"
+                               "80de0b6b3a764000080c080a0..."])
 
 
 class SentTx(BaseModel):
@@ -94,7 +116,7 @@ class ContractInfo(BaseModel):
 
 
 class MineRequest(BaseModel):
-    blocks: int = Field(1, ge=1, le=MAX_MINE_BLOCKS, description="how many blocks to mine")
+    blocks: WholeNumber = Field(1, ge=1, le=MAX_MINE_BLOCKS, description="how many blocks to mine")
 
 
 class Mined(BaseModel):
@@ -105,7 +127,7 @@ class Mined(BaseModel):
 
 
 class TimeIncrease(BaseModel):
-    seconds: int = Field(ge=1, le=MAX_TIME_INCREASE, description="how far to move the clock")
+    seconds: WholeNumber = Field(ge=1, le=MAX_TIME_INCREASE, description="how far to move the clock")
 
 
 class TimeIncreased(BaseModel):
@@ -129,10 +151,34 @@ class DevAccounts(BaseModel):
 
 # --------------------------------------------------------------------------- helpers
 
-# What the OpenAPI document says an admin route answers without the token.
-ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "the node's admin token is missing or wrong"},
+class Detail(BaseModel):
+    """Every refusal: what was wrong, in words."""
+
+    detail: str
+
+
+_WHY = {
+    400: "malformed input: a path parameter off its documented pattern, or a body that is not JSON "
+         "(too deeply nested, a lone UTF-16 surrogate)",
+    401: "an admin route, and the node's admin token is missing or wrong",
+    403: "sent by a web page of another origin",
+    404: "no such thing on this chain",
+    409: "well-formed, but the chain or the scheme refused it (the detail says which rule)",
+    413: "the request body is too large",
+    503: "not accepted now; retry later (the detail says why)",
 }
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The ``responses`` of a route: its refusals, each with the ``Detail`` body, for the OpenAPI document.
+
+    Every route may answer 400 (BodyGuard, before any route runs), 403 and 413, so those are always listed.
+    """
+    return {code: {"model": Detail, "description": _WHY[code]} for code in sorted({400, 403, 413, *codes})}
+
+
+# What the OpenAPI document says an admin route answers without the token, and the rest.
+ADMIN_RESPONSES = responses(401)
 
 
 def require_admin(request: Request) -> None:
@@ -143,11 +189,11 @@ def require_admin(request: Request) -> None:
 
 
 def _rpc(request: Request, method: str, *params: Any) -> Any:
-    """Call the dispatcher, turning its errors into a 400 that keeps its message."""
+    """Call the dispatcher, turning its errors into a 409 (the chain refused) that keeps its message."""
     try:
         return request.app.state.dispatcher.handle(method, list(params))
     except RpcError as exc:
-        raise HTTPException(status_code=400, detail=f"{method}: {exc.message}") from None
+        raise HTTPException(status_code=409, detail=f"{method}: {exc.message}") from None
 
 
 def _q(value: Any) -> int:
@@ -207,7 +253,8 @@ def _format_eth(wei: int) -> str:
 # --------------------------------------------------------------------------- routes
 
 
-@router.get("/status", response_model=Status, summary="Chain id, head, clock and mining mode")
+@router.get("/status", response_model=Status, summary="Chain id, head, clock and mining mode",
+            responses=responses())
 def get_status(request: Request) -> Status:
     chain = request.app.state.chain
     head = _rpc(request, "eth_getBlockByNumber", "latest", False)
@@ -225,7 +272,8 @@ def get_status(request: Request) -> Status:
     )
 
 
-@router.get("/blocks", response_model=list[Block], summary="The most recent blocks, newest first")
+@router.get("/blocks", response_model=list[Block], summary="The most recent blocks, newest first",
+            responses=responses())
 def get_recent_blocks(
     request: Request, limit: int = Query(10, ge=1, le=MAX_RECENT_BLOCKS, description="how many")
 ) -> list[Block]:
@@ -238,13 +286,13 @@ def get_recent_blocks(
     return blocks
 
 
-@router.get("/blocks/latest", response_model=Block, summary="The head block")
+@router.get("/blocks/latest", response_model=Block, summary="The head block", responses=responses())
 def get_latest_block(request: Request) -> Block:
     return _block_model(_rpc(request, "eth_getBlockByNumber", "latest", False))
 
 
-@router.get("/blocks/{number}", response_model=Block, summary="A block by number")
-def get_block(request: Request, number: int) -> Block:
+@router.get("/blocks/{number}", response_model=Block, summary="A block by number", responses=responses(404))
+def get_block(request: Request, number: int = Path(json_schema_extra={"minimum": 0})) -> Block:
     if number < 0:
         raise HTTPException(status_code=400, detail=f"block number must be >= 0, got {number}")
     raw = _rpc(request, "eth_getBlockByNumber", hex(number), False)
@@ -254,8 +302,9 @@ def get_block(request: Request, number: int) -> Block:
     return _block_model(raw)
 
 
-@router.get("/accounts/{address}", response_model=AccountInfo, summary="Balance, nonce and code")
-def get_account(request: Request, address: str) -> AccountInfo:
+@router.get("/accounts/{address}", response_model=AccountInfo, summary="Balance, nonce and code",
+            responses=responses())
+def get_account(request: Request, address: str = Path(json_schema_extra={"pattern": _ADDRESS.pattern})) -> AccountInfo:
     _check_address(address)
     balance = _q(_rpc(request, "eth_getBalance", address, "latest"))
     nonce = _q(_rpc(request, "eth_getTransactionCount", address, "latest"))
@@ -284,8 +333,9 @@ def _checksum(address: str) -> str:
     return to_checksum_address(address)
 
 
-@router.get("/tx/{tx_hash}", response_model=TxInfo, summary="A transaction, its receipt and gas")
-def get_tx(request: Request, tx_hash: str) -> TxInfo:
+@router.get("/tx/{tx_hash}", response_model=TxInfo, summary="A transaction, its receipt and gas",
+            responses=responses(404))
+def get_tx(request: Request, tx_hash: str = Path(json_schema_extra={"pattern": _HASH.pattern})) -> TxInfo:
     tx_hash = _check_hash(tx_hash)
     tx = _rpc(request, "eth_getTransactionByHash", tx_hash)
     if tx is None:
@@ -306,7 +356,7 @@ def get_tx(request: Request, tx_hash: str) -> TxInfo:
     )
 
 
-@router.post("/tx", response_model=SentTx, summary="Send a signed raw transaction")
+@router.post("/tx", response_model=SentTx, summary="Send a signed raw transaction", responses=responses(409))
 def send_tx(request: Request, body: SendTx) -> SentTx:
     raw = body.raw.strip()
     if not _HEX.match(raw) or len(raw) <= 2:
@@ -321,7 +371,8 @@ def send_tx(request: Request, body: SendTx) -> SentTx:
     )
 
 
-@router.get("/contracts", response_model=list[ContractInfo], summary="Deployed contracts and ABIs")
+@router.get("/contracts", response_model=list[ContractInfo], summary="Deployed contracts and ABIs",
+            responses=responses())
 def get_contracts(request: Request) -> list[ContractInfo]:
     return [
         ContractInfo(name=c["name"], address=c["address"], abi=list(c.get("abi") or []))
@@ -330,14 +381,14 @@ def get_contracts(request: Request) -> list[ContractInfo]:
 
 
 @router.post("/mine", response_model=Mined, summary="Mine blocks now (pending transactions included)",
-             dependencies=[Depends(require_admin)], responses=ADMIN_RESPONSES)
+             dependencies=[Depends(require_admin)], responses=responses(401, 409))
 def mine(request: Request, body: MineRequest | None = None) -> Mined:
     count = body.blocks if body is not None else 1
     chain = request.app.state.chain
     try:
         chain.mine(count)
     except ValueError as exc:
-        raise HTTPException(status_code=400, detail=f"cannot mine: {exc}") from None
+        raise HTTPException(status_code=409, detail=f"cannot mine: {exc}") from None
     head = _rpc(request, "eth_getBlockByNumber", "latest", False)
     return Mined(
         blocks_mined=count,
@@ -348,13 +399,13 @@ def mine(request: Request, body: MineRequest | None = None) -> Mined:
 
 
 @router.post("/time/increase", response_model=TimeIncreased, summary="Move the chain clock forward",
-             dependencies=[Depends(require_admin)], responses=ADMIN_RESPONSES)
+             dependencies=[Depends(require_admin)], responses=responses(401, 409))
 def increase_time(request: Request, body: TimeIncrease) -> TimeIncreased:
     chain = request.app.state.chain
     try:
         chain.increase_time(body.seconds)
     except ValueError as exc:
-        raise HTTPException(status_code=400, detail=f"cannot move the clock: {exc}") from None
+        raise HTTPException(status_code=409, detail=f"cannot move the clock: {exc}") from None
     head = _rpc(request, "eth_getBlockByNumber", "latest", False)
     offset = chain.time_offset
     return TimeIncreased(
@@ -363,7 +414,8 @@ def increase_time(request: Request, body: TimeIncrease) -> TimeIncreased:
     )
 
 
-@router.get("/dev-accounts", response_model=DevAccounts, summary="Funded dev accounts and their keys")
+@router.get("/dev-accounts", response_model=DevAccounts, summary="Funded dev accounts and their keys",
+            responses=responses())
 def get_dev_accounts(request: Request) -> DevAccounts:
     from node.devaccounts import PUBLIC_KEYS_WARNING
 

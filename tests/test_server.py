@@ -344,12 +344,15 @@ def test_send_and_read_a_transaction(client):
     assert client.get("/api/blocks/latest").json()["transactions"] == [sent["hash"]]
 
 
-def test_send_bad_transaction_is_400_and_changes_nothing(client):
+def test_send_bad_transaction_is_refused_and_changes_nothing(client):
     before = state_of(client)
-    for body in ({"raw": "0xdeadbeef"}, {"raw": "zz"}, {"raw": signed_transfer(client, chain_id=5)}):
+    # Well-formed hex the chain refuses: 409, naming why.
+    for body in ({"raw": "0xdeadbeef"}, {"raw": signed_transfer(client, chain_id=5)}):
         reply = client.post("/api/tx", json=body)
-        assert reply.status_code == 400, reply.text
+        assert reply.status_code == 409, reply.text
         assert reply.json()["detail"]
+    # Off the documented form: 422.
+    assert client.post("/api/tx", json={"raw": "zz"}).status_code == 422
     assert client.post("/api/tx", json={}).status_code == 422
     assert client.post("/api/tx", content=b"{oops", headers={"content-type": "application/json"}).status_code == 422
     assert state_of(client) == before

@@ -1,0 +1,31 @@
+"""The OpenAPI document describes the node's REST API: a bounded schemathesis run with all its checks.
+
+Every operation is called with requests generated from the document itself,
+valid and invalid; schemathesis checks that none is a server error, that every
+status code and body is the documented one, that schema-valid requests are not
+refused as malformed and schema-violating ones are. JSON-RPC at ``POST /`` is
+left out: like geth it answers every error with HTTP 200 and a JSON-RPC error
+object, which JSON Schema cannot tell apart; tests/test_rpc_fuzz.py fuzzes it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import schemathesis
+from hypothesis import HealthCheck, settings
+
+from node.chain import Chain
+from node.devaccounts import derive_dev_accounts, dev_keys, genesis_alloc
+from node.server import create_app
+
+DEV = derive_dev_accounts(3)
+APP = create_app(Chain(genesis_alloc=genesis_alloc(DEV)), dev_keys=dev_keys(DEV))
+SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path="/")
+
+
+@SCHEMA.parametrize()
+@settings(max_examples=20, deadline=None, derandomize=bool(os.environ.get("CI")),
+          suppress_health_check=list(HealthCheck))
+def test_every_operation_keeps_to_its_document(case) -> None:
+    case.call_and_validate()
