@@ -3,7 +3,8 @@
 Read this first. The layers (``docs/ARCHITECTURE.md``) are math → rules →
 actors → world; these protocols are the seams between them:
 
-- :class:`Transport` and :class:`L1`: the L1 a scheme talks to. Every actor
+- :class:`Transport` (defined beside its client in ``contracts_spec.l1``) and
+  :class:`L1`: the L1 a scheme talks to. Every actor
   (operator, challenger, watcher, channel peer) holds an ``L1`` and nothing
   else of the chain, so it runs unchanged in one process or against a remote
   node. ``contracts_spec.l1.L1Client`` is the implementation.
@@ -17,8 +18,8 @@ actors → world; these protocols are the seams between them:
 - :class:`Figure` and :class:`BenchSuite`: a benchmark's structured output.
 
 They are ``typing.Protocol`` classes: structural, so an implementation needs
-no import of this module, and nothing here imports any layer above it at run
-time.
+no import of this module; it imports only ``contracts_spec.l1`` (the client it
+describes) at run time, and nothing above its layer.
 """
 
 from __future__ import annotations
@@ -27,18 +28,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO, runtime_checkable
 
+from contracts_spec.l1 import L1Client, Transport
+
 if TYPE_CHECKING:
     import argparse
 
     from fastapi import APIRouter, FastAPI
-
-    from contracts_spec.l1 import L1Client
-
-
-class Transport(Protocol):
-    """Anything that answers a JSON-RPC method call: the node's dispatcher in-process, or HTTP."""
-
-    def request(self, method: str, params: list) -> Any: ...
 
 
 class L1(Protocol):

@@ -14,14 +14,19 @@ what any Ethereum client would send.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account
 
-from contracts_spec.interfaces import Transport
 from primitives.keccak import keccak256
+
+
+class Transport(Protocol):
+    """Anything that answers a JSON-RPC method call: the node's dispatcher in-process, or HTTP."""
+
+    def request(self, method: str, params: list) -> Any: ...
 
 
 class L1Error(Exception):
