@@ -8,12 +8,17 @@ scripts therefore run unchanged in a test, a notebook or against a remote node.
 
 Transactions are real EIP-1559 transactions signed with eth-account, and calls
 are ABI-encoded from the contract class's ABI, so the bytes (and the gas) are
-what any Ethereum client would send.
+what any Ethereum client would send. By default they pay the tip the node
+suggests (``eth_maxPriorityFeePerGas``); ``tip=`` and ``max_fee=`` pay more, and
+:class:`DeadlineFees` says how much more as a deadline nears, so an actor's
+transaction outbids whoever fills blocks to keep it out.
 """
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from eth_abi import decode as abi_decode
@@ -27,6 +32,56 @@ class Transport(Protocol):
     """Anything that answers a JSON-RPC method call: the node's dispatcher in-process, or HTTP."""
 
     def request(self, method: str, params: list) -> Any: ...
+
+
+GWEI = 10**9
+# A replacement (same sender and nonce) must raise both its tip and its fee cap by this
+# much, as geth's default --txpool.pricebump asks, and as the node's pool does.
+PRICE_BUMP_PERCENT = 10
+
+
+def replacement_fee(old: int) -> int:
+    """The least fee (tip or cap) a replacement of a pending transaction that paid ``old`` must pay."""
+    return old + (old * PRICE_BUMP_PERCENT + 99) // 100
+
+
+@dataclass(frozen=True)
+class DeadlineFees:
+    """A priority fee that rises as a deadline nears, so the transaction gets in before it.
+
+    While more than ``share`` of the allowance is left the tip is ``floor``;
+    from there to the deadline it grows geometrically to ``cap`` (equal
+    stretches of time multiply it by equal factors), and it never exceeds ``cap``.
+    A block stuffer who wants to keep the transaction out to the deadline must
+    outbid the tip in every block, so it pays ``cap`` per gas at the end, for
+    every block, on top of a base fee that full blocks raise 12.5% each
+    (EIP-1559).
+    """
+
+    floor: int = GWEI
+    cap: int = 500 * GWEI
+    share: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0 < self.floor <= self.cap:
+            raise ValueError(f"tip floor {self.floor} must be positive and at most the cap {self.cap}")
+        if not 0 < self.share <= 1:
+            raise ValueError(f"share {self.share} must be in (0, 1]")
+
+    def tip(self, seconds_left: int, allowance: int) -> int:
+        """The tip to pay with ``seconds_left`` of ``allowance`` seconds before the deadline."""
+        horizon = allowance * self.share
+        if seconds_left >= horizon:
+            return self.floor
+        if seconds_left <= 0:
+            return self.cap
+        urgency = 1 - seconds_left / horizon  # 0 where bumping starts, 1 at the deadline
+        return min(self.cap, max(self.floor, math.floor(self.floor * (self.cap / self.floor) ** urgency)))
+
+
+def max_fee_for(base_fee: int, tip: int) -> int:
+    """A fee cap that keeps a transaction includable while the base fee doubles (six full blocks), plus its tip."""
+    return 2 * base_fee + tip
 
 
 class L1Error(Exception):
@@ -205,15 +260,18 @@ class L1Client:
         value: int = 0,
         gas: int | None = None,
         check: bool = True,
+        tip: int | None = None,
+        max_fee: int | None = None,
     ) -> dict:
         """Send a signed call to ``contract_cls.method`` and return its receipt.
 
         Without ``gas`` the gas is estimated first, so a call that would revert
         raises ``TransactionReverted`` before anything is sent. With ``gas``
         the transaction is sent as is (and pays for a revert, as on Ethereum).
+        ``tip`` and ``max_fee`` are as for :meth:`send`.
         """
         data = encode_call(contract_cls, method, *args)
-        return self.send(key, to=address, data=data, value=value, gas=gas, check=check)
+        return self.send(key, to=address, data=data, value=value, gas=gas, check=check, tip=tip, max_fee=max_fee)
 
     def deploy(self, key: bytes, contract_cls: Any, *args: Any, gas: int | None = None) -> str:
         """Deploy a contract class from ``contracts_spec`` and return its address."""
@@ -238,8 +296,41 @@ class L1Client:
         value: int = 0,
         gas: int | None = None,
         check: bool = True,
+        tip: int | None = None,
+        max_fee: int | None = None,
     ) -> dict:
-        """Sign an EIP-1559 transaction with ``key``, send it, wait for its receipt."""
+        """Sign an EIP-1559 transaction with ``key``, send it, wait for its receipt.
+
+        ``tip`` is the priority fee per gas (default: what the node suggests);
+        ``max_fee`` the fee cap per gas (default: :func:`max_fee_for` the
+        latest base fee and the tip).
+        """
+        tx_hash = self.submit(key, to=to, data=data, value=value, gas=gas, tip=tip, max_fee=max_fee)
+        receipt = self.wait_for_receipt(tx_hash)
+        if check and _qty(receipt["status"]) != 1:
+            reason = receipt.get("revertReason") or "transaction reverted"
+            raise TransactionReverted(reason, receipt)
+        return receipt
+
+    def submit(
+        self,
+        key: bytes,
+        *,
+        to: str | None,
+        data: bytes = b"",
+        value: int = 0,
+        gas: int | None = None,
+        tip: int | None = None,
+        max_fee: int | None = None,
+        nonce: int | None = None,
+    ) -> str:
+        """Sign and send an EIP-1559 transaction without waiting for it to be mined; its hash.
+
+        ``nonce`` (default: the sender's next, counting pending ones) of a
+        transaction still pending replaces it, if it pays at least
+        :func:`replacement_fee` of the old tip and fee cap: that is how a
+        waiting transaction raises its fee.
+        """
         account = Account.from_key(key)
         tx: dict[str, Any] = {"from": account.address, "value": hex(value), "data": _hex(data)}
         if to is not None:
@@ -249,37 +340,40 @@ class L1Client:
                 gas = int(_qty(self.rpc("eth_estimateGas", tx)) * 1.2) + 10_000
             except Exception as exc:  # the node says why it would fail
                 raise TransactionReverted(_reason_of(exc)) from exc
-        base_fee = _qty(self.block("latest").get("baseFeePerGas", "0x0"))
-        tip = _qty(self.rpc("eth_maxPriorityFeePerGas"))
+        if tip is None:
+            tip = _qty(self.rpc("eth_maxPriorityFeePerGas"))
+        if max_fee is None:
+            max_fee = max_fee_for(self.base_fee(), tip)
         unsigned = {
             "type": 2,
             "chainId": self.chain_id,
-            "nonce": self.nonce(account.address),
+            "nonce": self.nonce(account.address) if nonce is None else nonce,
             "to": to if to is not None else b"",
             "value": value,
             "data": data,
             "gas": gas,
             "maxPriorityFeePerGas": tip,
-            "maxFeePerGas": 2 * base_fee + tip,
+            "maxFeePerGas": max_fee,
         }
         if to is None:
             del unsigned["to"]
         signed = Account.sign_transaction(unsigned, key)
-        tx_hash = self.rpc("eth_sendRawTransaction", _hex(signed.raw_transaction))
-        receipt = self.wait_for_receipt(tx_hash)
-        if check and _qty(receipt["status"]) != 1:
-            reason = receipt.get("revertReason") or "transaction reverted"
-            raise TransactionReverted(reason, receipt)
-        return receipt
+        return self.rpc("eth_sendRawTransaction", _hex(signed.raw_transaction))
 
-    def wait_for_receipt(self, tx_hash: str) -> dict:
-        deadline = time.monotonic() + self.receipt_timeout
+    def base_fee(self) -> int:
+        """The latest block's base fee per gas."""
+        return _qty(self.block("latest").get("baseFeePerGas", "0x0"))
+
+    def wait_for_receipt(self, tx_hash: str, timeout: float | None = None) -> dict:
+        """The receipt of ``tx_hash`` once it is mined; L1Error after ``timeout`` seconds (default: the client's)."""
+        limit = self.receipt_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
         while True:
             receipt = self.receipt(tx_hash)
             if receipt is not None:
                 return receipt
-            if time.monotonic() > deadline:
-                raise L1Error(f"no receipt for {tx_hash} after {self.receipt_timeout}s (is mining on?)")
+            if time.monotonic() >= deadline:
+                raise L1Error(f"no receipt for {tx_hash} after {limit}s (is mining on, or are blocks full?)")
             time.sleep(0.05)
 
     def events(
@@ -335,6 +429,8 @@ def _reason_of(exc: Exception) -> str:
 
 
 __all__ = [
+    "DeadlineFees",
+    "GWEI",
     "L1Client",
     "L1Error",
     "Transport",
@@ -343,4 +439,6 @@ __all__ = [
     "decode_result",
     "decode_revert",
     "encode_call",
+    "max_fee_for",
+    "replacement_fee",
 ]
