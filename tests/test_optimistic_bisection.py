@@ -1,11 +1,14 @@
-"""The bisection game: compact batches, a dispute narrowed to one step, a chess clock, either side may lie."""
+"""The bisection game: compact batches, a dispute narrowed to one step, a chess clock, either side may lie.
+
+Disputes beside each other, finality and timeouts under contention are in ``test_optimistic_disputes``.
+"""
 
 from __future__ import annotations
 
 import pytest
 
 from contracts_spec.l1 import TransactionReverted
-from contracts_spec.optimistic.bisection import BisectionRollup
+from contracts_spec.optimistic.bisection import TURN_CHOOSE, TURN_STEP, BisectionRollup
 from contracts_spec.optimistic.encoding import HEADER_SIZE, batch_header, decode_batch, encode_batch
 from contracts_spec.optimistic.params import MINIMAL
 from contracts_spec.optimistic.rules import Account
@@ -13,7 +16,14 @@ from node.chain import Chain
 from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.client import Wallet
-from rollup.optimistic.dispute import BisectionChallenger, BisectionProposer, play, read_dispute
+from rollup.optimistic.dispute import (
+    BisectionChallenger,
+    BisectionProposer,
+    one_step_proof,
+    play,
+    read_dispute,
+    valid_prefix_roots,
+)
 from rollup.optimistic.fullnode import FullNode
 from rollup.optimistic.l1view import RollupL1
 from rollup.optimistic.operator import Operator
@@ -163,10 +173,15 @@ def test_a_challenger_that_stops_moving_loses_on_time(game: Game) -> None:
 
 
 def refused(game: Game, name: str, method: str, *args, match: str, value: int = 0) -> None:
-    before = (game.rollup.call("dispute"), game.rollup.call("batch_count"), game.rollup.call("state_root"))
+    def snapshot() -> tuple:
+        d = game.rollup.call("dispute", 0)  # less its clocks, which run with the wall clock
+        return (d[:9] + d[11:], game.rollup.call("dispute_count"), game.rollup.call("finality"),
+                game.rollup.call("batch_count"), game.rollup.call("state_root"))
+
+    before = snapshot()
     with pytest.raises(TransactionReverted, match=match):
         game.rollup.transact(KEYS[name], method, *args, value=value)
-    assert (game.rollup.call("dispute"), game.rollup.call("batch_count"), game.rollup.call("state_root")) == before
+    assert snapshot() == before
 
 
 def test_moves_out_of_turn_or_by_the_wrong_party_are_refused(game: Game) -> None:
@@ -174,39 +189,55 @@ def test_moves_out_of_turn_or_by_the_wrong_party_are_refused(game: Game) -> None
     game.challenger.node.sync()
     known = game.challenger.node.batches[1]
     header = batch_header(known.data, known.batch).encode()
-    refused(game, "challenger", "bisect", bytes(32), match="no dispute is open")
+    refused(game, "challenger", "bisect", 0, bytes(32), match="dispute 0 is not open")
     refused(game, "challenger", "open_dispute", 1, header, value=MINIMAL.min_bond // 2, match="bond below")
     refused(game, "challenger", "open_dispute", 1, header[:-1] + b"\x09", value=MINIMAL.min_bond,
             match="not the batch's header")
     refused(game, "challenger", "open_dispute", 7, header, value=MINIMAL.min_bond, match="batch 7 does not exist")
     refused(game, "challenger", "prove_fraud", 1, header, 0, b"", [], b"", [], b"\x00", match="open_dispute")
-    game.challenger.act()  # opens
-    refused(game, "liar", "open_dispute", 1, header, value=MINIMAL.min_bond, match="already open")
-    refused(game, "challenger", "bisect", bytes(32), match="only the batch's proposer")
-    refused(game, "operator", "choose", True, match="not this move's turn")
+    game.challenger.act()  # opens dispute 0
+    refused(game, "challenger", "bisect", 0, bytes(32), match="only the batch's proposer")
+    refused(game, "operator", "choose", 0, True, match="not this move's turn")
+    refused(game, "operator", "dismiss", 0, match="still on L1")
     game.proposer.act()
-    refused(game, "operator", "choose", True, match="only the challenger")
-    refused(game, "challenger", "timeout", match="still has")
+    refused(game, "operator", "choose", 0, True, match="only the challenger")
+    refused(game, "challenger", "timeout", 0, match="still has")
+    refused(game, "challenger", "advance_finality", 0, match="out of range")
     play(game.proposer, game.challenger)
-    refused(game, "challenger", "choose", True, match="no dispute is open")
+    refused(game, "challenger", "choose", 0, True, match="dispute 0 is not open")
+    refused(game, "challenger", "open_dispute", 1, header, value=MINIMAL.min_bond, match="batch 1 does not exist")
+
+
+def test_a_second_dispute_against_one_batch_opens_beside_the_first(game: Game) -> None:
+    game.batch(5, theft_at=4)
+    liar = BisectionChallenger(game.rollup, KEYS["liar"], honest=False)
+    liar.open(1)
+    game.challenger.act()  # the honest challenger is not kept out: it opens dispute 1
+    assert [e["id"] for e in game.events("DisputeOpened")] == [0, 1]
+    assert game.rollup.call("open_disputes", 1) == 2 and game.rollup.call("finality") == (2, 1)
+    assert read_dispute(game.rollup, 0).challenger.lower() == ADDR["liar"].lower()
+    assert read_dispute(game.rollup, 1).challenger.lower() == ADDR["challenger"].lower()
 
 
 def test_a_forged_one_step_proof_is_refused(game: Game) -> None:
     game.batch(4, theft_at=3)
     ch = game.challenger
-    while read_dispute(game.rollup).turn != 2 or not read_dispute(game.rollup).open:
-        assert ch.act() is not None or game.proposer.act() is not None
-    d = read_dispute(game.rollup)
+    ch.act()  # opens
+    while read_dispute(game.rollup, 0).turn != TURN_STEP:
+        assert game.proposer.act() is not None  # bisects
+        if read_dispute(game.rollup, 0).turn == TURN_CHOOSE:
+            d = read_dispute(game.rollup, 0)
+            roots = valid_prefix_roots(ch.node.batches[1].base, ch.node.batches[1].batch, ch.node.domain_separator)
+            game.rollup.transact(KEYS["challenger"], "choose", 0, d.mid < len(roots) and roots[d.mid] == d.mid_root)
+    d = read_dispute(game.rollup, 0)
     known = ch.node.batches[d.index]
-    from rollup.optimistic.dispute import one_step_proof
-
     entry, proof, witnesses = one_step_proof(known.base, known.batch, known.data, d.index,
                                              ch.node.domain_separator, d.lo)
     other, other_proof, _ = one_step_proof(known.base, known.batch, known.data, d.index,
                                            ch.node.domain_separator, d.lo - 1)
-    refused(game, "challenger", "prove_step", other, other_proof, witnesses, match=f"not step {d.lo}")
-    refused(game, "challenger", "prove_step", entry, proof[:-1], witnesses, match="siblings")
-    refused(game, "challenger", "prove_step", entry, proof, witnesses[:-1], match="bad witnesses")
-    refused(game, "liar", "prove_step", entry, proof, witnesses, match="only the two parties")
+    refused(game, "challenger", "prove_step", 0, other, other_proof, witnesses, match=f"not step {d.lo}")
+    refused(game, "challenger", "prove_step", 0, entry, proof[:-1], witnesses, match="siblings")
+    refused(game, "challenger", "prove_step", 0, entry, proof, witnesses[:-1], match="bad witnesses")
+    refused(game, "liar", "prove_step", 0, entry, proof, witnesses, match="only the two parties")
     game.challenger.act()
     assert game.events("FraudProven")[0]["step"] == 3

@@ -1,21 +1,49 @@
 """Both sides of the bisection game (``contracts_spec.optimistic.bisection``), as programs.
 
-The proposer defends a batch with the intermediate roots it computed when it
-built the batch (an honest one's are true; a cheating one's lead to its lie).
-The challenger is a full node: it replays the disputed batch, knows the true
-root after every valid prefix, agrees with a claimed midpoint root exactly
-when it is true, and, once one step is left, sends the one-step proof.
+The proposer defends its batches with the intermediate roots it computed when
+it built them (an honest one's are true; a cheating one's lead to its lie).
+The challenger is a full node: it replays every batch, knows the true root
+after every valid prefix, agrees with a claimed midpoint root exactly when it
+is true, and, once one step is left, sends the one-step proof.
 
-Each actor's ``act`` makes at most the one move the contract waits for from
-it, so tests and the benchmark can interleave them, stop one (to lose on
-time), or script a liar.
+Any number of disputes may be open at once, so each actor plays every one
+that concerns it: the challenger its own, and it opens its own against the
+first wrong batch whatever disputes others have opened; the proposer every
+dispute against its batches. ``act`` makes every move now due from the actor,
+at most one per dispute, the most urgent first, and claims each timeout the
+moment it is due, on whatever turn. Moves come before the challenger reads
+what others posted since, so a flood of batches cannot eat its clock.
+
+Each transaction's tip rises as its deadline nears (``DeadlineFees``): a
+transaction left waiting in the pool by blocks full of higher tips is
+replaced, at the same nonce, with a higher one the next time the actor acts.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from contracts_spec.optimistic.bisection import TURN_BISECT, TURN_CHOOSE, TURN_STEP
+from contracts_spec.l1 import (
+    DeadlineFees,
+    L1Client,
+    L1Error,
+    TransactionReverted,
+    encode_call,
+    max_fee_for,
+    replacement_fee,
+)
+from contracts_spec.optimistic.bisection import (
+    CHALLENGER,
+    MAX_FLOOR_STEPS,
+    PROPOSER,
+    TURN_BISECT,
+    TURN_CHOOSE,
+    TURN_STEP,
+    BisectionRollup,
+    mover,
+)
 from contracts_spec.optimistic.encoding import Batch, batch_header, entry_proof
 from contracts_spec.optimistic.rules import InvalidTransaction, apply_tx
 from contracts_spec.optimistic.state import FullState
@@ -27,8 +55,9 @@ from rollup.optimistic.operator import Operator
 
 @dataclass(frozen=True)
 class Dispute:
-    """The open dispute as the contract's ``dispute()`` view reports it."""
+    """One dispute as the contract's ``dispute(id)`` view reports it."""
 
+    id: int
     open: bool
     index: int
     challenger: str
@@ -40,14 +69,138 @@ class Dispute:
     turn: int
     proposer_clock: int
     challenger_clock: int
+    timeout_due: bool
+    moot: bool
 
     @property
     def mid(self) -> int:
         return (self.lo + self.hi) // 2
 
+    @property
+    def mover(self) -> int:
+        """``PROPOSER`` or ``CHALLENGER``: whose clock runs now."""
+        return mover(self.turn)
 
-def read_dispute(rollup: RollupL1) -> Dispute:
-    return Dispute(*rollup.call("dispute"))
+    def clock(self, side: int) -> int:
+        return self.proposer_clock if side == PROPOSER else self.challenger_clock
+
+
+def read_dispute(rollup: RollupL1, dispute_id: int | None = None) -> Dispute:
+    """Dispute ``dispute_id`` (default: the latest opened) as L1 reports it now."""
+    if dispute_id is None:
+        dispute_id = max(rollup.call("dispute_count") - 1, 0)
+    return Dispute(dispute_id, *rollup.call("dispute", dispute_id))
+
+
+class DisputeBook:
+    """Every dispute of a rollup as its events tell, read incrementally: who opened which, which ended."""
+
+    def __init__(self, rollup: RollupL1) -> None:
+        self.rollup = rollup
+        self.opened: dict[int, tuple[int, str]] = {}  # id -> (batch index, challenger)
+        self.ended: set[int] = set()
+        self._next_block = 0
+
+    def sync(self) -> None:
+        l1, head = self.rollup.l1, self.rollup.l1.block_number()
+        if head < self._next_block:
+            return
+        for ev in l1.events(self.rollup.address, BisectionRollup, "DisputeOpened", self._next_block, head):
+            self.opened[ev["id"]] = (ev["index"], ev["challenger"])
+        for ev in l1.events(self.rollup.address, BisectionRollup, "DisputeResolved", self._next_block, head):
+            self.ended.add(ev["id"])
+        self._next_block = head + 1
+
+    def open_ids(self, *, challenger: str | None = None, index: int | None = None) -> list[int]:
+        """Ids of disputes not ended yet, by ``challenger`` or against batch ``index`` if given."""
+        return [i for i, (at, who) in sorted(self.opened.items()) if i not in self.ended
+                and (challenger is None or int(who, 16) == int(challenger, 16))
+                and (index is None or at == index)]
+
+
+class Move(NamedTuple):
+    """A transaction an actor wants in before ``seconds_left`` of its ``allowance`` run out."""
+
+    method: str
+    args: tuple
+    seconds_left: int
+    allowance: int
+    value: int = 0
+
+
+class _Pending(NamedTuple):
+    nonce: int
+    tx_hash: str
+    tip: int
+    max_fee: int
+
+
+class DeadlineSender:
+    """One key's L1 transactions, each at a tip that rises as its deadline nears.
+
+    ``wait`` is how long to wait for a receipt (default: the client's
+    timeout). A transaction not mined by then stays pending; the next send
+    replaces it at the same nonce, paying the policy's tip for the time left
+    and at least the pool's replacement bump, instead of queueing behind it.
+    """
+
+    def __init__(self, l1: L1Client, key: bytes, fees: DeadlineFees | None = None,
+                 wait: float | None = None) -> None:
+        self.l1 = l1
+        self.key = key
+        self.address = private_key_to_address(key)
+        self.fees = fees or DeadlineFees()
+        self.wait = wait
+        self.pending: _Pending | None = None
+        self.receipts: list[dict] = []
+
+    def poll(self) -> dict | None:
+        """The receipt of the transaction left pending, once it is mined (forgotten if the pool dropped it)."""
+        if self.pending is None:
+            return None
+        receipt = self.l1.receipt(self.pending.tx_hash)
+        if receipt is not None:
+            self.pending = None
+            self.receipts.append(receipt)
+        elif self.l1.rpc("eth_getTransactionByHash", self.pending.tx_hash) is None:
+            self.pending = None
+        return receipt
+
+    def send(self, address: str, contract: type, move: Move) -> dict | None:
+        """Send ``move``; its receipt, or None while it (or the one it would replace) waits in the pool.
+
+        A waiting transaction is replaced once the policy's tip has risen past
+        the pool's replacement bump, or once the base fee has outgrown its fee
+        cap; never above the policy's cap.
+        """
+        self.poll()
+        base_fee = self.l1.base_fee()
+        tip = self.fees.tip(move.seconds_left, move.allowance)
+        if self.pending is None:
+            nonce = self.l1.nonce(self.address)
+            max_fee = max_fee_for(base_fee, tip)
+        else:
+            nonce, need = self.pending.nonce, replacement_fee(self.pending.tip)
+            priced_out = self.pending.max_fee < base_fee + self.pending.tip
+            if tip < need and not priced_out:
+                return None  # the policy asks no more than it pays yet
+            tip = max(tip, need)
+            if tip > self.fees.cap:
+                return None  # as high as the policy goes: it waits as it is
+            max_fee = max(max_fee_for(base_fee, tip), replacement_fee(self.pending.max_fee))
+        data = encode_call(contract, move.method, *move.args)
+        tx_hash = self.l1.submit(self.key, to=address, data=data, value=move.value, tip=tip, max_fee=max_fee,
+                                 nonce=nonce)
+        self.pending = _Pending(nonce, tx_hash, tip, max_fee)
+        try:
+            receipt = self.l1.wait_for_receipt(tx_hash, self.wait)
+        except L1Error:
+            return None
+        self.pending = None
+        self.receipts.append(receipt)
+        if int(receipt["status"], 16) != 1:
+            raise TransactionReverted(receipt.get("revertReason") or "transaction reverted", receipt)
+        return receipt
 
 
 def valid_prefix_roots(base: FullState, batch: Batch, domain_separator: bytes) -> list[bytes]:
@@ -71,97 +224,201 @@ def one_step_proof(base: FullState, batch: Batch, data: bytes, index: int, domai
     return entry, proof, disputed_step_witnesses(base, batch, index, domain_separator, step)
 
 
-class BisectionChallenger:
-    """A full node with a key that disputes wrong batches and plays the game to the one-step proof.
+class _Player:
+    """What both sides share: a rollup, a key, a fee-bumping sender, and the dispute book."""
 
-    ``honest=False`` makes a liar: it disagrees with every midpoint, true or not.
-    """
-
-    def __init__(self, rollup: RollupL1, key: bytes, *, honest: bool = True, bond: int | None = None) -> None:
+    def __init__(self, rollup: RollupL1, key: bytes, fees: DeadlineFees | None, wait: float | None) -> None:
         self.rollup = rollup
         self.key = key
         self.address = private_key_to_address(key)
+        self.sender = DeadlineSender(rollup.l1, key, fees, wait)
+        self.receipts = self.sender.receipts
+        self.book = DisputeBook(rollup)
+        self.window = rollup.params().challenge_window
+        self.clock = rollup.call("move_clock")
+
+    def moves(self) -> Iterator[Move]:
+        """The moves now due from this actor, most urgent first, each decided on fresh L1 state."""
+        raise NotImplementedError
+
+    def act(self) -> dict | None:
+        """Make every move now due from this actor; the last receipt (None if none was made or one waits)."""
+        last = None
+        for move in self.moves():
+            receipt = self.sender.send(self.rollup.address, self.rollup.contract, move)
+            if receipt is None:
+                return None  # waiting in the pool: anything sent now would queue behind it
+            last = receipt
+        return last
+
+    def _urgent_first(self, ids: list[int], side: int) -> Iterator[Dispute]:
+        """The disputes ``ids``, least time left on ``side``'s clock first, each re-read just before its move."""
+        for d in sorted((read_dispute(self.rollup, i) for i in ids), key=lambda d: d.clock(side)):
+            fresh = read_dispute(self.rollup, d.id)
+            if fresh.open:
+                yield fresh
+
+    def _free(self, method: str, *args: object) -> Move:
+        """A move with no deadline of its own (a dismissal, a timeout already due): the floor tip."""
+        return Move(method, args, self.clock, self.clock)
+
+
+class BisectionChallenger(_Player):
+    """A full node with a key that disputes wrong batches and plays each of its disputes to the end.
+
+    ``honest=False`` makes a liar: it disagrees with every midpoint, true or
+    not, and opens disputes only when told to (``open``).
+    """
+
+    def __init__(self, rollup: RollupL1, key: bytes, *, honest: bool = True, bond: int | None = None,
+                 fees: DeadlineFees | None = None, wait: float | None = None) -> None:
+        super().__init__(rollup, key, fees, wait)
         self.node = FullNode(rollup)
         self.honest = honest
         self.bond = bond if bond is not None else rollup.params().min_bond
-        self.receipts: list[dict] = []
 
-    def _send(self, method: str, *args: object, value: int = 0) -> dict:
-        receipt = self.rollup.transact(self.key, method, *args, value=value)
-        self.receipts.append(receipt)
-        return receipt
+    def open(self, index: int) -> dict | None:
+        """Dispute batch ``index`` (the honest challenger does on a fault; a liar on anything)."""
+        if index >= len(self.node.batches):
+            self.node.sync()
+        return self.sender.send(self.rollup.address, self.rollup.contract, self._open_move(index))
 
-    def open(self, index: int) -> dict:
-        """Dispute batch ``index`` (the honest watcher calls this on a fault; a liar on anything)."""
+    def _open_move(self, index: int) -> Move:
         known = self.node.batches[index]
-        return self._send("open_dispute", index, batch_header(known.data, known.batch).encode(), value=self.bond)
+        return Move("open_dispute", (index, batch_header(known.data, known.batch).encode()),
+                    self.rollup.call("challenge_time_left", index), self.window, self.bond)
 
-    def act(self) -> dict | None:
-        """Make the move the game waits for from this challenger, if any; its receipt."""
-        self.node.sync()
-        d = read_dispute(self.rollup)
-        if not d.open:
-            faults = self.node.faults()
-            return self.open(faults[0].index) if faults and self.honest else None
-        if int(d.challenger, 16) != int(self.address, 16):
+    def claim_timeout(self, dispute_id: int | None = None) -> dict | None:
+        """Claim a timeout (default: in this challenger's latest dispute)."""
+        if dispute_id is None:
+            self.book.sync()
+            dispute_id = self.book.open_ids(challenger=self.address)[-1]
+        return self.sender.send(self.rollup.address, self.rollup.contract, self._free("timeout", dispute_id))
+
+    def moves(self) -> Iterator[Move]:
+        self.book.sync()
+        for d in self._urgent_first(self.book.open_ids(challenger=self.address), CHALLENGER):
+            move = self._play(d)
+            if move is not None:
+                yield move
+        self.node.sync()  # only now what others posted since
+        faults = self.node.faults()
+        if not faults:
+            return
+        index = faults[0].index
+        mine = False
+        for d in self._urgent_first(self.book.open_ids(index=index), CHALLENGER):
+            if d.moot:
+                continue
+            if int(d.challenger, 16) == int(self.address, 16):
+                mine = True
+            elif d.timeout_due and d.mover == PROPOSER:  # the fraud goes sooner, whoever's dispute it is
+                yield self._free("timeout", d.id)
+        if self.honest and not mine and self.rollup.call("challenge_time_left", index) > 0:
+            yield self._open_move(index)
+
+    def _play(self, d: Dispute) -> Move | None:
+        """This challenger's move in its dispute ``d``, if one is due."""
+        if d.moot:
+            return self._free("dismiss", d.id)
+        if d.timeout_due:
+            return self._free("timeout", d.id) if d.mover == PROPOSER else None
+        if d.mover != CHALLENGER:
             return None
+        if d.index >= len(self.node.batches):
+            self.node.sync()  # after a restart: the disputed batch is not known yet
         known = self.node.batches[d.index]
+        left = d.challenger_clock
         if d.turn == TURN_CHOOSE:
             if self.honest:
                 roots = valid_prefix_roots(known.base, known.batch, self.node.domain_separator)
                 agree = d.mid < len(roots) and roots[d.mid] == d.mid_root
             else:
                 agree = False
-            return self._send("choose", agree)
-        if d.turn == TURN_STEP:
-            args = one_step_proof(known.base, known.batch, known.data, d.index, self.node.domain_separator, d.lo)
-            return self._send("prove_step", *args)
-        if d.turn == TURN_BISECT and d.proposer_clock == 0:
-            return self.claim_timeout()
-        return None
-
-    def claim_timeout(self) -> dict:
-        return self._send("timeout")
+            return Move("choose", (d.id, agree), left, self.clock)
+        args = one_step_proof(known.base, known.batch, known.data, d.index, self.node.domain_separator, d.lo)
+        return Move("prove_step", (d.id, *args), left, self.clock)
 
 
-class BisectionProposer:
-    """The operator's side of a dispute: it answers each bisection with its own intermediate root.
+class BisectionProposer(_Player):
+    """The operator's side of every dispute against its batches: bisect, prove a valid last step, claim timeouts.
 
+    It answers each bisection with its own intermediate root, proves the last
+    step itself when that step is valid, claims the challenger's timeout the
+    moment it is due, dismisses disputes whose batch is gone, and moves the
+    finality floor on when it holds one of its batches back.
     ``stalls=True`` makes a proposer that never moves, to lose on time.
     """
 
-    def __init__(self, operator: Operator, *, stalls: bool = False) -> None:
+    def __init__(self, operator: Operator, *, stalls: bool = False, fees: DeadlineFees | None = None,
+                 wait: float | None = None) -> None:
+        super().__init__(operator.rollup, operator.key, fees, wait)
         self.operator = operator
-        self.rollup = operator.rollup
         self.stalls = stalls
-        self.receipts: list[dict] = []
 
-    def act(self) -> dict | None:
-        """Bisect when it is the proposer's turn on one of its batches; its receipt."""
-        d = read_dispute(self.rollup)
-        if not d.open or self.stalls or d.index >= len(self.operator.posted):
-            return None
-        posted = self.operator.posted[d.index]
-        if int(posted.proposer, 16) != int(self.operator.address, 16):
-            return None
+    def _mine(self, index: int) -> bool:
+        posted = self.operator.posted
+        return index < len(posted) and int(posted[index].proposer, 16) == int(self.address, 16)
+
+    def moves(self) -> Iterator[Move]:
+        if self.stalls:
+            return
+        self.book.sync()
+        for d in self._urgent_first(self.book.open_ids(), PROPOSER):
+            if d.moot:
+                yield self._free("dismiss", d.id)
+            elif self._mine(d.index):
+                move = self._play(d)
+                if move is not None:
+                    yield move
+        open_total, floor = self.rollup.call("finality")
+        if open_total and self._mine(floor) and floor < self.rollup.call("batch_count") \
+                and not self.rollup.call("open_disputes", floor):
+            yield self._free("advance_finality", MAX_FLOOR_STEPS)
+
+    def _play(self, d: Dispute) -> Move | None:
+        if d.timeout_due:
+            return self._free("timeout", d.id) if d.mover == CHALLENGER else None
+        sealed = self.operator.posted[d.index].sealed
+        batch = sealed.batch
         if d.turn == TURN_BISECT:
-            batch = posted.sealed.batch
             roots = [batch.prev_root] + [e.root for e in batch.entries]
-            receipt = self.rollup.transact(self.operator.key, "bisect", roots[d.mid])
-        elif d.turn == TURN_CHOOSE and d.challenger_clock == 0:
-            receipt = self.rollup.transact(self.operator.key, "timeout")
-        else:
-            return None
-        self.receipts.append(receipt)
-        return receipt
+            return Move("bisect", (d.id, roots[d.mid]), d.proposer_clock, self.clock)
+        if d.turn == TURN_STEP:
+            domain = self.operator.sequencer.domain_separator
+            true = valid_prefix_roots(sealed.base, batch, domain)
+            if d.hi < len(true) and true[d.lo] == d.root_lo and true[d.hi] == d.root_hi:
+                args = one_step_proof(sealed.base, batch, sealed.data, d.index, domain, d.lo)
+                return Move("prove_step", (d.id, *args), d.challenger_clock, self.clock)
+        return None  # the challenger's turn (TURN_CHOOSE), or a step this proposer would lose
 
 
-def play(proposer: BisectionProposer, challenger: BisectionChallenger, max_moves: int = 200) -> int:
-    """Let both sides move until neither has anything to do; the number of moves made."""
+def play(*actors: _Player, max_moves: int = 200) -> int:
+    """Let the actors move in turn until none has anything to do; the number of moves made."""
     moves = 0
     while moves < max_moves:
-        made = [r for r in (challenger.act(), proposer.act()) if r is not None]
+        before = sum(len(a.receipts) for a in actors)
+        for actor in actors:
+            actor.act()
+        made = sum(len(a.receipts) for a in actors) - before
         if not made:
             return moves
-        moves += len(made)
-    raise RuntimeError(f"the dispute did not end within {max_moves} moves")
+        moves += made
+    raise RuntimeError(f"the disputes did not end within {max_moves} moves")
+
+
+__all__ = [
+    "BisectionChallenger",
+    "BisectionProposer",
+    "DeadlineSender",
+    "Dispute",
+    "DisputeBook",
+    "Move",
+    "TURN_BISECT",
+    "TURN_CHOOSE",
+    "TURN_STEP",
+    "one_step_proof",
+    "play",
+    "read_dispute",
+    "valid_prefix_roots",
+]

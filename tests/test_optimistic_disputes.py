@@ -1,0 +1,313 @@
+"""Disputes every honest party can win in time: the bisection rollup's adversarial scenarios.
+
+Regression scenarios for two attacks on the bisection game, each in the
+protocol's words, each checking that honest users lose nothing:
+
+- a sham dispute, opened first by a puppet of the operator, used to keep the
+  honest challenger out until the fraudulent batch was final (one dispute at
+  a time, and the window never waited);
+- a stalled dispute, which froze finality until someone called ``timeout``
+  by hand (the honest actors claimed timeouts only on some turns);
+
+and the challenger whose dispute must get in through blocks stuffed with
+higher tips before the window closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from contracts_spec.l1 import TransactionReverted
+from contracts_spec.optimistic.bisection import TURN_BISECT, TURN_CHOOSE, TURN_STEP, BisectionRollup
+from contracts_spec.optimistic.params import MAINNET, MINIMAL, Preset
+from contracts_spec.optimistic.rules import Account
+from node.chain import Chain
+from node.rpc import in_process_l1
+from primitives.secp256k1 import private_key_to_address
+from rollup.optimistic.client import Wallet
+from rollup.optimistic.dispute import BisectionChallenger, BisectionProposer, play, read_dispute
+from rollup.optimistic.fullnode import FullNode
+from rollup.optimistic.l1view import RollupL1
+from rollup.optimistic.operator import Operator
+
+ETH = 10**18
+GWEI = 10**9
+MILLI = ETH // 1000
+NAMES = ("operator", "challenger", "puppet", "liar", "alice", "bob", "mallory", "stuffer", "bystander")
+KEYS = {name: bytes([i + 1]) * 32 for i, name in enumerate(NAMES)}
+ADDR = {name: private_key_to_address(k) for name, k in KEYS.items()}
+DEAD = "0x000000000000000000000000000000000000dEaD"
+
+
+class Rollup:
+    """A bisection rollup on a fresh L1: Alice, Bob and Mallory deposit 5 ETH each in batch 0."""
+
+    def __init__(self, preset: Preset = MINIMAL) -> None:
+        self.preset = preset
+        self.l1 = in_process_l1(Chain(genesis_alloc={a: 10_000 * ETH for a in ADDR.values()}))
+        self.rollup = RollupL1.deploy(self.l1, KEYS["operator"], preset, ADDR["operator"], BisectionRollup)
+        self.operator = Operator(self.rollup, KEYS["operator"])
+        self.operator.post_bond(preset.min_bond)
+        self.wallets = {n: Wallet(KEYS[n], self.l1.chain_id, self.rollup.address) for n in NAMES}
+        for name in ("alice", "bob", "mallory"):
+            self.rollup.transact(KEYS[name], "deposit", ADDR[name], value=5 * ETH)
+        self.operator.sync()
+        self.operator.post_batch()
+        self.challenger = BisectionChallenger(self.rollup, KEYS["challenger"])
+        self.proposer = BisectionProposer(self.operator)
+        self.paid = 0  # what Alice paid Bob in posted batches
+
+    def post_batch(self, steps: int, theft_at: int | None = None) -> int:
+        """Alice pays Bob 0.001 ETH a step; at ``theft_at`` Mallory pays Bob 0.01 ETH and the operator
+        credits her 3 ETH from nowhere. The new batch's index."""
+        alice = self.wallets["alice"]
+        for step in range(steps):
+            if step == theft_at:
+                mal, bob = self.operator.state.get_account(2), self.operator.state.get_account(1)
+                tx = self.wallets["mallory"].transfer(2, 1, 10 * MILLI, mal.nonce)
+                self.operator.sequencer.inject(tx, {
+                    2: Account(mal.address, mal.balance + 3 * ETH, mal.nonce + 1),
+                    1: bob._replace(balance=bob.balance + 10 * MILLI)})
+            else:
+                nonce = self.operator.state.get_account(0).nonce
+                assert self.operator.submit([alice.transfer(0, 1, MILLI, nonce)]) == [None]
+                self.paid += MILLI
+        self.operator.post_batch()
+        return len(self.operator.posted) - 1
+
+    def advance(self, seconds: int) -> None:
+        target = self.l1.timestamp() + seconds
+        while (now := self.l1.timestamp()) < target:
+            self.l1.increase_time(target - now)
+
+    def ticks(self, seconds: int, every: int) -> Iterator[int]:
+        """Let ``seconds`` of L1 time pass, ``every`` seconds at a time; yields the seconds passed so far."""
+        for passed in range(every, seconds + every, every):
+            self.advance(every)
+            yield passed
+
+    def events(self, name: str) -> list[dict]:
+        return self.l1.events(self.rollup.address, BisectionRollup, name)
+
+    def opened_by(self, name: str) -> list[dict]:
+        return [e for e in self.events("DisputeOpened") if int(e["challenger"], 16) == int(ADDR[name], 16)]
+
+    def fees_paid(self, receipts: list[dict]) -> int:
+        return sum(int(r["gasUsed"], 16) * int(r["effectiveGasPrice"], 16) for r in receipts)
+
+    def assert_honest_users_lost_nothing(self, mallory_paid: int = 0) -> None:
+        """After the operator catches up and posts what it re-admitted, L1 alone says: Alice has what she
+        did not pay Bob, Bob what he was paid, Mallory nothing from nowhere."""
+        self.operator.sync()
+        if self.rollup.call("bond_of", ADDR["operator"]) < self.preset.min_bond:
+            self.operator.post_bond(self.preset.min_bond)
+        self.operator.post_batch()
+        node = FullNode(self.rollup)
+        node.sync()
+        assert node.faults() == []
+        assert node.state.balance(0) == 5 * ETH - self.paid
+        assert node.state.balance(1) == 5 * ETH + self.paid + mallory_paid
+        assert node.state.balance(2) == 5 * ETH - mallory_paid
+
+
+@pytest.fixture
+def rollup() -> Rollup:
+    return Rollup()
+
+
+# -- finding 2: a sham dispute opened first ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("preset", [MINIMAL, MAINNET], ids=lambda p: p.name)
+def test_a_sham_dispute_opened_first_does_not_keep_the_honest_challenger_out(preset: Preset) -> None:
+    r = Rollup(preset)
+    bad = r.post_batch(6, theft_at=3)
+    puppet = BisectionChallenger(r.rollup, KEYS["puppet"], honest=False)  # the operator's friend
+    colluder = BisectionProposer(r.operator, stalls=True)  # burns its clocks, never answers
+    puppet.node.sync()
+    before = r.l1.balance(ADDR["challenger"])
+
+    puppet.open(bad)  # the sham dispute comes first
+    r.challenger.act()  # the honest challenger opens its own all the same
+    assert len(r.opened_by("challenger")) == 1, "the honest challenger could not open its own dispute"
+    assert r.rollup.call("open_disputes", bad) == 2
+
+    # The colluders burn their move clocks; the window passes long before. The honest challenger acts
+    # on every tick, and the fraudulent batch is never final.
+    for _ in r.ticks(preset.challenge_window + 2 * preset.move_clock, every=preset.move_clock // 8):
+        assert not r.rollup.call("is_final", bad)
+        r.challenger.act()
+        colluder.act()
+    assert r.rollup.call("batch_count") == bad  # reverted, never final
+
+    (fraud,) = r.events("FraudProven")
+    assert int(fraud["challenger"], 16) == int(ADDR["challenger"], 16)
+    reward = preset.min_bond * preset.challenger_reward_percent // 100
+    assert r.l1.balance(ADDR["challenger"]) == before + reward - r.fees_paid(r.challenger.receipts)
+    # The sham is moot now that its batch is gone: anyone dismisses it, and the puppet gets its bond back.
+    (sham,) = r.opened_by("puppet")
+    assert read_dispute(r.rollup, sham["id"]).moot
+    r.rollup.transact(KEYS["bystander"], "dismiss", sham["id"])
+    assert r.rollup.call("finality") == (0, bad)
+    r.assert_honest_users_lost_nothing(mallory_paid=10 * MILLI)
+
+
+def test_the_honest_challenger_opens_its_own_dispute_however_many_others_are_open(rollup: Rollup) -> None:
+    bad = rollup.post_batch(5, theft_at=4)
+    puppet = BisectionChallenger(rollup.rollup, KEYS["puppet"], honest=False)
+    puppet.node.sync()
+    for _ in range(12):
+        puppet.open(bad)
+    shams = [int(r["gasUsed"], 16) for r in puppet.receipts]
+    assert shams[1] == shams[-1]  # opening costs the same whatever is already open
+    rollup.challenger.act()
+    (honest,) = rollup.challenger.receipts
+    assert int(honest["gasUsed"], 16) <= shams[0]
+    play(rollup.proposer, rollup.challenger)  # the proposer's lies lead the honest challenger to the theft
+    (fraud,) = rollup.events("FraudProven")
+    assert fraud["step"] == 4 and int(fraud["challenger"], 16) == int(ADDR["challenger"], 16)
+    assert rollup.rollup.call("batch_count") == bad
+    rollup.assert_honest_users_lost_nothing(mallory_paid=10 * MILLI)
+
+
+def test_a_batch_is_final_once_its_window_passed_and_no_dispute_is_open_against_it_or_an_earlier_one(
+        rollup: Rollup) -> None:
+    for index in range(1, 10):
+        rollup.post_batch(8 if index == 8 else 2)  # batches 1..9, all valid
+    liar = BisectionChallenger(rollup.rollup, KEYS["liar"], honest=False)
+    liar.node.sync()
+    liar.open(2)
+    liar.open(8)
+    rollup.advance(MINIMAL.challenge_window + 1)
+
+    def final() -> list[int]:
+        return [i for i in range(10) if rollup.rollup.call("is_final", i)]
+
+    assert final() == [0, 1]  # batch 2 and every later one wait for the dispute against batch 2
+    with pytest.raises(TransactionReverted, match="window has closed"):
+        liar.open(1)  # no dispute after the window: a final batch stays final
+    rollup.proposer.act()  # bisects in both
+    liar.act()  # disagrees in both: one step is left of batch 2, four of batch 8
+    liar.act()  # proves batch 2's last step, which is valid: the proposer wins that one
+    assert rollup.rollup.call("finality") == (1, 6)  # closing moved the floor four batches on
+    assert final() == [0, 1, 2, 3, 4, 5]
+    rollup.proposer.act()  # bisects in the other, and pages the floor on to batch 8, which holds it
+    assert rollup.rollup.call("finality") == (1, 8)
+    assert final() == list(range(8))
+    play(rollup.proposer, liar)
+    assert final() == list(range(10))
+    assert rollup.events("FraudProven") == []
+
+
+# -- finding 9: a stalled dispute -----------------------------------------------------------------------------
+
+
+def _liar_stops_at(rollup: Rollup, turn: int) -> BisectionChallenger:
+    """A liar disputes valid batch 1 and plays until it is its ``turn``, then never moves again."""
+    liar = BisectionChallenger(rollup.rollup, KEYS["liar"], honest=False)
+    liar.node.sync()
+    liar.open(1)
+    while (d := read_dispute(rollup.rollup)).turn != turn:
+        (rollup.proposer if d.turn == TURN_BISECT else liar).act()
+    return liar
+
+
+@pytest.mark.parametrize("turn", [TURN_CHOOSE, TURN_STEP], ids=["choose", "step"])
+def test_a_stalled_dispute_is_ended_by_the_honest_proposer_without_anyone_calling_timeout(
+        rollup: Rollup, turn: int) -> None:
+    rollup.post_batch(6)
+    operator_before = rollup.l1.balance(ADDR["operator"])
+    _liar_stops_at(rollup, turn)
+    ended_after = None
+    for passed in rollup.ticks(MINIMAL.move_clock + 60, every=30):
+        rollup.proposer.act()  # what the operator's timer does every tick
+        if ended_after is None and not read_dispute(rollup.rollup).open:
+            ended_after = passed
+    (resolved,) = rollup.events("DisputeResolved")
+    assert int(resolved["winner"], 16) == int(ADDR["operator"], 16)
+    if turn == TURN_STEP:
+        assert ended_after == 30 and resolved["reason"] == "step 0 is valid"  # the proposer proves it itself
+    else:
+        assert resolved["reason"] == "the challenger's clock ran out"
+        assert MINIMAL.move_clock <= ended_after <= MINIMAL.move_clock + 30  # the first tick once it ran out
+    assert rollup.rollup.call("is_final", 1)
+    reward = MINIMAL.min_bond * MINIMAL.challenger_reward_percent // 100
+    assert rollup.l1.balance(ADDR["operator"]) == operator_before + reward - rollup.fees_paid(rollup.proposer.receipts)
+    rollup.assert_honest_users_lost_nothing()
+
+
+def test_a_stalled_proposer_is_timed_out_by_the_honest_challenger_as_soon_as_it_is_due(rollup: Rollup) -> None:
+    bad = rollup.post_batch(6, theft_at=2)
+    rollup.proposer.stalls = True
+    rollup.challenger.act()  # opens
+    claimed_after = None
+    for passed in rollup.ticks(MINIMAL.move_clock + 60, every=30):
+        rollup.challenger.act()
+        if claimed_after is None and rollup.rollup.call("batch_count") == bad:
+            claimed_after = passed
+    assert claimed_after is not None and MINIMAL.move_clock <= claimed_after <= MINIMAL.move_clock + 30
+    (resolved,) = rollup.events("DisputeResolved")
+    assert resolved["reason"] == "the proposer's clock ran out"
+    rollup.assert_honest_users_lost_nothing(mallory_paid=10 * MILLI)
+
+
+@pytest.mark.parametrize("turn", [TURN_BISECT, TURN_CHOOSE, TURN_STEP], ids=["bisect", "choose", "step"])
+def test_anyone_may_claim_a_timeout_on_any_turn_once_it_is_due(rollup: Rollup, turn: int) -> None:
+    rollup.post_batch(4)
+    _liar_stops_at(rollup, turn)
+    dispute = rollup.rollup.call("dispute_count") - 1
+    rollup.advance(MINIMAL.move_clock - 5)
+    assert read_dispute(rollup.rollup, dispute).timeout_due is False
+    with pytest.raises(TransactionReverted, match="still has"):
+        rollup.rollup.transact(KEYS["bystander"], "timeout", dispute)
+    rollup.advance(10)
+    assert read_dispute(rollup.rollup, dispute).timeout_due is True
+    rollup.rollup.transact(KEYS["bystander"], "timeout", dispute)
+    (resolved,) = rollup.events("DisputeResolved")
+    winner = "liar" if turn == TURN_BISECT else "operator"
+    assert int(resolved["winner"], 16) == int(ADDR[winner], 16)
+
+
+# -- fee bumping: the challenger gets in through stuffed blocks ------------------------------------------------
+
+
+def _stuff(r: Rollup, tip: int, leave: int) -> None:
+    """Fill the next block with the stuffer's calldata-heavy transfers, all but ``leave`` gas, at ``tip``."""
+    limit = int(r.l1.block("latest")["gasLimit"], 16)
+    todo = limit - leave
+    while todo >= 21_000:
+        gas = min(todo, 1_900_000)
+        data = b"\x01" * ((gas - 21_000) // 16)
+        gas = 21_000 + 16 * len(data)
+        r.l1.submit(KEYS["stuffer"], to=DEAD, data=data, gas=gas, tip=tip, max_fee=2_000 * GWEI)
+        todo -= gas
+
+
+def test_the_challengers_dispute_gets_in_through_stuffed_blocks_before_the_window_closes(rollup: Rollup) -> None:
+    from contracts_spec.l1 import DeadlineFees
+
+    bad = rollup.post_batch(4, theft_at=1)
+    attacker_tip, leave = 20 * GWEI, 50_000
+    challenger = BisectionChallenger(rollup.rollup, KEYS["challenger"], fees=DeadlineFees(cap=200 * GWEI), wait=0)
+    rollup.l1.rpc("evm_setAutomine", False)
+    full_blocks = 0
+    while rollup.rollup.call("challenge_time_left", bad) > 5:
+        _stuff(rollup, attacker_tip, leave)
+        challenger.act()  # opens its dispute, or raises the tip of the one waiting as the window runs out
+        rollup.advance(5)  # one block
+        if challenger.sender.poll():
+            break
+        block = rollup.l1.block("latest")
+        assert int(block["gasUsed"], 16) >= int(block["gasLimit"], 16) - leave  # full: it did not fit
+        full_blocks += 1
+    assert challenger.receipts, "the challenger's dispute never got in"
+    (opened,) = challenger.receipts
+    base = int(rollup.l1.block(int(opened["blockNumber"], 16))["baseFeePerGas"], 16)
+    assert int(opened["effectiveGasPrice"], 16) - base > attacker_tip  # it outbid the stuffer
+    assert full_blocks >= 5 and not rollup.rollup.call("is_final", bad)
+    rollup.l1.rpc("evm_setAutomine", True)
+    play(rollup.proposer, challenger)
+    assert rollup.rollup.call("batch_count") == bad
+    rollup.assert_honest_users_lost_nothing(mallory_paid=10 * MILLI)
