@@ -1,6 +1,6 @@
 """Disputes every honest party can win in time: the bisection rollup's adversarial scenarios.
 
-Regression scenarios for two attacks on the bisection game, each in the
+Regression scenarios for three attacks on the bisection game, each in the
 protocol's words, each checking that honest users lose nothing:
 
 - a sham dispute, opened first by a puppet of the operator, used to keep the
@@ -8,6 +8,8 @@ protocol's words, each checking that honest users lose nothing:
   a time, and the window never waited);
 - a stalled dispute, which froze finality until someone called ``timeout``
   by hand (the honest actors claimed timeouts only on some turns);
+- a proposer posting batches during its own move, so the winning move had to
+  revert them all and no longer fitted in a block;
 
 and the challenger whose dispute must get in through blocks stuffed with
 higher tips before the window closes.
@@ -25,6 +27,7 @@ from contracts_spec.optimistic.params import MAINNET, MINIMAL, Preset
 from contracts_spec.optimistic.rules import Account
 from node.chain import Chain
 from node.rpc import in_process_l1
+from primitives.keccak import keccak256
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.client import Wallet
 from rollup.optimistic.dispute import BisectionChallenger, BisectionProposer, play, read_dispute
@@ -39,6 +42,8 @@ NAMES = ("operator", "challenger", "puppet", "liar", "alice", "bob", "mallory", 
 KEYS = {name: bytes([i + 1]) * 32 for i, name in enumerate(NAMES)}
 ADDR = {name: private_key_to_address(k) for name, k in KEYS.items()}
 DEAD = "0x000000000000000000000000000000000000dEaD"
+METHODS = {keccak256(f"{f['name']}({','.join(i['type'] for i in f['inputs'])})".encode())[:4].hex(): f["name"]
+           for f in BisectionRollup.abi() if f.get("type") == "function"}
 
 
 class Rollup:
@@ -268,6 +273,37 @@ def test_anyone_may_claim_a_timeout_on_any_turn_once_it_is_due(rollup: Rollup, t
     (resolved,) = rollup.events("DisputeResolved")
     winner = "liar" if turn == TURN_BISECT else "operator"
     assert int(resolved["winner"], 16) == int(ADDR[winner], 16)
+
+
+# -- finding 3: batches posted during the proposer's own move ------------------------------------------------
+
+
+def _dispute_gas(later_batches: int) -> tuple[dict[str, list[int]], Rollup]:
+    """Gas of each move of a dispute over a theft, with ``later_batches`` posted during the proposer's move."""
+    r = Rollup()
+    bad = r.post_batch(8, theft_at=5)
+    r.challenger.act()  # opens
+    for _ in range(later_batches):  # the proposer's turn: it posts instead of bisecting
+        r.post_batch(1)
+    play(r.proposer, r.challenger)
+    gas: dict[str, list[int]] = {}
+    for receipt in r.challenger.receipts + r.proposer.receipts:
+        tx = r.l1.rpc("eth_getTransactionByHash", receipt["transactionHash"])
+        gas.setdefault(METHODS[tx["input"][2:10]], []).append(int(receipt["gasUsed"], 16))
+    assert r.rollup.call("batch_count") == bad
+    return gas, r
+
+
+def test_batches_posted_during_the_proposers_move_do_not_make_the_challengers_moves_dearer() -> None:
+    alone, _ = _dispute_gas(0)
+    flooded, r = _dispute_gas(40)
+    assert flooded == alone  # every move, the winning one-step proof too, costs what it costs alone
+    assert set(flooded) == {"open_dispute", "bisect", "choose", "prove_step"}
+    # The later batches went with the bad one; their transfers went back to the operator and are posted
+    # again, so Alice's 40 later payments to Bob are not lost either.
+    r.operator.sync()
+    assert len(r.operator.returned) >= 40
+    r.assert_honest_users_lost_nothing(mallory_paid=10 * MILLI)
 
 
 # -- fee bumping: the challenger gets in through stuffed blocks ------------------------------------------------

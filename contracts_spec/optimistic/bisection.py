@@ -49,6 +49,12 @@ Finality
     waits move it further, in pages. A new dispute can only open inside its
     batch's window, which closes no later than any later batch's, so a batch
     once final stays final.
+
+Bounded work
+    No call loops over batches or disputes others can add: a revert emits one
+    ``BatchReverted`` for the first batch reverted (it and all later batches
+    are gone), so a proposer that posts thousands of batches during its own
+    move cannot price the challenger's winning move out of a block.
 """
 
 from __future__ import annotations
@@ -358,6 +364,27 @@ class BisectionRollup(OptimisticRollup):
         ctx.sstore("burned", ctx.sload("burned") + bond - reward)
         ctx.transfer(proposer, reward)
         ctx.emit(self.DisputeResolved, dispute, index, proposer, reason, reward, bond - reward)
+
+    def _revert_from(
+        self, ctx: Context, index: int, count: int, step: int, reason: str, root: bytes, winner: str | None = None,
+    ) -> None:
+        """Revert batches ``index..count-1`` back to state ``root``, requeue their deposits, slash: in O(1).
+
+        One ``BatchReverted`` names the first batch reverted; every later one
+        went with it (actors roll back from that index).
+        """
+        winner = winner or ctx.sender
+        proposer, _, first_deposit = self._meta(ctx, index)
+        ctx.emit(self.BatchReverted, index, ctx.sload_bytes32("commitment", index))
+        ctx.sstore("batches", index)
+        ctx.sstore_bytes32("state_root", root)
+        ctx.sstore("included", first_deposit)
+        bond = ctx.sload("bond", proposer)
+        reward = bond * ctx.sload("reward_percent") // 100
+        ctx.sstore("bond", proposer, 0)
+        ctx.sstore("burned", ctx.sload("burned") + bond - reward)
+        ctx.transfer(winner, reward)
+        ctx.emit(self.FraudProven, index, step, winner, reason, reward, bond - reward)
 
     # -- views -------------------------------------------------------------------------
 
