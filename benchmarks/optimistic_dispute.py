@@ -4,7 +4,9 @@ For each batch size, on a fresh in-process L1 with the mainnet-like preset,
 each kind of rollup gets a batch whose last step steals; the challenger then
 wins, in one ``prove_fraud`` or in a full bisection game (open, about
 ``log2(n)`` bisect/choose rounds, one-step proof). Gas and calldata bytes are
-summed over every dispute transaction of both parties.
+summed over every dispute transaction of both parties. One more figure
+posts batches during the proposer's move of a bisection game and prices the
+challenger's winning move, which must not grow with them.
 """
 
 from __future__ import annotations
@@ -36,8 +38,13 @@ def _gas(receipt: dict) -> int:
     return int(receipt["gasUsed"], 16)
 
 
-def _post_and_dispute(contract: type[OptimisticRollup], size: int) -> tuple[int, int, int, int, int]:
-    """(posting gas, posting calldata, dispute gas, dispute calldata, dispute transactions)."""
+def _post_and_dispute(contract: type[OptimisticRollup], size: int,
+                      later: int = 0) -> tuple[int, int, int, int, int, int]:
+    """(posting gas, posting calldata, dispute gas, dispute calldata, dispute transactions, winning move gas).
+
+    On a bisection rollup ``later`` one-transfer batches are posted once the
+    dispute is open, during the proposer's move.
+    """
     from node.chain import Chain
 
     op_key, ch_key = b"\x01" * 32, b"\x02" * 32
@@ -69,14 +76,22 @@ def _post_and_dispute(contract: type[OptimisticRollup], size: int) -> tuple[int,
     posted = operator.post_batch()
     if contract is BisectionRollup:
         proposer, challenger = BisectionProposer(operator), BisectionChallenger(rollup, ch_key)
+        challenger.act()  # opens the dispute: the proposer's move
+        for k in range(later):
+            f = (size + k) % USERS
+            operator.submit([wallets[f].transfer(f, (f + 1) % USERS, 10**15, nonces[f])])
+            nonces[f] += 1
+            operator.post_batch()
         play(proposer, challenger)
         receipts = challenger.receipts + proposer.receipts
+        winning = challenger.receipts[-1]  # the one-step proof
     else:
         receipts = Challenger(rollup, ch_key).watch()
+        winning = receipts[0]
     if rollup.call("batch_count") != 1:
         raise RuntimeError(f"the {contract.__name__} challenger did not revert the bad batch of {size}")
     return (_gas(posted), _calldata_bytes(l1, posted), sum(_gas(r) for r in receipts),
-            sum(_calldata_bytes(l1, r) for r in receipts), len(receipts))
+            sum(_calldata_bytes(l1, r) for r in receipts), len(receipts), _gas(winning))
 
 
 def _figure(metric: str, workload: str, name: str, gas: int, note: str) -> Figure:
@@ -87,8 +102,8 @@ def _figure(metric: str, workload: str, name: str, gas: int, note: str) -> Figur
 def dispute_costs(sizes: list[int]) -> list[Figure]:
     figures = []
     for size in sizes:
-        post1, data1, gas1, proof1, _ = _post_and_dispute(OptimisticRollup, size)
-        post2, data2, gas2, proof2, moves = _post_and_dispute(BisectionRollup, size)
+        post1, data1, gas1, proof1, _, _ = _post_and_dispute(OptimisticRollup, size)
+        post2, data2, gas2, proof2, moves, _ = _post_and_dispute(BisectionRollup, size)
         workload = f"batch={size}, fraud at the last step"
         figures += [
             _figure("posting_gas_single_round", workload,
@@ -104,4 +119,10 @@ def dispute_costs(sizes: list[int]) -> list[Figure]:
                     f"batch of {size}: dispute gas, bisection game", gas2,
                     f"{moves} transactions, {proof2:,} calldata bytes ({gas2 / gas1:.1f}x)"),
         ]
+    size, later = sizes[0], 50 if len(sizes) < 3 else 500
+    alone = _post_and_dispute(BisectionRollup, size)[-1]
+    flooded = _post_and_dispute(BisectionRollup, size, later)[-1]
+    figures.append(_figure("winning_move_gas_bisection", f"batch={size}, {later} batches posted during the dispute",
+                           f"batch of {size}: the challenger's winning move, {later:,} batches posted meanwhile",
+                           flooded, f"{alone:,} gas with none posted: bounded by the game, not by others' posts"))
     return figures
