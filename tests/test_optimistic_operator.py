@@ -92,6 +92,12 @@ NAMES = ("operator", "challenger", "alice", "bob", "carol")
 KEYS = {name: bytes([i + 1]) * 32 for i, name in enumerate(NAMES)}
 
 
+def pass_deposit_deadline(lab: OptimisticLab) -> None:
+    """Let a deposit's deadline pass: its blocks, and its seconds too."""
+    lab.l1.mine(MINIMAL.deposit_deadline_blocks + 1)
+    lab.advance(MINIMAL.deposit_deadline_seconds + 1)
+
+
 @pytest.fixture
 def lab() -> OptimisticLab:
     chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
@@ -107,14 +113,21 @@ def test_the_operators_deposit_queue_answers_as_l1_storage_does(lab: OptimisticL
     lab.deposit("carol", ETH)
     queue = lab.operator.deposit_queue
     assert queue.count() == lab.rollup.call("deposit_count") == 3
+
+    def overdue(deposit_id: int) -> bool:
+        """The operator's reading, checked against L1's where the next transaction runs."""
+        ours = is_overdue(queue, deposit_id, lab.l1.block_number() + 1, lab.l1.timestamp())
+        assert ours == lab.rollup.call("is_overdue", deposit_id)
+        return ours
+
     seen = []
-    for _ in range(MINIMAL.deposit_deadline_blocks + 2):
-        next_block = lab.l1.block_number() + 1  # where eth_call and the next transaction run
-        seen.append(is_overdue(queue, 2, next_block))
-        assert seen[-1] == lab.rollup.call("is_overdue", 2)
-        assert not is_overdue(queue, 3, next_block) and not lab.rollup.call("is_overdue", 3)
+    for _ in range(MINIMAL.deposit_deadline_blocks + 2):  # blocks alone run no deadline out
+        seen.append(overdue(2))
+        assert not overdue(3)
         lab.l1.mine(1)
-    assert seen[0] is False and seen[-1] is True
+    assert seen == [False] * len(seen)
+    lab.advance(MINIMAL.deposit_deadline_seconds + 1)  # nor seconds alone, but both do
+    assert overdue(2) and not overdue(3)
 
 
 def test_a_batch_the_rules_refuse_is_never_sent_and_waits_until_it_passes(lab: OptimisticLab) -> None:
@@ -122,7 +135,7 @@ def test_a_batch_the_rules_refuse_is_never_sent_and_waits_until_it_passes(lab: O
     lab.operator.censor_deposits = True
     lab.deposit("carol", 2 * ETH)
     lab.transfer("alice", "bob", ETH)
-    lab.l1.mine(MINIMAL.deposit_deadline_blocks + 1)
+    pass_deposit_deadline(lab)
     force_deposits(lab.rollup, lab.keys["carol"])  # Carol forces her deposit in: L1's state root moves on
     sent = lab.l1.nonce(lab.address("operator"))
     with pytest.raises(InvalidBatch, match="prev_root is not the current state root") as refusal:
@@ -146,7 +159,7 @@ def test_full_batches_wait_for_the_tick_and_are_rebuilt_on_a_batch_that_lands_fi
     alice = lab.wallets["alice"]
     assert lab.operator.submit([alice.transfer(0, 1, ETH // 10, n) for n in range(5)]) == [None] * 5
     assert lab.operator.batch_full and lab.operator.unposted == 5
-    lab.l1.mine(MINIMAL.deposit_deadline_blocks + 1)
+    pass_deposit_deadline(lab)
     force_deposits(lab.rollup, lab.keys["carol"])  # lands before the operator's full batches
     lab.operator.censor_deposits = False
     lab.operator.tick()  # adopts Carol's batch, re-admits the five on top, posts the full ones

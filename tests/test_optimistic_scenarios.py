@@ -49,6 +49,12 @@ def fraud_events(lab: OptimisticLab) -> list[dict]:
     return lab.l1.events(lab.rollup.address, OptimisticRollup, "FraudProven")
 
 
+def pass_deposit_deadline(lab: OptimisticLab) -> None:
+    """Let a deposit's deadline pass: its blocks, and its seconds too."""
+    lab.l1.mine(MINIMAL.deposit_deadline_blocks + 1)
+    lab.advance(MINIMAL.deposit_deadline_seconds + 1)
+
+
 # -- the honest path ------------------------------------------------------------------------
 
 
@@ -235,7 +241,7 @@ def test_censored_deposit_is_forced_through(lab: OptimisticLab) -> None:
     lab.transfer("alice", "bob", ETH)
     lab.submit_batch()  # without Carol's deposit: allowed while it is fresh
     assert lab.l2_balance("carol") == 0
-    lab.l1.mine(MINIMAL.deposit_deadline_blocks + 1)
+    pass_deposit_deadline(lab)
     assert lab.rollup.call("is_overdue", 3) is True
     lab.transfer("bob", "alice", ETH // 2)
     sent = lab.l1.nonce(lab.address("operator"))
@@ -260,7 +266,7 @@ def test_censored_deposit_is_forced_through(lab: OptimisticLab) -> None:
 def test_only_the_operator_posts_while_no_deposit_is_overdue(lab: OptimisticLab) -> None:
     fund(lab)
     lab.rollup.transact(lab.keys["carol"], "post_bond", value=MINIMAL.min_bond)
-    lab.l1.mine(MINIMAL.deposit_deadline_blocks + 1)
+    pass_deposit_deadline(lab)
     with pytest.raises(ValueError, match="no queued deposit"):
         force_deposits(lab.rollup, lab.keys["carol"])
     lab.deposit("alice", ETH)

@@ -23,19 +23,20 @@ from contracts_spec.optimistic.submission import (
 from primitives.keccak import keccak256
 from primitives.merkle import merkle_root
 
-DEADLINE = 5
+DEADLINE_BLOCKS, DEADLINE_SECONDS = 5, 60
+T0 = 1_000_000
 ROOT = b"\x11" * 32
 ALICE, BOB, CAROL = b"\xaa" * 20, b"\xbb" * 20, b"\xcc" * 20
 SIG = bytes(65)
 
 
 class Queue:
-    """A deposit queue in memory: ``(address, amount, block)`` per deposit; it records every read."""
+    """A deposit queue in memory: ``(address, amount, block, time)`` per deposit; it records every read."""
 
-    def __init__(self, deposits: list[tuple[bytes, int, int]]) -> None:
+    def __init__(self, deposits: list[tuple[bytes, int, int, int]]) -> None:
         self.deposits = deposits
         self.hashes = [bytes(32)]
-        for address, amount, _ in deposits:
+        for address, amount, _, _ in deposits:
             self.hashes.append(next_deposit_hash(self.hashes[-1], address, amount))
         self.reads: list[tuple] = []
 
@@ -47,12 +48,13 @@ class Queue:
         self.reads.append(("running_hash", n))
         return self.hashes[n]
 
-    def due_block(self, deposit_id: int) -> int:
-        self.reads.append(("due_block", deposit_id))
-        return self.deposits[deposit_id][2] + DEADLINE
+    def due(self, deposit_id: int) -> tuple[int, int]:
+        self.reads.append(("due", deposit_id))
+        _, _, block, time = self.deposits[deposit_id]
+        return block + DEADLINE_BLOCKS, time + DEADLINE_SECONDS
 
 
-QUEUE = [(ALICE, 5, 10), (BOB, 7, 11), (CAROL, 9, 12)]
+QUEUE = [(ALICE, 5, 10, T0), (BOB, 7, 11, T0 + 12), (CAROL, 9, 12, T0 + 24)]
 
 
 def batch(entries: list, first_deposit: int = 1, **changes) -> Batch:
@@ -61,9 +63,10 @@ def batch(entries: list, first_deposit: int = 1, **changes) -> Batch:
     return b._replace(withdrawal_root=compute_withdrawal_root(b))._replace(**changes)
 
 
-def refused(rule: str, b: Batch, queue: Queue, block: int = 12, included: int = 1) -> InvalidBatch:
+def refused(rule: str, b: Batch, queue: Queue, block: int = 12, time: int = T0 + 24,
+            included: int = 1) -> InvalidBatch:
     with pytest.raises(InvalidBatch) as info:
-        check_batch(b, ROOT, included, queue, block)
+        check_batch(b, ROOT, included, queue, block, time)
     assert info.value.rule == rule
     assert str(info.value).startswith(rule)
     return info.value
@@ -71,8 +74,8 @@ def refused(rule: str, b: Batch, queue: Queue, block: int = 12, included: int = 
 
 def test_a_good_batch_passes_and_says_how_many_deposits_are_in():
     entries = [Deposit(1, BOB, 7), Transfer(0, 1, 3, 0, SIG), Deposit(2, CAROL, 9), Withdraw(1, CAROL, 2, 0, SIG)]
-    assert check_batch(batch(entries), ROOT, 1, Queue(QUEUE), 12) == 3
-    assert check_batch(batch([Transfer(0, 1, 3, 0, SIG)]), ROOT, 1, Queue(QUEUE), 12) == 1
+    assert check_batch(batch(entries), ROOT, 1, Queue(QUEUE), 12, T0) == 3
+    assert check_batch(batch([Transfer(0, 1, 3, 0, SIG)]), ROOT, 1, Queue(QUEUE), 12, T0) == 1
 
 
 def test_each_broken_rule_is_named():
@@ -88,39 +91,40 @@ def test_each_broken_rule_is_named():
     refused("wrong withdrawal_root", batch([Deposit(1, BOB, 7)], withdrawal_root=b"\x01" * 32), queue)
 
 
-def test_a_deposit_is_overdue_only_after_its_due_block():
-    queue = Queue(QUEUE)  # deposit 2 was queued in block 12: due by block 17
-    assert not is_overdue(queue, 2, 17)
-    assert is_overdue(queue, 2, 18)
-    assert not is_overdue(queue, 3, 10**9)  # never queued
+def test_a_deposit_is_overdue_only_once_its_blocks_and_its_seconds_have_passed():
+    queue = Queue(QUEUE)  # deposit 2 was queued in block 12 at T0 + 24: due by block 17 and T0 + 84
+    assert not is_overdue(queue, 2, 17, T0 + 10**6)
+    assert not is_overdue(queue, 2, 10**6, T0 + 84)  # many cheap blocks in a few seconds
+    assert is_overdue(queue, 2, 18, T0 + 85)
+    assert not is_overdue(queue, 3, 10**9, T0 + 10**9)  # never queued
     leaves_2_out = batch([Deposit(1, BOB, 7)])
-    assert check_batch(leaves_2_out, ROOT, 1, queue, 17) == 2
+    assert check_batch(leaves_2_out, ROOT, 1, queue, 100, T0 + 84) == 2
     assert "deposit 2 is overdue: include it first" in str(refused("overdue deposit left out", leaves_2_out,
-                                                                   queue, block=18))
-    assert check_batch(batch([Deposit(1, BOB, 7), Deposit(2, CAROL, 9)]), ROOT, 1, queue, 18) == 3
+                                                                   queue, block=18, time=T0 + 85))
+    assert check_batch(batch([Deposit(1, BOB, 7), Deposit(2, CAROL, 9)]), ROOT, 1, queue, 18, T0 + 85) == 3
 
 
 def test_only_the_operator_submits_until_a_deposit_is_overdue():
     queue = Queue(QUEUE)
-    check_proposer(True, queue, 1, 12)
+    check_proposer(True, queue, 1, 12, T0)
     with pytest.raises(InvalidBatch, match="only the operator may submit while no deposit is overdue") as info:
-        check_proposer(False, queue, 1, 16)
+        check_proposer(False, queue, 1, 10**6, T0 + 72)  # deposit 1 is due by T0 + 72
     assert info.value.rule == "not the operator"
-    check_proposer(False, queue, 1, 17)  # deposit 1, queued in block 11, is overdue from block 17
+    check_proposer(False, queue, 1, 17, T0 + 73)  # deposit 1, queued in block 11, is overdue from block 17
     with pytest.raises(InvalidBatch, match="only the operator"):
-        check_proposer(False, queue, 3, 10**9)  # nothing left in the queue to force
+        check_proposer(False, queue, 3, 10**9, T0 + 10**9)  # nothing left in the queue to force
 
 
 def test_rules_read_only_what_they_need():
-    """L1 pays for each storage read: the happy path of a batch that empties the queue reads no deposit block."""
+    """L1 pays for each storage read: the happy path of a batch that empties the queue reads no deposit time."""
     queue = Queue(QUEUE)
-    check_batch(batch([Deposit(1, BOB, 7), Deposit(2, CAROL, 9)]), ROOT, 1, queue, 12)
+    check_batch(batch([Deposit(1, BOB, 7), Deposit(2, CAROL, 9)]), ROOT, 1, queue, 12, T0)
     assert queue.reads == [("running_hash", 1), ("count",), ("running_hash", 3), ("count",)]
     queue.reads.clear()
-    check_batch(batch([Deposit(1, BOB, 7)]), ROOT, 1, queue, 12)
-    assert queue.reads == [("running_hash", 1), ("count",), ("running_hash", 2), ("count",), ("due_block", 2)]
+    check_batch(batch([Deposit(1, BOB, 7)]), ROOT, 1, queue, 12, T0)
+    assert queue.reads == [("running_hash", 1), ("count",), ("running_hash", 2), ("count",), ("due", 2)]
     queue.reads.clear()
-    check_proposer(True, queue, 1, 12)
+    check_proposer(True, queue, 1, 12, T0)
     assert queue.reads == []
 
 

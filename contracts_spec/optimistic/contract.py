@@ -21,7 +21,8 @@ What L1 checks at submission (cheap, so no fraud proof is ever needed for it)
 
 Deposits and forced inclusion
     ``deposit(l2_address)`` queues ETH. A deposit is *overdue* once more than
-    ``deposit_deadline_blocks`` blocks have passed since it was queued. A batch
+    ``deposit_deadline_blocks`` blocks *and* that many 12-second slots have
+    passed since it was queued. A batch
     may not leave an overdue deposit out, so a censoring operator can post
     nothing until it includes them; and while the queue's next deposit is
     overdue, *any* bonded address may submit a batch (normally only the
@@ -60,6 +61,7 @@ from contracts_spec.optimistic.encoding import (
     entry_slices,
     proof_length,
 )
+from contracts_spec.optimistic.params import SECONDS_PER_SLOT
 from contracts_spec.optimistic.rules import (
     Deposit,
     InvalidTransaction,
@@ -93,6 +95,7 @@ from primitives.smt import empty_root
 
 ADDRESS_MASK = (1 << 160) - 1
 TIME_SHIFT, DEPOSIT_SHIFT, FIELD_MASK = 160, 208, (1 << 48) - 1
+WORD64 = (1 << 64) - 1
 
 
 def _raw(address: str) -> bytes:
@@ -111,8 +114,10 @@ class StoredDeposits:
     def running_hash(self, n: int) -> bytes:
         return self._ctx.sload_bytes32("deposit_hash", n)
 
-    def due_block(self, deposit_id: int) -> int:
-        return self._ctx.sload("deposit_block", deposit_id) + self._ctx.sload("deadline")
+    def due(self, deposit_id: int) -> tuple[int, int]:
+        queued = self._ctx.sload("deposit_at", deposit_id)  # block | time << 64
+        blocks = self._ctx.sload("deadline")
+        return (queued & WORD64) + blocks, (queued >> 64) + blocks * SECONDS_PER_SLOT
 
 
 @register
@@ -124,7 +129,7 @@ class OptimisticRollup(Contract):
 
     BondPosted = event("BondPosted(address indexed proposer, uint256 amount, uint256 total)")
     BondWithdrawn = event("BondWithdrawn(address indexed proposer, uint256 amount)")
-    DepositQueued = event("DepositQueued(uint256 indexed id, address indexed l2_address, uint256 amount)")
+    DepositQueued = event("DepositQueued(uint256 indexed id, address indexed l2_address, uint256 amount, uint256 time)")
     BatchSubmitted = event(
         "BatchSubmitted(uint256 indexed index, address indexed proposer, bytes32 body_hash, "
         "bytes32 entries_root, bytes32 post_root, bytes32 withdrawal_root, uint256 first_deposit, uint256 entry_count)"
@@ -183,13 +188,13 @@ class OptimisticRollup(Contract):
         n = ctx.sload("deposits")
         previous = ctx.sload_bytes32("deposit_hash", n)
         ctx.sstore_bytes32("deposit_hash", n + 1, next_deposit_hash(previous, _raw(l2_address), ctx.value, ctx.keccak))
-        ctx.sstore("deposit_block", n, ctx.block_number)
+        ctx.sstore("deposit_at", n, ctx.block_number | ctx.timestamp << 64)
         ctx.sstore("deposits", n + 1)
-        ctx.emit(self.DepositQueued, n, l2_address, ctx.value)
+        ctx.emit(self.DepositQueued, n, l2_address, ctx.value, ctx.timestamp)
 
     def _overdue(self, ctx: Context, deposit_id: int) -> bool:
-        """True when queued deposit ``deposit_id`` exists and has waited past the deadline."""
-        return is_overdue(StoredDeposits(ctx), deposit_id, ctx.block_number)
+        """True when queued deposit ``deposit_id`` exists and has waited past its deadline's blocks and seconds."""
+        return is_overdue(StoredDeposits(ctx), deposit_id, ctx.block_number, ctx.timestamp)
 
     # -- batches -------------------------------------------------------------------------
 
@@ -198,7 +203,8 @@ class OptimisticRollup(Contract):
         included = ctx.sload("included")
         queue = StoredDeposits(ctx)
         try:
-            check_proposer(ctx.sender == ctx.sload_address("operator"), queue, included, ctx.block_number)
+            check_proposer(ctx.sender == ctx.sload_address("operator"), queue, included, ctx.block_number,
+                           ctx.timestamp)
         except InvalidBatch as exc:
             raise Revert(str(exc)) from None
         ctx.require(ctx.sload("bond", ctx.sender) >= ctx.sload("min_bond"), "proposer bond below the minimum")
@@ -211,7 +217,8 @@ class OptimisticRollup(Contract):
         ctx.require(batch.version == self.BATCH_VERSION,
                     f"batch version {batch.version}: this rollup takes version {self.BATCH_VERSION}")
         try:  # the rules every proposer runs before it posts, here with metered keccak
-            end = check_batch(batch, ctx.sload_bytes32("state_root"), included, queue, ctx.block_number, ctx.keccak)
+            end = check_batch(batch, ctx.sload_bytes32("state_root"), included, queue, ctx.block_number,
+                              ctx.timestamp, ctx.keccak)
         except InvalidBatch as exc:
             raise Revert(str(exc)) from None
         count = ctx.sload("batches")

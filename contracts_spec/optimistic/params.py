@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 WEI_PER_ETH = 10**18
+# Seconds per Ethereum slot (consensus-specs, SECONDS_PER_SLOT): a block deadline also waits
+# this many seconds per block, so blocks mined faster than a slot cannot run it out.
+SECONDS_PER_SLOT = 12
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,8 @@ class Preset:
     # Seconds after a batch is posted during which a fraud proof may revert it.
     challenge_window: int
     # L1 blocks a queued deposit may wait before a batch must include it and
-    # any bonded address may force it in.
+    # any bonded address may force it in; the deadline passes only once these
+    # blocks *and* as many slots of seconds (``deposit_deadline_seconds``) have.
     deposit_deadline_blocks: int
     # Wei a proposer must have bonded to post a batch.
     min_bond: int
@@ -33,6 +37,11 @@ class Preset:
     # Seconds each party of a bisection dispute may spend on its moves in
     # total (a chess clock); who runs out loses (``bisection``).
     move_clock: int = 600
+
+    @property
+    def deposit_deadline_seconds(self) -> int:
+        """Seconds the deposit deadline waits besides its blocks: one slot per block."""
+        return self.deposit_deadline_blocks * SECONDS_PER_SLOT
 
     def constructor_args(self, operator: str) -> tuple:
         """The L1 contract's constructor arguments for this preset."""
@@ -51,7 +60,7 @@ class Preset:
         return (*self.constructor_args(operator), self.move_clock)
 
 
-# Tests and workshops: a 256-account tree, a 60-second window, deposits due in 5 blocks.
+# Tests and workshops: a 256-account tree, a 60-second window, deposits due in 5 blocks and 60 s.
 MINIMAL = Preset(
     name="minimal",
     tree_depth=8,
@@ -68,7 +77,7 @@ MAINNET = Preset(
     name="mainnet",
     tree_depth=32,
     challenge_window=7 * 24 * 3600,
-    deposit_deadline_blocks=7200,  # about a day of 12-second blocks
+    deposit_deadline_blocks=7200,  # a day of 12-second slots
     min_bond=10 * WEI_PER_ETH,
     challenger_reward_percent=50,
     max_batch_bytes=120_000,

@@ -12,8 +12,10 @@ transaction. Each refusal is an :class:`InvalidBatch` naming the rule:
   the queue's next deposit;
 - its deposits are exactly the next ones of the L1 queue: the running hash
   (``rules.next_deposit_hash``) after them is the queue's after as many;
-- it leaves no overdue deposit out: the first deposit after it is not overdue,
-  that is, more than ``deposit_deadline_blocks`` blocks old;
+- it leaves no overdue deposit out: the first deposit after it is not
+  overdue, that is, more than ``deposit_deadline_blocks`` blocks *and*
+  ``deposit_deadline_seconds`` seconds old (both: blocks are cheap on a dev
+  chain, and seconds move under time travel and timestamp skew);
 - its withdrawal root is the Merkle root of its withdrawal leaves.
 """
 
@@ -56,19 +58,22 @@ class DepositQueue(Protocol):
         """The queue's running hash after its first ``n`` deposits (32 zero bytes for none)."""
         ...
 
-    def due_block(self, deposit_id: int) -> int:
-        """The last block in which a batch may still leave queued deposit ``deposit_id`` out."""
+    def due(self, deposit_id: int) -> tuple[int, int]:
+        """The last block and the last second at which a batch may still leave deposit ``deposit_id`` out."""
         ...
 
 
-def is_overdue(queue: DepositQueue, deposit_id: int, block_number: int) -> bool:
-    """True when deposit ``deposit_id`` was queued and, at ``block_number``, has waited past its due block."""
-    return deposit_id < queue.count() and block_number > queue.due_block(deposit_id)
+def is_overdue(queue: DepositQueue, deposit_id: int, block_number: int, timestamp: int) -> bool:
+    """True when deposit ``deposit_id`` was queued and, at that block and time, is past both its deadlines."""
+    if deposit_id >= queue.count():
+        return False
+    due_block, due_time = queue.due(deposit_id)
+    return block_number > due_block and timestamp > due_time
 
 
-def check_proposer(is_operator: bool, queue: DepositQueue, included: int, block_number: int) -> None:
+def check_proposer(is_operator: bool, queue: DepositQueue, included: int, block_number: int, timestamp: int) -> None:
     """Only the operator submits, unless the queue's next deposit (``included``) is overdue."""
-    if not is_operator and not is_overdue(queue, included, block_number):
+    if not is_operator and not is_overdue(queue, included, block_number, timestamp):
         raise InvalidBatch("not the operator", "only the operator may submit while no deposit is overdue")
 
 
@@ -90,7 +95,8 @@ def compute_withdrawal_root(batch: Batch, hasher: Hasher = keccak256) -> bytes:
 
 
 def check_deposits(
-    batch: Batch, included: int, queue: DepositQueue, block_number: int, hasher: Hasher = keccak256
+    batch: Batch, included: int, queue: DepositQueue, block_number: int, timestamp: int,
+    hasher: Hasher = keccak256,
 ) -> int:
     """``batch``'s deposits are the queue's next ones and leave none overdue; the deposits included after it."""
     running, count = compute_deposit_hash(queue.running_hash(included), batch, hasher)
@@ -99,16 +105,16 @@ def check_deposits(
         raise InvalidBatch("unknown deposit", "batch includes deposits that were never made")
     if running != queue.running_hash(end):
         raise InvalidBatch("deposits differ", "batch deposits differ from the L1 queue")
-    if is_overdue(queue, end, block_number):
+    if is_overdue(queue, end, block_number, timestamp):
         raise InvalidBatch("overdue deposit left out", f"deposit {end} is overdue: include it first")
     return end
 
 
 def check_batch(
-    batch: Batch, state_root: bytes, included: int, queue: DepositQueue, block_number: int,
+    batch: Batch, state_root: bytes, included: int, queue: DepositQueue, block_number: int, timestamp: int,
     hasher: Hasher = keccak256,
 ) -> int:
-    """Every rule on a decoded batch submitted at ``block_number``; the deposits included after it.
+    """Every rule on a decoded batch submitted at that block and time; the deposits included after it.
 
     ``state_root`` and ``included`` are L1's current state root and count of
     deposits already in batches.
@@ -119,7 +125,7 @@ def check_batch(
         raise InvalidBatch("wrong prev_root", "prev_root is not the current state root")
     if batch.first_deposit != included:
         raise InvalidBatch("deposit out of order", f"batch must start at deposit {included}")
-    end = check_deposits(batch, included, queue, block_number, hasher)
+    end = check_deposits(batch, included, queue, block_number, timestamp, hasher)
     if batch.withdrawal_root != compute_withdrawal_root(batch, hasher):
         raise InvalidBatch("wrong withdrawal_root", "withdrawal_root is not the root of the batch's withdrawals")
     return end

@@ -16,7 +16,7 @@ from contracts_spec.l1 import L1Client, encode_call
 from contracts_spec.optimistic.bisection import BisectionRollup
 from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.encoding import Batch
-from contracts_spec.optimistic.params import Preset
+from contracts_spec.optimistic.params import SECONDS_PER_SLOT, Preset
 from contracts_spec.optimistic.rules import next_deposit_hash
 from contracts_spec.optimistic.submission import check_batch, check_proposer
 
@@ -36,6 +36,11 @@ class RollupParams:
     challenger_reward_percent: int
     max_batch_bytes: int
 
+    @property
+    def deposit_deadline_seconds(self) -> int:
+        """Seconds the deposit deadline waits besides its blocks: one 12-second slot per block."""
+        return self.deposit_deadline_blocks * SECONDS_PER_SLOT
+
 
 class L1DepositQueue:
     """The rollup's deposit queue rebuilt from ``DepositQueued`` events.
@@ -48,7 +53,7 @@ class L1DepositQueue:
     def __init__(self, deadline_blocks: int) -> None:
         self.deadline_blocks = deadline_blocks
         self._deposits: list[tuple[bytes, int]] = []
-        self._blocks: list[int] = []
+        self._queued: list[tuple[int, int]] = []  # (block, time)
         self._hashes = [bytes(32)]
 
     def add(self, event: dict) -> None:
@@ -57,7 +62,7 @@ class L1DepositQueue:
             raise RuntimeError(f"deposit {event['id']} arrived but {len(self._deposits)} are known: events were missed")
         address, amount = bytes.fromhex(event["l2_address"][2:]), event["amount"]
         self._deposits.append((address, amount))
-        self._blocks.append(event["blockNumber"])
+        self._queued.append((event["blockNumber"], event["time"]))
         self._hashes.append(next_deposit_hash(self._hashes[-1], address, amount))
 
     def __contains__(self, deposit_id: object) -> bool:
@@ -72,8 +77,9 @@ class L1DepositQueue:
     def running_hash(self, n: int) -> bytes:
         return self._hashes[n]
 
-    def due_block(self, deposit_id: int) -> int:
-        return self._blocks[deposit_id] + self.deadline_blocks
+    def due(self, deposit_id: int) -> tuple[int, int]:
+        block, time = self._queued[deposit_id]
+        return block + self.deadline_blocks, time + self.deadline_blocks * SECONDS_PER_SLOT
 
 
 class RollupL1:
@@ -156,6 +162,6 @@ def check_submission(rollup: RollupL1, queue: L1DepositQueue, proposer: str, bat
     names the rule a post would break, and nothing was sent.
     """
     included = rollup.call("deposits_included")
-    block = rollup.l1.block_number() + 1
-    check_proposer(int(proposer, 16) == int(rollup.params().operator, 16), queue, included, block)
-    check_batch(batch, rollup.call("state_root"), included, queue, block)
+    block, now = rollup.l1.block_number() + 1, rollup.l1.timestamp()  # the next block's time is no earlier
+    check_proposer(int(proposer, 16) == int(rollup.params().operator, 16), queue, included, block, now)
+    check_batch(batch, rollup.call("state_root"), included, queue, block, now)

@@ -215,6 +215,7 @@ class OptimisticService:
                 "tree_depth": params.tree_depth,
                 "challenge_window": params.challenge_window,
                 "deposit_deadline_blocks": params.deposit_deadline_blocks,
+                "deposit_deadline_seconds": params.deposit_deadline_seconds,
                 "min_bond": str(params.min_bond),
                 "batch_count": count,
                 "state_root": _hex(self.rollup.call("state_root")),
