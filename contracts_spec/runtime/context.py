@@ -291,6 +291,8 @@ class Context:
             raise Revert(f"transfer of {amount} wei exceeds the contract balance {have}")
         self.world.add_balance(self.this, -amount)
         self.world.add_balance(to, amount)
+        if self.world.tracer is not None:
+            self.world.tracer.transfer(self.this, to, amount)
 
     def call(self, address: str, signature: str, *args: Any, value: int = 0) -> Any:
         """Call another contract's method; returns its decoded result.

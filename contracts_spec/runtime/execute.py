@@ -10,6 +10,7 @@ before, in the node; this function assumes it passed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,7 @@ from contracts_spec.runtime.abi import (
 from contracts_spec.runtime.context import Context, Env, normalize_address
 from contracts_spec.runtime.meter import GasMeter, OutOfGas
 from contracts_spec.runtime.state import Log, WorldState
+from contracts_spec.runtime.trace import CallFrame
 from primitives.keccak import keccak256
 from primitives.secp256k1 import to_checksum_address
 
@@ -149,6 +151,19 @@ def run_call(
 
     On Revert the changes made here are rolled back before it propagates.
     """
+    if world.tracer is not None:
+        frame = CallFrame("STATICCALL" if static else "CALL", sender, to, value, bytes(data), meter.remaining,
+                          *_callee(world, to, data))
+        return _traced(world, frame, meter, lambda: _run_call(
+            world, env, sender=sender, to=to, value=value, data=data, meter=meter, static=static, depth=depth))
+    return _run_call(world, env, sender=sender, to=to, value=value, data=data, meter=meter, static=static,
+                     depth=depth)
+
+
+def _run_call(
+    world: WorldState, env: Env, *, sender: str, to: str, value: int, data: bytes, meter: GasMeter,
+    static: bool, depth: int,
+) -> bytes:
     checkpoint = world.checkpoint()
     try:
         _move_value(world, sender, to, value)
@@ -184,6 +199,20 @@ def run_create(
     world: WorldState, env: Env, *, sender: str, nonce: int, value: int, data: bytes, meter: GasMeter
 ) -> str:
     """Deploy the contract named in ``data``: constructor, then code deposit. Returns its address."""
+    if world.tracer is not None:
+        try:
+            name: str | None = parse_deploy_data(data)[0]
+        except Revert:
+            name = None
+        frame = CallFrame("CREATE", sender, None, value, bytes(data), meter.remaining, name, "constructor")
+        return _traced(world, frame, meter, lambda: _run_create(
+            world, env, sender=sender, nonce=nonce, value=value, data=data, meter=meter))
+    return _run_create(world, env, sender=sender, nonce=nonce, value=value, data=data, meter=meter)
+
+
+def _run_create(
+    world: WorldState, env: Env, *, sender: str, nonce: int, value: int, data: bytes, meter: GasMeter
+) -> str:
     checkpoint = world.checkpoint()
     try:
         name, ctor_args = parse_deploy_data(data)
@@ -216,6 +245,38 @@ def run_create(
     except (Revert, OutOfGas):
         world.rollback(checkpoint)
         raise
+
+
+def _callee(world: WorldState, to: str, data: bytes) -> tuple[str | None, str | None]:
+    """The contract class at ``to`` and the method ``data`` selects, as far as they exist."""
+    name = world.get_code(to)
+    if name is None or len(data) < 4:
+        return name, None
+    try:
+        spec = get_contract_class(name)._methods.get(bytes(data[:4]))
+    except KeyError:
+        return name, None
+    return name, spec.signature if spec is not None else None
+
+
+def _traced(world: WorldState, frame: CallFrame, meter: GasMeter, run: Callable[[], Any]) -> Any:
+    """Run one call or creation as ``run`` does, telling the world's tracer where it began and ended."""
+    tracer = world.tracer
+    start = meter.used
+    tracer.enter(frame)
+    try:
+        out = run()
+    except Revert as exc:
+        tracer.exit(frame, meter.used - start, error="execution reverted", reason=exc.reason)
+        raise
+    except OutOfGas as exc:
+        tracer.exit(frame, meter.used - start, error=str(exc))
+        raise
+    if isinstance(out, str):  # a creation returns the new contract's address
+        tracer.exit(frame, meter.used - start, to=out)
+    else:
+        tracer.exit(frame, meter.used - start, output=out)
+    return out
 
 
 def nested_call(ctx: Context, address: str, signature: str, args: tuple, value: int) -> Any:

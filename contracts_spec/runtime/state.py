@@ -9,11 +9,17 @@ forgets what it warmed, refunded and logged, as on Ethereum.
 
 ``dirty_accounts`` and ``dirty_slots`` collect what changed since the owner
 last persisted, so the node writes only that to disk.
+
+Two optional observers cost nothing while unset: ``accessed``, a pair of
+sets that collects every account and slot first warmed while it is set,
+reverted frames included (what ``eth_createAccessList`` reports), and
+``tracer``, which ``execute`` tells of every call frame (``trace.CallTracer``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -38,6 +44,8 @@ class WorldState:
         self.journal: list[tuple] = []
         self.dirty_accounts: set[str] = set()
         self.dirty_slots: set[tuple[str, int]] = set()
+        self.accessed: tuple[set[str], set[tuple[str, int]]] | None = None
+        self.tracer: Any = None
         self.begin_transaction()
 
     # -- transaction scope ---------------------------------------------------
@@ -153,6 +161,8 @@ class WorldState:
             return False
         self.warm_accounts.add(address)
         self.journal.append(("warm_acct", address))
+        if self.accessed is not None:
+            self.accessed[0].add(address)
         return True
 
     def warm_slot(self, address: str, slot: int) -> bool:
@@ -162,6 +172,8 @@ class WorldState:
             return False
         self.warm_slots.add(key)
         self.journal.append(("warm_slot", key))
+        if self.accessed is not None:
+            self.accessed[1].add(key)
         return True
 
     def add_refund(self, delta: int) -> None:
