@@ -9,6 +9,10 @@ the HTTP server's thread does interval mining by calling ``mine()`` every
 ``set_next_block_timestamp``) so a 7-day challenge window passes in a
 workshop, and ``snapshot``/``revert`` work like anvil's ``evm_snapshot``.
 
+Every block carries a state root (``StateCommitment``): a sparse Merkle tree
+over 2**16 buckets of accounts and storage slots, updated from each block's
+dirty accounts and slots. The block hash commits to it.
+
 Every public method holds one re-entrant lock: the HTTP server calls in from
 several threads.
 """
@@ -22,7 +26,7 @@ import pkgutil
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -46,6 +50,7 @@ from node.transactions import (
 from node.txpool import PoolRefused, TxPool
 from primitives.keccak import keccak256
 from primitives.secp256k1 import to_checksum_address
+from primitives.smt import EMPTY_VALUE, SparseMerkleTree
 
 COINBASE = checksum(bytes.fromhex("00" * 17 + "c0ffee"))
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -54,6 +59,8 @@ MAX_TIMESTAMP = 2**64 - 1  # a block timestamp is a uint64 in Ethereum's header
 MAX_INTERVAL_SECONDS = 365 * 24 * 3600  # a block a year is already no mining at all
 MAX_MINE_BLOCKS = 1_000  # per call, as the REST API: each block is one fsync (~4 ms) under the lock
 UINT256_MAX = 2**256 - 1
+STATE_TREE_DEPTH = 16  # 2**16 buckets under the state root (see StateCommitment)
+BUILD_SLICE = 256  # leaves per batch when a state root is built from scratch
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -140,6 +147,145 @@ def load_contract_classes(package: str = "contracts_spec") -> tuple[str, ...]:
     return tuple(sorted(REGISTRY))
 
 
+# -- the state root ------------------------------------------------------------------------------------
+
+
+# The hot ids are cached (about 1 MB at most): the same accounts and slots are dirtied block after block.
+@functools.lru_cache(maxsize=4_096)
+def _account_key(address: str) -> tuple[int, bytes]:
+    """(bucket, id) of an account's entry."""
+    entry_id = keccak256(b"\x00" + bytes.fromhex(address[2:]))
+    return int.from_bytes(entry_id[:2], "big") >> (16 - STATE_TREE_DEPTH), entry_id
+
+
+@functools.lru_cache(maxsize=4_096)
+def _slot_key(address: str, slot: int) -> tuple[int, bytes]:
+    """(bucket, id) of a storage slot's entry."""
+    entry_id = keccak256(b"\x01" + bytes.fromhex(address[2:]) + slot.to_bytes(32, "big"))
+    return int.from_bytes(entry_id[:2], "big") >> (16 - STATE_TREE_DEPTH), entry_id
+
+
+@functools.lru_cache(maxsize=4_096)
+def _code_hash(name: str | None) -> bytes:
+    return keccak256(DEPLOY_MAGIC + name.encode()) if name is not None else bytes(32)
+
+
+def _account_entry(world: WorldState, address: str) -> bytes | None:
+    """An account's value in the state root, or None for an EIP-161-empty account (no entry)."""
+    balance, nonce, name = world.get_balance(address), world.get_nonce(address), world.get_code(address)
+    if not balance and not nonce and name is None:
+        return None
+    return keccak256(balance.to_bytes(32, "big") + nonce.to_bytes(32, "big") + _code_hash(name))
+
+
+class StateCommitment:
+    """The ``stateRoot`` of every block: a commitment to all accounts and contract storage.
+
+    Layout. The state is a set of entries, each a 32-byte id and a 32-byte value:
+
+    - an account: id ``keccak256(0x00 || address)``, value ``keccak256(balance ||
+      nonce || code hash)``, each field 32 bytes big-endian; the code hash is
+      keccak256 of what ``eth_getCode`` returns, or 32 zero bytes for an account
+      without code. EIP-161-empty accounts (no balance, nonce or code) are no entry;
+    - a storage slot: id ``keccak256(0x01 || address || slot)`` (20 + 32 bytes),
+      value the slot's 32 bytes. Zero slots are no entry.
+
+    The first ``STATE_TREE_DEPTH`` (16) bits of an id pick its bucket; a bucket
+    is the concatenation of its entries' ``id || value`` sorted by id, and leaf
+    ``b`` of a depth-16 sparse Merkle tree (``primitives.smt``: leaf
+    ``keccak(0x00 || v)``, node ``keccak(0x01 || l || r)``) holds
+    ``keccak256(bucket b)``, or the empty value for an empty bucket. The root of
+    that tree is the state root; an empty state's is ``primitives.smt.empty_root(16)``.
+
+    Why this shape: the root is a function of the state alone, so two chains
+    with equal state have equal roots whatever order they got there in, and
+    the genesis root depends on the allocation only; entries keep their full
+    ids, so distinct states have distinct roots unless keccak256 collides; a
+    block re-hashes only the buckets it dirtied (16 tree nodes each, in C), so
+    mining stays fast; and the tree never holds more than 2**17 nodes however
+    large the state grows, while buckets cost 64 bytes an entry.
+    """
+
+    def __init__(self) -> None:
+        self.tree = SparseMerkleTree(STATE_TREE_DEPTH)
+        self.buckets: dict[int, bytes] = {}
+
+    @classmethod
+    def of(cls, world: WorldState) -> StateCommitment:
+        """The commitment to everything ``world`` holds, built from scratch (at start-up and after a revert)."""
+        entries: dict[int, list[bytes]] = {}
+        for address in set(world.balances) | set(world.nonces) | set(world.code):
+            value = _account_entry(world, address)
+            if value is not None:
+                bucket, entry_id = _account_key.__wrapped__(address)  # not through the cache of hot ids
+                entries.setdefault(bucket, []).append(entry_id + value)
+        for address, slots in world.storage.items():
+            for slot, word in slots.items():
+                if word:
+                    bucket, entry_id = _slot_key.__wrapped__(address, slot)
+                    entries.setdefault(bucket, []).append(entry_id + word.to_bytes(32, "big"))
+        out = cls()
+        out.buckets = {bucket: b"".join(sorted(pairs)) for bucket, pairs in entries.items()}
+        leaves = [(bucket, keccak256(data)) for bucket, data in out.buckets.items()]
+        # In slices: the compiled tree makes room for a whole batch at every level, and keeps it.
+        for start in range(0, len(leaves), BUILD_SLICE):
+            out.tree.update_many(leaves[start:start + BUILD_SLICE])
+        return out
+
+    @property
+    def root(self) -> bytes:
+        return self.tree.root
+
+    def update(
+        self, world: WorldState, accounts: Iterable[str], slots: Iterable[tuple[str, int]]
+    ) -> dict[int, bytes]:
+        """Re-commit the entries of these accounts and slots as ``world`` has them now.
+
+        Returns what ``restore`` needs to undo it: each changed bucket's old contents.
+        """
+        changes: dict[int, dict[bytes, bytes | None]] = {}
+        for address in accounts:
+            bucket, entry_id = _account_key(address)
+            changes.setdefault(bucket, {})[entry_id] = _account_entry(world, address)
+        for address, slot in slots:
+            bucket, entry_id = _slot_key(address, slot)
+            word = world.get_storage(address, slot)
+            changes.setdefault(bucket, {})[entry_id] = word.to_bytes(32, "big") if word else None
+        undo: dict[int, bytes] = {}
+        contents: dict[int, bytes] = {}
+        buckets = self.buckets
+        for bucket, entries_now in changes.items():
+            old = buckets.get(bucket, b"")
+            if len(entries_now) == 1 and (not old or (len(old) == 64 and old[:32] in entries_now)):
+                [(entry_id, value)] = entries_now.items()  # the usual case: a bucket of one entry
+                new = entry_id + value if value is not None else b""
+            else:
+                entries = {old[i:i + 32]: old[i + 32:i + 64] for i in range(0, len(old), 64)}
+                for entry_id, value in entries_now.items():
+                    if value is None:
+                        entries.pop(entry_id, None)
+                    else:
+                        entries[entry_id] = value
+                new = b"".join(entry_id + entries[entry_id] for entry_id in sorted(entries))
+            if new != old:
+                undo[bucket], contents[bucket] = old, new
+        self._put(contents)
+        return undo
+
+    def restore(self, undo: Mapping[int, bytes]) -> None:
+        """Put back the buckets an ``update`` changed."""
+        self._put(undo)
+
+    def _put(self, contents: Mapping[int, bytes]) -> None:
+        for bucket, data in contents.items():
+            if data:
+                self.buckets[bucket] = data
+            else:
+                self.buckets.pop(bucket, None)
+        if contents:
+            self.tree.update_many([(b, keccak256(d) if d else EMPTY_VALUE) for b, d in contents.items()])
+
+
 @dataclass
 class _Snapshot:
     head: int
@@ -196,6 +342,7 @@ class Chain:
         self.pending = TxPool()
         self._snapshots: dict[int, _Snapshot] = {}
         self._next_snapshot = 1
+        self._roots = StateCommitment()
         meta = self.store.get_meta()
         self._saved_meta: dict[str, Any] = meta
         if self.store.head_number() is None:
@@ -220,6 +367,7 @@ class Chain:
             self.world = WorldState(*self.store.load_state())
             self._head = self._load_block(self.store.head_number())  # type: ignore[arg-type]
             self.pending = TxPool(decode_raw_transaction(raw) for raw in self.store.pending())
+            self._roots = StateCommitment.of(self.world)
 
     # -- setup and persistence -----------------------------------------------------------
 
@@ -236,31 +384,52 @@ class Chain:
     def _genesis(self, alloc: Mapping[str, int], base_fee: int, timestamp: int | None) -> None:
         for address, balance in alloc.items():
             self.world.set_balance(address, balance)
+        root_undo = self._commit_roots()
         ts = int(time.time()) if timestamp is None else int(timestamp)
-        block = self._make_block(0, b"\0" * 32, ts, 0, base_fee, [], [])
-        self._persist(block, [], [], [])
+        block = self._make_block(0, b"\0" * 32, ts, 0, base_fee, [], [], self._roots.root)
+        self._persist(block, [], [], [], root_undo=root_undo)
 
     def _make_block(
         self, number: int, parent: bytes, ts: int, gas_used: int, base_fee: int,
-        tx_hashes: list[bytes], logs: list[Any],
+        tx_hashes: list[bytes], logs: list[Any], state_root: bytes,
     ) -> Block:
         tx_root = keccak256(rlp_encode(tx_hashes))
         bloom = logs_bloom(logs)
         header = [
-            parent, bytes.fromhex(COINBASE[2:]), number, self.block_gas_limit, gas_used, ts, base_fee,
-            tx_root, bloom, self.chain_id,
+            parent, bytes.fromhex(COINBASE[2:]), state_root, number, self.block_gas_limit, gas_used, ts,
+            base_fee, tx_root, bloom, self.chain_id,
         ]
         return Block(
             number=number, hash=keccak256(rlp_encode(header)), parent_hash=parent, timestamp=ts,
             gas_limit=self.block_gas_limit, gas_used=gas_used, base_fee=base_fee, miner=COINBASE,
-            transactions=tx_hashes, logs_bloom=bloom, transactions_root=tx_root,
+            transactions=tx_hashes, logs_bloom=bloom, transactions_root=tx_root, state_root=state_root,
         )
 
-    def _persist(
-        self, block: Block | None, txs: list[Transaction], receipts: list[Receipt], dropped: list[Transaction]
-    ) -> None:
-        """Write the dirty state, a block and its records in one SQLite transaction."""
+    def _commit_roots(self) -> dict[int, bytes]:
+        """Bring the state root up to the world's dirty accounts and slots; what undoes it.
+
+        If that fails halfway (out of memory), the uncommitted changes are rolled
+        back and the root is rebuilt for the state that remains.
+        """
         world = self.world
+        try:
+            return self._roots.update(world, world.dirty_accounts, world.dirty_slots)
+        except BaseException:
+            world.rollback(0)
+            self._roots = StateCommitment.of(world)
+            raise
+
+    def _persist(
+        self, block: Block | None, txs: list[Transaction], receipts: list[Receipt], dropped: list[Transaction],
+        *, root_undo: dict[int, bytes] | None = None,
+    ) -> None:
+        """Write the dirty state, a block and its records in one SQLite transaction.
+
+        The state root follows the dirty state (``root_undo`` says it already did).
+        """
+        world = self.world
+        if root_undo is None:
+            root_undo = self._commit_roots()
         try:
             with self.store.transaction() as conn:
                 Store.put_accounts(
@@ -284,6 +453,7 @@ class Chain:
                     Store.put_meta(conn, meta)
         except BaseException:
             world.rollback(0)  # the block never happened: undo it in memory too
+            self._roots.restore(root_undo)
             raise
         world.commit()
         world.dirty_accounts.clear()
@@ -571,6 +741,7 @@ class Chain:
         )
         try:
             outcomes, dropped = self._fill(env, base_fee)
+            root_undo = self._commit_roots()
         except BaseException:
             self.world.rollback(0)
             self.next_timestamp = saved_next
@@ -578,7 +749,8 @@ class Chain:
         cumulative = sum(o.gas_used for _, o, _ in outcomes)
         all_logs = [lg for _, o, _ in outcomes for lg in o.logs]
         block = self._make_block(
-            number, parent.hash, ts, cumulative, base_fee, [t.hash for t, _, _ in outcomes], all_logs
+            number, parent.hash, ts, cumulative, base_fee, [t.hash for t, _, _ in outcomes], all_logs,
+            self._roots.root,
         )
         txs, receipts = [], []
         cumulative = log_index = 0
@@ -600,7 +772,7 @@ class Chain:
             ))
         done = {t.hash for t in txs} | {t.hash for t in dropped}
         try:
-            self._persist(block, txs, receipts, txs + dropped)
+            self._persist(block, txs, receipts, txs + dropped, root_undo=root_undo)
         except BaseException:
             self.next_timestamp = saved_next
             raise
@@ -653,6 +825,7 @@ class Chain:
         self._head = self._load_block(snap.head)
         for sid in [s for s in self._snapshots if s >= snapshot_id]:
             del self._snapshots[sid]
+        self._roots = StateCommitment.of(self.world)
         return True
 
     # -- reads --------------------------------------------------------------------------------------------
@@ -758,6 +931,11 @@ class Chain:
         if not isinstance(slot, int) or not 0 <= slot < 2**256:
             raise ValueError(f"slot must be a uint256, got {slot!r}")
         return self.world.get_storage(_address(address), slot)
+
+    @_locked
+    def state_root(self) -> bytes:
+        """The root committing to the current state (the head block's, unless set_balance changed it since)."""
+        return self._roots.root
 
     @_locked
     def get_transaction(self, tx_hash: bytes) -> Transaction | None:
@@ -889,6 +1067,7 @@ class Chain:
 
 __all__ = [
     "COINBASE",
+    "StateCommitment",
     "Block",
     "Chain",
     "INVALID_INPUT",

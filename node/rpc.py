@@ -270,7 +270,7 @@ def format_block(block: Block, base_fees: Mapping[int, int] | None = None) -> di
         "sha3Uncles": EMPTY_UNCLES,
         "logsBloom": _hex(block.logs_bloom),
         "transactionsRoot": _hex(block.transactions_root),
-        "stateRoot": ZERO32,
+        "stateRoot": _hex(block.state_root),
         "receiptsRoot": ZERO32,
         "miner": block.miner,
         "difficulty": "0x0",

@@ -359,6 +359,7 @@ class Block:
     transactions: list[bytes]
     logs_bloom: bytes
     transactions_root: bytes
+    state_root: bytes = bytes(32)  # blocks stored before state roots existed read as zero
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -366,7 +367,7 @@ class Block:
             "timestamp": self.timestamp, "gas_limit": self.gas_limit, "gas_used": self.gas_used,
             "base_fee": self.base_fee, "miner": self.miner,
             "transactions": [_h(t) for t in self.transactions], "logs_bloom": _h(self.logs_bloom),
-            "transactions_root": _h(self.transactions_root),
+            "transactions_root": _h(self.transactions_root), "state_root": _h(self.state_root),
         }
 
     @classmethod
@@ -374,5 +375,5 @@ class Block:
         return cls(
             d["number"], _b(d["hash"]), _b(d["parent_hash"]), d["timestamp"], d["gas_limit"],
             d["gas_used"], d["base_fee"], d["miner"], [_b(t) for t in d["transactions"]],
-            _b(d["logs_bloom"]), _b(d["transactions_root"]),
+            _b(d["logs_bloom"]), _b(d["transactions_root"]), _b(d.get("state_root", "00" * 32)),
         )
