@@ -9,9 +9,20 @@ the HTTP server's thread does interval mining by calling ``mine()`` every
 ``set_next_block_timestamp``) so a 7-day challenge window passes in a
 workshop, and ``snapshot``/``revert`` work like anvil's ``evm_snapshot``.
 
-Every block carries a state root (``StateCommitment``): a sparse Merkle tree
-over 2**16 buckets of accounts and storage slots, updated from each block's
-dirty accounts and slots. The block hash commits to it.
+Beyond the latest state the chain keeps what a web3 user of a dev node
+expects of it:
+
+- **A state root in every block** (``StateCommitment``): a sparse Merkle tree
+  over 2**16 buckets of accounts and storage slots, updated from each block's
+  dirty accounts and slots. The block hash commits to it.
+- **The state of recent blocks**: for each of the ``HISTORY_BLOCKS`` (128,
+  geth's default) latest blocks, the value each account field and slot had
+  before the block changed it, kept in memory and, with a data dir, in the
+  block's own SQLite transaction, so it survives a restart. A read at an older
+  block looks the value up in those records; a call or estimate at one rewinds
+  the live world in place under the lock, runs, and rolls it forward again.
+  Memory is what the last 128 blocks changed, and at most ``MAX_UNDO_ENTRIES``
+  changes: past that the window narrows.
 
 Every public method holds one re-entrant lock: the HTTP server calls in from
 several threads.
@@ -26,7 +37,8 @@ import pkgutil
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -59,8 +71,13 @@ MAX_TIMESTAMP = 2**64 - 1  # a block timestamp is a uint64 in Ethereum's header
 MAX_INTERVAL_SECONDS = 365 * 24 * 3600  # a block a year is already no mining at all
 MAX_MINE_BLOCKS = 1_000  # per call, as the REST API: each block is one fsync (~4 ms) under the lock
 UINT256_MAX = 2**256 - 1
+HISTORY_BLOCKS = 128  # the state of this many blocks before the head is kept, as geth keeps by default
 STATE_TREE_DEPTH = 16  # 2**16 buckets under the state root (see StateCommitment)
 BUILD_SLICE = 256  # leaves per batch when a state root is built from scratch
+UNDO_PRUNE_STEP = 32  # records older than the history are deleted from disk every this many blocks
+# At most this many recorded changes in all (some 60 MB): a 30M-gas block can write ~14,000 fresh slots,
+# so a run of full blocks narrows the window rather than growing memory.
+MAX_UNDO_ENTRIES = 250_000
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,6 +89,10 @@ class Reverted(Exception):
         super().__init__(reason)
         self.reason = reason
         self.data = data
+
+
+class StateNotKept(Exception):
+    """A read at a block whose state this chain no longer holds (or never had); the message says which it keeps."""
 
 
 def _locked(method: F) -> F:
@@ -286,6 +307,64 @@ class StateCommitment:
             self.tree.update_many([(b, keccak256(d) if d else EMPTY_VALUE) for b, d in contents.items()])
 
 
+# -- recent history: what each block overwrote ----------------------------------------------------------
+
+_JOURNALED = {"bal": "b", "nonce": "n", "code": "c"}
+
+
+def _current(world: WorldState, key: tuple) -> Any:
+    kind = key[0]
+    if kind == "b":
+        return world.get_balance(key[1])
+    if kind == "n":
+        return world.get_nonce(key[1])
+    if kind == "c":
+        return world.get_code(key[1])
+    return world.get_storage(key[1], key[2])
+
+
+def _overwritten(world: WorldState) -> dict[tuple, Any]:
+    """What the world changed since its last commit: per account field and slot, its value before.
+
+    Read from the world's journal, whose oldest entry for a key holds the
+    value it had at the last commit (``WorldState`` records ``(kind, address,
+    [slot,] old)``). A key written back to its old value is left out.
+    """
+    before: dict[tuple, Any] = {}
+    for entry in world.journal:
+        kind = entry[0]
+        if kind == "slot":
+            before.setdefault(("s", entry[1], entry[2]), entry[3] or 0)
+        elif kind in _JOURNALED:
+            old = entry[2] if kind == "code" else entry[2] or 0
+            before.setdefault((_JOURNALED[kind], entry[1]), old)
+    return {key: old for key, old in before.items() if old != _current(world, key)}
+
+
+def _undo_to_json(undo: Mapping[tuple, Any]) -> list:
+    out: list = []
+    for key, old in undo.items():
+        if key[0] == "s":
+            out.append(["s", key[1], hex(key[2]), hex(old)])
+        elif key[0] == "b":
+            out.append(["b", key[1], hex(old)])
+        else:
+            out.append([key[0], key[1], old])
+    return out
+
+
+def _undo_from_json(rows: list) -> dict[tuple, Any]:
+    out: dict[tuple, Any] = {}
+    for row in rows:
+        if row[0] == "s":
+            out[("s", row[1], int(row[2], 16))] = int(row[3], 16)
+        elif row[0] == "b":
+            out[("b", row[1])] = int(row[2], 16)
+        else:
+            out[(row[0], row[1])] = row[2]
+    return out
+
+
 @dataclass
 class _Snapshot:
     head: int
@@ -342,6 +421,11 @@ class Chain:
         self.pending = TxPool()
         self._snapshots: dict[int, _Snapshot] = {}
         self._next_snapshot = 1
+        # What each recent block overwrote (see _state_at); the state of every block from _oldest to the
+        # head can be rebuilt from it.
+        self._undo: dict[int, dict[tuple, Any]] = {}
+        self._undo_size = 0  # entries in all of them
+        self._oldest = 0
         self._roots = StateCommitment()
         meta = self.store.get_meta()
         self._saved_meta: dict[str, Any] = meta
@@ -368,6 +452,15 @@ class Chain:
             self._head = self._load_block(self.store.head_number())  # type: ignore[arg-type]
             self.pending = TxPool(decode_raw_transaction(raw) for raw in self.store.pending())
             self._roots = StateCommitment.of(self.world)
+            self._undo = {n: _undo_from_json(rows) for n, rows in self.store.undo_records().items()}
+            # A data dir written before history was kept has no records: only its head's state is known.
+            self._oldest = self._head.number
+            while self._oldest in self._undo:
+                self._oldest -= 1
+            for number in [n for n in self._undo if n <= self._oldest]:  # not yet pruned on disk
+                del self._undo[number]
+            self._undo_size = sum(map(len, self._undo.values()))
+            self._trim_history()
 
     # -- setup and persistence -----------------------------------------------------------
 
@@ -425,11 +518,19 @@ class Chain:
     ) -> None:
         """Write the dirty state, a block and its records in one SQLite transaction.
 
-        The state root follows the dirty state (``root_undo`` says it already did).
+        The state root follows the dirty state (``root_undo`` says it already
+        did), and what the block overwrote is recorded for reads at recent
+        blocks; a change without a block (``set_balance``) is recorded with the
+        head's block, so each block's state is the one it had while it was the head.
         """
         world = self.world
         if root_undo is None:
             root_undo = self._commit_roots()
+        head = block.number if block is not None else self._head.number
+        undo = _overwritten(world)
+        if block is None:
+            undo = {**undo, **self._undo.get(head, {})}  # what the head's block overwrote first stays
+        record = head > self._oldest and (block is not None or undo != self._undo.get(head, {}))
         try:
             with self.store.transaction() as conn:
                 Store.put_accounts(
@@ -451,6 +552,11 @@ class Chain:
                 meta = self._meta()
                 if meta != self._saved_meta:
                     Store.put_meta(conn, meta)
+                if self.data_dir is not None:  # an in-memory chain has no restart to keep history for
+                    if record:
+                        Store.put_undo(conn, head, _undo_to_json(undo))
+                    if block is not None and block.number % UNDO_PRUNE_STEP == 0:
+                        Store.drop_undo_through(conn, self._oldest)  # what the window let go of lately
         except BaseException:
             world.rollback(0)  # the block never happened: undo it in memory too
             self._roots.restore(root_undo)
@@ -459,8 +565,26 @@ class Chain:
         world.dirty_accounts.clear()
         world.dirty_slots.clear()
         self._saved_meta = meta
+        if record:
+            self._undo_size += len(undo) - len(self._undo.get(head, ()))
+            self._undo[head] = undo
         if block is not None:
             self._head = block
+        self._trim_history()
+
+    def _trim_history(self) -> None:
+        """Let go of the records the window no longer needs.
+
+        The window is the head and the HISTORY_BLOCKS blocks before it, and
+        narrower if their records hold more than MAX_UNDO_ENTRIES changes in
+        all: blocks full of fresh storage writes must not buy memory without bound.
+        """
+        head = self._head.number
+        while self._oldest < head and (
+            self._oldest < head - HISTORY_BLOCKS or self._undo_size > MAX_UNDO_ENTRIES
+        ):
+            self._oldest += 1
+            self._undo_size -= len(self._undo.pop(self._oldest, ()))
 
     def _update_settings(self, **changes: Any) -> None:
         """Change settings and save them; if saving fails, the old values stay in memory too."""
@@ -825,8 +949,15 @@ class Chain:
         self._head = self._load_block(snap.head)
         for sid in [s for s in self._snapshots if s >= snapshot_id]:
             del self._snapshots[sid]
-        self._roots = StateCommitment.of(self.world)
+        self._went_back(snap.head)
         return True
+
+    def _went_back(self, number: int) -> None:
+        """The chain's head is now block ``number`` of what was a longer chain (or the same length): evm_revert."""
+        for later in [n for n in self._undo if n > number]:
+            self._undo_size -= len(self._undo.pop(later))
+        self._oldest = min(self._oldest, number)
+        self._roots = StateCommitment.of(self.world)
 
     # -- reads --------------------------------------------------------------------------------------------
 
@@ -893,18 +1024,95 @@ class Chain:
             raise ValueError(f"bad block number {ref!r}")
         return ref
 
-    @_locked
-    def get_balance(self, address: str) -> int:
-        return self.world.get_balance(_address(address))
+    # -- state at recent blocks ----------------------------------------------------------------------
+    # Every read below takes ``block``: None or a tag for the latest state, else a block number; the
+    # state of the head and of the HISTORY_BLOCKS blocks before it is kept (StateNotKept otherwise).
+
+    def _past(self, block: int | str | None) -> int | None:
+        """None for the head's state; else the number of the older block whose state is asked for."""
+        if block is None or block in ("latest", "pending", "safe", "finalized"):
+            return None
+        if block == "earliest":
+            block = 0
+        if not isinstance(block, int) or isinstance(block, bool) or block < 0:
+            raise ValueError(f"bad block reference {block!r:.80}")
+        head = self._head.number
+        if block > head:
+            raise StateNotKept(f"state at block {block} is not kept: the latest block is {head}")
+        if block == head:
+            return None
+        oldest = self.oldest_state_block
+        if block < oldest:
+            raise StateNotKept(
+                f"state at block {block} is not kept: this node keeps the state of the latest block and of up to "
+                f"{HISTORY_BLOCKS} before it (now blocks {oldest}..{head})"
+            )
+        return block
+
+    @property
+    def oldest_state_block(self) -> int:
+        """The oldest block whose state reads and calls can still ask for."""
+        with self._lock:
+            return self._oldest
+
+    def _at(self, key: tuple, number: int | None) -> Any:
+        """An account field or slot at the end of block ``number`` (None: now)."""
+        if number is not None:
+            for later in range(number + 1, self._head.number + 1):
+                undo = self._undo.get(later)
+                if undo is not None and key in undo:
+                    return undo[key]
+        return _current(self.world, key)
+
+    @contextmanager
+    def _state_at(self, number: int | None) -> Iterator[None]:
+        """Rewind the live world to the end of block ``number`` for the duration (None: leave it).
+
+        Each block's overwritten values are written back, newest block first,
+        through the world's journal, and rolled back afterwards: the cost is the
+        number of changes since that block, not the size of the state. Runs
+        under the chain's lock, so no one else sees the rewound world.
+        """
+        if number is None:
+            yield
+            return
+        world = self.world
+        dirty = set(world.dirty_accounts), set(world.dirty_slots)
+        code = dict(world.code)
+        mark = world.checkpoint()
+        try:
+            for later in range(self._head.number, number, -1):
+                for key, old in self._undo.get(later, {}).items():
+                    kind = key[0]
+                    if kind == "b":
+                        world.set_balance(key[1], old)
+                    elif kind == "n":
+                        world.set_nonce(key[1], old)
+                    elif kind == "s":
+                        world.set_storage(key[1], key[2], old)
+                    elif old is None:
+                        world.code.pop(key[1], None)  # deployed later (code is never removed otherwise)
+                    else:
+                        world.code[key[1]] = old
+            world.begin_transaction()
+            yield
+        finally:
+            world.rollback(mark)
+            world.code = code
+            world.begin_transaction()
+            world.dirty_accounts, world.dirty_slots = dirty
 
     @_locked
-    def get_nonce(self, address: str, pending: bool = False) -> int:
+    def get_balance(self, address: str, block: int | str | None = None) -> int:
+        return self._at(("b", _address(address)), self._past(block))
+
+    @_locked
+    def get_nonce(self, address: str, pending: bool = False, block: int | str | None = None) -> int:
         """The account's nonce; with ``pending`` it counts its transactions in the pool."""
         address = _address(address)
-        nonce = self.world.get_nonce(address)
         if pending:
-            nonce = self.pending.next_nonce(address, nonce)
-        return nonce
+            return self.pending.next_nonce(address, self.world.get_nonce(address))
+        return self._at(("n", address), self._past(block))
 
     @_locked
     def pool_split(self) -> tuple[list[Transaction], list[Transaction]]:
@@ -912,9 +1120,9 @@ class Chain:
         return self.pending.split({s: self.world.get_nonce(s) for s in self.pending.senders()})
 
     @_locked
-    def get_code(self, address: str) -> bytes:
+    def get_code(self, address: str, block: int | str | None = None) -> bytes:
         """The contract marker ``L2LAB\\x00<name>`` at ``address``, or b"" for an account."""
-        name = self.world.get_code(_address(address))
+        name = self._at(("c", _address(address)), self._past(block))
         return DEPLOY_MAGIC + name.encode() if name is not None else b""
 
     @_locked
@@ -927,10 +1135,10 @@ class Chain:
         return dict(self.world.code)
 
     @_locked
-    def get_storage_at(self, address: str, slot: int) -> int:
+    def get_storage_at(self, address: str, slot: int, block: int | str | None = None) -> int:
         if not isinstance(slot, int) or not 0 <= slot < 2**256:
             raise ValueError(f"slot must be a uint256, got {slot!r}")
-        return self.world.get_storage(_address(address), slot)
+        return self._at(("s", _address(address), slot), self._past(block))
 
     @_locked
     def state_root(self) -> bytes:
@@ -992,7 +1200,14 @@ class Chain:
                 out.append(log)
         return out
 
-    def _sim_env(self, sender: str) -> Env:
+    def _sim_env(self, sender: str, number: int | None = None) -> Env:
+        """The block a call runs in: the next one; after an older block ``number``, the one that followed it."""
+        if number is not None:
+            after = self._load_block(number + 1)
+            return Env(
+                block_number=after.number, timestamp=after.timestamp, chain_id=self.chain_id,
+                coinbase=after.miner, base_fee=after.base_fee, origin=sender, block_gas_limit=after.gas_limit,
+            )
         head = self._head
         return Env(
             block_number=head.number + 1, timestamp=max(self.now(), head.timestamp),
@@ -1000,14 +1215,17 @@ class Chain:
             block_gas_limit=self.block_gas_limit,
         )
 
-    def _simulate(self, to: str | None, data: bytes, sender: str | None, value: int, gas: int) -> Outcome:
+    def _simulate(
+        self, to: str | None, data: bytes, sender: str | None, value: int, gas: int, number: int | None = None,
+    ) -> Outcome:
+        """Run a call on the state as it is (``_state_at`` may have rewound it to block ``number``)."""
         sender = _address(sender, "from") if sender is not None else ZERO_ADDRESS
         target = _address(to, "to") if to is not None else None
         if not isinstance(value, int) or value < 0:
             raise ValueError(f"value must be a non-negative int, got {value!r}")
         msg = Message(sender=sender, to=target, value=value, data=bytes(data), gas=gas, gas_price=0,
                       nonce=self.world.get_nonce(sender))
-        return simulate(self.world, self._sim_env(sender), msg)
+        return simulate(self.world, self._sim_env(sender, number), msg)
 
     def _call_gas(self, gas: int | None) -> int:
         """Gas for a call or estimate: at most the block gas limit, as geth caps it.
@@ -1024,13 +1242,17 @@ class Chain:
     @_locked
     def call(
         self, to: str | None, data: bytes = b"", sender: str | None = None, value: int = 0,
-        gas: int | None = None,
+        gas: int | None = None, block: int | str | None = None,
     ) -> bytes:
-        """Run a call against the latest state without changing it; its return data.
+        """Run a call against the latest state (or a recent block's) without changing it; its return data.
 
+        At an older block the call runs as it would have at the start of the
+        block that followed it (that block's number, timestamp and base fee).
         Raises ``Reverted(reason, data)`` if it reverts or runs out of gas.
         """
-        out = self._simulate(to, data, sender, value, self._call_gas(gas))
+        number = self._past(block)
+        with self._state_at(number):
+            out = self._simulate(to, data, sender, value, self._call_gas(gas), number=number)
         if not out.success:
             raise Reverted(out.revert_reason or "reverted", out.revert_data)
         return out.return_data
@@ -1038,36 +1260,43 @@ class Chain:
     @_locked
     def estimate_gas(
         self, to: str | None, data: bytes = b"", sender: str | None = None, value: int = 0,
-        gas: int | None = None,
+        gas: int | None = None, block: int | str | None = None,
     ) -> int:
         """The least gas limit with which the transaction succeeds (before refunds).
 
         Raises ``Reverted`` if it fails even with ``gas`` (default: the block limit).
         """
         cap = self._call_gas(gas)
-        out = self._simulate(to, data, sender, value, cap)
-        if not out.success:
-            raise Reverted(out.revert_reason or "reverted", out.revert_data)
-        lo, hi = out.gas_used, cap
-        if self._simulate(to, data, sender, value, lo).success:
-            return lo
-        # Nested calls keep 1/64 back (and value calls need the stipend sentry), so
-        # the gas used is not always enough as a limit: try a little more, then search.
-        guess = min(cap, lo * 64 // 63 + G.G_CALL_STIPEND + 100)
-        if self._simulate(to, data, sender, value, guess).success:
-            hi = guess
-        while hi - lo > max(64, hi // 200):  # within 0.5%: each probe re-runs the call
-            mid = (lo + hi) // 2
-            if self._simulate(to, data, sender, value, mid).success:
-                hi = mid
-            else:
-                lo = mid
-        return hi
+        number = self._past(block)
+        with self._state_at(number):
+            def succeeds(limit: int) -> Outcome:
+                return self._simulate(to, data, sender, value, limit, number=number)
+
+            out = succeeds(cap)
+            if not out.success:
+                raise Reverted(out.revert_reason or "reverted", out.revert_data)
+            lo, hi = out.gas_used, cap
+            if succeeds(lo).success:
+                return lo
+            # Nested calls keep 1/64 back (and value calls need the stipend sentry), so
+            # the gas used is not always enough as a limit: try a little more, then search.
+            guess = min(cap, lo * 64 // 63 + G.G_CALL_STIPEND + 100)
+            if succeeds(guess).success:
+                hi = guess
+            while hi - lo > max(64, hi // 200):  # within 0.5%: each probe re-runs the call
+                mid = (lo + hi) // 2
+                if succeeds(mid).success:
+                    hi = mid
+                else:
+                    lo = mid
+            return hi
 
 
 __all__ = [
     "COINBASE",
+    "HISTORY_BLOCKS",
     "StateCommitment",
+    "StateNotKept",
     "Block",
     "Chain",
     "INVALID_INPUT",

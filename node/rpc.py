@@ -5,8 +5,9 @@ quantities, ``0x`` data, lower-case hashes, EIP-55 addresses -- or raises
 ``RpcError`` with a JSON-RPC code and a message naming the bad parameter.
 ``handle_request`` takes a whole JSON-RPC 2.0 envelope (or a batch) and never
 raises. Reverts answer like geth/anvil: code 3, "execution reverted: …", the
-revert bytes in ``data``. Only the latest state is kept, so state reads at
-an older block are refused rather than answered wrongly.
+revert bytes in ``data``. State reads and calls take a block: the latest, or
+one of the ``HISTORY_BLOCKS`` (128) before it, as geth keeps by default; an
+older one is refused by name rather than answered wrongly.
 
 Limits, each refused by name rather than half-obeyed: quantities are strict
 ``0x`` hex of at most 256 bits; a method takes at most ``MAX_PARAMS`` arguments
@@ -35,6 +36,7 @@ from node.chain import (
     MAX_TIMESTAMP,
     Chain,
     Reverted,
+    StateNotKept,
 )
 from node.rpc_codes import (
     EXECUTION_REVERTED,
@@ -87,6 +89,8 @@ MAX_PARAMS: dict[str, int] = {
     "l2lab_contracts": 0, "l2lab_gasBreakdown": 1, "txpool_status": 0, "txpool_content": 0, "mine": 2, "setBalance": 2, "increaseTime": 1,
     "setNextBlockTimestamp": 1, "setAutomine": 1, "setIntervalMining": 1, "snapshot": 0, "revert": 1,
 }
+
+SERVER_ERROR = -32000  # geth's code for a request it understood and cannot serve (unknown filter, account, state)
 
 
 # -- parameter parsing: each failure names the parameter ------------------------------------
@@ -391,6 +395,8 @@ class RpcDispatcher:
             raise RpcError(exc.code, exc.message) from None
         except Reverted as exc:
             raise RpcError(EXECUTION_REVERTED, f"execution reverted: {exc.reason}", _hex(exc.data)) from None
+        except StateNotKept as exc:
+            raise RpcError(SERVER_ERROR, str(exc)) from None
         except (ValueError, TypeError) as exc:
             raise RpcError(INVALID_PARAMS, f"{method}: {exc}") from None
 
@@ -435,47 +441,38 @@ class RpcDispatcher:
 
     # -- state reads ------------------------------------------------------------------------------------
 
-    def _latest_only(self, params: list, i: int) -> None:
-        """Only the latest state is kept: an older block would be answered wrongly, so refuse it."""
+    def _state_block(self, params: list, i: int) -> int | str:
+        """The block a state read asks for: a tag, a number, or (EIP-1898) a block hash's number.
+
+        The chain refuses a block whose state it no longer keeps (``StateNotKept``).
+        """
         raw = _param(params, i, "block", "latest")
         if isinstance(raw, dict) and raw.get("blockHash") is not None:
             block = self.chain.get_block(parse_hash(raw["blockHash"], "block.blockHash"))
             if block is None:
-                raise RpcError(-32000, f"unknown block {raw['blockHash']}")
-            ref: int | str = block.number
-        else:
-            ref = parse_block_ref(raw)
-        if ref == "earliest":
-            ref = 0
-        if isinstance(ref, int) and ref != self.chain.block_number:
-            raise RpcError(
-                -32000, f"state at block {ref} is not kept (latest is {self.chain.block_number}); use 'latest'"
-            )
+                raise RpcError(SERVER_ERROR, f"unknown block {raw['blockHash']}")
+            return block.number
+        return parse_block_ref(raw)
 
     def _get_balance(self, p: list) -> str:
         address = parse_address(_param(p, 0, "address"), "address")
-        self._latest_only(p, 1)
-        return _q(self.chain.get_balance(address))
+        return _q(self.chain.get_balance(address, self._state_block(p, 1)))
 
     def _get_transaction_count(self, p: list) -> str:
         address = parse_address(_param(p, 0, "address"), "address")
-        pending = _param(p, 1, "block", "latest") == "pending"
-        if not pending:
-            self._latest_only(p, 1)
-        return _q(self.chain.get_nonce(address, pending=pending))
+        block = self._state_block(p, 1)
+        return _q(self.chain.get_nonce(address, pending=block == "pending", block=block))
 
     def _get_code(self, p: list) -> str:
         address = parse_address(_param(p, 0, "address"), "address")
-        self._latest_only(p, 1)
-        return _hex(self.chain.get_code(address))
+        return _hex(self.chain.get_code(address, self._state_block(p, 1)))
 
     def _get_storage_at(self, p: list) -> str:
         address = parse_address(_param(p, 0, "address"), "address")
         slot = parse_quantity(_param(p, 1, "slot"), "slot")
         if slot >= 2**256:
             raise _bad("slot", "larger than 256 bits")
-        self._latest_only(p, 2)
-        return _hex(self.chain.get_storage_at(address, slot).to_bytes(32, "big"))
+        return _hex(self.chain.get_storage_at(address, slot, self._state_block(p, 2)).to_bytes(32, "big"))
 
     def _fee_history(self, p: list) -> dict[str, Any]:
         count = parse_quantity(_param(p, 0, "blockCount"), "blockCount")
@@ -538,12 +535,11 @@ class RpcDispatcher:
 
     def _call(self, p: list) -> str:
         args = self._call_args(p)
-        self._latest_only(p, 1)
-        return _hex(self.chain.call(**args))
+        return _hex(self.chain.call(**args, block=self._state_block(p, 1)))
 
     def _estimate_gas(self, p: list) -> str:
         args = self._call_args(p)
-        return _q(self.chain.estimate_gas(**args))
+        return _q(self.chain.estimate_gas(**args, block=self._state_block(p, 1)))
 
     # -- sending -------------------------------------------------------------------------------------------
 
@@ -681,7 +677,7 @@ class RpcDispatcher:
                 raise _bad("filter", "blockHash cannot be combined with fromBlock/toBlock")
             block = self.chain.get_block(parse_hash(f["blockHash"], "filter.blockHash"))
             if block is None:
-                raise RpcError(-32000, f"unknown block {f['blockHash']}")
+                raise RpcError(SERVER_ERROR, f"unknown block {f['blockHash']}")
             lo = hi = block.number
         else:
             lo = parse_block_ref(f.get("fromBlock", "latest"), "filter.fromBlock")  # type: ignore[assignment]

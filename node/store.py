@@ -10,6 +10,11 @@ a transaction the node acknowledged (after its block committed) is on disk.
 Records are JSON (hex strings for bytes and big ints), so the file is easy
 to inspect with the ``sqlite3`` shell. ``path=None`` keeps everything in
 memory with the same code.
+
+Besides the latest state, the store keeps what the chain needs to answer for
+recent blocks: ``state_undo`` holds, per recent block, the value each account
+field and storage slot had before that block changed it (the chain prunes it
+to its history window as it adds blocks).
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ CREATE TABLE IF NOT EXISTS logs (
 );
 CREATE INDEX IF NOT EXISTS logs_address ON logs (address, block_number);
 CREATE TABLE IF NOT EXISTS pending (seq INTEGER PRIMARY KEY, hash TEXT UNIQUE NOT NULL, raw BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS state_undo (number INTEGER PRIMARY KEY, data TEXT NOT NULL);
 """
 
 DB_NAME = "chain.sqlite3"
@@ -179,6 +185,22 @@ class Store:
         conn.execute("DELETE FROM accounts")
         conn.execute("DELETE FROM storage")
 
+    # -- history ----------------------------------------------------------------------
+
+    @staticmethod
+    def put_undo(conn: sqlite3.Connection, number: int, rows: list) -> None:
+        """What block ``number`` overwrote (replacing an earlier record of it)."""
+        conn.execute(
+            "INSERT OR REPLACE INTO state_undo (number, data) VALUES (?, ?)", (number, json.dumps(rows))
+        )
+
+    @staticmethod
+    def drop_undo_through(conn: sqlite3.Connection, number: int) -> None:
+        conn.execute("DELETE FROM state_undo WHERE number <= ?", (number,))
+
+    def undo_records(self) -> dict[int, list]:
+        return {n: json.loads(d) for n, d in self.conn.execute("SELECT number, data FROM state_undo")}
+
     # -- blocks, transactions, logs ---------------------------------------------------
 
     @staticmethod
@@ -207,6 +229,7 @@ class Store:
         conn.execute("DELETE FROM blocks WHERE number > ?", (number,))
         conn.execute("DELETE FROM txs WHERE block_number > ?", (number,))
         conn.execute("DELETE FROM logs WHERE block_number > ?", (number,))
+        conn.execute("DELETE FROM state_undo WHERE number > ?", (number,))
 
     def head_number(self) -> int | None:
         row = self.conn.execute("SELECT MAX(number) FROM blocks").fetchone()
