@@ -18,11 +18,13 @@ gas limit, as geth caps it, since gas is what bounds a call's work.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from eth_account import Account
+from eth_account.messages import encode_defunct, encode_typed_data
 from eth_utils import to_checksum_address
 
 from contracts_spec import gas as G
@@ -88,6 +90,7 @@ MAX_PARAMS: dict[str, int] = {
     "evm_setAutomine": 1, "evm_setIntervalMining": 1, "evm_snapshot": 0, "evm_revert": 1,
     "l2lab_contracts": 0, "l2lab_gasBreakdown": 1, "txpool_status": 0, "txpool_content": 0, "mine": 2, "setBalance": 2, "increaseTime": 1,
     "setNextBlockTimestamp": 1, "setAutomine": 1, "setIntervalMining": 1, "snapshot": 0, "revert": 1,
+    "eth_sign": 2, "personal_sign": 3, "eth_signTypedData_v4": 2,
 }
 
 SERVER_ERROR = -32000  # geth's code for a request it understood and cannot serve (unknown filter, account, state)
@@ -360,6 +363,9 @@ class RpcDispatcher:
             "hardhat_mine": self._anvil_mine,
             "anvil_setBalance": self._set_balance,
             "hardhat_setBalance": self._set_balance,
+            "eth_sign": self._eth_sign,
+            "personal_sign": self._personal_sign,
+            "eth_signTypedData_v4": self._sign_typed_data,
         }
         for name in ("IncreaseTime", "SetNextBlockTimestamp", "SetAutomine", "SetIntervalMining",
                      "Snapshot", "Revert"):
@@ -611,6 +617,56 @@ class RpcDispatcher:
                 if tx.get("maxFeePerGas") is not None else 2 * chain.base_fee() + tip
         signed = Account.sign_transaction(unsigned, key)
         return _hex(chain.send_raw_transaction(bytes(signed.raw_transaction)))
+
+    # -- signing with the dev keys --------------------------------------------------------------------------
+
+    def _dev_key(self, address: str, method: str) -> bytes:
+        key = self.dev_keys.get(address)
+        if key is None:
+            raise RpcError(SERVER_ERROR, f"unknown account {address}: {method} signs only for the node's dev "
+                                         "accounts (eth_accounts)")
+        return key
+
+    def _eth_sign(self, p: list) -> str:
+        """geth's eth_sign(address, data): an EIP-191 personal-message signature (v is 27 or 28)."""
+        address = parse_address(_param(p, 0, "address"), "address")
+        data = parse_data(_param(p, 1, "data"), "data")
+        key = self._dev_key(address, "eth_sign")
+        return _hex(Account.sign_message(encode_defunct(primitive=data), key).signature)
+
+    def _personal_sign(self, p: list) -> str:
+        """geth's personal_sign(data, address[, password]): as eth_sign, parameters the other way round.
+
+        Dev accounts are unlocked, so a password is accepted and not needed.
+        """
+        data = parse_data(_param(p, 0, "data"), "data")
+        address = parse_address(_param(p, 1, "address"), "address")
+        password = _param(p, 2, "password", None)
+        if password is not None and not isinstance(password, str):
+            raise _bad("password", f"expected a string, got {password!r:.80}")
+        key = self._dev_key(address, "personal_sign")
+        return _hex(Account.sign_message(encode_defunct(primitive=data), key).signature)
+
+    def _sign_typed_data(self, p: list) -> str:
+        """eth_signTypedData_v4(address, typedData): an EIP-712 signature; the data as a JSON string or object."""
+        address = parse_address(_param(p, 0, "address"), "address")
+        typed = _param(p, 1, "typed data")
+        if isinstance(typed, str):
+            try:
+                typed = json.loads(typed)
+            except ValueError as exc:
+                raise _bad("typed data", f"not JSON: {exc}") from None
+        if not isinstance(typed, dict):
+            raise _bad("typed data", "expected an EIP-712 object {types, primaryType, domain, message}")
+        missing = [k for k in ("types", "primaryType", "domain", "message") if k not in typed]
+        if missing:
+            raise _bad("typed data", f"missing {', '.join(missing)}")
+        key = self._dev_key(address, "eth_signTypedData_v4")
+        try:
+            signable = encode_typed_data(full_message=typed)
+        except Exception as exc:  # noqa: BLE001 - eth-account refuses bad typed data with many error types
+            raise _bad("typed data", f"{type(exc).__name__}: {exc}") from None
+        return _hex(Account.sign_message(signable, key).signature)
 
     # -- transactions, blocks, logs ---------------------------------------------------------------------
 

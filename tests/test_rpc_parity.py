@@ -1,32 +1,54 @@
-"""Dev-chain parity for web3.py users: a state root in every block that commits to the state."""
+"""Dev-chain parity for web3.py and eth-account users: signing and state roots, each with its refusals
+(a clear JSON-RPC error, nothing changed)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from eth_abi import encode as abi_encode
 from eth_account import Account
+from eth_account.messages import encode_defunct, encode_typed_data
+from web3 import Web3
+from web3.providers.base import JSONBaseProvider
 
 from contracts_spec.examples import Counter, Reverter
 from contracts_spec.runtime import Contract, deploy_data
 from node.chain import Chain, StateCommitment
-from node.rpc import RpcDispatcher
+from node.rpc import RpcDispatcher, RpcError
 from primitives.keccak import keccak256
 from primitives.smt import SparseMerkleTree, empty_root
 
 KEY = b"\x21" * 32
 ALICE = Account.from_key(KEY).address
-BOB = Account.from_key(b"\x22" * 32).address
+BOB = Account.from_key(b"\x22" * 32).address  # funded, but the node holds no key for it
 CAROL = Account.from_key(b"\x23" * 32).address
 ETH = 10**18
 T0 = 1_700_000_000
+UNKNOWN, INVALID = -32000, -32602
 
 
 @pytest.fixture
 def rpc() -> RpcDispatcher:
     chain = Chain(genesis_alloc={ALICE: 100 * ETH, BOB: 10 * ETH}, genesis_timestamp=T0)
     return RpcDispatcher(chain, {ALICE: KEY})
+
+
+class InProcessProvider(JSONBaseProvider):
+    """web3.py calling the dispatcher directly, its requests encoded as its HTTP provider sends them,
+    so web3's own formatters and filter classes run against the JSON the node would get."""
+
+    def __init__(self, dispatcher: RpcDispatcher) -> None:
+        super().__init__()
+        self.dispatcher = dispatcher
+
+    def make_request(self, method, params):  # type: ignore[override]
+        request = json.loads(self.encode_rpc_request(method, params))
+        return self.dispatcher.handle_request(request)
+
+    def is_connected(self, show_traceback: bool = False) -> bool:
+        return True
 
 
 def call_data(cls: type[Contract], name: str, *args: object) -> str:
@@ -43,6 +65,71 @@ def deploy(rpc: RpcDispatcher, name: str, *args: object) -> str:
     receipt = send(rpc, data="0x" + deploy_data(name, *args).hex())
     assert receipt["status"] == "0x1"
     return receipt["contractAddress"]
+
+
+def refused(rpc: RpcDispatcher, method: str, params: list, code: int, words: str) -> None:
+    """The request fails with ``code`` and a message containing ``words``, and the chain did not change."""
+    chain = rpc.chain
+    before = (chain.head.hash, chain.state_root(), [t.hash for t in chain.pending])
+    with pytest.raises(RpcError) as info:
+        rpc.handle(method, params)
+    assert info.value.code == code, info.value.message
+    assert words in info.value.message, info.value.message
+    assert (chain.head.hash, chain.state_root(), [t.hash for t in chain.pending]) == before
+
+
+# -- signing with the dev accounts -------------------------------------------------------------------
+
+TYPED = {
+    "types": {
+        "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "chainId", "type": "uint256"}],
+        "Mail": [{"name": "to", "type": "address"}, {"name": "contents", "type": "string"}],
+    },
+    "primaryType": "Mail",
+    "domain": {"name": "l2lab", "chainId": 31337},
+    "message": {"to": BOB, "contents": "hello"},
+}
+
+
+def test_eth_sign_and_personal_sign_recover_to_the_dev_account(rpc: RpcDispatcher) -> None:
+    data = b"sign in to the workshop"
+    signed = rpc.handle("eth_sign", [ALICE, "0x" + data.hex()])
+    assert Account.recover_message(encode_defunct(primitive=data), signature=signed) == ALICE
+    assert int(signed[-2:], 16) in (27, 28)  # geth's v
+    # personal_sign takes (data, address), and a password the unlocked dev account does not need
+    assert rpc.handle("personal_sign", ["0x" + data.hex(), ALICE]) == signed
+    assert rpc.handle("personal_sign", ["0x" + data.hex(), ALICE.lower(), ""]) == signed
+    w3 = Web3(InProcessProvider(rpc))
+    assert Account.recover_message(encode_defunct(primitive=b"\x00\x01"),
+                                   signature=w3.eth.sign(ALICE, data=b"\x00\x01")) == ALICE
+
+
+def test_sign_typed_data_v4_takes_a_json_string_or_an_object(rpc: RpcDispatcher) -> None:
+    for typed in (TYPED, json.dumps(TYPED)):
+        signed = rpc.handle("eth_signTypedData_v4", [ALICE, typed])
+        assert Account.recover_message(encode_typed_data(full_message=TYPED), signature=signed) == ALICE
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "code", "words"),
+    [
+        ("eth_sign", [BOB, "0x00"], UNKNOWN, f"unknown account {BOB}"),
+        ("personal_sign", ["0x00", BOB], UNKNOWN, "dev accounts"),
+        ("eth_signTypedData_v4", [BOB, TYPED], UNKNOWN, "unknown account"),
+        ("eth_sign", [ALICE, "hello"], INVALID, "invalid data"),
+        ("eth_sign", ["0x00", ALICE], INVALID, "invalid address"),  # personal_sign's order given to eth_sign
+        ("personal_sign", [ALICE, "0x00"], INVALID, "invalid address"),
+        ("personal_sign", ["0x00", ALICE, 7], INVALID, "invalid password"),
+        ("eth_sign", [ALICE], INVALID, "missing parameter 1: data"),
+        ("eth_sign", [ALICE, "0x00", "0x00"], INVALID, "too many arguments"),
+        ("eth_signTypedData_v4", [ALICE, "{not json"], INVALID, "not JSON"),
+        ("eth_signTypedData_v4", [ALICE, [1, 2]], INVALID, "EIP-712 object"),
+        ("eth_signTypedData_v4", [ALICE, {"types": {}}], INVALID, "missing primaryType, domain, message"),
+        ("eth_signTypedData_v4", [ALICE, {**TYPED, "primaryType": "Nope"}], INVALID, "invalid typed data"),
+    ],
+)
+def test_signing_refusals(rpc: RpcDispatcher, method: str, params: list, code: int, words: str) -> None:
+    refused(rpc, method, params, code, words)
 
 
 # -- state roots ---------------------------------------------------------------------------------------------
