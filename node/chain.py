@@ -37,6 +37,7 @@ import pkgutil
 import threading
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -78,6 +79,8 @@ UNDO_PRUNE_STEP = 32  # records older than the history are deleted from disk eve
 # At most this many recorded changes in all (some 60 MB): a 30M-gas block can write ~14,000 fresh slots,
 # so a run of full blocks narrows the window rather than growing memory.
 MAX_UNDO_ENTRIES = 250_000
+REORG_RECORDS = 256  # how many reverts filters can catch up on (a filter idle longer starts from the oldest)
+ARRIVAL_RECORDS = 4_096  # pooled transaction hashes kept for pending-transaction filters
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -404,6 +407,11 @@ class Chain:
             if not isinstance(balance, int) or isinstance(balance, bool) or not 0 <= balance <= UINT256_MAX:
                 raise ValueError(f"genesis_alloc: balance of {address} must be an int in 0..2**256-1")
         self._lock = threading.RLock()
+        # Reverts and pool arrivals, for filters (node.rpc): never persisted.
+        self._reorgs: deque[tuple[int, int]] = deque(maxlen=REORG_RECORDS)  # (mark after it, block gone back to)
+        self._reorg_mark = 0
+        self._arrivals: deque[tuple[int, bytes]] = deque(maxlen=ARRIVAL_RECORDS)
+        self._arrival_mark = 0
         load_contract_classes()
         self.store = Store(data_dir, fresh=fresh)
         try:
@@ -769,6 +777,8 @@ class Chain:
             if tx in self.pending:
                 undo()
             raise
+        self._arrival_mark += 1
+        self._arrivals.append((self._arrival_mark, tx.hash))
         return tx.hash
 
     # -- mining ------------------------------------------------------------------------------------
@@ -958,6 +968,41 @@ class Chain:
             self._undo_size -= len(self._undo.pop(later))
         self._oldest = min(self._oldest, number)
         self._roots = StateCommitment.of(self.world)
+        self._reorg_mark += 1
+        self._reorgs.append((self._reorg_mark, number))
+
+    # -- what filters poll ----------------------------------------------------------------------------
+
+    @property
+    def reorg_mark(self) -> int:
+        """Counts the times the chain went back (evm_revert); see ``went_back_since``."""
+        return self._reorg_mark
+
+    @_locked
+    def went_back_since(self, mark: int) -> int | None:
+        """The lowest block the chain went back to after ``reorg_mark`` was ``mark``; None if it did not."""
+        lowest = [number for seen, number in self._reorgs if seen > mark]
+        if not lowest and mark < self._reorg_mark:  # older than the records kept: the lowest kept
+            lowest = [number for _, number in self._reorgs]
+        return min(lowest) if lowest else None
+
+    @property
+    def arrival_mark(self) -> int:
+        """Counts the transactions the pool accepted; see ``arrivals_since``."""
+        return self._arrival_mark
+
+    @_locked
+    def arrivals_since(self, mark: int) -> list[bytes]:
+        """Hashes of transactions accepted after ``arrival_mark`` was ``mark`` (the latest ARRIVAL_RECORDS)."""
+        return [tx_hash for seen, tx_hash in self._arrivals if seen > mark]
+
+    @_locked
+    def block_hashes(self, from_block: int, to_block: int) -> list[bytes]:
+        """The hashes of blocks ``from_block..to_block`` that exist, in order."""
+        to_block = min(to_block, self._head.number)
+        if from_block > to_block:
+            return []
+        return [bytes.fromhex(h) for h in self.store.block_hashes(from_block, to_block)]
 
     # -- reads --------------------------------------------------------------------------------------------
 

@@ -9,6 +9,14 @@ revert bytes in ``data``. State reads and calls take a block: the latest, or
 one of the ``HISTORY_BLOCKS`` (128) before it, as geth keeps by default; an
 older one is refused by name rather than answered wrongly.
 
+Filters (``eth_newFilter``, ``eth_newBlockFilter``,
+``eth_newPendingTransactionFilter``) behave as geth's: random hex ids,
+``eth_getFilterChanges`` answers what is new since the last poll, an unknown id
+is "filter not found". They are bounded: at most ``MAX_FILTERS`` live at once,
+and one not polled for ``FILTER_TIMEOUT_SECONDS`` (geth's five minutes) is
+removed, so no caller can grow the node's memory; each holds a few numbers,
+not the changes themselves, which are read from the chain when polled.
+
 Limits, each refused by name rather than half-obeyed: quantities are strict
 ``0x`` hex of at most 256 bits; a method takes at most ``MAX_PARAMS`` arguments
 (trailing nulls aside); block timestamps are uint64; one call mines at most
@@ -20,7 +28,10 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
+import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from eth_account import Account
@@ -91,8 +102,12 @@ MAX_PARAMS: dict[str, int] = {
     "l2lab_contracts": 0, "l2lab_gasBreakdown": 1, "txpool_status": 0, "txpool_content": 0, "mine": 2, "setBalance": 2, "increaseTime": 1,
     "setNextBlockTimestamp": 1, "setAutomine": 1, "setIntervalMining": 1, "snapshot": 0, "revert": 1,
     "eth_sign": 2, "personal_sign": 3, "eth_signTypedData_v4": 2,
+    "eth_newFilter": 1, "eth_newBlockFilter": 0, "eth_newPendingTransactionFilter": 1, "eth_getFilterChanges": 1,
+    "eth_getFilterLogs": 1, "eth_uninstallFilter": 1,
 }
 
+FILTER_TIMEOUT_SECONDS = 300.0  # geth's: a filter nobody polled for five minutes is removed
+MAX_FILTERS = 1_024  # live filters at once, all callers together
 SERVER_ERROR = -32000  # geth's code for a request it understood and cannot serve (unknown filter, account, state)
 
 
@@ -293,6 +308,82 @@ def format_block(block: Block, base_fees: Mapping[int, int] | None = None) -> di
     }
 
 
+# -- filters ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class LogCriteria:
+    """What a log filter matches: a block range (numbers or tags), emitters, topic alternatives."""
+
+    from_block: int | str
+    to_block: int | str
+    addresses: list[str] | str | None
+    topics: list[Any]
+
+
+@dataclass
+class Filter:
+    """An installed filter: its kind and how far its caller has seen; the changes are read when polled."""
+
+    kind: str  # "logs", "blocks" or "pending"
+    last_block: int  # the newest block whose changes were delivered
+    reorg_mark: int  # Chain.reorg_mark when last polled
+    arrival_mark: int  # Chain.arrival_mark when last polled
+    polled: float  # the registry's clock when last installed or polled
+    criteria: LogCriteria | None = None
+    full_transactions: bool = False
+
+
+class FilterRegistry:
+    """The live filters, bounded by number (``limit``) and idleness (``timeout`` seconds, on ``clock``)."""
+
+    def __init__(self, *, limit: int = MAX_FILTERS, timeout: float = FILTER_TIMEOUT_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.timeout, self.clock = limit, timeout, clock
+        self._filters: dict[int, Filter] = {}
+
+    def __len__(self) -> int:
+        return len(self._filters)
+
+    def expire(self) -> None:
+        """Remove every filter nobody polled for ``timeout`` seconds."""
+        now = self.clock()
+        for fid in [fid for fid, f in self._filters.items() if now - f.polled >= self.timeout]:
+            del self._filters[fid]
+
+    def install(self, f: Filter) -> int:
+        self.expire()
+        if len(self._filters) >= self.limit:
+            raise RpcError(SERVER_ERROR, f"too many filters: {self.limit} are installed; uninstall some with "
+                                         f"eth_uninstallFilter, or wait: a filter not polled for "
+                                         f"{self.timeout:g} s is removed")
+        fid = 0
+        while fid == 0 or fid in self._filters:  # unguessable, as geth's: a filter is only its id's caller's
+            fid = secrets.randbits(128)
+        f.polled = self.clock()
+        self._filters[fid] = f
+        return fid
+
+    def poll(self, fid: int) -> Filter:
+        """The filter with id ``fid``, its idle clock restarted; "filter not found" if there is none."""
+        self.expire()
+        f = self._filters.get(fid)
+        if f is None:
+            raise RpcError(SERVER_ERROR, "filter not found")
+        f.polled = self.clock()
+        return f
+
+    def remove(self, fid: int) -> bool:
+        self.expire()
+        return self._filters.pop(fid, None) is not None
+
+
+def parse_filter_id(value: Any) -> int:
+    if not isinstance(value, str):
+        raise _bad("filter id", f"expected a hex filter id like 0x1f, got {value!r:.80}")
+    return parse_quantity(value, "filter id")
+
+
 # -- the dispatcher ---------------------------------------------------------------------------------
 
 
@@ -317,6 +408,7 @@ class RpcDispatcher:
         self.chain = chain
         # Keyed by checksummed address as a plain str, the form parse_address returns.
         self.dev_keys: dict[str, bytes] = {to_checksum_address(a): bytes(k) for a, k in (dev_keys or {}).items()}
+        self.filters = FilterRegistry()
         self.methods: dict[str, Callable[[list], Any]] = {
             "web3_clientVersion": lambda p: CLIENT_VERSION,
             "net_version": lambda p: str(self.chain.chain_id),
@@ -366,6 +458,12 @@ class RpcDispatcher:
             "eth_sign": self._eth_sign,
             "personal_sign": self._personal_sign,
             "eth_signTypedData_v4": self._sign_typed_data,
+            "eth_newFilter": self._new_filter,
+            "eth_newBlockFilter": self._new_block_filter,
+            "eth_newPendingTransactionFilter": self._new_pending_filter,
+            "eth_getFilterChanges": self._filter_changes,
+            "eth_getFilterLogs": self._filter_logs,
+            "eth_uninstallFilter": self._uninstall_filter,
         }
         for name in ("IncreaseTime", "SetNextBlockTimestamp", "SetAutomine", "SetIntervalMining",
                      "Snapshot", "Revert"):
@@ -668,6 +766,78 @@ class RpcDispatcher:
             raise _bad("typed data", f"{type(exc).__name__}: {exc}") from None
         return _hex(Account.sign_message(signable, key).signature)
 
+    # -- filters ---------------------------------------------------------------------------------------------
+
+    def _new_filter(self, p: list) -> str:
+        f = _param(p, 0, "filter")
+        if not isinstance(f, dict):
+            raise _bad("filter", "expected a filter object")
+        if f.get("blockHash") is not None:
+            raise _bad("filter.blockHash", "a filter watches new blocks; for one block's logs use eth_getLogs")
+        criteria = _log_criteria(f)
+        return self._install("logs", criteria=criteria)
+
+    def _new_block_filter(self, p: list) -> str:
+        return self._install("blocks")
+
+    def _new_pending_filter(self, p: list) -> str:
+        full = parse_bool(_param(p, 0, "full transactions", False), "full transactions")
+        return self._install("pending", full_transactions=full)
+
+    def _install(self, kind: str, **fields: Any) -> str:
+        chain = self.chain
+        with chain.lock:
+            f = Filter(kind, chain.block_number, chain.reorg_mark, chain.arrival_mark, 0.0, **fields)
+            return _q(self.filters.install(f))
+
+    def _filter_changes(self, p: list) -> list:
+        """What is new for a filter since it was installed or last polled: logs, block hashes or tx hashes."""
+        fid = parse_filter_id(_param(p, 0, "filter id"))
+        chain = self.chain
+        with chain.lock:
+            f = self.filters.poll(fid)
+            went_back_to = chain.went_back_since(f.reorg_mark)
+            if went_back_to is not None:  # evm_revert: new blocks may reuse old numbers
+                f.last_block = min(f.last_block, went_back_to)
+            f.reorg_mark = chain.reorg_mark
+            head = chain.block_number
+            since, f.last_block = f.last_block, head
+            if f.kind == "blocks":
+                return [_hex(h) for h in chain.block_hashes(since + 1, head)]
+            if f.kind == "pending":
+                hashes = chain.arrivals_since(f.arrival_mark)
+                f.arrival_mark = chain.arrival_mark
+                if not f.full_transactions:
+                    return [_hex(h) for h in hashes]
+                txs = [chain.get_transaction(h) for h in hashes]
+                return [format_transaction(t) for t in txs if t is not None]
+            c = f.criteria
+            assert c is not None
+            start = 0 if c.from_block == "earliest" else c.from_block
+            end = 0 if c.to_block == "earliest" else c.to_block
+            lo = max(since + 1, start) if isinstance(start, int) else since + 1  # new blocks only
+            hi = min(head, end) if isinstance(end, int) else head
+            if lo > hi:
+                return []
+            return [format_log(lg) for lg in chain.get_logs(lo, hi, c.addresses, c.topics)]
+
+    def _filter_logs(self, p: list) -> list:
+        """Every log a log filter matches, as eth_getLogs with its criteria would answer now."""
+        fid = parse_filter_id(_param(p, 0, "filter id"))
+        with self.chain.lock:
+            f = self.filters.poll(fid)
+            if f.criteria is None:
+                raise RpcError(SERVER_ERROR, f"filter not found: {_q(fid)} is a {f.kind} filter, and "
+                                             "eth_getFilterLogs takes a log filter (eth_newFilter)")
+            c = f.criteria
+            logs = self.chain.get_logs(c.from_block, c.to_block, c.addresses, c.topics)
+        return [format_log(lg) for lg in logs]
+
+    def _uninstall_filter(self, p: list) -> bool:
+        fid = parse_filter_id(_param(p, 0, "filter id"))
+        with self.chain.lock:
+            return self.filters.remove(fid)
+
     # -- transactions, blocks, logs ---------------------------------------------------------------------
 
     def _get_transaction_by_hash(self, p: list) -> dict | None:
@@ -728,35 +898,16 @@ class RpcDispatcher:
         f = _param(p, 0, "filter")
         if not isinstance(f, dict):
             raise _bad("filter", "expected a filter object")
+        criteria = _log_criteria(f)
         if f.get("blockHash") is not None:
             if f.get("fromBlock") is not None or f.get("toBlock") is not None:
                 raise _bad("filter", "blockHash cannot be combined with fromBlock/toBlock")
             block = self.chain.get_block(parse_hash(f["blockHash"], "filter.blockHash"))
             if block is None:
                 raise RpcError(SERVER_ERROR, f"unknown block {f['blockHash']}")
-            lo = hi = block.number
-        else:
-            lo = parse_block_ref(f.get("fromBlock", "latest"), "filter.fromBlock")  # type: ignore[assignment]
-            hi = parse_block_ref(f.get("toBlock", "latest"), "filter.toBlock")  # type: ignore[assignment]
-        address = f.get("address")
-        if isinstance(address, list):
-            addresses: Any = [parse_address(a, "filter.address") for a in address]
-        elif address is not None:
-            addresses = parse_address(address, "filter.address")
-        else:
-            addresses = None
-        topics_in = f.get("topics") or []
-        if not isinstance(topics_in, list) or len(topics_in) > 4:
-            raise _bad("filter.topics", "expected a list of at most 4 entries")
-        topics: list[Any] = []
-        for i, t in enumerate(topics_in):
-            if t is None:
-                topics.append(None)
-            elif isinstance(t, list):
-                topics.append([parse_hash(x, f"filter.topics[{i}]") for x in t] or None)
-            else:
-                topics.append(parse_hash(t, f"filter.topics[{i}]"))
-        logs = self.chain.get_logs(lo, hi, addresses, topics)
+            criteria.from_block = criteria.to_block = block.number
+        c = criteria
+        logs = self.chain.get_logs(c.from_block, c.to_block, c.addresses, c.topics)
         return [format_log(lg) for lg in logs]
 
     # -- dev chain controls ----------------------------------------------------------------------------
@@ -865,6 +1016,31 @@ def _parse_access_list(value: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _log_criteria(f: dict[str, Any]) -> LogCriteria:
+    """The block range, emitters and topics of an eth_getLogs / eth_newFilter filter object."""
+    lo = parse_block_ref(f["fromBlock"] if f.get("fromBlock") is not None else "latest", "filter.fromBlock")
+    hi = parse_block_ref(f["toBlock"] if f.get("toBlock") is not None else "latest", "filter.toBlock")
+    address = f.get("address")
+    if isinstance(address, list):
+        addresses: Any = [parse_address(a, "filter.address") for a in address]
+    elif address is not None:
+        addresses = parse_address(address, "filter.address")
+    else:
+        addresses = None
+    topics_in = f.get("topics") or []
+    if not isinstance(topics_in, list) or len(topics_in) > 4:
+        raise _bad("filter.topics", "expected a list of at most 4 entries")
+    topics: list[Any] = []
+    for i, t in enumerate(topics_in):
+        if t is None:
+            topics.append(None)
+        elif isinstance(t, list):
+            topics.append([parse_hash(x, f"filter.topics[{i}]") for x in t] or None)
+        else:
+            topics.append(parse_hash(t, f"filter.topics[{i}]"))
+    return LogCriteria(lo, hi, addresses, topics)
+
+
 def _check_block_count(count: int) -> None:
     if not 1 <= count <= MAX_MINE_BLOCKS:
         raise _bad("blocks", f"{count} is not in 1..{MAX_MINE_BLOCKS}")
@@ -874,7 +1050,15 @@ def _error(req_id: Any, exc: RpcError) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": req_id, "error": exc.to_json()}
 
 
-__all__ = ["RpcDispatcher", "RpcError", "format_block", "format_log", "format_receipt", "format_transaction"]
+__all__ = [
+    "FilterRegistry",
+    "RpcDispatcher",
+    "RpcError",
+    "format_block",
+    "format_log",
+    "format_receipt",
+    "format_transaction",
+]
 
 
 def in_process_l1(chain: Chain, dev_keys: Mapping[str, bytes] | None = None) -> L1Client:

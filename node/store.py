@@ -239,6 +239,13 @@ class Store:
         row = self.conn.execute("SELECT data FROM blocks WHERE number = ?", (number,)).fetchone()
         return json.loads(row[0]) if row else None
 
+    def block_hashes(self, from_block: int, to_block: int) -> list[str]:
+        """The hashes of blocks ``from_block..to_block``, in order."""
+        rows = self.conn.execute(
+            "SELECT hash FROM blocks WHERE number BETWEEN ? AND ? ORDER BY number", (from_block, to_block)
+        )
+        return [r[0] for r in rows]
+
     def block_by_hash(self, block_hash: str) -> dict | None:
         row = self.conn.execute("SELECT data FROM blocks WHERE hash = ?", (block_hash,)).fetchone()
         return json.loads(row[0]) if row else None

@@ -1,5 +1,5 @@
-"""Dev-chain parity for web3.py and eth-account users: signing and state roots, each with its refusals
-(a clear JSON-RPC error, nothing changed)."""
+"""Dev-chain parity for web3.py and eth-account users: signing, filters and state roots, each with its
+refusals (a clear JSON-RPC error, nothing changed)."""
 
 from __future__ import annotations
 
@@ -70,12 +70,12 @@ def deploy(rpc: RpcDispatcher, name: str, *args: object) -> str:
 def refused(rpc: RpcDispatcher, method: str, params: list, code: int, words: str) -> None:
     """The request fails with ``code`` and a message containing ``words``, and the chain did not change."""
     chain = rpc.chain
-    before = (chain.head.hash, chain.state_root(), [t.hash for t in chain.pending])
+    before = (chain.head.hash, chain.state_root(), [t.hash for t in chain.pending], len(rpc.filters))
     with pytest.raises(RpcError) as info:
         rpc.handle(method, params)
     assert info.value.code == code, info.value.message
     assert words in info.value.message, info.value.message
-    assert (chain.head.hash, chain.state_root(), [t.hash for t in chain.pending]) == before
+    assert (chain.head.hash, chain.state_root(), [t.hash for t in chain.pending], len(rpc.filters)) == before
 
 
 # -- signing with the dev accounts -------------------------------------------------------------------
@@ -129,6 +129,93 @@ def test_sign_typed_data_v4_takes_a_json_string_or_an_object(rpc: RpcDispatcher)
     ],
 )
 def test_signing_refusals(rpc: RpcDispatcher, method: str, params: list, code: int, words: str) -> None:
+    refused(rpc, method, params, code, words)
+
+
+# -- filters ----------------------------------------------------------------------------------------
+
+
+def test_block_and_pending_filters_through_web3(rpc: RpcDispatcher) -> None:
+    w3 = Web3(InProcessProvider(rpc))
+    blocks, pending = w3.eth.filter("latest"), w3.eth.filter("pending")
+    assert blocks.filter_id != pending.filter_id and blocks.filter_id.startswith("0x")
+    assert blocks.get_new_entries() == [] and pending.get_new_entries() == []
+    h1 = w3.eth.send_transaction({"from": ALICE, "to": BOB, "value": 1})
+    h2 = w3.eth.send_transaction({"from": ALICE, "to": BOB, "value": 2})
+    mined = [w3.eth.get_block(n)["hash"] for n in (1, 2)]
+    assert blocks.get_new_entries() == mined
+    assert pending.get_new_entries() == [h1, h2]
+    assert blocks.get_new_entries() == [] and pending.get_new_entries() == []  # changes since the last poll
+    assert w3.eth.uninstall_filter(blocks.filter_id) is True
+    assert w3.eth.uninstall_filter(blocks.filter_id) is False
+    refused(rpc, "eth_getFilterChanges", [blocks.filter_id], UNKNOWN, "filter not found")
+
+
+def test_log_filter_changes_and_all_logs_through_web3(rpc: RpcDispatcher) -> None:
+    w3 = Web3(InProcessProvider(rpc))
+    address = deploy(rpc, "Counter", 0)
+    counter = w3.eth.contract(address=address, abi=Counter.abi())
+    counter.functions.increment(1).transact({"from": ALICE})
+    new_only = counter.events.Incremented.create_filter(from_block="latest")
+    everything = counter.events.Incremented.create_filter(from_block=0)
+    other = w3.eth.filter({"address": ALICE})  # matches nothing
+    counter.functions.increment(2).transact({"from": ALICE})
+    counter.functions.increment(3).transact({"from": ALICE})
+    assert [e["args"]["value"] for e in new_only.get_new_entries()] == [3, 6]
+    assert new_only.get_new_entries() == []
+    assert [e["args"]["value"] for e in everything.get_all_entries()] == [1, 3, 6]
+    assert [e["args"]["value"] for e in new_only.get_all_entries()] == [6]  # fromBlock "latest", read now
+    assert other.get_new_entries() == []
+    refused(rpc, "eth_getFilterLogs", [w3.eth.filter("latest").filter_id], UNKNOWN, "takes a log filter")
+
+
+def test_a_filter_after_a_revert_reports_the_new_blocks(rpc: RpcDispatcher) -> None:
+    fid = rpc.handle("eth_newBlockFilter", [])
+    snap = rpc.handle("evm_snapshot", [])
+    rpc.handle("evm_mine", [])
+    assert len(rpc.handle("eth_getFilterChanges", [fid])) == 1
+    rpc.handle("evm_revert", [snap])
+    rpc.handle("evm_mine", [])
+    assert rpc.handle("eth_getFilterChanges", [fid]) == [rpc.handle("eth_getBlockByNumber", ["0x1", False])["hash"]]
+
+
+def test_filters_expire_after_five_idle_minutes_and_are_capped(rpc: RpcDispatcher) -> None:
+    now = [1000.0]
+    rpc.filters.clock = lambda: now[0]
+    polled, idle = rpc.handle("eth_newBlockFilter", []), rpc.handle("eth_newBlockFilter", [])
+    now[0] += 299
+    rpc.handle("eth_getFilterChanges", [polled])
+    now[0] += 2  # idle has not been polled for 301 s: gone, as geth's timeout removes it
+    rpc.handle("eth_getFilterChanges", [polled])
+    refused(rpc, "eth_getFilterChanges", [idle], UNKNOWN, "filter not found")
+    rpc.filters.limit = 3
+    rpc.handle("eth_newFilter", [{}])
+    rpc.handle("eth_newPendingTransactionFilter", [])
+    refused(rpc, "eth_newBlockFilter", [], UNKNOWN, "too many filters")
+    now[0] += 300  # every filter idle: installing sweeps them away first
+    rpc.handle("eth_newBlockFilter", [])
+    assert len(rpc.filters) == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "code", "words"),
+    [
+        ("eth_getFilterChanges", ["0x1234"], UNKNOWN, "filter not found"),
+        ("eth_getFilterLogs", ["0x1234"], UNKNOWN, "filter not found"),
+        ("eth_getFilterChanges", [1234], INVALID, "invalid filter id"),
+        ("eth_getFilterChanges", ["banana"], INVALID, "invalid filter id"),
+        ("eth_getFilterChanges", [], INVALID, "missing parameter 0: filter id"),
+        ("eth_uninstallFilter", [None], INVALID, "missing parameter 0"),
+        ("eth_newFilter", ["latest"], INVALID, "expected a filter object"),
+        ("eth_newFilter", [{"address": "0x12"}], INVALID, "invalid filter.address"),
+        ("eth_newFilter", [{"fromBlock": "soon"}], INVALID, "invalid filter.fromBlock"),
+        ("eth_newFilter", [{"topics": ["0x12"]}], INVALID, "invalid filter.topics[0]"),
+        ("eth_newFilter", [{"blockHash": "0x" + "00" * 32}], INVALID, "use eth_getLogs"),
+        ("eth_newBlockFilter", [True], INVALID, "too many arguments"),
+        ("eth_newPendingTransactionFilter", ["yes"], INVALID, "invalid full transactions"),
+    ],
+)
+def test_filter_refusals(rpc: RpcDispatcher, method: str, params: list, code: int, words: str) -> None:
     refused(rpc, method, params, code, words)
 
 
