@@ -19,10 +19,10 @@ expects of it:
   geth's default) latest blocks, the value each account field and slot had
   before the block changed it, kept in memory and, with a data dir, in the
   block's own SQLite transaction, so it survives a restart. A read at an older
-  block looks the value up in those records; a call or estimate at one rewinds
-  the live world in place under the lock, runs, and rolls it forward again.
-  Memory is what the last 128 blocks changed, and at most ``MAX_UNDO_ENTRIES``
-  changes: past that the window narrows.
+  block looks the value up in those records; a call, estimate or access list
+  at one rewinds the live world in place under the lock, runs, and rolls it
+  forward again. Memory is what the last 128 blocks changed, and at most
+  ``MAX_UNDO_ENTRIES`` changes: past that the window narrows.
 
 Every public method holds one re-entrant lock: the HTTP server calls in from
 several threads.
@@ -45,7 +45,15 @@ from typing import Any, TypeVar
 
 from contracts_spec import gas as G
 from contracts_spec.gas import next_base_fee
-from contracts_spec.runtime import Env, Message, Outcome, WorldState, apply_message, simulate
+from contracts_spec.runtime import (
+    Env,
+    Message,
+    Outcome,
+    WorldState,
+    apply_message,
+    contract_address,
+    simulate,
+)
 from contracts_spec.runtime.abi import DEPLOY_MAGIC
 from node.store import Block, Log, Receipt, Store
 from node.transactions import (
@@ -79,6 +87,7 @@ UNDO_PRUNE_STEP = 32  # records older than the history are deleted from disk eve
 # At most this many recorded changes in all (some 60 MB): a 30M-gas block can write ~14,000 fresh slots,
 # so a run of full blocks narrows the window rather than growing memory.
 MAX_UNDO_ENTRIES = 250_000
+ACCESS_LIST_ROUNDS = 5  # eth_createAccessList re-runs a call with what it found until nothing new is found
 REORG_RECORDS = 256  # how many reverts filters can catch up on (a filter idle longer starts from the oldest)
 ARRIVAL_RECORDS = 4_096  # pooled transaction hashes kept for pending-transaction filters
 
@@ -1261,7 +1270,8 @@ class Chain:
         )
 
     def _simulate(
-        self, to: str | None, data: bytes, sender: str | None, value: int, gas: int, number: int | None = None,
+        self, to: str | None, data: bytes, sender: str | None, value: int, gas: int,
+        access_list: tuple = (), number: int | None = None,
     ) -> Outcome:
         """Run a call on the state as it is (``_state_at`` may have rewound it to block ``number``)."""
         sender = _address(sender, "from") if sender is not None else ZERO_ADDRESS
@@ -1269,7 +1279,7 @@ class Chain:
         if not isinstance(value, int) or value < 0:
             raise ValueError(f"value must be a non-negative int, got {value!r}")
         msg = Message(sender=sender, to=target, value=value, data=bytes(data), gas=gas, gas_price=0,
-                      nonce=self.world.get_nonce(sender))
+                      nonce=self.world.get_nonce(sender), access_list=access_list)
         return simulate(self.world, self._sim_env(sender, number), msg)
 
     def _call_gas(self, gas: int | None) -> int:
@@ -1335,6 +1345,56 @@ class Chain:
                 else:
                     lo = mid
             return hi
+
+    @_locked
+    def create_access_list(
+        self, to: str | None, data: bytes = b"", sender: str | None = None, value: int = 0,
+        gas: int | None = None, access_list: Sequence[tuple[str, Sequence[int]]] = (),
+        block: int | str | None = None,
+    ) -> tuple[list[tuple[str, list[int]]], Outcome]:
+        """The accounts and slots a call touches (EIP-2930), and how the call goes with them listed.
+
+        As geth does: the call runs with ``access_list``; every account and slot
+        it warmed (reverted frames too) joins the list, except the sender, the
+        recipient, the coinbase and a created contract, which are warm anyway
+        (their slots are listed); it runs again with the longer list until the
+        list stops growing (at most ACCESS_LIST_ROUNDS runs). Sorted by address
+        and slot; the outcome is the last run's, whose gas includes the list's.
+        """
+        number = self._past(block)
+        cap = self._call_gas(gas)
+        listed: dict[str, set[int]] = {}
+        for address, slots in access_list:
+            listed.setdefault(_address(address, "accessList.address"), set()).update(slots)
+        world = self.world
+        with self._state_at(number):
+            origin = _address(sender, "from") if sender is not None else ZERO_ADDRESS
+            env = self._sim_env(origin, number)
+            warm_anyway = {origin, env.coinbase}
+            if to is not None:
+                warm_anyway.add(_address(to, "to"))
+            else:
+                warm_anyway.add(contract_address(origin, world.get_nonce(origin)))
+            for run in range(1, ACCESS_LIST_ROUNDS + 1):
+                entries = tuple((a, tuple(sorted(slots))) for a, slots in sorted(listed.items()))
+                world.accessed = (set(), set())
+                try:
+                    out = self._simulate(to, data, sender, value, cap, access_list=entries, number=number)
+                    accounts, slots_touched = world.accessed
+                finally:
+                    world.accessed = None
+                found = {a: set(s) for a, s in listed.items()}
+                for address in accounts - warm_anyway:
+                    found.setdefault(address, set())
+                for address, slot in slots_touched:
+                    found.setdefault(address, set()).add(slot)
+                for address in warm_anyway:
+                    if address in found and not found[address]:
+                        del found[address]
+                if found == listed or run == ACCESS_LIST_ROUNDS:
+                    break  # the list the last run had is the one its outcome belongs to
+                listed = found
+        return [(a, sorted(s)) for a, s in entries], out
 
 
 __all__ = [

@@ -103,7 +103,7 @@ MAX_PARAMS: dict[str, int] = {
     "setNextBlockTimestamp": 1, "setAutomine": 1, "setIntervalMining": 1, "snapshot": 0, "revert": 1,
     "eth_sign": 2, "personal_sign": 3, "eth_signTypedData_v4": 2,
     "eth_newFilter": 1, "eth_newBlockFilter": 0, "eth_newPendingTransactionFilter": 1, "eth_getFilterChanges": 1,
-    "eth_getFilterLogs": 1, "eth_uninstallFilter": 1,
+    "eth_getFilterLogs": 1, "eth_uninstallFilter": 1, "eth_createAccessList": 2,
 }
 
 FILTER_TIMEOUT_SECONDS = 300.0  # geth's: a filter nobody polled for five minutes is removed
@@ -464,6 +464,7 @@ class RpcDispatcher:
             "eth_getFilterChanges": self._filter_changes,
             "eth_getFilterLogs": self._filter_logs,
             "eth_uninstallFilter": self._uninstall_filter,
+            "eth_createAccessList": self._create_access_list,
         }
         for name in ("IncreaseTime", "SetNextBlockTimestamp", "SetAutomine", "SetIntervalMining",
                      "Snapshot", "Revert"):
@@ -644,6 +645,25 @@ class RpcDispatcher:
     def _estimate_gas(self, p: list) -> str:
         args = self._call_args(p)
         return _q(self.chain.estimate_gas(**args, block=self._state_block(p, 1)))
+
+    def _create_access_list(self, p: list) -> dict[str, Any]:
+        """geth's eth_createAccessList: the accounts and slots the call touches, and its gas with them listed."""
+        args = self._call_args(p)
+        tx = p[0]
+        given = _parse_access_list(tx["accessList"]) if tx.get("accessList") is not None else []
+        listed, out = self.chain.create_access_list(
+            **args, access_list=[(e["address"], [int(k, 16) for k in e["storageKeys"]]) for e in given],
+            block=self._state_block(p, 1),
+        )
+        result: dict[str, Any] = {
+            "accessList": [
+                {"address": a, "storageKeys": [_hex(k.to_bytes(32, "big")) for k in keys]} for a, keys in listed
+            ],
+            "gasUsed": _q(out.gas_used),
+        }
+        if not out.success:
+            result["error"] = f"execution reverted: {out.revert_reason or 'reverted'}"
+        return result
 
     # -- sending -------------------------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""Dev-chain parity for web3.py and eth-account users: signing, filters and state roots, each with its
-refusals (a clear JSON-RPC error, nothing changed)."""
+"""Dev-chain parity for web3.py and eth-account users: signing, filters, access lists and state roots,
+each with its refusals (a clear JSON-RPC error, nothing changed)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from eth_account.messages import encode_defunct, encode_typed_data
 from web3 import Web3
 from web3.providers.base import JSONBaseProvider
 
-from contracts_spec.examples import Counter, Reverter
-from contracts_spec.runtime import Contract, deploy_data
+from contracts_spec.examples import Caller, Counter, Reverter
+from contracts_spec.runtime import Contract, deploy_data, slot_of
 from node.chain import Chain, StateCommitment
 from node.rpc import RpcDispatcher, RpcError
 from primitives.keccak import keccak256
@@ -217,6 +217,67 @@ def test_filters_expire_after_five_idle_minutes_and_are_capped(rpc: RpcDispatche
 )
 def test_filter_refusals(rpc: RpcDispatcher, method: str, params: list, code: int, words: str) -> None:
     refused(rpc, method, params, code, words)
+
+
+# -- eth_createAccessList -------------------------------------------------------------------------------
+
+
+def _listed(result: dict) -> dict[str, list[int]]:
+    return {e["address"]: [int(k, 16) for k in e["storageKeys"]] for e in result["accessList"]}
+
+
+def test_access_list_names_the_slots_and_the_contracts_a_call_reaches(rpc: RpcDispatcher) -> None:
+    counter, caller = deploy(rpc, "Counter", 0), deploy(rpc, "Caller")
+    call = {"from": ALICE, "to": caller, "data": call_data(Caller, "bump", counter, 5)}
+    result = rpc.handle("eth_createAccessList", [call])
+    # the recipient is warm anyway, so only its slots are listed; the nested callee with its own
+    assert _listed(result) == {caller: [slot_of("calls")], counter: [slot_of("count")]}
+    assert list(_listed(result)) == sorted(_listed(result))  # in address order, as the slots are
+    # the gas it reports is the gas the same transaction uses with that list: as with geth's lists, each
+    # listed cold account and slot saves 100, and the recipient's entry (listed for its slots) costs 2400
+    snap = rpc.handle("evm_snapshot", [])
+    without = send(rpc, **call)
+    rpc.handle("evm_revert", [snap])
+    receipt = send(rpc, **call, accessList=result["accessList"], gas=hex(int(result["gasUsed"], 16) + 10_000))
+    assert receipt["status"] == "0x1" and receipt["gasUsed"] == result["gasUsed"]
+    assert int(receipt["gasUsed"], 16) - int(without["gasUsed"], 16) == 2_400 - 3 * 100
+
+
+def test_access_list_includes_what_a_reverted_frame_touched(rpc: RpcDispatcher) -> None:
+    reverter, caller = deploy(rpc, "Reverter"), deploy(rpc, "Caller")
+    call = {"from": ALICE, "to": caller, "data": call_data(Caller, "tryRevert", reverter, 7)}
+    before = rpc.chain.state_root()
+    result = rpc.handle("eth_createAccessList", [call, "latest"])
+    assert slot_of("x") in _listed(result)[reverter]
+    assert "error" not in result  # the caller caught the revert
+    failing = {"from": ALICE, "to": caller, "data": call_data(Caller, "mustRevert", reverter, 7)}
+    result = rpc.handle("eth_createAccessList", [failing])
+    assert result["error"].startswith("execution reverted: always reverts")
+    assert rpc.chain.state_root() == before  # simulations change nothing
+
+
+def test_access_list_of_a_plain_transfer_is_empty_and_an_input_list_is_kept(rpc: RpcDispatcher) -> None:
+    result = rpc.handle("eth_createAccessList", [{"from": ALICE, "to": BOB, "value": "0x1"}])
+    assert result == {"accessList": [], "gasUsed": hex(21_000)}
+    given = [{"address": CAROL, "storageKeys": ["0x" + "00" * 31 + "05"]}]
+    result = rpc.handle("eth_createAccessList", [{"from": ALICE, "to": BOB, "accessList": given}])
+    assert result["accessList"] == given
+    assert int(result["gasUsed"], 16) == 21_000 + 2_400 + 1_900
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "words"),
+    [
+        ([{"to": BOB, "accessList": "all"}], INVALID, "transaction.accessList"),
+        ([{"to": BOB, "accessList": [{"address": "0x1"}]}], INVALID, "accessList[0].address"),
+        ([{"to": "0x12"}], INVALID, "invalid transaction.to"),
+        (["latest"], INVALID, "expected a transaction object"),
+        ([{"to": BOB}, "0x99"], UNKNOWN, "not kept"),
+        ([{"to": BOB}, "latest", {}], INVALID, "too many arguments"),
+    ],
+)
+def test_access_list_refusals(rpc: RpcDispatcher, params: list, code: int, words: str) -> None:
+    refused(rpc, "eth_createAccessList", params, code, words)
 
 
 # -- state roots ---------------------------------------------------------------------------------------------
