@@ -19,10 +19,12 @@ expects of it:
   geth's default) latest blocks, the value each account field and slot had
   before the block changed it, kept in memory and, with a data dir, in the
   block's own SQLite transaction, so it survives a restart. A read at an older
-  block looks the value up in those records; a call, estimate or access list
-  at one rewinds the live world in place under the lock, runs, and rolls it
-  forward again. Memory is what the last 128 blocks changed, and at most
+  block looks the value up in those records; a call, estimate, access list or
+  trace at one rewinds the live world in place under the lock, runs, and rolls
+  it forward again. Memory is what the last 128 blocks changed, and at most
   ``MAX_UNDO_ENTRIES`` changes: past that the window narrows.
+- **A call tracer re-run** of any transaction in that window (``trace_transaction``),
+  so mining records nothing extra.
 
 Every public method holds one re-entrant lock: the HTTP server calls in from
 several threads.
@@ -55,6 +57,7 @@ from contracts_spec.runtime import (
     simulate,
 )
 from contracts_spec.runtime.abi import DEPLOY_MAGIC
+from contracts_spec.runtime.trace import CallFrame, CallTracer
 from node.store import Block, Log, Receipt, Store
 from node.transactions import (
     INVALID_INPUT,
@@ -1395,6 +1398,49 @@ class Chain:
                     break  # the list the last run had is the one its outcome belongs to
                 listed = found
         return [(a, sorted(s)) for a, s in entries], out
+
+    @_locked
+    def trace_transaction(self, tx_hash: bytes) -> tuple[CallFrame | None, Outcome, Receipt] | None:
+        """Re-run a mined transaction with a call tracer: (its call tree, the re-run's outcome, its receipt).
+
+        The block's earlier transactions run first on the state before the
+        block, so the state must still be kept (StateNotKept otherwise). None if
+        the transaction is unknown or still pending. The re-run's gas should equal
+        the receipt's; if a contract class changed since, it need not.
+        """
+        found = self.store.tx(bytes(tx_hash).hex())
+        if found is None:
+            return None
+        receipt = Receipt.from_json(found[1])
+        number = receipt.block_number
+        if number - 1 < self._oldest:
+            raise StateNotKept(
+                f"cannot trace a transaction of block {number}: the state before it is not kept (this node keeps "
+                f"the latest block's and up to {HISTORY_BLOCKS} before it, now blocks "
+                f"{self._oldest}..{self._head.number})"
+            )
+        block = self._load_block(number)
+        env = Env(
+            block_number=number, timestamp=block.timestamp, chain_id=self.chain_id, coinbase=block.miner,
+            base_fee=block.base_fee, block_gas_limit=block.gas_limit,
+        )
+        world = self.world
+        with self._state_at(number - 1):
+            for tx_json, receipt_json in self.store.txs_of_block(number)[: receipt.tx_index + 1]:
+                tx = tx_from_json(tx_json)
+                price = receipt_json["effective_gas_price"]
+                msg = Message(
+                    sender=tx.sender, to=tx.to, value=tx.value, data=tx.data, gas=tx.gas,
+                    gas_price=price, nonce=tx.nonce, access_list=tx.access_list,
+                )
+                tracer = CallTracer() if tx.hash == receipt.tx_hash else None
+                world.tracer = tracer
+                try:
+                    outcome = apply_message(world, replace(env, origin=tx.sender, gas_price=price), msg)
+                finally:
+                    world.tracer = None
+        assert tracer is not None
+        return tracer.root, outcome, receipt
 
 
 __all__ = [

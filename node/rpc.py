@@ -103,7 +103,7 @@ MAX_PARAMS: dict[str, int] = {
     "setNextBlockTimestamp": 1, "setAutomine": 1, "setIntervalMining": 1, "snapshot": 0, "revert": 1,
     "eth_sign": 2, "personal_sign": 3, "eth_signTypedData_v4": 2,
     "eth_newFilter": 1, "eth_newBlockFilter": 0, "eth_newPendingTransactionFilter": 1, "eth_getFilterChanges": 1,
-    "eth_getFilterLogs": 1, "eth_uninstallFilter": 1, "eth_createAccessList": 2,
+    "eth_getFilterLogs": 1, "eth_uninstallFilter": 1, "eth_createAccessList": 2, "debug_traceTransaction": 2,
 }
 
 FILTER_TIMEOUT_SECONDS = 300.0  # geth's: a filter nobody polled for five minutes is removed
@@ -465,6 +465,7 @@ class RpcDispatcher:
             "eth_getFilterLogs": self._filter_logs,
             "eth_uninstallFilter": self._uninstall_filter,
             "eth_createAccessList": self._create_access_list,
+            "debug_traceTransaction": self._trace_transaction,
         }
         for name in ("IncreaseTime", "SetNextBlockTimestamp", "SetAutomine", "SetIntervalMining",
                      "Snapshot", "Revert"):
@@ -857,6 +858,40 @@ class RpcDispatcher:
         fid = parse_filter_id(_param(p, 0, "filter id"))
         with self.chain.lock:
             return self.filters.remove(fid)
+
+    # -- debugging -------------------------------------------------------------------------------------------
+
+    def _trace_transaction(self, p: list) -> dict[str, Any]:
+        """The Python-contract call tree of a mined transaction, re-run on the state before it.
+
+        The shape is geth's callTracer (type, from, to, value, gas, gasUsed,
+        input, output, error, revertReason, calls) with each frame's contract
+        class and method; the top frame's gas and gasUsed are the whole
+        transaction's, and ``gasBreakdown`` is the receipt's. ``matchesReceipt``
+        says whether the re-run used the receipt's gas (a contract class edited
+        since the block was mined may not).
+        """
+        h = parse_hash(_param(p, 0, "transaction hash"), "transaction hash")
+        options = _param(p, 1, "options", {})
+        if not isinstance(options, dict):
+            raise _bad("options", "expected an object such as {\"tracer\": \"callTracer\"}")
+        tracer = options.get("tracer", "callTracer")
+        if tracer != "callTracer":
+            raise _bad("options.tracer", f"{tracer!r:.40} is not available: this chain runs Python contracts, not "
+                                         "EVM opcodes; the callTracer (the default) shows their call tree")
+        traced = self.chain.trace_transaction(h)
+        if traced is None:
+            raise RpcError(SERVER_ERROR, f"transaction {_hex(h)} not found (unknown, or not mined yet)")
+        root, outcome, receipt = traced
+        tx = self.chain.get_transaction(h)
+        assert root is not None and tx is not None
+        out = root.to_json()
+        out.update(
+            gas=_q(tx.gas), gasUsed=_q(receipt.gas_used), executionGasUsed=_q(root.gas_used),
+            gasBreakdown=dict(receipt.gas_breakdown), status=_q(receipt.status),
+            matchesReceipt=outcome.gas_used == receipt.gas_used and outcome.success == bool(receipt.status),
+        )
+        return out
 
     # -- transactions, blocks, logs ---------------------------------------------------------------------
 

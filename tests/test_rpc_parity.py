@@ -1,5 +1,5 @@
-"""Dev-chain parity for web3.py and eth-account users: signing, filters, access lists and state roots,
-each with its refusals (a clear JSON-RPC error, nothing changed)."""
+"""Dev-chain parity for web3.py and eth-account users: signing, filters, access lists, call traces and
+state roots, each with its refusals (a clear JSON-RPC error, nothing changed)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from eth_account.messages import encode_defunct, encode_typed_data
 from web3 import Web3
 from web3.providers.base import JSONBaseProvider
 
-from contracts_spec.examples import Caller, Counter, Reverter
+from contracts_spec.examples import Caller, Counter, Reverter, Vault
 from contracts_spec.runtime import Contract, deploy_data, slot_of
 from node.chain import Chain, StateCommitment
 from node.rpc import RpcDispatcher, RpcError
@@ -278,6 +278,66 @@ def test_access_list_of_a_plain_transfer_is_empty_and_an_input_list_is_kept(rpc:
 )
 def test_access_list_refusals(rpc: RpcDispatcher, params: list, code: int, words: str) -> None:
     refused(rpc, "eth_createAccessList", params, code, words)
+
+
+# -- debug_traceTransaction ------------------------------------------------------------------------------
+
+
+def test_trace_shows_the_python_call_tree_with_the_receipts_gas(rpc: RpcDispatcher) -> None:
+    counter, caller = deploy(rpc, "Counter", 0), deploy(rpc, "Caller")
+    receipt = send(rpc, to=caller, data=call_data(Caller, "bump", counter, 5))
+    trace = rpc.handle("debug_traceTransaction", [receipt["transactionHash"]])
+    assert trace["contract"] == "Caller" and trace["method"] == "bump(address,uint256)"
+    assert trace["from"] == ALICE and trace["to"] == caller and trace["type"] == "CALL"
+    assert trace["gasUsed"] == receipt["gasUsed"] and trace["gasBreakdown"] == receipt["gasBreakdown"]
+    assert trace["matchesReceipt"] is True and trace["status"] == "0x1"
+    [inner] = trace["calls"]
+    assert (inner["from"], inner["to"], inner["contract"], inner["method"]) == (
+        caller, counter, "Counter", "increment(uint256)")
+    assert inner["output"] == "0x" + f"{5:064x}"
+    assert 0 < int(inner["gasUsed"], 16) < int(trace["executionGasUsed"], 16) < int(trace["gasUsed"], 16)
+    assert rpc.handle("debug_traceTransaction", [receipt["transactionHash"], {"tracer": "callTracer"}]) == trace
+
+
+def test_trace_of_caught_and_uncaught_reverts_and_of_eth_paid_out(rpc: RpcDispatcher) -> None:
+    reverter, caller, vault = deploy(rpc, "Reverter"), deploy(rpc, "Caller"), deploy(rpc, "Vault")
+    caught = send(rpc, to=caller, data=call_data(Caller, "tryRevert", reverter, 3))
+    trace = rpc.handle("debug_traceTransaction", [caught["transactionHash"]])
+    assert "error" not in trace
+    assert trace["calls"][0]["error"] == "execution reverted"
+    assert trace["calls"][0]["revertReason"] == "always reverts (n=3)"
+    failed = send(rpc, to=caller, data=call_data(Caller, "mustRevert", reverter, 4), gas="0x30000")
+    trace = rpc.handle("debug_traceTransaction", [failed["transactionHash"]])
+    assert failed["status"] == "0x0" and trace["status"] == "0x0" and trace["matchesReceipt"]
+    assert trace["revertReason"] == "always reverts (n=4)"
+    send(rpc, to=vault, data=call_data(Vault, "deposit"), value=hex(ETH))
+    paid = send(rpc, to=vault, data=call_data(Vault, "withdraw", ETH // 2, CAROL))
+    [payment] = rpc.handle("debug_traceTransaction", [paid["transactionHash"]])["calls"]
+    assert (payment["from"], payment["to"], int(payment["value"], 16), payment["contract"]) == (
+        vault, CAROL, ETH // 2, None)
+
+
+def test_trace_of_a_creation_and_of_a_later_transaction_in_a_shared_block(rpc: RpcDispatcher) -> None:
+    rpc.handle("evm_setAutomine", [False])
+    first = rpc.handle("eth_sendTransaction", [{"from": ALICE, "data": "0x" + deploy_data(Counter, 9).hex()}])
+    second = rpc.handle("eth_sendTransaction", [{"from": ALICE, "to": BOB, "value": "0x1"}])
+    rpc.handle("evm_mine", [])
+    created = rpc.handle("debug_traceTransaction", [first])
+    receipt = rpc.handle("eth_getTransactionReceipt", [first])
+    assert created["type"] == "CREATE" and created["to"] == receipt["contractAddress"]
+    assert created["contract"] == "Counter" and created["method"] == "constructor"
+    later = rpc.handle("debug_traceTransaction", [second])  # re-run after the creation before it
+    assert later["matchesReceipt"] is True and later["contract"] is None and later["value"] == "0x1"
+
+
+def test_trace_refusals(rpc: RpcDispatcher) -> None:
+    tx_hash = send(rpc, to=BOB, value="0x1")["transactionHash"]
+    refused(rpc, "debug_traceTransaction", ["0x" + "ab" * 32], UNKNOWN, "not found")
+    refused(rpc, "debug_traceTransaction", ["0x12"], INVALID, "32-byte hash")
+    refused(rpc, "debug_traceTransaction", [tx_hash, {"tracer": "prestateTracer"}], INVALID, "not available")
+    refused(rpc, "debug_traceTransaction", [tx_hash, "callTracer"], INVALID, "invalid options")
+    rpc.handle("anvil_mine", [hex(129)])
+    refused(rpc, "debug_traceTransaction", [tx_hash], UNKNOWN, "not kept")
 
 
 # -- state roots ---------------------------------------------------------------------------------------------
