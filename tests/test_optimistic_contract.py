@@ -90,6 +90,9 @@ def test_submit_batch_refusals(lab: OptimisticLab) -> None:
                      for e in sealed.entries]
     refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(entries=wrong_deposit)),
             match="deposits differ from the L1 queue")
+    reseated = [Entry(e.tx._replace(index=7), e.root) if isinstance(e.tx, Deposit) else e for e in sealed.entries]
+    refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(entries=reseated)),
+            match="deposits differ from the L1 queue")  # L1 fixed where Bob's deposit goes
     extra = [Entry(Deposit(5, b"\x07" * 20, 1), sealed.entries[0].root), *sealed.entries]
     refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(entries=extra)),
             match="never made")
@@ -113,6 +116,7 @@ def test_submit_without_bond_is_refused() -> None:
 
 def test_deposit_and_bond_refusals(lab: OptimisticLab) -> None:
     refused(lab, "alice", "deposit", lab.address("alice"), match="deposit of 0 wei")
+    refused(lab, "alice", "deposit", "0x" + "00" * 20, value=ETH, match="zero address")
     refused(lab, "alice", "post_bond", match="bond of zero")
     refused(lab, "operator", "withdraw_bond", 1, match="batch 0 of this proposer is not final")
     refused(lab, "alice", "withdraw_bond", 1, match="out of range")
@@ -193,6 +197,9 @@ def test_withdraw_refusals(lab: OptimisticLab) -> None:
 
 
 def test_views_name_missing_batches(lab: OptimisticLab) -> None:
+    assert lab.rollup.call("account_index", lab.address("alice")) == 0 and lab.rollup.call("account_count") == 1
+    with pytest.raises(Exception, match="has no L2 account"):
+        lab.rollup.call("account_index", lab.address("bob"))
     with pytest.raises(Exception, match="batch 3 does not exist"):
         lab.rollup.call("challenge_time_left", 3)
     assert lab.rollup.call("is_final", 3) is False

@@ -113,6 +113,7 @@ def test_the_operators_deposit_queue_answers_as_l1_storage_does(lab: OptimisticL
     lab.deposit("carol", ETH)
     queue = lab.operator.deposit_queue
     assert queue.count() == lab.rollup.call("deposit_count") == 3
+    assert queue.account(2) == lab.rollup.call("account_index", lab.address("carol")) == 2
 
     def overdue(deposit_id: int) -> bool:
         """The operator's reading, checked against L1's where the next transaction runs."""

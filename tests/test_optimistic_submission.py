@@ -31,13 +31,13 @@ SIG = bytes(65)
 
 
 class Queue:
-    """A deposit queue in memory: ``(address, amount, block, time)`` per deposit; it records every read."""
+    """A deposit queue in memory: ``(address, amount, index, block, time)`` per deposit; it records every read."""
 
-    def __init__(self, deposits: list[tuple[bytes, int, int, int]]) -> None:
+    def __init__(self, deposits: list[tuple[bytes, int, int, int, int]]) -> None:
         self.deposits = deposits
         self.hashes = [bytes(32)]
-        for address, amount, _, _ in deposits:
-            self.hashes.append(next_deposit_hash(self.hashes[-1], address, amount))
+        for address, amount, index, _, _ in deposits:
+            self.hashes.append(next_deposit_hash(self.hashes[-1], index, address, amount))
         self.reads: list[tuple] = []
 
     def count(self) -> int:
@@ -50,11 +50,11 @@ class Queue:
 
     def due(self, deposit_id: int) -> tuple[int, int]:
         self.reads.append(("due", deposit_id))
-        _, _, block, time = self.deposits[deposit_id]
+        _, _, _, block, time = self.deposits[deposit_id]
         return block + DEADLINE_BLOCKS, time + DEADLINE_SECONDS
 
 
-QUEUE = [(ALICE, 5, 10, T0), (BOB, 7, 11, T0 + 12), (CAROL, 9, 12, T0 + 24)]
+QUEUE = [(ALICE, 5, 0, 10, T0), (BOB, 7, 1, 11, T0 + 12), (CAROL, 9, 2, 12, T0 + 24)]
 
 
 def batch(entries: list, first_deposit: int = 1, **changes) -> Batch:
@@ -86,6 +86,7 @@ def test_each_broken_rule_is_named():
     assert "must start at deposit 1" in str(refused("deposit out of order", batch(good, first_deposit=0), queue))
     refused("deposits differ", batch([Deposit(1, BOB, 8)]), queue)
     refused("deposits differ", batch([Deposit(1, CAROL, 7)]), queue)
+    refused("deposits differ", batch([Deposit(2, BOB, 7)]), queue)  # where L1 put it is part of the deposit
     refused("unknown deposit", batch([Deposit(1, BOB, 7), Deposit(2, CAROL, 9), Deposit(3, ALICE, 1)]), queue)
     refused("wrong withdrawal_root", batch(good, withdrawal_root=b"\x01" * 32), queue)
     refused("wrong withdrawal_root", batch([Deposit(1, BOB, 7)], withdrawal_root=b"\x01" * 32), queue)

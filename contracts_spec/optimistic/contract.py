@@ -14,18 +14,21 @@ What L1 stores
 
 What L1 checks at submission (cheap, so no fraud proof is ever needed for it)
     The sender is bonded; the batch decodes; it starts from the current state
-    root; its deposits are exactly the next ones of the L1 queue (one running
-    hash comparison); its withdrawal root is the Merkle root of its
+    root; its deposits are exactly the next ones of the L1 queue, at the
+    indices L1 assigned them (one running hash comparison); its withdrawal root is the Merkle root of its
     withdrawals; it includes every overdue deposit. Those rules are the pure
     functions of ``submission``, which a proposer runs too before it posts.
 
-Deposits and forced inclusion
-    ``deposit(l2_address)`` queues ETH. A deposit is *overdue* once more than
-    ``deposit_deadline_blocks`` blocks *and* that many 12-second slots have
-    passed since it was queued. A batch
-    may not leave an overdue deposit out, so a censoring operator can post
-    nothing until it includes them; and while the queue's next deposit is
-    overdue, *any* bonded address may submit a batch (normally only the
+Deposits, account indices and forced inclusion
+    ``deposit(l2_address)`` queues ETH and assigns its account index there
+    and then: the address's account, or the next free index, so what a
+    transfer is signed to never depends on who posts the deposit. A deposit
+    that would open an account in a full tree is refused: it could never be
+    placed. A deposit is *overdue* once more than ``deposit_deadline_blocks``
+    blocks *and* that many 12-second slots have passed since it was queued.
+    A batch may not leave an overdue deposit out, so a censoring operator can
+    post nothing until it includes them; and while the queue's next deposit
+    is overdue, *any* bonded address may submit a batch (normally only the
     operator may), so depositors can force their deposits in themselves.
 
 Fraud proofs
@@ -95,11 +98,19 @@ from primitives.smt import empty_root
 
 ADDRESS_MASK = (1 << 160) - 1
 TIME_SHIFT, DEPOSIT_SHIFT, FIELD_MASK = 160, 208, (1 << 48) - 1
+# "counters" packs two 64-bit counts: deposits queued, account indices assigned.
 WORD64 = (1 << 64) - 1
+ACCOUNTS_SHIFT = 64
+ZERO_ADDRESS = "0x" + "00" * 20
 
 
 def _raw(address: str) -> bytes:
     return bytes.fromhex(address[2:])
+
+
+def _same(a: str, b: str) -> bool:
+    """Two addresses are one, whatever their checksum casing."""
+    return int(a, 16) == int(b, 16)
 
 
 class StoredDeposits:
@@ -109,7 +120,7 @@ class StoredDeposits:
         self._ctx = ctx
 
     def count(self) -> int:
-        return self._ctx.sload("deposits")
+        return self._ctx.sload("counters") & WORD64
 
     def running_hash(self, n: int) -> bytes:
         return self._ctx.sload_bytes32("deposit_hash", n)
@@ -129,7 +140,9 @@ class OptimisticRollup(Contract):
 
     BondPosted = event("BondPosted(address indexed proposer, uint256 amount, uint256 total)")
     BondWithdrawn = event("BondWithdrawn(address indexed proposer, uint256 amount)")
-    DepositQueued = event("DepositQueued(uint256 indexed id, address indexed l2_address, uint256 amount, uint256 time)")
+    DepositQueued = event(
+        "DepositQueued(uint256 indexed id, address indexed l2_address, uint256 amount, uint256 account, uint256 time)"
+    )
     BatchSubmitted = event(
         "BatchSubmitted(uint256 indexed index, address indexed proposer, bytes32 body_hash, "
         "bytes32 entries_root, bytes32 post_root, bytes32 withdrawal_root, uint256 first_deposit, uint256 entry_count)"
@@ -184,13 +197,27 @@ class OptimisticRollup(Contract):
 
     @external("deposit(address)", payable=True)
     def deposit(self, ctx: Context, l2_address: str) -> None:
+        """Queue ``msg.value`` for ``l2_address`` at the account index L1 assigns it now."""
         ctx.require(0 < ctx.value < 2**128, f"deposit of {ctx.value} wei: must be in 1..2**128-1")
-        n = ctx.sload("deposits")
+        ctx.require(not _same(l2_address, ZERO_ADDRESS), "deposit to the zero address: no key could ever spend it")
+        word = ctx.sload("counters")
+        n, accounts = word & WORD64, (word >> ACCOUNTS_SHIFT) & WORD64
+        slot = ctx.sload("account_of", l2_address)  # index + 1, 0 before its first deposit
+        if slot:
+            index = slot - 1
+        else:
+            depth = ctx.sload("depth")
+            ctx.require(accounts < 1 << depth,
+                        f"the account tree is full: all 2**{depth} indices are taken, so a deposit to a new "
+                        "address could never be placed; deposit to an address that has an L2 account")
+            index, accounts = accounts, accounts + 1
+            ctx.sstore("account_of", l2_address, index + 1)
         previous = ctx.sload_bytes32("deposit_hash", n)
-        ctx.sstore_bytes32("deposit_hash", n + 1, next_deposit_hash(previous, _raw(l2_address), ctx.value, ctx.keccak))
+        ctx.sstore_bytes32("deposit_hash", n + 1,
+                           next_deposit_hash(previous, index, _raw(l2_address), ctx.value, ctx.keccak))
         ctx.sstore("deposit_at", n, ctx.block_number | ctx.timestamp << 64)
-        ctx.sstore("deposits", n + 1)
-        ctx.emit(self.DepositQueued, n, l2_address, ctx.value, ctx.timestamp)
+        ctx.sstore("counters", (n + 1) | accounts << ACCOUNTS_SHIFT)
+        ctx.emit(self.DepositQueued, n, l2_address, ctx.value, index, ctx.timestamp)
 
     def _overdue(self, ctx: Context, deposit_id: int) -> bool:
         """True when queued deposit ``deposit_id`` exists and has waited past its deadline's blocks and seconds."""
@@ -413,7 +440,19 @@ class OptimisticRollup(Contract):
 
     @view("deposit_count()", returns="uint256")
     def deposit_count(self, ctx: Context) -> int:
-        return ctx.sload("deposits")
+        return ctx.sload("counters") & WORD64
+
+    @view("account_count()", returns="uint256")
+    def account_count(self, ctx: Context) -> int:
+        """Account indices assigned: deposits to new addresses so far (at most 2**depth)."""
+        return (ctx.sload("counters") >> ACCOUNTS_SHIFT) & WORD64
+
+    @view("account_index(address)", returns="uint256")
+    def account_index(self, ctx: Context, l2_address: str) -> int:
+        """The L2 account index L1 assigned ``l2_address`` at its first deposit."""
+        slot = ctx.sload("account_of", l2_address)
+        ctx.require(slot, f"{l2_address} has no L2 account: it has never been deposited to")
+        return slot - 1
 
     @view("deposits_included()", returns="uint256")
     def deposits_included(self, ctx: Context) -> int:

@@ -11,7 +11,9 @@ Accounts
     index. An account is ``(address, balance, nonce)``; its leaf value is
     ``keccak256(address[20] || balance[32, big-endian] || nonce[8, big-endian])``
     (60 bytes hashed), and an index that holds no account has the empty leaf,
-    32 zero bytes. Accounts are created only by deposits.
+    32 zero bytes. Accounts are created only by deposits, at the index L1
+    assigned when the deposit landed (the address's account, or the next
+    free index), so what a transfer is signed to is fixed by L1.
 
 Transactions
     ``Deposit(index, address, amount)`` comes from the L1 deposit queue and is
@@ -222,13 +224,17 @@ def withdrawal_leaf(tx: Withdraw, hasher: Hasher = keccak256) -> bytes:
     )
 
 
-def next_deposit_hash(previous: bytes, address: bytes, amount: int, hasher: Hasher = keccak256) -> bytes:
+def next_deposit_hash(
+    previous: bytes, index: int, address: bytes, amount: int, hasher: Hasher = keccak256
+) -> bytes:
     """The running hash of the L1 deposit queue after one more deposit.
 
-    ``hasher(previous[32] || address[20] || amount[16])``; the contract keeps
-    it per deposit so a batch's deposits are checked with one comparison.
+    ``hasher(previous[32] || index[4] || address[20] || amount[16])``, where
+    ``index`` is the account index L1 assigned the deposit; the contract keeps
+    it per deposit so a batch's deposits, and where they go, are checked with
+    one comparison.
     """
-    return hasher(previous + address + amount.to_bytes(16, "big"))
+    return hasher(previous + index.to_bytes(4, "big") + address + amount.to_bytes(16, "big"))
 
 
 def touched_accounts(tx: Tx) -> tuple[int, ...]:

@@ -73,18 +73,18 @@ class FullState:
         return self.tree.prove(index)
 
     def deposit_index(self, address: bytes) -> int:
-        """Where a deposit to ``address`` goes: its account, else the first free index."""
+        """The index L1 assigns a deposit to ``address``: its account's, else the next one.
+
+        L1 numbers new addresses in queue order and deposits apply in queue
+        order, so the next index is the number of accounts; L1 refuses a new
+        address once the tree is full, so a state built from L1 never asks.
+        """
         index = self.index_of.get(address)
         if index is not None:
             return index
-        index = len(self.accounts)
-        while index in self.accounts:
-            index += 1
-        if index >= 1 << self.depth:
-            index = next((i for i in range(1 << self.depth) if i not in self.accounts), -1)
-            if index < 0:
-                raise ValueError(f"the account tree of depth {self.depth} is full")
-        return index
+        if len(self.accounts) >= 1 << self.depth:
+            raise ValueError(f"the account tree of depth {self.depth} is full")
+        return len(self.accounts)
 
     def copy(self) -> FullState:
         """An independent checkpoint of the committed state."""

@@ -10,8 +10,9 @@ transaction. Each refusal is an :class:`InvalidBatch` naming the rule:
   next deposit is overdue (forced inclusion);
 - a batch has at least one entry, starts from the current state root and at
   the queue's next deposit;
-- its deposits are exactly the next ones of the L1 queue: the running hash
-  (``rules.next_deposit_hash``) after them is the queue's after as many;
+- its deposits are exactly the next ones of the L1 queue, each at the
+  account index L1 assigned it: the running hash (``rules.next_deposit_hash``)
+  after them is the queue's after as many;
 - it leaves no overdue deposit out: the first deposit after it is not
   overdue, that is, more than ``deposit_deadline_blocks`` blocks *and*
   ``deposit_deadline_seconds`` seconds old (both: blocks are cheap on a dev
@@ -83,7 +84,7 @@ def compute_deposit_hash(running: bytes, batch: Batch, hasher: Hasher = keccak25
     for entry in batch.entries:
         tx = entry.tx
         if isinstance(tx, Deposit):
-            running = next_deposit_hash(running, tx.address, tx.amount, hasher)
+            running = next_deposit_hash(running, tx.index, tx.address, tx.amount, hasher)
             count += 1
     return running, count
 
@@ -104,7 +105,7 @@ def check_deposits(
     if end > queue.count():
         raise InvalidBatch("unknown deposit", "batch includes deposits that were never made")
     if running != queue.running_hash(end):
-        raise InvalidBatch("deposits differ", "batch deposits differ from the L1 queue")
+        raise InvalidBatch("deposits differ", "batch deposits differ from the L1 queue (amounts, order or indices)")
     if is_overdue(queue, end, block_number, timestamp):
         raise InvalidBatch("overdue deposit left out", f"deposit {end} is overdue: include it first")
     return end

@@ -242,15 +242,14 @@ def force_deposits(rollup: RollupL1, key: bytes, bond: int | None = None) -> dic
     if node.faults():
         raise RuntimeError("a live batch is fraudulent: prove it before building on it")
     params = rollup.params()
-    included = rollup.call("deposits_included")
     seq = Sequencer(node.depth, node.domain_separator, max_batch_bytes=params.max_batch_bytes,
-                    next_deposit=included, keep_checkpoints=False)
-    seq.state = node.state.copy()
+                    keep_checkpoints=False, compact=rollup.compact)
+    seq.reset(node.state, rollup.call("deposits_included"))
     while seq.next_deposit in node.deposits:
         address, amount = node.deposits[seq.next_deposit]
         if not seq.room_for(Deposit(0, address, amount)):
             break
-        seq.add_deposit(seq.next_deposit, address, amount)
+        seq.add_deposit(seq.next_deposit, address, amount, node.deposits.account(seq.next_deposit))
     sealed = seq.cut_batch()
     if sealed is None:
         raise ValueError("no queued deposit to force")

@@ -47,12 +47,14 @@ class L1DepositQueue:
 
     It answers what the submission rules read (``submission.DepositQueue``)
     as the contract's storage does, so a proposer runs them before posting;
-    and ``queue[i]`` is deposit ``i``'s ``(address, amount)`` to include.
+    ``queue[i]`` is deposit ``i``'s ``(address, amount)`` to include, and
+    ``queue.account(i)`` the account index L1 assigned it.
     """
 
     def __init__(self, deadline_blocks: int) -> None:
         self.deadline_blocks = deadline_blocks
         self._deposits: list[tuple[bytes, int]] = []
+        self._accounts: list[int] = []
         self._queued: list[tuple[int, int]] = []  # (block, time)
         self._hashes = [bytes(32)]
 
@@ -60,16 +62,21 @@ class L1DepositQueue:
         """Take in one ``DepositQueued`` event; they come in id order, each once."""
         if event["id"] != len(self._deposits):
             raise RuntimeError(f"deposit {event['id']} arrived but {len(self._deposits)} are known: events were missed")
-        address, amount = bytes.fromhex(event["l2_address"][2:]), event["amount"]
+        address, amount, index = bytes.fromhex(event["l2_address"][2:]), event["amount"], event["account"]
         self._deposits.append((address, amount))
+        self._accounts.append(index)
         self._queued.append((event["blockNumber"], event["time"]))
-        self._hashes.append(next_deposit_hash(self._hashes[-1], address, amount))
+        self._hashes.append(next_deposit_hash(self._hashes[-1], index, address, amount))
 
     def __contains__(self, deposit_id: object) -> bool:
         return isinstance(deposit_id, int) and 0 <= deposit_id < len(self._deposits)
 
     def __getitem__(self, deposit_id: int) -> tuple[bytes, int]:
         return self._deposits[deposit_id]
+
+    def account(self, deposit_id: int) -> int:
+        """The account index L1 assigned deposit ``deposit_id`` when it was queued."""
+        return self._accounts[deposit_id]
 
     def count(self) -> int:
         return len(self._deposits)

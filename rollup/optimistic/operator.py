@@ -1,7 +1,8 @@
 """The operator: sequencer and proposer of the optimistic rollup, talking to L1.
 
 It admits signed transactions (batch signature recovery, then ``apply_tx``)
-and includes L1 deposits in queue order; admission only cuts a batch that is
+and includes L1 deposits in queue order, each at the account index L1
+assigned it; admission only cuts a batch that is
 full (``batch_full``). Batches are sent only by ``tick``, a timer's call
 (it syncs, then posts the full batches, and the pending one once it is old
 enough) and by ``post_batch``, each with ``submit_batch`` once L1's
@@ -179,11 +180,12 @@ class Operator:
         if self.censor_deposits:
             return
         seq = self.sequencer
-        while seq.next_deposit in self.deposit_queue:
-            address, amount = self.deposit_queue[seq.next_deposit]
+        queue = self.deposit_queue
+        while seq.next_deposit in queue:
+            address, amount = queue[seq.next_deposit]
             if not seq.room_for(Deposit(0, address, amount)):
                 self._seal()
-            seq.add_deposit(seq.next_deposit, address, amount)
+            seq.add_deposit(seq.next_deposit, address, amount, queue.account(seq.next_deposit))
             if self._first_pending_time is None:
                 self._first_pending_time = self.rollup.l1.timestamp()
 

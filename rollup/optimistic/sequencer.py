@@ -5,7 +5,8 @@ The sequencer applies every admitted transaction to its state at once with
 state tree only when it cuts a batch: every leaf of the batch in one batched
 keccak call, then one tree update per step for the intermediate roots. It
 does no I/O, so the benchmark times exactly this and the ``Operator`` wraps
-it with L1.
+it with L1. Deposits go where L1 put them: each at the account index its
+``DepositQueued`` event names.
 
 Admission is undoable: :meth:`Sequencer.mark` notes where the pending list
 stands (three integers, nothing copied) and :meth:`Sequencer.roll_back`
@@ -144,11 +145,15 @@ class Sequencer:
         self._append(tx, self.state.take_writes(), applied.withdrawal_leaf)
         return None
 
-    def add_deposit(self, deposit_id: int, address: bytes, amount: int) -> Deposit:
-        """Include L1 deposit ``deposit_id`` (they must come in queue order)."""
+    def add_deposit(self, deposit_id: int, address: bytes, amount: int, index: int | None = None) -> Deposit:
+        """Include L1 deposit ``deposit_id`` (they must come in queue order) at account ``index``.
+
+        ``index`` is the one L1 assigned the deposit (its ``DepositQueued``
+        event says which); without it, the one L1 assigns by its rule.
+        """
         if deposit_id != self.next_deposit:
             raise Rejected(f"deposit {deposit_id} out of order: the next one is {self.next_deposit}")
-        tx = Deposit(self.state.deposit_index(address), address, amount)
+        tx = Deposit(self.state.deposit_index(address) if index is None else index, address, amount)
         apply_tx(self.state, tx)
         self._append(tx, self.state.take_writes(), None)
         self.next_deposit += 1
