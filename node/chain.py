@@ -23,6 +23,8 @@ expects of it:
   trace at one rewinds the live world in place under the lock, runs, and rolls
   it forward again. Memory is what the last 128 blocks changed, and at most
   ``MAX_UNDO_ENTRIES`` changes: past that the window narrows.
+- **Unsigned transactions of impersonated accounts** (``impersonate``): checked,
+  charged and mined as signed ones are, and recorded with a zero signature.
 - **A call tracer re-run** of any transaction in that window (``trace_transaction``),
   so mining records nothing extra.
 
@@ -380,6 +382,57 @@ def _undo_from_json(rows: list) -> dict[tuple, Any]:
     return out
 
 
+# -- transactions nobody signed ---------------------------------------------------------------------------
+
+
+def unsigned_transaction(fields: Mapping[str, Any], sender: str) -> Transaction:
+    """A transaction from ``sender`` built without its key (an impersonated account's), recorded as unsigned.
+
+    ``fields`` are eth-account's (``chainId``, ``nonce``, ``gas``, ``to``, ``value``,
+    ``data``, ``type``, ``accessList``, the fee fields). The signature is all
+    zeros (r = s = 0, which no real signature has), the raw form is the usual
+    envelope with that signature, and the hash is ``keccak256(raw || sender)``,
+    as anvil hashes impersonated transactions: two senders' unsigned envelopes
+    can be byte for byte equal.
+    """
+    kind = int(fields.get("type", 0))
+    chain_id, nonce, gas = int(fields["chainId"]), int(fields["nonce"]), int(fields["gas"])
+    value, data = int(fields.get("value", 0)), bytes(fields.get("data", b""))
+    to = _address(fields["to"], "to") if fields.get("to") is not None else None
+    access = tuple(
+        (_address(e["address"], "accessList.address"), tuple(int(k, 16) for k in e.get("storageKeys", [])))
+        for e in fields.get("accessList", [])
+    )
+    to_raw = bytes.fromhex(to[2:]) if to is not None else b""
+    access_rlp = [[bytes.fromhex(a[2:]), [k.to_bytes(32, "big") for k in keys]] for a, keys in access]
+    gas_price = max_fee = tip = None
+    if kind == 2:
+        tip, max_fee = int(fields["maxPriorityFeePerGas"]), int(fields["maxFeePerGas"])
+        v = 0
+        raw = b"\x02" + rlp_encode([chain_id, nonce, tip, max_fee, gas, to_raw, value, data, access_rlp, 0, 0, 0])
+    elif kind == 1:
+        gas_price, v = int(fields["gasPrice"]), 0
+        raw = b"\x01" + rlp_encode([chain_id, nonce, gas_price, gas, to_raw, value, data, access_rlp, 0, 0, 0])
+    else:
+        gas_price, v = int(fields["gasPrice"]), chain_id * 2 + 35  # EIP-155's v, with no signature
+        raw = rlp_encode([nonce, gas_price, gas, to_raw, value, data, v, 0, 0])
+    return Transaction(
+        type=kind, chain_id=chain_id, nonce=nonce, gas=gas, to=to, value=value, data=data, v=v, r=0, s=0,
+        sender=sender, hash=keccak256(raw + bytes.fromhex(sender[2:])), raw=raw, gas_price=gas_price,
+        max_fee_per_gas=max_fee, max_priority_fee_per_gas=tip, access_list=access,
+    )
+
+
+def is_unsigned(tx: Transaction) -> bool:
+    """Built by the node for an impersonated sender (``unsigned_transaction``), not signed by a key."""
+    return tx.r == 0 and tx.s == 0
+
+
+def _put_pending(conn: Any, tx: Transaction) -> None:
+    """Store a pooled transaction; an unsigned one with its record, since its sender cannot be recovered."""
+    Store.put_pending(conn, tx.hash.hex(), tx.raw, tx_to_json(tx) if is_unsigned(tx) else None)
+
+
 @dataclass
 class _Snapshot:
     head: int
@@ -441,6 +494,7 @@ class Chain:
         self.pending = TxPool()
         self._snapshots: dict[int, _Snapshot] = {}
         self._next_snapshot = 1
+        self._impersonated: set[str] = set()
         # What each recent block overwrote (see _state_at); the state of every block from _oldest to the
         # head can be rebuilt from it.
         self._undo: dict[int, dict[tuple, Any]] = {}
@@ -470,7 +524,10 @@ class Chain:
             self._interval = meta.get("interval_mining_seconds", 0.0)
             self.world = WorldState(*self.store.load_state())
             self._head = self._load_block(self.store.head_number())  # type: ignore[arg-type]
-            self.pending = TxPool(decode_raw_transaction(raw) for raw in self.store.pending())
+            self.pending = TxPool(
+                tx_from_json(record) if record is not None else decode_raw_transaction(raw)
+                for raw, record in self.store.pending_records()
+            )
             self._roots = StateCommitment.of(self.world)
             self._undo = {n: _undo_from_json(rows) for n, rows in self.store.undo_records().items()}
             # A data dir written before history was kept has no records: only its head's state is known.
@@ -766,7 +823,40 @@ class Chain:
         With automine the hash is returned only after the block holding the
         transaction is committed to the store.
         """
-        tx = decode_raw_transaction(raw)
+        return self._submit(decode_raw_transaction(raw))
+
+    # -- impersonation (anvil_impersonateAccount) -------------------------------------------
+
+    @_locked
+    def impersonate(self, address: str) -> None:
+        """Accept transactions from ``address`` without its signature (``send_impersonated_transaction``)."""
+        self._impersonated.add(_address(address))
+
+    @_locked
+    def stop_impersonating(self, address: str) -> bool:
+        """Stop accepting unsigned transactions from ``address``; False if it was not impersonated."""
+        address = _address(address)
+        was = address in self._impersonated
+        self._impersonated.discard(address)
+        return was
+
+    @_locked
+    def is_impersonated(self, address: str) -> bool:
+        return _address(address) in self._impersonated
+
+    @_locked
+    def send_impersonated_transaction(self, fields: Mapping[str, Any], sender: str) -> bytes:
+        """Submit a transaction an impersonated ``sender`` did not sign (see ``unsigned_transaction``).
+
+        It passes every check a signed one does and pays its gas from ``sender``;
+        it is stored, mined and reported with its all-zero signature.
+        """
+        sender = _address(sender, "from")
+        if sender not in self._impersonated:
+            raise TxRejected(INVALID_INPUT, f"{sender} is not impersonated: call anvil_impersonateAccount first")
+        return self._submit(unsigned_transaction(fields, sender))
+
+    def _submit(self, tx: Transaction) -> bytes:
         replaced = self._validate(tx)
         self.pending.add(tx)
 
@@ -784,7 +874,7 @@ class Chain:
                 with self.store.transaction() as conn:
                     if replaced is not None:
                         Store.drop_pending(conn, [replaced.hash.hex()])
-                    Store.put_pending(conn, tx.hash.hex(), tx.raw)
+                    _put_pending(conn, tx)
         except BaseException:
             if tx in self.pending:
                 undo()
@@ -960,7 +1050,7 @@ class Chain:
             Store.put_slots(conn, [(a, s, v) for a, slots in world.storage.items() for s, v in slots.items()])
             Store.clear_pending(conn)
             for tx in snap.pending:
-                Store.put_pending(conn, tx.hash.hex(), tx.raw)
+                _put_pending(conn, tx)
             Store.put_meta(conn, meta)
         self.world.restore_state(snap.state)
         self.time_offset, self.next_timestamp = snap.time_offset, snap.next_timestamp

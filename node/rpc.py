@@ -104,6 +104,7 @@ MAX_PARAMS: dict[str, int] = {
     "eth_sign": 2, "personal_sign": 3, "eth_signTypedData_v4": 2,
     "eth_newFilter": 1, "eth_newBlockFilter": 0, "eth_newPendingTransactionFilter": 1, "eth_getFilterChanges": 1,
     "eth_getFilterLogs": 1, "eth_uninstallFilter": 1, "eth_createAccessList": 2, "debug_traceTransaction": 2,
+    "impersonateAccount": 1, "stopImpersonatingAccount": 1,
 }
 
 FILTER_TIMEOUT_SECONDS = 300.0  # geth's: a filter nobody polled for five minutes is removed
@@ -466,6 +467,11 @@ class RpcDispatcher:
             "eth_uninstallFilter": self._uninstall_filter,
             "eth_createAccessList": self._create_access_list,
             "debug_traceTransaction": self._trace_transaction,
+            "anvil_impersonateAccount": self._impersonate,
+            "anvil_stopImpersonatingAccount": self._stop_impersonating,
+            # hardhat answers these with true where anvil answers null
+            "hardhat_impersonateAccount": _answering_true(self._impersonate),
+            "hardhat_stopImpersonatingAccount": _answering_true(self._stop_impersonating),
         }
         for name in ("IncreaseTime", "SetNextBlockTimestamp", "SetAutomine", "SetIntervalMining",
                      "Snapshot", "Revert"):
@@ -686,9 +692,11 @@ class RpcDispatcher:
             raise _bad("transaction.from", "missing")
         sender = parse_address(tx["from"], "transaction.from")
         key = self.dev_keys.get(sender)
-        if key is None:
-            raise RpcError(-32000, f"unknown account {sender}: eth_sendTransaction only signs for dev accounts")
         chain = self.chain
+        if key is None and not chain.is_impersonated(sender):
+            raise RpcError(SERVER_ERROR, f"unknown account {sender}: eth_sendTransaction only signs for dev "
+                                         "accounts (eth_accounts) and sends for impersonated ones "
+                                         "(anvil_impersonateAccount)")
         if tx.get("chainId") is not None and parse_quantity(tx["chainId"], "transaction.chainId") != chain.chain_id:
             raise _bad("transaction.chainId", f"{tx['chainId']!r:.40} is not this chain's id {chain.chain_id}")
         has_1559 = tx.get("maxFeePerGas") is not None or tx.get("maxPriorityFeePerGas") is not None
@@ -734,6 +742,8 @@ class RpcDispatcher:
             unsigned["maxPriorityFeePerGas"] = tip
             unsigned["maxFeePerGas"] = parse_quantity(tx["maxFeePerGas"], "transaction.maxFeePerGas") \
                 if tx.get("maxFeePerGas") is not None else 2 * chain.base_fee() + tip
+        if key is None:  # impersonated: built unsigned here, checked and charged as any other
+            return _hex(chain.send_impersonated_transaction(unsigned, sender))
         signed = Account.sign_transaction(unsigned, key)
         return _hex(chain.send_raw_transaction(bytes(signed.raw_transaction)))
 
@@ -1016,6 +1026,15 @@ class RpcDispatcher:
             self.chain.set_automine(False)
         return None
 
+    def _impersonate(self, p: list) -> None:
+        """anvil_impersonateAccount: eth_sendTransaction from ``address`` works without its key."""
+        self.chain.impersonate(parse_address(_param(p, 0, "address"), "address"))
+        return None
+
+    def _stop_impersonating(self, p: list) -> None:
+        self.chain.stop_impersonating(parse_address(_param(p, 0, "address"), "address"))
+        return None
+
     def _set_balance(self, p: list) -> None:
         address = parse_address(_param(p, 0, "address"), "address")
         balance = parse_quantity(_param(p, 1, "balance"), "balance")
@@ -1094,6 +1113,14 @@ def _log_criteria(f: dict[str, Any]) -> LogCriteria:
         else:
             topics.append(parse_hash(t, f"filter.topics[{i}]"))
     return LogCriteria(lo, hi, addresses, topics)
+
+
+def _answering_true(method: Callable[[list], None]) -> Callable[[list], bool]:
+    def run(params: list) -> bool:
+        method(params)
+        return True
+
+    return run
 
 
 def _check_block_count(count: int) -> None:

@@ -14,7 +14,10 @@ memory with the same code.
 Besides the latest state, the store keeps what the chain needs to answer for
 recent blocks: ``state_undo`` holds, per recent block, the value each account
 field and storage slot had before that block changed it (the chain prunes it
-to its history window as it adds blocks).
+to its history window as it adds blocks). A pending
+transaction the node built unsigned for an impersonated sender has no
+signature to recover its sender from, so its row carries the decoded
+transaction too (``pending.tx``).
 """
 
 from __future__ import annotations
@@ -47,7 +50,9 @@ CREATE TABLE IF NOT EXISTS logs (
     data TEXT NOT NULL, PRIMARY KEY (block_number, log_index)
 );
 CREATE INDEX IF NOT EXISTS logs_address ON logs (address, block_number);
-CREATE TABLE IF NOT EXISTS pending (seq INTEGER PRIMARY KEY, hash TEXT UNIQUE NOT NULL, raw BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS pending (
+    seq INTEGER PRIMARY KEY, hash TEXT UNIQUE NOT NULL, raw BLOB NOT NULL, tx TEXT
+);
 CREATE TABLE IF NOT EXISTS state_undo (number INTEGER PRIMARY KEY, data TEXT NOT NULL);
 """
 
@@ -107,6 +112,9 @@ class Store:
                 self.conn.execute("PRAGMA journal_mode=WAL")
                 self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.executescript(SCHEMA)
+            columns = {row[1] for row in self.conn.execute("PRAGMA table_info(pending)")}
+            if "tx" not in columns:  # a data dir written before unsigned pending transactions existed
+                self.conn.execute("ALTER TABLE pending ADD COLUMN tx TEXT")
         except BaseException:
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
@@ -278,9 +286,17 @@ class Store:
     def pending(self) -> list[bytes]:
         return [bytes(r[0]) for r in self.conn.execute("SELECT raw FROM pending ORDER BY seq")]
 
+    def pending_records(self) -> list[tuple[bytes, dict | None]]:
+        """Each pending transaction's raw bytes, with its decoded record if it was stored with one."""
+        rows = self.conn.execute("SELECT raw, tx FROM pending ORDER BY seq")
+        return [(bytes(raw), json.loads(tx) if tx is not None else None) for raw, tx in rows]
+
     @staticmethod
-    def put_pending(conn: sqlite3.Connection, tx_hash: str, raw: bytes) -> None:
-        conn.execute("INSERT OR IGNORE INTO pending (hash, raw) VALUES (?, ?)", (tx_hash, raw))
+    def put_pending(conn: sqlite3.Connection, tx_hash: str, raw: bytes, tx: dict | None = None) -> None:
+        conn.execute(
+            "INSERT OR IGNORE INTO pending (hash, raw, tx) VALUES (?, ?, ?)",
+            (tx_hash, raw, json.dumps(tx) if tx is not None else None),
+        )
 
     @staticmethod
     def drop_pending(conn: sqlite3.Connection, hashes: Iterable[str]) -> None:

@@ -1,5 +1,5 @@
-"""Dev-chain parity for web3.py and eth-account users: signing, filters, access lists, call traces and
-state roots, each with its refusals (a clear JSON-RPC error, nothing changed)."""
+"""Dev-chain parity for web3.py and eth-account users: signing, filters, access lists, impersonation,
+call traces and state roots, each with its refusals (a clear JSON-RPC error, nothing changed)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from web3.providers.base import JSONBaseProvider
 from contracts_spec.examples import Caller, Counter, Reverter, Vault
 from contracts_spec.runtime import Contract, deploy_data, slot_of
 from node.chain import Chain, StateCommitment
-from node.rpc import RpcDispatcher, RpcError
+from node.rpc import RpcDispatcher, RpcError, is_admin_method
 from primitives.keccak import keccak256
 from primitives.smt import SparseMerkleTree, empty_root
 
@@ -280,6 +280,66 @@ def test_access_list_refusals(rpc: RpcDispatcher, params: list, code: int, words
     refused(rpc, "eth_createAccessList", params, code, words)
 
 
+# -- impersonation --------------------------------------------------------------------------------------
+
+
+def test_an_impersonated_account_sends_without_its_key_and_pays_its_own_gas(rpc: RpcDispatcher) -> None:
+    refused(rpc, "eth_sendTransaction", [{"from": BOB, "to": CAROL, "value": "0x5"}], UNKNOWN, "unknown account")
+    assert rpc.handle("anvil_impersonateAccount", [BOB]) is None
+    before = int(rpc.handle("eth_getBalance", [BOB]), 16)
+    tx_hash = rpc.handle("eth_sendTransaction", [{"from": BOB, "to": CAROL, "value": "0x5"}])
+    receipt = rpc.handle("eth_getTransactionReceipt", [tx_hash])
+    fee = int(receipt["gasUsed"], 16) * int(receipt["effectiveGasPrice"], 16)
+    assert receipt["status"] == "0x1" and receipt["from"] == BOB and fee > 0
+    assert int(rpc.handle("eth_getBalance", [BOB]), 16) == before - 5 - fee
+    assert rpc.handle("eth_getBalance", [CAROL]) == "0x5"
+    assert rpc.handle("eth_getTransactionCount", [BOB]) == "0x1"
+    # recorded honestly: no signature, and a hash that binds the sender
+    tx = rpc.handle("eth_getTransactionByHash", [tx_hash])
+    assert tx["from"] == BOB and tx["r"] == "0x0" and tx["s"] == "0x0"
+    raw = bytes.fromhex(rpc.handle("eth_getRawTransactionByHash", [tx_hash])[2:])
+    assert tx_hash == "0x" + keccak256(raw + bytes.fromhex(BOB[2:])).hex()
+    # the same send from an account with no funds is refused like any other
+    rpc.handle("anvil_impersonateAccount", [CAROL])
+    refused(rpc, "eth_sendTransaction", [{"from": CAROL, "to": BOB, "value": "0x5", "gas": "0x5208"}],
+            UNKNOWN, "insufficient funds")
+    assert rpc.handle("anvil_stopImpersonatingAccount", [BOB]) is None
+    refused(rpc, "eth_sendTransaction", [{"from": BOB, "to": CAROL}], UNKNOWN, "unknown account")
+
+
+def test_impersonated_transactions_of_every_type_and_a_contract_call(rpc: RpcDispatcher) -> None:
+    counter = deploy(rpc, "Counter", 0)
+    rpc.handle("hardhat_impersonateAccount", [BOB])
+    data = call_data(Counter, "increment", 2)
+    for extra in ({"type": "0x0", "gasPrice": hex(rpc.chain.gas_price())}, {"type": "0x1", "accessList": []}, {}):
+        receipt = send(rpc, **{"from": BOB, "to": counter, "data": data, **extra})
+        assert receipt["status"] == "0x1" and receipt["from"] == BOB
+    assert rpc.handle("eth_call", [{"to": counter, "data": call_data(Counter, "count")}]) == "0x" + f"{6:064x}"
+
+
+def test_a_pending_impersonated_transaction_survives_a_restart(tmp_path) -> None:
+    chain = Chain(data_dir=tmp_path, genesis_alloc={BOB: ETH}, automine=False)
+    rpc = RpcDispatcher(chain)
+    rpc.handle("anvil_impersonateAccount", [BOB])
+    tx_hash = rpc.handle("eth_sendTransaction", [{"from": BOB, "to": CAROL, "value": "0x7"}])
+    chain.close()
+    with Chain(data_dir=tmp_path) as chain:  # impersonation is not kept; the accepted transaction is
+        assert [t.sender for t in chain.pending] == [BOB]
+        chain.mine()
+        receipt = chain.get_receipt(bytes.fromhex(tx_hash[2:]))
+        assert receipt is not None and receipt.status == 1 and chain.get_balance(CAROL) == 7
+
+
+def test_new_dev_methods_are_admin_methods() -> None:
+    rpc = RpcDispatcher(Chain(genesis_alloc={BOB: ETH}))
+    for method in ("anvil_impersonateAccount", "anvil_stopImpersonatingAccount",
+                   "hardhat_impersonateAccount", "hardhat_stopImpersonatingAccount"):
+        assert is_admin_method(method)
+        answer = rpc.handle_request({"jsonrpc": "2.0", "id": 1, "method": method, "params": [BOB]}, admin=False)
+        assert answer is not None and "admin token" in answer["error"]["message"]
+    assert not rpc.chain.is_impersonated(BOB)
+
+
 # -- debug_traceTransaction ------------------------------------------------------------------------------
 
 
@@ -396,3 +456,32 @@ def test_storage_and_code_are_in_the_root_and_it_survives_a_restart(tmp_path) ->
     with Chain(data_dir=tmp_path) as again:
         assert again.state_root() == root and again.head.state_root == head
 
+
+# -- over HTTP: the real server, web3's HTTP provider, the admin token ----------------------------------
+
+
+@pytest.mark.slow
+def test_filters_signing_and_impersonation_over_http(tmp_path) -> None:
+    from web3.exceptions import Web3RPCError
+
+    from node.client import LocalNode
+
+    with LocalNode(str(tmp_path / "chain"), log_path=str(tmp_path / "node.log"),
+                   extra_args=["--optimistic", "off"]) as node:
+        w3 = Web3(Web3.HTTPProvider(node.url, request_kwargs={"timeout": 30}))
+        dev = w3.eth.accounts[0]
+        blocks = w3.eth.filter("latest")
+        w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": dev, "to": CAROL, "value": 1}))
+        assert blocks.get_new_entries() == [w3.eth.get_block("latest")["hash"]]
+        signed = w3.eth.sign(dev, data=b"over http")
+        assert Account.recover_message(encode_defunct(primitive=b"over http"), signature=signed) == dev
+        with pytest.raises(Web3RPCError, match="admin token"):
+            w3.manager.request_blocking("anvil_impersonateAccount", [BOB])
+        admin = Web3(Web3.HTTPProvider(node.url, request_kwargs={
+            "timeout": 30, "headers": {"Authorization": f"Bearer {node.token}"}}))
+        admin.manager.request_blocking("anvil_setBalance", [BOB, hex(ETH)])
+        admin.manager.request_blocking("anvil_impersonateAccount", [BOB])
+        receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction({"from": BOB, "to": CAROL, "value": 2}))
+        assert receipt["status"] == 1 and receipt["from"] == BOB
+        assert w3.eth.get_balance(CAROL) == 3
+        assert w3.eth.get_balance(CAROL, block_identifier=receipt["blockNumber"] - 1) == 1
