@@ -472,7 +472,7 @@ class Chain:
             if not isinstance(balance, int) or isinstance(balance, bool) or not 0 <= balance <= UINT256_MAX:
                 raise ValueError(f"genesis_alloc: balance of {address} must be an int in 0..2**256-1")
         self._lock = threading.RLock()
-        # Reverts and pool arrivals, for filters (node.rpc): never persisted.
+        # Reverts and pool arrivals, for filters (node.rpc): never persisted, and kept across anvil_reset.
         self._reorgs: deque[tuple[int, int]] = deque(maxlen=REORG_RECORDS)  # (mark after it, block gone back to)
         self._reorg_mark = 0
         self._arrivals: deque[tuple[int, bytes]] = deque(maxlen=ARRIVAL_RECORDS)
@@ -557,7 +557,7 @@ class Chain:
         root_undo = self._commit_roots()
         ts = int(time.time()) if timestamp is None else int(timestamp)
         block = self._make_block(0, b"\0" * 32, ts, 0, base_fee, [], [], self._roots.root)
-        self._persist(block, [], [], [], root_undo=root_undo)
+        self._persist(block, [], [], [], root_undo=root_undo, genesis=alloc)
 
     def _make_block(
         self, number: int, parent: bytes, ts: int, gas_used: int, base_fee: int,
@@ -591,7 +591,7 @@ class Chain:
 
     def _persist(
         self, block: Block | None, txs: list[Transaction], receipts: list[Receipt], dropped: list[Transaction],
-        *, root_undo: dict[int, bytes] | None = None,
+        *, root_undo: dict[int, bytes] | None = None, genesis: Mapping[str, int] | None = None,
     ) -> None:
         """Write the dirty state, a block and its records in one SQLite transaction.
 
@@ -634,6 +634,8 @@ class Chain:
                         Store.put_undo(conn, head, _undo_to_json(undo))
                     if block is not None and block.number % UNDO_PRUNE_STEP == 0:
                         Store.drop_undo_through(conn, self._oldest)  # what the window let go of lately
+                if genesis is not None:
+                    Store.put_genesis(conn, genesis.items())
         except BaseException:
             world.rollback(0)  # the block never happened: undo it in memory too
             self._roots.restore(root_undo)
@@ -1064,8 +1066,43 @@ class Chain:
         self._went_back(snap.head)
         return True
 
+    @_locked
+    def reset(self) -> None:
+        """Start this chain over from its genesis block (anvil_reset): its allocation, no pool, no snapshots.
+
+        Blocks after genesis, their transactions and history, the pending pool,
+        snapshots, impersonations and time travel are gone, on disk too; the
+        mining mode stays. A data dir written before the genesis allocation was
+        recorded cannot be reset (its genesis block has no state root).
+        """
+        genesis = self._load_block(0)
+        alloc = self.store.genesis_alloc()
+        world = WorldState(balances=dict(alloc))
+        if genesis.state_root != StateCommitment.of(world).root:
+            raise ValueError(
+                "this data dir was written before l2lab recorded genesis allocations, so its genesis state is "
+                "unknown: start the node with --fresh for a new chain instead"
+            )
+        meta = {**self._meta(), "time_offset": 0, "next_timestamp": None}
+        with self.store.transaction() as conn:
+            Store.truncate_after(conn, 0)
+            Store.clear_state(conn)
+            Store.put_accounts(conn, [(a, b, 0, None) for a, b in alloc.items()])
+            Store.clear_pending(conn)
+            Store.put_meta(conn, meta)
+        self.world.restore_state(world.copy_state())
+        self.world.dirty_accounts.clear()
+        self.world.dirty_slots.clear()
+        self.time_offset, self.next_timestamp = 0, None
+        self._saved_meta = meta
+        self.pending = TxPool()
+        self._snapshots.clear()
+        self._impersonated.clear()
+        self._head = genesis
+        self._went_back(0)
+
     def _went_back(self, number: int) -> None:
-        """The chain's head is now block ``number`` of what was a longer chain (or the same length): evm_revert."""
+        """The chain's head is now block ``number`` of what was a longer chain (or the same length)."""
         for later in [n for n in self._undo if n > number]:
             self._undo_size -= len(self._undo.pop(later))
         self._oldest = min(self._oldest, number)
@@ -1077,7 +1114,7 @@ class Chain:
 
     @property
     def reorg_mark(self) -> int:
-        """Counts the times the chain went back (evm_revert); see ``went_back_since``."""
+        """Counts the times the chain went back (evm_revert, anvil_reset); see ``went_back_since``."""
         return self._reorg_mark
 
     @_locked

@@ -104,7 +104,7 @@ MAX_PARAMS: dict[str, int] = {
     "eth_sign": 2, "personal_sign": 3, "eth_signTypedData_v4": 2,
     "eth_newFilter": 1, "eth_newBlockFilter": 0, "eth_newPendingTransactionFilter": 1, "eth_getFilterChanges": 1,
     "eth_getFilterLogs": 1, "eth_uninstallFilter": 1, "eth_createAccessList": 2, "debug_traceTransaction": 2,
-    "impersonateAccount": 1, "stopImpersonatingAccount": 1,
+    "impersonateAccount": 1, "stopImpersonatingAccount": 1, "reset": 1,
 }
 
 FILTER_TIMEOUT_SECONDS = 300.0  # geth's: a filter nobody polled for five minutes is removed
@@ -469,9 +469,11 @@ class RpcDispatcher:
             "debug_traceTransaction": self._trace_transaction,
             "anvil_impersonateAccount": self._impersonate,
             "anvil_stopImpersonatingAccount": self._stop_impersonating,
+            "anvil_reset": self._reset,
             # hardhat answers these with true where anvil answers null
             "hardhat_impersonateAccount": _answering_true(self._impersonate),
             "hardhat_stopImpersonatingAccount": _answering_true(self._stop_impersonating),
+            "hardhat_reset": _answering_true(self._reset),
         }
         for name in ("IncreaseTime", "SetNextBlockTimestamp", "SetAutomine", "SetIntervalMining",
                      "Snapshot", "Revert"):
@@ -828,7 +830,7 @@ class RpcDispatcher:
         with chain.lock:
             f = self.filters.poll(fid)
             went_back_to = chain.went_back_since(f.reorg_mark)
-            if went_back_to is not None:  # evm_revert: new blocks may reuse old numbers
+            if went_back_to is not None:  # evm_revert or anvil_reset: new blocks may reuse old numbers
                 f.last_block = min(f.last_block, went_back_to)
             f.reorg_mark = chain.reorg_mark
             head = chain.block_number
@@ -1033,6 +1035,19 @@ class RpcDispatcher:
 
     def _stop_impersonating(self, p: list) -> None:
         self.chain.stop_impersonating(parse_address(_param(p, 0, "address"), "address"))
+        return None
+
+    def _reset(self, p: list) -> None:
+        """anvil_reset: this chain from its genesis again (forking, anvil's other use of it, is not offered)."""
+        options = _param(p, 0, "options", None)
+        if options is not None:
+            if not isinstance(options, dict):
+                raise _bad("options", "expected nothing, or an empty object")
+            if options:
+                raise _bad("options", f"{', '.join(sorted(map(str, options)))[:80]} not supported: this chain runs "
+                                      "Python contracts and cannot fork another network; anvil_reset with no "
+                                      "options starts this chain over from its genesis block")
+        self.chain.reset()
         return None
 
     def _set_balance(self, p: list) -> None:

@@ -12,9 +12,10 @@ to inspect with the ``sqlite3`` shell. ``path=None`` keeps everything in
 memory with the same code.
 
 Besides the latest state, the store keeps what the chain needs to answer for
-recent blocks: ``state_undo`` holds, per recent block, the value each account
-field and storage slot had before that block changed it (the chain prunes it
-to its history window as it adds blocks). A pending
+recent blocks and to start over: ``state_undo`` holds, per recent block, the
+value each account field and storage slot had before that block changed it
+(the chain prunes it to its history window in the same transaction that adds
+a block), and ``genesis`` the balances the chain started with. A pending
 transaction the node built unsigned for an impersonated sender has no
 signature to recover its sender from, so its row carries the decoded
 transaction too (``pending.tx``).
@@ -54,6 +55,7 @@ CREATE TABLE IF NOT EXISTS pending (
     seq INTEGER PRIMARY KEY, hash TEXT UNIQUE NOT NULL, raw BLOB NOT NULL, tx TEXT
 );
 CREATE TABLE IF NOT EXISTS state_undo (number INTEGER PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS genesis (address TEXT PRIMARY KEY, balance TEXT NOT NULL);
 """
 
 DB_NAME = "chain.sqlite3"
@@ -193,7 +195,7 @@ class Store:
         conn.execute("DELETE FROM accounts")
         conn.execute("DELETE FROM storage")
 
-    # -- history ----------------------------------------------------------------------
+    # -- history and genesis ----------------------------------------------------------
 
     @staticmethod
     def put_undo(conn: sqlite3.Connection, number: int, rows: list) -> None:
@@ -208,6 +210,15 @@ class Store:
 
     def undo_records(self) -> dict[int, list]:
         return {n: json.loads(d) for n, d in self.conn.execute("SELECT number, data FROM state_undo")}
+
+    @staticmethod
+    def put_genesis(conn: sqlite3.Connection, alloc: Iterable[tuple[str, int]]) -> None:
+        conn.executemany(
+            "INSERT OR REPLACE INTO genesis (address, balance) VALUES (?, ?)", [(a, hex(b)) for a, b in alloc]
+        )
+
+    def genesis_alloc(self) -> dict[str, int]:
+        return {a: int(b, 16) for a, b in self.conn.execute("SELECT address, balance FROM genesis")}
 
     # -- blocks, transactions, logs ---------------------------------------------------
 

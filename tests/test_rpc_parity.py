@@ -1,5 +1,5 @@
 """Dev-chain parity for web3.py and eth-account users: signing, filters, access lists, impersonation,
-call traces and state roots, each with its refusals (a clear JSON-RPC error, nothing changed)."""
+reset, call traces and state roots, each with its refusals (a clear JSON-RPC error, nothing changed)."""
 
 from __future__ import annotations
 
@@ -280,7 +280,7 @@ def test_access_list_refusals(rpc: RpcDispatcher, params: list, code: int, words
     refused(rpc, "eth_createAccessList", params, code, words)
 
 
-# -- impersonation --------------------------------------------------------------------------------------
+# -- impersonation and reset ----------------------------------------------------------------------------
 
 
 def test_an_impersonated_account_sends_without_its_key_and_pays_its_own_gas(rpc: RpcDispatcher) -> None:
@@ -330,10 +330,36 @@ def test_a_pending_impersonated_transaction_survives_a_restart(tmp_path) -> None
         assert receipt is not None and receipt.status == 1 and chain.get_balance(CAROL) == 7
 
 
+def test_reset_goes_back_to_genesis_and_forgets_pool_and_snapshots(tmp_path) -> None:
+    chain = Chain(data_dir=tmp_path, genesis_alloc={ALICE: 100 * ETH}, genesis_timestamp=T0)
+    rpc = RpcDispatcher(chain, {ALICE: KEY})
+    genesis = rpc.handle("eth_getBlockByNumber", ["0x0", False])
+    deploy(rpc, "Counter", 1)
+    snap = rpc.handle("evm_snapshot", [])
+    rpc.handle("evm_increaseTime", ["0x100"])
+    rpc.handle("evm_setAutomine", [False])
+    rpc.handle("anvil_impersonateAccount", [BOB])
+    rpc.handle("eth_sendTransaction", [{"from": ALICE, "to": BOB, "value": "0x1"}])
+    refused(rpc, "anvil_reset", [{"forking": {"jsonRpcUrl": "http://x"}}], INVALID, "cannot fork")
+    refused(rpc, "anvil_reset", ["now"], INVALID, "invalid options")
+    assert rpc.handle("anvil_reset", []) is None
+    assert rpc.handle("eth_getBlockByNumber", ["latest", False]) == genesis
+    assert rpc.handle("eth_getBalance", [ALICE]) == hex(100 * ETH)
+    assert rpc.handle("eth_getTransactionCount", [ALICE]) == "0x0"
+    assert rpc.handle("txpool_status", []) == {"pending": "0x0", "queued": "0x0"}
+    assert rpc.handle("evm_revert", [snap]) is False
+    assert chain.time_offset == 0 and chain.state_root() == bytes.fromhex(genesis["stateRoot"][2:])
+    assert not chain.is_impersonated(BOB) and chain.automine is False  # the mining mode stays
+    chain.close()
+    with Chain(data_dir=tmp_path) as again:  # on disk too
+        assert again.block_number == 0 and again.get_balance(ALICE) == 100 * ETH and not list(again.pending)
+        assert again.contracts() == {}
+
+
 def test_new_dev_methods_are_admin_methods() -> None:
     rpc = RpcDispatcher(Chain(genesis_alloc={BOB: ETH}))
-    for method in ("anvil_impersonateAccount", "anvil_stopImpersonatingAccount",
-                   "hardhat_impersonateAccount", "hardhat_stopImpersonatingAccount"):
+    for method in ("anvil_impersonateAccount", "anvil_stopImpersonatingAccount", "anvil_reset",
+                   "hardhat_impersonateAccount", "hardhat_stopImpersonatingAccount", "hardhat_reset"):
         assert is_admin_method(method)
         answer = rpc.handle_request({"jsonrpc": "2.0", "id": 1, "method": method, "params": [BOB]}, admin=False)
         assert answer is not None and "admin token" in answer["error"]["message"]

@@ -183,12 +183,13 @@ def test_history_survives_a_restart(tmp_path) -> None:
 
 
 def test_a_data_dir_without_history_answers_for_its_head_only(tmp_path) -> None:
-    """What a chain written before history was kept looks like: no records, no state roots."""
+    """What a chain written before history was kept looks like: no records, no genesis state root."""
     chain = Chain(data_dir=tmp_path, genesis_alloc={ALICE: 100 * ETH})
     send(rpc_for(chain), to=BOB, value="0x1")
     chain.close()
     db = sqlite3.connect(tmp_path / "chain.sqlite3")
     db.execute("DELETE FROM state_undo")
+    db.execute("DELETE FROM genesis")
     db.execute("UPDATE blocks SET data = json_remove(data, '$.state_root')")
     db.commit()
     db.close()
@@ -198,6 +199,9 @@ def test_a_data_dir_without_history_answers_for_its_head_only(tmp_path) -> None:
         with pytest.raises(RpcError, match="state at block 0 is not kept"):
             rpc.handle("eth_getBalance", [BOB, "0x0"])
         assert rpc.handle("eth_getBlockByNumber", ["0x1", False])["stateRoot"] == "0x" + "00" * 32
+        with pytest.raises(RpcError, match="--fresh"):
+            rpc.handle("anvil_reset", [])
+        assert old.block_number == 1
         send(rpc, to=BOB, value="0x1")  # new blocks get roots and history again
         assert rpc.handle("eth_getBalance", [BOB, "0x1"]) == "0x1"
         assert rpc.handle("eth_getBlockByNumber", ["latest", False])["stateRoot"] != "0x" + "00" * 32
