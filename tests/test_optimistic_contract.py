@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contracts_spec.l1 import TransactionReverted
+from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.encoding import Batch, Entry, batch_header, encode_batch
 from contracts_spec.optimistic.params import MINIMAL
 from contracts_spec.optimistic.rules import (
@@ -80,12 +81,14 @@ def test_submit_batch_refusals(lab: OptimisticLab) -> None:
     refused(lab, "operator", "submit_batch", b"\x01" + bytes(108), match="empty batch")
     refused(lab, "operator", "submit_batch", b"x" * (MINIMAL.max_batch_bytes + 1), match="exceeds")
     sealed = decode(good)
-    refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(prev_root=bytes(32))),
+    refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(prev_accounts_root=bytes(32))),
+            match="prev_root is not the current state root")
+    refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(prev_withdrawal_chain=bytes([1]) * 32)),
             match="prev_root is not the current state root")
     refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(first_deposit=0)),
             match="must start at deposit 1")
-    refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(withdrawal_root=bytes([1]) * 32)),
-            match="withdrawal_root")
+    refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(post_accounts_root=bytes([1]) * 32)),
+            match="the last entry's root is not the post_root")
     wrong_deposit = [Entry(e.tx._replace(amount=e.tx.amount + 1), e.root) if isinstance(e.tx, Deposit) else e
                      for e in sealed.entries]
     refused(lab, "operator", "submit_batch", encode_batch(sealed._replace(entries=wrong_deposit)),
@@ -148,8 +151,11 @@ def test_prove_fraud_refusals(lab: OptimisticLab) -> None:
     bad(step=9, match="step 9 out of range")
     bad(witnesses=witnesses[:-1], match="bad witnesses")
     lying = bytearray(witnesses)
-    lying[30] ^= 1  # a byte of the first account's balance
+    lying[64 + 30] ^= 1  # a byte of the first account's balance
     bad(witnesses=bytes(lying), match="does not match the state root")
+    lying = bytearray(witnesses)
+    lying[40] ^= 1  # a byte of the withdrawal chain said to make up the pre-state root
+    bad(witnesses=bytes(lying), match="do not make the step's pre-state root")
     only_one = node.fraud_proof(Fault(1, 0, "test"))[7]  # the deposit step's single witness
     bad(witnesses=only_one, match="no witness for account")
 
@@ -184,16 +190,61 @@ def test_prove_fraud_with_a_forged_inclusion_proof_fails(lab: OptimisticLab) -> 
 
 def test_withdraw_refusals(lab: OptimisticLab) -> None:
     lab.challenger.node.sync()
-    data_hash = batch_header(lab.challenger.node.batches[0].data).body_hash()
-    empty = bytes(32)  # batch 0 has no withdrawals
+    header = batch_header(lab.challenger.node.batches[0].data)
+    body, empty, data = header.body_hash(), header.withdrawal_root, header.data_hash  # batch 0 has no withdrawals
     alice = lab.address("alice")
-    refused(lab, "alice", "withdraw", 5, data_hash, empty, 0, alice, ETH, 0, 0, [], match="batch 5 does not exist")
+    refused(lab, "alice", "withdraw", 5, body, empty, data, 0, alice, ETH, 0, 0, [], match="batch 5 does not exist")
     lab.finalize()
-    refused(lab, "alice", "withdraw", 0, bytes([9]) * 32, empty, 0, alice, ETH, 0, 0, [],
-            match="do not match batch")
-    refused(lab, "alice", "withdraw", 0, data_hash, empty, 0, alice, ETH, 0, 0, [],
+    refused(lab, "alice", "withdraw", 0, bytes([9]) * 32, empty, data, 0, alice, ETH, 0, 0, [],
+            match="do not match the batch's claim")
+    refused(lab, "alice", "withdraw", 0, body, empty, bytes([9]) * 32, 0, alice, ETH, 0, 0, [],
+            match="do not match the batch's claim")
+    refused(lab, "alice", "withdraw", 0, body, empty, data, 0, alice, ETH, 0, 0, [],
             match="withdrawal proof does not match")
-    refused(lab, "alice", "withdraw", 0, data_hash, empty, 2, alice, ETH, 0, 0, [], match="does not fit")
+    refused(lab, "alice", "withdraw", 0, body, empty, data, 2, alice, ETH, 0, 0, [], match="does not fit")
+
+
+def test_repropose_refusals(lab: OptimisticLab) -> None:
+    """Only an invalid claim is replaced, in order, by a bonded proposer, for the batch's own transactions."""
+    from contracts_spec.optimistic.encoding import decode_batch
+
+    lab.deposit("bob", ETH)
+    lab.transfer("alice", "bob", ETH)
+    alice = lab.operator.state.get_account(0)
+    lab.operator.sequencer.inject(lab.wallets["bob"].transfer(0, 1, ETH, 1),  # signed by the wrong user
+                                  {0: alice._replace(balance=0, nonce=2)})
+    lab.submit_batch()  # batch 1: its claim lies at step 2
+    node = lab.challenger.node
+    node.sync()
+    old = batch_header(node.batches[1].data)
+    true = lab.operator.posted[1].sealed.data  # the operator's data is its claim as posted, for now
+    refused(lab, "operator", "repropose_batch", 1, old.body_hash(), old.withdrawal_root, true,
+            match="no claim is invalid")
+    lab.challenge()  # proves it; the operator derives the true claim
+    assert lab.rollup.call("batch_count") == 1 and lab.rollup.call("batches_posted") == 2
+    true = lab.operator.posted[1].sealed.data
+    refused(lab, "operator", "repropose_batch", 1, old.body_hash(), old.withdrawal_root, true,
+            match="bond below the minimum")  # it was slashed
+    lab.operator.post_bond(MINIMAL.min_bond)
+    refused(lab, "operator", "submit_batch", true, match="re-propose them")
+    refused(lab, "operator", "repropose_batch", 0, old.body_hash(), old.withdrawal_root, true,
+            match="re-propose batch 1 first")
+    refused(lab, "carol", "repropose_batch", 1, old.body_hash(), old.withdrawal_root, true,
+            match="bond below the minimum")
+    refused(lab, "operator", "repropose_batch", 1, bytes(32), old.withdrawal_root, true,
+            match="not batch 1's transactions")
+    batch = decode_batch(true)
+    fewer = encode_batch(batch._replace(entries=batch.entries[:-1]))
+    refused(lab, "operator", "repropose_batch", 1, old.body_hash(), old.withdrawal_root, fewer,
+            match="not batch 1's transactions")
+    moved = encode_batch(batch._replace(prev_accounts_root=bytes(32)))
+    refused(lab, "operator", "repropose_batch", 1, old.body_hash(), old.withdrawal_root, moved,
+            match="prev_root is not the current state root")
+    lab.rollup.transact(lab.keys["operator"], "repropose_batch", 1, old.body_hash(), old.withdrawal_root, true)
+    assert lab.rollup.call("batch_count") == 2
+    assert lab.rollup.call("state_root") == lab.operator.state.root
+    (event,) = lab.l1.events(lab.rollup.address, OptimisticRollup, "ClaimReproposed")
+    assert event["index"] == 1 and event["post_root"] == lab.operator.state.root
 
 
 def test_views_name_missing_batches(lab: OptimisticLab) -> None:

@@ -76,7 +76,8 @@ def test_replay_reports_the_first_wrong_step() -> None:
     batch = decode_batch(seq.cut_batch().data)
     lying = batch._replace(entries=[batch.entries[0], batch.entries[1]._replace(root=bytes(32)), batch.entries[2]])
     assert replay_batch(FullState(8), lying, 0, DSEP) == Fault(0, 1, "wrong state root")
-    assert replay_batch(FullState(8), batch._replace(prev_root=bytes(32)), 0, DSEP).reason.startswith("prev_root")
+    assert replay_batch(FullState(8), batch._replace(prev_accounts_root=bytes(32)), 0, DSEP).reason.startswith(
+        "prev_root")
 
 
 def test_deposits_must_come_in_queue_order() -> None:

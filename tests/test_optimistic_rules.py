@@ -9,9 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts_spec.optimistic.encoding import (
+    VERSION_COMPACT,
     Batch,
     BatchFormatError,
     Entry,
+    compute_data_hash,
     decode_batch,
     decode_witnesses,
     encode_batch,
@@ -21,6 +23,7 @@ from contracts_spec.optimistic.encoding import (
     unpack_amount,
 )
 from contracts_spec.optimistic.rules import (
+    EMPTY_CHAIN,
     Account,
     Deposit,
     InvalidTransaction,
@@ -28,10 +31,20 @@ from contracts_spec.optimistic.rules import (
     Tx,
     Withdraw,
     apply_tx,
+    derive_step,
+    next_withdrawal_chain,
+    state_root,
     touched_accounts,
     tx_digest,
+    withdrawal_leaf,
 )
-from contracts_spec.optimistic.state import FullState, WitnessedState, WitnessError, build_witnesses
+from contracts_spec.optimistic.state import (
+    FullState,
+    WitnessedState,
+    WitnessError,
+    Witnesses,
+    build_witnesses,
+)
 from primitives.keccak import keccak256
 from primitives.secp256k1 import recover_addresses_raw
 from primitives.smt import empty_root
@@ -137,7 +150,34 @@ def test_withdraw_burns_and_returns_its_leaf() -> None:
     tx = ALICE.withdraw(0, BOB.address, ETH, 0)
     applied = apply_tx(state, tx, signer_of(tx))
     assert state.balance(0) == 4 * ETH
-    assert applied.withdrawal_leaf is not None and len(applied.withdrawal_leaf) == 32
+    assert applied.withdrawal_leaf == withdrawal_leaf(tx)
+    assert state.withdrawal_chain == next_withdrawal_chain(EMPTY_CHAIN, applied.withdrawal_leaf)
+    assert state.commit() == state_root(state.accounts_root, state.withdrawal_chain)
+
+
+# -- the derivation rule -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "rule"),
+    [
+        (lambda: BOB.transfer(0, 1, ETH, 0), "bad signature"),
+        (lambda: ALICE.transfer(0, 1, 6 * ETH, 0), "overspend"),
+        (lambda: ALICE.withdraw(0, BOB.address, 9 * ETH, 0), "overspend"),
+        (lambda: BOB.withdraw(0, BOB.address, ETH, 0), "bad signature"),
+        (lambda: Deposit(0, BOB.raw_address, 1), "account taken"),
+    ],
+)
+def test_a_posted_step_that_breaks_a_rule_is_a_no_op_and_the_next_applies_on_top(make, rule: str) -> None:
+    state = funded_state()
+    root = state.root
+    tx = make()
+    applied = derive_step(state, tx, None if isinstance(tx, Deposit) else signer_of(tx))
+    assert applied.skipped.startswith(rule) and applied.withdrawal_leaf is None
+    assert state.commit() == root  # balances, nonces and the withdrawal chain unchanged
+    good = ALICE.transfer(0, 1, ETH, 0)  # still nonce 0: the no-op used none
+    assert derive_step(state, good, signer_of(good)).skipped == ""
+    assert state.balance(0) == 4 * ETH and state.get_account(0).nonce == 1
 
 
 # -- witnessed state -------------------------------------------------------------------------
@@ -161,8 +201,8 @@ def test_witnessed_state_rejects_a_lying_witness() -> None:
     state = funded_state()
     tx = ALICE.transfer(0, 1, ETH, 0)
     witnesses = build_witnesses(state, touched_accounts(tx), {})
-    index, account, siblings = witnesses[0]
-    poor = [(index, account._replace(balance=0), siblings), witnesses[1]]
+    index, account, siblings = witnesses.accounts[0]
+    poor = witnesses._replace(accounts=[(index, account._replace(balance=0), siblings), witnesses.accounts[1]])
     partial = WitnessedState(8, state.root, poor)
     with pytest.raises(InvalidTransaction, match="overspend"):
         apply_tx(partial, tx, signer_of(tx))
@@ -171,9 +211,25 @@ def test_witnessed_state_rejects_a_lying_witness() -> None:
 
 
 def test_witnessed_state_refuses_unwitnessed_reads() -> None:
-    partial = WitnessedState(8, empty_root(8), [])
+    partial = WitnessedState(8, state_root(empty_root(8), EMPTY_CHAIN), Witnesses(empty_root(8), EMPTY_CHAIN, []))
     with pytest.raises(WitnessError, match="no witness for account 0"):
         apply_tx(partial, Deposit(0, ALICE.raw_address, 1))
+
+
+def test_witnessed_state_checks_the_pre_state_it_is_shown() -> None:
+    state = funded_state()
+    tx = ALICE.withdraw(0, BOB.address, ETH, 0)
+    scratch = state.copy()
+    apply_tx(scratch, tx, signer_of(tx))
+    writes = {0: scratch.get_account(0)}
+    witnesses = build_witnesses(state, touched_accounts(tx), writes)
+    partial = WitnessedState(8, state.root, witnesses)
+    apply_tx(partial, tx, signer_of(tx))
+    assert partial.post_root() == scratch.commit()  # the withdrawal chain moved on L1 as at home
+    lying = WitnessedState(8, state.root, witnesses._replace(withdrawal_chain=b"\x01" * 32))
+    apply_tx(lying, tx, signer_of(tx))
+    with pytest.raises(WitnessError, match="do not make the step's pre-state root"):
+        lying.post_root()
 
 
 # -- encoding --------------------------------------------------------------------------------
@@ -191,13 +247,12 @@ def test_unpackable_amount_is_refused() -> None:
 
 
 def sample_batch() -> Batch:
-    root = keccak256(b"r")
     entries = [
         Entry(Deposit(2, ALICE.raw_address, 10**20 + 1), keccak256(b"1")),
         Entry(ALICE.transfer(0, 1, ETH, 0), keccak256(b"2")),
-        Entry(ALICE.withdraw(0, BOB.address, ETH, 1), root),
+        Entry(ALICE.withdraw(0, BOB.address, ETH, 1), keccak256(b"3")),
     ]
-    return Batch(keccak256(b"p"), root, keccak256(b"w"), 4, entries)
+    return Batch(keccak256(b"p"), keccak256(b"c"), keccak256(b"a"), 4, entries)
 
 
 def test_batch_round_trips_and_has_the_documented_size() -> None:
@@ -205,6 +260,23 @@ def test_batch_round_trips_and_has_the_documented_size() -> None:
     data = encode_batch(batch)
     assert len(data) == 109 + 73 + 115 + 131
     assert decode_batch(data) == batch
+    skipping = batch._replace(skipped=frozenset({2}))
+    assert decode_batch(encode_batch(skipping)) == skipping
+    assert encode_batch(skipping)[-131] == 3  # the withdrawal's kind says the claim skips it
+    assert skipping.claimed_withdrawals() == [] and batch.claimed_withdrawals() == [batch.entries[2].tx]
+
+
+def test_the_data_hash_covers_the_transactions_not_the_claim() -> None:
+    batch = sample_batch()
+    data = encode_batch(batch)
+    other_claim = batch._replace(entries=[e._replace(root=keccak256(e.root)) for e in batch.entries],
+                                 post_accounts_root=bytes(32), skipped=frozenset({2}))
+    assert compute_data_hash(encode_batch(other_claim)) == compute_data_hash(data)
+    compact = encode_batch(batch._replace(version=VERSION_COMPACT), compact=True)
+    assert compute_data_hash(compact) == compute_data_hash(data)
+    fewer = batch._replace(entries=batch.entries[:2])
+    assert compute_data_hash(encode_batch(fewer)) != compute_data_hash(data)
+    assert compute_data_hash(encode_batch(batch._replace(first_deposit=5))) != compute_data_hash(data)
 
 
 @pytest.mark.parametrize(
@@ -215,7 +287,6 @@ def test_batch_round_trips_and_has_the_documented_size() -> None:
         (lambda d: d + b"\x00", "after the last entry"),
         (lambda d: b"\x07" + d[1:], "unknown batch version"),
         (lambda d: d[:109] + b"\x07" + d[110:], "unknown kind 7"),
-        (lambda d: d[:33] + bytes(32) + d[65:], "post_root"),
     ],
 )
 def test_malformed_batches_are_named(mutate, message: str) -> None:
@@ -231,12 +302,13 @@ def test_unencodable_entry_is_named() -> None:
 
 
 def test_malformed_witnesses_are_named() -> None:
-    with pytest.raises(BatchFormatError, match="empty"):
-        decode_witnesses(b"", 8)
+    with pytest.raises(BatchFormatError, match="short"):
+        decode_witnesses(bytes(64), 8)
+    pre = bytes(64)
     with pytest.raises(BatchFormatError, match="fewer than 8 siblings"):
-        decode_witnesses(b"\x01" + bytes(5) + bytes(32 * 7), 8)
+        decode_witnesses(pre + b"\x01" + bytes(5) + bytes(32 * 7), 8)
     with pytest.raises(BatchFormatError, match="presence flag 3"):
-        decode_witnesses(b"\x01" + bytes(4) + b"\x03", 8)
+        decode_witnesses(pre + b"\x01" + bytes(4) + b"\x03", 8)
 
 
 def test_address_bytes_rejects_bad_addresses() -> None:

@@ -132,7 +132,7 @@ def replay_alices_old_transfer(lab: OptimisticLab) -> tuple[Transfer, dict]:
     ],
     ids=["invalid-root", "invalid-signature", "overspend", "replayed-nonce"],
 )
-def test_fraudulent_batch_is_proven_reverted_and_honest_users_lose_nothing(lab, attack, reason) -> None:
+def test_fraudulent_claim_is_proven_replaced_and_honest_users_lose_nothing(lab, attack, reason) -> None:
     fund(lab)
     lab.transfer("alice", "bob", ETH)
     lab.submit_batch()  # batch 1, honest
@@ -147,16 +147,19 @@ def test_fraudulent_batch_is_proven_reverted_and_honest_users_lose_nothing(lab, 
     (proof,) = lab.challenge()
     (event,) = fraud_events(lab)
     assert event["index"] == 2 and event["step"] == 1 and reason in event["reason"]
-    assert lab.rollup.call("batch_count") == 2  # batch 2 reverted
+    assert lab.rollup.call("batch_count") == 2  # batch 2's claim no longer stands...
+    assert lab.rollup.call("batches_posted") == 3  # ...but its transactions stay posted
     assert lab.rollup.call("bond_of", lab.address("operator")) == 0  # slashed
     reward = MINIMAL.min_bond * MINIMAL.challenger_reward_percent // 100
     assert event["reward"] == reward and lab.rollup.call("burned") == MINIMAL.min_bond - reward
     assert lab.l1_balance("challenger") == challenger_before + reward - gas_cost(proof)
 
-    # The operator rolled back and re-admitted the returned transactions; only valid ones stay.
-    assert tx in lab.operator.returned
+    # The operator derived the true state from the posted data (the attack step is a no-op, or
+    # Mallory's own transfer without the 3 ETH) and re-proposes batch 2's claim: nothing went back.
+    assert lab.operator.returned == [] and lab.operator.sequencer.pending == []
     lab.operator.post_bond(MINIMAL.min_bond)
     lab.submit_batch()
+    assert lab.rollup.call("batch_count") == 3
     assert lab.challenge() == []
     honest_mallory_spend = ETH // 10 if reason == "wrong state root" else 0
     assert lab.l2_balance("alice") == 5 * ETH - ETH + ETH // 2 + ETH // 4
@@ -173,7 +176,7 @@ def test_fraud_proof_against_a_valid_step_fails_and_costs_the_challenger(lab: Op
     assert node.sync() == []
     args = node.fraud_proof(Fault(1, 0, "mistaken"))
     before = lab.l1_balance("challenger")
-    with pytest.raises(TransactionReverted, match="no fraud: step 0 of batch 1 is valid") as info:
+    with pytest.raises(TransactionReverted, match="no fraud: step 0 of batch 1 is claimed as derivation gives it") as info:
         lab.rollup.transact(lab.keys["challenger"], "prove_fraud", *args, gas=3_000_000)
     assert lab.l1_balance("challenger") == before - gas_cost(info.value.receipt)
     assert lab.rollup.call("batch_count") == 2
@@ -225,7 +228,7 @@ def test_withdrawal_with_a_forged_amount_fails(lab: OptimisticLab) -> None:
 
     lab.challenger.node.sync()
     (claim,) = withdrawal_claims(1, lab.challenger.node.batches[1].data)
-    forged = claim[:5] + (ETH,) + claim[6:]
+    forged = claim._replace(amount=ETH)
     with pytest.raises(TransactionReverted, match="withdrawal proof does not match"):
         lab.rollup.transact(lab.keys["bob"], "withdraw", *forged)
 
@@ -337,7 +340,7 @@ def test_a_restarted_operator_recovers_its_state_from_l1(lab: OptimisticLab) -> 
     tx, writes = overspend(lab)
     lab.operator.sequencer.inject(tx, writes)
     lab.submit_batch()
-    lab.challenge()  # batch 2 reverted; its valid transactions went back to the operator
+    lab.challenge()  # batch 2's claim proven wrong; its transactions stay posted
     lab.operator.post_bond(MINIMAL.min_bond)
     lab.transfer("bob", "alice", ETH // 4)
     lab.submit_batch()

@@ -1,23 +1,33 @@
-"""The optimistic rollup's L1 contract: bonds, deposits, batches, fraud proofs, withdrawals.
+"""The optimistic rollup's L1 contract: bonds, deposits, batches, claims, fraud proofs, withdrawals.
+
+Data and claims
+    A batch posted with ``submit_batch`` is *data*: its transactions stay
+    posted, in L1 order, whatever happens later. With them comes a *claim*:
+    the state root after each step (and the withdrawal kinds, ``encoding``).
+    A fraud proof shows a claim wrong and replaces nothing but that claim;
+    derivation (``rules.derive_step``) makes an invalid posted step a no-op,
+    so the valid transactions around it keep their effect.
 
 What L1 stores
-    Per batch a commitment, ``keccak(body_hash || withdrawal_root)`` with
-    ``body_hash = keccak(prev_root || post_root || entries_root || entry_count)``, and one
-    packed word (proposer, submission time, first deposit id); plus the
-    current state root. The entries root is the binary Merkle root of the
-    keccak of each entry, computed by L1 from the calldata at submission
-    (``encoding`` has the layouts). The batch bytes themselves stay in the
-    ``submit_batch`` calldata (the ``BatchSubmitted`` event names the body
-    hash and roots), from which anyone rebuilds L2 state; a fraud proof opens
-    the commitment with the 132-byte header, a withdrawal claim with the body
-    hash and withdrawal root.
+    Per batch a commitment, ``keccak(body_hash || withdrawal_root || data_hash)``
+    with ``body_hash = keccak(prev_root || post_root || entries_root || entry_count)``
+    and ``data_hash`` the hash of the transactions alone, and one packed word
+    (the claim's proposer and time, the first deposit id); plus the current
+    state root (the last standing claim's post_root), how many claims stand
+    (``batches``: all posted batches, or those before the first claim proven
+    wrong) and how many posted batches wait to have their claims re-proposed. The batch bytes stay in the calldata (the events name
+    the body hash and roots), from which anyone rebuilds L2 state; a fraud
+    proof opens the commitment with the 164-byte claim header, a withdrawal
+    claim with the body hash, withdrawal root and data hash.
 
 What L1 checks at submission (cheap, so no fraud proof is ever needed for it)
-    The sender is bonded; the batch decodes; it starts from the current state
-    root; its deposits are exactly the next ones of the L1 queue, at the
-    indices L1 assigned them (one running hash comparison); its withdrawal root is the Merkle root of its
-    withdrawals; it includes every overdue deposit. Those rules are the pure
-    functions of ``submission``, which a proposer runs too before it posts.
+    The sender is bonded; no claim is waiting to be re-proposed; the batch
+    decodes; it starts from the current state root; its deposits are exactly
+    the next ones of the L1 queue, at the indices L1 assigned them (one
+    running hash comparison); it includes every overdue deposit. Those rules
+    are the pure functions of ``submission``, which a proposer runs too before
+    it posts. The post root and withdrawal root are computed, not checked:
+    they are the claim.
 
 Deposits, account indices and forced inclusion
     ``deposit(l2_address)`` queues ETH and assigns its account index there
@@ -28,25 +38,32 @@ Deposits, account indices and forced inclusion
     blocks *and* that many 12-second slots have passed since it was queued.
     A batch may not leave an overdue deposit out, so a censoring operator can
     post nothing until it includes them; and while the queue's next deposit
-    is overdue, *any* bonded address may submit a batch (normally only the
-    operator may), so depositors can force their deposits in themselves.
+    is overdue, *any* bonded address may submit a batch.
 
 Fraud proofs
     ``prove_fraud(batch, header, step, entry, entry_proof, prev_entry,
     prev_proof, witnesses)`` carries only the disputed entry and the one
     before it (whose root is the step's pre-state; for step 0 the header's
     prev_root), each with its Merkle path in the entries root, and the
-    account witnesses, so its cost does not grow with the batch. L1 re-executes
-    the step with the same ``apply_tx`` on a :class:`WitnessedState`, with
-    metered keccak and ``ecrecover``. If the step is invalid or its claimed
-    root is wrong, that batch and every later one are reverted, their deposits
-    go back to the queue, their transactions are handed back to the operator
-    through ``BatchReverted`` events, and the proposer's bond is slashed: the
-    preset's share to the challenger, the rest burned. Otherwise the call
-    reverts and the challenger has paid for it.
+    witnesses, so its cost does not grow with the batch. L1 runs the step
+    with the same ``derive_step`` on a :class:`WitnessedState`, with metered
+    keccak and ``ecrecover``. If the claimed root is not what derivation
+    gives, the claim is invalid: L1 records it as the first invalid claim
+    (every later claim built on it is invalid too) and goes back to its
+    prev_root, in O(1), whatever was posted after it; the proposer's bond is
+    slashed, the preset's share to the challenger and the rest burned, or
+    all of it burned when the proposer proves its own fraud. Otherwise the
+    call reverts and the challenger has paid for it.
+
+Re-proposing claims
+    While a claim is invalid, no new batch goes in: any bonded address
+    re-proposes the claims from the first invalid one on, one batch per call
+    (``repropose_batch``): the same transactions (same data hash) with new
+    roots, starting from the current state root. Each starts a new challenge
+    window.
 
 Withdrawals
-    Once a batch's challenge window has passed, anyone may prove a withdrawal
+    Once a standing claim's window has passed, anyone may prove a withdrawal
     leaf in its withdrawal root; the ETH goes to the recipient, once.
 """
 
@@ -54,25 +71,29 @@ from __future__ import annotations
 
 from contracts_spec.optimistic.encoding import (
     VERSION,
+    Batch,
     BatchFormatError,
     BatchHeader,
     Entry,
+    commitment_of,
+    compute_data_hash,
     decode_batch,
     decode_entry,
     decode_header,
     decode_witnesses,
-    entry_slices,
+    header_of,
     proof_length,
 )
 from contracts_spec.optimistic.params import SECONDS_PER_SLOT
 from contracts_spec.optimistic.rules import (
+    EMPTY_CHAIN,
     Deposit,
-    InvalidTransaction,
     Tx,
     Withdraw,
-    apply_tx,
+    derive_step,
     domain_separator,
     next_deposit_hash,
+    state_root,
     tx_digest,
     withdrawal_leaf,
 )
@@ -80,6 +101,7 @@ from contracts_spec.optimistic.state import WitnessedState, WitnessError
 from contracts_spec.optimistic.submission import (
     InvalidBatch,
     check_batch,
+    check_claim,
     check_proposer,
     is_overdue,
 )
@@ -93,14 +115,16 @@ from contracts_spec.runtime import (
     register,
     view,
 )
-from primitives.merkle import merkle_root, verify_merkle_proof
+from primitives.merkle import verify_merkle_proof
 from primitives.smt import empty_root
 
 ADDRESS_MASK = (1 << 160) - 1
 TIME_SHIFT, DEPOSIT_SHIFT, FIELD_MASK = 160, 208, (1 << 48) - 1
-# "counters" packs two 64-bit counts: deposits queued, account indices assigned.
+# "batches" counts the batches whose claims stand; "counters" packs three 64-bit counts:
+# deposits queued, account indices assigned, and the posted batches whose claims wait to be
+# re-proposed (so invalidating a claim rewrites a word already set, not a fresh slot).
 WORD64 = (1 << 64) - 1
-ACCOUNTS_SHIFT = 64
+ACCOUNTS_SHIFT, AWAITING_SHIFT = 64, 128
 ZERO_ADDRESS = "0x" + "00" * 20
 
 
@@ -147,10 +171,15 @@ class OptimisticRollup(Contract):
         "BatchSubmitted(uint256 indexed index, address indexed proposer, bytes32 body_hash, "
         "bytes32 entries_root, bytes32 post_root, bytes32 withdrawal_root, uint256 first_deposit, uint256 entry_count)"
     )
+    ClaimReproposed = event(
+        "ClaimReproposed(uint256 indexed index, address indexed proposer, bytes32 body_hash, "
+        "bytes32 entries_root, bytes32 post_root, bytes32 withdrawal_root)"
+    )
     FraudProven = event(
         "FraudProven(uint256 indexed index, uint256 step, address indexed challenger, string reason, "
         "uint256 reward, uint256 burned)"
     )
+    # This contract never un-posts a batch; a subclass whose fraud removes batches says so with it.
     BatchReverted = event("BatchReverted(uint256 indexed index, bytes32 commitment)")
     WithdrawalClaimed = event(
         "WithdrawalClaimed(uint256 indexed index, uint256 indexed leaf_index, address recipient, uint256 amount)"
@@ -170,7 +199,7 @@ class OptimisticRollup(Contract):
         ctx.sstore("min_bond", min_bond)
         ctx.sstore("reward_percent", reward_percent)
         ctx.sstore("max_batch_bytes", max_batch_bytes)
-        ctx.sstore_bytes32("state_root", empty_root(depth))
+        ctx.sstore_bytes32("state_root", state_root(empty_root(depth), EMPTY_CHAIN, ctx.keccak))
         ctx.sstore_bytes32("domain", domain_separator(ctx.chain_id, _raw(ctx.this), ctx.keccak))
 
     # -- bonds -------------------------------------------------------------------------
@@ -186,8 +215,8 @@ class OptimisticRollup(Contract):
     def withdraw_bond(self, ctx: Context, amount: int) -> None:
         have = ctx.sload("bond", ctx.sender)
         ctx.require(0 < amount <= have, f"bond withdrawal {amount} out of range (bonded {have})")
-        last = ctx.sload("last_batch_of", ctx.sender)  # index + 1 of its newest batch
-        if 0 < last <= ctx.sload("batches"):
+        last = ctx.sload("last_batch_of", ctx.sender)  # index + 1 of its newest claim
+        if 0 < last <= self._posted(ctx):
             ctx.require(self._is_final(ctx, last - 1), f"batch {last - 1} of this proposer is not final yet")
         ctx.sstore("bond", ctx.sender, have - amount)
         ctx.transfer(ctx.sender, amount)
@@ -216,7 +245,7 @@ class OptimisticRollup(Contract):
         ctx.sstore_bytes32("deposit_hash", n + 1,
                            next_deposit_hash(previous, index, _raw(l2_address), ctx.value, ctx.keccak))
         ctx.sstore("deposit_at", n, ctx.block_number | ctx.timestamp << 64)
-        ctx.sstore("counters", (n + 1) | accounts << ACCOUNTS_SHIFT)
+        ctx.sstore("counters", word >> AWAITING_SHIFT << AWAITING_SHIFT | (n + 1) | accounts << ACCOUNTS_SHIFT)
         ctx.emit(self.DepositQueued, n, l2_address, ctx.value, index, ctx.timestamp)
 
     def _overdue(self, ctx: Context, deposit_id: int) -> bool:
@@ -227,13 +256,69 @@ class OptimisticRollup(Contract):
 
     @external("submit_batch(bytes)")
     def submit_batch(self, ctx: Context, data: bytes) -> None:
-        included = ctx.sload("included")
+        included, count = ctx.sload("included"), ctx.sload("batches")
         queue = StoredDeposits(ctx)
         try:
             check_proposer(ctx.sender == ctx.sload_address("operator"), queue, included, ctx.block_number,
                            ctx.timestamp)
         except InvalidBatch as exc:
             raise Revert(str(exc)) from None
+        ctx.require(not self._awaiting(ctx), f"the claims from batch {count} on were proven wrong: re-propose them "
+                                             "(repropose_batch) before posting a new batch")
+        batch = self._decoded_batch(ctx, data)
+        try:  # the rules every proposer runs before it posts, here with metered keccak
+            end, roots = check_batch(batch, ctx.sload_bytes32("state_root"), included, queue, ctx.block_number,
+                                     ctx.timestamp, ctx.keccak)
+        except InvalidBatch as exc:
+            raise Revert(str(exc)) from None
+        # The entries root from the calldata itself (one metered keccak per entry and per
+        # tree node), so later a fraud proof needs only the disputed entries.
+        header = header_of(data, batch, roots, ctx.keccak)
+        body_hash = self._store_claim(ctx, count, header)
+        meta = int(ctx.sender, 16) | (ctx.timestamp << TIME_SHIFT) | (included << DEPOSIT_SHIFT)
+        ctx.sstore("batch_meta", count, meta)
+        ctx.sstore("batches", count + 1)
+        ctx.sstore("included", end)
+        ctx.emit(
+            self.BatchSubmitted, count, ctx.sender, body_hash, header.entries_root, header.post_root,
+            header.withdrawal_root, included, len(batch.entries),
+        )
+
+    @external("repropose_batch(uint256,bytes32,bytes32,bytes)")
+    def repropose_batch(
+        self, ctx: Context, index: int, old_body_hash: bytes, old_withdrawal_root: bytes, data: bytes,
+    ) -> None:
+        """Replace the invalid claim of batch ``index`` with a new one for the same transactions.
+
+        Claims are replaced in order, from the first invalid one; any bonded
+        address may, since only one claim follows from the data. The old
+        claim's body hash and withdrawal root open the stored commitment, so
+        L1 checks ``data`` holds exactly the batch's transactions.
+        """
+        awaiting, standing = self._awaiting(ctx), ctx.sload("batches")
+        ctx.require(awaiting, "no claim is invalid: there is nothing to re-propose")
+        ctx.require(index == standing, f"re-propose batch {standing} first: claims are replaced in order")
+        batch = self._decoded_batch(ctx, data)
+        data_hash = compute_data_hash(data, ctx.keccak)
+        ctx.require(commitment_of(old_body_hash, old_withdrawal_root, data_hash, ctx.keccak)
+                    == ctx.sload_bytes32("commitment", index),
+                    f"these are not batch {index}'s transactions (or not its current claim)")
+        try:
+            roots = check_claim(batch, ctx.sload_bytes32("state_root"), ctx.keccak)
+        except InvalidBatch as exc:
+            raise Revert(str(exc)) from None
+        header = header_of(data, batch, roots, ctx.keccak)
+        body_hash = self._store_claim(ctx, index, header)
+        _, _, first_deposit = self._meta(ctx, index)
+        ctx.sstore("batch_meta", index,
+                   int(ctx.sender, 16) | (ctx.timestamp << TIME_SHIFT) | (first_deposit << DEPOSIT_SHIFT))
+        ctx.sstore("batches", index + 1)
+        self._set_awaiting(ctx, awaiting - 1)
+        ctx.emit(self.ClaimReproposed, index, ctx.sender, body_hash, header.entries_root, header.post_root,
+                 header.withdrawal_root)
+
+    def _decoded_batch(self, ctx: Context, data: bytes) -> Batch:
+        """``data`` decoded, once the sender is bonded and it fits this rollup's size and version."""
         ctx.require(ctx.sload("bond", ctx.sender) >= ctx.sload("min_bond"), "proposer bond below the minimum")
         limit = ctx.sload("max_batch_bytes")
         ctx.require(len(data) <= limit, f"batch of {len(data)} bytes exceeds {limit}")
@@ -243,36 +328,42 @@ class OptimisticRollup(Contract):
             raise Revert(f"malformed batch: {exc}") from None
         ctx.require(batch.version == self.BATCH_VERSION,
                     f"batch version {batch.version}: this rollup takes version {self.BATCH_VERSION}")
-        try:  # the rules every proposer runs before it posts, here with metered keccak
-            end = check_batch(batch, ctx.sload_bytes32("state_root"), included, queue, ctx.block_number,
-                              ctx.timestamp, ctx.keccak)
-        except InvalidBatch as exc:
-            raise Revert(str(exc)) from None
-        count = ctx.sload("batches")
-        # The entries root from the calldata itself (one metered keccak per entry and per
-        # tree node), so later a fraud proof needs only the disputed entries.
-        leaves = [ctx.keccak(raw) for raw in entry_slices(data)]
-        header = BatchHeader(batch.prev_root, batch.post_root, merkle_root(leaves, ctx.keccak),
-                             batch.withdrawal_root, len(batch.entries))
+        return batch
+
+    def _store_claim(self, ctx: Context, index: int, header: BatchHeader) -> bytes:
+        """Commit to ``header`` as batch ``index``'s claim and move the state root on; its body hash."""
         body_hash = header.body_hash(ctx.keccak)
-        ctx.sstore_bytes32("commitment", count, ctx.keccak(body_hash + batch.withdrawal_root))
-        ctx.sstore_bytes32("state_root", batch.post_root)
-        meta = int(ctx.sender, 16) | (ctx.timestamp << TIME_SHIFT) | (included << DEPOSIT_SHIFT)
-        ctx.sstore("batch_meta", count, meta)
-        ctx.sstore("batches", count + 1)
-        ctx.sstore("included", end)
-        ctx.sstore("last_batch_of", ctx.sender, count + 1)
-        ctx.emit(
-            self.BatchSubmitted, count, ctx.sender, body_hash, header.entries_root, batch.post_root,
-            batch.withdrawal_root, included, len(batch.entries),
-        )
+        ctx.sstore_bytes32("commitment", index,
+                           commitment_of(body_hash, header.withdrawal_root, header.data_hash, ctx.keccak))
+        ctx.sstore_bytes32("state_root", header.post_root)
+        ctx.sstore("last_batch_of", ctx.sender, index + 1)
+        return body_hash
 
     def _meta(self, ctx: Context, index: int) -> tuple[str, int, int]:
         meta = ctx.sload("batch_meta", index)
         proposer = "0x" + (meta & ADDRESS_MASK).to_bytes(20, "big").hex()
         return proposer, (meta >> TIME_SHIFT) & FIELD_MASK, (meta >> DEPOSIT_SHIFT) & FIELD_MASK
 
+    def _awaiting(self, ctx: Context) -> int:
+        """Posted batches whose claims wait to be re-proposed: those from ``batches`` on."""
+        return ctx.sload("counters") >> AWAITING_SHIFT
+
+    def _set_awaiting(self, ctx: Context, awaiting: int) -> None:
+        word = ctx.sload("counters")
+        ctx.sstore("counters", word & ((1 << AWAITING_SHIFT) - 1) | awaiting << AWAITING_SHIFT)
+
+    def _posted(self, ctx: Context) -> int:
+        """Batches posted: their data is final, whether or not their claims stand."""
+        return ctx.sload("batches") + self._awaiting(ctx)
+
+    def _standing(self, ctx: Context, index: int) -> bool:
+        """True when batch ``index`` has a claim that stands: posted, and neither it nor one before it shown wrong."""
+        return index < ctx.sload("batches")
+
     def _is_final(self, ctx: Context, index: int) -> bool:
+        """A standing claim is final once its window has passed (claim times never decrease with the index)."""
+        if not self._standing(ctx, index):
+            return False
         _, submitted, _ = self._meta(ctx, index)
         return ctx.timestamp >= submitted + ctx.sload("window")
 
@@ -300,18 +391,19 @@ class OptimisticRollup(Contract):
             pre_root = self._proven_entry(ctx, header, step - 1, prev_entry, prev_proof, "previous entry").root
         tx, claimed_root = disputed
         reason = self._judge_step(ctx, pre_root, tx, claimed_root, witnesses)
-        ctx.require(reason, f"no fraud: step {step} of batch {index} is valid")
+        ctx.require(reason, f"no fraud: step {step} of batch {index} is claimed as derivation gives it")
         self._revert_from(ctx, index, count, step, reason, header.prev_root)
 
     def _judge_step(
         self, ctx: Context, pre_root: bytes, tx: Tx, claimed_root: bytes, witnesses: bytes
     ) -> str:
-        """Re-run one step on L1: "" when ``tx`` takes ``pre_root`` to ``claimed_root``, else why not.
+        """Re-run one step on L1: "" when derivation takes ``pre_root`` to ``claimed_root``, else why not.
 
         Both the single-round fraud proof and the bisection game's last move
-        judge a step here, with the same ``apply_tx`` every party runs; the
-        signer is recovered with the metered ``ecrecover``. Witnesses that do
-        not match ``pre_root`` revert: they prove nothing either way.
+        judge a step here, with the same ``derive_step`` every party runs: a
+        step that breaks a rule is a no-op, so its right root is ``pre_root``.
+        The signer is recovered with the metered ``ecrecover``. Witnesses that
+        do not match ``pre_root`` revert: they prove nothing either way.
         """
         depth = ctx.sload("depth")
         try:
@@ -322,28 +414,25 @@ class OptimisticRollup(Contract):
         if not isinstance(tx, Deposit):
             recovered = ctx.ecrecover(tx_digest(ctx.sload_bytes32("domain"), tx, ctx.keccak), tx.signature)
             signer = _raw(recovered) if recovered else None
-        reason = ""
         try:
-            apply_tx(partial, tx, signer)
-        except InvalidTransaction as exc:
-            reason = f"invalid transaction: {exc}"
-        except WitnessError as exc:
-            raise Revert(f"bad witnesses: {exc}") from None
-        try:
+            skipped = derive_step(partial, tx, signer).skipped
             root = partial.post_root()  # checks every witness against the step's pre-state root
         except WitnessError as exc:
             raise Revert(f"bad witnesses: {exc}") from None
-        if not reason and root != claimed_root:
-            reason = "wrong state root"
-        return reason
+        if root == claimed_root:
+            return ""
+        if skipped:
+            return f"invalid transaction: {skipped}; it is a no-op, so the claimed root is wrong"
+        return "wrong state root"
 
     def _live_header(self, ctx: Context, index: int, count: int, header_bytes: bytes) -> BatchHeader:
         """The header of live batch ``index`` (of ``count``), once it opens the stored commitment.
 
-        A disputed batch must exist, still be inside its challenge window, and
-        ``header_bytes`` must be the header it was posted with.
+        A disputed batch must exist, its claim must stand and still be inside
+        its challenge window, and ``header_bytes`` must be that claim's header.
         """
-        ctx.require(index < count, f"batch {index} does not exist (or was reverted)")
+        ctx.require(index < count, f"batch {index} does not exist or has no standing claim: claims stand for the "
+                                   f"batches below {count}, the others wait to be posted or re-proposed")
         ctx.require(not self._is_final(ctx, index), f"batch {index} is final: its challenge window has closed")
         try:
             header = decode_header(header_bytes)
@@ -371,37 +460,47 @@ class OptimisticRollup(Contract):
     def _revert_from(
         self, ctx: Context, index: int, count: int, step: int, reason: str, root: bytes, winner: str | None = None,
     ) -> None:
-        """Revert batches ``index..count-1`` back to state ``root``, requeue their deposits, slash.
+        """The verdict of a won fraud proof (or dispute) against batch ``index``'s claim; ``count`` is ignored.
 
-        The reward goes to ``winner`` (the caller by default).
+        Nothing is un-posted and no later batch is touched: batch ``index``
+        becomes the first invalid claim (every later claim builds on it), the
+        state root goes back to ``root``, the claim's prev_root, and the
+        claims from ``index`` on wait to be re-proposed. The proposer's bond is
+        slashed: the preset's share to ``winner`` (the caller by default), the
+        rest burned; all of it burned when the winner is the proposer itself,
+        so proving one's own fraud pays nothing back.
         """
         winner = winner or ctx.sender
-        proposer, _, first_deposit = self._meta(ctx, index)
-        for i in range(index, count):
-            ctx.emit(self.BatchReverted, i, ctx.sload_bytes32("commitment", i))
-        ctx.sstore("batches", index)
-        ctx.sstore_bytes32("state_root", root)
-        ctx.sstore("included", first_deposit)
+        proposer, _, _ = self._meta(ctx, index)
+        standing = ctx.sload("batches")
+        if index < standing:
+            self._set_awaiting(ctx, self._awaiting(ctx) + standing - index)
+            ctx.sstore("batches", index)
+            ctx.sstore_bytes32("state_root", root)
         bond = ctx.sload("bond", proposer)
-        reward = bond * ctx.sload("reward_percent") // 100
+        reward = 0 if _same(winner, proposer) else bond * ctx.sload("reward_percent") // 100
         ctx.sstore("bond", proposer, 0)
         ctx.sstore("burned", ctx.sload("burned") + bond - reward)
-        ctx.transfer(winner, reward)
+        if reward:
+            ctx.transfer(winner, reward)
         ctx.emit(self.FraudProven, index, step, winner, reason, reward, bond - reward)
 
     # -- withdrawals ---------------------------------------------------------------------------
 
-    @external("withdraw(uint256,bytes32,bytes32,uint256,address,uint256,uint32,uint32,bytes32[])")
+    @external("withdraw(uint256,bytes32,bytes32,bytes32,uint256,address,uint256,uint32,uint32,bytes32[])")
     def withdraw(
-        self, ctx: Context, index: int, body_hash: bytes, withdrawal_root: bytes, leaf_index: int,
-        recipient: str, amount: int, from_index: int, nonce: int, proof: list[bytes],
+        self, ctx: Context, index: int, body_hash: bytes, withdrawal_root: bytes, data_hash: bytes,
+        leaf_index: int, recipient: str, amount: int, from_index: int, nonce: int, proof: list[bytes],
     ) -> None:
-        ctx.require(index < ctx.sload("batches"), f"batch {index} does not exist (or was reverted)")
+        """Pay a withdrawal that batch ``index``'s standing, final claim says applies."""
+        ctx.require(self._standing(ctx, index),
+                    f"batch {index} does not exist or its claim was proven wrong (it waits to be re-proposed)")
         ctx.require(self._is_final(ctx, index), f"batch {index} is not final: its challenge window is open")
         ctx.require(leaf_index < 1 << len(proof), f"leaf index {leaf_index} does not fit a proof of {len(proof)}")
         ctx.require(not ctx.sload_bool("claimed", index, leaf_index), "withdrawal already claimed")
-        commitment = ctx.keccak(body_hash + withdrawal_root)
-        ctx.require(commitment == ctx.sload_bytes32("commitment", index), "body hash and withdrawal root do not match batch")
+        commitment = commitment_of(body_hash, withdrawal_root, data_hash, ctx.keccak)
+        ctx.require(commitment == ctx.sload_bytes32("commitment", index),
+                    "body hash, withdrawal root and data hash do not match the batch's claim")
         leaf = withdrawal_leaf(Withdraw(from_index, _raw(recipient), amount, nonce, b""), ctx.keccak)
         ctx.require(
             verify_merkle_proof(withdrawal_root, leaf, leaf_index, proof, hasher=ctx.keccak),
@@ -415,7 +514,13 @@ class OptimisticRollup(Contract):
 
     @view("batch_count()", returns="uint256")
     def batch_count(self, ctx: Context) -> int:
+        """Batches whose claims stand: every posted batch before the first invalid claim."""
         return ctx.sload("batches")
+
+    @view("batches_posted()", returns="uint256")
+    def batches_posted(self, ctx: Context) -> int:
+        """Batches posted: their data is final, whether or not their claims stand."""
+        return self._posted(ctx)
 
     @view("state_root()", returns="bytes32")
     def state_root(self, ctx: Context) -> bytes:
@@ -423,18 +528,21 @@ class OptimisticRollup(Contract):
 
     @view("batch_info(uint256)", returns="(bytes32,address,uint256,uint256)")
     def batch_info(self, ctx: Context, index: int) -> tuple:
-        """Commitment, proposer, submission time and first deposit id of a live batch."""
-        ctx.require(index < ctx.sload("batches"), f"batch {index} does not exist (or was reverted)")
+        """Commitment, the claim's proposer and time, and first deposit id of a posted batch."""
+        ctx.require(index < self._posted(ctx), f"batch {index} does not exist")
         proposer, submitted, first_deposit = self._meta(ctx, index)
         return ctx.sload_bytes32("commitment", index), proposer, submitted, first_deposit
 
     @view("is_final(uint256)", returns="bool")
     def is_final(self, ctx: Context, index: int) -> bool:
-        return index < ctx.sload("batches") and self._is_final(ctx, index)
+        return self._is_final(ctx, index)
 
     @view("challenge_time_left(uint256)", returns="uint256")
     def challenge_time_left(self, ctx: Context, index: int) -> int:
-        ctx.require(index < ctx.sload("batches"), f"batch {index} does not exist (or was reverted)")
+        """Seconds until batch ``index``'s claim is final; the whole window while its claim waits to be re-proposed."""
+        ctx.require(index < self._posted(ctx), f"batch {index} does not exist")
+        if not self._standing(ctx, index):
+            return ctx.sload("window")
         _, submitted, _ = self._meta(ctx, index)
         return max(0, submitted + ctx.sload("window") - ctx.timestamp)
 

@@ -1,16 +1,16 @@
-"""Byte layouts of a batch and of a fraud proof's witnesses.
+"""Byte layouts of a batch, of the claim L1 commits to, and of a fraud proof's witnesses.
 
 A batch is the bytes ``submit_batch`` carries in L1 calldata: everything
 needed to rebuild L2 state from L1 alone. All integers are big-endian.
 
 Header, 109 bytes::
 
-    version          1   = 1, or 2 for a compact batch (below)
-    prev_root       32   state root the batch starts from (the last batch's post root)
-    post_root       32   state root after the last entry
-    withdrawal_root 32   binary Merkle root (primitives.merkle) of the batch's withdrawal leaves
-    first_deposit    8   id of the first L1 deposit this batch includes (the queue's next one)
-    entry_count      4
+    version                1   = 1, or 2 for a compact batch (below)
+    prev_accounts_root    32   the accounts root and withdrawal chain the batch starts from:
+    prev_withdrawal_chain 32   prev_root = keccak(prev_accounts_root || prev_withdrawal_chain)
+    post_accounts_root    32   the accounts root after the last entry
+    first_deposit          8   id of the first L1 deposit this batch includes (the queue's next one)
+    entry_count            4
 
 Entries follow, each a kind byte, its fields, and the intermediate state root
 after it (what a fraud proof points at)::
@@ -18,6 +18,17 @@ after it (what a fraud proof points at)::
     0 deposit    index 4 | address 20 | amount 16           | root 32   =  73 bytes
     1 transfer   from 4 | to 4        | amount 5 | nonce 4 | sig 65 | root 32 = 115 bytes
     2 withdraw   from 4 | recipient 20 | amount 5 | nonce 4 | sig 65 | root 32 = 131 bytes
+    3 withdraw the claim says is skipped: the same fields as kind 2
+
+Kinds 2 and 3 carry the same transaction; the kind is part of the claim: 2
+says the withdrawal applies, 3 that derivation skips it as a no-op. From
+them L1 computes, at submission, the batch's *claim roots*
+(:func:`claim_roots`): the withdrawal chain after the batch (the previous one
+extended with each kind-2 leaf), so ``post_root = keccak(post_accounts_root ||
+chain)``, and the *withdrawal root*, the binary Merkle root (``primitives.merkle``)
+of the kind-2 leaves, against which withdrawals are claimed once final. A
+kind that lies makes ``post_root`` differ from derivation, so a fraud proof
+catches it like any wrong root.
 
 A *compact* batch (version 2, posted to the bisection-game contract) has the
 same header and entries *without* their 32-byte roots: only the final
@@ -36,15 +47,21 @@ Merkle root (``primitives.merkle``) of those leaves. L1 computes it from the
 calldata at submission, so a fraud proof need only carry one or two entries
 and their inclusion proofs instead of the whole batch.
 
-Header (what L1 commits to, 132 bytes; ``prove_fraud`` carries it)::
+Data hash: ``keccak256(first_deposit[8] || entry_count[4] || tx bytes...)``
+where each entry's tx bytes are its bytes without the root and with kind 3
+read as 2: the transactions alone, the part of a batch that is final. A
+claim re-proposed for a posted batch must carry the same data hash.
 
-    prev_root 32 | post_root 32 | entries_root 32 | withdrawal_root 32 | entry_count 4
+Claim header (what L1 commits to, 164 bytes; ``prove_fraud`` carries it)::
+
+    prev_root 32 | post_root 32 | entries_root 32 | withdrawal_root 32 | data_hash 32 | entry_count 4
 
 ``body_hash = keccak256(prev_root || post_root || entries_root || entry_count)`` and the
-batch commitment L1 stores is ``keccak256(body_hash || withdrawal_root)``, so
-a withdrawal claim brings just ``body_hash`` and ``withdrawal_root``.
+batch commitment L1 stores is ``keccak256(body_hash || withdrawal_root || data_hash)``,
+so a withdrawal claim brings just those three words.
 
-Witnesses (``prove_fraud``'s last argument): a count byte, then per account
+Witnesses (``prove_fraud``'s last argument): the step's pre-state
+``accounts_root 32 | withdrawal_chain 32``, a count byte, then per account
 ``index 4 | present 1 | [address 20 | balance 32 | nonce 8 if present] |
 siblings depth*32`` in the order :class:`WitnessedState` checks them.
 """
@@ -52,18 +69,28 @@ siblings depth*32`` in the order :class:`WitnessedState` checks them.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
 from typing import NamedTuple
 
-from contracts_spec.optimistic.rules import Account, Deposit, Hasher, Transfer, Tx, Withdraw
+from contracts_spec.optimistic.rules import (
+    Account,
+    Deposit,
+    Hasher,
+    Transfer,
+    Tx,
+    Withdraw,
+    next_withdrawal_chain,
+    state_root,
+    withdrawal_leaf,
+)
+from contracts_spec.optimistic.state import Witnesses
 from primitives.keccak import keccak256, keccak256_many
 from primitives.merkle import merkle_proof, merkle_root
 
 VERSION = 1
 VERSION_COMPACT = 2
 HEADER_SIZE = 109
-KIND_DEPOSIT, KIND_TRANSFER, KIND_WITHDRAW = 0, 1, 2
-ENTRY_SIZE = {KIND_DEPOSIT: 73, KIND_TRANSFER: 115, KIND_WITHDRAW: 131}
+KIND_DEPOSIT, KIND_TRANSFER, KIND_WITHDRAW, KIND_SKIPPED_WITHDRAW = 0, 1, 2, 3
+ENTRY_SIZE = {KIND_DEPOSIT: 73, KIND_TRANSFER: 115, KIND_WITHDRAW: 131, KIND_SKIPPED_WITHDRAW: 131}
 MANTISSA_BITS = 35
 EXPONENT_BITS = 5
 _MAX_MANTISSA = (1 << MANTISSA_BITS) - 1
@@ -73,7 +100,7 @@ _HEADER = struct.Struct(">B32s32s32sQI")
 _DEPOSIT = struct.Struct(">BI20s16s32s")
 _TRANSFER = struct.Struct(">BII5sI65s32s")
 _WITHDRAW = struct.Struct(">BI20s5sI65s32s")
-HEADER_COMMIT_SIZE = 132
+HEADER_COMMIT_SIZE = 164
 ROOT_SIZE = 32
 
 
@@ -89,14 +116,16 @@ class Entry(NamedTuple):
 
 
 class Batch(NamedTuple):
-    """A decoded batch."""
+    """A decoded batch: the header's fields, its entries, and which withdrawals its claim skips."""
 
-    prev_root: bytes
-    post_root: bytes
-    withdrawal_root: bytes
+    prev_accounts_root: bytes
+    prev_withdrawal_chain: bytes
+    post_accounts_root: bytes
     first_deposit: int
     entries: list[Entry]
     version: int = VERSION
+    # Steps holding a withdrawal the claim says derivation skips (kind 3).
+    skipped: frozenset[int] = frozenset()
 
     @property
     def compact(self) -> bool:
@@ -107,9 +136,52 @@ class Batch(NamedTuple):
     def deposit_count(self) -> int:
         return sum(1 for e in self.entries if isinstance(e.tx, Deposit))
 
+    @property
+    def prev_root(self) -> bytes:
+        """The state root the batch starts from."""
+        return state_root(self.prev_accounts_root, self.prev_withdrawal_chain)
+
+    @property
+    def post_root(self) -> bytes:
+        """The state root the batch claims after its last entry."""
+        return claim_roots(self).post_root
+
+    @property
+    def withdrawal_root(self) -> bytes:
+        """The Merkle root of the withdrawals the batch claims apply."""
+        return claim_roots(self).withdrawal_root
+
+    def claimed_withdrawals(self) -> list[Withdraw]:
+        """The withdrawals the claim says apply, in entry order: those L1 pays once the batch is final."""
+        return [e.tx for step, e in enumerate(self.entries)
+                if isinstance(e.tx, Withdraw) and step not in self.skipped]
+
     def root_before(self, step: int) -> bytes:
         """The state root a step starts from (version-1 batches only)."""
         return self.prev_root if step == 0 else self.entries[step - 1].root
+
+
+class ClaimRoots(NamedTuple):
+    """What a batch's header and withdrawal kinds make L1 compute (:func:`claim_roots`)."""
+
+    prev_root: bytes
+    post_root: bytes
+    withdrawal_chain: bytes
+    withdrawal_root: bytes
+
+
+def claim_roots(batch: Batch, hasher: Hasher = keccak256) -> ClaimRoots:
+    """The state roots and withdrawal root ``batch`` claims, every hash through ``hasher``."""
+    chain = batch.prev_withdrawal_chain
+    leaves = []
+    for tx in batch.claimed_withdrawals():
+        leaf = withdrawal_leaf(tx, hasher)
+        leaves.append(leaf)
+        chain = next_withdrawal_chain(chain, leaf, hasher)
+    return ClaimRoots(
+        state_root(batch.prev_accounts_root, batch.prev_withdrawal_chain, hasher),
+        state_root(batch.post_accounts_root, chain, hasher), chain, merkle_root(leaves, hasher),
+    )
 
 
 # -- packed amounts ----------------------------------------------------------------
@@ -156,22 +228,23 @@ def encode_batch(batch: Batch, *, compact: bool = False) -> bytes:
     """The calldata bytes of ``batch`` (``compact``: version 2, no roots); ValueError names a bad entry."""
     parts = [
         _HEADER.pack(
-            VERSION_COMPACT if compact else VERSION, batch.prev_root, batch.post_root, batch.withdrawal_root,
-            batch.first_deposit, len(batch.entries),
+            VERSION_COMPACT if compact else VERSION, batch.prev_accounts_root, batch.prev_withdrawal_chain,
+            batch.post_accounts_root, batch.first_deposit, len(batch.entries),
         )
     ]
     append = parts.append
     cut = -ROOT_SIZE if compact else None
+    skipped = batch.skipped
     for i, (tx, root) in enumerate(batch.entries):
         try:
-            append(encode_entry(tx, root or bytes(ROOT_SIZE))[:cut])
+            append(encode_entry(tx, root or bytes(ROOT_SIZE), skipped=i in skipped)[:cut])
         except (ValueError, struct.error) as exc:
             raise ValueError(f"entry {i}: {exc}") from None
     return b"".join(parts)
 
 
-def encode_entry(tx: Tx, root: bytes) -> bytes:
-    """One entry's bytes (see the module docstring)."""
+def encode_entry(tx: Tx, root: bytes, *, skipped: bool = False) -> bytes:
+    """One entry's bytes (see the module docstring); ``skipped`` marks a withdrawal the claim skips."""
     if type(tx) is Transfer:
         return _TRANSFER.pack(
             KIND_TRANSFER, tx.from_index, tx.to_index, pack_amount(tx.amount), tx.nonce,
@@ -181,13 +254,17 @@ def encode_entry(tx: Tx, root: bytes) -> bytes:
         if len(tx.recipient) != 20:
             raise ValueError(f"recipient must be 20 bytes, got {len(tx.recipient)}")
         return _WITHDRAW.pack(
-            KIND_WITHDRAW, tx.from_index, tx.recipient, pack_amount(tx.amount), tx.nonce,
-            _sig(tx.signature), root,
+            KIND_SKIPPED_WITHDRAW if skipped else KIND_WITHDRAW, tx.from_index, tx.recipient,
+            pack_amount(tx.amount), tx.nonce, _sig(tx.signature), root,
         )
     if type(tx) is Deposit:
         if len(tx.address) != 20:
             raise ValueError(f"deposit address must be 20 bytes, got {len(tx.address)}")
+        if skipped:
+            raise ValueError("only a withdrawal is marked skipped")
         return _DEPOSIT.pack(KIND_DEPOSIT, tx.index, tx.address, tx.amount.to_bytes(16, "big"), root)
+    if skipped:
+        raise ValueError("only a withdrawal is marked skipped")
     raise ValueError(f"not a rollup transaction: {type(tx).__name__}")
 
 
@@ -202,11 +279,12 @@ def decode_batch(data: bytes) -> Batch:
     data = bytes(data)
     if len(data) < HEADER_SIZE:
         raise BatchFormatError(f"batch is {len(data)} bytes, shorter than its {HEADER_SIZE}-byte header")
-    version, prev_root, post_root, withdrawal_root, first_deposit, count = _HEADER.unpack_from(data)
+    version, prev_accounts, prev_chain, post_accounts, first_deposit, count = _HEADER.unpack_from(data)
     if version not in (VERSION, VERSION_COMPACT):
         raise BatchFormatError(f"unknown batch version {version}")
     cut = ROOT_SIZE if version == VERSION_COMPACT else 0
     entries: list[Entry] = []
+    skipped: set[int] = set()
     offset = HEADER_SIZE
     for i in range(count):
         if offset >= len(data):
@@ -219,13 +297,12 @@ def decode_batch(data: bytes) -> Batch:
         if offset + size > len(data):
             raise BatchFormatError(f"entry {i} is truncated")
         entries.append(decode_entry(data[offset:offset + size], compact=bool(cut)))
+        if kind == KIND_SKIPPED_WITHDRAW:
+            skipped.add(i)
         offset += size
     if offset != len(data):
         raise BatchFormatError(f"{len(data) - offset} bytes after the last entry")
-    last_root = entries[-1].root if entries else prev_root
-    if not cut and last_root != post_root:
-        raise BatchFormatError("post_root is not the root after the last entry")
-    return Batch(prev_root, post_root, withdrawal_root, first_deposit, entries, version)
+    return Batch(prev_accounts, prev_chain, post_accounts, first_deposit, entries, version, frozenset(skipped))
 
 
 def decode_entry(raw: bytes, *, compact: bool = False) -> Entry:
@@ -250,7 +327,7 @@ def decode_entry(raw: bytes, *, compact: bool = False) -> Entry:
     if raw[0] == KIND_TRANSFER:
         _, frm, to, amount, nonce, sig, root = _TRANSFER.unpack(raw)
         return Entry(Transfer(frm, to, unpack_amount(amount), nonce, sig), root)
-    if raw[0] == KIND_WITHDRAW:
+    if raw[0] in (KIND_WITHDRAW, KIND_SKIPPED_WITHDRAW):
         _, frm, recipient, amount, nonce, sig, root = _WITHDRAW.unpack(raw)
         return Entry(Withdraw(frm, recipient, unpack_amount(amount), nonce, sig), root)
     _, index, address, amount, root = _DEPOSIT.unpack(raw)
@@ -269,7 +346,17 @@ def entry_slices(data: bytes) -> list[bytes]:
     return out
 
 
-# -- the header L1 commits to ---------------------------------------------------------
+def compute_data_hash(data: bytes, hasher: Hasher = keccak256) -> bytes:
+    """The data hash of well-formed batch bytes: its first deposit, count and transactions, without roots or kinds 3."""
+    cut = ROOT_SIZE if data[0] == VERSION else 0
+    parts = [data[HEADER_SIZE - 12:HEADER_SIZE]]
+    for raw in entry_slices(data):
+        body = raw[:len(raw) - cut]
+        parts.append(bytes([KIND_WITHDRAW]) + body[1:] if body[0] == KIND_SKIPPED_WITHDRAW else body)
+    return hasher(b"".join(parts))
+
+
+# -- the claim L1 commits to ---------------------------------------------------------
 
 
 class BatchHeader(NamedTuple):
@@ -279,25 +366,31 @@ class BatchHeader(NamedTuple):
     post_root: bytes
     entries_root: bytes
     withdrawal_root: bytes
+    data_hash: bytes
     entry_count: int
 
     def encode(self) -> bytes:
-        return (self.prev_root + self.post_root + self.entries_root + self.withdrawal_root
+        return (self.prev_root + self.post_root + self.entries_root + self.withdrawal_root + self.data_hash
                 + self.entry_count.to_bytes(4, "big"))
 
     def body_hash(self, hasher: Hasher = keccak256) -> bytes:
         return hasher(self.prev_root + self.post_root + self.entries_root + self.entry_count.to_bytes(4, "big"))
 
     def commitment(self, hasher: Hasher = keccak256) -> bytes:
-        return hasher(self.body_hash(hasher) + self.withdrawal_root)
+        return commitment_of(self.body_hash(hasher), self.withdrawal_root, self.data_hash, hasher)
+
+
+def commitment_of(body_hash: bytes, withdrawal_root: bytes, data_hash: bytes, hasher: Hasher = keccak256) -> bytes:
+    """The commitment L1 stores for a claim: ``keccak(body_hash || withdrawal_root || data_hash)``."""
+    return hasher(body_hash + withdrawal_root + data_hash)
 
 
 def decode_header(raw: bytes) -> BatchHeader:
-    """A header from its 100 bytes; :class:`BatchFormatError` when the length is wrong."""
+    """A claim header from its 164 bytes; :class:`BatchFormatError` when the length is wrong."""
     raw = bytes(raw)
     if len(raw) != HEADER_COMMIT_SIZE:
         raise BatchFormatError(f"header is {len(raw)} bytes, expected {HEADER_COMMIT_SIZE}")
-    return BatchHeader(raw[:32], raw[32:64], raw[64:96], raw[96:128], int.from_bytes(raw[128:], "big"))
+    return BatchHeader(raw[:32], raw[32:64], raw[64:96], raw[96:128], raw[128:160], int.from_bytes(raw[160:], "big"))
 
 
 def entry_leaves(data: bytes) -> list[bytes]:
@@ -305,11 +398,20 @@ def entry_leaves(data: bytes) -> list[bytes]:
     return keccak256_many(entry_slices(data))
 
 
+def header_of(data: bytes, batch: Batch, roots: ClaimRoots, hasher: Hasher = keccak256) -> BatchHeader:
+    """The claim header of batch bytes ``data`` (decoded as ``batch``, its claim roots ``roots``)."""
+    if hasher is keccak256:
+        leaves = entry_leaves(data)
+    else:
+        leaves = [hasher(raw) for raw in entry_slices(data)]
+    return BatchHeader(roots.prev_root, roots.post_root, merkle_root(leaves, hasher), roots.withdrawal_root,
+                       compute_data_hash(data, hasher), len(batch.entries))
+
+
 def batch_header(data: bytes, batch: Batch | None = None) -> BatchHeader:
-    """The header L1 computes for batch bytes ``data`` (``batch`` is its decoded form, if at hand)."""
+    """The claim header L1 computes for batch bytes ``data`` (``batch`` is its decoded form, if at hand)."""
     batch = batch if batch is not None else decode_batch(data)
-    return BatchHeader(batch.prev_root, batch.post_root, merkle_root(entry_leaves(data)), batch.withdrawal_root,
-                       len(batch.entries))
+    return header_of(data, batch, claim_roots(batch))
 
 
 def entry_proof(data: bytes, step: int) -> tuple[bytes, list[bytes]]:
@@ -326,12 +428,13 @@ def proof_length(entry_count: int) -> int:
 # -- witnesses -------------------------------------------------------------------------
 
 
-def encode_witnesses(witnesses: Sequence[tuple[int, Account | None, Sequence[bytes]]]) -> bytes:
+def encode_witnesses(witnesses: Witnesses) -> bytes:
     """The bytes of a fraud proof's witnesses (see the module docstring)."""
-    if len(witnesses) > 255:
-        raise ValueError(f"{len(witnesses)} witnesses: at most 255")
-    out = [bytes([len(witnesses)])]
-    for index, account, siblings in witnesses:
+    accounts = witnesses.accounts
+    if len(accounts) > 255:
+        raise ValueError(f"{len(accounts)} witnesses: at most 255")
+    out = [witnesses.accounts_root, witnesses.withdrawal_chain, bytes([len(accounts)])]
+    for index, account, siblings in accounts:
         out.append(index.to_bytes(4, "big"))
         if account is None:
             out.append(b"\x00")
@@ -342,12 +445,12 @@ def encode_witnesses(witnesses: Sequence[tuple[int, Account | None, Sequence[byt
     return b"".join(out)
 
 
-def decode_witnesses(data: bytes, depth: int) -> list[tuple[int, Account | None, list[bytes]]]:
+def decode_witnesses(data: bytes, depth: int) -> Witnesses:
     """Parse witness bytes for a tree of ``depth``; :class:`BatchFormatError` names the problem."""
     data = bytes(data)
-    if not data:
-        raise BatchFormatError("witnesses are empty: expected at least a count byte")
-    count, offset, out = data[0], 1, []
+    if len(data) < 65:
+        raise BatchFormatError("witnesses are short: expected a 64-byte pre-state and a count byte")
+    count, offset, out = data[64], 65, []
     for i in range(count):
         if offset + 5 > len(data):
             raise BatchFormatError(f"witness {i} is truncated")
@@ -373,4 +476,4 @@ def decode_witnesses(data: bytes, depth: int) -> list[tuple[int, Account | None,
         offset = end
     if offset != len(data):
         raise BatchFormatError(f"{len(data) - offset} bytes after the last witness")
-    return out
+    return Witnesses(data[:32], data[32:64], out)

@@ -1,19 +1,28 @@
 """The L2 state-transition rules of the optimistic rollup, written once.
 
-The operator runs :func:`apply_tx` to build a batch, the full node and the
-challenger run it to check one, and the L1 contract runs it on a witnessed
-partial state to judge a fraud proof. It is pure: no clock, no I/O, and the
-signer is recovered by the caller (in a batch by the operator, with metered
-``ecrecover`` on L1), so recovery is never done twice on the hot path.
+The operator runs :func:`apply_tx` to admit a transaction, and every party
+runs :func:`derive_step` on what was posted: the operator and the full node
+to follow the chain, the challenger to find a wrong claim, the L1 contract on
+a witnessed partial state to judge a fraud proof. Both are pure: no clock, no
+I/O, and the signer is recovered by the caller (in a batch by the operator,
+with metered ``ecrecover`` on L1), so recovery is never done twice on the
+hot path.
 
 Accounts
-    The state is a sparse Merkle tree (``primitives.smt``) keyed by account
-    index. An account is ``(address, balance, nonce)``; its leaf value is
-    ``keccak256(address[20] || balance[32, big-endian] || nonce[8, big-endian])``
+    Accounts live in a sparse Merkle tree (``primitives.smt``) keyed by
+    account index. An account is ``(address, balance, nonce)``; its leaf value
+    is ``keccak256(address[20] || balance[32, big-endian] || nonce[8, big-endian])``
     (60 bytes hashed), and an index that holds no account has the empty leaf,
     32 zero bytes. Accounts are created only by deposits, at the index L1
     assigned when the deposit landed (the address's account, or the next
     free index), so what a transfer is signed to is fixed by L1.
+
+The state root
+    ``keccak256(accounts_root[32] || withdrawal_chain[32])``, where the
+    withdrawal chain is a running hash over the leaf of every withdrawal that
+    applied (:func:`next_withdrawal_chain`; 32 zero bytes before the first).
+    Every claimed root, per step or per batch, is one of these, so a claim
+    about which withdrawals apply is disputed like any other state claim.
 
 Transactions
     ``Deposit(index, address, amount)`` comes from the L1 deposit queue and is
@@ -23,8 +32,16 @@ Transactions
     typed data (see :func:`tx_digest`) under a domain naming the L1 chain id
     and the rollup contract, so a signature is valid on one rollup only.
 
-Every broken rule raises :class:`InvalidTransaction` naming it, before any
-write, so a failed transaction leaves the state untouched.
+:func:`apply_tx` raises :class:`InvalidTransaction` naming the broken rule,
+before any write, so a refused transaction leaves the state untouched.
+
+The derivation rule
+    A step posted to L1 is data, final in its L1 order. :func:`derive_step`
+    is what it does to the state: :func:`apply_tx`, or, when it breaks a
+    rule, nothing at all (balances and nonces unchanged), and the next step
+    applies on top. A claim about a batch is a list of state roots; it is
+    wrong when a root is not what derivation gives, and only the claim is
+    replaced, never the data.
 """
 
 from __future__ import annotations
@@ -42,6 +59,8 @@ MAX_NONCE = 2**32 - 1
 # Deposits travel as 16 bytes in a batch and on L1.
 MAX_DEPOSIT = 2**128 - 1
 EMPTY_LEAF = bytes(32)
+# The withdrawal chain before any withdrawal.
+EMPTY_CHAIN = bytes(32)
 
 # EIP-712 domain name and version of every rollup deployment.
 DOMAIN_NAME = "l2lab optimistic rollup"
@@ -121,9 +140,11 @@ Tx = Deposit | Transfer | Withdraw
 
 
 class Applied(NamedTuple):
-    """What applying a transaction produced besides the state change."""
+    """What a step produced besides the state change."""
 
     withdrawal_leaf: bytes | None
+    # Why derivation skipped the step as a no-op ("" when it applied).
+    skipped: str = ""
 
 
 class AccountState(Protocol):
@@ -138,6 +159,10 @@ class AccountState(Protocol):
     def get_account(self, index: int) -> Account | None: ...
 
     def set_account(self, index: int, account: Account) -> None: ...
+
+    def record_withdrawal(self, tx: Withdraw) -> bytes:
+        """Extend the withdrawal chain with ``tx``'s leaf (hashed as the state hashes); the leaf."""
+        ...
 
 
 # -- digests ------------------------------------------------------------------
@@ -237,6 +262,16 @@ def next_deposit_hash(
     return hasher(previous + index.to_bytes(4, "big") + address + amount.to_bytes(16, "big"))
 
 
+def next_withdrawal_chain(chain: bytes, leaf: bytes, hasher: Hasher = keccak256) -> bytes:
+    """The withdrawal chain after one more withdrawal applied: ``hasher(chain[32] || leaf[32])``."""
+    return hasher(chain + leaf)
+
+
+def state_root(accounts_root: bytes, withdrawal_chain: bytes, hasher: Hasher = keccak256) -> bytes:
+    """The state root every claim names: ``hasher(accounts_root[32] || withdrawal_chain[32])``."""
+    return hasher(accounts_root + withdrawal_chain)
+
+
 def touched_accounts(tx: Tx) -> tuple[int, ...]:
     """The account indices ``tx`` reads and writes, in the order witnesses follow."""
     if isinstance(tx, Transfer):
@@ -325,7 +360,7 @@ def apply_withdraw(state: AccountState, tx: Withdraw, signer: bytes | None) -> A
         raise InvalidTransaction("bad recipient", f"recipient must be 20 bytes, got {len(tx.recipient)}")
     _check_amount(sender, tx.amount)
     state.set_account(tx.from_index, Account(sender.address, sender.balance - tx.amount, sender.nonce + 1))
-    return Applied(withdrawal_leaf(tx))
+    return Applied(state.record_withdrawal(tx))
 
 
 def apply_tx(state: AccountState, tx: Tx, signer: bytes | None = None) -> Applied:
@@ -343,3 +378,16 @@ def apply_tx(state: AccountState, tx: Tx, signer: bytes | None = None) -> Applie
     if isinstance(tx, Deposit):
         return apply_deposit(state, tx)
     raise InvalidTransaction("unknown transaction type", type(tx).__name__)
+
+
+def derive_step(state: AccountState, tx: Tx, signer: bytes | None = None) -> Applied:
+    """What posted step ``tx`` does to ``state``: :func:`apply_tx`, or nothing when it breaks a rule.
+
+    The derivation rule every party runs on posted data. A step that breaks
+    a rule is a no-op (``Applied.skipped`` says which rule), so the data
+    around it stays valid input and the steps after it apply on top.
+    """
+    try:
+        return apply_tx(state, tx, signer)
+    except InvalidTransaction as exc:
+        return Applied(None, str(exc))

@@ -1,39 +1,38 @@
-"""What L1 checks when a batch is submitted, written once as pure rules.
+"""What L1 checks when a batch is submitted, or a claim re-proposed, written once as pure rules.
 
-``submit_batch`` runs these with its metered keccak and its storage behind
-:class:`DepositQueue`; the operator, and anyone forcing deposits in, runs the
-same functions on the queue it rebuilt from L1 events before it posts, so a
-batch L1 would refuse is refused at home, for the same reason, without an L1
-transaction. Each refusal is an :class:`InvalidBatch` naming the rule:
+``submit_batch`` and ``repropose_batch`` run these with their metered keccak
+and storage behind :class:`DepositQueue`; the operator, and anyone forcing
+deposits in, runs the same functions on the queue it rebuilt from L1 events
+before it posts, so a batch L1 would refuse is refused at home, for the same
+reason, without an L1 transaction. Each refusal is an :class:`InvalidBatch`
+naming the rule:
 
 - who: the operator may always submit, anyone else only while the queue's
   next deposit is overdue (forced inclusion);
-- a batch has at least one entry, starts from the current state root and at
-  the queue's next deposit;
-- its deposits are exactly the next ones of the L1 queue, each at the
-  account index L1 assigned it: the running hash (``rules.next_deposit_hash``)
-  after them is the queue's after as many;
+- a batch has at least one entry and starts from the current state root;
+  in a version-1 batch the last entry's root is the claimed post_root
+  (:func:`check_claim`, which a re-proposed claim meets too);
+- it starts at the queue's next deposit, and its deposits are exactly the
+  next ones of the L1 queue, each at the account index L1 assigned it: the
+  running hash (``rules.next_deposit_hash``) after them is the queue's after
+  as many;
 - it leaves no overdue deposit out: the first deposit after it is not
   overdue, that is, more than ``deposit_deadline_blocks`` blocks *and*
   ``deposit_deadline_seconds`` seconds old (both: blocks are cheap on a dev
-  chain, and seconds move under time travel and timestamp skew);
-- its withdrawal root is the Merkle root of its withdrawal leaves.
+  chain, and seconds move under time travel and timestamp skew).
+
+The withdrawal root and the post-state root are not checked but computed:
+``encoding.claim_roots`` derives them from the header and the withdrawal
+kinds, so they are the claim a fraud proof disputes.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from contracts_spec.optimistic.encoding import Batch
-from contracts_spec.optimistic.rules import (
-    Deposit,
-    Hasher,
-    Withdraw,
-    next_deposit_hash,
-    withdrawal_leaf,
-)
+from contracts_spec.optimistic.encoding import Batch, ClaimRoots, claim_roots
+from contracts_spec.optimistic.rules import Deposit, Hasher, next_deposit_hash
 from primitives.keccak import keccak256
-from primitives.merkle import merkle_root
 
 
 class InvalidBatch(ValueError):
@@ -89,12 +88,6 @@ def compute_deposit_hash(running: bytes, batch: Batch, hasher: Hasher = keccak25
     return running, count
 
 
-def compute_withdrawal_root(batch: Batch, hasher: Hasher = keccak256) -> bytes:
-    """The Merkle root of ``batch``'s withdrawal leaves, in entry order (every hash through ``hasher``)."""
-    leaves = [withdrawal_leaf(e.tx, hasher) for e in batch.entries if isinstance(e.tx, Withdraw)]
-    return merkle_root(leaves, hasher)
-
-
 def check_deposits(
     batch: Batch, included: int, queue: DepositQueue, block_number: int, timestamp: int,
     hasher: Hasher = keccak256,
@@ -111,22 +104,33 @@ def check_deposits(
     return end
 
 
+def check_claim(batch: Batch, state_root: bytes, hasher: Hasher = keccak256) -> ClaimRoots:
+    """The claim rules every posted claim meets, new or re-proposed; the roots it claims.
+
+    ``state_root`` is L1's current state root (the post_root of the last
+    standing claim), where the claim must start.
+    """
+    if not batch.entries:
+        raise InvalidBatch("empty batch")
+    roots = claim_roots(batch, hasher)
+    if roots.prev_root != state_root:
+        raise InvalidBatch("wrong prev_root", "prev_root is not the current state root")
+    if not batch.compact and batch.entries[-1].root != roots.post_root:
+        raise InvalidBatch("wrong post_root", "the last entry's root is not the post_root the header claims")
+    return roots
+
+
 def check_batch(
     batch: Batch, state_root: bytes, included: int, queue: DepositQueue, block_number: int, timestamp: int,
     hasher: Hasher = keccak256,
-) -> int:
-    """Every rule on a decoded batch submitted at that block and time; the deposits included after it.
+) -> tuple[int, ClaimRoots]:
+    """Every rule on a decoded new batch submitted at that block and time; the deposits included after it, and its roots.
 
     ``state_root`` and ``included`` are L1's current state root and count of
     deposits already in batches.
     """
-    if not batch.entries:
-        raise InvalidBatch("empty batch")
-    if batch.prev_root != state_root:
-        raise InvalidBatch("wrong prev_root", "prev_root is not the current state root")
+    roots = check_claim(batch, state_root, hasher)
     if batch.first_deposit != included:
         raise InvalidBatch("deposit out of order", f"batch must start at deposit {included}")
     end = check_deposits(batch, included, queue, block_number, timestamp, hasher)
-    if batch.withdrawal_root != compute_withdrawal_root(batch, hasher):
-        raise InvalidBatch("wrong withdrawal_root", "withdrawal_root is not the root of the batch's withdrawals")
-    return end
+    return end, roots

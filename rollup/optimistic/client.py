@@ -4,10 +4,12 @@ A wallet knows its key and the rollup's EIP-712 domain; it produces the signed
 transactions the operator accepts. The same typed data can be signed with any
 EIP-712 wallet (see ``typed_data``), which is what the HTTP API serves.
 
-A withdrawal is paid on L1 once its batch is final: ``withdrawals_to`` lists a
-recipient's withdrawals in the live batches with where each stands on L1, and
-``claim_final_withdrawals`` claims those that are final and not yet claimed.
-The lab, the service and the CLI all claim through these two.
+A withdrawal is paid on L1 once its batch's claim is final and says it
+applies (a withdrawal that broke a rule is a skipped no-op and is never
+paid): ``withdrawals_to`` lists a recipient's withdrawals in the posted
+batches with where each stands on L1, and ``claim_final_withdrawals`` claims
+those that are final and not yet claimed. The lab, the service and the CLI
+all claim through these two.
 """
 
 from __future__ import annotations
@@ -89,6 +91,7 @@ class WithdrawalClaim(NamedTuple):
     batch: int
     body_hash: bytes
     withdrawal_root: bytes
+    data_hash: bytes
     leaf_index: int
     recipient: str
     amount: int
@@ -100,21 +103,23 @@ class WithdrawalClaim(NamedTuple):
 def withdrawal_claims(
     batch_index: int, data: bytes, recipient: str | bytes | None = None
 ) -> list[WithdrawalClaim]:
-    """The claim of each withdrawal in the batch ``data`` (to ``recipient`` only, if given).
+    """The claim of each withdrawal the batch ``data`` says applies (to ``recipient`` only, if given).
 
     Each is what the L1 contract needs to pay out once the batch is final.
-    ``data`` is the batch bytes as posted.
+    ``data`` is the calldata of the batch's current claim: the batch as
+    posted, or the claim re-proposed for it.
     """
     batch = decode_batch(data)
-    body_hash = batch_header(data, batch).body_hash()
-    wanted = None if recipient is None else address_bytes(recipient)
-    withdrawals = [e.tx for e in batch.entries if isinstance(e.tx, Withdraw)]
+    withdrawals = batch.claimed_withdrawals()
     if not withdrawals:
         return []
+    header = batch_header(data, batch)
+    body_hash = header.body_hash()
+    wanted = None if recipient is None else address_bytes(recipient)
     tree = MerkleTree([withdrawal_leaf(w) for w in withdrawals])
     return [
-        WithdrawalClaim(batch_index, body_hash, batch.withdrawal_root, i, to_checksum_address(w.recipient),
-                        w.amount, w.from_index, w.nonce, tree.proof(i))
+        WithdrawalClaim(batch_index, body_hash, header.withdrawal_root, header.data_hash, i,
+                        to_checksum_address(w.recipient), w.amount, w.from_index, w.nonce, tree.proof(i))
         for i, w in enumerate(withdrawals)
         if wanted is None or w.recipient == wanted
     ]
@@ -135,7 +140,7 @@ class WithdrawalStatus:
 
 
 def withdrawals_to(rollup: RollupL1, batches: Iterable[KnownBatch], recipient: str | bytes) -> list[WithdrawalStatus]:
-    """Every withdrawal to ``recipient`` in ``batches`` (the live batches a full node rebuilt), with its status."""
+    """Every withdrawal to ``recipient`` that ``batches`` claim (the batches a full node rebuilt), with its status."""
     out: list[WithdrawalStatus] = []
     for known in batches:
         claims = withdrawal_claims(known.index, known.data, recipient)

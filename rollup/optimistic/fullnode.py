@@ -1,16 +1,18 @@
-"""A full node: L2 state rebuilt from L1 alone, every batch checked step by step.
+"""A full node: L2 state derived from L1 alone, every claim checked against it step by step.
 
-It reads the rollup's events and the ``submit_batch`` calldata, replays each
-batch with ``apply_tx``, and compares every intermediate root with the one
-the batch claims. The first step that is invalid or whose root is wrong is a
-:class:`Fault`; :meth:`FullNode.fraud_proof` turns it into the arguments of
-``prove_fraud``. The challenger is a full node that sends those proofs.
+It reads the rollup's events and the batch calldata and derives the state
+from every posted batch with ``derive_step`` (a step that breaks a rule is a
+no-op), whatever the batches claim: posted data is final. It then compares
+each standing claim's roots with what derivation gives; the first step whose
+claimed root differs is a :class:`Fault`, and :meth:`FullNode.fraud_proof`
+turns it into the arguments of ``prove_fraud``. The challenger is a full node
+that sends those proofs.
 
-Batches after a faulty one are recorded but not applied: they build on a
-state nobody can know, and the fraud proof reverts them anyway. If no one
-proves the fault before its window closes, L1 finalizes it; the node keeps
-reporting the fault and stops following, since the accounts behind a false
-root cannot be rebuilt.
+A fraud proof invalidates the claim from that batch on; the node keeps the
+batches (and the state) and checks the claims re-proposed for them. Only the
+first faulty claim is reported: later ones build on it and go with it. If no
+one proves a fault before its window closes, L1 finalizes a wrong root; the
+node keeps reporting it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 
 from contracts_spec.optimistic.encoding import (
     Batch,
+    Entry,
     batch_header,
     decode_batch,
     encode_witnesses,
@@ -26,9 +29,9 @@ from contracts_spec.optimistic.encoding import (
 )
 from contracts_spec.optimistic.rules import (
     Deposit,
-    InvalidTransaction,
     Tx,
-    apply_tx,
+    Withdraw,
+    derive_step,
     touched_accounts,
     tx_digest,
     tx_digests,
@@ -50,14 +53,15 @@ class Fault:
 
 @dataclass
 class KnownBatch:
-    """A live batch as a full node knows it."""
+    """A posted batch as a full node knows it: its current claim, and the derived state before it."""
 
     index: int
-    data: bytes
+    data: bytes  # the calldata of its current claim: the original batch, or the re-proposal
     batch: Batch
-    proposer: str
-    base: FullState | None  # the state it starts from; None after an earlier fault
-    fault: Fault | None
+    proposer: str  # the current claim's proposer
+    base: FullState  # the derived state it starts from
+    fault: Fault | None  # the first step where the current claim differs from derivation
+    standing: bool = True  # False from a fraud proof until the claim is re-proposed
 
 
 def recover_batch_signers(batch: Batch, domain_separator: bytes, stop: int | None = None) -> list[bytes | None]:
@@ -84,30 +88,48 @@ def recover_signer(tx: Tx, domain_separator: bytes) -> bytes | None:
 def replay_batch(
     state: FullState, batch: Batch, index: int, domain_separator: bytes, stop: int | None = None
 ) -> Fault | None:
-    """Apply ``batch`` to ``state`` step by step (up to ``stop``), checking each claimed root.
+    """Derive ``batch`` on ``state`` step by step (up to ``stop``), checking each claimed root.
 
-    Returns the first fault, or None. After a fault ``state`` is partly
-    updated: callers restart from their checkpoint. A compact batch has no
-    intermediate roots: only its post_root is checked, and a wrong one is a
-    fault at its last step that a bisection game narrows down.
+    ``state`` always ends as derivation leaves it, every step applied or
+    skipped as a no-op; the result is the first step whose claimed root
+    differs from derivation, or None. A compact batch has no intermediate
+    roots: only its post_root is checked, and a wrong one is a fault at its
+    last step that a bisection game narrows down.
     """
-    if batch.prev_root != state.root:
-        return Fault(index, 0, "prev_root is not the state root")
+    fault = None if batch.prev_root == state.root else Fault(index, 0, "prev_root is not the derived state root")
     signers = recover_batch_signers(batch, domain_separator, stop)
     compact = batch.compact
     for step, (tx, root) in enumerate(batch.entries[:stop]):
-        try:
-            apply_tx(state, tx, signers[step])
-        except InvalidTransaction as exc:
-            state.take_writes()
-            return Fault(index, step, f"invalid transaction: {exc}")
+        skipped = derive_step(state, tx, signers[step]).skipped
         if compact:
             continue  # writes pile up and are hashed once, below
-        if state.commit() != root:
-            return Fault(index, step, "wrong state root")
-    if compact and state.commit() != batch.post_root and stop is None:
-        return Fault(index, len(batch.entries) - 1, "wrong post root")
-    return None
+        if state.commit() != root and fault is None:
+            why = f"invalid transaction: {skipped}; it is a no-op, so the claimed root is wrong" if skipped else ""
+            fault = Fault(index, step, why or "wrong state root")
+    if compact and state.commit() != batch.post_root and stop is None and fault is None:
+        fault = Fault(index, len(batch.entries) - 1, "wrong post root")
+    return fault
+
+
+def derive_claim(base: FullState, batch: Batch, domain_separator: bytes) -> tuple[Batch, FullState]:
+    """The true claim for ``batch``'s transactions from ``base``, and the state after them.
+
+    Each step is derived (``derive_step``): the roots after each, which
+    withdrawals apply and which are skipped. The transactions and their order
+    are ``batch``'s own; only the claim is new. ``base`` is unchanged.
+    """
+    state = base.copy()
+    signers = recover_batch_signers(batch, domain_separator)
+    steps, skipped = [], set()
+    for step, (tx, _) in enumerate(batch.entries):
+        if derive_step(state, tx, signers[step]).skipped and isinstance(tx, Withdraw):
+            skipped.add(step)
+        steps.append((state.take_writes(), state.withdrawal_chain))
+    roots = state.commit_steps(steps)
+    claim = Batch(base.accounts_root, base.withdrawal_chain, state.accounts_root, batch.first_deposit,
+                  [Entry(e.tx, root) for e, root in zip(batch.entries, roots, strict=True)],
+                  batch.version, frozenset(skipped))
+    return claim, state
 
 
 def disputed_step_witnesses(base: FullState, batch: Batch, index: int, domain_separator: bytes, step: int) -> bytes:
@@ -120,24 +142,22 @@ def disputed_step_witnesses(base: FullState, batch: Batch, index: int, domain_se
     state = base.copy()
     if step and replay_batch(state, batch, index, domain_separator, stop=step):
         raise RuntimeError(f"steps before {step} of batch {index} do not replay cleanly: the fault is earlier")
+    state.commit()
     tx = batch.entries[step].tx
     return step_witnesses(state, tx, recover_signer(tx, domain_separator))
 
 
 def step_witnesses(state: FullState, tx: Tx, signer: bytes | None) -> bytes:
-    """The encoded witnesses L1 needs to run ``tx`` on ``state`` (the committed state before the step)."""
+    """The encoded witnesses L1 needs to derive ``tx`` on ``state`` (the committed state before the step)."""
     scratch = state.copy()
     touched = touched_accounts(tx)
-    try:
-        apply_tx(scratch, tx, signer)
-        writes = {i: scratch.get_account(i) for i in touched}
-    except InvalidTransaction:
-        writes = {}
+    skipped = derive_step(scratch, tx, signer).skipped
+    writes = {} if skipped else {i: scratch.get_account(i) for i in touched}
     return encode_witnesses(build_witnesses(state, touched, writes))
 
 
 class FullNode:
-    """Follows the rollup on L1 and holds the L2 state its valid batches define."""
+    """Follows the rollup on L1 and holds the L2 state its posted batches derive."""
 
     def __init__(self, rollup: RollupL1) -> None:
         self.rollup = rollup
@@ -154,17 +174,24 @@ class FullNode:
         return self.state.root
 
     def faults(self) -> list[Fault]:
-        """Faults of live batches (at most one: later batches wait for its revert)."""
-        return [b.fault for b in self.batches if b.fault is not None]
+        """The fault of the first standing claim that differs from derivation (later ones go with it)."""
+        for known in self.batches:
+            if known.standing and known.fault is not None:
+                return [known.fault]
+        return []
 
     def sync(self) -> list[Fault]:
-        """Process new L1 events; the faults of live batches afterwards."""
+        """Process new L1 events; the faults of standing claims afterwards."""
         events, self._next_block = self.rollup.events_since(self._next_block)
         for name, ev in events:
             if name == "DepositQueued":
                 self.deposits.add(ev)
             elif name == "BatchSubmitted":
                 self._on_batch(ev)
+            elif name == "FraudProven":
+                self._on_fraud(ev["index"])
+            elif name == "ClaimReproposed":
+                self._on_reproposal(ev)
             elif name == "BatchReverted":
                 self._on_revert(ev["index"])
         return self.faults()
@@ -175,20 +202,26 @@ class FullNode:
             raise RuntimeError(f"batch {index} arrived but {len(self.batches)} are known: events were missed")
         data = self.rollup.batch_data(ev)
         batch = decode_batch(data)
-        healthy = all(b.fault is None for b in self.batches)
-        base = self.state.copy() if healthy else None
-        fault = replay_batch(self.state, batch, index, self.domain_separator) if healthy else None
-        if fault is not None:
-            self.state = base.copy()  # the valid state stays the one before the bad batch
+        base = self.state.copy()
+        fault = replay_batch(self.state, batch, index, self.domain_separator)
         self.batches.append(KnownBatch(index, data, batch, ev["proposer"], base, fault))
 
+    def _on_fraud(self, index: int) -> None:
+        """A claim was proven wrong: it and every later one wait to be re-proposed; the data stays."""
+        for known in self.batches[index:]:
+            known.standing, known.fault = False, None
+
+    def _on_reproposal(self, ev: dict) -> None:
+        known = self.batches[ev["index"]]
+        data = self.rollup.batch_data(ev)
+        known.data, known.batch, known.proposer, known.standing = data, decode_batch(data), ev["proposer"], True
+        known.fault = replay_batch(known.base.copy(), known.batch, known.index, self.domain_separator)
+
     def _on_revert(self, index: int) -> None:
+        """A contract that un-posts batches removed batch ``index`` and every later one."""
         if index >= len(self.batches):
             return  # already rolled back by an earlier event of the same proof
-        base = self.batches[index].base
-        if base is None:
-            raise RuntimeError(f"batch {index} was reverted but its starting state is unknown")
-        self.state = base.copy()
+        self.state = self.batches[index].base.copy()
         del self.batches[index:]
 
     def fraud_proof(self, fault: Fault) -> tuple:
@@ -199,8 +232,6 @@ class FullNode:
         Merkle paths, never the whole batch.
         """
         known = self.batches[fault.index]
-        if known.base is None:
-            raise ValueError(f"batch {fault.index} follows a faulty batch: prove that one first")
         witnesses = disputed_step_witnesses(known.base, known.batch, fault.index, self.domain_separator, fault.step)
         header = batch_header(known.data, known.batch)
         entry, proof = entry_proof(known.data, fault.step)

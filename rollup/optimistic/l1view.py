@@ -1,8 +1,10 @@
 """What every rollup actor reads from L1: the rollup's events, in order, and batch calldata.
 
-Batches live only in the calldata of ``submit_batch`` transactions; this
-module finds each one through its ``BatchSubmitted`` event and decodes the
-bytes back from the transaction's input, so L2 state is rebuilt from L1 alone.
+Batches live only in the calldata of ``submit_batch`` transactions (and
+re-proposed claims in that of ``repropose_batch``); this module finds each
+one through its ``BatchSubmitted`` (or ``ClaimReproposed``) event and decodes
+the bytes back from the transaction's input, so L2 state is rebuilt from L1
+alone.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.encoding import Batch
 from contracts_spec.optimistic.params import SECONDS_PER_SLOT, Preset
 from contracts_spec.optimistic.rules import next_deposit_hash
-from contracts_spec.optimistic.submission import check_batch, check_proposer
+from contracts_spec.optimistic.submission import check_batch, check_claim, check_proposer
 
-# Events that change what the L2 chain is, in the order actors replay them.
-CHAIN_EVENTS = ("DepositQueued", "BatchSubmitted", "BatchReverted", "FraudProven")
+# Events that change what the L2 chain is, in the order actors replay them. The
+# single-round contract never reverts a batch; a subclass may (``BatchReverted``).
+CHAIN_EVENTS = ("DepositQueued", "BatchSubmitted", "BatchReverted", "FraudProven", "ClaimReproposed")
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class RollupL1:
         self.address = address
         self.contract = contract
         self._submit_selector = encode_call(OptimisticRollup, "submit_batch", b"")[:4]
+        self._repropose_selector = encode_call(OptimisticRollup, "repropose_batch", 0, bytes(32), bytes(32), b"")[:4]
 
     @property
     def compact(self) -> bool:
@@ -152,13 +156,15 @@ class RollupL1:
         return [(name, ev) for _, _, name, ev in found], head + 1
 
     def batch_data(self, event: dict) -> bytes:
-        """The batch bytes of a ``BatchSubmitted`` event, from its transaction's calldata."""
+        """The batch bytes of a ``BatchSubmitted`` or ``ClaimReproposed`` event, from its transaction's calldata."""
         tx = self.l1.rpc("eth_getTransactionByHash", event["transactionHash"])
         raw = tx["input"] if "input" in tx else tx["data"]
         data = bytes.fromhex(raw[2:])
-        if data[:4] != self._submit_selector:
-            raise ValueError(f"transaction {event['transactionHash']} is not a submit_batch call")
-        return abi_decode(["bytes"], data[4:])[0]
+        if data[:4] == self._submit_selector:
+            return abi_decode(["bytes"], data[4:])[0]
+        if data[:4] == self._repropose_selector:
+            return abi_decode(["uint256", "bytes32", "bytes32", "bytes"], data[4:])[3]
+        raise ValueError(f"transaction {event['transactionHash']} is neither a submit_batch nor a repropose_batch call")
 
 
 def check_submission(rollup: RollupL1, queue: L1DepositQueue, proposer: str, batch: Batch) -> None:
@@ -172,3 +178,8 @@ def check_submission(rollup: RollupL1, queue: L1DepositQueue, proposer: str, bat
     block, now = rollup.l1.block_number() + 1, rollup.l1.timestamp()  # the next block's time is no earlier
     check_proposer(int(proposer, 16) == int(rollup.params().operator, 16), queue, included, block, now)
     check_batch(batch, rollup.call("state_root"), included, queue, block, now)
+
+
+def check_reproposal(rollup: RollupL1, batch: Batch) -> None:
+    """Run L1's claim rules on a re-proposed claim ``batch`` as the next block will, before sending it."""
+    check_claim(batch, rollup.call("state_root"))

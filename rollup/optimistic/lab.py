@@ -118,7 +118,10 @@ class OptimisticLab:
         return self.operator.post_batch()
 
     def challenge(self) -> list[dict]:
-        """The challenger checks every batch and proves any fraud; then the operator catches up.
+        """The challenger checks every claim and proves any fraud; then the operator catches up.
+
+        On the single-round rollup the operator re-derives its state from the
+        posted data and re-proposes the true claims at its next ``submit_batch``.
 
         On a bisection rollup this plays the whole dispute game, both sides' moves in turn.
         """

@@ -2,16 +2,20 @@
 
 It admits signed transactions (batch signature recovery, then ``apply_tx``)
 and includes L1 deposits in queue order, each at the account index L1
-assigned it; admission only cuts a batch that is
-full (``batch_full``). Batches are sent only by ``tick``, a timer's call
-(it syncs, then posts the full batches, and the pending one once it is old
-enough) and by ``post_batch``, each with ``submit_batch`` once L1's
-submission rules (``submission``) pass on the operator's own copy of the
-deposit queue. It
-follows L1 too: a batch someone else forced in is adopted, and when a fraud
-proof reverts batches it rolls back to the last good state and re-admits the
-transactions the revert handed back (the invalid ones are refused again at
-the door).
+assigned it; admission only cuts a batch that is full (``batch_full``).
+Batches are sent only by ``tick``, a timer's call (it syncs, then posts the
+full batches, and the pending one once it is old enough) and by
+``post_batch``, each with ``submit_batch`` once L1's submission rules
+(``submission``) pass on the operator's own copy of the deposit queue.
+
+It follows L1 too: a batch someone else forced in is adopted by derivation.
+When a fraud proof shows a claim wrong, every posted batch stays posted: the
+operator derives the true state from their data again (an invalid step is a
+no-op), and before it posts anything new it re-proposes the true claims from
+the first invalid one on, one ``repropose_batch`` per batch. Against a
+contract that un-posts batches instead (``BatchReverted``), it rolls back to
+the last good state and re-admits the transactions the revert handed back
+(the invalid ones are refused again at the door).
 
 With an :class:`~rollup.optimistic.wal.AcceptLog` every accepted
 transaction is on disk before ``submit`` returns, and is forgotten once the
@@ -29,12 +33,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts_spec.optimistic.encoding import ENTRY_SIZE, decode_batch
+from contracts_spec.optimistic.encoding import ENTRY_SIZE, batch_header, decode_batch, encode_batch
 from contracts_spec.optimistic.rules import Deposit, Transfer, Tx, Withdraw
 from contracts_spec.optimistic.state import FullState
 from primitives.secp256k1 import private_key_to_address
-from rollup.optimistic.fullnode import replay_batch
-from rollup.optimistic.l1view import L1DepositQueue, RollupL1, check_submission
+from rollup.optimistic.fullnode import derive_claim
+from rollup.optimistic.l1view import L1DepositQueue, RollupL1, check_reproposal, check_submission
 from rollup.optimistic.sequencer import SealedBatch, Sequencer
 from rollup.optimistic.wal import AcceptLog, tx_ids
 
@@ -70,10 +74,17 @@ class NotLogged(RuntimeError):
 
 @dataclass
 class Posted:
-    """A live batch on L1, with the state it started from."""
+    """A posted batch: its true claim as the operator derived it, and the claim L1 holds for it.
+
+    ``sealed`` holds the batch's transactions with the roots derivation gives
+    (what the operator posts, re-proposes and defends) and the derived state
+    before it; ``proposer`` and ``claim`` (the body hash and withdrawal root
+    that open L1's commitment) are those of the claim L1 holds.
+    """
 
     sealed: SealedBatch
     proposer: str
+    claim: tuple[bytes, bytes] = (b"", b"")
 
 
 class Operator:
@@ -96,7 +107,8 @@ class Operator:
         self.ready: list[SealedBatch] = []  # full batches cut at admission, for the next tick to post
         self.deposit_queue = L1DepositQueue(params.deposit_deadline_blocks)
         self.censor_deposits = False
-        self.returned: list[Tx] = []  # transactions handed back by fraud proofs
+        self.returned: list[Tx] = []  # transactions handed back by a contract that un-posts batches
+        self.invalid_from: int | None = None  # the first posted batch whose L1 claim was proven wrong
         self._first_pending_time: int | None = None
         self._next_block = 0
         self.log = log
@@ -164,7 +176,7 @@ class Operator:
         return self.rollup.transact(self.key, "post_bond", value=amount)
 
     def sync(self) -> None:
-        """Read new L1 events: deposits to include, foreign batches, reverts."""
+        """Read new L1 events: deposits to include, foreign batches, claims proven wrong or re-proposed."""
         events, self._next_block = self.rollup.events_since(self._next_block)
         for name, ev in events:
             if name == "DepositQueued":
@@ -173,6 +185,10 @@ class Operator:
                 self._adopt(ev)
             elif name == "BatchReverted" and ev["index"] < len(self.posted):
                 self._roll_back(ev["index"])
+            elif name == "FraudProven" and ev["index"] < len(self.posted):
+                self._rederive(ev["index"])
+            elif name == "ClaimReproposed" and ev["index"] < len(self.posted):
+                self._claim_replaced(ev)
         self.include_deposits()
 
     def include_deposits(self) -> None:
@@ -192,11 +208,31 @@ class Operator:
     def post_batch(self) -> dict | None:
         """Post every full batch waiting, then the pending transactions as one more; the last receipt.
 
-        The submission rules run first on each, as L1 will run them: a batch
-        they refuse raises their ``InvalidBatch`` without an L1 transaction.
+        Claims proven wrong are re-proposed first (:meth:`repropose`). The
+        submission rules run first on each, as L1 will run them: a batch they
+        refuse raises their ``InvalidBatch`` without an L1 transaction.
         """
+        receipt = self.repropose()
         self._seal()
-        return self._post_ready()
+        return self._post_ready() or receipt
+
+    def repropose(self) -> dict | None:
+        """Re-propose the true claim of every batch from the first invalid one on; the last receipt.
+
+        One ``repropose_batch`` per batch, in order, each bounded by its own
+        batch. The claim rules run first, as L1 will: a claim L1 would refuse
+        (it starts from a root L1 does not hold) raises their ``InvalidBatch``.
+        """
+        receipt = None
+        while self.invalid_from is not None:
+            index = self.invalid_from
+            posted = self.posted[index]
+            check_reproposal(self.rollup, posted.sealed.batch)
+            receipt = self.rollup.transact(self.key, "repropose_batch", index, *posted.claim, posted.sealed.data)
+            header = batch_header(posted.sealed.data, posted.sealed.batch)
+            posted.proposer, posted.claim = self.address, (header.body_hash(), header.withdrawal_root)
+            self.invalid_from = index + 1 if index + 1 < len(self.posted) else None
+        return receipt
 
     def _seal(self) -> bool:
         """Cut the pending transactions into a batch that waits to be posted; False when none are pending."""
@@ -221,7 +257,8 @@ class Operator:
                 self._unseal()
                 raise
             self.ready.pop(0)
-            self.posted.append(Posted(sealed, self.address))
+            header = batch_header(sealed.data, sealed.batch)
+            self.posted.append(Posted(sealed, self.address, (header.body_hash(), header.withdrawal_root)))
             if self.log is not None:  # on L1 now: a restart rebuilds them from calldata
                 self.log.forget(tx_ids([e.tx for e in sealed.batch.entries if not isinstance(e.tx, Deposit)]))
         return receipt
@@ -264,7 +301,8 @@ class Operator:
         batches. Returns the receipt of the last batch posted, or None.
         """
         self.sync()
-        receipt = self._post_ready()
+        receipt = self.repropose()
+        receipt = self._post_ready() or receipt
         if self._first_pending_time is None:
             return receipt
         if self.rollup.l1.timestamp() - self._first_pending_time >= self.max_batch_age:
@@ -272,25 +310,58 @@ class Operator:
         return receipt
 
     def _adopt(self, ev: dict) -> None:
-        """Take in a batch another proposer posted (a forced deposit batch)."""
+        """Take in a batch another proposer posted (a forced deposit batch), or one from before a restart.
+
+        Its transactions are derived on the head state, whatever it claims:
+        a wrong claim is for the challengers to prove, and this operator
+        re-proposes the true one once they have.
+        """
         seq = self.sequencer
         dropped = [e.tx for s in self.ready for e in s.batch.entries]  # built on the same state: redo them after
         dropped += seq.reset(self._head_base(), ev["first_deposit"])
         self.ready = []
-        data = self.rollup.batch_data(ev)
-        batch = decode_batch(data)
+        batch = decode_batch(self.rollup.batch_data(ev))
         base = seq.state.copy()
-        fault = replay_batch(seq.state, batch, ev["index"], seq.domain_separator)
-        if fault is not None:  # the challengers will revert it; build on the last good state
-            seq.reset(base, ev["first_deposit"])
-        else:
-            seq.next_deposit = seq.batch_first_deposit = batch.first_deposit + batch.deposit_count
-            seq.base = seq.state.copy()
-        self.posted.append(Posted(SealedBatch(batch, data, base), ev["proposer"]))
+        claim, post = derive_claim(base, batch, seq.domain_separator)
+        seq.reset(post, batch.first_deposit + batch.deposit_count)
+        sealed = SealedBatch(claim, encode_batch(claim, compact=seq.compact), base)
+        self.posted.append(Posted(sealed, ev["proposer"], (ev["body_hash"], ev["withdrawal_root"])))
         self._readmit(dropped)
 
+    def _rederive(self, index: int) -> None:
+        """A fraud proof showed batch ``index``'s claim wrong: derive the true claims from there on.
+
+        Nothing posted is dropped. The state after the posted batches is
+        derived again from their data (this operator's own state may have
+        held the lie), and what waited to be posted is admitted again on top.
+        """
+        self.invalid_from = index if self.invalid_from is None else min(self.invalid_from, index)
+        seq = self.sequencer
+        waiting = [e.tx for s in self.ready for e in s.batch.entries] + [p.tx for p in seq.pending]
+        state = self.posted[index].sealed.base
+        if state is None:
+            raise RuntimeError("an operator keeps each batch's starting state (keep_checkpoints)")
+        for posted in self.posted[index:]:
+            claim, post = derive_claim(state, posted.sealed.batch, seq.domain_separator)
+            posted.sealed = SealedBatch(claim, encode_batch(claim, compact=seq.compact), state)
+            state = post
+        last = self.posted[-1].sealed.batch
+        self.ready = []
+        seq.reset(state, last.first_deposit + last.deposit_count)
+        self._first_pending_time = None
+        self.include_deposits()
+        self._readmit(waiting)
+
+    def _claim_replaced(self, ev: dict) -> None:
+        """L1 took a re-proposed claim for batch ``ev["index"]`` (this operator's, or anyone's)."""
+        index = ev["index"]
+        posted = self.posted[index]
+        posted.proposer, posted.claim = ev["proposer"], (ev["body_hash"], ev["withdrawal_root"])
+        if self.invalid_from is not None and index >= self.invalid_from:
+            self.invalid_from = index + 1 if index + 1 < len(self.posted) else None
+
     def _roll_back(self, index: int) -> None:
-        """Undo batches ``index..`` after a fraud proof and re-admit their transactions."""
+        """Undo batches ``index..`` after a contract un-posted them, and re-admit their transactions."""
         returned = [e.tx for p in self.posted[index:] for e in p.sealed.batch.entries]
         returned += [e.tx for s in self.ready for e in s.batch.entries]
         returned += [p.tx for p in self.sequencer.pending]

@@ -3,10 +3,11 @@
 The sequencer applies every admitted transaction to its state at once with
 ``apply_tx`` (so admission *is* the nonce and balance check), and hashes the
 state tree only when it cuts a batch: every leaf of the batch in one batched
-keccak call, then one tree update per step for the intermediate roots. It
-does no I/O, so the benchmark times exactly this and the ``Operator`` wraps
-it with L1. Deposits go where L1 put them: each at the account index its
-``DepositQueued`` event names.
+keccak call, then one tree update per step for the intermediate roots, then
+each step's state root (accounts root and withdrawal chain) in one more
+batched call. It does no I/O, so the benchmark times exactly this and the
+``Operator`` wraps it with L1. Deposits go where L1 put them: each at the
+account index its ``DepositQueued`` event names.
 
 Admission is undoable: :meth:`Sequencer.mark` notes where the pending list
 stands (three integers, nothing copied) and :meth:`Sequencer.roll_back`
@@ -39,10 +40,8 @@ from contracts_spec.optimistic.rules import (
     Withdraw,
     apply_tx,
     tx_digests,
-    withdrawal_leaf,
 )
 from contracts_spec.optimistic.state import FullState
-from primitives.merkle import merkle_root
 from primitives.secp256k1 import recover_addresses_raw
 
 _KIND = {Deposit: KIND_DEPOSIT, Transfer: KIND_TRANSFER, Withdraw: KIND_WITHDRAW}
@@ -55,11 +54,13 @@ class Rejected(ValueError):
 
 @dataclass
 class Pending:
-    """An admitted transaction, the writes it made, and its withdrawal leaf."""
+    """An admitted transaction, the writes it made, its withdrawal leaf and the withdrawal chain after it."""
 
     tx: Tx
     writes: list[tuple[int, Account]]
     withdrawal_leaf: bytes | None
+    chain: bytes
+    skipped: bool = False  # a withdrawal posted as a no-op (only ``inject`` makes one)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class Sequencer:
         self.pending_bytes = HEADER_SIZE
         self.batch_first_deposit = next_deposit
         self.base: FullState | None = self.state.copy() if keep_checkpoints else None
+        self._start_chain = self.state.withdrawal_chain  # the withdrawal chain where the next batch starts
         self._epoch = 0
 
     # -- admission ----------------------------------------------------------------------
@@ -159,19 +161,23 @@ class Sequencer:
         self.next_deposit += 1
         return tx
 
-    def inject(self, tx: Tx, writes: Mapping[int, Account]) -> None:
+    def inject(self, tx: Tx, writes: Mapping[int, Account], *, applies: bool = True) -> None:
         """Include ``tx`` with the state change ``writes``, checking nothing.
 
         This is how a *malicious* operator steals, skips a signature check or
-        lies about a root; honest code never calls it.
+        lies about a root; honest code never calls it. A withdrawal is claimed
+        to apply (its leaf joins the withdrawal chain and root) unless
+        ``applies`` is False, which posts it as a skipped no-op.
         """
         for index, account in writes.items():
             self.state.set_account(index, account)
-        leaf = withdrawal_leaf(tx) if isinstance(tx, Withdraw) else None
-        self._append(tx, self.state.take_writes(), leaf)
+        leaf = None
+        if isinstance(tx, Withdraw) and applies:
+            leaf = self.state.record_withdrawal(tx)
+        self._append(tx, self.state.take_writes(), leaf, skipped=isinstance(tx, Withdraw) and not applies)
 
-    def _append(self, tx: Tx, writes: list[tuple[int, Account]], leaf: bytes | None) -> None:
-        self.pending.append(Pending(tx, writes, leaf))
+    def _append(self, tx: Tx, writes: list[tuple[int, Account]], leaf: bytes | None, *, skipped: bool = False) -> None:
+        self.pending.append(Pending(tx, writes, leaf, self.state.withdrawal_chain, skipped))
         self.pending_bytes += ENTRY_SIZE[_KIND[type(tx)]]
 
     # -- undo -----------------------------------------------------------------------------
@@ -213,6 +219,7 @@ class Sequencer:
             created = state.accounts.pop(i, None)
             if created is not None and state.index_of.get(created.address) == i:
                 del state.index_of[created.address]
+        state.withdrawal_chain = self.pending[mark.pending - 1].chain if mark.pending else self._start_chain
         del self.pending[mark.pending:]
         self.pending_bytes = mark.pending_bytes
         self.next_deposit = mark.next_deposit
@@ -224,17 +231,19 @@ class Sequencer:
         """Hash the pending steps into the tree and encode them as one batch."""
         if not self.pending:
             return None
-        prev_root = self.state.root
-        roots = self.state.commit_steps([p.writes for p in self.pending])
-        leaves = [p.withdrawal_leaf for p in self.pending if p.withdrawal_leaf is not None]
+        prev_accounts = self.state.accounts_root
+        roots = self.state.commit_steps([(p.writes, p.chain) for p in self.pending])
         entries = [Entry(p.tx, root) for p, root in zip(self.pending, roots, strict=True)]
-        batch = Batch(prev_root, roots[-1], merkle_root(leaves), self.batch_first_deposit, entries)
+        skipped = frozenset(i for i, p in enumerate(self.pending) if p.skipped)
+        batch = Batch(prev_accounts, self._start_chain, self.state.accounts_root, self.batch_first_deposit, entries,
+                      skipped=skipped)
         # The roots stay in ``batch`` either way: a proposer defends a compact batch with them.
         sealed = SealedBatch(batch, encode_batch(batch, compact=self.compact), self.base)
         self.pending = []
         self.pending_bytes = HEADER_SIZE
         self.batch_first_deposit = self.next_deposit
         self.base = self.state.copy() if self.keep_checkpoints else None
+        self._start_chain = self.state.withdrawal_chain
         self._epoch += 1
         return sealed
 
@@ -243,6 +252,7 @@ class Sequencer:
         dropped = [p.tx for p in self.pending]
         self.state = base.copy()
         self.base = base.copy() if self.keep_checkpoints else None
+        self._start_chain = base.withdrawal_chain
         self.pending = []
         self.pending_bytes = HEADER_SIZE
         self.next_deposit = self.batch_first_deposit = next_deposit

@@ -130,7 +130,7 @@ def _withdrawal_json(w: WithdrawalStatus) -> dict[str, Any]:
     """A withdrawal's claim arguments and L1 status, in JSON form."""
     c = w.claim
     return {"batch": c.batch, "body_hash": _hex(c.body_hash), "withdrawal_root": _hex(c.withdrawal_root),
-            "leaf_index": c.leaf_index, "recipient": c.recipient, "amount": str(c.amount),
+            "data_hash": _hex(c.data_hash), "leaf_index": c.leaf_index, "recipient": c.recipient, "amount": str(c.amount),
             "from": c.from_index, "nonce": c.nonce, "proof": [_hex(p) for p in c.proof],
             "final": w.final, "claimed": w.claimed}
 
@@ -218,6 +218,7 @@ class OptimisticService:
                 "deposit_deadline_seconds": params.deposit_deadline_seconds,
                 "min_bond": str(params.min_bond),
                 "batch_count": count,
+                "batches_posted": self.rollup.call("batches_posted"),
                 "state_root": _hex(self.rollup.call("state_root")),
                 "rebuilt_root": _hex(self.node.root),
                 "deposits_queued": self.rollup.call("deposit_count"),
@@ -266,10 +267,12 @@ class OptimisticService:
                 "post_root": _hex(b.post_root),
                 "withdrawal_root": _hex(b.withdrawal_root),
                 "first_deposit": b.first_deposit,
+                "claim_standing": known.standing,
                 "final": self.rollup.call("is_final", index),
                 "challenge_time_left": self.rollup.call("challenge_time_left", index),
                 "fault": vars(known.fault) if known.fault else None,
-                "entries": [{**tx_json(e.tx), "root": _hex(e.root)} for e in b.entries],
+                "entries": [{**tx_json(e.tx), "root": _hex(e.root), **({"skipped": True} if i in b.skipped else {})}
+                            for i, e in enumerate(b.entries)],
             }
 
     def withdrawals(self, recipient: str) -> list[dict[str, Any]]:

@@ -141,16 +141,18 @@ def demo_optimistic_fraud(preset: str, out: TextIO | None = None) -> Result:
     n.say("The challenger replays batch 1 from L1, finds step 0 invalid and sends a fraud proof: just that "
           "entry and its Merkle path in the batch's entries root, plus the accounts it touches.")
     (proof,) = lab.challenge()
-    n.gas("prove_fraud (L1 checks the entry's path, then re-runs apply_tx on Merkle witnesses)", proof, "prove_fraud")
+    n.gas("prove_fraud (L1 checks the entry's path, then re-runs derive_step on Merkle witnesses)", proof,
+          "prove_fraud")
     event, slashing = _slashing(lab, OptimisticRollup, bond)
     n.flow("operator", "challenger", event["reward"])
     n.note(f"verdict: {event['reason']}")
-    n.note(f"batch 1 reverted: {lab.rollup.call('batch_count')} batch(es) remain; "
+    n.note(f"batch 1's claim is invalid ({lab.rollup.call('batch_count')} claim(s) stand), its data stays posted; "
            f"operator bond slashed: {_eth(event['reward'])} to the challenger, {_eth(event['burned'])} burned")
     n.balances()
-    n.say("Mallory cannot withdraw the stolen ETH: the operator rolled back, and the forged transfer is refused.")
-    n.note(f"transactions handed back to the operator: {len(lab.operator.returned)}, "
-           f"re-admitted: {len(lab.operator.sequencer.pending)}")
+    n.say("Mallory cannot withdraw the stolen ETH: the forged transfer stays posted, but derivation makes it a "
+          "no-op. The operator bonds again and re-proposes batch 1's true claim.")
+    lab.operator.post_bond(bond)
+    n.gas("repropose_batch", lab.submit_batch(), "repropose_batch")
     node = lab.rebuild()
     n.note(f"a full node rebuilt from L1 agrees: Alice has {_eth(node.state.balance(a))} on L2")
     ok = node.state.balance(a) == 5 * ETH
