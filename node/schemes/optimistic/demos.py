@@ -219,8 +219,285 @@ def demo_optimistic_bisection(preset: str, out: TextIO | None = None) -> Result:
                                        dispute_moves=len(receipts), slashing=slashing)
 
 
+GWEI = 10**9
+# About 120 million ETH exist (2024): a cost above it cannot be paid by anyone.
+ETHER_SUPPLY = 120_000_000 * ETH
+SLOT_SECONDS = 12  # Ethereum's block time since the merge
+STUFFING_SINK = "0x000000000000000000000000000000000000dEaD"
+
+
+def _theft_batch(lab, n: Narrator, steps: int, theft_at: int) -> None:
+    """Batch 1: Alice pays Bob 0.01 ETH a step; at ``theft_at`` Mallory pays Bob 0.1 ETH and the operator
+    credits her 3 ETH from nowhere."""
+    from contracts_spec.optimistic.rules import Account
+
+    for i in range(steps):
+        if i == theft_at:
+            m, b = lab.index("mallory"), lab.index("bob")
+            mal, bob = lab.operator.state.get_account(m), lab.operator.state.get_account(b)
+            tx = lab.wallets["mallory"].transfer(m, b, ETH // 10, mal.nonce)
+            lab.operator.sequencer.inject(tx, {m: Account(mal.address, mal.balance + 3 * ETH, mal.nonce + 1),
+                                               b: bob._replace(balance=bob.balance + ETH // 10)})
+            n.flow("mallory", "bob", ETH // 10)
+        else:
+            lab.transfer("alice", "bob", ETH // 100)
+            n.flow("alice", "bob", ETH // 100)
+    n.gas(f"batch 1 is posted ({steps} entries, only the final root claimed)", lab.submit_batch(), "submit_batch")
+
+
+def _seconds(s: int) -> str:
+    """A span of L1 time the way a class reads it."""
+    if s >= 86400:
+        return f"{s / 86400:.2f}".rstrip("0").rstrip(".") + " days"
+    return f"{s:,} s"
+
+
+def demo_optimistic_sham_dispute(preset: str, out: TextIO | None = None) -> Result:
+    from contracts_spec.optimistic.bisection import BisectionRollup
+    from rollup.optimistic.dispute import BisectionChallenger, read_dispute
+
+    lab = _make_lab(preset, BisectionRollup)
+    p = lab.preset
+    n = _narrator(lab, ("operator", "challenger", "alice", "bob", "mallory"), out,
+                  honest=("alice", "bob", "challenger"))
+    n.say(f"A bisection rollup (preset {p.name!r}: {_seconds(p.challenge_window)} challenge window, "
+          f"{_seconds(p.move_clock)} on each player's clock). Alice deposits 5 ETH, Bob and Mallory 1 ETH.")
+    for name, amount in (("alice", 5 * ETH), ("bob", ETH), ("mallory", ETH)):
+        n.record("deposit", lab.deposit(name, amount))
+    n.record("submit_batch", lab.submit_batch())
+    n.say("The operator turns thief: in batch 1, amid Alice's 0.01 ETH payments to Bob, Mallory's own valid "
+          "0.1 ETH payment also credits her 3 ETH from nowhere.")
+    _theft_batch(lab, n, 8, theft_at=5)
+    n.say("Mallory, the operator's friend, opens a dispute on batch 1 first: a sham she means to lose slowly. "
+          "Where one dispute at a time was the rule, the honest challenger's would now be refused, and two "
+          "stalled clocks outlast the window.")
+    puppet = BisectionChallenger(lab.rollup, lab.keys["mallory"], honest=False)
+    n.gas("Mallory's sham open_dispute", puppet.open(1), "open_dispute")
+    n.say("The challenger replays batch 1, finds its post_root wrong and opens its own dispute beside the sham.")
+    lab.challenger.act()
+    n.gas("the challenger's open_dispute", lab.challenger.receipts[0], "open_dispute")
+    n.note(f"open disputes against batch 1: {lab.rollup.call('open_disputes', 1)}; each has its own players, "
+           "game and clocks")
+    n.say(f"The colluders stall: the operator answers neither dispute, Mallory never moves. "
+          f"{_seconds(p.challenge_window)} pass: batch 1's window is over.")
+    lab.advance(p.challenge_window + 1)
+    n.note(f"challenge_time_left(1) = {lab.rollup.call('challenge_time_left', 1)} s, "
+           f"is_final(1) = {lab.rollup.call('is_final', 1)}: a batch is final only once its window has passed "
+           "and no dispute against it (or an earlier batch) is open")
+    n.say("The operator's clock in the honest dispute runs down; the challenger acts on every tick and claims "
+          "the timeout the moment it is due, on whatever turn the game stands.")
+    ticks = 0
+    while lab.rollup.call("batch_count") > 1 and ticks < 20:
+        lab.advance(p.move_clock // 10)
+        ticks += 1
+        lab.challenger.act()
+    n.note(f"{ticks} tick{'' if ticks == 1 else 's'} of {_seconds(p.move_clock // 10)}")
+    for receipt in lab.challenger.receipts[1:]:
+        n.gas("the challenger claims the timeout", receipt, "timeout")
+    events = {name: lab.l1.events(lab.rollup.address, BisectionRollup, name)
+              for name in ("DisputeResolved", "FraudProven")}
+    (fraud,) = events["FraudProven"]
+    n.flow("operator", "challenger", fraud["reward"])
+    n.note(f"verdict: {fraud['reason']}; batch 1's claim fell without ever being final; operator bond "
+           f"slashed: {_eth(fraud['reward'])} to the challenger, {_eth(fraud['burned'])} burned")
+    sham = read_dispute(lab.rollup, 0)
+    n.say("The sham is moot now that the claim it disputed has fallen: anyone may dismiss it, and Mallory only "
+          "gets her bond back (the operator's bond was already slashed, to the honest challenger).")
+    n.note(f"dispute 0: open={sham.open}, moot={sham.moot}")
+    n.gas("Mallory dismisses her sham dispute", lab.rollup.transact(lab.keys["mallory"], "dismiss", 0), "dismiss")
+    lab.operator.sync()
+    n.say("The operator catches up with L1; the valid transfers (Mallory's own 0.1 ETH payment too) keep their "
+          "effect. The L2 column is the operator's view.")
+    n.balances()
+    node = lab.rebuild()
+    mallory = node.state.balance(lab.index("mallory"))
+    n.note(f"a full node rebuilt from L1 alone: Mallory has {_eth(mallory)} on L2, no more than she deposited; "
+           "the 3 ETH from nowhere are gone")
+    ok = mallory <= ETH and lab.rollup.call("batch_count") == 1 and int(fraud["challenger"], 16) == int(
+        lab.address("challenger"), 16) and not any(
+        int(e["winner"], 16) == int(lab.address("operator"), 16) for e in events["DisputeResolved"])
+    return (0 if ok else 1), _summary(n, "optimistic-sham-dispute", str(fraud["reason"]), ok,
+                                       disputes_opened=lab.rollup.call("dispute_count"), ticks=ticks)
+
+
+def stuffing_cost(base_fee: int, gas_limit: int, blocks: int, used: int, tip: int) -> tuple[int, int, int]:
+    """Wei to fill ``blocks`` blocks with ``used`` gas each at ``tip`` over EIP-1559's base fee.
+
+    The base fee follows ``contracts_spec.gas.next_base_fee`` from ``base_fee``. Returns (total cost, the
+    last block's base fee, blocks paid before the total passed all ether in existence).
+    """
+    from contracts_spec.gas import next_base_fee
+
+    total, exhausted = 0, 0
+    for block in range(1, blocks + 1):
+        total += used * (base_fee + tip)
+        if not exhausted and total > ETHER_SUPPLY:
+            exhausted = block
+        base_fee = next_base_fee(base_fee, used, gas_limit)
+    return total, base_fee, exhausted
+
+
+def _magnitude(wei: int) -> str:
+    """A number of wei as ETH, in powers of ten once it is past reading."""
+    if wei < 10**30:
+        return _eth(wei)
+    digits = len(str(wei // ETH))
+    return f"about 10^{digits - 1} ETH"
+
+
+def _stuff_block(lab, key: bytes, tip: int, leave: int) -> list[str]:
+    """Fill the next block, all but ``leave`` gas, with calldata-heavy transfers at ``tip``; their hashes."""
+    from contracts_spec.l1 import max_fee_for
+
+    limit = int(lab.l1.block("latest")["gasLimit"], 16)
+    todo, hashes, max_fee = limit - leave, [], max_fee_for(lab.l1.base_fee(), tip)
+    while todo >= 21_000:
+        data = b"\x01" * ((min(todo, 1_900_000) - 21_000) // 16)  # 16 gas per non-zero byte (EIP-2028)
+        gas = 21_000 + 16 * len(data)
+        hashes.append(lab.l1.submit(key, to=STUFFING_SINK, data=data, gas=gas, tip=tip, max_fee=max_fee))
+        todo -= gas
+    return hashes
+
+
+def demo_optimistic_stuffing(preset: str, out: TextIO | None = None) -> Result:
+    from contracts_spec.l1 import DeadlineFees
+    from contracts_spec.optimistic.bisection import BisectionRollup
+    from rollup.optimistic.dispute import BisectionChallenger, play
+
+    lab = _make_lab("mainnet", BisectionRollup)  # the attack is about the 7-day window: always mainnet
+    p = lab.preset
+    n = _narrator(lab, ("operator", "challenger", "alice", "bob", "mallory"), out,
+                  honest=("alice", "bob", "challenger"))
+    limit = int(lab.l1.block("latest")["gasLimit"], 16)
+    blocks = p.challenge_window // SLOT_SECONDS
+    n.say(f"To keep a challenger out, Mallory must fill every block of the {_seconds(p.challenge_window)} window "
+          f"({blocks:,} blocks of {SLOT_SECONDS} s, {limit:,} gas each) so the dispute (about 300,000 gas) does "
+          "not fit, and outbid its tip. What EIP-1559 charges for that (this demo always runs the mainnet preset):")
+    base = 10 * GWEI  # a typical mainnet base fee
+    dispute_gas = 300_000
+    full, last_base, exhausted = stuffing_cost(base, limit, blocks, limit - dispute_gas + 1, 2 * GWEI)
+    hour, _, _ = stuffing_cost(base, limit, 3600 // SLOT_SECONDS, limit - dispute_gas + 1, 2 * GWEI)
+    target, _, _ = stuffing_cost(base, limit, blocks, limit // 2, 2 * GWEI)
+    n.note(f"from a 10 gwei base fee, each block more than half full raises it by up to 1/8 (next_base_fee): "
+           f"after {blocks:,} blocks it is {_magnitude(last_base)} per gas")
+    n.note(f"stuffing the first hour alone costs {_magnitude(hour)}; the whole window {_magnitude(full)}")
+    n.note(f"all ether in existence (~{ETHER_SUPPLY // ETH:,} ETH) is spent after {exhausted} blocks "
+           f"({exhausted * SLOT_SECONDS / 60:.0f} minutes)")
+    n.note(f"filling only to the target ({limit // 2:,} gas) keeps the base fee flat ({_magnitude(target)} for "
+           f"the window) but leaves {limit // 2:,} gas free in every block: the dispute fits at any tip")
+
+    n.say("On this chain, then: Alice deposits 5 ETH, Bob and Mallory 1 ETH; the operator steals in batch 1.")
+    for name, amount in (("alice", 5 * ETH), ("bob", ETH), ("mallory", ETH)):
+        n.record("deposit", lab.deposit(name, amount))
+    n.record("submit_batch", lab.submit_batch())
+    _theft_batch(lab, n, 8, theft_at=5)
+    attacker_tip = 30 * GWEI
+    fees = DeadlineFees()
+    n.say(f"Mallory stuffs every block with calldata at a {attacker_tip // GWEI} gwei tip. The challenger's "
+          f"tip starts at {fees.floor // GWEI} gwei and rises geometrically to {fees.cap // GWEI} gwei over the "
+          f"last {fees.share:.0%} of the window; a waiting open_dispute is replaced at its nonce with a higher "
+          "tip. One block stands for each 12 hours here (time travel skips the rest).")
+    challenger = BisectionChallenger(lab.rollup, lab.keys["challenger"], fees=fees, wait=0)
+    lab.l1.rpc("evm_setAutomine", False)
+    stuffing: list[str] = []
+    kept_out = 0
+    while lab.rollup.call("challenge_time_left", 1) > 0:
+        left = lab.rollup.call("challenge_time_left", 1)
+        stuffing += _stuff_block(lab, lab.keys["mallory"], attacker_tip, leave=dispute_gas // 3)
+        challenger.act()
+        tip = challenger.sender.pending.tip if challenger.sender.pending else 0
+        lab.advance(12 * 3600)
+        block = lab.l1.block("latest")
+        landed = challenger.sender.poll() is not None
+        n.note(f"{_seconds(left):>12} left: challenger tips {tip / GWEI:7.2f} gwei; block "
+               f"{int(block['number'], 16)} uses {int(block['gasUsed'], 16):,} gas: "
+               + ("the dispute is in" if landed else "full, the dispute waits"))
+        if landed:
+            break
+        kept_out += 1
+    lab.l1.rpc("evm_setAutomine", True)
+    lab.l1.mine()  # what Mallory had left in the pool
+    spent = sum(int(r["gasUsed"], 16) * int(r["effectiveGasPrice"], 16)
+                for r in (lab.l1.receipt(h) for h in stuffing) if r is not None)
+    in_time = bool(challenger.receipts) and not lab.rollup.call("is_final", 1)
+    if challenger.receipts:
+        n.gas("the challenger's open_dispute", challenger.receipts[0], "open_dispute")
+    n.note(f"Mallory paid {_eth(spent)} to keep the dispute out of {kept_out} blocks; on mainnet she would have "
+           f"had to stuff all {kept_out * 3600:,} of them")
+    n.say("The dispute is open before the window closed; the game is played out (block stuffing would have "
+          "to last the move clocks too, at the same price).")
+    challenger.sender.wait = None
+    start = len(challenger.receipts)
+    play(lab.defender, challenger)
+    for receipt in challenger.receipts[start:] + lab.defender.receipts:
+        n.record("dispute move", receipt)
+    events = lab.l1.events(lab.rollup.address, BisectionRollup, "FraudProven")
+    verdict = str(events[0]["reason"]) if events else "the fraud was not proven"
+    if events:
+        n.flow("operator", "challenger", events[0]["reward"])
+        n.note(f"verdict: {verdict}; batch 1's claim fell")
+    lab.operator.sync()
+    n.balances()
+    node = lab.rebuild()
+    ok = in_time and bool(events) and node.state.balance(lab.index("mallory")) <= ETH
+    return (0 if ok else 1), _summary(
+        n, "optimistic-stuffing", verdict, ok,
+        stuffing={"window_blocks": blocks, "cost_whole_window_wei": str(full), "cost_first_hour_wei": str(hour),
+                  "blocks_until_all_ether_is_spent": exhausted, "cost_at_target_wei": str(target),
+                  "blocks_kept_out_here": kept_out, "paid_here_wei": str(spent),
+                  "attacker_tip_wei": str(attacker_tip)})
+
+
+def demo_optimistic_clock(preset: str, out: TextIO | None = None) -> Result:
+    import time
+
+    lab = _make_lab(preset)
+    p = lab.preset
+    n = _narrator(lab, ("operator", "challenger", "alice", "mallory"), out, honest=("alice", "challenger"))
+    n.say(f"Alice deposits 5 ETH; batch 0 is posted. Its challenge window is {_seconds(p.challenge_window)}.")
+    n.record("deposit", lab.deposit("alice", 5 * ETH))
+    n.record("submit_batch", lab.submit_batch())
+    before = lab.rollup.call("challenge_time_left", 0)
+    start_block, start_time = lab.l1.block_number(), lab.l1.timestamp()
+    burst = min(p.challenge_window + 10, 120)
+    n.say(f"Mallory sends a burst of {burst} ordinary self-transfers; automine puts each in a block of its own.")
+    wall = time.monotonic()
+    for _ in range(burst):
+        n.record("self-transfer", lab.l1.transfer(lab.keys["mallory"], lab.address("mallory"), 1))
+    wall = time.monotonic() - wall
+    after = lab.rollup.call("challenge_time_left", 0)
+    blocks = lab.l1.block_number() - start_block
+    moved = lab.l1.timestamp() - start_time
+    n.note(f"{blocks} blocks mined in {wall:.1f} s of real time; the L1 clock moved {moved} s")
+    n.note(f"challenge_time_left(0): {before:,} s before the burst, {after:,} s after")
+    anvil_left = max(0, before - blocks)
+    n.say("On anvil or hardhat with automine, each block is stamped one second after its parent, so the "
+          "same burst would have driven the clock:")
+    n.note(f"{blocks} blocks = {blocks} s ahead: {anvil_left:,} s of the window left"
+           + (" -> batch 0 final, unchallenged" if anvil_left == 0 else
+              f" (and {p.challenge_window + 10:,} transactions would close it)"))
+    n.note("here, blocks mined within one second share its timestamp: no number of transactions moves the "
+           "clock ahead of real time")
+    n.say("Only authenticated time travel moves it faster: evm_increaseTime, which over HTTP needs the node's "
+          "admin token.")
+    lab.advance(p.challenge_window // 2)
+    n.note(f"after evm_increaseTime({p.challenge_window // 2:,}): challenge_time_left(0) = "
+           f"{lab.rollup.call('challenge_time_left', 0):,} s")
+    n.note(f"fraud proofs needed: {len(lab.challenge())} (batch 0 is honest)")
+    n.balances()
+    ok = before - after <= wall + 2 and not lab.rollup.call("is_final", 0)
+    verdict = (f"{blocks} blocks moved the clock {moved} s; the window is open" if ok
+               else f"{blocks} blocks moved the clock {moved} s: the burst bought time")
+    return (0 if ok else 1), _summary(n, "optimistic-clock", verdict, ok, burst_blocks=blocks, clock_moved_s=moved,
+                                       anvil_clock_moved_s=blocks, time_left_before_s=before,
+                                       time_left_after_s=after)
+
+
 DEMOS: Mapping[str, Demo] = {
     "optimistic": demo_optimistic,
     "optimistic-fraud": demo_optimistic_fraud,
     "optimistic-bisection": demo_optimistic_bisection,
+    "optimistic-sham-dispute": demo_optimistic_sham_dispute,
+    "optimistic-stuffing": demo_optimistic_stuffing,
+    "optimistic-clock": demo_optimistic_clock,
 }
