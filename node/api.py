@@ -18,7 +18,7 @@ import time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 
 from node.auth import HINT, is_authorized
 from node.rpc import RpcError
@@ -39,18 +39,25 @@ MAX_TIME_INCREASE = 10 * 365 * 24 * 3600
 # --------------------------------------------------------------------------- models
 
 
-def _whole_number(value: Any) -> Any:
-    """A JSON integer as JSON Schema means it: 3 or 3.0, never true, "3" or 3.5."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be a whole number")
-    if isinstance(value, float):
-        if not value.is_integer():
+def whole_number(low: int, high: int) -> Any:
+    """A JSON integer in ``low..high`` as JSON Schema means it: 3 or 3.0, never true, "3" or 3.5.
+
+    The check and the schema the OpenAPI document shows are written together here, so they agree.
+    """
+
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError("must be a whole number")
-        return int(value)
-    return value
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise ValueError("must be a whole number")
+            value = int(value)
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
 
-
-WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+    return Annotated[int, BeforeValidator(check),
+                     WithJsonSchema({"type": "integer", "minimum": low, "maximum": high})]
 
 
 class Status(BaseModel):
@@ -116,7 +123,7 @@ class ContractInfo(BaseModel):
 
 
 class MineRequest(BaseModel):
-    blocks: WholeNumber = Field(1, ge=1, le=MAX_MINE_BLOCKS, description="how many blocks to mine")
+    blocks: whole_number(1, MAX_MINE_BLOCKS) = Field(1, description="how many blocks to mine")  # type: ignore[valid-type]
 
 
 class Mined(BaseModel):
@@ -127,7 +134,7 @@ class Mined(BaseModel):
 
 
 class TimeIncrease(BaseModel):
-    seconds: WholeNumber = Field(ge=1, le=MAX_TIME_INCREASE, description="how far to move the clock")
+    seconds: whole_number(1, MAX_TIME_INCREASE) = Field(description="how far to move the clock")  # type: ignore[valid-type]
 
 
 class TimeIncreased(BaseModel):

@@ -3,9 +3,11 @@
 Every operation is called with requests generated from the document itself,
 valid and invalid; schemathesis checks that none is a server error, that every
 status code and body is the documented one, that schema-valid requests are not
-refused as malformed and schema-violating ones are. JSON-RPC at ``POST /`` is
-left out: like geth it answers every error with HTTP 200 and a JSON-RPC error
-object, which JSON Schema cannot tell apart; tests/test_rpc_fuzz.py fuzzes it.
+refused as malformed and schema-violating ones are. It runs against a node
+with no rollup hosted yet and against one hosting a rollup. JSON-RPC at
+``POST /`` is left out: like geth it answers every error with HTTP 200 and a
+JSON-RPC error object, which JSON Schema cannot tell apart;
+tests/test_rpc_fuzz.py fuzzes it.
 """
 
 from __future__ import annotations
@@ -13,19 +15,37 @@ from __future__ import annotations
 import os
 
 import schemathesis
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
 from node.chain import Chain
 from node.devaccounts import derive_dev_accounts, dev_keys, genesis_alloc
+from node.schemes.optimistic.api import router
 from node.server import create_app
 
 DEV = derive_dev_accounts(3)
-APP = create_app(Chain(genesis_alloc=genesis_alloc(DEV)), dev_keys=dev_keys(DEV))
-SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path="/")
+SETTINGS = settings(max_examples=20, deadline=None, derandomize=bool(os.environ.get("CI")),
+                    suppress_health_check=list(HealthCheck))
 
 
-@SCHEMA.parametrize()
-@settings(max_examples=20, deadline=None, derandomize=bool(os.environ.get("CI")),
-          suppress_health_check=list(HealthCheck))
-def test_every_operation_keeps_to_its_document(case) -> None:
+def _app(hosting: bool):
+    app = create_app(Chain(genesis_alloc=genesis_alloc(DEV)), dev_keys=dev_keys(DEV), routers=[router])
+    if hosting:
+        assert TestClient(app).post("/api/optimistic/deploy", json={}).status_code == 200
+    return app
+
+
+BARE = schemathesis.openapi.from_asgi("/openapi.json", _app(hosting=False)).exclude(path="/")
+HOSTING = schemathesis.openapi.from_asgi("/openapi.json", _app(hosting=True)).exclude(path="/")
+
+
+@BARE.parametrize()
+@SETTINGS
+def test_a_node_with_no_rollup_keeps_to_its_document(case) -> None:
+    case.call_and_validate()
+
+
+@HOSTING.parametrize()
+@SETTINGS
+def test_a_node_hosting_a_rollup_keeps_to_its_document(case) -> None:
     case.call_and_validate()

@@ -48,7 +48,7 @@ def test_a_wallet_signs_typed_data_and_the_operator_batches_it(node) -> None:
     r = client.post("/api/optimistic/transactions", json={**tx, "signature": "0x" + bytes(signature).hex()})
     assert r.status_code == 200, r.text
     replay = client.post("/api/optimistic/transactions", json={**tx, "signature": "0x" + bytes(signature).hex()})
-    assert replay.status_code == 400 and "bad nonce" in replay.json()["detail"]
+    assert replay.status_code == 409 and "bad nonce" in replay.json()["detail"]  # well-formed, refused
 
     posted = client.post("/api/optimistic/batches").json()
     assert posted["posted"] is True and posted["index"] == 0
@@ -65,7 +65,7 @@ def test_bad_requests_name_the_problem(node) -> None:
     r = client.post("/api/optimistic/deploy", json={"preset": "huge"})
     assert r.status_code == 400 and "unknown preset" in r.json()["detail"]
     r = client.post("/api/optimistic/deploy", json={"operator": "0x" + "12" * 20})
-    assert r.status_code == 400 and "not a dev account" in r.json()["detail"]
+    assert r.status_code == 409 and "not a dev account" in r.json()["detail"]
     client.post("/api/optimistic/deploy", json={})
     r = client.post("/api/optimistic/transactions",
                     json={"kind": "swap", "from": 0, "amount": "1", "nonce": 0, "signature": "0x" + "00" * 65})
@@ -76,7 +76,7 @@ def test_bad_requests_name_the_problem(node) -> None:
     r = client.post("/api/optimistic/transactions",
                     json={"kind": "transfer", "from": 0, "to": 1, "amount": "1", "nonce": 0,
                           "signature": "0x" + "11" * 65})
-    assert r.status_code == 400 and "unknown account" in r.json()["detail"]
+    assert r.status_code == 409 and "unknown account" in r.json()["detail"]
     assert client.get("/api/optimistic/accounts/7").status_code == 404
     assert client.get("/api/optimistic/batches/3").status_code == 404
     assert client.post("/api/optimistic/batches").json() == {"posted": False, "reason": "nothing pending"}
@@ -136,3 +136,21 @@ def test_bad_batch_calls_and_deploys_change_nothing(node) -> None:
     r = client.post("/api/optimistic/transactions/batch", json=[])
     assert r.status_code == 400 and "non-empty" in r.json()["detail"]
     assert client.get("/api/optimistic/status").json()["pending_transactions"] == 0
+
+
+def test_a_signature_is_taken_with_or_without_0x(node) -> None:
+    """eth-account 0.14 prints signatures without the 0x; the operator takes either."""
+    from rollup.optimistic.l1view import RollupL1
+
+    client, app = node
+    address = client.post("/api/optimistic/deploy", json={}).json()["address"]
+    rollup = RollupL1(L1Client.in_process(app.state.dispatcher), address)
+    rollup.transact(KEYS[1], "deposit", ADDRS[1], value=2 * ETH)
+    rollup.transact(KEYS[2], "deposit", ADDRS[2], value=ETH)
+    assert client.post("/api/optimistic/batches").json()["posted"] is True
+    tx = {"kind": "transfer", "from": 0, "to": 1, "amount": str(ETH), "nonce": 0}
+    doc = client.post("/api/optimistic/typed-data", json=tx).json()
+    bare = bytes(EthAccount.sign_typed_data(KEYS[1], full_message=doc).signature).hex()
+    assert not bare.startswith("0x")
+    r = client.post("/api/optimistic/transactions", json={**tx, "signature": bare})
+    assert r.status_code == 200 and r.json()["accepted"] is True, r.text

@@ -73,7 +73,7 @@ def _int_field(body: dict, name: str, limit: int = MAX_AMOUNT) -> int:
     if isinstance(value, str):
         if len(value) > 80 or not _INT_TEXT.fullmatch(value):
             raise ValueError(f"field {name!r} must be an integer (decimal digits or 0x-hex), got {value[:80]!r}")
-        value = int(value, 0)
+        value = int(value[2:], 16) if value[:2] in ("0x", "0X") else int(value, 10)  # "037" is 37
     if not isinstance(value, int) or value < 0:
         raise ValueError(f"field {name!r} must be a non-negative integer, got {str(value)[:80]!r}")
     if value > limit:
