@@ -193,19 +193,19 @@ def test_moves_out_of_turn_or_by_the_wrong_party_are_refused(game: Game) -> None
     refused(game, "challenger", "open_dispute", 1, header, value=MINIMAL.min_bond // 2, match="bond below")
     refused(game, "challenger", "open_dispute", 1, header[:-1] + b"\x09", value=MINIMAL.min_bond,
             match="not the batch's header")
-    refused(game, "challenger", "open_dispute", 7, header, value=MINIMAL.min_bond, match="batch 7 does not exist")
+    refused(game, "challenger", "open_dispute", 7, header, value=MINIMAL.min_bond, match="batch 7 has no standing")
     refused(game, "challenger", "prove_fraud", 1, header, 0, b"", [], b"", [], b"\x00", match="open_dispute")
     game.challenger.act()  # opens dispute 0
     refused(game, "challenger", "bisect", 0, bytes(32), match="only the batch's proposer")
     refused(game, "operator", "choose", 0, True, match="not this move's turn")
-    refused(game, "operator", "dismiss", 0, match="still on L1")
+    refused(game, "operator", "dismiss", 0, match="claim still stands")
     game.proposer.act()
     refused(game, "operator", "choose", 0, True, match="only the challenger")
     refused(game, "challenger", "timeout", 0, match="still has")
     refused(game, "challenger", "advance_finality", 0, match="out of range")
     play(game.proposer, game.challenger)
     refused(game, "challenger", "choose", 0, True, match="dispute 0 is not open")
-    refused(game, "challenger", "open_dispute", 1, header, value=MINIMAL.min_bond, match="batch 1 does not exist")
+    refused(game, "challenger", "open_dispute", 1, header, value=MINIMAL.min_bond, match="no standing claim")
 
 
 def test_a_second_dispute_against_one_batch_opens_beside_the_first(game: Game) -> None:

@@ -145,13 +145,14 @@ def test_a_sham_dispute_opened_first_does_not_keep_the_honest_challenger_out(pre
         assert not r.rollup.call("is_final", bad)
         r.challenger.act()
         colluder.act()
-    assert r.rollup.call("batch_count") == bad  # reverted, never final
+    assert r.rollup.call("batch_count") == bad  # its claim fell, never final
 
     (fraud,) = r.events("FraudProven")
     assert int(fraud["challenger"], 16) == int(ADDR["challenger"], 16)
     reward = preset.min_bond * preset.challenger_reward_percent // 100
     assert r.l1.balance(ADDR["challenger"]) == before + reward - r.fees_paid(r.challenger.receipts)
-    # The sham is moot now that its batch is gone: anyone dismisses it, and the puppet gets its bond back.
+    # The sham is moot now that the claim it disputes has fallen: anyone dismisses it, and the puppet
+    # gets its bond back.
     (sham,) = r.opened_by("puppet")
     assert read_dispute(r.rollup, sham["id"]).moot
     r.rollup.transact(KEYS["bystander"], "dismiss", sham["id"])

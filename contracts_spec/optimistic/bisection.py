@@ -4,8 +4,9 @@ What changes from :class:`~contracts_spec.optimistic.contract.OptimisticRollup`
     A batch is *compact* (``encoding``, version 2): its entries carry no
     intermediate roots, only the final ``post_root`` is claimed, so posting
     costs 32 calldata bytes less per entry. L1 still computes the entries'
-    Merkle root from the calldata. Bonds, deposits, forced inclusion and
-    withdrawals are the same; ``prove_fraud`` is replaced by the game below.
+    Merkle root from the calldata. Bonds, deposits, forced inclusion,
+    withdrawals and the verdict on a wrong claim are the same; ``prove_fraud``
+    is replaced by the game below.
 
 The game (any number at once)
     ``open_dispute(index, header)`` with a bond of at least ``min_bond``, while
@@ -25,13 +26,15 @@ The game (any number at once)
     After about ``log2(n)`` rounds one step is left: ``prove_step`` brings
     entry ``lo`` with its Merkle path and the account witnesses, and L1 runs
     that one step with the same ``apply_tx`` from the agreed root. If the
-    step is invalid or does not reach the proposer's root at ``hi``, the
-    challenger wins: the batch and its successors are reverted, the
-    proposer's bond is slashed (reward to the challenger) and the
+    step does not reach the proposer's root at ``hi`` (an invalid step is a
+    no-op), the challenger wins: the batch's claim is shown wrong and, with
+    every later claim, waits to be re-proposed, while the posted data stays;
+    the proposer's bond is slashed (reward to the challenger) and the
     challenger's bond returned. Otherwise the proposer wins the challenger's
-    bond (the same share; the rest burned). A dispute whose batch was
-    reverted under it (another dispute won first) ends with no winner:
-    ``dismiss``, or its next ``prove_step`` or ``timeout``, returns the bond.
+    bond (the same share; the rest burned). A dispute whose claim no longer
+    stands (another dispute won first) or was re-proposed ends with no
+    winner: ``dismiss``, or its next ``prove_step`` or ``timeout``, returns
+    the bond.
 
 Clocks
     Each side of each dispute has ``move_clock`` seconds in total for its
@@ -41,8 +44,8 @@ Clocks
 
 Finality
     A batch is final once its challenge window has passed and no dispute is
-    open against it or against an earlier batch (whose revert would take it
-    along). L1 decides that in O(1): it counts open disputes per batch and in
+    open against it or against an earlier batch (whose claim, were it shown
+    wrong, would take this one's along). L1 decides that in O(1): it counts open disputes per batch and in
     total, and keeps ``floor``, a lower bound on the lowest batch with an open
     dispute; batches below it are not held back. Closing a dispute moves the
     floor over a few batches with none open; ``advance_finality`` lets whoever
@@ -51,10 +54,11 @@ Finality
     once final stays final.
 
 Bounded work
-    No call loops over batches or disputes others can add: a revert emits one
-    ``BatchReverted`` for the first batch reverted (it and all later batches
-    are gone), so a proposer that posts thousands of batches during its own
-    move cannot price the challenger's winning move out of a block.
+    No call loops over batches or disputes others can add: the verdict of a
+    won dispute touches no later batch (the single-round rollup's O(1)
+    verdict), so a proposer that posts thousands of batches during its own
+    move cannot price the challenger's winning move out of a block, and the
+    finality floor moves in bounded pages.
 """
 
 from __future__ import annotations
@@ -203,7 +207,7 @@ class BisectionRollup(OptimisticRollup):
         return ctx.sload_bytes32("d_root_lo", dispute) if lo else ctx.sload_bytes32("d_prev_root", dispute)
 
     def _moot(self, ctx: Context, dispute: int, index: int) -> bool:
-        """True when the disputed batch is no longer on L1: reverted by another dispute that won first."""
+        """True when the disputed claim no longer stands: another dispute won first, or it was re-proposed."""
         return index >= ctx.sload("batches") or \
             ctx.sload_bytes32("commitment", index) != ctx.sload_bytes32("d_commitment", dispute)
 
@@ -213,7 +217,7 @@ class BisectionRollup(OptimisticRollup):
     def open_dispute(self, ctx: Context, index: int, header_bytes: bytes) -> None:
         """Dispute batch ``index``'s post_root, bonding ``msg.value``; the id is in ``DisputeOpened``."""
         count = ctx.sload("batches")
-        ctx.require(index < count, f"batch {index} does not exist (or was reverted)")
+        ctx.require(index < count, f"batch {index} has no standing claim to dispute")
         ctx.require(self._window_open(ctx, index), f"batch {index}'s challenge window has closed")
         header = self._live_header(ctx, index, count, header_bytes)
         ctx.require(ctx.value >= ctx.sload("min_bond"), "challenger bond below the minimum")
@@ -326,10 +330,10 @@ class BisectionRollup(OptimisticRollup):
 
     @external("dismiss(uint256)")
     def dismiss(self, ctx: Context, dispute: int) -> None:
-        """Anyone ends a dispute whose batch was reverted under it; the challenger gets its bond back."""
+        """Anyone ends a dispute whose claim fell or was replaced under it; the challenger gets its bond back."""
         ctx.require(ctx.sload("d_challenger", dispute), f"dispute {dispute} is not open")
         index = self._game(ctx, dispute)[0]
-        ctx.require(self._moot(ctx, dispute, index), f"batch {index} is still on L1: play the dispute out")
+        ctx.require(self._moot(ctx, dispute, index), f"batch {index}'s claim still stands: play the dispute out")
         self._end_moot(ctx, dispute, index)
 
     # -- endings -----------------------------------------------------------------------
@@ -348,7 +352,7 @@ class BisectionRollup(OptimisticRollup):
         challenger, bond = self._close(ctx, dispute, index)
         ctx.transfer(challenger, bond)
         ctx.emit(self.DisputeResolved, dispute, index, ZERO_ADDRESS,
-                 "the batch was reverted under the dispute: bond returned", 0, 0)
+                 "the disputed claim no longer stands: bond returned", 0, 0)
 
     def _challenger_wins(self, ctx: Context, dispute: int, index: int, step: int, reason: str) -> None:
         prev_root = ctx.sload_bytes32("d_prev_root", dispute)
@@ -365,27 +369,6 @@ class BisectionRollup(OptimisticRollup):
         ctx.transfer(proposer, reward)
         ctx.emit(self.DisputeResolved, dispute, index, proposer, reason, reward, bond - reward)
 
-    def _revert_from(
-        self, ctx: Context, index: int, count: int, step: int, reason: str, root: bytes, winner: str | None = None,
-    ) -> None:
-        """Revert batches ``index..count-1`` back to state ``root``, requeue their deposits, slash: in O(1).
-
-        One ``BatchReverted`` names the first batch reverted; every later one
-        went with it (actors roll back from that index).
-        """
-        winner = winner or ctx.sender
-        proposer, _, first_deposit = self._meta(ctx, index)
-        ctx.emit(self.BatchReverted, index, ctx.sload_bytes32("commitment", index))
-        ctx.sstore("batches", index)
-        ctx.sstore_bytes32("state_root", root)
-        ctx.sstore("included", first_deposit)
-        bond = ctx.sload("bond", proposer)
-        reward = bond * ctx.sload("reward_percent") // 100
-        ctx.sstore("bond", proposer, 0)
-        ctx.sstore("burned", ctx.sload("burned") + bond - reward)
-        ctx.transfer(winner, reward)
-        ctx.emit(self.FraudProven, index, step, winner, reason, reward, bond - reward)
-
     # -- views -------------------------------------------------------------------------
 
     @view("dispute(uint256)",
@@ -395,8 +378,8 @@ class BisectionRollup(OptimisticRollup):
         timeout due, moot).
 
         The clocks are what each side has left now, counting the running move;
-        ``timeout due`` says the side to move has run out, ``moot`` that its
-        batch was reverted under it.
+        ``timeout due`` says the side to move has run out, ``moot`` that the
+        claim it disputes no longer stands.
         """
         open_ = ctx.sload("d_challenger", dispute) != 0
         challenger, _ = self._challenger(ctx, dispute)

@@ -183,7 +183,7 @@ def demo_optimistic_bisection(preset: str, out: TextIO | None = None) -> Result:
             tx = lab.wallets["mallory"].transfer(m, b, ETH // 10, mal.nonce)
             lab.operator.sequencer.inject(tx, {m: Account(mal.address, mal.balance + 3 * ETH, mal.nonce + 1),
                                                b: bob._replace(balance=bob.balance + ETH // 10)})
-            n.flow("mallory", "bob", ETH // 10)  # Mallory's own payment is valid, and is re-admitted
+            n.flow("mallory", "bob", ETH // 10)  # Mallory's own payment is valid, and stays posted
         else:
             lab.transfer("alice", "bob", ETH // 100)
             n.flow("alice", "bob", ETH // 100)
@@ -206,15 +206,16 @@ def demo_optimistic_bisection(preset: str, out: TextIO | None = None) -> Result:
     n.say(f"One step is left: L1 runs step {fraud['step']} with apply_tx from the agreed root.")
     n.note(f"verdict: {fraud['reason']}")
     n.note(f"{len(receipts)} dispute transactions, {sum(int(r['gasUsed'], 16) for r in receipts):,} L1 gas in all")
-    n.note(f"batch 1 reverted; operator bond slashed: {_eth(fraud['reward'])} to the challenger, "
+    n.note(f"batch 1's claim struck; operator bond slashed: {_eth(fraud['reward'])} to the challenger, "
            f"{_eth(fraud['burned'])} burned")
-    n.say("The operator rolled back and re-admitted the valid transfers (Mallory's own 0.1 ETH payment too); "
-          "they wait for the next batch. The L2 column is the operator's view, with them applied.")
+    n.say("Batch 1's transactions stay posted: only its wrong root was struck. Every valid step stands, "
+          "Mallory's own 0.1 ETH payment to Bob too; the 3 ETH from nowhere never existed.")
     n.balances()
     node = lab.rebuild()
-    n.note(f"a full node rebuilt from L1 alone (the waiting transfers not yet posted): Mallory has "
-           f"{_eth(node.state.balance(lab.index('mallory')))} on L2; her stolen 3 ETH are gone")
-    ok = node.state.balance(lab.index("mallory")) == ETH
+    mallory = node.state.balance(lab.index("mallory"))
+    n.note(f"a full node rebuilt from L1 alone: Mallory has {_eth(mallory)} on L2 (1 ETH less the 0.1 she paid); "
+           "her stolen 3 ETH are gone")
+    ok = mallory == ETH - ETH // 10
     return (0 if ok else 1), _summary(n, "optimistic-bisection", str(fraud["reason"]), ok, fraud_step=fraud["step"],
                                        dispute_moves=len(receipts), slashing=slashing)
 
