@@ -152,3 +152,48 @@ def test_the_host_names_the_preset_a_deployed_rollup_matches():
         params = SimpleNamespace(challenge_window=preset.challenge_window, tree_depth=preset.tree_depth)
         assert HostedOptimistic.preset_of(params) == f"{preset.name} preset"
     assert HostedOptimistic.preset_of(SimpleNamespace(challenge_window=61, tree_depth=8)) == "custom"
+
+
+def test_a_hosted_bisection_rollup_is_defended_by_the_dispute_game(tmp_path):
+    """The host's challenger plays bisection on a compact rollup (prove_fraud is refused there)."""
+    import json
+    from types import SimpleNamespace
+
+    from contracts_spec.optimistic.bisection import BisectionRollup
+    from contracts_spec.optimistic.params import MINIMAL
+    from contracts_spec.optimistic.rules import Account
+    from node.chain import Chain
+    from node.rpc import RpcDispatcher
+    from node.schemes.optimistic.host import HostedOptimistic
+    from rollup.optimistic.service import OptimisticService
+
+    dev = derive_dev_accounts(10)
+    chain = Chain(genesis_alloc={a.address: 1000 * 10**18 for a in dev})
+    l1 = L1Client.in_process(RpcDispatcher(chain))
+    operator, challenger, alice, mallory = (dev[i].private_key for i in (9, 8, 0, 1))
+    service = OptimisticService.deploy(l1, operator, MINIMAL, contract=BisectionRollup)
+    (tmp_path / "optimistic.json").write_text(json.dumps({"address": service.rollup.address}))
+    for key in (alice, mallory):
+        service.rollup.transact(key, "deposit", EthAccount.from_key(key).address, value=10**18)
+    service.post_batch()
+    # The operator turns thief: Mallory is credited 3 ETH from nowhere in batch 1.
+    seq = service.operator.sequencer
+    m = seq.state.index_of[bytes.fromhex(EthAccount.from_key(mallory).address[2:])]
+    acct = seq.state.get_account(m)
+    from rollup.optimistic.client import Wallet
+
+    tx = Wallet(mallory, l1.chain_id, service.rollup.address).transfer(m, m, 1, acct.nonce)
+    seq.inject(tx, {m: Account(acct.address, acct.balance + 3 * 10**18, acct.nonce + 1)})
+    service.post_batch()
+    service.close()
+
+    app = SimpleNamespace(state=SimpleNamespace())
+    host = HostedOptimistic(app, l1, preset="minimal", operator_key=operator, challenger_key=challenger,
+                            data_dir=tmp_path, announce=lambda line: None)
+    host.setup()
+    for _ in range(40):
+        host.tick()
+        if service.rollup.call("bond_of", EthAccount.from_key(operator).address) < MINIMAL.min_bond:
+            break
+    assert service.rollup.call("bond_of", EthAccount.from_key(operator).address) < MINIMAL.min_bond
+    assert not service.rollup.call("is_final", 1)

@@ -94,7 +94,12 @@ class HostedOptimistic:
             if self.record is not None:
                 self.record.write_text(json.dumps({"address": service.rollup.address}) + "\n")
         self.service = service
-        self.challenger = Challenger(service.rollup, self.challenger_key)
+        if service.rollup.compact:  # a bisection rollup: the challenger plays the dispute game
+            from rollup.optimistic.dispute import BisectionChallenger
+
+            self.challenger = BisectionChallenger(service.rollup, self.challenger_key)
+        else:
+            self.challenger = Challenger(service.rollup, self.challenger_key)
         self.app.state.optimistic = service
         self.ready.set()
         params = service.rollup.params()
@@ -137,6 +142,13 @@ class HostedOptimistic:
                 self._pending_since = None
         else:
             self._pending_since = None
+        if hasattr(self.challenger, "act"):
+            for _ in range(8):  # the moves due now; the proposer answers on its own tick
+                receipt = self.challenger.act()
+                if receipt is None:
+                    break
+                log.warning("challenger made a dispute move: tx %s", receipt.get("transactionHash"))
+            return
         for receipt in self.challenger.watch():
             log.warning("challenger proved a fraudulent batch: tx %s", receipt.get("transactionHash"))
 
