@@ -386,9 +386,12 @@ class BisectionProposer(_Player):
             return Move("bisect", (d.id, roots[d.mid]), d.proposer_clock, self.clock)
         if d.turn == TURN_STEP:
             domain = self.operator.sequencer.domain_separator
-            true = valid_prefix_roots(sealed.base, batch, domain)
+            base = sealed.base
+            if base is None:
+                raise RuntimeError("the proposer's sequencer keeps no checkpoints: it cannot prove a step")
+            true = valid_prefix_roots(base, batch, domain)
             if d.hi < len(true) and true[d.lo] == d.root_lo and true[d.hi] == d.root_hi:
-                args = one_step_proof(sealed.base, batch, sealed.data, d.index, domain, d.lo)
+                args = one_step_proof(base, batch, sealed.data, d.index, domain, d.lo)
                 return Move("prove_step", (d.id, *args), d.challenger_clock, self.clock)
         return None  # the challenger's turn (TURN_CHOOSE), or a step this proposer would lose
 

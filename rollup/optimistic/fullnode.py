@@ -18,6 +18,7 @@ node keeps reporting it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from contracts_spec.optimistic.encoding import (
     Batch,
@@ -28,6 +29,7 @@ from contracts_spec.optimistic.encoding import (
     entry_proof,
 )
 from contracts_spec.optimistic.rules import (
+    Account,
     Deposit,
     Tx,
     Withdraw,
@@ -152,7 +154,8 @@ def step_witnesses(state: FullState, tx: Tx, signer: bytes | None) -> bytes:
     scratch = state.copy()
     touched = touched_accounts(tx)
     skipped = derive_step(scratch, tx, signer).skipped
-    writes = {} if skipped else {i: scratch.get_account(i) for i in touched}
+    # A step that applied leaves every account it touches in place.
+    writes = {} if skipped else {i: cast(Account, scratch.get_account(i)) for i in touched}
     return encode_witnesses(build_witnesses(state, touched, writes))
 
 

@@ -125,12 +125,14 @@ class OptimisticLab:
 
         On a bisection rollup this plays the whole dispute game, both sides' moves in turn.
         """
-        if self.defender is None:
-            receipts = self.challenger.watch()
+        challenger = self.challenger
+        if isinstance(challenger, Challenger):
+            receipts = challenger.watch()
         else:
-            start = len(self.challenger.receipts) + len(self.defender.receipts)
-            play(self.defender, self.challenger)
-            both = self.challenger.receipts + self.defender.receipts
+            assert self.defender is not None  # a bisection rollup always has its proposer's defender
+            start = len(challenger.receipts) + len(self.defender.receipts)
+            play(self.defender, challenger)
+            both = challenger.receipts + self.defender.receipts
             receipts = sorted(both, key=lambda r: (int(r["blockNumber"], 16), int(r["transactionIndex"], 16)))
             receipts = receipts[start:] if start else receipts
         self.operator.sync()

@@ -268,7 +268,7 @@ class Operator:
         first = self.ready[0]
         txs = [e.tx for s in self.ready for e in s.batch.entries] + [p.tx for p in self.sequencer.pending]
         self.ready = []
-        self.sequencer.reset(first.base, first.batch.first_deposit)
+        self.sequencer.reset(_checkpoint(first.base), first.batch.first_deposit)
         self._first_pending_time = None
         self.include_deposits()
         self._readmit(txs)
@@ -369,7 +369,7 @@ class Operator:
         first_deposit = self.posted[index].sealed.batch.first_deposit
         del self.posted[index:]
         self.ready = []
-        self.sequencer.reset(base, first_deposit)
+        self.sequencer.reset(_checkpoint(base), first_deposit)
         self._first_pending_time = None
         user_txs = [tx for tx in returned if not isinstance(tx, Deposit)]
         self.returned.extend(user_txs)
@@ -378,9 +378,16 @@ class Operator:
 
     def _head_base(self) -> FullState:
         """The state after the last live batch (where the first waiting batch, if any, starts)."""
-        return self.ready[0].base if self.ready else self.sequencer.base
+        return _checkpoint(self.ready[0].base if self.ready else self.sequencer.base)
 
     def _readmit(self, txs: list[Tx]) -> None:
         user_txs = [tx for tx in txs if not isinstance(tx, Deposit)]
         if user_txs:
             self.submit(user_txs)
+
+
+def _checkpoint(base: FullState | None) -> FullState:
+    """A sealed batch's base state; the operator's sequencer always keeps them."""
+    if base is None:
+        raise RuntimeError("the operator's sequencer keeps no checkpoints: build it with keep_checkpoints=True")
+    return base

@@ -128,7 +128,8 @@ class Sequencer:
         for tx in txs:
             signer = next(recovered) if type(tx) in _SIGNED else None
             try:
-                out.append(self._admit(tx, signer))
+                self._admit(tx, signer)
+                out.append(None)
             except InvalidTransaction as exc:
                 self.state.take_writes()  # apply_tx wrote nothing; keep the journal clean
                 out.append(str(exc))
@@ -212,9 +213,9 @@ class Sequencer:
                 if i in prior:
                     prior[i] = account
         state = self.state
-        for i, account in prior.items():
-            if account is not None:
-                state.accounts[i] = account
+        for i, before in prior.items():
+            if before is not None:
+                state.accounts[i] = before
                 continue
             created = state.accounts.pop(i, None)
             if created is not None and state.index_of.get(created.address) == i:

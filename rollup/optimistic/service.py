@@ -162,7 +162,8 @@ class OptimisticService:
         if operator_key and data_dir is not None:
             self.log = AcceptLog(wal_path(data_dir, self.rollup.address))
         self.operator = Operator(self.rollup, operator_key, log=self.log) if operator_key else None
-        self.recovery: Recovery | None = self.operator.recover() if self.log is not None else None
+        self.recovery: Recovery | None = (
+            self.operator.recover() if self.operator is not None and self.log is not None else None)
         # On a bisection rollup the operator must answer disputes of its batches, or lose on time.
         self.defender = BisectionProposer(self.operator) if self.operator and self.rollup.compact else None
         self.node = FullNode(self.rollup)
@@ -184,7 +185,7 @@ class OptimisticService:
             raise ValueError(f"bond {amount} wei exceeds the operator's L1 balance")
         rollup = RollupL1.deploy(l1, operator_key, preset, private_key_to_address(operator_key), contract)
         service = cls(l1, rollup.address, operator_key, data_dir=data_dir)
-        service.operator.post_bond(amount)
+        service._require_operator().post_bond(amount)
         return service
 
     def _sync(self) -> None:

@@ -22,6 +22,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
+from typing import cast
 
 from contracts_spec.optimistic.encoding import decode_entry, encode_entry
 from contracts_spec.optimistic.rules import Transfer, Withdraw
@@ -103,12 +104,12 @@ class AcceptLog:
 
     def forget(self, ids: Iterable[bytes]) -> None:
         """Drop the rows of these ids (their transactions are in a batch on L1)."""
-        ids = [(i,) for i in ids]
-        if not ids:
+        rows = [(i,) for i in ids]
+        if not rows:
             return
         with self._lock:
             self._db.execute("BEGIN")
-            self._db.executemany("DELETE FROM accepted WHERE id = ?", ids)
+            self._db.executemany("DELETE FROM accepted WHERE id = ?", rows)
             self._db.execute("COMMIT")
 
     def refuse(self, refused: Iterable[tuple[bytes, str]]) -> None:
@@ -130,13 +131,13 @@ class AcceptLog:
         """Every logged transaction with its id, in acceptance order."""
         with self._lock:
             rows = self._db.execute("SELECT id, tx FROM accepted ORDER BY seq").fetchall()
-        return [(bytes(i), decode_entry(raw).tx) for i, raw in rows]
+        return [(bytes(i), cast("Transfer | Withdraw", decode_entry(raw).tx)) for i, raw in rows]
 
     def refused(self) -> list[tuple[Transfer | Withdraw, str]]:
         """Transactions replay refused, oldest first, with the reason."""
         with self._lock:
             rows = self._db.execute("SELECT tx, reason FROM refused ORDER BY seq").fetchall()
-        return [(decode_entry(raw).tx, reason) for raw, reason in rows]
+        return [(cast("Transfer | Withdraw", decode_entry(raw).tx), str(reason)) for raw, reason in rows]
 
     def __len__(self) -> int:
         with self._lock:
