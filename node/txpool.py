@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from contracts_spec.l1 import (
+    PRICE_BUMP_PERCENT,  # a replacement pays this much more (geth's --txpool.pricebump)
+)
 from node.transactions import Transaction
 
 # geth's defaults: 16 executable and 64 queued slots per account, 5,120 + 1,024 in all; one bound
 # per sender and a round total keep the rule easy to state.
 MAX_PER_SENDER = 64
 MAX_POOL = 10_000
-# A replacement must pay this much more than what it replaces (geth's --txpool.pricebump).
-PRICE_BUMP_PERCENT = 10
 
 
 class PoolRefused(ValueError):

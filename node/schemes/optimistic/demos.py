@@ -3,9 +3,14 @@
 ``l2lab demo optimistic`` walks the honest path of the optimistic rollup
 (deposit, transfer, submit_batch, challenge window, withdraw) and
 ``l2lab demo optimistic-fraud`` the attack path (a forged signature, the fraud
-proof, the revert and the slashing); ``l2lab demo optimistic-bisection`` the
-same theft caught by the interactive bisection game. Each step prints what happened and the
-balances, so a class can follow along; the L1 clock is advanced, never waited on.
+proof, the struck claim and the slashing); ``l2lab demo optimistic-bisection`` the
+same theft caught by the interactive bisection game. Three attacks that fail:
+``optimistic-sham-dispute`` (a puppet's dispute cannot shield a fraudulent
+batch), ``optimistic-stuffing`` (what filling every block of a 7-day window
+would cost under EIP-1559, and the challenger's rising tip) and
+``optimistic-clock`` (a burst of transactions does not move this L1's clock, as
+it would on anvil). Each step prints what happened and the balances, so a
+class can follow along; the L1 clock is advanced, never waited on.
 """
 
 from __future__ import annotations
