@@ -81,7 +81,11 @@ def test_transactions_accepted_before_a_sigkill_all_land_in_a_batch(tmp_path) ->
         assert service.recovery.refused == []
         assert service.status()["recovered"]["readmitted"] == 4
         assert service.post_batch()["posted"]
-        assert len(service.log) == 0  # on L1 now: the log forgot them
+        assert len(service.log) == 4  # on L1, not final: an L1 reorganisation could still take them back
+        l1.increase_time(MINIMAL.challenge_window + 1)
+        l1.mine()
+        service.tick()
+        assert len(service.log) == 0  # final on L1: the log forgot them
         assert service.rollup.call("batch_count") == 2
         assert l2_balances(service.rollup) == {0: 5 * ETH - 2 * ETH + ETH // 2 - ETH // 4,
                                                1: 5 * ETH + 2 * ETH - ETH // 2}

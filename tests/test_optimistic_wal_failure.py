@@ -96,7 +96,7 @@ def test_a_failed_log_write_refuses_the_call_and_leaves_no_trace(lab, tmp_path) 
     # The same transactions go through once the log writes again: their nonces were never spent.
     assert operator.submit(doomed) == [None, None]
     assert operator.post_batch() is not None
-    assert len(operator.log) == 0
+    assert len(operator.log) == 3  # kept until their batch is final on L1
     assert replayed_balances(lab) == {0: 5 * ETH - 3 * ETH, 1: 3 * ETH}
 
 
@@ -133,13 +133,16 @@ def test_a_multi_chunk_call_keeps_the_chunks_logged_before_the_failure(lab, tmp_
     assert operator._first_pending_time is None
     operator.tick()  # the timer posts the full batch
     assert [e.tx for e in operator.posted[-1].sealed.batch.entries] == txs[:2]
-    assert len(operator.log) == 0  # on L1: forgotten
+    assert len(operator.log) == 2  # on L1, kept until final
 
     assert operator.submit(txs[2:]) == [None, None]
     assert seq.pending_bytes == HEADER_SIZE + 2 * ENTRY_SIZE[KIND_TRANSFER]
     assert operator.post_batch() is not None
-    assert len(operator.log) == 0
+    assert len(operator.log) == 4
     assert replayed_balances(lab) == {0: ETH, 1: 5 * ETH}
+    lab.finalize()
+    operator.tick()
+    assert len(operator.log) == 0  # final: forgotten
 
 
 def test_sequencer_roll_back_undoes_deposits_and_refuses_a_stale_mark(lab) -> None:

@@ -40,7 +40,7 @@ from contracts_spec.optimistic.rules import (
 )
 from contracts_spec.optimistic.state import FullState, build_witnesses
 from primitives.secp256k1 import private_key_to_address, recover_addresses_raw
-from rollup.optimistic.l1view import L1DepositQueue, RollupL1, check_submission
+from rollup.optimistic.l1view import Cursor, L1DepositQueue, RollupL1, check_submission
 from rollup.optimistic.sequencer import Sequencer
 
 
@@ -167,10 +167,15 @@ class FullNode:
         params = rollup.params()
         self.depth = params.tree_depth
         self.domain_separator = rollup.domain_separator()
+        self._deadline_blocks = params.deposit_deadline_blocks
+        self._start_over()
+
+    def _start_over(self) -> None:
+        """Forget everything derived: the next sync reads L1 from its first block."""
         self.state = FullState(self.depth)
         self.batches: list[KnownBatch] = []
-        self.deposits = L1DepositQueue(params.deposit_deadline_blocks)
-        self._next_block = 0
+        self.deposits = L1DepositQueue(self._deadline_blocks)
+        self.cursor = Cursor()
 
     @property
     def root(self) -> bytes:
@@ -185,7 +190,10 @@ class FullNode:
 
     def sync(self) -> list[Fault]:
         """Process new L1 events; the faults of standing claims afterwards."""
-        events, self._next_block = self.rollup.events_since(self._next_block)
+        if self.cursor.moved_back(self.rollup.l1):  # L1 reorganised under us: derive again from L1
+            self._start_over()
+        events, next_block = self.rollup.events_since(self.cursor.next_block)
+        self.cursor.advance(self.rollup.l1, next_block)
         for name, ev in events:
             if name == "DepositQueued":
                 self.deposits.add(ev)

@@ -92,6 +92,40 @@ class L1DepositQueue:
         return block + self.deadline_blocks, time + self.deadline_blocks * SECONDS_PER_SLOT
 
 
+class Cursor:
+    """Where an actor has read L1 up to, and the hash of that block, so a reorganisation is noticed.
+
+    ``evm_revert`` (or a real reorg) can take blocks an actor already read
+    back; what it derived from them is then wrong. ``moved_back`` says so
+    before the next read, and the actor starts over from L1.
+    """
+
+    def __init__(self) -> None:
+        self.next_block = 0
+        self._seen: tuple[int, str] | None = None
+
+    def moved_back(self, l1: Any) -> bool:
+        """Whether the last block read is no longer on the chain (gone, or replaced)."""
+        if self._seen is None:
+            return False
+        number, block_hash = self._seen
+        if l1.block_number() < number:
+            return True
+        return l1.block(number).get("hash") != block_hash
+
+    def witness(self, receipt: dict) -> None:
+        """Remember the block of a transaction this actor sent: if L1 takes that block back, it is noticed."""
+        number = int(receipt["blockNumber"], 16) if isinstance(receipt["blockNumber"], str) else receipt["blockNumber"]
+        if self._seen is None or number >= self._seen[0]:
+            self._seen = (number, receipt["blockHash"])
+
+    def advance(self, l1: Any, next_block: int) -> None:
+        """Record that blocks before ``next_block`` were read."""
+        self.next_block = next_block
+        if next_block > 0:
+            self._seen = (next_block - 1, l1.block(next_block - 1).get("hash"))
+
+
 class RollupL1:
     """The rollup contract as its actors see it: reads, event cursor and calldata."""
 

@@ -38,7 +38,13 @@ from contracts_spec.optimistic.rules import Deposit, Transfer, Tx, Withdraw
 from contracts_spec.optimistic.state import FullState
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.fullnode import derive_claim
-from rollup.optimistic.l1view import L1DepositQueue, RollupL1, check_reproposal, check_submission
+from rollup.optimistic.l1view import (
+    Cursor,
+    L1DepositQueue,
+    RollupL1,
+    check_reproposal,
+    check_submission,
+)
 from rollup.optimistic.sequencer import SealedBatch, Sequencer
 from rollup.optimistic.wal import AcceptLog, tx_ids
 
@@ -103,6 +109,7 @@ class Operator:
             compact=rollup.compact,
         )
         self.max_batch_age = max_batch_age
+        self.reorganisations = 0  # times L1 took back blocks this operator had read
         self.posted: list[Posted] = []
         self.ready: list[SealedBatch] = []  # full batches cut at admission, for the next tick to post
         self.deposit_queue = L1DepositQueue(params.deposit_deadline_blocks)
@@ -110,7 +117,8 @@ class Operator:
         self.returned: list[Tx] = []  # transactions handed back by a contract that un-posts batches
         self.invalid_from: int | None = None  # the first posted batch whose L1 claim was proven wrong
         self._first_pending_time: int | None = None
-        self._next_block = 0
+        self.cursor = Cursor()
+        self._final_upto = 0  # posted batches before this are final on L1: the log has forgotten them
         self.log = log
 
     # -- L2 users ------------------------------------------------------------------------
@@ -176,8 +184,17 @@ class Operator:
         return self.rollup.transact(self.key, "post_bond", value=amount)
 
     def sync(self) -> None:
-        """Read new L1 events: deposits to include, foreign batches, claims proven wrong or re-proposed."""
-        events, self._next_block = self.rollup.events_since(self._next_block)
+        """Read new L1 events: deposits to include, foreign batches, claims proven wrong or re-proposed.
+
+        When L1 reorganised under it (``evm_revert`` is one), the operator
+        starts over from L1 and admits again, in their order, the transactions
+        it had accepted that L1 no longer holds.
+        """
+        if self.cursor.moved_back(self.rollup.l1):
+            self._follow_reorganisation()
+            return
+        events, next_block = self.rollup.events_since(self.cursor.next_block)
+        self.cursor.advance(self.rollup.l1, next_block)
         for name, ev in events:
             if name == "DepositQueued":
                 self.deposit_queue.add(ev)
@@ -229,6 +246,7 @@ class Operator:
             posted = self.posted[index]
             check_reproposal(self.rollup, posted.sealed.batch)
             receipt = self.rollup.transact(self.key, "repropose_batch", index, *posted.claim, posted.sealed.data)
+            self.cursor.witness(receipt)
             header = batch_header(posted.sealed.data, posted.sealed.batch)
             posted.proposer, posted.claim = self.address, (header.body_hash(), header.withdrawal_root)
             self.invalid_from = index + 1 if index + 1 < len(self.posted) else None
@@ -251,6 +269,7 @@ class Operator:
             try:
                 check_submission(self.rollup, self.deposit_queue, self.address, sealed.batch)
                 receipt = self.rollup.transact(self.key, "submit_batch", sealed.data)
+                self.cursor.witness(receipt)
             except Exception:
                 # A rule or L1 refused it (e.g. an overdue deposit left out): its transactions,
                 # and every later one, go back to pending, deposits first.
@@ -259,9 +278,34 @@ class Operator:
             self.ready.pop(0)
             header = batch_header(sealed.data, sealed.batch)
             self.posted.append(Posted(sealed, self.address, (header.body_hash(), header.withdrawal_root)))
-            if self.log is not None:  # on L1 now: a restart rebuilds them from calldata
-                self.log.forget(tx_ids([e.tx for e in sealed.batch.entries if not isinstance(e.tx, Deposit)]))
         return receipt
+
+    def _forget_final(self) -> None:
+        """Let the log forget the transactions of batches now final on L1; until then a reorg may drop them."""
+        if self.log is None:
+            return
+        while self._final_upto < len(self.posted) and self.rollup.call("is_final", self._final_upto):
+            entries = self.posted[self._final_upto].sealed.batch.entries
+            self.log.forget(tx_ids([e.tx for e in entries if not isinstance(e.tx, Deposit)]))
+            self._final_upto += 1
+
+    def _follow_reorganisation(self) -> None:
+        """L1 took back blocks: rebuild from L1, then re-admit what this operator accepted and L1 lost."""
+        accepted = [e.tx for p in self.posted for e in p.sealed.batch.entries]
+        accepted += [e.tx for s in self.ready for e in s.batch.entries] + [p.tx for p in self.sequencer.pending]
+        params = self.params
+        self.sequencer = Sequencer(params.tree_depth, self.sequencer.domain_separator,
+                                   max_batch_bytes=params.max_batch_bytes, compact=self.rollup.compact)
+        self.posted, self.ready, self.invalid_from = [], [], None
+        self.deposit_queue = L1DepositQueue(params.deposit_deadline_blocks)
+        self.cursor, self._final_upto, self._first_pending_time = Cursor(), 0, None
+        self.reorganisations += 1
+        self.sync()
+        on_l1 = set(tx_ids([e.tx for p in self.posted for e in p.sealed.batch.entries
+                            if not isinstance(e.tx, Deposit)]))
+        lost = [tx for tx in accepted if not isinstance(tx, Deposit) and tx_ids([tx])[0] not in on_l1]
+        if lost:
+            self.submit(lost)
 
     def _unseal(self) -> None:
         """Return the waiting batches and the pending transactions to the mempool, on the last posted state."""
@@ -301,6 +345,7 @@ class Operator:
         batches. Returns the receipt of the last batch posted, or None.
         """
         self.sync()
+        self._forget_final()
         receipt = self.repropose()
         receipt = self._post_ready() or receipt
         if self._first_pending_time is None:
