@@ -240,6 +240,8 @@ def test_newcomer_flow_with_dev_account_numbers_only(hosted, capsys) -> None:
     assert chain.get_balance(hosted[1].app.state.optimistic.rollup.address) == before - ETH // 2
     assert "nothing to claim" in _ok(capsys, "claim", "--account", "1")
     assert "checked 2 live batch" in _ok(capsys, "challenge", "--account", "2")
+    main(["optimistic", "status"])
+    assert f"rollup {hosted[1].app.state.optimistic.rollup.address} (hosted by the node" in capsys.readouterr().err
     assert _ok(capsys, "balance", "--account", "1").strip() == "1.5 ETH"
 
 
@@ -296,6 +298,8 @@ def test_bad_input_is_one_line_and_changes_nothing(hosted, capsys, argv: list[st
     code = main(["optimistic", *argv])
     out, err = capsys.readouterr()
     assert code == 1 and out == ""
+    # The rollup acted on is named on its own line first; the error is one line.
+    err = "".join(line for line in err.splitlines(keepends=True) if not line.startswith("rollup 0x"))
     assert err.count("\n") == 1 and err.startswith(f"l2lab optimistic {argv[0]}: ") and problem in err, err
     assert "Traceback" not in err
     assert client.get("/api/optimistic/status").json() == before

@@ -188,7 +188,11 @@ def _rollup(args: argparse.Namespace):
     from rollup.optimistic.l1view import RollupL1
 
     l1 = L1Client(_transport(args))
-    address = getattr(args, "rollup", None) or _hosted_status(args)["address"]
+    address = getattr(args, "rollup", None)
+    if address is None:
+        address = _hosted_status(args)["address"]
+        # Say which rollup a command acts on: the node's hosted one changes only with its admin's say.
+        print(f"rollup {address} (hosted by the node at {args.api or args.rpc})", file=sys.stderr)
     try:
         return RollupL1.attach(l1, address)  # single-round or bisection, as its code says
     except ValueError as exc:
