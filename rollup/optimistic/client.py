@@ -50,6 +50,17 @@ def address_bytes(address: str | bytes) -> bytes:
     return bytes.fromhex(text)
 
 
+def parse_address(value: object, what: str) -> bytes:
+    """The 20 bytes of a ``0x…`` address given as ``what``; ValueError naming ``what`` otherwise."""
+    try:
+        raw = address_bytes(value) if isinstance(value, str) else b""
+    except ValueError:
+        raw = b""
+    if len(raw) != 20:
+        raise ValueError(f"{what} must be a 0x-prefixed 20-byte address, got {str(value)[:60]!r}")
+    return raw
+
+
 class Wallet:
     """One L2 user: a private key and the rollup deployment it signs for."""
 

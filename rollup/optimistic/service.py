@@ -31,7 +31,13 @@ from contracts_spec.optimistic.rules import (
 )
 from primitives.eip712 import Domain, full_message
 from primitives.secp256k1 import private_key_to_address, to_checksum_address
-from rollup.optimistic.client import WithdrawalStatus, address_bytes, typed_data, withdrawals_to
+from rollup.optimistic.client import (
+    WithdrawalStatus,
+    address_bytes,
+    parse_address,
+    typed_data,
+    withdrawals_to,
+)
 from rollup.optimistic.dispute import BisectionProposer
 from rollup.optimistic.fullnode import FullNode
 from rollup.optimistic.l1view import RollupL1
@@ -103,13 +109,7 @@ def parse_tx(body: dict, *, signed: bool = True) -> Transfer | Withdraw:
         to = _int_field(body, "to", 2**32 - 1)
         return Transfer(frm, to, amount, nonce, signature)
     if kind == "withdraw":
-        recipient = body.get("recipient")
-        try:
-            raw = address_bytes(recipient) if isinstance(recipient, str) else b""
-        except ValueError:
-            raw = b""
-        if len(raw) != 20:
-            raise ValueError("field 'recipient' must be a 0x-prefixed 20-byte address")
+        raw = parse_address(body.get("recipient"), "field 'recipient'")
         return Withdraw(frm, raw, amount, nonce, signature)
     raise ValueError(f"field 'kind' must be 'transfer' or 'withdraw', got {kind!r}")
 
@@ -278,12 +278,7 @@ class OptimisticService:
 
     def withdrawals(self, recipient: str) -> list[dict[str, Any]]:
         """Withdrawals to ``recipient`` in live batches, with their claim arguments."""
-        try:
-            raw = address_bytes(recipient)
-        except ValueError:
-            raw = b""
-        if len(raw) != 20:
-            raise ValueError(f"recipient must be a 0x-prefixed 20-byte address, got {recipient[:60]!r}")
+        raw = parse_address(recipient, "recipient")
         with self._lock:
             self._sync()
             return [_withdrawal_json(w) for w in withdrawals_to(self.rollup, self.node.batches, raw)]

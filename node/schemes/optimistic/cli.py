@@ -130,14 +130,12 @@ def _positive_wei(eth: str) -> int:
 
 def _address(text: str, option: str) -> str:
     """A 0x-prefixed 20-byte address, checked here so a typo is named before anything is sent."""
-    from rollup.optimistic.client import address_bytes
+    from rollup.optimistic.client import parse_address
 
     try:
-        raw = address_bytes(text)
-    except ValueError:
-        raw = b""
-    if len(raw) != 20:
-        raise CliError(f"{option} must be a 0x-prefixed 20-byte address, got {text!r}")
+        parse_address(text, option)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
     return text
 
 
