@@ -24,7 +24,7 @@ describes) at run time, and nothing above its layer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO, runtime_checkable
 
@@ -166,8 +166,6 @@ class HostedScheme(Protocol):
     def check_preset(self, name: str) -> None:
         """Raise ValueError naming the known presets when ``name`` is not one of them."""
 
-
-DemoFactory = Callable[[], Mapping[str, Demo]]
 
 __all__ = ["BenchSuite", "Demo", "DemoLab", "Figure", "Hosted", "HostedScheme", "L1", "NodeContext",
            "Transport"]

@@ -39,6 +39,13 @@ MAX_TIME_INCREASE = 10 * 365 * 24 * 3600
 # --------------------------------------------------------------------------- models
 
 
+def as_integer(value: Any) -> Any:
+    """A JSON number with no fraction (3.0) as the integer JSON Schema says it is; anything else as it is."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    return value
+
+
 def whole_number(low: int, high: int) -> Any:
     """A JSON integer in ``low..high`` as JSON Schema means it: 3 or 3.0, never true, "3" or 3.5.
 
@@ -46,12 +53,9 @@ def whole_number(low: int, high: int) -> Any:
     """
 
     def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        value = as_integer(value)
+        if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("must be a whole number")
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise ValueError("must be a whole number")
-            value = int(value)
         if not low <= value <= high:
             raise ValueError(f"must be between {low} and {high}")
         return value

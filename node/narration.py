@@ -89,12 +89,12 @@ class Narrator:
             print(f"    {name:<10} {eth(self.lab.l1_balance(name)):>22} {eth(self.lab.l2_balance(name)):>16}",
                   file=self.out)
 
-    def summary(self, scenario: str, verdict: str, ok: bool, *, context: dict | None = None,
-                **extra: object) -> dict:
+    def summary(self, scenario: str, verdict: str, ok: bool, *, preset: str | None = None,
+                context: dict | None = None, **extra: object) -> dict:
         """The JSON summary: who held what at start and end, each L1 step's gas, the verdict.
 
-        ``context`` (the scheme's own facts: its contract, preset, batches) comes
-        right after the verdict; ``extra`` at the end.
+        ``preset`` follows the scenario's name; ``context`` (the scheme's own facts:
+        its contract, batches) comes right after the verdict; ``extra`` at the end.
         """
         end = self._snapshot()
         people = {}
@@ -110,7 +110,7 @@ class Narrator:
                 entry["lost_wei"] = str(max(0, expected - sum(b.values())))
             people[name] = entry
         return {
-            "scenario": scenario, **({"preset": context.pop("preset")} if context and "preset" in context else {}),
+            "scenario": scenario, **({"preset": preset} if preset is not None else {}),
             "ok": ok, "verdict": verdict,
             **(context or {}),
             "users": people,

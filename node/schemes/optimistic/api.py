@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from node.api import require_admin, responses
+from node.api import as_integer, require_admin, responses
 
 router = APIRouter(prefix="/api/optimistic", tags=["optimistic rollup"])
 
@@ -77,16 +77,9 @@ class AttachRequest(BaseModel):
                                  json_schema_extra={"pattern": ADDRESS})
 
 
-def _whole(value: Any) -> Any:
-    """A JSON number with no fraction (3.0) is the integer JSON Schema says it is; anything else stays."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
-        return int(value)
-    return value
-
-
 def _tx_body(body: dict) -> dict:
     """The transaction as ``parse_tx`` reads it: 3.0 as 3, and a signature's 0x added when left out."""
-    out = {k: _whole(v) for k, v in body.items()}
+    out = {k: as_integer(v) for k, v in body.items()}
     sig = out.get("signature")
     if isinstance(sig, str) and len(sig) in (130, 132):
         out["signature"] = "0x" + sig[-130:] if len(sig) == 130 or sig[:2] in ("0x", "0X") else sig

@@ -43,10 +43,10 @@ def _summary(n: Narrator, scenario: str, verdict: str, ok: bool, **extra: object
     rollup = lab.rollup
     on_l1 = rollup.call("batch_count")
     submitted = sum(s["step"] == "submit_batch" for s in n.steps)
-    context = {"preset": lab.preset.name, "rollup": rollup.address,
+    context = {"rollup": rollup.address,
                "batches": {"submitted": submitted, "on_l1": on_l1, "reverted": submitted - on_l1,
                            "final": sum(bool(rollup.call("is_final", i)) for i in range(on_l1))}}
-    return n.summary(scenario, verdict, ok, context=context, **extra)
+    return n.summary(scenario, verdict, ok, preset=lab.preset.name, context=context, **extra)
 
 
 def _make_lab(preset_name: str = "minimal", contract=None):
