@@ -193,9 +193,10 @@ def test_signed_merkle_update_proves_and_verifies():
     pk, vk = groth16.setup(r1cs, b"merkle + eddsa")
     proof = groth16.prove(pk, r1cs, witness)
     public = r1cs.public_inputs(witness)
-    assert public == [update.old_root, update.new_root]
+    assert public == [update.old_root, update.new_root, update.domain]
     assert groth16.verify(vk, public, proof)
-    assert groth16.verify(vk, [update.old_root, update.new_root + 1], proof) is False
+    assert groth16.verify(vk, [update.old_root, update.new_root + 1, update.domain], proof) is False
+    assert groth16.verify(vk, [update.old_root, update.new_root, update.domain + 1], proof) is False
 
 
 # ---------------------------------------------------------------- snarkjs JSON and the CLI

@@ -24,6 +24,7 @@ from primitives.snark.kernels import (
     G2_INFINITY,
     G1Point,
     G2Point,
+    Q,
     R,
     check_g1,
     check_g2,
@@ -77,13 +78,56 @@ class Proof:
     c: G1Point
 
 
+def _g2_tuple(p: object, what: str) -> G2Point:
+    """A G2 point as nested tuples, so that one given as lists compares equal to it."""
+    if not (isinstance(p, tuple | list) and len(p) == 2
+            and all(isinstance(c, tuple | list) and len(c) == 2 for c in p)):
+        raise InvalidProof(f"vk {what} is not a G2 point: {p!r}")
+    (x0, x1), (y0, y1) = p
+    return ((x0, x1), (y0, y1))
+
+
+def _neg_g2(p: G2Point) -> G2Point:
+    (x0, x1), (y0, y1) = p
+    return ((x0, x1), ((Q - y0) % Q, (Q - y1) % Q))
+
+
+def check_not_degenerate(gamma_g2: G2Point, delta_g2: G2Point) -> None:
+    """Refuse a key whose delta is ``+-gamma`` or ``+-1`` times the G2 generator.
+
+    With ``delta_2 == gamma_2`` (what a snarkjs key looks like before any
+    phase-2 contribution: both are the generator) the proof ``A = alpha,
+    B = beta, C = -vk_x`` satisfies the pairing equation for every public
+    input, since ``e(vk_x, gamma) * e(-vk_x, delta) == 1``; with
+    ``delta_2 == -gamma_2``, ``C = vk_x`` does. ``delta_2 == +-G2`` means
+    delta is +-1, a value everyone knows where the setup needs one nobody
+    knows (with snarkjs, whose gamma_2 is always the generator, that is
+    ``delta_2 == gamma_2`` again). These are the degenerate keys that show
+    in a key's own points; a key whose secrets somebody kept (a development
+    setup from a public seed) looks like any other, and no check can tell.
+    """
+    gamma_g2, delta_g2 = _g2_tuple(gamma_g2, "gamma_2"), _g2_tuple(delta_g2, "delta_2")
+    known_secret = "a secret everyone knows"
+    problems = (
+        (gamma_g2, "equals gamma_2 (no phase-2 contribution), anyone could forge proofs"),
+        (_neg_g2(gamma_g2), "equals -gamma_2, anyone could forge proofs"),
+        (G2_GEN, f"is the G2 generator (delta = 1, no phase-2 contribution): {known_secret}"),
+        (_neg_g2(G2_GEN), f"is minus the G2 generator (delta = -1): {known_secret}"),
+    )
+    for point, what in problems:
+        if delta_g2 == point:
+            raise InvalidProof(f"verifying key is degenerate: delta_2 {what}")
+
+
 @dataclass(frozen=True, eq=False)
 class VerifyingKey:
     """What a verifier needs; ``ic[i]`` weighs public wire ``i`` (``ic[0]`` the constant one).
 
-    Built only from valid points: construction checks every point is on its
-    curve, in its subgroup and not at infinity, so a degenerate key (which
-    would accept forged proofs) cannot exist as a ``VerifyingKey``.
+    Construction checks every point is on its curve, in its subgroup and not
+    at infinity, and refuses the degenerate deltas of :func:`check_not_degenerate`,
+    with which anyone could forge a proof. It cannot tell whether someone
+    kept the toxic waste: a key from a public seed (``setup.py``) passes,
+    and forging with it is as easy.
     """
 
     alpha_g1: G1Point
@@ -96,6 +140,7 @@ class VerifyingKey:
         check_g1_point(self.alpha_g1, "vk alpha_1", allow_infinity=False)
         for name in ("beta_g2", "gamma_g2", "delta_g2"):
             check_g2_point(getattr(self, name), f"vk {name[:-3]}_2", allow_infinity=False)
+        check_not_degenerate(self.gamma_g2, self.delta_g2)
         if not self.ic:
             raise InvalidProof("vk IC is empty: it needs at least the constant-one term")
         for i, p in enumerate(self.ic):
@@ -174,6 +219,7 @@ __all__ = [
     "VerifyingKey",
     "check_g1_point",
     "check_g2_point",
+    "check_not_degenerate",
     "domain_size",
     "is_infinity",
     "qap_rows",

@@ -8,6 +8,13 @@ phase-2 step that repairs that in practice: a second party multiplies delta by
 a secret of its own and rescales the keys, and as long as one contributor
 forgets their secret the keys are sound.
 
+Neither returns a degenerate key (delta_2 equal to +-gamma_2 or +-the G2
+generator, see ``groth16_types.check_not_degenerate``). Delta and gamma are
+separate keccak256 hashes of the seed and a contribution multiplies delta by
+a nonzero hash of the entropy, so delta is one of those four values only if
+a hash output hits one of a few given field elements; were it ever so,
+building the ``VerifyingKey`` raises ``InvalidProof`` instead of returning it.
+
 The Lagrange basis at tau comes from one inverse FFT: since
 ``L_j(tau) = (1/n) * sum_k tau^k * omega^(-jk)``, the vector of all
 ``L_j(tau)`` is the inverse FFT of the powers of tau.
@@ -137,6 +144,7 @@ def contribute(pk: ProvingKey, vk: VerifyingKey, entropy: bytes) -> tuple[Provin
     d = derive_scalar(bytes(entropy), "contribution")
     d_inv = pow(d, -1, R)
     delta_g2 = kernels.msm_g2([pk.delta_g2], [d])
+    new_vk = VerifyingKey(vk.alpha_g1, vk.beta_g2, vk.gamma_g2, delta_g2, vk.ic)  # refuses a degenerate delta
     new_pk = ProvingKey(
         n_wires=pk.n_wires,
         n_public=pk.n_public,
@@ -152,7 +160,6 @@ def contribute(pk: ProvingKey, vk: VerifyingKey, entropy: bytes) -> tuple[Provin
         l_query=_scale_g1(pk.l_query, d_inv),
         h_query=_scale_g1(pk.h_query, d_inv),
     )
-    new_vk = VerifyingKey(vk.alpha_g1, vk.beta_g2, vk.gamma_g2, delta_g2, vk.ic)
     return new_pk, new_vk
 
 

@@ -176,7 +176,12 @@ def _field(obj: dict, key: str, what: str) -> object:
 
 
 def vk_from_json(obj: object) -> VerifyingKey:
-    """A verifying key from a ``verification_key.json`` document, fully validated."""
+    """A verifying key from a ``verification_key.json`` document, fully validated.
+
+    ``VerifyingKey`` refuses a degenerate key, such as one exported from a
+    zkey with no phase-2 contribution (``vk_delta_2 == vk_gamma_2``), under
+    which anyone could forge proofs.
+    """
     what = "verification key"
     d = _header(obj, what)
     ic_json = _field(d, "IC", what)

@@ -15,8 +15,11 @@ What ``verify`` reports, and how:
 * :class:`InvalidProof` (a ``ValueError``) with a message naming the problem:
   a point off its curve or outside its subgroup (G2 has a cofactor, so the
   subgroup check on B matters), a coordinate or public input that is not
-  canonical (not in ``[0, modulus)``), a proof point at infinity, or a public
-  input count different from the key's.
+  canonical (not in ``[0, modulus)``), a proof point at infinity, a public
+  input count different from the key's, or a degenerate key (delta_2 equal
+  to +-gamma_2 or +-the G2 generator: anyone could forge proofs under it).
+  ``VerifyingKey`` refuses such a key when built; ``verify`` checks again,
+  cheaply, so a key altered after construction cannot slip through.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from primitives.snark.groth16_types import (
     VerifyingKey,
     check_g1_point,
     check_g2_point,
+    check_not_degenerate,
 )
 from primitives.snark.kernels import Q, R
 from primitives.snark.pairing import final_exponentiation, miller_loop_product, pairing_product
@@ -55,6 +59,7 @@ def verify(vk: object, public_inputs: Sequence[int], proof: object) -> bool:
     """True iff ``proof`` is valid for ``public_inputs`` under ``vk``; see the module doc."""
     if not isinstance(vk, VerifyingKey):
         raise InvalidProof("vk is not a VerifyingKey")
+    check_not_degenerate(vk.gamma_g2, vk.delta_g2)
     if not isinstance(proof, Proof):
         raise InvalidProof("proof is not a Proof")
     xs = check_public_inputs(public_inputs, vk.n_public)
