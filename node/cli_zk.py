@@ -1,5 +1,7 @@
-"""``l2lab zk``: verify snarkjs-format Groth16 proofs, prove an example, hash with Poseidon,
-write a development powers-of-tau file for snarkjs.
+"""``l2lab zk``: verify snarkjs-format Groth16 proofs, prove with a snarkjs proving key
+(``prove KEY.zkey WITNESS.wtns PROOF.json PUBLIC.json``, as rapidsnark does), export its
+verifying key, prove an example, hash with Poseidon, write a development powers-of-tau
+file for snarkjs.
 
 ``example`` saves its proving key (``proving_key.l2pk``, format in
 ``primitives/snark/setup.py``) and ``--key`` reuses it, so the setup runs once.
@@ -33,6 +35,47 @@ def run_verify(args: argparse.Namespace) -> int:
     if not ok:
         return _fail("verify", "proof is INVALID: the pairing check failed")
     print("proof is valid")
+    return 0
+
+
+def run_prove(args: argparse.Namespace) -> int:
+    import time
+
+    from primitives.snark import snarkjs, zkey
+
+    start = time.perf_counter()
+    try:
+        key = zkey.read_zkey(args.zkey)
+        witness = zkey.read_wtns(args.wtns)
+        loaded = time.perf_counter()
+        proof, public = zkey.prove_zkey(key, witness)
+    except ValueError as exc:  # ZkeyError and WtnsError are ValueErrors
+        return _fail("prove", str(exc))
+    proved = time.perf_counter()
+    try:
+        snarkjs.write_json(args.proof, snarkjs.proof_to_json(proof))
+        snarkjs.write_json(args.public, snarkjs.public_to_json(public))
+    except OSError as exc:
+        return _fail("prove", f"cannot write {exc.filename}: {exc.strerror or exc}")
+    print(f"proved in {proved - loaded:.2f} s (reading and checking the key and witness: {loaded - start:.2f} s)")
+    print(f"  {key.n_vars} variables, {key.n_public} public, domain 2^{key.domain_size.bit_length() - 1}; "
+          f"wrote {args.proof} and {args.public}")
+    return 0
+
+
+def run_export_vk(args: argparse.Namespace) -> int:
+    from primitives.snark import snarkjs, zkey
+
+    try:
+        vk = zkey.read_zkey(args.zkey).verifying_key()
+    except ValueError as exc:
+        return _fail("export-vk", str(exc))
+    try:
+        snarkjs.write_json(args.vk, snarkjs.vk_to_json(vk))
+    except OSError as exc:
+        return _fail("export-vk", f"cannot write {args.vk}: {exc.strerror or exc}")
+    inputs = "input" if vk.n_public == 1 else "inputs"
+    print(f"wrote the verifying key ({vk.n_public} public {inputs}) to {args.vk}")
     return 0
 
 
@@ -141,6 +184,18 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("proof", help="proof.json")
     v.add_argument("public", help="public.json")
     v.set_defaults(func=run_verify)
+
+    pr = sub.add_parser("prove", help="prove with a snarkjs proving key: KEY.zkey WITNESS.wtns PROOF.json PUBLIC.json")
+    pr.add_argument("zkey", help="a Groth16 .zkey from snarkjs (groth16 setup, zkey contribute)")
+    pr.add_argument("wtns", help="the full witness, a .wtns file")
+    pr.add_argument("proof", help="proof.json to write")
+    pr.add_argument("public", help="public.json to write")
+    pr.set_defaults(func=run_prove)
+
+    x = sub.add_parser("export-vk", help="write the verifying key of a .zkey as snarkjs' verification_key.json")
+    x.add_argument("zkey", help="a Groth16 .zkey")
+    x.add_argument("vk", help="verification_key.json to write")
+    x.set_defaults(func=run_export_vk)
 
     e = sub.add_parser("example", help="prove knowledge of a Poseidon preimage; write the JSON files and the proving key")
     e.add_argument("--out", required=True, help="directory for verification_key.json, proof.json, public.json, proving_key.l2pk")

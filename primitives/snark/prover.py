@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 from primitives.snark import kernels
 from primitives.snark.groth16_types import COSET_SHIFT, Proof, ProvingKey
-from primitives.snark.kernels import R
+from primitives.snark.kernels import G1Point, G2Point, R
 from primitives.snark.r1cs import R1CS
 
 
@@ -63,8 +63,38 @@ def compute_h(r1cs: R1CS, rows: tuple[list[int], list[int], list[int]], witness:
     return h[: n - 1]
 
 
-def _random_scalar(rng: random.Random | None) -> int:
+def random_scalar(rng: random.Random | None) -> int:
+    """A blinding scalar in [1, R): from ``rng`` when given (reproducible tests), else from ``secrets``."""
     return rng.randrange(1, R) if rng is not None else 1 + secrets.randbelow(R - 1)
+
+
+def blinded_proof(
+    alpha_g1: G1Point,
+    beta_g1: G1Point,
+    beta_g2: G2Point,
+    delta_g1: G1Point,
+    delta_g2: G2Point,
+    queries: tuple[Sequence[G1Point], Sequence[G1Point], Sequence[G2Point]],
+    witness: Sequence[int],
+    c_terms: tuple[Sequence[G1Point], Sequence[int]],
+    rng: random.Random | None = None,
+) -> Proof:
+    """Step 4: the three MSMs of a proof, blinded with random ``r, s`` (drawn in that order).
+
+    ``queries`` are the A, B (G1) and B (G2) points of every wire;
+    ``c_terms`` the points and scalars whose sum is C before blinding (the
+    private wires' L points and the H terms). Shared by :func:`prove` and
+    the prover for snarkjs' proving keys (``zkey.prove_zkey``).
+    """
+    a_query, b_g1_query, b_g2_query = queries
+    r, s = random_scalar(rng), random_scalar(rng)
+    w = list(witness)
+    a = kernels.msm_g1([alpha_g1, *a_query, delta_g1], [1, *w, r])
+    b2 = kernels.msm_g2([beta_g2, *b_g2_query, delta_g2], [1, *w, s])
+    b1 = kernels.msm_g1([beta_g1, *b_g1_query, delta_g1], [1, *w, s])
+    c_points, c_scalars = c_terms
+    c = kernels.msm_g1([*c_points, a, b1, delta_g1], [*c_scalars, s, r, (-r * s) % R])
+    return Proof(a, b2, c)
 
 
 def prove(pk: ProvingKey, r1cs: R1CS, witness: Sequence[int], rng: random.Random | None = None) -> Proof:
@@ -77,13 +107,8 @@ def prove(pk: ProvingKey, r1cs: R1CS, witness: Sequence[int], rng: random.Random
     rows = r1cs.check(witness)
     w = list(witness)
     h = compute_h(r1cs, rows, w, pk.domain_size)
-    r, s = _random_scalar(rng), _random_scalar(rng)
-    a = kernels.msm_g1([pk.alpha_g1, *pk.a_query, pk.delta_g1], [1, *w, r])
-    b2 = kernels.msm_g2([pk.beta_g2, *pk.b_g2_query, pk.delta_g2], [1, *w, s])
-    b1 = kernels.msm_g1([pk.beta_g1, *pk.b_g1_query, pk.delta_g1], [1, *w, s])
     private = w[pk.n_public + 1 :]
-    c = kernels.msm_g1(
-        [*pk.l_query, *pk.h_query, a, b1, pk.delta_g1],
-        [*private, *h, s, r, (-r * s) % R],
+    return blinded_proof(
+        pk.alpha_g1, pk.beta_g1, pk.beta_g2, pk.delta_g1, pk.delta_g2,
+        (pk.a_query, pk.b_g1_query, pk.b_g2_query), w, ([*pk.l_query, *pk.h_query], [*private, *h]), rng,
     )
-    return Proof(a, b2, c)
