@@ -42,6 +42,20 @@ G_BN254_ADD = 150  # precompile 0x06 (EIP-196 at EIP-1108 price)
 G_BN254_MUL = 6_000  # precompile 0x07 (EIP-196 at EIP-1108 price)
 G_BN254_PAIRING_BASE = 45_000  # precompile 0x08 (EIP-197 at EIP-1108 price)
 G_BN254_PAIRING_PER_PAIR = 34_000  # per (G1, G2) pair
+G_SHA256 = 60  # precompile 0x02 (Yellow Paper)
+G_SHA256_WORD = 12  # per 32-byte word hashed
+# Poseidon has no precompile: these are what a contract pays to hash with the published
+# poseidon-solidity library (github.com/chancehudson/poseidon-solidity, README "Hash cost"),
+# by number of inputs (its PoseidonT2 .. PoseidonT6).
+POSEIDON_GAS = {1: 13_488, 2: 21_124, 3: 37_643, 4: 54_352, 5: 74_065}
+# Checking an L2 key registration on L1 (contracts_spec/zk/keys.py): the curve equation for
+# P (7 MULMOD/ADDMOD), three projective twisted-Edwards doublings (13 field operations each),
+# the affine conversion (3 field operations and one inversion), each field operation at
+# 8 gas plus about 6 gas of stack work, and the inversion as a MODEXP call with a 32-byte
+# base, modulus and 254-bit exponent (EIP-2565: 16 * 253 / 3 = 1,349) after a 100-gas
+# warm STATICCALL.
+BABYJUB_FIELD_OP = 14
+BABYJUB_REGISTRATION_GAS = (7 + 3 * 13 + 3) * BABYJUB_FIELD_OP + 1_349 + 100
 
 # --- EIP-1559 fee market ------------------------------------------------------
 ELASTICITY = 2  # target gas per block = gas limit / 2
@@ -102,6 +116,19 @@ def log_gas(n_topics: int, n_bytes: int) -> int:
 def code_deposit_gas(code: bytes) -> int:
     """Cost of storing deployed code: 200 per byte."""
     return G_CODEDEPOSIT * len(code)
+
+
+def sha256_gas(n_bytes: int) -> int:
+    """SHA-256 precompile: 60 + 12 per word."""
+    return G_SHA256 + G_SHA256_WORD * _words(n_bytes)
+
+
+def poseidon_gas(n_inputs: int) -> int:
+    """One Poseidon hash of ``n_inputs`` field elements in a contract (POSEIDON_GAS)."""
+    try:
+        return POSEIDON_GAS[n_inputs]
+    except KeyError:
+        raise ValueError(f"no published EVM gas figure for Poseidon of {n_inputs} inputs") from None
 
 
 def pairing_gas(n_pairs: int) -> int:

@@ -304,12 +304,8 @@ def test_new_account_deposit_over_an_existing_account_is_unsatisfiable(base: ZkS
     assert broken_constraint(r1cs, forge(base, deposits=[op], is_new=True)) == "deposit0.quadmerkle.old_root"
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception,
-                   reason="circuit/spec divergence: the withdrawal slot is enabled by sender != 0 alone and never "
-                   "requires amount >= 1, so a signed zero withdrawal that apply_op refuses is provable, and a full "
-                   "node replaying that verified batch stops on OpRefused")
 def test_zero_withdrawal_is_unsatisfiable(base: ZkState, r1cs: R1CS) -> None:
     # Alice signs a withdrawal of 0 wei: the rules refuse it (amounts are 1..2**128-1), the circuit should too.
     op = signed(Withdraw(1, 0, L1_ADDRESS, 2), ALICE)
     refused(base, op, "withdrawal amount 0")
-    broken_constraint(r1cs, forge(base, withdrawals=[op]))
+    assert broken_constraint(r1cs, forge(base, withdrawals=[op])) == "withdraw0.amount_nonzero"

@@ -12,6 +12,7 @@ addresses, bytes32 and bools.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ from contracts_spec.runtime.meter import GasMeter
 from contracts_spec.runtime.state import Log, WorldState
 from primitives.keccak import keccak256
 from primitives.secp256k1 import to_checksum_address
+from primitives.snark.field import R as BN254_R
+from primitives.snark.poseidon import poseidon
 
 UINT256_MAX = 2**256 - 1
 _HEX = frozenset("0123456789abcdefABCDEF")
@@ -214,6 +217,20 @@ class Context:
         """Signer of ``digest`` (3000 gas); None for an invalid or high-s signature."""
         self.gas.charge(G.G_ECRECOVER, "ecrecover")
         return precompiles.ecrecover(digest, signature)
+
+    def sha256(self, data: bytes) -> bytes:
+        """SHA-256 (precompile 0x02: 60 + 12 per word)."""
+        data = bytes(data)
+        self.gas.charge(G.sha256_gas(len(data)), "sha256")
+        return hashlib.sha256(data).digest()
+
+    def poseidon(self, inputs: Sequence[int]) -> int:
+        """circomlib's Poseidon over BN254, charged at a Solidity library's published cost (gas.POSEIDON_GAS)."""
+        self.gas.charge(G.poseidon_gas(len(inputs)), "poseidon")
+        for v in inputs:
+            if not isinstance(v, int) or not 0 <= v < BN254_R:
+                raise Revert("poseidon input is not a field element")
+        return poseidon(list(inputs))
 
     def bn254_add(self, p1: Sequence[int], p2: Sequence[int]) -> tuple[int, int]:
         """G1 addition (150 gas); bad points revert."""

@@ -1,0 +1,185 @@
+"""One zk-rollup session on an L1, spoken in protocol verbs.
+
+``ZkLab`` deploys the rollup with the preset's verifying key, gives each
+named user an Ethereum key and the L2 key derived from it, and offers the
+steps a teacher says aloud: deposit, transfer, withdraw, prove_batch,
+commit, claim, and in exodus mode activate_exodus, exit and refund. The
+operator's pending operations live in ``mempool``; a batch is built from the
+L1 deposit queue and the mempool, proved, and committed. Tests and demos
+drive the rollup through it; it talks to L1 only through ``L1Client``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from contracts_spec.l1 import L1Client
+from contracts_spec.zk import float40, keys
+from contracts_spec.zk import pubdata as pd
+from contracts_spec.zk.contract import ZkRollup, constructor_args
+from contracts_spec.zk.params import SMALL, ZkPreset
+from contracts_spec.zk.rules import Op, Transfer, Withdraw, apply_op, sign
+from contracts_spec.zk.state import ZkState
+from contracts_spec.zk.witness import Batch, build_batch
+from primitives.secp256k1 import private_key_to_address
+from rollup.zk.fullnode import ZkFullNode, queued_deposits
+from rollup.zk.prover import BatchProver, ProvedBatch
+
+
+@dataclass
+class Mempool:
+    transfers: list[Transfer] = field(default_factory=list)
+    withdrawals: list[Withdraw] = field(default_factory=list)
+
+
+class ZkLab:
+    """A deployed zk-rollup with its operator and named users."""
+
+    def __init__(self, l1: L1Client, eth_keys: Mapping[str, bytes], *, preset: ZkPreset = SMALL,
+                 operator: str = "operator", prover: BatchProver | None = None) -> None:
+        self.l1, self.preset = l1, preset
+        self.eth_keys = dict(eth_keys)
+        self.operator_key = self.eth_keys[operator]
+        self.prover = prover or BatchProver(preset)
+        vk = self.prover.verifying_key()
+        self.address = l1.deploy(self.operator_key, ZkRollup,
+                                 *constructor_args(preset, private_key_to_address(self.operator_key), vk))
+        self.deploy_block = l1.block_number()
+        self.domain = self.call("domain")
+        self.l2_keys = {name: keys.derive_l2_key(k, l1.chain_id, self.address) for name, k in self.eth_keys.items()}
+        self.state = ZkState(preset.depth_bits, self.domain)  # the operator's verified state
+        self.pending = self.state.copy()  # verified state + the mempool's operations
+        self.mempool = Mempool()
+        self.processed = 0
+        self.censored: set[int] = set()  # deposit ids the operator ignores (the censorship demo)
+
+    # -- L1 --------------------------------------------------------------------------------
+
+    def call(self, method: str, *args):
+        return self.l1.call(self.address, ZkRollup, method, *args)
+
+    def transact(self, name: str, method: str, *args, value: int = 0, gas: int | None = None) -> dict:
+        return self.l1.transact(self.eth_keys[name], self.address, ZkRollup, method, *args, value=value, gas=gas)
+
+    def eth_address(self, name: str) -> str:
+        return private_key_to_address(self.eth_keys[name])
+
+    # -- users -----------------------------------------------------------------------------
+
+    def public_key(self, name: str) -> tuple[int, int]:
+        return keys.public_key(self.l2_keys[name])
+
+    def index(self, name: str) -> int:
+        key = self.public_key(name)
+        owner = int(self.eth_address(name), 16)
+        for d in queued_deposits(self.l1, self.address, self.deploy_block):
+            if (d.ax, d.ay) == key and int(d.owner, 16) == owner:
+                return d.index
+        raise KeyError(f"{name} has no L2 account yet: deposit first")
+
+    def l2_balance(self, name: str, pending: bool = False) -> int:
+        try:
+            acct = (self.pending if pending else self.state).account(self.index(name))
+        except KeyError:
+            return 0
+        return acct.balance if acct else 0
+
+    def deposit(self, name: str, amount: int) -> dict:
+        px, py = keys.registration_point(self.public_key(name))
+        return self.transact(name, "deposit", px, py, self.eth_address(name), value=amount)
+
+    def _admit(self, op: Transfer | Withdraw) -> None:
+        effect = apply_op(self.pending, op)  # refuses with the rule's name; nothing changes then
+        self.pending.write(effect)
+
+    def transfer(self, sender: str, recipient: str, amount: int) -> Transfer:
+        s = self.index(sender)
+        acct = self.pending.account(s)
+        op = sign(Transfer(s, self.index(recipient), float40.pack(amount), acct.nonce if acct else 0),
+                  self.l2_keys[sender], self.domain, self.preset.depth_bits)
+        assert isinstance(op, Transfer)
+        self._admit(op)
+        self.mempool.transfers.append(op)
+        return op
+
+    def withdraw(self, name: str, amount: int, recipient: str | None = None) -> Withdraw:
+        s = self.index(name)
+        acct = self.pending.account(s)
+        op = sign(Withdraw(s, amount, recipient or self.eth_address(name), acct.nonce if acct else 0),
+                  self.l2_keys[name], self.domain, self.preset.depth_bits)
+        assert isinstance(op, Withdraw)
+        self._admit(op)
+        self.mempool.withdrawals.append(op)
+        return op
+
+    # -- the operator ----------------------------------------------------------------------
+
+    def next_batch(self) -> tuple[Batch, int]:
+        """The next batch from the deposit queue and the mempool (not yet proved); and its deposit count."""
+        queue = [d for d in queued_deposits(self.l1, self.address, self.deploy_block) if d.id >= self.processed]
+        take = []
+        for d in queue[: self.preset.deposit_slots]:
+            if d.id in self.censored:
+                break
+            take.append(d.op())
+        state = self.state.copy()
+        chain = self._chain(self.processed)
+        transfers = self.mempool.transfers[: self.preset.transfer_slots]
+        withdrawals = self.mempool.withdrawals[: self.preset.withdraw_slots]
+        # deposits come first in the batch: ops admitted against the pending state stay valid
+        # because a deposit only adds to a balance
+        batch = build_batch(self.preset, state, chain, take, transfers, withdrawals)
+        return batch, len(take)
+
+    def _chain(self, count: int) -> int:
+        chain = 0
+        for d in queued_deposits(self.l1, self.address, self.deploy_block)[:count]:
+            chain = pd.next_chain(chain, d.index, d.amount, d.ax, d.ay)
+        return chain
+
+    def prove(self, batch: Batch) -> ProvedBatch:
+        return self.prover.prove(batch)
+
+    def commit(self, proved: ProvedBatch, *, new_root: int | None = None, pubdata: bytes | None = None,
+               proof: bytes | None = None, gas: int | None = None) -> dict:
+        """Post a proved batch (the keyword arguments let a demo tamper with what is posted)."""
+        data = pd.encode_commit(proved.batch.new_root if new_root is None else new_root,
+                                proved.proof if proof is None else proof,
+                                proved.batch.pubdata if pubdata is None else pubdata)
+        return self.l1.transact(self.operator_key, self.address, ZkRollup, "commit_and_verify", data, gas=gas)
+
+    def submit_batch(self) -> tuple[ProvedBatch, dict]:
+        """Build, prove and commit the next batch; on success the operator's state moves on."""
+        batch, n = self.next_batch()
+        proved = self.prove(batch)
+        receipt = self.commit(proved)
+        self._advance(batch, n)
+        return proved, receipt
+
+    def _advance(self, batch: Batch, n: int) -> None:
+        self.processed += n
+        del self.mempool.transfers[: sum(1 for t in batch.witness.transfers if t.sender)]
+        del self.mempool.withdrawals[: sum(1 for w in batch.witness.withdrawals if w.sender)]
+        self.state = self.full_node().state  # the verified state, rebuilt from L1 alone
+        self.pending = self.state.copy()
+        waiting: list[Transfer | Withdraw] = [*self.mempool.transfers, *self.mempool.withdrawals]
+        for op in waiting:
+            self.pending.write(apply_op(self.pending, op))
+
+    def claim(self, name: str) -> dict:
+        return self.transact(name, "claim_withdrawal", self.eth_address(name))
+
+    # -- exodus ----------------------------------------------------------------------------
+
+    def full_node(self) -> ZkFullNode:
+        node = ZkFullNode(self.l1, self.address, self.preset)
+        node.sync()
+        return node
+
+    def exit(self, name: str, node: ZkFullNode | None = None) -> dict:
+        node = node or self.full_node()
+        return self.transact(name, "exit", *node.exit_proof(self.index(name)))
+
+
+__all__ = ["Mempool", "Op", "ZkLab"]
