@@ -216,3 +216,42 @@ def test_a_forged_exit_proof_is_refused() -> None:
             "does not exist")
     refused(lab, lambda: lab.transact("mallory", "exit", i, ax, ay, bal, nonce, sib[:-1], gas=2_000_000),
             "siblings")
+
+
+def test_a_full_exit_requested_on_l1_pays_the_whole_balance_even_if_the_operator_ignores_l2_withdrawals() -> None:
+    lab = new_lab()
+    lab.deposit("alice", 3 * ETH)
+    lab.deposit("bob", ETH)
+    lab.submit_batch()
+    refused(lab, lambda: lab.transact("mallory", "request_exit", lab.index("alice"), gas=300_000),
+            "only account 1's owner")
+    refused(lab, lambda: lab.transact("alice", "request_exit", 99, gas=300_000), "does not exist")
+    lab.request_exit("alice")
+    proved, receipt = lab.submit_batch()
+    assert lab.l2_balance("alice") == 0
+    assert lab.call("withdrawable", lab.eth_address("alice")) == 3 * ETH
+    before = lab.l1.balance(lab.eth_address("alice"))
+    claim = lab.claim("alice")
+    fee = int(str(claim["gasUsed"]), 0) * int(str(claim["effectiveGasPrice"]), 0)
+    assert lab.l1.balance(lab.eth_address("alice")) == before + 3 * ETH - fee
+    assert lab.full_node().state.root == lab.call("state_root")
+    # an exit request the operator ignores ends in exodus, where the account exits anyway
+    lab.request_exit("bob")
+    lab.censored.add(3)
+    lab.l1.mine(SMALL.deposit_deadline_blocks + 1)
+    lab.l1.increase_time(SMALL.deposit_deadline_seconds + 1)
+    lab.l1.mine(1)
+    lab.transact("mallory", "activate_exodus")
+    refused(lab, lambda: lab.transact("mallory", "refund_deposit", 3, gas=200_000), "full-exit request")
+    before = lab.l1.balance(lab.eth_address("bob"))
+    receipt = lab.exit("bob")
+    fee = int(str(receipt["gasUsed"]), 0) * int(str(receipt["effectiveGasPrice"]), 0)
+    assert lab.l1.balance(lab.eth_address("bob")) == before + ETH - fee
+    assert lab.l1.balance(lab.address) == 0
+
+
+def test_a_withdrawal_to_the_zero_address_is_refused_at_admission(lab: ZkLab) -> None:
+    from contracts_spec.zk.rules import OpRefused
+
+    with pytest.raises(OpRefused, match="zero address"):
+        lab.withdraw("alice", 1, "0x" + "00" * 20)

@@ -137,7 +137,7 @@ def test_signatures_bind_every_field_and_the_domain() -> None:
 
 
 def test_pubdata_round_trip_and_strict_decoding() -> None:
-    data = pubdata.Pubdata(1, (pubdata.PostedTransfer(1, 2, 77),), (pubdata.PostedWithdraw(3, 10**18, 0xAB),))
+    data = pubdata.Pubdata(1, (pubdata.PostedTransfer(1, 2, 77),), (pubdata.PostedWithdraw(3, 10**18, 0xAB),), (0,))
     raw = pubdata.encode(SMALL, data)
     assert len(raw) == pubdata.pubdata_length(SMALL)
     assert pubdata.decode(SMALL, raw) == data

@@ -6,12 +6,14 @@ per slot, the accounts it touches with their Merkle proofs and, for signed
 operations, the signature.
 
 Slots, in the order the batch applies them
-    * ``deposit_slots`` deposit slots: slot j is enabled when j < n (the
-      pubdata's first byte). An enabled slot extends the deposit chain with
-      its (index, amount, key) and writes that leaf: a new account
+    * ``deposit_slots`` priority slots: slot j is enabled when j < n (the
+      pubdata's first byte). An enabled slot extends the priority chain with
+      its operation and writes that leaf. A deposit (kind 0): a new account
       (``is_new``: the old leaf is 0, balance and nonce 0) or the same key's
-      account with the amount added. A disabled slot rewrites leaf 0 (always
-      empty) with itself.
+      account with the amount added. A full exit (kind 1): an existing
+      account left with balance 0, its old balance posted as what L1 pays
+      the owner. A disabled slot rewrites leaf 0 (always empty) with itself
+      and posts 0.
     * ``transfer_slots`` transfer slots: enabled unless sender, recipient and
       amount are all 0. The sender's leaf is rebuilt from its key, balance
       and nonce, checked under the running root and replaced (balance minus
@@ -50,6 +52,7 @@ from contracts_spec.zk.params import (
     WITHDRAW_AMOUNT_BITS,
     ZkPreset,
 )
+from contracts_spec.zk.pubdata import KIND_SHIFT
 from contracts_spec.zk.rules import TAG_TRANSFER, TAG_WITHDRAW
 from primitives.snark.babyjub import BASE8
 from primitives.snark.eddsa import Signature
@@ -90,6 +93,7 @@ class DepositSlot:
     ay: int
     is_new: int
     leaf: LeafWitness  # balance and nonce before (0, 0 for a new account)
+    kind: int = 0  # 0: deposit; 1: full exit (amount, ax, ay are then 0; the leaf holds the key)
 
 
 @dataclass(frozen=True)
@@ -163,6 +167,7 @@ def batch_circuit(preset: ZkPreset, w: BatchWitness | None) -> Circuit:
     digest = c.public(w.pubdata_digest if w else None)
 
     pub_bits: list[LC] = []
+    exit_bits: list[list[LC]] = []
     root, chain = old_root, chain_start
 
     with c.scope("header"):
@@ -180,22 +185,30 @@ def batch_circuit(preset: ZkPreset, w: BatchWitness | None) -> Circuit:
             amount = c.private(slot.amount if slot else None)
             range_check(c, amount, DEPOSIT_BITS)
             ax, ay, bal, nonce, sibs = _leaf_inputs(c, slot.leaf if slot else None, levels)
-            # the deposit's key is the leaf's key: one pair of signals serves both
-            c.assert_equal(ax, c.private(slot.ax if slot else None), "key_x")
-            c.assert_equal(ay, c.private(slot.ay if slot else None), "key_y")
+            kind = c.private(slot.kind if slot else None)
+            c.assert_bool(kind, "kind")
+            # the chain names a deposit by its key, which is the leaf's; a full exit by its index alone
+            c.assert_equal(ax - c.mul(kind, ax, "exit_key_x"), c.private(slot.ax if slot else None), "key_x")
+            c.assert_equal(ay - c.mul(kind, ay, "exit_key_y"), c.private(slot.ay if slot else None), "key_y")
+            c.constrain(kind, amount, 0, "exit_has_no_amount")
             is_new = c.private(slot.is_new if slot else None)
             c.assert_bool(is_new, "is_new")
+            c.constrain(kind, is_new, 0, "exit_needs_an_account")
             c.constrain(is_new, bal, 0, "new_has_no_balance")
             c.constrain(is_new, nonce, 0, "new_has_no_nonce")
             h_old = poseidon(c, [ax, ay, bal, nonce])
             old_leaf = h_old - c.mul(is_new, h_old, "old_leaf")
-            new_bal = bal + amount
+            topped = bal + amount
+            new_bal = topped - c.mul(kind, topped, "exit_empties")  # a deposit adds; a full exit leaves 0
             range_check(c, new_bal, BALANCE_BITS)
             h_new = poseidon(c, [ax, ay, new_bal, nonce])
             new_leaf = old_leaf + c.mul(en, h_new - old_leaf, "new_leaf")
             root = quadmerkle.update(c, old_leaf, new_leaf, bits, sibs, root)
-            nxt = poseidon(c, [chain, idx.scale(1 << DEPOSIT_BITS) + amount, ax, ay])
+            word = kind.scale(1 << KIND_SHIFT) + idx.scale(1 << DEPOSIT_BITS) + amount
+            nxt = poseidon(c, [chain, word, ax - c.mul(kind, ax, "chain_x"), ay - c.mul(kind, ay, "chain_y")])
             chain = chain + c.mul(en, nxt - chain, "chain")
+            paid = c.mul(c.mul(en, kind, "enabled_exit"), bal, "exit_paid")  # posted: what the exit pays
+            exit_bits.append(list(reversed(to_bits(c, paid, WITHDRAW_AMOUNT_BITS))))
 
     for k in range(preset.transfer_slots):
         slot_t = w.transfers[k] if w else None
@@ -265,6 +278,8 @@ def batch_circuit(preset: ZkPreset, w: BatchWitness | None) -> Circuit:
                 eddsa_gadget.verify(c, msg, (ax, ay), s, r8, enabled=en)
             pub_bits += _msb_bits(fbits, ib, c) + list(reversed(amt_bits)) + list(reversed(addr_bits))
 
+    for bits_of_paid in exit_bits:
+        pub_bits += bits_of_paid
     c.assert_equal(root, new_root, "new_root")
     c.assert_equal(chain, chain_end, "chain_end")
     with c.scope("pubdata"):

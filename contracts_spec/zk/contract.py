@@ -32,6 +32,13 @@ Batches
     replay keys (Groth16 proofs can be re-randomised): a batch cannot be
     replayed because it must start from the current root.
 
+Full exits
+    ``request_exit(account)``, by the account's owner, queues a priority
+    operation beside the deposits: the batch that processes it empties the
+    account and posts its balance, which L1 makes claimable by the owner. So
+    an operator that ignores a user's signed withdrawals must still pay them
+    out in full, or miss the deadline and freeze the rollup into exodus.
+
 Deadlines and exodus mode
     The queue is first in, first out. Deposit ``k`` is *overdue* once
     ``deposit_deadline_blocks`` blocks and as many 12-second slots have
@@ -82,6 +89,7 @@ PROCESSED, ACCOUNTS, BATCHES = 64, 128, 192
 N_PUBLIC = 6
 VK_WORDS = 2 + 4 + 4 + 4 + 2 * (N_PUBLIC + 1)
 ADDRESS_MASK = (1 << 160) - 1
+EXIT_FLAG = 1 << 255  # in a queue entry's refund word: a full-exit request (low bits: the account)
 
 
 def vk_to_words(vk: VerifyingKey) -> list[int]:
@@ -111,6 +119,7 @@ class ZkRollup(Contract):
 
     DepositQueued = event("DepositQueued(uint256 indexed id, uint256 indexed account, uint256 amount, uint256 ax, "
                           "uint256 ay, address owner, address depositor, uint256 time)")
+    ExitRequested = event("ExitRequested(uint256 indexed id, uint256 indexed account, address owner, uint256 time)")
     BatchVerified = event("BatchVerified(uint256 indexed index, uint256 old_root, uint256 new_root, "
                           "uint256 first_deposit, uint256 deposits)")
     WithdrawalReady = event("WithdrawalReady(uint256 indexed batch, uint256 indexed account, address recipient, "
@@ -209,6 +218,21 @@ class ZkRollup(Contract):
         self._set_counters(ctx, queued + 1, processed, accounts, batches)
         ctx.emit(self.DepositQueued, queued, index, ctx.value, ax, ay, owner, ctx.sender, ctx.timestamp)
 
+    @external("request_exit(uint256)")
+    def request_exit(self, ctx: Context, account: int) -> None:
+        """Queue a full exit of ``account`` (its owner only): the operator must pay it out by the deadline."""
+        ctx.require(not ctx.sload_bool("exodus"), "exodus mode: exit with exit() instead")
+        owner = ctx.sload_address("owner", account)
+        ctx.require(int(owner, 16) != 0, f"account {account} does not exist")
+        ctx.require(ctx.sender == owner, f"only account {account}'s owner {owner} may request its full exit")
+        queued, processed, accounts, batches = self._counters(ctx)
+        chain = pubdata.next_chain(self._chain(ctx, queued), account, 0, 0, 0, ctx.poseidon, kind=pubdata.KIND_EXIT)
+        ctx.sstore("chain", queued + 1, chain)
+        ctx.sstore("deposit_at", queued, ctx.block_number | ctx.timestamp << 64)
+        ctx.sstore("refund", queued, EXIT_FLAG | account)
+        self._set_counters(ctx, queued + 1, processed, accounts, batches)
+        ctx.emit(self.ExitRequested, queued, account, owner, ctx.timestamp)
+
     # -- batches ---------------------------------------------------------------------------
 
     @external("commit_and_verify(bytes)")
@@ -237,6 +261,12 @@ class ZkRollup(Contract):
         if n == preset.deposit_slots:
             ctx.sstore("last_full", ctx.block_number | ctx.timestamp << 64)
         self._set_counters(ctx, queued, processed + n, accounts, batches + 1)
+        for k, paid in enumerate(posted.exits):
+            word = ctx.sload("refund", processed + k)
+            if word & EXIT_FLAG and paid:
+                owner = ctx.sload_address("owner", word & ADDRESS_MASK)
+                ctx.sstore("withdrawable", owner, ctx.sload("withdrawable", owner) + paid)
+                ctx.emit(self.WithdrawalReady, batches, word & ADDRESS_MASK, owner, paid)
         for w in posted.withdrawals:
             recipient = "0x" + w.recipient.to_bytes(20, "big").hex()
             ctx.sstore("withdrawable", recipient, ctx.sload("withdrawable", recipient) + w.amount)
@@ -317,6 +347,7 @@ class ZkRollup(Contract):
         queued, processed, _, _ = self._counters(ctx)
         ctx.require(processed <= deposit_id < queued, f"deposit {deposit_id} is not an unprocessed deposit")
         word = ctx.sload("refund", deposit_id)
+        ctx.require(not word & EXIT_FLAG, f"queue entry {deposit_id} is a full-exit request: exit() pays that account")
         ctx.require(word != 0, f"deposit {deposit_id} was already refunded")
         ctx.sstore("refund", deposit_id, 0)
         depositor, amount = "0x" + (word & ADDRESS_MASK).to_bytes(20, "big").hex(), word >> 160

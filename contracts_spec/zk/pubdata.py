@@ -12,13 +12,19 @@ Pubdata (big-endian fields; ``I = ceil(depth_bits / 8)`` bytes per account index
                         16 bytes amount in wei
                         20 bytes L1 recipient address
 
+    then per priority slot, 16 bytes: the wei a full exit in that slot paid
+                        out (0 for a deposit or an unused slot)
+
     A slot whose sender is 0 is padding and must be all zeros. At depth 24 a
     transfer is 11 bytes (Hermez: 14 at depth 32; zkSync Lite: 20; Loopring: 22).
 
-Deposits carry no pubdata: L1 already holds them. It keeps a running
-Poseidon chain over the queue, ``chain[k+1] = poseidon([chain[k], index << 96
-| amount, ax, ay])`` with ``chain[0] = 0``, and a batch that processes
-deposits ``k .. k+n-1`` proves it applied exactly those by its chain values.
+Priority operations (deposits and full exits) carry no other pubdata: L1
+already holds them. It keeps a running Poseidon chain over the queue,
+``chain[k+1] = poseidon([chain[k], kind << 128 | index << 96 | amount, ax, ay])``
+with ``chain[0] = 0`` (kind 0: deposit; kind 1: full exit, with amount and
+key 0), and a batch that processes operations ``k .. k+n-1`` proves it
+applied exactly those by its chain values. Only a full exit's amount, which
+the L2 state decides, is posted.
 
 Binding the proof to what L1 saw: six public inputs
     ``[old_root, new_root, chain[k], chain[k+n], domain, sha256(pubdata) >> 3]``.
@@ -70,7 +76,8 @@ def withdraw_slot_bytes(preset: ZkPreset) -> int:
 
 
 def pubdata_length(preset: ZkPreset) -> int:
-    return 1 + preset.transfer_slots * transfer_slot_bytes(preset) + preset.withdraw_slots * withdraw_slot_bytes(preset)
+    return (1 + preset.transfer_slots * transfer_slot_bytes(preset) + preset.withdraw_slots * withdraw_slot_bytes(preset)
+            + preset.deposit_slots * AMOUNT_BYTES)
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ class Pubdata:
     n_deposits: int
     transfers: tuple[PostedTransfer, ...]
     withdrawals: tuple[PostedWithdraw, ...]
+    exits: tuple[int, ...] = ()  # per processed priority operation (decode gives all n): a full exit's payout, 0 for a deposit
 
 
 def encode(preset: ZkPreset, data: Pubdata) -> bytes:
@@ -109,6 +117,11 @@ def encode(preset: ZkPreset, data: Pubdata) -> bytes:
     for w in data.withdrawals:
         out += w.sender.to_bytes(i, "big") + w.amount.to_bytes(AMOUNT_BYTES, "big") + w.recipient.to_bytes(20, "big")
     out += bytes(withdraw_slot_bytes(preset) * (preset.withdraw_slots - len(data.withdrawals)))
+    if len(data.exits) > data.n_deposits:
+        raise PubdataError(f"{len(data.exits)} exit amounts for {data.n_deposits} priority operations")
+    for amount in data.exits:
+        out += amount.to_bytes(AMOUNT_BYTES, "big")
+    out += bytes(AMOUNT_BYTES * (preset.deposit_slots - len(data.exits)))
     return bytes(out)
 
 
@@ -149,7 +162,15 @@ def decode(preset: ZkPreset, raw: bytes) -> Pubdata:
                 raise PubdataError(f"withdrawal slot {k} has sender 0 (padding) but is not all zeros")
             continue
         withdrawals.append(PostedWithdraw(sender, amount, recipient))
-    return Pubdata(n, tuple(transfers), tuple(withdrawals))
+    exits = []
+    for k in range(preset.deposit_slots):
+        amount = int.from_bytes(raw[pos:pos + AMOUNT_BYTES], "big")
+        pos += AMOUNT_BYTES
+        if k >= n and amount:
+            raise PubdataError(f"priority slot {k} is unused but pays out {amount} wei")
+        if k < n:
+            exits.append(amount)
+    return Pubdata(n, tuple(transfers), tuple(withdrawals), tuple(exits))
 
 
 def pubdata_hash(raw: bytes, sha256: Callable[[bytes], bytes] | None = None) -> int:
@@ -158,14 +179,18 @@ def pubdata_hash(raw: bytes, sha256: Callable[[bytes], bytes] | None = None) -> 
     return int.from_bytes(digest, "big") >> 3
 
 
-def deposit_word(index: int, amount: int) -> int:
-    return index << DEPOSIT_BITS | amount
+KIND_DEPOSIT, KIND_EXIT = 0, 1
+KIND_SHIFT = 128
+
+
+def deposit_word(index: int, amount: int, kind: int = KIND_DEPOSIT) -> int:
+    return kind << KIND_SHIFT | index << DEPOSIT_BITS | amount
 
 
 def next_chain(chain: int, index: int, amount: int, ax: int, ay: int,
-               hasher: Callable[[list[int]], int] = poseidon) -> int:
-    """The deposit chain after one more queued deposit."""
-    return hasher([chain, deposit_word(index, amount), ax, ay])
+               hasher: Callable[[list[int]], int] = poseidon, kind: int = KIND_DEPOSIT) -> int:
+    """The priority chain after one more queued operation (a deposit, or a full exit with amount and key 0)."""
+    return hasher([chain, deposit_word(index, amount, kind), ax, ay])
 
 
 def public_inputs(old_root: int, new_root: int, chain_start: int, chain_end: int, domain: int,

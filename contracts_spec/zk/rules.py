@@ -21,6 +21,11 @@ Operations
       allowed and only bumps the nonce.
     * ``Withdraw(sender, amount, recipient, nonce, signature)``: exact wei to
       an L1 address, claimable there as soon as the batch verifies.
+    * ``FullExit(index)``: requested on L1 by the account's owner and queued
+      with the deposits (a *priority operation*: the operator must process it
+      before its deadline, or anyone may start exodus mode). Empties the
+      account and pays its whole balance to the owner on L1, so an operator
+      that censors a user's L2 withdrawals cannot keep their funds.
     * ``Noop``: padding.
 
 Signed messages (EdDSA-Poseidon, one field element each)
@@ -117,11 +122,17 @@ class Withdraw:
 
 
 @dataclass(frozen=True)
+class FullExit:
+    index: int
+
+
+@dataclass(frozen=True)
 class Noop:
     pass
 
 
-Op = Deposit | Transfer | Withdraw | Noop
+Op = Deposit | FullExit | Transfer | Withdraw | Noop
+Priority = Deposit | FullExit
 
 
 def transfer_message(domain: int, depth_bits: int, sender: int, recipient: int, amount40: int, nonce: int) -> int:
@@ -163,6 +174,7 @@ class Effect:
     writes: tuple[tuple[int, Account], ...] = ()
     withdrawal: tuple[str, int] | None = None
     deposit: bool = False
+    exited: int = 0  # what a FullExit took from the account (paid to its owner on L1)
     touched: tuple[int, ...] = field(default=())
 
 
@@ -217,6 +229,11 @@ def apply_op(state: StateView, op: Op, *, authorised: bool = False) -> Effect:
         if new.balance > MAX_BALANCE:
             raise OpRefused(f"deposit would take account {index}'s balance past 2**{BALANCE_BITS}-1 wei")
         return Effect(writes=((index, new),), deposit=True, touched=(index,))
+    if isinstance(op, FullExit):
+        index = _check_index(state, op.index, "exit")
+        acct = _existing(state, index, "exiting")
+        return Effect(writes=((index, Account(acct.ax, acct.ay, 0, acct.nonce)),), exited=acct.balance,
+                      touched=(index,))
     if isinstance(op, Transfer):
         sender = _check_index(state, op.sender, "sender")
         recipient = _check_index(state, op.recipient, "recipient")
@@ -244,9 +261,11 @@ def apply_op(state: StateView, op: Op, *, authorised: bool = False) -> Effect:
         if not (isinstance(op.recipient, str) and op.recipient.startswith("0x") and len(op.recipient) == 42):
             raise OpRefused(f"withdrawal recipient {op.recipient!r} is not a 0x-prefixed 20-byte address")
         try:
-            int(op.recipient, 16)
+            recipient_int = int(op.recipient, 16)
         except ValueError:
             raise OpRefused(f"withdrawal recipient {op.recipient!r} is not hex") from None
+        if recipient_int == 0:
+            raise OpRefused("withdrawal to the zero address: nobody could ever claim it")
         src = _existing(state, sender, "sender")
         _check_nonce(src, op.nonce, sender)
         if op.amount > src.balance:

@@ -3,7 +3,7 @@
 ``build_batch`` is the one place a batch is assembled; the operator proves
 what it returns and the tests run it against the circuit. It applies the
 operations to ``state`` (pass a copy to keep the original) in the circuit's
-slot order: deposits, transfers, withdrawals; a refused operation raises
+slot order: priority operations (deposits and full exits), transfers, withdrawals; a refused operation raises
 :class:`rules.OpRefused` before anything is built.
 """
 
@@ -22,7 +22,7 @@ from contracts_spec.zk.circuit import (
     WithdrawSlot,
 )
 from contracts_spec.zk.params import ZkPreset
-from contracts_spec.zk.rules import Account, Deposit, OpRefused, Transfer, Withdraw
+from contracts_spec.zk.rules import Account, FullExit, OpRefused, Priority, Transfer, Withdraw
 from contracts_spec.zk.state import LeafUpdate, ZkState
 from primitives.snark.babyjub import BASE8
 
@@ -42,7 +42,7 @@ def _leaf(update: LeafUpdate, fallback_key: tuple[int, int] = (0, 0)) -> LeafWit
     return LeafWitness(old.ax, old.ay, old.balance, old.nonce, update.proof)
 
 
-def build_batch(preset: ZkPreset, state: ZkState, chain_start: int, deposits: Sequence[Deposit],
+def build_batch(preset: ZkPreset, state: ZkState, chain_start: int, deposits: Sequence[Priority],
                 transfers: Sequence[Transfer], withdrawals: Sequence[Withdraw], *, authorised: bool = False) -> Batch:
     """The witness and pubdata of a batch of these operations, applied to ``state`` in place."""
     if len(deposits) > preset.deposit_slots or len(transfers) > preset.transfer_slots \
@@ -52,11 +52,19 @@ def build_batch(preset: ZkPreset, state: ZkState, chain_start: int, deposits: Se
                         f"{preset.withdraw_slots} slots")
     old_root, chain = state.root, chain_start
     dep_slots, tx_slots, wd_slots = [], [], []
+    exits: list[int] = []
     for dep in deposits:
+        if isinstance(dep, FullExit):
+            effect, (u,) = state.apply(dep)
+            dep_slots.append(DepositSlot(dep.index, 0, 0, 0, 0, _leaf(u), kind=pd.KIND_EXIT))
+            chain = pd.next_chain(chain, dep.index, 0, 0, 0, kind=pd.KIND_EXIT)
+            exits.append(effect.exited)
+            continue
         _, (u,) = state.apply(dep)
         dep_slots.append(DepositSlot(dep.index, dep.amount, dep.ax, dep.ay, int(u.old is None),
                                      _leaf(u, (dep.ax, dep.ay))))
         chain = pd.next_chain(chain, dep.index, dep.amount, dep.ax, dep.ay)
+        exits.append(0)
     for _ in range(preset.deposit_slots - len(deposits)):
         dep_slots.append(DepositSlot(0, 0, 0, 0, 1, LeafWitness(0, 0, 0, 0, state.tree.proof(0))))
     posted_t, posted_w, paid = [], [], []
@@ -79,7 +87,7 @@ def build_batch(preset: ZkPreset, state: ZkState, chain_start: int, deposits: Se
     for _ in range(preset.withdraw_slots - len(withdrawals)):
         wd_slots.append(WithdrawSlot(0, 0, 0, DUMMY_SIGNATURE,
                                      LeafWitness(BASE8[0], BASE8[1], 0, 0, state.tree.proof(0))))
-    raw = pd.encode(preset, pd.Pubdata(len(deposits), tuple(posted_t), tuple(posted_w)))
+    raw = pd.encode(preset, pd.Pubdata(len(deposits), tuple(posted_t), tuple(posted_w), tuple(exits)))
     witness = BatchWitness(
         old_root=old_root, new_root=state.root, chain_start=chain_start, chain_end=chain, domain=state.domain,
         pubdata_digest=pd.pubdata_hash(raw), n_deposits=len(deposits), deposits=tuple(dep_slots),

@@ -135,7 +135,7 @@ class ZkLab:
     def _chain(self, count: int) -> int:
         chain = 0
         for d in queued_deposits(self.l1, self.address, self.deploy_block)[:count]:
-            chain = pd.next_chain(chain, d.index, d.amount, d.ax, d.ay)
+            chain = d.chain(chain)
         return chain
 
     def prove(self, batch: Batch) -> ProvedBatch:
@@ -166,6 +166,10 @@ class ZkLab:
         waiting: list[Transfer | Withdraw] = [*self.mempool.transfers, *self.mempool.withdrawals]
         for op in waiting:
             self.pending.write(apply_op(self.pending, op))
+
+    def request_exit(self, name: str) -> dict:
+        """``name`` asks L1 for the full exit of its account: a priority operation the operator must process."""
+        return self.transact(name, "request_exit", self.index(name))
 
     def claim(self, name: str) -> dict:
         return self.transact(name, "claim_withdrawal", self.eth_address(name))
