@@ -2,9 +2,10 @@
 
 Admission
     ``submit(op)`` runs ``apply_op`` on the *pending* state (the last
-    verified state plus every operation admitted since), so a bad signature,
-    a replayed or future nonce, an overdraft or an unknown account is
-    refused at once with the rule's name, and what is admitted will fit in a
+    verified state, plus the deposits the next batch processes, plus every
+    operation admitted since), so a bad signature, a replayed or future
+    nonce, an overdraft or an unknown account is refused at once with the
+    rule's name and changes nothing, and what is admitted will fit in a
     batch. The operation is appended to the write-ahead log (SQLite,
     ``synchronous=FULL``: on disk before the call returns) and only then
     acknowledged, so nothing acknowledged is lost to a crash.
@@ -15,14 +16,25 @@ Batches
     stands where L1 does), then either starts proving the next batch or,
     when the proof is done, commits it. Proving runs in a worker process, so
     the node keeps serving while a proof takes seconds or minutes;
-    ``progress`` says what the operator is doing and for how long.
+    ``progress`` says what the operator is doing and for how long. A worker
+    that dies is replaced and the batch proved again; a proof that no longer
+    starts where L1 stands is dropped and the batch rebuilt.
 
     The next batch takes, in order, the oldest queued deposits (up to the
     deposit slots; a deposit the operator censors stops the queue there, as
     the exodus demo shows), then the oldest admitted transfers and
-    withdrawals. An operation is in a verified batch exactly when the
-    verified state's nonce of its sender has passed its nonce: that is how
-    the log forgets, and how a restart tells what is still to do.
+    withdrawals, in admission order.
+
+The log
+    An operation is in a verified batch when the full node applied the same
+    operation (kind, recipient, amount) at its sender and nonce. The log
+    keeps it, marked with the batch, until that batch's block is
+    ``final_depth`` blocks deep: an L1 reorganisation that drops the batch
+    puts it back in the mempool, in its admission order. An operation that
+    can no longer apply (another verified operation used its nonce, its
+    recipient index now holds another key, or what it relied on is gone)
+    moves to the log's ``refused`` table with the reason (``refused``;
+    ``status(id)`` answers for one operation).
 """
 
 from __future__ import annotations
@@ -35,6 +47,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,10 +60,14 @@ from contracts_spec.zk.rules import OpRefused, Transfer, Withdraw, apply_op
 from contracts_spec.zk.state import ZkState
 from contracts_spec.zk.witness import Batch, build_batch
 from primitives.snark.eddsa import Signature
-from rollup.zk.fullnode import QueuedDeposit, ZkFullNode, queued_deposits
+from rollup.zk.fullnode import QueuedDeposit, ZkFullNode, op_content, queued_deposits
 from rollup.zk.prover import BatchProver, ProvedBatch
 
 Signed = Transfer | Withdraw
+
+# Blocks under which a verified batch counts as final: its operations leave the log then. Until then
+# an L1 reorganisation may drop the batch, and the operations come back to the mempool from the log.
+FINAL_DEPTH = 64
 
 
 def op_to_json(op: Signed) -> dict[str, Any]:
@@ -82,8 +99,79 @@ class LogWriteError(OSError):
     """The log could not record an operation: it was not admitted."""
 
 
-class OperationLog:
-    """Admitted operations not yet in a verified batch, durable on disk, in admission order."""
+@dataclass
+class Entry:
+    """An admitted operation as the operator keeps it: its admission order and the recipient's key then."""
+
+    seq: int
+    op: Signed
+    to_key: tuple[int, int] | None = None  # a transfer's recipient key at admission (None: not recorded)
+    batch: int | None = None  # the verified batch that holds it, while L1 could still take that back
+    block: int | None = None
+
+    @property
+    def id(self) -> str:
+        return op_id(self.op)
+
+
+class MemoryLog:
+    """The operation log's interface without a disk (``log_path=None``): survives nothing but a reorganisation."""
+
+    path: str | None = None
+
+    def __init__(self) -> None:
+        self._rows: dict[str, Entry] = {}
+        self._seq = 0
+        self._refused: list[tuple[Signed, str]] = []
+
+    def append(self, op: Signed, to_key: tuple[int, int] | None) -> Entry:
+        if op_id(op) in self._rows:
+            raise LogWriteError(f"operation {op_id(op)} is already logged")
+        self._seq += 1
+        entry = self._rows[op_id(op)] = Entry(self._seq, op, to_key)
+        return entry
+
+    def mark_included(self, rows: Iterable[tuple[str, int, int]]) -> None:
+        for i, batch, block in rows:
+            if i in self._rows:
+                self._rows[i].batch, self._rows[i].block = batch, block
+
+    def mark_pending(self, ids: Iterable[str]) -> None:
+        for i in ids:
+            if i in self._rows:
+                self._rows[i].batch = self._rows[i].block = None
+
+    def refuse(self, rows: Iterable[tuple[str, str]]) -> None:
+        for i, reason in rows:
+            entry = self._rows.pop(i, None)
+            if entry is not None:
+                self._refused.append((entry.op, reason))
+
+    def forget(self, ids: Iterable[str]) -> None:
+        for i in ids:
+            self._rows.pop(i, None)
+
+    def entries(self) -> list[Entry]:
+        return sorted(self._rows.values(), key=lambda e: e.seq)
+
+    def refused(self) -> list[tuple[Signed, str]]:
+        return list(self._refused)
+
+    def close(self) -> None:
+        pass
+
+
+class OperationLog(MemoryLog):
+    """Admitted operations until their batch is final on L1, durable on disk, in admission order.
+
+    A row is pending (admitted, in no verified batch), or included (in a
+    verified batch whose block L1 could still take back: a reorganisation
+    makes it pending again). It is deleted once its batch's block is
+    ``final_depth`` blocks deep. An operation that can no longer apply (its
+    nonce was used by another verified operation, or what it relied on is
+    gone) moves to the ``refused`` table with the reason, so none vanishes
+    without a trace.
+    """
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = os.fspath(path)
@@ -93,26 +181,73 @@ class OperationLog:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("CREATE TABLE IF NOT EXISTS ops (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
                          "id TEXT NOT NULL UNIQUE, sender INTEGER NOT NULL, nonce INTEGER NOT NULL, op TEXT NOT NULL)")
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(ops)")}
+        for name, kind in (("to_key", "TEXT"), ("batch", "INTEGER"), ("block", "INTEGER")):
+            if name not in columns:  # a log written before these columns: its rows are pending, keys unrecorded
+                self._db.execute(f"ALTER TABLE ops ADD COLUMN {name} {kind}")
+        self._db.execute("CREATE TABLE IF NOT EXISTS refused (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, "
+                         "op TEXT NOT NULL, reason TEXT NOT NULL)")
 
-    def append(self, op: Signed) -> None:
+    def append(self, op: Signed, to_key: tuple[int, int] | None) -> Entry:
         with self._lock:
             try:
-                self._db.execute("INSERT OR IGNORE INTO ops (id, sender, nonce, op) VALUES (?, ?, ?, ?)",
-                                 (op_id(op), op.sender, op.nonce, json.dumps(op_to_json(op))))
+                cur = self._db.execute("INSERT INTO ops (id, sender, nonce, op, to_key) VALUES (?, ?, ?, ?, ?)",
+                                       (op_id(op), op.sender, op.nonce, json.dumps(op_to_json(op)),
+                                        json.dumps([str(v) for v in to_key]) if to_key else None))
             except sqlite3.Error as exc:
                 raise LogWriteError(f"operation log {self.path}: could not record {op_id(op)}: {exc}") from exc
+            return Entry(int(cur.lastrowid or 0), op, to_key)
 
-    def forget_included(self, state: ZkState) -> None:
-        """Drop every operation whose sender's verified nonce has passed it."""
+    def _many(self, sql: str, rows: list[tuple]) -> None:
+        if not rows:
+            return
         with self._lock:
-            rows = self._db.execute("SELECT id, sender, nonce FROM ops").fetchall()
-            done = [(i,) for i, s, n in rows if (a := state.account(s)) is not None and a.nonce > n]
-            if done:
-                self._db.executemany("DELETE FROM ops WHERE id = ?", done)
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(sql, rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
 
-    def entries(self) -> list[Signed]:
+    def mark_included(self, rows: Iterable[tuple[str, int, int]]) -> None:
+        self._many("UPDATE ops SET batch = ?, block = ? WHERE id = ?", [(b, k, i) for i, b, k in rows])
+
+    def mark_pending(self, ids: Iterable[str]) -> None:
+        self._many("UPDATE ops SET batch = NULL, block = NULL WHERE id = ?", [(i,) for i in ids])
+
+    def refuse(self, rows: Iterable[tuple[str, str]]) -> None:
+        rows = list(rows)
+        if not rows:
+            return
         with self._lock:
-            return [op_from_json(json.loads(r[0])) for r in self._db.execute("SELECT op FROM ops ORDER BY seq")]
+            self._db.execute("BEGIN")
+            try:
+                for i, reason in rows:
+                    self._db.execute("INSERT INTO refused (seq, id, op, reason) SELECT seq, id, op, ? FROM ops "
+                                     "WHERE id = ?", (reason, i))
+                    self._db.execute("DELETE FROM ops WHERE id = ?", (i,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def forget(self, ids: Iterable[str]) -> None:
+        self._many("DELETE FROM ops WHERE id = ?", [(i,) for i in ids])
+
+    def entries(self) -> list[Entry]:
+        with self._lock:
+            rows = self._db.execute("SELECT seq, op, to_key, batch, block FROM ops ORDER BY seq").fetchall()
+        out = []
+        for seq, raw, to_key, batch, block in rows:
+            key = tuple(int(v) for v in json.loads(to_key)) if to_key else None
+            out.append(Entry(seq, op_from_json(json.loads(raw)), key, batch, block))  # type: ignore[arg-type]
+        return out
+
+    def refused(self) -> list[tuple[Signed, str]]:
+        with self._lock:
+            rows = self._db.execute("SELECT op, reason FROM refused ORDER BY seq").fetchall()
+        return [(op_from_json(json.loads(raw)), str(reason)) for raw, reason in rows]
 
     def close(self) -> None:
         with self._lock:
@@ -153,22 +288,30 @@ class ZkOperator:
     """Admits signed operations, proves batches in a worker process and commits them to L1."""
 
     def __init__(self, l1: L1Client, address: str, preset: ZkPreset, key: bytes, prover: BatchProver, *,
-                 log_path: str | os.PathLike | None = None, worker: bool = True) -> None:
+                 log_path: str | os.PathLike | None = None, worker: bool = True,
+                 final_depth: int = FINAL_DEPTH) -> None:
         self.l1, self.address, self.preset, self.key, self.prover = l1, address, preset, key, prover
+        self.final_depth = final_depth
         self.node = ZkFullNode(l1, address, preset)
         self.pending = self.node.state.copy()
         self.mempool: list[Signed] = []
         self.censored: set[int] = set()
-        self.log = OperationLog(log_path) if log_path is not None else None
+        self.log: MemoryLog = OperationLog(log_path) if log_path is not None else MemoryLog()
+        self._entries: list[Entry] = []
+        self._next_deposits: list[QueuedDeposit] = []  # the queue entries the pending state already holds
+        self.dropped: list[tuple[Signed, str]] = []  # operations this process refused after admitting them
         self._lock = threading.RLock()
-        self._pool: cf.ProcessPoolExecutor | None = None
-        if worker:
-            self._pool = cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        self._worker = worker
+        self._pool: cf.ProcessPoolExecutor | None = self._new_pool() if worker else None
         self._job: cf.Future | None = None
         self._job_batch: Batch | None = None
         self.progress = Progress()
         self.history: list[dict[str, Any]] = []
         self.recover()
+
+    @staticmethod
+    def _new_pool() -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
 
     # -- state -----------------------------------------------------------------------------
 
@@ -177,82 +320,196 @@ class ZkOperator:
         """The last verified state, rebuilt from L1."""
         return self.node.state
 
+    @property
+    def refused(self) -> list[tuple[Signed, str]]:
+        """Operations admitted once and refused later (made void by what L1 verified), with the reason."""
+        return self.log.refused()
+
     def recover(self) -> int:
-        """Catch up with L1 and re-admit what the log holds; how many operations came back."""
+        """Catch up with L1 and re-admit what the log holds; how many operations came back to the mempool."""
         with self._lock:
             self.node.sync()
-            self.mempool = []
-            self.pending = self.state.copy()
-            back = 0
-            for op in self.log.entries() if self.log else []:
-                try:
-                    self.pending.write(apply_op(self.pending, op))
-                except OpRefused:
-                    continue  # included meanwhile, or made void by what was included
-                self.mempool.append(op)
-                back += 1
-            if self.log:
-                self.log.forget_included(self.state)
-            return back
+            self._entries = self.log.entries()
+            self._rebase()
+            return len(self.mempool)
+
+    def status(self, ident: str) -> dict[str, Any] | None:
+        """Where operation ``ident`` (``sender:nonce``) stands: pending, included (batch) or refused (reason)."""
+        with self._lock:
+            for e in self._entries:
+                if e.id == ident:
+                    if e.batch is not None:
+                        return {"id": ident, "status": "included", "batch": e.batch}
+                    return {"id": ident, "status": "pending"}
+            for op, reason in reversed(self.refused):
+                if op_id(op) == ident:
+                    return {"id": ident, "status": "refused", "reason": reason}
+            return None
 
     def submit(self, op: Signed) -> str:
         """Admit ``op`` (OpRefused names the rule it breaks); logged on disk before this returns."""
         with self._lock:
             effect = apply_op(self.pending, op)
-            if self.log:
-                self.log.append(op)
+            to_key = None
+            if isinstance(op, Transfer):
+                recipient = self.pending.account(op.recipient)
+                to_key = recipient.key if recipient is not None else None
+            entry = self.log.append(op, to_key)
             self.pending.write(effect)
             self.mempool.append(op)
+            self._entries.append(entry)
             return op_id(op)
 
     def queued(self) -> list[QueuedDeposit]:
         return [d for d in queued_deposits(self.l1, self.address) if d.id >= self.node.processed]
 
+    def _deposits_for_next(self) -> list[QueuedDeposit]:
+        """The deposits the next batch processes: the oldest queued, up to the slots, stopping at a censored one."""
+        out = []
+        for d in self.queued()[: self.preset.deposit_slots]:
+            if d.id in self.censored:
+                break
+            out.append(d)
+        return out
+
     def sync(self) -> None:
+        """Follow L1 (new batches, a reorganisation, new deposits) and re-check the mempool on it."""
         with self._lock:
-            if self.node.sync():
+            before = (self.node.batches, self.node.reorganisations)
+            self.node.sync()
+            if (self.node.batches, self.node.reorganisations) != before \
+                    or self._deposits_for_next() != self._next_deposits:
                 self._rebase()
 
     def _rebase(self) -> None:
-        """The mempool minus what L1 verified, re-checked on the new verified state."""
-        keep, self.pending = [], self.state.copy()
-        for op in self.mempool:
+        """Pending state = verified state + the next batch's deposits + every admitted operation L1 does not hold.
+
+        Each logged operation, in admission order, is either in a verified
+        batch (the node applied the same operation at its sender and nonce),
+        made void (another operation used its nonce, its recipient index now
+        holds another key, or it no longer applies: refused with the reason),
+        or re-checked onto the pending state and kept in the mempool. After
+        a reorganisation the operations of the batches L1 dropped come back
+        here in their order.
+        """
+        self.pending = self.state.copy()
+        deposits = self._deposits_for_next()
+        self._next_deposits = []
+        for d in deposits:
             try:
-                self.pending.write(apply_op(self.pending, op))
-                keep.append(op)
+                self.pending.write(apply_op(self.pending, d.op()))
             except OpRefused:
-                pass
-        self.mempool = keep
-        if self.log:
-            self.log.forget_included(self.state)
+                break
+            self._next_deposits.append(d)
+        keep, mempool = [], []
+        included, back, refused = [], [], []
+        head = self.l1.block_number()
+        final = []
+        for e in self._entries:
+            op = e.op
+            applied = self.node.applied.get((op.sender, op.nonce))
+            if applied is not None:
+                if applied.content != op_content(op):
+                    refused.append((e, f"void: nonce {op.nonce} of account {op.sender} was used by another "
+                                       f"operation in verified batch {applied.batch}"))
+                    continue
+                if head - applied.block >= self.final_depth:
+                    final.append(e.id)
+                    continue
+                if (e.batch, e.block) != (applied.batch, applied.block):
+                    e.batch, e.block = applied.batch, applied.block
+                    included.append((e.id, applied.batch, applied.block))
+                keep.append(e)
+                continue
+            try:
+                if isinstance(op, Transfer) and e.to_key is not None:
+                    to = self.pending.account(op.recipient)
+                    if to is None or to.key != e.to_key:
+                        raise OpRefused(f"recipient account {op.recipient} no longer holds the key it had when the "
+                                        "transfer was admitted (L1 assigned the index anew)")
+                self.pending.write(apply_op(self.pending, op))
+            except OpRefused as exc:
+                refused.append((e, f"void after verified batch {self.node.batches - 1}: {exc}"))
+                continue
+            if e.batch is not None:
+                e.batch = e.block = None
+                back.append(e.id)
+            keep.append(e)
+            mempool.append(op)
+        self._entries, self.mempool = keep, mempool
+        self.log.mark_included(included)
+        self.log.mark_pending(back)
+        self.log.forget(final)
+        self._refuse(refused)
+
+    def _refuse(self, rows: list[tuple[Entry, str]]) -> None:
+        if not rows:
+            return
+        self.log.refuse([(e.id, reason) for e, reason in rows])
+        self.dropped.extend((e.op, reason) for e, reason in rows)
 
     # -- batches ---------------------------------------------------------------------------
 
     def has_work(self) -> bool:
         return bool(self.mempool) or any(d.id not in self.censored for d in self.queued()[:1])
 
-    def next_batch(self) -> tuple[Batch, int, int]:
-        """(batch, deposits, operations) for the next batch from the queue and the mempool."""
-        deposits = []
-        for d in self.queued()[: self.preset.deposit_slots]:
-            if d.id in self.censored:
-                break
-            deposits.append(d.op())
-        transfers = [op for op in self.mempool if isinstance(op, Transfer)][: self.preset.transfer_slots]
-        withdrawals = [op for op in self.mempool if isinstance(op, Withdraw)][: self.preset.withdraw_slots]
-        # keep admission order among the chosen operations: stop at the first one left out
-        chosen, t, w = [], 0, 0
+    def _choose(self) -> list[Signed]:
+        """The mempool's oldest operations that fit the slots, in admission order, stopping at the first left out.
+
+        The circuit runs transfers before withdrawals, so a transfer whose
+        sender has a withdrawal earlier in the batch (its nonce follows it)
+        ends the batch there.
+        """
+        chosen: list[Signed] = []
+        t = w = 0
+        withdrew: set[int] = set()
         for op in self.mempool:
-            if isinstance(op, Transfer) and t < len(transfers):
+            if isinstance(op, Transfer):
+                if t == self.preset.transfer_slots or op.sender in withdrew:
+                    break
                 t += 1
-            elif isinstance(op, Withdraw) and w < len(withdrawals):
-                w += 1
             else:
-                break
+                if w == self.preset.withdraw_slots:
+                    break
+                w += 1
+                withdrew.add(op.sender)
             chosen.append(op)
-        state = self.state.copy()
+        return chosen
+
+    def next_batch(self) -> tuple[Batch, int, int]:
+        """(batch, deposits, operations) for the next batch from the queue and the mempool.
+
+        The chosen operations are run in the circuit's order first; one that
+        fails there is left out with the ones after it, and when it fails even
+        first in line it is refused (with the reason), so a batch is always
+        built and the operator never stalls on one operation.
+        """
+        while True:
+            deposits = [d.op() for d in self._deposits_for_next()]
+            chosen = self._choose()
+            sim = self.state.copy()
+            for d in deposits:
+                sim.write(apply_op(sim, d))
+            bad: Signed | None = None
+            reason = ""
+            for op in [o for o in chosen if isinstance(o, Transfer)] + [o for o in chosen if isinstance(o, Withdraw)]:
+                try:
+                    sim.write(apply_op(sim, op))
+                except OpRefused as exc:
+                    bad, reason = op, str(exc)
+                    break
+            if bad is None:
+                break
+            cut = chosen.index(bad)
+            if cut > 0:
+                chosen = chosen[:cut]
+                break
+            entry = next(e for e in self._entries if e.op is bad)
+            self._refuse([(entry, f"refused while building batch {self.node.batches}: {reason}")])
+            self._entries.remove(entry)
+            self._rebase()
         chain = self._chain_at(self.node.processed)
-        batch = build_batch(self.preset, state, chain, deposits,
+        batch = build_batch(self.preset, self.state.copy(), chain, deposits,
                             [op for op in chosen if isinstance(op, Transfer)],
                             [op for op in chosen if isinstance(op, Withdraw)])
         return batch, len(deposits), len(chosen)
@@ -260,7 +517,7 @@ class ZkOperator:
     def _chain_at(self, count: int) -> int:
         chain = 0
         for d in queued_deposits(self.l1, self.address)[:count]:
-            chain = pd.next_chain(chain, d.index, d.amount, d.ax, d.ay)
+            chain = d.chain(chain)
         return chain
 
     def prove_now(self, batch: Batch) -> ProvedBatch:
@@ -276,6 +533,22 @@ class ZkOperator:
         self.sync()
         return receipt
 
+    def _still_current(self, batch: Batch) -> bool:
+        """Whether a batch built earlier still starts where L1 stands (root and deposit chain)."""
+        w = batch.witness
+        return w.old_root == self.state.root and w.chain_start == self._chain_at(self.node.processed)
+
+    def _commit_proved(self, proved: ProvedBatch) -> dict | None:
+        self.progress.phase = "committing"
+        try:
+            receipt = self.commit(proved)
+        except TransactionReverted as exc:
+            self.progress = Progress(last={"error": f"L1 refused the batch: {exc.reason}"})
+            self.sync()
+            return None
+        self.progress = Progress(last=self.history[-1])
+        return receipt
+
     def tick(self) -> dict | None:
         """One step: follow L1; commit a finished proof, or start proving the next batch. A receipt when committed."""
         with self._lock:
@@ -288,32 +561,31 @@ class ZkOperator:
                 job, batch, self._job, self._job_batch = self._job, self._job_batch, None, None
                 try:
                     proved: ProvedBatch = job.result()
-                except Exception as exc:  # a worker that died: prove again next tick
-                    self.progress = Progress(last={"error": f"proving failed: {exc}"})
-                    return None
-                assert batch is not None
-                if proved.batch.witness.old_root != self.state.root:
-                    self.progress = Progress(last={"error": "L1 moved on while proving; the batch is rebuilt"})
-                    return None
-                self.progress.phase = "committing"
-                try:
-                    receipt = self.commit(proved)
-                except TransactionReverted as exc:
-                    self.progress = Progress(last={"error": f"L1 refused the batch: {exc.reason}"})
-                    return None
-                self.progress = Progress(last=self.history[-1])
-                return receipt
+                except Exception as exc:  # a worker that died (or a proof that failed): prove again now
+                    if isinstance(exc, BrokenProcessPool) and self._worker:
+                        if self._pool is not None:
+                            self._pool.shutdown(wait=False, cancel_futures=True)
+                        self._pool = self._new_pool()
+                    self.progress = Progress(last={"error": f"proving failed: {type(exc).__name__}: {exc}"})
+                    proved = None  # type: ignore[assignment]
+                if proved is not None:
+                    assert batch is not None
+                    if not self._still_current(proved.batch):
+                        self.progress = Progress(last={"error": "L1 moved on while proving; the batch is rebuilt"})
+                        return None
+                    return self._commit_proved(proved)
             if not self.has_work():
                 return None
             batch, n_dep, _ = self.next_batch()
             if self._pool is None:
                 self.progress = Progress("proving", self.node.batches, time.time(), deposits=n_dep)
                 proved = self.prove_now(batch)
-                self.progress.phase = "committing"
-                receipt = self.commit(proved)
-                self.progress = Progress(last=self.history[-1])
-                return receipt
-            self._job = self._pool.submit(_prove_in_worker, self.preset, str(self.prover.cache_dir), batch)
+                return self._commit_proved(proved)
+            try:
+                self._job = self._pool.submit(_prove_in_worker, self.preset, str(self.prover.cache_dir), batch)
+            except BrokenProcessPool:  # the worker died between jobs: a new one takes this batch
+                self._pool = self._new_pool()
+                self._job = self._pool.submit(_prove_in_worker, self.preset, str(self.prover.cache_dir), batch)
             self._job_batch = batch
             self.progress = Progress("proving", self.node.batches, time.time(), deposits=n_dep,
                                      transfers=sum(1 for t in batch.witness.transfers if t.sender),
@@ -329,12 +601,21 @@ class ZkOperator:
             receipt = self.tick()
         return receipt
 
+    def worker_pids(self) -> list[int]:
+        """The proving worker's process ids (empty without a worker or before its first job)."""
+        procs = getattr(self._pool, "_processes", None) or {}
+        return list(procs)
+
     def close(self) -> None:
+        """Stop: a proof under way is abandoned (its worker is ended: it holds nothing the log does not)."""
         if self._pool is not None:
+            procs = list((getattr(self._pool, "_processes", None) or {}).values())
             self._pool.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
+                if proc.is_alive():
+                    proc.terminate()
             self._pool = None
-        if self.log:
-            self.log.close()
+        self.log.close()
 
 
 def included(ops: Iterable[Signed], state: ZkState) -> list[bool]:
