@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 # The one registry line a new scheme adds.
 SCHEME_MODULES: dict[str, str] = {
     "optimistic": "node.schemes.optimistic",
+    "zk": "node.schemes.zk",
 }
 
 
