@@ -234,8 +234,11 @@ def op_json(op: Signed) -> dict[str, Any]:
 
 
 def _deposit_json(d: QueuedDeposit) -> dict[str, Any]:
-    return {"id": d.id, "account": d.index, "amount": str(d.amount), "owner": to_checksum_address(d.owner),
-            "depositor": to_checksum_address(d.depositor)}
+    """A priority-queue entry: a deposit, or an owner's full-exit request."""
+    if getattr(d, "is_exit", False):
+        return {"id": d.id, "kind": "full_exit", "account": d.index, "owner": to_checksum_address(d.owner)}
+    return {"id": d.id, "kind": "deposit", "account": d.index, "amount": str(d.amount),
+            "owner": to_checksum_address(d.owner), "depositor": to_checksum_address(d.depositor)}
 
 
 class ZkService:
@@ -321,7 +324,7 @@ class ZkService:
 
     def _account_json(self, index: int, deposits: list[QueuedDeposit]) -> dict[str, Any]:
         op = self.operator
-        mine = [d for d in deposits if d.index == index]
+        mine = [d for d in deposits if d.index == index and not getattr(d, "is_exit", False)]
         verified, pending = op.state.account(index), op.pending.account(index)
         key = (verified.ax, verified.ay) if verified else (mine[0].ax, mine[0].ay) if mine else None
         return {
@@ -355,6 +358,8 @@ class ZkService:
             deposits = queued_deposits(self.l1, self.address)
             found: dict[int, None] = {}
             for d in deposits:
+                if getattr(d, "is_exit", False):
+                    continue
                 if owner_raw is not None and int(d.owner, 16) != owner_raw:
                     continue
                 if key is not None and (d.ax, d.ay) != key:

@@ -111,7 +111,11 @@ def _number(text: str, what: str) -> int:
 
 _READ = responses(404, 503)
 _ADMIN = responses(401, 404, 409, 503)
-INDEX = Path(json_schema_extra={"minimum": 0, "maximum": 2**32 - 1})
+
+
+def _index() -> Any:
+    """A path parameter holding an account, batch or deposit number (a new one per route: FastAPI binds it)."""
+    return Path(json_schema_extra={"minimum": 0, "maximum": 2**32 - 1})
 
 
 @router.get("/status", summary="the rollup's preset, roots, L1 counters, exodus, the operator's progress and "
@@ -122,7 +126,7 @@ def status(request: Request) -> dict[str, Any]:
 
 @router.get("/accounts/{index}", summary="an L2 account: verified balance and nonce, the mempool's view, "
             "queued deposits", responses=_READ)
-def account(request: Request, index: int = INDEX) -> dict[str, Any]:
+def account(request: Request, index: int = _index()) -> dict[str, Any]:
     return _call(_service(request).account, index)
 
 
@@ -144,7 +148,7 @@ def accounts_by_key(request: Request, ax: str = Path(json_schema_extra={"pattern
 
 @router.get("/batches/{index}", summary="a verified batch: roots, deposits, decoded pubdata, commit gas",
             responses=_READ)
-def batch(request: Request, index: int = INDEX) -> dict[str, Any]:
+def batch(request: Request, index: int = _index()) -> dict[str, Any]:
     return _call(_service(request).batch, index)
 
 
@@ -162,13 +166,13 @@ def tick(request: Request) -> dict[str, Any]:
 
 @router.post("/censor/{deposit_id}", summary="make the operator ignore a queued deposit (the exodus demo)",
              dependencies=[Depends(require_admin)], responses=_ADMIN)
-def censor(request: Request, deposit_id: int = INDEX) -> dict[str, Any]:
+def censor(request: Request, deposit_id: int = _index()) -> dict[str, Any]:
     return _call(_service(request).censor, deposit_id, True)
 
 
 @router.delete("/censor/{deposit_id}", summary="stop ignoring a queued deposit",
                dependencies=[Depends(require_admin)], responses=_ADMIN)
-def uncensor(request: Request, deposit_id: int = INDEX) -> dict[str, Any]:
+def uncensor(request: Request, deposit_id: int = _index()) -> dict[str, Any]:
     return _call(_service(request).censor, deposit_id, False)
 
 
@@ -204,5 +208,5 @@ def withdrawals(request: Request, address: str = Path(json_schema_extra={"patter
 
 @router.get("/exit-proof/{index}", summary="exit()'s arguments for an account at the last verified root "
             "(exits open in exodus mode)", responses=_READ)
-def exit_proof(request: Request, index: int = INDEX) -> dict[str, Any]:
+def exit_proof(request: Request, index: int = _index()) -> dict[str, Any]:
     return _call(_service(request).exit_proof, index)

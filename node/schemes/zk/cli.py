@@ -383,7 +383,7 @@ def cmd_exit(args: argparse.Namespace) -> None:
         did = True
     processed = rollup.call("counters")[1]
     for d in deposits:
-        if d.id >= processed and int(d.depositor, 16) == int(me, 16):
+        if d.id >= processed and int(d.depositor, 16) == int(me, 16) and not getattr(d, "is_exit", False):
             from contracts_spec.l1 import TransactionReverted
 
             try:
