@@ -49,3 +49,36 @@ def test_a_node_with_no_rollup_keeps_to_its_document(case) -> None:
 @SETTINGS
 def test_a_node_hosting_a_rollup_keeps_to_its_document(case) -> None:
     case.call_and_validate()
+
+
+def _zk_app(hosting: bool):
+    """A node with the zk-rollup's routes; ``hosting`` serves a deployed rollup (its prover in this process)."""
+    from contracts_spec.l1 import L1Client
+    from contracts_spec.zk.params import SMALL
+    from node.devaccounts import derive_dev_account
+    from node.schemes.zk.api import router as zk_router
+    from rollup.zk.service import ZkService
+
+    operator = derive_dev_account(7)
+    chain = Chain(genesis_alloc=genesis_alloc([*DEV, operator]))
+    app = create_app(chain, dev_keys=dev_keys(DEV), routers=[zk_router])
+    if hosting:
+        l1 = L1Client.in_process(app.state.dispatcher)
+        app.state.zk = ZkService.deploy(l1, operator.private_key, SMALL, worker=False)
+    return app
+
+
+ZK_BARE = schemathesis.openapi.from_asgi("/openapi.json", _zk_app(hosting=False)).include(path_regex="^/api/zk/")
+ZK_HOSTING = schemathesis.openapi.from_asgi("/openapi.json", _zk_app(hosting=True)).include(path_regex="^/api/zk/")
+
+
+@ZK_BARE.parametrize()
+@SETTINGS
+def test_a_node_with_no_zk_rollup_keeps_to_its_document(case) -> None:
+    case.call_and_validate()
+
+
+@ZK_HOSTING.parametrize()
+@SETTINGS
+def test_a_node_hosting_a_zk_rollup_keeps_to_its_document(case) -> None:
+    case.call_and_validate()

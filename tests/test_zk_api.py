@@ -184,7 +184,7 @@ def test_transfer_and_withdrawal_are_proved_and_claimable_at_once(node: Node) ->
     signed_w = sign(w, node.l2_key(BOB), node.service.domain, SMALL.depth_bits)
     body = {**op_json(w), "signature": "0x" + eddsa.pack_signature(signed_w.signature).hex()}
     _ok(c.post("/api/zk/operations", json=body))
-    assert [o["sender"] for o in _ok(c.get("/api/zk/operations"))] == [1, 2]
+    assert [o["sender"] for o in _ok(c.get("/api/zk/mempool"))] == [1, 2]
     assert _ok(c.get("/api/zk/accounts/1"))["pending_balance"] == str(2 * ETH)
 
     done = _ok(c.post("/api/zk/batches", headers=ADMIN))
@@ -192,7 +192,7 @@ def test_transfer_and_withdrawal_are_proved_and_claimable_at_once(node: Node) ->
     b = _ok(c.get("/api/zk/batches/1"))
     assert b["transfers"] == [{"sender": 1, "recipient": 2, "amount40": m["amount40"], "amount": str(ETH)}]
     assert b["withdrawals"] == [{"sender": 2, "amount": str(ETH // 2), "recipient": BOB.address}]
-    assert _ok(c.get("/api/zk/operations")) == []
+    assert _ok(c.get("/api/zk/mempool")) == []
     assert _ok(c.get("/api/zk/accounts/2"))["balance"] == str(ETH + ETH - ETH // 2)
     owed = _ok(c.get(f"/api/zk/withdrawals/{BOB.address.lower()}"))
     assert owed["withdrawable"] == str(ETH // 2) and owed["ready"] == [{"batch": 1, "account": 2,
@@ -210,4 +210,4 @@ def test_transfer_and_withdrawal_are_proved_and_claimable_at_once(node: Node) ->
     assert _ok(c.get("/api/zk/status"))["censored"] == [2]
     tick = _ok(c.post("/api/zk/tick", headers=ADMIN))
     assert tick["committed"] is False and tick["progress"]["phase"] == "idle"  # nothing it will process
-    assert _ok(c.delete("/api/zk/censor/2", headers=ADMIN)) == {"censored": []}
+    assert _ok(c.post("/api/zk/uncensor/2", headers=ADMIN)) == {"censored": []}

@@ -170,7 +170,7 @@ def parse_op(body: Any, *, signed: bool = True) -> Signed:
     if not isinstance(body, dict):
         raise FormError("the request body must be a JSON object: a transfer or a withdrawal")
     kind = body.get("kind")
-    if kind not in _FIELDS:
+    if not isinstance(kind, str) or kind not in _FIELDS:
         raise FormError(f"field 'kind' must be 'transfer' or 'withdraw', got {str(kind)[:40]!r}")
     allowed = _FIELDS[kind] | ({"signature"} if signed else set())
     extra = set(body) - allowed

@@ -170,7 +170,7 @@ def censor(request: Request, deposit_id: int = _index()) -> dict[str, Any]:
     return _call(_service(request).censor, deposit_id, True)
 
 
-@router.delete("/censor/{deposit_id}", summary="stop ignoring a queued deposit",
+@router.post("/uncensor/{deposit_id}", summary="stop ignoring a queued deposit",
                dependencies=[Depends(require_admin)], responses=_ADMIN)
 def uncensor(request: Request, deposit_id: int = _index()) -> dict[str, Any]:
     return _call(_service(request).censor, deposit_id, False)
@@ -194,7 +194,7 @@ def submit(request: Request, body: Annotated[Any, Body(), WithJsonSchema(SIGNED_
     return _call(_service(request).submit, body)
 
 
-@router.get("/operations", summary="the operator's mempool: admitted operations not yet in a verified batch",
+@router.get("/mempool", summary="the operator's mempool: admitted operations not yet in a verified batch",
             responses=_READ)
 def mempool(request: Request) -> list[dict[str, Any]]:
     return _call(_service(request).mempool)

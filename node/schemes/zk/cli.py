@@ -400,8 +400,7 @@ def cmd_exit(args: argparse.Namespace) -> None:
 def cmd_censor(args: argparse.Namespace) -> None:
     """Admin: make the hosted operator ignore (or, with --off, process again) a queued deposit."""
     http = _http(args, admin=True)
-    path = f"/api/zk/censor/{args.deposit}"
-    r = http.delete(path) if args.off else http.post(path)
+    r = http.post(f"/api/zk/{'uncensor' if args.off else 'censor'}/{args.deposit}")
     if r.status_code != 200:
         raise CliError(_detail(r))
     censored = r.json()["censored"]
