@@ -377,22 +377,20 @@ def _batch_mul(curve: _Curve[F], base: tuple[F, F, F], scalars: list[int]) -> li
     return out
 
 
-def batch_mul_g1(point: G1Point, scalars: Sequence[int]) -> list[G1Point]:
-    """[s * point for s in scalars] on G1, sharing one window table."""
+def batch_mul_g1(point: G1Point, scalars: Sequence[int], packed: bool = False) -> list[G1Point]:
+    """[s * point for s in scalars] on G1, sharing one window table; ``packed``: as :class:`G1Points`."""
     p = check_g1(point, "G1 base point")
     ks = _check_scalars(scalars)
-    if p == G1_INFINITY:
-        return [G1_INFINITY] * len(ks)
-    return _batch_mul(_G1, (p[0], p[1], 1), ks)
+    out = [G1_INFINITY] * len(ks) if p == G1_INFINITY else _batch_mul(_G1, (p[0], p[1], 1), ks)
+    return G1Points.from_points(out) if packed else out  # type: ignore[return-value]
 
 
-def batch_mul_g2(point: G2Point, scalars: Sequence[int]) -> list[G2Point]:
-    """[s * point for s in scalars] on G2, sharing one window table."""
+def batch_mul_g2(point: G2Point, scalars: Sequence[int], packed: bool = False) -> list[G2Point]:
+    """[s * point for s in scalars] on G2, sharing one window table; ``packed``: as :class:`G2Points`."""
     p = check_g2(point, "G2 base point")
     ks = _check_scalars(scalars)
-    if p == G2_INFINITY:
-        return [G2_INFINITY] * len(ks)
-    return _batch_mul(_G2, (p[0], p[1], (1, 0)), ks)
+    out = [G2_INFINITY] * len(ks) if p == G2_INFINITY else _batch_mul(_G2, (p[0], p[1], (1, 0)), ks)
+    return G2Points.from_points(out) if packed else out  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------- FFT over Fr
@@ -484,3 +482,234 @@ def ifft(values: Sequence[int], omega: int, shift: int = 1) -> list[int]:
         out[j] = v * factor % R
         factor = factor * step % R
     return out
+
+
+# ---------------------------------------------------------------- packed vectors
+#
+# A proving key holds millions of points; as tuples of Python ints each G1
+# point costs about 200 bytes and each G2 point 400, against 64 and 128 packed.
+# These containers keep coordinates (and Fr vectors) packed as 32-byte
+# little-endian words, the layout the compiled kernels take as they are, and
+# still read as sequences of tuples (or ints) wherever one is expected.
+
+ENCODINGS = {"le": 0, "mont": 1, "be": 2}
+"""Encodings of packed coordinates: plain little-endian (the kernels' own),
+little-endian Montgomery form ``x * 2^256 mod q`` (snarkjs' ``.zkey``), and
+plain big-endian (l2lab's key files)."""
+_MONT = pow(2, 256, Q)
+_MONT_INV = pow(2, -256, Q)
+
+
+class PointError(ValueError):
+    """A packed point that is not canonical or not on its curve: ``index`` names it, ``kind`` says which."""
+
+    def __init__(self, index: int, kind: str) -> None:
+        super().__init__(f"point {index} is " + ("not canonical (a coordinate >= q)" if kind == "canonical"
+                                                  else "not on its curve"))
+        self.index, self.kind = index, kind
+
+
+class FrWords:
+    """Fr elements packed as 32-byte little-endian words (values below 2^256, taken mod R where used)."""
+
+    __slots__ = ("buf",)
+
+    def __init__(self, buf: bytes | bytearray) -> None:
+        if len(buf) % 32:
+            raise ValueError(f"packed words take 32 bytes each, got {len(buf)} bytes")
+        self.buf = buf
+
+    @classmethod
+    def from_ints(cls, values: Sequence[int]) -> FrWords:
+        return cls(bytearray(b"".join(check_scalar(v, i).to_bytes(32, "little") for i, v in enumerate(values))))
+
+    @classmethod
+    def zeros(cls, n: int) -> FrWords:
+        return cls(bytearray(32 * n))
+
+    def __len__(self) -> int:
+        return len(self.buf) // 32
+
+    def __getitem__(self, i: int) -> int:
+        if isinstance(i, slice):
+            start, stop, step = i.indices(len(self))
+            if step != 1:
+                raise ValueError("packed words slice with step 1 only")
+            return FrWords(self.buf[32 * start : 32 * max(start, stop)])
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("packed word index out of range")
+        return int.from_bytes(self.buf[32 * i : 32 * i + 32], "little")
+
+    def __iter__(self):
+        fb, buf = int.from_bytes, self.buf
+        return (fb(buf[k : k + 32], "little") for k in range(0, len(buf), 32))
+
+    def tolist(self) -> list[int]:
+        return list(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrWords):
+            return bytes(self.buf) == bytes(other.buf)
+        if isinstance(other, list | tuple):
+            return self.tolist() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _Points:
+    """Affine points packed as plain little-endian coordinates, ``WORDS`` of 32 bytes per point."""
+
+    WORDS: ClassVar[int] = 2
+    __slots__ = ("buf",)
+
+    def __init__(self, buf: bytes | bytearray = b"") -> None:
+        if len(buf) % (32 * self.WORDS):
+            raise ValueError(f"packed points take {32 * self.WORDS} bytes each, got {len(buf)} bytes")
+        self.buf = buf
+
+    @classmethod
+    def from_points(cls, points: Sequence) -> _Points:
+        """Points given as tuples (checked canonical and on the curve) packed."""
+        if isinstance(points, cls):
+            return points
+        check = check_g1 if cls.WORDS == 2 else check_g2
+        parts = []
+        for i, p in enumerate(points):
+            q = check(p, f"point {i}")
+            coords = q if cls.WORDS == 2 else (*q[0], *q[1])
+            parts.extend(c.to_bytes(32, "little") for c in coords)
+        return cls(b"".join(parts))
+
+    def __len__(self) -> int:
+        return len(self.buf) // (32 * self.WORDS)
+
+    def _point(self, i: int):
+        k = 32 * self.WORDS * i
+        fb, b = int.from_bytes, self.buf
+        c = [fb(b[k + 32 * j : k + 32 * j + 32], "little") for j in range(self.WORDS)]
+        return (c[0], c[1]) if self.WORDS == 2 else ((c[0], c[1]), (c[2], c[3]))
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            start, stop, step = i.indices(len(self))
+            if step != 1:
+                return [self._point(j) for j in range(start, stop, step)]
+            size = 32 * self.WORDS
+            return type(self)(bytes(self.buf[size * start : size * max(start, stop)]))
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("packed point index out of range")
+        return self._point(i)
+
+    def __iter__(self):
+        return (self._point(i) for i in range(len(self)))
+
+    def tolist(self) -> list:
+        return list(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Points):
+            return self.WORDS == other.WORDS and bytes(self.buf) == bytes(other.buf)
+        if isinstance(other, list | tuple):
+            return self.tolist() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self)} points)"
+
+
+class G1Points(_Points):
+    """G1 points packed, 64 bytes each (x, y); infinity is all zeros."""
+
+    WORDS = 2
+
+
+class G2Points(_Points):
+    """G2 points packed, 128 bytes each (x.c0, x.c1, y.c0, y.c1); infinity is all zeros."""
+
+    WORDS = 4
+
+
+def _decode(cls: type[_Points], data: bytes | bytearray | memoryview, encoding: str) -> _Points:
+    enc = ENCODINGS[encoding]
+    size = 32 * cls.WORDS
+    if len(data) % size:
+        raise ValueError(f"packed points take {size} bytes each, got {len(data)} bytes")
+    check = check_g1 if cls.WORDS == 2 else check_g2
+    out = bytearray(len(data))
+    mv = memoryview(data).cast("B")
+    for i in range(len(data) // size):
+        words = []
+        for j in range(cls.WORDS):
+            raw = bytes(mv[size * i + 32 * j : size * i + 32 * j + 32])
+            v = int.from_bytes(raw, "big" if enc == 2 else "little")
+            if v >= Q:
+                raise PointError(i, "canonical")
+            words.append(v * _MONT_INV % Q if enc == 1 else v)
+        p = (words[0], words[1]) if cls.WORDS == 2 else ((words[0], words[1]), (words[2], words[3]))
+        try:
+            check(p)
+        except ValueError:
+            raise PointError(i, "curve") from None
+        out[size * i : size * i + size] = b"".join(w.to_bytes(32, "little") for w in words)
+    return cls(out)
+
+
+def decode_g1(data: bytes | bytearray | memoryview, encoding: str = "le") -> G1Points:
+    """Packed G1 points in ``encoding`` (see ``ENCODINGS``), each checked canonical and on the curve.
+
+    Raises :class:`PointError` naming the first bad point.
+    """
+    return _decode(G1Points, data, encoding)  # type: ignore[return-value]
+
+
+def decode_g2(data: bytes | bytearray | memoryview, encoding: str = "le") -> G2Points:
+    """Packed G2 points in ``encoding``, each checked canonical and on the twist (not the subgroup)."""
+    return _decode(G2Points, data, encoding)  # type: ignore[return-value]
+
+
+def encode_points(points: _Points, encoding: str) -> bytes:
+    """The packed points' coordinates in ``encoding``."""
+    enc = ENCODINGS[encoding]
+    if enc == 0:
+        return bytes(points.buf)
+    buf = points.buf
+    out = []
+    for k in range(0, len(buf), 32):
+        v = int.from_bytes(buf[k : k + 32], "little")
+        out.append((v * _MONT % Q).to_bytes(32, "little") if enc == 1 else v.to_bytes(32, "big"))
+    return b"".join(out)
+
+
+def fr_rows(n: int, rows: Sequence[int], signals: Sequence[int], ids: Sequence[int], table: FrWords,
+            witness: FrWords) -> FrWords:
+    """``out[k] = sum table[ids[e]] * witness[signals[e]]`` over the entries ``e`` with ``rows[e] = k``.
+
+    The columns must be in range (rows below n, signals below len(witness),
+    ids below len(table)); the caller checks them once when it reads them.
+    """
+    t, w = [v % R for v in table], [v % R for v in witness]
+    acc = [0] * n
+    for r, s, i in zip(rows, signals, ids, strict=True):
+        acc[r] += t[i] * w[s]
+    return FrWords.from_ints([x % R for x in acc])
+
+
+def fr_mul_sub(a: FrWords, b: FrWords, c: FrWords | None, k: int = 1) -> FrWords:
+    """``(a[i] * b[i] - c[i]) * k`` for every i (``c`` None: zero), as packed words."""
+    if len(a) != len(b) or (c is not None and len(c) != len(a)):
+        raise ValueError("packed vectors of different lengths")
+    k %= R
+    cs = c if c is not None else [0] * len(a)
+    return FrWords.from_ints([(x * y - z) * k % R for x, y, z in zip(a, b, cs, strict=True)])
+
+
+def fft_words(values: FrWords, omega: int, shift: int = 1, inverse: bool = False) -> FrWords:
+    """:func:`fft` (or :func:`ifft` when ``inverse``) of packed words, packed."""
+    return FrWords.from_ints((ifft if inverse else fft)(list(values), omega, shift))

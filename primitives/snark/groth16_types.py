@@ -13,6 +13,7 @@ public input for another. The evaluation domain is the smallest power of two
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -171,6 +172,10 @@ class ProvingKey:
     ``a_query[i] = u_i(tau) G1``, ``b_g1_query``/``b_g2_query`` hold
     ``v_i(tau)``, ``l_query`` holds ``(beta u_i + alpha v_i + w_i)(tau) / delta``
     for the private wires only, and ``h_query[k] = tau^k Z(tau) / delta``.
+
+    The queries are packed (``kernels.G1Points``/``G2Points``: 64 or 128
+    bytes a point, what the MSM kernels take as they are) and read as
+    sequences of affine tuples; lists of tuples are accepted too.
     """
 
     n_wires: int
@@ -181,11 +186,11 @@ class ProvingKey:
     beta_g2: G2Point
     delta_g1: G1Point
     delta_g2: G2Point
-    a_query: list[G1Point] = field(repr=False)
-    b_g1_query: list[G1Point] = field(repr=False)
-    b_g2_query: list[G2Point] = field(repr=False)
-    l_query: list[G1Point] = field(repr=False)
-    h_query: list[G1Point] = field(repr=False)
+    a_query: Sequence[G1Point] = field(repr=False)
+    b_g1_query: Sequence[G1Point] = field(repr=False)
+    b_g2_query: Sequence[G2Point] = field(repr=False)
+    l_query: Sequence[G1Point] = field(repr=False)
+    h_query: Sequence[G1Point] = field(repr=False)
 
 
 def domain_size(r1cs: R1CS) -> int:

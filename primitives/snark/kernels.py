@@ -17,6 +17,11 @@ from py_ecc import optimized_bn128 as _bn
 from primitives import _backend
 from primitives.snark import _kernels_py
 from primitives.snark._kernels_py import (
+    ENCODINGS,
+    FrWords,
+    G1Points,
+    G2Points,
+    PointError,
     G1_GENERATOR,
     G1_INFINITY,
     G2_GENERATOR,
@@ -38,6 +43,13 @@ batch_mul_g2 = _impl.batch_mul_g2
 fft = _impl.fft
 ifft = _impl.ifft
 root_of_unity = _impl.root_of_unity
+# Packed vectors (see _kernels_py): keys and FFT inputs without a Python int per coordinate.
+decode_g1 = _impl.decode_g1
+decode_g2 = _impl.decode_g2
+encode_points = _impl.encode_points
+fft_words = _impl.fft_words
+fr_mul_sub = _impl.fr_mul_sub
+fr_rows = _impl.fr_rows
 
 # py_ecc's optimized_bn128 projective points (X, Y, Z), over Fq for G1 and Fq2 for G2.
 PyEccG1: TypeAlias = tuple[_bn.FQ, _bn.FQ, _bn.FQ]
@@ -81,6 +93,17 @@ def from_py_ecc_g2(p: PyEccG2) -> G2Point:
 
 __all__ = [
     "BACKEND",
+    "ENCODINGS",
+    "FrWords",
+    "G1Points",
+    "G2Points",
+    "PointError",
+    "decode_g1",
+    "decode_g2",
+    "encode_points",
+    "fft_words",
+    "fr_mul_sub",
+    "fr_rows",
     "G1_GENERATOR",
     "G1_INFINITY",
     "G2_GENERATOR",

@@ -27,37 +27,33 @@ from collections.abc import Sequence
 
 from primitives.snark import kernels
 from primitives.snark.groth16_types import COSET_SHIFT, Proof, ProvingKey
-from primitives.snark.kernels import G1Point, G2Point, R
+from primitives.snark.kernels import FrWords, G1Point, G2Point, R
 from primitives.snark.r1cs import R1CS
 
 
-def compute_h(r1cs: R1CS, rows: tuple[list[int], list[int], list[int]], witness: Sequence[int], n: int) -> list[int]:
-    """Coefficients ``h_0 .. h_{n-2}`` of ``(a b - c) / Z``, computed on a coset.
+def compute_h(r1cs: R1CS, rows: tuple[list[int], list[int], list[int]], witness: Sequence[int], n: int) -> FrWords:
+    """Coefficients ``h_0 .. h_{n-2}`` of ``(a b - c) / Z``, computed on a coset, packed.
 
     ``rows`` are the constraint rows' values; the public-input rows
-    ``w_i * 0 = 0`` and the zero padding up to n are appended here.
+    ``w_i * 0 = 0`` and the zero padding up to n are appended here. The
+    vectors stay packed (32 bytes per element) and each is freed once used.
     """
     publics = list(witness[: r1cs.n_public + 1])
     pad = n - r1cs.n_constraints
-    a_vals = rows[0] + publics + [0] * (pad - len(publics))
     omega = kernels.root_of_unity(n)
-    shifts = [1] * n
-    for k in range(1, n):
-        shifts[k] = shifts[k - 1] * COSET_SHIFT % R
-    coset_evals = []
-    for values in (a_vals, rows[1] + [0] * pad, rows[2] + [0] * pad):
-        coeffs = kernels.ifft(values, omega)
-        coset_evals.append(kernels.fft([c * s % R for c, s in zip(coeffs, shifts, strict=True)], omega))
-    ea, eb, ec = coset_evals
+    a = FrWords.from_ints(rows[0] + publics + [0] * (pad - len(publics)))
+    b = FrWords.from_ints(rows[1] + [0] * pad)
+    c = FrWords.from_ints(rows[2] + [0] * pad)
+    ea = kernels.fft_words(kernels.fft_words(a, omega, 1, True), omega, COSET_SHIFT)
+    del a
+    eb = kernels.fft_words(kernels.fft_words(b, omega, 1, True), omega, COSET_SHIFT)
+    del b
+    ec = kernels.fft_words(kernels.fft_words(c, omega, 1, True), omega, COSET_SHIFT)
+    del c
     z_inv = pow((pow(COSET_SHIFT, n, R) - 1) % R, -1, R)
-    h_evals = [(a * b - c) * z_inv % R for a, b, c in zip(ea, eb, ec, strict=True)]
-    h_shifted = kernels.ifft(h_evals, omega)
-    shift_inv = pow(COSET_SHIFT, -1, R)
-    h = [0] * n
-    s = 1
-    for k in range(n):
-        h[k] = h_shifted[k] * s % R
-        s = s * shift_inv % R
+    h_evals = kernels.fr_mul_sub(ea, eb, ec, z_inv)
+    del ea, eb, ec
+    h = kernels.fft_words(h_evals, omega, COSET_SHIFT, True)  # coefficients, unshifted
     if h[n - 1]:
         raise ArithmeticError("a*b - c is not divisible by Z: the witness does not satisfy the QAP")
     return h[: n - 1]
@@ -68,6 +64,10 @@ def random_scalar(rng: random.Random | None) -> int:
     return rng.randrange(1, R) if rng is not None else 1 + secrets.randbelow(R - 1)
 
 
+def _words(values: Sequence[int]) -> FrWords:
+    return values if isinstance(values, FrWords) else FrWords.from_ints(list(values))
+
+
 def blinded_proof(
     alpha_g1: G1Point,
     beta_g1: G1Point,
@@ -76,24 +76,26 @@ def blinded_proof(
     delta_g2: G2Point,
     queries: tuple[Sequence[G1Point], Sequence[G1Point], Sequence[G2Point]],
     witness: Sequence[int],
-    c_terms: tuple[Sequence[G1Point], Sequence[int]],
+    c_terms: Sequence[tuple[Sequence[G1Point], Sequence[int]]],
     rng: random.Random | None = None,
 ) -> Proof:
     """Step 4: the three MSMs of a proof, blinded with random ``r, s`` (drawn in that order).
 
     ``queries`` are the A, B (G1) and B (G2) points of every wire;
-    ``c_terms`` the points and scalars whose sum is C before blinding (the
-    private wires' L points and the H terms). Shared by :func:`prove` and
-    the prover for snarkjs' proving keys (``zkey.prove_zkey``).
+    ``c_terms`` pairs of points and scalars whose sums make C before
+    blinding (the private wires' L points, the H terms). Points may be
+    packed (``G1Points``/``G2Points``) and scalars ``FrWords``: they go to
+    the kernels without a copy. Shared by :func:`prove` and the prover for
+    snarkjs' proving keys (``zkey.prove_zkey``).
     """
     a_query, b_g1_query, b_g2_query = queries
     r, s = random_scalar(rng), random_scalar(rng)
-    w = list(witness)
-    a = kernels.msm_g1([alpha_g1, *a_query, delta_g1], [1, *w, r])
-    b2 = kernels.msm_g2([beta_g2, *b_g2_query, delta_g2], [1, *w, s])
-    b1 = kernels.msm_g1([beta_g1, *b_g1_query, delta_g1], [1, *w, s])
-    c_points, c_scalars = c_terms
-    c = kernels.msm_g1([*c_points, a, b1, delta_g1], [*c_scalars, s, r, (-r * s) % R])
+    w = _words(witness)
+    a = kernels.msm_g1([alpha_g1, kernels.msm_g1(a_query, w), delta_g1], [1, 1, r])
+    b2 = kernels.msm_g2([beta_g2, kernels.msm_g2(b_g2_query, w), delta_g2], [1, 1, s])
+    b1 = kernels.msm_g1([beta_g1, kernels.msm_g1(b_g1_query, w), delta_g1], [1, 1, s])
+    parts = [kernels.msm_g1(points, _words(scalars)) for points, scalars in c_terms]
+    c = kernels.msm_g1([*parts, a, b1, delta_g1], [*([1] * len(parts)), s, r, (-r * s) % R])
     return Proof(a, b2, c)
 
 
@@ -107,8 +109,10 @@ def prove(pk: ProvingKey, r1cs: R1CS, witness: Sequence[int], rng: random.Random
     rows = r1cs.check(witness)
     w = list(witness)
     h = compute_h(r1cs, rows, w, pk.domain_size)
-    private = w[pk.n_public + 1 :]
+    del rows
+    words = FrWords.from_ints(w)
+    private = words[pk.n_public + 1 :]
     return blinded_proof(
         pk.alpha_g1, pk.beta_g1, pk.beta_g2, pk.delta_g1, pk.delta_g2,
-        (pk.a_query, pk.b_g1_query, pk.b_g2_query), w, ([*pk.l_query, *pk.h_query], [*private, *h]), rng,
+        (pk.a_query, pk.b_g1_query, pk.b_g2_query), words, ((pk.l_query, private), (pk.h_query, h)), rng,
     )

@@ -27,6 +27,7 @@ circuit by a digest of its constraints, so the setup runs once.
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 
 from primitives.keccak import keccak256
@@ -95,15 +96,16 @@ def setup(r1cs: R1CS, seed: bytes) -> tuple[ProvingKey, VerifyingKey]:
         t = t * tau % R
     # One fixed-base batch per group, so the window table is built once.
     g1_scalars = [alpha, beta, delta, *u, *v, *ic, *lq, *hq]
-    g1 = kernels.batch_mul_g1(G1_GEN, g1_scalars)
-    g2 = kernels.batch_mul_g2(G2_GEN, [beta, gamma, delta, *v])
+    g1 = kernels.batch_mul_g1(G1_GEN, g1_scalars, packed=True)
+    del g1_scalars
+    g2 = kernels.batch_mul_g2(G2_GEN, [beta, gamma, delta, *v], packed=True)
     m = r1cs.n_wires
     alpha_g1, beta_g1, delta_g1 = g1[0], g1[1], g1[2]
     pos = 3
     a_query = g1[pos : pos + m]
     b_g1_query = g1[pos + m : pos + 2 * m]
     pos += 2 * m
-    ic_points = g1[pos : pos + n_pub + 1]
+    ic_points = g1[pos : pos + n_pub + 1].tolist()
     pos += n_pub + 1
     l_query = g1[pos : pos + len(lq)]
     h_query = g1[pos + len(lq) :]
@@ -126,9 +128,9 @@ def setup(r1cs: R1CS, seed: bytes) -> tuple[ProvingKey, VerifyingKey]:
     return pk, vk
 
 
-def _scale_g1(points: list, k: int) -> list:
-    """Every point times the same scalar (infinity stays infinity)."""
-    return [kernels.msm_g1([p], [k]) for p in points]
+def _scale_g1(points: Sequence, k: int) -> kernels.G1Points:
+    """Every point times the same scalar (infinity stays infinity), packed."""
+    return kernels.G1Points.from_points([kernels.msm_g1([p], [k]) for p in points])
 
 
 def contribute(pk: ProvingKey, vk: VerifyingKey, entropy: bytes) -> tuple[ProvingKey, VerifyingKey]:
@@ -211,9 +213,11 @@ def keys_to_bytes(pk: ProvingKey, vk: VerifyingKey, r1cs: R1CS) -> bytes:
     g1s = [pk.alpha_g1, pk.beta_g1, pk.delta_g1]
     g2s = [pk.beta_g2, vk.gamma_g2, pk.delta_g2]
     body = b"".join(map(_g1_raw, g1s)) + b"".join(map(_g2_raw, g2s))
-    body += b"".join(map(_g1_raw, pk.a_query)) + b"".join(map(_g1_raw, pk.b_g1_query))
-    body += b"".join(map(_g2_raw, pk.b_g2_query))
-    body += b"".join(map(_g1_raw, [*pk.l_query, *pk.h_query, *vk.ic]))
+    g1, g2 = kernels.G1Points.from_points, kernels.G2Points.from_points
+    body += kernels.encode_points(g1(pk.a_query), "be") + kernels.encode_points(g1(pk.b_g1_query), "be")
+    body += kernels.encode_points(g2(pk.b_g2_query), "be")
+    body += kernels.encode_points(g1(pk.l_query), "be") + kernels.encode_points(g1(pk.h_query), "be")
+    body += b"".join(map(_g1_raw, vk.ic))
     data = head + body
     return data + keccak256(data)
 
@@ -256,6 +260,16 @@ class _Reader:
         except ValueError as exc:
             raise KeyFileError(f"key file: {exc}") from None
 
+    def points(self, count: int, g2: bool, what: str) -> kernels.G1Points | kernels.G2Points:
+        """``count`` points packed, each checked canonical and on its curve in one kernel call."""
+        data = self.take(count * (128 if g2 else 64))
+        try:
+            return (kernels.decode_g2 if g2 else kernels.decode_g1)(data, "be")
+        except kernels.PointError as exc:
+            problem = "has a coordinate that is not a canonical Fq element" if exc.kind == "canonical" else (
+                "is not on the twist y^2 = x^3 + 3/(9+i)" if g2 else "is not on the curve y^2 = x^3 + 3")
+            raise KeyFileError(f"key file: {what}[{exc.index}] {problem}") from None
+
 
 def keys_from_bytes(data: bytes, r1cs: R1CS | None = None) -> tuple[ProvingKey, VerifyingKey]:
     """Keys from a key-file image; with ``r1cs``, also refuses keys made for another circuit."""
@@ -282,11 +296,11 @@ def keys_from_bytes(data: bytes, r1cs: R1CS | None = None) -> tuple[ProvingKey, 
         raise KeyFileError(f"key file body is {len(rd.data) - rd.pos} bytes, its header implies {need}")
     alpha, beta1, delta1 = (rd.g1(w) for w in ("alpha_1", "beta_1", "delta_1"))
     beta2, gamma2, delta2 = (rd.g2(w) for w in ("beta_2", "gamma_2", "delta_2"))
-    a_q = [rd.g1(f"a_query[{i}]") for i in range(n_wires)]
-    b1_q = [rd.g1(f"b_g1_query[{i}]") for i in range(n_wires)]
-    b2_q = [rd.g2(f"b_g2_query[{i}]") for i in range(n_wires)]
-    l_q = [rd.g1(f"l_query[{i}]") for i in range(n_wires - n_public - 1)]
-    h_q = [rd.g1(f"h_query[{i}]") for i in range(n - 1)]
+    a_q = rd.points(n_wires, False, "a_query")
+    b1_q = rd.points(n_wires, False, "b_g1_query")
+    b2_q = rd.points(n_wires, True, "b_g2_query")
+    l_q = rd.points(n_wires - n_public - 1, False, "l_query")
+    h_q = rd.points(n - 1, False, "h_query")
     ic = tuple(rd.g1(f"IC[{i}]") for i in range(n_public + 1))
     try:
         vk = VerifyingKey(alpha, beta2, gamma2, delta2, ic)

@@ -64,6 +64,7 @@ static const fq2_t FQ2_ONE = {{{0xd35d438dc58f0d9dULL, 0x0a78eb28f5c70b3dULL,
 #define L2_OK 0
 #define L2_NOT_CANONICAL 1   /* a coordinate >= Q */
 #define L2_NOT_ON_CURVE 2
+#define L2_OUT_OF_RANGE 3  /* an index past its vector */
 #define L2_NO_MEMORY (-1)
 
 /* A plain little-endian element into Montgomery form, refusing values >= p. */
@@ -228,6 +229,151 @@ static int l2_fr_fft(uint8_t *values, size_t n, const uint8_t *omega, const uint
     free(a);
     free(tw);
     return L2_OK;
+}
+
+/* ---------------------------------------------------------------- packed keys
+ *
+ * Proving keys stay packed: each point as its coordinates back to back,
+ * 32 bytes each, in one of three encodings. L2_ENC_LE is the kernels' own
+ * (plain little-endian, what the MSM entry points take); L2_ENC_MONT is
+ * snarkjs' (little-endian Montgomery form, x * 2^256 mod q); L2_ENC_BE is
+ * l2lab's key files' (plain big-endian). */
+#define L2_ENC_LE 0
+#define L2_ENC_MONT 1
+#define L2_ENC_BE 2
+
+static inline void l2_swap32(uint8_t *w) {
+    for (int i = 0; i < 16; i++) {
+        uint8_t t = w[i];
+        w[i] = w[31 - i];
+        w[31 - i] = t;
+    }
+}
+
+/* One coordinate in encoding enc into Montgomery form; 0 when not below q. */
+static inline int l2_decode_fq(fe_t *r, const uint8_t *raw, int enc) {
+    fe_t v;
+    memcpy(v.l, raw, 32);
+    if (enc == L2_ENC_BE) l2_swap32((uint8_t *)v.l);
+    if (!fe_lt(&v, FQ_P)) return 0;
+    if (enc == L2_ENC_MONT) *r = v;
+    else fq_to_mont(r, &v);
+    return 1;
+}
+
+static inline void l2_encode_fq(uint8_t *raw, const fe_t *m, int enc) {
+    fe_t v;
+    if (enc == L2_ENC_MONT) v = *m;
+    else fq_from_mont(&v, m);
+    memcpy(raw, v.l, 32);
+    if (enc == L2_ENC_BE) l2_swap32(raw);
+}
+
+/* In place: n points of `words` coordinates from encoding enc to plain
+ * little-endian, each checked canonical and on its curve (G1 when words is
+ * 2, the twist when 4). On bad input returns its kind with *bad its point. */
+static int l2_points_decode(uint8_t *raw, size_t n, int words, int enc, size_t *bad) {
+    for (size_t i = 0; i < n; i++) {
+        uint8_t *p = raw + (size_t)32 * words * i;
+        *bad = i;
+        if (words == 2) {
+            g1_aff a;
+            if (!l2_decode_fq(&a.x, p, enc) || !l2_decode_fq(&a.y, p + 32, enc)) return L2_NOT_CANONICAL;
+            if (!g1_on_curve(&a)) return L2_NOT_ON_CURVE;
+            l2_store_fq(p, &a.x);
+            l2_store_fq(p + 32, &a.y);
+        } else {
+            g2_aff a;
+            if (!l2_decode_fq(&a.x.c0, p, enc) || !l2_decode_fq(&a.x.c1, p + 32, enc) ||
+                !l2_decode_fq(&a.y.c0, p + 64, enc) || !l2_decode_fq(&a.y.c1, p + 96, enc))
+                return L2_NOT_CANONICAL;
+            if (!g2_on_curve(&a)) return L2_NOT_ON_CURVE;
+            l2_store_fq(p, &a.x.c0);
+            l2_store_fq(p + 32, &a.x.c1);
+            l2_store_fq(p + 64, &a.y.c0);
+            l2_store_fq(p + 96, &a.y.c1);
+        }
+    }
+    return L2_OK;
+}
+
+/* In place: count plain little-endian coordinates (already canonical) into
+ * encoding enc. */
+static void l2_coords_encode(uint8_t *raw, size_t count, int enc) {
+    if (enc == L2_ENC_LE) return;
+    for (size_t i = 0; i < count; i++) {
+        fe_t m;
+        memcpy(m.l, raw + 32 * i, 32);
+        fq_to_mont(&m, &m);
+        l2_encode_fq(raw + 32 * i, &m, enc);
+    }
+}
+
+/* ---------------------------------------------------------------- QAP rows */
+
+static inline void l2_load_fr(fe_t *r, const uint8_t *raw) {
+    memcpy(r->l, raw, 32);
+    l2_reduce_fr(r);
+}
+
+/* out[k] (n plain words) = sum over entries e with row[e] = k of
+ * table[id[e]] * w[sig[e]] mod r. Values arrive plain, below 2^256; rows,
+ * signals and ids have been checked against n, nw and nt by the caller. */
+static int l2_fr_rows(uint8_t *out, size_t n, const uint32_t *row, const uint32_t *sig,
+                      const uint32_t *id, size_t count, const uint8_t *table, size_t nt,
+                      const uint8_t *w, size_t nw) {
+    fe_t *acc = (fe_t *)calloc(n ? n : 1, sizeof(fe_t));
+    fe_t *tm = (fe_t *)malloc((nt ? nt : 1) * sizeof(fe_t));
+    fe_t *wv = (fe_t *)malloc((nw ? nw : 1) * sizeof(fe_t));
+    if (acc == NULL || tm == NULL || wv == NULL) {
+        free(acc);
+        free(tm);
+        free(wv);
+        return L2_NO_MEMORY;
+    }
+    for (size_t i = 0; i < nt; i++) {
+        l2_load_fr(&tm[i], table + 32 * i);
+        fr_to_mont(&tm[i], &tm[i]);
+    }
+    for (size_t i = 0; i < nw; i++) l2_load_fr(&wv[i], w + 32 * i);
+    for (size_t e = 0; e < count; e++) {
+        fe_t t;
+        if (row[e] >= n || sig[e] >= nw || id[e] >= nt) {
+            free(acc);
+            free(tm);
+            free(wv);
+            return L2_OUT_OF_RANGE;
+        }
+        fr_mul(&t, &tm[id[e]], &wv[sig[e]]); /* (v R) w / R = v w, plain */
+        fr_add(&acc[row[e]], &acc[row[e]], &t);
+    }
+    for (size_t i = 0; i < n; i++) memcpy(out + 32 * i, acc[i].l, 32);
+    free(acc);
+    free(tm);
+    free(wv);
+    return L2_OK;
+}
+
+/* out[i] = (a[i] b[i] - c[i]) k over n plain words (c NULL: zero); out may
+ * be a, b or c. k arrives reduced. */
+static void l2_fr_mul_sub(uint8_t *out, const uint8_t *a, const uint8_t *b, const uint8_t *c,
+                          const uint8_t *k, size_t n) {
+    fe_t km;
+    memcpy(km.l, k, 32);
+    fr_to_mont(&km, &km);
+    for (size_t i = 0; i < n; i++) {
+        fe_t x, y, z;
+        l2_load_fr(&x, a + 32 * i);
+        l2_load_fr(&y, b + 32 * i);
+        fr_mul(&x, &x, &y);   /* a b / R */
+        fr_mul(&x, &x, &FR_R2); /* a b */
+        if (c != NULL) {
+            l2_load_fr(&z, c + 32 * i);
+            fr_sub(&x, &x, &z);
+        }
+        fr_mul(&x, &x, &km);
+        memcpy(out + 32 * i, x.l, 32);
+    }
 }
 
 #endif

@@ -227,11 +227,11 @@ static void *FN(_msm_worker)(void *arg) {
 
 /* Window width minimising windows * (points + bucket reduction), where the
  * reduction costs two full additions (about 1.5 mixed ones each) per bucket. */
-static int FN(_msm_window)(size_t n) {
+static int FN(_msm_window)(size_t n, int bits) {
     int best = 2;
     double best_cost = 1e300;
     for (int c = 2; c <= 16; c++) {
-        int nw = (SCALAR_BITS + 1 + c - 1) / c;
+        int nw = (bits + 1 + c - 1) / c;
         double cost = (double)nw * ((double)n + 3.0 * (double)((size_t)1 << (c - 1)));
         if (cost < best_cost) {
             best_cost = cost;
@@ -248,13 +248,22 @@ static int FN(_msm)(JAC *result, const AFF *points, const uint64_t *scalars, siz
                     int nthreads, int batch_affine) {
     FN(_set_zero)(result);
     if (n == 0) return 0;
-    int c = FN(_msm_window)(n);
+    /* Only as many windows as the longest scalar needs: short scalars (the
+     * weights of a batched subgroup check) skip the empty top windows. */
+    uint64_t top[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 4; k++) top[k] |= scalars[4 * i + k];
+    int bits = 0;
+    for (int k = 3; k >= 0 && bits == 0; k--)
+        if (top[k]) bits = 64 * k + 64 - __builtin_clzll(top[k]);
+    if (bits == 0) return 0;
+    int c = FN(_msm_window)(n, bits);
     /* Batch-affine buckets need several times more buckets than a batch
      * holds, or points keep meeting busy buckets; measured best from 2^10. */
     while (batch_affine && ((size_t)1 << (c - 1)) < 2 * BA_BATCH) c++;
     /* Signed digits in [-2^(c-1), 2^(c-1)] halve the buckets; ceil(255 / c)
      * windows leave room for the last carry. */
-    int nw = (SCALAR_BITS + 1 + c - 1) / c;
+    int nw = (bits + 1 + c - 1) / c;
     int32_t *digits = (int32_t *)malloc((size_t)nw * n * sizeof(int32_t));
     JAC *sums = (JAC *)malloc((size_t)nw * sizeof(JAC));
     if (digits == NULL || sums == NULL) {
