@@ -68,6 +68,7 @@ like the ``.ptau`` it mirrors: anyone with the seeds can forge proofs.
 from __future__ import annotations
 
 import gc
+import mmap
 import os
 import random
 import struct
@@ -132,7 +133,7 @@ the four extra rounds at about 40% of the first one's cost.
 
 
 def _sections(data: bytes | memoryview, magic: bytes, versions: tuple[int, ...], known: dict[int, str],
-              error: type[SnarkjsFileError]) -> dict[int, memoryview]:
+              error: type[SnarkjsFileError], offsets: dict[int, int] | None = None) -> dict[int, memoryview]:
     """The section bodies of an iden3 binary file, each id at most once; nothing left over."""
     kind = magic.decode()
     mv = memoryview(data).cast("B")
@@ -162,6 +163,8 @@ def _sections(data: bytes | memoryview, magic: bytes, versions: tuple[int, ...],
             raise error(f"truncated .{kind} file: section {sid} ({name}) declares {size} bytes "
                         f"but only {len(mv) - pos} remain")
         out[sid] = mv[pos : pos + size]
+        if offsets is not None:
+            offsets[sid] = pos
         pos += size
     if pos != len(mv):
         raise error(f".{kind} file has {len(mv) - pos} bytes after its last section")
@@ -176,12 +179,17 @@ def _container(magic: bytes, version: int, sections: list[tuple[int, bytes]]) ->
     return b"".join(parts)
 
 
-def _read_file(path: str | Path, kind: str, error: type[SnarkjsFileError]) -> bytes:
+def _read_file(path: str | Path, kind: str, error: type[SnarkjsFileError]) -> bytes | mmap.mmap:
+    """The file's bytes; a large one mapped rather than read, so its pages can be let go once used."""
     p = Path(path)
     try:
         if p.is_dir():
             raise error(f"{kind} file {path} is a directory, not a file")
-        return p.read_bytes()
+        with p.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size < 1 << 20:
+                return f.read()
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except FileNotFoundError:
         raise error(f"{kind} file not found: {path}") from None
     except OSError as exc:
@@ -221,6 +229,21 @@ def _fq_mont(words: list[int], what: str) -> list[int]:
 def _g1_points(body: memoryview, count: int, what: str) -> list[G1Point]:
     c = _fq_mont(_words(body, 2 * count), what)
     return list(zip(c[0::2], c[1::2], strict=True))
+
+
+def _packed(body: memoryview, g2: bool, what: str, check: bool = True) -> kernels.G1Points | kernels.G2Points:
+    """A section's points packed (plain little-endian), each checked canonical and on its curve in C."""
+    try:
+        return (kernels.decode_g2 if g2 else kernels.decode_g1)(body, "mont")
+    except kernels.PointError as exc:
+        words = 4 if g2 else 2
+        if exc.kind == "canonical":
+            start = exc.index * words
+            coords = _words(body[start * _N8 :], words)
+            j = next(j for j, v in enumerate(coords) if v >= Q)
+            raise ZkeyError(f"{what}: coordinate {start + j} is not a canonical Fq element (not below q)") from None
+        kind = "twist y^2 = x^3 + 3/(9+i)" if g2 else "curve y^2 = x^3 + 3"
+        raise ZkeyError(f"{what} point {exc.index} is not on the {kind}") from None
 
 
 def _g2_points(body: memoryview, count: int, what: str) -> list[G2Point]:
@@ -266,11 +289,35 @@ def _in_g2(p: G2Point) -> bool:
     return kernels.msm_g2([p], [R - 1]) == (x, ((-y0) % Q, (-y1) % Q))
 
 
-def _weights(count: int, bits: int, rng: random.Random | None) -> list[int]:
-    if rng is not None:
-        return [rng.getrandbits(bits) for _ in range(count)]
+def _weights(count: int, bits: int, rng: random.Random | None) -> kernels.FrWords:
+    """``count`` random weights below ``2^bits``, packed: the low bytes of each 32-byte word."""
     code = {64: "Q", 32: "I", 16: "H"}[bits]
-    return list(struct.unpack(f"<{count}{code}", os.urandom(count * bits // 8)))
+    if rng is not None:
+        raw = array(code, [rng.getrandbits(bits) for _ in range(count)]).tobytes()
+        if sys.byteorder != "little":
+            a = array(code, raw)
+            a.byteswap()
+            raw = a.tobytes()
+    else:
+        raw = os.urandom(count * bits // 8)
+    buf = bytearray(32 * count)
+    per = 256 // bits
+    memoryview(buf).cast(code)[::per] = memoryview(raw).cast(code)
+    return kernels.FrWords(buf)
+
+
+def _check_g2_packed(points: kernels.G2Points, what: str, rng: random.Random | None = None) -> None:
+    """Every point of a packed section in G2 (they are on the twist): batched, see ``SUBGROUP_ROUNDS``."""
+    n = len(points)
+    if not n:
+        return
+    for bits, rounds in SUBGROUP_ROUNDS:
+        for _ in range(rounds):
+            if not _in_g2(kernels.msm_g2(points, _weights(n, bits, rng))):
+                for i, p in enumerate(points):
+                    if not _in_g2(p):
+                        raise ZkeyError(f"{what} point {i} is on the twist but not in the order-r subgroup G2")
+                raise ZkeyError("zkey has a G2 point outside the order-r subgroup")
 
 
 def _check_g2_groups(groups: list[Group], rng: random.Random | None = None) -> None:
@@ -317,33 +364,45 @@ class Matrix:
     """The entries of one QAP matrix (A or B) in file order, as parallel columns.
 
     Entry ``k`` adds ``values[k] * w[signals[k]]`` to row ``constraints[k]``.
+    Values are kept once each: ``ids[k]`` indexes ``table``, the distinct
+    values (a circuit has few), so an entry costs 12 bytes.
     """
 
     constraints: array
     signals: array
-    values: list[int]
+    ids: array
+    table: list[int]
 
     @classmethod
     def from_entries(cls, entries: Iterator[tuple[int, int, int]] | list[tuple[int, int, int]]) -> Matrix:
-        m = cls(array("I"), array("I"), [])
+        m = cls(array("I"), array("I"), array("I"), [])
+        index: dict[int, int] = {}
         for c, s, v in entries:
             m.constraints.append(c)
             m.signals.append(s)
-            m.values.append(v)
+            i = index.get(v)
+            if i is None:
+                i = index[v] = len(m.table)
+                m.table.append(v)
+            m.ids.append(i)
         return m
 
+    @property
+    def values(self) -> list[int]:
+        t = self.table
+        return [t[i] for i in self.ids]
+
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.ids)
 
     def entries(self) -> Iterator[tuple[int, int, int]]:
         return zip(self.constraints, self.signals, self.values, strict=True)
 
-    def rows(self, w: Sequence[int], n: int) -> list[int]:
-        """The ``n`` row values ``sum_k values[k] w[signals[k]]``, reduced once at the end."""
-        acc = [0] * n
-        for c, s, v in zip(self.constraints, self.signals, self.values, strict=True):
-            acc[c] += v * w[s]
-        return [x % R for x in acc]
+    def rows(self, w: Sequence[int], n: int) -> kernels.FrWords:
+        """The ``n`` row values ``sum_k values[k] w[signals[k]]``, packed (one kernel call)."""
+        words = w if isinstance(w, kernels.FrWords) else kernels.FrWords.from_ints(w)
+        return kernels.fr_rows(n, self.constraints, self.signals, self.ids, kernels.FrWords.from_ints(self.table),
+                               words)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Matrix):
@@ -355,7 +414,8 @@ class Matrix:
 
 @dataclass(eq=False)
 class Zkey:
-    """A Groth16 proving key in snarkjs' form, points as affine int tuples (infinity ``(0, 0)``).
+    """A Groth16 proving key in snarkjs' form: the point sections packed (``kernels.G1Points`` and
+    ``G2Points``, read as affine int tuples, infinity ``(0, 0)``), the header points and IC as tuples.
 
     ``a_coefs``/``b_coefs`` are section 4's entries of the A and B matrices
     in file order, values plain field elements.
@@ -485,8 +545,9 @@ def _coefficients(body: memoryview, n_vars: int, n: int) -> tuple[Matrix, Matrix
         if count and max(col) >= limit:
             i = next(i for i, x in enumerate(col) if x >= limit)
             raise ZkeyError(f"zkey coefficient {i}: " + what.format(col[i]))
-    values: list[int] = []
+    ids = array("I")
     cache: dict[bytes, int] = {}
+    table: list[int] = []
     for start in range(0, count, _CHUNK):
         raws = [x for (x,) in struct.iter_unpack("<12x32s", records[start * _COEF_BYTES : (start + _CHUNK) * _COEF_BYTES])]
         for raw in set(raws).difference(cache):
@@ -494,28 +555,43 @@ def _coefficients(body: memoryview, n_vars: int, n: int) -> tuple[Matrix, Matrix
             if x >= R:
                 i = start + raws.index(raw)
                 raise ZkeyError(f"zkey coefficient {i}: value is not a canonical Fr element (not below r)")
-            cache[raw] = x * _COEF_R_INV % R
-        values.extend(map(cache.__getitem__, raws))
+            cache[raw] = len(table)
+            table.append(x * _COEF_R_INV % R)
+        ids.extend(map(cache.__getitem__, raws))
+    del cache
     is_b = bytes(ms.tolist())
+    del ms
     is_a = is_b.translate(bytes([1, 0]) + bytes(254))
-    a = Matrix(array("I", compress(cs, is_a)), array("I", compress(ss, is_a)), list(compress(values, is_a)))
-    b = Matrix(array("I", compress(cs, is_b)), array("I", compress(ss, is_b)), list(compress(values, is_b)))
+    a = Matrix(array("I", compress(cs, is_a)), array("I", compress(ss, is_a)), array("I", compress(ids, is_a)), table)
+    b = Matrix(array("I", compress(cs, is_b)), array("I", compress(ss, is_b)), array("I", compress(ids, is_b)), table)
     return a, b, is_b
+
+
+def _release(data: object, offsets: dict[int, int], sid: int, size: int) -> None:
+    """Let the pages of a mapped file's section go once it is read, so they stop counting as resident."""
+    if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        page = mmap.PAGESIZE
+        lo = -(-offsets[sid] // page) * page
+        hi = (offsets[sid] + size) // page * page
+        if hi > lo:
+            data.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
 
 
 def parse_zkey(data: bytes | memoryview, *, check_points: bool = True, rng: random.Random | None = None) -> Zkey:
     """A Groth16 ``.zkey`` image, fully validated (see the module doc).
 
-    ``check_points=False`` skips only the curve checks of the point sections
-    (3, 5-9) and every subgroup check: for a key this process wrote itself. ``rng``
-    seeds the subgroup check's weights, for reproducible tests.
+    Points are checked canonical and on their curve in C and kept packed
+    (``kernels.G1Points``/``G2Points``). ``check_points=False`` skips the G2
+    subgroup checks: for a key this process wrote itself. ``rng`` seeds the
+    subgroup check's weights, for reproducible tests.
     """
     with _gc_paused():
         return _parse_zkey(data, check_points, rng)
 
 
 def _parse_zkey(data: bytes | memoryview, check_points: bool, rng: random.Random | None) -> Zkey:
-    s = _sections(data, b"zkey", (1,), ZKEY_SECTIONS, ZkeyError)
+    offsets: dict[int, int] = {}
+    s = _sections(data, b"zkey", (1,), ZKEY_SECTIONS, ZkeyError, offsets)
     for sid in range(1, 10):
         if sid not in s:
             raise ZkeyError(f"zkey file has no section {sid} ({ZKEY_SECTIONS[sid]})")
@@ -526,18 +602,24 @@ def _parse_zkey(data: bytes | memoryview, check_points: bool, rng: random.Random
     for sid, size in sizes.items():
         _exact(s[sid], size, sid)
     a_coefs, b_coefs, order = _coefficients(s[4], n_vars, n)
+    _release(data, offsets, 4, len(s[4]))
     what = {sid: f"zkey section {sid} ({ZKEY_SECTIONS[sid]})" for sid in ZKEY_SECTIONS}
-    ic = _g1_points(s[3], n_public + 1, what[3])
-    g1 = {sid: _g1_points(s[sid], sizes[sid] // _G1_BYTES, what[sid]) for sid in (5, 6, 8, 9)}
-    b2 = _g2_points(s[7], n_vars, what[7])
+    # Canonical and on the curve (cheap, in C) for every point; G1 has cofactor 1.
+    ic = _packed(s[3], False, what[3]).tolist()
+    g1 = {}
+    for sid in (5, 6, 8, 9):
+        g1[sid] = _packed(s[sid], False, what[sid])
+        _release(data, offsets, sid, len(s[sid]))
+    b2 = _packed(s[7], True, what[7])
+    _release(data, offsets, 7, len(s[7]))
+    for i, p in enumerate(ic):
+        if p == G1_INFINITY:
+            raise ZkeyError(f"{what[3]} point {i} is the point at infinity")
     if check_points:
-        _check_g1_groups([(what[3], ic), *((what[sid], pts) for sid, pts in g1.items())])
-        for i, p in enumerate(ic):
-            if p == G1_INFINITY:
-                raise ZkeyError(f"{what[3]} point {i} is the point at infinity")
-        named = [(f"zkey {name}", [p]) for name, p in zip(("beta2", "gamma2", "delta2"), (beta2, gamma2, delta2),
-                                                          strict=True)]
-        _check_g2_groups([*named, (what[7], b2)], rng)
+        for name, p in zip(("beta2", "gamma2", "delta2"), (beta2, gamma2, delta2), strict=True):
+            if not _in_g2(p):
+                raise ZkeyError(f"zkey {name} is on the twist but not in the order-r subgroup G2")
+        _check_g2_packed(b2, what[7], rng)
     contributions = bytes(s[10]) if 10 in s else None
     return Zkey(n_vars, n_public, n, alpha1, beta1, beta2, gamma2, delta1, delta2, ic, a_coefs, b_coefs,
                 order, g1[5], g1[6], b2, g1[8], g1[9], contributions)
@@ -560,9 +642,11 @@ def zkey_bytes(zk: Zkey) -> bytes:
     for m in zk.coef_order:
         c, s, v = next(entries[m])
         coefs.append(pack(m, c, s) + (v * _COEF_R % R).to_bytes(_N8, "little"))
-    body = {1: struct.pack("<I", 1), 2: head, 3: _g1_lem(zk.ic), 4: b"".join(coefs), 5: _g1_lem(zk.a_points),
-            6: _g1_lem(zk.b1_points), 7: _g2_lem(zk.b2_points), 8: _g1_lem(zk.c_points),
-            9: _g1_lem(zk.h_points)}
+    g1, g2 = kernels.G1Points.from_points, kernels.G2Points.from_points
+    body = {1: struct.pack("<I", 1), 2: head, 3: _g1_lem(zk.ic), 4: b"".join(coefs),
+            5: kernels.encode_points(g1(zk.a_points), "mont"), 6: kernels.encode_points(g1(zk.b1_points), "mont"),
+            7: kernels.encode_points(g2(zk.b2_points), "mont"), 8: kernels.encode_points(g1(zk.c_points), "mont"),
+            9: kernels.encode_points(g1(zk.h_points), "mont")}
     if zk.contributions is not None:
         body[10] = zk.contributions
     return _container(b"zkey", 1, [(sid, body[sid]) for sid in _WRITE_ORDER if sid in body])
@@ -605,9 +689,9 @@ def dev_zkey(r1cs: R1CS, ptau_seed: bytes, delta_seed: bytes | None) -> Zkey:
     k = [(sec.beta * u[i] + sec.alpha * v[i] + w[i]) % R for i in range(r1cs.n_wires)]
     k[n_pub + 1 :] = [x * delta_inv % R for x in k[n_pub + 1 :]]
     h = [x * delta_inv % R for x in lagrange_2n[1::2]]
-    g1 = kernels.batch_mul_g1(G1_GEN, [sec.alpha, sec.beta, *k, *u, *v, *h, delta])
-    g2 = kernels.batch_mul_g2(G2_GEN, [sec.beta, *v, delta])
-    delta_g1, delta_g2 = g1.pop(), g2.pop()
+    g1 = kernels.batch_mul_g1(G1_GEN, [sec.alpha, sec.beta, *k, *u, *v, *h, delta], packed=True)
+    g2 = kernels.batch_mul_g2(G2_GEN, [sec.beta, *v, delta], packed=True)
+    delta_g1, delta_g2 = g1[-1], g2[-1]
     m = r1cs.n_wires
     pos = 2 + m
     a_coefs: list[tuple[int, int, int]] = []
@@ -626,10 +710,10 @@ def dev_zkey(r1cs: R1CS, ptau_seed: bytes, delta_seed: bytes | None) -> Zkey:
     return Zkey(
         n_vars=m, n_public=n_pub, domain_size=n,
         alpha_g1=g1[0], beta_g1=g1[1], beta_g2=g2[0], gamma_g2=G2_GEN, delta_g1=delta_g1, delta_g2=delta_g2,
-        ic=g1[2 : 2 + n_pub + 1], a_coefs=Matrix.from_entries(a_coefs), b_coefs=Matrix.from_entries(b_coefs),
+        ic=g1[2 : 2 + n_pub + 1].tolist(), a_coefs=Matrix.from_entries(a_coefs), b_coefs=Matrix.from_entries(b_coefs),
         coef_order=bytes(order),
-        a_points=g1[pos : pos + m], b1_points=g1[pos + m : pos + 2 * m], b2_points=g2[1:],
-        c_points=g1[2 + n_pub + 1 : 2 + m], h_points=g1[pos + 2 * m :],
+        a_points=g1[pos : pos + m], b1_points=g1[pos + m : pos + 2 * m], b2_points=g2[1:-1],
+        c_points=g1[2 + n_pub + 1 : 2 + m], h_points=g1[pos + 2 * m : -1],
         contributions=bytes(64) + struct.pack("<I", 0),
     )
 
@@ -692,13 +776,23 @@ def odd_coset_values(zk: Zkey, w: list[int]) -> list[int]:
     ``a, b`` are the A and B rows dotted with the witness (values still
     carry no reduction until the end), ``c = a * b`` on the domain.
     """
+    return _odd_coset_words(zk, kernels.FrWords.from_ints(w)).tolist()
+
+
+def _odd_coset_words(zk: Zkey, w: kernels.FrWords) -> kernels.FrWords:
+    """:func:`odd_coset_values`, packed, each vector freed once used."""
     n = zk.domain_size
     a, b = zk.a_coefs.rows(w, n), zk.b_coefs.rows(w, n)
-    c = [x * y % R for x, y in zip(a, b, strict=True)]
+    c = kernels.fr_mul_sub(a, b, None)
     omega = kernels.root_of_unity(n)
     shift = kernels.root_of_unity(2 * n)
-    ea, eb, ec = (kernels.fft(kernels.ifft(vals, omega), omega, shift) for vals in (a, b, c))
-    return [(x * y - z) % R for x, y, z in zip(ea, eb, ec, strict=True)]
+    ea = kernels.fft_words(kernels.fft_words(a, omega, 1, True), omega, shift)
+    del a
+    eb = kernels.fft_words(kernels.fft_words(b, omega, 1, True), omega, shift)
+    del b
+    ec = kernels.fft_words(kernels.fft_words(c, omega, 1, True), omega, shift)
+    del c
+    return kernels.fr_mul_sub(ea, eb, ec)
 
 
 def prove_zkey(zk: Zkey, witness: Sequence[int], rng: random.Random | None = None) -> tuple[Proof, list[int]]:
@@ -709,14 +803,17 @@ def prove_zkey(zk: Zkey, witness: Sequence[int], rng: random.Random | None = Non
     them gives a proof that does not verify. ``rng`` only for reproducible tests.
     """
     w = check_witness(zk, witness)
+    public = w[1 : zk.n_public + 1]
+    words = kernels.FrWords.from_ints(w)
+    del w
     with _gc_paused():
-        h = odd_coset_values(zk, w)
+        h = _odd_coset_words(zk, words)
         proof = blinded_proof(
             zk.alpha_g1, zk.beta_g1, zk.beta_g2, zk.delta_g1, zk.delta_g2,
-            (zk.a_points, zk.b1_points, zk.b2_points), w,
-            ([*zk.c_points, *zk.h_points], [*w[zk.n_public + 1 :], *h]), rng,
+            (zk.a_points, zk.b1_points, zk.b2_points), words,
+            ((zk.c_points, words[zk.n_public + 1 :]), (zk.h_points, h)), rng,
         )
-    return proof, w[1 : zk.n_public + 1]
+    return proof, public
 
 
 __all__ = [
