@@ -288,7 +288,7 @@ def test_an_operation_made_void_by_what_l1_verified_is_dropped_with_its_reason(t
         mine.submit(withdraw(lab, "alice", ETH // 2, 1))
         other.submit(transfer(lab, "alice", bob, ETH, 0))  # alice's nonce 0, spent elsewhere
         assert other.wait()["status"] in (1, "0x1")
-        mine.tick()
+        mine.sync()
         reasons = [r for _, r in mine.refused]
         assert len(reasons) == 2, reasons
         assert "nonce 0 of account 1 was used by another operation in verified batch 0" in reasons[0]
@@ -321,7 +321,7 @@ def test_a_withdrawal_then_a_transfer_of_one_sender_never_stalls_the_operator() 
         assert op.wait()["status"] in (1, "0x1")
         assert op.wait()["status"] in (1, "0x1")
         assert op.mempool == [] and op.refused == []
-        assert balances(lab) == {"alice": 5 * ETH // 2, "bob": 3 * ETH // 2}
+        assert balances(lab) == {"alice": 7 * ETH // 2, "bob": 3 * ETH // 2}
         assert_roots_agree(lab, op)
     finally:
         op.close()

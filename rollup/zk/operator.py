@@ -566,7 +566,8 @@ class ZkOperator:
                         if self._pool is not None:
                             self._pool.shutdown(wait=False, cancel_futures=True)
                         self._pool = self._new_pool()
-                    self.progress = Progress(last={"error": f"proving failed: {type(exc).__name__}: {exc}"})
+                    failure = {"error": f"proving failed: {type(exc).__name__}: {exc}"}
+                    self.progress = Progress(last=failure)
                     proved = None  # type: ignore[assignment]
                 if proved is not None:
                     assert batch is not None
@@ -589,7 +590,8 @@ class ZkOperator:
             self._job_batch = batch
             self.progress = Progress("proving", self.node.batches, time.time(), deposits=n_dep,
                                      transfers=sum(1 for t in batch.witness.transfers if t.sender),
-                                     withdrawals=sum(1 for w in batch.witness.withdrawals if w.sender))
+                                     withdrawals=sum(1 for w in batch.witness.withdrawals if w.sender),
+                                     last=self.progress.last)
             return None
 
     def wait(self, timeout: float = 600.0) -> dict | None:
