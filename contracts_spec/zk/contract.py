@@ -356,6 +356,12 @@ class ZkRollup(Contract):
 
     # -- views -----------------------------------------------------------------------------
 
+    @view("config()", returns="(uint256,uint256,uint256,uint256,uint256)")
+    def config(self, ctx: Context) -> tuple[int, int, int, int, int]:
+        """(depth_bits, deposit_slots, transfer_slots, withdraw_slots, deposit_deadline_blocks): the circuit's shape."""
+        p = self._preset(ctx)
+        return p.depth_bits, p.deposit_slots, p.transfer_slots, p.withdraw_slots, p.deposit_deadline_blocks
+
     @view("state_root()", returns="uint256")
     def state_root(self, ctx: Context) -> int:
         return ctx.sload("root")

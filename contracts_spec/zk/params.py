@@ -86,6 +86,16 @@ BENCH256 = ZkPreset(name="bench256", depth_bits=24, deposit_slots=8, transfer_sl
 PRESETS = {p.name: p for p in (SMALL, BENCH16, BENCH64, BENCH256)}
 
 
+def preset_of_config(config: tuple[int, int, int, int, int]) -> ZkPreset:
+    """The preset a deployed contract's ``config()`` describes: a known one when it matches, else a new one."""
+    depth, dep, tx, wd, deadline = config
+    for p in PRESETS.values():
+        if (p.depth_bits, p.deposit_slots, p.transfer_slots, p.withdraw_slots, p.deposit_deadline_blocks) == config:
+            return p
+    return ZkPreset(name="deployed", depth_bits=depth, deposit_slots=dep, transfer_slots=tx, withdraw_slots=wd,
+                    deposit_deadline_blocks=deadline)
+
+
 def get_preset(name: str) -> ZkPreset:
     """The preset called ``name``, or a ValueError listing the known ones."""
     try:
@@ -95,4 +105,4 @@ def get_preset(name: str) -> ZkPreset:
 
 
 __all__ = ["ADDRESS_BITS", "BALANCE_BITS", "DEPOSIT_BITS", "PRESETS", "WEI_PER_ETH", "WITHDRAW_AMOUNT_BITS",
-           "ZkPreset", "get_preset"]
+           "ZkPreset", "get_preset", "preset_of_config"]
