@@ -8,8 +8,8 @@ the point at infinity, as in EIP-196/197; inside the loops they are Jacobian
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar, Protocol, TypeAlias, TypeVar
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from typing import Any, ClassVar, Generic, Literal, Protocol, Self, TypeAlias, TypeVar, overload
 
 from primitives.snark.field import Q, R
 
@@ -75,6 +75,21 @@ B2: Fq2 = _fq2_mul((3, 0), _fq2_inv((9, 1)))
 
 
 F = TypeVar("F")  # a coordinate: int on G1, Fq2 on G2
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Vector(Protocol[T_co]):
+    """A vector the kernels read: a list or tuple, or packed (``G1Points``, ``G2Points``, ``FrWords``).
+
+    Only length, indexing by position and iteration are required, which both
+    the builtin sequences and the packed containers below provide.
+    """
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, i: int, /) -> T_co: ...
+
+    def __iter__(self) -> Iterator[T_co]: ...
 
 
 class _Curve(Protocol[F]):
@@ -272,11 +287,11 @@ def check_scalar(s: object, i: int) -> int:
     return int(s) % R
 
 
-def _check_scalars(scalars: Sequence[int]) -> list[int]:
+def _check_scalars(scalars: Iterable[int]) -> list[int]:
     return [check_scalar(s, i) for i, s in enumerate(scalars)]
 
 
-def check_lengths(points: Sequence, scalars: Sequence) -> None:
+def check_lengths(points: Sized, scalars: Sized) -> None:
     """An MSM needs one scalar per point."""
     if len(points) != len(scalars):
         raise ValueError(f"length mismatch: {len(points)} points but {len(scalars)} scalars")
@@ -313,7 +328,7 @@ def _pippenger(curve: _Curve[F], pts: list[tuple[F, F]], scalars: list[int]) -> 
     return acc
 
 
-def msm_g1(points: Sequence[G1Point], scalars: Sequence[int]) -> G1Point:
+def msm_g1(points: Vector[G1Point], scalars: Vector[int]) -> G1Point:
     """sum scalars[i] * points[i] on G1 (scalars taken mod R)."""
     check_lengths(points, scalars)
     pts = [check_g1(p, f"G1 point {i}") for i, p in enumerate(points)]
@@ -324,7 +339,7 @@ def msm_g1(points: Sequence[G1Point], scalars: Sequence[int]) -> G1Point:
     return _G1.to_affine(_pippenger(_G1, [p for p, _ in live], [k for _, k in live]))
 
 
-def msm_g2(points: Sequence[G2Point], scalars: Sequence[int]) -> G2Point:
+def msm_g2(points: Vector[G2Point], scalars: Vector[int]) -> G2Point:
     """sum scalars[i] * points[i] on G2 (scalars taken mod R)."""
     check_lengths(points, scalars)
     pts = [check_g2(p, f"G2 point {i}") for i, p in enumerate(points)]
@@ -377,20 +392,32 @@ def _batch_mul(curve: _Curve[F], base: tuple[F, F, F], scalars: list[int]) -> li
     return out
 
 
-def batch_mul_g1(point: G1Point, scalars: Sequence[int], packed: bool = False) -> list[G1Point]:
+@overload
+def batch_mul_g1(point: G1Point, scalars: Vector[int], packed: Literal[False] = ...) -> list[G1Point]: ...
+@overload
+def batch_mul_g1(point: G1Point, scalars: Vector[int], packed: Literal[True]) -> G1Points: ...
+@overload
+def batch_mul_g1(point: G1Point, scalars: Vector[int], packed: bool) -> list[G1Point] | G1Points: ...
+def batch_mul_g1(point: G1Point, scalars: Vector[int], packed: bool = False) -> list[G1Point] | G1Points:
     """[s * point for s in scalars] on G1, sharing one window table; ``packed``: as :class:`G1Points`."""
     p = check_g1(point, "G1 base point")
     ks = _check_scalars(scalars)
     out = [G1_INFINITY] * len(ks) if p == G1_INFINITY else _batch_mul(_G1, (p[0], p[1], 1), ks)
-    return G1Points.from_points(out) if packed else out  # type: ignore[return-value]
+    return G1Points.from_points(out) if packed else out
 
 
-def batch_mul_g2(point: G2Point, scalars: Sequence[int], packed: bool = False) -> list[G2Point]:
+@overload
+def batch_mul_g2(point: G2Point, scalars: Vector[int], packed: Literal[False] = ...) -> list[G2Point]: ...
+@overload
+def batch_mul_g2(point: G2Point, scalars: Vector[int], packed: Literal[True]) -> G2Points: ...
+@overload
+def batch_mul_g2(point: G2Point, scalars: Vector[int], packed: bool) -> list[G2Point] | G2Points: ...
+def batch_mul_g2(point: G2Point, scalars: Vector[int], packed: bool = False) -> list[G2Point] | G2Points:
     """[s * point for s in scalars] on G2, sharing one window table; ``packed``: as :class:`G2Points`."""
     p = check_g2(point, "G2 base point")
     ks = _check_scalars(scalars)
     out = [G2_INFINITY] * len(ks) if p == G2_INFINITY else _batch_mul(_G2, (p[0], p[1], (1, 0)), ks)
-    return G2Points.from_points(out) if packed else out  # type: ignore[return-value]
+    return G2Points.from_points(out) if packed else out
 
 
 # ---------------------------------------------------------------- FFT over Fr
@@ -520,7 +547,7 @@ class FrWords:
         self.buf = buf
 
     @classmethod
-    def from_ints(cls, values: Sequence[int]) -> FrWords:
+    def from_ints(cls, values: Iterable[int]) -> FrWords:
         return cls(bytearray(b"".join(check_scalar(v, i).to_bytes(32, "little") for i, v in enumerate(values))))
 
     @classmethod
@@ -530,7 +557,11 @@ class FrWords:
     def __len__(self) -> int:
         return len(self.buf) // 32
 
-    def __getitem__(self, i: int) -> int:
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+    @overload
+    def __getitem__(self, i: slice) -> FrWords: ...
+    def __getitem__(self, i: int | slice) -> int | FrWords:
         if isinstance(i, slice):
             start, stop, step = i.indices(len(self))
             if step != 1:
@@ -542,7 +573,7 @@ class FrWords:
             raise IndexError("packed word index out of range")
         return int.from_bytes(self.buf[32 * i : 32 * i + 32], "little")
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         fb, buf = int.from_bytes, self.buf
         return (fb(buf[k : k + 32], "little") for k in range(0, len(buf), 32))
 
@@ -559,7 +590,10 @@ class FrWords:
     __hash__ = None  # type: ignore[assignment]
 
 
-class _Points:
+P = TypeVar("P", G1Point, G2Point)  # the point type a packed container reads as
+
+
+class _Points(Generic[P]):
     """Affine points packed as plain little-endian coordinates, ``WORDS`` of 32 bytes per point."""
 
     WORDS: ClassVar[int] = 2
@@ -571,28 +605,35 @@ class _Points:
         self.buf = buf
 
     @classmethod
-    def from_points(cls, points: Sequence) -> _Points:
+    def from_points(cls, points: Iterable[object]) -> Self:
         """Points given as tuples (checked canonical and on the curve) packed."""
         if isinstance(points, cls):
             return points
-        check = check_g1 if cls.WORDS == 2 else check_g2
-        parts = []
+        parts: list[bytes] = []
         for i, p in enumerate(points):
-            q = check(p, f"point {i}")
-            coords = q if cls.WORDS == 2 else (*q[0], *q[1])
+            coords: tuple[int, ...]
+            if cls.WORDS == 2:
+                coords = check_g1(p, f"point {i}")
+            else:
+                q: G2Point = check_g2(p, f"point {i}")
+                coords = (*q[0], *q[1])
             parts.extend(c.to_bytes(32, "little") for c in coords)
         return cls(b"".join(parts))
 
     def __len__(self) -> int:
         return len(self.buf) // (32 * self.WORDS)
 
-    def _point(self, i: int):
+    def _point(self, i: int) -> Any:  # a P: a G1 pair when WORDS == 2, a G2 pair of pairs when 4
         k = 32 * self.WORDS * i
         fb, b = int.from_bytes, self.buf
         c = [fb(b[k + 32 * j : k + 32 * j + 32], "little") for j in range(self.WORDS)]
         return (c[0], c[1]) if self.WORDS == 2 else ((c[0], c[1]), (c[2], c[3]))
 
-    def __getitem__(self, i):
+    @overload
+    def __getitem__(self, i: int) -> P: ...
+    @overload
+    def __getitem__(self, i: slice) -> Self | list[P]: ...  # a list when the step is not 1
+    def __getitem__(self, i: int | slice) -> P | Self | list[P]:
         if isinstance(i, slice):
             start, stop, step = i.indices(len(self))
             if step != 1:
@@ -605,10 +646,10 @@ class _Points:
             raise IndexError("packed point index out of range")
         return self._point(i)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[P]:
         return (self._point(i) for i in range(len(self)))
 
-    def tolist(self) -> list:
+    def tolist(self) -> list[P]:
         return list(self)
 
     def __eq__(self, other: object) -> bool:
@@ -624,19 +665,22 @@ class _Points:
         return f"{type(self).__name__}({len(self)} points)"
 
 
-class G1Points(_Points):
+class G1Points(_Points[G1Point]):
     """G1 points packed, 64 bytes each (x, y); infinity is all zeros."""
 
     WORDS = 2
 
 
-class G2Points(_Points):
+class G2Points(_Points[G2Point]):
     """G2 points packed, 128 bytes each (x.c0, x.c1, y.c0, y.c1); infinity is all zeros."""
 
     WORDS = 4
 
 
-def _decode(cls: type[_Points], data: bytes | bytearray | memoryview, encoding: str) -> _Points:
+_PointsT = TypeVar("_PointsT", bound="_Points[Any]")
+
+
+def _decode(cls: type[_PointsT], data: bytes | bytearray | memoryview, encoding: str) -> _PointsT:
     enc = ENCODINGS[encoding]
     size = 32 * cls.WORDS
     if len(data) % size:
@@ -666,15 +710,15 @@ def decode_g1(data: bytes | bytearray | memoryview, encoding: str = "le") -> G1P
 
     Raises :class:`PointError` naming the first bad point.
     """
-    return _decode(G1Points, data, encoding)  # type: ignore[return-value]
+    return _decode(G1Points, data, encoding)
 
 
 def decode_g2(data: bytes | bytearray | memoryview, encoding: str = "le") -> G2Points:
     """Packed G2 points in ``encoding``, each checked canonical and on the twist (not the subgroup)."""
-    return _decode(G2Points, data, encoding)  # type: ignore[return-value]
+    return _decode(G2Points, data, encoding)
 
 
-def encode_points(points: _Points, encoding: str) -> bytes:
+def encode_points(points: _Points[Any], encoding: str) -> bytes:
     """The packed points' coordinates in ``encoding``."""
     enc = ENCODINGS[encoding]
     if enc == 0:

@@ -13,7 +13,6 @@ public input for another. The evaluation domain is the smallest power of two
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -27,6 +26,7 @@ from primitives.snark.kernels import (
     G2Point,
     Q,
     R,
+    Vector,
     check_g1,
     check_g2,
 )
@@ -186,11 +186,11 @@ class ProvingKey:
     beta_g2: G2Point
     delta_g1: G1Point
     delta_g2: G2Point
-    a_query: Sequence[G1Point] = field(repr=False)
-    b_g1_query: Sequence[G1Point] = field(repr=False)
-    b_g2_query: Sequence[G2Point] = field(repr=False)
-    l_query: Sequence[G1Point] = field(repr=False)
-    h_query: Sequence[G1Point] = field(repr=False)
+    a_query: Vector[G1Point] = field(repr=False)
+    b_g1_query: Vector[G1Point] = field(repr=False)
+    b_g2_query: Vector[G2Point] = field(repr=False)
+    l_query: Vector[G1Point] = field(repr=False)
+    h_query: Vector[G1Point] = field(repr=False)
 
 
 def domain_size(r1cs: R1CS) -> int:

@@ -18,18 +18,19 @@ from primitives import _backend
 from primitives.snark import _kernels_py
 from primitives.snark._kernels_py import (
     ENCODINGS,
-    FrWords,
-    G1Points,
-    G2Points,
-    PointError,
     G1_GENERATOR,
     G1_INFINITY,
     G2_GENERATOR,
     G2_INFINITY,
+    FrWords,
     G1Point,
+    G1Points,
     G2Point,
+    G2Points,
+    PointError,
     Q,
     R,
+    Vector,
     check_g1,
     check_g2,
 )
@@ -123,4 +124,5 @@ __all__ = [
     "root_of_unity",
     "to_py_ecc_g1",
     "to_py_ecc_g2",
+    "Vector",
 ]

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 from primitives.snark import kernels
 from primitives.snark.groth16_types import COSET_SHIFT, Proof, ProvingKey
-from primitives.snark.kernels import FrWords, G1Point, G2Point, R
+from primitives.snark.kernels import FrWords, G1Point, G2Point, R, Vector
 from primitives.snark.r1cs import R1CS
 
 
@@ -64,7 +64,7 @@ def random_scalar(rng: random.Random | None) -> int:
     return rng.randrange(1, R) if rng is not None else 1 + secrets.randbelow(R - 1)
 
 
-def _words(values: Sequence[int]) -> FrWords:
+def _words(values: Vector[int]) -> FrWords:
     return values if isinstance(values, FrWords) else FrWords.from_ints(list(values))
 
 
@@ -74,9 +74,9 @@ def blinded_proof(
     beta_g2: G2Point,
     delta_g1: G1Point,
     delta_g2: G2Point,
-    queries: tuple[Sequence[G1Point], Sequence[G1Point], Sequence[G2Point]],
-    witness: Sequence[int],
-    c_terms: Sequence[tuple[Sequence[G1Point], Sequence[int]]],
+    queries: tuple[Vector[G1Point], Vector[G1Point], Vector[G2Point]],
+    witness: Vector[int],
+    c_terms: Sequence[tuple[Vector[G1Point], Vector[int]]],
     rng: random.Random | None = None,
 ) -> Proof:
     """Step 4: the three MSMs of a proof, blinded with random ``r, s`` (drawn in that order).

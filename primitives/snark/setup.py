@@ -27,8 +27,8 @@ circuit by a digest of its constraints, so the setup runs once.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal, overload
 
 from primitives.keccak import keccak256
 from primitives.snark import kernels
@@ -128,7 +128,7 @@ def setup(r1cs: R1CS, seed: bytes) -> tuple[ProvingKey, VerifyingKey]:
     return pk, vk
 
 
-def _scale_g1(points: Sequence, k: int) -> kernels.G1Points:
+def _scale_g1(points: kernels.Vector[kernels.G1Point], k: int) -> kernels.G1Points:
     """Every point times the same scalar (infinity stays infinity), packed."""
     return kernels.G1Points.from_points([kernels.msm_g1([p], [k]) for p in points])
 
@@ -260,6 +260,10 @@ class _Reader:
         except ValueError as exc:
             raise KeyFileError(f"key file: {exc}") from None
 
+    @overload
+    def points(self, count: int, g2: Literal[False], what: str) -> kernels.G1Points: ...
+    @overload
+    def points(self, count: int, g2: Literal[True], what: str) -> kernels.G2Points: ...
     def points(self, count: int, g2: bool, what: str) -> kernels.G1Points | kernels.G2Points:
         """``count`` points packed, each checked canonical and on its curve in one kernel call."""
         data = self.take(count * (128 if g2 else 64))

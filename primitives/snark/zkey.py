@@ -79,11 +79,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import compress
 from pathlib import Path
+from typing import Literal, overload
 
 from primitives.snark import kernels
 from primitives.snark._kernels_py import check_g1, check_g2
 from primitives.snark.groth16_types import G1_GEN, G2_GEN, InvalidProof, Proof, VerifyingKey
-from primitives.snark.kernels import G1_INFINITY, G2_INFINITY, G1Point, G2Point, Q, R
+from primitives.snark.kernels import G1_INFINITY, G2_INFINITY, G1Point, G2Point, Q, R, Vector
 from primitives.snark.prover import blinded_proof
 from primitives.snark.r1cs import R1CS
 
@@ -132,7 +133,7 @@ the four extra rounds at about 40% of the first one's cost.
 # ---------------------------------------------------------------- the container
 
 
-def _sections(data: bytes | memoryview, magic: bytes, versions: tuple[int, ...], known: dict[int, str],
+def _sections(data: bytes | memoryview | mmap.mmap, magic: bytes, versions: tuple[int, ...], known: dict[int, str],
               error: type[SnarkjsFileError], offsets: dict[int, int] | None = None) -> dict[int, memoryview]:
     """The section bodies of an iden3 binary file, each id at most once; nothing left over."""
     kind = magic.decode()
@@ -231,6 +232,10 @@ def _g1_points(body: memoryview, count: int, what: str) -> list[G1Point]:
     return list(zip(c[0::2], c[1::2], strict=True))
 
 
+@overload
+def _packed(body: memoryview, g2: Literal[False], what: str, check: bool = ...) -> kernels.G1Points: ...
+@overload
+def _packed(body: memoryview, g2: Literal[True], what: str, check: bool = ...) -> kernels.G2Points: ...
 def _packed(body: memoryview, g2: bool, what: str, check: bool = True) -> kernels.G1Points | kernels.G2Points:
     """A section's points packed (plain little-endian), each checked canonical and on its curve in C."""
     try:
@@ -289,9 +294,13 @@ def _in_g2(p: G2Point) -> bool:
     return kernels.msm_g2([p], [R - 1]) == (x, ((-y0) % Q, (-y1) % Q))
 
 
+_WEIGHT_CODES: dict[int, Literal["Q", "I", "H"]] = {64: "Q", 32: "I", 16: "H"}
+"""The array type code of a weight of 64, 32 or 16 bits."""
+
+
 def _weights(count: int, bits: int, rng: random.Random | None) -> kernels.FrWords:
     """``count`` random weights below ``2^bits``, packed: the low bytes of each 32-byte word."""
-    code = {64: "Q", 32: "I", 16: "H"}[bits]
+    code = _WEIGHT_CODES[bits]
     if rng is not None:
         raw = array(code, [rng.getrandbits(bits) for _ in range(count)]).tobytes()
         if sys.byteorder != "little":
@@ -398,7 +407,7 @@ class Matrix:
     def entries(self) -> Iterator[tuple[int, int, int]]:
         return zip(self.constraints, self.signals, self.values, strict=True)
 
-    def rows(self, w: Sequence[int], n: int) -> kernels.FrWords:
+    def rows(self, w: Vector[int], n: int) -> kernels.FrWords:
         """The ``n`` row values ``sum_k values[k] w[signals[k]]``, packed (one kernel call)."""
         words = w if isinstance(w, kernels.FrWords) else kernels.FrWords.from_ints(w)
         return kernels.fr_rows(n, self.constraints, self.signals, self.ids, kernels.FrWords.from_ints(self.table),
@@ -436,11 +445,11 @@ class Zkey:
     b_coefs: Matrix = field(repr=False)
     coef_order: bytes = field(repr=False)
     """The matrix (0 = A, 1 = B) of each entry in file order, so a written key keeps it."""
-    a_points: list[G1Point] = field(repr=False)
-    b1_points: list[G1Point] = field(repr=False)
-    b2_points: list[G2Point] = field(repr=False)
-    c_points: list[G1Point] = field(repr=False)
-    h_points: list[G1Point] = field(repr=False)
+    a_points: Vector[G1Point] = field(repr=False)
+    b1_points: Vector[G1Point] = field(repr=False)
+    b2_points: Vector[G2Point] = field(repr=False)
+    c_points: Vector[G1Point] = field(repr=False)
+    h_points: Vector[G1Point] = field(repr=False)
     contributions: bytes | None = field(default=None, repr=False)
 
     def verifying_key(self) -> VerifyingKey:
@@ -510,12 +519,12 @@ def _header(s: dict[int, memoryview]) -> tuple[int, int, int, list[G1Point], lis
             raise ZkeyError(f"zkey {name} is not on the curve y^2 = x^3 + 3") from None
         if p == G1_INFINITY:
             raise ZkeyError(f"zkey {name} is the point at infinity")
-    for name, p in zip(("beta2", "gamma2", "delta2"), g2, strict=True):
+    for name, q in zip(("beta2", "gamma2", "delta2"), g2, strict=True):
         try:
-            check_g2(p)
+            check_g2(q)
         except ValueError:
             raise ZkeyError(f"zkey {name} is not on the twist y^2 = x^3 + 3/(9+i)") from None
-        if p == G2_INFINITY:
+        if q == G2_INFINITY:
             raise ZkeyError(f"zkey {name} is the point at infinity")
     return n_vars, n_public, n, g1, g2
 
@@ -577,7 +586,7 @@ def _release(data: object, offsets: dict[int, int], sid: int, size: int) -> None
             data.madvise(mmap.MADV_DONTNEED, lo, hi - lo)
 
 
-def parse_zkey(data: bytes | memoryview, *, check_points: bool = True, rng: random.Random | None = None) -> Zkey:
+def parse_zkey(data: bytes | memoryview | mmap.mmap, *, check_points: bool = True, rng: random.Random | None = None) -> Zkey:
     """A Groth16 ``.zkey`` image, fully validated (see the module doc).
 
     Points are checked canonical and on their curve in C and kept packed
@@ -589,7 +598,7 @@ def parse_zkey(data: bytes | memoryview, *, check_points: bool = True, rng: rand
         return _parse_zkey(data, check_points, rng)
 
 
-def _parse_zkey(data: bytes | memoryview, check_points: bool, rng: random.Random | None) -> Zkey:
+def _parse_zkey(data: bytes | memoryview | mmap.mmap, check_points: bool, rng: random.Random | None) -> Zkey:
     offsets: dict[int, int] = {}
     s = _sections(data, b"zkey", (1,), ZKEY_SECTIONS, ZkeyError, offsets)
     for sid in range(1, 10):
@@ -616,8 +625,8 @@ def _parse_zkey(data: bytes | memoryview, check_points: bool, rng: random.Random
         if p == G1_INFINITY:
             raise ZkeyError(f"{what[3]} point {i} is the point at infinity")
     if check_points:
-        for name, p in zip(("beta2", "gamma2", "delta2"), (beta2, gamma2, delta2), strict=True):
-            if not _in_g2(p):
+        for name, q in zip(("beta2", "gamma2", "delta2"), (beta2, gamma2, delta2), strict=True):
+            if not _in_g2(q):
                 raise ZkeyError(f"zkey {name} is on the twist but not in the order-r subgroup G2")
         _check_g2_packed(b2, what[7], rng)
     contributions = bytes(s[10]) if 10 in s else None
@@ -721,7 +730,7 @@ def dev_zkey(r1cs: R1CS, ptau_seed: bytes, delta_seed: bytes | None) -> Zkey:
 # ---------------------------------------------------------------- witnesses
 
 
-def parse_wtns(data: bytes | memoryview) -> list[int]:
+def parse_wtns(data: bytes | memoryview | mmap.mmap) -> list[int]:
     """The witness values of a ``.wtns`` image, each a canonical element of Fr."""
     s = _sections(data, b"wtns", (1, 2), {1: "header", 2: "values"}, WtnsError)
     for sid, name in ((1, "header"), (2, "values")):
