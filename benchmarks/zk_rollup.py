@@ -388,6 +388,44 @@ def ceiling_figures(m: dict, presets: tuple[ZkPreset, ...] = (BENCH16, BENCH64, 
     return out
 
 
+def ingress_figures(n: int = 200) -> list[Figure]:
+    """Admission rate of signed transfers (rules + EdDSA-Poseidon check + pending-state write) beside bare verifies.
+
+    Measured in one run on a state of two funded accounts, so the ratio says
+    what admission adds to the signature check that dominates it.
+    """
+    from contracts_spec.zk import float40, keys
+    from contracts_spec.zk.rules import Deposit, Transfer, apply_op, domain_of, message_of, sign
+    from contracts_spec.zk.state import ZkState
+    from primitives.snark import eddsa
+
+    domain = domain_of(31337, "0x" + "11" * 20)
+    alice, bob = b"bench ingress alice".ljust(32, b"."), b"bench ingress bob".ljust(32, b".")
+    state = ZkState(SMALL.depth_bits, domain)
+    state.apply(Deposit(1, 10**24, *keys.public_key(alice)))
+    state.apply(Deposit(2, 1, *keys.public_key(bob)))
+    bob_key = keys.public_key(bob)
+    ops = [sign(Transfer(1, 2, float40.pack(1000), i), alice, domain, SMALL.depth_bits, bob_key) for i in range(n)]
+    msgs = [message_of(op, domain, SMALL.depth_bits, bob_key) for op in ops]
+    pub = keys.public_key(alice)
+    t_verify, _ = _timed(lambda: [eddsa.verify_poseidon(m, op.signature, pub) for m, op in zip(msgs, ops)])
+
+    def admit() -> None:
+        for op in ops:
+            state.write(apply_op(state, op))
+
+    t_admit, _ = _timed(admit)
+    wl = f"{n} signed transfers, depth {SMALL.depth_bits}"
+    return [
+        _figure("ingress_rate", wl, "zk_rollup.ingress.admitted", "tx/s", n / t_admit,
+                "rules, EdDSA-Poseidon check and pending-state write per operation, one core"),
+        _figure("eddsa_verify_rate", wl, "zk_rollup.ingress.eddsa_verify", "tx/s", n / t_verify,
+                "bare eddsa.verify_poseidon in the same run"),
+        _figure("ingress_over_verify", wl, "zk_rollup.ingress.ratio", "x", t_admit / t_verify,
+                "admission time over the bare signature checks"),
+    ]
+
+
 def run(quick: bool = False) -> list[Figure]:
     """The zk-rollup suite: SMALL always; BENCH16's circuit unless ``quick``."""
     figures: list[Figure] = []
@@ -400,6 +438,7 @@ def run(quick: bool = False) -> list[Figure]:
         figures += breakdown_figures(BENCH16, names16)
     figures += reference_figures()
     figures += pubdata_figures((SMALL, BENCH16, BENCH64, BENCH256))
+    figures += ingress_figures(50 if quick else 200)
     m = session(child_memory=not quick)
     figures += session_figures(m)
     figures += ceiling_figures(m)

@@ -62,7 +62,8 @@ def test_node_proves_on_its_timer_and_a_restart_after_kill_9_loses_nothing(tmp_p
         done = _status(node.url)
         assert done["state_root"] == done["rebuilt_root"] and done["proving_history"][-1]["gas"] > 0
 
-        op = sign(Transfer(1, 2, 10**6, 0), l2[alice.address], int(done["domain"]), done["depth_bits"])
+        op = sign(Transfer(1, 2, 10**6, 0), l2[alice.address], int(done["domain"]), done["depth_bits"],
+                  keys.public_key(l2[bob.address]))
         r = httpx.post(f"{node.url}/api/zk/operations", json=op_json(op), timeout=10)
         assert r.status_code == 200 and r.json()["id"] == "1:0", r.text
         node.stop(kill=True)  # before its proof is done: the answer was given, the log has it

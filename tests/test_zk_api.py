@@ -49,7 +49,9 @@ class Node:
                                 value=amount)
 
     def signed(self, op, who=None) -> dict:
-        return op_json(sign(op, self.l2_key(who), self.service.domain, SMALL.depth_bits))
+        to = self.service.operator.pending.account(op.recipient) if isinstance(op, Transfer) else None
+        key = to.key if to else (0, 0)
+        return op_json(sign(op, self.l2_key(who), self.service.domain, SMALL.depth_bits, key))
 
 
 @pytest.fixture(scope="module")

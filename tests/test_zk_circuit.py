@@ -84,8 +84,12 @@ def r1cs() -> R1CS:
     return batch_circuit(SMALL, None).compile()
 
 
+RECIPIENT_KEYS = {1: PUB[ALICE], 2: PUB[BOB], 3: PUB[CAROL], 4: PUB[DAVE]}  # whose key each index holds
+
+
 def signed(op: Transfer | Withdraw, key: bytes) -> Transfer | Withdraw:
-    return sign(op, key, DOMAIN, SMALL.depth_bits)
+    recipient_key = RECIPIENT_KEYS.get(op.recipient, (0, 0)) if isinstance(op, Transfer) else None  # empty: zeros
+    return sign(op, key, DOMAIN, SMALL.depth_bits, recipient_key)
 
 
 def lax_writes(state: ZkState, op: Deposit | Transfer | Withdraw) -> tuple[tuple[int, Account], ...]:

@@ -49,7 +49,7 @@ def operator(lab: ZkLab, log: Path | None = None, *, worker: bool = False) -> Zk
 
 def transfer(lab: ZkLab, sender: str, recipient: int, amount: int, nonce: int) -> Transfer:
     op = sign(Transfer(lab.index(sender), recipient, float40.pack(amount), nonce), lab.l2_keys[sender], lab.domain,
-              SMALL.depth_bits)
+              SMALL.depth_bits, lab.key_of(recipient) or (0, 0))
     assert isinstance(op, Transfer)
     return op
 
@@ -110,7 +110,7 @@ def test_admission_refusals_name_the_rule_and_change_nothing(tmp_path) -> None:
         assert op.submit(first) == f"{lab.index('alice')}:0"
         before = (op.pending.root, list(op.mempool), log_rows(tmp_path / "ops.sqlite"), op.refused)
         bad_sig = sign(Transfer(lab.index("alice"), lab.index("bob"), float40.pack(ETH), 1), lab.l2_keys["bob"],
-                       lab.domain, SMALL.depth_bits)
+                       lab.domain, SMALL.depth_bits, lab.public_key("bob"))
         cases = [
             (bad_sig, "bad signature"),
             (first, "nonce 0 for account 1: its next nonce is 1"),  # a replay

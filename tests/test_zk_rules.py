@@ -33,8 +33,12 @@ def funded() -> ZkState:
     return s
 
 
+RECIPIENT_KEYS = {1: keys.public_key(ALICE), 2: keys.public_key(BOB)}
+
+
 def signed(op, key=ALICE):
-    return sign(op, key, DOMAIN, SMALL.depth_bits)
+    recipient_key = RECIPIENT_KEYS.get(op.recipient, (0, 1)) if isinstance(op, Transfer) else None
+    return sign(op, key, DOMAIN, SMALL.depth_bits, recipient_key)
 
 
 def test_float40_round_trip_and_refusal_names_neighbours() -> None:
@@ -125,7 +129,7 @@ def test_signatures_bind_every_field_and_the_domain() -> None:
                    signed(Transfer(1, 2, 7, 0), key=BOB)):
         with pytest.raises(OpRefused):
             apply_op(s, forged)
-    other = sign(Transfer(1, 2, 7, 0), ALICE, domain_of(1, "0x" + "ab" * 20), SMALL.depth_bits)
+    other = sign(Transfer(1, 2, 7, 0), ALICE, domain_of(1, "0x" + "ab" * 20), SMALL.depth_bits, RECIPIENT_KEYS[2])
     with pytest.raises(OpRefused, match="bad signature"):
         apply_op(s, other)
     with pytest.raises(OpRefused, match="not signed"):

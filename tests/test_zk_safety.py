@@ -259,9 +259,6 @@ def test_no_frozen_state_exodus_pays_everyone_and_refunds_every_unprocessed_depo
     assert lab.l1.balance(lab.address) == 0  # nothing left behind, nothing paid twice
 
 
-@pytest.mark.xfail(strict=True, reason="rules: a transfer signs the recipient's index, not its key; an L1 "
-                   "reorganisation can give that index to someone else (the operator refuses such a transfer, "
-                   "contracts_spec.zk.rules does not)")
 def test_identities_are_fixed_by_l1_a_signed_transfer_binds_its_recipients_key() -> None:
     from contracts_spec.zk import float40
     from contracts_spec.zk.rules import Account, OpRefused, Transfer, apply_op, sign
@@ -271,7 +268,7 @@ def test_identities_are_fixed_by_l1_a_signed_transfer_binds_its_recipients_key()
     state = ZkState(SMALL.depth_bits, 7)
     state.accounts[1] = Account(*alice, 5 * ETH, 0)
     state.accounts[2] = Account(*carol, 0, 0)
-    op = sign(Transfer(1, 2, float40.pack(ETH), 0), bytes([1]) * 32, 7, SMALL.depth_bits)
+    op = sign(Transfer(1, 2, float40.pack(ETH), 0), bytes([1]) * 32, 7, SMALL.depth_bits, carol)
     apply_op(state, op)  # alice pays carol at index 2
     state.accounts[2] = Account(*mallory, 0, 0)  # after a reorganisation index 2 is mallory's
     with pytest.raises(OpRefused):

@@ -19,7 +19,8 @@ Slots, in the order the batch applies them
       and nonce, checked under the running root and replaced (balance minus
       the float40 amount, range-checked to 128 bits so it cannot go below
       zero; nonce + 1); the EdDSA-Poseidon signature of the transfer message
-      under the sender's key is checked; then the recipient's leaf (which
+      under the sender's key is checked (it names the recipient's key, taken
+      from the recipient's leaf); then the recipient's leaf (which
       must exist: an empty leaf has no preimage) gets the amount, again
       range-checked. Sender == recipient works because the second update
       starts from the root the first one left.
@@ -233,14 +234,14 @@ def batch_circuit(preset: ZkPreset, w: BatchWitness | None) -> Circuit:
                 range_check(c, new_bal, BALANCE_BITS)
                 new_leaf = c.mul(en, poseidon(c, [ax, ay, new_bal, nonce + 1]), "new_leaf")
                 root = quadmerkle.update(c, old_leaf, new_leaf, fbits, sibs, root)
+            rax, ray, rbal, rnonce, rsibs = _leaf_inputs(c, slot_t.recipient_leaf if slot_t else None, levels)
             with c.scope("signature"):
                 word = TAG_TRANSFER + sender.scale(1 << 8) + recipient.scale(1 << (8 + d)) \
                     + amount40.scale(1 << (8 + 2 * d))
-                msg = poseidon(c, [domain, word, nonce])
+                msg = poseidon(c, [domain, word, rax, ray, nonce])  # names the recipient's key (its leaf's)
                 sig = slot_t.signature if slot_t else None
                 s, r8 = _signature(c, sig)
                 eddsa_gadget.verify(c, msg, (ax, ay), s, r8, enabled=en)
-            rax, ray, rbal, rnonce, rsibs = _leaf_inputs(c, slot_t.recipient_leaf if slot_t else None, levels)
             with c.scope("recipient"):
                 old_r = c.mul(en, poseidon(c, [rax, ray, rbal, rnonce]), "old_leaf")
                 new_rbal = rbal + amount

@@ -33,11 +33,15 @@ Signed messages (EdDSA-Poseidon, one field element each)
     to one rollup on one chain; the nonce binds it to one position in the
     sender's history, so no signature is ever accepted twice.
 
-        transfer: poseidon([domain, 1 | sender << 8 | recipient << (8 + d) | amount40 << (8 + 2d), nonce])
+        transfer: poseidon([domain, 1 | sender << 8 | recipient << (8 + d) | amount40 << (8 + 2d),
+                            recipient_ax, recipient_ay, nonce])
         withdraw: poseidon([domain, 2 | sender << 8 | amount << (8 + d), recipient_address, nonce])
 
     where d is ``depth_bits``. Each packed word is below the field modulus
-    (at d = 32: 112 and 168 bits), so the packing is injective.
+    (at d = 32: 112 and 168 bits), so the packing is injective. A transfer
+    names its recipient by index *and* key: should an L1 reorganisation give
+    that index to another key, the signature no longer verifies, so nobody
+    is ever paid who was not the one signed to.
 
 ``apply_op(state, op)`` reads the state and returns the leaf writes the
 operation makes (and the withdrawal it pays), or raises :class:`OpRefused`
@@ -135,9 +139,10 @@ Op = Deposit | FullExit | Transfer | Withdraw | Noop
 Priority = Deposit | FullExit
 
 
-def transfer_message(domain: int, depth_bits: int, sender: int, recipient: int, amount40: int, nonce: int) -> int:
+def transfer_message(domain: int, depth_bits: int, sender: int, recipient: int, amount40: int, nonce: int,
+                     recipient_key: Point) -> int:
     packed = TAG_TRANSFER | sender << 8 | recipient << (8 + depth_bits) | amount40 << (8 + 2 * depth_bits)
-    return poseidon([domain, packed, nonce])
+    return poseidon([domain, packed, recipient_key[0], recipient_key[1], nonce])
 
 
 def withdraw_message(domain: int, depth_bits: int, sender: int, amount: int, recipient: str, nonce: int) -> int:
@@ -145,17 +150,22 @@ def withdraw_message(domain: int, depth_bits: int, sender: int, amount: int, rec
     return poseidon([domain, packed, int(recipient, 16), nonce])
 
 
-def message_of(op: Transfer | Withdraw, domain: int, depth_bits: int) -> int:
+def message_of(op: Transfer | Withdraw, domain: int, depth_bits: int, recipient_key: Point | None = None) -> int:
+    """The field element ``op`` signs; a transfer's names the key of its recipient's account."""
     if isinstance(op, Transfer):
-        return transfer_message(domain, depth_bits, op.sender, op.recipient, op.amount, op.nonce)
+        if recipient_key is None:
+            raise ValueError("a transfer's message names its recipient's key: pass recipient_key")
+        return transfer_message(domain, depth_bits, op.sender, op.recipient, op.amount, op.nonce, recipient_key)
     return withdraw_message(domain, depth_bits, op.sender, op.amount, op.recipient, op.nonce)
 
 
-def sign(op: Transfer | Withdraw, l2_private_key: bytes, domain: int, depth_bits: int) -> Transfer | Withdraw:
-    """``op`` with the EdDSA-Poseidon signature of its message."""
+def sign(op: Transfer | Withdraw, l2_private_key: bytes, domain: int, depth_bits: int,
+         recipient_key: Point | None = None) -> Transfer | Withdraw:
+    """``op`` with the EdDSA-Poseidon signature of its message (a transfer needs its recipient's key)."""
     from dataclasses import replace
 
-    return replace(op, signature=eddsa.sign_poseidon(l2_private_key, message_of(op, domain, depth_bits)))
+    message = message_of(op, domain, depth_bits, recipient_key)
+    return replace(op, signature=eddsa.sign_poseidon(l2_private_key, message))
 
 
 class StateView(Protocol):
@@ -198,13 +208,15 @@ def _check_nonce(acct: Account, nonce: object, index: int) -> None:
         raise OpRefused(f"nonce {nonce!r} for account {index}: its next nonce is {acct.nonce}")
 
 
-def _check_signature(op: Transfer | Withdraw, acct: Account, state: StateView, authorised: bool) -> None:
+def _check_signature(op: Transfer | Withdraw, acct: Account, state: StateView, authorised: bool,
+                     recipient_key: Point | None = None) -> None:
     if authorised:
         return
     if not isinstance(op.signature, eddsa.Signature):
         raise OpRefused("the operation is not signed")
-    if not eddsa.verify_poseidon(message_of(op, state.domain, state.depth_bits), op.signature, acct.key):
-        raise OpRefused(f"bad signature: not by the key of account {op.sender} over this operation")
+    if not eddsa.verify_poseidon(message_of(op, state.domain, state.depth_bits, recipient_key), op.signature, acct.key):
+        to = f" to account {op.recipient}'s key" if isinstance(op, Transfer) else ""
+        raise OpRefused(f"bad signature: not by the key of account {op.sender} over this operation{to}")
 
 
 def apply_op(state: StateView, op: Op, *, authorised: bool = False) -> Effect:
@@ -242,11 +254,11 @@ def apply_op(state: StateView, op: Op, *, authorised: bool = False) -> Effect:
         except ValueError as exc:
             raise OpRefused(f"transfer amount: {exc}") from None
         src = _existing(state, sender, "sender")
-        _existing(state, recipient, "recipient")
+        dst_before = _existing(state, recipient, "recipient")
         _check_nonce(src, op.nonce, sender)
         if value > src.balance:
             raise OpRefused(f"account {sender} has {src.balance} wei, cannot send {value}")
-        _check_signature(op, src, state, authorised)
+        _check_signature(op, src, state, authorised, dst_before.key)
         src_new = Account(src.ax, src.ay, src.balance - value, src.nonce + 1)
         dst = src_new if recipient == sender else state.account(recipient)
         assert dst is not None

@@ -78,6 +78,13 @@ class ZkLab:
                 return d.index
         raise KeyError(f"{name} has no L2 account yet: deposit first")
 
+    def key_of(self, index: int) -> tuple[int, int] | None:
+        """The key L1 bound account ``index`` to at its first deposit (what a transfer to it signs)."""
+        for d in queued_deposits(self.l1, self.address, self.deploy_block):
+            if d.index == index and d.kind == 0:
+                return (d.ax, d.ay)
+        return None
+
     def l2_balance(self, name: str, pending: bool = False) -> int:
         try:
             acct = (self.pending if pending else self.state).account(self.index(name))
@@ -96,8 +103,9 @@ class ZkLab:
     def transfer(self, sender: str, recipient: str, amount: int) -> Transfer:
         s = self.index(sender)
         acct = self.pending.account(s)
-        op = sign(Transfer(s, self.index(recipient), float40.pack(amount), acct.nonce if acct else 0),
-                  self.l2_keys[sender], self.domain, self.preset.depth_bits)
+        r = self.index(recipient)
+        op = sign(Transfer(s, r, float40.pack(amount), acct.nonce if acct else 0),
+                  self.l2_keys[sender], self.domain, self.preset.depth_bits, self.key_of(r))
         assert isinstance(op, Transfer)
         self._admit(op)
         self.mempool.transfers.append(op)

@@ -39,6 +39,7 @@ from contracts_spec.zk import float40, keys
 from contracts_spec.zk import pubdata as pd
 from contracts_spec.zk.contract import ZkRollup, constructor_args
 from contracts_spec.zk.params import WITHDRAW_AMOUNT_BITS, ZkPreset
+from contracts_spec.zk.pubdata import KIND_EXIT
 from contracts_spec.zk.rules import OpRefused, Transfer, Withdraw, message_of
 from primitives.secp256k1 import private_key_to_address, to_checksum_address
 from primitives.snark import eddsa
@@ -235,7 +236,7 @@ def op_json(op: Signed) -> dict[str, Any]:
 
 def _deposit_json(d: QueuedDeposit) -> dict[str, Any]:
     """A priority-queue entry: a deposit, or an owner's full-exit request."""
-    if getattr(d, "is_exit", False):
+    if d.kind == KIND_EXIT:
         return {"id": d.id, "kind": "full_exit", "account": d.index, "owner": to_checksum_address(d.owner)}
     return {"id": d.id, "kind": "deposit", "account": d.index, "amount": str(d.amount),
             "owner": to_checksum_address(d.owner), "depositor": to_checksum_address(d.depositor)}
@@ -324,7 +325,7 @@ class ZkService:
 
     def _account_json(self, index: int, deposits: list[QueuedDeposit]) -> dict[str, Any]:
         op = self.operator
-        mine = [d for d in deposits if d.index == index and not getattr(d, "is_exit", False)]
+        mine = [d for d in deposits if d.index == index and not d.kind == KIND_EXIT]
         verified, pending = op.state.account(index), op.pending.account(index)
         key = (verified.ax, verified.ay) if verified else (mine[0].ax, mine[0].ay) if mine else None
         return {
@@ -358,7 +359,7 @@ class ZkService:
             deposits = queued_deposits(self.l1, self.address)
             found: dict[int, None] = {}
             for d in deposits:
-                if getattr(d, "is_exit", False):
+                if d.kind == KIND_EXIT:
                     continue
                 if owner_raw is not None and int(d.owner, 16) != owner_raw:
                     continue
@@ -413,12 +414,22 @@ class ZkService:
                               "65-byte signature r || s || v, and its BabyJubJub public key is what a first "
                               "deposit registers (as P = A / 8)"}
 
+    def _recipient_key(self, op: Transfer | Withdraw) -> tuple[int, int] | None:
+        """The key a transfer's message names: its recipient account's, as the pending state has it."""
+        if not isinstance(op, Transfer):
+            return None
+        with self._lock:
+            acct = self.operator.pending.account(op.recipient)
+        if acct is None:
+            raise OpRefused(f"recipient account {op.recipient} does not exist (an empty leaf has no key)")
+        return acct.key
+
     def message(self, body: Any) -> dict[str, Any]:
         """The field element an (unsigned) transfer or withdrawal signs with EdDSA-Poseidon, and its domain."""
         op = parse_op(body, signed=False)
         _check_ranges(self.preset, op)
         out = {"kind": "transfer" if isinstance(op, Transfer) else "withdraw",
-               "message": str(message_of(op, self.domain, self.preset.depth_bits)),
+               "message": str(message_of(op, self.domain, self.preset.depth_bits, self._recipient_key(op))),
                "domain": str(self.domain), "depth_bits": self.preset.depth_bits, "operation": op_json(op)}
         if isinstance(op, Transfer):
             out["amount40"] = op.amount

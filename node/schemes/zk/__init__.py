@@ -90,9 +90,10 @@ class ZkScheme:
         return DEMOS
 
     def check_preset(self, name: str) -> None:
+        """A zk preset name; ``minimal`` (``l2lab demo``'s default, shared with the optimistic rollup) means small."""
         from contracts_spec.zk.params import get_preset
 
-        get_preset(name)
+        get_preset("small" if name == "minimal" else name)
 
 
 SCHEME: Any = ZkScheme()

@@ -293,7 +293,12 @@ def cmd_transfer(args: argparse.Namespace) -> None:
             raise CliError(f"--to must be an L2 account index, got {args.to!r}") from None
         if not 1 <= to < rollup.preset.capacity:
             raise CliError(f"--to {to} is out of range: accounts are 1..{rollup.preset.capacity - 1}")
-    op = sign(Transfer(me["index"], to, amount40, nonce), l2_key, rollup.call("domain"), rollup.preset.depth_bits)
+    target = _get(_http(args), f"/api/zk/accounts/{to}", f"recipient account {to}")
+    if not target.get("key"):
+        raise CliError(f"recipient account {to} has no key yet: its first deposit is not processed")
+    recipient_key = (int(target["key"][0]), int(target["key"][1]))
+    op = sign(Transfer(me["index"], to, amount40, nonce), l2_key, rollup.call("domain"), rollup.preset.depth_bits,
+              recipient_key)
     _send(args, op, rollup)
 
 
@@ -375,9 +380,10 @@ def cmd_exit(args: argparse.Namespace) -> None:
     mine = sorted({d.index for d in deposits if (d.ax, d.ay) == (ax, ay) and int(d.owner, 16) == int(me, 16)})
     did = False
     for index in mine:
-        if node.state.account(index) is None or rollup.call("exited", index):
+        acct = node.state.account(index)
+        if acct is None or rollup.call("exited", index):
             continue
-        balance = node.state.account(index).balance
+        balance = acct.balance
         receipt = rollup.transact(key, "exit", *node.exit_proof(index))
         print(f"exited L2 account {index}: {_eth(balance)} paid to {me} (L1 gas {int(str(receipt['gasUsed']), 0):,})")
         did = True
