@@ -408,7 +408,7 @@ def ingress_figures(n: int = 200) -> list[Figure]:
     ops = [sign(Transfer(1, 2, float40.pack(1000), i), alice, domain, SMALL.depth_bits, bob_key) for i in range(n)]
     msgs = [message_of(op, domain, SMALL.depth_bits, bob_key) for op in ops]
     pub = keys.public_key(alice)
-    t_verify, _ = _timed(lambda: [eddsa.verify_poseidon(m, op.signature, pub) for m, op in zip(msgs, ops)])
+    t_verify, _ = _timed(lambda: [eddsa.verify_poseidon(m, op.signature, pub) for m, op in zip(msgs, ops, strict=True)])
 
     def admit() -> None:
         for op in ops:
