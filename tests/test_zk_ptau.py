@@ -138,7 +138,9 @@ def test_snarkjs_sets_up_proves_and_verifies_with_it(tmp_path):
     snarkjs.write_r1cs(r1cs, tmp_path / "c.r1cs")
     snarkjs.write_wtns(witness, tmp_path / "c.wtns")
     for args in (
-        ("groth16", "setup", "c.r1cs", "dev.ptau", "c.zkey"),
+        ("groth16", "setup", "c.r1cs", "dev.ptau", "c0.zkey"),
+        # a phase-2 contribution: without one delta_2 == gamma_2 and l2lab refuses the key as forgeable
+        ("zkey", "contribute", "c0.zkey", "c.zkey", "--name=test", "-e=test_zk_ptau entropy"),
         ("zkey", "export", "verificationkey", "c.zkey", "vk.json"),
         ("groth16", "prove", "c.zkey", "c.wtns", "proof.json", "public.json"),
         ("groth16", "verify", "vk.json", "public.json", "proof.json"),
