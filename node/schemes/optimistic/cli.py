@@ -17,7 +17,7 @@ import sys
 import time
 from typing import Any
 
-from primitives.secp256k1 import SECP256K1_N
+from node.scheme_cli import CliError, fail, parse_private_key, run_commands
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 # The most wei an L2 amount may hold: the rollup's rules encode amounts as uint256.
@@ -46,26 +46,12 @@ def make_http(url: str) -> Any:
     return httpx.Client(base_url=url, timeout=30.0)
 
 
-class CliError(Exception):
-    """A failure to report in one line."""
-
-
 def _fail(command: str, message: str, code: int = 1) -> int:
-    print(f"l2lab optimistic{' ' + command if command else ''}: {message}", file=sys.stderr)
-    return code
+    return fail("optimistic", command, message, code)
 
 
 def _key(text: str) -> bytes:
-    hexpart = text[2:] if text[:2] in ("0x", "0X") else text
-    try:
-        key = bytes.fromhex(hexpart)
-    except ValueError:
-        raise CliError("--key must be a private key in hex") from None
-    if len(key) != 32:
-        raise CliError(f"--key must be 32 bytes, got {len(key)}")
-    if not 0 < int.from_bytes(key, "big") < SECP256K1_N:
-        raise CliError("--key is not a valid secp256k1 private key (0 or not below the curve order)")
-    return key
+    return parse_private_key(text)
 
 
 def _dev_address(args: argparse.Namespace, index_text: str) -> str:
@@ -477,33 +463,7 @@ COMMANDS = {
 
 
 def run(args: argparse.Namespace) -> int:
-    import httpx
-
-    from contracts_spec.l1 import L1Error
-    from node.rpc import RpcError
-
-    if not getattr(args, "action", None):
-        return _fail("", "choose a command: " + ", ".join(COMMANDS), 2)
-    where = getattr(args, "api", None) or args.rpc
-    for url in (args.rpc, getattr(args, "api", None)):
-        if url is not None and not str(url).startswith(("http://", "https://")):
-            return _fail(args.action, f"node URL must start with http:// or https://, got {url!r}")
-    try:
-        COMMANDS[args.action](args)
-    except CliError as exc:
-        return _fail(args.action, str(exc))
-    except L1Error as exc:
-        return _fail(args.action, f"L1 refused: {exc}")
-    except RpcError as exc:
-        return _fail(args.action, f"the node refused: {exc}")
-    except BrokenPipeError:
-        raise  # our own stdout closed (``| head``), not the node: the entry point ends quietly
-    except (OSError, ConnectionError, httpx.TransportError) as exc:
-        hint = "" if "running" in str(exc) else " (is `l2lab node` running?)"
-        return _fail(args.action, f"cannot reach the node at {where}: {exc}{hint}")
-    except Exception as exc:  # anything else is still one line, never a traceback
-        return _fail(args.action, f"failed: {type(exc).__name__}: {exc}")
-    return 0
+    return run_commands("optimistic", COMMANDS, args)
 
 
 EXAMPLE = """\

@@ -16,12 +16,11 @@ code 1 (2 for bad usage).
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from primitives.secp256k1 import SECP256K1_N
+from node.scheme_cli import CliError, fail, parse_private_key, run_commands
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 NAME = "zk-rollup"
@@ -43,13 +42,8 @@ def make_http(url: str, token: str | None = None) -> Any:
     return httpx.Client(base_url=url, timeout=660.0, headers=headers)
 
 
-class CliError(Exception):
-    """A failure to report in one line."""
-
-
 def _fail(command: str, message: str, code: int = 1) -> int:
-    print(f"l2lab {NAME}{' ' + command if command else ''}: {message}", file=sys.stderr)
-    return code
+    return fail(NAME, command, message, code)
 
 
 def _token(args: argparse.Namespace) -> str | None:
@@ -86,14 +80,7 @@ def _wei(text: str, what: str = "--amount") -> int:
 
 
 def _key(text: str) -> bytes:
-    hexpart = text[2:] if text[:2] in ("0x", "0X") else text
-    try:
-        key = bytes.fromhex(hexpart)
-    except ValueError:
-        raise CliError("--key must be a private key in hex") from None
-    if len(key) != 32 or not 0 < int.from_bytes(key, "big") < SECP256K1_N:
-        raise CliError("--key must be a 32-byte secp256k1 private key (not 0, below the curve order)")
-    return key
+    return parse_private_key(text)
 
 
 def _dev_key(args: argparse.Namespace, index_text: str, option: str = "--account") -> bytes:
@@ -419,33 +406,7 @@ COMMANDS = {"deposit": cmd_deposit, "transfer": cmd_transfer, "withdraw": cmd_wi
 
 
 def run(args: argparse.Namespace) -> int:
-    import httpx
-
-    from contracts_spec.l1 import L1Error
-    from node.rpc import RpcError
-
-    if not getattr(args, "action", None):
-        return _fail("", "choose a command: " + ", ".join(COMMANDS), 2)
-    where = getattr(args, "api", None) or args.rpc
-    for url in (args.rpc, getattr(args, "api", None)):
-        if url is not None and not str(url).startswith(("http://", "https://")):
-            return _fail(args.action, f"node URL must start with http:// or https://, got {url!r}")
-    try:
-        COMMANDS[args.action](args)
-    except CliError as exc:
-        return _fail(args.action, str(exc))
-    except L1Error as exc:
-        return _fail(args.action, f"L1 refused: {exc}")
-    except RpcError as exc:
-        return _fail(args.action, f"the node refused: {exc}")
-    except BrokenPipeError:
-        raise
-    except (OSError, ConnectionError, httpx.TransportError) as exc:
-        hint = "" if "running" in str(exc) else " (is `l2lab node` running?)"
-        return _fail(args.action, f"cannot reach the node at {where}: {exc}{hint}")
-    except Exception as exc:  # anything else is still one line, never a traceback
-        return _fail(args.action, f"failed: {type(exc).__name__}: {exc}")
-    return 0
+    return run_commands(NAME, COMMANDS, args)
 
 
 EXAMPLE = f"""\
