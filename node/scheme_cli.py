@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from primitives.secp256k1 import SECP256K1_N
 
@@ -38,6 +39,19 @@ def parse_private_key(text: str) -> bytes:
     if not 0 < int.from_bytes(key, "big") < SECP256K1_N:
         raise CliError("--key is not a valid secp256k1 private key (0 or not below the curve order)")
     return key
+
+
+def answer_detail(r: Any) -> str:
+    """The ``detail`` of an HTTP error answer (each field of a validation error named), or its text."""
+    try:
+        body = r.json()
+    except ValueError:
+        return r.text.strip()[:200] or f"HTTP {r.status_code}"
+    detail = body.get("detail", body) if isinstance(body, dict) else body
+    if isinstance(detail, list):  # FastAPI's validation errors: name each field
+        return "; ".join(f"{'.'.join(map(str, d.get('loc', [])[1:]))}: {d.get('msg')}"
+                         for d in detail if isinstance(d, dict))
+    return str(detail)
 
 
 def run_commands(prog: str, commands: Mapping[str, Callable[[argparse.Namespace], None]],

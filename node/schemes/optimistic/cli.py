@@ -17,7 +17,7 @@ import sys
 import time
 from typing import Any
 
-from node.scheme_cli import CliError, fail, parse_private_key, run_commands
+from node.scheme_cli import CliError, answer_detail, fail, parse_private_key, run_commands
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 # The most wei an L2 amount may hold: the rollup's rules encode amounts as uint256.
@@ -126,16 +126,7 @@ def _address(text: str, option: str) -> str:
 
 
 def _detail(r: Any) -> str:
-    """The ``detail`` of an error answer, or its text when it is not JSON."""
-    try:
-        body = r.json()
-    except ValueError:
-        return r.text.strip()[:200] or f"HTTP {r.status_code}"
-    detail = body.get("detail", body) if isinstance(body, dict) else body
-    if isinstance(detail, list):  # FastAPI's validation errors: name each field
-        return "; ".join(f"{'.'.join(map(str, d.get('loc', [])[1:]))}: {d.get('msg')}"
-                         for d in detail if isinstance(d, dict))
-    return str(detail)
+    return answer_detail(r)
 
 
 def _http(args: argparse.Namespace) -> Any:
