@@ -52,7 +52,7 @@ what it computes (``circuit``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from contracts_spec.zk import float40
@@ -183,9 +183,7 @@ class Effect:
 
     writes: tuple[tuple[int, Account], ...] = ()
     withdrawal: tuple[str, int] | None = None
-    deposit: bool = False
     exited: int = 0  # what a FullExit took from the account (paid to its owner on L1)
-    touched: tuple[int, ...] = field(default=())
 
 
 def _check_index(state: StateView, index: object, what: str) -> int:
@@ -240,12 +238,11 @@ def apply_op(state: StateView, op: Op, *, authorised: bool = False) -> Effect:
             new = Account(acct.ax, acct.ay, acct.balance + op.amount, acct.nonce)
         if new.balance > MAX_BALANCE:
             raise OpRefused(f"deposit would take account {index}'s balance past 2**{BALANCE_BITS}-1 wei")
-        return Effect(writes=((index, new),), deposit=True, touched=(index,))
+        return Effect(writes=((index, new),))
     if isinstance(op, FullExit):
         index = _check_index(state, op.index, "exit")
         acct = _existing(state, index, "exiting")
-        return Effect(writes=((index, Account(acct.ax, acct.ay, 0, acct.nonce)),), exited=acct.balance,
-                      touched=(index,))
+        return Effect(writes=((index, Account(acct.ax, acct.ay, 0, acct.nonce)),), exited=acct.balance)
     if isinstance(op, Transfer):
         sender = _check_index(state, op.sender, "sender")
         recipient = _check_index(state, op.recipient, "recipient")
@@ -265,7 +262,7 @@ def apply_op(state: StateView, op: Op, *, authorised: bool = False) -> Effect:
         dst_new = Account(dst.ax, dst.ay, dst.balance + value, dst.nonce)
         if dst_new.balance > MAX_BALANCE:
             raise OpRefused(f"transfer would take account {recipient}'s balance past 2**{BALANCE_BITS}-1 wei")
-        return Effect(writes=((sender, src_new), (recipient, dst_new)), touched=(sender, recipient))
+        return Effect(writes=((sender, src_new), (recipient, dst_new)))
     if isinstance(op, Withdraw):
         sender = _check_index(state, op.sender, "sender")
         if isinstance(op.amount, bool) or not isinstance(op.amount, int) or not 0 < op.amount < 1 << WITHDRAW_AMOUNT_BITS:
@@ -284,5 +281,5 @@ def apply_op(state: StateView, op: Op, *, authorised: bool = False) -> Effect:
             raise OpRefused(f"account {sender} has {src.balance} wei, cannot withdraw {op.amount}")
         _check_signature(op, src, state, authorised)
         src_new = Account(src.ax, src.ay, src.balance - op.amount, src.nonce + 1)
-        return Effect(writes=((sender, src_new),), withdrawal=(op.recipient, op.amount), touched=(sender,))
+        return Effect(writes=((sender, src_new),), withdrawal=(op.recipient, op.amount))
     raise OpRefused(f"unknown operation {type(op).__name__}")

@@ -2,39 +2,34 @@
 
 ``ZkLab`` deploys the rollup with the preset's verifying key, gives each
 named user an Ethereum key and the L2 key derived from it, and offers the
-steps a teacher says aloud: deposit, transfer, withdraw, prove_batch,
-commit, claim, and in exodus mode activate_exodus, exit and refund. The
-operator's pending operations live in ``mempool``; a batch is built from the
-L1 deposit queue and the mempool, proved, and committed. Tests and demos
-drive the rollup through it; it talks to L1 only through ``L1Client``.
+steps a teacher says aloud: deposit, transfer, withdraw, next_batch,
+prove, commit, claim, request_exit, and in exodus mode exit. The operator
+is the rollup's own :class:`ZkOperator` (proving in this process, so a demo
+can hold a proof in hand and tamper with what it posts); ``commit`` takes
+the changes a dishonest operator would make. Tests and demos drive the
+rollup through it; it talks to L1 only through ``L1Client``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from contracts_spec.l1 import L1Client
 from contracts_spec.zk import float40, keys
 from contracts_spec.zk import pubdata as pd
 from contracts_spec.zk.contract import ZkRollup, constructor_args
 from contracts_spec.zk.params import SMALL, ZkPreset
-from contracts_spec.zk.rules import Op, Transfer, Withdraw, apply_op, sign
+from contracts_spec.zk.rules import Op, Transfer, Withdraw, sign
 from contracts_spec.zk.state import ZkState
-from contracts_spec.zk.witness import Batch, build_batch
+from contracts_spec.zk.witness import Batch
 from primitives.secp256k1 import private_key_to_address
 from rollup.zk.fullnode import ZkFullNode, queued_deposits
+from rollup.zk.operator import ZkOperator
 from rollup.zk.prover import BatchProver, ProvedBatch
 
 
-@dataclass
-class Mempool:
-    transfers: list[Transfer] = field(default_factory=list)
-    withdrawals: list[Withdraw] = field(default_factory=list)
-
-
 class ZkLab:
-    """A deployed zk-rollup with its operator and named users."""
+    """A deployed zk-rollup with its operator (a :class:`ZkOperator` proving in this process) and named users."""
 
     def __init__(self, l1: L1Client, eth_keys: Mapping[str, bytes], *, preset: ZkPreset = SMALL,
                  operator: str = "operator", prover: BatchProver | None = None) -> None:
@@ -48,11 +43,31 @@ class ZkLab:
         self.deploy_block = l1.block_number()
         self.domain = self.call("domain")
         self.l2_keys = {name: keys.derive_l2_key(k, l1.chain_id, self.address) for name, k in self.eth_keys.items()}
-        self.state = ZkState(preset.depth_bits, self.domain)  # the operator's verified state
-        self.pending = self.state.copy()  # verified state + the mempool's operations
-        self.mempool = Mempool()
-        self.processed = 0
-        self.censored: set[int] = set()  # deposit ids the operator ignores (the censorship demo)
+        self.operator = ZkOperator(l1, self.address, preset, self.operator_key, self.prover, worker=False)
+
+    @property
+    def state(self) -> ZkState:
+        """The operator's verified state (rebuilt from L1)."""
+        return self.operator.state
+
+    @property
+    def pending(self) -> ZkState:
+        """The verified state, the next batch's deposits and the mempool's operations."""
+        return self.operator.pending
+
+    @property
+    def mempool(self) -> list[Transfer | Withdraw]:
+        return self.operator.mempool
+
+    @property
+    def censored(self) -> set[int]:
+        """Queue ids the operator ignores (the censorship demo): the queue stops there."""
+        return self.operator.censored
+
+    @property
+    def processed(self) -> int:
+        """Queued priority operations that verified batches processed."""
+        return self.operator.node.processed
 
     # -- L1 --------------------------------------------------------------------------------
 
@@ -96,55 +111,34 @@ class ZkLab:
         px, py = keys.registration_point(self.public_key(name))
         return self.transact(name, "deposit", px, py, self.eth_address(name), value=amount)
 
-    def _admit(self, op: Transfer | Withdraw) -> None:
-        effect = apply_op(self.pending, op)  # refuses with the rule's name; nothing changes then
-        self.pending.write(effect)
+    def _next_nonce(self, index: int) -> int:
+        acct = self.pending.account(index)
+        return acct.nonce if acct else 0
 
     def transfer(self, sender: str, recipient: str, amount: int) -> Transfer:
-        s = self.index(sender)
-        acct = self.pending.account(s)
-        r = self.index(recipient)
-        op = sign(Transfer(s, r, float40.pack(amount), acct.nonce if acct else 0),
+        """``sender`` signs a transfer to ``recipient``'s account (index and key) and the operator admits it."""
+        s, r = self.index(sender), self.index(recipient)
+        op = sign(Transfer(s, r, float40.pack(amount), self._next_nonce(s)),
                   self.l2_keys[sender], self.domain, self.preset.depth_bits, self.key_of(r))
         assert isinstance(op, Transfer)
-        self._admit(op)
-        self.mempool.transfers.append(op)
+        self.operator.submit(op)  # refuses with the rule's name; nothing changes then
         return op
 
     def withdraw(self, name: str, amount: int, recipient: str | None = None) -> Withdraw:
         s = self.index(name)
-        acct = self.pending.account(s)
-        op = sign(Withdraw(s, amount, recipient or self.eth_address(name), acct.nonce if acct else 0),
+        op = sign(Withdraw(s, amount, recipient or self.eth_address(name), self._next_nonce(s)),
                   self.l2_keys[name], self.domain, self.preset.depth_bits)
         assert isinstance(op, Withdraw)
-        self._admit(op)
-        self.mempool.withdrawals.append(op)
+        self.operator.submit(op)
         return op
 
     # -- the operator ----------------------------------------------------------------------
 
     def next_batch(self) -> tuple[Batch, int]:
-        """The next batch from the deposit queue and the mempool (not yet proved); and its deposit count."""
-        queue = [d for d in queued_deposits(self.l1, self.address, self.deploy_block) if d.id >= self.processed]
-        take = []
-        for d in queue[: self.preset.deposit_slots]:
-            if d.id in self.censored:
-                break
-            take.append(d.op())
-        state = self.state.copy()
-        chain = self._chain(self.processed)
-        transfers = self.mempool.transfers[: self.preset.transfer_slots]
-        withdrawals = self.mempool.withdrawals[: self.preset.withdraw_slots]
-        # deposits come first in the batch: ops admitted against the pending state stay valid
-        # because a deposit only adds to a balance
-        batch = build_batch(self.preset, state, chain, take, transfers, withdrawals)
-        return batch, len(take)
-
-    def _chain(self, count: int) -> int:
-        chain = 0
-        for d in queued_deposits(self.l1, self.address, self.deploy_block)[:count]:
-            chain = d.chain(chain)
-        return chain
+        """The operator's next batch from the deposit queue and the mempool (not yet proved); its deposit count."""
+        self.operator.sync()
+        batch, deposits, _ = self.operator.next_batch()
+        return batch, deposits
 
     def prove(self, batch: Batch) -> ProvedBatch:
         return self.prover.prove(batch)
@@ -166,14 +160,8 @@ class ZkLab:
         return proved, receipt
 
     def _advance(self, batch: Batch, n: int) -> None:
-        self.processed += n
-        del self.mempool.transfers[: sum(1 for t in batch.witness.transfers if t.sender)]
-        del self.mempool.withdrawals[: sum(1 for w in batch.witness.withdrawals if w.sender)]
-        self.state = self.full_node().state  # the verified state, rebuilt from L1 alone
-        self.pending = self.state.copy()
-        waiting: list[Transfer | Withdraw] = [*self.mempool.transfers, *self.mempool.withdrawals]
-        for op in waiting:
-            self.pending.write(apply_op(self.pending, op))
+        """After a commit: the operator follows L1, so its state is the verified one and its mempool shrinks."""
+        self.operator.sync()
 
     def request_exit(self, name: str) -> dict:
         """``name`` asks L1 for the full exit of its account: a priority operation the operator must process."""
@@ -194,4 +182,4 @@ class ZkLab:
         return self.transact(name, "exit", *node.exit_proof(self.index(name)))
 
 
-__all__ = ["Mempool", "Op", "ZkLab"]
+__all__ = ["Op", "ZkLab"]
