@@ -156,6 +156,22 @@ def _signature(c: Circuit, sig: Signature | None) -> tuple[LC, tuple[LC, LC]]:
     return s, r8
 
 
+def _rewrite_leaf(c: Circuit, en: LC, key: tuple[LC, LC], bal: LC, nonce: LC, new_bal: LC, new_nonce: LC,
+                  bits: Sequence[LC], sibs: Sequence[tuple[LC, LC, LC]], root: LC) -> LC:
+    """The root after an enabled slot rewrites the leaf (key, bal, nonce) as (key, new_bal, new_nonce).
+
+    The old leaf is rebuilt from its parts and checked under ``root``; the
+    new balance is range-checked to 128 bits (so a debit cannot go below
+    zero nor a credit overflow). A disabled slot (``en`` 0) rewrites leaf 0
+    with 0.
+    """
+    ax, ay = key
+    old_leaf = c.mul(en, poseidon(c, [ax, ay, bal, nonce]), "old_leaf")
+    range_check(c, new_bal, BALANCE_BITS)
+    new_leaf = c.mul(en, poseidon(c, [ax, ay, new_bal, new_nonce]), "new_leaf")
+    return quadmerkle.update(c, old_leaf, new_leaf, bits, sibs, root)
+
+
 def batch_circuit(preset: ZkPreset, w: BatchWitness | None) -> Circuit:
     """The circuit of one batch; ``w=None`` builds the bare constraint system for a setup."""
     c = Circuit()
@@ -229,11 +245,7 @@ def batch_circuit(preset: ZkPreset, w: BatchWitness | None) -> Circuit:
 
             ax, ay, bal, nonce, sibs = _leaf_inputs(c, slot_t.sender_leaf if slot_t else None, levels)
             with c.scope("sender"):
-                old_leaf = c.mul(en, poseidon(c, [ax, ay, bal, nonce]), "old_leaf")
-                new_bal = bal - amount
-                range_check(c, new_bal, BALANCE_BITS)
-                new_leaf = c.mul(en, poseidon(c, [ax, ay, new_bal, nonce + 1]), "new_leaf")
-                root = quadmerkle.update(c, old_leaf, new_leaf, fbits, sibs, root)
+                root = _rewrite_leaf(c, en, (ax, ay), bal, nonce, bal - amount, nonce + 1, fbits, sibs, root)
             rax, ray, rbal, rnonce, rsibs = _leaf_inputs(c, slot_t.recipient_leaf if slot_t else None, levels)
             with c.scope("signature"):
                 word = TAG_TRANSFER + sender.scale(1 << 8) + recipient.scale(1 << (8 + d)) \
@@ -243,11 +255,7 @@ def batch_circuit(preset: ZkPreset, w: BatchWitness | None) -> Circuit:
                 s, r8 = _signature(c, sig)
                 eddsa_gadget.verify(c, msg, (ax, ay), s, r8, enabled=en)
             with c.scope("recipient"):
-                old_r = c.mul(en, poseidon(c, [rax, ray, rbal, rnonce]), "old_leaf")
-                new_rbal = rbal + amount
-                range_check(c, new_rbal, BALANCE_BITS)
-                new_r = c.mul(en, poseidon(c, [rax, ray, new_rbal, rnonce]), "new_leaf")
-                root = quadmerkle.update(c, old_r, new_r, tbits, rsibs, root)
+                root = _rewrite_leaf(c, en, (rax, ray), rbal, rnonce, rbal + amount, rnonce, tbits, rsibs, root)
             pub_bits += _msb_bits(fbits, ib, c) + _msb_bits(tbits, ib, c) + list(reversed(abits))
 
     for k in range(preset.withdraw_slots):
@@ -266,11 +274,7 @@ def batch_circuit(preset: ZkPreset, w: BatchWitness | None) -> Circuit:
             inv = c.hint(lambda v: pow(v, -1, R) if v else 0, amount)
             c.constrain(amount, inv, en, "amount_nonzero")
             ax, ay, bal, nonce, sibs = _leaf_inputs(c, slot_w.leaf if slot_w else None, levels)
-            old_leaf = c.mul(en, poseidon(c, [ax, ay, bal, nonce]), "old_leaf")
-            new_bal = bal - amount
-            range_check(c, new_bal, BALANCE_BITS)
-            new_leaf = c.mul(en, poseidon(c, [ax, ay, new_bal, nonce + 1]), "new_leaf")
-            root = quadmerkle.update(c, old_leaf, new_leaf, fbits, sibs, root)
+            root = _rewrite_leaf(c, en, (ax, ay), bal, nonce, bal - amount, nonce + 1, fbits, sibs, root)
             with c.scope("signature"):
                 word = TAG_WITHDRAW + sender.scale(1 << 8) + amount.scale(1 << (8 + d))
                 msg = poseidon(c, [domain, word, address, nonce])
