@@ -1,0 +1,590 @@
+"""The payment-channel rules, written once: balance proofs, hash-time locks, settlement arithmetic.
+
+Peers, watchtowers and the L1 adjudicator (``contract``) all run these
+functions. They are pure: no clock, no I/O; the caller supplies what is
+expensive or lives elsewhere (the recovered signer, the block a secret was
+registered at, a metered hasher on L1).
+
+Balance proofs
+    A :class:`BalanceProof` is what one participant (its *sender*) signs
+    about its own payments to the other: a strictly increasing ``nonce``,
+    the total ``transferred_amount`` it has paid so far, the ``locked_amount``
+    of its pending hash-time locks and their ``locksroot``. It is signed as
+    EIP-712 typed data under a domain naming the chain id and the
+    adjudicator's address, and carries the channel identifier (a counter L1
+    assigns when the channel opens), so it is useless on another chain, on
+    another adjudicator or on a reopened channel between the same pair.
+    On L1 a presented proof is kept as ``balance_hash(transferred, locked,
+    locksroot)`` and its nonce; settlement reveals the three values again.
+
+Counter-signatures
+    Closing names the partner's proof and is signed by the closer
+    (``CloseChannel``), updating names the closer's proof and is signed by
+    the non-closer (``UpdateBalanceProof``), so either may be sent by anyone
+    on a participant's behalf, and neither can be turned into the other.
+    Withdrawals and cooperative settlements are co-signed by both
+    participants and expire at an L1 block.
+
+Hash-time locks
+    A :class:`Lock` pays ``amount`` to the receiver if the preimage of
+    ``secrethash`` (the keccak of a 32-byte secret) is registered in the L1
+    secret registry at or before block ``expiration``; otherwise it goes back
+    to the sender. A lock is 96 bytes, ``expiration[32] || amount[32] ||
+    secrethash[32]`` (big-endian words); the locksroot of pending locks is
+    the keccak of their encodings concatenated in order, and 32 zero bytes
+    when there are none. At most ``params.MAX_LOCKS_PER_CHANNEL`` locks may
+    be pending, so their unlock always fits in one L1 block.
+
+Settlement
+    :func:`settle_amounts` splits what the channel holds (both deposits less
+    both withdrawals) between the two sides and their pending locks; the
+    parts never go negative and always add up to the whole, whatever proofs
+    (stale, over-spent) are presented. :func:`unlock_amounts` then splits a
+    side's retained locked amount between receiver and sender.
+
+Every refusal raises :class:`ChannelRuleError` naming the broken rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+from contracts_spec.channels.params import MAX_LOCKS_PER_CHANNEL
+from primitives import secp256k1
+from primitives.keccak import keccak256
+
+Hasher = Callable[[bytes], bytes]
+
+UINT256_MAX = 2**256 - 1
+# A channel's deposits, and so every amount paid out of it, fit 96 bits (the
+# adjudicator packs a side's deposit, withdrawn total and nonce in one word);
+# 2**96 wei is about 79 billion ETH.
+MAX_CHANNEL_DEPOSIT = 2**96 - 1
+# Nonces fit the 64 bits the adjudicator keeps of them.
+MAX_NONCE = 2**64 - 1
+SECRET_BYTES = 32
+LOCK_BYTES = 96
+EMPTY_LOCKSROOT = bytes(32)
+# What L1 keeps for a side whose partner presented no balance proof of it.
+EMPTY_BALANCE_HASH = bytes(32)
+
+# -- EIP-712 --------------------------------------------------------------------
+
+DOMAIN_NAME = "l2lab payment channels"
+DOMAIN_VERSION = "1"
+DOMAIN_TYPEHASH = keccak256(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+_NAME_HASH = keccak256(DOMAIN_NAME.encode())
+_VERSION_HASH = keccak256(DOMAIN_VERSION.encode())
+
+BALANCE_PROOF_TYPE = ("BalanceProof(uint256 channelIdentifier,uint256 nonce,uint256 transferredAmount,"
+                      "uint256 lockedAmount,bytes32 locksroot)")
+CLOSE_TYPE = "CloseChannel(BalanceProof partnerProof,bytes partnerSignature)" + BALANCE_PROOF_TYPE
+UPDATE_TYPE = "UpdateBalanceProof(BalanceProof closerProof,bytes closerSignature)" + BALANCE_PROOF_TYPE
+WITHDRAW_TYPE = "Withdraw(uint256 channelIdentifier,address participant,uint256 totalWithdraw,uint256 expiration)"
+COOPERATIVE_SETTLE_TYPE = ("CooperativeSettle(uint256 channelIdentifier,address participant1,uint256 balance1,"
+                           "address participant2,uint256 balance2,uint256 expiration)")
+BALANCE_PROOF_TYPEHASH = keccak256(BALANCE_PROOF_TYPE.encode())
+CLOSE_TYPEHASH = keccak256(CLOSE_TYPE.encode())
+UPDATE_TYPEHASH = keccak256(UPDATE_TYPE.encode())
+WITHDRAW_TYPEHASH = keccak256(WITHDRAW_TYPE.encode())
+COOPERATIVE_SETTLE_TYPEHASH = keccak256(COOPERATIVE_SETTLE_TYPE.encode())
+
+_BALANCE_PROOF_FIELDS = [
+    {"name": "channelIdentifier", "type": "uint256"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "transferredAmount", "type": "uint256"},
+    {"name": "lockedAmount", "type": "uint256"},
+    {"name": "locksroot", "type": "bytes32"},
+]
+# The EIP-712 types, in the shape primitives.eip712 and wallets take (each with what it references).
+EIP712_TYPES: dict[str, dict[str, list[dict[str, str]]]] = {
+    "BalanceProof": {"BalanceProof": _BALANCE_PROOF_FIELDS},
+    "CloseChannel": {
+        "CloseChannel": [{"name": "partnerProof", "type": "BalanceProof"},
+                         {"name": "partnerSignature", "type": "bytes"}],
+        "BalanceProof": _BALANCE_PROOF_FIELDS,
+    },
+    "UpdateBalanceProof": {
+        "UpdateBalanceProof": [{"name": "closerProof", "type": "BalanceProof"},
+                               {"name": "closerSignature", "type": "bytes"}],
+        "BalanceProof": _BALANCE_PROOF_FIELDS,
+    },
+    "Withdraw": {"Withdraw": [
+        {"name": "channelIdentifier", "type": "uint256"},
+        {"name": "participant", "type": "address"},
+        {"name": "totalWithdraw", "type": "uint256"},
+        {"name": "expiration", "type": "uint256"},
+    ]},
+    "CooperativeSettle": {"CooperativeSettle": [
+        {"name": "channelIdentifier", "type": "uint256"},
+        {"name": "participant1", "type": "address"},
+        {"name": "balance1", "type": "uint256"},
+        {"name": "participant2", "type": "address"},
+        {"name": "balance2", "type": "uint256"},
+        {"name": "expiration", "type": "uint256"},
+    ]},
+}
+
+
+class ChannelRuleError(ValueError):
+    """A channel message or call breaks a rule; ``rule`` names it in a few words."""
+
+    def __init__(self, rule: str, detail: str = "") -> None:
+        super().__init__(f"{rule}: {detail}" if detail else rule)
+        self.rule = rule
+
+
+def _word(value: int) -> bytes:
+    return value.to_bytes(32, "big")
+
+
+def _raw_address(address: str) -> bytes:
+    return bytes.fromhex(secp256k1.to_checksum_address(address)[2:])
+
+
+def check_uint(value: object, what: str, limit: int = UINT256_MAX) -> int:
+    """``value`` if it is an int in 0..limit; ChannelRuleError("bad amount") otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ChannelRuleError("bad amount", f"{what} must be an integer, got {type(value).__name__}")
+    if not 0 <= value <= limit:
+        raise ChannelRuleError("bad amount", f"{what} {value} is outside 0..{limit}")
+    return value
+
+
+def _domain_separator(chain_id: int, adjudicator: bytes, hasher: Hasher) -> bytes:
+    return hasher(DOMAIN_TYPEHASH + _NAME_HASH + _VERSION_HASH + _word(chain_id) + bytes(12) + adjudicator)
+
+
+@lru_cache(maxsize=64)
+def _cached_domain(chain_id: int, adjudicator: str) -> bytes:
+    return _domain_separator(chain_id, _raw_address(adjudicator), keccak256)
+
+
+def domain_separator(chain_id: int, adjudicator: str, hasher: Hasher | None = None) -> bytes:
+    """The EIP-712 domain separator of the adjudicator at ``adjudicator`` on chain ``chain_id``.
+
+    Without ``hasher`` it is computed once per deployment and cached; the
+    adjudicator passes its metered keccak instead.
+    """
+    if hasher is None:
+        return _cached_domain(chain_id, secp256k1.to_checksum_address(adjudicator))
+    return _domain_separator(chain_id, _raw_address(adjudicator), hasher)
+
+
+def _typed_digest(domain: bytes, struct_hash: bytes, hasher: Hasher) -> bytes:
+    return hasher(b"\x19\x01" + domain + struct_hash)
+
+
+# -- balance proofs -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BalanceProof:
+    """What a sender signs about its payments to its partner in one channel."""
+
+    channel_identifier: int
+    chain_id: int
+    adjudicator: str
+    nonce: int
+    transferred_amount: int
+    locked_amount: int
+    locksroot: bytes
+
+    @classmethod
+    def empty(cls, channel_identifier: int, chain_id: int, adjudicator: str) -> BalanceProof:
+        """The state before the sender's first payment: nonce 0, nothing sent, no locks; never signed."""
+        return cls(channel_identifier, chain_id, adjudicator, 0, 0, 0, EMPTY_LOCKSROOT)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.nonce == 0
+
+    def domain(self, hasher: Hasher | None = None) -> bytes:
+        return domain_separator(self.chain_id, self.adjudicator, hasher)
+
+    def struct_hash(self, hasher: Hasher = keccak256) -> bytes:
+        """hashStruct(BalanceProof)."""
+        return hasher(BALANCE_PROOF_TYPEHASH + _word(self.channel_identifier) + _word(self.nonce)
+                      + _word(self.transferred_amount) + _word(self.locked_amount) + self.locksroot)
+
+    def digest(self, hasher: Hasher | None = None) -> bytes:
+        """The EIP-712 digest the sender signs."""
+        h = hasher or keccak256
+        return _typed_digest(self.domain(hasher), self.struct_hash(h), h)
+
+    def balance_hash(self, hasher: Hasher = keccak256) -> bytes:
+        """What L1 keeps of this proof until settlement (see :func:`balance_hash`)."""
+        return balance_hash(self.transferred_amount, self.locked_amount, self.locksroot, hasher)
+
+    def eip712_message(self) -> dict:
+        """The proof as an EIP-712 message of type ``BalanceProof``."""
+        return {"channelIdentifier": self.channel_identifier, "nonce": self.nonce,
+                "transferredAmount": self.transferred_amount, "lockedAmount": self.locked_amount,
+                "locksroot": self.locksroot}
+
+
+def balance_hash(transferred: int, locked: int, locksroot: bytes, hasher: Hasher = keccak256) -> bytes:
+    """``keccak(transferred[32] || locked[32] || locksroot[32])``; the empty proof's is 32 zero bytes."""
+    if transferred == 0 and locked == 0 and locksroot == EMPTY_LOCKSROOT:
+        return EMPTY_BALANCE_HASH
+    return hasher(_word(transferred) + _word(locked) + locksroot)
+
+
+def check_proof_fields(proof: BalanceProof) -> None:
+    """The proof's fields are well formed: ints in range, a 32-byte locksroot, the empty proof all zero."""
+    check_uint(proof.channel_identifier, "channel identifier")
+    check_uint(proof.chain_id, "chain id")
+    check_uint(proof.nonce, "nonce", MAX_NONCE)
+    check_uint(proof.transferred_amount, "transferred amount")
+    check_uint(proof.locked_amount, "locked amount")
+    if not isinstance(proof.locksroot, bytes) or len(proof.locksroot) != 32:
+        raise ChannelRuleError("bad locksroot", "a locksroot is 32 bytes")
+    if proof.nonce == 0 and (proof.transferred_amount or proof.locked_amount or proof.locksroot != EMPTY_LOCKSROOT):
+        raise ChannelRuleError("bad empty proof", "a proof with nonce 0 sends nothing and locks nothing")
+
+
+def check_balance_proof(
+    proof: BalanceProof, signer: str | None, *, sender: str, channel_identifier: int, chain_id: int,
+    adjudicator: str, last_nonce: int,
+) -> None:
+    """``proof`` is a valid balance proof of ``sender`` in this channel, newer than ``last_nonce``.
+
+    ``signer`` is who the signature over ``proof.digest()`` recovers to (None
+    when it does not); the caller recovers it, in a batch or with metered
+    ``ecrecover``. Binding first, so a proof for another chain, adjudicator
+    or channel is named as such rather than as a bad signature.
+    """
+    check_proof_fields(proof)
+    if proof.chain_id != chain_id:
+        raise ChannelRuleError("wrong chain", f"the proof is for chain {proof.chain_id}, this is chain {chain_id}")
+    if int(proof.adjudicator, 16) != int(adjudicator, 16):
+        raise ChannelRuleError("wrong adjudicator", f"the proof is for {proof.adjudicator}, not {adjudicator}")
+    if proof.channel_identifier != channel_identifier:
+        raise ChannelRuleError("wrong channel", f"the proof is for channel {proof.channel_identifier}, "
+                                                f"not {channel_identifier}")
+    if proof.nonce <= last_nonce:
+        raise ChannelRuleError("stale nonce", f"nonce {proof.nonce} is not above {last_nonce}")
+    if signer is None:
+        raise ChannelRuleError("bad signature", "the signature does not recover")
+    if int(signer, 16) != int(sender, 16):
+        raise ChannelRuleError("bad signature", f"signed by {signer}, not by the sender {sender}")
+
+
+def is_valid_and_newer(
+    proof: BalanceProof, signer: str | None, *, sender: str, channel_identifier: int, chain_id: int,
+    adjudicator: str, last_nonce: int,
+) -> bool:
+    """True when :func:`check_balance_proof` accepts ``proof``."""
+    try:
+        check_balance_proof(proof, signer, sender=sender, channel_identifier=channel_identifier,
+                            chain_id=chain_id, adjudicator=adjudicator, last_nonce=last_nonce)
+    except ChannelRuleError:
+        return False
+    return True
+
+
+# -- the other signed messages -----------------------------------------------------
+
+
+def close_digest(proof: BalanceProof, partner_signature: bytes, hasher: Hasher | None = None) -> bytes:
+    """What the closer signs to close with its partner's ``proof`` (signed ``partner_signature``)."""
+    h = hasher or keccak256
+    struct = h(CLOSE_TYPEHASH + proof.struct_hash(h) + h(bytes(partner_signature)))
+    return _typed_digest(proof.domain(hasher), struct, h)
+
+
+def update_digest(proof: BalanceProof, closer_signature: bytes, hasher: Hasher | None = None) -> bytes:
+    """What the non-closer signs so anyone may update the closer's ``proof`` on its behalf."""
+    h = hasher or keccak256
+    struct = h(UPDATE_TYPEHASH + proof.struct_hash(h) + h(bytes(closer_signature)))
+    return _typed_digest(proof.domain(hasher), struct, h)
+
+
+@dataclass(frozen=True)
+class WithdrawRequest:
+    """Both participants agree that ``participant`` has withdrawn ``total_withdraw`` in all, until ``expiration``."""
+
+    channel_identifier: int
+    chain_id: int
+    adjudicator: str
+    participant: str
+    total_withdraw: int
+    expiration: int
+
+    def digest(self, hasher: Hasher | None = None) -> bytes:
+        h = hasher or keccak256
+        struct = h(WITHDRAW_TYPEHASH + _word(self.channel_identifier) + bytes(12) + _raw_address(self.participant)
+                   + _word(self.total_withdraw) + _word(self.expiration))
+        return _typed_digest(domain_separator(self.chain_id, self.adjudicator, hasher), struct, h)
+
+
+@dataclass(frozen=True)
+class CooperativeSettlement:
+    """Both participants agree to end the channel now, paying ``balance1`` and ``balance2``, until ``expiration``."""
+
+    channel_identifier: int
+    chain_id: int
+    adjudicator: str
+    participant1: str
+    balance1: int
+    participant2: str
+    balance2: int
+    expiration: int
+
+    def digest(self, hasher: Hasher | None = None) -> bytes:
+        h = hasher or keccak256
+        struct = h(COOPERATIVE_SETTLE_TYPEHASH + _word(self.channel_identifier)
+                   + bytes(12) + _raw_address(self.participant1) + _word(self.balance1)
+                   + bytes(12) + _raw_address(self.participant2) + _word(self.balance2) + _word(self.expiration))
+        return _typed_digest(domain_separator(self.chain_id, self.adjudicator, hasher), struct, h)
+
+
+# -- signing and recovery ---------------------------------------------------------------
+
+
+def sign(digest: bytes, private_key: bytes) -> bytes:
+    """A 65-byte low-s signature ``r || s || v`` of a digest above, with the project's secp256k1."""
+    return secp256k1.sign(digest, private_key)
+
+
+def recover_signer(digest: bytes, signature: bytes) -> str | None:
+    """The checksummed address that signed ``digest``, or None for a malformed or high-s signature."""
+    try:
+        return secp256k1.recover(digest, bytes(signature))
+    except (ValueError, TypeError):
+        return None
+
+
+def sign_balance_proof(proof: BalanceProof, private_key: bytes) -> bytes:
+    check_proof_fields(proof)
+    if proof.is_empty:
+        raise ChannelRuleError("bad empty proof", "the empty proof (nonce 0) is never signed")
+    return sign(proof.digest(), private_key)
+
+
+def recover_balance_proof_signer(proof: BalanceProof, signature: bytes) -> str | None:
+    return recover_signer(proof.digest(), signature)
+
+
+def recover_balance_proof_signers(
+    proofs: Sequence[BalanceProof], signatures: Sequence[bytes], threads: int | None = None,
+) -> list[str | None]:
+    """The signer of each proof (None where a signature is malformed), recovered in one batch."""
+    digests = [p.digest() for p in proofs]
+    return secp256k1.recover_signers(digests, [bytes(s) for s in signatures], strict=False, threads=threads)
+
+
+# -- hash-time locks -----------------------------------------------------------------
+
+
+class Lock(NamedTuple):
+    """Pays ``amount`` to the receiver if ``secrethash``'s secret is on L1 by block ``expiration``."""
+
+    amount: int
+    expiration: int
+    secrethash: bytes
+
+    def encode(self) -> bytes:
+        """``expiration[32] || amount[32] || secrethash[32]``."""
+        check_uint(self.amount, "lock amount")
+        check_uint(self.expiration, "lock expiration")
+        if not isinstance(self.secrethash, bytes) or len(self.secrethash) != 32:
+            raise ChannelRuleError("bad lock", "a secret hash is 32 bytes")
+        return _word(self.expiration) + _word(self.amount) + self.secrethash
+
+
+def secrethash_of(secret: bytes) -> bytes:
+    """The keccak of a 32-byte secret: what a lock names."""
+    if not isinstance(secret, bytes) or len(secret) != SECRET_BYTES:
+        raise ChannelRuleError("bad secret", f"a secret is {SECRET_BYTES} bytes")
+    return keccak256(secret)
+
+
+def encode_locks(locks: Sequence[Lock], max_locks: int = MAX_LOCKS_PER_CHANNEL) -> bytes:
+    """The pending locks as the adjudicator's ``unlock`` takes them; refused beyond ``max_locks``."""
+    if len(locks) > max_locks:
+        raise ChannelRuleError("too many locks", f"{len(locks)} pending locks, at most {max_locks}")
+    return b"".join(lock.encode() for lock in locks)
+
+
+def decode_locks(data: bytes, max_locks: int = MAX_LOCKS_PER_CHANNEL) -> list[Lock]:
+    """The locks of :func:`encode_locks` bytes; ChannelRuleError for a bad length or too many."""
+    if len(data) % LOCK_BYTES:
+        raise ChannelRuleError("bad locks", f"{len(data)} bytes is not a whole number of {LOCK_BYTES}-byte locks")
+    if len(data) // LOCK_BYTES > max_locks:
+        raise ChannelRuleError("too many locks", f"{len(data) // LOCK_BYTES} locks, at most {max_locks}")
+    return [
+        Lock(int.from_bytes(data[i + 32:i + 64], "big"), int.from_bytes(data[i:i + 32], "big"),
+             bytes(data[i + 64:i + 96]))
+        for i in range(0, len(data), LOCK_BYTES)
+    ]
+
+
+def locksroot_of_encoded(data: bytes, hasher: Hasher = keccak256) -> bytes:
+    """The locksroot of encoded locks: their keccak, or 32 zero bytes for none."""
+    return hasher(bytes(data)) if data else EMPTY_LOCKSROOT
+
+
+def compute_locksroot(locks: Sequence[Lock], hasher: Hasher = keccak256) -> bytes:
+    return locksroot_of_encoded(encode_locks(locks), hasher)
+
+
+def locked_amount_of(locks: Sequence[Lock]) -> int:
+    return sum(lock.amount for lock in locks)
+
+
+def check_pending_locks(proof: BalanceProof, locks: Sequence[Lock], max_locks: int = MAX_LOCKS_PER_CHANNEL) -> None:
+    """``locks`` are what ``proof`` commits to: at most ``max_locks``, their root and their total."""
+    if len(locks) > max_locks:
+        raise ChannelRuleError("too many locks", f"{len(locks)} pending locks, at most {max_locks}")
+    if compute_locksroot(locks) != proof.locksroot:
+        raise ChannelRuleError("locksroot mismatch", "the locks do not hash to the proof's locksroot")
+    if locked_amount_of(locks) != proof.locked_amount:
+        raise ChannelRuleError("locked amount mismatch",
+                               f"the locks total {locked_amount_of(locks)}, the proof says {proof.locked_amount}")
+
+
+def is_unlocked(lock: Lock, revealed_at: int) -> bool:
+    """A lock is claimed when its secret was registered (``revealed_at`` > 0) at or before its expiration."""
+    return 0 < revealed_at <= lock.expiration
+
+
+# -- what each side gets --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Side:
+    """One participant's totals: deposited and withdrawn on L1, sent and locked in its latest presented proof."""
+
+    deposit: int
+    withdrawn: int = 0
+    transferred: int = 0
+    locked: int = 0
+
+    def checked(self, what: str) -> Side:
+        check_uint(self.deposit, f"{what} deposit")
+        check_uint(self.withdrawn, f"{what} withdrawn amount")
+        check_uint(self.transferred, f"{what} transferred amount")
+        check_uint(self.locked, f"{what} locked amount")
+        return self
+
+
+def channel_total(one: Side, two: Side) -> int:
+    """What the adjudicator holds for the channel: both deposits less both withdrawals."""
+    total = one.deposit + two.deposit - one.withdrawn - two.withdrawn
+    if total < 0:
+        raise ChannelRuleError("withdrawn beyond deposits",
+                               f"{one.withdrawn + two.withdrawn} withdrawn of {one.deposit + two.deposit} deposited")
+    return total
+
+
+def distributable(own: Side, partner: Side) -> int:
+    """What ``own`` may still send or lock: its deposit, less its withdrawals, sends and locks, plus what it received.
+
+    Never negative and never more than the channel holds.
+    """
+    total = channel_total(own, partner)
+    gross = own.deposit - own.withdrawn + partner.transferred - own.transferred - own.locked
+    return min(max(gross, 0), total)
+
+
+def check_within_deposit(own: Side, partner: Side, proof: BalanceProof) -> None:
+    """A new proof of ``own`` sends and locks no more than it holds in the channel (no over-transfer)."""
+    check_proof_fields(proof)
+    if proof.transferred_amount < own.transferred:
+        raise ChannelRuleError("transferred amount decreased",
+                               f"{proof.transferred_amount} after {own.transferred}: totals only grow")
+    limit = own.deposit - own.withdrawn + partner.transferred
+    if proof.transferred_amount + proof.locked_amount > limit:
+        raise ChannelRuleError("over-transfer", f"sends {proof.transferred_amount} and locks {proof.locked_amount}, "
+                                                f"but only {limit} was ever available to it")
+
+
+class Settlement(NamedTuple):
+    """Who gets what when a channel settles; the four parts add up to the channel total."""
+
+    amount1: int  # paid to participant 1 now
+    amount2: int  # paid to participant 2 now
+    locked1: int  # participant 1's pending locks, kept for unlock
+    locked2: int  # participant 2's pending locks, kept for unlock
+
+
+def settle_amounts(one: Side, two: Side) -> Settlement:
+    """Split the channel total between the sides and their pending locks.
+
+    Side 1 is owed its deposit less its withdrawals and sends, plus what side 2
+    sent it, kept within ``0..total`` (stale or over-spent proofs can push it
+    out); side 2 is owed the rest. Each side's own pending locks come out of
+    what it is owed, at most all of it, and wait for :func:`unlock_amounts`.
+    """
+    one, two = one.checked("participant 1"), two.checked("participant 2")
+    total = channel_total(one, two)
+    owed1 = min(max(one.deposit - one.withdrawn + two.transferred - one.transferred, 0), total)
+    owed2 = total - owed1
+    locked1 = min(one.locked, owed1)
+    locked2 = min(two.locked, owed2)
+    return Settlement(owed1 - locked1, owed2 - locked2, locked1, locked2)
+
+
+class Unlocked(NamedTuple):
+    to_receiver: int
+    to_sender: int
+
+
+def unlock_amounts(locks: Sequence[Lock], retained: int, revealed_at: Callable[[bytes], int]) -> Unlocked:
+    """Split ``retained`` (the sender's locked amount kept at settlement) between receiver and sender.
+
+    Locks whose secret was registered at or before their expiration
+    (``revealed_at(secrethash)``: the registration block, 0 for never) go to
+    the receiver, the rest back to the sender; the receiver never gets more
+    than was retained.
+    """
+    check_uint(retained, "retained amount")
+    claimed = sum(lock.amount for lock in locks if is_unlocked(lock, revealed_at(lock.secrethash)))
+    to_receiver = min(claimed, retained)
+    return Unlocked(to_receiver, retained - to_receiver)
+
+
+# -- withdrawals and cooperative settlement --------------------------------------------
+
+
+def withdraw_amount(own: Side, partner: Side, total_withdraw: int, expiration: int, block_number: int) -> int:
+    """What a co-signed withdrawal of ``total_withdraw`` in all pays now, once L1 checks it.
+
+    The total only grows, the request has not expired, and the channel holds
+    the increase. (Peers co-sign only up to :func:`withdrawable`.)
+    """
+    check_uint(total_withdraw, "total withdraw")
+    check_uint(expiration, "withdraw expiration")
+    if block_number >= expiration:
+        raise ChannelRuleError("withdraw expired", f"it expired at block {expiration}; this is block {block_number}")
+    if total_withdraw <= own.withdrawn:
+        raise ChannelRuleError("withdraw not increasing",
+                               f"total withdraw {total_withdraw} is not above the {own.withdrawn} already withdrawn")
+    amount = total_withdraw - own.withdrawn
+    total = channel_total(own, partner)
+    if amount > total:
+        raise ChannelRuleError("withdraw beyond deposits", f"withdrawing {amount}, the channel holds {total}")
+    return amount
+
+
+def withdrawable(own: Side, partner: Side) -> int:
+    """How much more ``own`` may withdraw without touching what it owes: :func:`distributable`."""
+    return distributable(own, partner)
+
+
+def check_cooperative_settle(one: Side, two: Side, balance1: int, balance2: int, expiration: int,
+                             block_number: int) -> None:
+    """A co-signed cooperative settlement pays out exactly what the channel holds, before it expires."""
+    check_uint(balance1, "balance 1")
+    check_uint(balance2, "balance 2")
+    check_uint(expiration, "expiration")
+    if block_number >= expiration:
+        raise ChannelRuleError("settlement expired", f"it expired at block {expiration}; this is block {block_number}")
+    total = channel_total(one, two)
+    if balance1 + balance2 != total:
+        raise ChannelRuleError("balances do not match deposits",
+                               f"{balance1} + {balance2} != {total} held for the channel")
