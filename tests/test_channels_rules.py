@@ -1,0 +1,378 @@
+"""The payment-channel rules: balance proofs, signatures, locks and settlement arithmetic, as pure functions."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contracts_spec.channels import rules as R
+from contracts_spec.channels.params import (
+    MAINNET,
+    MAX_LOCKS_PER_CHANNEL,
+    MINIMAL,
+    ChannelPreset,
+    get_preset,
+)
+from primitives.eip712 import Domain, typed_data_digest
+from primitives.keccak import keccak256
+from primitives.secp256k1 import SECP256K1_N, private_key_to_address
+
+ETH = 10**18
+CHAIN = 31337
+ADJUDICATOR = "0x" + "ab" * 20
+OTHER_ADJUDICATOR = "0x" + "cd" * 20
+ALICE_KEY, BOB_KEY, MALLORY_KEY = b"\x01" * 32, b"\x02" * 32, b"\x03" * 32
+ALICE, BOB, MALLORY = (private_key_to_address(k) for k in (ALICE_KEY, BOB_KEY, MALLORY_KEY))
+
+
+def proof(nonce: int = 1, transferred: int = ETH, locked: int = 0, locksroot: bytes = R.EMPTY_LOCKSROOT,
+          channel: int = 1, chain_id: int = CHAIN, adjudicator: str = ADJUDICATOR) -> R.BalanceProof:
+    return R.BalanceProof(channel, chain_id, adjudicator, nonce, transferred, locked, locksroot)
+
+
+def check(p: R.BalanceProof, signature: bytes, *, sender: str = ALICE, last_nonce: int = 0) -> None:
+    """Bob checks a proof Alice sent him in channel 1 of this chain's adjudicator."""
+    R.check_balance_proof(p, R.recover_balance_proof_signer(p, signature), sender=sender, channel_identifier=1,
+                          chain_id=CHAIN, adjudicator=ADJUDICATOR, last_nonce=last_nonce)
+
+
+def domain(adjudicator: str = ADJUDICATOR) -> Domain:
+    return Domain(R.DOMAIN_NAME, R.DOMAIN_VERSION, CHAIN, adjudicator)
+
+
+# -- EIP-712 -------------------------------------------------------------------------------
+
+
+def test_every_digest_is_the_eip712_digest_of_its_typed_data() -> None:
+    lock = R.Lock(ETH, 100, keccak256(b"\x09" * 32))
+    p = proof(7, 3 * ETH, ETH, R.compute_locksroot([lock]))
+    types = R.EIP712_TYPES
+    assert p.digest() == typed_data_digest(domain(), types["BalanceProof"], "BalanceProof", p.eip712_message())
+    signature = R.sign_balance_proof(p, ALICE_KEY)
+    assert R.close_digest(p, signature) == typed_data_digest(
+        domain(), types["CloseChannel"], "CloseChannel",
+        {"partnerProof": p.eip712_message(), "partnerSignature": signature})
+    assert R.update_digest(p, signature) == typed_data_digest(
+        domain(), types["UpdateBalanceProof"], "UpdateBalanceProof",
+        {"closerProof": p.eip712_message(), "closerSignature": signature})
+    w = R.WithdrawRequest(1, CHAIN, ADJUDICATOR, ALICE, 2 * ETH, 50)
+    assert w.digest() == typed_data_digest(domain(), types["Withdraw"], "Withdraw", {
+        "channelIdentifier": 1, "participant": ALICE, "totalWithdraw": 2 * ETH, "expiration": 50})
+    c = R.CooperativeSettlement(1, CHAIN, ADJUDICATOR, ALICE, ETH, BOB, 2 * ETH, 60)
+    assert c.digest() == typed_data_digest(domain(), types["CooperativeSettle"], "CooperativeSettle", {
+        "channelIdentifier": 1, "participant1": ALICE, "balance1": ETH, "participant2": BOB, "balance2": 2 * ETH,
+        "expiration": 60})
+
+
+def test_a_metered_hasher_gives_the_same_digests() -> None:
+    calls: list[int] = []
+
+    def metered(data: bytes) -> bytes:
+        calls.append(len(data))
+        return keccak256(data)
+
+    p = proof()
+    assert p.digest(metered) == p.digest()
+    assert R.close_digest(p, b"sig", metered) == R.close_digest(p, b"sig")
+    assert calls  # the domain and both structs went through the caller's hasher
+
+
+def test_close_and_update_signatures_cannot_stand_in_for_each_other() -> None:
+    p, sig = proof(), b"\x11" * 65
+    assert R.close_digest(p, sig) != R.update_digest(p, sig) != p.digest()
+
+
+def test_a_proof_is_bound_to_its_chain_adjudicator_and_channel() -> None:
+    digests = {proof().digest(), proof(chain_id=1).digest(), proof(adjudicator=OTHER_ADJUDICATOR).digest(),
+               proof(channel=2).digest()}
+    assert len(digests) == 4
+
+
+# -- signatures and validity ------------------------------------------------------------------
+
+
+def test_signing_and_recovery_round_trip_one_by_one_and_in_a_batch() -> None:
+    proofs = [proof(n, n * ETH) for n in range(1, 6)]
+    signatures = [R.sign_balance_proof(p, ALICE_KEY) for p in proofs]
+    assert all(R.recover_balance_proof_signer(p, s) == ALICE for p, s in zip(proofs, signatures, strict=True))
+    signatures[2] = b"\x00" * 65
+    assert R.recover_balance_proof_signers(proofs, signatures) == [ALICE, ALICE, None, ALICE, ALICE]
+
+
+def test_a_valid_newer_proof_is_accepted() -> None:
+    p = proof(5)
+    check(p, R.sign_balance_proof(p, ALICE_KEY), last_nonce=4)
+    assert R.is_valid_and_newer(p, ALICE, sender=ALICE, channel_identifier=1, chain_id=CHAIN,
+                                adjudicator=ADJUDICATOR.upper().replace("0X", "0x"), last_nonce=4)
+
+
+@pytest.mark.parametrize("bad, rule", [
+    (dict(chain_id=1), "wrong chain"),
+    (dict(adjudicator=OTHER_ADJUDICATOR), "wrong adjudicator"),
+    (dict(channel=2), "wrong channel"),  # the same pair's reopened channel has a new identifier
+])
+def test_a_proof_for_another_chain_contract_or_channel_is_refused(bad: dict, rule: str) -> None:
+    p = proof(**bad)
+    with pytest.raises(R.ChannelRuleError, match=rule):
+        check(p, R.sign_balance_proof(p, ALICE_KEY))
+
+
+def test_a_replayed_or_older_nonce_is_refused() -> None:
+    p = proof(3)
+    signature = R.sign_balance_proof(p, ALICE_KEY)
+    for last in (3, 4):
+        with pytest.raises(R.ChannelRuleError, match="stale nonce") as info:
+            check(p, signature, last_nonce=last)
+        assert info.value.rule == "stale nonce"
+        assert not R.is_valid_and_newer(p, ALICE, sender=ALICE, channel_identifier=1, chain_id=CHAIN,
+                                        adjudicator=ADJUDICATOR, last_nonce=last)
+
+
+def test_a_forged_or_garbled_signature_is_refused() -> None:
+    p = proof()
+    with pytest.raises(R.ChannelRuleError, match="bad signature: signed by"):
+        check(p, R.sign_balance_proof(p, MALLORY_KEY))
+    with pytest.raises(R.ChannelRuleError, match="bad signature: the signature does not recover"):
+        check(p, b"\x01" * 64)
+    good = R.sign_balance_proof(p, ALICE_KEY)
+    high_s = good[:32] + (SECP256K1_N - int.from_bytes(good[32:64], "big")).to_bytes(32, "big") \
+        + bytes([good[64] ^ 1])
+    assert R.recover_signer(p.digest(), high_s) is None  # the other encoding of the same signature
+    with pytest.raises(R.ChannelRuleError, match="bad signature"):
+        check(proof(transferred=2 * ETH), good)  # a signature over other amounts
+
+
+@pytest.mark.parametrize("fields, rule", [
+    (dict(transferred=-1), "bad amount"),
+    (dict(transferred=1.5), "bad amount"),
+    (dict(transferred=True), "bad amount"),
+    (dict(locked=2**256), "bad amount"),
+    (dict(nonce=2**64), "bad amount"),
+    (dict(locksroot=b"\x01" * 31), "bad locksroot"),
+    (dict(nonce=0), "bad empty proof"),
+])
+def test_malformed_proofs_are_refused(fields: dict, rule: str) -> None:
+    with pytest.raises(R.ChannelRuleError, match=rule):
+        R.check_proof_fields(proof(**fields))
+
+
+def test_the_empty_proof_is_all_zero_and_never_signed() -> None:
+    empty = R.BalanceProof.empty(1, CHAIN, ADJUDICATOR)
+    R.check_proof_fields(empty)
+    assert empty.is_empty and empty.balance_hash() == R.EMPTY_BALANCE_HASH
+    with pytest.raises(R.ChannelRuleError, match="never signed"):
+        R.sign_balance_proof(empty, ALICE_KEY)
+    assert proof().balance_hash() == keccak256(ETH.to_bytes(32, "big") + bytes(32) + R.EMPTY_LOCKSROOT)
+
+
+# -- locks ------------------------------------------------------------------------------
+
+
+def test_lock_encoding_and_locksroot() -> None:
+    secret = b"\x05" * 32
+    lock = R.Lock(amount=3, expiration=0x1234, secrethash=R.secrethash_of(secret))
+    encoded = lock.encode()
+    assert encoded == (0x1234).to_bytes(32, "big") + (3).to_bytes(32, "big") + keccak256(secret)
+    locks = [lock, R.Lock(7, 99, keccak256(b"\x06" * 32))]
+    data = R.encode_locks(locks)
+    assert len(data) == 2 * R.LOCK_BYTES and R.decode_locks(data) == locks
+    assert R.compute_locksroot(locks) == keccak256(data)
+    assert R.compute_locksroot([]) == R.EMPTY_LOCKSROOT == bytes(32)
+    assert R.locked_amount_of(locks) == 10
+
+
+def test_bad_locks_are_refused() -> None:
+    lock = R.Lock(1, 10, bytes(32))
+    with pytest.raises(R.ChannelRuleError, match="too many locks"):
+        R.encode_locks([lock] * (MAX_LOCKS_PER_CHANNEL + 1))
+    with pytest.raises(R.ChannelRuleError, match="too many locks"):
+        R.decode_locks(lock.encode() * (MAX_LOCKS_PER_CHANNEL + 1))
+    with pytest.raises(R.ChannelRuleError, match="bad locks"):
+        R.decode_locks(lock.encode()[:-1])
+    with pytest.raises(R.ChannelRuleError, match="bad lock"):
+        R.Lock(1, 10, b"short").encode()
+    with pytest.raises(R.ChannelRuleError, match="bad amount"):
+        R.Lock(-1, 10, bytes(32)).encode()
+    with pytest.raises(R.ChannelRuleError, match="bad secret"):
+        R.secrethash_of(b"\x01" * 31)
+
+
+def test_pending_locks_must_match_the_proof() -> None:
+    locks = [R.Lock(2, 10, keccak256(b"a")), R.Lock(3, 11, keccak256(b"b"))]
+    p = proof(locked=5, locksroot=R.compute_locksroot(locks))
+    R.check_pending_locks(p, locks)
+    with pytest.raises(R.ChannelRuleError, match="locksroot mismatch"):
+        R.check_pending_locks(p, locks[:1])
+    with pytest.raises(R.ChannelRuleError, match="locked amount mismatch"):
+        R.check_pending_locks(proof(locked=4, locksroot=p.locksroot), locks)
+    with pytest.raises(R.ChannelRuleError, match="too many locks"):
+        R.check_pending_locks(p, locks, max_locks=1)
+
+
+def test_a_lock_is_claimed_only_by_a_secret_registered_at_or_before_expiry() -> None:
+    lock = R.Lock(5, 100, bytes(32))
+    assert R.is_unlocked(lock, 1) and R.is_unlocked(lock, 100)
+    assert not R.is_unlocked(lock, 101) and not R.is_unlocked(lock, 0)
+
+
+def test_unlock_pays_claimed_locks_to_the_receiver_and_refunds_the_rest() -> None:
+    on_time, late, never = keccak256(b"1"), keccak256(b"2"), keccak256(b"3")
+    locks = [R.Lock(5, 100, on_time), R.Lock(7, 100, late), R.Lock(11, 100, never)]
+    revealed = {on_time: 100, late: 101}
+    assert R.unlock_amounts(locks, 23, lambda h: revealed.get(h, 0)) == R.Unlocked(5, 18)
+    # Settlement kept less than the locks claim (the sender over-locked): the receiver gets at most that.
+    assert R.unlock_amounts(locks, 3, lambda h: revealed.get(h, 0)) == R.Unlocked(3, 0)
+
+
+# -- settlement, withdrawals and cooperative settlement ------------------------------------------
+
+
+def test_settle_amounts_of_an_honest_channel() -> None:
+    # Alice deposited 10 and sent Bob 4, with 1 locked to him; Bob deposited 5, withdrew 1 and sent Alice 2.
+    split = R.settle_amounts(R.Side(10, 0, 4, 1), R.Side(5, 1, 2, 0))
+    assert split == R.Settlement(7, 6, 1, 0)
+    assert sum(split) == 14
+
+
+def test_a_stale_or_over_spent_proof_never_pays_more_than_the_channel_holds() -> None:
+    # Bob's proof claims he sent 100 out of a deposit of 5: Alice gets everything there is, no more.
+    assert R.settle_amounts(R.Side(10), R.Side(5, 0, 100, 0)) == R.Settlement(15, 0, 0, 0)
+    # Alice's stale proof hides her payments and Bob already withdrew what she paid him: he gets 0, not less.
+    assert R.settle_amounts(R.Side(10, 0, 0, 0), R.Side(0, 5, 0, 0)) == R.Settlement(5, 0, 0, 0)
+    # Locks beyond what their sender is owed are cut to that.
+    assert R.settle_amounts(R.Side(10, 0, 0, 50), R.Side(5)) == R.Settlement(0, 5, 10, 0)
+    with pytest.raises(R.ChannelRuleError, match="withdrawn beyond deposits"):
+        R.settle_amounts(R.Side(1, 2), R.Side(0))
+    with pytest.raises(R.ChannelRuleError, match="bad amount"):
+        R.settle_amounts(R.Side(-1), R.Side(0))
+
+
+def test_over_transfer_beyond_the_deposit_is_refused_by_the_receiving_peer() -> None:
+    alice, bob = R.Side(10), R.Side(5, 0, 3)
+    R.check_within_deposit(alice, bob, proof(transferred=12, locked=1))  # 10 deposited + 3 received
+    with pytest.raises(R.ChannelRuleError, match="over-transfer"):
+        R.check_within_deposit(alice, bob, proof(transferred=13, locked=1))
+    with pytest.raises(R.ChannelRuleError, match="transferred amount decreased"):
+        R.check_within_deposit(R.Side(10, 0, 4), bob, proof(transferred=3))
+    assert R.distributable(R.Side(10, 0, 4, 1), R.Side(5, 0, 2)) == 7
+
+
+def test_withdraw_arithmetic() -> None:
+    alice, bob = R.Side(10, 2), R.Side(5)
+    assert R.withdraw_amount(alice, bob, 5, expiration=20, block_number=19) == 3
+    with pytest.raises(R.ChannelRuleError, match="withdraw expired"):
+        R.withdraw_amount(alice, bob, 5, expiration=20, block_number=20)
+    with pytest.raises(R.ChannelRuleError, match="withdraw not increasing"):
+        R.withdraw_amount(alice, bob, 2, expiration=20, block_number=1)
+    with pytest.raises(R.ChannelRuleError, match="withdraw beyond deposits"):
+        R.withdraw_amount(alice, bob, 16, expiration=20, block_number=1)
+    assert R.withdrawable(R.Side(10, 2, 3, 1), R.Side(5, 0, 1)) == 5
+
+
+def test_cooperative_settle_arithmetic() -> None:
+    R.check_cooperative_settle(R.Side(10, 2), R.Side(5), 6, 7, expiration=9, block_number=8)
+    with pytest.raises(R.ChannelRuleError, match="balances do not match deposits"):
+        R.check_cooperative_settle(R.Side(10, 2), R.Side(5), 6, 8, expiration=9, block_number=8)
+    with pytest.raises(R.ChannelRuleError, match="settlement expired"):
+        R.check_cooperative_settle(R.Side(10, 2), R.Side(5), 6, 7, expiration=9, block_number=9)
+
+
+# -- properties -------------------------------------------------------------------------------------
+
+amounts = st.integers(min_value=0, max_value=2**256 - 1)
+small = st.integers(min_value=0, max_value=R.MAX_CHANNEL_DEPOSIT)
+
+
+@st.composite
+def sides(draw: st.DrawFn) -> tuple[R.Side, R.Side]:
+    """Any two sides L1 could hold: deposits within the cap, withdrawals within deposits, any signed amounts."""
+    d1, d2 = draw(small), draw(small)
+    w_total = draw(st.integers(0, d1 + d2))
+    w1 = draw(st.integers(0, w_total))
+    w2 = w_total - w1
+    return (R.Side(d1, w1, draw(amounts), draw(amounts)), R.Side(d2, w2, draw(amounts), draw(amounts)))
+
+
+@given(sides())
+def test_settlement_never_goes_negative_and_always_adds_up_to_the_deposits(pair: tuple[R.Side, R.Side]) -> None:
+    one, two = pair
+    split = R.settle_amounts(one, two)
+    total = one.deposit + two.deposit - one.withdrawn - two.withdrawn
+    assert all(0 <= part <= total for part in split)
+    assert sum(split) == total
+    # Then unlocking splits each side's kept locks without creating or losing any wei.
+    for kept in (split.locked1, split.locked2):
+        unlocked = R.unlock_amounts([R.Lock(kept, 10, bytes(32)), R.Lock(1, 10, b"\x01" * 32)], kept,
+                                    lambda h: 5 if h == bytes(32) else 0)
+        assert min(unlocked) >= 0 and sum(unlocked) == kept
+
+
+@given(sides(), amounts)
+def test_a_newer_proof_of_the_partner_never_hurts_its_holder(pair: tuple[R.Side, R.Side], more: int) -> None:
+    """Alice gets at least as much when the proof of Bob's payments she presents is a later one."""
+    one, two = pair
+    later = R.Side(two.deposit, two.withdrawn, min(two.transferred + more, 2**256 - 1), two.locked)
+    before, after = R.settle_amounts(one, two), R.settle_amounts(one, later)
+    assert after.amount1 + after.locked1 >= before.amount1 + before.locked1
+
+
+@st.composite
+def honest_histories(draw: st.DrawFn) -> tuple[list[R.Side], list[int]]:
+    """Two honest peers paying, locking and withdrawing, each step checked by the rules a receiver runs.
+
+    Returns the final sides and each side's balance as the peers themselves
+    keep it (what it may spend, its locks aside).
+    """
+    deposits = [draw(st.integers(0, 10**21)), draw(st.integers(0, 10**21))]
+    state = [R.Side(deposits[0]), R.Side(deposits[1])]
+    for _ in range(draw(st.integers(0, 25))):
+        i = draw(st.integers(0, 1))
+        own, other = state[i], state[1 - i]
+        room = R.distributable(own, other)
+        amount = draw(st.integers(0, room))
+        kind = draw(st.sampled_from(["pay", "lock", "unlock", "withdraw"]))
+        if kind == "pay":
+            new = R.BalanceProof(1, CHAIN, ADJUDICATOR, 1, own.transferred + amount, own.locked,
+                                 R.EMPTY_LOCKSROOT)
+            R.check_within_deposit(own, other, new)
+            state[i] = R.Side(own.deposit, own.withdrawn, new.transferred_amount, own.locked)
+        elif kind == "lock":
+            new = R.BalanceProof(1, CHAIN, ADJUDICATOR, 1, own.transferred, own.locked + amount, R.EMPTY_LOCKSROOT)
+            R.check_within_deposit(own, other, new)
+            state[i] = R.Side(own.deposit, own.withdrawn, own.transferred, own.locked + amount)
+        elif kind == "unlock":  # a pending lock's secret arrived: the lock becomes a transfer
+            moved = draw(st.integers(0, own.locked))
+            state[i] = R.Side(own.deposit, own.withdrawn, own.transferred + moved, own.locked - moved)
+        elif amount:
+            R.withdraw_amount(own, other, own.withdrawn + amount, expiration=2, block_number=1)
+            state[i] = R.Side(own.deposit, own.withdrawn + amount, own.transferred, own.locked)
+    balances = [R.distributable(state[0], state[1]), R.distributable(state[1], state[0])]
+    return state, balances
+
+
+@given(honest_histories())
+def test_honest_peers_settle_to_exactly_their_balances(history: tuple[list[R.Side], list[int]]) -> None:
+    (one, two), (balance1, balance2) = history
+    split = R.settle_amounts(one, two)
+    assert (split.amount1, split.amount2) == (balance1, balance2)
+    assert (split.locked1, split.locked2) == (one.locked, two.locked)
+    # And cooperatively, the same split (locks counted back to their senders) is what both would sign.
+    R.check_cooperative_settle(one, two, balance1 + one.locked, balance2 + two.locked, expiration=2, block_number=1)
+
+
+# -- presets ------------------------------------------------------------------------------------------
+
+
+def test_presets() -> None:
+    assert get_preset("minimal") is MINIMAL and get_preset("mainnet") is MAINNET
+    assert MAINNET.max_locks == 160 and MINIMAL.settle_seconds(10) == 120
+    assert MINIMAL.constructor_args("0x" + "11" * 20)[1:] == (10, 200, 160)
+    with pytest.raises(ValueError, match="unknown preset"):
+        get_preset("nope")
+    with pytest.raises(ValueError, match="reveal timeout"):
+        ChannelPreset("bad", 10, 20, 10, reveal_timeout=6)
+    with pytest.raises(ValueError, match="max_locks"):
+        ChannelPreset("bad", 10, 20, 10, reveal_timeout=1, max_locks=161)
+    with pytest.raises(ValueError, match="settle_timeout_min"):
+        ChannelPreset("bad", 30, 20, 25, reveal_timeout=1)
