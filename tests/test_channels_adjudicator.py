@@ -8,6 +8,8 @@ change nothing the adjudicator holds.
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from contracts_spec.channels import rules as R
 from contracts_spec.channels.contract import CLOSED, OPENED, ChannelAdjudicator, SecretRegistry
@@ -150,10 +152,14 @@ def gas_of(receipt: dict) -> int:
     return int(receipt["gasUsed"], 16)
 
 
-@pytest.fixture
-def net() -> Channels:
+def new_net() -> Channels:
     chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
     return Channels(in_process_l1(chain))
+
+
+@pytest.fixture
+def net() -> Channels:
+    return new_net()
 
 
 # -- open -------------------------------------------------------------------------------------
@@ -168,9 +174,9 @@ def test_open_gives_each_channel_a_new_identifier_and_one_open_channel_per_pair(
     net.refused(first, "alice", "open_channel", net.addr("alice"), TIMEOUT, match="two participants")
     net.refused(first, "alice", "open_channel", "0x" + "00" * 20, TIMEOUT, match="zero address")
     net.refused(first, "carol", "open_channel", net.addr("bob"), MINIMAL.settle_timeout_min - 1,
-                match="settle timeout 9 outside 10..200")
+                match="bad settle timeout: 9 outside 10..200")
     net.refused(first, "carol", "open_channel", net.addr("bob"), MINIMAL.settle_timeout_max + 1,
-                match="settle timeout 201 outside")
+                match="bad settle timeout: 201 outside")
     assert net.call("params") == (MINIMAL.settle_timeout_min, MINIMAL.settle_timeout_max, MINIMAL.max_locks)
     assert net.call("secret_registry").lower() == net.registry.lower()
 
@@ -187,14 +193,14 @@ def test_deposits_set_a_growing_total_by_exactly_the_value_sent(net: Channels) -
     events = net.l1.events(net.address, ChannelAdjudicator, "ChannelNewDeposit")
     assert [e["total_deposit"] for e in events] == [3 * ETH, 5 * ETH]
     a, b = net.addr("alice"), net.addr("bob")
-    net.refused(cid, "alice", "set_total_deposit", cid, a, b, 5 * ETH, value=ETH, match="total deposit must only grow")
-    net.refused(cid, "alice", "set_total_deposit", cid, a, b, 4 * ETH, value=ETH, match="total deposit must only grow")
-    net.refused(cid, "alice", "set_total_deposit", cid, a, b, 5 * ETH, match="deposit of 0 wei")
+    net.refused(cid, "alice", "set_total_deposit", cid, a, b, 5 * ETH, value=ETH, match="deposit total mismatch")
+    net.refused(cid, "alice", "set_total_deposit", cid, a, b, 4 * ETH, value=ETH, match="deposit total mismatch")
+    net.refused(cid, "alice", "set_total_deposit", cid, a, b, 5 * ETH, match="zero deposit")
     net.refused(cid, "alice", "set_total_deposit", cid, a, net.addr("carol"), 6 * ETH, value=ETH,
                 match="unknown channel")
     net.refused(cid, "alice", "set_total_deposit", cid + 1, a, b, 6 * ETH, value=ETH, match="unknown channel")
     net.close(cid, "alice", "bob")
-    net.refused(cid, "alice", "set_total_deposit", cid, a, b, 6 * ETH, value=ETH, match="is closed: cannot deposit")
+    net.refused(cid, "alice", "set_total_deposit", cid, a, b, 6 * ETH, value=ETH, match=r"wrong channel state: channel \d+ is closed, cannot deposit")
 
 
 # -- withdraw -------------------------------------------------------------------------------------
@@ -224,7 +230,7 @@ def test_a_co_signed_withdraw_pays_once_before_it_expires(net: Channels) -> None
     net.refused(cid, "alice", "set_total_withdraw", cid, a, b, *other_channel[3:], match="bad signature")
     net.close(cid, "alice", "bob")
     net.refused(cid, "alice", "set_total_withdraw", *net.withdraw_args(cid, "alice", "bob", 4 * ETH, expiry),
-                match="is closed: cannot withdraw")
+                match=r"wrong channel state: channel \d+ is closed, cannot withdraw")
 
 
 # -- cooperative settle ------------------------------------------------------------------------------
@@ -288,7 +294,7 @@ def test_close_with_the_partners_proof_by_the_closer_or_anyone_it_authorised(net
     [event] = net.l1.events(net.address, ChannelAdjudicator, "ChannelClosed")
     assert event["closing_participant"].lower() == net.addr("alice").lower() and event["nonce"] == 4
     net.refused(cid, "bob", "close_channel", *net.close_args(cid, "bob", "alice", None),
-                match="is closed: cannot close")
+                match=r"wrong channel state: channel \d+ is closed, cannot close")
 
 
 def test_close_refusals(net: Channels) -> None:
@@ -371,7 +377,7 @@ def test_update_refusals(net: Channels) -> None:
     cid = net.funded()
     signed = net.proof(cid, "alice", 5, 3 * ETH)
     net.refused(cid, "bob", "update_non_closing_balance_proof", *net.update_args(cid, "alice", "bob", signed),
-                match="is open: cannot update")
+                match=r"wrong channel state: channel \d+ is open, cannot update")
     net.close(cid, "alice", "bob", None)
     net.refused(cid, "carol", "update_non_closing_balance_proof",
                 *net.update_args(cid, "alice", "bob", signed, countersigner="mallory"),
@@ -418,7 +424,7 @@ def test_settle_waits_for_both_the_blocks_and_the_seconds_of_the_window(net: Cha
 def test_settle_refuses_an_open_channel_and_wrong_amounts(net: Channels) -> None:
     cid = net.funded()
     net.refused(cid, "carol", "settle_channel", *net.settle_args(cid, "alice", None, "bob", None),
-                match="is open: cannot settle")
+                match=r"wrong channel state: channel \d+ is open, cannot settle")
     bob = net.proof(cid, "bob", 2, ETH)
     net.close(cid, "alice", "bob", bob)
     net.wait_window(cid)
@@ -467,6 +473,41 @@ def test_honest_users_lose_nothing_through_a_dispute_with_both_sides_paying(net:
     net.wait_window(cid)
     got = net.settle(cid, "bob", proofs["bob"][0], "alice", proofs["alice"][0])
     assert got == (5 * ETH - ETH - bob_total + alice_total, 10 * ETH - alice_total + bob_total)
+    assert net.l1.balance(net.address) == 0
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deposits=st.tuples(st.integers(0, 20), st.integers(0, 20)), sent=st.tuples(st.integers(0, 40), st.integers(0, 40)),
+       withdrawn=st.integers(0, 20), alice_closes=st.booleans(), updated=st.booleans())
+def test_the_contract_pays_what_the_rules_say_and_never_more_than_it_holds(
+    deposits: tuple[int, int], sent: tuple[int, int], withdrawn: int, alice_closes: bool, updated: bool,
+) -> None:
+    """Any deposits, any (even over-spent) proofs, either closer, with or without the update."""
+    net = new_net()
+    cid = net.open()
+    for who, partner, amount in (("alice", "bob", deposits[0]), ("bob", "alice", deposits[1])):
+        if amount:
+            net.deposit(cid, who, partner, amount * ETH)
+    bob_withdrew = min(withdrawn, sum(deposits)) * ETH
+    if bob_withdrew:
+        net.tx("bob", "set_total_withdraw",
+               *net.withdraw_args(cid, "bob", "alice", bob_withdrew, net.l1.block_number() + 5))
+    proofs = {"alice": net.proof(cid, "alice", 3, sent[0] * ETH), "bob": net.proof(cid, "bob", 3, sent[1] * ETH)}
+    closer, other = ("alice", "bob") if alice_closes else ("bob", "alice")
+    net.close(cid, closer, other, proofs[other])
+    if updated:
+        net.update(cid, closer, other, proofs[closer])
+    net.wait_window(cid)
+    on_l1 = {other: proofs[other][0], closer: proofs[closer][0] if updated else None}
+    got = net.settle(cid, "alice", on_l1["alice"], "bob", on_l1["bob"])
+
+    def side(name: str, deposit: int, withdrew: int) -> R.Side:
+        p = on_l1[name]
+        return R.Side(deposit * ETH, withdrew, p.transferred_amount if p else 0, 0)
+
+    split = R.settle_amounts(side("alice", deposits[0], 0), side("bob", deposits[1], bob_withdrew))
+    assert got == (split.amount1, split.amount2)
+    assert sum(got) + bob_withdrew == sum(deposits) * ETH
     assert net.l1.balance(net.address) == 0
 
 
@@ -548,7 +589,7 @@ def test_the_secret_registry_records_the_block_of_the_first_registration(net: Ch
     block = int(receipt["blockNumber"], 16)
     assert net.l1.call(net.registry, SecretRegistry, "get_secret_reveal_block_height",
                        R.secrethash_of(secret)) == block
-    for bad, match in ((secret, f"secret already registered at block {block}"), (bytes(32), "zero secret")):
+    for bad, match in ((secret, f"secret already registered: at block {block}"), (bytes(32), "zero secret")):
         with pytest.raises(TransactionReverted, match=match):
             net.tx("mallory", "register_secret", bad, contract=SecretRegistry, to=net.registry, gas=GAS)
     assert net.l1.call(net.registry, SecretRegistry, "get_secret_reveal_block_height",

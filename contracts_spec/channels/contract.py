@@ -152,7 +152,7 @@ class SecretRegistry(Contract):
         ctx.require(secret != bytes(32), "zero secret: its hash has a known preimage, so no lock may use it")
         secrethash = ctx.keccak(secret)
         at = ctx.sload("revealed_at", secrethash)
-        ctx.require(at == 0, f"secret already registered at block {at}")
+        ctx.require(at == 0, f"secret already registered: at block {at}")
         ctx.sstore("revealed_at", secrethash, ctx.block_number)
         ctx.emit(self.SecretRevealed, secrethash, secret)
         return True
@@ -188,10 +188,10 @@ class ChannelAdjudicator(Contract):
     @constructor("address", "uint64", "uint64", "uint16")
     def init(self, ctx: Context, secret_registry: str, settle_timeout_min: int, settle_timeout_max: int,
              max_locks: int) -> None:
-        ctx.require(not _same(secret_registry, ZERO_ADDRESS), "the secret registry cannot be the zero address")
+        ctx.require(not _same(secret_registry, ZERO_ADDRESS), "bad secret registry: the zero address")
         ctx.require(0 < settle_timeout_min <= settle_timeout_max,
-                    f"settle timeouts {settle_timeout_min}..{settle_timeout_max}: need 0 < min <= max")
-        ctx.require(0 < max_locks <= MAX_LOCKS_PER_CHANNEL, f"max_locks {max_locks} outside 1..{MAX_LOCKS_PER_CHANNEL}")
+                    f"bad settle timeouts: {settle_timeout_min}..{settle_timeout_max}, need 0 < min <= max")
+        ctx.require(0 < max_locks <= MAX_LOCKS_PER_CHANNEL, f"bad lock cap: {max_locks} outside 1..{MAX_LOCKS_PER_CHANNEL}")
         ctx.sstore_address("secret_registry", secret_registry)
         ctx.sstore("params", settle_timeout_min | settle_timeout_max << 64 | max_locks << 128)
 
@@ -208,8 +208,8 @@ class ChannelAdjudicator(Contract):
                     f"unknown channel: {channel_identifier} is not the channel of {a} and {b} "
                     "(never opened, already settled, or reopened under a new identifier)")
         channel = _Channel(ctx.sload("channel", channel_identifier))
-        ctx.require(channel.state == state, f"channel {channel_identifier} is {STATE_NAMES[channel.state]}: "
-                                            f"cannot {verb}")
+        ctx.require(channel.state == state, f"wrong channel state: channel {channel_identifier} "
+                                            f"is {STATE_NAMES[channel.state]}, cannot {verb}")
         return channel
 
     def _side(self, ctx: Context, channel_identifier: int, participant: str) -> _Side:
@@ -233,7 +233,7 @@ class ChannelAdjudicator(Contract):
         ctx.require(not _same(partner, ctx.sender), "bad partner: a channel needs two participants")
         low_timeout, high_timeout, _ = self._params(ctx)
         ctx.require(low_timeout <= settle_timeout <= high_timeout,
-                    f"settle timeout {settle_timeout} outside {low_timeout}..{high_timeout} blocks")
+                    f"bad settle timeout: {settle_timeout} outside {low_timeout}..{high_timeout} blocks")
         low, high = _ordered(ctx.sender, partner)
         existing = ctx.sload("channel_of", low, high)
         ctx.require(existing == 0, f"one open channel per pair: channel {existing} of these participants "
@@ -250,11 +250,11 @@ class ChannelAdjudicator(Contract):
                           total_deposit: int) -> None:
         """Raise ``participant``'s total deposit to ``total_deposit`` by exactly the value sent; anyone may."""
         self._channel(ctx, channel_identifier, participant, partner, OPENED, "deposit")
-        ctx.require(ctx.value > 0, "deposit of 0 wei")
+        ctx.require(ctx.value > 0, "zero deposit: send the wei to add")
         side = self._side(ctx, channel_identifier, participant)
         ctx.require(total_deposit == side.deposit + ctx.value,
-                    f"total deposit must only grow, by the value sent: {side.deposit} + {ctx.value} "
-                    f"!= {total_deposit}")
+                    f"deposit total mismatch: the total only grows, by the value sent, and {side.deposit} + "
+                    f"{ctx.value} != {total_deposit}")
         other = self._side(ctx, channel_identifier, partner)
         ctx.require(total_deposit + other.deposit <= MAX_CHANNEL_DEPOSIT,
                     f"channel deposit cap: the channel may hold at most {MAX_CHANNEL_DEPOSIT} wei")
