@@ -518,7 +518,8 @@ def test_locks_unlock_after_settlement_by_secrets_registered_in_time(net: Channe
     cid = net.funded(10 * ETH, 5 * ETH)
     secrets = [bytes([i + 1]) * 32 for i in range(3)]
     expiry = net.l1.block_number() + 8
-    locks = [R.Lock((i + 1) * ETH, expiry, R.secrethash_of(s)) for i, s in enumerate(secrets)]
+    expiry_time = net.l1.timestamp()  # its second already passed: expiry by blocks alone here
+    locks = [R.Lock((i + 1) * ETH, expiry, expiry_time, R.secrethash_of(s)) for i, s in enumerate(secrets)]
     root = R.compute_locksroot(locks)
     alice = net.proof(cid, "alice", 3, ETH, 6 * ETH, root)  # alice paid 1 and locked 1 + 2 + 3 to bob
     net.register_secret(secrets[0])  # in time
@@ -526,13 +527,14 @@ def test_locks_unlock_after_settlement_by_secrets_registered_in_time(net: Channe
     net.l1.mine(max(0, expiry - net.l1.block_number() - 1))
     net.register_secret(secrets[1])  # in the expiry block itself: in time
     assert net.l1.block_number() == expiry
-    net.register_secret(secrets[2])  # one block late: refunded
+    net.l1.increase_time(1)
+    net.register_secret(secrets[2])  # one block, and past its second, late: refunded
     data = R.encode_locks(locks)
     net.refused(cid, "carol", "unlock", cid, net.addr("bob"), net.addr("alice"), data, match="not settled yet")
     net.wait_window(cid)
     assert net.settle(cid, "alice", alice[0], "bob", None) == (3 * ETH, 6 * ETH)
     assert net.call("locked_amount", cid, net.addr("alice"), net.addr("bob"), root) == 6 * ETH
-    net.refused(cid, "carol", "unlock", cid, net.addr("bob"), net.addr("alice"), data[:-96],
+    net.refused(cid, "carol", "unlock", cid, net.addr("bob"), net.addr("alice"), data[:-R.LOCK_BYTES],
                 match="nothing to unlock")  # not the locks the locksroot commits to
     net.refused(cid, "carol", "unlock", cid, net.addr("mallory"), net.addr("alice"), data,
                 match="nothing to unlock")  # nor another receiver
@@ -551,7 +553,7 @@ def test_unlock_refuses_bad_lock_bytes_and_more_than_the_cap(net: Channels) -> N
     a, b = net.addr("alice"), net.addr("bob")
     net.refused(cid, "carol", "unlock", cid, b, a, b"", match="no locks")
     net.refused(cid, "carol", "unlock", cid, b, a, b"\x01" * 95, match="bad locks")
-    too_many = R.Lock(1, 1, bytes(32)).encode() * (MINIMAL.max_locks + 1)
+    too_many = R.Lock(1, 1, 12, bytes(32)).encode() * (MINIMAL.max_locks + 1)
     net.refused(cid, "carol", "unlock", cid, b, a, too_many, match="too many locks")
 
 
@@ -564,10 +566,46 @@ def test_locks_without_a_locksroot_go_back_to_their_sender_at_settlement(net: Ch
     assert net.l1.balance(net.address) == 0
 
 
+def test_blocks_mined_faster_than_real_time_expire_no_lock_early(net: Channels) -> None:
+    """Time is not for sale: a burst of blocks past a lock's expiration block leaves its receiver in time.
+
+    Alice locks 2 ETH to bob for 10 blocks (and so 120 seconds). Mallory
+    mines 30 blocks in a second; bob registers the secret after them, while
+    the lock's seconds still run: it pays bob. A second lock whose block and
+    second have both passed is refunded to alice.
+    """
+    cid = net.funded(10 * ETH, 5 * ETH)
+    secret, late_secret = b"\x51" * 32, b"\x52" * 32
+    start_block, start_time = net.l1.block_number(), net.l1.timestamp()
+    lock = R.Lock(2 * ETH, *R.lock_expiration(start_block, start_time, 10), R.secrethash_of(secret))
+    late = R.Lock(ETH, *R.lock_expiration(start_block, start_time, 1), R.secrethash_of(late_secret))
+    root = R.compute_locksroot([lock, late])
+    alice = net.proof(cid, "alice", 1, 0, 3 * ETH, root)
+    net.l1.mine(30)
+    assert net.l1.block_number() > lock.expiration and net.l1.timestamp() <= lock.expiration_time
+    assert not R.is_lock_expired(lock, net.l1.block_number(), net.l1.timestamp())
+    receipt = net.register_secret(secret, by="bob")
+    at = net.l1.block(int(receipt["blockNumber"], 16))
+    assert net.l1.call(net.registry, SecretRegistry, "get_secret_reveal", R.secrethash_of(secret)) == \
+        (int(at["number"], 16), int(at["timestamp"], 16))
+    net.l1.increase_time(lock.expiration_time - net.l1.timestamp() + 1)
+    assert R.is_lock_expired(late, net.l1.block_number(), net.l1.timestamp())
+    net.register_secret(late_secret, by="bob")  # past both its block and its second: too late
+    net.close(cid, "bob", "alice", alice)
+    net.wait_window(cid)
+    assert net.settle(cid, "alice", alice[0], "bob", None) == (7 * ETH, 5 * ETH)
+    before = net.l1.balance(net.addr("alice")), net.l1.balance(net.addr("bob"))
+    net.tx("carol", "unlock", cid, net.addr("bob"), net.addr("alice"), R.encode_locks([lock, late]))
+    assert (net.l1.balance(net.addr("alice")) - before[0], net.l1.balance(net.addr("bob")) - before[1]) == \
+        (ETH, 2 * ETH)
+    assert net.l1.balance(net.address) == 0
+
+
 def test_a_full_set_of_locks_unlocks_within_one_block(net: Channels) -> None:
     cid = net.funded()
-    expiry = net.l1.block_number() + 1000
-    locks = [R.Lock(1000, expiry, R.secrethash_of(i.to_bytes(32, "big"))) for i in range(1, MINIMAL.max_locks + 1)]
+    expiry, expiry_time = R.lock_expiration(net.l1.block_number(), net.l1.timestamp(), 1000)
+    locks = [R.Lock(1000, expiry, expiry_time, R.secrethash_of(i.to_bytes(32, "big")))
+             for i in range(1, MINIMAL.max_locks + 1)]
     for i in range(1, 11):
         net.register_secret(i.to_bytes(32, "big"))
     alice = net.proof(cid, "alice", 1, 0, 1000 * len(locks), R.compute_locksroot(locks))
@@ -611,7 +649,7 @@ def test_lifecycle_gas_beside_raidens_published_figures(net: Channels) -> None:
     used["deposit"] = gas_of(net.deposit(cid, "alice", "bob", 10 * ETH))
     net.deposit(cid, "bob", "alice", 5 * ETH)
     secret = b"\x99" * 32
-    lock = R.Lock(ETH, net.l1.block_number() + 50, R.secrethash_of(secret))
+    lock = R.Lock(ETH, *R.lock_expiration(net.l1.block_number(), net.l1.timestamp(), 50), R.secrethash_of(secret))
     bob = net.proof(cid, "bob", 4, 2 * ETH, ETH, R.compute_locksroot([lock]))
     alice = net.proof(cid, "alice", 6, 3 * ETH)
     used["close"] = gas_of(net.close(cid, "alice", "bob", bob))

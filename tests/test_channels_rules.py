@@ -11,6 +11,7 @@ from contracts_spec.channels.params import (
     MAINNET,
     MAX_LOCKS_PER_CHANNEL,
     MINIMAL,
+    SECONDS_PER_SLOT,
     ChannelPreset,
     get_preset,
 )
@@ -45,7 +46,7 @@ def domain(adjudicator: str = ADJUDICATOR) -> Domain:
 
 
 def test_every_digest_is_the_eip712_digest_of_its_typed_data() -> None:
-    lock = R.Lock(ETH, 100, keccak256(b"\x09" * 32))
+    lock = R.Lock(ETH, 100, 1200, keccak256(b"\x09" * 32))
     p = proof(7, 3 * ETH, ETH, R.compute_locksroot([lock]))
     types = R.EIP712_TYPES
     assert p.digest() == typed_data_digest(domain(), types["BalanceProof"], "BalanceProof", p.eip712_message())
@@ -171,10 +172,11 @@ def test_the_empty_proof_is_all_zero_and_never_signed() -> None:
 
 def test_lock_encoding_and_locksroot() -> None:
     secret = b"\x05" * 32
-    lock = R.Lock(amount=3, expiration=0x1234, secrethash=R.secrethash_of(secret))
+    lock = R.Lock(amount=3, expiration=0x1234, expiration_time=0x5678, secrethash=R.secrethash_of(secret))
     encoded = lock.encode()
-    assert encoded == (0x1234).to_bytes(32, "big") + (3).to_bytes(32, "big") + keccak256(secret)
-    locks = [lock, R.Lock(7, 99, keccak256(b"\x06" * 32))]
+    assert encoded == (0x1234).to_bytes(32, "big") + (0x5678).to_bytes(32, "big") + (3).to_bytes(32, "big") \
+        + keccak256(secret)
+    locks = [lock, R.Lock(7, 99, 1000, keccak256(b"\x06" * 32))]
     data = R.encode_locks(locks)
     assert len(data) == 2 * R.LOCK_BYTES and R.decode_locks(data) == locks
     assert R.compute_locksroot(locks) == keccak256(data)
@@ -183,7 +185,7 @@ def test_lock_encoding_and_locksroot() -> None:
 
 
 def test_bad_locks_are_refused() -> None:
-    lock = R.Lock(1, 10, bytes(32))
+    lock = R.Lock(1, 10, 120, bytes(32))
     with pytest.raises(R.ChannelRuleError, match="too many locks"):
         R.encode_locks([lock] * (MAX_LOCKS_PER_CHANNEL + 1))
     with pytest.raises(R.ChannelRuleError, match="too many locks"):
@@ -191,15 +193,17 @@ def test_bad_locks_are_refused() -> None:
     with pytest.raises(R.ChannelRuleError, match="bad locks"):
         R.decode_locks(lock.encode()[:-1])
     with pytest.raises(R.ChannelRuleError, match="bad lock"):
-        R.Lock(1, 10, b"short").encode()
+        R.Lock(1, 10, 120, b"short").encode()
     with pytest.raises(R.ChannelRuleError, match="bad amount"):
-        R.Lock(-1, 10, bytes(32)).encode()
+        R.Lock(-1, 10, 120, bytes(32)).encode()
+    with pytest.raises(R.ChannelRuleError, match="bad amount"):
+        R.Lock(1, 10, -1, bytes(32)).encode()
     with pytest.raises(R.ChannelRuleError, match="bad secret"):
         R.secrethash_of(b"\x01" * 31)
 
 
 def test_pending_locks_must_match_the_proof() -> None:
-    locks = [R.Lock(2, 10, keccak256(b"a")), R.Lock(3, 11, keccak256(b"b"))]
+    locks = [R.Lock(2, 10, 120, keccak256(b"a")), R.Lock(3, 11, 132, keccak256(b"b"))]
     p = proof(locked=5, locksroot=R.compute_locksroot(locks))
     R.check_pending_locks(p, locks)
     with pytest.raises(R.ChannelRuleError, match="locksroot mismatch"):
@@ -210,19 +214,32 @@ def test_pending_locks_must_match_the_proof() -> None:
         R.check_pending_locks(p, locks, max_locks=1)
 
 
-def test_a_lock_is_claimed_only_by_a_secret_registered_at_or_before_expiry() -> None:
-    lock = R.Lock(5, 100, bytes(32))
-    assert R.is_unlocked(lock, 1) and R.is_unlocked(lock, 100)
-    assert not R.is_unlocked(lock, 101) and not R.is_unlocked(lock, 0)
+def test_a_lock_is_claimed_only_by_a_secret_registered_before_it_expires() -> None:
+    lock = R.Lock(5, 100, 1200, bytes(32))
+    assert R.is_unlocked(lock, R.Reveal(1, 0)) and R.is_unlocked(lock, R.Reveal(100, 1200))
+    assert not R.is_unlocked(lock, R.Reveal(101, 1201)) and not R.is_unlocked(lock, R.NEVER_REVEALED)
+
+
+def test_a_lock_expires_only_past_both_its_block_and_its_second() -> None:
+    """Mining blocks faster than real time (or travelling in time without blocks) expires no lock early."""
+    block, when = R.lock_expiration(50, 10_000, 20)
+    assert (block, when) == (70, 10_000 + 20 * SECONDS_PER_SLOT)
+    lock = R.Lock(5, block, when, bytes(32))
+    assert not R.is_lock_expired(lock, 70, when + 1) and not R.is_lock_expired(lock, 71, when)
+    assert not R.is_lock_expired(lock, 10**6, when)  # a million fast blocks: still in time
+    assert not R.is_lock_expired(lock, 70, when + 10**6)  # a jump in time with no blocks: still in time
+    assert R.is_lock_expired(lock, 71, when + 1)
+    assert R.is_unlocked(lock, R.Reveal(10**6, when)) and R.is_unlocked(lock, R.Reveal(70, when + 10**6))
+    assert not R.is_unlocked(lock, R.Reveal(71, when + 1))
 
 
 def test_unlock_pays_claimed_locks_to_the_receiver_and_refunds_the_rest() -> None:
     on_time, late, never = keccak256(b"1"), keccak256(b"2"), keccak256(b"3")
-    locks = [R.Lock(5, 100, on_time), R.Lock(7, 100, late), R.Lock(11, 100, never)]
-    revealed = {on_time: 100, late: 101}
-    assert R.unlock_amounts(locks, 23, lambda h: revealed.get(h, 0)) == R.Unlocked(5, 18)
+    locks = [R.Lock(5, 100, 1200, on_time), R.Lock(7, 100, 1200, late), R.Lock(11, 100, 1200, never)]
+    revealed = {on_time: R.Reveal(100, 1300), late: R.Reveal(101, 1201)}
+    assert R.unlock_amounts(locks, 23, lambda h: revealed.get(h, R.NEVER_REVEALED)) == R.Unlocked(5, 18)
     # Settlement kept less than the locks claim (the sender over-locked): the receiver gets at most that.
-    assert R.unlock_amounts(locks, 3, lambda h: revealed.get(h, 0)) == R.Unlocked(3, 0)
+    assert R.unlock_amounts(locks, 3, lambda h: revealed.get(h, R.NEVER_REVEALED)) == R.Unlocked(3, 0)
 
 
 # -- settlement, withdrawals and cooperative settlement ------------------------------------------
@@ -303,8 +320,8 @@ def test_settlement_never_goes_negative_and_always_adds_up_to_the_deposits(pair:
     assert sum(split) == total
     # Then unlocking splits each side's kept locks without creating or losing any wei.
     for kept in (split.locked1, split.locked2):
-        unlocked = R.unlock_amounts([R.Lock(kept, 10, bytes(32)), R.Lock(1, 10, b"\x01" * 32)], kept,
-                                    lambda h: 5 if h == bytes(32) else 0)
+        unlocked = R.unlock_amounts([R.Lock(kept, 10, 120, bytes(32)), R.Lock(1, 10, 120, b"\x01" * 32)], kept,
+                                    lambda h: R.Reveal(5, 60) if h == bytes(32) else R.NEVER_REVEALED)
         assert min(unlocked) >= 0 and sum(unlocked) == kept
 
 

@@ -28,9 +28,10 @@ Settling and unlocking
     each side's pending locks are kept under (channel, sender, receiver,
     locksroot), and the pair may open a new channel. Anyone may then
     ``unlock`` a side's locks by sending them (at most ``max_locks``, so the
-    call is bounded): locks whose secret the ``SecretRegistry`` recorded at
-    or before their expiration block pay the receiver, the rest go back to
-    the sender (``rules.unlock_amounts``).
+    call is bounded): locks whose secret the ``SecretRegistry`` recorded
+    before they expired (past both their block and their second, so mining
+    blocks fast expires no lock early: ``rules.is_unlocked``) pay the
+    receiver, the rest go back to the sender (``rules.unlock_amounts``).
 
 What L1 stores, per channel
     ``channel_of[low, high]``, the pair's channel identifier; ``channel[id]``,
@@ -57,6 +58,7 @@ from contracts_spec.channels.rules import (
     BalanceProof,
     ChannelRuleError,
     CooperativeSettlement,
+    Reveal,
     Side,
     WithdrawRequest,
     balance_hash,
@@ -143,7 +145,10 @@ class _Channel:
 
 @register
 class SecretRegistry(Contract):
-    """Records the L1 block at which each secret was first revealed, so locks can be judged against expiry."""
+    """Records the L1 block, and its timestamp, at which each secret was first revealed, to judge locks by.
+
+    One word per secret hash: ``block | timestamp << 64``.
+    """
 
     SecretRevealed = event("SecretRevealed(bytes32 indexed secrethash, bytes32 secret)")
 
@@ -152,15 +157,21 @@ class SecretRegistry(Contract):
         ctx.require(secret != bytes(32), "zero secret: its hash has a known preimage, so no lock may use it")
         secrethash = ctx.keccak(secret)
         at = ctx.sload("revealed_at", secrethash)
-        ctx.require(at == 0, f"secret already registered: at block {at}")
-        ctx.sstore("revealed_at", secrethash, ctx.block_number)
+        ctx.require(at == 0, f"secret already registered: at block {at & MASK64}")
+        ctx.sstore("revealed_at", secrethash, ctx.block_number | ctx.timestamp << 64)
         ctx.emit(self.SecretRevealed, secrethash, secret)
         return True
 
     @view("get_secret_reveal_block_height(bytes32)", returns="uint256")
     def get_secret_reveal_block_height(self, ctx: Context, secrethash: bytes) -> int:
         """The block the secret of ``secrethash`` was registered in; 0 if never."""
-        return ctx.sload("revealed_at", secrethash)
+        return ctx.sload("revealed_at", secrethash) & MASK64
+
+    @view("get_secret_reveal(bytes32)", returns="(uint256,uint256)")
+    def get_secret_reveal(self, ctx: Context, secrethash: bytes) -> tuple:
+        """The block and timestamp the secret of ``secrethash`` was registered at; (0, 0) if never."""
+        word = ctx.sload("revealed_at", secrethash)
+        return word & MASK64, word >> 64
 
 
 @register
@@ -440,8 +451,9 @@ class ChannelAdjudicator(Contract):
                          f"in channel {channel_identifier} (never pending, or already unlocked)")
         registry = ctx.sload_address("secret_registry")
 
-        def revealed_at(secrethash: bytes) -> int:
-            return int(ctx.call(registry, "get_secret_reveal_block_height(bytes32)", secrethash))
+        def revealed_at(secrethash: bytes) -> Reveal:
+            block, timestamp = ctx.call(registry, "get_secret_reveal(bytes32)", secrethash)
+            return Reveal(int(block), int(timestamp))
 
         paid = unlock_amounts(decoded, retained, revealed_at)
         ctx.sstore("locked", channel_identifier, sender, receiver, locksroot, 0)

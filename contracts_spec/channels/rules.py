@@ -28,8 +28,20 @@ Counter-signatures
 Hash-time locks
     A :class:`Lock` pays ``amount`` to the receiver if the preimage of
     ``secrethash`` (the keccak of a 32-byte secret) is registered in the L1
-    secret registry at or before block ``expiration``; otherwise it goes back
-    to the sender. A lock is 96 bytes, ``expiration[32] || amount[32] ||
+    secret registry before the lock expires; otherwise it goes back to the
+    sender. A lock expires at block ``expiration`` *and* second
+    ``expiration_time``: it is expired at a block numbered ``b`` with
+    timestamp ``t`` exactly when ``b > expiration and t > expiration_time``
+    (:func:`is_lock_expired`), so a secret registered at ``(b, t)`` counts
+    when ``b <= expiration or t <= expiration_time`` (:func:`is_unlocked`).
+    Both, because blocks alone are for sale on a chain that mines on demand
+    (a receiver's lock must not expire because someone mined blocks faster
+    than real time), and seconds alone move under time travel; a sender
+    sets ``expiration_time`` to its block's timestamp plus one 12-second
+    slot per block of the lock's timeout (:func:`lock_expiration`), as the
+    adjudicator's settlement window does. Peers, watchtowers and the
+    adjudicator judge expiry by these two functions only. A lock is 128
+    bytes, ``expiration[32] || expiration_time[32] || amount[32] ||
     secrethash[32]`` (big-endian words); the locksroot of pending locks is
     the keccak of their encodings concatenated in order, and 32 zero bytes
     when there are none. At most ``params.MAX_LOCKS_PER_CHANNEL`` locks may
@@ -52,7 +64,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from contracts_spec.channels.params import MAX_LOCKS_PER_CHANNEL
+from contracts_spec.channels.params import MAX_LOCKS_PER_CHANNEL, SECONDS_PER_SLOT
 from primitives import secp256k1
 from primitives.keccak import keccak256
 
@@ -66,7 +78,7 @@ MAX_CHANNEL_DEPOSIT = 2**96 - 1
 # Nonces fit the 64 bits the adjudicator keeps of them.
 MAX_NONCE = 2**64 - 1
 SECRET_BYTES = 32
-LOCK_BYTES = 96
+LOCK_BYTES = 128
 EMPTY_LOCKSROOT = bytes(32)
 # What L1 keeps for a side whose partner presented no balance proof of it.
 EMPTY_BALANCE_HASH = bytes(32)
@@ -381,19 +393,42 @@ def recover_balance_proof_signers(
 
 
 class Lock(NamedTuple):
-    """Pays ``amount`` to the receiver if ``secrethash``'s secret is on L1 by block ``expiration``."""
+    """Pays ``amount`` to the receiver if ``secrethash``'s secret is on L1 before the lock expires.
+
+    It expires once L1 is past both block ``expiration`` and second
+    ``expiration_time`` (:func:`is_lock_expired`).
+    """
 
     amount: int
     expiration: int
+    expiration_time: int
     secrethash: bytes
 
     def encode(self) -> bytes:
-        """``expiration[32] || amount[32] || secrethash[32]``."""
+        """``expiration[32] || expiration_time[32] || amount[32] || secrethash[32]``."""
         check_uint(self.amount, "lock amount")
         check_uint(self.expiration, "lock expiration")
+        check_uint(self.expiration_time, "lock expiration time")
         if not isinstance(self.secrethash, bytes) or len(self.secrethash) != 32:
             raise ChannelRuleError("bad lock", "a secret hash is 32 bytes")
-        return _word(self.expiration) + _word(self.amount) + self.secrethash
+        return _word(self.expiration) + _word(self.expiration_time) + _word(self.amount) + self.secrethash
+
+
+def lock_expiration(block_number: int, timestamp: int, timeout: int) -> tuple[int, int]:
+    """The expiration (block, second) of a lock made at ``(block_number, timestamp)`` to last ``timeout`` blocks.
+
+    ``timeout`` blocks and as many 12-second slots, like the settlement window.
+    """
+    return block_number + timeout, timestamp + timeout * SECONDS_PER_SLOT
+
+
+def is_lock_expired(lock: Lock, block_number: int, timestamp: int) -> bool:
+    """At the block ``(block_number, timestamp)`` the lock has expired: past both its block and its second.
+
+    Block numbers and timestamps only grow, so once a block says a lock is
+    expired, no later registration of its secret counts.
+    """
+    return block_number > lock.expiration and timestamp > lock.expiration_time
 
 
 def secrethash_of(secret: bytes) -> bytes:
@@ -417,8 +452,8 @@ def decode_locks(data: bytes, max_locks: int = MAX_LOCKS_PER_CHANNEL) -> list[Lo
     if len(data) // LOCK_BYTES > max_locks:
         raise ChannelRuleError("too many locks", f"{len(data) // LOCK_BYTES} locks, at most {max_locks}")
     return [
-        Lock(int.from_bytes(data[i + 32:i + 64], "big"), int.from_bytes(data[i:i + 32], "big"),
-             bytes(data[i + 64:i + 96]))
+        Lock(int.from_bytes(data[i + 64:i + 96], "big"), int.from_bytes(data[i:i + 32], "big"),
+             int.from_bytes(data[i + 32:i + 64], "big"), bytes(data[i + 96:i + 128]))
         for i in range(0, len(data), LOCK_BYTES)
     ]
 
@@ -447,9 +482,19 @@ def check_pending_locks(proof: BalanceProof, locks: Sequence[Lock], max_locks: i
                                f"the locks total {locked_amount_of(locks)}, the proof says {proof.locked_amount}")
 
 
-def is_unlocked(lock: Lock, revealed_at: int) -> bool:
-    """A lock is claimed when its secret was registered (``revealed_at`` > 0) at or before its expiration."""
-    return 0 < revealed_at <= lock.expiration
+class Reveal(NamedTuple):
+    """Where the secret registry recorded a secret: its block and that block's timestamp; (0, 0) for never."""
+
+    block: int
+    timestamp: int
+
+
+NEVER_REVEALED = Reveal(0, 0)
+
+
+def is_unlocked(lock: Lock, revealed: Reveal) -> bool:
+    """A lock is claimed when its secret was registered (block > 0) before the lock expired."""
+    return revealed.block > 0 and not is_lock_expired(lock, revealed.block, revealed.timestamp)
 
 
 # -- what each side gets --------------------------------------------------------------
@@ -534,13 +579,14 @@ class Unlocked(NamedTuple):
     to_sender: int
 
 
-def unlock_amounts(locks: Sequence[Lock], retained: int, revealed_at: Callable[[bytes], int]) -> Unlocked:
+def unlock_amounts(locks: Sequence[Lock], retained: int, revealed_at: Callable[[bytes], Reveal]) -> Unlocked:
     """Split ``retained`` (the sender's locked amount kept at settlement) between receiver and sender.
 
-    Locks whose secret was registered at or before their expiration
-    (``revealed_at(secrethash)``: the registration block, 0 for never) go to
-    the receiver, the rest back to the sender; the receiver never gets more
-    than was retained.
+    Locks whose secret was registered before they expired
+    (``revealed_at(secrethash)``: the registration's block and timestamp,
+    :data:`NEVER_REVEALED` for never; :func:`is_unlocked`) go to the
+    receiver, the rest back to the sender; the receiver never gets more than
+    was retained.
     """
     check_uint(retained, "retained amount")
     claimed = sum(lock.amount for lock in locks if is_unlocked(lock, revealed_at(lock.secrethash)))
