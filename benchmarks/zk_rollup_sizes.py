@@ -8,17 +8,20 @@ circuit's constraints, setup time, witness and proving time per batch and
 per transfer, L1 gas of ``commit_and_verify`` per batch and per transfer,
 pubdata bytes, and this process's peak memory (which holds the circuit, the
 proving key and the chain). ``--quick``: BENCH16 only; otherwise BENCH16 and
-BENCH64 (about ten minutes and 13 GB). BENCH256 (about 7 million
-constraints) is out of reach of a 24 GB machine with this prover.
+BENCH64. ``L2LAB_ZK_SIZES`` names the presets to run instead, e.g.
+``L2LAB_ZK_SIZES=bench256`` for the batch of 256 transfers (about 7 million
+constraints: its first run spends most of an hour on the bare circuit and
+the setup, and needs about 10 GB).
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 
 from benchmarks.harness import Figure
-from contracts_spec.zk.params import BENCH16, BENCH64, ZkPreset
+from contracts_spec.zk.params import BENCH16, BENCH64, ZkPreset, get_preset
 
 ETH = 10**18
 
@@ -71,10 +74,18 @@ def session(preset: ZkPreset) -> list[Figure]:
     ]
 
 
+def presets(quick: bool) -> list[ZkPreset]:
+    """The presets to run: ``L2LAB_ZK_SIZES`` (comma-separated names) when set, else by ``quick``."""
+    named = os.environ.get("L2LAB_ZK_SIZES", "").strip()
+    if named:
+        return [get_preset(name.strip()) for name in named.split(",") if name.strip()]
+    return [BENCH16] if quick else [BENCH16, BENCH64]
+
+
 def run(quick: bool = False) -> list[Figure]:
-    figures = session(BENCH16)
-    if not quick:
-        figures += session(BENCH64)
+    figures: list[Figure] = []
+    for preset in presets(quick):
+        figures += session(preset)
     return figures
 
 

@@ -172,9 +172,13 @@ def _rewrite_leaf(c: Circuit, en: LC, key: tuple[LC, LC], bal: LC, nonce: LC, ne
     return quadmerkle.update(c, old_leaf, new_leaf, bits, sibs, root)
 
 
-def batch_circuit(preset: ZkPreset, w: BatchWitness | None) -> Circuit:
-    """The circuit of one batch; ``w=None`` builds the bare constraint system for a setup."""
-    c = Circuit()
+def batch_circuit(preset: ZkPreset, w: BatchWitness | None, record: bool = True) -> Circuit:
+    """The circuit of one batch; ``w=None`` builds the bare constraint system for a setup.
+
+    ``record=False`` computes the witness only (the prover checks it against
+    the system compiled once from the bare circuit).
+    """
+    c = Circuit(record)
     d, levels, ib = preset.depth_bits, preset.levels, preset.index_bytes
     old_root = c.public(w.old_root if w else None)
     new_root = c.public(w.new_root if w else None)

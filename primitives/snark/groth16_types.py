@@ -204,9 +204,10 @@ def domain_size(r1cs: R1CS) -> int:
 
 def qap_rows(r1cs: R1CS) -> tuple[list[Terms], list[Terms], list[Terms]]:
     """The A, B, C rows of the QAP: the circuit's constraints, then ``w_i * 0 = 0`` per public wire."""
-    a = [con[0] for con in r1cs.constraints] + [{i: 1} for i in range(r1cs.n_public + 1)]
-    b = [con[1] for con in r1cs.constraints] + [{} for _ in range(r1cs.n_public + 1)]
-    c = [con[2] for con in r1cs.constraints] + [{} for _ in range(r1cs.n_public + 1)]
+    cons = r1cs.constraints
+    a = [con[0] for con in cons] + [{i: 1} for i in range(r1cs.n_public + 1)]
+    b = [con[1] for con in cons] + [{} for _ in range(r1cs.n_public + 1)]
+    c = [con[2] for con in cons] + [{} for _ in range(r1cs.n_public + 1)]
     return a, b, c
 
 

@@ -31,19 +31,21 @@ from primitives.snark.kernels import FrWords, G1Point, G2Point, R, Vector
 from primitives.snark.r1cs import R1CS
 
 
-def compute_h(r1cs: R1CS, rows: tuple[list[int], list[int], list[int]], witness: Sequence[int], n: int) -> FrWords:
+def compute_h(r1cs: R1CS, rows: tuple[Vector[int], Vector[int], Vector[int]], witness: Sequence[int],
+              n: int) -> FrWords:
     """Coefficients ``h_0 .. h_{n-2}`` of ``(a b - c) / Z``, computed on a coset, packed.
 
-    ``rows`` are the constraint rows' values; the public-input rows
+    ``rows`` are the constraint rows' values (packed, as
+    :meth:`R1CS.evaluate` returns them, or ints); the public-input rows
     ``w_i * 0 = 0`` and the zero padding up to n are appended here. The
     vectors stay packed (32 bytes per element) and each is freed once used.
     """
-    publics = list(witness[: r1cs.n_public + 1])
+    publics = FrWords.from_ints(list(witness[: r1cs.n_public + 1]))
     pad = n - r1cs.n_constraints
+    a = FrWords(_words(rows[0]).buf + publics.buf + bytes(32 * (pad - len(publics))))
+    b = FrWords(_words(rows[1]).buf + bytes(32 * pad))
+    c = FrWords(_words(rows[2]).buf + bytes(32 * pad))
     omega = kernels.root_of_unity(n)
-    a = FrWords.from_ints(rows[0] + publics + [0] * (pad - len(publics)))
-    b = FrWords.from_ints(rows[1] + [0] * pad)
-    c = FrWords.from_ints(rows[2] + [0] * pad)
     ea = kernels.fft_words(kernels.fft_words(a, omega, 1, True), omega, COSET_SHIFT)
     del a
     eb = kernels.fft_words(kernels.fft_words(b, omega, 1, True), omega, COSET_SHIFT)
@@ -107,10 +109,9 @@ def prove(pk: ProvingKey, r1cs: R1CS, witness: Sequence[int], rng: random.Random
             f"circuit has {r1cs.n_wires} / {r1cs.n_public}"
         )
     rows = r1cs.check(witness)
-    w = list(witness)
-    h = compute_h(r1cs, rows, w, pk.domain_size)
+    h = compute_h(r1cs, rows, witness, pk.domain_size)
     del rows
-    words = FrWords.from_ints(w)
+    words = _words(witness)
     private = words[pk.n_public + 1 :]
     return blinded_proof(
         pk.alpha_g1, pk.beta_g1, pk.beta_g2, pk.delta_g1, pk.delta_g2,

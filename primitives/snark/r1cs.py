@@ -17,12 +17,16 @@ allocated in any order; :meth:`Circuit.compile` assigns the wires.
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from itertools import repeat
 from operator import mul
 
+from primitives.snark import kernels
 from primitives.snark.field import R  # every signal and coefficient lives modulo R
+from primitives.snark.kernels import FrWords
 
 Terms = dict[int, int]
 
@@ -124,47 +128,150 @@ def as_lc(x: LC | int, circuit: Circuit | None = None) -> LC:
     return LC(circuit, {0: k} if k else {}, k)
 
 
-@dataclass
+class Entries:
+    """One matrix of a constraint system (A, B or C), packed as parallel columns.
+
+    Entry ``e`` adds ``table[ids[e]] * w[wires[e]]`` to row ``rows[e]``;
+    the rows never decrease, so a constraint's entries sit together, in the
+    order its linear combination listed them. ``table`` (the system's
+    distinct coefficients: a circuit has few) is shared by the three
+    matrices, so an entry costs 12 bytes.
+    """
+
+    __slots__ = ("ids", "rows", "wires")
+
+    def __init__(self) -> None:
+        self.rows = array("I")
+        self.wires = array("I")
+        self.ids = array("I")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def starts(self, n_rows: int) -> list[int]:
+        """``starts[j]``: the first entry of row j (``starts[n_rows]`` is the entry count)."""
+        rows = self.rows
+        return [bisect_left(rows, j) for j in range(n_rows)] + [len(rows)]
+
+
+class _Table:
+    """The distinct coefficients, each stored once: ``id_of`` interns a value."""
+
+    __slots__ = ("index", "values")
+
+    def __init__(self) -> None:
+        self.values: list[int] = []
+        self.index: dict[int, int] = {}
+
+    def id_of(self, v: int) -> int:
+        i = self.index.get(v)
+        if i is None:
+            i = self.index[v] = len(self.values)
+            self.values.append(v)
+        return i
+
+
+def _append_row(m: Entries, table: _Table, j: int, row: Terms) -> None:
+    m.rows.extend(repeat(j, len(row)))
+    m.wires.extend(row.keys())
+    m.ids.extend(map(table.id_of, row.values()))
+
+
 class R1CS:
     """A compiled constraint system: wire 0 is one, then ``n_public`` public wires.
 
-    Each constraint is a triple of sparse rows ``{wire: coeff}`` and holds when
-    ``<A, w> * <B, w> == <C, w>`` modulo R.
+    Each constraint is a triple of sparse rows and holds when
+    ``<A, w> * <B, w> == <C, w>`` modulo R. The rows are kept packed
+    (:class:`Entries`, 12 bytes an entry, coefficients stored once), so a
+    circuit of millions of constraints fits in memory; :attr:`constraints`
+    unpacks them into ``{wire: coeff}`` dicts for code that reads them one
+    by one, and :meth:`evaluate` computes every row's value in one kernel
+    call per matrix.
     """
 
-    n_wires: int
-    n_public: int
-    constraints: list[tuple[Terms, Terms, Terms]]
-    names: list[str] = field(default_factory=list)
+    def __init__(self, n_wires: int, n_public: int, constraints: Iterable[tuple[Terms, Terms, Terms]] = (),
+                 names: list[str] | None = None) -> None:
+        self.n_wires = n_wires
+        self.n_public = n_public
+        self.names: list[str] = list(names) if names is not None else []
+        self.matrices = (Entries(), Entries(), Entries())
+        table = _Table()
+        n = 0
+        for j, con in enumerate(constraints):
+            for m, row in zip(self.matrices, con, strict=True):
+                _append_row(m, table, j, row)
+            n = j + 1
+        self.n_constraints = n
+        self.table = table.values
+        self._table_words: FrWords | None = None
+
+    @classmethod
+    def packed(cls, n_wires: int, n_public: int, n_constraints: int, matrices: tuple[Entries, Entries, Entries],
+               table: list[int], names: list[str]) -> R1CS:
+        """A system from already packed matrices (what :meth:`Circuit.compile` hands over)."""
+        out = cls(n_wires, n_public, (), names)
+        out.matrices, out.table, out.n_constraints = matrices, table, n_constraints
+        return out
+
+    def iter_constraints(self) -> Iterator[tuple[Terms, Terms, Terms]]:
+        """Every constraint as ``{wire: coeff}`` rows, one at a time."""
+        t = self.table
+        cols = [(m.wires, m.ids, m.starts(self.n_constraints)) for m in self.matrices]
+        for j in range(self.n_constraints):
+            yield tuple(  # type: ignore[misc]
+                {wires[e]: t[ids[e]] for e in range(st[j], st[j + 1])} for wires, ids, st in cols
+            )
 
     @property
-    def n_constraints(self) -> int:
-        return len(self.constraints)
+    def constraints(self) -> list[tuple[Terms, Terms, Terms]]:
+        """Every constraint unpacked (a new list each call: large systems use the packed matrices)."""
+        return list(self.iter_constraints())
 
-    def evaluate(self, witness: Sequence[int]) -> tuple[list[int], list[int], list[int]]:
-        """``<A_j, w>``, ``<B_j, w>``, ``<C_j, w>`` for every constraint j (the prover needs them too)."""
+    def table_words(self) -> FrWords:
+        if self._table_words is None:
+            self._table_words = FrWords.from_ints(self.table)
+        return self._table_words
+
+    def evaluate(self, witness: Sequence[int]) -> tuple[FrWords, FrWords, FrWords]:
+        """``<A_j, w>``, ``<B_j, w>``, ``<C_j, w>`` for every constraint j, packed (the prover needs them too)."""
         check_witness_shape(self, witness)
-        cols = ([], [], [])  # type: tuple[list[int], list[int], list[int]]
-        for con in self.constraints:
-            for row, out in zip(con, cols, strict=True):
-                out.append(dot(row, witness))
-        return cols
+        w = witness if isinstance(witness, FrWords) else FrWords.from_ints(witness)
+        t = self.table_words()
+        a, b, c = (kernels.fr_rows(self.n_constraints, m.rows, m.wires, m.ids, t, w) for m in self.matrices)
+        return a, b, c
 
-    def check(self, witness: Sequence[int]) -> tuple[list[int], list[int], list[int]]:
+    def check(self, witness: Sequence[int]) -> tuple[FrWords, FrWords, FrWords]:
         """Raise unless ``witness`` satisfies every constraint; return the row values.
 
         Run before proving, so a bad witness is reported by the name of the
         constraint it breaks instead of as a proof that does not verify.
         """
         a, b, c = self.evaluate(witness)
-        for i, (av, bv, cv) in enumerate(zip(a, b, c, strict=True)):
-            if av * bv % R != cv:
-                raise ConstraintError(i, self.names[i] if i < len(self.names) else "?", f"{av} * {bv} != {cv}")
+        i = first_nonzero(kernels.fr_mul_sub(a, b, c))
+        if i is not None:
+            name = self.names[i] if i < len(self.names) else "?"
+            raise ConstraintError(i, name, f"{a[i]} * {b[i]} != {c[i]}")
         return a, b, c
 
     def public_inputs(self, witness: Sequence[int]) -> list[int]:
         """The public signals of a witness, in wire order (as in public.json)."""
         return list(witness[1 : 1 + self.n_public])
+
+
+_ZERO_CHUNK = bytes(1 << 16)
+
+
+def first_nonzero(words: FrWords) -> int | None:
+    """The index of the first nonzero packed word, or None when all are zero."""
+    buf = memoryview(words.buf)
+    step = len(_ZERO_CHUNK)
+    for off in range(0, len(buf), step):
+        chunk = buf[off : off + step]
+        if chunk != _ZERO_CHUNK[: len(chunk)]:
+            for k in range(0, len(chunk), 32):
+                if any(chunk[k : k + 32]):
+                    return (off + k) // 32
+    return None
 
 
 def check_witness_shape(r1cs: R1CS, witness: Sequence[int]) -> None:
@@ -186,13 +293,19 @@ def dot(row: Terms, witness: Sequence[int]) -> int:
 class Circuit:
     """A circuit under construction: signals, their values and named constraints."""
 
-    def __init__(self) -> None:
+    def __init__(self, record: bool = True) -> None:
+        """``record=False`` computes values only: the constraints are counted, not kept (a witness
+        for a system compiled once elsewhere, in a fraction of the memory)."""
         self._public: list[bool] = [True]  # variable 0, the constant one, sits before the publics
         self._values: list[int | None] = [1]
-        self._constraints: list[tuple[Terms, Terms, Terms]] = []
+        self._record = record
+        self._matrices = (Entries(), Entries(), Entries())  # variables, not wires, until compile()
+        self._table = _Table()
+        self._n_constraints = 0
         self._names: list[str] = []
         self._scope: list[str] = []
         self._wire_of: list[int] | None = None
+        self._compiled: R1CS | None = None
 
     # -- signals ---------------------------------------------------------------
     def _new_var(self, value: int | None, public: bool) -> LC:
@@ -255,8 +368,12 @@ class Circuit:
         if self._wire_of is not None:
             raise RuntimeError("the circuit was compiled; add every constraint before compile()")
         a, b, c = as_lc(a, self), as_lc(b, self), as_lc(c, self)
-        self._constraints.append((a.terms, b.terms, c.terms))
-        self._names.append(self._qualified(name))
+        j = self._n_constraints
+        self._n_constraints = j + 1
+        if self._record:
+            for m, lc in zip(self._matrices, (a, b, c), strict=True):
+                _append_row(m, self._table, j, lc.terms)
+            self._names.append(self._qualified(name))
 
     def mul(self, a: LC | int, b: LC | int, name: str = "mul") -> LC:
         """``a * b`` as a new signal; free when either factor is a constant."""
@@ -282,7 +399,7 @@ class Circuit:
     # -- output ----------------------------------------------------------------
     @property
     def n_constraints(self) -> int:
-        return len(self._constraints)
+        return self._n_constraints
 
     def _wire_map(self) -> list[int]:
         if self._wire_of is None:
@@ -294,13 +411,23 @@ class Circuit:
         return self._wire_of
 
     def compile(self) -> R1CS:
-        """The constraint system with wires in snarkjs order; the circuit is then frozen."""
+        """The constraint system with wires in snarkjs order; the circuit is then frozen.
+
+        The packed rows move into the system (the circuit keeps its values
+        for :meth:`witness`), so compiling costs no second copy.
+        """
+        if self._compiled is not None:
+            return self._compiled
+        if not self._record:
+            raise RuntimeError("this circuit was built with record=False: it has values, not constraints")
         wire_of = self._wire_map()
-        rows = [
-            tuple({wire_of[v]: k for v, k in row.items()} for row in con) for con in self._constraints
-        ]
+        for m in self._matrices:
+            m.wires = array("I", map(wire_of.__getitem__, m.wires))
         n_public = sum(self._public) - 1
-        return R1CS(len(self._values), n_public, rows, list(self._names))  # type: ignore[arg-type]
+        out = R1CS.packed(len(self._values), n_public, self._n_constraints, self._matrices, self._table.values,
+                          self._names)
+        self._matrices, self._names, self._compiled = (Entries(), Entries(), Entries()), [], out
+        return out
 
     def witness(self) -> list[int]:
         """Every signal's value in wire order; raises if any value is unknown."""

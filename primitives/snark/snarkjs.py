@@ -318,14 +318,20 @@ def r1cs_bytes(r1cs: R1CS) -> bytes:
     header = struct.pack("<I", _FS) + _fe(R) + struct.pack(
         "<IIIIQI", r1cs.n_wires, 0, r1cs.n_public, r1cs.n_wires - 1 - r1cs.n_public, r1cs.n_wires, r1cs.n_constraints
     )
+    coeff = [_fe(v) for v in r1cs.table]
+    pack_u32 = struct.Struct("<I").pack
     parts = []
-    for con in r1cs.constraints:
-        for row in con:
-            parts.append(struct.pack("<I", len(row)))
-            for wire in sorted(row):
-                parts.append(struct.pack("<I", wire) + _fe(row[wire]))
+    for m in r1cs.matrices:  # per matrix: each constraint's entries as (wire, coefficient), by wire
+        wires, ids, starts = m.wires, m.ids, m.starts(r1cs.n_constraints)
+        rows = []
+        for j in range(r1cs.n_constraints):
+            entries = sorted(zip(wires[starts[j]:starts[j + 1]], ids[starts[j]:starts[j + 1]], strict=True))
+            rows.append(pack_u32(len(entries)) + b"".join(pack_u32(w) + coeff[i] for w, i in entries))
+        parts.append(rows)
+    body_rows = b"".join(a + b + c for a, b, c in zip(*parts, strict=True))
+    del parts
     wire_map = struct.pack(f"<{r1cs.n_wires}Q", *range(r1cs.n_wires))
-    body = _section(1, header) + _section(2, b"".join(parts)) + _section(3, wire_map)
+    body = _section(1, header) + _section(2, body_rows) + _section(3, wire_map)
     return b"r1cs" + struct.pack("<II", 1, 3) + body
 
 

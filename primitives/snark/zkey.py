@@ -706,7 +706,7 @@ def dev_zkey(r1cs: R1CS, ptau_seed: bytes, delta_seed: bytes | None) -> Zkey:
     a_coefs: list[tuple[int, int, int]] = []
     b_coefs: list[tuple[int, int, int]] = []
     order = bytearray()  # snarkjs writes each constraint's A entries, then its B entries
-    for c, (row_a, row_b, _row_c) in enumerate(r1cs.constraints):
+    for c, (row_a, row_b, _row_c) in enumerate(r1cs.iter_constraints()):
         for sig in sorted(row_a):
             a_coefs.append((c, sig, row_a[sig] % R))
             order.append(0)
