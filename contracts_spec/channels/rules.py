@@ -431,6 +431,18 @@ def is_lock_expired(lock: Lock, block_number: int, timestamp: int) -> bool:
     return block_number > lock.expiration and timestamp > lock.expiration_time
 
 
+def is_lock_expiring(lock: Lock, block_number: int, timestamp: int, margin: int) -> bool:
+    """Within ``margin`` blocks *and* slots of expiring: the lock would be expired ``margin`` blocks later.
+
+    Peers' rule (``params.ChannelPreset.reveal_timeout`` is the margin): a
+    receiver that knows a lock's secret registers it on L1 once this holds and
+    its partner has not unlocked, leaving ``margin`` blocks or ``margin``
+    slots, whichever is the later to pass, to get the registration mined; and
+    a receiver accepts a new lock only while it does not hold.
+    """
+    return is_lock_expired(lock, block_number + margin, timestamp + margin * SECONDS_PER_SLOT)
+
+
 def secrethash_of(secret: bytes) -> bytes:
     """The keccak of a 32-byte secret: what a lock names."""
     if not isinstance(secret, bytes) or len(secret) != SECRET_BYTES:

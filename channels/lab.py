@@ -1,0 +1,95 @@
+"""A network of peers on one L1 and one message bus, spoken to in the protocol's verbs.
+
+Tests, demos and benchmarks build it over any ``L1Client`` (an in-process
+chain from ``node.rpc.in_process_l1``, or a node over HTTP): it deploys the
+secret registry and the adjudicator, starts one :class:`~channels.peer.Peer`
+per key with its own log, and moves the world forward: :meth:`ChannelLab.settle_down`
+lets every online peer read L1 and delivers messages until nothing moves,
+:meth:`ChannelLab.wait` lets blocks *and* their 12-second slots pass.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from channels.peer import Peer
+from channels.transport import MessageBus
+from contracts_spec.channels.contract import ChannelAdjudicator, SecretRegistry
+from contracts_spec.channels.params import MINIMAL, SECONDS_PER_SLOT, ChannelPreset
+from contracts_spec.l1 import L1Client
+
+
+class ChannelLab:
+    def __init__(self, l1: L1Client, keys: Mapping[str, bytes], deployer_key: bytes, log_dir: str | os.PathLike,
+                 preset: ChannelPreset = MINIMAL) -> None:
+        self.l1, self.preset, self.log_dir = l1, preset, os.fspath(log_dir)
+        self.registry = l1.deploy(deployer_key, SecretRegistry)
+        self.adjudicator = l1.deploy(deployer_key, ChannelAdjudicator, *preset.constructor_args(self.registry))
+        self.bus = MessageBus()
+        self.keys = dict(keys)
+        self.peers: dict[str, Peer] = {name: self.start(name) for name in self.keys}
+
+    def start(self, name: str) -> Peer:
+        """Start (or restart, from its log) the peer called ``name``."""
+        peer = Peer(self.keys[name], self.l1, self.adjudicator, self.registry, self.bus,
+                    os.path.join(self.log_dir, f"{name}.sqlite"), preset=self.preset)
+        if hasattr(self, "peers"):
+            self.peers[name] = peer
+        return peer
+
+    def kill(self, name: str) -> None:
+        """Stop the peer as a kill -9 would: whatever it has not logged is gone, its log stays."""
+        peer = self.peers.pop(name)
+        peer.close_log()
+        self.bus.register(peer.address, _dead)
+
+    def restart(self, name: str) -> Peer:
+        return self.start(name)
+
+    def address(self, name: str) -> str:
+        return self.peers[name].address if name in self.peers else Peer.address_of(self.keys[name])
+
+    def __getitem__(self, name: str) -> Peer:
+        return self.peers[name]
+
+    def online(self, name: str, online: bool = True) -> None:
+        """Take a peer off the network and off L1 (``online=False``), or bring it back."""
+        self.bus.set_online(self.address(name), online)
+
+    def settle_down(self, rounds: int = 100) -> None:
+        """Let online peers read L1 and talk until no new block and no message is left."""
+        for _ in range(rounds):
+            moved = False
+            for peer in list(self.peers.values()):
+                if self.bus.is_online(peer.address):
+                    moved |= peer.poll()
+            moved |= self.bus.run() > 0
+            if not moved:
+                return
+        raise RuntimeError(f"the network did not settle down in {rounds} rounds")
+
+    def wait(self, blocks: int) -> None:
+        """Let ``blocks`` blocks and as many 12-second slots pass, then settle down."""
+        self.l1.rpc("evm_increaseTime", blocks * SECONDS_PER_SLOT)
+        self.l1.mine(blocks)
+        self.settle_down()
+
+    def open(self, a: str, b: str, deposit_a: int, deposit_b: int = 0) -> None:
+        self.peers[a].open_channel(self.address(b), deposit_a)
+        self.settle_down()
+        if deposit_b:
+            self.peers[b].deposit(self.address(a), deposit_b)
+            self.settle_down()
+
+    def pay(self, a: str, b: str, amount: int) -> int:
+        identifier = self.peers[a].pay(self.address(b), amount)
+        self.settle_down()
+        return identifier
+
+    def balance(self, a: str, b: str) -> int:
+        return self.peers[a].balance(self.address(b))
+
+
+def _dead(_signed: object) -> None:
+    """What a killed peer does with a message: nothing."""

@@ -1,0 +1,234 @@
+"""A peer's runtime: the one place where its state machine touches the world.
+
+:meth:`Peer.handle` is the whole loop: append the state change to the
+write-ahead log, run ``transition.state_transition``, then perform the
+events it returns: sign and send messages on the transport, sign and send L1
+transactions through ``L1Client``, and keep the user's news. Its inputs come
+from the user (:meth:`Peer.pay`, :meth:`Peer.open_channel`, ...), from the
+transport (:meth:`Peer.receive`, which recovers the signers first) and from
+L1 (:meth:`Peer.poll`, which turns new adjudicator and registry events, then
+the latest block, into state changes).
+
+A new ``Peer`` on an existing log replays it (recovery is a replay) and sends
+again every message its partners have not acknowledged.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from channels import events as E
+from channels import state_changes as S
+from channels.messages import Message, Processed, Signed, recover_signers, sign_message
+from channels.state import ChannelState, PeerState
+from channels.transition import Refused, state_transition
+from channels.transport import MessageBus
+from channels.wal import StateChangeLog
+from contracts_spec.channels import rules as R
+from contracts_spec.channels.contract import ChannelAdjudicator, SecretRegistry
+from contracts_spec.channels.params import MINIMAL, ChannelPreset
+from contracts_spec.l1 import L1Client, L1Error
+from primitives.secp256k1 import private_key_to_address, to_checksum_address
+
+_ADJUDICATOR_EVENTS = ("ChannelOpened", "ChannelNewDeposit", "ChannelClosed", "NonClosingBalanceProofUpdated",
+                       "ChannelSettled", "ChannelUnlocked")
+_ADDRESS_FIELDS = {"participant1", "participant2", "participant", "closing_participant", "receiver", "sender"}
+
+
+class Peer:
+    """One participant of the channel network, with its key, its log, an L1 and a transport."""
+
+    def __init__(self, private_key: bytes, l1: L1Client, adjudicator: str, registry: str, bus: MessageBus,
+                 log_path: str | os.PathLike, *, preset: ChannelPreset = MINIMAL) -> None:
+        self.key = private_key
+        self.address = private_key_to_address(private_key)
+        self.l1, self.adjudicator, self.registry, self.bus, self.preset = l1, adjudicator, registry, bus, preset
+        self.state = PeerState(self.address, l1.chain_id, adjudicator, preset.reveal_timeout, preset.max_locks)
+        self.user_events: list[Any] = []
+        self.failed_transactions: list[tuple[Any, str]] = []
+        self._sent_at: dict[int, int] = {}
+        self.log = StateChangeLog(log_path)
+        for _, change in self.log.replay():
+            try:
+                state_transition(self.state, change)
+            except Refused:
+                pass  # logged, then refused, then the peer died before deleting it
+        bus.register(self.address, self.receive)
+        self.resend()
+
+    @staticmethod
+    def address_of(private_key: bytes) -> str:
+        return private_key_to_address(private_key)
+
+    # -- the one handler -------------------------------------------------------------------------------
+
+    def handle(self, change: S.StateChange) -> list:
+        """Log ``change``, apply it, perform its events; the events. Refused changes are not kept."""
+        seq = self.log.append(change)
+        try:
+            _, events = state_transition(self.state, change)
+        except Refused:
+            self.log.delete(seq)
+            raise
+        for event in events:
+            self._perform(event)
+        return events
+
+    def _perform(self, event: Any) -> None:
+        if isinstance(event, E.SendMessage):
+            self._send(event.message)
+        elif isinstance(event, E.EventPaymentSentSuccess | E.EventPaymentSentFailed | E.EventPaymentReceived):
+            self.user_events.append(event)
+        else:
+            try:
+                self._transact(event)
+            except L1Error as exc:  # someone else did it first, or it is too late: L1 says which
+                self.failed_transactions.append((event, str(exc)))
+
+    def _send(self, message: Message) -> None:
+        if not isinstance(message, Processed):
+            self._sent_at[message.message_identifier] = self.state.block_number
+        self.bus.send(sign_message(message, self.key, self.state.chain_id, self.adjudicator))
+
+    def _tx(self, method: str, *args: Any, value: int = 0, contract: type = ChannelAdjudicator,
+            to: str | None = None) -> dict:
+        return self.l1.transact(self.key, to or self.adjudicator, contract, method, *args, value=value)
+
+    def _transact(self, event: Any) -> None:
+        me = self.address
+        if isinstance(event, E.ContractSendChannelOpen):
+            self._tx("open_channel", event.partner, event.settle_timeout)
+        elif isinstance(event, E.ContractSendChannelDeposit):
+            self._tx("set_total_deposit", event.channel_identifier, me, event.partner, event.total_deposit,
+                     value=event.amount)
+        elif isinstance(event, E.ContractSendChannelClose):
+            p, signature = event.balance_proof, event.signature
+            closing = R.sign(R.close_digest(p, signature), self.key)
+            self._tx("close_channel", event.channel_identifier, me, event.partner, p.nonce, p.transferred_amount,
+                     p.locked_amount, p.locksroot, signature, closing)
+        elif isinstance(event, E.ContractSendChannelUpdate):
+            p, signature = event.balance_proof, event.signature
+            counter = R.sign(R.update_digest(p, signature), self.key)
+            self._tx("update_non_closing_balance_proof", event.channel_identifier, event.partner, me, p.nonce,
+                     p.transferred_amount, p.locked_amount, p.locksroot, signature, counter)
+        elif isinstance(event, E.ContractSendChannelSettle):
+            one, two = event.one, event.two
+            self._tx("settle_channel", event.channel_identifier, one.participant, one.transferred, one.locked,
+                     one.locksroot, two.participant, two.transferred, two.locked, two.locksroot)
+        elif isinstance(event, E.ContractSendChannelUnlock):
+            self._tx("unlock", event.channel_identifier, event.receiver, event.sender, R.encode_locks(event.locks))
+        elif isinstance(event, E.ContractSendSecretReveal):
+            self._tx("register_secret", event.secret, contract=SecretRegistry, to=self.registry)
+        else:
+            raise TypeError(f"no effect for {type(event).__name__}")
+
+    # -- inputs ------------------------------------------------------------------------------------------
+
+    def receive(self, signed: Signed) -> list:
+        """A message from the transport: signers recovered, then handled. Raises ``Refused``."""
+        signer, balance_signer = recover_signers(signed, self.state.chain_id, self.adjudicator)
+        kind = S.RECEIVE_BY_MESSAGE.get(type(signed.message))
+        if kind is None:
+            raise Refused("unknown message", type(signed.message).__name__)
+        change = kind(signer=signer, balance_signature=signed.balance_signature,  # type: ignore[call-arg]
+                      balance_signer=balance_signer, message=signed.message)
+        try:
+            return self.handle(change)  # type: ignore[arg-type]
+        except Refused as exc:
+            if exc.rule == "replayed message":  # applied before: say so again, the first answer may be lost
+                message = signed.message
+                self._send(Processed(self.address, message.sender, message.message_identifier))
+            raise
+
+    def poll(self) -> bool:
+        """Hand in L1's new events and its latest block; True when there was a new block."""
+        latest = self.l1.block_number()
+        start = self.state.block_number + 1
+        if latest < start:
+            return False
+        found = []
+        for name in _ADJUDICATOR_EVENTS:
+            found += [(e["blockNumber"], e["logIndex"], name, e)
+                      for e in self.l1.events(self.adjudicator, ChannelAdjudicator, name, start, latest)]
+        found += [(e["blockNumber"], e["logIndex"], "SecretRevealed", e)
+                  for e in self.l1.events(self.registry, SecretRegistry, "SecretRevealed", start, latest)]
+        for _, _, name, e in sorted(found, key=lambda f: (f[0], f[1])):
+            self.handle(self._state_change(name, e))
+        block = self.l1.block(latest)
+        self.handle(S.Block(latest, int(block["timestamp"], 16)))
+        self.resend(older_than=latest)
+        return True
+
+    def _timestamp(self, number: int) -> int:
+        return int(self.l1.block(number)["timestamp"], 16)
+
+    def _state_change(self, name: str, e: dict) -> S.StateChange:
+        e = {k: to_checksum_address(v) if k in _ADDRESS_FIELDS else v for k, v in e.items()}
+        cid = e.get("channel_identifier", 0)
+        if name == "ChannelOpened":
+            return S.ContractReceiveChannelOpened(cid, e["participant1"], e["participant2"], e["settle_timeout"])
+        if name == "ChannelNewDeposit":
+            return S.ContractReceiveChannelDeposit(cid, e["participant"], e["total_deposit"])
+        if name == "ChannelClosed":
+            return S.ContractReceiveChannelClosed(cid, e["closing_participant"], e["nonce"], e["balance_hash"],
+                                                  e["blockNumber"], self._timestamp(e["blockNumber"]))
+        if name == "NonClosingBalanceProofUpdated":
+            return S.ContractReceiveUpdateTransfer(cid, e["closing_participant"], e["nonce"], e["balance_hash"])
+        if name == "ChannelSettled":
+            return S.ContractReceiveChannelSettled(cid, e["participant1"], e["participant1_locksroot"],
+                                                   e["participant2"], e["participant2_locksroot"])
+        if name == "ChannelUnlocked":
+            return S.ContractReceiveChannelUnlocked(cid, e["receiver"], e["sender"], e["locksroot"])
+        return S.ContractReceiveSecretRevealed(e["secrethash"], e["secret"], e["blockNumber"],
+                                               self._timestamp(e["blockNumber"]))
+
+    def resend(self, older_than: int | None = None) -> None:
+        """Send again the messages not acknowledged yet (those sent before block ``older_than``; all by default)."""
+        for identifier, message in sorted(self.state.queue.items()):
+            sent = self._sent_at.get(identifier)
+            if older_than is None or sent is None or sent < older_than:
+                self._send(message)
+
+    # -- the user's verbs ----------------------------------------------------------------------------------
+
+    def open_channel(self, partner: str, deposit: int = 0, settle_timeout: int | None = None) -> list:
+        return self.handle(S.ActionChannelOpen(partner, deposit, settle_timeout or self.preset.default_settle_timeout))
+
+    def deposit(self, partner: str, amount: int) -> list:
+        return self.handle(S.ActionChannelDeposit(partner, amount))
+
+    def close(self, partner: str) -> list:
+        return self.handle(S.ActionChannelClose(partner))
+
+    def _payment_identifier(self, given: int | None) -> int:
+        return given if given is not None else self.state.next_message_identifier  # unique, never reused
+
+    def transfer_direct(self, partner: str, amount: int, payment_identifier: int | None = None) -> list:
+        return self.handle(S.ActionTransferDirect(partner, amount, self._payment_identifier(payment_identifier)))
+
+    def pay(self, target: str, amount: int, payment_identifier: int | None = None,
+            secret: bytes | None = None) -> int:
+        """Start a mediated payment; its identifier. ``secret`` defaults to 32 random bytes."""
+        identifier = self._payment_identifier(payment_identifier)
+        self.handle(S.ActionInitMediated(target, amount, identifier, secret or os.urandom(32)))
+        return identifier
+
+    # -- reading the state ----------------------------------------------------------------------------------
+
+    def channel(self, partner: str) -> ChannelState | None:
+        """The open or closed channel with ``partner``, else the last one that settled."""
+        current = self.state.channel_with(partner)
+        if current is not None:
+            return current
+        settled = [c for c in self.state.channels.values() if c.partner.address.lower() == partner.lower()]
+        return max(settled, key=lambda c: c.identifier) if settled else None
+
+    def balance(self, partner: str) -> int:
+        """Our share of the channel with ``partner`` if every pending lock went back to its sender."""
+        channel = self.channel(partner)
+        return 0 if channel is None else channel.balance()
+
+    def close_log(self) -> None:
+        """Stop: close the log (as a killed process would, with nothing flushed that was not already)."""
+        self.log.close()

@@ -1,0 +1,165 @@
+"""A peer's state: its channels, what it knows of the network and of L1, and its payments in flight.
+
+The state is plain data. ``transition.state_transition`` updates it in place
+(no copy per step) and checks every input before it writes, so an input it
+refuses leaves the state as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from channels import codec
+from channels.messages import Message
+from contracts_spec.channels import rules as R
+
+OPENED, CLOSED, SETTLED = "opened", "closed", "settled"
+
+
+@codec.register
+@dataclass
+class ProofValues:
+    """What a balance proof's balance hash stands for, and the locks behind its locksroot."""
+
+    transferred: int
+    locked: int
+    locksroot: bytes
+    locks: tuple[R.Lock, ...]
+
+
+EMPTY_VALUES = ProofValues(0, 0, R.EMPTY_LOCKSROOT, ())
+
+
+@codec.register
+@dataclass
+class EndState:
+    """One participant of a channel: its deposit, its latest balance proof and the locks that proof commits to."""
+
+    address: str
+    balance_proof: R.BalanceProof
+    deposit: int = 0
+    withdrawn: int = 0
+    # The proof's signature: kept for the partner's proofs, which this peer presents on L1.
+    signature: bytes = b""
+    locks: dict[bytes, R.Lock] = field(default_factory=dict)  # secrethash -> lock, in the locksroot's order
+    # Every proof of this side, by balance hash, so settlement can name what L1 holds.
+    history: dict[bytes, ProofValues] = field(default_factory=dict)
+    onchain_hash: bytes = R.EMPTY_BALANCE_HASH  # the balance hash L1 holds for this side once closed
+
+    def side(self) -> R.Side:
+        return R.Side(self.deposit, self.withdrawn, self.balance_proof.transferred_amount,
+                      self.balance_proof.locked_amount)
+
+    def onchain_values(self) -> ProofValues:
+        return self.history.get(self.onchain_hash, EMPTY_VALUES)
+
+
+@codec.register
+@dataclass
+class ChannelState:
+    identifier: int
+    settle_timeout: int
+    our: EndState
+    partner: EndState
+    status: str = OPENED
+    closer: str = ""
+    settle_block: int = 0
+    settle_time: int = 0
+    # Partner's locks this peer refused to carry on: it never claims them, they wait to expire.
+    refused: dict[bytes, bool] = field(default_factory=dict)
+    # L1 transactions sent, by what they do, with the block they were sent at (to retry, not to repeat).
+    sent: dict[str, int] = field(default_factory=dict)
+
+    def distributable(self) -> int:
+        """What this peer may still send or lock to its partner."""
+        return R.distributable(self.our.side(), self.partner.side())
+
+    def balance(self) -> int:
+        """This peer's share of the channel if every pending lock went back to its sender."""
+        return self.our.deposit - self.our.withdrawn + self.partner.balance_proof.transferred_amount \
+            - self.our.balance_proof.transferred_amount
+
+
+@codec.register
+@dataclass
+class NetworkChannel:
+    """A channel anyone opened on the adjudicator, as L1 shows it: for routing."""
+
+    participant1: str
+    participant2: str
+    deposit1: int = 0
+    deposit2: int = 0
+
+
+@codec.register
+@dataclass
+class InitiatorPayment:
+    """A mediated payment this peer started; one route at a time, each with its own secret."""
+
+    payment_identifier: int
+    target: str
+    amount: int
+    secret: bytes  # the seed: attempt i uses attempt_secret(secret, i)
+    routes: list[tuple[str, ...]]  # routes not tried yet, best first
+    attempt: int = -1
+    route: tuple[str, ...] = ()
+    secrethash: bytes = b""
+    status: str = "pending"  # pending, revealed (to the target), succeeded, failed
+
+
+@codec.register
+@dataclass
+class Mediation:
+    payment_identifier: int
+    payer: str
+    payee: str
+    amount: int
+
+
+@codec.register
+@dataclass
+class Reception:
+    payment_identifier: int
+    initiator: str
+    payer: str
+    amount: int
+    received: bool = False
+
+
+@codec.register
+@dataclass
+class PeerState:
+    address: str
+    chain_id: int
+    adjudicator: str
+    reveal_timeout: int
+    max_locks: int
+    block_number: int = 0
+    block_timestamp: int = 0
+    next_message_identifier: int = 1
+    channels: dict[int, ChannelState] = field(default_factory=dict)
+    channel_of: dict[str, int] = field(default_factory=dict)  # partner (lower case) -> its open or closed channel
+    network: dict[int, NetworkChannel] = field(default_factory=dict)
+    pending_opens: dict[str, int] = field(default_factory=dict)  # partner (lower case) -> deposit once open
+    secrets: dict[bytes, bytes] = field(default_factory=dict)  # secrethash -> secret, once learned
+    reveals: dict[bytes, R.Reveal] = field(default_factory=dict)  # secrethash -> where L1 registered it
+    registering: dict[bytes, int] = field(default_factory=dict)  # secrethash -> block its registration was sent
+    payments: dict[int, InitiatorPayment] = field(default_factory=dict)
+    initiated: dict[bytes, int] = field(default_factory=dict)  # secrethash -> payment identifier
+    mediations: dict[bytes, Mediation] = field(default_factory=dict)
+    receptions: dict[bytes, Reception] = field(default_factory=dict)
+    queue: dict[int, Message] = field(default_factory=dict)  # sent, not yet acknowledged
+    processed: dict[tuple[str, int], bool] = field(default_factory=dict)  # (sender, message id) applied
+
+    def channel_with(self, partner: str) -> ChannelState | None:
+        identifier = self.channel_of.get(partner.lower())
+        return None if identifier is None else self.channels[identifier]
+
+    def reveal_of(self, secrethash: bytes) -> R.Reveal:
+        return self.reveals.get(secrethash, R.NEVER_REVEALED)
+
+
+def new_channel(state: PeerState, identifier: int, partner: str, settle_timeout: int) -> ChannelState:
+    def empty() -> R.BalanceProof:
+        return R.BalanceProof.empty(identifier, state.chain_id, state.adjudicator)
+    return ChannelState(identifier, settle_timeout, EndState(state.address, empty()), EndState(partner, empty()))

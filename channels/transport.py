@@ -1,0 +1,94 @@
+"""An in-process message bus between peers: deterministic, and able to misbehave on purpose.
+
+Messages are delivered one at a time in the order they were sent (FIFO), so
+a test or a demo runs the same way every time. For adversarial scenarios the
+bus can take a peer offline (messages to it are lost, as over UDP; their
+senders send them again until acknowledged), drop the messages a predicate
+picks, or hold them back until released.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from channels.messages import Signed
+from contracts_spec.channels.rules import ChannelRuleError
+
+Handler = Callable[[Signed], object]
+Filter = Callable[[Signed], bool]
+
+
+class MessageBus:
+    """Carries signed messages between the peers registered on it."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+        self._queue: deque[Signed] = deque()
+        self.offline: set[str] = set()
+        self._drop: list[Filter] = []
+        self._hold: list[Filter] = []
+        self.held: list[Signed] = []
+        self.dropped: list[Signed] = []
+        self.delivered: list[Signed] = []
+        self.refused: list[tuple[Signed, ChannelRuleError]] = []
+
+    def register(self, address: str, handler: Handler) -> None:
+        self._handlers[address.lower()] = handler
+
+    def send(self, signed: Signed) -> None:
+        if any(f(signed) for f in self._drop):
+            self.dropped.append(signed)
+        elif any(f(signed) for f in self._hold):
+            self.held.append(signed)
+        else:
+            self._queue.append(signed)
+
+    # -- misbehaving on purpose -----------------------------------------------------------------
+
+    def set_online(self, address: str, online: bool) -> None:
+        (self.offline.discard if online else self.offline.add)(address.lower())
+
+    def is_online(self, address: str) -> bool:
+        return address.lower() not in self.offline
+
+    def drop_when(self, predicate: Filter) -> None:
+        self._drop.append(predicate)
+
+    def hold_when(self, predicate: Filter) -> None:
+        self._hold.append(predicate)
+
+    def clear_filters(self) -> None:
+        self._drop.clear()
+        self._hold.clear()
+
+    def release(self) -> None:
+        """Send the held messages on, in the order they were held."""
+        held, self.held = self.held, []
+        self._queue.extend(held)
+
+    # -- delivery --------------------------------------------------------------------------------
+
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def run(self, limit: int = 100_000) -> int:
+        """Deliver until no message is left (at most ``limit``); how many were delivered.
+
+        A message the recipient refuses is kept in ``refused`` with the error.
+        """
+        count = 0
+        while self._queue and count < limit:
+            signed = self._queue.popleft()
+            recipient = signed.message.recipient.lower()
+            handler = self._handlers.get(recipient)
+            if handler is None or recipient in self.offline:
+                self.dropped.append(signed)
+                continue
+            count += 1
+            self.delivered.append(signed)
+            try:
+                handler(signed)
+            except ChannelRuleError as exc:
+                self.refused.append((signed, exc))
+        return count
