@@ -70,10 +70,11 @@ class ChannelLab:
         raise RuntimeError(f"the network did not settle down in {rounds} rounds")
 
     def wait(self, blocks: int) -> None:
-        """Let ``blocks`` blocks and as many 12-second slots pass, then settle down."""
-        self.l1.rpc("evm_increaseTime", blocks * SECONDS_PER_SLOT)
-        self.l1.mine(blocks)
-        self.settle_down()
+        """Let ``blocks`` blocks pass, one 12-second slot each, the peers reacting to every one."""
+        for _ in range(blocks):
+            self.l1.rpc("evm_increaseTime", SECONDS_PER_SLOT)
+            self.l1.mine(1)
+            self.settle_down()
 
     def open(self, a: str, b: str, deposit_a: int, deposit_b: int = 0) -> None:
         self.peers[a].open_channel(self.address(b), deposit_a)

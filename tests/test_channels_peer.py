@@ -13,6 +13,7 @@ import pytest
 
 from channels import events as E
 from channels.lab import ChannelLab
+from channels.routing import routes
 from node.chain import Chain
 from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
@@ -51,3 +52,85 @@ def test_direct_payments_both_ways(lab: ChannelLab) -> None:
     assert lab.balance("alice", "bob") == 9 * ETH and lab.balance("bob", "alice") == 6 * ETH
     assert [e.amount for e in received(lab, "bob")] == [ETH] * 3
     assert not lab.bus.refused and not lab["alice"].state.queue and not lab["bob"].state.queue
+
+
+def line(lab: ChannelLab, *names: str, deposit: int = 10 * ETH) -> None:
+    """Channels along ``names``, each funded by its first participant (so payments flow that way)."""
+    for a, b in zip(names, names[1:], strict=False):
+        lab.open(a, b, deposit)
+
+
+def test_a_payment_crosses_three_hops_and_every_hop_is_even(lab: ChannelLab) -> None:
+    line(lab, "alice", "bob", "carol", "dave")
+    lab.pay("alice", "dave", 3 * ETH)
+    assert [e.amount for e in sent(lab, "alice")] == [3 * ETH]
+    assert [e.amount for e in received(lab, "dave")] == [3 * ETH]
+    # Every hop paid on exactly what it was paid: mediators end where they started.
+    assert (lab.balance("alice", "bob"), lab.balance("bob", "alice")) == (7 * ETH, 3 * ETH)
+    assert (lab.balance("bob", "carol"), lab.balance("carol", "bob")) == (7 * ETH, 3 * ETH)
+    assert (lab.balance("carol", "dave"), lab.balance("dave", "carol")) == (7 * ETH, 3 * ETH)
+    for a, b in (("alice", "bob"), ("bob", "carol"), ("carol", "dave")):
+        assert lab.balance(a, b) + lab.balance(b, a) == 10 * ETH  # totals conserved in each channel
+        assert not lab[a].channel(lab.address(b)).our.locks  # no lock left pending
+    assert not lab.bus.refused
+
+
+def test_per_hop_lock_expiries_shrink_by_the_reveal_timeout(lab: ChannelLab) -> None:
+    line(lab, "alice", "bob", "carol", "dave")
+    lab.bus.hold_when(lambda s: type(s.message).__name__ == "SecretRequest")
+    lab["alice"].pay(lab.address("dave"), ETH)
+    lab.settle_down()
+    rt = lab.preset.reveal_timeout
+    hops = [lab[a].channel(lab.address(b)).our.locks for a, b in (("alice", "bob"), ("bob", "carol"),
+                                                                   ("carol", "dave"))]
+    [first], [second], [third] = (list(h.values()) for h in hops)
+    assert second.expiration == first.expiration - rt and third.expiration == second.expiration - rt
+    assert second.expiration_time == first.expiration_time - rt * 12
+    assert third.expiration > lab.l1.block_number() + rt  # the target still has more than a reveal timeout
+    lab.bus.clear_filters()
+    lab.bus.release()
+    lab.settle_down()
+    assert [e.amount for e in received(lab, "dave")] == [ETH]
+
+
+def test_a_refused_route_is_retried_on_the_next_one(lab: ChannelLab) -> None:
+    """The first route's mediator looks rich on L1 but has spent its channel: it refuses, alice takes the other."""
+    for mid in ("bob", "carol"):
+        lab.open("alice", mid, 10 * ETH)
+        lab.open(mid, "dave", 10 * ETH)
+    by_address = {lab.address(n): n for n in NAMES}
+    found = routes(lab["alice"].state, lab.address("dave"), 2 * ETH)
+    assert [len(r) for r in found] == [3, 3]
+    spent, other = (by_address[r[1]] for r in found)
+    lab[spent].transfer_direct(lab.address("dave"), 9 * ETH)
+    lab.settle_down()
+    lab.pay("alice", "dave", 2 * ETH)
+    refunds = [m for m in lab.bus.delivered if type(m.message).__name__ == "RefundTransfer"]
+    assert len(refunds) == 1 and refunds[0].message.sender == lab.address(spent)
+    assert "only 1000000000000000000 can go to" in refunds[0].message.reason
+    assert [e.amount for e in sent(lab, "alice")] == [2 * ETH]
+    assert [e.amount for e in received(lab, "dave")] == [9 * ETH, 2 * ETH]
+    assert lab.balance(other, "dave") == 8 * ETH and lab.balance("alice", other) == 8 * ETH
+    # The refused lock waits to expire, then comes back to alice.
+    assert lab["alice"].channel(lab.address(spent)).our.locks
+    lab.wait(3 * lab.preset.reveal_timeout + 1)
+    assert not lab["alice"].channel(lab.address(spent)).our.locks
+    assert not lab[spent].channel(lab.address("alice")).partner.locks
+    assert lab.balance("alice", spent) == 10 * ETH and lab.balance(spent, "alice") == 0
+    assert lab.balance(spent, "dave") == ETH and lab.balance("dave", spent) == 9 * ETH
+    assert not lab.bus.refused
+
+
+def test_a_lock_the_target_never_claims_expires_and_the_initiator_gets_it_back(lab: ChannelLab) -> None:
+    line(lab, "alice", "bob", "carol")
+    lab.bus.drop_when(lambda s: type(s.message).__name__ == "SecretRequest")  # carol never asks for the secret
+    lab.pay("alice", "carol", 4 * ETH)
+    assert not sent(lab, "alice") and not received(lab, "carol")
+    assert lab["alice"].channel(lab.address("bob")).distributable() == 6 * ETH
+    lab.wait(3 * lab.preset.reveal_timeout + 1)
+    [failed] = sent(lab, "alice", E.EventPaymentSentFailed)
+    assert "expired" in failed.reason
+    for a, b in (("alice", "bob"), ("bob", "carol")):
+        assert lab.balance(a, b) == 10 * ETH and lab[a].channel(lab.address(b)).distributable() == 10 * ETH
+        assert not lab[a].channel(lab.address(b)).our.locks and not lab[b].channel(lab.address(a)).partner.locks
+    assert not lab.bus.refused
