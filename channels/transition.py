@@ -714,12 +714,17 @@ def state_transition(state: PeerState, change: S.StateChange) -> tuple[PeerState
     Raises :class:`Refused` (a ``ChannelRuleError``) for an input that breaks
     a rule, having changed nothing.
     """
-    if isinstance(change, S._Receive):
-        return state, _receive(state, change)
-    handler = _HANDLERS.get(type(change))
-    if handler is None:
-        raise _refuse("unknown state change", type(change).__name__)
-    return state, handler(state, change)
+    try:
+        if isinstance(change, S._Receive):
+            return state, _receive(state, change)
+        handler = _HANDLERS.get(type(change))
+        if handler is None:
+            raise _refuse("unknown state change", type(change).__name__)
+        return state, handler(state, change)
+    except Refused:
+        raise
+    except R.ChannelRuleError as exc:  # a rule of contracts_spec.channels.rules: the same name, as a refusal
+        raise Refused(exc.rule, str(exc).removeprefix(exc.rule).removeprefix(": ")) from exc
 
 
 __all__ = ["EMPTY_VALUES", "Refused", "TX_RETRY_BLOCKS", "attempt_secret", "state_transition"]

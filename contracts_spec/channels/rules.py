@@ -432,15 +432,17 @@ def is_lock_expired(lock: Lock, block_number: int, timestamp: int) -> bool:
 
 
 def is_lock_expiring(lock: Lock, block_number: int, timestamp: int, margin: int) -> bool:
-    """Within ``margin`` blocks *and* slots of expiring: the lock would be expired ``margin`` blocks later.
+    """At most ``margin`` blocks *and* at most ``margin`` slots are left before the lock expires.
 
-    Peers' rule (``params.ChannelPreset.reveal_timeout`` is the margin): a
-    receiver that knows a lock's secret registers it on L1 once this holds and
-    its partner has not unlocked, leaving ``margin`` blocks or ``margin``
-    slots, whichever is the later to pass, to get the registration mined; and
-    a receiver accepts a new lock only while it does not hold.
+    Peers' rule (``params.ChannelPreset.reveal_timeout`` is the margin, as
+    Raiden's ``expiration - reveal_timeout <= block``): a receiver that knows
+    a lock's secret registers it on L1 once this holds and its partner has not
+    unlocked, leaving ``margin`` blocks or ``margin`` slots, whichever is the
+    later to pass, to get the registration mined; and a receiver acts on a
+    new lock only while it does not hold.
     """
-    return is_lock_expired(lock, block_number + margin, timestamp + margin * SECONDS_PER_SLOT)
+    return (block_number + margin >= lock.expiration
+            and timestamp + margin * SECONDS_PER_SLOT >= lock.expiration_time)
 
 
 def secrethash_of(secret: bytes) -> bytes:
