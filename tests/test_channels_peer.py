@@ -7,6 +7,7 @@ deposited plus what it was paid minus what it paid.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ import pytest
 from channels import events as E
 from channels.lab import ChannelLab
 from channels.routing import routes
+from channels.transition import Refused
+from contracts_spec.channels.params import MINIMAL
 from node.chain import Chain
 from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
@@ -134,3 +137,50 @@ def test_a_lock_the_target_never_claims_expires_and_the_initiator_gets_it_back(l
         assert lab.balance(a, b) == 10 * ETH and lab[a].channel(lab.address(b)).distributable() == 10 * ETH
         assert not lab[a].channel(lab.address(b)).our.locks and not lab[b].channel(lab.address(a)).partner.locks
     assert not lab.bus.refused
+
+
+def test_blocks_mined_faster_than_real_time_expire_no_lock(lab: ChannelLab) -> None:
+    """Time is not for sale: fifty blocks in a second leave the lock pending, and the payment completes."""
+    line(lab, "alice", "bob", "carol")
+    lab.bus.hold_when(lambda s: type(s.message).__name__ == "SecretRequest")
+    lab["alice"].pay(lab.address("carol"), 2 * ETH)
+    lab.settle_down()
+    [lock] = lab["alice"].channel(lab.address("bob")).our.locks.values()
+    lab.l1.mine(50)
+    lab.settle_down()
+    assert lab.l1.block_number() > lock.expiration
+    assert lab["alice"].channel(lab.address("bob")).our.locks  # not expired: its seconds still run
+    assert not [s for s in lab.bus.delivered if type(s.message).__name__ == "LockExpired"]
+    lab.bus.clear_filters()
+    lab.bus.release()
+    lab.settle_down()
+    assert [e.amount for e in received(lab, "carol")] == [2 * ETH]
+    assert lab.balance("bob", "alice") == 2 * ETH and lab.balance("carol", "bob") == 2 * ETH
+
+
+def test_pending_locks_per_channel_are_capped(tmp_path: Path) -> None:
+    alloc = {private_key_to_address(k): 1000 * ETH for k in [*KEYS.values(), DEPLOYER]}
+    l1 = in_process_l1(Chain(genesis_alloc=alloc))
+    preset = dataclasses.replace(MINIMAL, name="two locks", max_locks=2)
+    lab = ChannelLab(l1, {n: KEYS[n] for n in ("alice", "bob")}, DEPLOYER, tmp_path, preset)
+    lab.open("alice", "bob", 10 * ETH)
+    lab.bus.drop_when(lambda s: type(s.message).__name__ == "SecretRequest")
+    lab.pay("alice", "bob", ETH)
+    lab.pay("alice", "bob", ETH)
+    with pytest.raises(Refused, match="no route"):
+        lab["alice"].pay(lab.address("bob"), ETH)
+    assert len(lab["bob"].channel(lab.address("alice")).partner.locks) == 2
+    lab.wait(2 * preset.reveal_timeout + 1)  # both expire; the channel takes locks again
+    lab.pay("alice", "bob", ETH)
+    assert len(lab["alice"].channel(lab.address("bob")).our.locks) == 1
+    assert lab.balance("alice", "bob") == 10 * ETH
+
+
+def test_a_payment_without_a_route_is_refused_and_changes_nothing(lab: ChannelLab) -> None:
+    line(lab, "alice", "bob")
+    before = len(lab["alice"].log)
+    with pytest.raises(Refused, match="no route: no path of channels can carry"):
+        lab["alice"].pay(lab.address("carol"), ETH)
+    with pytest.raises(Refused, match="insufficient capacity"):
+        lab["alice"].transfer_direct(lab.address("bob"), 11 * ETH)
+    assert len(lab["alice"].log) == before and not lab["alice"].state.payments
