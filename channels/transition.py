@@ -95,6 +95,24 @@ def _queue(state: PeerState, event: E.SendMessage) -> E.SendMessage:
     return event
 
 
+def _about(message: M.Message) -> bytes:
+    """The secret hash a message without a balance proof is about ("" for the others)."""
+    if isinstance(message, M.SecretRequest | M.RefundTransfer):
+        return message.secrethash
+    if isinstance(message, M.SecretReveal):
+        return R.secrethash_of(message.secret)
+    return b""
+
+
+def _forget_queued(state: PeerState, secrethash: bytes) -> None:
+    """The lock on ``secrethash`` is settled off-chain or gone: stop resending requests and reveals about it.
+
+    (Balance-proof messages stay queued until acknowledged: the partner's view of the channel needs them.)
+    """
+    for identifier in [i for i, m in state.queue.items() if _about(m) == secrethash]:
+        del state.queue[identifier]
+
+
 # -- balance proofs ------------------------------------------------------------------------------------
 
 
@@ -447,6 +465,7 @@ def _receive_unlock(state: PeerState, change: S.ReceiveUnlock) -> list:
                          partner.balance_proof.transferred_amount + lock.amount, locks)
     _record(partner, message.balance_proof, locks, change.balance_signature)
     state.secrets[secrethash] = message.secret
+    _forget_queued(state, secrethash)
     reception = state.receptions.get(secrethash)
     if reception is not None and _same(reception.payer, message.sender) and not reception.received:
         reception.received = True
@@ -473,6 +492,7 @@ def _receive_lock_expired(state: PeerState, change: S.ReceiveLockExpired) -> lis
                          locks)
     _record(partner, message.balance_proof, locks, change.balance_signature)
     state.receptions.pop(message.secrethash, None)
+    _forget_queued(state, message.secrethash)
     return []
 
 
@@ -649,6 +669,7 @@ def _channel_on_block(state: PeerState, channel: ChannelState) -> list:
             proof = _next_proof(state, channel, channel.our.balance_proof.transferred_amount, locks)
             expired = M.LockExpired(state.address, channel.partner.address, _message_identifier(state), secrethash,
                                     proof)
+            _forget_queued(state, secrethash)
             out.append(_queue(state, E.SendLockExpired(expired)))
             payment_id = state.initiated.get(secrethash)
             payment = None if payment_id is None else state.payments[payment_id]

@@ -137,6 +137,7 @@ def test_a_lock_the_target_never_claims_expires_and_the_initiator_gets_it_back(l
         assert lab.balance(a, b) == 10 * ETH and lab[a].channel(lab.address(b)).distributable() == 10 * ETH
         assert not lab[a].channel(lab.address(b)).our.locks and not lab[b].channel(lab.address(a)).partner.locks
     assert not lab.bus.refused
+    assert not any(lab[n].state.queue for n in ("alice", "bob", "carol"))  # nothing left to resend
 
 
 def test_blocks_mined_faster_than_real_time_expire_no_lock(lab: ChannelLab) -> None:
