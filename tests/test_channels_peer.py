@@ -185,3 +185,26 @@ def test_a_payment_without_a_route_is_refused_and_changes_nothing(lab: ChannelLa
     with pytest.raises(Refused, match="insufficient capacity"):
         lab["alice"].transfer_direct(lab.address("bob"), 11 * ETH)
     assert len(lab["alice"].log) == before and not lab["alice"].state.payments
+
+
+
+def test_a_refusal_deep_in_the_route_travels_back_to_the_initiator(lab: ChannelLab) -> None:
+    """The second mediator of the first route cannot carry the lock on: its refund goes back hop by hop."""
+    line(lab, "alice", "bob", "carol", "dave")
+    line(lab, "alice", "erin", "mallory", "dave")
+    by_address = {lab.address(n): n for n in NAMES}
+    first, second = routes(lab["alice"].state, lab.address("dave"), ETH)
+    deep = by_address[first[2]]
+    lab[deep].transfer_direct(lab.address("dave"), 10 * ETH)
+    lab.settle_down()
+    lab.pay("alice", "dave", ETH)
+    refunds = [(by_address[m.message.sender], by_address[m.message.recipient])
+               for m in lab.bus.delivered if type(m.message).__name__ == "RefundTransfer"]
+    assert refunds == [(deep, by_address[first[1]]), (by_address[first[1]], "alice")]
+    assert [e.amount for e in sent(lab, "alice")] == [ETH]
+    for a, b in zip(second, second[1:], strict=False):
+        assert lab[by_address[a]].balance(b) == 9 * ETH
+    lab.wait(4 * lab.preset.reveal_timeout + 1)  # the refused locks expire back
+    for a, b in zip(first[:2], first[1:3], strict=False):
+        assert lab[by_address[a]].balance(b) == 10 * ETH and not lab[by_address[a]].channel(b).our.locks
+    assert not lab.bus.refused
