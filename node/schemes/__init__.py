@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 SCHEME_MODULES: dict[str, str] = {
     "optimistic": "node.schemes.optimistic",
     "zk": "node.schemes.zk",
+    "channels": "node.schemes.channels",
 }
 
 
