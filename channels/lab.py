@@ -15,7 +15,9 @@ from collections.abc import Mapping
 
 from channels.peer import Peer
 from channels.transport import MessageBus
+from channels.watchtower import Watchtower
 from contracts_spec.channels.contract import ChannelAdjudicator, SecretRegistry
+from contracts_spec.channels.monitoring import MonitoringService
 from contracts_spec.channels.params import MINIMAL, SECONDS_PER_SLOT, ChannelPreset
 from contracts_spec.l1 import L1Client
 
@@ -27,6 +29,9 @@ class ChannelLab:
         self.registry = l1.deploy(deployer_key, SecretRegistry)
         self.adjudicator = l1.deploy(deployer_key, ChannelAdjudicator, *preset.constructor_args(self.registry))
         self.bus = MessageBus()
+        self.deployer_key = deployer_key
+        self._monitoring_service = ""
+        self.watchtowers: dict[str, Watchtower] = {}
         self.keys = dict(keys)
         self.peers: dict[str, Peer] = {name: self.start(name) for name in self.keys}
 
@@ -37,6 +42,28 @@ class ChannelLab:
         if hasattr(self, "peers"):
             self.peers[name] = peer
         return peer
+
+    @property
+    def monitoring_service(self) -> str:
+        """The MonitoringService contract of this adjudicator, deployed the first time it is asked for."""
+        if not self._monitoring_service:
+            self._monitoring_service = self.l1.deploy(self.deployer_key, MonitoringService,
+                                                      *self.preset.monitoring_args(self.adjudicator))
+        return self._monitoring_service
+
+    def add_watchtower(self, name: str, key: bytes, **options: object) -> Watchtower:
+        """Start a watchtower called ``name`` with its own key (``Watchtower`` options: patience, min_reward)."""
+        tower = Watchtower(key, self.l1, self.adjudicator, self.monitoring_service, **options)  # type: ignore[arg-type]
+        self.watchtowers[name] = tower
+        return tower
+
+    def hire(self, user: str, tower: str, reward: int, deposit: int | None = None) -> None:
+        """``user`` deposits ``deposit`` (default: the reward) in the MonitoringService and hires ``tower``."""
+        amount = reward if deposit is None else deposit
+        if amount:
+            self.l1.transact(self.keys[user], self.monitoring_service, MonitoringService, "deposit",
+                             self.address(user), value=amount)
+        self.peers[user].hire(self.watchtowers[tower].accept, self.monitoring_service, reward)
 
     def kill(self, name: str) -> None:
         """Stop the peer as a kill -9 would: whatever it has not logged is gone, its log stays."""
@@ -64,6 +91,10 @@ class ChannelLab:
             for peer in list(self.peers.values()):
                 if self.bus.is_online(peer.address):
                     moved |= peer.poll()
+            towers = [t for t in self.watchtowers.values() if t.observe()]  # all decide on the same block,
+            for tower in towers:  # so two watchtowers answering one close race for it
+                tower.act()
+            moved |= bool(towers)
             moved |= self.bus.run() > 0
             if not moved:
                 return

@@ -16,15 +16,17 @@ again every message its partners have not acknowledged.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from channels import events as E
 from channels import state_changes as S
 from channels.messages import Message, Processed, Signed, recover_signers, sign_message
-from channels.state import ChannelState, PeerState
+from channels.state import SETTLED, ChannelState, PeerState
 from channels.transition import Refused, state_transition
 from channels.transport import MessageBus
 from channels.wal import StateChangeLog
+from channels.watchtower import MonitorRequest, monitor_request
 from contracts_spec.channels import rules as R
 from contracts_spec.channels.contract import ChannelAdjudicator, SecretRegistry
 from contracts_spec.channels.params import MINIMAL, ChannelPreset
@@ -48,6 +50,9 @@ class Peer:
         self.user_events: list[Any] = []
         self.failed_transactions: list[tuple[Any, str]] = []
         self._sent_at: dict[int, int] = {}
+        # Watchtowers this peer hands its partners' newest proofs to: (accept, monitoring service, reward).
+        self.watchtowers: list[tuple[Callable[[Any], object], str, int]] = []
+        self.monitoring_refusals: list[str] = []
         self.log = StateChangeLog(log_path)
         for _, change in self.log.replay():
             try:
@@ -73,7 +78,19 @@ class Peer:
             raise
         for event in events:
             self._perform(event)
+        if self.watchtowers and isinstance(change, S._Receive) and hasattr(change.message, "balance_proof"):
+            self._tell_watchtowers(change.message.sender)  # type: ignore[attr-defined]
         return events
+
+    def _tell_watchtowers(self, partner: str) -> None:
+        channel = self.state.channel_with(partner)
+        if channel is None or channel.partner.balance_proof.is_empty:
+            return
+        for accept, service, reward in self.watchtowers:
+            try:
+                accept(monitor_request(self.key, channel, service, reward))
+            except R.ChannelRuleError as exc:  # the watchtower refused: the user keeps watching by itself
+                self.monitoring_refusals.append(str(exc))
 
     def _perform(self, event: Any) -> None:
         if isinstance(event, E.SendMessage):
@@ -213,6 +230,25 @@ class Peer:
         identifier = self._payment_identifier(payment_identifier)
         self.handle(S.ActionInitMediated(target, amount, identifier, secret or os.urandom(32)))
         return identifier
+
+    def hire(self, accept: Callable[[Any], object], monitoring_service: str, reward: int) -> None:
+        """Hand every newest proof of a partner to a watchtower (``Watchtower.accept``), offering ``reward``.
+
+        The reward is paid out of this peer's deposit in the MonitoringService
+        contract, and only if the watchtower's update lands. Channels where the
+        partner has paid already are handed over at once.
+        """
+        self.watchtowers.append((accept, monitoring_service, reward))
+        for channel in list(self.state.channels.values()):
+            if channel.status != SETTLED:
+                self._tell_watchtowers(channel.partner.address)
+
+    def monitoring_request(self, partner: str, monitoring_service: str, reward: int) -> MonitorRequest:
+        """What to hand a watchtower for the channel with ``partner``: its latest proof, counter-signed, and a reward."""
+        channel = self.state.channel_with(partner)
+        if channel is None:
+            raise Refused("no open channel", f"no open or closed channel with {partner}")
+        return monitor_request(self.key, channel, monitoring_service, reward)
 
     # -- reading the state ----------------------------------------------------------------------------------
 

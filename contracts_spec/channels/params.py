@@ -35,6 +35,9 @@ class ChannelPreset:
     reveal_timeout: int
     # Pending locks per balance proof (and so per on-chain unlock).
     max_locks: int = MAX_LOCKS_PER_CHANNEL
+    # Blocks (and as many slots) a user's planned withdrawal from the MonitoringService waits, so
+    # watchtowers see it coming before they rely on the reward it would take away.
+    reward_withdraw_delay: int = 100
 
     def __post_init__(self) -> None:
         if not 0 < self.settle_timeout_min <= self.default_settle_timeout <= self.settle_timeout_max:
@@ -52,6 +55,10 @@ class ChannelPreset:
         """The adjudicator's constructor arguments for this preset."""
         return (secret_registry, self.settle_timeout_min, self.settle_timeout_max, self.max_locks)
 
+    def monitoring_args(self, adjudicator: str) -> tuple:
+        """The MonitoringService's constructor arguments for this preset."""
+        return (adjudicator, self.reward_withdraw_delay)
+
 
 # Tests and workshops: windows of 10..200 blocks, so a dispute is walked through in seconds.
 MINIMAL = ChannelPreset(
@@ -60,6 +67,7 @@ MINIMAL = ChannelPreset(
     settle_timeout_max=200,
     default_settle_timeout=20,
     reveal_timeout=3,
+    reward_withdraw_delay=40,
 )
 
 # Raiden's mainnet defaults: a 500-block window (about 100 minutes), a 50-block reveal timeout,

@@ -619,7 +619,7 @@ def withdraw_amount(own: Side, partner: Side, total_withdraw: int, expiration: i
     """
     check_uint(total_withdraw, "total withdraw")
     check_uint(expiration, "withdraw expiration")
-    if block_number >= expiration:
+    if is_withdraw_expired(expiration, block_number):
         raise ChannelRuleError("withdraw expired", f"it expired at block {expiration}; this is block {block_number}")
     if total_withdraw <= own.withdrawn:
         raise ChannelRuleError("withdraw not increasing",
@@ -642,9 +642,132 @@ def check_cooperative_settle(one: Side, two: Side, balance1: int, balance2: int,
     check_uint(balance1, "balance 1")
     check_uint(balance2, "balance 2")
     check_uint(expiration, "expiration")
-    if block_number >= expiration:
+    if is_withdraw_expired(expiration, block_number):
         raise ChannelRuleError("settlement expired", f"it expired at block {expiration}; this is block {block_number}")
     total = channel_total(one, two)
     if balance1 + balance2 != total:
         raise ChannelRuleError("balances do not match deposits",
                                f"{balance1} + {balance2} != {total} held for the channel")
+
+
+def is_withdraw_expired(expiration: int, block_number: int) -> bool:
+    """A co-signed withdrawal or cooperative settlement expiring at block ``expiration`` is void at this block.
+
+    L1 refuses it from that block on (:func:`withdraw_amount`,
+    :func:`check_cooperative_settle`), so a peer that sees the block may
+    forget the request: it can never be executed any more.
+    """
+    return block_number >= expiration
+
+
+# -- the monitoring service's reward ---------------------------------------------------------------
+#
+# A user who goes offline hands a monitoring service (a watchtower) its partner's latest balance
+# proof, its own counter-signature for ``update_non_closing_balance_proof``, and a
+# :class:`RewardProof`: "whoever presents the proof of ``nonce`` in this channel on my behalf, through
+# the MonitoringService contract, gets ``reward_amount`` out of my deposit there". The contract
+# (``contracts_spec.channels.monitoring``) performs the update itself, so the record of who updated is
+# made by the very call that landed: a racing service whose update reverts records nothing. After
+# settlement only that service may claim, once.
+
+MONITOR_REWARD_TYPE = ("MonitorReward(address adjudicator,uint256 channelIdentifier,address nonClosingParticipant,"
+                       "uint256 nonce,uint256 rewardAmount)")
+MONITOR_REWARD_TYPEHASH = keccak256(MONITOR_REWARD_TYPE.encode())
+EIP712_TYPES["MonitorReward"] = {"MonitorReward": [
+    {"name": "adjudicator", "type": "address"},
+    {"name": "channelIdentifier", "type": "uint256"},
+    {"name": "nonClosingParticipant", "type": "address"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "rewardAmount", "type": "uint256"},
+]}
+
+
+@dataclass(frozen=True)
+class RewardProof:
+    """``non_closing_participant`` pays ``reward_amount`` to the service that lands its partner's proof of ``nonce``.
+
+    Signed under the EIP-712 domain of the MonitoringService contract at
+    ``monitoring_service`` (so it pays only there), naming the adjudicator and
+    channel (so it pays only for this channel of this deployment).
+    """
+
+    chain_id: int
+    monitoring_service: str
+    adjudicator: str
+    channel_identifier: int
+    non_closing_participant: str
+    nonce: int
+    reward_amount: int
+
+    def digest(self, hasher: Hasher | None = None) -> bytes:
+        h = hasher or keccak256
+        struct = h(MONITOR_REWARD_TYPEHASH + bytes(12) + _raw_address(self.adjudicator)
+                   + _word(self.channel_identifier) + bytes(12) + _raw_address(self.non_closing_participant)
+                   + _word(self.nonce) + _word(self.reward_amount))
+        return _typed_digest(domain_separator(self.chain_id, self.monitoring_service, hasher), struct, h)
+
+
+class RewardRecord(NamedTuple):
+    """What the MonitoringService keeps per (channel, non-closer): the service whose update landed, and its reward."""
+
+    service: str
+    nonce: int
+    reward_amount: int
+
+
+NO_REWARD = RewardRecord("0x" + "00" * 20, 0, 0)
+
+
+def check_reward_proof(reward: RewardProof, signer: str | None, *, non_closing: str, proof_nonce: int,
+                       channel_identifier: int) -> None:
+    """``reward`` is signed by the non-closer, for this channel and for the very proof being presented."""
+    check_uint(reward.reward_amount, "reward amount", MAX_CHANNEL_DEPOSIT)
+    check_uint(reward.nonce, "reward nonce", MAX_NONCE)
+    if reward.channel_identifier != channel_identifier:
+        raise ChannelRuleError("wrong channel", f"the reward is for channel {reward.channel_identifier}, "
+                                                f"not {channel_identifier}")
+    if reward.nonce != proof_nonce:
+        raise ChannelRuleError("reward nonce mismatch", f"the reward pays for the proof of nonce {reward.nonce}, "
+                                                        f"the update presents nonce {proof_nonce}")
+    if signer is None or int(signer, 16) != int(non_closing, 16):
+        raise ChannelRuleError("bad signature", f"the reward is not signed by the non-closing participant "
+                                                f"{non_closing}")
+
+
+def reward_after_monitor(recorded: RewardRecord, service: str, reward: RewardProof, available: int) -> RewardRecord:
+    """The record once ``service`` has landed the update ``reward`` pays for; refused if it cannot be paid.
+
+    A newer proof replaces an older service's record (the last update L1
+    applied is the one that stands at settlement); ``available`` is the
+    user's deposit with the replaced record's reward handed back.
+    """
+    if recorded.reward_amount and reward.nonce <= recorded.nonce:
+        raise ChannelRuleError("stale nonce", f"a service already landed the proof of nonce {recorded.nonce}")
+    if reward.reward_amount > available:
+        raise ChannelRuleError("reward not covered", f"the user's deposit holds {available}, the reward is "
+                                                     f"{reward.reward_amount}")
+    return RewardRecord(service, reward.nonce, reward.reward_amount)
+
+
+def check_reward_claim(recorded: RewardRecord, claimant: str, channel_settled: bool) -> int:
+    """What ``claimant`` is paid: the recorded reward, once the channel settled, to the service whose update landed."""
+    if recorded.reward_amount == 0:
+        raise ChannelRuleError("no reward", "no update by a monitoring service landed in this channel, "
+                                            "or its reward was claimed already")
+    if int(recorded.service, 16) != int(claimant, 16):
+        raise ChannelRuleError("not the rewarded service", f"the update that landed was {recorded.service}'s, "
+                                                           f"not {claimant}'s")
+    if not channel_settled:
+        raise ChannelRuleError("channel not settled", "a reward is claimable after settlement")
+    return recorded.reward_amount
+
+
+def is_user_withdraw_ready(planned_block: int, planned_time: int, delay: int, block_number: int,
+                           timestamp: int) -> bool:
+    """A user's planned withdrawal from the MonitoringService may go out: ``delay`` blocks *and* slots later.
+
+    The delay lets services see the plan before they act on a reward the
+    withdrawal would leave uncovered; both blocks and seconds, so mining fast
+    does not shorten it.
+    """
+    return block_number >= planned_block + delay and timestamp >= planned_time + delay * SECONDS_PER_SLOT

@@ -1,0 +1,229 @@
+"""A watchtower (monitoring service): defends offline users against stale closes, and is paid for it on L1.
+
+A user hands the watchtower a :class:`MonitorRequest` each time its partner
+pays it: the partner's latest balance proof with the partner's signature,
+the user's counter-signature for ``update_non_closing_balance_proof``
+(``rules.update_digest``) and a signed ``rules.RewardProof`` for that proof.
+The watchtower checks all three with the channel rules and keeps only the
+newest per channel. It reads L1: when the partner closes and the closer's
+proof L1 holds is older than the one it keeps, it waits ``patience`` of the
+settlement window (the user, if online, answers by itself and pays nothing),
+then lands the update through the MonitoringService contract, which sets the
+reward aside for it. After settlement it claims the reward; the contract pays
+only the service whose update landed.
+
+Like a peer it only reacts: :meth:`Watchtower.accept` to users,
+:meth:`Watchtower.poll` to L1; :func:`due_updates` is the pure decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from channels.state import ChannelState
+from contracts_spec.channels import rules as R
+from contracts_spec.channels.contract import ChannelAdjudicator
+from contracts_spec.channels.monitoring import MonitoringService
+from contracts_spec.l1 import L1Client, L1Error
+from primitives.secp256k1 import private_key_to_address
+
+
+@dataclass(frozen=True)
+class MonitorRequest:
+    """What a user hands a watchtower to defend it in one channel."""
+
+    closing_participant: str  # the user's partner, whose proof this is
+    non_closing_participant: str  # the user
+    balance_proof: R.BalanceProof
+    closing_signature: bytes  # the partner's signature over the proof
+    non_closing_signature: bytes  # the user's counter-signature (rules.update_digest)
+    reward_amount: int
+    reward_signature: bytes  # the user's, over rules.RewardProof
+
+    def reward(self, monitoring_service: str) -> R.RewardProof:
+        p = self.balance_proof
+        return R.RewardProof(p.chain_id, monitoring_service, p.adjudicator, p.channel_identifier,
+                             self.non_closing_participant, p.nonce, self.reward_amount)
+
+
+def monitor_request(key: bytes, channel: ChannelState, monitoring_service: str, reward_amount: int) -> MonitorRequest:
+    """The request a user with ``key`` hands a watchtower for ``channel``: its partner's latest proof, counter-signed."""
+    proof, signature = channel.partner.balance_proof, channel.partner.signature
+    if proof.is_empty:
+        raise R.ChannelRuleError("nothing to monitor", "the partner has sent no balance proof in this channel")
+    request = MonitorRequest(channel.partner.address, channel.our.address, proof, signature,
+                             R.sign(R.update_digest(proof, signature), key), reward_amount, b"")
+    reward_signature = R.sign(request.reward(monitoring_service).digest(), key)
+    return MonitorRequest(**{**request.__dict__, "reward_signature": reward_signature})
+
+
+def check_monitor_request(request: MonitorRequest, *, chain_id: int, adjudicator: str, monitoring_service: str,
+                          last_nonce: int) -> None:
+    """The request is one L1 would take: the closer's proof, newer than ``last_nonce``, both users' signatures."""
+    proof = request.balance_proof
+    R.check_balance_proof(proof, R.recover_balance_proof_signer(proof, request.closing_signature),
+                          sender=request.closing_participant, channel_identifier=proof.channel_identifier,
+                          chain_id=chain_id, adjudicator=adjudicator, last_nonce=last_nonce)
+    counter = R.recover_signer(R.update_digest(proof, request.closing_signature), request.non_closing_signature)
+    if counter is None or int(counter, 16) != int(request.non_closing_participant, 16):
+        raise R.ChannelRuleError("bad signature", "the update's counter-signature is not the non-closer's")
+    reward = request.reward(monitoring_service)
+    R.check_reward_proof(reward, R.recover_signer(reward.digest(), request.reward_signature),
+                         non_closing=request.non_closing_participant, proof_nonce=proof.nonce,
+                         channel_identifier=proof.channel_identifier)
+
+
+@dataclass
+class Watched:
+    """One channel the watchtower defends, and what L1 has shown of it."""
+
+    request: MonitorRequest
+    closed_block: int = 0  # 0 while open
+    settle_block: int = 0
+    settle_timeout: int = 0
+    onchain_nonce: int = 0  # the closer's proof L1 holds
+    sent_at: int = -1  # block the monitor transaction went out at
+    settled: bool = False
+    claimed: bool = False
+
+
+def due_updates(watched: Mapping[int, Watched], block_number: int, patience: float) -> list[int]:
+    """Channels whose stale close the watchtower should answer now: closed by the partner, L1 holding an
+    older proof than the one kept, ``patience`` of the window gone and the window still open."""
+    due = []
+    for cid, w in sorted(watched.items()):
+        if not w.closed_block or w.settled or w.sent_at >= 0 or w.onchain_nonce >= w.request.balance_proof.nonce:
+            continue
+        start = w.closed_block + int(w.settle_timeout * patience)
+        if start <= block_number <= w.settle_block:
+            due.append(cid)
+    return due
+
+
+@dataclass
+class WatchtowerStats:
+    accepted: int = 0
+    refused: list[tuple[MonitorRequest, str]] = field(default_factory=list)
+    updates_landed: list[int] = field(default_factory=list)
+    updates_failed: list[tuple[int, str]] = field(default_factory=list)
+    rewards: list[tuple[int, int]] = field(default_factory=list)  # (channel, amount) claimed
+
+
+class Watchtower:
+    """A monitoring service with its own key, watching one adjudicator for the users who hired it."""
+
+    def __init__(self, key: bytes, l1: L1Client, adjudicator: str, monitoring_service: str, *,
+                 patience: float = 0.5, min_reward: int = 0) -> None:
+        if not 0 <= patience < 1:
+            raise ValueError(f"patience {patience} must be in [0, 1): a share of the settlement window")
+        self.key, self.address = key, private_key_to_address(key)
+        self.l1, self.adjudicator, self.monitoring_service = l1, adjudicator, monitoring_service
+        self.patience, self.min_reward = patience, min_reward
+        self.watched: dict[int, Watched] = {}
+        self.block_number = 0
+        self.stats = WatchtowerStats()
+
+    # -- users -------------------------------------------------------------------------------------
+
+    def accept(self, request: MonitorRequest) -> None:
+        """Keep ``request`` if it is valid, newer than the one kept and its reward is covered; else raise naming the rule."""
+        try:
+            cid = request.balance_proof.channel_identifier
+            held = self.watched.get(cid)
+            if held is not None and int(held.request.non_closing_participant, 16) != int(
+                    request.non_closing_participant, 16):
+                raise R.ChannelRuleError("wrong user", "another participant of this channel hired this watchtower")
+            check_monitor_request(request, chain_id=self.l1.chain_id, adjudicator=self.adjudicator,
+                                  monitoring_service=self.monitoring_service,
+                                  last_nonce=0 if held is None else held.request.balance_proof.nonce)
+            if request.reward_amount < self.min_reward:
+                raise R.ChannelRuleError("reward too small", f"{request.reward_amount}, this service asks "
+                                                             f"{self.min_reward}")
+            covered = self.l1.call(self.monitoring_service, MonitoringService, "effective_balance",
+                                   request.non_closing_participant)
+            if request.reward_amount > covered:
+                raise R.ChannelRuleError("reward not covered", f"the user's deposit holds {covered}, the reward is "
+                                                               f"{request.reward_amount}")
+        except R.ChannelRuleError as exc:
+            self.stats.refused.append((request, str(exc)))
+            raise
+        if held is None:
+            self.watched[cid] = Watched(request)
+        else:
+            held.request = request
+        self.stats.accepted += 1
+
+    # -- L1 -------------------------------------------------------------------------------------------
+
+    def poll(self) -> bool:
+        """Read L1's new closes, updates and settlements, then act; True when there was a new block."""
+        moved = self.observe()
+        if moved:
+            self.act()
+        return moved
+
+    def observe(self) -> bool:
+        """Read L1's new closes, updates and settlements; True when there was a new block."""
+        latest = self.l1.block_number()
+        if latest <= self.block_number:
+            return False
+        start, self.block_number = self.block_number + 1, latest
+
+        def events(name: str) -> list[dict]:
+            return self.l1.events(self.adjudicator, ChannelAdjudicator, name, start, latest)
+
+        for e in events("ChannelClosed"):
+            w = self.watched.get(e["channel_identifier"])
+            if w is not None and int(e["closing_participant"], 16) == int(w.request.closing_participant, 16):
+                _, w.settle_timeout, w.settle_block, _ = self.l1.call(self.adjudicator, ChannelAdjudicator,
+                                                                      "channel_info", e["channel_identifier"])
+                w.closed_block = e["blockNumber"]
+        for e in events("NonClosingBalanceProofUpdated"):
+            w = self.watched.get(e["channel_identifier"])
+            if w is not None:
+                w.onchain_nonce = max(w.onchain_nonce, e["nonce"])
+        for e in events("ChannelSettled"):
+            w = self.watched.get(e["channel_identifier"])
+            if w is not None:
+                w.settled = True
+        return True
+
+    def act(self) -> None:
+        """Answer the stale closes that are due, claim the rewards that are, forget the channels that are done."""
+        for cid in due_updates(self.watched, self.block_number, self.patience):
+            self._monitor(cid)
+        for cid, w in sorted(self.watched.items()):
+            if w.settled and not w.claimed and w.sent_at >= 0:
+                self._claim(cid)
+        for cid in [c for c, w in self.watched.items() if w.settled and (w.claimed or w.sent_at < 0)]:
+            del self.watched[cid]  # done with: nothing more to defend or claim
+
+    def _monitor(self, cid: int) -> None:
+        w = self.watched[cid]
+        r, p = w.request, w.request.balance_proof
+        w.sent_at = self.block_number
+        try:
+            self.l1.transact(self.key, self.monitoring_service, MonitoringService, "monitor", cid,
+                             r.closing_participant, r.non_closing_participant, p.nonce, p.transferred_amount,
+                             p.locked_amount, p.locksroot, r.closing_signature, r.non_closing_signature,
+                             r.reward_amount, r.reward_signature)
+        except L1Error as exc:  # another service, or the user, landed it (or a newer proof) first
+            self.stats.updates_failed.append((cid, str(exc)))
+            return
+        self.stats.updates_landed.append(cid)
+
+    def _claim(self, cid: int) -> None:
+        w = self.watched[cid]
+        w.claimed = True
+        service, _, amount = self.l1.call(self.monitoring_service, MonitoringService, "reward_info", cid,
+                                          w.request.non_closing_participant)
+        if int(service, 16) != int(self.address, 16):
+            return  # our update did not stand: nothing to claim
+        try:
+            self.l1.transact(self.key, self.monitoring_service, MonitoringService, "claim_reward", cid,
+                             w.request.non_closing_participant)
+        except L1Error as exc:
+            self.stats.updates_failed.append((cid, f"claim: {exc}"))
+            return
+        self.stats.rewards.append((cid, amount))
