@@ -206,6 +206,14 @@ class ChannelService:
                            f"{self._known()}")
         return index, self.peers[index]
 
+    def _actor(self, who: Any) -> tuple[int, Peer]:
+        """The hosted peer that is to act: it must be online."""
+        index, peer = self.peer(who)
+        if not self.bus.is_online(peer.address):
+            raise NotDone(f"peer offline: peer {index} is off the network (POST /api/channels/peers/{index}/online "
+                          "brings it back)")
+        return index, peer
+
     def _index(self, who: Any, what: str) -> int | None:
         if isinstance(who, bool) or who is None:
             raise FormError(f"{what} must be a dev account number or a 0x address, got {who!r}")
@@ -289,7 +297,7 @@ class ChannelService:
     def open(self, body: Any) -> dict[str, Any]:
         b = _body(body, {"peer": True, "partner": True, "deposit": False, "settle_timeout": False})
         with self.lock:
-            index, peer = self.peer(b["peer"])
+            index, peer = self._actor(b["peer"])
             partner = self._address(b["partner"], "partner")
             deposit = parse_amount(b.get("deposit", 0), "deposit", positive=False)
             timeout = b.get("settle_timeout")
@@ -318,7 +326,7 @@ class ChannelService:
     def deposit(self, body: Any) -> dict[str, Any]:
         b = _body(body, {"peer": True, "partner": True, "amount": True})
         with self.lock:
-            index, peer = self.peer(b["peer"])
+            index, peer = self._actor(b["peer"])
             partner = self._address(b["partner"], "partner")
             amount = parse_amount(b["amount"], "amount")
             channel = self._channel(peer, partner, "deposit into", index)
@@ -333,7 +341,7 @@ class ChannelService:
     def pay(self, body: Any) -> dict[str, Any]:
         b = _body(body, {"peer": True, "target": True, "amount": True, "mode": False})
         with self.lock:
-            index, peer = self.peer(b["peer"])
+            index, peer = self._actor(b["peer"])
             target = self._address(b["target"], "target")
             amount = parse_amount(b["amount"], "amount")
             mode = b.get("mode") or "auto"
@@ -373,7 +381,7 @@ class ChannelService:
     def close(self, body: Any) -> dict[str, Any]:
         b = _body(body, {"peer": True, "partner": True})
         with self.lock:
-            index, peer = self.peer(b["peer"])
+            index, peer = self._actor(b["peer"])
             partner = self._address(b["partner"], "partner")
             channel = self._channel(peer, partner, "close", index)
             if channel.status != OPENED:
@@ -388,7 +396,7 @@ class ChannelService:
         """Settle a closed channel whose window is over (the peers do it on their own at the next block too)."""
         b = _body(body, {"peer": True, "partner": True})
         with self.lock:
-            index, peer = self.peer(b["peer"])
+            index, peer = self._actor(b["peer"])
             partner = self._address(b["partner"], "partner")
             channel = self._channel(peer, partner, "settle", index)
             if channel.status == OPENED:

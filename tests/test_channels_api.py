@@ -1,0 +1,200 @@
+"""REST under ``/api/channels/``: hosted peers open, fund, pay (direct and routed), close and settle.
+
+Every refusal is checked twice: the answer names the problem (400 for a body
+off its form, 404 for an unknown peer, 409 for what the rules or L1 refuse),
+and nothing changed: no peer's state, no log, no block.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from channels import codec
+from contracts_spec.channels.params import MINIMAL
+from contracts_spec.l1 import L1Client
+from node.chain import Chain
+from node.devaccounts import derive_dev_accounts, dev_keys, genesis_alloc
+from node.schemes.channels import PEER_ACCOUNTS
+from node.schemes.channels.api import router
+from node.schemes.channels.service import ChannelService
+from node.server import create_app
+
+ETH = 10**18
+DEV = derive_dev_accounts(7)
+TOKEN = "channels-token-" * 3
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def new_node(tmp_path, hosting: bool = True):
+    chain = Chain(genesis_alloc=genesis_alloc(DEV, 100 * ETH))
+    app = create_app(chain, dev_keys=dev_keys(DEV), routers=[router], admin_token=TOKEN)
+    if hosting:
+        l1 = L1Client.in_process(app.state.dispatcher)
+        app.state.channels = ChannelService.deploy(l1, DEV[3].private_key, MINIMAL,
+                                                   {i: DEV[i].private_key for i in PEER_ACCOUNTS}, tmp_path)
+    return chain, app, TestClient(app)
+
+
+@pytest.fixture
+def node(tmp_path):
+    chain, app, client = new_node(tmp_path)
+    yield chain, app.state.channels, client
+    app.state.channels.shutdown()
+    chain.close()
+
+
+def snapshot(chain: Chain, service: ChannelService) -> tuple:
+    return (chain.block_number, tuple(codec.dumps(p.state) for p in service.peers.values()),
+            tuple(len(p.log) for p in service.peers.values()))
+
+
+def ok(client: TestClient, path: str, body: dict) -> dict:
+    r = client.post(f"/api/channels/{path}", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def refused(node, path: str, body: object, code: int, words: str) -> str:
+    chain, service, client = node
+    before = snapshot(chain, service)
+    r = client.post(f"/api/channels/{path}", json=body)
+    assert r.status_code == code, r.text
+    detail = r.json()["detail"]
+    assert words in str(detail), detail
+    assert snapshot(chain, service) == before
+    return detail
+
+
+def line(client: TestClient) -> None:
+    """Channels 3-4, 4-5, 5-6, each funded with 10 ETH by its first participant."""
+    for a, b in ((3, 4), (4, 5), (5, 6)):
+        ok(client, "open", {"peer": a, "partner": b, "deposit": str(10 * ETH)})
+
+
+def test_open_deposit_and_direct_payments_both_ways(node) -> None:
+    _, service, client = node
+    opened = ok(client, "open", {"peer": 3, "partner": 4, "deposit": str(5 * ETH)})
+    assert opened["status"] == "opened" and opened["deposit"] == str(5 * ETH)
+    assert [t["call"] for t in opened["l1_transactions"]] == ["open_channel", "set_total_deposit"]
+    funded = ok(client, "deposit", {"peer": 4, "partner": 3, "amount": 2 * ETH})
+    assert funded["deposit"] == str(2 * ETH) and funded["partner_deposit"] == str(5 * ETH)
+    for _ in range(5):
+        paid = ok(client, "pay", {"peer": 3, "target": 4, "amount": str(ETH // 10)})
+        assert paid["mode"] == "direct" and paid["status"] == "succeeded" and paid["l1_transactions"] == []
+    ok(client, "pay", {"peer": DEV[4].address, "target": DEV[3].address, "amount": "0x" + (ETH // 4).to_bytes(8, "big").hex()})
+    me = client.get("/api/channels/peers/3").json()
+    [channel] = me["channels"]
+    assert channel["balance"] == str(5 * ETH - ETH // 2 + ETH // 4)
+    assert channel["partner_balance"] == str(2 * ETH + ETH // 2 - ETH // 4)
+    assert client.get(f"/api/channels/peers/{DEV[4].address}").json()["account"] == 4
+    listed = client.get("/api/channels/channels").json()
+    assert len(listed) == 1 and listed[0]["account"] == 3
+    status = client.get("/api/channels/status").json()
+    assert status["adjudicator"] == service.adjudicator and status["deposits_held_wei"] == str(7 * ETH)
+    assert [p["account"] for p in status["peers"]] == list(PEER_ACCOUNTS)
+
+
+def test_a_routed_payment_crosses_three_hops(node) -> None:
+    _, _, client = node
+    line(client)
+    paid = ok(client, "pay", {"peer": 3, "target": 6, "amount": str(2 * ETH)})
+    assert paid["mode"] == "mediated" and paid["status"] == "succeeded" and len(paid["route"]) == 4
+    for a, b in ((3, 4), (4, 5), (5, 6)):
+        [c] = [c for c in client.get(f"/api/channels/peers/{a}").json()["channels"]
+               if c["partner"] == DEV[b].address]
+        assert (c["balance"], c["partner_balance"], c["locked"]) == (str(8 * ETH), str(2 * ETH), "0")
+
+
+def test_close_then_settle_after_the_window(node) -> None:
+    chain, service, client = node
+    ok(client, "open", {"peer": 3, "partner": 4, "deposit": str(5 * ETH)})
+    ok(client, "pay", {"peer": 3, "target": 4, "amount": str(ETH)})
+    closed = ok(client, "close", {"peer": 3, "partner": 4})
+    assert closed["status"] == "closed" and [t["call"] for t in closed["l1_transactions"]][0] == "close_channel"
+    detail = refused(node, "settle", {"peer": 4, "partner": 3}, 409, "settlement window open")
+    assert f"after block {closed['settle_block']}" in detail
+    refused(node, "close", {"peer": 4, "partner": 3}, 409, "already closed")
+    refused(node, "pay", {"peer": 3, "target": 4, "amount": "1", "mode": "direct"}, 409, "no open channel")
+    chain.increase_time(MINIMAL.settle_seconds(MINIMAL.default_settle_timeout) + 1)
+    chain.mine(MINIMAL.default_settle_timeout + 1)
+    settled = ok(client, "settle", {"peer": 4, "partner": 3})
+    assert settled["status"] == "settled"
+    assert service.l1.balance(service.adjudicator) == 0
+    me = client.get("/api/channels/peers/4").json()
+    assert me["in_channels"] == "0" and int(me["l1_balance"]) > 100 * ETH  # the 1 ETH paid is on L1 now
+    again = ok(client, "settle", {"peer": 3, "partner": 4})
+    assert again["already_settled"] is True and again["l1_transactions"] == []
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"peer": 3, "target": 4, "amount": "-1"}, "amount must be a whole number"),
+    ({"peer": 3, "target": 4, "amount": -5}, "must not be negative"),
+    ({"peer": 3, "target": 4, "amount": 1.5}, "whole number of wei"),
+    ({"peer": 3, "target": 4, "amount": "1.5"}, "whole number of wei"),
+    ({"peer": 3, "target": 4, "amount": True}, "whole number of wei"),
+    ({"peer": 3, "target": 4, "amount": 0}, "more than 0"),
+    ({"peer": 3, "target": 4, "amount": str(2**256)}, "too large"),
+    ({"peer": 3, "target": 4}, "missing field(s): amount"),
+    ({"peer": 3, "target": 4, "amount": 1, "fee": 1}, "unknown field(s) fee"),
+    ({"peer": 3, "target": 4, "amount": 1, "mode": "teleport"}, "mode must be one of"),
+    ({"peer": "three", "target": 4, "amount": 1}, "peer must be a dev account number"),
+    ([1, 2], "JSON object"),
+])
+def test_bad_payment_forms_are_400_and_change_nothing(node, body, words) -> None:
+    ok(node[2], "open", {"peer": 3, "partner": 4, "deposit": str(ETH)})
+    refused(node, "pay", body, 400, words)
+
+
+def test_unknown_peers_are_404_and_change_nothing(node) -> None:
+    _, _, client = node
+    ok(client, "open", {"peer": 3, "partner": 4, "deposit": str(ETH)})
+    refused(node, "pay", {"peer": 0, "target": 4, "amount": 1}, 404, "dev accounts 3, 4, 5, 6")
+    refused(node, "pay", {"peer": 3, "target": 42, "amount": 1}, 404, "unknown target 42")
+    refused(node, "open", {"peer": "0x" + "11" * 20, "partner": 4}, 404, "unknown peer")
+    r = client.get("/api/channels/peers/9")
+    assert r.status_code == 404 and "unknown peer" in r.json()["detail"]
+
+
+def test_what_the_rules_refuse_is_409_and_changes_nothing(node) -> None:
+    _, _, client = node
+    ok(client, "open", {"peer": 3, "partner": 4, "deposit": str(ETH)})
+    refused(node, "pay", {"peer": 3, "target": 4, "amount": str(2 * ETH), "mode": "direct"}, 409,
+            "insufficient capacity")
+    refused(node, "pay", {"peer": 3, "target": 4, "amount": str(2 * ETH)}, 409, "no route")
+    refused(node, "pay", {"peer": 3, "target": 6, "amount": "1"}, 409, "no route")
+    refused(node, "pay", {"peer": 4, "target": 3, "amount": "1", "mode": "direct"}, 409, "insufficient capacity")
+    refused(node, "pay", {"peer": 3, "target": 3, "amount": "1"}, 409, "does not pay itself")
+    refused(node, "open", {"peer": 3, "partner": 4}, 409, "one open channel per pair")
+    refused(node, "open", {"peer": 3, "partner": 3}, 409, "itself")
+    refused(node, "open", {"peer": 5, "partner": 6, "deposit": str(10**6 * ETH)}, 409, "insufficient L1 balance")
+    refused(node, "open", {"peer": 5, "partner": 6, "settle_timeout": 5}, 400, "between 10 and 200")
+    refused(node, "deposit", {"peer": 5, "partner": 6, "amount": "1"}, 409, "no channel")
+    refused(node, "settle", {"peer": 3, "partner": 4}, 409, "close channel 1 first")
+
+
+def test_admin_routes_need_the_token(node) -> None:
+    chain, service, client = node
+    ok(client, "open", {"peer": 3, "partner": 4, "deposit": str(ETH)})
+    before = snapshot(chain, service)
+    for path in ("tick", "peers/4/offline", "peers/4/online"):
+        for headers in ({}, {"Authorization": "Bearer wrong"}):
+            r = client.post(f"/api/channels/{path}", headers=headers)
+            assert r.status_code == 401 and "admin" in r.json()["detail"], path
+    assert snapshot(chain, service) == before and service.bus.is_online(DEV[4].address)
+    assert client.post("/api/channels/peers/4/offline", headers=AUTH).json()["online"] is False
+    refused(node, "pay", {"peer": 4, "target": 3, "amount": "1"}, 409, "peer offline")
+    assert client.get("/api/channels/peers/4").json()["online"] is False
+    assert client.post("/api/channels/peers/4/online", headers=AUTH).json()["online"] is True
+    assert client.post("/api/channels/tick", headers=AUTH).status_code == 200
+
+
+def test_a_node_without_channels_says_how_to_host_them(tmp_path) -> None:
+    chain, app, client = new_node(tmp_path, hosting=False)
+    for path in ("/api/channels/status", "/api/channels/channels", "/api/channels/peers/3"):
+        r = client.get(path)
+        assert r.status_code == 404 and "--channels-preset off" in r.json()["detail"]
+    app.state.channels_starting = True
+    r = client.post("/api/channels/pay", json={"peer": 3, "target": 4, "amount": 1})
+    assert r.status_code == 503 and "being deployed" in r.json()["detail"]
+    chain.close()
