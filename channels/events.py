@@ -52,6 +52,22 @@ class SendProcessed(SendMessage):
     pass
 
 
+class SendWithdrawRequest(SendMessage):
+    pass
+
+
+class SendWithdrawConfirmation(SendMessage):
+    pass
+
+
+class SendSettleRequest(SendMessage):
+    pass
+
+
+class SendSettleConfirmation(SendMessage):
+    pass
+
+
 # -- to L1 ------------------------------------------------------------------------------------------
 
 
@@ -117,6 +133,30 @@ class ContractSendSecretReveal:
     secret: bytes
 
 
+@dataclass(frozen=True)
+class ContractSendChannelWithdraw:
+    """Withdraw as both signed; the runtime adds this peer's own signature."""
+
+    channel_identifier: int
+    partner: str
+    total_withdraw: int
+    expiration: int
+    partner_signature: bytes
+
+
+@dataclass(frozen=True)
+class ContractSendChannelCooperativeSettle:
+    """Settle the channel at once as both signed; the runtime adds this peer's own signature."""
+
+    channel_identifier: int
+    participant1: str
+    balance1: int
+    participant2: str
+    balance2: int
+    expiration: int
+    partner_signature: bytes
+
+
 # -- to the user -------------------------------------------------------------------------------------
 
 
@@ -145,5 +185,6 @@ class EventPaymentReceived:
 Event = (
     SendMessage | ContractSendChannelOpen | ContractSendChannelDeposit | ContractSendChannelClose
     | ContractSendChannelUpdate | ContractSendChannelSettle | ContractSendChannelUnlock | ContractSendSecretReveal
+    | ContractSendChannelWithdraw | ContractSendChannelCooperativeSettle
     | EventPaymentSentSuccess | EventPaymentSentFailed | EventPaymentReceived
 )

@@ -18,6 +18,10 @@ Other messages:
     (initiator to target, then each payee to its payer), :class:`RefundTransfer`
     (a payee refusing to carry a lock on: the payer's initiator tries another
     route), and :class:`Processed`.
+Co-signing, for L1:
+    :class:`WithdrawRequest` and its :class:`WithdrawConfirmation`,
+    :class:`SettleRequest` and its :class:`SettleConfirmation`, each with the
+    sender's EIP-712 signature of what the adjudicator checks.
 """
 
 from __future__ import annotations
@@ -115,6 +119,73 @@ class RefundTransfer:
 
 @codec.register
 @dataclass(frozen=True)
+class WithdrawRequest:
+    """``sender`` asks its partner to co-sign its withdrawal of ``total_withdraw`` in all, until block ``expiration``.
+
+    Carries the sender's signature over :meth:`l1_digest` (in ``Signed.balance_signature``).
+    """
+
+    sender: str
+    recipient: str
+    message_identifier: int
+    channel_identifier: int
+    total_withdraw: int
+    expiration: int
+
+    def l1_digest(self, chain_id: int, adjudicator: str) -> bytes:
+        return R.WithdrawRequest(self.channel_identifier, chain_id, adjudicator, self.sender, self.total_withdraw,
+                                 self.expiration).digest()
+
+
+@codec.register
+@dataclass(frozen=True)
+class WithdrawConfirmation:
+    """The partner's co-signature of ``recipient``'s withdrawal (in ``Signed.balance_signature``)."""
+
+    sender: str
+    recipient: str
+    message_identifier: int
+    channel_identifier: int
+    total_withdraw: int
+    expiration: int
+
+    def l1_digest(self, chain_id: int, adjudicator: str) -> bytes:
+        return R.WithdrawRequest(self.channel_identifier, chain_id, adjudicator, self.recipient, self.total_withdraw,
+                                 self.expiration).digest()
+
+
+@codec.register
+@dataclass(frozen=True)
+class SettleRequest:
+    """``sender`` proposes to end the channel now, paying ``balance1`` to ``participant1`` and ``balance2`` to
+    ``participant2``, until block ``expiration``; its signature over :meth:`l1_digest` comes along."""
+
+    sender: str
+    recipient: str
+    message_identifier: int
+    channel_identifier: int
+    participant1: str
+    balance1: int
+    participant2: str
+    balance2: int
+    expiration: int
+
+    def settlement(self, chain_id: int, adjudicator: str) -> R.CooperativeSettlement:
+        return R.CooperativeSettlement(self.channel_identifier, chain_id, adjudicator, self.participant1,
+                                       self.balance1, self.participant2, self.balance2, self.expiration)
+
+    def l1_digest(self, chain_id: int, adjudicator: str) -> bytes:
+        return self.settlement(chain_id, adjudicator).digest()
+
+
+@codec.register
+@dataclass(frozen=True)
+class SettleConfirmation(SettleRequest):
+    """The partner's co-signature of the cooperative settlement it was asked for."""
+
+
+@codec.register
+@dataclass(frozen=True)
 class Processed:
     """The recipient logged and applied message ``message_identifier``; not itself acknowledged."""
 
@@ -124,13 +195,16 @@ class Processed:
 
 
 Message = (DirectTransfer | LockedTransfer | Unlock | LockExpired | SecretRequest | SecretReveal | RefundTransfer
-           | Processed)
+           | WithdrawRequest | WithdrawConfirmation | SettleRequest | SettleConfirmation | Processed)
+# Messages that carry a signature L1 checks besides the balance proof's: a withdrawal's or a settlement's.
+CoSignedMessage = WithdrawRequest | WithdrawConfirmation | SettleRequest | SettleConfirmation
 BalanceProofMessage = DirectTransfer | LockedTransfer | Unlock | LockExpired
 
 
 @dataclass(frozen=True)
 class Signed:
-    """A message on the wire: its signature, and for a balance-proof message the proof's EIP-712 signature."""
+    """A message on the wire: its signature, and for a balance-proof message the proof's EIP-712 signature
+    (for a withdrawal or settlement message, the EIP-712 signature L1 checks)."""
 
     message: Message
     signature: bytes
@@ -145,12 +219,17 @@ def message_digest(message: Message, chain_id: int, adjudicator: str) -> bytes:
 def sign_message(message: Message, private_key: bytes, chain_id: int, adjudicator: str) -> Signed:
     proof = getattr(message, "balance_proof", None)
     balance_signature = R.sign_balance_proof(proof, private_key) if proof is not None else b""
+    if isinstance(message, CoSignedMessage):
+        balance_signature = R.sign(message.l1_digest(chain_id, adjudicator), private_key)
     return Signed(message, R.sign(message_digest(message, chain_id, adjudicator), private_key), balance_signature)
 
 
 def recover_signers(signed: Signed, chain_id: int, adjudicator: str) -> tuple[str | None, str | None]:
-    """Who signed the message, and who signed its balance proof (None when a signature does not recover)."""
+    """Who signed the message, and who signed its balance proof, or its withdrawal or settlement, for L1
+    (None when a signature does not recover)."""
     signer = R.recover_signer(message_digest(signed.message, chain_id, adjudicator), signed.signature)
     proof = getattr(signed.message, "balance_proof", None)
     balance_signer = R.recover_balance_proof_signer(proof, signed.balance_signature) if proof is not None else None
+    if isinstance(signed.message, CoSignedMessage):
+        balance_signer = R.recover_signer(signed.message.l1_digest(chain_id, adjudicator), signed.balance_signature)
     return signer, balance_signer

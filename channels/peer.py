@@ -33,7 +33,7 @@ from contracts_spec.channels.params import MINIMAL, ChannelPreset
 from contracts_spec.l1 import L1Client, L1Error
 from primitives.secp256k1 import private_key_to_address, to_checksum_address
 
-_ADJUDICATOR_EVENTS = ("ChannelOpened", "ChannelNewDeposit", "ChannelClosed", "NonClosingBalanceProofUpdated",
+_ADJUDICATOR_EVENTS = ("ChannelOpened", "ChannelNewDeposit", "ChannelWithdraw", "ChannelClosed", "NonClosingBalanceProofUpdated",
                        "ChannelSettled", "ChannelUnlocked")
 _ADDRESS_FIELDS = {"participant1", "participant2", "participant", "closing_participant", "receiver", "sender"}
 
@@ -135,6 +135,21 @@ class Peer:
                      one.locksroot, two.participant, two.transferred, two.locked, two.locksroot)
         elif isinstance(event, E.ContractSendChannelUnlock):
             self._tx("unlock", event.channel_identifier, event.receiver, event.sender, R.encode_locks(event.locks))
+        elif isinstance(event, E.ContractSendChannelWithdraw):
+            request = R.WithdrawRequest(event.channel_identifier, self.state.chain_id, self.adjudicator, me,
+                                        event.total_withdraw, event.expiration)
+            own = R.sign(request.digest(), self.key)
+            self._tx("set_total_withdraw", event.channel_identifier, me, event.partner, event.total_withdraw,
+                     event.expiration, own, event.partner_signature)
+        elif isinstance(event, E.ContractSendChannelCooperativeSettle):
+            settlement = R.CooperativeSettlement(event.channel_identifier, self.state.chain_id, self.adjudicator,
+                                                 event.participant1, event.balance1, event.participant2,
+                                                 event.balance2, event.expiration)
+            own = R.sign(settlement.digest(), self.key)
+            first_is_me = event.participant1.lower() == me.lower()
+            signatures = (own, event.partner_signature) if first_is_me else (event.partner_signature, own)
+            self._tx("cooperative_settle", event.channel_identifier, event.participant1, event.balance1,
+                     event.participant2, event.balance2, event.expiration, *signatures)
         elif isinstance(event, E.ContractSendSecretReveal):
             self._tx("register_secret", event.secret, contract=SecretRegistry, to=self.registry)
         else:
@@ -187,6 +202,8 @@ class Peer:
             return S.ContractReceiveChannelOpened(cid, e["participant1"], e["participant2"], e["settle_timeout"])
         if name == "ChannelNewDeposit":
             return S.ContractReceiveChannelDeposit(cid, e["participant"], e["total_deposit"])
+        if name == "ChannelWithdraw":
+            return S.ContractReceiveChannelWithdraw(cid, e["participant"], e["total_withdraw"])
         if name == "ChannelClosed":
             return S.ContractReceiveChannelClosed(cid, e["closing_participant"], e["nonce"], e["balance_hash"],
                                                   e["blockNumber"], self._timestamp(e["blockNumber"]))
@@ -217,6 +234,23 @@ class Peer:
 
     def close(self, partner: str) -> list:
         return self.handle(S.ActionChannelClose(partner))
+
+    def withdraw(self, partner: str, amount: int, expiration: int | None = None) -> list:
+        """Ask ``partner`` to co-sign a withdrawal of ``amount`` more, valid until block ``expiration``
+        (default: two reveal timeouts from now); the L1 transaction goes out once it does."""
+        channel = self.state.channel_with(partner)
+        if channel is None:
+            raise Refused("no open channel", f"cannot withdraw: no open channel with {partner}")
+        total = max([channel.our.withdrawn, *channel.our.pending_withdraws]) + R.check_uint(amount, "withdraw amount")
+        return self.handle(S.ActionChannelWithdraw(partner, total, self._expiration(expiration)))
+
+    def cooperative_settle(self, partner: str, expiration: int | None = None) -> list:
+        """Ask ``partner`` to co-sign ending the channel at the current balances in one L1 transaction,
+        valid until block ``expiration`` (default: two reveal timeouts from now)."""
+        return self.handle(S.ActionChannelCooperativeSettle(partner, self._expiration(expiration)))
+
+    def _expiration(self, given: int | None) -> int:
+        return given if given is not None else self.state.block_number + 2 * self.preset.reveal_timeout
 
     def _payment_identifier(self, given: int | None) -> int:
         return given if given is not None else self.state.next_message_identifier  # unique, never reused

@@ -45,13 +45,34 @@ class EndState:
     # Every proof of this side, by balance hash, so settlement can name what L1 holds.
     history: dict[bytes, ProofValues] = field(default_factory=dict)
     onchain_hash: bytes = R.EMPTY_BALANCE_HASH  # the balance hash L1 holds for this side once closed
+    # Co-signed (or asked for) withdrawals not yet seen on L1: total withdraw -> expiration block.
+    pending_withdraws: dict[int, int] = field(default_factory=dict)
 
     def side(self) -> R.Side:
         return R.Side(self.deposit, self.withdrawn, self.balance_proof.transferred_amount,
                       self.balance_proof.locked_amount)
 
+    def spending_side(self) -> R.Side:
+        """The side as payments must see it: every withdrawal pending counted as done (it may yet land)."""
+        withdrawn = max([self.withdrawn, *self.pending_withdraws])
+        return R.Side(self.deposit, withdrawn, self.balance_proof.transferred_amount,
+                      self.balance_proof.locked_amount)
+
     def onchain_values(self) -> ProofValues:
         return self.history.get(self.onchain_hash, EMPTY_VALUES)
+
+
+@codec.register
+@dataclass
+class CooperativeSettle:
+    """A cooperative settlement of the channel: who asked, what it pays, until when."""
+
+    requester: str
+    participant1: str
+    balance1: int
+    participant2: str
+    balance2: int
+    expiration: int
 
 
 @codec.register
@@ -69,10 +90,14 @@ class ChannelState:
     refused: dict[bytes, bool] = field(default_factory=dict)
     # L1 transactions sent, by what they do, with the block they were sent at (to retry, not to repeat).
     sent: dict[str, int] = field(default_factory=dict)
+    # A cooperative settlement asked for or co-signed: no payment moves in this channel until it expires.
+    cooperative: CooperativeSettle | None = None
 
     def distributable(self) -> int:
         """What this peer may still send or lock to its partner."""
-        return R.distributable(self.our.side(), self.partner.side())
+        if self.cooperative is not None:
+            return 0
+        return R.distributable(self.our.spending_side(), self.partner.spending_side())
 
     def balance(self) -> int:
         """This peer's share of the channel if every pending lock went back to its sender."""

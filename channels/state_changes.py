@@ -21,7 +21,11 @@ from channels.messages import (
     RefundTransfer,
     SecretRequest,
     SecretReveal,
+    SettleConfirmation,
+    SettleRequest,
     Unlock,
+    WithdrawConfirmation,
+    WithdrawRequest,
 )
 
 # -- the user -------------------------------------------------------------------------
@@ -65,6 +69,25 @@ class ActionInitMediated:
     amount: int
     payment_identifier: int
     secret: bytes
+
+
+@codec.register
+@dataclass(frozen=True)
+class ActionChannelWithdraw:
+    """Withdraw up to ``total_withdraw`` in all from the channel, if the partner co-signs before ``expiration``."""
+
+    partner: str
+    total_withdraw: int
+    expiration: int
+
+
+@codec.register
+@dataclass(frozen=True)
+class ActionChannelCooperativeSettle:
+    """End the channel in one L1 transaction at the current balances, if the partner co-signs before ``expiration``."""
+
+    partner: str
+    expiration: int
 
 
 # -- other peers ---------------------------------------------------------------------------
@@ -127,10 +150,36 @@ class ReceiveProcessed(_Receive):
     message: Processed
 
 
+@codec.register
+@dataclass(frozen=True)
+class ReceiveWithdrawRequest(_Receive):
+    message: WithdrawRequest
+
+
+@codec.register
+@dataclass(frozen=True)
+class ReceiveWithdrawConfirmation(_Receive):
+    message: WithdrawConfirmation
+
+
+@codec.register
+@dataclass(frozen=True)
+class ReceiveSettleRequest(_Receive):
+    message: SettleRequest
+
+
+@codec.register
+@dataclass(frozen=True)
+class ReceiveSettleConfirmation(_Receive):
+    message: SettleConfirmation
+
+
 RECEIVE_BY_MESSAGE: dict[type, type[_Receive]] = {
     DirectTransfer: ReceiveDirectTransfer, LockedTransfer: ReceiveLockedTransfer, Unlock: ReceiveUnlock,
     LockExpired: ReceiveLockExpired, SecretRequest: ReceiveSecretRequest, SecretReveal: ReceiveSecretReveal,
     RefundTransfer: ReceiveTransferRefund, Processed: ReceiveProcessed,
+    WithdrawRequest: ReceiveWithdrawRequest, WithdrawConfirmation: ReceiveWithdrawConfirmation,
+    SettleRequest: ReceiveSettleRequest, SettleConfirmation: ReceiveSettleConfirmation,
 }
 
 # -- L1 --------------------------------------------------------------------------------------
@@ -160,6 +209,14 @@ class ContractReceiveChannelDeposit:
     channel_identifier: int
     participant: str
     total_deposit: int
+
+
+@codec.register
+@dataclass(frozen=True)
+class ContractReceiveChannelWithdraw:
+    channel_identifier: int
+    participant: str
+    total_withdraw: int
 
 
 @codec.register
@@ -216,6 +273,9 @@ class ContractReceiveSecretRevealed:
 
 StateChange = (
     ActionChannelOpen | ActionChannelDeposit | ActionChannelClose | ActionTransferDirect | ActionInitMediated
+    | ActionChannelWithdraw | ActionChannelCooperativeSettle
+    | ReceiveWithdrawRequest | ReceiveWithdrawConfirmation | ReceiveSettleRequest | ReceiveSettleConfirmation
+    | ContractReceiveChannelWithdraw
     | ReceiveDirectTransfer | ReceiveLockedTransfer | ReceiveUnlock | ReceiveLockExpired | ReceiveSecretRequest
     | ReceiveSecretReveal | ReceiveTransferRefund | ReceiveProcessed
     | Block | ContractReceiveChannelOpened | ContractReceiveChannelDeposit | ContractReceiveChannelClosed

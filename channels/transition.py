@@ -50,6 +50,7 @@ from channels.state import (
     OPENED,
     SETTLED,
     ChannelState,
+    CooperativeSettle,
     EndState,
     InitiatorPayment,
     Mediation,
@@ -131,7 +132,7 @@ def _next_proof(state: PeerState, channel: ChannelState, transferred: int,
     ordered = list(locks.values())
     proof = R.BalanceProof(channel.identifier, state.chain_id, state.adjudicator, current.nonce + 1, transferred,
                            R.locked_amount_of(ordered), R.compute_locksroot(ordered))
-    R.check_within_deposit(channel.our.side(), channel.partner.side(), proof)
+    R.check_within_deposit(channel.our.spending_side(), channel.partner.spending_side(), proof)
     _record(channel.our, proof, locks)
     return proof
 
@@ -144,7 +145,7 @@ def _check_partner_proof(state: PeerState, channel: ChannelState, change: S._Rec
     R.check_balance_proof(proof, change.balance_signer, sender=partner.address,
                           channel_identifier=channel.identifier, chain_id=state.chain_id,
                           adjudicator=state.adjudicator, last_nonce=partner.balance_proof.nonce)
-    R.check_within_deposit(partner.side(), channel.our.side(), proof)
+    R.check_within_deposit(partner.spending_side(), channel.our.spending_side(), proof)
     if proof.transferred_amount != transferred:
         raise _refuse("transferred amount mismatch", f"the proof says {proof.transferred_amount} sent in all, "
                                                      f"the message makes it {transferred}")
@@ -155,6 +156,15 @@ def _open_channel_with(state: PeerState, partner: str, what: str) -> ChannelStat
     channel = state.channel_with(partner)
     if channel is None or channel.status != OPENED:
         raise _refuse("no open channel", f"cannot {what}: no open channel with {partner}")
+    return channel
+
+
+def _payable_channel_with(state: PeerState, partner: str, what: str) -> ChannelState:
+    """The open channel with ``partner``, unless a cooperative settlement of it is under way (no payment moves)."""
+    channel = _open_channel_with(state, partner, what)
+    if channel.cooperative is not None:
+        raise _refuse("settling cooperatively", f"cannot {what}: the channel with {partner} is being settled "
+                                                f"cooperatively until block {channel.cooperative.expiration}")
     return channel
 
 
@@ -192,7 +202,7 @@ def _check_amount(amount: int) -> None:
 
 
 def _action_direct(state: PeerState, change: S.ActionTransferDirect) -> list:
-    channel = _open_channel_with(state, change.partner, "pay")
+    channel = _payable_channel_with(state, change.partner, "pay")
     _check_amount(change.amount)
     if change.amount > channel.distributable():
         raise _refuse("insufficient capacity", f"{change.amount} is more than the {channel.distributable()} "
@@ -209,6 +219,8 @@ def _lock_fits(state: PeerState, channel: ChannelState, amount: int, secrethash:
     """Why ``channel`` cannot carry a new lock of ``amount``; "" when it can."""
     if channel.status != OPENED:
         return f"the channel with {channel.partner.address} is not open"
+    if channel.cooperative is not None:
+        return f"the channel with {channel.partner.address} is being settled cooperatively"
     if amount > channel.distributable():
         return f"only {channel.distributable()} can go to {channel.partner.address}"
     if len(channel.our.locks) >= state.max_locks:
@@ -270,7 +282,7 @@ def _action_mediated(state: PeerState, change: S.ActionInitMediated) -> list:
 
 def _receive_direct(state: PeerState, change: S.ReceiveDirectTransfer) -> list:
     message = change.message
-    channel = _open_channel_with(state, message.sender, "receive a transfer")
+    channel = _payable_channel_with(state, message.sender, "receive a transfer")
     _check_amount(message.amount)
     partner = channel.partner
     locks = dict(partner.locks)
@@ -300,7 +312,7 @@ def _refund(state: PeerState, channel: ChannelState, message: M.LockedTransfer, 
 def _receive_locked(state: PeerState, change: S.ReceiveLockedTransfer) -> list:
     message = change.message
     lock = message.lock
-    channel = _open_channel_with(state, message.sender, "receive a locked transfer")
+    channel = _payable_channel_with(state, message.sender, "receive a locked transfer")
     route = tuple(message.route)
     if (len(route) < 2 or len(set(a.lower() for a in route)) != len(route) or not _same(route[0], message.initiator)
             or not _same(route[-1], message.target)):
@@ -506,11 +518,152 @@ def _receive_processed(state: PeerState, change: S.ReceiveProcessed) -> list:
     return []
 
 
+# -- withdrawals and cooperative settlement --------------------------------------------------------------
+
+
+def _check_cosigner(change: S._Receive, sender: str) -> None:
+    if change.balance_signer is None or not _same(change.balance_signer, sender):
+        raise _refuse("bad signature", f"the signature for L1 is not {sender}'s")
+
+
+def _check_channel_named(channel: ChannelState, identifier: int) -> None:
+    if identifier != channel.identifier:
+        raise _refuse("wrong channel", f"the message is for channel {identifier}, not {channel.identifier}")
+
+
+def _action_withdraw(state: PeerState, change: S.ActionChannelWithdraw) -> list:
+    channel = _payable_channel_with(state, change.partner, "withdraw")
+    R.check_withdraw_request(channel.our.spending_side(), channel.partner.spending_side(), change.total_withdraw,
+                             change.expiration, state.block_number, channel.settle_timeout)
+    channel.our.pending_withdraws[change.total_withdraw] = change.expiration
+    request = M.WithdrawRequest(state.address, change.partner, _message_identifier(state), channel.identifier,
+                                change.total_withdraw, change.expiration)
+    return [_queue(state, E.SendWithdrawRequest(request))]
+
+
+def _receive_withdraw_request(state: PeerState, change: S.ReceiveWithdrawRequest) -> list:
+    message = change.message
+    channel = _payable_channel_with(state, message.sender, "co-sign a withdrawal")
+    _check_channel_named(channel, message.channel_identifier)
+    _check_cosigner(change, message.sender)
+    R.check_withdraw_request(channel.partner.spending_side(), channel.our.spending_side(), message.total_withdraw,
+                             message.expiration, state.block_number, channel.settle_timeout)
+    channel.partner.pending_withdraws[message.total_withdraw] = message.expiration
+    confirmation = M.WithdrawConfirmation(state.address, message.sender, _message_identifier(state),
+                                          channel.identifier, message.total_withdraw, message.expiration)
+    return [_queue(state, E.SendWithdrawConfirmation(confirmation))]
+
+
+def _receive_withdraw_confirmation(state: PeerState, change: S.ReceiveWithdrawConfirmation) -> list:
+    message = change.message
+    channel = _open_channel_with(state, message.sender, "withdraw")
+    _check_channel_named(channel, message.channel_identifier)
+    if channel.our.pending_withdraws.get(message.total_withdraw) != message.expiration:
+        raise _refuse("unexpected withdraw confirmation", f"this peer asked for no withdrawal of "
+                                                          f"{message.total_withdraw} until block {message.expiration}")
+    _check_cosigner(change, message.sender)
+    if R.is_withdraw_expired(message.expiration, state.block_number):
+        raise _refuse("withdraw expired", f"it expired at block {message.expiration}")
+    return [E.ContractSendChannelWithdraw(channel.identifier, message.sender, message.total_withdraw,
+                                          message.expiration, change.balance_signature)]
+
+
+def _cooperative_problem(state: PeerState, channel: ChannelState, expiration: int) -> None:
+    """Refuse a cooperative settlement of ``channel`` that cannot be settled now, or would hold it too long."""
+    if channel.cooperative is not None:
+        raise _refuse("settling cooperatively", f"a cooperative settlement runs until block "
+                                                f"{channel.cooperative.expiration}")
+    if channel.our.pending_withdraws or channel.partner.pending_withdraws:
+        raise _refuse("withdraw pending", "settle cooperatively once the pending withdrawals land or expire")
+    if expiration > state.block_number + channel.settle_timeout:
+        raise _refuse("settlement expiration too far", f"block {expiration} is more than {channel.settle_timeout} "
+                                                       f"blocks after block {state.block_number}")
+
+
+def _action_cooperative_settle(state: PeerState, change: S.ActionChannelCooperativeSettle) -> list:
+    channel = _open_channel_with(state, change.partner, "settle cooperatively")
+    _cooperative_problem(state, channel, change.expiration)
+    if any(_same(m.recipient, change.partner) and hasattr(m, "balance_proof") for m in state.queue.values()):
+        raise _refuse("payments in flight", f"{change.partner} has not acknowledged every balance proof yet")
+    one, two = channel.our.side(), channel.partner.side()
+    balance1, balance2 = R.cooperative_balances(one, two)
+    R.check_cooperative_settle(one, two, balance1, balance2, change.expiration, state.block_number)
+    channel.cooperative = CooperativeSettle(state.address, state.address, balance1, change.partner, balance2,
+                                            change.expiration)
+    request = M.SettleRequest(state.address, change.partner, _message_identifier(state), channel.identifier,
+                              state.address, balance1, change.partner, balance2, change.expiration)
+    return [_queue(state, E.SendSettleRequest(request))]
+
+
+def _receive_settle_request(state: PeerState, change: S.ReceiveSettleRequest) -> list:
+    message = change.message
+    channel = _open_channel_with(state, message.sender, "settle cooperatively")
+    _check_channel_named(channel, message.channel_identifier)
+    _cooperative_problem(state, channel, message.expiration)
+    _check_cosigner(change, message.sender)
+    if not (_same(message.participant1, message.sender) and _same(message.participant2, state.address)):
+        raise _refuse("bad settlement", "a settlement names its requester first and this peer second")
+    one, two = channel.partner.side(), channel.our.side()
+    balances = R.cooperative_balances(one, two)
+    if (message.balance1, message.balance2) != balances:
+        raise _refuse("settlement mismatch", f"it pays {message.balance1} and {message.balance2}; this peer's "
+                                             f"balance proofs say {balances[0]} and {balances[1]}")
+    R.check_cooperative_settle(one, two, *balances, message.expiration, state.block_number)
+    channel.cooperative = CooperativeSettle(message.sender, message.participant1, message.balance1,
+                                            message.participant2, message.balance2, message.expiration)
+    confirmation = M.SettleConfirmation(state.address, message.sender, _message_identifier(state),
+                                        channel.identifier, message.participant1, message.balance1,
+                                        message.participant2, message.balance2, message.expiration)
+    return [_queue(state, E.SendSettleConfirmation(confirmation))]
+
+
+def _receive_settle_confirmation(state: PeerState, change: S.ReceiveSettleConfirmation) -> list:
+    message = change.message
+    channel = _open_channel_with(state, message.sender, "settle cooperatively")
+    _check_channel_named(channel, message.channel_identifier)
+    ours = channel.cooperative
+    if ours is None or not _same(ours.requester, state.address) or (
+            ours.participant1, ours.balance1, ours.participant2, ours.balance2, ours.expiration) != (
+            message.participant1, message.balance1, message.participant2, message.balance2, message.expiration):
+        raise _refuse("unexpected settlement confirmation", "this peer asked for no such cooperative settlement")
+    _check_cosigner(change, message.sender)
+    if R.is_withdraw_expired(message.expiration, state.block_number):
+        raise _refuse("settlement expired", f"it expired at block {message.expiration}")
+    return [E.ContractSendChannelCooperativeSettle(channel.identifier, ours.participant1, ours.balance1,
+                                                   ours.participant2, ours.balance2, ours.expiration,
+                                                   change.balance_signature)]
+
+
+def _channel_withdraw(state: PeerState, change: S.ContractReceiveChannelWithdraw) -> list:
+    channel = state.channels.get(change.channel_identifier)
+    if channel is not None:
+        end = channel.our if _same(change.participant, state.address) else channel.partner
+        end.withdrawn = max(end.withdrawn, change.total_withdraw)
+        for total in [t for t in end.pending_withdraws if t <= change.total_withdraw]:
+            del end.pending_withdraws[total]
+    return []
+
+
+def _expire_cosigned(state: PeerState, channel: ChannelState) -> None:
+    """Forget withdrawals and a cooperative settlement that L1 would refuse from now on."""
+    for end in (channel.our, channel.partner):
+        for total in [t for t, exp in end.pending_withdraws.items() if R.is_withdraw_expired(exp, state.block_number)]:
+            del end.pending_withdraws[total]
+    if channel.cooperative is not None and R.is_withdraw_expired(channel.cooperative.expiration, state.block_number):
+        channel.cooperative = None
+    for identifier in [i for i, m in state.queue.items() if isinstance(m, M.CoSignedMessage)
+                       and m.channel_identifier == channel.identifier
+                       and R.is_withdraw_expired(m.expiration, state.block_number)]:
+        del state.queue[identifier]  # void on L1 now: no use resending it
+
+
 _RECEIVERS: dict[type, Callable] = {
     S.ReceiveDirectTransfer: _receive_direct, S.ReceiveLockedTransfer: _receive_locked,
     S.ReceiveUnlock: _receive_unlock, S.ReceiveLockExpired: _receive_lock_expired,
     S.ReceiveSecretRequest: _receive_secret_request, S.ReceiveSecretReveal: _receive_secret_reveal,
     S.ReceiveTransferRefund: _receive_refund,
+    S.ReceiveWithdrawRequest: _receive_withdraw_request, S.ReceiveWithdrawConfirmation: _receive_withdraw_confirmation,
+    S.ReceiveSettleRequest: _receive_settle_request, S.ReceiveSettleConfirmation: _receive_settle_confirmation,
 }
 
 
@@ -661,6 +814,7 @@ def _channel_on_block(state: PeerState, channel: ChannelState) -> list:
     out: list = []
     if channel.status == SETTLED:
         return out
+    _expire_cosigned(state, channel)
     for secrethash, lock in list(channel.our.locks.items()):
         if (channel.status == OPENED and R.is_lock_expired(lock, block, now)
                 and not R.is_unlocked(lock, state.reveal_of(secrethash))):
@@ -722,6 +876,8 @@ def _block(state: PeerState, change: S.Block) -> list:
 _HANDLERS: dict[type, Callable] = {
     S.ActionChannelOpen: _action_open, S.ActionChannelDeposit: _action_deposit, S.ActionChannelClose: _action_close,
     S.ActionTransferDirect: _action_direct, S.ActionInitMediated: _action_mediated,
+    S.ActionChannelWithdraw: _action_withdraw, S.ActionChannelCooperativeSettle: _action_cooperative_settle,
+    S.ContractReceiveChannelWithdraw: _channel_withdraw,
     S.Block: _block, S.ContractReceiveChannelOpened: _channel_opened,
     S.ContractReceiveChannelDeposit: _channel_deposit, S.ContractReceiveChannelClosed: _channel_closed,
     S.ContractReceiveUpdateTransfer: _update_seen, S.ContractReceiveChannelSettled: _channel_settled,

@@ -771,3 +771,40 @@ def is_user_withdraw_ready(planned_block: int, planned_time: int, delay: int, bl
     does not shorten it.
     """
     return block_number >= planned_block + delay and timestamp >= planned_time + delay * SECONDS_PER_SLOT
+
+
+def check_withdraw_request(own: Side, partner: Side, total_withdraw: int, expiration: int, block_number: int,
+                           longest: int) -> int:
+    """What a peer co-signs: ``own`` (its withdrawals pending or done counted in ``withdrawn``) withdrawing
+    ``total_withdraw`` in all, until ``expiration``; the amount withdrawn now.
+
+    Peers' rule, stricter than L1's :func:`withdraw_amount`: the request has
+    not expired and expires within ``longest`` blocks (so it cannot hold the
+    partner's signature for long), the total grows, and the increase is no
+    more than ``own`` holds (:func:`withdrawable`), so a withdrawal never takes
+    what was paid to the partner or is locked.
+    """
+    check_uint(total_withdraw, "total withdraw")
+    check_uint(expiration, "withdraw expiration")
+    if is_withdraw_expired(expiration, block_number):
+        raise ChannelRuleError("withdraw expired", f"it expired at block {expiration}; this is block {block_number}")
+    if expiration > block_number + longest:
+        raise ChannelRuleError("withdraw expiration too far", f"block {expiration} is more than {longest} blocks "
+                                                              f"after block {block_number}")
+    if total_withdraw <= own.withdrawn:
+        raise ChannelRuleError("withdraw not increasing",
+                               f"total withdraw {total_withdraw} is not above the {own.withdrawn} already withdrawn")
+    amount = total_withdraw - own.withdrawn
+    if amount > withdrawable(own, partner):
+        raise ChannelRuleError("withdraw beyond balance", f"withdrawing {amount}, only {withdrawable(own, partner)} "
+                                                          "is this participant's")
+    return amount
+
+
+def cooperative_balances(one: Side, two: Side) -> tuple[int, int]:
+    """What a cooperative settlement pays each side: what settlement would, with no lock pending on either."""
+    if one.locked or two.locked:
+        raise ChannelRuleError("pending locks", f"{one.locked} and {two.locked} are locked: settle cooperatively "
+                                                "once every lock is unlocked or expired")
+    split = settle_amounts(one, two)
+    return split.amount1, split.amount2
