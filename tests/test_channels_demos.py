@@ -1,0 +1,87 @@
+"""The payment channels' workshop demos, run in-process: each ends ok and no honest user loses a wei.
+
+Each demo runs once per module on the minimal preset (a second or two each)
+and its summary is checked by several tests.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from node.schemes.channels.demos import DEMOS, RAIDEN_GAS, SUMMARIES
+
+_RUNS: dict[str, tuple[int, dict, str]] = {}
+NAMES = ["channels", "channels-stale-close", "channels-multihop", "channels-mediator-offline"]
+
+
+def run(name: str) -> tuple[int, dict, str]:
+    """(exit code, summary, narration) of one demo on the minimal preset, run once per module."""
+    if name not in _RUNS:
+        out = io.StringIO()
+        code, summary = DEMOS[name]("minimal", out)
+        _RUNS[name] = (code, summary, out.getvalue())
+    return _RUNS[name]
+
+
+def honest_losses(summary: dict) -> dict[str, int]:
+    return {name: int(u["lost_wei"]) for name, u in summary["users"].items() if u["honest"]}
+
+
+def test_the_demos_are_registered_with_one_line_summaries() -> None:
+    assert set(NAMES) <= set(DEMOS)
+    for name in DEMOS:
+        assert SUMMARIES[name] and "\n" not in SUMMARIES[name]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_each_demo_ends_ok_and_honest_users_lose_nothing(name: str) -> None:
+    code, summary, story = run(name)
+    assert code == 0 and summary["ok"] is True, summary["verdict"]
+    assert summary["scenario"] == name and summary["preset"] == "minimal"
+    losses = honest_losses(summary)
+    assert losses and set(losses.values()) == {0}
+    for user in summary["users"].values():  # lost_wei is computed from balances: start + moved - fees vs end
+        assert int(user["l1_fees_wei"]) >= 0 and "channel_wei" in user["end"] and "l1_wei" in user["start"]
+    assert summary["l1_gas_total"] == sum(s["gas"] for s in summary["l1_steps"]) > 0
+    json.dumps(summary)  # the --json document
+    assert story.startswith("\n[1]") and "L1 gas" in story
+
+
+def test_channels_needs_the_same_few_l1_transactions_for_any_number_of_payments() -> None:
+    _, summary, story = run("channels")
+    assert summary["payments"] == 200 and summary["l1_transactions_during_payments"] == 0
+    calls = [t["call"] for t in summary["l1_transactions"]]
+    assert calls == ["open_channel", "set_total_deposit", "set_total_deposit", "close_channel",
+                     "update_non_closing_balance_proof", "settle_channel"]
+    assert "(Raiden: 104,000)" in story and summary["raiden_gas"] == RAIDEN_GAS
+    _, few = DEMOS["channels"]("minimal", io.StringIO(), payments=10)  # type: ignore[call-arg]
+    assert [t["call"] for t in few["l1_transactions"]] == calls  # 10 payments or 200: the same transactions
+
+
+def test_a_stale_close_gains_the_cheater_nothing() -> None:
+    _, summary, story = run("channels-stale-close")
+    assert summary["update"]["by"] == "alice" and summary["update"]["nonce"] == 8
+    assert summary["settled_wei"] == {"alice": str(8 * 10**18), "mallory": str(2 * 10**18)}
+    assert int(summary["cheater_gain_wei"]) <= 0 and summary["users"]["mallory"]["honest"] is False
+    assert "update_non_closing_balance_proof" in story
+
+
+def test_multihop_crosses_three_hops_with_shrinking_expiries() -> None:
+    _, summary, _ = run("channels-multihop")
+    assert summary["route"] == ["alice", "bob", "carol", "dave"] and summary["payment_status"] == "succeeded"
+    expiries = [hop["expiration"] for hop in summary["locks"]]
+    assert len(expiries) == 3 and expiries[0] > expiries[1] > expiries[2]
+    assert [row["channel"] for row in summary["channels"]] == ["alice-bob", "bob-carol", "carol-dave"]
+    assert all(row[row["channel"].split("-")[1]] == str(2 * 10**18) for row in summary["channels"])
+    assert summary["l1_steps"] and all(s["step"] in ("open_channel", "set_total_deposit") for s in summary["l1_steps"])
+
+
+def test_the_offline_mediators_lock_is_claimed_on_l1_in_time() -> None:
+    _, summary, _ = run("channels-mediator-offline")
+    assert summary["secret_registered_block"] <= summary["lock_expiration"]
+    steps = [s["step"] for s in summary["l1_steps"]]
+    assert steps.count("unlock") == 2 and "register_secret" in steps
+    assert summary["adjudicator_balance_wei"] == "0"
