@@ -243,7 +243,7 @@ def demo_stale_close(preset: str, out: TextIO | None = None) -> Result:
         latest = alice.channel(lab.address("mallory")).partner.balance_proof
 
         n.say("Mallory closes on L1 presenting only Alice's proof: L1 holds no proof of Mallory's payments, so "
-              f"as it stands she would get back 5 - 0 + 1 = 6 ETH instead of the 2 she is owed.")
+              "as it stands she would get back 5 - 0 + 1 = 6 ETH instead of the 2 she is owed.")
         mallory.close(lab.address("alice"))
         mallory_close = world.l1_news(n)
         [closed] = world.l1.events(lab.adjudicator, ChannelAdjudicator, "ChannelClosed")
