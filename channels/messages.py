@@ -201,6 +201,7 @@ CoSignedMessage = WithdrawRequest | WithdrawConfirmation | SettleRequest | Settl
 BalanceProofMessage = DirectTransfer | LockedTransfer | Unlock | LockExpired
 
 
+@codec.register
 @dataclass(frozen=True)
 class Signed:
     """A message on the wire: its signature, and for a balance-proof message the proof's EIP-712 signature

@@ -24,7 +24,7 @@ from channels import state_changes as S
 from channels.messages import Message, Processed, Signed, recover_signers, sign_message
 from channels.state import SETTLED, ChannelState, PeerState
 from channels.transition import Refused, state_transition
-from channels.transport import MessageBus
+from channels.transport import MessageBus, Transport
 from channels.wal import StateChangeLog
 from channels.watchtower import MonitorRequest, monitor_request
 from contracts_spec.channels import rules as R
@@ -41,7 +41,7 @@ _ADDRESS_FIELDS = {"participant1", "participant2", "participant", "closing_parti
 class Peer:
     """One participant of the channel network, with its key, its log, an L1 and a transport."""
 
-    def __init__(self, private_key: bytes, l1: L1Client, adjudicator: str, registry: str, bus: MessageBus,
+    def __init__(self, private_key: bytes, l1: L1Client, adjudicator: str, registry: str, bus: MessageBus | Transport,
                  log_path: str | os.PathLike, *, preset: ChannelPreset = MINIMAL) -> None:
         self.key = private_key
         self.address = private_key_to_address(private_key)

@@ -11,12 +11,21 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 from channels.messages import Signed
 from contracts_spec.channels.rules import ChannelRuleError
 
 Handler = Callable[[Signed], object]
 Filter = Callable[[Signed], bool]
+
+
+class Transport(Protocol):
+    """What a peer sends through: this bus in one process, ``channels.http.HttpMessageTransport`` across them."""
+
+    def register(self, address: str, handler: Handler) -> None: ...
+
+    def send(self, signed: Signed) -> None: ...
 
 
 class MessageBus:
