@@ -165,7 +165,7 @@ def mediated(count_peers: int, payments: int, durable: bool = True) -> dict[str,
     with _lab(count_peers, durable) as (lab, _, names):
         edges = _network(lab, names, seed=7, deposit=deposit)
         rng = random.Random(11)
-        pairs = []
+        pairs: list[tuple[str, str]] = []
         while len(pairs) < payments:
             a, b = rng.sample(names, 2)
             pairs.append((a, b))

@@ -30,6 +30,7 @@ from node.schemes.channels.recording import RecordingL1, fee_of, gas_of
 
 if TYPE_CHECKING:
     from channels.lab import ChannelLab
+    from channels.state import ChannelState
     from contracts_spec.interfaces import Demo
 
 Result = tuple[int, dict]
@@ -109,6 +110,14 @@ class _World:
         for peer in self.lab.peers.values():
             peer.close_log()
         self._dir.cleanup()
+
+
+def _channel(lab: ChannelLab, a: str, b: str) -> ChannelState:
+    """``a``'s channel with ``b`` (the open one, else the last settled)."""
+    channel = _channel(lab, a, b)
+    if channel is None:
+        raise RuntimeError(f"{a} has no channel with {b}")
+    return channel
 
 
 def _narrator(world: _World, people: tuple[str, ...], out: TextIO | None, honest: tuple[str, ...]) -> Narrator:
@@ -192,7 +201,7 @@ def demo_channels(preset: str, out: TextIO | None = None, payments: int = 200) -
         bob.close(lab.address("alice"))
         lab.settle_down()
         closing = world.l1_news(n)
-        channel = bob.channel(lab.address("alice"))
+        channel = _channel(lab, "bob", "alice")
         _wait_window(world, n, channel)
         settling = world.l1_news(n)
         n.say("After the window a peer settles: L1 pays each side what the two latest balance proofs say.")
@@ -200,7 +209,7 @@ def demo_channels(preset: str, out: TextIO | None = None, payments: int = 200) -
         n.balances()
 
         all_l1 = setup + during + closing + settling
-        settled = bob.channel(lab.address("alice")).status == "settled"
+        settled = _channel(lab, "bob", "alice").status == "settled"
         held = world.l1.balance(lab.adjudicator)
         n.note(f"L1 transactions for the channel's whole life: {len(all_l1)} for {payments} payments "
                f"({sum(t['gas'] for t in all_l1):,} gas, {sum(t['gas'] for t in all_l1) / payments:,.0f} per "
@@ -240,7 +249,7 @@ def demo_stale_close(preset: str, out: TextIO | None = None) -> Result:
             n.flow("mallory", "alice", ETH // 2)
             lab.settle_down()
         world.table(n, (("alice", "mallory"),))
-        latest = alice.channel(lab.address("mallory")).partner.balance_proof
+        latest = _channel(lab, "alice", "mallory").partner.balance_proof
 
         n.say("Mallory closes on L1 presenting only Alice's proof: L1 holds no proof of Mallory's payments, so "
               "as it stands she would get back 5 - 0 + 1 = 6 ETH instead of the 2 she is owed.")
@@ -255,7 +264,7 @@ def demo_stale_close(preset: str, out: TextIO | None = None) -> Result:
         update = world.l1_news(n)
         [updated] = world.l1.events(lab.adjudicator, ChannelAdjudicator, "NonClosingBalanceProofUpdated")
         n.note(f"L1 now holds Mallory's proof of nonce {updated['nonce']}: the stale state is gone")
-        _wait_window(world, n, mallory.channel(lab.address("alice")))
+        _wait_window(world, n, _channel(lab, "mallory", "alice"))
         world.l1_news(n)
         [settled] = world.l1.events(lab.adjudicator, ChannelAdjudicator, "ChannelSettled")
         paid = {settled["participant1"].lower(): settled["participant1_amount"],
@@ -332,7 +341,7 @@ def demo_multihop(preset: str, out: TextIO | None = None) -> Result:
         n.balances()
         succeeded = payment.status == "succeeded"
         mediators_even = all(world.l2_balance(m) == 5 * ETH for m in ("bob", "carol"))
-        no_locks = all(not lab[a].channel(lab.address(b)).our.locks for a, b in pairs)
+        no_locks = all(not _channel(lab, a, b).our.locks for a, b in pairs)
         ok = succeeded and mediators_even and no_locks and not lab.bus.refused
         verdict = (f"{eth(amount)} crossed {len(route) - 1} hops off-chain; every mediator ended with what it had, "
                    "no lock left pending, no L1 transaction")
@@ -368,7 +377,7 @@ def demo_mediator_offline(preset: str, out: TextIO | None = None) -> Result:
         lab.bus.run(limit=1)  # Alice's locked transfer reaches Bob, who locks for Carol
         lab.online("bob", False)
         lab.settle_down()
-        carol_lock = next(iter(lab["carol"].channel(lab.address("bob")).partner.locks.values()))
+        carol_lock = next(iter(_channel(lab, "carol", "bob").partner.locks.values()))
         n.note(f"Carol holds Bob's lock of {eth(carol_lock.amount)} expiring at block {carol_lock.expiration}; she "
                "got the secret from Alice, and Bob is not there to unlock it")
         world.table(n, pairs)
@@ -382,10 +391,10 @@ def demo_mediator_offline(preset: str, out: TextIO | None = None) -> Result:
                f"{carol_lock.expiration}; Alice's peer reads it and unlocks to Bob off-chain (queued until Bob is back)")
         n.say("The lock expires unpaid: Carol closes Bob-Carol on L1, waits out the window, settles and unlocks the "
               "lock with the registered secret.")
-        while lab["carol"].channel(lab.address("bob")).status == "opened":
+        while _channel(lab, "carol", "bob").status == "opened":
             lab.wait(1)
         world.l1_news(n)
-        _wait_window(world, n, lab["carol"].channel(lab.address("bob")))
+        _wait_window(world, n, _channel(lab, "carol", "bob"))
         lab.wait(2)
         world.l1_news(n)
         n.say("Bob comes back online. His peer reads L1 (Carol's close, the settlement, her unlock) and learns the "
@@ -394,7 +403,7 @@ def demo_mediator_offline(preset: str, out: TextIO | None = None) -> Result:
         lab.online("bob", True)
         lab.settle_down()
         world.l1_news(n)
-        bob_side = lab["bob"].channel(lab.address("alice"))
+        bob_side = _channel(lab, "bob", "alice")
         if bob_side.status == "closed":
             _wait_window(world, n, bob_side)
         lab.wait(2)
@@ -402,7 +411,7 @@ def demo_mediator_offline(preset: str, out: TextIO | None = None) -> Result:
         world.table(n, pairs)
         n.balances()
         payment = next(iter(lab["alice"].state.payments.values()))
-        settled = all(lab[a].channel(lab.address(b)).status == "settled" for a, b in pairs)
+        settled = all(_channel(lab, a, b).status == "settled" for a, b in pairs)
         ok = payment.status == "succeeded" and settled and world.l1.balance(lab.adjudicator) == 0
         verdict = (f"the mediator vanished with {eth(amount)} locked; the payee registered the secret and claimed the "
                    "lock on L1 in time, the mediator claimed the payer's lock the same way once back, and nobody lost "
