@@ -114,7 +114,7 @@ class _World:
 
 def _channel(lab: ChannelLab, a: str, b: str) -> ChannelState:
     """``a``'s channel with ``b`` (the open one, else the last settled)."""
-    channel = _channel(lab, a, b)
+    channel = lab[a].channel(lab.address(b))
     if channel is None:
         raise RuntimeError(f"{a} has no channel with {b}")
     return channel
