@@ -14,7 +14,7 @@ import pytest
 from node.schemes.channels.demos import DEMOS, RAIDEN_GAS, SUMMARIES
 
 _RUNS: dict[str, tuple[int, dict, str]] = {}
-NAMES = ["channels", "channels-stale-close", "channels-multihop", "channels-mediator-offline"]
+NAMES = ["channels", "channels-stale-close", "channels-multihop", "channels-mediator-offline", "channels-watchtower"]
 
 
 def run(name: str) -> tuple[int, dict, str]:
@@ -85,3 +85,12 @@ def test_the_offline_mediators_lock_is_claimed_on_l1_in_time() -> None:
     steps = [s["step"] for s in summary["l1_steps"]]
     assert steps.count("unlock") == 2 and "register_secret" in steps
     assert summary["adjudicator_balance_wei"] == "0"
+
+
+def test_the_watchtower_answers_for_the_offline_user_and_is_paid_only_then() -> None:
+    _, summary, _ = run("channels-watchtower")
+    steps = [(s["step"], s["by"]) for s in summary["l1_steps"]]
+    assert ("monitor", "tower") in steps and ("claim_reward", "tower") in steps
+    assert not any(by == "alice" for step, by in steps if step == "update_non_closing_balance_proof")
+    assert summary["settled_wei"]["alice"] == str(8 * 10**18) and summary["reward_wei"] == str(10**16)
+    assert summary["users"]["alice"]["end"]["monitoring_deposit_wei"] == "0"

@@ -11,7 +11,9 @@ hash-time locks whose expiries shrink hop by hop. ``channels-mediator-offline``
 takes the mediator off the network in the middle of a payment: the payee
 registers the secret on L1 in time, closes, settles and unlocks; back
 online, the mediator claims its payer's lock the same way, and nobody loses
-the locked amount.
+the locked amount. ``channels-watchtower`` has Alice offline when Mallory
+closes stale: the watchtower Alice hired lands the update and is paid its
+reward, only because its update landed.
 
 Every scenario runs on its own in-process L1 with the ``minimal`` preset
 (windows of 20 blocks); blocks and their 12-second slots are walked through
@@ -53,7 +55,8 @@ class _World:
         accounts = derive_dev_accounts(len(NAMES) + 1)
         chain = Chain(genesis_alloc={a.address: 100 * ETH for a in accounts})
         self.l1 = RecordingL1(in_process_l1(chain))
-        self.keys = {name: a.private_key for name, a in zip(NAMES, accounts, strict=False) if name in names}
+        self.all_keys = {name: a.private_key for name, a in zip(NAMES, accounts, strict=False)}
+        self.keys = {name: key for name, key in self.all_keys.items() if name in names}
         self._dir = tempfile.TemporaryDirectory(prefix="l2lab-demo-channels-")
         self.lab: ChannelLab = ChannelLab(self.l1, self.keys, accounts[-1].private_key, self._dir.name,
                                           get_preset(preset_name))
@@ -62,7 +65,9 @@ class _World:
     # -- DemoLab ----------------------------------------------------------------------------------------
 
     def address(self, name: str) -> str:
-        return self.lab.address(name)
+        from primitives.secp256k1 import private_key_to_address
+
+        return self.lab.address(name) if name in self.keys else private_key_to_address(self.all_keys[name])
 
     def l1_balance(self, name: str) -> int:
         return self.l1.balance(self.address(name))
@@ -75,7 +80,13 @@ class _World:
         return sum(c.balance() for c in peer.state.channels.values() if c.status != "settled")
 
     def holdings(self, name: str) -> dict[str, int]:
-        return {"l1_wei": self.l1_balance(name), "channel_wei": self.l2_balance(name)}
+        held = {"l1_wei": self.l1_balance(name), "channel_wei": self.l2_balance(name)}
+        if self.lab._monitoring_service:  # a watchtower's contract: the reward deposit is the user's too
+            from contracts_spec.channels.monitoring import MonitoringService
+
+            held["monitoring_deposit_wei"] = self.l1.call(self.lab.monitoring_service, MonitoringService,
+                                                          "balance_of", self.address(name))
+        return held
 
     # -- telling it -------------------------------------------------------------------------------------
 
@@ -424,14 +435,92 @@ def demo_mediator_offline(preset: str, out: TextIO | None = None) -> Result:
     return _run(body, preset, ("alice", "bob", "carol"))
 
 
+# -- channels-watchtower: the user offline, a watchtower defends it ---------------------------------------
+
+
+def demo_watchtower(preset: str, out: TextIO | None = None) -> Result:
+    """The user offline: a watchtower answers the partner's stale close and is paid the reward, only then."""
+
+    def body(world: _World) -> Result:
+        from contracts_spec.channels.contract import ChannelAdjudicator
+
+        lab = world.lab
+        reward = ETH // 100
+        _ = lab.monitoring_service  # deployed before the narrator takes its first snapshot
+        n = _narrator(world, ("alice", "mallory", "tower"), out, honest=("alice", "tower"))
+        n.say(f"Alice and Mallory open a channel, 5 ETH each. A watchtower runs beside the adjudicator; its "
+              f"MonitoringService contract is at {lab.monitoring_service}.")
+        lab.open("alice", "mallory", 5 * ETH, 5 * ETH)
+        world.l1_news(n)
+        tower = lab.add_watchtower("tower", world.all_keys["tower"])
+        n.say(f"Alice hires it: she deposits a reward of {eth(reward)} in the MonitoringService; from now on her "
+              "peer hands the watchtower every newest proof Mallory signs, counter-signed for the update.")
+        lab.hire("alice", "tower", reward)
+        world.l1_news(n)
+        n.say("Mallory pays Alice 4 ETH in eight payments; Alice pays Mallory 1 ETH.")
+        alice, mallory = lab["alice"], lab["mallory"]
+        alice.transfer_direct(lab.address("mallory"), ETH)
+        n.flow("alice", "mallory", ETH)
+        lab.settle_down()
+        for _ in range(8):
+            mallory.transfer_direct(lab.address("alice"), ETH // 2)
+            n.flow("mallory", "alice", ETH // 2)
+            lab.settle_down()
+        latest = _channel(lab, "alice", "mallory").partner.balance_proof
+        n.note(f"the watchtower holds Mallory's proof of nonce {latest.nonce} ({tower.stats.accepted} handed over)")
+        world.table(n, (("alice", "mallory"),))
+        n.say("Alice goes offline (her laptop is shut). Mallory closes at once with only Alice's proof: on L1 her "
+              "4 ETH of payments never happened.")
+        lab.online("alice", False)
+        mallory.close(lab.address("alice"))
+        lab.settle_down()
+        world.l1_news(n)
+        n.say(f"Blocks pass. Alice does not answer; half-way through the window (patience {tower.patience}) the "
+              "watchtower lands the update through the MonitoringService, with Alice's counter-signature.")
+        window = _channel(lab, "mallory", "alice")
+        while not tower.stats.updates_landed and lab.l1.block_number() <= window.settle_block:
+            lab.wait(1)
+        world.l1_news(n)
+        updates = world.l1.events(lab.adjudicator, ChannelAdjudicator, "NonClosingBalanceProofUpdated")
+        landed = bool(updates) and updates[-1]["nonce"] == latest.nonce
+        n.note(f"L1 holds Mallory's proof of nonce {updates[-1]['nonce'] if updates else 0}: the stale state is gone")
+        _wait_window(world, n, window)
+        lab.wait(2)
+        world.l1_news(n)
+        claimed = sum(amount for _, amount in tower.stats.rewards)
+        if claimed:
+            n.flow("alice", "tower", claimed)
+        n.say(f"Settled with the latest proofs; the watchtower claims its reward ({eth(claimed)}) from Alice's "
+              "deposit, which it could not have done had its update not landed. Alice comes back online.")
+        lab.online("alice", True)
+        lab.settle_down()
+        world.l1_news(n)
+        n.balances()
+        [settled] = world.l1.events(lab.adjudicator, ChannelAdjudicator, "ChannelSettled")
+        paid = {settled["participant1"].lower(): settled["participant1_amount"],
+                settled["participant2"].lower(): settled["participant2_amount"]}
+        to_alice = paid[lab.address("alice").lower()]
+        ok = landed and to_alice == 8 * ETH and claimed == reward and world.l1.balance(lab.adjudicator) == 0
+        verdict = (f"Alice was offline during Mallory's stale close; the watchtower's update landed in the window, "
+                   f"Alice got her 8 ETH and the watchtower its {eth(claimed)} reward")
+        summary = _summary(n, world, "channels-watchtower", verdict, ok, reward_wei=str(claimed),
+                           monitoring_service=lab.monitoring_service, update_nonce=latest.nonce,
+                           settled_wei={"alice": str(to_alice), "mallory": str(paid[lab.address("mallory").lower()])})
+        return _code(summary), summary
+
+    return _run(body, preset, ("alice", "mallory"))
+
+
 DEMOS: Mapping[str, Demo] = {
     "channels": demo_channels,
     "channels-stale-close": demo_stale_close,
     "channels-multihop": demo_multihop,
     "channels-mediator-offline": demo_mediator_offline,
+    "channels-watchtower": demo_watchtower,
 }
 
 # One line each, as ``l2lab demo --list`` prints them: the first line of each demo's docstring.
 SUMMARIES: Mapping[str, str] = {name: (demo.__doc__ or "").strip().splitlines()[0] for name, demo in DEMOS.items()}
 
-__all__ = ["DEMOS", "SUMMARIES", "demo_channels", "demo_mediator_offline", "demo_multihop", "demo_stale_close"]
+__all__ = ["DEMOS", "SUMMARIES", "demo_channels", "demo_mediator_offline", "demo_multihop", "demo_stale_close",
+           "demo_watchtower"]
