@@ -10,5 +10,7 @@ transition, then the events performed through ``contracts_spec.l1.L1Client``
 and a transport (``transport.MessageBus``, in-process). ``messages`` says how
 messages are signed and checked, ``routing`` finds paths with capacity,
 ``codec`` is the canonical form the log and the signatures use, and ``lab``
-runs a network of peers for tests and demos.
+runs a network of peers for tests and demos. ``watchtower`` defends offline
+users against stale closes for a reward (``contracts_spec.channels.monitoring``);
+``http`` and ``peer_process`` run a peer in its own process, talking HTTP.
 """

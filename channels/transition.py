@@ -762,7 +762,47 @@ def _channel_settled(state: PeerState, change: S.ContractReceiveChannelSettled) 
     if unclaimed:
         out.append(E.ContractSendChannelUnlock(channel.identifier, channel.partner.address, state.address,
                                                ours.locks))
+    _prune_settled(state, channel)
     return out
+
+
+def _message_channel(message: M.Message) -> int | None:
+    proof = getattr(message, "balance_proof", None)
+    if proof is not None:
+        return proof.channel_identifier
+    return getattr(message, "channel_identifier", None)
+
+
+def _prune_settled(state: PeerState, channel: ChannelState) -> None:
+    """Forget what a settled channel no longer needs, so a peer's state grows with its partners, not its payments.
+
+    Kept: the channel's final balance proofs and deposits (what a user reads).
+    Gone: every proof's values (settlement named the ones L1 held, and the
+    unlocks carry their locks), the off-chain locks, the messages queued about
+    it, the record of applied messages from the partner and from every peer
+    this one has no live channel with (a replay of one is refused anyway: a
+    balance proof of a settled channel names no open channel, and a secret
+    request or reveal of a finished payment is unexpected), older settled channels with the same partner, and the
+    secrets, reveals and mediations of locks no other channel still holds.
+    """
+    partner = channel.partner.address.lower()
+    for end in (channel.our, channel.partner):
+        end.history, end.locks, end.pending_withdraws = {}, {}, {}
+    channel.refused, channel.sent, channel.cooperative = {}, {}, None
+    for identifier in [i for i, c in state.channels.items()
+                       if c.status == SETTLED and i != channel.identifier and c.partner.address.lower() == partner]:
+        del state.channels[identifier]
+    live = {h for c in state.channels.values() if c.status != SETTLED for h in (*c.our.locks, *c.partner.locks)}
+    for identifier in [i for i, m in state.queue.items() if m.recipient.lower() == partner and (
+            _message_channel(m) == channel.identifier or (_about(m) and _about(m) not in live))]:
+        del state.queue[identifier]
+    partners = {c.partner.address.lower() for c in state.channels.values() if c.status != SETTLED}
+    for key in [k for k in state.processed if k[0] not in partners]:
+        del state.processed[key]
+    in_flight = {p.secrethash for p in state.payments.values() if p.status in ("pending", "revealed")}
+    for table in (state.mediations, state.receptions, state.registering, state.reveals, state.secrets):
+        for secrethash in [h for h in table if h not in live and h not in in_flight]:
+            del table[secrethash]  # type: ignore[attr-defined]
 
 
 def _channel_unlocked(state: PeerState, change: S.ContractReceiveChannelUnlocked) -> list:

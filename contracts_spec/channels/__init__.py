@@ -18,5 +18,9 @@ The life of a payment, and where each rule lives:
    pays out by the secrets the ``SecretRegistry`` recorded in time
    (``rules.unlock_amounts``).
 
+A user who may be offline hires a watchtower: ``monitoring.MonitoringService``
+holds its reward deposit, lands the watchtower's update and pays the reward
+(``rules.RewardProof``) to the service whose update landed, once.
+
 The actors (peers, routing, transport, watchtower) live in ``channels``.
 """
