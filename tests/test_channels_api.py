@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
 
 from channels import codec
 from contracts_spec.channels.params import MINIMAL
@@ -168,7 +169,9 @@ def test_what_the_rules_refuse_is_409_and_changes_nothing(node) -> None:
     refused(node, "open", {"peer": 3, "partner": 4}, 409, "one open channel per pair")
     refused(node, "open", {"peer": 3, "partner": 3}, 409, "itself")
     refused(node, "open", {"peer": 5, "partner": 6, "deposit": str(10**6 * ETH)}, 409, "insufficient L1 balance")
-    refused(node, "open", {"peer": 5, "partner": 6, "settle_timeout": 5}, 400, "between 10 and 200")
+    refused(node, "open", {"peer": 5, "partner": 6, "settle_timeout": 5}, 409, "between 10 and 200")
+    refused(node, "open", {"peer": 5, "partner": 6, "settle_timeout": 0}, 400, "at least 1")
+    refused(node, "open", {"peer": 5, "partner": 6, "deposit": None}, 400, "must not be null")
     refused(node, "deposit", {"peer": 5, "partner": 6, "amount": "1"}, 409, "no channel")
     refused(node, "settle", {"peer": 3, "partner": 4}, 409, "close channel 1 first")
 
@@ -198,3 +201,29 @@ def test_a_node_without_channels_says_how_to_host_them(tmp_path) -> None:
     r = client.post("/api/channels/pay", json={"peer": 3, "target": 4, "amount": 1})
     assert r.status_code == 503 and "being deployed" in r.json()["detail"]
     chain.close()
+
+
+# -- the OpenAPI document: a bounded schemathesis run, valid and invalid bodies ------------------------------------
+
+
+def _conformance_app():
+    import tempfile
+
+    _, app, _ = new_node(tempfile.mkdtemp(prefix="l2lab-channels-openapi-"))
+    app.state.admin_token = None  # the admin routes' own refusal is tested above
+    return app
+
+
+def _schema():
+    import schemathesis
+
+    return schemathesis.openapi.from_asgi("/openapi.json", _conformance_app()).include(path_regex="^/api/channels/")
+
+
+SCHEMA = _schema()
+
+
+@SCHEMA.parametrize()
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+def test_the_channel_routes_keep_to_their_document(case) -> None:
+    case.call_and_validate()

@@ -36,9 +36,17 @@ ADDRESS = r"^0[xX][0-9a-fA-F]{40}$"
 WHO = {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 99_999},
                  {"type": "string", "pattern": ADDRESS}],
        "description": "a hosted peer's dev account number, or an address"}
-WEI = {"anyOf": [{"type": "string", "pattern": r"^(0[xX][0-9a-fA-F]{1,64}|[0-9]{1,78})$"},
-                 {"type": "integer", "minimum": 0}],
-       "description": "an amount in wei: decimal or 0x text, or a JSON integer; below 2**256"}
+
+def _wei(positive: bool) -> dict[str, Any]:
+    text = r"^(0[xX]0*[1-9a-fA-F][0-9a-fA-F]*|0*[1-9][0-9]*)$" if positive else r"^(0[xX][0-9a-fA-F]*|[0-9]*)$"
+    return {"anyOf": [{"type": "string", "allOf": [{"pattern": r"^(0[xX][0-9a-fA-F]{1,64}|[0-9]{1,77})$"},
+                                                   {"pattern": text}]},
+                      {"type": "integer", "minimum": 1 if positive else 0, "maximum": 2**256 - 1}],
+            "description": "an amount in wei: decimal text (at most 77 digits) or 0x text (at most 64 hex digits), "
+                           "or a JSON integer" + ("; more than 0" if positive else "")}
+
+
+WEI, DEPOSIT_WEI = _wei(True), _wei(False)
 
 
 def _form(title: str, fields: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -46,9 +54,10 @@ def _form(title: str, fields: dict[str, Any], required: list[str]) -> dict[str, 
             "additionalProperties": False}
 
 
-OPEN = _form("OpenChannel", {"peer": WHO, "partner": WHO, "deposit": WEI,
+OPEN = _form("OpenChannel", {"peer": WHO, "partner": WHO, "deposit": DEPOSIT_WEI,
                              "settle_timeout": {"type": "integer", "minimum": 1,
-                                                "description": "the window in blocks (the preset bounds it)"}},
+                                                "description": "the window in blocks (the preset bounds it: "
+                                                               "outside its bounds is a 409)"}},
              ["peer", "partner"])
 DEPOSIT = _form("Deposit", {"peer": WHO, "partner": WHO, "amount": WEI}, ["peer", "partner", "amount"])
 PAY = _form("Pay", {"peer": WHO, "target": WHO, "amount": WEI,

@@ -33,10 +33,11 @@ from contracts_spec.channels.contract import ChannelAdjudicator, SecretRegistry
 from contracts_spec.channels.params import ChannelPreset
 from contracts_spec.channels.rules import UINT256_MAX
 from contracts_spec.l1 import L1Client
+from node.api import as_integer
 from node.schemes.channels.recording import RecordingL1, gas_of
 
 _ADDRESS = re.compile(r"0[xX][0-9a-fA-F]{40}")
-_NUMBER = re.compile(r"(0[xX][0-9a-fA-F]{1,64}|[0-9]{1,78})")
+_NUMBER = re.compile(r"(0[xX][0-9a-fA-F]{1,64}|[0-9]{1,77})")  # text below 2**256, as the API documents
 MODES = ("auto", "direct", "mediated")
 # A channel's transactions cost at most this much each: an L1 balance below it cannot open or deposit.
 GAS_RESERVE_WEI = 10**16
@@ -57,12 +58,16 @@ def log_path(data_dir: Path, adjudicator: str, index: int) -> Path:
 
 def parse_amount(value: Any, what: str, *, positive: bool = True) -> int:
     """A wei amount: a JSON integer or decimal/0x text, 0..2**256-1 (above 0 when ``positive``)."""
+    value = as_integer(value)
     if isinstance(value, bool) or value is None or isinstance(value, float | list | dict):
         raise FormError(f"{what} must be a whole number of wei (an integer or decimal text), got {value!r:.60}")
     if isinstance(value, str):
-        if not _NUMBER.fullmatch(value.strip()):
-            raise FormError(f"{what} must be a whole number of wei (decimal or 0x text), got {value!r:.60}")
-        value = int(value.strip(), 0) if value.strip()[:2].lower() == "0x" else int(value.strip())
+        if value.isdigit() and value.isascii() and len(value) > 77:
+            raise FormError(f"{what} is too large: decimal text has at most 77 digits (below 2**256 wei)")
+        if not _NUMBER.fullmatch(value):
+            raise FormError(f"{what} must be a whole number of wei (decimal text of at most 77 digits, or 0x and "
+                            f"at most 64 hex digits), got {value!r:.60}")
+        value = int(value, 16) if value[:2].lower() == "0x" else int(value)
     if not isinstance(value, int):
         raise FormError(f"{what} must be a whole number of wei, got {type(value).__name__}")
     if value < 0:
@@ -81,10 +86,13 @@ def _body(body: Any, fields: Mapping[str, bool]) -> dict[str, Any]:
     unknown = sorted(set(body) - set(fields))
     if unknown:
         raise FormError(f"unknown field(s) {', '.join(map(str, unknown))}: expected {', '.join(fields)}")
-    missing = [name for name, required in fields.items() if required and body.get(name) is None]
+    missing = [name for name, required in fields.items() if required and name not in body]
     if missing:
         raise FormError(f"missing field(s): {', '.join(missing)}")
-    return body
+    nulls = [name for name, value in body.items() if value is None]
+    if nulls:
+        raise FormError(f"field(s) {', '.join(nulls)} must not be null")
+    return {name: as_integer(value) for name, value in body.items()}
 
 
 def _channel_json(peer: Peer, channel: ChannelState) -> dict[str, Any]:
@@ -304,10 +312,10 @@ class ChannelService:
             p = self.preset
             if timeout is None:
                 timeout = p.default_settle_timeout
-            elif isinstance(timeout, bool) or not isinstance(timeout, int):
-                raise FormError(f"settle_timeout must be a whole number of blocks, got {timeout!r:.60}")
+            elif isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:
+                raise FormError(f"settle_timeout must be a whole number of blocks, at least 1, got {timeout!r:.60}")
             elif not p.settle_timeout_min <= timeout <= p.settle_timeout_max:
-                raise FormError(f"settle_timeout must be between {p.settle_timeout_min} and "
+                raise NotDone(f"settle_timeout must be between {p.settle_timeout_min} and "
                                 f"{p.settle_timeout_max} blocks (the {p.name} preset), got {timeout}")
             if partner.lower() == peer.address.lower():
                 raise NotDone(f"bad partner: peer {index} cannot open a channel with itself")
