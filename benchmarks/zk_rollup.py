@@ -323,7 +323,7 @@ def session_figures(m: dict) -> list[Figure]:
     rest = gas - VERIFY_GAS - m["calldata_gas"]
     out = [
         _figure("witness_time_per_batch", wl, f"{p}.witness.batch", "s", m["witness_s"],
-                "circuit built with values, compiled, witness computed"),
+                "the circuit run for its values only (record=False), witness laid out"),
         _figure("witness_time_per_transfer", wl, f"{p}.witness.per_transfer", "s", m["witness_s"] / n),
         _figure("prove_time_per_batch", wl, f"{p}.prove.batch", "s", m["prove_s"],
                 f"Groth16, {m['constraints']:,} constraints"),

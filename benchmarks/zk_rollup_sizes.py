@@ -61,7 +61,7 @@ def session(preset: ZkPreset) -> list[Figure]:
         _figure("setup_time", wl, f"{p}.session.deploy_and_keys", "s", setup_s,
                 "deploy, with the development setup when no key is cached for this circuit"),
         _figure("witness_time_per_batch", wl, f"{p}.session.witness", "s", proved.witness_seconds,
-                "circuit built with values, compiled, witness"),
+                "the circuit run for its values only (record=False), witness laid out"),
         _figure("prove_time_per_batch", wl, f"{p}.session.prove", "s", proved.prove_seconds),
         _figure("prove_time_per_transfer", wl, f"{p}.session.prove_per_transfer", "s",
                 (proved.witness_seconds + proved.prove_seconds) / n, "witness and proof over the transfer slots"),
