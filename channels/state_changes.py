@@ -196,6 +196,16 @@ class Block:
 
 @codec.register
 @dataclass(frozen=True)
+class ContractReceiveTransactionFailed:
+    """L1 refused the peer's transaction ``method`` (about the channel with ``partner``), for ``reason``."""
+
+    method: str
+    partner: str
+    reason: str
+
+
+@codec.register
+@dataclass(frozen=True)
 class ContractReceiveChannelOpened:
     channel_identifier: int
     participant1: str
@@ -280,5 +290,6 @@ StateChange = (
     | ReceiveSecretReveal | ReceiveTransferRefund | ReceiveProcessed
     | Block | ContractReceiveChannelOpened | ContractReceiveChannelDeposit | ContractReceiveChannelClosed
     | ContractReceiveUpdateTransfer | ContractReceiveChannelSettled | ContractReceiveChannelUnlocked
+    | ContractReceiveTransactionFailed
     | ContractReceiveSecretRevealed
 )

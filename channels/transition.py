@@ -708,6 +708,13 @@ def _channel_opened(state: PeerState, change: S.ContractReceiveChannelOpened) ->
     return []
 
 
+def _transaction_failed(state: PeerState, change: S.ContractReceiveTransactionFailed) -> list:
+    """L1 refused one of our transactions: an open that failed no longer waits to be opened (it may be retried)."""
+    if change.method == "open_channel" and state.channel_with(change.partner) is None:
+        state.pending_opens.pop(change.partner.lower(), None)
+    return []
+
+
 def _channel_deposit(state: PeerState, change: S.ContractReceiveChannelDeposit) -> list:
     known = state.network.get(change.channel_identifier)
     if known is not None:
@@ -922,6 +929,7 @@ _HANDLERS: dict[type, Callable] = {
     S.ContractReceiveChannelDeposit: _channel_deposit, S.ContractReceiveChannelClosed: _channel_closed,
     S.ContractReceiveUpdateTransfer: _update_seen, S.ContractReceiveChannelSettled: _channel_settled,
     S.ContractReceiveChannelUnlocked: _channel_unlocked, S.ContractReceiveSecretRevealed: _secret_revealed,
+    S.ContractReceiveTransactionFailed: _transaction_failed,
 }
 
 
