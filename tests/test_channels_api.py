@@ -1,4 +1,5 @@
-"""REST under ``/api/channels/``: hosted peers open, fund, pay (direct and routed), close and settle.
+"""REST under ``/api/channels/``: hosted peers open, fund, pay (direct and routed), withdraw, settle
+cooperatively, close and settle.
 
 Every refusal is checked twice: the answer names the problem (400 for a body
 off its form, 404 for an unknown peer, 409 for what the rules or L1 refuse),
@@ -126,6 +127,92 @@ def test_close_then_settle_after_the_window(node) -> None:
     assert me["in_channels"] == "0" and int(me["l1_balance"]) > 100 * ETH  # the 1 ETH paid is on L1 now
     again = ok(client, "settle", {"peer": 3, "partner": 4})
     assert again["already_settled"] is True and again["l1_transactions"] == []
+
+
+def test_withdraw_keeps_the_channel_open_and_brings_the_amount_to_l1(node) -> None:
+    _, service, client = node
+    ok(client, "open", {"peer": 3, "partner": 4, "deposit": str(5 * ETH)})
+    ok(client, "pay", {"peer": 3, "target": 4, "amount": str(ETH)})
+    out = ok(client, "withdraw", {"peer": 3, "partner": 4, "amount": str(2 * ETH)})
+    assert out["status"] == "opened" and out["withdrawn"] == str(2 * ETH) and out["balance"] == str(2 * ETH)
+    assert [t["call"] for t in out["l1_transactions"]] == ["set_total_withdraw"]
+    assert 0 < 2 * ETH - int(out["l1_balance_change"]) < 10**16  # the amount, less the gas
+    assert service.l1.balance(service.adjudicator) == 3 * ETH
+    paid = ok(client, "withdraw", {"peer": 4, "partner": DEV[3].address, "amount": ETH // 2})
+    assert paid["withdrawn"] == str(ETH // 2) and paid["partner_withdrawn"] == str(2 * ETH)
+    ok(client, "pay", {"peer": 3, "target": 4, "amount": str(ETH)})  # the channel still carries payments
+    [c] = client.get("/api/channels/peers/3").json()["channels"]
+    assert (c["balance"], c["partner_balance"]) == (str(ETH), str(ETH + ETH // 2))
+
+
+def test_cooperative_settle_ends_the_channel_in_one_transaction(node) -> None:
+    _, service, client = node
+    ok(client, "open", {"peer": 3, "partner": 4, "deposit": str(5 * ETH)})
+    ok(client, "deposit", {"peer": 4, "partner": 3, "amount": str(2 * ETH)})
+    for i in range(12):
+        a, b = (3, 4) if i % 3 else (4, 3)
+        ok(client, "pay", {"peer": a, "target": b, "amount": str(ETH // 10)})
+    before4 = service.l1.balance(DEV[4].address)
+    out = ok(client, "cooperative-settle", {"peer": 3, "partner": 4})
+    assert out["status"] == "settled" and [t["call"] for t in out["l1_transactions"]] == ["cooperative_settle"]
+    owed3, owed4 = 5 * ETH - 8 * ETH // 10 + 4 * ETH // 10, 2 * ETH + 8 * ETH // 10 - 4 * ETH // 10
+    assert out["paid_out"] == {DEV[3].address: str(owed3), DEV[4].address: str(owed4)}
+    assert service.l1.balance(service.adjudicator) == 0
+    assert service.l1.balance(DEV[4].address) == before4 + owed4  # the partner pays no gas
+    for a, b in ((3, 4), (4, 3)):
+        [c] = client.get(f"/api/channels/peers/{a}").json()["channels"]
+        assert c["status"] == "settled" and c["partner"] == DEV[b].address
+    refused(node, "cooperative-settle", {"peer": 4, "partner": 3}, 409, "no open channel")
+    refused(node, "withdraw", {"peer": 4, "partner": 3, "amount": 1}, 409, "no open channel")
+    ok(client, "open", {"peer": 4, "partner": 3})  # a new channel between the same pair
+
+
+@pytest.mark.parametrize("path, body, code, words", [
+    ("withdraw", {"peer": 3, "partner": 4}, 400, "missing field(s): amount"),
+    ("withdraw", {"peer": 3, "partner": 4, "amount": 0}, 400, "more than 0"),
+    ("withdraw", {"peer": 3, "partner": 4, "amount": -1}, 400, "must not be negative"),
+    ("withdraw", {"peer": 3, "partner": 4, "amount": "1.5"}, 400, "whole number of wei"),
+    ("withdraw", {"peer": 3, "partner": 4, "amount": str(2**256)}, 400, "too large"),
+    ("withdraw", {"peer": 3, "partner": 4, "amount": 1, "expiration": 9}, 400, "unknown field(s) expiration"),
+    ("withdraw", {"peer": 3, "partner": None, "amount": 1}, 400, "must not be null"),
+    ("cooperative-settle", {"peer": 3}, 400, "missing field(s): partner"),
+    ("cooperative-settle", {"peer": 3, "partner": 4, "amount": 1}, 400, "unknown field(s) amount"),
+    ("cooperative-settle", "3-4", 400, "JSON object"),
+    ("withdraw", {"peer": 0, "partner": 4, "amount": 1}, 404, "unknown peer 0"),
+    ("cooperative-settle", {"peer": 3, "partner": 42}, 404, "unknown partner 42"),
+    ("withdraw", {"peer": 3, "partner": 4, "amount": str(ETH + 1)}, 409, "withdraw beyond balance"),
+    ("withdraw", {"peer": 4, "partner": 3, "amount": 1}, 409, "withdraw beyond balance"),
+    ("withdraw", {"peer": 5, "partner": 6, "amount": 1}, 409, "no channel"),
+    ("cooperative-settle", {"peer": 5, "partner": 6}, 409, "no channel"),
+    ("withdraw", {"peer": 3, "partner": "0x" + "22" * 20, "amount": 1}, 409, "no channel"),
+])
+def test_bad_withdrawals_and_cooperative_settlements_change_nothing(node, path, body, code, words) -> None:
+    ok(node[2], "open", {"peer": 3, "partner": 4, "deposit": str(ETH)})
+    refused(node, path, body, code, words)
+
+
+def test_co_signing_needs_the_partner_online_and_hosted_and_no_lock_pending(node) -> None:
+    _, service, client = node
+    ok(client, "open", {"peer": 3, "partner": 4, "deposit": str(ETH)})
+    stranger = "0x" + "33" * 20
+    ok(client, "open", {"peer": 5, "partner": stranger, "deposit": str(ETH)})
+    refused(node, "withdraw", {"peer": 5, "partner": stranger, "amount": 1}, 409, "partner not hosted")
+    refused(node, "cooperative-settle", {"peer": 5, "partner": stranger}, 409, "partner not hosted")
+    assert client.post("/api/channels/peers/4/offline", headers=AUTH).status_code == 200
+    for path, body in (("withdraw", {"peer": 3, "partner": 4, "amount": 1}),
+                       ("cooperative-settle", {"peer": 3, "partner": 4})):
+        detail = refused(node, path, body, 409, "partner offline")
+        assert "co-sign" in detail
+        refused(node, path, {**body, "peer": 4, "partner": 3}, 409, "peer offline")
+    assert client.post("/api/channels/peers/4/online", headers=AUTH).status_code == 200
+    # A lock held in the channel: a cooperative settlement waits until it is unlocked or expires.
+    ok(client, "open", {"peer": 4, "partner": 6, "deposit": str(ETH)})
+    service.bus.hold_when(lambda s: type(s.message).__name__ == "SecretRequest")
+    paid = ok(client, "pay", {"peer": 3, "target": 6, "amount": "1000"})
+    assert paid["status"] != "succeeded"
+    refused(node, "cooperative-settle", {"peer": 3, "partner": 4}, 409, "pending locks")
+    service.bus.clear_filters()
+    service.bus.release()
 
 
 @pytest.mark.parametrize("body, words", [

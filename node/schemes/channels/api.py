@@ -5,7 +5,9 @@ its host puts a :class:`~node.schemes.channels.service.ChannelService` on
 ``app.state.channels``; in tests, ``create_app(chain, routers=[router])`` and
 set ``app.state.channels``. Users read the adjudicator's status, every
 channel and one peer's balances, and make a hosted peer open a channel,
-deposit, pay (directly, or routed over a path of channels), close and settle.
+deposit, pay (directly, or routed over a path of channels), withdraw part of
+its balance while the channel stays open, settle cooperatively (one L1
+transaction, co-signed by the partner, no window), or close and settle.
 
 Those verbs act for the node's dev accounts, whose keys are public, exactly
 as ``eth_sendTransaction`` does, so they need no token. What changes the
@@ -16,7 +18,9 @@ Answers follow the node's conventions (``node.api``): 400 for a body off
 its form, naming the field (a negative, fractional or oversized amount, an
 unknown field); 404 for an unknown peer, and for a node that hosts no
 channels; 409 for a well-formed request the rules or L1 refuse, naming the
-rule (no route, insufficient capacity, the settlement window still open);
+rule (no route, insufficient capacity, the settlement window still open, a
+withdrawal beyond the balance, a partner offline or not hosted here, so
+nobody can co-sign);
 401 for an admin route without the token; 503 while the contracts are being
 deployed. A refused request changes nothing.
 """
@@ -65,6 +69,7 @@ PAY = _form("Pay", {"peer": WHO, "target": WHO, "amount": WEI,
                              "description": "direct over the peer's own channel, mediated over a route, or auto "
                                             "(direct when the channel can carry it)"}},
             ["peer", "target", "amount"])
+WITHDRAW = _form("Withdraw", {"peer": WHO, "partner": WHO, "amount": WEI}, ["peer", "partner", "amount"])
 PAIR = _form("ChannelOf", {"peer": WHO, "partner": WHO}, ["peer", "partner"])
 
 
@@ -144,6 +149,18 @@ def pay(request: Request, body: Annotated[Any, Body(), WithJsonSchema(PAY)]) -> 
              responses=_ACT)
 def close(request: Request, body: Annotated[Any, Body(), WithJsonSchema(PAIR)]) -> dict[str, Any]:
     return _call(_service(request).close, body)
+
+
+@router.post("/withdraw", summary="a hosted peer takes part of its balance back to L1, co-signed by its partner; "
+                                  "the channel stays open", responses=_ACT)
+def withdraw(request: Request, body: Annotated[Any, Body(), WithJsonSchema(WITHDRAW)]) -> dict[str, Any]:
+    return _call(_service(request).withdraw, body)
+
+
+@router.post("/cooperative-settle", summary="end an open channel at its current balances in one L1 transaction, "
+                                            "co-signed by the partner (no settlement window)", responses=_ACT)
+def cooperative_settle(request: Request, body: Annotated[Any, Body(), WithJsonSchema(PAIR)]) -> dict[str, Any]:
+    return _call(_service(request).cooperative_settle, body)
 
 
 @router.post("/settle", summary="settle a closed channel whose settlement window is over", responses=_ACT)

@@ -108,6 +108,7 @@ def _channel_json(peer: Peer, channel: ChannelState) -> dict[str, Any]:
         "locked": str(our.balance_proof.locked_amount), "partner_locked": str(partner.balance_proof.locked_amount),
         "pending_locks": len(our.locks), "partner_pending_locks": len(partner.locks),
         "nonce": our.balance_proof.nonce, "partner_nonce": partner.balance_proof.nonce,
+        "withdrawn": str(our.withdrawn), "partner_withdrawn": str(partner.withdrawn),
     }
     if channel.status != OPENED:
         out["closer"] = channel.closer
@@ -296,11 +297,21 @@ class ChannelService:
 
     # -- the user's verbs ---------------------------------------------------------------------------------
 
-    def _check_l1_funds(self, peer: Peer, index: int, amount: int) -> None:
+    def _check_l1_funds(self, peer: Peer, index: int, amount: int, what: str = "the deposit") -> None:
         have = self.l1.balance(peer.address)
         if amount + GAS_RESERVE_WEI > have:
-            raise NotDone(f"insufficient L1 balance: peer {index} holds {have} wei, the deposit needs {amount} "
-                          f"and gas")
+            needs = f"needs {amount} wei and gas" if amount else f"needs up to {GAS_RESERVE_WEI} wei of gas"
+            raise NotDone(f"insufficient L1 balance: peer {index} holds {have} wei, {what} {needs}")
+
+    def _cosigner(self, partner: str, verb: str) -> None:
+        """The partner must co-sign ``verb`` now: a hosted peer, online (else a 409, before anything moves)."""
+        index = self._index(partner, "partner")
+        if index is None:
+            raise NotDone(f"partner not hosted: {partner} is not a peer of this node, and only hosted peers "
+                          f"co-sign here; to {verb} with it, close the channel (`close`, then `settle`)")
+        if not self.bus.is_online(partner):
+            raise NotDone(f"partner offline: peer {index} must co-sign to {verb} (POST "
+                          f"/api/channels/peers/{index}/online brings it back); closing needs no co-signature")
 
     def open(self, body: Any) -> dict[str, Any]:
         b = _body(body, {"peer": True, "partner": True, "deposit": False, "settle_timeout": False})
@@ -422,6 +433,49 @@ class ChannelService:
                               f"{max(0, channel.settle_time - now)} s)")
             return {"account": index, **_channel_json(peer, channel), "already_settled": already,
                     "l1_transactions": sent}
+
+    def withdraw(self, body: Any) -> dict[str, Any]:
+        """Take ``amount`` out of an open channel to L1, co-signed by the partner; the channel stays open."""
+        b = _body(body, {"peer": True, "partner": True, "amount": True})
+        with self.lock:
+            index, peer = self._actor(b["peer"])
+            partner = self._address(b["partner"], "partner")
+            amount = parse_amount(b["amount"], "amount")
+            channel = self._channel(peer, partner, "withdraw from", index)
+            if channel.status != OPENED:
+                raise NotDone(f"no open channel: channel {channel.identifier} with {partner} is {channel.status}")
+            self._cosigner(partner, "withdraw")
+            self._check_l1_funds(peer, index, 0, "the withdrawal")
+            before, l1_before = channel.our.withdrawn, self.l1.balance(peer.address)
+            with self._acting(peer) as sent:
+                peer.withdraw(partner, amount)
+            channel = self._channel(peer, partner, "withdraw from", index)
+            if channel.our.withdrawn < before + amount:
+                raise NotDone(f"withdraw not co-signed: peer {index}'s request for {amount} wei is pending; "
+                              f"{partner} has not co-signed it yet")
+            return {"account": index, **_channel_json(peer, channel), "amount": str(amount),
+                    "l1_balance": str(self.l1.balance(peer.address)),
+                    "l1_balance_change": str(self.l1.balance(peer.address) - l1_before), "l1_transactions": sent}
+
+    def cooperative_settle(self, body: Any) -> dict[str, Any]:
+        """End an open channel at its current balances in one L1 transaction, co-signed by the partner."""
+        b = _body(body, {"peer": True, "partner": True})
+        with self.lock:
+            index, peer = self._actor(b["peer"])
+            partner = self._address(b["partner"], "partner")
+            channel = self._channel(peer, partner, "settle cooperatively", index)
+            if channel.status != OPENED:
+                raise NotDone(f"no open channel: channel {channel.identifier} with {partner} is {channel.status}")
+            self._cosigner(partner, "settle cooperatively")
+            self._check_l1_funds(peer, index, 0, "the cooperative settlement")
+            owed = {peer.address: str(channel.balance()), partner: _channel_json(peer, channel)["partner_balance"]}
+            with self._acting(peer) as sent:
+                peer.cooperative_settle(partner)
+            channel = self._channel(peer, partner, "settle cooperatively", index)
+            if channel.status != SETTLED:
+                raise NotDone(f"settlement not co-signed: {partner} has not co-signed the cooperative settlement "
+                              f"of channel {channel.identifier} yet")
+            return {"account": index, **_channel_json(peer, channel), "paid_out": owed, "l1_transactions": sent}
 
     # -- dev: a peer taken off the network (admin routes) --------------------------------------------------------
 
