@@ -1,4 +1,5 @@
-"""``l2lab channel``: open, deposit, pay (direct and routed), close, settle and status, against an in-process node.
+"""``l2lab channel``: open, deposit, pay (direct and routed), withdraw, coop-settle, close, settle and status,
+against an in-process node.
 
 The CLI's REST and JSON-RPC calls go to an in-process node app hosting
 channel peers for dev accounts 3 to 6. Bad input is one clear line on
@@ -103,6 +104,57 @@ def test_a_session_open_pay_both_ways_routed_close_and_settle(node, cli) -> None
     out = cli("--token", TOKEN, "settle", "--account", "3", "--partner", "4", "--time-travel")
     assert "time travel:" in out and "settled" in out
     assert "settled" in cli("status", "--account", "4")
+
+
+def test_withdraw_then_settle_cooperatively(node, cli) -> None:
+    chain, app = node
+    service = app.state.channels
+    cli("open", "--account", "3", "--partner", "4", "--deposit", "5")
+    for _ in range(3):
+        cli("pay", "--account", "3", "--to", "4", "--amount", "0.5")
+    cli("pay", "--account", "4", "--to", "3", "--amount", "0.25")
+    out = cli("withdraw", "--account", "3", "--partner", "4", "--amount", "1.5")
+    assert out.startswith("withdrew 1.5 ETH to L1") and "set_total_withdraw by 3" in out
+    assert "balance 2.25 ETH, partner 1.25 ETH" in out and "opened" in out
+    out = cli("coop-settle", "--account", "4", "--partner", "3")
+    assert "settled cooperatively: channel 1" in out and "no settlement window" in out
+    assert f"paid out {DEV[4].address} 1.25 ETH; {DEV[3].address} 2.25 ETH" in out
+    assert "L1: cooperative_settle by 4" in out and out.count("gas)") == 1
+    assert service.l1.balance(service.adjudicator) == 0
+    assert "settled" in cli("status", "--account", "3")
+    assert "no open channel" in cli("coop-settle", "--account", "3", "--partner", "4", ok=False)
+
+
+@pytest.mark.parametrize("argv, words", [
+    (("withdraw", "--account", "3", "--partner", "4", "--amount", "6"), "withdraw beyond balance"),
+    (("withdraw", "--account", "4", "--partner", "3", "--amount", "0.1"), "withdraw beyond balance"),
+    (("withdraw", "--account", "3", "--partner", "4", "--amount", "0"), "--amount must be more than 0 ETH"),
+    (("withdraw", "--account", "3", "--partner", "4", "--amount", "-2"), "--amount must be a non-negative"),
+    (("withdraw", "--account", "3", "--partner", "x4", "--amount", "1"), "--partner must be a dev account"),
+    (("withdraw", "--account", "5", "--partner", "6", "--amount", "1"), "no channel"),
+    (("withdraw", "--account", "9", "--partner", "4", "--amount", "1"), "unknown peer 9"),
+    (("coop-settle", "--account", "5", "--partner", "6"), "no channel"),
+    (("coop-settle", "--account", "3", "--partner", "42"), "unknown partner 42"),
+    (("coop-settle", "--account", "3", "--partner", "0x" + "44" * 20), "no channel"),
+])
+def test_bad_withdrawals_and_settlements_are_one_line_and_change_nothing(node, cli, argv, words) -> None:
+    cli("open", "--account", "3", "--partner", "4", "--deposit", "5")
+    before = state(node)
+    line = cli(*argv, ok=False)
+    assert words in line and line.startswith(f"l2lab channel {argv[0]}: "), line
+    assert state(node) == before
+
+
+def test_co_signing_with_the_partner_offline_is_one_line(node, cli) -> None:
+    _, app = node
+    cli("open", "--account", "3", "--partner", "4", "--deposit", "5")
+    app.state.channels.set_online(4, False)
+    before = state(node)
+    for argv in (("withdraw", "--account", "3", "--partner", "4", "--amount", "1"),
+                 ("coop-settle", "--account", "3", "--partner", "4")):
+        line = cli(*argv, ok=False)
+        assert "partner offline" in line and "co-sign" in line, line
+    assert state(node) == before
 
 
 @pytest.mark.parametrize("argv, words", [

@@ -4,7 +4,9 @@
 6 by default); each command names the peer that acts with ``--account N``
 and its partner (or a payment's target) by dev account number or 0x
 address, and goes to the node's REST API (``/api/channels/`` under ``--api``,
-by default the ``--rpc`` URL). Amounts are in ETH. ``settle --time-travel``
+by default the ``--rpc`` URL). Amounts are in ETH. ``withdraw`` and
+``coop-settle`` need the partner's co-signature, so the partner must be a
+peer the node hosts and online. ``settle --time-travel``
 first moves L1's clock and blocks to the end of the settlement window,
 which only the node's admin token may do. Every failure is one line on
 stderr and exit code 1 (2 for bad usage).
@@ -150,6 +152,23 @@ def cmd_close(args: argparse.Namespace) -> None:
           f"window ends; then `l2lab {NAME} settle` (the peers also settle on their own)")
 
 
+def cmd_withdraw(args: argparse.Namespace) -> None:
+    amount = _wei(args.amount, "--amount")
+    body = {"peer": _who(args.account, "--account"), "partner": _who(args.partner, "--partner"),
+            "amount": str(amount)}
+    c = _post(args, "withdraw", body, "nothing was withdrawn")
+    print(f"withdrew {_eth(amount)} to L1 (co-signed by {c['partner']}; L1 balance now {_eth(c['l1_balance'])}): "
+          f"{_channel_line(c)}\n{_gas_line(c)}")
+
+
+def cmd_coop_settle(args: argparse.Namespace) -> None:
+    body = {"peer": _who(args.account, "--account"), "partner": _who(args.partner, "--partner")}
+    c = _post(args, "cooperative-settle", body, "the channel was not settled")
+    paid = "; ".join(f"{who} {_eth(wei)}" for who, wei in c["paid_out"].items())
+    print(f"settled cooperatively: channel {c['channel_identifier']} with {c['partner']}, no settlement window; "
+          f"paid out {paid}\n{_gas_line(c)}")
+
+
 def _time_travel(args: argparse.Namespace, body: dict) -> None:
     """Move L1's clock and blocks past the channel's settlement window (the node's admin token)."""
     from contracts_spec.channels.params import SECONDS_PER_SLOT
@@ -210,8 +229,8 @@ def cmd_status(args: argparse.Namespace) -> None:
         print(f"  payment {pay['payment_identifier']} of {_eth(pay['amount'])} to {pay['target']}: {pay['status']}")
 
 
-COMMANDS = {"open": cmd_open, "deposit": cmd_deposit, "pay": cmd_pay, "close": cmd_close, "settle": cmd_settle,
-            "status": cmd_status}
+COMMANDS = {"open": cmd_open, "deposit": cmd_deposit, "pay": cmd_pay, "withdraw": cmd_withdraw,
+            "coop-settle": cmd_coop_settle, "close": cmd_close, "settle": cmd_settle, "status": cmd_status}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -225,6 +244,8 @@ a first session against `l2lab node` (its channel peers are dev accounts 3, 4, 5
   l2lab {NAME} pay --account 3 --to 4 --amount 0.1           # off-chain: a signed balance proof, no gas
   l2lab {NAME} pay --account 3 --to 5 --amount 1             # routed over 4 with a hash-time lock
   l2lab {NAME} status --account 4
+  l2lab {NAME} withdraw --account 4 --partner 5 --amount 1   # co-signed by 5: back to L1, channel stays open
+  l2lab {NAME} coop-settle --account 4 --partner 5           # co-signed: one L1 transaction, no window
   l2lab {NAME} close --account 3 --partner 4                 # starts the settlement window
   l2lab {NAME} settle --account 3 --partner 4 --time-travel  # needs the node's admin token
 """
@@ -234,7 +255,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         NAME, help="use the payment-channel peers a running node hosts",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Open, fund, pay over, close and settle payment channels between the channel peers a "
+        description="Open, fund, pay over, withdraw from, settle cooperatively, close and settle payment channels between the channel peers a "
                     "running `l2lab node` hosts for its dev accounts.",
         epilog=EXAMPLE)
     p.add_argument("--rpc", "--url", dest="rpc", default=DEFAULT_RPC,
@@ -268,6 +289,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--amount", required=True, help="ETH")
     d.add_argument("--mode", choices=("auto", "direct", "mediated"), default="auto",
                    help="direct, mediated (hash-time locks along a route) or auto (direct when possible)")
+    d = add("withdraw", "take ETH out of an open channel back to L1, co-signed by the partner (stays open)")
+    d.add_argument("--partner", required=True, help="dev account number or 0x address (a hosted peer, online)")
+    d.add_argument("--amount", required=True, help="ETH")
+    d = add("coop-settle", "end an open channel at its current balances in one L1 transaction, co-signed by the "
+            "partner (no settlement window)")
+    d.add_argument("--partner", required=True, help="dev account number or 0x address (a hosted peer, online)")
     d = add("close", "close a channel on L1 with the partner's latest balance proof")
     d.add_argument("--partner", required=True, help="dev account number or 0x address")
     d = add("settle", "settle a closed channel once its settlement window is over")
