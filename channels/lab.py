@@ -25,28 +25,50 @@ from contracts_spec.l1 import L1Client
 class ChannelLab:
     def __init__(self, l1: L1Client, keys: Mapping[str, bytes], deployer_key: bytes, log_dir: str | os.PathLike,
                  preset: ChannelPreset = MINIMAL) -> None:
+        registry = l1.deploy(deployer_key, SecretRegistry)
+        adjudicator = l1.deploy(deployer_key, ChannelAdjudicator, *preset.constructor_args(registry))
+        self._setup(l1, keys, deployer_key, log_dir, preset, adjudicator, registry, "")
+
+    @classmethod
+    def attach(cls, l1: L1Client, keys: Mapping[str, bytes], log_dir: str | os.PathLike, *, adjudicator: str,
+               registry: str, preset: ChannelPreset = MINIMAL, deployer_key: bytes | None = None,
+               monitoring_service: str = "") -> ChannelLab:
+        """A lab over contracts already deployed at ``adjudicator`` and ``registry`` (peers restart from their
+        logs in ``log_dir`` if there are any). ``deployer_key`` is only needed to deploy a MonitoringService
+        later, unless ``monitoring_service`` names one already deployed for this adjudicator."""
+        for address in (adjudicator, registry):
+            if l1.rpc("eth_getCode", address, "latest") in ("0x", "", None):
+                raise ValueError(f"no contract at {address}")
+        lab = cls.__new__(cls)
+        lab._setup(l1, keys, deployer_key or b"", log_dir, preset, adjudicator, registry, monitoring_service)
+        return lab
+
+    def _setup(self, l1: L1Client, keys: Mapping[str, bytes], deployer_key: bytes, log_dir: str | os.PathLike,
+               preset: ChannelPreset, adjudicator: str, registry: str, monitoring_service: str) -> None:
         self.l1, self.preset, self.log_dir = l1, preset, os.fspath(log_dir)
-        self.registry = l1.deploy(deployer_key, SecretRegistry)
-        self.adjudicator = l1.deploy(deployer_key, ChannelAdjudicator, *preset.constructor_args(self.registry))
+        self.registry, self.adjudicator = registry, adjudicator
         self.bus = MessageBus()
         self.deployer_key = deployer_key
-        self._monitoring_service = ""
+        self._monitoring_service = monitoring_service
         self.watchtowers: dict[str, Watchtower] = {}
         self.keys = dict(keys)
-        self.peers: dict[str, Peer] = {name: self.start(name) for name in self.keys}
+        self.peers: dict[str, Peer] = {}
+        for name in self.keys:
+            self.start(name)
 
     def start(self, name: str) -> Peer:
         """Start (or restart, from its log) the peer called ``name``."""
         peer = Peer(self.keys[name], self.l1, self.adjudicator, self.registry, self.bus,
                     os.path.join(self.log_dir, f"{name}.sqlite"), preset=self.preset)
-        if hasattr(self, "peers"):
-            self.peers[name] = peer
+        self.peers[name] = peer
         return peer
 
     @property
     def monitoring_service(self) -> str:
         """The MonitoringService contract of this adjudicator, deployed the first time it is asked for."""
         if not self._monitoring_service:
+            if not self.deployer_key:
+                raise ValueError("no MonitoringService given and no deployer key to deploy one")
             self._monitoring_service = self.l1.deploy(self.deployer_key, MonitoringService,
                                                       *self.preset.monitoring_args(self.adjudicator))
         return self._monitoring_service

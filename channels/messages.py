@@ -26,10 +26,12 @@ Co-signing, for L1:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from channels import codec
 from contracts_spec.channels import rules as R
+from primitives import secp256k1
 from primitives.keccak import keccak256
 
 MESSAGE_PREFIX = b"\x19l2lab channel message\n"
@@ -212,25 +214,98 @@ class Signed:
     balance_signature: bytes = b""
 
 
+# Per-deployment domain separators, keyed by the adjudicator exactly as given (no checksum encoding per message).
+_DOMAINS: dict[tuple[int, str], bytes] = {}
+# A batch of at least this many signatures is recovered on every core (threads without the GIL).
+BATCH_THREADS_FROM = 32
+
+
+def _domain(chain_id: int, adjudicator: str) -> bytes:
+    domain = _DOMAINS.get((chain_id, adjudicator))
+    if domain is None:
+        if len(_DOMAINS) > 256:
+            _DOMAINS.clear()
+        domain = _DOMAINS[(chain_id, adjudicator)] = R.domain_separator(chain_id, adjudicator)
+    return domain
+
+
+def _cached(obj: object, name: str, key: object, compute: Callable[[], bytes]) -> bytes:
+    """``compute()``, kept on the (frozen, immutable) ``obj`` under ``name`` for ``key``."""
+    found = obj.__dict__.get(name)
+    if found is not None and found[0] == key:
+        return found[1]
+    value = compute()
+    object.__setattr__(obj, name, (key, value))
+    return value
+
+
+def canonical(message: Message) -> bytes:
+    """``codec.dumps(message)``, encoded once per message object."""
+    return _cached(message, "_l2lab_canonical", None, lambda: codec.dumps(message))
+
+
 def message_digest(message: Message, chain_id: int, adjudicator: str) -> bytes:
-    """What the sender signs: the message's canonical bytes under this deployment's EIP-712 domain."""
-    return keccak256(MESSAGE_PREFIX + R.domain_separator(chain_id, adjudicator) + codec.dumps(message))
+    """What the sender signs: the message's canonical bytes under this deployment's EIP-712 domain
+    (computed once per message object and deployment)."""
+    return _cached(message, "_l2lab_digest", (chain_id, adjudicator),
+                   lambda: keccak256(MESSAGE_PREFIX + _domain(chain_id, adjudicator) + canonical(message)))
+
+
+def proof_digest(proof: R.BalanceProof) -> bytes:
+    """``proof.digest()``, computed once per proof object."""
+    return _cached(proof, "_l2lab_digest", None,
+                   lambda: keccak256(b"\x19\x01" + _domain(proof.chain_id, proof.adjudicator) + proof.struct_hash()))
 
 
 def sign_message(message: Message, private_key: bytes, chain_id: int, adjudicator: str) -> Signed:
     proof = getattr(message, "balance_proof", None)
-    balance_signature = R.sign_balance_proof(proof, private_key) if proof is not None else b""
+    balance_signature = b""
+    if proof is not None:
+        R.check_proof_fields(proof)
+        if proof.is_empty:
+            raise R.ChannelRuleError("bad empty proof", "the empty proof (nonce 0) is never signed")
+        balance_signature = R.sign(proof_digest(proof), private_key)
     if isinstance(message, CoSignedMessage):
         balance_signature = R.sign(message.l1_digest(chain_id, adjudicator), private_key)
     return Signed(message, R.sign(message_digest(message, chain_id, adjudicator), private_key), balance_signature)
 
 
+def _second_digest(message: Message, chain_id: int, adjudicator: str) -> bytes | None:
+    """What ``Signed.balance_signature`` signs for this message, if anything."""
+    if isinstance(message, CoSignedMessage):
+        return message.l1_digest(chain_id, adjudicator)
+    proof = getattr(message, "balance_proof", None)
+    return proof_digest(proof) if isinstance(proof, R.BalanceProof) else None
+
+
 def recover_signers(signed: Signed, chain_id: int, adjudicator: str) -> tuple[str | None, str | None]:
     """Who signed the message, and who signed its balance proof, or its withdrawal or settlement, for L1
     (None when a signature does not recover)."""
-    signer = R.recover_signer(message_digest(signed.message, chain_id, adjudicator), signed.signature)
-    proof = getattr(signed.message, "balance_proof", None)
-    balance_signer = R.recover_balance_proof_signer(proof, signed.balance_signature) if proof is not None else None
-    if isinstance(signed.message, CoSignedMessage):
-        balance_signer = R.recover_signer(signed.message.l1_digest(chain_id, adjudicator), signed.balance_signature)
-    return signer, balance_signer
+    return recover_many([signed], chain_id, adjudicator)[0]
+
+
+def _well_formed(signature: object) -> bool:
+    return isinstance(signature, bytes) and len(signature) == 65
+
+
+def recover_many(batch: Sequence[Signed], chain_id: int, adjudicator: str,
+                 threads: int | None = None) -> list[tuple[str | None, str | None]]:
+    """:func:`recover_signers` of every message of ``batch``, all signatures recovered in one call
+    (``secp256k1.recover_signers``; split over every core when there are many)."""
+    digests: list[bytes] = []
+    signatures: list[bytes] = []
+    slots: list[tuple[int | None, int | None]] = []
+    for signed in batch:
+        slot: list[int | None] = [None, None]
+        pairs = [(message_digest(signed.message, chain_id, adjudicator), signed.signature),
+                 (_second_digest(signed.message, chain_id, adjudicator), signed.balance_signature)]
+        for i, (digest, signature) in enumerate(pairs):
+            if digest is not None and _well_formed(signature):
+                slot[i] = len(digests)
+                digests.append(digest)
+                signatures.append(signature)
+        slots.append((slot[0], slot[1]))
+    if threads is None:
+        threads = None if len(digests) >= BATCH_THREADS_FROM else 1
+    signers = secp256k1.recover_signers(digests, signatures, strict=False, threads=threads) if digests else []
+    return [(None if a is None else signers[a], None if b is None else signers[b]) for a, b in slots]

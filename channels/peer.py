@@ -16,12 +16,13 @@ again every message its partners have not acknowledged.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from channels import events as E
 from channels import state_changes as S
-from channels.messages import Message, Processed, Signed, recover_signers, sign_message
+from channels.messages import Message, Processed, Signed, recover_many, sign_message
 from channels.state import SETTLED, ChannelState, PeerState
 from channels.transition import Refused, state_transition
 from channels.transport import MessageBus, Transport
@@ -50,6 +51,7 @@ class Peer:
         self.user_events: list[Any] = []
         self.failed_transactions: list[tuple[Any, str]] = []
         self._sent_at: dict[int, int] = {}
+        self._batch: Batch | None = None
         # Watchtowers this peer hands its partners' newest proofs to: (accept, monitoring service, reward).
         self.watchtowers: list[tuple[Callable[[Any], object], str, int]] = []
         self.monitoring_refusals: list[str] = []
@@ -60,6 +62,9 @@ class Peer:
             except Refused:
                 pass  # logged, then refused, then the peer died before deleting it
         bus.register(self.address, self.receive)
+        register_round = getattr(bus, "register_round", None)
+        if register_round is not None:
+            register_round(self.address, self.receive_round)
         self.resend()
 
     @staticmethod
@@ -69,18 +74,40 @@ class Peer:
     # -- the one handler -------------------------------------------------------------------------------
 
     def handle(self, change: S.StateChange) -> list:
-        """Log ``change``, apply it, perform its events; the events. Refused changes are not kept."""
-        seq = self.log.append(change)
+        """Apply ``change``, log it (fsynced), perform its events; the events. Refused changes are not kept."""
+        with self.batch() as batch:
+            result = batch.apply(change)
+        if isinstance(result, Refused):
+            raise result
+        return result
+
+    def handle_many(self, changes: Iterable[S.StateChange]) -> list[list | Refused]:
+        """Apply every change, log the accepted ones with one fsync, then perform their events in order:
+        for each change its events, or the ``Refused`` that says why it changed nothing."""
+        with self.batch() as batch:
+            return [batch.apply(change) for change in changes]
+
+    @contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """A group commit: changes applied inside are logged together on leaving, then their events performed.
+
+        Nothing leaves the peer (message, acknowledgement, L1 transaction, news to
+        a watchtower) before the fsync that covers the state change causing it.
+        If the commit fails, nothing of the batch is performed (and the peer must
+        be restarted from its log: its memory is ahead of its disk).
+        """
+        if self._batch is not None:  # nested: the outer batch commits
+            yield self._batch
+            return
+        batch = self._batch = Batch(self)
         try:
-            _, events = state_transition(self.state, change)
-        except Refused:
-            self.log.delete(seq)
-            raise
-        for event in events:
-            self._perform(event)
-        if self.watchtowers and isinstance(change, S._Receive) and hasattr(change.message, "balance_proof"):
-            self._tell_watchtowers(change.message.sender)  # type: ignore[attr-defined]
-        return events
+            yield batch
+        finally:  # also when a change raised: what was applied before it is logged and performed
+            self._batch = None
+            if batch.logged:
+                self.log.append_many(batch.logged)
+            for effect in batch.effects:
+                effect()
 
     def _tell_watchtowers(self, partner: str) -> None:
         channel = self.state.channel_with(partner)
@@ -102,6 +129,8 @@ class Peer:
                 self._transact(event)
             except L1Error as exc:  # someone else did it first, or it is too late: L1 says which
                 self.failed_transactions.append((event, str(exc)))
+                if isinstance(event, E.ContractSendChannelOpen):
+                    self.handle(S.ContractReceiveTransactionFailed("open_channel", event.partner, str(exc)))
 
     def _send(self, message: Message) -> None:
         if not isinstance(message, Processed):
@@ -159,19 +188,37 @@ class Peer:
 
     def receive(self, signed: Signed) -> list:
         """A message from the transport: signers recovered, then handled. Raises ``Refused``."""
-        signer, balance_signer = recover_signers(signed, self.state.chain_id, self.adjudicator)
-        kind = S.RECEIVE_BY_MESSAGE.get(type(signed.message))
-        if kind is None:
-            raise Refused("unknown message", type(signed.message).__name__)
-        change = kind(signer=signer, balance_signature=signed.balance_signature,  # type: ignore[call-arg]
-                      balance_signer=balance_signer, message=signed.message)
-        try:
-            return self.handle(change)  # type: ignore[arg-type]
-        except Refused as exc:
-            if exc.rule == "replayed message":  # applied before: say so again, the first answer may be lost
-                message = signed.message
-                self._send(Processed(self.address, message.sender, message.message_identifier))
-            raise
+        result = self.receive_many([signed])[0]
+        if isinstance(result, Refused):
+            raise result
+        return result
+
+    def receive_many(self, batch: Sequence[Signed]) -> list[list | Refused]:
+        """A delivery round: every message's signers recovered in one batch, every message applied, the
+        accepted ones logged with one fsync, then acknowledged; for each its events or its ``Refused``."""
+        signers = recover_many(batch, self.state.chain_id, self.adjudicator)
+        results: list[list | Refused] = []
+        with self.batch() as group:
+            for signed, (signer, balance_signer) in zip(batch, signers, strict=True):
+                kind = S.RECEIVE_BY_MESSAGE.get(type(signed.message))
+                if kind is None:
+                    results.append(Refused("unknown message", type(signed.message).__name__))
+                    continue
+                change = kind(signer=signer, balance_signature=signed.balance_signature,  # type: ignore[call-arg]
+                              balance_signer=balance_signer, message=signed.message)
+                result = group.apply(change)  # type: ignore[arg-type]
+                if isinstance(result, Refused) and result.rule == "replayed message":
+                    # applied before: say so again (after the commit: the first answer may be lost)
+                    message = signed.message
+                    ack = Processed(self.address, message.sender, message.message_identifier)
+                    group.effects.append(lambda ack=ack: self._send(ack))  # type: ignore[misc]
+                results.append(result)
+        return results
+
+    def receive_round(self, batch: Sequence[Signed]) -> list[tuple[Signed, Refused]]:
+        """What the message bus calls with a delivery round: the refused messages, with why."""
+        return [(signed, result) for signed, result in zip(batch, self.receive_many(batch), strict=True)
+                if isinstance(result, Refused)]
 
     def poll(self) -> bool:
         """Hand in L1's new events and its latest block; True when there was a new block."""
@@ -185,10 +232,11 @@ class Peer:
                       for e in self.l1.events(self.adjudicator, ChannelAdjudicator, name, start, latest)]
         found += [(e["blockNumber"], e["logIndex"], "SecretRevealed", e)
                   for e in self.l1.events(self.registry, SecretRegistry, "SecretRevealed", start, latest)]
-        for _, _, name, e in sorted(found, key=lambda f: (f[0], f[1])):
-            self.handle(self._state_change(name, e))
         block = self.l1.block(latest)
-        self.handle(S.Block(latest, int(block["timestamp"], 16)))
+        with self.batch() as batch:  # one fsync for the whole poll
+            for _, _, name, e in sorted(found, key=lambda f: (f[0], f[1])):
+                batch.apply(self._state_change(name, e), strict=True)
+            batch.apply(S.Block(latest, int(block["timestamp"], 16)), strict=True)
         self.resend(older_than=latest)
         return True
 
@@ -258,6 +306,13 @@ class Peer:
     def transfer_direct(self, partner: str, amount: int, payment_identifier: int | None = None) -> list:
         return self.handle(S.ActionTransferDirect(partner, amount, self._payment_identifier(payment_identifier)))
 
+    def transfer_many(self, partner: str, amounts: Iterable[int]) -> list[list | Refused]:
+        """Pay ``partner`` each of ``amounts`` directly: one log entry per payment, one fsync for them all,
+        then every transfer sent. For each payment its events, or the ``Refused`` that says why not."""
+        with self.batch() as batch:
+            return [batch.apply(S.ActionTransferDirect(partner, amount, self._payment_identifier(None)))
+                    for amount in amounts]
+
     def pay(self, target: str, amount: int, payment_identifier: int | None = None,
             secret: bytes | None = None) -> int:
         """Start a mediated payment; its identifier. ``secret`` defaults to 32 random bytes."""
@@ -302,3 +357,29 @@ class Peer:
     def close_log(self) -> None:
         """Stop: close the log (as a killed process would, with nothing flushed that was not already)."""
         self.log.close()
+
+
+class Batch:
+    """State changes applied to a peer together, logged with one fsync, then performed (see :meth:`Peer.batch`)."""
+
+    def __init__(self, peer: Peer) -> None:
+        self.peer = peer
+        self.logged: list[S.StateChange] = []
+        self.effects: list[Callable[[], None]] = []
+
+    def apply(self, change: S.StateChange, strict: bool = False) -> list | Refused:
+        """Apply ``change`` now (its effects wait for the commit); its events, or the ``Refused`` (raised if
+        ``strict``)."""
+        peer = self.peer
+        try:
+            _, events = state_transition(peer.state, change)
+        except Refused as exc:
+            if strict:
+                raise
+            return exc
+        self.logged.append(change)
+        self.effects.extend(lambda event=event: peer._perform(event) for event in events)  # type: ignore[misc]
+        if peer.watchtowers and isinstance(change, S._Receive) and hasattr(change.message, "balance_proof"):
+            sender = change.message.sender  # type: ignore[attr-defined]
+            self.effects.append(lambda: peer._tell_watchtowers(sender))
+        return events

@@ -17,6 +17,8 @@ from channels.messages import Signed
 from contracts_spec.channels.rules import ChannelRuleError
 
 Handler = Callable[[Signed], object]
+# Takes a delivery round of messages for one recipient; gives back the refused ones with why.
+RoundHandler = Callable[[list[Signed]], list[tuple[Signed, ChannelRuleError]]]
 Filter = Callable[[Signed], bool]
 
 
@@ -33,6 +35,7 @@ class MessageBus:
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._round_handlers: dict[str, RoundHandler] = {}
         self._queue: deque[Signed] = deque()
         self.offline: set[str] = set()
         self._drop: list[Filter] = []
@@ -44,6 +47,12 @@ class MessageBus:
 
     def register(self, address: str, handler: Handler) -> None:
         self._handlers[address.lower()] = handler
+        self._round_handlers.pop(address.lower(), None)
+
+    def register_round(self, address: str, handler: RoundHandler) -> None:
+        """Deliver to ``address`` a round at a time: every message queued for it when the round began, in order
+        (a peer recovers their signatures in one batch and logs them with one fsync)."""
+        self._round_handlers[address.lower()] = handler
 
     def send(self, signed: Signed) -> None:
         if any(f(signed) for f in self._drop):
@@ -84,20 +93,32 @@ class MessageBus:
     def run(self, limit: int = 100_000) -> int:
         """Deliver until no message is left (at most ``limit``); how many were delivered.
 
-        A message the recipient refuses is kept in ``refused`` with the error.
+        Delivery goes in rounds: the messages queued when a round begins, grouped
+        by recipient in the order of their first message (each recipient's in the
+        order sent), handed to a round handler together or else one at a time;
+        what the recipients send meanwhile waits for the next round. A message
+        the recipient refuses is kept in ``refused`` with the error.
         """
         count = 0
         while self._queue and count < limit:
-            signed = self._queue.popleft()
-            recipient = signed.message.recipient.lower()
-            handler = self._handlers.get(recipient)
-            if handler is None or recipient in self.offline:
-                self.dropped.append(signed)
-                continue
-            count += 1
-            self.delivered.append(signed)
-            try:
-                handler(signed)
-            except ChannelRuleError as exc:
-                self.refused.append((signed, exc))
+            groups: dict[str, list[Signed]] = {}
+            for _ in range(min(len(self._queue), limit - count)):
+                signed = self._queue.popleft()
+                groups.setdefault(signed.message.recipient.lower(), []).append(signed)
+            for recipient, batch in groups.items():
+                handler = self._handlers.get(recipient)
+                if handler is None or recipient in self.offline:
+                    self.dropped.extend(batch)
+                    continue
+                count += len(batch)
+                self.delivered.extend(batch)
+                round_handler = self._round_handlers.get(recipient)
+                if round_handler is not None:
+                    self.refused.extend(round_handler(batch))
+                    continue
+                for signed in batch:
+                    try:
+                        handler(signed)
+                    except ChannelRuleError as exc:
+                        self.refused.append((signed, exc))
         return count

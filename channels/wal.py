@@ -1,11 +1,17 @@
 """A peer's write-ahead log: every state change is on disk before the peer acts on it.
 
-The peer appends each state change (one SQLite commit, fsynced: WAL mode
-with ``synchronous=FULL``) before it runs the transition and performs what
-comes out, so a peer killed at any point and started again replays the log
-into the very state it had, and loses nothing it acknowledged. A change the
-transition refuses is deleted again (it changed nothing); if the peer dies
-first, replay refuses it again and skips it.
+The peer applies a batch of state changes (one, or every message of a
+delivery round, or a user's batch of payments) to its state in memory, then
+appends the accepted ones in one SQLite transaction (one fsync: WAL mode with
+``synchronous=FULL``) with :meth:`StateChangeLog.append_many`, and only then
+performs what came out of them: no message, acknowledgement or L1
+transaction leaves before the commit that covers the state change causing
+it. A peer killed at any point and started again replays the log into the
+state it had when it last performed anything, so it loses nothing it
+acknowledged; a peer killed before the commit has said nothing about the
+batch, and its partners send it again. Refused changes changed nothing and
+are not logged (:meth:`append` then :meth:`delete` remain for one change at
+a time; replay refuses such a change again and skips it).
 """
 
 from __future__ import annotations
@@ -36,6 +42,20 @@ class StateChangeLog:
         """Log ``change``; its sequence number, once it is on disk."""
         cursor = self._db.execute("INSERT INTO state_changes (data) VALUES (?)", (codec.dumps(change),))
         return int(cursor.lastrowid or 0)
+
+    def append_many(self, changes: list[StateChange] | list[bytes]) -> None:
+        """Log ``changes`` (state changes, or their ``codec.dumps``) in one transaction: on disk, with one fsync,
+        when this returns; none of them if it raises."""
+        if not changes:
+            return
+        rows = [(c if isinstance(c, bytes) else codec.dumps(c),) for c in changes]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany("INSERT INTO state_changes (data) VALUES (?)", rows)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def delete(self, seq: int) -> None:
         self._db.execute("DELETE FROM state_changes WHERE seq = ?", (seq,))
