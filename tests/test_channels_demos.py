@@ -50,15 +50,31 @@ def test_each_demo_ends_ok_and_honest_users_lose_nothing(name: str) -> None:
     assert story.startswith("\n[1]") and "L1 gas" in story
 
 
-def test_channels_needs_the_same_few_l1_transactions_for_any_number_of_payments() -> None:
+def test_channels_settles_cooperatively_in_one_transaction_for_any_number_of_payments() -> None:
     _, summary, story = run("channels")
     assert summary["payments"] == 200 and summary["l1_transactions_during_payments"] == 0
     calls = [t["call"] for t in summary["l1_transactions"]]
-    assert calls == ["open_channel", "set_total_deposit", "set_total_deposit", "close_channel",
-                     "update_non_closing_balance_proof", "settle_channel"]
+    assert calls == ["open_channel", "set_total_deposit", "set_total_deposit", "cooperative_settle"]
     assert "(Raiden: 104,000)" in story and summary["raiden_gas"] == RAIDEN_GAS
-    _, few = DEMOS["channels"]("minimal", io.StringIO(), payments=10)  # type: ignore[call-arg]
-    assert [t["call"] for t in few["l1_transactions"]] == calls  # 10 payments or 200: the same transactions
+    # The headline, for two payment counts: after opening, one transaction and the same gas (but calldata).
+    few, many = summary["after_opening"]
+    assert (few["payments"], many["payments"]) == (200, 400)
+    assert few["calls"] == many["calls"] == ["cooperative_settle"] and few["l1_transactions"] == 1
+    assert abs(few["l1_gas"] - many["l1_gas"]) < 1_000
+    assert "200 payments: 1 L1 transaction(s) after opening" in story
+    assert "400 payments: 1 L1 transaction(s) after opening" in story
+    assert "channels-stale-close" in story  # where the close/update/settle path is shown
+    code, small = DEMOS["channels"]("minimal", io.StringIO(), payments=10, compare=3)  # type: ignore[call-arg]
+    assert code == 0 and [t["call"] for t in small["l1_transactions"]] == calls
+    assert [row["l1_transactions"] for row in small["after_opening"]] == [1, 1]
+    assert set(honest_losses(small).values()) == {0}
+
+
+def test_the_unilateral_path_stays_in_the_other_demos() -> None:
+    _, stale, _ = run("channels-stale-close")
+    steps = [s["step"] for s in stale["l1_steps"]]
+    for call in ("close_channel", "update_non_closing_balance_proof", "settle_channel"):
+        assert call in steps
 
 
 def test_a_stale_close_gains_the_cheater_nothing() -> None:

@@ -2,8 +2,10 @@
 
 ``l2lab demo channels`` walks the honest path: a channel opened and funded
 on L1, hundreds of payments both ways off-chain (signed balance proofs, no
-gas), then a close and a settle: the L1 transactions are the same few
-whatever the number of payments. ``channels-stale-close`` has Mallory close
+gas), then one co-signed cooperative settlement: after opening, one L1
+transaction, whatever the number of payments (the demo shows it for two
+payment counts). The unilateral path (close, update, settle after the
+window) is in the other demos. ``channels-stale-close`` has Mallory close
 as if her payments to Alice never happened; Alice's peer answers with
 Mallory's latest proof during the settlement window and Mallory gains
 nothing. ``channels-multihop`` sends a payment over three channels with
@@ -170,8 +172,40 @@ def _run(body: Callable[[_World], Result], preset: str, names: tuple[str, ...]) 
 # -- channels: the honest path ----------------------------------------------------------------------------
 
 
-def demo_channels(preset: str, out: TextIO | None = None, payments: int = 200) -> Result:
-    """Payment channels: open, hundreds of payments both ways off-chain for no gas, close and settle on L1."""
+def _pay_both_ways(lab: ChannelLab, n: Narrator | None, payments: int) -> float:
+    """Alice and Bob pay each other ``payments`` times (three of every five from Alice); the seconds it took."""
+    alice, bob = lab["alice"], lab["bob"]
+    start = time.perf_counter()
+    for i in range(payments):
+        payer, payee, amount = ("alice", "bob", ETH // 100) if i % 5 < 3 else ("bob", "alice", ETH // 200)
+        (alice if payer == "alice" else bob).transfer_direct(lab.address(payee), amount)
+        if n is not None:
+            n.flow(payer, payee, amount)
+        lab.bus.run()
+    return time.perf_counter() - start
+
+
+def _after_opening(payments: int, preset: str) -> dict:
+    """The same channel's life with ``payments`` payments, told in numbers: its L1 transactions after opening."""
+
+    def body(world: _World) -> Result:
+        lab = world.lab
+        lab.open("alice", "bob", 5 * ETH, 2 * ETH)
+        opened = len(world.l1.receipts)
+        _pay_both_ways(lab, None, payments)
+        lab.settle_down()
+        lab["alice"].cooperative_settle(lab.address("bob"))
+        lab.settle_down()
+        after = world.l1.receipts[opened:]
+        settled = _channel(lab, "alice", "bob").status == "settled" and world.l1.balance(lab.adjudicator) == 0
+        return 0, {"payments": payments, "l1_transactions": len(after), "l1_gas": sum(gas_of(r) for _, r in after),
+                   "calls": [method for method, _ in after], "settled": settled}
+
+    return _run(body, preset, ("alice", "bob"))[1]
+
+
+def demo_channels(preset: str, out: TextIO | None = None, payments: int = 200, compare: int | None = None) -> Result:
+    """Payment channels: open, hundreds of payments both ways off-chain for no gas, one co-signed L1 settle."""
 
     def body(world: _World) -> Result:
         lab = world.lab
@@ -186,51 +220,58 @@ def demo_channels(preset: str, out: TextIO | None = None, payments: int = 200) -
         world.table(n, (("alice", "bob"),))
         n.balances()
 
-        there = (payments * 3) // 5
-        back = payments - there
-        n.say(f"They pay each other {payments} times off-chain: {there} payments of 0.01 ETH from Alice, {back} of "
-              "0.005 ETH from Bob. Each is one balance proof (EIP-712, secp256k1) that the payer signs and the payee "
-              "verifies; nothing goes to L1.")
-        alice, bob = lab["alice"], lab["bob"]
-        start = time.perf_counter()
-        for i in range(payments):
-            if i % 5 < 3 and there:
-                alice.transfer_direct(lab.address("bob"), ETH // 100)
-                n.flow("alice", "bob", ETH // 100)
-            else:
-                bob.transfer_direct(lab.address("alice"), ETH // 200)
-                n.flow("bob", "alice", ETH // 200)
-            lab.bus.run()
-        seconds = time.perf_counter() - start
+        there = (payments * 3 + 4) // 5
+        n.say(f"They pay each other {payments} times off-chain: {there} payments of 0.01 ETH from Alice, "
+              f"{payments - there} of 0.005 ETH from Bob. Each is one balance proof (EIP-712, secp256k1) that the "
+              "payer signs and the payee verifies; nothing goes to L1.")
+        seconds = max(_pay_both_ways(lab, n, payments), 1e-9)
+        lab.settle_down()
         during = world.l1_news(n)
         n.note(f"{payments} payments in {seconds:.2f} s ({payments / seconds:,.0f} per second, each proof signed, "
                f"sent, verified and logged); L1 transactions meanwhile: {len(during)}")
         world.table(n, (("alice", "bob"),))
 
-        n.say("Bob closes the channel on L1 with Alice's latest balance proof. During the settlement window "
-              "Alice's peer presents Bob's latest one (update_non_closing_balance_proof), as L1 holds none of his yet.")
-        bob.close(lab.address("alice"))
+        n.say("They are done: Alice asks Bob to co-sign the final balances (a SettleRequest; Bob's peer checks them "
+              "against its own balance proofs and answers with a SettleConfirmation), and sends cooperative_settle: "
+              "one L1 transaction pays both sides, with no settlement window to wait for.")
+        lab["alice"].cooperative_settle(lab.address("bob"))
         lab.settle_down()
         closing = world.l1_news(n)
-        channel = _channel(lab, "bob", "alice")
-        _wait_window(world, n, channel)
-        settling = world.l1_news(n)
-        n.say("After the window a peer settles: L1 pays each side what the two latest balance proofs say.")
         world.table(n, (("alice", "bob"),))
         n.balances()
+        n.note("(closing alone, without the partner's signature, takes close, update and settle and a window: "
+               "`l2lab demo channels-stale-close` shows that path)")
 
-        all_l1 = setup + during + closing + settling
-        settled = _channel(lab, "bob", "alice").status == "settled"
+        other = compare if compare is not None else payments * 2
+        n.say(f"The same channel's life with {other} payments instead of {payments}, on a fresh L1:")
+        again = _after_opening(other, preset)
+        after = during + closing
+        rows = [{"payments": payments, "l1_transactions": len(after), "l1_gas": sum(t["gas"] for t in after),
+                 "calls": [t["call"] for t in after]},
+                {key: again[key] for key in ("payments", "l1_transactions", "l1_gas", "calls")}]
+        for row in rows:
+            n.note(f"{row['payments']:>6} payments: {row['l1_transactions']} L1 transaction(s) after opening "
+                   f"({', '.join(row['calls'])}), {row['l1_gas']:,} L1 gas")
+        # Only the calldata of the two balances can differ: a few gas per non-zero byte, never per payment.
+        difference = abs(rows[0]["l1_gas"] - rows[1]["l1_gas"])
+        flat = rows[0]["calls"] == rows[1]["calls"] and difference < 1_000
+        n.note(f"the same transactions; the {difference:,} gas between them is the calldata of the two final "
+               "balances (zero and non-zero bytes cost differently), not the payments")
+
+        all_l1 = setup + after
+        settled = _channel(lab, "alice", "bob").status == "settled"
         held = world.l1.balance(lab.adjudicator)
+        total = sum(t["gas"] for t in all_l1)
         n.note(f"L1 transactions for the channel's whole life: {len(all_l1)} for {payments} payments "
-               f"({sum(t['gas'] for t in all_l1):,} gas, {sum(t['gas'] for t in all_l1) / payments:,.0f} per "
-               f"payment); {2 * payments} payments would take the same {len(all_l1)}")
-        ok = settled and held == 0 and not during and not lab.bus.refused
-        verdict = (f"{payments} off-chain payments, {len(all_l1)} L1 transactions in all (independent of the payment "
-                   "count); both settled with exactly what they were paid")
+               f"({total:,} gas, {total / payments:,.0f} per payment)")
+        ok = (settled and held == 0 and not during and not lab.bus.refused and flat and again["settled"]
+              and [t["call"] for t in closing] == ["cooperative_settle"])
+        verdict = (f"{payments} off-chain payments, then one co-signed L1 transaction to settle: "
+                   f"{len(all_l1)} L1 transactions in all; with {other} payments the same {len(after)} after "
+                   "opening; both settled with exactly what they were paid")
         summary = _summary(n, world, "channels", verdict, ok, payments=payments,
                            payments_per_second=round(payments / seconds), l1_transactions=all_l1,
-                           l1_transactions_during_payments=len(during), raiden_gas=RAIDEN_GAS)
+                           l1_transactions_during_payments=len(during), after_opening=rows, raiden_gas=RAIDEN_GAS)
         return _code(summary), summary
 
     return _run(body, preset, ("alice", "bob"))
