@@ -54,7 +54,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", choices=sorted(all_demos()), help="which scenario")
     p.add_argument("--preset", default="minimal",
                    help="the scheme's preset. Optimistic: minimal (a 60 s window) or mainnet (a 7-day window, "
-                        "walked through by time travel); zk: small (minimal means small) or bench16/64/256")
+                        "walked through by time travel); zk: small (minimal means small) or bench16/64/256; "
+                        "channels: minimal or mainnet")
     p.add_argument("--json", action="store_true",
                    help="end with a JSON summary on stdout (balances, losses, gas per L1 step, verdict); "
                         "the narration goes to stderr")
