@@ -255,8 +255,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         NAME, help="use the payment-channel peers a running node hosts",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Open, fund, pay over, withdraw from, settle cooperatively, close and settle payment channels between the channel peers a "
-                    "running `l2lab node` hosts for its dev accounts.",
+        description="Open, fund, pay over, withdraw from, settle cooperatively, close and settle payment "
+                    "channels between the channel peers a running `l2lab node` hosts for its dev accounts.",
         epilog=EXAMPLE)
     p.add_argument("--rpc", "--url", dest="rpc", default=DEFAULT_RPC,
                    help=f"the node's URL, JSON-RPC and REST (default {DEFAULT_RPC})")
