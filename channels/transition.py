@@ -252,8 +252,11 @@ def _try_next_route(state: PeerState, payment: InitiatorPayment, why: str) -> li
             continue
         hops = len(route) - 1
         timeout = min((hops + 1) * state.reveal_timeout, channel.settle_timeout)
-        lock = R.Lock(payment.amount, *R.lock_expiration(state.block_number, state.block_timestamp, timeout),
-                      secrethash)
+        expiration, expiration_time = R.lock_expiration(state.block_number, state.block_timestamp, timeout)
+        # Never as long as a window opened now, which may end in this very second (see _lock_problem).
+        expiration_time = min(expiration_time,
+                              state.block_timestamp + channel.settle_timeout * SECONDS_PER_SLOT - 1)
+        lock = R.Lock(payment.amount, expiration, expiration_time, secrethash)
         payment.attempt, payment.route, payment.secrethash = attempt, route, secrethash
         state.initiated[secrethash] = payment.payment_identifier
         return [_send_lock(state, channel, lock, payment.payment_identifier, state.address, payment.target, route,
@@ -293,11 +296,18 @@ def _receive_direct(state: PeerState, change: S.ReceiveDirectTransfer) -> list:
 
 
 def _lock_problem(state: PeerState, channel: ChannelState, lock: R.Lock) -> str:
-    """Why this peer should not act on an incoming lock (too close to expiry, or too long); "" when it may."""
+    """Why this peer should not act on an incoming lock (too close to expiry, or too long); "" when it may.
+
+    A lock must have expired by the time any settlement window opened now could end, for ``unlock``
+    refunds every lock whose secret is not on L1 when it is called, expired or not. A close lands in a
+    later block, so its window ends after block ``block_number + settle_timeout + 1``; but it may land in
+    this very second, and then its window ends at second ``block_timestamp + settle_timeout`` slots, at
+    which a lock expiring at that second still runs (expiry is past both its block and its second).
+    """
     if R.is_lock_expiring(lock, state.block_number, state.block_timestamp, state.reveal_timeout):
         return "the lock expires within the reveal timeout"
     if (lock.expiration - state.block_number > channel.settle_timeout
-            or lock.expiration_time - state.block_timestamp > channel.settle_timeout * SECONDS_PER_SLOT):
+            or lock.expiration_time - state.block_timestamp >= channel.settle_timeout * SECONDS_PER_SLOT):
         return "the lock outlasts the settlement window"
     return ""
 
