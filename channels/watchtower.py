@@ -12,6 +12,13 @@ then lands the update through the MonitoringService contract, which sets the
 reward aside for it. After settlement it claims the reward; the contract pays
 only the service whose update landed.
 
+The update has a deadline, the window's end, and someone may fill blocks to
+keep it out until then: its tip rises as the deadline nears
+(``contracts_spec.l1.DeadlineFees``, by the seconds left of the window), and
+while it waits in the pool the watchtower replaces it at its nonce each time
+the tip has risen past the pool's replacement bump (or the base fee has
+outgrown its fee cap), as the rollups' dispute actors do.
+
 Like a peer it only reacts: :meth:`Watchtower.accept` to users,
 :meth:`Watchtower.poll` to L1; :func:`due_updates` is the pure decision.
 """
@@ -25,7 +32,15 @@ from channels.state import ChannelState
 from contracts_spec.channels import rules as R
 from contracts_spec.channels.contract import ChannelAdjudicator
 from contracts_spec.channels.monitoring import MonitoringService
-from contracts_spec.l1 import L1Client, L1Error
+from contracts_spec.channels.params import SECONDS_PER_SLOT
+from contracts_spec.l1 import (
+    DeadlineFees,
+    L1Client,
+    L1Error,
+    encode_call,
+    max_fee_for,
+    replacement_fee,
+)
 from primitives.secp256k1 import private_key_to_address
 
 
@@ -74,6 +89,18 @@ def check_monitor_request(request: MonitorRequest, *, chain_id: int, adjudicator
                          channel_identifier=proof.channel_identifier)
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A monitor transaction sent but not mined yet: what a replacement at its nonce must outbid."""
+
+    nonce: int
+    tx_hash: str
+    tip: int
+    max_fee: int
+    gas: int
+    data: bytes
+
+
 @dataclass
 class Watched:
     """One channel the watchtower defends, and what L1 has shown of it."""
@@ -82,8 +109,10 @@ class Watched:
     closed_block: int = 0  # 0 while open
     settle_block: int = 0
     settle_timeout: int = 0
+    settle_time: int = 0  # the window's last second
     onchain_nonce: int = 0  # the closer's proof L1 holds
     sent_at: int = -1  # block the monitor transaction went out at
+    pending: Pending | None = None  # the monitor transaction while it waits in the pool
     settled: bool = False
     claimed: bool = False
 
@@ -114,12 +143,13 @@ class Watchtower:
     """A monitoring service with its own key, watching one adjudicator for the users who hired it."""
 
     def __init__(self, key: bytes, l1: L1Client, adjudicator: str, monitoring_service: str, *,
-                 patience: float = 0.5, min_reward: int = 0) -> None:
+                 patience: float = 0.5, min_reward: int = 0, fees: DeadlineFees | None = None) -> None:
         if not 0 <= patience < 1:
             raise ValueError(f"patience {patience} must be in [0, 1): a share of the settlement window")
         self.key, self.address = key, private_key_to_address(key)
         self.l1, self.adjudicator, self.monitoring_service = l1, adjudicator, monitoring_service
         self.patience, self.min_reward = patience, min_reward
+        self.fees = fees or DeadlineFees()
         self.watched: dict[int, Watched] = {}
         self.block_number = 0
         self.stats = WatchtowerStats()
@@ -176,7 +206,7 @@ class Watchtower:
         for e in events("ChannelClosed"):
             w = self.watched.get(e["channel_identifier"])
             if w is not None and int(e["closing_participant"], 16) == int(w.request.closing_participant, 16):
-                _, w.settle_timeout, w.settle_block, _ = self.l1.call(self.adjudicator, ChannelAdjudicator,
+                _, w.settle_timeout, w.settle_block, w.settle_time = self.l1.call(self.adjudicator, ChannelAdjudicator,
                                                                       "channel_info", e["channel_identifier"])
                 w.closed_block = e["blockNumber"]
         for e in events("NonClosingBalanceProofUpdated"):
@@ -194,24 +224,76 @@ class Watchtower:
         for cid in due_updates(self.watched, self.block_number, self.patience):
             self._monitor(cid)
         for cid, w in sorted(self.watched.items()):
+            if w.pending is not None:
+                self._bump(cid)
+        for cid, w in sorted(self.watched.items()):
             if w.settled and not w.claimed and w.sent_at >= 0:
                 self._claim(cid)
         for cid in [c for c, w in self.watched.items() if w.settled and (w.claimed or w.sent_at < 0)]:
             del self.watched[cid]  # done with: nothing more to defend or claim
 
+    def _tip(self, w: Watched) -> int:
+        """The tip for the update now: the floor early in the window, rising to the cap at its end."""
+        seconds_left = max(0, w.settle_time - self.l1.timestamp())
+        return self.fees.tip(seconds_left, max(1, w.settle_timeout * SECONDS_PER_SLOT))
+
     def _monitor(self, cid: int) -> None:
         w = self.watched[cid]
         r, p = w.request, w.request.balance_proof
         w.sent_at = self.block_number
-        try:
-            self.l1.transact(self.key, self.monitoring_service, MonitoringService, "monitor", cid,
-                             r.closing_participant, r.non_closing_participant, p.nonce, p.transferred_amount,
-                             p.locked_amount, p.locksroot, r.closing_signature, r.non_closing_signature,
-                             r.reward_amount, r.reward_signature)
+        data = encode_call(MonitoringService, "monitor", cid, r.closing_participant, r.non_closing_participant,
+                           p.nonce, p.transferred_amount, p.locked_amount, p.locksroot, r.closing_signature,
+                           r.non_closing_signature, r.reward_amount, r.reward_signature)
+        tip = self._tip(w)
+        nonce, max_fee = self.l1.nonce(self.address), max_fee_for(self.l1.base_fee(), tip)
+        try:  # the gas is estimated first: an update that would revert is not sent
+            tx_hash = self.l1.submit(self.key, to=self.monitoring_service, data=data, tip=tip, max_fee=max_fee,
+                                     nonce=nonce)
         except L1Error as exc:  # another service, or the user, landed it (or a newer proof) first
             self.stats.updates_failed.append((cid, str(exc)))
             return
-        self.stats.updates_landed.append(cid)
+        gas = int(self.l1.rpc("eth_getTransactionByHash", tx_hash)["gas"], 16)
+        w.pending = Pending(nonce, tx_hash, tip, max_fee, gas, data)
+        self._mined(cid)
+
+    def _mined(self, cid: int) -> bool:
+        """Whether the waiting update is mined (landed or reverted, and noted as such)."""
+        w = self.watched[cid]
+        assert w.pending is not None
+        receipt = self.l1.receipt(w.pending.tx_hash)
+        if receipt is None:
+            return False
+        w.pending = None
+        if int(receipt["status"], 16) == 1:
+            self.stats.updates_landed.append(cid)
+        else:
+            self.stats.updates_failed.append((cid, receipt.get("revertReason") or "transaction reverted"))
+        return True
+
+    def _bump(self, cid: int) -> None:
+        """The update still waits: replace it at its nonce once the deadline's tip outbids it by the pool's bump."""
+        if self._mined(cid):
+            return
+        w = self.watched[cid]
+        old = w.pending
+        assert old is not None
+        base_fee = self.l1.base_fee()
+        tip = self._tip(w)
+        priced_out = old.max_fee < base_fee + old.tip
+        if tip < replacement_fee(old.tip) and not priced_out:
+            return  # the deadline asks no more than it pays yet
+        tip = max(tip, replacement_fee(old.tip))
+        if tip > self.fees.cap:
+            return  # as high as the policy goes: it waits as it is
+        max_fee = max(max_fee_for(base_fee, tip), replacement_fee(old.max_fee))
+        try:
+            tx_hash = self.l1.submit(self.key, to=self.monitoring_service, data=old.data, gas=old.gas, tip=tip,
+                                     max_fee=max_fee, nonce=old.nonce)
+        except L1Error as exc:  # the old one was mined meanwhile, or the pool refused: look again next block
+            self.stats.updates_failed.append((cid, f"replacement: {exc}"))
+            return
+        w.pending = Pending(old.nonce, tx_hash, tip, max_fee, old.gas, old.data)
+        self._mined(cid)
 
     def _claim(self, cid: int) -> None:
         w = self.watched[cid]
