@@ -7,7 +7,8 @@ the user's counter-signature for ``update_non_closing_balance_proof``
 The watchtower checks all three with the channel rules and keeps only the
 newest per channel. It reads L1: when the partner closes and the closer's
 proof L1 holds is older than the one it keeps, it waits ``patience`` of the
-settlement window (the user, if online, answers by itself and pays nothing),
+settlement window, in blocks and in seconds (the user, if online, answers by
+itself and pays nothing), and acts while the window runs by either,
 then lands the update through the MonitoringService contract, which sets the
 reward aside for it. After settlement it claims the reward; the contract pays
 only the service whose update landed.
@@ -117,15 +118,22 @@ class Watched:
     claimed: bool = False
 
 
-def due_updates(watched: Mapping[int, Watched], block_number: int, patience: float) -> list[int]:
+def due_updates(watched: Mapping[int, Watched], block_number: int, timestamp: int, patience: float) -> list[int]:
     """Channels whose stale close the watchtower should answer now: closed by the partner, L1 holding an
-    older proof than the one kept, ``patience`` of the window gone and the window still open."""
+    older proof than the one kept, ``patience`` of the window gone and the window still open.
+
+    The window, like the adjudicator's, is judged by its blocks *and* its seconds: it is open while either
+    runs (so a burst of blocks does not end it), and ``patience`` of it has passed once both have.
+    """
     due = []
     for cid, w in sorted(watched.items()):
         if not w.closed_block or w.settled or w.sent_at >= 0 or w.onchain_nonce >= w.request.balance_proof.nonce:
             continue
-        start = w.closed_block + int(w.settle_timeout * patience)
-        if start <= block_number <= w.settle_block:
+        waited = int(w.settle_timeout * patience)
+        closed_time = w.settle_time - w.settle_timeout * SECONDS_PER_SLOT
+        patient = block_number >= w.closed_block + waited and timestamp >= closed_time + waited * SECONDS_PER_SLOT
+        window_open = block_number <= w.settle_block or timestamp < w.settle_time
+        if patient and window_open:
             due.append(cid)
     return due
 
@@ -151,7 +159,7 @@ class Watchtower:
         self.patience, self.min_reward = patience, min_reward
         self.fees = fees or DeadlineFees()
         self.watched: dict[int, Watched] = {}
-        self.block_number = 0
+        self.block_number = self.timestamp = 0
         self.stats = WatchtowerStats()
 
     # -- users -------------------------------------------------------------------------------------
@@ -199,6 +207,7 @@ class Watchtower:
         if latest <= self.block_number:
             return False
         start, self.block_number = self.block_number + 1, latest
+        self.timestamp = int(self.l1.block(latest)["timestamp"], 16)
 
         def events(name: str) -> list[dict]:
             return self.l1.events(self.adjudicator, ChannelAdjudicator, name, start, latest)
@@ -221,7 +230,7 @@ class Watchtower:
 
     def act(self) -> None:
         """Answer the stale closes that are due, claim the rewards that are, forget the channels that are done."""
-        for cid in due_updates(self.watched, self.block_number, self.patience):
+        for cid in due_updates(self.watched, self.block_number, self.timestamp, self.patience):
             self._monitor(cid)
         for cid, w in sorted(self.watched.items()):
             if w.pending is not None:

@@ -530,3 +530,32 @@ def test_a_secret_registered_past_both_the_block_and_the_second_of_a_lock_is_ref
     assert (unlocked["unlocked_amount"], unlocked["returned_amount"]) == (3 * ETH, 3 * ETH)
     paid = paid_on_l1(lab)
     assert (paid["alice"], paid["mallory"]) == (6 * ETH, 4 * ETH) and lab.l1.balance(lab.adjudicator) == 0
+
+
+# -- the watchtower and the clock ---------------------------------------------------------------------------------
+
+
+def test_a_burst_of_blocks_does_not_make_the_watchtower_give_up_while_the_window_runs(lab: ChannelLab) -> None:
+    """mallory closes stale on carol, who is offline and hired a watchtower, then mines two windows' worth
+    of blocks in a second. The window runs on by its seconds (``_Channel.window_open``), and so does the
+    watchtower's patience and its deadline: it lands carol's update and carol is paid all mallory sent
+    her. (Before the fix the watchtower judged the window by its blocks alone, saw it over, and kept
+    still; mallory then settled on her stale close and carol lost the 4 ETH.)"""
+    lab.open("mallory", "carol", 10 * ETH)
+    tower = lab.add_watchtower("tower", TOWER)
+    lab.hire("carol", "tower", ETH // 100)
+    for amount in (ETH, 3 * ETH):
+        lab["mallory"].transfer_direct(lab.address("carol"), amount)
+    lab.settle_down()
+    lab.online("carol", False)
+    lab["mallory"].close(lab.address("carol"))
+    lab.settle_down()
+    cid = lab["mallory"].channel(lab.address("carol")).identifier
+    window = lab.preset.default_settle_timeout
+    lab.l1.mine(2 * window)
+    lab.settle_down()
+    assert not tower.stats.updates_landed  # not yet: half the window's seconds must pass first (patience)
+    lab.wait(window + 2)
+    assert tower.stats.updates_landed == [cid]
+    assert paid_on_l1(lab)["carol"] == 4 * ETH and paid_on_l1(lab)["mallory"] == 6 * ETH
+    assert tower.stats.rewards == [(cid, ETH // 100)]
