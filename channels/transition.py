@@ -303,8 +303,13 @@ def _lock_problem(state: PeerState, channel: ChannelState, lock: R.Lock) -> str:
     later block, so its window ends after block ``block_number + settle_timeout + 1``; but it may land in
     this very second, and then its window ends at second ``block_timestamp + settle_timeout`` slots, at
     which a lock expiring at that second still runs (expiry is past both its block and its second).
+
+    And a lock must have more than a reveal timeout of *seconds* left, whatever its blocks say: blocks are
+    for sale, so a lock whose seconds are spent expires with the next burst of blocks, before this peer
+    could register its secret on L1 (a mediator would have paid its payee by then).
     """
-    if R.is_lock_expiring(lock, state.block_number, state.block_timestamp, state.reveal_timeout):
+    if (R.is_lock_expiring(lock, state.block_number, state.block_timestamp, state.reveal_timeout)
+            or lock.expiration_time - state.block_timestamp <= state.reveal_timeout * SECONDS_PER_SLOT):
         return "the lock expires within the reveal timeout"
     if (lock.expiration - state.block_number > channel.settle_timeout
             or lock.expiration_time - state.block_timestamp >= channel.settle_timeout * SECONDS_PER_SLOT):

@@ -559,3 +559,40 @@ def test_a_burst_of_blocks_does_not_make_the_watchtower_give_up_while_the_window
     assert tower.stats.updates_landed == [cid]
     assert paid_on_l1(lab)["carol"] == 4 * ETH and paid_on_l1(lab)["mallory"] == 6 * ETH
     assert tower.stats.rewards == [(cid, ETH // 100)]
+
+
+def test_a_lock_whose_seconds_are_spent_is_refused_so_a_burst_of_blocks_cannot_expire_it(lab: ChannelLab) -> None:
+    """A lock expires past both its block and its second, so its seconds are what a burst of blocks cannot
+    buy. mallory, paying through carol to her own trudy, sends a lock with blocks to spare but its second
+    already past: it would expire by blocks alone. Had carol carried it on, trudy would reveal the secret
+    at once (carol pays her), and mallory would mine a burst of blocks before carol registers it on L1:
+    carol's incoming lock expired, her outgoing one paid, 1 ETH lost. (Before the fix carol took the lock,
+    since it was not near its expiry by *both* measures, and lost the 1 ETH.) Now she refuses a lock
+    that has no more than a reveal timeout of seconds left, whatever its blocks say."""
+    lab.open("mallory", "carol", 10 * ETH)
+    lab.open("carol", "trudy", 10 * ETH)
+    carol = lab["carol"]
+    channel = lab["mallory"].channel(lab.address("carol"))
+    secret = b"\x71" * 32
+    block, now = carol.state.block_number, carol.state.block_timestamp
+    lock = R.Lock(ETH, block + 3 * lab.preset.reveal_timeout, now - 1, R.secrethash_of(secret))
+    proof = R.BalanceProof(channel.identifier, lab.l1.chain_id, lab.adjudicator, channel.our.balance_proof.nonce + 1,
+                           0, ETH, R.compute_locksroot([lock]))
+    mallory, trudy = lab.address("mallory"), lab.address("trudy")
+    route = (mallory, lab.address("carol"), trudy)
+    message = M.LockedTransfer(mallory, lab.address("carol"), 9000, 1, ETH, mallory, trudy, route, lock, proof)
+    carol.receive(dataclasses.replace(sign(lab, "mallory", message),
+                                      balance_signature=R.sign_balance_proof(proof, KEYS["mallory"])))
+    [refund] = [m for m in carol.state.queue.values() if isinstance(m, M.RefundTransfer)]
+    assert "expires within the reveal timeout" in refund.reason
+    lab.settle_down()
+    assert not lab["trudy"].channel(lab.address("carol")).partner.locks  # nothing went on to trudy
+    # The rest of the attack finds nothing to take: trudy's reveal is unexpected, the burst expires a lock
+    # carol never paid on.
+    lab.bus.send(sign(lab, "trudy", M.SecretReveal(trudy, lab.address("carol"), 9001, secret)))
+    lab.settle_down()
+    lab.l1.mine(4 * lab.preset.reveal_timeout)
+    lab.settle_down()
+    assert R.is_lock_expired(lock, lab.l1.block_number(), lab.l1.timestamp())
+    assert lab.balance("carol", "trudy") == 10 * ETH and lab.balance("trudy", "carol") == 0
+    assert lab.balance("carol", "mallory") == 0  # the refused lock stays mallory's
