@@ -25,7 +25,8 @@ The protocol, hop by hop (initiator A, mediators, target T):
    (``rules.is_lock_expired``: past its block *and* its second) is removed
    by its sender with ``LockExpired``. A receiver that knows a secret its
    payer has not unlocked registers it on L1 once the lock is within a
-   reveal timeout of expiring (``rules.is_lock_expiring``), and closes the
+   reveal timeout of expiring by its seconds (its blocks are for sale: a
+   burst of them could pass its block at any moment), and closes the
    channel if the payer still has not unlocked when the lock expires; after
    settlement it unlocks on L1.
 5. A peer whose partner closes presents the partner's latest proof with
@@ -901,7 +902,9 @@ def _channel_on_block(state: PeerState, channel: ChannelState) -> list:
         reveal = state.reveal_of(secrethash)
         if reveal.block == 0:
             sent = state.registering.get(secrethash)
-            if (R.is_lock_expiring(lock, block, now, state.reveal_timeout)
+            # Due once the lock is within a reveal timeout of expiring by its seconds, whatever its blocks
+            # say: blocks are for sale, and a burst of them would expire it before this peer sees one.
+            if (now + state.reveal_timeout * SECONDS_PER_SLOT >= lock.expiration_time
                     and not R.is_lock_expired(lock, block, now)
                     and (sent is None or block >= sent + TX_RETRY_BLOCKS)):
                 state.registering[secrethash] = block

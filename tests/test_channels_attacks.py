@@ -596,3 +596,38 @@ def test_a_lock_whose_seconds_are_spent_is_refused_so_a_burst_of_blocks_cannot_e
     assert R.is_lock_expired(lock, lab.l1.block_number(), lab.l1.timestamp())
     assert lab.balance("carol", "trudy") == 10 * ETH and lab.balance("trudy", "carol") == 0
     assert lab.balance("carol", "mallory") == 0  # the refused lock stays mallory's
+
+
+def test_a_quiet_chain_then_a_burst_of_blocks_cannot_expire_a_mediators_claim(lab: ChannelLab) -> None:
+    """On a chain that mines on demand, time passes without blocks. mallory pays her own trudy through
+    carol and trudy keeps the secret from carol until carol's lock to her has run out of seconds (though
+    not of blocks), then reveals it: carol pays her, as the lock to trudy has not expired. carol's own
+    incoming lock from mallory has seconds spent too, so one burst of blocks would expire it; carol
+    therefore registers the secret on L1 at once, and is made whole on L1 although mallory never unlocks.
+    (Before the fix carol waited for the lock to near its expiry by blocks as well, mallory's burst
+    expired it first, and carol lost the 1 ETH she paid trudy.)"""
+    lab.open("mallory", "carol", 10 * ETH)
+    lab.open("carol", "trudy", 10 * ETH)
+    lab.bus.drop_when(lambda s: kind(s) == "SecretReveal" and s.message.recipient == lab.address("carol"))
+    secret = b"\x72" * 32
+    lab["mallory"].pay(lab.address("trudy"), ETH, secret=secret)
+    lab.settle_down()
+    [incoming] = lab["carol"].channel(lab.address("mallory")).partner.locks.values()
+    lab.online("mallory", False)  # paid by nobody, she will never unlock to carol
+    lab.l1.rpc("evm_increaseTime", incoming.expiration_time - lab.l1.timestamp() + 1)
+    lab.l1.mine(1)  # a quiet spell: every lock's seconds are spent, its blocks are not
+    lab.settle_down()
+    assert lab.l1.block_number() < incoming.expiration - lab.preset.reveal_timeout
+    lab.bus.clear_filters()
+    lab.bus.send(sign(lab, "trudy", M.SecretReveal(lab.address("trudy"), lab.address("carol"), 9100, secret)))
+    lab.settle_down()
+    assert lab.balance("trudy", "carol") == ETH  # carol paid trudy
+    lab.l1.mine(lab.preset.reveal_timeout * 4)  # mallory's burst
+    lab.settle_down()
+    [reveal] = lab.l1.events(lab.registry, SecretRegistry, "SecretRevealed")
+    at = R.Reveal(reveal["blockNumber"], int(lab.l1.block(reveal["blockNumber"])["timestamp"], 16))
+    assert R.is_unlocked(incoming, at)  # registered before the burst expired it
+    lab.wait(lab.preset.default_settle_timeout + 4)  # carol closes on mallory, settles, unlocks
+    paid = paid_on_l1(lab)
+    assert paid["carol"] == ETH and paid["mallory"] == 9 * ETH  # carol is even: 1 out to trudy, 1 in on L1
+    assert lab.balance("carol", "trudy") == 9 * ETH

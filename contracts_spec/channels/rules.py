@@ -435,11 +435,13 @@ def is_lock_expiring(lock: Lock, block_number: int, timestamp: int, margin: int)
     """At most ``margin`` blocks *and* at most ``margin`` slots are left before the lock expires.
 
     Peers' rule (``params.ChannelPreset.reveal_timeout`` is the margin, as
-    Raiden's ``expiration - reveal_timeout <= block``): a receiver that knows
-    a lock's secret registers it on L1 once this holds and its partner has not
-    unlocked, leaving ``margin`` blocks or ``margin`` slots, whichever is the
-    later to pass, to get the registration mined; and a receiver acts on a
-    new lock only while it does not hold.
+    Raiden's ``expiration - reveal_timeout <= block``): a receiver acts on a
+    new lock only while it does not hold *and* more than ``margin`` slots of
+    the lock's seconds are left; a receiver that knows a lock's secret
+    registers it on L1 once ``margin`` slots or fewer of its seconds are left
+    and its partner has not unlocked. Seconds, not blocks, because blocks are
+    for sale: a lock whose seconds are spent expires with the next burst of
+    blocks (``channels.transition``).
     """
     return (block_number + margin >= lock.expiration
             and timestamp + margin * SECONDS_PER_SLOT >= lock.expiration_time)
