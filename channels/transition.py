@@ -406,6 +406,9 @@ def _learned_from_payee(state: PeerState, secrethash: bytes, payee: str) -> list
         if channel is not None:
             out += _unlock_to(state, channel, secrethash, mediation.payment_identifier)
         out += _reveal_to(state, mediation.payer, secrethash)
+        payer = state.channel_with(mediation.payer)
+        if payer is not None:  # at once, not at the next block: one burst of blocks may be all there is
+            out += _register_if_due(state, payer, secrethash)
     elif payment_id is not None:
         payment = state.payments[payment_id]
         if channel is not None:
@@ -870,6 +873,27 @@ def _settle_side(end: EndState) -> E.SettleSide:
     return E.SettleSide(end.address, values.transferred, values.locked, values.locksroot)
 
 
+def _register_if_due(state: PeerState, channel: ChannelState, secrethash: bytes) -> list:
+    """Register on L1 the secret of the partner's lock on ``secrethash``, known to us, if that is due now.
+
+    Due once the lock is within a reveal timeout of expiring by its seconds, whatever its blocks say:
+    blocks are for sale, and a burst of them would expire it before this peer sees another block. Sent
+    again after ``TX_RETRY_BLOCKS`` if L1 does not show it yet.
+    """
+    lock = channel.partner.locks.get(secrethash)
+    secret = state.secrets.get(secrethash)
+    block, now = state.block_number, state.block_timestamp
+    if lock is None or secret is None or channel.refused.get(secrethash) or state.reveal_of(secrethash).block:
+        return []
+    sent = state.registering.get(secrethash)
+    if (now + state.reveal_timeout * SECONDS_PER_SLOT >= lock.expiration_time
+            and not R.is_lock_expired(lock, block, now)
+            and (sent is None or block >= sent + TX_RETRY_BLOCKS)):
+        state.registering[secrethash] = block
+        return [E.ContractSendSecretReveal(secret)]
+    return []
+
+
 def _channel_on_block(state: PeerState, channel: ChannelState) -> list:
     """What one channel needs at the current block: expired locks removed, secrets registered in time,
     an update during the window, a close when a claimed lock is left unpaid, a settle after the window."""
@@ -896,19 +920,11 @@ def _channel_on_block(state: PeerState, channel: ChannelState) -> list:
                                                     "the lock expired before the target claimed it"))
     unpaid_claim = False
     for secrethash, lock in channel.partner.locks.items():
-        secret = state.secrets.get(secrethash)
-        if secret is None or channel.refused.get(secrethash):
+        if secrethash not in state.secrets or channel.refused.get(secrethash):
             continue
         reveal = state.reveal_of(secrethash)
         if reveal.block == 0:
-            sent = state.registering.get(secrethash)
-            # Due once the lock is within a reveal timeout of expiring by its seconds, whatever its blocks
-            # say: blocks are for sale, and a burst of them would expire it before this peer sees one.
-            if (now + state.reveal_timeout * SECONDS_PER_SLOT >= lock.expiration_time
-                    and not R.is_lock_expired(lock, block, now)
-                    and (sent is None or block >= sent + TX_RETRY_BLOCKS)):
-                state.registering[secrethash] = block
-                out.append(E.ContractSendSecretReveal(secret))
+            out += _register_if_due(state, channel, secrethash)
         elif R.is_unlocked(lock, reveal) and R.is_lock_expired(lock, block, now):
             unpaid_claim = True
     if channel.status == OPENED and unpaid_claim and _send_once(state, channel, "close"):

@@ -622,6 +622,7 @@ def test_a_quiet_chain_then_a_burst_of_blocks_cannot_expire_a_mediators_claim(la
     lab.bus.send(sign(lab, "trudy", M.SecretReveal(lab.address("trudy"), lab.address("carol"), 9100, secret)))
     lab.settle_down()
     assert lab.balance("trudy", "carol") == ETH  # carol paid trudy
+    assert lab.l1.events(lab.registry, SecretRegistry, "SecretRevealed")  # and registered it, before any block
     lab.l1.mine(lab.preset.reveal_timeout * 4)  # mallory's burst
     lab.settle_down()
     [reveal] = lab.l1.events(lab.registry, SecretRegistry, "SecretRevealed")
