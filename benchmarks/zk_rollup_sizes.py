@@ -32,10 +32,12 @@ def _figure(metric: str, workload: str, name: str, unit: str, value: float, note
 
 
 def session(preset: ZkPreset) -> list[Figure]:
+    from benchmarks.zk_rollup import circuit_figures
     from node.chain import Chain
     from node.rpc import in_process_l1
     from primitives.secp256k1 import private_key_to_address
     from rollup.zk.lab import ZkLab
+    from rollup.zk.prover import bare_r1cs
 
     keys = {n: bytes([i + 41]) * 32 for i, n in enumerate(("operator", "alice", "bob"))}
     chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in keys.values()})
@@ -70,7 +72,8 @@ def session(preset: ZkPreset) -> list[Figure]:
                 "the whole commit over the transfer slots (withdrawals ride along)"),
         _figure("pubdata_bytes_per_batch", wl, f"{p}.session.pubdata", "B", len(proved.batch.pubdata)),
         _figure("process_peak_memory", wl, f"{p}.session.peak_memory", "MiB", peak_mib,
-                "this process's peak RSS: circuit objects, proving key, chain"),
+                "this process's peak RSS: the setup when it ran, circuit, proving key, chain"),
+        *[f for f in circuit_figures(preset, bare_r1cs(preset).names) if f.metric == "constraints_per_transfer"],
     ]
 
 
