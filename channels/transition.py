@@ -272,6 +272,8 @@ def _action_mediated(state: PeerState, change: S.ActionInitMediated) -> list:
         raise _refuse("bad target", "a peer does not pay itself")
     if change.payment_identifier in state.payments:
         raise _refuse("payment identifier in use", f"payment {change.payment_identifier} was already started")
+    if change.secret == bytes(R.SECRET_BYTES):
+        raise _refuse("bad secret", "the zero secret cannot be registered on L1, so no lock on it can be claimed")
     R.secrethash_of(change.secret)
     found = routing.routes(state, change.target, change.amount)
     if not found:
@@ -338,6 +340,7 @@ def _receive_locked(state: PeerState, change: S.ReceiveLockedTransfer) -> list:
         raise _refuse("bad route", "this peer is not the sender's next hop on the route")
     if lock.amount != message.amount:
         raise _refuse("bad lock", f"the lock holds {lock.amount}, the payment is {message.amount}")
+    R.check_claimable(lock.secrethash)
     partner = channel.partner
     if lock.secrethash in partner.locks:
         raise _refuse("bad lock", "a lock on this secret hash is already pending")

@@ -632,3 +632,32 @@ def test_a_quiet_chain_then_a_burst_of_blocks_cannot_expire_a_mediators_claim(la
     paid = paid_on_l1(lab)
     assert paid["carol"] == ETH and paid["mallory"] == 9 * ETH  # carol is even: 1 out to trudy, 1 in on L1
     assert lab.balance("carol", "trudy") == 9 * ETH
+
+
+def test_a_lock_on_the_zero_secret_which_l1_will_not_register_is_refused(lab: ChannelLab) -> None:
+    """The secret registry refuses the zero secret (its hash has a known preimage), so a lock on its hash can
+    never be claimed on L1. mallory pays her own trudy through carol on the zero secret: trudy reveals it,
+    carol pays her, mallory never unlocks, and carol's registration would revert: her incoming lock
+    expires and she is 1 ETH down. (Before the fix carol took the lock and lost the 1 ETH.) Now no peer
+    takes such a lock and no initiator makes one: carol refuses it naming the rule, and nobody pays."""
+    lab.open("mallory", "carol", 10 * ETH)
+    lab.open("carol", "trudy", 10 * ETH)
+    with pytest.raises(Refused, match="bad secret"):
+        lab["mallory"].pay(lab.address("trudy"), ETH, secret=bytes(32))  # an honest peer never makes one
+    carol = lab["carol"]
+    channel = lab["mallory"].channel(lab.address("carol"))
+    lock = R.Lock(ETH, *R.lock_expiration(carol.state.block_number, carol.state.block_timestamp,
+                                          3 * lab.preset.reveal_timeout), R.secrethash_of(bytes(32)))
+    proof = R.BalanceProof(channel.identifier, lab.l1.chain_id, lab.adjudicator, channel.our.balance_proof.nonce + 1,
+                           0, ETH, R.compute_locksroot([lock]))
+    mallory, trudy = lab.address("mallory"), lab.address("trudy")
+    message = M.LockedTransfer(mallory, lab.address("carol"), 9200, 1, ETH, mallory, trudy,
+                               (mallory, lab.address("carol"), trudy), lock, proof)
+    signed = dataclasses.replace(sign(lab, "mallory", message), balance_signature=R.sign_balance_proof(proof,
+                                                                                                      KEYS["mallory"]))
+    refused(lab, "carol", signed, "bad lock")
+    with pytest.raises(TransactionReverted, match="zero secret"):  # why: L1 would never count it
+        lab.l1.transact(KEYS["carol"], lab.registry, SecretRegistry, "register_secret", bytes(32))
+    lab.wait(4 * lab.preset.reveal_timeout)
+    assert lab.balance("carol", "trudy") == 10 * ETH and lab.balance("carol", "mallory") == 0
+    assert lab.balance("mallory", "carol") == 10 * ETH

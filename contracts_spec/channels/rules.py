@@ -454,6 +454,18 @@ def secrethash_of(secret: bytes) -> bytes:
     return keccak256(secret)
 
 
+# The secret registry refuses the zero secret (its hash has a known preimage), so a lock on this hash can
+# never be claimed on L1: peers neither make nor take one (``check_claimable``).
+ZERO_SECRETHASH = keccak256(bytes(SECRET_BYTES))
+
+
+def check_claimable(secrethash: bytes) -> None:
+    """A lock on ``secrethash`` could be claimed on L1: not the zero secret's hash, which L1 will not register."""
+    if secrethash == ZERO_SECRETHASH:
+        raise ChannelRuleError("bad lock", "a lock on the zero secret's hash can never be claimed on L1: "
+                                           "the secret registry refuses the zero secret")
+
+
 def encode_locks(locks: Sequence[Lock], max_locks: int = MAX_LOCKS_PER_CHANNEL) -> bytes:
     """The pending locks as the adjudicator's ``unlock`` takes them; refused beyond ``max_locks``."""
     if len(locks) > max_locks:
