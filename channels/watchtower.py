@@ -8,9 +8,9 @@ The watchtower checks all three with the channel rules and keeps only the
 newest per channel. It reads L1: when the partner closes and the closer's
 proof L1 holds is older than the one it keeps, it waits ``patience`` of the
 settlement window, in blocks and in seconds (the user, if online, answers by
-itself and pays nothing), and acts while the window runs by either,
-then lands the update through the MonitoringService contract, which sets the
-reward aside for it. After settlement it claims the reward; the contract pays
+itself and pays nothing), then, while the window still runs by its blocks or
+its seconds, lands the update through the MonitoringService contract, which
+sets the reward aside for it. After settlement it claims the reward; the contract pays
 only the service whose update landed.
 
 The update has a deadline, the window's end, and someone may fill blocks to
