@@ -23,6 +23,7 @@ need the peer's token when it has one.
 
 from __future__ import annotations
 
+import hmac
 import queue
 import threading
 import time
@@ -186,12 +187,36 @@ class PeerService:
                 self.refused.append(f"L1: {exc}")
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine reaches (127.0.0.0/8, ::1, localhost)."""
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def _same_machine(origin: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(origin).hostname or ""
+    except ValueError:
+        return False
+    return is_loopback(host)
+
+
 def create_app(service: PeerService, token: str | None = None) -> Any:
     """The peer's HTTP API (see the module doc)."""
     app = FastAPI(title=f"l2lab channel peer {service.peer.address}")
 
     def user(request: Request) -> None:
-        if token and request.headers.get("Authorization") != f"Bearer {token}":
+        origin = request.headers.get("Origin")
+        if origin is not None and not _same_machine(origin):
+            # a page of another site in the user's browser: a text/plain POST needs no CORS preflight
+            raise HTTPException(403, f"requests from the page {origin!r} are refused: the user routes are the "
+                                     "peer owner's, not a web page's")
+        given = request.headers.get("Authorization", "")
+        if token and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
             raise HTTPException(401, "this route needs the peer's token (Authorization: Bearer ...)")
 
     def run(fn: Callable[[Peer], Any]) -> Any:

@@ -12,7 +12,13 @@ import argparse
 import os
 import sys
 
-from channels.http import HttpMessageTransport, JsonRpcTransport, PeerService, create_app
+from channels.http import (
+    HttpMessageTransport,
+    JsonRpcTransport,
+    PeerService,
+    create_app,
+    is_loopback,
+)
 from channels.peer import Peer
 from contracts_spec.channels.params import get_preset
 from contracts_spec.l1 import L1Client
@@ -41,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     import uvicorn
 
+    token = os.environ.get(TOKEN_ENV) or None
+    if token is None and not is_loopback(args.host):
+        print(f"--host {args.host}: other machines could reach this peer's API and spend its channels; "
+              f"set {TOKEN_ENV} to a secret first (clients send it as Authorization: Bearer ...)", file=sys.stderr)
+        return 2
     key_hex = os.environ.get("L2LAB_PEER_KEY", "") if args.key == "-" else args.key
     key = bytes.fromhex(key_hex.removeprefix("0x"))
     directory = {}
@@ -57,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     peer = Peer(key, l1, args.adjudicator, args.registry, transport, args.log,
                 preset=get_preset(args.preset))
     service = PeerService(peer).start()
-    app = create_app(service, os.environ.get(TOKEN_ENV) or None)
+    app = create_app(service, token)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     service.stop()
     return 0
