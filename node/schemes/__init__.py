@@ -13,7 +13,9 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from contracts_spec.interfaces import HostedScheme
+    from collections.abc import Mapping
+
+    from contracts_spec.interfaces import Demo, HostedScheme
 
 # The one registry line a new scheme adds.
 SCHEME_MODULES: dict[str, str] = {
@@ -33,3 +35,14 @@ def get_scheme(name: str) -> HostedScheme:
 def all_schemes() -> dict[str, HostedScheme]:
     """Every registered scheme, in registry order."""
     return {name: get_scheme(name) for name in SCHEME_MODULES}
+
+
+def optional_demos(module: str) -> Mapping[str, Demo]:
+    """``module.DEMOS``, or none when that module does not exist; a module it imports that is missing still raises."""
+    try:
+        found = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        return {}
+    return found.DEMOS

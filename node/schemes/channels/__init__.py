@@ -86,13 +86,9 @@ class ChannelsScheme:
         add_parser(subparsers)
 
     def demos(self) -> Mapping[str, Demo]:
-        try:
-            from node.schemes.channels.demos import DEMOS
-        except ModuleNotFoundError as exc:
-            if exc.name != "node.schemes.channels.demos":  # the demos are there but something they need is not
-                raise
-            return {}
-        return DEMOS
+        from node.schemes import optional_demos
+
+        return optional_demos("node.schemes.channels.demos")
 
     def check_preset(self, name: str) -> None:
         """A channel preset name: minimal (``l2lab demo``'s default) or mainnet."""

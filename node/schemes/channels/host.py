@@ -20,20 +20,22 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from contracts_spec.l1 import L1Client
+from node.schemes.timer import SchemeTimer
 
 log = logging.getLogger("l2lab.channels")
 
 RECORD = "channels.json"
 
 
-class HostedChannels:
+class HostedChannels(SchemeTimer):
     """A :class:`~node.schemes.channels.service.ChannelService` on ``app.state.channels``, ticked by a thread."""
+
+    label, thread_name = "the payment channels", "l2lab-channels"
 
     def __init__(self, app: Any, l1: L1Client, *, preset: str, keys: Mapping[int, bytes], deployer_key: bytes,
                  data_dir: str | Path | None, interval: float = 1.0,
@@ -42,11 +44,9 @@ class HostedChannels:
         self.keys, self.deployer_key = dict(keys), deployer_key
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.record = self.data_dir / RECORD if self.data_dir is not None else None
-        self.interval, self.announce = interval, announce
+        super().__init__(interval, log)
+        self.announce = announce
         self.service: Any = None
-        self.ready = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def recorded(self) -> dict[str, Any] | None:
         """What this data dir deployed (adjudicator, registry, preset), if both contracts are still on the chain."""
@@ -100,26 +100,9 @@ class HostedChannels:
                   f"not --channels-preset {self.preset}; start with --fresh (or another --data-dir) for a new one",
                   file=sys.stderr, flush=True)
 
-    def _run(self) -> None:
-        try:
-            self.setup()
-        except Exception as exc:  # the L1 keeps serving without the channels
-            log.exception("could not host the payment channels")
-            print(f"warning: the payment channels are not hosted: {exc}", file=sys.stderr, flush=True)
-            return
-        while not self._stop.wait(self.interval):
-            try:
-                self.service.tick()
-            except Exception:  # a failed round is logged; the next one tries again
-                log.exception("channel peers' tick failed")
+    def tick(self) -> None:
+        self.service.tick()
 
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="l2lab-channels", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+    def close(self) -> None:
         if self.service is not None:
             self.service.shutdown()

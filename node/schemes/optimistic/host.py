@@ -15,24 +15,23 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from contracts_spec.l1 import L1Client
+from node.schemes.timer import SchemeTimer
 
 log = logging.getLogger("l2lab.optimistic")
 
 _RECORD = "optimistic.json"
 
 
-class HostedOptimistic:
-    """An operator and a challenger for one rollup, ticked by a background thread.
+class HostedOptimistic(SchemeTimer):
+    """An operator and a challenger for one rollup, ticked by a background thread (deployment too, see
+    ``node.schemes.timer``)."""
 
-    Deployment happens on that thread too, once the server is up: with interval
-    mining the deployment's receipts only arrive after the miner has started.
-    """
+    label, thread_name = "the optimistic rollup", "l2lab-optimistic"
 
     def __init__(
         self,
@@ -54,15 +53,12 @@ class HostedOptimistic:
         self.challenger_key = challenger_key
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.record = self.data_dir / _RECORD if self.data_dir is not None else None
-        self.interval = interval
+        super().__init__(interval, log)
         self.batch_seconds = batch_seconds
         self._pending_since: float | None = None
         self.announce = announce
         self.service: Any = None
         self.challenger: Any = None
-        self.ready = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def _recorded_address(self) -> str | None:
         """The rollup this data dir already deployed, if it is still on the chain."""
@@ -152,24 +148,3 @@ class HostedOptimistic:
         for receipt in self.challenger.watch():
             log.warning("challenger proved a fraudulent batch: tx %s", receipt.get("transactionHash"))
 
-    def _run(self) -> None:
-        try:
-            self.setup()
-        except Exception as exc:  # the L1 keeps serving without the rollup
-            log.exception("could not host the optimistic rollup")
-            print(f"warning: the optimistic rollup is not hosted: {exc}", file=sys.stderr, flush=True)
-            return
-        while not self._stop.wait(self.interval):
-            try:
-                self.tick()
-            except Exception:  # a failed round is logged; the next one tries again
-                log.exception("optimistic rollup tick failed")
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="l2lab-optimistic", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)

@@ -82,13 +82,9 @@ class ZkScheme:
         add_parser(subparsers)
 
     def demos(self) -> Mapping[str, Demo]:
-        try:
-            from node.schemes.zk.demos import DEMOS
-        except ModuleNotFoundError as exc:
-            if exc.name != "node.schemes.zk.demos":  # the demos are there but something they need is not
-                raise
-            return {}
-        return DEMOS
+        from node.schemes import optional_demos
+
+        return optional_demos("node.schemes.zk.demos")
 
     def check_preset(self, name: str) -> None:
         """A zk preset name; ``minimal`` (``l2lab demo``'s default, shared with the optimistic rollup) means small."""

@@ -18,11 +18,11 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 from contracts_spec.l1 import L1Client
+from node.schemes.timer import SchemeTimer
 
 log = logging.getLogger("l2lab.zk")
 
@@ -40,12 +40,10 @@ def verifying_key_in_child(preset_name: str, cache_dir: str | None = None) -> An
         return pool.submit(load_verifying_key, preset_name, cache_dir).result()
 
 
-class HostedZk:
-    """An operator for one zk-rollup, ticked by a background thread.
+class HostedZk(SchemeTimer):
+    """An operator for one zk-rollup, ticked by a background thread (deployment too, see ``node.schemes.timer``)."""
 
-    Deployment happens on that thread too, once the server is up: with interval
-    mining the deployment's receipt only arrives after the miner has started.
-    """
+    label, thread_name = "the zk-rollup", "l2lab-zk"
 
     def __init__(self, app: Any, l1: L1Client, *, preset: str, operator_key: bytes, data_dir: str | Path | None,
                  interval: float = 1.0, announce: Any = print, worker: bool = True) -> None:
@@ -55,13 +53,10 @@ class HostedZk:
         self.operator_key = operator_key
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.record = self.data_dir / RECORD if self.data_dir is not None else None
-        self.interval = interval
+        super().__init__(interval, log)
         self.announce = announce
         self.worker = worker
         self.service: Any = None
-        self.ready = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def recorded(self) -> tuple[str, str] | None:
         """(address, preset) of the rollup this data dir deployed, if it is still on the chain."""
@@ -122,26 +117,6 @@ class HostedZk:
     def tick(self) -> None:
         self.service.tick()
 
-    def _run(self) -> None:
-        try:
-            self.setup()
-        except Exception as exc:  # the L1 keeps serving without the rollup
-            log.exception("could not host the zk-rollup")
-            print(f"warning: the zk-rollup is not hosted: {exc}", file=sys.stderr, flush=True)
-            return
-        while not self._stop.wait(self.interval):
-            try:
-                self.tick()
-            except Exception:  # a failed round is logged; the next one tries again
-                log.exception("zk-rollup tick failed")
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="l2lab-zk", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+    def close(self) -> None:
         if self.service is not None:
             self.service.close()
