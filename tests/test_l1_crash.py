@@ -41,8 +41,9 @@ def send_until_killed(url: str, chain_id: int, acked: list[str], stop: threading
         try:
             nonces = {a.address: int(rpc(client, url, "eth_getTransactionCount", a.address, "pending"), 16) for a in DEV}
             base = int(rpc(client, url, "eth_gasPrice"), 16)
-            while not stop.is_set():
-                account = rng.choice(DEV)
+            full: set[str] = set()  # senders whose pending pool is full (manual mining): refused, not acked
+            while not stop.is_set() and len(full) < len(DEV):
+                account = rng.choice([a for a in DEV if a.address not in full])
                 tx: dict[str, Any] = {
                     "chainId": chain_id, "nonce": nonces[account.address], "to": rng.choice(RECIPIENTS),
                     "value": rng.randrange(1, 10**15), "gas": 21_000,
@@ -52,7 +53,13 @@ def send_until_killed(url: str, chain_id: int, acked: list[str], stop: threading
                 else:
                     tx["gasPrice"] = 2 * base
                 raw = "0x" + bytes(Account.sign_transaction(tx, account.private_key).raw_transaction).hex()
-                tx_hash = rpc(client, url, "eth_sendRawTransaction", raw)
+                try:
+                    tx_hash = rpc(client, url, "eth_sendRawTransaction", raw)
+                except RuntimeError as exc:
+                    if "at most 64 pending" not in str(exc):
+                        raise
+                    full.add(account.address)
+                    continue
                 acked.append(tx_hash)  # the node said yes: from here on it must never be lost
                 nonces[account.address] += 1
         except (httpx.HTTPError, OSError):
