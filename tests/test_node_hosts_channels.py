@@ -8,12 +8,11 @@ its write-ahead log into the balances it had, and the peers go on paying.
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
 from node.client import LocalNode
+from tests.hosting import scheme_status, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -22,19 +21,11 @@ CHANNELS_ONLY = ["--optimistic", "off", "--zk-preset", "off"]
 
 
 def _wait_for(fn, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the hosted channels")
-        time.sleep(0.2)
+    return wait_for(fn, "the hosted channels", timeout, 0.2)
 
 
 def _status(url: str) -> dict | None:
-    r = httpx.get(f"{url}/api/channels/status", timeout=10)
-    return r.json() if r.status_code == 200 else None
+    return scheme_status(url, "channels")
 
 
 def _post(url: str, path: str, body: dict) -> dict:

@@ -8,8 +8,6 @@ and see the operator's timer post it in a batch. A restart (even after
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 from eth_account import Account as EthAccount
@@ -18,6 +16,7 @@ from contracts_spec.l1 import L1Client
 from node.client import HttpTransport, LocalNode
 from node.devaccounts import derive_dev_accounts
 from rollup.optimistic.l1view import RollupL1
+from tests.hosting import scheme_status, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -26,19 +25,11 @@ DEV = derive_dev_accounts(10)
 
 
 def _wait_for(fn, timeout: float = 40.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the hosted rollup")
-        time.sleep(0.3)
+    return wait_for(fn, "the hosted rollup", timeout, 0.3)
 
 
 def _status(url: str) -> dict | None:
-    r = httpx.get(f"{url}/api/optimistic/status", timeout=10)
-    return r.json() if r.status_code == 200 else None
+    return scheme_status(url, "optimistic")
 
 
 def test_node_hosts_operator_and_reattaches_after_kill_9(tmp_path):

@@ -8,8 +8,6 @@ instead of deploying another. ``--zk-preset off`` hosts none.
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
@@ -20,6 +18,7 @@ from contracts_spec.zk.rules import Transfer, sign
 from node.client import HttpTransport, LocalNode
 from node.devaccounts import derive_dev_accounts
 from rollup.zk.service import op_json
+from tests.hosting import scheme_status, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -29,19 +28,11 @@ ZK_ONLY = ["--optimistic", "off"]
 
 
 def _wait_for(fn, timeout: float = 120.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the hosted zk-rollup")
-        time.sleep(0.3)
+    return wait_for(fn, "the hosted zk-rollup", timeout, 0.3)
 
 
 def _status(url: str) -> dict | None:
-    r = httpx.get(f"{url}/api/zk/status", timeout=10)
-    return r.json() if r.status_code == 200 else None
+    return scheme_status(url, "zk")
 
 
 def test_node_proves_on_its_timer_and_a_restart_after_kill_9_loses_nothing(tmp_path):
