@@ -73,6 +73,7 @@ from contracts_spec.channels.rules import (
     withdraw_amount,
 )
 from contracts_spec.runtime import (
+    ZERO_ADDRESS,
     Context,
     Contract,
     Revert,
@@ -80,21 +81,16 @@ from contracts_spec.runtime import (
     event,
     external,
     register,
+    same_address,
     view,
 )
 
-ZERO_ADDRESS = "0x" + "00" * 20
 OPENED, CLOSED = 1, 2
 MASK64 = (1 << 64) - 1
 MASK96 = (1 << 96) - 1
 TIMEOUT_SHIFT, BLOCK_SHIFT, TIME_SHIFT, CLOSER_SHIFT = 8, 72, 136, 200
 WITHDRAWN_SHIFT, NONCE_SHIFT = 96, 192
 STATE_NAMES = {0: "not open", OPENED: "open", CLOSED: "closed"}
-
-
-def _same(a: str, b: str) -> bool:
-    """Two addresses are one, whatever their checksum casing."""
-    return int(a, 16) == int(b, 16)
 
 
 def _ordered(a: str, b: str) -> tuple[str, str]:
@@ -199,7 +195,7 @@ class ChannelAdjudicator(Contract):
     @constructor("address", "uint64", "uint64", "uint16")
     def init(self, ctx: Context, secret_registry: str, settle_timeout_min: int, settle_timeout_max: int,
              max_locks: int) -> None:
-        ctx.require(not _same(secret_registry, ZERO_ADDRESS), "bad secret registry: the zero address")
+        ctx.require(not same_address(secret_registry, ZERO_ADDRESS), "bad secret registry: the zero address")
         ctx.require(0 < settle_timeout_min <= settle_timeout_max,
                     f"bad settle timeouts: {settle_timeout_min}..{settle_timeout_max}, need 0 < min <= max")
         ctx.require(0 < max_locks <= MAX_LOCKS_PER_CHANNEL, f"bad lock cap: {max_locks} outside 1..{MAX_LOCKS_PER_CHANNEL}")
@@ -228,7 +224,7 @@ class ChannelAdjudicator(Contract):
 
     def _recovered(self, ctx: Context, digest: bytes, signature: bytes, expected: str, what: str) -> None:
         signer = ctx.ecrecover(digest, signature)
-        ctx.require(signer is not None and _same(signer, expected),
+        ctx.require(signer is not None and same_address(signer, expected),
                     f"bad signature: the {what} signature is not {expected}'s")
 
     def _proof(self, ctx: Context, channel_identifier: int, nonce: int, transferred: int, locked: int,
@@ -240,8 +236,8 @@ class ChannelAdjudicator(Contract):
     @external("open_channel(address,uint256)", returns="uint256")
     def open_channel(self, ctx: Context, partner: str, settle_timeout: int) -> int:
         """Open a channel between the sender and ``partner``; its new identifier."""
-        ctx.require(not _same(partner, ZERO_ADDRESS), "bad partner: the zero address cannot sign")
-        ctx.require(not _same(partner, ctx.sender), "bad partner: a channel needs two participants")
+        ctx.require(not same_address(partner, ZERO_ADDRESS), "bad partner: the zero address cannot sign")
+        ctx.require(not same_address(partner, ctx.sender), "bad partner: a channel needs two participants")
         low_timeout, high_timeout, _ = self._params(ctx)
         ctx.require(low_timeout <= settle_timeout <= high_timeout,
                     f"bad settle timeout: {settle_timeout} outside {low_timeout}..{high_timeout} blocks")
@@ -365,7 +361,7 @@ class ChannelAdjudicator(Contract):
         ctx.require(channel.window_open(ctx), f"settlement window over: channel {channel_identifier}'s window "
                                               f"ended at block {channel.settle_block}")
         closer = _ordered(closing_participant, non_closing_participant)[0 if channel.closer_is_low else 1]
-        ctx.require(_same(closer, closing_participant),
+        ctx.require(same_address(closer, closing_participant),
                     f"not the closer: {closing_participant} did not close channel {channel_identifier}, "
                     "only the closer's proof can be updated")
         proof = self._proof(ctx, channel_identifier, nonce, transferred_amount, locked_amount, locksroot)

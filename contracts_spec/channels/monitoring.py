@@ -32,6 +32,7 @@ at most one call to the adjudicator.
 
 from __future__ import annotations
 
+from contracts_spec.channels.contract import MASK64, MASK96
 from contracts_spec.channels.rules import (
     MAX_CHANNEL_DEPOSIT,
     NO_REWARD,
@@ -54,10 +55,6 @@ from contracts_spec.runtime import (
     register,
     view,
 )
-
-ZERO_ADDRESS = "0x" + "00" * 20
-MASK64 = (1 << 64) - 1
-MASK96 = (1 << 96) - 1
 
 
 def _rule(exc: ChannelRuleError) -> Revert:

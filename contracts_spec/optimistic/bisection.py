@@ -70,7 +70,17 @@ from contracts_spec.optimistic.encoding import (
     decode_entry,
     proof_length,
 )
-from contracts_spec.runtime import Context, Revert, constructor, event, external, register, view
+from contracts_spec.runtime import (
+    ZERO_ADDRESS,
+    Context,
+    Revert,
+    constructor,
+    event,
+    external,
+    register,
+    same_address,
+    view,
+)
 from primitives.merkle import verify_merkle_proof
 
 # Whose move it is.
@@ -83,12 +93,6 @@ FLOOR_STEPS_ON_CLOSE = 4
 # At most this many batches per advance_finality call.
 MAX_FLOOR_STEPS = 256
 
-ZERO_ADDRESS = "0x" + "00" * 20
-
-
-def _same(a: str, b: str) -> bool:
-    """Two addresses are one, whatever their checksum casing."""
-    return int(a, 16) == int(b, 16)
 
 
 def mover(turn: int) -> int:
@@ -260,7 +264,7 @@ class BisectionRollup(OptimisticRollup):
         """The proposer claims the root after ``(lo + hi) // 2`` steps."""
         index, lo, hi, steps = self._require_turn(ctx, dispute, TURN_BISECT)
         proposer, _, _ = self._meta(ctx, index)
-        ctx.require(_same(ctx.sender, proposer), "only the batch's proposer bisects")
+        ctx.require(same_address(ctx.sender, proposer), "only the batch's proposer bisects")
         self._spend_clock(ctx, dispute, TURN_BISECT)
         mid = (lo + hi) // 2
         ctx.sstore_bytes32("d_mid_root", dispute, mid_root)
@@ -271,7 +275,7 @@ class BisectionRollup(OptimisticRollup):
     def choose(self, ctx: Context, dispute: int, agree: bool) -> None:
         """The challenger agrees with the root at mid (the fault is later) or not (it is earlier)."""
         index, lo, hi, steps = self._require_turn(ctx, dispute, TURN_CHOOSE)
-        ctx.require(_same(ctx.sender, self._challenger(ctx, dispute)[0]), "only the challenger chooses")
+        ctx.require(same_address(ctx.sender, self._challenger(ctx, dispute)[0]), "only the challenger chooses")
         self._spend_clock(ctx, dispute, TURN_CHOOSE)
         mid = (lo + hi) // 2
         mid_root = ctx.sload_bytes32("d_mid_root", dispute)
@@ -290,7 +294,7 @@ class BisectionRollup(OptimisticRollup):
         index, step, _, steps = self._require_turn(ctx, dispute, TURN_STEP)
         challenger, _ = self._challenger(ctx, dispute)
         proposer, _, _ = self._meta(ctx, index)
-        ctx.require(_same(ctx.sender, challenger) or _same(ctx.sender, proposer),
+        ctx.require(same_address(ctx.sender, challenger) or same_address(ctx.sender, proposer),
                     "only the two parties prove the last step")
         if self._moot(ctx, dispute, index):
             self._end_moot(ctx, dispute, index)

@@ -106,6 +106,7 @@ from contracts_spec.optimistic.submission import (
     is_overdue,
 )
 from contracts_spec.runtime import (
+    ZERO_ADDRESS,
     Context,
     Contract,
     Revert,
@@ -113,6 +114,7 @@ from contracts_spec.runtime import (
     event,
     external,
     register,
+    same_address,
     view,
 )
 from primitives.merkle import verify_merkle_proof
@@ -125,16 +127,10 @@ TIME_SHIFT, DEPOSIT_SHIFT, FIELD_MASK = 160, 208, (1 << 48) - 1
 # re-proposed (so invalidating a claim rewrites a word already set, not a fresh slot).
 WORD64 = (1 << 64) - 1
 ACCOUNTS_SHIFT, AWAITING_SHIFT = 64, 128
-ZERO_ADDRESS = "0x" + "00" * 20
 
 
 def _raw(address: str) -> bytes:
     return bytes.fromhex(address[2:])
-
-
-def _same(a: str, b: str) -> bool:
-    """Two addresses are one, whatever their checksum casing."""
-    return int(a, 16) == int(b, 16)
 
 
 class StoredDeposits:
@@ -228,7 +224,7 @@ class OptimisticRollup(Contract):
     def deposit(self, ctx: Context, l2_address: str) -> None:
         """Queue ``msg.value`` for ``l2_address`` at the account index L1 assigns it now."""
         ctx.require(0 < ctx.value < 2**128, f"deposit of {ctx.value} wei: must be in 1..2**128-1")
-        ctx.require(not _same(l2_address, ZERO_ADDRESS), "deposit to the zero address: no key could ever spend it")
+        ctx.require(not same_address(l2_address, ZERO_ADDRESS), "deposit to the zero address: no key could ever spend it")
         word = ctx.sload("counters")
         n, accounts = word & WORD64, (word >> ACCOUNTS_SHIFT) & WORD64
         slot = ctx.sload("account_of", l2_address)  # index + 1, 0 before its first deposit
@@ -478,7 +474,7 @@ class OptimisticRollup(Contract):
             ctx.sstore("batches", index)
             ctx.sstore_bytes32("state_root", root)
         bond = ctx.sload("bond", proposer)
-        reward = 0 if _same(winner, proposer) else bond * ctx.sload("reward_percent") // 100
+        reward = 0 if same_address(winner, proposer) else bond * ctx.sload("reward_percent") // 100
         ctx.sstore("bond", proposer, 0)
         ctx.sstore("burned", ctx.sload("burned") + bond - reward)
         if reward:

@@ -32,6 +32,7 @@ ABI-encoded arguments any Ethereum client produces from ``Counter.abi()``.
 
 from contracts_spec.runtime.abi import (
     REGISTRY,
+    ZERO_ADDRESS,
     Contract,
     EventSpec,
     MethodSpec,
@@ -44,6 +45,7 @@ from contracts_spec.runtime.abi import (
     external,
     get_contract_class,
     register,
+    same_address,
     selector,
     view,
 )
@@ -61,6 +63,7 @@ from contracts_spec.runtime.state import Log, WorldState
 
 __all__ = [
     "REGISTRY",
+    "ZERO_ADDRESS",
     "Context",
     "Contract",
     "Env",
@@ -85,6 +88,7 @@ __all__ = [
     "g2_from_py_ecc",
     "get_contract_class",
     "register",
+    "same_address",
     "selector",
     "simulate",
     "slot_of",

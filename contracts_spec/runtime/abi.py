@@ -37,6 +37,14 @@ class Revert(Exception):
         self.data = data if data is not None else encode_revert_reason(reason)
 
 
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def same_address(a: str, b: str) -> bool:
+    """Two addresses are one, whatever their checksum casing."""
+    return int(a, 16) == int(b, 16)
+
+
 def encode_revert_reason(reason: str) -> bytes:
     """Solidity's ``Error(string)`` revert payload."""
     return ERROR_SELECTOR + abi_encode(["string"], [reason])
