@@ -280,6 +280,17 @@ def demo_channels(preset: str, out: TextIO | None = None, payments: int = 200, c
 # -- channels-stale-close: the partner closes as if it never paid ------------------------------------------
 
 
+def _mallory_buys_from_alice(lab: ChannelLab, n: Narrator) -> None:
+    """Alice pays Mallory 1 ETH, then Mallory pays Alice 4 ETH in eight payments: the state Mallory would rather forget."""
+    lab["alice"].transfer_direct(lab.address("mallory"), ETH)
+    n.flow("alice", "mallory", ETH)
+    lab.settle_down()
+    for _ in range(8):
+        lab["mallory"].transfer_direct(lab.address("alice"), ETH // 2)
+        n.flow("mallory", "alice", ETH // 2)
+        lab.settle_down()
+
+
 def demo_stale_close(preset: str, out: TextIO | None = None) -> Result:
     """A stale close: Mallory closes as if her payments never happened; Alice's update defeats it."""
 
@@ -292,14 +303,8 @@ def demo_stale_close(preset: str, out: TextIO | None = None) -> Result:
         lab.open("alice", "mallory", 5 * ETH, 5 * ETH)
         world.l1_news(n)
         n.say("Alice pays Mallory 1 ETH; Mallory then buys from Alice and pays her 4 ETH in eight payments.")
-        alice, mallory = lab["alice"], lab["mallory"]
-        alice.transfer_direct(lab.address("mallory"), ETH)
-        n.flow("alice", "mallory", ETH)
-        lab.settle_down()
-        for _ in range(8):
-            mallory.transfer_direct(lab.address("alice"), ETH // 2)
-            n.flow("mallory", "alice", ETH // 2)
-            lab.settle_down()
+        mallory = lab["mallory"]
+        _mallory_buys_from_alice(lab, n)
         world.table(n, (("alice", "mallory"),))
         latest = _channel(lab, "alice", "mallory").partner.balance_proof
 
@@ -499,14 +504,8 @@ def demo_watchtower(preset: str, out: TextIO | None = None) -> Result:
         lab.hire("alice", "tower", reward)
         world.l1_news(n)
         n.say("Mallory pays Alice 4 ETH in eight payments; Alice pays Mallory 1 ETH.")
-        alice, mallory = lab["alice"], lab["mallory"]
-        alice.transfer_direct(lab.address("mallory"), ETH)
-        n.flow("alice", "mallory", ETH)
-        lab.settle_down()
-        for _ in range(8):
-            mallory.transfer_direct(lab.address("alice"), ETH // 2)
-            n.flow("mallory", "alice", ETH // 2)
-            lab.settle_down()
+        mallory = lab["mallory"]
+        _mallory_buys_from_alice(lab, n)
         latest = _channel(lab, "alice", "mallory").partner.balance_proof
         n.note(f"the watchtower holds Mallory's proof of nonce {latest.nonce} ({tower.stats.accepted} handed over)")
         world.table(n, (("alice", "mallory"),))
