@@ -314,7 +314,9 @@ class BisectionChallenger(_Player):
                 mine = True
             elif d.timeout_due and d.mover == PROPOSER:  # the fraud goes sooner, whoever's dispute it is
                 yield self._free("timeout", d.id)
-        if self.honest and not mine and self.rollup.call("challenge_time_left", index) > 0:
+        # Re-read after the timeouts just sent: one of them may have struck the claim already.
+        if self.honest and not mine and index < self.rollup.call("batch_count") \
+                and self.rollup.call("challenge_time_left", index) > 0:
             yield self._open_move(index)
 
     def _play(self, d: Dispute) -> Move | None:
