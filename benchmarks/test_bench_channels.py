@@ -23,6 +23,9 @@ def test_direct_payment_rates_and_their_references(rows) -> None:
     floor = rows["channels.direct.per_second.signatures"]
     assert 0 < wal.value <= memory.value * 1.5 and memory.value < floor.value * 1.5
     assert all(f.unit == "payments/s" for f in (wal, memory, floor))
+    batched, ceiling = rows["channels.direct.per_second.memory_batched"], rows["channels.direct.per_second.signatures_batched"]
+    assert memory.value < batched.value < ceiling.value * 1.5 and "envelope" in rows[
+        "channels.direct.per_second.wal_batched"].note
     assert rows["channels.target.per_second"].value == 10_000
     raiden = rows["channels.published.raiden.per_second"]
     assert raiden.value == 500 and "published" in raiden.note

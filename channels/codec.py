@@ -5,13 +5,20 @@ Dataclasses and named tuples of this package (and the rules' ``BalanceProof``,
 ``{"_b": hex}`` and tuples ``{"_l": [...]}``, so that decoding gives back
 equal objects (tuples stay tuples, frozen dataclasses stay hashable).
 Dumping sorts keys and drops spaces: the same object always gives the same
-bytes, which is what a signature over a message needs.
+bytes.
+
+:func:`pack` is the compact form a signature covers: each value is a tag
+byte and, where it has a size, its length before its body (records give
+their type's name and their fields in declared order), so every encoding
+ends where it says and two different objects never pack to the same bytes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import operator
+from collections.abc import Callable
 from typing import Any
 
 from contracts_spec.channels.rules import BalanceProof, Lock, Reveal
@@ -66,6 +73,177 @@ def from_plain(value: Any) -> Any:
     if cls is None:
         raise ValueError(f"unknown record type {name!r}")
     return cls(**{k: from_plain(v) for k, v in value.items() if k != "_t"})
+
+
+_FIELDS: dict[type, tuple[bytes, tuple[str, ...]]] = {}
+
+
+def _record_fields(cls: type) -> tuple[bytes, tuple[str, ...]]:
+    found = _FIELDS.get(cls)
+    if found is None:
+        names = (tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls)
+                 else tuple(cls._fields))  # type: ignore[attr-defined]
+        name = cls.__name__.encode()
+        found = _FIELDS[cls] = (b"R%d:%s%d:" % (len(name), name, len(names)), names)
+    return found
+
+
+def _pack_int(obj: int, out: list[bytes]) -> None:
+    out.append(b"I%d;" % obj)
+
+
+def _pack_bytes(obj: bytes, out: list[bytes]) -> None:
+    out.append(b"B%d:" % len(obj))
+    out.append(obj)
+
+
+def _pack_str(obj: str, out: list[bytes]) -> None:
+    raw = obj.encode()
+    out.append(b"S%d:" % len(raw))
+    out.append(raw)
+
+
+def _pack_none(obj: None, out: list[bytes]) -> None:
+    out.append(b"N")
+
+
+def _pack_bool(obj: bool, out: list[bytes]) -> None:
+    out.append(b"T" if obj else b"F")
+
+
+def _pack_sequence(obj: tuple | list, out: list[bytes]) -> None:
+    out.append(b"%s%d:" % (b"L" if isinstance(obj, tuple) else b"A", len(obj)))
+    for value in obj:
+        _pack(value, out)
+
+
+def _pack_dict(obj: dict, out: list[bytes]) -> None:
+    out.append(b"D%d:" % len(obj))
+    for key, value in obj.items():
+        _pack(key, out)
+        _pack(value, out)
+
+
+_PACKERS: dict[type, Callable[[Any, list[bytes]], None]] = {
+    int: _pack_int, bytes: _pack_bytes, str: _pack_str, type(None): _pack_none, bool: _pack_bool,
+    tuple: _pack_sequence, list: _pack_sequence, dict: _pack_dict}
+
+
+def _record_packer(cls: type) -> Callable[[Any, list[bytes]], None]:
+    """The packer of one record type: its head, then each field by its value's own packer."""
+    head, names = _record_fields(cls)
+    getter: Callable[[Any], tuple] = (operator.attrgetter(*names) if len(names) > 1
+                                      else (lambda obj: tuple(getattr(obj, n) for n in names)))
+    packers = _PACKERS
+
+    def pack_record(obj: Any, out: list[bytes]) -> None:
+        known = obj.__dict__ if not isinstance(obj, tuple) else None
+        if known and "_l2lab_canonical" in known:  # a message whose packed bytes are kept on it
+            out.append(known["_l2lab_canonical"][1])
+            return
+        out.append(head)
+        for value in getter(obj):
+            packer = packers.get(type(value))
+            if packer is None:
+                _pack(value, out)
+            else:
+                packer(value, out)
+    return pack_record
+
+
+def _pack(obj: Any, out: list[bytes]) -> None:
+    kind = type(obj)
+    packer = _PACKERS.get(kind)
+    if packer is None:
+        if dataclasses.is_dataclass(obj) or (isinstance(obj, tuple) and hasattr(obj, "_fields")):
+            packer = _PACKERS[kind] = _record_packer(kind)
+        elif isinstance(obj, tuple | list):
+            packer = _pack_sequence
+        elif isinstance(obj, dict):
+            packer = _pack_dict
+        else:
+            raise TypeError(f"cannot encode a {type(obj).__name__}")
+    packer(obj, out)
+
+
+def pack(obj: Any) -> bytes:
+    """The compact canonical bytes of ``obj`` (see the module doc): what a peer's message signature covers."""
+    out: list[bytes] = []
+    _pack(obj, out)
+    return b"".join(out)
+
+
+class _Reader:
+    """Reads back what :func:`pack` wrote; any malformed input is a ValueError naming where."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.at = data, 0
+
+    def fail(self, what: str) -> ValueError:
+        return ValueError(f"packed record malformed at byte {self.at}: {what}")
+
+    def number(self, end: bytes) -> int:
+        stop = self.data.find(end, self.at, self.at + 80)
+        if stop < 0:
+            raise self.fail("a number does not end")
+        text = self.data[self.at:stop]
+        if not text or not (text.isdigit() or (text[:1] == b"-" and text[1:].isdigit())):
+            raise self.fail(f"not a number: {text[:20]!r}")
+        self.at = stop + 1
+        return int(text)
+
+    def take(self, size: int) -> bytes:
+        if size < 0 or self.at + size > len(self.data):
+            raise self.fail(f"{size} bytes announced, {len(self.data) - self.at} left")
+        chunk = self.data[self.at:self.at + size]
+        self.at += size
+        return chunk
+
+    def value(self, depth: int = 0) -> Any:
+        if depth > 32:
+            raise self.fail("nested too deep")
+        if self.at >= len(self.data):
+            raise self.fail("the record ends early")
+        tag = self.data[self.at:self.at + 1]
+        self.at += 1
+        if tag == b"I":
+            return self.number(b";")
+        if tag == b"B":
+            return self.take(self.number(b":"))
+        if tag == b"S":
+            try:
+                return self.take(self.number(b":")).decode()
+            except UnicodeDecodeError as exc:
+                raise self.fail("a string is not UTF-8") from exc
+        if tag == b"N":
+            return None
+        if tag in (b"T", b"F"):
+            return tag == b"T"
+        if tag in (b"L", b"A"):
+            items = [self.value(depth + 1) for _ in range(self.number(b":"))]
+            return tuple(items) if tag == b"L" else items
+        if tag == b"D":
+            return {self.value(depth + 1): self.value(depth + 1) for _ in range(self.number(b":"))}
+        if tag == b"R":
+            name = self.take(self.number(b":")).decode("ascii", "replace")
+            cls = _TYPES.get(name)
+            if cls is None:
+                raise self.fail(f"unknown record type {name!r}")
+            count = self.number(b":")
+            names = _record_fields(cls)[1]
+            if count != len(names):
+                raise self.fail(f"{name} has {len(names)} fields, the record gives {count}")
+            return cls(*[self.value(depth + 1) for _ in names])
+        raise self.fail(f"unknown tag {tag!r}")
+
+
+def unpack(data: bytes) -> Any:
+    """The object :func:`pack` made ``data`` from; ValueError for anything else."""
+    reader = _Reader(bytes(data))
+    value = reader.value()
+    if reader.at != len(reader.data):
+        raise reader.fail("bytes left after the record")
+    return value
 
 
 def dumps(obj: Any) -> bytes:

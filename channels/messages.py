@@ -3,7 +3,7 @@
 Every message names its ``sender`` and ``recipient`` and carries a
 ``message_identifier`` (the sender's counter) that the recipient's
 :class:`Processed` acknowledges. The sender signs the message's canonical
-bytes (``codec.dumps``) under a domain naming the chain and the adjudicator
+bytes (``codec.pack``) under a domain naming the chain and the adjudicator
 (:func:`message_digest`), so a message is useless on another deployment.
 Messages that move money carry a new :class:`~contracts_spec.channels.rules.BalanceProof`
 of the sender's payments, signed apart as EIP-712 typed data, which is the
@@ -35,6 +35,12 @@ from primitives import secp256k1
 from primitives.keccak import keccak256
 
 MESSAGE_PREFIX = b"\x19l2lab channel message\n"
+ENVELOPE_PREFIX = b"\x19l2lab channel round\n"
+# The most messages one envelope may list: a round is what a peer sends one partner at once, and a longer
+# list only costs the recipient work (a message that claims a longer one is treated as unsigned).
+MAX_ENVELOPE = 4096
+# The most identifiers one Processed acknowledges (more is refused as oversized).
+MAX_ACKNOWLEDGED = 4096
 
 
 @codec.register
@@ -189,11 +195,40 @@ class SettleConfirmation(SettleRequest):
 @codec.register
 @dataclass(frozen=True)
 class Processed:
-    """The recipient logged and applied message ``message_identifier``; not itself acknowledged."""
+    """The recipient logged and applied message ``message_identifier`` (and each of ``also``: a peer
+    acknowledges a round of messages at once); not itself acknowledged."""
 
     sender: str
     recipient: str
     message_identifier: int
+    also: tuple[int, ...] = ()
+
+    @property
+    def identifiers(self) -> tuple[int, ...]:
+        return (self.message_identifier, *self.also)
+
+
+def merge_acknowledgements(messages: Sequence[Message]) -> list[Message]:
+    """``messages`` with every :class:`Processed` to one recipient folded into its first (at most
+    :data:`MAX_ACKNOWLEDGED` identifiers each), the rest in order."""
+    out: list[Message] = []
+    first: dict[str, int] = {}
+    for message in messages:
+        if type(message) is not Processed:
+            out.append(message)
+            continue
+        key = message.recipient.lower()
+        at = first.get(key)
+        if at is not None:
+            head = out[at]
+            assert isinstance(head, Processed)
+            if len(head.also) + len(message.identifiers) < MAX_ACKNOWLEDGED:
+                out[at] = Processed(head.sender, head.recipient, head.message_identifier,
+                                    head.also + message.identifiers)
+                continue
+        first[key] = len(out)
+        out.append(message)
+    return out
 
 
 Message = (DirectTransfer | LockedTransfer | Unlock | LockExpired | SecretRequest | SecretReveal | RefundTransfer
@@ -207,11 +242,21 @@ BalanceProofMessage = DirectTransfer | LockedTransfer | Unlock | LockExpired
 @dataclass(frozen=True)
 class Signed:
     """A message on the wire: its signature, and for a balance-proof message the proof's EIP-712 signature
-    (for a withdrawal or settlement message, the EIP-712 signature L1 checks)."""
+    (for a withdrawal or settlement message, the EIP-712 signature L1 checks).
+
+    With an empty ``envelope``, ``signature`` signs :func:`message_digest` of
+    this message alone. A sender that hands a recipient several messages at
+    once signs them together (:func:`sign_round`): ``envelope`` lists the
+    digests of every message of that round, this one's among them, and
+    ``signature`` signs :func:`envelope_digest` of the list, so one signature
+    authenticates the round. Each balance proof is still signed on its own,
+    as L1 needs it.
+    """
 
     message: Message
     signature: bytes
     balance_signature: bytes = b""
+    envelope: tuple[bytes, ...] = ()
 
 
 # Per-deployment domain separators, keyed by the adjudicator exactly as given (no checksum encoding per message).
@@ -240,8 +285,8 @@ def _cached(obj: object, name: str, key: object, compute: Callable[[], bytes]) -
 
 
 def canonical(message: Message) -> bytes:
-    """``codec.dumps(message)``, encoded once per message object."""
-    return _cached(message, "_l2lab_canonical", None, lambda: codec.dumps(message))
+    """``codec.pack(message)``, encoded once per message object."""
+    return _cached(message, "_l2lab_canonical", None, lambda: codec.pack(message))
 
 
 def message_digest(message: Message, chain_id: int, adjudicator: str) -> bytes:
@@ -257,17 +302,66 @@ def proof_digest(proof: R.BalanceProof) -> bytes:
                    lambda: keccak256(b"\x19\x01" + _domain(proof.chain_id, proof.adjudicator) + proof.struct_hash()))
 
 
-def sign_message(message: Message, private_key: bytes, chain_id: int, adjudicator: str) -> Signed:
+def _checked_proof(message: Message) -> R.BalanceProof | None:
     proof = getattr(message, "balance_proof", None)
-    balance_signature = b""
     if proof is not None:
         R.check_proof_fields(proof)
         if proof.is_empty:
             raise R.ChannelRuleError("bad empty proof", "the empty proof (nonce 0) is never signed")
-        balance_signature = R.sign(proof_digest(proof), private_key)
-    if isinstance(message, CoSignedMessage):
-        balance_signature = R.sign(message.l1_digest(chain_id, adjudicator), private_key)
+    return proof
+
+
+def sign_message(message: Message, private_key: bytes, chain_id: int, adjudicator: str) -> Signed:
+    _checked_proof(message)
+    second = _second_digest(message, chain_id, adjudicator)
+    balance_signature = b"" if second is None else R.sign(second, private_key)
     return Signed(message, R.sign(message_digest(message, chain_id, adjudicator), private_key), balance_signature)
+
+
+def envelope_digest(envelope: Sequence[bytes], chain_id: int, adjudicator: str) -> bytes:
+    """What the sender of a round signs: the digests of its messages, in order, under this deployment's domain."""
+    return keccak256(ENVELOPE_PREFIX + _domain(chain_id, adjudicator) + b"".join(envelope))
+
+
+def sign_round(messages: Sequence[Message], private_key: bytes, chain_id: int, adjudicator: str, *,
+               envelopes: bool = True, threads: int | None = None) -> list[Signed]:
+    """Every message signed, in order, with all signatures made in one batch (``secp256k1.sign_many``, on
+    every core when there are many): each balance proof (or co-signature) on its own, and with
+    ``envelopes`` the messages to each recipient under one envelope signature (see :class:`Signed`);
+    without, each message under its own. One message that cannot be signed refuses the round."""
+    seconds: list[tuple[int, bytes]] = []
+    for i, message in enumerate(messages):
+        _checked_proof(message)
+        second = _second_digest(message, chain_id, adjudicator)
+        if second is not None:
+            seconds.append((i, second))
+    groups: dict[str, list[int]] = {}
+    if envelopes:
+        for i, message in enumerate(messages):
+            groups.setdefault(message.recipient.lower(), []).append(i)
+    else:
+        groups = {str(i): [i] for i in range(len(messages))}
+    heads: list[tuple[list[int], tuple[bytes, ...], bytes]] = []
+    for members in groups.values():
+        digests = tuple(message_digest(messages[i], chain_id, adjudicator) for i in members)
+        if len(members) == 1:
+            heads.append((members, (), digests[0]))
+        else:
+            for start in range(0, len(members), MAX_ENVELOPE):
+                part = members[start:start + MAX_ENVELOPE]
+                envelope = digests[start:start + MAX_ENVELOPE]
+                heads.append((part, envelope, envelope_digest(envelope, chain_id, adjudicator)))
+    to_sign = [d for _, d in seconds] + [d for _, _, d in heads]
+    if threads is None:
+        threads = None if len(to_sign) >= BATCH_THREADS_FROM else 1
+    made = secp256k1.sign_many(to_sign, private_key, threads=threads) if to_sign else []
+    balance = {i: made[k] for k, (i, _) in enumerate(seconds)}
+    out: list[Signed | None] = [None] * len(messages)
+    for k, (members, envelope, _) in enumerate(heads):
+        signature = made[len(seconds) + k]
+        for i in members:
+            out[i] = Signed(messages[i], signature, balance.get(i, b""), envelope)
+    return out  # type: ignore[return-value]
 
 
 def _second_digest(message: Message, chain_id: int, adjudicator: str) -> bytes | None:
@@ -288,22 +382,48 @@ def _well_formed(signature: object) -> bool:
     return isinstance(signature, bytes) and len(signature) == 65
 
 
+def _envelope_ok(envelope: object) -> bool:
+    return (isinstance(envelope, tuple) and 0 < len(envelope) <= MAX_ENVELOPE
+            and all(isinstance(d, bytes) and len(d) == 32 for d in envelope))
+
+
 def recover_many(batch: Sequence[Signed], chain_id: int, adjudicator: str,
                  threads: int | None = None) -> list[tuple[str | None, str | None]]:
     """:func:`recover_signers` of every message of ``batch``, all signatures recovered in one call
-    (``secp256k1.recover_signers``; split over every core when there are many)."""
+    (``secp256k1.recover_signers``; split over every core when there are many). A round's envelope
+    signature is recovered once for all its messages; a message whose digest its envelope does not
+    list, or whose envelope is malformed, has no signer."""
     digests: list[bytes] = []
     signatures: list[bytes] = []
     slots: list[tuple[int | None, int | None]] = []
+    rounds: dict[tuple[int, bytes], tuple[int | None, frozenset[bytes]]] = {}
     for signed in batch:
         slot: list[int | None] = [None, None]
-        pairs = [(message_digest(signed.message, chain_id, adjudicator), signed.signature),
-                 (_second_digest(signed.message, chain_id, adjudicator), signed.balance_signature)]
-        for i, (digest, signature) in enumerate(pairs):
-            if digest is not None and _well_formed(signature):
-                slot[i] = len(digests)
+        digest = message_digest(signed.message, chain_id, adjudicator)
+        envelope = signed.envelope
+        if not envelope:
+            if _well_formed(signed.signature):
+                slot[0] = len(digests)
                 digests.append(digest)
-                signatures.append(signature)
+                signatures.append(signed.signature)
+        else:
+            key = (id(envelope), signed.signature if isinstance(signed.signature, bytes) else b"")
+            seen = rounds.get(key)
+            if seen is None:
+                if _envelope_ok(envelope) and _well_formed(signed.signature):
+                    seen = (len(digests), frozenset(envelope))
+                    digests.append(envelope_digest(envelope, chain_id, adjudicator))
+                    signatures.append(signed.signature)
+                else:
+                    seen = (None, frozenset())
+                rounds[key] = seen
+            if digest in seen[1]:
+                slot[0] = seen[0]
+        second = _second_digest(signed.message, chain_id, adjudicator)
+        if second is not None and _well_formed(signed.balance_signature):
+            slot[1] = len(digests)
+            digests.append(second)
+            signatures.append(signed.balance_signature)
         slots.append((slot[0], slot[1]))
     if threads is None:
         threads = None if len(digests) >= BATCH_THREADS_FROM else 1

@@ -22,7 +22,14 @@ from typing import Any
 
 from channels import events as E
 from channels import state_changes as S
-from channels.messages import Message, Processed, Signed, recover_many, sign_message
+from channels.messages import (
+    Message,
+    Processed,
+    Signed,
+    merge_acknowledgements,
+    recover_many,
+    sign_round,
+)
 from channels.state import SETTLED, ChannelState, PeerState
 from channels.transition import Refused, state_transition
 from channels.transport import MessageBus, Transport
@@ -52,6 +59,12 @@ class Peer:
         self.failed_transactions: list[tuple[Any, str]] = []
         self._sent_at: dict[int, int] = {}
         self._batch: Batch | None = None
+        # Messages to send, signed together when the batch that caused them has been performed.
+        self._outbox: list[Message] = []
+        self._performing = 0
+        self._unsynced: list[S.StateChange] = []  # acknowledgements applied, logged with the next commit
+        # A bus that delivers rounds lets a round's messages to one partner share an envelope signature.
+        self._envelopes = bool(getattr(bus, "delivers_rounds", False))
         # Watchtowers this peer hands its partners' newest proofs to: (accept, monitoring service, reward).
         self.watchtowers: list[tuple[Callable[[Any], object], str, int]] = []
         self.monitoring_refusals: list[str] = []
@@ -104,10 +117,29 @@ class Peer:
             yield batch
         finally:  # also when a change raised: what was applied before it is logged and performed
             self._batch = None
-            if batch.logged:
-                self.log.append_many(batch.logged)
-            for effect in batch.effects:
-                effect()
+            self._performing += 1  # a change handled by an effect joins this batch's messages
+            try:
+                if batch.logged and not batch.effects and all(type(c) is S.ReceiveProcessed for c in batch.logged):
+                    # Only acknowledgements, which cause nothing: they wait for the next commit. If the peer
+                    # dies first, it sends those messages again and its partner acknowledges them again.
+                    self._unsynced.extend(batch.logged)
+                elif batch.logged:
+                    self.log.append_many([*self._unsynced, *batch.logged])
+                    self._unsynced.clear()
+                for effect in batch.effects:
+                    effect()
+            finally:
+                self._performing -= 1
+            if not self._performing:
+                self._flush()
+
+    def _flush(self) -> None:
+        """Sign what the batch sends, all signatures in one call, and hand it to the transport in order."""
+        while self._outbox:
+            messages, self._outbox = merge_acknowledgements(self._outbox), []
+            for signed in sign_round(messages, self.key, self.state.chain_id, self.adjudicator,
+                                     envelopes=self._envelopes):
+                self.bus.send(signed)
 
     def _tell_watchtowers(self, partner: str) -> None:
         channel = self.state.channel_with(partner)
@@ -133,9 +165,12 @@ class Peer:
                     self.handle(S.ContractReceiveTransactionFailed("open_channel", event.partner, str(exc)))
 
     def _send(self, message: Message) -> None:
+        """Queue ``message``: it is signed and sent when the current batch ends (at once outside one)."""
         if not isinstance(message, Processed):
             self._sent_at[message.message_identifier] = self.state.block_number
-        self.bus.send(sign_message(message, self.key, self.state.chain_id, self.adjudicator))
+        self._outbox.append(message)
+        if self._batch is None and not self._performing:
+            self._flush()
 
     def _tx(self, method: str, *args: Any, value: int = 0, contract: type = ChannelAdjudicator,
             to: str | None = None) -> dict:
@@ -267,10 +302,11 @@ class Peer:
 
     def resend(self, older_than: int | None = None) -> None:
         """Send again the messages not acknowledged yet (those sent before block ``older_than``; all by default)."""
-        for identifier, message in sorted(self.state.queue.items()):
-            sent = self._sent_at.get(identifier)
-            if older_than is None or sent is None or sent < older_than:
-                self._send(message)
+        with self.batch():  # nothing to log: the messages go out signed together
+            for identifier, message in sorted(self.state.queue.items()):
+                sent = self._sent_at.get(identifier)
+                if older_than is None or sent is None or sent < older_than:
+                    self._send(message)
 
     # -- the user's verbs ----------------------------------------------------------------------------------
 
@@ -357,6 +393,12 @@ class Peer:
     def close_log(self) -> None:
         """Stop: close the log (as a killed process would, with nothing flushed that was not already)."""
         self.log.close()
+
+    def sync(self) -> None:
+        """Log the acknowledgements still waiting for a commit (a peer stopping cleanly calls this)."""
+        if self._unsynced:
+            self.log.append_many(self._unsynced)
+            self._unsynced.clear()
 
 
 class Batch:

@@ -531,12 +531,21 @@ def _receive_lock_expired(state: PeerState, change: S.ReceiveLockExpired) -> lis
 
 
 def _receive_processed(state: PeerState, change: S.ReceiveProcessed) -> list:
+    """Forget every queued message the acknowledgement names; refused when it names none (a late duplicate)."""
     message = change.message
-    queued = state.queue.get(message.message_identifier)
-    if queued is None or not _same(queued.recipient, message.sender):
+    if not isinstance(message.also, tuple):
+        raise _refuse("malformed message", "an acknowledgement's further identifiers must be a list")
+    identifiers = message.identifiers
+    if len(identifiers) > M.MAX_ACKNOWLEDGED:
+        raise _refuse("oversized message", f"an acknowledgement of {len(identifiers)} messages "
+                                           f"(at most {M.MAX_ACKNOWLEDGED})")
+    done = [i for i in identifiers if isinstance(i, int) and (queued := state.queue.get(i)) is not None
+            and _same(queued.recipient, message.sender)]
+    if not done:
         raise _refuse("nothing to acknowledge", f"no message {message.message_identifier} to {message.sender} "
                                                 "awaits acknowledgement")
-    del state.queue[message.message_identifier]
+    for i in done:
+        state.queue.pop(i, None)
     return []
 
 

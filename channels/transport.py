@@ -31,7 +31,14 @@ class Transport(Protocol):
 
 
 class MessageBus:
-    """Carries signed messages between the peers registered on it."""
+    """Carries signed messages between the peers registered on it.
+
+    It ``delivers_rounds``: a recipient gets what was queued for it at once,
+    so a sender may sign the messages it hands one recipient together (one
+    envelope signature, see ``channels.messages.Signed``).
+    """
+
+    delivers_rounds = True
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}

@@ -2,7 +2,7 @@
 
 The peer applies a batch of state changes (one, or every message of a
 delivery round, or a user's batch of payments) to its state in memory, then
-appends the accepted ones in one SQLite transaction (one fsync: WAL mode with
+appends the accepted ones (``codec.pack``) in one SQLite transaction (one fsync: WAL mode with
 ``synchronous=FULL``) with :meth:`StateChangeLog.append_many`, and only then
 performs what came out of them: no message, acknowledgement or L1
 transaction leaves before the commit that covers the state change causing
@@ -40,15 +40,15 @@ class StateChangeLog:
 
     def append(self, change: StateChange) -> int:
         """Log ``change``; its sequence number, once it is on disk."""
-        cursor = self._db.execute("INSERT INTO state_changes (data) VALUES (?)", (codec.dumps(change),))
+        cursor = self._db.execute("INSERT INTO state_changes (data) VALUES (?)", (codec.pack(change),))
         return int(cursor.lastrowid or 0)
 
     def append_many(self, changes: list[StateChange] | list[bytes]) -> None:
-        """Log ``changes`` (state changes, or their ``codec.dumps``) in one transaction: on disk, with one fsync,
+        """Log ``changes`` (state changes, or their ``codec.pack``) in one transaction: on disk, with one fsync,
         when this returns; none of them if it raises."""
         if not changes:
             return
-        rows = [(c if isinstance(c, bytes) else codec.dumps(c),) for c in changes]
+        rows = [(c if isinstance(c, bytes) else codec.pack(c),) for c in changes]
         self._db.execute("BEGIN IMMEDIATE")
         try:
             self._db.executemany("INSERT INTO state_changes (data) VALUES (?)", rows)
@@ -63,7 +63,11 @@ class StateChangeLog:
     def replay(self) -> Iterator[tuple[int, StateChange]]:
         """Every logged state change with its sequence number, oldest first."""
         for seq, data in self._db.execute("SELECT seq, data FROM state_changes ORDER BY seq").fetchall():
-            yield int(seq), codec.loads(data)
+            try:  # rows are packed; logs written before that hold JSON, which starts with "{"
+                change = codec.loads(data) if bytes(data[:1]) == b"{" else codec.unpack(data)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{self.path}: state change {seq} cannot be read back: {exc}") from exc
+            yield int(seq), change
 
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM state_changes").fetchone()[0])

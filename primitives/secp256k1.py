@@ -9,7 +9,8 @@ their decoder adds 27.
 
 ``recover_signers`` is the batch path of a rollup operator's mempool: the
 compiled twin does the whole loop in C without the GIL, split over ``threads``
-(default: ``L2LAB_SIG_THREADS``, else every core this process may use).
+(default: ``L2LAB_SIG_THREADS``, else every core this process may use);
+``sign_many`` is its signing twin, many digests under one key.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ if TYPE_CHECKING:  # both twins share the pure twin's signatures
         recover_addresses_raw,
         recover_signers,
         sign,
+        sign_many,
     )
 else:
     sign = _impl.sign
+    sign_many = _impl.sign_many
     recover = _impl.recover
     recover_signers = _impl.recover_signers
     recover_addresses_raw = _impl.recover_addresses_raw
@@ -119,6 +122,7 @@ __all__ = [
     "recover_addresses_raw",
     "recover_signers",
     "sign",
+    "sign_many",
     "to_checksum_address",
     "verify",
 ]

@@ -392,8 +392,8 @@ def test_nothing_acknowledged_is_lost(lab: ChannelLab) -> None:
     for amount in (ETH, 2 * ETH, 3 * ETH):
         lab["alice"].transfer_direct(lab.address("bob"), amount)
     lab.settle_down()
-    acknowledged = [s for s in lab.bus.delivered if isinstance(s.message, M.Processed)
-                    and s.message.sender == lab.address("bob")]
+    acknowledged = [i for s in lab.bus.delivered if isinstance(s.message, M.Processed)
+                    and s.message.sender == lab.address("bob") for i in s.message.identifiers]
     assert len(acknowledged) == 3 and not lab["alice"].state.queue
     lab.kill("bob")
     # alice closes on bob's behalf-less view: as if she had paid only the first

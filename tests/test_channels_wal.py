@@ -80,12 +80,17 @@ def test_a_batch_of_payments_is_one_commit_on_each_side(lab: ChannelLab) -> None
     assert all(isinstance(r, list) for r in results) and a_commits == [100]
     assert len(alice.log) == before + 100  # one entry per payment
     lab.bus.run()
-    assert b_commits == [100] and a_commits == [100, 100]  # the transfers in one round, the acks in the next
-    assert alice.balance(bob.address) == 10 * ETH - 300 and bob.balance(alice.address) == 5 * ETH + 300
+    # the transfers in one round; the acknowledgement of them all, in the next, causes nothing: it waits
+    # for alice's next commit (were she killed first, she would send again and be acknowledged again)
+    assert b_commits == [100] and a_commits == [100] and len(alice._unsynced) == 1
+    alice.transfer_direct(bob.address, 1)
+    assert a_commits == [100, 2] and not alice._unsynced
+    lab.bus.run()
+    assert alice.balance(bob.address) == 10 * ETH - 301 and bob.balance(alice.address) == 5 * ETH + 301
     assert not alice.state.queue and not bob.state.queue and not lab.bus.refused
-    assert received(bob) == [1, 2, 3, 4, 5] * 20
+    assert received(bob) == [1, 2, 3, 4, 5] * 20 + [1]
     identifiers = [e.payment_identifier for e in bob.user_events if isinstance(e, E.EventPaymentReceived)]
-    assert len(set(identifiers)) == 100
+    assert len(set(identifiers)) == 101
 
 
 def test_a_refused_payment_in_a_batch_is_not_logged_and_the_rest_go_through(lab: ChannelLab) -> None:
@@ -164,9 +169,11 @@ def test_the_same_message_twice_in_one_round_is_applied_once_and_acknowledged_af
     lab.bus.run(limit=2)
     assert commits[0] == 1 and bob.balance(alice.address) == 6 * ETH
     lab.bus.run()
-    # the replay is acknowledged again, after the commit; Alice refuses the second acknowledgement
+    # the replay is acknowledged again, after the commit, in the same acknowledgement as the first
     assert not alice.state.queue
-    assert [exc.rule for _, exc in lab.bus.refused] == ["replayed message", "nothing to acknowledge"]
+    assert [exc.rule for _, exc in lab.bus.refused] == ["replayed message"]
+    (ack,) = [s.message for s in lab.bus.delivered if isinstance(s.message, Processed)]
+    assert ack.identifiers == (signed.message.message_identifier,) * 2
 
 
 def test_replay_of_a_group_committed_log_gives_the_same_state(tmp_path: Path) -> None:
@@ -178,8 +185,23 @@ def test_replay_of_a_group_committed_log_gives_the_same_state(tmp_path: Path) ->
         lab.bus.run()
     states = {name: codec.dumps(lab[name].state) for name in ("alice", "bob")}
     for name in ("alice", "bob"):
+        lab[name].sync()  # a clean stop: the last acknowledgements are logged too
         lab.kill(name)
         assert codec.dumps(lab.restart(name).state) == states[name]
+
+
+def test_acknowledgements_lost_in_a_kill_are_asked_for_again(tmp_path: Path) -> None:
+    lab = new_lab(tmp_path)
+    alice, bob = lab["alice"], lab["bob"]
+    alice.transfer_many(bob.address, [ETH // 10] * 5)
+    lab.bus.run()
+    assert not alice.state.queue and alice._unsynced
+    lab.kill("alice")  # before anything logged the acknowledgement
+    alice = lab.restart("alice")
+    assert len(alice.state.queue) == 5  # it sent them again on restart
+    lab.bus.run()
+    assert not alice.state.queue and {e.rule for _, e in lab.bus.refused} == {"replayed message"}
+    assert bob.balance(alice.address) == 5 * ETH + ETH // 2 and alice.balance(bob.address) == 10 * ETH - ETH // 2
 
 
 def test_a_failed_open_does_not_stay_pending(lab: ChannelLab) -> None:
@@ -216,10 +238,22 @@ def test_cached_encodings_and_digests_equal_the_plain_ones() -> None:
     proof = R.BalanceProof(1, 1337, adjudicator, 3, 5, 0, R.EMPTY_LOCKSROOT)
     message = DirectTransfer("0x" + "11" * 20, "0x" + "22" * 20, 1, 1, 5, proof)
     assert proof_digest(proof) == proof.digest() and proof_digest(proof) == proof.digest()
-    assert canonical(message) == codec.dumps(message)
+    assert canonical(message) == codec.pack(message) == codec.pack(codec.loads(codec.dumps(message)))
     assert message_digest(message, 1337, adjudicator) != message_digest(message, 1, adjudicator)  # per deployment
     ack = Processed("0x" + "22" * 20, "0x" + "11" * 20, 1)
     assert codec.loads(codec.dumps(message)) == message and hash(ack) == hash(Processed(*ack.__dict__.values()))
+
+
+def test_packed_encoding_tells_every_value_apart() -> None:
+    values = [None, True, False, 0, 1, -1, 10, "", "1", "a:b", "ab", b"", b"1", b"a:b", (), (1,), (1, 2), [1, 2],
+              ((1,), 2), (1, (2,)), {1: 2}, {"1": 2}, ("a", "b"), ("ab",), ("a:", "b"),
+              R.Lock(1, 2, 3, b"\x00" * 32)]
+    packed = [codec.pack(v) for v in values]
+    assert len(set(packed)) == len(packed)
+    ack = Processed("0x" + "22" * 20, "0x" + "11" * 20, 1)
+    assert codec.pack(ack) != codec.pack(Processed(ack.sender, ack.recipient, 1, (2,)))
+    with pytest.raises(TypeError, match="cannot encode a float"):
+        codec.pack(1.5)
 
 
 def test_batch_recovery_matches_one_by_one_and_flags_bad_signatures(lab: ChannelLab) -> None:

@@ -243,6 +243,31 @@ def test_verify():
         secp256k1.verify(digest, sig, "0x1234")
 
 
+@pytest.mark.parametrize("impl", TWINS)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sign_many_equals_sign_one_by_one_in_order(impl, threads):
+    count = 200 if impl.__name__.endswith("_c") else 3
+    keys, digests = _keys_and_digests(count, seed=21)
+    signatures = impl.sign_many(digests, keys[0], threads=threads)
+    assert signatures == [impl.sign(d, keys[0]) for d in digests]
+    assert impl.recover_signers(digests, signatures) == [_eth_keys_address(keys[0])] * count
+    assert impl.sign_many([], keys[0]) == []
+
+
+@pytest.mark.parametrize("impl", TWINS)
+def test_sign_many_refuses_a_bad_digest_or_key_naming_it(impl):
+    good = b"\x11" * 32
+    with pytest.raises(ValueError, match="digest 1 must be 32 bytes"):
+        impl.sign_many([good, b"\x11" * 31], (1).to_bytes(32, "big"))
+    with pytest.raises(ValueError, match="digest 0 must be 32 bytes"):
+        impl.sign_many(["not bytes"], (1).to_bytes(32, "big"))
+    for bad_key in (b"\x00" * 32, N.to_bytes(32, "big"), b"\x01" * 31):
+        with pytest.raises(ValueError, match="private key"):
+            impl.sign_many([good], bad_key)
+    with pytest.raises(ValueError, match="threads"):
+        impl.sign_many([good], (1).to_bytes(32, "big"), threads=0)
+
+
 # --- batch recovery -------------------------------------------------------------------
 
 def _batch(count: int, seed: int) -> tuple[list[bytes], list[bytes], list[str]]:

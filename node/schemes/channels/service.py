@@ -151,6 +151,7 @@ class ChannelService:
         """Close every peer's log (the node is stopping)."""
         with self.lock:
             for peer in self.peers.values():
+                peer.sync()
                 peer.close_log()
             if self._tmp is not None:
                 self._tmp.cleanup()
