@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from channels import events as E
 from channels import state_changes as S
@@ -37,8 +37,8 @@ from channels.wal import StateChangeLog
 from channels.watchtower import MonitorRequest, monitor_request
 from contracts_spec.channels import rules as R
 from contracts_spec.channels.contract import ChannelAdjudicator, SecretRegistry
-from contracts_spec.channels.params import MINIMAL, ChannelPreset
-from contracts_spec.l1 import L1Client, L1Error
+from contracts_spec.channels.params import MINIMAL, SECONDS_PER_SLOT, ChannelPreset
+from contracts_spec.l1 import DeadlineFees, DeadlineSender, L1Client, L1Error, Move
 from primitives.secp256k1 import private_key_to_address, to_checksum_address
 
 _ADJUDICATOR_EVENTS = ("ChannelOpened", "ChannelNewDeposit", "ChannelWithdraw", "ChannelClosed", "NonClosingBalanceProofUpdated",
@@ -50,7 +50,8 @@ class Peer:
     """One participant of the channel network, with its key, its log, an L1 and a transport."""
 
     def __init__(self, private_key: bytes, l1: L1Client, adjudicator: str, registry: str, bus: MessageBus | Transport,
-                 log_path: str | os.PathLike, *, preset: ChannelPreset = MINIMAL) -> None:
+                 log_path: str | os.PathLike, *, preset: ChannelPreset = MINIMAL,
+                 fees: DeadlineFees | None = None) -> None:
         self.key = private_key
         self.address = private_key_to_address(private_key)
         self.l1, self.adjudicator, self.registry, self.bus, self.preset = l1, adjudicator, registry, bus, preset
@@ -58,6 +59,10 @@ class Peer:
         self.user_events: list[Any] = []
         self.failed_transactions: list[tuple[Any, str]] = []
         self._sent_at: dict[int, int] = {}
+        # Transactions with a deadline (an update in the settlement window, a secret before its lock
+        # expires), one in flight at a time, its tip rising as the deadline nears: purpose -> what to send.
+        self.deadlines = DeadlineSender(l1, private_key, fees, wait=0)
+        self.urgent: dict[str, Urgent] = {}
         self._batch: Batch | None = None
         # Messages to send, signed together when the batch that caused them has been performed.
         self._outbox: list[Message] = []
@@ -191,8 +196,15 @@ class Peer:
         elif isinstance(event, E.ContractSendChannelUpdate):
             p, signature = event.balance_proof, event.signature
             counter = R.sign(R.update_digest(p, signature), self.key)
-            self._tx("update_non_closing_balance_proof", event.channel_identifier, event.partner, me, p.nonce,
-                     p.transferred_amount, p.locked_amount, p.locksroot, signature, counter)
+            channel = self.state.channels.get(event.channel_identifier)
+            args = (event.channel_identifier, event.partner, me, p.nonce, p.transferred_amount, p.locked_amount,
+                    p.locksroot, signature, counter)
+            if channel is None or not channel.settle_time:
+                self._tx("update_non_closing_balance_proof", *args)
+            else:  # due by the window's end, in its seconds
+                self._send_urgent(f"update {event.channel_identifier}", Urgent(
+                    self.adjudicator, ChannelAdjudicator, "update_non_closing_balance_proof", args,
+                    channel.settle_time, channel.settle_timeout * SECONDS_PER_SLOT))
         elif isinstance(event, E.ContractSendChannelSettle):
             one, two = event.one, event.two
             self._tx("settle_channel", event.channel_identifier, one.participant, one.transferred, one.locked,
@@ -215,9 +227,39 @@ class Peer:
             self._tx("cooperative_settle", event.channel_identifier, event.participant1, event.balance1,
                      event.participant2, event.balance2, event.expiration, *signatures)
         elif isinstance(event, E.ContractSendSecretReveal):
-            self._tx("register_secret", event.secret, contract=SecretRegistry, to=self.registry)
+            expiries = [lock.expiration_time for channel in self.state.channels.values()
+                        for h, lock in channel.partner.locks.items() if h == R.secrethash_of(event.secret)]
+            if not expiries:
+                self._tx("register_secret", event.secret, contract=SecretRegistry, to=self.registry)
+            else:  # due before the earliest lock on it expires, in its seconds
+                self._send_urgent(f"register {event.secret.hex()}", Urgent(
+                    self.registry, SecretRegistry, "register_secret", (event.secret,), min(expiries),
+                    self.preset.reveal_timeout * SECONDS_PER_SLOT))
         else:
             raise TypeError(f"no effect for {type(event).__name__}")
+
+    def _send_urgent(self, purpose: str, urgent: Urgent) -> None:
+        self.urgent[purpose] = urgent  # sent again, the same purpose replaces what it would send
+        self._push_urgent()
+
+    def _push_urgent(self) -> None:
+        """Send, or raise the tip of, the first transaction with a deadline; the next once it is mined.
+
+        One is in flight at a time, so a replacement never takes another's
+        nonce. A transaction L1 refuses (someone else landed it, or it is too
+        late) is noted in ``failed_transactions`` and dropped.
+        """
+        while self.urgent:
+            purpose, u = next(iter(self.urgent.items()))
+            move = Move(u.method, u.args, max(0, u.deadline - self.l1.timestamp()), max(1, u.allowance))
+            try:
+                receipt = self.deadlines.send(u.to, u.contract, move)
+            except L1Error as exc:
+                self.failed_transactions.append((purpose, str(exc)))
+                receipt = {}
+            if receipt is None:
+                return  # it waits in the pool: the tip is raised again on the next block
+            del self.urgent[purpose]
 
     # -- inputs ------------------------------------------------------------------------------------------
 
@@ -272,6 +314,7 @@ class Peer:
             for _, _, name, e in sorted(found, key=lambda f: (f[0], f[1])):
                 batch.apply(self._state_change(name, e), strict=True)
             batch.apply(S.Block(latest, int(block["timestamp"], 16)), strict=True)
+        self._push_urgent()
         self.resend(older_than=latest)
         return True
 
@@ -399,6 +442,17 @@ class Peer:
         if self._unsynced:
             self.log.append_many(self._unsynced)
             self._unsynced.clear()
+
+
+class Urgent(NamedTuple):
+    """An L1 call due before ``deadline`` (a timestamp), of ``allowance`` seconds in all."""
+
+    to: str
+    contract: type
+    method: str
+    args: tuple
+    deadline: int
+    allowance: int
 
 
 class Batch:

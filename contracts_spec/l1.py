@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
@@ -428,7 +428,94 @@ def _reason_of(exc: Exception) -> str:
     return str(getattr(exc, "message", None) or exc)
 
 
+class Move(NamedTuple):
+    """A transaction an actor wants in before ``seconds_left`` of its ``allowance`` run out."""
+
+    method: str
+    args: tuple
+    seconds_left: int
+    allowance: int
+    value: int = 0
+
+
+class _Pending(NamedTuple):
+    nonce: int
+    tx_hash: str
+    tip: int
+    max_fee: int
+
+
+class DeadlineSender:
+    """One key's L1 transactions, each at a tip that rises as its deadline nears.
+
+    ``wait`` is how long to wait for a receipt (default: the client's
+    timeout). A transaction not mined by then stays pending; the next send
+    replaces it at the same nonce, paying the policy's tip for the time left
+    and at least the pool's replacement bump, instead of queueing behind it.
+    """
+
+    def __init__(self, l1: L1Client, key: bytes, fees: DeadlineFees | None = None,
+                 wait: float | None = None) -> None:
+        self.l1 = l1
+        self.key = key
+        self.address = Account.from_key(key).address
+        self.fees = fees or DeadlineFees()
+        self.wait = wait
+        self.pending: _Pending | None = None
+        self.receipts: list[dict] = []
+
+    def poll(self) -> dict | None:
+        """The receipt of the transaction left pending, once it is mined (forgotten if the pool dropped it)."""
+        if self.pending is None:
+            return None
+        receipt = self.l1.receipt(self.pending.tx_hash)
+        if receipt is not None:
+            self.pending = None
+            self.receipts.append(receipt)
+        elif self.l1.rpc("eth_getTransactionByHash", self.pending.tx_hash) is None:
+            self.pending = None
+        return receipt
+
+    def send(self, address: str, contract: type, move: Move) -> dict | None:
+        """Send ``move``; its receipt, or None while it (or the one it would replace) waits in the pool.
+
+        A waiting transaction is replaced once the policy's tip has risen past
+        the pool's replacement bump, or once the base fee has outgrown its fee
+        cap; never above the policy's cap.
+        """
+        self.poll()
+        base_fee = self.l1.base_fee()
+        tip = self.fees.tip(move.seconds_left, move.allowance)
+        if self.pending is None:
+            nonce = self.l1.nonce(self.address)
+            max_fee = max_fee_for(base_fee, tip)
+        else:
+            nonce, need = self.pending.nonce, replacement_fee(self.pending.tip)
+            priced_out = self.pending.max_fee < base_fee + self.pending.tip
+            if tip < need and not priced_out:
+                return None  # the policy asks no more than it pays yet
+            tip = max(tip, need)
+            if tip > self.fees.cap:
+                return None  # as high as the policy goes: it waits as it is
+            max_fee = max(max_fee_for(base_fee, tip), replacement_fee(self.pending.max_fee))
+        data = encode_call(contract, move.method, *move.args)
+        tx_hash = self.l1.submit(self.key, to=address, data=data, value=move.value, tip=tip, max_fee=max_fee,
+                                 nonce=nonce)
+        self.pending = _Pending(nonce, tx_hash, tip, max_fee)
+        try:
+            receipt = self.l1.wait_for_receipt(tx_hash, self.wait)
+        except L1Error:
+            return None
+        self.pending = None
+        self.receipts.append(receipt)
+        if int(receipt["status"], 16) != 1:
+            raise TransactionReverted(receipt.get("revertReason") or "transaction reverted", receipt)
+        return receipt
+
+
 __all__ = [
+    "DeadlineSender",
+    "Move",
     "DeadlineFees",
     "GWEI",
     "L1Client",

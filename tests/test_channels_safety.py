@@ -139,8 +139,8 @@ def test_every_honest_party_can_act_in_time(tmp_path: Path) -> None:
     transaction at its nonce each time. Mallory closes stale while bob is offline and a stuffer fills every
     block at 20 gwei from the moment the watchtower acts: its update still lands before the window ends,
     outbidding the stuffer, and bob is paid what alice owed him. (Before the watchtower raised its tip it
-    sent at the node's suggestion and never got in.) Peers send their own updates at the node's suggested
-    tip still: see the report of the change that added this test."""
+    sent at the node's suggestion and never got in.) A peer online defends itself the same way:
+    ``test_a_peer_online_lands_its_own_update_through_stuffed_blocks``."""
     lab = new_lab(tmp_path, ("alice", "bob", "stuffer"))
     lab.open("alice", "bob", 10 * ETH)
     tower = lab.add_watchtower("tower", TOWER, fees=DeadlineFees(cap=200 * GWEI))
@@ -180,6 +180,48 @@ def test_every_honest_party_can_act_in_time(tmp_path: Path) -> None:
     lab.wait(window + 2)
     assert paid_on_l1(lab, "alice", "bob") == (6 * ETH, 4 * ETH)  # bob lost nothing
     assert tower.stats.rewards == [(cid, ETH // 100)]
+
+
+def test_a_peer_online_lands_its_own_update_through_stuffed_blocks(tmp_path: Path) -> None:
+    """The same defence without a watchtower: bob is online, and his peer's own update is a transaction with
+    a deadline (the window's end, by its seconds). It goes out at a tip that rises as the window closes
+    (``DeadlineSender`` with ``DeadlineFees``), replaced at its nonce on each new block while it waits, one
+    such transaction in flight at a time. A stuffer fills every block at 20 gwei from the close on; bob's
+    update still lands inside the window, outbidding the stuffer, and bob is paid what alice owed him.
+    (Before, the peer sent at the node's suggested tip and waited for a receipt that never came.)"""
+    lab = new_lab(tmp_path, ("alice", "bob", "stuffer"))
+    lab.open("alice", "bob", 10 * ETH)
+    for amount in (ETH, 3 * ETH):
+        lab["alice"].transfer_direct(lab.address("bob"), amount)
+    lab.settle_down()
+    bob = lab["bob"]
+    cid = bob.channel(lab.address("alice")).identifier
+    l1, attacker_tip, leave = lab.l1, 20 * GWEI, 50_000
+    lab["alice"].close(lab.address("bob"))  # mined; bob's peer has not read it yet
+    _, window, settle_block, _ = channel_info(lab, cid)
+    l1.rpc("evm_setAutomine", False)
+    full_blocks = 0
+    try:
+        updated: list = []
+        while not updated:
+            assert l1.block_number() < settle_block, "the window ended without bob's update"
+            _stuff(l1, attacker_tip, leave)
+            l1.rpc("evm_increaseTime", SECONDS_PER_SLOT)
+            l1.mine(1)
+            bob.poll()
+            block = l1.block("latest")
+            updated = l1.events(lab.adjudicator, ChannelAdjudicator, "NonClosingBalanceProofUpdated")
+            if not updated and int(block["gasUsed"], 16) >= int(block["gasLimit"], 16) - leave:
+                full_blocks += 1
+    finally:
+        l1.rpc("evm_setAutomine", True)
+    [update] = updated
+    receipt = l1.receipt(update["transactionHash"])
+    base = int(l1.block(update["blockNumber"])["baseFeePerGas"], 16)
+    assert int(receipt["effectiveGasPrice"], 16) - base > attacker_tip  # it outbid the stuffer
+    assert full_blocks >= 3 and update["blockNumber"] <= settle_block and not bob.urgent
+    lab.wait(window + 2)
+    assert paid_on_l1(lab, "alice", "bob") == (6 * ETH, 4 * ETH)  # bob lost nothing
 
 
 # -- 3. bounded work -----------------------------------------------------------------------------------------
