@@ -26,6 +26,7 @@ circuit by a digest of its constraints, so the setup runs once.
 
 from __future__ import annotations
 
+import os
 import struct
 import sys
 from array import array
@@ -250,9 +251,12 @@ def save_keys(path: str | Path, pk: ProvingKey, vk: VerifyingKey, r1cs: R1CS) ->
     """Write the key file atomically, so a crash never leaves half a key under ``path``."""
     path = Path(path)
     data = keys_to_bytes(pk, vk, r1cs)
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.part")  # one per writer: two processes may race here
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class _Reader:

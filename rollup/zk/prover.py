@@ -11,6 +11,7 @@ this one) is replaced by a new setup.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import time
 from dataclasses import dataclass
@@ -70,15 +71,18 @@ class BatchProver:
             return
         path = self.key_path
         r1cs = bare_r1cs(self.preset)
-        if path.exists():
-            try:
-                self._pk, self._vk = load_keys(path, r1cs)
-                return
-            except KeyFileError:
-                pass  # made for an older circuit, or damaged: set up again
-        self._pk, self._vk = groth16.setup(r1cs, DEV_SEED + self.preset.shape.encode())
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        save_keys(path, self._pk, self._vk, r1cs)
+        # One setup per key file: a second process asking meanwhile waits for it and loads its result.
+        with open(path.with_name(path.name + ".lock"), "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if path.exists():
+                try:
+                    self._pk, self._vk = load_keys(path, r1cs)
+                    return
+                except KeyFileError:
+                    pass  # made for an older circuit, or damaged: set up again
+            self._pk, self._vk = groth16.setup(r1cs, DEV_SEED + self.preset.shape.encode())
+            save_keys(path, self._pk, self._vk, r1cs)
 
     def verifying_key(self) -> VerifyingKey:
         self._load_or_setup()
