@@ -101,6 +101,7 @@ def _lab(count: int, durable: bool = True) -> Iterator[tuple[ChannelLab, Recordi
     l1 = RecordingL1(in_process_l1(chain))
     with tempfile.TemporaryDirectory(prefix="l2lab-bench-channels-") as tmp:
         lab = ChannelLab(l1, keys, deployer, tmp, MINIMAL)
+        lab.bus.keep = 0  # no record of what was delivered: the measurement is of the peers, not of a test's log
         if not durable:
             for peer in lab.peers.values():
                 peer.log.close()

@@ -20,6 +20,7 @@ Handler = Callable[[Signed], object]
 # Takes a delivery round of messages for one recipient; gives back the refused ones with why.
 RoundHandler = Callable[[list[Signed]], list[tuple[Signed, ChannelRuleError]]]
 Filter = Callable[[Signed], bool]
+REFUSALS_KEPT = 1000
 
 
 class Transport(Protocol):
@@ -40,7 +41,10 @@ class MessageBus:
 
     delivers_rounds = True
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int = 10_000) -> None:
+        # ``delivered`` and ``dropped`` keep about the last ``keep`` messages each (0: none), ``refused`` at
+        # least the last ``REFUSALS_KEPT``, so a bus that runs for days holds a bounded record.
+        self.keep = keep
         self._handlers: dict[str, Handler] = {}
         self._round_handlers: dict[str, RoundHandler] = {}
         self._queue: deque[Signed] = deque()
@@ -61,9 +65,17 @@ class MessageBus:
         (a peer recovers their signatures in one batch and logs them with one fsync)."""
         self._round_handlers[address.lower()] = handler
 
+    def _record(self, kept: list, items: list, at_least: int = 0) -> None:
+        bound = max(self.keep, at_least)
+        if bound <= 0 or not items:
+            return
+        kept.extend(items)
+        if len(kept) > 2 * bound:
+            del kept[:len(kept) - bound]
+
     def send(self, signed: Signed) -> None:
         if any(f(signed) for f in self._drop):
-            self.dropped.append(signed)
+            self._record(self.dropped, [signed])
         elif any(f(signed) for f in self._hold):
             self.held.append(signed)
         else:
@@ -115,17 +127,17 @@ class MessageBus:
             for recipient, batch in groups.items():
                 handler = self._handlers.get(recipient)
                 if handler is None or recipient in self.offline:
-                    self.dropped.extend(batch)
+                    self._record(self.dropped, batch)
                     continue
                 count += len(batch)
-                self.delivered.extend(batch)
+                self._record(self.delivered, batch)
                 round_handler = self._round_handlers.get(recipient)
                 if round_handler is not None:
-                    self.refused.extend(round_handler(batch))
+                    self._record(self.refused, round_handler(batch), REFUSALS_KEPT)
                     continue
                 for signed in batch:
                     try:
                         handler(signed)
                     except ChannelRuleError as exc:
-                        self.refused.append((signed, exc))
+                        self._record(self.refused, [(signed, exc)], REFUSALS_KEPT)
         return count

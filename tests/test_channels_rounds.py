@@ -195,3 +195,17 @@ def test_pack_round_trips_every_record_a_peer_logs(lab: ChannelLab) -> None:
     assert all(codec.unpack(codec.pack(c)) == c for c in changes)
     assert any(isinstance(c, S.ReceiveDirectTransfer) for c in changes)
     assert DirectTransfer  # the record types a log holds are known to the codec by name
+
+
+def test_the_bus_keeps_a_bounded_record_of_what_it_carried(lab: ChannelLab) -> None:
+    lab.bus.keep = 5
+    for _ in range(30):
+        lab["alice"].transfer_direct(lab.address("bob"), 1)
+        lab.bus.run()
+    assert 5 <= len(lab.bus.delivered) <= 10 and lab.bus.delivered[-1].message.sender == lab.address("bob")
+    assert lab["bob"].balance(lab.address("alice")) == 5 * ETH + 30 and not lab["alice"].state.queue
+    lab.bus.keep = 0
+    lab["alice"].transfer_direct(lab.address("bob"), 1)
+    before = len(lab.bus.delivered)
+    lab.bus.run()
+    assert len(lab.bus.delivered) == before
