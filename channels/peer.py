@@ -43,6 +43,16 @@ from primitives.secp256k1 import private_key_to_address, to_checksum_address
 
 _ADJUDICATOR_EVENTS = ("ChannelOpened", "ChannelNewDeposit", "ChannelWithdraw", "ChannelClosed", "NonClosingBalanceProofUpdated",
                        "ChannelSettled", "ChannelUnlocked")
+# State changes that only say what L1 holds: dropped and read again from L1 when it reorganises.
+_FROM_L1 = (S.ContractReceiveChannelOpened, S.ContractReceiveChannelDeposit, S.ContractReceiveChannelWithdraw,
+            S.ContractReceiveChannelClosed, S.ContractReceiveUpdateTransfer, S.ContractReceiveChannelSettled,
+            S.ContractReceiveChannelUnlocked, S.ContractReceiveSecretRevealed)
+
+
+def _hash_of(block: dict) -> bytes:
+    return bytes.fromhex(str(block.get("hash") or "0x")[2:])
+
+
 _ADDRESS_FIELDS = {"participant1", "participant2", "participant", "closing_participant", "receiver", "sender"}
 
 
@@ -58,6 +68,7 @@ class Peer:
         self.state = PeerState(self.address, l1.chain_id, adjudicator, preset.reveal_timeout, preset.max_locks)
         self.user_events: list[Any] = []
         self.failed_transactions: list[tuple[Any, str]] = []
+        self.reorganisations: list[int] = []  # for each L1 reorganisation followed, the block the old chain kept
         self._sent_at: dict[int, int] = {}
         # Transactions with a deadline (an update in the settlement window, a secret before its lock
         # expires), one in flight at a time, its tip rising as the deadline nears: purpose -> what to send.
@@ -298,25 +309,108 @@ class Peer:
                 if isinstance(result, Refused)]
 
     def poll(self) -> bool:
-        """Hand in L1's new events and its latest block; True when there was a new block."""
+        """Hand in L1's new events and its latest block; True when there was a new block.
+
+        If L1 no longer has the block this peer last saw (a reorganisation),
+        the peer first rebuilds its state on the chain L1 has now
+        (:meth:`follow_reorganisation`)."""
+        if self._reorganised():
+            self.follow_reorganisation()
         latest = self.l1.block_number()
         start = self.state.block_number + 1
         if latest < start:
             return False
-        found = []
-        for name in _ADJUDICATOR_EVENTS:
-            found += [(e["blockNumber"], e["logIndex"], name, e)
-                      for e in self.l1.events(self.adjudicator, ChannelAdjudicator, name, start, latest)]
-        found += [(e["blockNumber"], e["logIndex"], "SecretRevealed", e)
-                  for e in self.l1.events(self.registry, SecretRegistry, "SecretRevealed", start, latest)]
+        found = self._l1_events(start, latest)
         block = self.l1.block(latest)
         with self.batch() as batch:  # one fsync for the whole poll
-            for _, _, name, e in sorted(found, key=lambda f: (f[0], f[1])):
+            for _, _, name, e in found:
                 batch.apply(self._state_change(name, e), strict=True)
-            batch.apply(S.Block(latest, int(block["timestamp"], 16)), strict=True)
+            batch.apply(S.Block(latest, int(block["timestamp"], 16), _hash_of(block)), strict=True)
         self._push_urgent()
         self.resend(older_than=latest)
         return True
+
+    def _l1_events(self, start: int, end: int) -> list[tuple[int, int, str, dict]]:
+        """The adjudicator's and the registry's events in blocks ``start..end``, in the order L1 made them."""
+        found = []
+        for name in _ADJUDICATOR_EVENTS:
+            found += [(e["blockNumber"], e["logIndex"], name, e)
+                      for e in self.l1.events(self.adjudicator, ChannelAdjudicator, name, start, end)]
+        found += [(e["blockNumber"], e["logIndex"], "SecretRevealed", e)
+                  for e in self.l1.events(self.registry, SecretRegistry, "SecretRevealed", start, end)]
+        return sorted(found, key=lambda f: (f[0], f[1]))
+
+    def _reorganised(self) -> bool:
+        """Whether L1 has lost (or replaced) the block this peer last handed in."""
+        if not self.state.block_hash:
+            return False
+        block = self.l1.block(self.state.block_number)
+        return block is None or _hash_of(block) != self.state.block_hash
+
+    def follow_reorganisation(self) -> int:
+        """Rebuild the state on the chain L1 has now; the block up to which the old chain still stands.
+
+        Everything this peer knows from L1 is a function of the chain, and
+        everything else (its user's actions, its partners' messages) is in its
+        log beside the blocks it had seen when each came in. So the log is
+        read again with every L1 state change dropped, and at each block it
+        had seen, the events the chain has now up to that block are handed in
+        instead: each action and message is applied in the same place against
+        L1 as L1 now is (one that the lost blocks made possible is refused as
+        it would have been). The new log replaces the old one in one
+        transaction. L1 transactions that what came after the fork causes on
+        the chain as it is now are sent (each is idempotent, or refused by L1
+        when it is done already), and unacknowledged messages go out again.
+        """
+        head = self.l1.block_number()
+        old = [change for _, change in self.log.replay()] + self._unsynced
+        self._unsynced = []
+        fork = 0
+        for change in old:
+            if type(change) is S.Block and change.number <= head:
+                block = self.l1.block(change.number)
+                if block is not None and change.block_hash in (b"", _hash_of(block)):
+                    fork = change.number
+                else:
+                    break
+        events: dict[int, list] = {}
+        for number, _, name, e in self._l1_events(0, head):
+            events.setdefault(number, []).append((name, e))
+        rebuilt: list[S.StateChange] = []
+        state = PeerState(self.address, self.state.chain_id, self.adjudicator, self.preset.reveal_timeout,
+                          self.preset.max_locks)
+        seen = 0
+        again: list[Any] = []
+        for change in old:
+            if isinstance(change, _FROM_L1):
+                continue
+            batch: list[tuple[S.StateChange, bool]] = []  # (change, whether it comes after the fork)
+            if type(change) is S.Block:
+                upto = min(change.number, head)
+                if upto <= seen and seen:
+                    continue
+                for number in range(seen + 1, upto + 1):
+                    batch += [(self._state_change(name, e), number > fork) for name, e in events.get(number, [])]
+                block = self.l1.block(upto)
+                batch.append((S.Block(upto, int(block["timestamp"], 16), _hash_of(block)), upto > fork))
+                seen = upto
+            else:
+                batch.append((change, state.block_number >= fork))
+            for item, after_fork in batch:
+                try:
+                    _, out = state_transition(state, item)
+                except Refused:
+                    continue
+                rebuilt.append(item)
+                if after_fork:
+                    again += [e for e in out if type(e).__name__.startswith("ContractSend")]
+        self.log.rewrite(rebuilt)
+        self.state = state
+        self.reorganisations.append(fork)
+        for event in again:
+            self._perform(event)
+        self.resend()
+        return fork
 
     def _timestamp(self, number: int) -> int:
         return int(self.l1.block(number)["timestamp"], 16)

@@ -161,6 +161,7 @@ class PeerState:
     max_locks: int
     block_number: int = 0
     block_timestamp: int = 0
+    block_hash: bytes = b""  # of the block at block_number, as L1 gave it
     next_message_identifier: int = 1
     channels: dict[int, ChannelState] = field(default_factory=dict)
     channel_of: dict[str, int] = field(default_factory=dict)  # partner (lower case) -> its open or closed channel

@@ -188,10 +188,12 @@ RECEIVE_BY_MESSAGE: dict[type, type[_Receive]] = {
 @codec.register
 @dataclass(frozen=True)
 class Block:
-    """L1's latest block: every event up to it has been handed in before it."""
+    """L1's latest block: every event up to it has been handed in before it (its hash tells a peer later
+    whether L1 still has it)."""
 
     number: int
     timestamp: int
+    block_hash: bytes = b""
 
 
 @codec.register

@@ -960,6 +960,7 @@ def _block(state: PeerState, change: S.Block) -> list:
     if change.number < state.block_number:
         raise _refuse("old block", f"block {change.number} is before block {state.block_number}")
     state.block_number, state.block_timestamp = change.number, max(change.timestamp, state.block_timestamp)
+    state.block_hash = change.block_hash
     out: list = []
     for _, channel in sorted(state.channels.items()):
         out += _channel_on_block(state, channel)

@@ -57,6 +57,18 @@ class StateChangeLog:
             raise
         self._db.execute("COMMIT")
 
+    def rewrite(self, changes: list[StateChange]) -> None:
+        """Replace the whole log by ``changes``, in one transaction: the old log or the new, never a mix."""
+        rows = [(codec.pack(c),) for c in changes]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("DELETE FROM state_changes")
+            self._db.executemany("INSERT INTO state_changes (data) VALUES (?)", rows)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def delete(self, seq: int) -> None:
         self._db.execute("DELETE FROM state_changes WHERE seq = ?", (seq,))
 
