@@ -54,7 +54,7 @@ class EndState:
 
     def spending_side(self) -> R.Side:
         """The side as payments must see it: every withdrawal pending counted as done (it may yet land)."""
-        withdrawn = max([self.withdrawn, *self.pending_withdraws])
+        withdrawn = max([self.withdrawn, *self.pending_withdraws]) if self.pending_withdraws else self.withdrawn
         return R.Side(self.deposit, withdrawn, self.balance_proof.transferred_amount,
                       self.balance_proof.locked_amount)
 

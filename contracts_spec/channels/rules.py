@@ -246,7 +246,11 @@ def balance_hash(transferred: int, locked: int, locksroot: bytes, hasher: Hasher
 
 
 def check_proof_fields(proof: BalanceProof) -> None:
-    """The proof's fields are well formed: ints in range, a 32-byte locksroot, the empty proof all zero."""
+    """The proof's fields are well formed: ints in range, a 32-byte locksroot, the empty proof all zero.
+
+    A proof is frozen, so once it passes it is marked and not checked again."""
+    if proof.__dict__.get("_l2lab_fields_ok"):
+        return
     check_uint(proof.channel_identifier, "channel identifier")
     check_uint(proof.chain_id, "chain id")
     check_uint(proof.nonce, "nonce", MAX_NONCE)
@@ -256,6 +260,7 @@ def check_proof_fields(proof: BalanceProof) -> None:
         raise ChannelRuleError("bad locksroot", "a locksroot is 32 bytes")
     if proof.nonce == 0 and (proof.transferred_amount or proof.locked_amount or proof.locksroot != EMPTY_LOCKSROOT):
         raise ChannelRuleError("bad empty proof", "a proof with nonce 0 sends nothing and locks nothing")
+    object.__setattr__(proof, "_l2lab_fields_ok", True)
 
 
 def check_balance_proof(
