@@ -22,13 +22,29 @@ outgrown its fee cap), as the rollups' dispute actors do.
 
 Like a peer it only reacts: :meth:`Watchtower.accept` to users,
 :meth:`Watchtower.poll` to L1; :func:`due_updates` is the pure decision.
+
+A watchtower restarted must still defend what it was hired for, so given a
+``log`` path it keeps a :class:`WatchtowerLog` (SQLite, WAL mode,
+``synchronous=FULL``, like a peer's ``channels.wal``): each channel's newest
+request and what L1 and its own transactions have shown of it (the window,
+the update sent or waiting in the pool, the reward claimed), and the last
+block it read. :meth:`Watchtower.accept` returns only once the request is on
+disk; what :meth:`Watchtower.observe` read and what :meth:`Watchtower.act`
+sent are on disk when they return (a transaction is recorded after it went
+out, never before, so a crash in between sends it again rather than never).
+A new ``Watchtower`` on the same path takes it all back and reads L1 on from
+that block.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from channels import codec
 from channels.state import ChannelState
 from contracts_spec.channels import rules as R
 from contracts_spec.channels.contract import ChannelAdjudicator
@@ -45,6 +61,7 @@ from contracts_spec.l1 import (
 from primitives.secp256k1 import private_key_to_address
 
 
+@codec.register
 @dataclass(frozen=True)
 class MonitorRequest:
     """What a user hands a watchtower to defend it in one channel."""
@@ -138,6 +155,97 @@ def due_updates(watched: Mapping[int, Watched], block_number: int, timestamp: in
     return due
 
 
+_ROW = "watched/1"
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+           "CREATE TABLE IF NOT EXISTS watched (channel INTEGER PRIMARY KEY, data BLOB NOT NULL)")
+
+
+def pack_watched(w: Watched) -> bytes:
+    """One channel's row: the request and what the watchtower knows and did about it (``codec.pack``)."""
+    pending = None if w.pending is None else dataclasses.astuple(w.pending)
+    return codec.pack((_ROW, w.request, w.closed_block, w.settle_block, w.settle_timeout, w.settle_time,
+                       w.onchain_nonce, w.sent_at, pending, w.settled, w.claimed))
+
+
+def unpack_watched(data: bytes) -> Watched:
+    """The :class:`Watched` :func:`pack_watched` made ``data`` from; ValueError naming what is off."""
+    row = codec.unpack(data)
+    if not isinstance(row, tuple) or len(row) != 11 or row[0] != _ROW:
+        raise ValueError(f"not a {_ROW} row")
+    _, request, closed, settle_block, timeout, settle_time, onchain_nonce, sent_at, pending, settled, claimed = row
+    numbers = (closed, settle_block, timeout, settle_time, onchain_nonce, sent_at)
+    if not isinstance(request, MonitorRequest) or not isinstance(request.balance_proof, R.BalanceProof):
+        raise ValueError("its request is not a MonitorRequest")
+    if not all(type(n) is int for n in numbers) or type(settled) is not bool or type(claimed) is not bool:
+        raise ValueError("a block, time, nonce or flag is not of its type")
+    if pending is not None:
+        kinds = (int, str, int, int, int, bytes)
+        if not isinstance(pending, tuple) or len(pending) != 6 or any(
+                type(v) is not k for v, k in zip(pending, kinds, strict=True)):
+            raise ValueError("its waiting transaction is malformed")
+        pending = Pending(*pending)
+    return Watched(request, closed, settle_block, timeout, settle_time, onchain_nonce, sent_at, pending, settled,
+                   claimed)
+
+
+class WatchtowerLog:
+    """A watchtower's channels and the last block it read, durable on disk (see the module doc)."""
+
+    def __init__(self, path: str | os.PathLike, identity: Mapping[str, str]) -> None:
+        self.path = os.fspath(path)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise OSError(f"{self.path}: SQLite refused WAL mode (got {mode})")
+            self._db.execute("PRAGMA synchronous=FULL")
+            for statement in _SCHEMA:
+                self._db.execute(statement)
+        except sqlite3.DatabaseError as exc:
+            self._db.close()
+            raise ValueError(f"{self.path}: not a watchtower log: {exc}") from exc
+        known = dict(self._db.execute("SELECT name, value FROM meta").fetchall())
+        for name, value in identity.items():  # a log serves one watchtower on one adjudicator of one chain
+            if name in known and known[name].lower() != value.lower():
+                self._db.close()
+                raise ValueError(f"{self.path}: this log is for {name} {known[name]}, not {value}")
+        self._db.executemany("INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)", list(identity.items()))
+
+    def load(self) -> tuple[int, int, dict[int, Watched]]:
+        """The last block read, its timestamp, and every channel kept."""
+        meta = dict(self._db.execute("SELECT name, value FROM meta").fetchall())
+        watched = {}
+        for cid, data in self._db.execute("SELECT channel, data FROM watched ORDER BY channel").fetchall():
+            try:
+                w = unpack_watched(data)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{self.path}: watched channel {cid} cannot be read back: {exc}") from exc
+            if w.request.balance_proof.channel_identifier != cid:
+                raise ValueError(f"{self.path}: watched channel {cid} holds a request for channel "
+                                 f"{w.request.balance_proof.channel_identifier}")
+            watched[int(cid)] = w
+        try:
+            return int(meta.get("block_number", 0)), int(meta.get("timestamp", 0)), watched
+        except ValueError as exc:
+            raise ValueError(f"{self.path}: the last block read cannot be read back: {exc}") from exc
+
+    def save(self, rows: Mapping[int, bytes], forgotten: Iterable[int], block_number: int, timestamp: int) -> None:
+        """Write ``rows``, drop ``forgotten`` and move the cursor in one transaction: on disk when this returns."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany("INSERT OR REPLACE INTO watched (channel, data) VALUES (?, ?)", list(rows.items()))
+            self._db.executemany("DELETE FROM watched WHERE channel = ?", [(cid,) for cid in forgotten])
+            self._db.executemany("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
+                                 [("block_number", str(block_number)), ("timestamp", str(timestamp))])
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        self._db.close()
+
+
 @dataclass
 class WatchtowerStats:
     accepted: int = 0
@@ -151,7 +259,8 @@ class Watchtower:
     """A monitoring service with its own key, watching one adjudicator for the users who hired it."""
 
     def __init__(self, key: bytes, l1: L1Client, adjudicator: str, monitoring_service: str, *,
-                 patience: float = 0.5, min_reward: int = 0, fees: DeadlineFees | None = None) -> None:
+                 patience: float = 0.5, min_reward: int = 0, fees: DeadlineFees | None = None,
+                 log: str | os.PathLike | None = None) -> None:
         if not 0 <= patience < 1:
             raise ValueError(f"patience {patience} must be in [0, 1): a share of the settlement window")
         self.key, self.address = key, private_key_to_address(key)
@@ -161,6 +270,48 @@ class Watchtower:
         self.watched: dict[int, Watched] = {}
         self.block_number = self.timestamp = 0
         self.stats = WatchtowerStats()
+        self.log: WatchtowerLog | None = None
+        self._stored: dict[int, bytes] = {}  # each channel's row as the log holds it
+        if log is not None:
+            self._reopen(log)
+
+    def _reopen(self, path: str | os.PathLike) -> None:
+        """Take back from the log at ``path`` what an earlier watchtower with this key was hired for."""
+        self.log = WatchtowerLog(path, {"watchtower": self.address, "adjudicator": self.adjudicator,
+                                        "monitoring_service": self.monitoring_service,
+                                        "chain_id": str(self.l1.chain_id)})
+        try:
+            self.block_number, self.timestamp, watched = self.log.load()
+            for cid, w in watched.items():  # a row that decodes may still not be a request L1 would take
+                try:
+                    check_monitor_request(w.request, chain_id=self.l1.chain_id, adjudicator=self.adjudicator,
+                                          monitoring_service=self.monitoring_service, last_nonce=0)
+                except R.ChannelRuleError as exc:
+                    raise ValueError(f"{self.log.path}: watched channel {cid} holds a request that does not "
+                                     f"verify: {exc}") from None
+        except BaseException:
+            self.log.close()
+            raise
+        self.watched = watched
+        self._stored = {cid: pack_watched(w) for cid, w in watched.items()}
+
+    def _persist(self, extra: Mapping[int, Watched] | None = None) -> None:
+        """Put on disk the channels that changed since the last write (and ``extra``), and the last block read."""
+        if self.log is None:
+            return
+        watched = {**self.watched, **(extra or {})}
+        rows = {cid: row for cid, w in watched.items() if (row := pack_watched(w)) != self._stored.get(cid)}
+        forgotten = [cid for cid in self._stored if cid not in watched]
+        self.log.save(rows, forgotten, self.block_number, self.timestamp)
+        self._stored.update(rows)
+        for cid in forgotten:
+            del self._stored[cid]
+
+    def close(self) -> None:
+        """Close the log (everything in it is already on disk)."""
+        if self.log is not None:
+            self.log.close()
+            self.log = None
 
     # -- users -------------------------------------------------------------------------------------
 
@@ -186,10 +337,9 @@ class Watchtower:
         except R.ChannelRuleError as exc:
             self.stats.refused.append((request, str(exc)))
             raise
-        if held is None:
-            self.watched[cid] = Watched(request)
-        else:
-            held.request = request
+        kept = Watched(request) if held is None else dataclasses.replace(held, request=request)
+        self._persist({cid: kept})  # on disk before the user hears it was accepted
+        self.watched[cid] = kept
         self.stats.accepted += 1
 
     # -- L1 -------------------------------------------------------------------------------------------
@@ -206,26 +356,30 @@ class Watchtower:
         latest = self.l1.block_number()
         if latest <= self.block_number:
             return False
-        start, self.block_number = self.block_number + 1, latest
-        self.timestamp = int(self.l1.block(latest)["timestamp"], 16)
+        start = self.block_number + 1
+        timestamp = int(self.l1.block(latest)["timestamp"], 16)
 
         def events(name: str) -> list[dict]:
             return self.l1.events(self.adjudicator, ChannelAdjudicator, name, start, latest)
 
-        for e in events("ChannelClosed"):
+        closed, updated, settled = events("ChannelClosed"), events("NonClosingBalanceProofUpdated"), events(
+            "ChannelSettled")  # all read before any is applied: a failed read leaves the cursor where it was
+        for e in closed:
             w = self.watched.get(e["channel_identifier"])
             if w is not None and int(e["closing_participant"], 16) == int(w.request.closing_participant, 16):
                 _, w.settle_timeout, w.settle_block, w.settle_time = self.l1.call(self.adjudicator, ChannelAdjudicator,
                                                                       "channel_info", e["channel_identifier"])
                 w.closed_block = e["blockNumber"]
-        for e in events("NonClosingBalanceProofUpdated"):
+        for e in updated:
             w = self.watched.get(e["channel_identifier"])
             if w is not None:
                 w.onchain_nonce = max(w.onchain_nonce, e["nonce"])
-        for e in events("ChannelSettled"):
+        for e in settled:
             w = self.watched.get(e["channel_identifier"])
             if w is not None:
                 w.settled = True
+        self.block_number, self.timestamp = latest, timestamp
+        self._persist()
         return True
 
     def act(self) -> None:
@@ -240,6 +394,7 @@ class Watchtower:
                 self._claim(cid)
         for cid in [c for c, w in self.watched.items() if w.settled and (w.claimed or w.sent_at < 0)]:
             del self.watched[cid]  # done with: nothing more to defend or claim
+        self._persist()
 
     def _tip(self, w: Watched) -> int:
         """The tip for the update now: the floor early in the window, rising to the cap at its end."""
@@ -263,6 +418,7 @@ class Watchtower:
             return
         gas = int(self.l1.rpc("eth_getTransactionByHash", tx_hash)["gas"], 16)
         w.pending = Pending(nonce, tx_hash, tip, max_fee, gas, data)
+        self._persist()  # sent: a restarted watchtower waits for it, or replaces it at its nonce
         self._mined(cid)
 
     def _mined(self, cid: int) -> bool:
