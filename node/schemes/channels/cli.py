@@ -10,16 +10,34 @@ peer the node hosts and online. ``settle --time-travel``
 first moves L1's clock and blocks to the end of the settlement window,
 which only the node's admin token may do. Every failure is one line on
 stderr and exit code 1 (2 for bad usage).
+
+``l2lab channel peer`` is different: it runs one more channel peer, in its
+own process, for a key of the user's (``--key``, ``-`` to read it from
+``L2LAB_PEER_KEY``) or a dev account the node does not host
+(``--account N``, its key derived from the dev mnemonic as the node derives
+it). It finds the adjudicator, the secret registry and the preset at the
+node's ``/api/channels/status``, keeps its write-ahead log under the user's
+data dir (``$XDG_DATA_HOME/l2lab/channel-peers``) unless ``--log`` says
+where, serves its own API (``channels.http``: ``/status``, ``/open``,
+``/pay`` ...) on ``--port``, and talks to the partners ``--peer
+ADDRESS=URL`` names over HTTP, so a workshop runs a peer per terminal or
+per laptop (``--host 0.0.0.0`` needs ``L2LAB_PEER_TOKEN`` set). An
+unreachable node, a bad key or a bad ``--peer`` is one line and exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import socket
+import sys
+import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from node.scheme_cli import CliError, answer_detail, run_commands
+from node.scheme_cli import CliError, answer_detail, fail, parse_private_key, run_commands
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 NAME = "channel"
@@ -233,7 +251,124 @@ COMMANDS = {"open": cmd_open, "deposit": cmd_deposit, "pay": cmd_pay, "withdraw"
             "coop-settle": cmd_coop_settle, "close": cmd_close, "settle": cmd_settle, "status": cmd_status}
 
 
+# -- a peer of the user's own, in this process --------------------------------------------------------
+
+
+def peer_data_dir() -> Path:
+    """Where this user's own channel peers keep their logs by default."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "l2lab" / "channel-peers"
+
+
+def _node_channels(args: argparse.Namespace, wait: float = 15.0) -> dict:
+    """The node's channel status (adjudicator, registry, preset, hosted peers); waits out a deployment."""
+    import httpx
+
+    url = args.api or args.rpc
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            r = _http(args).get(f"{API}/status")
+        except httpx.HTTPError as exc:
+            raise CliError(f"cannot reach the node at {url}: {exc} (is `l2lab node` running?)") from None
+        if r.status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.5)  # the node is deploying its adjudicator
+            continue
+        if r.status_code != 200:
+            raise CliError(f"the node at {url} serves no payment channels: {answer_detail(r)}")
+        try:
+            status = r.json()
+            _ = (status["adjudicator"], status["secret_registry"], status["preset"]["name"], status["peers"])
+        except (ValueError, KeyError, TypeError):
+            raise CliError(f"the node at {url} does not answer /api/channels/status as l2lab does") from None
+        return dict(status)
+
+
+def _peer_key(args: argparse.Namespace) -> bytes:
+    """The peer's key: ``--key`` (``-``: from L2LAB_PEER_KEY) or the node's dev account ``--account``."""
+    from channels.peer_process import KEY_ENV
+
+    if args.key is not None:
+        text = args.key
+        if text == "-":
+            text = os.environ.get(KEY_ENV, "")
+            if not text:
+                raise CliError(f"--key -: set {KEY_ENV} to the peer's private key (hex)")
+        return parse_private_key(text)
+    from node.devaccounts import MAX_ACCOUNT_COUNT, derive_dev_account
+
+    if not args.account.isdigit() or int(args.account) >= MAX_ACCOUNT_COUNT:
+        raise CliError(f"--account must be a dev account number, got {args.account!r}")
+    index = int(args.account)
+    listed = make_transport(args.rpc).request("eth_accounts", [])
+    if index >= len(listed):
+        have = f"0..{len(listed) - 1}" if listed else "none"
+        raise CliError(f"unknown account {index}: this node's dev accounts are {have}")
+    acct = derive_dev_account(index)
+    if acct.address.lower() != str(listed[index]).lower():
+        raise CliError(f"dev account {index} of this node is not from the standard dev mnemonic: use --key")
+    return acct.private_key
+
+
+def run_peer(args: argparse.Namespace) -> int:
+    """``l2lab channel peer``: serve one channel peer until interrupted (see the module doc)."""
+    from channels.peer_process import TOKEN_ENV, host_refusal, parse_peers, serve
+    from contracts_spec.channels.params import get_preset
+    from node.client import free_port
+    from primitives.secp256k1 import private_key_to_address
+
+    def usage(message: str) -> int:
+        return fail(NAME, "peer", message, 2)
+
+    token = os.environ.get(TOKEN_ENV) or None
+    refusal = host_refusal(args.host, token)
+    if refusal is not None:
+        return usage(refusal)
+    if args.port is not None and not 0 < args.port < 65536:
+        return usage(f"--port must be between 1 and 65535, got {args.port}")
+    for url in (args.rpc, args.api):
+        if url is not None and not str(url).startswith(("http://", "https://")):
+            return usage(f"node URL must start with http:// or https://, got {url!r}")
+    try:
+        peers = parse_peers(args.peer)
+        status = _node_channels(args)
+        key = _peer_key(args)
+        address = private_key_to_address(key)
+        hosted = [p for p in status["peers"] if str(p["address"]).lower() == address.lower()]
+        if hosted:
+            others = ", ".join(str(p["account"]) for p in status["peers"])
+            raise CliError(f"{address} is dev account {hosted[0]['account']}, whose peer the node already runs "
+                           f"(it hosts {others}): two peers with one key would both answer for it; pick "
+                           "another --account or a --key of your own")
+        preset = get_preset(status["preset"]["name"])
+        chain_id = int(make_transport(args.rpc).request("eth_chainId", []), 16)
+    except CliError as exc:
+        return usage(str(exc))
+    except Exception as exc:  # the node answered something else than a node would: still one line
+        return usage(f"cannot use the node at {args.rpc}: {type(exc).__name__}: {exc}")
+    log = Path(args.log) if args.log else peer_data_dir() / (
+        f"{chain_id}-{str(status['adjudicator']).lower()}-{address.lower()}.sqlite")
+    port = args.port or free_port(args.host)
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((args.host.strip("[]"), port))
+    except OSError as exc:
+        return usage(f"--port {port}: cannot listen on {args.host}:{port}: {exc.strerror or exc}")
+    try:
+        return serve(key, node=args.rpc, node_token=args.token, adjudicator=status["adjudicator"],
+                     registry=status["secret_registry"], log=log, host=args.host, port=port, peers=peers,
+                     preset=preset, withhold=args.withhold, token=token,
+                     announce=lambda line: print(line + ("; its user routes need the L2LAB_PEER_TOKEN"
+                                                         if token else ""), flush=True))
+    except (OSError, ValueError) as exc:
+        print(f"l2lab {NAME} peer: {exc}", file=sys.stderr)
+        return 1
+
+
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "action", None) == "peer":
+        return run_peer(args)
     return run_commands(NAME, COMMANDS, args)
 
 
@@ -248,6 +383,8 @@ a first session against `l2lab node` (its channel peers are dev accounts 3, 4, 5
   l2lab {NAME} coop-settle --account 4 --partner 5           # co-signed: one L1 transaction, no window
   l2lab {NAME} close --account 3 --partner 4                 # starts the settlement window
   l2lab {NAME} settle --account 3 --partner 4 --time-travel  # needs the node's admin token
+a peer of your own, in its own terminal, paying peers of other terminals over HTTP:
+  l2lab {NAME} peer --account 7 --port 9007 --peer 0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f=http://127.0.0.1:9008
 """
 
 
@@ -303,4 +440,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="first mine blocks and move L1's clock to the end of the window (admin token)")
     add("status", "the adjudicator, the hosted peers and every channel; with --account, that peer's",
         account=False)
+    d = sub.add_parser("peer", parents=[common], help="run a channel peer of your own here, over HTTP, until Ctrl-C",
+                       description="Run one channel peer in this process on the node's adjudicator: it serves "
+                                   "its API (GET /status, POST /open, /deposit, /transfer, /pay, /close) and "
+                                   "talks to its partners over HTTP.")
+    who = d.add_mutually_exclusive_group(required=True)
+    who.add_argument("--account", metavar="N", help="a dev account of the node that it does not host itself")
+    who.add_argument("--key", help="the peer's private key, 0x-hex; '-' reads it from L2LAB_PEER_KEY")
+    d.add_argument("--log", help="its write-ahead log (default: one per chain, adjudicator and address under "
+                   "$XDG_DATA_HOME/l2lab/channel-peers)")
+    d.add_argument("--host", default="127.0.0.1",
+                   help="where its API listens (default 127.0.0.1; another host needs L2LAB_PEER_TOKEN)")
+    d.add_argument("--port", type=int, help="its API's port (default: a free one, printed)")
+    d.add_argument("--peer", action="append", default=[], metavar="ADDRESS=URL",
+                   help="a partner's address and API URL (repeatable)")
+    d.add_argument("--withhold", action="append", default=[], metavar="MESSAGE",
+                   help="never send messages of this kind (a crash mid-payment, for a workshop)")
     p.set_defaults(func=run)
