@@ -12,5 +12,5 @@ messages are signed and checked, ``routing`` finds paths with capacity,
 ``codec`` is the canonical form the log and the signatures use, and ``lab``
 runs a network of peers for tests and demos. ``watchtower`` defends offline
 users against stale closes for a reward (``contracts_spec.channels.monitoring``);
-``http`` and ``peer_process`` run a peer in its own process, talking HTTP.
+``http`` and ``peer_process`` (``l2lab channel peer``) run a peer in its own process, talking HTTP.
 """
