@@ -135,6 +135,10 @@ class Watched:
     claimed: bool = False
 
 
+def _block_hash(block: dict | None) -> bytes:
+    return b"" if block is None else bytes.fromhex(str(block.get("hash") or "0x")[2:])
+
+
 def due_updates(watched: Mapping[int, Watched], block_number: int, timestamp: int, patience: float) -> list[int]:
     """Channels whose stale close the watchtower should answer now: closed by the partner, L1 holding an
     older proof than the one kept, ``patience`` of the window gone and the window still open.
@@ -269,6 +273,8 @@ class Watchtower:
         self.fees = fees or DeadlineFees()
         self.watched: dict[int, Watched] = {}
         self.block_number = self.timestamp = 0
+        self.block_hash = b""  # of the last block read (not logged: after a restart the next read sets it)
+        self.reorganisations = 0
         self.stats = WatchtowerStats()
         self.log: WatchtowerLog | None = None
         self._stored: dict[int, bytes] = {}  # each channel's row as the log holds it
@@ -352,12 +358,26 @@ class Watchtower:
         return moved
 
     def observe(self) -> bool:
-        """Read L1's new closes, updates and settlements; True when there was a new block."""
+        """Read L1's new closes, updates and settlements; True when there was a new block.
+
+        If L1 no longer has the last block read (a reorganisation), what L1 had
+        shown of every channel is forgotten and read again from the start: a
+        close, an update or a settlement may be gone, or have moved."""
+        if self.block_hash and _block_hash(self.l1.block(self.block_number)) != self.block_hash:
+            self.reorganisations += 1
+            for kept in self.watched.values():
+                kept.closed_block = kept.settle_block = kept.settle_timeout = kept.settle_time = 0
+                kept.onchain_nonce, kept.settled = 0, False
+                if kept.pending is None and not kept.claimed:
+                    kept.sent_at = -1  # an update L1 lost may be sent again (one L1 still has is refused as stale)
+            self.block_number = self.timestamp = 0
+            self.block_hash = b""
         latest = self.l1.block_number()
         if latest <= self.block_number:
             return False
         start = self.block_number + 1
-        timestamp = int(self.l1.block(latest)["timestamp"], 16)
+        head = self.l1.block(latest)
+        timestamp = int(head["timestamp"], 16)
 
         def events(name: str) -> list[dict]:
             return self.l1.events(self.adjudicator, ChannelAdjudicator, name, start, latest)
@@ -378,7 +398,7 @@ class Watchtower:
             w = self.watched.get(e["channel_identifier"])
             if w is not None:
                 w.settled = True
-        self.block_number, self.timestamp = latest, timestamp
+        self.block_number, self.timestamp, self.block_hash = latest, timestamp, _block_hash(head)
         self._persist()
         return True
 

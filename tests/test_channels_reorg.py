@@ -97,3 +97,30 @@ def test_the_rebuilt_log_replays_into_the_rebuilt_state(lab: ChannelLab) -> None
     lab.kill("bob")
     assert codec.dumps(lab.restart("bob").state) == state
     assert lab.balance("bob", "alice") == 8 * ETH
+
+
+def test_a_watchtower_answers_a_stale_close_re_mined_below_what_it_saw(tmp_path: Path) -> None:
+    from contracts_spec.channels.monitoring import MonitoringService
+
+    tower_key = bytes([95]) * 32
+    alloc = {private_key_to_address(k): 1000 * ETH for k in [*KEYS.values(), DEPLOYER, tower_key]}
+    lab = ChannelLab(in_process_l1(Chain(genesis_alloc=alloc)), KEYS, DEPLOYER, tmp_path)
+    lab.open("alice", "bob", 10 * ETH)
+    tower = lab.add_watchtower("tower", tower_key)
+    lab.hire("bob", "tower", ETH // 100)
+    for amount in (ETH, 3 * ETH):
+        lab["alice"].transfer_direct(lab.address("bob"), amount)
+    lab.settle_down()
+    lab.online("bob", False)
+    snapshot = lab.l1.rpc("evm_snapshot")
+    lab.wait(6)
+    seen = tower.block_number
+    assert lab.l1.rpc("evm_revert", snapshot) is True
+    lab["alice"].close(lab.address("bob"))  # leaves out her 4 ETH to bob, in a block below what the tower saw
+    assert lab.l1.block_number() < seen
+    lab.wait(lab.preset.default_settle_timeout + 2)
+    updates = lab.l1.events(lab.adjudicator, ChannelAdjudicator, "NonClosingBalanceProofUpdated")
+    assert [u["nonce"] for u in updates] == [2] and tower.stats.updates_landed
+    assert (paid(lab, "alice"), paid(lab, "bob")) == (6 * ETH, 4 * ETH)  # bob, offline, lost nothing
+    assert tower.reorganisations == 1
+    assert lab.l1.call(lab.monitoring_service, MonitoringService, "balance_of", lab.address("bob")) == 0
