@@ -8,14 +8,10 @@ started again on its log: the payment completes and nothing is lost.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from contracts_spec.channels.contract import ChannelAdjudicator, SecretRegistry
@@ -23,6 +19,8 @@ from contracts_spec.channels.params import MINIMAL
 from contracts_spec.l1 import L1Client
 from node.client import HttpTransport, LocalNode, free_port
 from node.devaccounts import derive_dev_accounts
+from tests.hosting import PeerApiProcess
+from tests.hosting import wait_for as hosting_wait_for
 
 pytestmark = pytest.mark.slow  # four processes: about 15 s on two busy cores
 
@@ -31,7 +29,7 @@ DEV = derive_dev_accounts(10)
 NAMES = {"alice": DEV[7], "bob": DEV[8], "carol": DEV[9]}
 
 
-class PeerProcess:
+class PeerProcess(PeerApiProcess):
     def __init__(self, name: str, tmp: Path, node_url: str, node_token: str, contracts: tuple[str, str],
                  ports: dict[str, int]) -> None:
         self.name, self.account = name, NAMES[name]
@@ -43,62 +41,21 @@ class PeerProcess:
                      "--log", str(self.log), "--port", str(ports[name])]
         self.args += [arg for other, port in ports.items() if other != name
                       for arg in ("--peer", f"{NAMES[other].address}=http://127.0.0.1:{port}")]
-        self.process: subprocess.Popen | None = None
-
-    def spawn(self) -> PeerProcess:
-        env = {**os.environ, "L2LAB_PEER_KEY": self.account.private_key.hex()}
-        with open(self.output, "ab") as out:
-            self.process = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT, env=env)
-        return self
-
-    def ready(self) -> PeerProcess:
-        wait_for(lambda: self._answers(), f"{self.name} to start")
-        return self
+        self.env = {**os.environ, "L2LAB_PEER_KEY": self.account.private_key.hex()}
 
     def start(self) -> PeerProcess:
         return self.spawn().ready()
-
-    def _answers(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise RuntimeError(f"{self.name} exited: {self.output.read_text()[-2000:]}")
-        try:
-            return httpx.get(f"{self.url}/status", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def kill9(self) -> None:
-        assert self.process is not None
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.kill9()
 
-    def status(self) -> dict:
-        return httpx.get(f"{self.url}/status", timeout=5).json()
-
-    def post(self, route: str, **body: object) -> dict:
-        answer = httpx.post(f"{self.url}/{route}", json=body, timeout=10)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
     def channel_with(self, name: str) -> dict | None:
-        partner = NAMES[name].address.lower()
-        found = [c for c in self.status()["channels"] if c["partner"].lower() == partner]
-        return found[-1] if found else None
-
-    def events(self, kind: str) -> list[dict]:
-        return [e for e in self.status()["events"] if e["kind"] == kind]
+        return self.channel_of(NAMES[name].address)
 
 
 def wait_for(condition: Callable[[], object], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    hosting_wait_for(condition, what, timeout=timeout, poll=0.05)
 
 
 @pytest.fixture

@@ -10,9 +10,7 @@ hosts no channels) is one line and exit code 2, and starts nothing.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -32,25 +30,24 @@ from node.schemes.channels import cli as channel_cli
 from node.schemes.channels.api import router
 from node.schemes.channels.service import ChannelService
 from node.server import create_app
+from tests.hosting import PeerApiProcess
+from tests.hosting import wait_for as hosting_wait_for
 
 ETH = 10**18
 DEV = derive_dev_accounts(10)
 
 
 def wait_for(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    hosting_wait_for(condition, what, timeout=timeout, poll=0.05)
 
 
-class OwnPeer:
+class OwnPeer(PeerApiProcess):
     """``l2lab channel peer --account N`` in a subprocess."""
 
     def __init__(self, account: int, node_url: str, ports: dict[int, int], tmp: Path, *,
                  log: Path | None) -> None:
         self.account, self.address = account, DEV[account].address
+        self.name = f"peer {account}"
         self.url = f"http://127.0.0.1:{ports[account]}"
         self.output = tmp / f"peer{account}.out"
         self.args = [sys.executable, "-m", "node.cli", "channel", "--rpc", node_url, "peer", "--account",
@@ -60,45 +57,12 @@ class OwnPeer:
                       for arg in ("--peer", f"{DEV[other].address}=http://127.0.0.1:{port}")]
         env = {k: v for k, v in os.environ.items() if k not in ("L2LAB_PEER_TOKEN", "L2LAB_NODE_TOKEN")}
         self.env = {**env, "XDG_DATA_HOME": str(tmp / "xdg")}
-        self.process: subprocess.Popen | None = None
-
-    def spawn(self) -> OwnPeer:
-        with open(self.output, "ab") as out:
-            self.process = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT, env=self.env)
-        return self
-
-    def answers(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise RuntimeError(f"peer {self.account} exited: {self.output.read_text()[-2000:]}")
-        try:
-            return httpx.get(f"{self.url}/status", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def status(self) -> dict:
-        return httpx.get(f"{self.url}/status", timeout=5).json()
-
-    def post(self, route: str, **body: object) -> dict:
-        answer = httpx.post(f"{self.url}/{route}", json=body, timeout=10)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
+        self.terminate()
 
     def channel_with(self, other: OwnPeer) -> dict | None:
-        found = [c for c in self.status()["channels"] if c["partner"].lower() == other.address.lower()]
-        return found[-1] if found else None
-
-    def events(self, kind: str) -> list[dict]:
-        return [e for e in self.status()["events"] if e["kind"] == kind]
+        return self.channel_of(other.address)
 
 
 @pytest.fixture
