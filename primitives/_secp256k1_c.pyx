@@ -181,6 +181,23 @@ def _pool(Py_ssize_t workers):
     return pool
 
 
+def _run_sliced(slice_fn, Py_ssize_t n, Py_ssize_t threads):
+    """``slice_fn(lo, hi)`` over [0, n) in up to ``threads`` parts, the caller taking the first and pool
+    threads the rest; the bound method keeps its batch (and so its buffers) alive until its slice is done."""
+    cdef Py_ssize_t parts = threads
+    cdef Py_ssize_t k
+    if parts > n // _MIN_PER_THREAD:
+        parts = max(1, n // _MIN_PER_THREAD)
+    if parts == 1:
+        slice_fn(0, n)
+        return
+    pool = _pool(parts - 1)
+    futures = [pool.submit(slice_fn, n * k // parts, n * (k + 1) // parts) for k in range(1, parts)]
+    slice_fn(0, n // parts)
+    for f in futures:
+        f.result()
+
+
 cdef int _copy_item(object item, Py_ssize_t size, uint8_t *dest) except -1:
     """Copy a bytes-like item of exactly ``size`` bytes into ``dest``; 0 when it has another size."""
     cdef const uint8_t[::1] view
@@ -239,24 +256,7 @@ cdef class _Batch:
 
     cdef run(self, Py_ssize_t threads):
         """Recover every item, the main thread taking the first slice and workers the rest."""
-        cdef Py_ssize_t n = self.n
-        cdef Py_ssize_t parts = threads
-        cdef Py_ssize_t k, lo, hi
-        if parts > n // _MIN_PER_THREAD:
-            parts = max(1, n // _MIN_PER_THREAD)
-        if parts == 1:
-            self._slice(0, n)
-            return
-        pool = _pool(parts - 1)
-        futures = []
-        for k in range(1, parts):
-            lo = n * k // parts
-            hi = n * (k + 1) // parts
-            # The bound method keeps this batch (and so its buffers) alive until the slice is done.
-            futures.append(pool.submit(self._slice, lo, hi))
-        self._slice(0, n // parts)
-        for f in futures:
-            f.result()
+        _run_sliced(self._slice, self.n, threads)
 
     def _slice(self, Py_ssize_t lo, Py_ssize_t hi):
         """Recover items [lo, hi) with the GIL released; runs on the caller or a pool thread."""
@@ -398,19 +398,7 @@ cdef class _SignBatch:
                 self.ok[i] = 1
 
     cdef run(self, Py_ssize_t threads):
-        cdef Py_ssize_t n = self.n
-        cdef Py_ssize_t parts = threads
-        cdef Py_ssize_t k
-        if parts > n // _MIN_PER_THREAD:
-            parts = max(1, n // _MIN_PER_THREAD)
-        if parts == 1:
-            self._slice(0, n)
-            return
-        pool = _pool(parts - 1)
-        futures = [pool.submit(self._slice, n * k // parts, n * (k + 1) // parts) for k in range(1, parts)]
-        self._slice(0, n // parts)
-        for f in futures:
-            f.result()
+        _run_sliced(self._slice, self.n, threads)
 
 
 def sign_many(digests, private_key, *, threads=None) -> list:
