@@ -47,7 +47,11 @@ every write of the call. Every call does bounded work: a heap step per level
 
 from __future__ import annotations
 
-from contracts_spec.plasma.params import CHILD_BLOCK_INTERVAL, MAX_DEPOSITS_PER_INTERVAL, MAX_FINALIZE_PER_CALL
+from contracts_spec.plasma.params import (
+    CHILD_BLOCK_INTERVAL,
+    MAX_DEPOSITS_PER_INTERVAL,
+    MAX_FINALIZE_PER_CALL,
+)
 from contracts_spec.plasma.rules import (
     MAX_AMOUNT,
     Domain,
