@@ -80,6 +80,7 @@ from contracts_spec.runtime import (
     same_address,
     view,
 )
+from primitives.secp256k1 import to_checksum_address
 
 MASK64 = (1 << 64) - 1
 MASK96 = (1 << 96) - 1
@@ -322,7 +323,8 @@ class RootChain(Contract):
                                   confirmation_sig)
         owner = held.owner_address()
         ctx.require(confirmer is not None and same_address(confirmer, owner),
-                    f"bad confirmation: not {owner}'s confirmation of the spend in block {blknum}")
+                    f"bad confirmation: not {to_checksum_address(owner)}'s confirmation of the spend in "
+                    f"block {blknum}")
         ctx.sstore("exit", utxo_pos, CHALLENGED << 160)
         ctx.sstore("exit_amount", utxo_pos, 0)
         _, _, bond, _ = self._params(ctx)
