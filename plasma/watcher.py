@@ -1,0 +1,242 @@
+"""A Plasma user's client: it watches every block, confirms its own spends, and exits when the chain goes bad.
+
+The watcher validates every operator block the root chain records: it
+fetches the block's transactions from the operator, checks they hash to the
+root on L1 and that the block is valid by the rules (``check_block``)
+against its own view of the child chain, which it builds from L1's
+deposits and the blocks it has validated, in order. What it keeps (every
+validated block's transactions) is all it needs to exit without the
+operator.
+
+The alarm goes off when a block is invalid, or when a root is on L1 but its
+block is not served within ``deadline_blocks`` L1 blocks (withheld data).
+From then on the watcher validates nothing newer and exits every output its
+owner holds in the last valid view, oldest first (older outputs are paid
+first), and never confirms a spend in a block it could not check: an input
+of such a spend still exits, since a challenge needs the owner's
+confirmation. It challenges any exit it can disprove: an output spent in a
+valid block, where it holds the spend and its owner's confirmation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from contracts_spec.l1 import L1Client, TransactionReverted
+from contracts_spec.plasma import rules as R
+from contracts_spec.plasma.contract import RootChain
+from contracts_spec.plasma.params import CHILD_BLOCK_INTERVAL
+from primitives import secp256k1
+
+Fetch = Callable[[int], "list[R.SignedTransaction] | None"]
+Confirmations = Callable[[str], "bytes | None"]
+Post = Callable[[str, bytes], None]
+
+
+def _id(signed: R.SignedTransaction) -> str:
+    return "0x" + signed.tx.hash().hex()
+
+
+@dataclass
+class WatchedBlock:
+    txs: list[R.SignedTransaction]
+    tree: R.BlockTree
+
+    def stored_bytes(self) -> int:
+        """What the watcher keeps for this block: its transactions and its root."""
+        return len(self.txs) * R.SIGNED_TX_BYTES + R.HASH_BYTES
+
+
+@dataclass
+class ExitRecord:
+    utxo_pos: int
+    amount: int
+    receipt: dict | None = None
+    refused: str | None = None
+
+
+@dataclass
+class Watcher:
+    """The client of the owner of ``key``; ``fetch``, ``confirmations`` and ``post`` reach the operator."""
+
+    l1: L1Client
+    address: str
+    key: bytes
+    fetch: Fetch
+    confirmations: Confirmations
+    post: Post
+    deadline_blocks: int = 3
+    owner: str = ""
+    blocks: dict[int, WatchedBlock] = field(default_factory=dict)
+    utxos: dict[int, R.Output] = field(default_factory=dict)
+    waiting: dict[int, tuple[bytes, int]] = field(default_factory=dict)
+    alarm: str | None = None
+    exits: dict[int, ExitRecord] = field(default_factory=dict)
+    challenged: list[int] = field(default_factory=list)
+    synced_block: int = -1
+
+    def __post_init__(self) -> None:
+        self.owner = secp256k1.private_key_to_address(self.key)
+        self.domain = R.Domain(self.l1.chain_id, self.address)
+        self.bond = self.l1.call(self.address, RootChain, "params")[2]
+        self._spent_by: dict[int, tuple[int, int]] = {}  # position -> (block, index) of its spend
+        self._deposit_owner: dict[int, str] = {}
+
+    # -- watching ------------------------------------------------------------------------------------
+
+    def mine(self) -> dict[int, R.Output]:
+        """The owner's unspent outputs in the last valid view, oldest first."""
+        return {p: o for p, o in sorted(self.utxos.items()) if int(o.owner, 16) == int(self.owner, 16)}
+
+    def balance(self) -> int:
+        return sum(o.amount for o in self.mine().values())
+
+    def poll(self) -> None:
+        """Read L1 and the operator once: deposits, new roots, blocks to validate, exits to challenge."""
+        number = self.l1.block_number()
+        if number <= self.synced_block:
+            return
+        lo = self.synced_block + 1
+        for e in self.l1.events(self.address, RootChain, "DepositCreated", lo, number):
+            pos, depositor = R.encode_utxo_pos(e["blknum"], 0, 0), secp256k1.to_checksum_address(e["depositor"])
+            self.utxos[pos] = R.Output(depositor, e["amount"])
+            self._deposit_owner[pos] = depositor
+        for e in self.l1.events(self.address, RootChain, "BlockSubmitted", lo, number):
+            self.waiting[e["blknum"]] = (e["root"], e["blockNumber"])
+        self.synced_block = number
+        self._validate(number)
+        for e in self.l1.events(self.address, RootChain, "ExitStarted", lo, number):
+            self._maybe_challenge(e["utxo_pos"])
+        if self.alarm is not None:
+            self.exit_all()
+
+    def _validate(self, number: int) -> None:
+        for blknum in sorted(self.waiting):
+            if self.alarm is not None:
+                return
+            root, seen = self.waiting[blknum]
+            txs = self.fetch(blknum)
+            if txs is None:
+                if number - seen >= self.deadline_blocks:
+                    self.alarm = f"block {blknum} withheld: its root is on L1 since block {seen}, its data is not served"
+                return  # nothing newer is valid before this block is
+            try:
+                tree = R.BlockTree([t.leaf() for t in txs])
+                if tree.root != root:
+                    raise R.PlasmaRuleError("wrong root", "the served transactions do not hash to the root on L1")
+                effect = R.check_block(blknum, txs, self.utxos, R.recover_signers(txs, self.domain))
+            except R.PlasmaRuleError as exc:
+                self.alarm = f"block {blknum} invalid: {exc}"
+                return
+            for pos in effect.spent:
+                del self.utxos[pos]
+            self.utxos.update(effect.created)
+            for txindex, t in enumerate(txs):
+                for pos in t.tx.spent:
+                    self._spent_by[pos] = (blknum, txindex)
+            self.blocks[blknum] = WatchedBlock(list(txs), tree)
+            del self.waiting[blknum]
+            self._confirm_own(blknum)
+
+    def _confirm_own(self, blknum: int) -> None:
+        """Confirm the owner's spends in a valid block, so their recipients can exit what they received."""
+        block = self.blocks[blknum]
+        for t in block.txs:
+            owners = [self._owner_of_spent(p) for p in t.tx.spent]
+            if owners and all(o is not None and int(o, 16) == int(self.owner, 16) for o in owners):
+                self.post(_id(t), R.confirmations(t, block.tree.root, [self.key] * len(t.tx.spent)))
+
+    def _owner_of_spent(self, pos: int) -> str | None:
+        blknum, txindex, oindex = R.decode_utxo_pos(pos)
+        if blknum % CHILD_BLOCK_INTERVAL:
+            return self._deposit_owner.get(pos)
+        block = self.blocks.get(blknum)
+        return None if block is None else block.txs[txindex].tx.outputs[oindex].owner
+
+    # -- the exit game ---------------------------------------------------------------------------------
+
+    def _send(self, method: str, *args, value: int = 0) -> dict:
+        return self.l1.transact(self.key, self.address, RootChain, method, *args, value=value)
+
+    def start_exit(self, pos: int) -> ExitRecord:
+        """Start the exit of one of the owner's outputs (a deposit, or an output of a valid block)."""
+        out = self.utxos[pos]
+        record = ExitRecord(pos, out.amount)
+        blknum, txindex, _ = R.decode_utxo_pos(pos)
+        try:
+            if blknum % CHILD_BLOCK_INTERVAL:
+                record.receipt = self._send("start_deposit_exit", pos, out.amount, value=self.bond)
+            else:
+                block = self.blocks[blknum]
+                signed = block.txs[txindex]
+                sigs = self.confirmations(_id(signed))
+                if sigs is None:
+                    record.refused = "no confirmation: the spender never confirmed the transaction paying this output"
+                else:
+                    record.receipt = self._send("start_exit", pos, signed.encode(), block.tree.proof(txindex), sigs,
+                                                value=self.bond)
+        except TransactionReverted as exc:
+            record.refused = str(exc)
+        self.exits[pos] = record
+        return record
+
+    def exit_all(self) -> list[ExitRecord]:
+        """Exit every output the owner holds in the last valid view, oldest first (each once)."""
+        return [self.start_exit(p) for p in self.mine() if p not in self.exits]
+
+    def _maybe_challenge(self, pos: int) -> None:
+        """Challenge the exit of ``pos`` if a valid block spends it and the spend's confirmation is at hand."""
+        where = self._spent_by.get(pos)
+        if where is None or pos in self.exits:
+            return
+        blknum, txindex = where
+        block = self.blocks[blknum]
+        signed = block.txs[txindex]
+        sigs = self.confirmations(_id(signed))
+        if sigs is None:
+            return
+        exiter = self.l1.call(self.address, RootChain, "exit_info", pos)[0]
+        root = block.tree.root
+        digest = R.confirmation_digest(signed.tx.hash(), root)
+        for sig in R.split_confirmations(sigs, signed.tx):
+            signer = secp256k1.recover_signers([digest], [sig], strict=False)[0]
+            if signer is not None and int(signer, 16) == int(exiter, 16):
+                try:
+                    self._send("challenge_exit", pos, R.tx_pos(blknum, txindex), signed.encode(),
+                               block.tree.proof(txindex), sig)
+                    self.challenged.append(pos)
+                except TransactionReverted:
+                    pass  # someone else challenged it first
+                return
+
+    def finalize(self, max_exits: int = 16) -> dict | None:
+        """Pay the exits that are due (anyone may); None when none is."""
+        top_time, top = self.l1.call(self.address, RootChain, "next_exit", R.ZERO_ADDRESS)
+        if top == 0 or self.l1.timestamp() < top_time:
+            return None
+        try:
+            return self._send("finalize_exits", R.ZERO_ADDRESS, max_exits)
+        except TransactionReverted:
+            return None
+
+    # -- paying -----------------------------------------------------------------------------------------
+
+    def pay(self, to: str, amount: int) -> R.SignedTransaction:
+        """A signed spend of up to two of the owner's outputs paying ``amount`` to ``to``, change back."""
+        chosen: list[int] = []
+        total = 0
+        for pos, out in sorted(self.mine().items(), key=lambda kv: -kv[1].amount):
+            if total >= amount or len(chosen) == R.INPUTS_PER_TX:
+                break
+            chosen.append(pos)
+            total += out.amount
+        if total < amount:
+            raise R.PlasmaRuleError("outputs exceed inputs", f"{amount} wei to pay, two outputs hold {total}")
+        outputs: list[tuple[str, int]] = [(to, amount)]
+        if total > amount:
+            outputs.append((self.owner, total - amount))
+        return R.sign_transaction(R.Transaction.spend(chosen, outputs), [self.key] * len(chosen), self.domain)
+
+    def stored_bytes(self) -> int:
+        return sum(b.stored_bytes() for b in self.blocks.values())

@@ -1,0 +1,126 @@
+"""Plasma users' watchers against an honest and a dishonest operator, in the protocol's words.
+
+Each user runs a ``Watcher`` that validates every block; the operator is
+``plasma.operator.Operator``. The scenarios check that honest users lose
+nothing: paid in full, bond back, before any exit of coins nobody deposited.
+"""
+
+from __future__ import annotations
+
+from contracts_spec.plasma import rules as R
+from contracts_spec.plasma.contract import RootChain
+from contracts_spec.plasma.params import MINIMAL
+from node.chain import Chain
+from node.rpc import in_process_l1
+from plasma.operator import Operator
+from plasma.watcher import Watcher
+from primitives.secp256k1 import private_key_to_address
+
+ETH = 10**18
+BOND = MINIMAL.exit_bond
+NAMES = ("alice", "bob", "carol", "operator")
+KEYS = {name: bytes([i + 111]) * 32 for i, name in enumerate(NAMES)}
+ADDR = {name: private_key_to_address(k) for name, k in KEYS.items()}
+
+
+class Lab:
+    def __init__(self, users=("alice", "bob", "carol")) -> None:
+        self.l1 = in_process_l1(Chain(genesis_alloc={a: 1000 * ETH for a in ADDR.values()}))
+        self.address = self.l1.deploy(KEYS["operator"], RootChain, *MINIMAL.constructor_args(ADDR["operator"]))
+        self.operator = Operator(self.l1, self.address, KEYS["operator"])
+        op = self.operator
+        self.users = {n: Watcher(self.l1, self.address, KEYS[n], fetch=op.served_block,
+                                 confirmations=op.confirmations.get, post=op.post_confirmation)
+                      for n in users}
+
+    def deposit(self, name: str, amount: int) -> None:
+        self.l1.transact(KEYS[name], self.address, RootChain, "deposit", value=amount)
+
+    def poll(self) -> None:
+        for w in self.users.values():
+            w.poll()
+
+    def pay(self, frm: str, to: str, amount: int) -> str:
+        self.users[frm].poll()
+        return self.operator.submit(self.users[frm].pay(ADDR[to], amount))
+
+    def block(self) -> None:
+        assert self.operator.make_block() is not None
+        self.poll()
+        self.poll()  # confirmations the first round posted
+
+    def wait_period(self) -> None:
+        self.l1.increase_time(4 * MINIMAL.exit_period_seconds)
+        self.l1.mine(4 * MINIMAL.exit_period_blocks)
+
+    def paid(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for e in self.l1.events(self.address, RootChain, "ExitFinalized"):
+            owner = next(n for n, a in ADDR.items() if a.lower() == e["owner"].lower())
+            out[owner] = out.get(owner, 0) + e["paid"]
+        return out
+
+
+def test_deposit_transfers_blocks_exit_and_finalize_return_everything_with_the_bond() -> None:
+    lab = Lab()
+    lab.deposit("alice", 5 * ETH)
+    lab.deposit("bob", 2 * ETH)
+    lab.pay("alice", "bob", 3 * ETH)
+    lab.block()
+    lab.pay("bob", "carol", 4 * ETH)
+    lab.block()
+    assert {n: w.balance() for n, w in lab.users.items()} == {"alice": 2 * ETH, "bob": ETH, "carol": 4 * ETH}
+    for w in lab.users.values():
+        assert w.alarm is None and all(r.refused is None for r in w.exit_all())
+    lab.wait_period()
+    lab.users["carol"].finalize()
+    assert lab.paid() == {"alice": 2 * ETH + BOND, "bob": ETH + BOND, "carol": 4 * ETH + BOND}
+    assert lab.l1.balance(lab.address) == 0
+
+
+def test_an_exit_of_a_spent_output_is_challenged_by_the_recipient_who_gets_the_bond() -> None:
+    lab = Lab()
+    lab.deposit("alice", 2 * ETH)
+    lab.pay("alice", "bob", 2 * ETH)
+    lab.block()
+    spent = R.encode_utxo_pos(1, 0, 0)
+    # Alice tries to exit the deposit she has spent (her own watcher would never do it).
+    lab.l1.transact(KEYS["alice"], lab.address, RootChain, "start_deposit_exit", spent, 2 * ETH, value=BOND)
+    lab.users["bob"].poll()
+    assert lab.users["bob"].challenged == [spent]
+    assert lab.l1.call(lab.address, RootChain, "exit_info", spent)[2] == 2  # challenged
+    lab.users["bob"].exit_all()
+    lab.wait_period()
+    lab.users["bob"].finalize()
+    assert lab.paid() == {"bob": 2 * ETH + BOND}
+
+
+def test_a_withheld_block_minting_coins_sends_everyone_out_first_and_in_full() -> None:
+    lab = Lab()
+    lab.deposit("alice", 5 * ETH)
+    lab.deposit("bob", 3 * ETH)
+    lab.pay("alice", "carol", ETH)
+    lab.block()
+    # The operator's block: it spends Alice's change with its own signature and withholds the block.
+    change = R.encode_utxo_pos(1000, 0, 1)
+    theft = R.sign_transaction(R.Transaction.spend([change], [(ADDR["operator"], 4 * ETH)]),
+                               [KEYS["operator"]], lab.operator.domain)
+    block = lab.operator.submit_block([theft], check=False, withhold=True)
+    lab.poll()
+    assert all(w.alarm is None for w in lab.users.values())  # the deadline has not passed yet
+    lab.l1.mine(3)
+    # The operator exits its stolen output (its own confirmation) as soon as it can.
+    confirmation = R.confirmations(theft, block.root, [KEYS["operator"]])
+    stolen = R.encode_utxo_pos(block.blknum, 0, 0)
+    lab.l1.transact(KEYS["operator"], lab.address, RootChain, "start_exit", stolen, theft.encode(),
+                    block.tree.proof(0), confirmation, value=BOND)
+    lab.poll()
+    for w in lab.users.values():
+        assert w.alarm is not None and "withheld" in w.alarm
+        assert all(r.refused is None for r in w.exits.values()) and w.exits
+    lab.wait_period()
+    for _ in range(3):
+        lab.users["carol"].finalize()
+    paid = lab.paid()
+    assert (paid["alice"], paid["bob"], paid["carol"]) == (4 * ETH + BOND, 3 * ETH + BOND, ETH + BOND)
+    assert paid.get("operator", 0) <= BOND  # what was left: its own bond at most, none of the users' coins
