@@ -23,9 +23,18 @@ KEYS = {name: bytes([i + 111]) * 32 for i, name in enumerate(NAMES)}
 ADDR = {name: private_key_to_address(k) for name, k in KEYS.items()}
 
 
+def add_users(n: int) -> list[str]:
+    """``n`` more named users ("user0", ...), each with a key and an address."""
+    names = [f"user{i}" for i in range(n)]
+    for i, name in enumerate(names):
+        KEYS.setdefault(name, (10**6 + i).to_bytes(32, "big"))
+        ADDR.setdefault(name, private_key_to_address(KEYS[name]))
+    return names
+
+
 class Lab:
     def __init__(self, users=("alice", "bob", "carol")) -> None:
-        self.l1 = in_process_l1(Chain(genesis_alloc={a: 1000 * ETH for a in ADDR.values()}))
+        self.l1 = in_process_l1(Chain(genesis_alloc={ADDR[n]: 1000 * ETH for n in (*users, "operator")}))
         self.address = self.l1.deploy(KEYS["operator"], RootChain, *MINIMAL.constructor_args(ADDR["operator"]))
         self.operator = Operator(self.l1, self.address, KEYS["operator"])
         op = self.operator
@@ -124,3 +133,41 @@ def test_a_withheld_block_minting_coins_sends_everyone_out_first_and_in_full() -
     paid = lab.paid()
     assert (paid["alice"], paid["bob"], paid["carol"]) == (4 * ETH + BOND, 3 * ETH + BOND, ETH + BOND)
     assert paid.get("operator", 0) <= BOND  # what was left: its own bond at most, none of the users' coins
+
+
+def test_a_mass_exit_of_100_users_fits_l1_blocks_and_pays_every_honest_user_first() -> None:
+    users = add_users(100)
+    lab = Lab(users)
+    for i, name in enumerate(users):
+        lab.deposit(name, ETH + i)
+    for i in range(0, 100, 2):  # half the users pay their neighbour, in one block
+        lab.pay(users[i], users[i + 1], ETH // 2)
+    lab.block()
+    # The operator withholds a block that pays it what nobody deposited.
+    victim = R.encode_utxo_pos(1000, 0, 1)
+    theft = R.sign_transaction(R.Transaction.spend([victim], [(ADDR["operator"], ETH // 2)]),
+                               [KEYS["operator"]], lab.operator.domain)
+    lab.operator.submit_block([theft], check=False, withhold=True)
+    lab.l1.mine(3)
+    start = lab.l1.block_number()
+    lab.poll()
+    starts = [r.receipt for w in lab.users.values() for r in w.exits.values()]
+    assert len(starts) == 150 and all(r is not None for r in starts)  # 100 deposits and 50 outputs of block 1000
+    start_gas = sum(int(r["gasUsed"], 16) for r in starts)
+    finals = []
+    lab.wait_period()
+    while lab.l1.call(lab.address, RootChain, "queue_length", R.ZERO_ADDRESS):
+        finals.append(lab.users[users[0]].finalize(max_exits=MINIMAL.max_finalize))
+    final_gas = [int(r["gasUsed"], 16) for r in finals]
+    assert max(final_gas) < 30_000_000 and len(finals) == -(-150 // MINIMAL.max_finalize)
+    # Every L1 block of the mass exit stayed under its 30M gas limit.
+    for n in range(start, lab.l1.block_number() + 1):
+        assert int(lab.l1.block(n)["gasUsed"], 16) <= 30_000_000
+    print(f"mass exit of 100 users: {len(starts)} exits, {start_gas:,} gas to start "
+          f"(at least {-(-start_gas // 30_000_000)} full L1 blocks), {sum(final_gas):,} gas to finalize "
+          f"in {len(finals)} calls")
+    paid = lab.paid()
+    balances = {n: lab.users[n].balance() for n in users}
+    assert sum(balances.values()) == 100 * ETH + sum(range(100))
+    assert all(paid[n] == balances[n] + BOND * len(lab.users[n].exits) for n in users)
+    assert lab.l1.balance(lab.address) == 0
