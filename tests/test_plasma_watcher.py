@@ -171,3 +171,34 @@ def test_a_mass_exit_of_100_users_fits_l1_blocks_and_pays_every_honest_user_firs
     assert sum(balances.values()) == 100 * ETH + sum(range(100))
     assert all(paid[n] == balances[n] + BOND * len(lab.users[n].exits) for n in users)
     assert lab.l1.balance(lab.address) == 0
+
+
+def test_a_served_block_that_breaks_the_rules_raises_the_alarm_at_once() -> None:
+    lab = Lab()
+    lab.deposit("alice", 2 * ETH)
+    lab.deposit("bob", ETH)
+    coin = R.encode_utxo_pos(1, 0, 0)
+    # The operator serves a block in which it spends Alice's deposit with its own signature.
+    forged = R.sign_transaction(R.Transaction.spend([coin], [(ADDR["operator"], 2 * ETH)]),
+                                [KEYS["operator"]], lab.operator.domain)
+    lab.operator.submit_block([forged], check=False)
+    lab.poll()
+    for w in lab.users.values():
+        assert w.alarm is not None and "invalid" in w.alarm and "bad signature" in w.alarm
+    assert set(lab.users["alice"].exits) == {coin} and set(lab.users["bob"].exits) == {R.encode_utxo_pos(2, 0, 0)}
+    assert lab.users["alice"].balance() == 2 * ETH  # her view never took the forged spend
+
+
+def test_a_served_block_that_is_not_the_block_of_the_root_raises_the_alarm() -> None:
+    lab = Lab()
+    lab.deposit("alice", 2 * ETH)
+    alice = lab.users["alice"]
+    alice.poll()
+    honest = alice.pay(ADDR["bob"], ETH)
+    lab.operator.submit(honest)
+    block = lab.operator.make_block()
+    assert block is not None
+    other = alice.pay(ADDR["carol"], ETH)  # signed, but never in the block whose root L1 holds
+    block.txs[:] = [other]
+    lab.poll()
+    assert all("wrong root" in (w.alarm or "") for w in lab.users.values())
