@@ -23,15 +23,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from eth_abi import decode as abi_decode
+
 from contracts_spec.l1 import L1Client, TransactionReverted
 from contracts_spec.plasma import rules as R
 from contracts_spec.plasma.contract import RootChain
 from contracts_spec.plasma.params import CHILD_BLOCK_INTERVAL
+from contracts_spec.runtime.abi import selector
 from primitives import secp256k1
 
 Fetch = Callable[[int], "list[R.SignedTransaction] | None"]
 Confirmations = Callable[[str], "bytes | None"]
 Post = Callable[[str, bytes], None]
+
+
+_START_EXIT = selector("start_exit(uint256,bytes,bytes,bytes)")
 
 
 def _id(signed: R.SignedTransaction) -> str:
@@ -82,6 +88,9 @@ class Watcher:
         self.bond = self.l1.call(self.address, RootChain, "params")[2]
         self._spent_by: dict[int, tuple[int, int]] = {}  # position -> (block, index) of its spend
         self._deposit_owner: dict[int, str] = {}
+        # Exits started by others not yet disproved, and confirmations read from exits' calldata.
+        self._open_exits: set[int] = set()
+        self._revealed: dict[str, bytes] = {}
 
     # -- watching ------------------------------------------------------------------------------------
 
@@ -107,7 +116,10 @@ class Watcher:
         self.synced_block = number
         self._validate(number)
         for e in self.l1.events(self.address, RootChain, "ExitStarted", lo, number):
-            self._maybe_challenge(e["utxo_pos"])
+            self._harvest(e["transactionHash"])
+            self._open_exits.add(e["utxo_pos"])
+        for pos in sorted(self._open_exits):
+            self._maybe_challenge(pos)
         if self.alarm is not None:
             self.exit_all()
 
@@ -170,7 +182,7 @@ class Watcher:
             else:
                 block = self.blocks[blknum]
                 signed = block.txs[txindex]
-                sigs = self.confirmations(_id(signed))
+                sigs = self._confirmations_of(_id(signed))
                 if sigs is None:
                     record.refused = "no confirmation: the spender never confirmed the transaction paying this output"
                 else:
@@ -185,18 +197,36 @@ class Watcher:
         """Exit every output the owner holds in the last valid view, oldest first (each once)."""
         return [self.start_exit(p) for p in self.mine() if p not in self.exits]
 
+    def _harvest(self, tx_hash: str) -> None:
+        """Keep the confirmations an exit's own calldata reveals: they may disprove an exit of an older output."""
+        tx = self.l1.rpc("eth_getTransactionByHash", tx_hash)
+        data = bytes.fromhex((tx or {}).get("input", "0x")[2:])
+        if data[:4] != _START_EXIT:
+            return
+        try:
+            _, signed_tx, _, sigs = abi_decode(["uint256", "bytes", "bytes", "bytes"], data[4:])
+            self._revealed[_id(R.SignedTransaction.decode(signed_tx))] = sigs
+        except (R.PlasmaRuleError, ValueError, TypeError):
+            return  # L1 accepted the exit, so this cannot happen; nothing to keep if it does
+
+    def _confirmations_of(self, ident: str) -> bytes | None:
+        return self.confirmations(ident) or self._revealed.get(ident)
+
     def _maybe_challenge(self, pos: int) -> None:
         """Challenge the exit of ``pos`` if a valid block spends it and the spend's confirmation is at hand."""
+        exiter, _, state, _, _ = self.l1.call(self.address, RootChain, "exit_info", pos)
+        if state != 1:
+            self._open_exits.discard(pos)  # challenged or finalized already
+            return
         where = self._spent_by.get(pos)
         if where is None or pos in self.exits:
             return
         blknum, txindex = where
         block = self.blocks[blknum]
         signed = block.txs[txindex]
-        sigs = self.confirmations(_id(signed))
+        sigs = self._confirmations_of(_id(signed))
         if sigs is None:
             return
-        exiter = self.l1.call(self.address, RootChain, "exit_info", pos)[0]
         root = block.tree.root
         digest = R.confirmation_digest(signed.tx.hash(), root)
         for sig in R.split_confirmations(sigs, signed.tx):
@@ -208,6 +238,7 @@ class Watcher:
                     self.challenged.append(pos)
                 except TransactionReverted:
                     pass  # someone else challenged it first
+                self._open_exits.discard(pos)
                 return
 
     def finalize(self, max_exits: int = 16) -> dict | None:

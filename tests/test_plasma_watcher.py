@@ -202,3 +202,35 @@ def test_a_served_block_that_is_not_the_block_of_the_root_raises_the_alarm() -> 
     block.txs[:] = [other]
     lab.poll()
     assert all("wrong root" in (w.alarm or "") for w in lab.users.values())
+
+
+def test_a_chain_of_spends_cannot_exit_the_same_value_twice() -> None:
+    """plasma-mvp issue 90: pay yourself, then exit the old output and the new one.
+
+    Alice never posts the confirmation of her spend to herself; she reveals it
+    only in her own exit of the new output. A watcher reads it there and
+    challenges the exit of the old one.
+    """
+    lab = Lab()
+    lab.deposit("alice", 2 * ETH)
+    lab.deposit("bob", 2 * ETH)
+    lab.poll()
+    coin = R.encode_utxo_pos(1, 0, 0)
+    to_self = R.sign_transaction(R.Transaction.spend([coin], [(ADDR["alice"], 2 * ETH)]),
+                                 [KEYS["alice"]], lab.operator.domain)
+    lab.operator.submit(to_self)
+    block = lab.operator.make_block()
+    assert block is not None
+    lab.users["bob"].poll()
+    assert lab.operator.confirmations.get("0x" + to_self.tx.hash().hex()) is None  # never posted
+    new = R.encode_utxo_pos(block.blknum, 0, 0)
+    for method, args in (("start_deposit_exit", (coin, 2 * ETH)),
+                         ("start_exit", (new, to_self.encode(), block.tree.proof(0),
+                                         R.confirmations(to_self, block.root, [KEYS["alice"]])))):
+        lab.l1.transact(KEYS["alice"], lab.address, RootChain, method, *args, value=BOND)
+    lab.users["bob"].poll()
+    assert lab.users["bob"].challenged == [coin]
+    lab.wait_period()
+    lab.users["bob"].finalize()
+    assert lab.paid() == {"alice": 2 * ETH + BOND}
+    assert lab.l1.balance(lab.address) == 2 * ETH  # Bob's deposit, untouched
