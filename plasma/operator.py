@@ -40,7 +40,6 @@ from contracts_spec.plasma.contract import RootChain
 from contracts_spec.plasma.params import CHILD_BLOCK_INTERVAL
 from primitives import secp256k1
 
-# Confirmation signatures an operator keeps for one transaction: one per input.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS txs (seq INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, tx BLOB NOT NULL,
                                 state TEXT NOT NULL, blknum INTEGER, reason TEXT);
@@ -151,7 +150,6 @@ class _View:
 
     utxos: dict[int, R.Output] = field(default_factory=dict)
     exited: set[int] = field(default_factory=set)
-    deposits: dict[int, R.Output] = field(default_factory=dict)
 
 
 def _apply(utxos: dict[int, R.Output], block: Block) -> None:
@@ -234,7 +232,7 @@ class Operator:
         for e in self.l1.events(self.address, RootChain, "DepositCreated", from_block, to_block):
             pos = R.encode_utxo_pos(e["blknum"], 0, 0)
             out = R.Output(secp256k1.to_checksum_address(e["depositor"]), e["amount"])
-            view.deposits[pos] = view.utxos[pos] = out
+            view.utxos[pos] = out
 
     def _exits(self, view: _View, from_block: int, to_block: int) -> set[int]:
         started = {e["utxo_pos"] for e in self.l1.events(self.address, RootChain, "ExitStarted", from_block, to_block)}
@@ -286,9 +284,12 @@ class Operator:
             return block.withheld  # the lab's dishonest operator stands by what it withheld
         return True
 
-    def _reset_pending(self, txs: list[R.SignedTransaction]) -> None:
+    def _clear_pending(self) -> None:
         self.pending, self.pending_ids = [], set()
         self._pending_spent, self._pending_created = set(), {}
+
+    def _reset_pending(self, txs: list[R.SignedTransaction]) -> None:
+        self._clear_pending()
         self._readmit(txs)
 
     def call(self, method: str, *args):  # noqa: ANN201 - the contract's own return types
@@ -323,6 +324,7 @@ class Operator:
         out: list[str | PlasmaRefused] = []
         admitted: list[tuple[str, bytes]] = []
         view = ChainMap(self._pending_created, self.view.utxos)
+        blknum = self.call_current()
         for signed, tx_signers in zip(txs, signers, strict=True):
             ident = tx_id(signed)
             if ident in self.pending_ids:
@@ -340,7 +342,7 @@ class Operator:
             except R.PlasmaRuleError as exc:
                 out.append(PlasmaRefused(exc.rule, str(exc).split(": ", 1)[-1]))
                 continue
-            self._add_pending(signed, ident)
+            self._add_pending(signed, ident, blknum)
             admitted.append((ident, signed.encode()))
             out.append(ident)
         if log and admitted:
@@ -352,9 +354,8 @@ class Operator:
                 raise
         return out
 
-    def _add_pending(self, signed: R.SignedTransaction, ident: str) -> None:
+    def _add_pending(self, signed: R.SignedTransaction, ident: str, blknum: int) -> None:
         index = len(self.pending)
-        blknum = self.call_current()
         self.pending.append(signed)
         self.pending_ids.add(ident)
         self._pending_spent.update(signed.tx.spent)
@@ -366,10 +367,10 @@ class Operator:
 
     def _drop_pending(self, ident: str) -> None:
         keep = [t for t in self.pending if tx_id(t) != ident]
-        self.pending, self.pending_ids = [], set()
-        self._pending_spent, self._pending_created = set(), {}
+        self._clear_pending()
+        blknum = self.call_current()
         for t in keep:
-            self._add_pending(t, tx_id(t))
+            self._add_pending(t, tx_id(t), blknum)
 
     def call_current(self) -> int:
         """The number the next operator block will get (L1's counter; the operator's own blocks are on it)."""
@@ -390,8 +391,7 @@ class Operator:
             if not self.pending:
                 return None
             block = self._build(self.pending)
-            self.pending, self.pending_ids = [], set()
-            self._pending_spent, self._pending_created = set(), {}
+            self._clear_pending()
             self.log.block(block)
             self._send_root(block)
             _apply(self.view.utxos, block)

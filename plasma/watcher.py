@@ -30,6 +30,7 @@ from contracts_spec.plasma import rules as R
 from contracts_spec.plasma.contract import RootChain
 from contracts_spec.plasma.params import CHILD_BLOCK_INTERVAL
 from contracts_spec.runtime.abi import selector
+from plasma.operator import tx_id
 from primitives import secp256k1
 
 Fetch = Callable[[int], "list[R.SignedTransaction] | None"]
@@ -38,10 +39,6 @@ Post = Callable[[str, bytes], None]
 
 
 _START_EXIT = selector("start_exit(uint256,bytes,bytes,bytes)")
-
-
-def _id(signed: R.SignedTransaction) -> str:
-    return "0x" + signed.tx.hash().hex()
 
 
 @dataclass
@@ -157,7 +154,7 @@ class Watcher:
         for t in block.txs:
             owners = [self._owner_of_spent(p) for p in t.tx.spent]
             if owners and all(o is not None and int(o, 16) == int(self.owner, 16) for o in owners):
-                self.post(_id(t), R.confirmations(t, block.tree.root, [self.key] * len(t.tx.spent)))
+                self.post(tx_id(t), R.confirmations(t, block.tree.root, [self.key] * len(t.tx.spent)))
 
     def _owner_of_spent(self, pos: int) -> str | None:
         blknum, txindex, oindex = R.decode_utxo_pos(pos)
@@ -182,7 +179,7 @@ class Watcher:
             else:
                 block = self.blocks[blknum]
                 signed = block.txs[txindex]
-                sigs = self._confirmations_of(_id(signed))
+                sigs = self._confirmations_of(tx_id(signed))
                 if sigs is None:
                     record.refused = "no confirmation: the spender never confirmed the transaction paying this output"
                 else:
@@ -205,7 +202,7 @@ class Watcher:
             return
         try:
             _, signed_tx, _, sigs = abi_decode(["uint256", "bytes", "bytes", "bytes"], data[4:])
-            self._revealed[_id(R.SignedTransaction.decode(signed_tx))] = sigs
+            self._revealed[tx_id(R.SignedTransaction.decode(signed_tx))] = sigs
         except (R.PlasmaRuleError, ValueError, TypeError):
             return  # L1 accepted the exit, so this cannot happen; nothing to keep if it does
 
@@ -224,7 +221,7 @@ class Watcher:
         blknum, txindex = where
         block = self.blocks[blknum]
         signed = block.txs[txindex]
-        sigs = self._confirmations_of(_id(signed))
+        sigs = self._confirmations_of(tx_id(signed))
         if sigs is None:
             return
         root = block.tree.root
