@@ -82,3 +82,48 @@ def test_a_node_with_no_zk_rollup_keeps_to_its_document(case) -> None:
 @SETTINGS
 def test_a_node_hosting_a_zk_rollup_keeps_to_its_document(case) -> None:
     case.call_and_validate()
+
+
+def _plasma_app(hosting: bool):
+    """A node with the Plasma routes; ``hosting`` serves a deployed root chain with a deposit and a block."""
+    import tempfile
+
+    from contracts_spec.l1 import L1Client
+    from contracts_spec.plasma import rules as R
+    from contracts_spec.plasma.contract import RootChain
+    from contracts_spec.plasma.params import MINIMAL
+    from node.devaccounts import derive_dev_account
+    from node.schemes.plasma.api import router as plasma_router
+    from node.schemes.plasma.service import PlasmaService
+
+    operator = derive_dev_account(2)
+    chain = Chain(genesis_alloc=genesis_alloc([*DEV, operator]))
+    app = create_app(chain, dev_keys=dev_keys(DEV), routers=[plasma_router])
+    if hosting:
+        l1 = L1Client.in_process(app.state.dispatcher)
+        service = PlasmaService.deploy(l1, operator.private_key, MINIMAL, tempfile.mkdtemp(prefix="l2lab-oas-"))
+        l1.transact(DEV[0].private_key, service.address, RootChain, "deposit", value=10**18)
+        signed = R.sign_transaction(R.Transaction.spend([10**9], [(DEV[1].address, 10**18)]), [DEV[0].private_key],
+                                    R.Domain(l1.chain_id, service.address))
+        service.operator.submit(signed)
+        service.tick()
+        app.state.plasma = service
+    return app
+
+
+PLASMA_BARE = schemathesis.openapi.from_asgi("/openapi.json", _plasma_app(hosting=False)).include(
+    path_regex="^/api/plasma/")
+PLASMA_HOSTING = schemathesis.openapi.from_asgi("/openapi.json", _plasma_app(hosting=True)).include(
+    path_regex="^/api/plasma/")
+
+
+@PLASMA_BARE.parametrize()
+@SETTINGS
+def test_a_node_with_no_plasma_chain_keeps_to_its_document(case) -> None:
+    case.call_and_validate()
+
+
+@PLASMA_HOSTING.parametrize()
+@SETTINGS
+def test_a_node_hosting_a_plasma_chain_keeps_to_its_document(case) -> None:
+    case.call_and_validate()

@@ -22,6 +22,7 @@ SCHEME_MODULES: dict[str, str] = {
     "optimistic": "node.schemes.optimistic",
     "zk": "node.schemes.zk",
     "channels": "node.schemes.channels",
+    "plasma": "node.schemes.plasma",
 }
 
 
