@@ -170,7 +170,7 @@ class PlasmaService:
             recent = [self._block_summary(op.blocks[n]) for n in sorted(op.blocks)[-RECENT_BLOCKS:]]
             return {
                 "address": self.address, "preset": self.preset_name, "chain_id": self.l1.chain_id,
-                "operator": self.call("operator"), "params": self.params,
+                "operator": to_checksum_address(self.call("operator")), "params": self.params,
                 "current_child_block": self.call("current_child_block"),
                 "next_deposit_block": self.call("next_deposit_block"),
                 "child_block_interval": CHILD_BLOCK_INTERVAL,
