@@ -87,13 +87,16 @@ class Watcher:
         self._deposit_owner: dict[int, str] = {}
         # Exits started by others not yet disproved, and confirmations read from exits' calldata.
         self._open_exits: set[int] = set()
+        # Positions whose owner started their exit on L1 (in this session or before): no longer the owner's to spend.
+        self._exiting: set[int] = set()
         self._revealed: dict[str, bytes] = {}
 
     # -- watching ------------------------------------------------------------------------------------
 
     def mine(self) -> dict[int, R.Output]:
-        """The owner's unspent outputs in the last valid view, oldest first."""
-        return {p: o for p, o in sorted(self.utxos.items()) if int(o.owner, 16) == int(self.owner, 16)}
+        """The owner's unspent outputs in the last valid view that no exit on L1 has taken, oldest first."""
+        return {p: o for p, o in sorted(self.utxos.items())
+                if int(o.owner, 16) == int(self.owner, 16) and p not in self._exiting}
 
     def balance(self) -> int:
         return sum(o.amount for o in self.mine().values())
@@ -115,6 +118,8 @@ class Watcher:
         for e in self.l1.events(self.address, RootChain, "ExitStarted", lo, number):
             self._harvest(e["transactionHash"])
             self._open_exits.add(e["utxo_pos"])
+            if int(e["owner"], 16) == int(self.owner, 16):
+                self._exiting.add(e["utxo_pos"])
         for pos in sorted(self._open_exits):
             self._maybe_challenge(pos)
         if self.alarm is not None:

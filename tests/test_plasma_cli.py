@@ -117,6 +117,10 @@ def test_a_session_deposit_send_confirm_exit_advance_finalize(node, cli) -> None
     assert f"paid 1.01 ETH to {DEV[1].address}" in out and "finalized 1 exit(s)" in out
     assert l1.balance(DEV[1].address) == before + ETH + BOND
     assert l1.call(address, RootChain, "queue_length", R.ZERO_ADDRESS) == 0
+    # A paid exit keeps its history; a watcher started afresh counts nothing it exited as its own.
+    assert f"1000000000000: 1 ETH by {DEV[1].address}, finalized" in cli("exits")
+    assert f"{DEV[1].address} holds 0 ETH in 0 output(s)" in cli("watch", "--account", "1", "--once")
+    assert f"{DEV[0].address} holds 2 ETH in 1 output(s)" in cli("watch", "--account", "0", "--once")
 
 
 def test_an_unconfirmed_payment_cannot_exit_until_confirmed(node, cli) -> None:

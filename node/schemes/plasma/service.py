@@ -294,10 +294,10 @@ class PlasmaService:
         events = self.l1.events(self.address, RootChain, "ExitStarted")
         rows = []
         for e in events[-LISTED_EXITS:]:
-            owner, amount, state, at, at_block = self.call("exit_info", e["utxo_pos"])
-            rows.append({"utxo_pos": e["utxo_pos"], "owner": to_checksum_address(owner), "amount": str(amount),
-                         "state": STATE_NAMES[state], "exitable_at": at, "exitable_block": at_block,
-                         "l1_block": e["blockNumber"]})
+            state = self.call("exit_info", e["utxo_pos"])[2]  # a paid exit's record is cleared, its event kept
+            rows.append({"utxo_pos": e["utxo_pos"], "owner": to_checksum_address(e["owner"]),
+                         "amount": str(e["amount"]), "state": STATE_NAMES[state], "exitable_at": e["exitable_at"],
+                         "exitable_block": e["exitable_block"], "l1_block": e["blockNumber"]})
         return {"started": len(events), "exits": rows, "queue_length": self.call("queue_length", ETH)}
 
     # -- writes -----------------------------------------------------------------------------------------
