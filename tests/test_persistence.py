@@ -34,7 +34,9 @@ def _snapshot(l1: L1Client, addresses: list[str], counter: str | None) -> dict:
 
 
 def _node(data_dir, tmp_path, *extra: str) -> LocalNode:
-    return LocalNode(str(data_dir), log_path=str(tmp_path / "node.log"), extra_args=["--accounts", "3", *extra])
+    # The L1 alone: three dev accounts leave the rollups without operators; the Plasma operator (2) is turned off.
+    return LocalNode(str(data_dir), log_path=str(tmp_path / "node.log"),
+                     extra_args=["--accounts", "3", "--plasma-preset", "off", *extra])
 
 
 def _has_contracts() -> bool:

@@ -19,10 +19,9 @@ GENESIS_BALANCE = Web3.to_wei(10_000, "ether")
 @pytest.fixture(scope="module")
 def node(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("web3-node")
-    # the bare L1, as web3 users see it: no hosted rollup spending dev account 9
-    with LocalNode(
-        str(data_dir / "chain"), log_path=str(data_dir / "node.log"), extra_args=["--optimistic", "off"]
-    ) as n:
+    # the bare L1, as web3 users see it: no hosted scheme spending from the dev accounts
+    bare = ["--optimistic", "off", "--zk-preset", "off", "--channels-preset", "off", "--plasma-preset", "off"]
+    with LocalNode(str(data_dir / "chain"), log_path=str(data_dir / "node.log"), extra_args=bare) as n:
         yield n
 
 
