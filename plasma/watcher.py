@@ -5,8 +5,9 @@ fetches the block's transactions from the operator, checks they hash to the
 root on L1 and that the block is valid by the rules (``check_block``)
 against its own view of the child chain, which it builds from L1's
 deposits and the blocks it has validated, in order. What it keeps (every
-validated block's transactions) is all it needs to exit without the
-operator.
+validated block's transactions, and the confirmations of the spends that
+paid its owner, checked as it collects them) is all it needs to exit
+without the operator.
 
 The alarm goes off when a block is invalid, or when a root is on L1 but its
 block is not served within ``deadline_blocks`` L1 blocks (withheld data).
@@ -90,6 +91,8 @@ class Watcher:
         # Positions whose owner started their exit on L1 (in this session or before): no longer the owner's to spend.
         self._exiting: set[int] = set()
         self._revealed: dict[str, bytes] = {}
+        # Checked confirmations of the spends that paid the owner (and of its own spends), kept for its exits.
+        self.kept: dict[str, bytes] = {}
 
     # -- watching ------------------------------------------------------------------------------------
 
@@ -122,6 +125,7 @@ class Watcher:
                 self._exiting.add(e["utxo_pos"])
         for pos in sorted(self._open_exits):
             self._maybe_challenge(pos)
+        self._collect_confirmations()
         if self.alarm is not None:
             self.exit_all()
 
@@ -159,7 +163,35 @@ class Watcher:
         for t in block.txs:
             owners = [self._owner_of_spent(p) for p in t.tx.spent]
             if owners and all(o is not None and int(o, 16) == int(self.owner, 16) for o in owners):
-                self.post(tx_id(t), R.confirmations(t, block.tree.root, [self.key] * len(t.tx.spent)))
+                sigs = R.confirmations(t, block.tree.root, [self.key] * len(t.tx.spent))
+                self.kept[tx_id(t)] = sigs
+                self.post(tx_id(t), sigs)
+
+    def _collect_confirmations(self) -> None:
+        """Fetch and keep, checked, the confirmation of each spend that paid an output the owner holds."""
+        for pos in self.mine():
+            blknum, txindex, _ = R.decode_utxo_pos(pos)
+            block = self.blocks.get(blknum)
+            if block is None:
+                continue  # a deposit: its exit needs no confirmation
+            signed = block.txs[txindex]
+            ident = tx_id(signed)
+            if ident in self.kept:
+                continue
+            sigs = self.confirmations(ident) or self._revealed.get(ident)
+            if sigs is not None and self._confirms(signed, block.tree.root, sigs):
+                self.kept[ident] = sigs
+
+    def _confirms(self, signed: R.SignedTransaction, root: bytes, sigs: bytes) -> bool:
+        """Whether ``sigs`` are the confirmations of ``signed`` in the block of ``root`` by its inputs' signers."""
+        try:
+            confirmations = R.split_confirmations(sigs, signed.tx)
+            digest = R.confirmation_digest(signed.tx.hash(), root)
+            confirmers = secp256k1.recover_signers([digest] * len(confirmations), list(confirmations), strict=False)
+            R.check_confirmations(signed.tx, R.recover_signers([signed], self.domain)[0], confirmers)
+        except R.PlasmaRuleError:
+            return False
+        return True
 
     def _owner_of_spent(self, pos: int) -> str | None:
         blknum, txindex, oindex = R.decode_utxo_pos(pos)
@@ -212,7 +244,7 @@ class Watcher:
             return  # L1 accepted the exit, so this cannot happen; nothing to keep if it does
 
     def _confirmations_of(self, ident: str) -> bytes | None:
-        return self.confirmations(ident) or self._revealed.get(ident)
+        return self.kept.get(ident) or self.confirmations(ident) or self._revealed.get(ident)
 
     def _maybe_challenge(self, pos: int) -> None:
         """Challenge the exit of ``pos`` if a valid block spends it and the spend's confirmation is at hand."""

@@ -234,3 +234,19 @@ def test_a_chain_of_spends_cannot_exit_the_same_value_twice() -> None:
     lab.users["bob"].finalize()
     assert lab.paid() == {"alice": 2 * ETH + BOND}
     assert lab.l1.balance(lab.address) == 2 * ETH  # Bob's deposit, untouched
+
+
+def test_the_operator_vanishing_leaves_every_watcher_what_it_needs_to_exit() -> None:
+    """Recipients keep the checked confirmations of what paid them, spenders their own: no operator needed to exit."""
+    lab = Lab()
+    lab.deposit("alice", 3 * ETH)
+    lab.pay("alice", "bob", ETH)
+    lab.block()
+    for w in lab.users.values():  # the operator is gone: it serves nothing, not even confirmations
+        w.fetch, w.confirmations = (lambda blknum: None), (lambda ident: None)
+    records = lab.users["alice"].exit_all() + lab.users["bob"].exit_all()
+    assert [(r.amount, r.refused) for r in records] == [(2 * ETH, None), (ETH, None)]
+    lab.wait_period()
+    lab.users["carol"].finalize()
+    assert lab.paid() == {"alice": 2 * ETH + BOND, "bob": ETH + BOND}
+    assert lab.l1.balance(lab.address) == 0

@@ -47,8 +47,10 @@ SUBMIT = {"type": "object", "title": "SignedTransaction",
 CONFIRM = {"type": "object", "title": "Confirmation",
            "properties": {"id": {"type": "string", "pattern": TX_ID, "description": "the included transaction"},
                           "confirmations": {"type": "string", "pattern": CONFIRMATIONS,
-                                            "description": "one 65-byte signature per input, by its owner, of "
-                                                           "the transaction hash with its block's root"}},
+                                            "description": "one 65-byte signature per used input, by its owner, "
+                                                           "of the transaction hash with its block's root; a "
+                                                           "one-input spend's may omit the unused input's 65 "
+                                                           "zero bytes"}},
            "required": ["id", "confirmations"], "additionalProperties": False}
 MAKE_BLOCK = {"type": "object", "title": "MakeBlock",
               "properties": {"withhold": {"type": "boolean",

@@ -484,6 +484,8 @@ def cmd_advance(args: argparse.Namespace) -> None:
 
 
 def cmd_watch(args: argparse.Namespace) -> None:
+    import httpx
+
     from contracts_spec.plasma import rules as R
     from plasma.watcher import Watcher
 
@@ -496,7 +498,10 @@ def cmd_watch(args: argparse.Namespace) -> None:
     http = _http(args)
 
     def fetch(blknum: int) -> list[R.SignedTransaction] | None:
-        r = http.get(f"{API}/blocks/{blknum}")
+        try:
+            r = http.get(f"{API}/blocks/{blknum}")
+        except httpx.HTTPError:
+            return None  # the operator unreachable serves nothing: past the deadline, that is the alarm
         if r.status_code == 404:
             return None
         if r.status_code != 200:
@@ -504,11 +509,19 @@ def cmd_watch(args: argparse.Namespace) -> None:
         return [R.SignedTransaction.decode(bytes.fromhex(t["encoded"][2:])) for t in r.json()["transactions"]]
 
     def confirmations(ident: str) -> bytes | None:
-        r = http.get(f"{API}/confirmations/{ident}")
-        return bytes.fromhex(r.json()["confirmations"][2:]) if r.status_code == 200 else None
+        try:
+            r = http.get(f"{API}/confirmations/{ident}")
+        except httpx.HTTPError:
+            return None
+        found = r.json().get("confirmations") if r.status_code == 200 else None
+        return bytes.fromhex(found[2:]) if found else None
 
     def post(ident: str, sigs: bytes) -> None:
-        r = http.post(f"{API}/confirmations", json={"id": ident, "confirmations": "0x" + sigs.hex()})
+        try:
+            r = http.post(f"{API}/confirmations", json={"id": ident, "confirmations": "0x" + sigs.hex()})
+        except httpx.HTTPError as exc:
+            print(f"warning: could not post the confirmation of {ident}: {exc}", file=sys.stderr)
+            return
         if r.status_code != 200:
             print(f"warning: the operator refused a confirmation of {ident}: {answer_detail(r)}", file=sys.stderr)
 

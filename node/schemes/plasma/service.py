@@ -317,6 +317,8 @@ class PlasmaService:
         sigs = parse_hex(fields["confirmations"], "confirmations")
         if len(sigs) not in (R.SIG_BYTES, R.CONFIRMATIONS_BYTES):
             raise FormError(f"confirmations must be one or two 65-byte signatures, got {len(sigs)} bytes")
+        if len(sigs) == R.SIG_BYTES:
+            sigs += R.EMPTY_SIGNATURE  # the unused second input's zero bytes (a two-input spend is refused below)
         with self.lock:
             self.operator.post_confirmation(ident, sigs)
         return {"id": ident, "confirmed": True}
