@@ -1,7 +1,8 @@
 """``l2lab demo``: scripted workshop scenarios on an in-process L1, narrated step by step.
 
 The scenarios belong to their schemes (``node/schemes/<scheme>/demos.py``) and
-are found through the scheme registry; ``l2lab demo --help`` lists them all.
+are found through the scheme registry; ``l2lab demo --list`` names them all,
+a line each, scheme by scheme.
 Each step prints what happened and the balances, so a class can follow along;
 the L1 clock is advanced, never waited on. ``--json`` ends with a summary on
 stdout (the narration goes to stderr).
@@ -29,7 +30,27 @@ def all_demos() -> dict[str, tuple[HostedScheme, Demo]]:
     return found
 
 
+def summary_line(demo: Demo) -> str:
+    """A demo's one-line description: the first line of its docstring."""
+    lines = (getattr(demo, "__doc__", None) or "").strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def print_list() -> None:
+    demos = all_demos()
+    width = max(len(name) for name in demos)
+    for name, (scheme, demo) in demos.items():
+        print(f"  {name:<{width}}  [{scheme.name}] {summary_line(demo)}")
+    print(f"\n{len(demos)} demos; run one with `l2lab demo NAME` (add --json for a summary, --preset for a preset)")
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.list:
+        print_list()
+        return 0
+    if args.scenario is None:
+        print("l2lab demo: name a scenario (l2lab demo --list shows them all)", file=sys.stderr)
+        return 2
     scheme, demo = all_demos()[args.scenario]
     try:
         scheme.check_preset(args.preset)  # an unknown preset is a usage error, before anything runs
@@ -51,11 +72,13 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("demo", help="run a narrated workshop scenario on an in-process L1")
-    p.add_argument("scenario", choices=sorted(all_demos()), help="which scenario")
+    p.add_argument("scenario", nargs="?", choices=sorted(all_demos()), metavar="SCENARIO",
+                   help="which scenario: " + ", ".join(all_demos()))
+    p.add_argument("--list", action="store_true", help="name every scenario with a line each, and stop")
     p.add_argument("--preset", default="minimal",
                    help="the scheme's preset. Optimistic: minimal (a 60 s window) or mainnet (a 7-day window, "
                         "walked through by time travel); zk: small (minimal means small) or bench16/64/256; "
-                        "channels: minimal or mainnet")
+                        "channels and Plasma: minimal or mainnet")
     p.add_argument("--json", action="store_true",
                    help="end with a JSON summary on stdout (balances, losses, gas per L1 step, verdict); "
                         "the narration goes to stderr")

@@ -67,6 +67,7 @@ Result = tuple[int, dict]
 
 
 def demo_optimistic(preset: str, out: TextIO | None = None) -> Result:
+    """Optimistic rollup: deposit, transfers, a batch on L1, the challenge window, a withdrawal claimed after it."""
     from contracts_spec.l1 import TransactionReverted
 
     lab = _make_lab(preset)
@@ -122,6 +123,7 @@ def _slashing(lab, contract, operator_bond_before: int) -> tuple[dict, dict]:
 
 
 def demo_optimistic_fraud(preset: str, out: TextIO | None = None) -> Result:
+    """A cheating operator posts a forged transfer; a single-round fraud proof strikes the claim and slashes it."""
     from contracts_spec.optimistic.contract import OptimisticRollup
     from contracts_spec.optimistic.rules import Account
 
@@ -166,6 +168,7 @@ def demo_optimistic_fraud(preset: str, out: TextIO | None = None) -> Result:
 
 
 def demo_optimistic_bisection(preset: str, out: TextIO | None = None) -> Result:
+    """The same fraud settled by an interactive bisection game: a few rounds, one step re-executed on L1."""
     from contracts_spec.optimistic.bisection import BisectionRollup
     from contracts_spec.optimistic.rules import Account
 
@@ -259,6 +262,7 @@ def _seconds(s: int) -> str:
 
 
 def demo_optimistic_sham_dispute(preset: str, out: TextIO | None = None) -> Result:
+    """A sham dispute by the operator's puppet cannot shield a fraudulent batch from the honest challenger."""
     from contracts_spec.optimistic.bisection import BisectionRollup
     from rollup.optimistic.dispute import BisectionChallenger, read_dispute
 
@@ -366,6 +370,7 @@ def _stuff_block(lab, key: bytes, tip: int, leave: int) -> list[str]:
 
 
 def demo_optimistic_stuffing(preset: str, out: TextIO | None = None) -> Result:
+    """Block stuffing: what filling every block of the window would cost under EIP-1559; the challenger's rising tip."""
     from contracts_spec.l1 import DeadlineFees
     from contracts_spec.optimistic.bisection import BisectionRollup
     from rollup.optimistic.dispute import BisectionChallenger, play
@@ -455,6 +460,7 @@ def demo_optimistic_stuffing(preset: str, out: TextIO | None = None) -> Result:
 
 
 def demo_optimistic_clock(preset: str, out: TextIO | None = None) -> Result:
+    """Time is not for sale: a burst of transactions does not move this L1's clock, as it would on anvil."""
     import time
 
     lab = _make_lab(preset)
