@@ -21,14 +21,49 @@ Exits
     confirmation of it, ``challenge_exit``s it: the exit is cancelled for
     good and the bond is the challenger's.
 
+In-flight exits (More Viable Plasma)
+    A transaction that was broadcast but whose block may be withheld (or
+    that was never included) exits without confirmation signatures.
+    ``start_in_flight_exit`` shows the signed transaction, each input's
+    creating transaction and its inclusion proof, bonded with the in-flight
+    bond (``params.in_flight_bonds``); anyone may start it, once per
+    transaction (its id is the hash of the unsigned transaction). Its
+    priority is its youngest input's position and it becomes exitable as a
+    standard exit of that input would (``rules.exitable_at``). The game has
+    two phases (``rules.first_phase_end``): in the first, input and output
+    owners ``piggyback_input`` / ``piggyback_output`` with a piggyback bond,
+    and anyone shows a competitor (another spend of one of its inputs,
+    signed by that input's owner, included or not) with
+    ``challenge_in_flight_exit_not_canonical``, the oldest competitor
+    counting; in the second, anyone shows the transaction included before
+    that competitor with ``respond_to_non_canonical_challenge``. Until the
+    exit is due, ``challenge_piggybacked_input_spent`` (a spend of the
+    input besides the transaction) and
+    ``challenge_piggybacked_output_spent`` (a spend of the output, or a
+    standard exit of it) take a piggyback's bond. When it finalizes (in the
+    same queue, so in the same capped calls), a canonical transaction pays
+    its piggybacked outputs, a non-canonical one its piggybacked inputs;
+    unchallenged piggyback bonds go back to their owners, the in-flight
+    bond to whoever made the last standing statement about canonicity.
+
+    The two kinds of exit exclude each other through the positions' exit
+    records: inputs an in-flight exit spends or pays (and outputs, where
+    its position is proven) are recorded finalized, so no standard exit of
+    them starts; an input already exited makes the transaction pay inputs
+    only; ``challenge_standard_exit_in_flight`` cancels a standard exit of
+    an input of a canonical in-flight transaction, or of an output an
+    in-flight exit paid.
+
 Finalizing
     Exits wait in a priority queue per token (here ETH only, the zero
     address), a binary heap in storage keyed ``exitable_at << 128 |
-    utxo_pos``. ``finalize_exits(token, max_exits)`` pays, lowest key first,
-    at most ``max_exits`` (capped) exits whose period is over, in seconds
-    *and* in L1 blocks, each its amount and bond back; challenged exits are
-    dropped from the queue on the way. The contract never pays more than it
-    holds: only exits of coins nobody deposited can find it short, and older
+    utxo_pos << 64 | seq`` (``rules.exit_priority``; ``seq`` 0 for a standard
+    exit, the in-flight exit's number for an in-flight one).
+    ``finalize_exits(token, max_exits)`` pays, lowest key first, at most
+    ``max_exits`` (capped) exits whose period is over, in seconds *and* in
+    L1 blocks, each its amount and bond back; challenged exits are dropped
+    from the queue on the way. The contract never pays more than it holds:
+    only exits of coins nobody deposited can find it short, and older
     (honest) outputs are paid first.
 
 What L1 stores
@@ -37,20 +72,30 @@ What L1 stores
     ``root`` and ``block_at`` (timestamp | L1 block << 64); per exit
     ``exit`` (owner | state << 160 | exitable block << 168) and
     ``exit_amount`` (amount | exitable time << 128); the heap ``queue`` (1-based)
-    and its ``queue_len`` per token.
+    and its ``queue_len`` per token. Per in-flight exit, by transaction hash:
+    ``ife`` (bond owner | state << 160 | flags << 168 | seq << 176),
+    ``ife_clock`` (first phase's end time | its block << 64 | exitable time
+    << 128 | exitable block << 192), ``ife_pos`` (input positions | oldest
+    competitor's position << 128 | the transaction's proven position <<
+    192), ``ife_in`` and ``ife_out`` per index (owner | amount << 160);
+    ``ife_seq`` maps an in-flight exit's number to its hash, ``ife_count``
+    counts them.
 
 Every refusal reverts with a reason naming its rule, and the revert undoes
 every write of the call. Every call does bounded work: a heap step per level
-(its depth grows with the log of the exits, each paid for by a bond), and
-``finalize_exits`` at most the cap.
+(its depth grows with the log of the exits, each paid for by a bond),
+``finalize_exits`` at most the cap, and an in-flight exit's calls at most
+its two inputs and two outputs.
 """
 
 from __future__ import annotations
 
+from contracts_spec.plasma import rules as R
 from contracts_spec.plasma.params import (
     CHILD_BLOCK_INTERVAL,
     MAX_DEPOSITS_PER_INTERVAL,
     MAX_FINALIZE_PER_CALL,
+    in_flight_bonds,
 )
 from contracts_spec.plasma.rules import (
     MAX_AMOUNT,
@@ -91,8 +136,56 @@ STATE_NAMES = {0: "not started", STARTED: "started", CHALLENGED: "challenged", F
 ETH = ZERO_ADDRESS
 
 
+# An in-flight exit's flags: bits 0-1 its piggybacked inputs, 2-3 its piggybacked outputs, 4-5 the outputs it
+# paid, 6 set when it finalized as canonical.
+PB_INPUT, PB_OUTPUT, PAID_OUTPUT, SETTLED_CANONICAL = 0, 2, 4, 6
+
+
 def _rule(exc: PlasmaRuleError) -> Revert:
     return Revert(str(exc))
+
+
+def _exit_state(state: int) -> int:
+    """How an in-flight exit sees a position's standard exit record: free, exiting or exited."""
+    return R.EXITING if state == STARTED else R.EXITED if state == FINALIZED else R.FREE
+
+
+class _InFlight:
+    """An in-flight exit's three words in storage, unpacked."""
+
+    __slots__ = ("bond_owner", "state", "flags", "seq", "first_time", "first_block", "exit_time", "exit_block",
+                 "inputs", "competitor", "tx_pos")
+
+    def __init__(self, word: int, clock: int, pos: int) -> None:
+        self.bond_owner = word & MASK160
+        self.state = (word >> 160) & 0xFF
+        self.flags = (word >> 168) & 0xFF
+        self.seq = (word >> 176) & MASK64
+        self.first_time, self.first_block = clock & MASK64, (clock >> 64) & MASK64
+        self.exit_time, self.exit_block = (clock >> 128) & MASK64, clock >> 192
+        self.inputs = tuple(p for p in (pos & MASK64, (pos >> 64) & MASK64) if p)
+        self.competitor, self.tx_pos = (pos >> 128) & MASK64, pos >> 192
+
+    def word(self) -> int:
+        return self.bond_owner | self.state << 160 | self.flags << 168 | self.seq << 176
+
+    def pos_word(self) -> int:
+        ins = [*self.inputs, 0, 0]
+        return ins[0] | ins[1] << 64 | self.competitor << 128 | self.tx_pos << 192
+
+    def flag(self, bit: int, index: int = 0) -> bool:
+        return bool(self.flags >> (bit + index) & 1)
+
+    def phase(self, ctx: Context) -> int:
+        return R.in_flight_phase((ctx.timestamp, ctx.block_number), (self.first_time, self.first_block),
+                                 (self.exit_time, self.exit_block))
+
+    def bond_owner_address(self) -> str:
+        return "0x" + self.bond_owner.to_bytes(20, "big").hex()
+
+
+def _owner_amount(word: int) -> tuple[str, int]:
+    return "0x" + (word & MASK160).to_bytes(20, "big").hex(), word >> 160
 
 
 class _Exit:
@@ -123,6 +216,24 @@ class RootChain(Contract):
                            "uint256 spend_pos)")
     ExitFinalized = event("ExitFinalized(uint256 indexed utxo_pos, address indexed owner, uint256 amount, "
                           "uint256 paid)")
+    InFlightExitStarted = event("InFlightExitStarted(address indexed initiator, bytes32 indexed tx_hash, "
+                                "uint256 youngest_input, uint256 exitable_at, uint256 exitable_block)")
+    InFlightInputPiggybacked = event("InFlightInputPiggybacked(address indexed owner, bytes32 indexed tx_hash, "
+                                     "uint8 index)")
+    InFlightOutputPiggybacked = event("InFlightOutputPiggybacked(address indexed owner, bytes32 indexed tx_hash, "
+                                      "uint8 index)")
+    InFlightExitChallenged = event("InFlightExitChallenged(address indexed challenger, bytes32 indexed tx_hash, "
+                                   "uint256 competitor_pos)")
+    InFlightExitChallengeResponded = event("InFlightExitChallengeResponded(address indexed responder, "
+                                           "bytes32 indexed tx_hash, uint256 tx_pos)")
+    InFlightInputBlocked = event("InFlightInputBlocked(address indexed challenger, bytes32 indexed tx_hash, "
+                                 "uint8 index)")
+    InFlightOutputBlocked = event("InFlightOutputBlocked(address indexed challenger, bytes32 indexed tx_hash, "
+                                  "uint8 index)")
+    InFlightExitPaid = event("InFlightExitPaid(bytes32 indexed tx_hash, address indexed owner, uint8 index, "
+                             "bool output, uint256 amount, uint256 paid)")
+    InFlightExitFinalized = event("InFlightExitFinalized(bytes32 indexed tx_hash, bool canonical, "
+                                  "address bond_owner)")
 
     @constructor("address", "uint64", "uint64", "uint96", "uint16")
     def init(self, ctx: Context, operator: str, exit_period_blocks: int, exit_period_seconds: int, exit_bond: int,
@@ -346,9 +457,18 @@ class RootChain(Contract):
             top = ctx.sload("queue", token, 1)
             if top == 0:
                 break
-            exit_time, utxo_pos = decode_priority(top)
+            exit_time, utxo_pos, seq = R.decode_queue_key(top)
             if ctx.timestamp < exit_time:
                 break
+            if seq:  # an in-flight exit
+                tx_hash = ctx.sload_bytes32("ife_seq", seq)
+                ife = self._in_flight(ctx, tx_hash)
+                if ctx.block_number < ife.exit_block:
+                    break
+                self._pop(ctx, token)
+                done += 1
+                self._settle(ctx, tx_hash, ife)
+                continue
             held = self._exit(ctx, utxo_pos)
             if held.state == STARTED and ctx.block_number < held.exitable_block:
                 break
@@ -363,6 +483,344 @@ class RootChain(Contract):
             ctx.transfer(owner, paid)
             ctx.emit(self.ExitFinalized, utxo_pos, owner, held.amount, paid)
         return done
+
+    # -- in-flight exits (More Viable Plasma) ----------------------------------------------------------------
+
+    def _in_flight(self, ctx: Context, tx_hash: bytes) -> _InFlight:
+        return _InFlight(ctx.sload("ife", tx_hash), ctx.sload("ife_clock", tx_hash), ctx.sload("ife_pos", tx_hash))
+
+    def _bonds(self, ctx: Context) -> tuple[int, int]:
+        return in_flight_bonds(self._params(ctx)[2])
+
+    def _decode(self, signed_tx: bytes) -> SignedTransaction:
+        try:
+            return SignedTransaction.decode(signed_tx)
+        except PlasmaRuleError as exc:
+            raise _rule(exc) from None
+
+    def _open(self, ctx: Context, in_flight_tx: bytes) -> tuple[SignedTransaction, bytes, _InFlight]:
+        """The in-flight transaction, its hash and its open exit; revert if it has none or it finalized."""
+        signed = self._decode(in_flight_tx)
+        tx_hash = signed.tx.hash(ctx.keccak)
+        ife = self._in_flight(ctx, tx_hash)
+        ctx.require(ife.state != 0, f"unknown in-flight exit: no in-flight exit of transaction 0x{tx_hash.hex()} "
+                                    "was started")
+        ctx.require(ife.state == STARTED, f"in-flight exit finalized: the in-flight exit of transaction "
+                                          f"0x{tx_hash.hex()} is over")
+        return signed, tx_hash, ife
+
+    def _require_phase(self, ctx: Context, ife: _InFlight, phases: tuple[int, ...], what: str) -> None:
+        phase = ife.phase(ctx)
+        ctx.require(phase in phases,
+                    f"out of phase: {what}; the first phase ends at time {ife.first_time} and L1 block "
+                    f"{ife.first_block}, the second at time {ife.exit_time} and L1 block {ife.exit_block}; it is "
+                    f"time {ctx.timestamp}, L1 block {ctx.block_number} ({R.PHASE_NAMES[phase]})")
+
+    def _included_at(self, ctx: Context, signed: SignedTransaction, tx_pos: int, proof: bytes) -> None:
+        """``signed`` is the transaction at ``tx_pos`` (its output 0's position) of an operator block."""
+        blknum, txindex, oindex = self._position(tx_pos)
+        ctx.require(oindex == 0, f"bad position: name a transaction by its output 0, not output {oindex}")
+        ctx.require(blknum % CHILD_BLOCK_INTERVAL == 0,
+                    f"deposit block: block {blknum} holds a deposit, not a spend")
+        root, _, _ = self._block(ctx, blknum)
+        try:
+            check_inclusion(root, signed.leaf(ctx.keccak), txindex, proof, ctx.keccak)
+        except PlasmaRuleError as exc:
+            raise _rule(exc) from None
+
+    def _signer(self, ctx: Context, signed: SignedTransaction, index: int) -> str | None:
+        digest = signing_digest(signed.tx.hash(ctx.keccak), Domain(ctx.chain_id, ctx.this), ctx.keccak)
+        return ctx.ecrecover(digest, signed.signatures[index])
+
+    def _pay(self, ctx: Context, to: str, amount: int) -> int:
+        paid = min(amount, ctx.self_balance)
+        ctx.transfer(to, paid)
+        return paid
+
+    @external("start_in_flight_exit(bytes,bytes,bytes)", payable=True)
+    def start_in_flight_exit(self, ctx: Context, in_flight_tx: bytes, input_txs: bytes, input_proofs: bytes) -> None:
+        """Start the in-flight exit of a signed spend, bonded; no confirmation signature is needed.
+
+        ``in_flight_tx`` is the transaction with its signatures (218 bytes),
+        ``input_txs`` the transaction that created each of its inputs (218
+        bytes each, in input order; a deposit's is the deposit as its block
+        holds it), ``input_proofs`` their inclusion proofs (512 bytes each;
+        a deposit's is 16 zero hashes). Anyone may start it.
+        """
+        blocks, seconds, _, _ = self._params(ctx)
+        bond, _ = self._bonds(ctx)
+        ctx.require(ctx.value == bond, f"bad bond: an in-flight exit is bonded with exactly {bond} wei, "
+                                       f"got {ctx.value}")
+        signed = self._decode(in_flight_tx)
+        tx = signed.tx
+        try:
+            youngest = R.youngest_input(tx)
+            tx_hash = tx.hash(ctx.keccak)
+            ctx.require(ctx.sload("ife", tx_hash) == 0,
+                        f"in-flight exit exists: the in-flight exit of transaction 0x{tx_hash.hex()} was already "
+                        "started")
+            owners, amounts, created = [], [], (0, 0)
+            for pos, (creating, proof) in zip(tx.spent, R.split_input_proofs(tx, input_txs, input_proofs),
+                                              strict=True):
+                blknum, txindex, oindex = decode_utxo_pos(pos)
+                root, created_at, created_block = self._block(ctx, blknum)
+                check_inclusion(root, creating.leaf(ctx.keccak), txindex, proof, ctx.keccak)
+                output = R.created_output(creating.tx, oindex, blknum % CHILD_BLOCK_INTERVAL != 0)
+                owners.append(output.owner)
+                amounts.append(output.amount)
+                if pos == youngest:
+                    created = (created_at, created_block)
+            R.check_in_flight_amounts(tx, amounts)
+            R.check_signatures(tx, [self._signer(ctx, signed, i) for i in range(len(tx.spent))], owners)
+        except PlasmaRuleError as exc:
+            raise _rule(exc) from None
+        seq = ctx.sload("ife_count") + 1
+        ctx.sstore("ife_count", seq)
+        exit_time = exitable_at(created[0], ctx.timestamp, seconds)
+        exit_block = exitable_at(created[1], ctx.block_number, blocks)
+        ife = _InFlight(0, 0, 0)
+        ife.bond_owner, ife.state, ife.seq = int(ctx.sender, 16), STARTED, seq
+        ife.inputs = tx.spent
+        ctx.sstore("ife", tx_hash, ife.word())
+        ctx.sstore("ife_clock", tx_hash, R.first_phase_end(ctx.timestamp, seconds)
+                   | R.first_phase_end(ctx.block_number, blocks) << 64 | exit_time << 128 | exit_block << 192)
+        ctx.sstore("ife_pos", tx_hash, ife.pos_word())
+        for i, (owner, amount) in enumerate(zip(owners, amounts, strict=True)):
+            ctx.sstore("ife_in", tx_hash, i, int(owner, 16) | amount << 160)
+        ctx.sstore_bytes32("ife_seq", seq, tx_hash)
+        self._push(ctx, ETH, exit_priority(exit_time, youngest, seq))
+        ctx.emit(self.InFlightExitStarted, ctx.sender, tx_hash, youngest, exit_time, exit_block)
+
+    @external("piggyback_input(bytes,uint8)", payable=True)
+    def piggyback_input(self, ctx: Context, in_flight_tx: bytes, index: int) -> None:
+        """Claim input ``index`` of an in-flight transaction, paid if it turns out non-canonical (owner only, bonded)."""
+        _, bond = self._bonds(ctx)
+        ctx.require(ctx.value == bond, f"bad bond: a piggyback is bonded with exactly {bond} wei, got {ctx.value}")
+        signed, tx_hash, ife = self._open(ctx, in_flight_tx)
+        self._require_phase(ctx, ife, (R.FIRST_PHASE,), "piggybacks are in the first phase")
+        try:
+            pos = R.input_position(signed.tx, index)
+        except PlasmaRuleError as exc:
+            raise _rule(exc) from None
+        owner, _ = _owner_amount(ctx.sload("ife_in", tx_hash, index))
+        ctx.require(same_address(owner, ctx.sender),
+                    f"not the owner: input {index} (position {pos}) is owned by {to_checksum_address(owner)}, not "
+                    "the sender")
+        ctx.require(not ife.flag(PB_INPUT, index), f"piggybacked already: input {index} is piggybacked")
+        ife.flags |= 1 << (PB_INPUT + index)
+        ctx.sstore("ife", tx_hash, ife.word())
+        ctx.emit(self.InFlightInputPiggybacked, ctx.sender, tx_hash, index)
+
+    @external("piggyback_output(bytes,uint8)", payable=True)
+    def piggyback_output(self, ctx: Context, in_flight_tx: bytes, index: int) -> None:
+        """Claim output ``index`` of an in-flight transaction, paid if it is canonical (owner only, bonded)."""
+        _, bond = self._bonds(ctx)
+        ctx.require(ctx.value == bond, f"bad bond: a piggyback is bonded with exactly {bond} wei, got {ctx.value}")
+        signed, tx_hash, ife = self._open(ctx, in_flight_tx)
+        self._require_phase(ctx, ife, (R.FIRST_PHASE,), "piggybacks are in the first phase")
+        try:
+            output = R.piggyback_output(signed.tx, index)
+        except PlasmaRuleError as exc:
+            raise _rule(exc) from None
+        ctx.require(same_address(output.owner, ctx.sender),
+                    f"not the owner: output {index} pays {output.owner}, not the sender")
+        ctx.require(not ife.flag(PB_OUTPUT, index), f"piggybacked already: output {index} is piggybacked")
+        ife.flags |= 1 << (PB_OUTPUT + index)
+        ctx.sstore("ife", tx_hash, ife.word())
+        ctx.sstore("ife_out", tx_hash, index, int(output.owner, 16) | output.amount << 160)
+        ctx.emit(self.InFlightOutputPiggybacked, ctx.sender, tx_hash, index)
+
+    @external("challenge_in_flight_exit_not_canonical(bytes,uint8,bytes,uint256,bytes)")
+    def challenge_in_flight_exit_not_canonical(self, ctx: Context, in_flight_tx: bytes, input_index: int,
+                                               competitor_tx: bytes, competitor_pos: int,
+                                               competitor_proof: bytes) -> None:
+        """Show a competitor: another spend of input ``input_index``, signed by its owner, included or not.
+
+        ``competitor_pos`` and ``competitor_proof`` place it in a block (its
+        output 0's position and inclusion proof); 0 and empty bytes show it
+        without inclusion, as younger than every included transaction. Only a
+        competitor older than the oldest one shown so far counts; the
+        challenger becomes the in-flight bond's owner.
+        """
+        signed, tx_hash, ife = self._open(ctx, in_flight_tx)
+        self._require_phase(ctx, ife, (R.FIRST_PHASE,), "canonicity challenges are in the first phase")
+        competitor = self._decode(competitor_tx)
+        owner, _ = _owner_amount(ctx.sload("ife_in", tx_hash, input_index) if 0 <= input_index < 2 else 0)
+        try:
+            k = R.competing_input(signed.tx, competitor.tx, input_index)
+            R.check_signed_by(self._signer(ctx, competitor, k), owner, f"the competitor's input {k}")
+        except PlasmaRuleError as exc:
+            raise _rule(exc) from None
+        if competitor_pos == 0:
+            ctx.require(competitor_proof == b"", "bad proof: a competitor shown without its position carries no "
+                                                 "inclusion proof")
+            position = R.NOT_INCLUDED
+        else:
+            self._included_at(ctx, competitor, competitor_pos, competitor_proof)
+            position = competitor_pos
+        try:
+            R.check_older_competitor(position, ife.competitor)
+        except PlasmaRuleError as exc:
+            raise _rule(exc) from None
+        ife.competitor, ife.bond_owner = position, int(ctx.sender, 16)
+        ctx.sstore("ife", tx_hash, ife.word())
+        ctx.sstore("ife_pos", tx_hash, ife.pos_word())
+        ctx.emit(self.InFlightExitChallenged, ctx.sender, tx_hash, position)
+
+    @external("respond_to_non_canonical_challenge(bytes,uint256,bytes)")
+    def respond_to_non_canonical_challenge(self, ctx: Context, in_flight_tx: bytes, tx_pos: int,
+                                           proof: bytes) -> None:
+        """Show the in-flight transaction included at ``tx_pos``, older than the oldest competitor shown.
+
+        The transaction is canonical again for good (no challenge comes
+        after the first phase), and the responder becomes the in-flight
+        bond's owner.
+        """
+        signed, tx_hash, ife = self._open(ctx, in_flight_tx)
+        self._require_phase(ctx, ife, (R.SECOND_PHASE,), "responses to canonicity challenges are in the second "
+                                                         "phase")
+        ctx.require(ife.competitor != 0, "no challenge: no competitor of the in-flight transaction was shown")
+        ctx.require(ife.tx_pos == 0, f"responded already: the in-flight transaction is shown at {ife.tx_pos}")
+        self._included_at(ctx, signed, tx_pos, proof)
+        ctx.require(tx_pos < ife.competitor, f"not older: the in-flight transaction at {tx_pos} is not older than "
+                                             f"the competitor at {ife.competitor}")
+        ife.tx_pos, ife.bond_owner = tx_pos, int(ctx.sender, 16)
+        ctx.sstore("ife", tx_hash, ife.word())
+        ctx.sstore("ife_pos", tx_hash, ife.pos_word())
+        ctx.emit(self.InFlightExitChallengeResponded, ctx.sender, tx_hash, tx_pos)
+
+    @external("challenge_piggybacked_input_spent(bytes,uint8,bytes)")
+    def challenge_piggybacked_input_spent(self, ctx: Context, in_flight_tx: bytes, input_index: int,
+                                          spending_tx: bytes) -> None:
+        """Block a piggybacked input with another spend of it signed by its owner (included or not); take its bond."""
+        signed, tx_hash, ife = self._open(ctx, in_flight_tx)
+        self._require_phase(ctx, ife, (R.FIRST_PHASE, R.SECOND_PHASE), "piggybacks are challenged until the "
+                                                                       "second phase ends")
+        ctx.require(0 <= input_index < 2 and ife.flag(PB_INPUT, input_index),
+                    f"not piggybacked: input {input_index} of the in-flight transaction is not piggybacked")
+        spend = self._decode(spending_tx)
+        owner, _ = _owner_amount(ctx.sload("ife_in", tx_hash, input_index))
+        try:
+            k = R.competing_input(signed.tx, spend.tx, input_index)
+            R.check_signed_by(self._signer(ctx, spend, k), owner, f"the spend's input {k}")
+        except PlasmaRuleError as exc:
+            raise _rule(exc) from None
+        ife.flags &= ~(1 << (PB_INPUT + input_index))
+        ctx.sstore("ife", tx_hash, ife.word())
+        ctx.transfer(ctx.sender, self._bonds(ctx)[1])
+        ctx.emit(self.InFlightInputBlocked, ctx.sender, tx_hash, input_index)
+
+    @external("challenge_piggybacked_output_spent(bytes,uint256,bytes,uint8,bytes)")
+    def challenge_piggybacked_output_spent(self, ctx: Context, in_flight_tx: bytes, tx_pos: int, proof: bytes,
+                                           output_index: int, spending_tx: bytes) -> None:
+        """Block a piggybacked output shown spent; take its bond.
+
+        The in-flight transaction is shown included at ``tx_pos``, which
+        names the output's position; ``spending_tx`` spends that position,
+        signed by the output's owner (included or not), or is empty when a
+        standard exit of the output is started or finalized.
+        """
+        signed, tx_hash, ife = self._open(ctx, in_flight_tx)
+        self._require_phase(ctx, ife, (R.FIRST_PHASE, R.SECOND_PHASE), "piggybacks are challenged until the "
+                                                                       "second phase ends")
+        ctx.require(0 <= output_index < 2 and ife.flag(PB_OUTPUT, output_index),
+                    f"not piggybacked: output {output_index} of the in-flight transaction is not piggybacked")
+        self._included_at(ctx, signed, tx_pos, proof)
+        out_pos = tx_pos + output_index
+        if spending_tx == b"":
+            state = self._exit(ctx, out_pos).state
+            ctx.require(state in (STARTED, FINALIZED), f"not spent: position {out_pos} has no standard exit "
+                                                       f"({STATE_NAMES[state]}) and no spend of it is shown")
+        else:
+            spend = self._decode(spending_tx)
+            ctx.require(out_pos in spend.tx.spent, f"not a spend: the transaction does not spend position {out_pos}")
+            owner, _ = _owner_amount(ctx.sload("ife_out", tx_hash, output_index))
+            try:
+                R.check_signed_by(self._signer(ctx, spend, spend.tx.spent.index(out_pos)), owner,
+                                  f"the spend of position {out_pos}")
+            except PlasmaRuleError as exc:
+                raise _rule(exc) from None
+        ife.flags &= ~(1 << (PB_OUTPUT + output_index))
+        ctx.sstore("ife", tx_hash, ife.word())
+        ctx.transfer(ctx.sender, self._bonds(ctx)[1])
+        ctx.emit(self.InFlightOutputBlocked, ctx.sender, tx_hash, output_index)
+
+    @external("challenge_standard_exit_in_flight(uint256,bytes,uint256,bytes)")
+    def challenge_standard_exit_in_flight(self, ctx: Context, utxo_pos: int, in_flight_tx: bytes, tx_pos: int,
+                                          proof: bytes) -> None:
+        """Cancel a standard exit of a position an in-flight exit spends or paid; take its bond.
+
+        With ``tx_pos`` 0, ``utxo_pos`` is an input of the in-flight
+        transaction, which is canonical (still, or as it finalized): the
+        input is spent. Otherwise the transaction is shown included at
+        ``tx_pos`` and ``utxo_pos`` is an output of it the in-flight exit paid.
+        """
+        held = self._exit(ctx, utxo_pos)
+        ctx.require(held.state == STARTED, f"no exit to challenge: the exit of position {utxo_pos} is "
+                                           f"{STATE_NAMES[held.state]}")
+        signed = self._decode(in_flight_tx)
+        tx_hash = signed.tx.hash(ctx.keccak)
+        ife = self._in_flight(ctx, tx_hash)
+        ctx.require(ife.state != 0, f"unknown in-flight exit: no in-flight exit of transaction 0x{tx_hash.hex()} "
+                                    "was started")
+        if tx_pos == 0:
+            ctx.require(utxo_pos in ife.inputs, f"not an input: the in-flight transaction does not spend position "
+                                                f"{utxo_pos}")
+            if ife.state == STARTED:
+                exited = [p for p in ife.inputs if self._exit(ctx, p).state == FINALIZED]
+                ctx.require(R.is_canonical(ife.competitor, ife.tx_pos) and not exited,
+                            "not canonical: the in-flight transaction has a competitor or an exited input, so its "
+                            "inputs may still exit")
+            else:
+                ctx.require(ife.flag(SETTLED_CANONICAL), "not canonical: the in-flight exit paid its inputs, not "
+                                                         "its outputs")
+        else:
+            self._included_at(ctx, signed, tx_pos, proof)
+            j = utxo_pos - tx_pos
+            ctx.require(j in (0, 1) and ife.state == FINALIZED and ife.flag(PAID_OUTPUT, j),
+                        f"not exited in flight: position {utxo_pos} is no output the in-flight exit paid")
+        ctx.sstore("exit", utxo_pos, CHALLENGED << 160)
+        ctx.sstore("exit_amount", utxo_pos, 0)
+        ctx.transfer(ctx.sender, self._params(ctx)[2])
+        ctx.emit(self.ExitChallenged, utxo_pos, ctx.sender, tx_pos)
+
+    def _settle(self, ctx: Context, tx_hash: bytes, ife: _InFlight) -> None:
+        """Pay what a due in-flight exit owes (rules.settle_in_flight), record the positions it spent or paid."""
+        _, pb_bond = self._bonds(ctx)
+        in_states = [self._exit(ctx, p).state for p in ife.inputs]
+        out_states = [0, 0]
+        if ife.tx_pos:
+            out_states = [self._exit(ctx, ife.tx_pos + j).state if ife.flag(PB_OUTPUT, j) else 0 for j in (0, 1)]
+        s = R.settle_in_flight(R.is_canonical(ife.competitor, ife.tx_pos),
+                               [ife.flag(PB_INPUT, i) for i in range(len(ife.inputs))],
+                               [ife.flag(PB_OUTPUT, j) for j in (0, 1)],
+                               [_exit_state(x) for x in in_states], [_exit_state(x) for x in out_states])
+        for i in s.paid_inputs:
+            owner, amount = _owner_amount(ctx.sload("ife_in", tx_hash, i))
+            paid = self._pay(ctx, owner, amount + pb_bond)
+            ctx.sstore("exit", ife.inputs[i], int(owner, 16) | FINALIZED << 160 | ife.exit_block << 168)
+            ctx.emit(self.InFlightExitPaid, tx_hash, owner, i, False, amount, paid)
+        for j in s.paid_outputs:
+            owner, amount = _owner_amount(ctx.sload("ife_out", tx_hash, j))
+            paid = self._pay(ctx, owner, amount + pb_bond)
+            ife.flags |= 1 << (PAID_OUTPUT + j)
+            if ife.tx_pos and out_states[j] == 0:
+                ctx.sstore("exit", ife.tx_pos + j, int(owner, 16) | FINALIZED << 160 | ife.exit_block << 168)
+            ctx.emit(self.InFlightExitPaid, tx_hash, owner, j, True, amount, paid)
+        for i in s.refunded_inputs:
+            self._pay(ctx, _owner_amount(ctx.sload("ife_in", tx_hash, i))[0], pb_bond)
+        for j in s.refunded_outputs:
+            self._pay(ctx, _owner_amount(ctx.sload("ife_out", tx_hash, j))[0], pb_bond)
+        if s.canonical:  # its inputs are spent: no standard exit of them starts any more
+            ife.flags |= 1 << SETTLED_CANONICAL
+            for pos, state in zip(ife.inputs, in_states, strict=True):
+                if state == 0:
+                    ctx.sstore("exit", pos, FINALIZED << 160 | ife.exit_block << 168)
+        bond_owner = ife.bond_owner_address()
+        self._pay(ctx, bond_owner, self._bonds(ctx)[0])
+        ife.state = FINALIZED
+        ctx.sstore("ife", tx_hash, ife.word())
+        ctx.emit(self.InFlightExitFinalized, tx_hash, s.canonical, bond_owner)
 
     # -- views -------------------------------------------------------------------------------------------
 
@@ -394,7 +852,12 @@ class RootChain(Contract):
 
     @view("exit_info(uint256)", returns="(address,uint256,uint8,uint256,uint256)")
     def exit_info(self, ctx: Context, utxo_pos: int) -> tuple:
-        """Owner, amount, state (0 none, 1 started, 2 challenged, 3 finalized), exitable time and block."""
+        """Owner, amount, state (0 none, 1 started, 2 challenged, 3 finalized), exitable time and block.
+
+        A position an in-flight exit spent or paid reads finalized too (its
+        owner the one paid, or zero when it was spent), with that exit's
+        exitable block.
+        """
         held = self._exit(ctx, utxo_pos)
         return held.owner_address(), held.amount, held.state, held.exitable_time, held.exitable_block
 
@@ -406,3 +869,34 @@ class RootChain(Contract):
     @view("queue_length(address)", returns="uint256")
     def queue_length(self, ctx: Context, token: str) -> int:
         return ctx.sload("queue_len", token)
+
+    @view("in_flight_bonds()", returns="(uint256,uint256)")
+    def in_flight_bonds(self, ctx: Context) -> tuple:
+        """The in-flight exit's bond and a piggyback's bond, in wei."""
+        return self._bonds(ctx)
+
+    @view("in_flight_exit(bytes32)",
+          returns="(address,uint8,uint8,uint256,uint256,uint256,uint256,uint256,uint256,uint256)")
+    def in_flight_exit(self, ctx: Context, tx_hash: bytes) -> tuple:
+        """Bond owner, state (0 none, 1 started, 3 finalized), flags, oldest competitor's position (0 none),
+        the transaction's proven position (0 none), the first phase's end (time, L1 block), exitable time
+        and block, and its number in the queue.
+
+        Flags: bits 0-1 piggybacked inputs, 2-3 piggybacked outputs, 4-5
+        outputs paid, 6 finalized as canonical.
+        """
+        ife = self._in_flight(ctx, tx_hash)
+        return (ife.bond_owner_address(), ife.state, ife.flags, ife.competitor, ife.tx_pos, ife.first_time,
+                ife.first_block, ife.exit_time, ife.exit_block, ife.seq)
+
+    @view("in_flight_input(bytes32,uint8)", returns="(uint256,address,uint256)")
+    def in_flight_input(self, ctx: Context, tx_hash: bytes, index: int) -> tuple:
+        """Position, owner and amount of input ``index`` of an in-flight exit's transaction."""
+        ife = self._in_flight(ctx, tx_hash)
+        pos = ife.inputs[index] if 0 <= index < len(ife.inputs) else 0
+        return (pos, *_owner_amount(ctx.sload("ife_in", tx_hash, index) if pos else 0))
+
+    @view("in_flight_output(bytes32,uint8)", returns="(address,uint256)")
+    def in_flight_output(self, ctx: Context, tx_hash: bytes, index: int) -> tuple:
+        """Owner and amount of output ``index`` once piggybacked; zeros before."""
+        return _owner_amount(ctx.sload("ife_out", tx_hash, index) if 0 <= index < 2 else 0)

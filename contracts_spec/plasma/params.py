@@ -22,7 +22,22 @@ MAX_DEPOSITS_PER_INTERVAL = CHILD_BLOCK_INTERVAL - 1
 MAX_FINALIZE_PER_CALL = 128
 
 __all__ = ["CHILD_BLOCK_INTERVAL", "MAINNET", "MAX_DEPOSITS_PER_INTERVAL", "MAX_FINALIZE_PER_CALL", "MINIMAL",
-           "PRESETS", "SECONDS_PER_SLOT", "PlasmaPreset", "get_preset"]
+           "PRESETS", "SECONDS_PER_SLOT", "PlasmaPreset", "get_preset", "in_flight_bonds"]
+
+
+def in_flight_bonds(exit_bond: int) -> tuple[int, int]:
+    """The bonds of MoreVP's in-flight exits, from the deployment's exit bond: ``(in_flight, piggyback)``.
+
+    Starting an in-flight exit is bonded like a standard exit (``exit_bond``):
+    it pays for the statements about the transaction's canonicity, and goes
+    to whoever made the last one that stood (the exit's starter when there
+    was none, a challenger, a responder). A piggyback on one of its inputs
+    or outputs is bonded with three quarters of that, as OMG sizes its
+    piggyback bond beside its in-flight exit bond (the gas of the
+    challenges each pays for, 140,000 to 185,000); it is returned unless a
+    challenge shows the input or output spent.
+    """
+    return exit_bond, max(1, exit_bond * 3 // 4)
 
 
 @dataclass(frozen=True)
@@ -34,7 +49,8 @@ class PlasmaPreset:
     # An output exits no sooner than two periods after its block landed and one
     # period after its exit started (rules.exitable_at).
     exit_period_blocks: int
-    # Wei an exit is bonded with: returned when it finalizes, paid to whoever challenges it.
+    # Wei an exit is bonded with: returned when it finalizes, paid to whoever challenges it. The in-flight
+    # exits' bonds follow from it (in_flight_bonds).
     exit_bond: int
     # Cap on the exits one finalize_exits call processes.
     max_finalize: int = MAX_FINALIZE_PER_CALL
@@ -51,6 +67,16 @@ class PlasmaPreset:
     def exit_period_seconds(self) -> int:
         """Seconds the exit period lasts besides its blocks: one slot per block."""
         return self.exit_period_blocks * SECONDS_PER_SLOT
+
+    @property
+    def in_flight_bond(self) -> int:
+        """Wei an in-flight exit is bonded with (``in_flight_bonds``)."""
+        return in_flight_bonds(self.exit_bond)[0]
+
+    @property
+    def piggyback_bond(self) -> int:
+        """Wei a piggyback on an in-flight exit is bonded with (``in_flight_bonds``)."""
+        return in_flight_bonds(self.exit_bond)[1]
 
     def constructor_args(self, operator: str) -> tuple:
         """The RootChain's constructor arguments for this preset."""

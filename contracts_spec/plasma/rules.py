@@ -51,8 +51,25 @@ Exit priority
     An exit may finalize at :func:`exitable_at` ``= max(created_at + 2 *
     period, now + period)``, counted in seconds and, separately, in L1
     blocks; exits are processed lowest :func:`exit_priority` first,
-    ``exitable_at << 128 | utxo_pos``, so of two outputs waiting out the same
-    periods the older one (lower position) is paid first.
+    ``exitable_at << 128 | utxo_pos << 64 | seq``, so of two outputs waiting
+    out the same periods the older one (lower position) is paid first.
+    ``seq`` is 0 for a standard exit and an in-flight exit's number for an
+    in-flight exit, whose position is that of its transaction's youngest
+    input: the two kinds share one queue.
+
+In-flight exits (More Viable Plasma)
+    A transaction that was broadcast but may be withheld (its block never
+    served, or never made) exits without any confirmation signature: its
+    inputs' creating transactions and their inclusion proofs show it is
+    *exitable* (each input exists and is signed by its owner, the outputs
+    pay no more than the inputs). It is *canonical* when none of its inputs
+    was spent first by a competitor (:func:`is_canonical`); then its
+    piggybacked outputs are paid, otherwise its piggybacked inputs are
+    (:func:`settle_in_flight`). Its priority is its youngest input's
+    (:func:`youngest_input`), so it waits behind every older output and an
+    "out of nowhere" input only delays itself. The game has two phases
+    (:func:`first_phase_end`, :func:`in_flight_phase`): piggybacks and
+    canonicity challenges in the first, responses in the second.
 
 Every refusal raises :class:`PlasmaRuleError` naming the broken rule.
 """
@@ -63,6 +80,7 @@ from collections import ChainMap
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
+from contracts_spec.plasma.params import CHILD_BLOCK_INTERVAL
 from primitives import merkle, secp256k1
 from primitives.keccak import keccak256
 
@@ -424,6 +442,23 @@ def check_amounts(tx: Transaction, input_amounts: Sequence[int]) -> int:
     return paid_in - paid_out
 
 
+def check_inputs_confirmed(tx: Transaction, confirmed: Callable[[int], bool]) -> None:
+    """Each input of ``tx`` that a child-block transaction created is spendable only once that transaction is
+    confirmed (``confirmed(position)``); a deposit's output always is.
+
+    Until its spender confirms a transaction, the transaction's own inputs
+    may still exit (an unconfirmed spend cannot challenge them). A spend of
+    its outputs before then would let one value exit twice: once as the old
+    input, once as the newer output, with nothing on record to challenge
+    either (plasma-mvp issue 90, in a chain of self-spends).
+    """
+    for i, pos in enumerate(tx.spent):
+        blknum = pos // BLOCK_OFFSET
+        if blknum % CHILD_BLOCK_INTERVAL == 0 and not confirmed(pos):
+            raise PlasmaRuleError("unconfirmed input", f"input {i} (position {pos}) was created by a transaction "
+                                                       "its spender has not confirmed yet")
+
+
 def check_spend(tx: Transaction, utxos: Mapping[int, Output], signers: Sequence[str | None],
                 spent: Set[int] = frozenset()) -> int:
     """A spend is valid against the unspent outputs ``utxos`` less ``spent``; returns its fee."""
@@ -566,16 +601,192 @@ def exitable_at(created_at: int, now: int, period: int) -> int:
     return max(created_at + 2 * period, now + period)
 
 
-def exit_priority(exitable: int, utxo_pos: int) -> int:
-    """The exit queue's key: lower first, by exitable time, then by age (position)."""
+def exit_priority(exitable: int, utxo_pos: int, seq: int = 0) -> int:
+    """The exit queue's key: lower first, by exitable time, then by age (position), then by ``seq``.
+
+    ``seq`` is 0 for a standard exit of ``utxo_pos`` and an in-flight exit's
+    number (from 1) for an in-flight exit whose youngest input is at
+    ``utxo_pos``: of a standard exit and in-flight exits with the same
+    exitable time and position, the standard exit comes first, then the
+    in-flight exits in the order they started.
+    """
     _check_int(exitable, "exitable time", 0, 2**128 - 1, "bad priority")
     _check_int(utxo_pos, "position", 1, UINT64_MAX, "bad priority")
-    return exitable << 128 | utxo_pos
+    _check_int(seq, "in-flight exit number", 0, UINT64_MAX, "bad priority")
+    return exitable << 128 | utxo_pos << 64 | seq
 
 
 def decode_priority(priority: int) -> tuple[int, int]:
-    """``(exitable_at, utxo_pos)`` of an exit queue key."""
-    return priority >> 128, priority & (2**128 - 1)
+    """``(exitable_at, utxo_pos)`` of an exit queue key (an in-flight exit's: its youngest input)."""
+    return priority >> 128, (priority >> 64) & UINT64_MAX
+
+
+def decode_queue_key(priority: int) -> tuple[int, int, int]:
+    """``(exitable_at, utxo_pos, seq)`` of an exit queue key; ``seq`` 0 is a standard exit."""
+    return priority >> 128, (priority >> 64) & UINT64_MAX, priority & UINT64_MAX
+
+
+# -- in-flight exits (More Viable Plasma) ------------------------------------------------------------
+
+# The position a competitor shown without an inclusion proof takes: younger than every included one.
+# (No transaction sits there: a transaction's position ends in 0000, this one in 5.)
+NOT_INCLUDED = UINT64_MAX
+# Amounts an in-flight exit records are below 2**96 wei (one storage word holds an owner and an amount);
+# all the ETH there is (below 2**87 wei) fits, so no honest amount is refused.
+IN_FLIGHT_AMOUNT_LIMIT = 2**96
+FIRST_PHASE, SECOND_PHASE, PHASES_OVER = 1, 2, 3
+PHASE_NAMES = {FIRST_PHASE: "first phase", SECOND_PHASE: "second phase", PHASES_OVER: "over"}
+# A position as an in-flight exit finds it elsewhere: free, being exited by a standard exit, or exited.
+FREE, EXITING, EXITED = 0, 1, 2
+
+
+def youngest_input(tx: Transaction) -> int:
+    """The position of ``tx``'s youngest input: the priority of its in-flight exit."""
+    if tx.is_deposit:
+        raise PlasmaRuleError("not a spend", "a deposit has no inputs; it exits with start_deposit_exit")
+    return max(tx.spent)
+
+
+def first_phase_end(started: int, period: int) -> int:
+    """When the first phase of an in-flight exit started at ``started`` ends: half a period (rounded up) on.
+
+    Used alike for seconds and for L1 blocks. The second phase runs from
+    there to the exit's :func:`exitable_at`, at least the other half.
+    """
+    return started + (period + 1) // 2
+
+
+def in_flight_phase(now: tuple[int, int], first_end: tuple[int, int], exitable: tuple[int, int]) -> int:
+    """The phase an in-flight exit is in at ``now``, each argument ``(seconds, L1 block)``.
+
+    A phase ends only once both its seconds and its blocks have passed, so
+    neither mining fast nor time travel alone ends it.
+    """
+    if now[0] < first_end[0] or now[1] < first_end[1]:
+        return FIRST_PHASE
+    if now[0] < exitable[0] or now[1] < exitable[1]:
+        return SECOND_PHASE
+    return PHASES_OVER
+
+
+def split_input_proofs(tx: Transaction, input_txs: bytes, proofs: bytes) -> list[tuple[SignedTransaction, bytes]]:
+    """Each input's creating transaction (218 bytes) and its inclusion proof (512 bytes), in input order."""
+    n = len(tx.spent)
+    for data, size, what in ((input_txs, SIGNED_TX_BYTES, "input transactions"), (proofs, PROOF_BYTES, "proofs")):
+        if not isinstance(data, (bytes, bytearray)) or len(data) != n * size:
+            got = len(data) if isinstance(data, (bytes, bytearray)) else type(data).__name__
+            raise PlasmaRuleError("bad input proof", f"{n} input(s): the {what} are {n} x {size} bytes, got {got}")
+    return [(SignedTransaction.decode(bytes(input_txs[i * SIGNED_TX_BYTES:(i + 1) * SIGNED_TX_BYTES])),
+             bytes(proofs[i * PROOF_BYTES:(i + 1) * PROOF_BYTES])) for i in range(n)]
+
+
+def created_output(creating: Transaction, oindex: int, deposit_block: bool) -> Output:
+    """The output at ``oindex`` of an input's creating transaction, as an in-flight exit may spend it.
+
+    A deposit block holds a deposit; an operator block only spends (a
+    transaction without inputs there mints coins, and is not exited).
+    """
+    if deposit_block != creating.is_deposit:
+        raise PlasmaRuleError("not a spend", "an operator block's transaction without inputs mints coins"
+                              if creating.is_deposit else "a deposit block holds a deposit, not a spend")
+    output = creating.outputs[oindex]
+    if output.is_empty:
+        raise PlasmaRuleError("empty output", f"output {oindex} of the input's transaction pays nobody")
+    return output
+
+
+def check_in_flight_amounts(tx: Transaction, input_amounts: Sequence[int]) -> int:
+    """``check_amounts``, with every input and output below :data:`IN_FLIGHT_AMOUNT_LIMIT`; returns the fee."""
+    for what, amount in [*((f"input {i}", a) for i, a in enumerate(input_amounts)),
+                         *((f"output {j}", o.amount) for j, o in enumerate(tx.outputs))]:
+        if amount >= IN_FLIGHT_AMOUNT_LIMIT:
+            raise PlasmaRuleError("amount too large", f"{what} holds {amount} wei, an in-flight exit records "
+                                                      f"amounts below 2**96")
+    return check_amounts(tx, input_amounts)
+
+
+def input_position(tx: Transaction, index: object) -> int:
+    """The position input ``index`` of ``tx`` spends; PlasmaRuleError("bad index") if it is unused."""
+    return tx.spent[_check_int(index, "input index", 0, len(tx.spent) - 1, "bad index")]
+
+
+def piggyback_output(tx: Transaction, index: object) -> Output:
+    """Output ``index`` of ``tx`` that a piggyback claims; PlasmaRuleError("bad index") if it pays nobody."""
+    output = tx.outputs[_check_int(index, "output index", 0, OUTPUTS_PER_TX - 1, "bad index")]
+    if output.is_empty:
+        raise PlasmaRuleError("bad index", f"output {index} of the in-flight transaction pays nobody")
+    return output
+
+
+def competing_input(tx: Transaction, other: Transaction, index: object) -> int:
+    """``other`` spends input ``index`` of ``tx`` and is another transaction; returns ``other``'s input spending it.
+
+    This is what a canonicity challenge shows (a competitor, included or
+    not) and what blocks a piggybacked input (a spend of it besides the
+    in-flight transaction).
+    """
+    pos = input_position(tx, index)
+    if other.encode() == tx.encode():
+        raise PlasmaRuleError("not a competitor", "the transaction shown is the in-flight transaction itself")
+    if pos not in other.spent:
+        raise PlasmaRuleError("not a competitor", f"the transaction shown does not spend input {index} "
+                                                  f"(position {pos})")
+    return other.spent.index(pos)
+
+
+def check_signed_by(signer: str | None, owner: str, what: str) -> None:
+    """``signer`` (recovered) is ``owner``; PlasmaRuleError("bad signature") naming ``what`` otherwise."""
+    if signer is None or int(signer, 16) != int(owner, 16):
+        raise PlasmaRuleError("bad signature", f"{what} is not signed by its owner "
+                                               f"{secp256k1.to_checksum_address(owner)}")
+
+
+def check_older_competitor(position: int, known: int) -> None:
+    """A new competitor must be older than the oldest one shown so far (0: none yet)."""
+    if known and position >= known:
+        where = "not included" if known == NOT_INCLUDED else f"at position {known}"
+        raise PlasmaRuleError("not older", f"a competitor {where} is already shown; only an older one counts")
+
+
+def is_canonical(competitor_pos: int, tx_pos: int) -> bool:
+    """Canonical: no competitor shown, or the transaction's proven position is older than the oldest one.
+
+    ``competitor_pos`` is the oldest competitor's position (0: none,
+    :data:`NOT_INCLUDED`: shown without inclusion); ``tx_pos`` the in-flight
+    transaction's own position once a response proved it (0: not proved).
+    """
+    return competitor_pos == 0 or (tx_pos != 0 and tx_pos < competitor_pos)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What an in-flight exit pays when it finalizes: input or output indices, and the piggybacks refunded."""
+
+    canonical: bool
+    paid_inputs: tuple[int, ...]
+    paid_outputs: tuple[int, ...]
+    refunded_inputs: tuple[int, ...]
+    refunded_outputs: tuple[int, ...]
+
+
+def settle_in_flight(canonical: bool, input_piggybacks: Sequence[bool], output_piggybacks: Sequence[bool],
+                     input_states: Sequence[int], output_states: Sequence[int]) -> Settlement:
+    """Which piggybacks an in-flight exit pays.
+
+    Canonical, and none of its inputs exited some other way: its piggybacked
+    outputs not exiting otherwise are paid. Otherwise its piggybacked
+    inputs not exiting otherwise are. ``*_states`` are :data:`FREE`,
+    :data:`EXITING` (a standard exit is open) or :data:`EXITED`. Every other
+    piggyback gets its bond back.
+    """
+    canonical = canonical and EXITED not in input_states
+    ins = [i for i, on in enumerate(input_piggybacks) if on]
+    outs = [j for j, on in enumerate(output_piggybacks) if on]
+    if canonical:
+        paid_out = tuple(j for j in outs if output_states[j] == FREE)
+        return Settlement(True, (), paid_out, tuple(ins), tuple(j for j in outs if j not in paid_out))
+    paid_in = tuple(i for i in ins if input_states[i] == FREE)
+    return Settlement(False, paid_in, (), tuple(i for i in ins if i not in paid_in), tuple(outs))
 
 
 __all__ = [
@@ -586,4 +797,8 @@ __all__ = [
     "check_spend", "confirm", "confirmation_digest", "confirmations", "decode_priority", "deposit_root", "decode_utxo_pos",
     "encode_utxo_pos", "exit_priority", "exitable_at", "recover_signers", "sign_transaction", "signing_digest",
     "split_confirmations", "split_proof", "tx_pos",
+    "EXITED", "EXITING", "FIRST_PHASE", "FREE", "IN_FLIGHT_AMOUNT_LIMIT", "NOT_INCLUDED", "PHASES_OVER",
+    "PHASE_NAMES", "SECOND_PHASE", "Settlement", "check_in_flight_amounts", "check_older_competitor",
+    "check_signed_by", "competing_input", "created_output", "decode_queue_key", "first_phase_end", "in_flight_phase",
+    "input_position", "is_canonical", "piggyback_output", "settle_in_flight", "split_input_proofs", "youngest_input",
 ]
