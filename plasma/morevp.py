@@ -197,7 +197,9 @@ class MoreVP:
         if phase == R.FIRST_PHASE:
             best = min(((p, c, i) for i, pos in enumerate(signed.tx.spent) for p, c in self._spends(signed, pos)),
                        default=None)
-            if best is not None and (competitor == 0 or best[0] < competitor):
+            own = self._position(h)  # a transaction included before every competitor it knows is canonical
+            if best is not None and (competitor == 0 or best[0] < competitor) and \
+                    (own == R.NOT_INCLUDED or best[0] < own):
                 position, c, i = best
                 included = position != R.NOT_INCLUDED
                 self._try("challenge", h, "challenge_in_flight_exit_not_canonical", data, i, self.known[c].encode(),

@@ -863,7 +863,10 @@ class RootChain(Contract):
 
     @view("next_exit(address)", returns="(uint256,uint256)")
     def next_exit(self, ctx: Context, token: str) -> tuple:
-        """Exitable time and position of the exit at the head of ``token``'s queue; (0, 0) when it is empty."""
+        """Exitable time and position of the exit at the head of ``token``'s queue; (0, 0) when it is empty.
+
+        For an in-flight exit the position is its transaction's youngest input.
+        """
         return decode_priority(ctx.sload("queue", token, 1))
 
     @view("queue_length(address)", returns="uint256")
