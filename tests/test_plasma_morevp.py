@@ -390,7 +390,12 @@ def test_a_piggyback_of_a_spent_output_is_challenged_and_its_bond_is_the_challen
     got = {n: v - start[n] for n, v in lab.balances().items()}
     assert got["dave"] == PB_BOND and got["mallory"] == IFE_BOND  # her exit's bond back: no canonicity challenge
     assert lab.paid() == {"carol": 3 * ETH + PB_BOND} and lab.l1.balance(lab.address) == 0
-    assert lab.call("exit_info", coin)[2] == FINALIZED  # spent by the canonical payment to Mallory
+    # Mallory's exit, its one piggyback gone, claimed nothing: cleared. The coin it spends is Alice's spent
+    # deposit, which her confirmation (posted when she validated the block) keeps from exiting again.
+    assert lab.ife(to_mallory)[1] == 0 and lab.call("exit_info", coin)[2] == 0
+    lab.send("alice", "start_deposit_exit", coin, 3 * ETH, value=BOND)
+    lab.poll("dave")
+    assert lab.w["dave"].challenged == [coin]
 
 
 def test_a_piggyback_of_an_input_spent_elsewhere_is_challenged_and_an_unchallenged_one_is_paid(lab: Lab) -> None:
@@ -473,6 +478,30 @@ def test_an_in_flight_transaction_with_an_input_already_exited_pays_its_inputs_o
     lab.finalize()
     assert lab.paid() == {"carol": 2 * ETH + BOND, "alice": ETH + PB_BOND}
     assert lab.l1.balance(lab.address) == 0
+
+
+def test_an_in_flight_exit_left_without_piggybacks_is_cleared_and_starts_again(lab: Lab) -> None:
+    """Mallory starts the in-flight exit of Alice's payment to Bob while Bob is away; it claims nothing.
+
+    When it finalizes its bond goes back and its record is cleared, so Bob,
+    back after its first phase, starts it again, piggybacks, and is paid.
+    """
+    coin = lab.deposit("alice", ETH)
+    pay = lab.sign([coin], [("bob", ETH)], "alice")
+    lab.m["mallory"].remember(pay)
+    lab.m["mallory"].start(pay)
+    lab.second_phase(pay)
+    lab.refused("bob", "piggyback_output", pay.encode(), 0, value=PB_BOND, signed=pay, match="out of phase")
+    lab.due(pay)
+    start = lab.balances()
+    lab.finalize()
+    assert lab.ife(pay)[1] == 0 and lab.call("exit_info", coin)[2] == 0  # cleared; the input was not touched
+    assert lab.balances()["mallory"] - start["mallory"] == IFE_BOND
+    lab.m["bob"].remember(pay)
+    lab.m["bob"].exit_in_flight(pay)
+    lab.due(pay)
+    lab.finalize()
+    assert lab.paid() == {"bob": ETH + PB_BOND} and lab.l1.balance(lab.address) == 0
 
 
 # -- 5. refusals: each names its rule and changes nothing ------------------------------------------------------------------------

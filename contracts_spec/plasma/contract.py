@@ -44,7 +44,9 @@ In-flight exits (More Viable Plasma)
     same queue, so in the same capped calls), a canonical transaction pays
     its piggybacked outputs, a non-canonical one its piggybacked inputs;
     unchallenged piggyback bonds go back to their owners, the in-flight
-    bond to whoever made the last standing statement about canonicity.
+    bond to whoever made the last standing statement about canonicity. One
+    left without a piggyback pays nothing and is cleared: the transaction's
+    in-flight exit may start again.
 
     The two kinds of exit exclude each other through the positions' exit
     records: inputs an in-flight exit spends or pays (and outputs, where
@@ -785,8 +787,20 @@ class RootChain(Contract):
         ctx.emit(self.ExitChallenged, utxo_pos, ctx.sender, tx_pos)
 
     def _settle(self, ctx: Context, tx_hash: bytes, ife: _InFlight) -> None:
-        """Pay what a due in-flight exit owes (rules.settle_in_flight), record the positions it spent or paid."""
-        _, pb_bond = self._bonds(ctx)
+        """Pay what a due in-flight exit owes (rules.settle_in_flight), record the positions it spent or paid.
+
+        One with no piggyback left claims nothing: its bond goes back and its
+        record is cleared, so the transaction's in-flight exit may start again
+        (an owner who missed the first phase of an exit someone else started
+        is not shut out for good).
+        """
+        ife_bond, pb_bond = self._bonds(ctx)
+        if not ife.flags & 0b1111:
+            bond_owner = ife.bond_owner_address()
+            self._pay(ctx, bond_owner, ife_bond)
+            ctx.sstore("ife", tx_hash, 0)
+            ctx.emit(self.InFlightExitFinalized, tx_hash, R.is_canonical(ife.competitor, ife.tx_pos), bond_owner)
+            return
         in_states = [self._exit(ctx, p).state for p in ife.inputs]
         out_states = [0, 0]
         if ife.tx_pos:
@@ -817,7 +831,7 @@ class RootChain(Contract):
                 if state == 0:
                     ctx.sstore("exit", pos, FINALIZED << 160 | ife.exit_block << 168)
         bond_owner = ife.bond_owner_address()
-        self._pay(ctx, bond_owner, self._bonds(ctx)[0])
+        self._pay(ctx, bond_owner, ife_bond)
         ife.state = FINALIZED
         ctx.sstore("ife", tx_hash, ife.word())
         ctx.emit(self.InFlightExitFinalized, tx_hash, s.canonical, bond_owner)
