@@ -69,7 +69,7 @@ from contracts_spec.plasma.contract import RootChain
 from contracts_spec.plasma.params import MAINNET, MAX_FINALIZE_PER_CALL, PlasmaPreset
 from node.chain import Chain
 from node.rpc import in_process_l1
-from plasma.operator import Block, Operator
+from plasma.operator import Block, Operator, tx_id
 from plasma.watcher import Watcher
 from primitives import secp256k1
 from primitives.secp256k1 import private_key_to_address
@@ -157,27 +157,59 @@ def _admit(op: Operator, txs: Sequence[R.SignedTransaction], batch: int = BATCH)
             raise RuntimeError(f"benchmark transaction refused: {refused[0]}")
 
 
+def _signed_by(world: _World, key: bytes, txs: Sequence[R.Transaction]) -> list[R.SignedTransaction]:
+    """Single-input ``txs`` signed by ``key``, in one batch."""
+    sigs = secp256k1.sign_many([R.signing_digest(t.hash(), world.domain) for t in txs], key)
+    return [R.SignedTransaction(t, (s, R.EMPTY_SIGNATURE)) for t, s in zip(txs, sigs, strict=True)]
+
+
+def _confirm_block(world: _World, block: Block, key: bytes) -> None:
+    """The spender ``key`` confirms every (single-input) transaction of ``block``: its outputs become spendable."""
+    sigs = secp256k1.sign_many([R.confirmation_digest(t.tx.hash(), block.root) for t in block.txs], key)
+    for t, sig in zip(block.txs, sigs, strict=True):
+        world.operator.post_confirmation(tx_id(t), sig + R.EMPTY_SIGNATURE)
+
+
+def _confirm_spends(world: _World, block: Block) -> None:
+    """Transaction ``i`` of ``block`` (user ``i``'s single-input spend) confirmed by user ``i``."""
+    for i, t in enumerate(block.txs):
+        world.operator.post_confirmation(tx_id(t), R.confirmations(t, block.root, [world.keys[i]]))
+
+
 def _fund(world: _World, amounts: Sequence[int]) -> tuple[Block, list[R.SignedTransaction]]:
-    """One deposit of the funder's, split in one operator block: transaction ``i`` pays user ``i`` ``amounts[i]``
-    (output 0) and the rest back to the funder (output 1), which transaction ``i + 1`` spends; the last pays
-    no change. Returns the block and its transactions."""
+    """One deposit of the funder's, split for the users: transaction ``i`` of the returned block pays user ``i``
+    ``amounts[i]`` (output 0, no change). Before it, blocks of the funder's own halving splits (1, 2, 4, ...
+    transactions), each confirmed before the next spends it, as the rules demand. Returns the block and its
+    transactions, confirmed by the funder."""
     l1, op = world.l1, world.operator
     funder = private_key_to_address(world.funder_key)
     blknum = l1.call(world.address, RootChain, "next_deposit_block")
-    total = sum(amounts)
-    l1.transact(world.funder_key, world.address, RootChain, "deposit", value=total)
-    pos, left, txs = R.encode_utxo_pos(blknum, 0, 0), total, []
-    child = op.call_current()
-    for i, amount in enumerate(amounts):
-        left -= amount
-        outputs = [(world.addrs[i], amount)] + ([(funder, left)] if left else [])
-        txs.append(R.Transaction.spend([pos], outputs))
-        pos = R.encode_utxo_pos(child, i, 1)
-    sigs = secp256k1.sign_many([R.signing_digest(t.hash(), world.domain) for t in txs], world.funder_key)
-    signed = [R.SignedTransaction(t, (s, R.EMPTY_SIGNATURE)) for t, s in zip(txs, sigs, strict=True)]
+    l1.transact(world.funder_key, world.address, RootChain, "deposit", value=sum(amounts))
+    # Coins of the funder's, each covering a slice [lo, hi) of the users: halved until each covers one.
+    coins = [(R.encode_utxo_pos(blknum, 0, 0), 0, len(amounts))]
+    while any(hi - lo > 1 for _, lo, hi in coins):
+        txs, slices = [], []
+        for pos, lo, hi in coins:
+            if hi - lo == 1:
+                txs.append(R.Transaction.spend([pos], [(funder, amounts[lo])]))
+                slices.append([(lo, hi)])
+                continue
+            mid = (lo + hi) // 2
+            txs.append(R.Transaction.spend([pos], [(funder, sum(amounts[lo:mid])), (funder, sum(amounts[mid:hi]))]))
+            slices.append([(lo, mid), (mid, hi)])
+        _admit(op, _signed_by(world, world.funder_key, txs), batch=len(txs))
+        block = op.make_block()
+        assert block is not None
+        _confirm_block(world, block, world.funder_key)
+        coins = [(R.encode_utxo_pos(block.blknum, i, o), lo, hi)
+                 for i, parts in enumerate(slices) for o, (lo, hi) in enumerate(parts)]
+    order = sorted(coins, key=lambda c: c[1])
+    signed = _signed_by(world, world.funder_key,
+                        [R.Transaction.spend([pos], [(world.addrs[lo], amounts[lo])]) for pos, lo, _ in order])
     _admit(op, signed, batch=len(signed))
     block = op.make_block()
-    assert block is not None and block.blknum == child
+    assert block is not None
+    _confirm_block(world, block, world.funder_key)
     return block, signed
 
 
@@ -223,6 +255,7 @@ def operator_rates(users: int, rounds: int = 2, singles: int = 200) -> dict[str,
                     end = time.perf_counter()
                     assert made is not None and len(made.txs) == users
                     admit, build = min(admit, middle - start), min(build, end - middle)
+                    _confirm_spends(world, made)  # each user confirms its spend: its change is spendable
                     coins = {i: (R.encode_utxo_pos(made.blknum, i, 1), coins[i][1] - coins[i][1] // 2)
                              for i in range(users)}
                 kind = "wal" if durable else "memory"
@@ -527,7 +560,8 @@ def run(quick: bool) -> list[Figure]:
                  "the root submission's gas over the block's transactions; nothing else of them touches L1"),
             _fig("client_storage_per_block", f"block of {size:,} txs", "bytes", stored, f"storage.{size}",
                  f"Watcher.stored_bytes grew by this when it validated the block: {R.SIGNED_TX_BYTES} bytes a "
-                 f"signed transaction and the {R.HASH_BYTES}-byte root"),
+                 f"signed transaction, the {R.HASH_BYTES}-byte root, and the {R.CONFIRMATIONS_BYTES}-byte "
+                 "confirmation of each transaction whose output the block spends"),
         ]
 
     used = call_gas()

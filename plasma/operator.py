@@ -6,7 +6,10 @@ and the operator's own blocks whose roots L1 holds, in block order. On top
 of it sit the pending transactions of the next block, each admitted only if
 it is valid against that view and the pending ones before it (the rules'
 ``check_spend``: signatures, no double spend within the pending block,
-outputs no more than inputs).
+outputs no more than inputs), and only once every child-block transaction
+that created one of its inputs is confirmed (``check_inputs_confirmed``):
+until then that transaction's own inputs may still exit, and a spend of its
+outputs would let the same value exit twice.
 
 Nothing acknowledged is lost: a transaction is written to the operator's
 SQLite log (synchronous, committed) before ``submit`` returns its id, and a
@@ -175,6 +178,7 @@ class Operator:
         self.log = ChildChainLog(log_path)
         self.lock = threading.RLock()
         self.blocks: dict[int, Block] = {}
+        self._where: dict[str, tuple[int, int]] = {}  # transaction id -> (block, index), kept with ``blocks``
         self.view = _View()
         self.pending: list[R.SignedTransaction] = []
         self.pending_ids: set[str] = set()
@@ -193,7 +197,7 @@ class Operator:
         """Read the log back: blocks, then pending transactions; returns how many were re-admitted."""
         for blknum, _root, data, withheld in self.log.blocks():
             txs = decode_block(data)
-            self.blocks[blknum] = Block(blknum, txs, R.BlockTree([t.leaf() for t in txs]), withheld)
+            self._put_block(Block(blknum, txs, R.BlockTree([t.leaf() for t in txs]), withheld))
         self.sync()
         logged = [R.SignedTransaction.decode(d) for d in self.log.pending()]
         self._readmit(logged)
@@ -272,7 +276,7 @@ class Operator:
                 _apply(view.utxos, block)
                 current += CHILD_BLOCK_INTERVAL
             else:
-                del self.blocks[block.blknum]
+                self._drop_block(block.blknum)
                 self.log.drop_block(block.blknum)
                 requeue.extend(block.txs)
         self._reset_pending(requeue + self.pending)
@@ -339,6 +343,7 @@ class Operator:
                     if pos in self.view.exited:
                         raise R.PlasmaRuleError("exited input", f"position {pos} is exiting on L1")
                 R.check_spend(signed.tx, view, tx_signers, self._pending_spent)  # type: ignore[arg-type]
+                R.check_inputs_confirmed(signed.tx, self.confirmed)
             except R.PlasmaRuleError as exc:
                 out.append(PlasmaRefused(exc.rule, str(exc).split(": ", 1)[-1]))
                 continue
@@ -404,6 +409,8 @@ class Operator:
             txs = list(txs)
             if check:
                 R.check_block(self.call_current(), txs, self.view.utxos, R.recover_signers(txs, self.domain))
+                for signed in txs:
+                    R.check_inputs_confirmed(signed.tx, self.confirmed)
             block = self._build(txs, withheld=withhold)
             self.log.block(block)
             self._send_root(block)
@@ -417,8 +424,19 @@ class Operator:
             raise R.PlasmaRuleError("out of step", f"L1 expects block {onchain}, the operator has {blknum}")
         return Block(blknum, list(txs), R.BlockTree([t.leaf() for t in txs]), withheld)
 
-    def _send_root(self, block: Block) -> None:
+    def _put_block(self, block: Block) -> None:
         self.blocks[block.blknum] = block
+        for i, t in enumerate(block.txs):
+            self._where[tx_id(t)] = (block.blknum, i)
+
+    def _drop_block(self, blknum: int) -> None:
+        for t in self.blocks.pop(blknum).txs:
+            ident = tx_id(t)
+            if self._where.get(ident, (0, 0))[0] == blknum:
+                del self._where[ident]
+
+    def _send_root(self, block: Block) -> None:
+        self._put_block(block)
         self.l1.transact(self.key, self.address, RootChain, "submit_block", block.root)
 
     def withhold(self, blknum: int) -> None:
@@ -434,13 +452,17 @@ class Operator:
             return None
         return list(block.txs)
 
+    def confirmed(self, pos: int) -> bool:
+        """Whether the output at ``pos`` may be spent: a deposit, or an output of a confirmed transaction."""
+        blknum, txindex, _ = R.decode_utxo_pos(pos)
+        if blknum % CHILD_BLOCK_INTERVAL:
+            return True
+        block = self.blocks.get(blknum)
+        return block is not None and txindex < len(block.txs) and tx_id(block.txs[txindex]) in self.confirmations
+
     def position_of(self, ident: str) -> tuple[int, int] | None:
-        """(block, index) of an included transaction."""
-        for blknum in sorted(self.blocks, reverse=True):
-            for i, t in enumerate(self.blocks[blknum].txs):
-                if tx_id(t) == ident:
-                    return blknum, i
-        return None
+        """(block, index) of an included transaction (in its latest block, should one hold it twice)."""
+        return self._where.get(ident)
 
     # -- confirmations ------------------------------------------------------------------------------------------
 

@@ -9,8 +9,10 @@ validated block's transactions, and the confirmations of the spends that
 paid its owner, checked as it collects them) is all it needs to exit
 without the operator.
 
-The alarm goes off when a block is invalid, or when a root is on L1 but its
-block is not served within ``deadline_blocks`` L1 blocks (withheld data).
+The alarm goes off when a block is invalid (which includes a spend of an
+output whose creating transaction's confirmation the operator cannot
+show), or when a root is on L1 but its block is not served within
+``deadline_blocks`` L1 blocks (withheld data).
 From then on the watcher validates nothing newer and exits every output its
 owner holds in the last valid view, oldest first (older outputs are paid
 first), and never confirms a spend in a block it could not check: an input
@@ -91,7 +93,8 @@ class Watcher:
         # Positions whose owner started their exit on L1 (in this session or before): no longer the owner's to spend.
         self._exiting: set[int] = set()
         self._revealed: dict[str, bytes] = {}
-        # Checked confirmations of the spends that paid the owner (and of its own spends), kept for its exits.
+        # Checked confirmations it holds, by transaction id: of its owner's spends, of the spends that paid its
+        # owner (for its exits), and of every transaction whose output a valid block spends (the rule demands them).
         self.kept: dict[str, bytes] = {}
 
     # -- watching ------------------------------------------------------------------------------------
@@ -144,6 +147,8 @@ class Watcher:
                 if tree.root != root:
                     raise R.PlasmaRuleError("wrong root", "the served transactions do not hash to the root on L1")
                 effect = R.check_block(blknum, txs, self.utxos, R.recover_signers(txs, self.domain))
+                for t in txs:
+                    R.check_inputs_confirmed(t.tx, self._creator_confirmed)
             except R.PlasmaRuleError as exc:
                 self.alarm = f"block {blknum} invalid: {exc}"
                 return
@@ -166,6 +171,22 @@ class Watcher:
                 sigs = R.confirmations(t, block.tree.root, [self.key] * len(t.tx.spent))
                 self.kept[tx_id(t)] = sigs
                 self.post(tx_id(t), sigs)
+
+    def _creator_confirmed(self, pos: int) -> bool:
+        """Whether the transaction of a valid block that created ``pos`` is confirmed (its confirmation kept)."""
+        blknum, txindex, _ = R.decode_utxo_pos(pos)
+        block = self.blocks.get(blknum)
+        if block is None or txindex >= len(block.txs):
+            return False  # created in the block being validated (or nowhere): not confirmed yet
+        signed = block.txs[txindex]
+        ident = tx_id(signed)
+        if ident in self.kept:
+            return True
+        sigs = self.confirmations(ident) or self._revealed.get(ident)
+        if sigs is None or not self._confirms(signed, block.tree.root, sigs):
+            return False
+        self.kept[ident] = sigs
+        return True
 
     def _collect_confirmations(self) -> None:
         """Fetch and keep, checked, the confirmation of each spend that paid an output the owner holds."""
@@ -304,4 +325,5 @@ class Watcher:
         return R.sign_transaction(R.Transaction.spend(chosen, outputs), [self.key] * len(chosen), self.domain)
 
     def stored_bytes(self) -> int:
-        return sum(b.stored_bytes() for b in self.blocks.values())
+        """What the watcher keeps: every validated block, and the confirmations it holds."""
+        return sum(b.stored_bytes() for b in self.blocks.values()) + sum(len(c) for c in self.kept.values())

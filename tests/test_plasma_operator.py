@@ -75,18 +75,25 @@ def test_refusals_name_their_rule_and_admit_nothing(net: Net) -> None:
     assert net.operator.pending == [] and net.operator.log.pending() == []
 
 
-def test_a_double_spend_within_the_pending_block_is_refused(net: Net) -> None:
+def test_a_double_spend_within_the_pending_block_and_a_spend_of_an_unconfirmed_output_are_refused(net: Net) -> None:
     coin = net.deposit("alice", 3 * ETH)
     first = net.spend("alice", [coin], [("bob", 3 * ETH)])
     second = net.spend("alice", [coin], [("carol", 3 * ETH)])
     out = net.operator.submit_many([first, second])
     assert out[0] == tx_id(first) and isinstance(out[1], PlasmaRefused) and out[1].rule == "double spend"
-    # A spend of an output created earlier in the pending block is fine.
+    # An output created in the pending block is not spendable yet: its creator cannot be confirmed before
+    # the block has a root. Once the block is on L1 and Alice confirms, Bob spends it.
     onward = net.spend("bob", [R.encode_utxo_pos(1000, 0, 0)], [("carol", 3 * ETH)])
-    assert net.operator.submit(onward) == tx_id(onward)
+    with pytest.raises(PlasmaRefused, match="unconfirmed input"):
+        net.operator.submit(onward)
     block = net.operator.make_block()
-    assert block is not None and block.txs == [first, onward]
-    assert set(net.operator.view.utxos) == {R.encode_utxo_pos(1000, 1, 0)}
+    assert block is not None and block.txs == [first]
+    with pytest.raises(PlasmaRefused, match="unconfirmed input: input 0 .* its spender has not confirmed"):
+        net.operator.submit(onward)
+    net.operator.post_confirmation(tx_id(first), R.confirmations(first, block.root, [KEYS["alice"]]))
+    assert net.operator.submit(onward) == tx_id(onward)
+    assert net.operator.make_block().txs == [onward]
+    assert set(net.operator.view.utxos) == {R.encode_utxo_pos(2000, 0, 0)}
 
 
 def test_an_output_exiting_on_l1_cannot_be_spent_on_the_child_chain(net: Net) -> None:

@@ -450,8 +450,12 @@ def test_posted_data_is_final_roots_and_block_numbers_are_never_replaced() -> No
     lands at its own number; the last deposit of the full interval exits in full."""
     w = World()
     writers = {f["name"] for f in RootChain.abi() if f["type"] == "function" and f["stateMutability"] != "view"}
+    # Only submit_block writes a root; the exit games (MVP's and MoreVP's in-flight one) never touch blocks.
     assert writers == {"deposit", "submit_block", "start_deposit_exit", "start_exit", "challenge_exit",
-                       "finalize_exits"}
+                       "finalize_exits", "start_in_flight_exit", "piggyback_input", "piggyback_output",
+                       "challenge_in_flight_exit_not_canonical", "respond_to_non_canonical_challenge",
+                       "challenge_piggybacked_input_spent", "challenge_piggybacked_output_spent",
+                       "challenge_standard_exit_in_flight"}
     first = w.deposit("alice", ETH)
     pay = w.sign("alice", [first], [("bob", ETH)])
     w.operator.submit(pay)
