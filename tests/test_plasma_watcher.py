@@ -250,3 +250,35 @@ def test_the_operator_vanishing_leaves_every_watcher_what_it_needs_to_exit() -> 
     lab.users["carol"].finalize()
     assert lab.paid() == {"alice": 2 * ETH + BOND, "bob": ETH + BOND}
     assert lab.l1.balance(lab.address) == 0
+
+
+def test_a_block_spending_an_output_of_an_unconfirmed_transaction_raises_the_alarm() -> None:
+    """Mallory self-spends twice and never confirms the first: the honest operator refuses the second; an operator
+    in league with her includes it, and every watcher treats that block as invalid and exits first, in full."""
+    from plasma.operator import PlasmaRefused
+
+    lab = Lab(users=("alice", "bob", "carol"))
+    lab.deposit("bob", 2 * ETH)
+    lab.deposit("alice", ETH)  # alice plays Mallory
+    lab.poll()
+    coin = R.encode_utxo_pos(2, 0, 0)
+    hop1 = R.sign_transaction(R.Transaction.spend([coin], [(ADDR["alice"], ETH)]), [KEYS["alice"]],
+                              lab.operator.domain)
+    lab.operator.submit(hop1)
+    lab.users["alice"].post = lambda ident, sigs: None  # she keeps her confirmation to herself
+    lab.block()
+    hop2 = R.sign_transaction(R.Transaction.spend([R.encode_utxo_pos(1000, 0, 0)], [(ADDR["alice"], ETH)]),
+                              [KEYS["alice"]], lab.operator.domain)
+    try:
+        lab.operator.submit(hop2)
+        raise AssertionError("the operator admitted a spend of an unconfirmed output")
+    except PlasmaRefused as exc:
+        assert exc.rule == "unconfirmed input"
+    lab.operator.submit_block([hop2], check=False)  # the colluding operator includes it anyway
+    for name in ("bob", "carol"):
+        lab.users[name].poll()
+        assert "unconfirmed input" in (lab.users[name].alarm or ""), lab.users[name].alarm
+    assert [r.refused for r in lab.users["bob"].exits.values()] == [None]
+    lab.wait_period()
+    lab.users["carol"].finalize()
+    assert lab.paid()["bob"] == 2 * ETH + BOND
