@@ -133,7 +133,7 @@ def test_withheld_data_sends_everyone_out_before_the_thief() -> None:
     assert summary["root_chain_balance_wei"] == "0"
     assert int(summary["thief_paid_wei"]) <= BOND and int(summary["thief_gain_wei"]) <= 0
     # Its challenge of Alice's exit with the withheld spend was mined and reverted: no confirmation of hers.
-    assert "bad confirmation" in summary["challenge_refused"] and ("challenge_exit", "operator") in steps(summary)
+    assert "bad signature" in summary["challenge_refused"] and ("challenge_exit", "operator") in steps(summary)
     for words in ("never serves the block", "mass exit", "raises the alarm", "oldest first", "queued behind",
                   "all the root chain had left", "reverted"):
         assert words in story, words

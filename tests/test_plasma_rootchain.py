@@ -444,3 +444,35 @@ def test_gas_of_each_call(net: Plasma) -> None:
     assert used["deposit"] < 90_000 and used["submit_block"] < 90_000
     assert used["start_exit (2 inputs)"] < 250_000 and used["challenge_exit"] < 120_000
     assert max(used.values()) < 30_000_000 // 100
+
+
+def test_an_output_cannot_exit_once_an_input_of_its_transaction_was_paid_out(net: Plasma) -> None:
+    """plasma-mvp issue 90, with patience: Mallory self-spends, keeps the confirmation, exits the old deposit and
+    waits until it is paid; the exit of the new output would pay the same value again, so L1 refuses it."""
+    coin = net.deposit("mallory", 2 * ETH)
+    net.deposit("bob", 2 * ETH)
+    net.submit([net.spend([coin], [("mallory", 2 * ETH)])])
+    net.tx("mallory", "start_deposit_exit", coin, 2 * ETH, value=BOND)  # nobody holds her confirmation to challenge
+    net.wait_exit_period(coin)
+    net.finalize()
+    assert net.call("exit_info", coin)[2] == FINALIZED
+    newer = R.encode_utxo_pos(1000, 0, 0)
+    net.refused("mallory", "start_exit", *net.exit_args(newer, "mallory"), value=BOND, watch=(newer,),
+                   match=f"input exited: input 0 \\(position {coin}\\) of this transaction was paid out")
+    assert net.l1.balance(net.address) == 2 * ETH  # Bob's deposit is whole
+
+
+def test_a_confirmation_from_another_root_chain_challenges_nothing(net: Plasma) -> None:
+    """A second root chain's operator copies this chain's block root as its block 1000, and Mallory replays Alice's
+    confirmation of a spend signed for this chain against Alice's unspent deposit there: refused."""
+    other = Plasma(net.l1)  # a second deployment, its operator in league with Mallory
+    coin = net.deposit("alice", ETH)
+    assert other.deposit("alice", ETH) == coin  # the same position on both chains
+    net.submit([net.spend([coin], [("bob", ETH)])])
+    txs, tree = net.blocks[1000]
+    other.tx("operator", "submit_block", tree.root)
+    other.blocks[1000] = (txs, tree)
+    other.start_deposit_exit("alice", coin)
+    other.refused("mallory", "challenge_exit", *net.challenge_args(coin, 1000, 0, "alice"), watch=(coin,),
+                  match="bad signature: the spend of position .* is not signed by .* for this root chain")
+    assert other.call("exit_info", coin)[2] == STARTED

@@ -243,6 +243,8 @@ class RootChain(Contract):
         ctx.require(not same_address(operator, ZERO_ADDRESS), "bad operator: the zero address")
         ctx.require(exit_period_blocks > 0 and exit_period_seconds > 0,
                     "bad exit period: blocks and seconds must both be positive")
+        ctx.require(exit_period_blocks < 2**32, "bad exit period: at most 2**32 - 1 blocks, so two periods "
+                                                "past any block fit an exit's 64-bit record")
         ctx.require(exit_bond > 0, "bad exit bond: an exit must be bonded, or nobody is paid to challenge it")
         ctx.require(0 < max_finalize <= MAX_FINALIZE_PER_CALL,
                     f"bad finalize cap: {max_finalize} outside 1..{MAX_FINALIZE_PER_CALL}")
@@ -322,7 +324,8 @@ class RootChain(Contract):
     @external("deposit()", returns="uint256", payable=True)
     def deposit(self, ctx: Context) -> int:
         """Create a deposit block paying the ETH sent to the sender; returns its number."""
-        ctx.require(0 < ctx.value <= MAX_AMOUNT, "zero deposit: send the wei to deposit")
+        ctx.require(ctx.value > 0, "zero deposit: send the wei to deposit")
+        ctx.require(ctx.value <= MAX_AMOUNT, f"deposit too large: at most {MAX_AMOUNT} wei per deposit")
         child, index = self._counters(ctx)
         ctx.require(index <= MAX_DEPOSITS_PER_INTERVAL,
                     f"deposit limit: {MAX_DEPOSITS_PER_INTERVAL} deposit blocks already precede operator block "
@@ -399,6 +402,11 @@ class RootChain(Contract):
             ctx.require(same_address(output.owner, ctx.sender),
                         f"not the owner: position {utxo_pos} pays {output.owner}, not the sender")
             confirmations = split_confirmations(confirmation_sigs, tx)
+            for i, pos in enumerate(tx.spent):  # one value never exits twice: as an input and as this output
+                paid = self._exit(ctx, pos)
+                ctx.require(not (paid.state == FINALIZED and paid.owner),
+                            f"input exited: input {i} (position {pos}) of this transaction was paid out by its "
+                            "own exit")
             check_inclusion(root, signed.leaf(ctx.keccak), txindex, proof, ctx.keccak)
             tx_hash = tx.hash(ctx.keccak)
             digest = signing_digest(tx_hash, Domain(ctx.chain_id, ctx.this), ctx.keccak)
@@ -432,9 +440,16 @@ class RootChain(Contract):
             raise _rule(exc) from None
         ctx.require(isinstance(confirmation_sig, bytes) and len(confirmation_sig) == 65,
                     "bad confirmation: a confirmation signature is 65 bytes")
-        confirmer = ctx.ecrecover(confirmation_digest(signed.tx.hash(ctx.keccak), root, ctx.keccak),
-                                  confirmation_sig)
+        tx_hash = signed.tx.hash(ctx.keccak)
         owner = held.owner_address()
+        # The spend itself is the exiter's, signed for this root chain: a confirmation copied from another
+        # deployment (whose root an operator can copy too) challenges nothing here.
+        spender = ctx.ecrecover(signing_digest(tx_hash, Domain(ctx.chain_id, ctx.this), ctx.keccak),
+                                signed.signatures[signed.tx.spent.index(utxo_pos)])
+        ctx.require(spender is not None and same_address(spender, owner),
+                    f"bad signature: the spend of position {utxo_pos} is not signed by {to_checksum_address(owner)} "
+                    "for this root chain")
+        confirmer = ctx.ecrecover(confirmation_digest(tx_hash, root, ctx.keccak), confirmation_sig)
         ctx.require(confirmer is not None and same_address(confirmer, owner),
                     f"bad confirmation: not {to_checksum_address(owner)}'s confirmation of the spend in "
                     f"block {blknum}")

@@ -578,8 +578,8 @@ def demo_withheld(preset: str, out: TextIO | None = None) -> Result:
                "4 ETH change too: whatever the withheld block says, she never confirmed a spend of it, and no "
                "challenge stands without her confirmation.")
 
-        n.say("The thief tries to challenge Alice's exit with its spend from the withheld block. L1 wants Alice's "
-              "confirmation of that spend; the thief can only sign its own.")
+        n.say("The thief tries to challenge Alice's exit with its spend from the withheld block. L1 wants that "
+              "spend signed by Alice and her confirmation of it; the thief can only sign its own.")
         rebuffed = ""
         try:
             world.send("operator", "challenge_exit", change, R.tx_pos(block.blknum, 0), theft.encode(),
