@@ -1,7 +1,8 @@
 """The Plasma operator: the child chain that admits transactions, builds blocks and submits their roots.
 
 The operator's view of the child chain is rebuilt from one source: the
-root chain's events (deposits create outputs, started exits spend them)
+root chain's events (deposits create outputs, started exits spend them,
+in-flight exits their inputs and piggybacked outputs)
 and the operator's own blocks whose roots L1 holds, in block order. On top
 of it sit the pending transactions of the next block, each admitted only if
 it is valid against that view and the pending ones before it (the rules'
@@ -239,7 +240,18 @@ class Operator:
             view.utxos[pos] = out
 
     def _exits(self, view: _View, from_block: int, to_block: int) -> set[int]:
+        """Positions exiting on L1 from these blocks: standard exits, the inputs of in-flight exits (a spend of
+        one would compete with the in-flight transaction) and the outputs piggybacked on them."""
         started = {e["utxo_pos"] for e in self.l1.events(self.address, RootChain, "ExitStarted", from_block, to_block)}
+        for e in self.l1.events(self.address, RootChain, "InFlightExitStarted", from_block, to_block):
+            for i in range(R.INPUTS_PER_TX):
+                pos = self.call("in_flight_input", e["tx_hash"], i)[0]
+                if pos:
+                    started.add(pos)
+        for e in self.l1.events(self.address, RootChain, "InFlightOutputPiggybacked", from_block, to_block):
+            where = self._where.get("0x" + e["tx_hash"].hex())
+            if where is not None:  # an output of a transaction this operator included
+                started.add(R.encode_utxo_pos(where[0], where[1], e["index"]))
         view.exited |= started
         for pos in started:
             view.utxos.pop(pos, None)

@@ -768,3 +768,26 @@ def test_the_two_phases_need_their_seconds_and_their_blocks() -> None:
     assert in_flight_bonds(MINIMAL.exit_bond) == (IFE_BOND, PB_BOND) and 0 < PB_BOND < IFE_BOND
     with pytest.raises(R.PlasmaRuleError, match="amount too large"):
         R.check_in_flight_amounts(R.Transaction.spend([R.BLOCK_OFFSET], [(ADDR["bob"], 2**96)]), [2**97])
+
+
+def test_the_operator_spends_nothing_an_in_flight_exit_claims(lab: Lab) -> None:
+    """Once an in-flight exit starts, its inputs are exiting on the child chain: a competing spend would only make
+    its transaction non-canonical. An output piggybacked on it is exiting too: the operator admits no spend of it."""
+    coin = lab.deposit("alice", 5 * ETH)
+    other = lab.deposit("carol", ETH)
+    lab.poll("alice", "bob", "carol")
+    pay = lab.w["alice"].pay(ADDR["bob"], 3 * ETH)
+    lab.operator.submit(pay)
+    block = lab.operator.make_block()
+    assert block is not None
+    lab.poll("alice", "bob")  # Alice confirms: Bob's output is spendable under MVP's rule
+    lab.m["bob"].exit_in_flight(pay)  # Bob takes the in-flight road all the same, and piggybacks his output
+    lab.operator.sync()
+    bobs = R.encode_utxo_pos(block.blknum, 0, 0)
+    assert {coin, bobs} <= lab.operator.view.exited and bobs not in lab.operator.view.utxos
+    competitor = lab.sign([coin], [("carol", 5 * ETH)], "alice")
+    onward = lab.sign([bobs], [("carol", 3 * ETH)], "bob")
+    for tx in (competitor, onward):
+        with pytest.raises(PlasmaRefused, match="exited input"):
+            lab.operator.submit(tx)
+    assert lab.operator.submit(lab.sign([other], [("bob", ETH)], "carol"))  # the rest of the chain goes on
