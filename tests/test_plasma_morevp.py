@@ -782,6 +782,7 @@ def test_the_operator_spends_nothing_an_in_flight_exit_claims(lab: Lab) -> None:
     assert block is not None
     lab.poll("alice", "bob")  # Alice confirms: Bob's output is spendable under MVP's rule
     lab.m["bob"].exit_in_flight(pay)  # Bob takes the in-flight road all the same, and piggybacks his output
+    assert lab.call("next_exit_block", R.ZERO_ADDRESS) == lab.ife(pay)[8] > 0  # the head is the in-flight exit
     lab.operator.sync()
     bobs = R.encode_utxo_pos(block.blknum, 0, 0)
     assert {coin, bobs} <= lab.operator.view.exited and bobs not in lab.operator.view.utxos

@@ -453,6 +453,7 @@ def test_an_output_cannot_exit_once_an_input_of_its_transaction_was_paid_out(net
     net.deposit("bob", 2 * ETH)
     net.submit([net.spend([coin], [("mallory", 2 * ETH)])])
     net.tx("mallory", "start_deposit_exit", coin, 2 * ETH, value=BOND)  # nobody holds her confirmation to challenge
+    assert net.call("next_exit_block", ZERO_ADDRESS) == net.call("exit_info", coin)[4] > 0
     net.wait_exit_period(coin)
     net.finalize()
     assert net.call("exit_info", coin)[2] == FINALIZED

@@ -898,6 +898,18 @@ class RootChain(Contract):
         """
         return decode_priority(ctx.sload("queue", token, 1))
 
+    @view("next_exit_block(address)", returns="uint256")
+    def next_exit_block(self, ctx: Context, token: str) -> int:
+        """The L1 block from which the exit at the head of ``token``'s queue may be paid (with its time,
+        ``next_exit``); 0 when the queue is empty. For an in-flight exit, its own exitable block."""
+        top = ctx.sload("queue", token, 1)
+        if top == 0:
+            return 0
+        _, utxo_pos, seq = R.decode_queue_key(top)
+        if seq:
+            return self._in_flight(ctx, ctx.sload_bytes32("ife_seq", seq)).exit_block
+        return self._exit(ctx, utxo_pos).exitable_block
+
     @view("queue_length(address)", returns="uint256")
     def queue_length(self, ctx: Context, token: str) -> int:
         return ctx.sload("queue_len", token)

@@ -444,7 +444,7 @@ def cmd_finalize(args: argparse.Namespace) -> None:
     if top == 0:
         print("the exit queue is empty: nothing to finalize")
         return
-    _, _, _, _, top_block = chain.call("exit_info", top)
+    top_block = chain.call("next_exit_block", ETH_TOKEN)  # a standard or an in-flight exit's
     now, head = chain.l1.timestamp(), chain.l1.block_number()
     if now < top_time or head < top_block:
         raise CliError(f"the first exit ({top}) is exitable at {top_time} and L1 block {top_block}; it is "
@@ -473,7 +473,7 @@ def cmd_advance(args: argparse.Namespace) -> None:
     if top == 0:
         print("the exit queue is empty: nothing to wait for")
         return
-    _, _, _, _, top_block = chain.call("exit_info", top)
+    top_block = chain.call("next_exit_block", ETH_TOKEN)
     seconds = max(0, top_time - chain.l1.timestamp()) + 1
     blocks = max(0, top_block - chain.l1.block_number())
     chain.l1.increase_time(seconds)
