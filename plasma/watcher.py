@@ -13,6 +13,16 @@ The alarm goes off when a block is invalid (which includes a spend of an
 output whose creating transaction's confirmation the operator cannot
 show), or when a root is on L1 but its block is not served within
 ``deadline_blocks`` L1 blocks (withheld data).
+
+With ``store_path``, what the watcher validated and was handed survives a
+crash and a restart, with or without the operator: a SQLite file
+(:class:`WatcherStore`) receives each validated block and each kept
+confirmation before the watcher acts on it (applies the block, posts a
+confirmation, starts an exit). A watcher started on an existing store
+re-reads L1 from block 0 and validates the stored blocks again, in order,
+against L1's roots, exactly as it validated them first, without the
+operator; a stored block L1 does not hold, or a store made for another root
+chain, chain id or owner, is refused (:class:`WatcherStoreError`).
 From then on the watcher validates nothing newer and exits every output its
 owner holds in the last valid view, oldest first (older outputs are paid
 first), and never confirms a spend in a block it could not check: an input
@@ -23,8 +33,11 @@ valid block, where it holds the spend and its owner's confirmation.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from eth_abi import decode as abi_decode
 
@@ -33,7 +46,7 @@ from contracts_spec.plasma import rules as R
 from contracts_spec.plasma.contract import RootChain
 from contracts_spec.plasma.params import CHILD_BLOCK_INTERVAL
 from contracts_spec.runtime.abi import selector
-from plasma.operator import tx_id
+from plasma.operator import decode_block, encode_block, tx_id
 from primitives import secp256k1
 
 Fetch = Callable[[int], "list[R.SignedTransaction] | None"]
@@ -62,9 +75,131 @@ class ExitRecord:
     refused: str | None = None
 
 
+class WatcherStoreError(Exception):
+    """A watcher store that cannot be opened, or that belongs to another root chain, chain or owner."""
+
+
+_STORE_FORMAT = "1"
+_STORE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (blknum INTEGER PRIMARY KEY, root BLOB NOT NULL, txs BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS kept (id TEXT PRIMARY KEY, sigs BLOB NOT NULL, posted INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS exits (utxo_pos INTEGER PRIMARY KEY, amount TEXT NOT NULL, receipt TEXT, refused TEXT);
+CREATE TABLE IF NOT EXISTS challenged (utxo_pos INTEGER PRIMARY KEY);
+"""
+
+
+class WatcherStore:
+    """A watcher's durable state in SQLite (WAL, ``synchronous=FULL``); every write is committed at once.
+
+    ``meta`` names the root chain, chain id and owner the store was made for;
+    ``blocks`` holds each validated block (number, root, transactions in their
+    218-byte encodings back to back); ``kept`` the checked confirmations by
+    transaction id (``posted`` once the operator was handed the owner's own);
+    ``exits`` and ``challenged`` what the watcher did on L1.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise WatcherStoreError(f"cannot open the watcher store {self.path}: {exc}") from None
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_STORE_SCHEMA)
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise WatcherStoreError(f"cannot use {self.path} as a watcher store: {exc}") from None
+
+    @staticmethod
+    def read_meta(path: str | Path) -> dict[str, str] | None:
+        """What an existing store at ``path`` was made for (None if there is no such store)."""
+        if not Path(path).is_file():
+            return None
+        try:
+            db = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+            try:
+                return dict(db.execute("SELECT key, value FROM meta"))
+            finally:
+                db.close()
+        except sqlite3.Error:
+            return None
+
+    def _write(self, sql: str, rows: list[tuple]) -> None:
+        with self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(sql, rows)
+
+    def claim(self, root_chain: str, chain_id: int, owner: str) -> None:
+        """Make the store this watcher's, or check it is; WatcherStoreError naming both if it is another's."""
+        want = {"root_chain": root_chain, "chain_id": str(chain_id), "owner": owner}
+        have = dict(self._db.execute("SELECT key, value FROM meta"))
+        if not have:
+            self._write("INSERT INTO meta (key, value) VALUES (?, ?)",
+                        [("format", _STORE_FORMAT), *want.items()])
+            return
+        if have.get("format") != _STORE_FORMAT:
+            raise WatcherStoreError(f"the watcher store {self.path} has format {have.get('format')!r}, "
+                                    f"this watcher reads format {_STORE_FORMAT!r}")
+        if any(have.get(k, "").lower() != v.lower() for k, v in want.items()):
+            raise WatcherStoreError(
+                f"the watcher store {self.path} was made for owner {have.get('owner')} on root chain "
+                f"{have.get('root_chain')} (chain id {have.get('chain_id')}), not for owner {owner} on root chain "
+                f"{root_chain} (chain id {chain_id}): use another store file")
+
+    def block(self, blknum: int, root: bytes, txs: list[R.SignedTransaction]) -> None:
+        self._write("INSERT OR REPLACE INTO blocks (blknum, root, txs) VALUES (?, ?, ?)",
+                    [(blknum, root, encode_block(txs))])
+
+    def keep(self, ident: str, sigs: bytes) -> None:
+        self._write("INSERT INTO kept (id, sigs) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET sigs=excluded.sigs",
+                    [(ident, bytes(sigs))])
+
+    def posted(self, ident: str) -> None:
+        self._write("UPDATE kept SET posted=1 WHERE id=?", [(ident,)])
+
+    def exit(self, record: ExitRecord) -> None:
+        receipt = None if record.receipt is None else json.dumps(record.receipt, default=str)
+        self._write("INSERT OR REPLACE INTO exits (utxo_pos, amount, receipt, refused) VALUES (?, ?, ?, ?)",
+                    [(record.utxo_pos, str(record.amount), receipt, record.refused)])
+
+    def challenge(self, pos: int) -> None:
+        self._write("INSERT OR IGNORE INTO challenged (utxo_pos) VALUES (?)", [(pos,)])
+
+    def blocks(self) -> dict[int, tuple[bytes, list[R.SignedTransaction]]]:
+        try:
+            return {n: (bytes(root), decode_block(bytes(txs))) for n, root, txs in
+                    self._db.execute("SELECT blknum, root, txs FROM blocks ORDER BY blknum")}
+        except R.PlasmaRuleError as exc:
+            raise WatcherStoreError(f"the watcher store {self.path} holds a damaged block: {exc}") from None
+
+    def kept(self) -> tuple[dict[str, bytes], set[str]]:
+        """The kept confirmations by transaction id, and the ids of those posted."""
+        rows = list(self._db.execute("SELECT id, sigs, posted FROM kept"))
+        return {i: bytes(s) for i, s, _ in rows}, {i for i, _, p in rows if p}
+
+    def exits(self) -> dict[int, ExitRecord]:
+        return {pos: ExitRecord(pos, int(amount), None if receipt is None else json.loads(receipt), refused)
+                for pos, amount, receipt, refused in
+                self._db.execute("SELECT utxo_pos, amount, receipt, refused FROM exits ORDER BY utxo_pos")}
+
+    def challenged(self) -> list[int]:
+        return [r[0] for r in self._db.execute("SELECT utxo_pos FROM challenged ORDER BY utxo_pos")]
+
+    def close(self) -> None:
+        self._db.close()
+
+
 @dataclass
 class Watcher:
-    """The client of the owner of ``key``; ``fetch``, ``confirmations`` and ``post`` reach the operator."""
+    """The client of the owner of ``key``; ``fetch``, ``confirmations`` and ``post`` reach the operator.
+
+    With ``store_path`` it keeps its state in a :class:`WatcherStore` there and resumes from it at once: L1
+    is read from block 0 and the stored blocks are validated again, in order, the operator not asked (the
+    blocks after them are fetched by the next ``poll``); ``close()`` closes the store.
+    """
 
     l1: L1Client
     address: str
@@ -81,6 +216,7 @@ class Watcher:
     exits: dict[int, ExitRecord] = field(default_factory=dict)
     challenged: list[int] = field(default_factory=list)
     synced_block: int = -1
+    store_path: str | Path | None = None
 
     def __post_init__(self) -> None:
         self.owner = secp256k1.private_key_to_address(self.key)
@@ -96,6 +232,37 @@ class Watcher:
         # Checked confirmations it holds, by transaction id: of its owner's spends, of the spends that paid its
         # owner (for its exits), and of every transaction whose output a valid block spends (the rule demands them).
         self.kept: dict[str, bytes] = {}
+        self._posted: set[str] = set()  # ids of the owner's spends whose confirmation the operator was handed
+        self._stored: dict[int, tuple[bytes, list[R.SignedTransaction]]] = {}  # stored blocks not yet replayed
+        self._resumed = False  # replayed from the store: the next poll acts even if L1 has not moved
+        self.store: WatcherStore | None = None
+        if self.store_path is not None:
+            self.store = WatcherStore(self.store_path)
+            try:
+                self._resume(self.store)
+            except BaseException:
+                self.store.close()
+                raise
+
+    def _resume(self, store: WatcherStore) -> None:
+        store.claim(self.address, self.l1.chain_id, self.owner)
+        self.kept, self._posted = store.kept()
+        self.exits.update(store.exits())
+        self.challenged.extend(store.challenged())
+        self._stored = store.blocks()
+        self._read_l1(self.l1.block_number(), stored_only=True)
+        if self._stored:
+            raise WatcherStoreError(
+                f"the watcher store {store.path} holds block(s) {sorted(self._stored)} that root chain "
+                f"{self.address} on L1 does not follow (no root, or after a block L1 has no root for): "
+                "it is not of this chain")
+        self._resumed = True
+
+    def close(self) -> None:
+        """Close the store (if any); what was written stays."""
+        if self.store is not None:
+            self.store.close()
+            self.store = None
 
     # -- watching ------------------------------------------------------------------------------------
 
@@ -110,8 +277,21 @@ class Watcher:
     def poll(self) -> None:
         """Read L1 and the operator once: deposits, new roots, blocks to validate, exits to challenge."""
         number = self.l1.block_number()
-        if number <= self.synced_block:
+        if number > self.synced_block:
+            self._read_l1(number)
+        elif self._resumed:
+            self._validate(number)  # the blocks after the stored ones, from the operator
+        else:
             return
+        self._resumed = False
+        for pos in sorted(self._open_exits):
+            self._maybe_challenge(pos)
+        self._collect_confirmations()
+        if self.alarm is not None:
+            self.exit_all()
+
+    def _read_l1(self, number: int, *, stored_only: bool = False) -> None:
+        """L1 up to block ``number``: deposits, roots, then the blocks to validate, then the exits started."""
         lo = self.synced_block + 1
         for e in self.l1.events(self.address, RootChain, "DepositCreated", lo, number):
             pos, depositor = R.encode_utxo_pos(e["blknum"], 0, 0), secp256k1.to_checksum_address(e["depositor"])
@@ -120,24 +300,25 @@ class Watcher:
         for e in self.l1.events(self.address, RootChain, "BlockSubmitted", lo, number):
             self.waiting[e["blknum"]] = (e["root"], e["blockNumber"])
         self.synced_block = number
-        self._validate(number)
+        self._validate(number, stored_only=stored_only)
         for e in self.l1.events(self.address, RootChain, "ExitStarted", lo, number):
             self._harvest(e["transactionHash"])
             self._open_exits.add(e["utxo_pos"])
             if int(e["owner"], 16) == int(self.owner, 16):
                 self._exiting.add(e["utxo_pos"])
-        for pos in sorted(self._open_exits):
-            self._maybe_challenge(pos)
-        self._collect_confirmations()
-        if self.alarm is not None:
-            self.exit_all()
 
-    def _validate(self, number: int) -> None:
+    def _validate(self, number: int, *, stored_only: bool = False) -> None:
         for blknum in sorted(self.waiting):
             if self.alarm is not None:
                 return
             root, seen = self.waiting[blknum]
-            txs = self.fetch(blknum)
+            stored = self._stored.pop(blknum, None)
+            if stored is not None:
+                txs: list[R.SignedTransaction] | None = stored[1]
+            elif stored_only:
+                return
+            else:
+                txs = self.fetch(blknum)
             if txs is None:
                 if number - seen >= self.deadline_blocks:
                     self.alarm = f"block {blknum} withheld: its root is on L1 since block {seen}, its data is not served"
@@ -150,8 +331,13 @@ class Watcher:
                 for t in txs:
                     R.check_inputs_confirmed(t.tx, self._creator_confirmed)
             except R.PlasmaRuleError as exc:
+                if stored is not None:
+                    raise WatcherStoreError(f"the watcher store's block {blknum} is not valid on root chain "
+                                            f"{self.address}: {exc}; it is not of this chain") from None
                 self.alarm = f"block {blknum} invalid: {exc}"
                 return
+            if self.store is not None and stored is None:
+                self.store.block(blknum, root, list(txs))
             for pos in effect.spent:
                 del self.utxos[pos]
             self.utxos.update(effect.created)
@@ -168,9 +354,21 @@ class Watcher:
         for t in block.txs:
             owners = [self._owner_of_spent(p) for p in t.tx.spent]
             if owners and all(o is not None and int(o, 16) == int(self.owner, 16) for o in owners):
+                ident = tx_id(t)
+                if ident in self._posted:
+                    continue  # replayed from the store, posted before
                 sigs = R.confirmations(t, block.tree.root, [self.key] * len(t.tx.spent))
-                self.kept[tx_id(t)] = sigs
-                self.post(tx_id(t), sigs)
+                self._keep(ident, sigs)
+                self.post(ident, sigs)
+                self._posted.add(ident)
+                if self.store is not None:
+                    self.store.posted(ident)
+
+    def _keep(self, ident: str, sigs: bytes) -> None:
+        """Keep a checked confirmation: in the store first, when there is one."""
+        if self.store is not None:
+            self.store.keep(ident, sigs)
+        self.kept[ident] = sigs
 
     def _creator_confirmed(self, pos: int) -> bool:
         """Whether the transaction of a valid block that created ``pos`` is confirmed (its confirmation kept)."""
@@ -185,7 +383,7 @@ class Watcher:
         sigs = self.confirmations(ident) or self._revealed.get(ident)
         if sigs is None or not self._confirms(signed, block.tree.root, sigs):
             return False
-        self.kept[ident] = sigs
+        self._keep(ident, sigs)
         return True
 
     def _collect_confirmations(self) -> None:
@@ -201,7 +399,7 @@ class Watcher:
                 continue
             sigs = self.confirmations(ident) or self._revealed.get(ident)
             if sigs is not None and self._confirms(signed, block.tree.root, sigs):
-                self.kept[ident] = sigs
+                self._keep(ident, sigs)
 
     def _confirms(self, signed: R.SignedTransaction, root: bytes, sigs: bytes) -> bool:
         """Whether ``sigs`` are the confirmations of ``signed`` in the block of ``root`` by its inputs' signers."""
@@ -237,14 +435,19 @@ class Watcher:
             else:
                 block = self.blocks[blknum]
                 signed = block.txs[txindex]
-                sigs = self._confirmations_of(tx_id(signed))
+                ident = tx_id(signed)
+                sigs = self._confirmations_of(ident)
                 if sigs is None:
                     record.refused = "no confirmation: the spender never confirmed the transaction paying this output"
                 else:
+                    if ident not in self.kept and self._confirms(signed, block.tree.root, sigs):
+                        self._keep(ident, sigs)
                     record.receipt = self._send("start_exit", pos, signed.encode(), block.tree.proof(txindex), sigs,
                                                 value=self.bond)
         except TransactionReverted as exc:
             record.refused = str(exc)
+        if self.store is not None:
+            self.store.exit(record)
         self.exits[pos] = record
         return record
 
@@ -290,6 +493,8 @@ class Watcher:
                 try:
                     self._send("challenge_exit", pos, R.tx_pos(blknum, txindex), signed.encode(),
                                block.tree.proof(txindex), sig)
+                    if self.store is not None:
+                        self.store.challenge(pos)
                     self.challenged.append(pos)
                 except TransactionReverted:
                     pass  # someone else challenged it first

@@ -15,7 +15,9 @@ the confirmation the recipient needs to exit (``--no-confirm`` skips it; the
 recipient then cannot exit until ``confirm``). ``watch`` runs the watcher
 (``plasma.watcher``): it validates every block and, when a block is invalid
 or withheld, exits everything its owner holds and challenges every exit it
-can disprove. ``advance`` (the node's admin token) moves L1's clock and
+can disprove. It keeps what it validated and was handed in a store (``--store``,
+by default ``watch-<address>.sqlite`` in ``--data-dir``), so that restarted,
+even with the operator gone, it can still exit. ``advance`` (the node's admin token) moves L1's clock and
 blocks past the exit period of the exit at the head of the queue. Every
 failure is one line on stderr and exit code 1 (2 for bad usage).
 """
@@ -26,6 +28,7 @@ import argparse
 import sys
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from node.scheme_cli import CliError, answer_detail, fail, parse_private_key, run_commands
@@ -483,18 +486,57 @@ def cmd_advance(args: argparse.Namespace) -> None:
           f"(block {chain.l1.block_number()}, timestamp {chain.l1.timestamp()})")
 
 
+def _watch_store(args: argparse.Namespace, owner: str) -> Path | None:
+    """Where the watcher keeps its state: ``--store``, else ``watch-<owner>.sqlite`` in an existing --data-dir."""
+    if args.no_store:
+        if args.store is not None:
+            raise CliError("--store and --no-store exclude each other")
+        return None
+    if args.store is None:
+        data_dir = Path(args.data_dir)
+        if not data_dir.is_dir():
+            print(f"note: no store (--data-dir {data_dir} does not exist): what this watcher validates is lost when "
+                  "it stops; give --store FILE to keep it", file=sys.stderr)
+            return None
+        return data_dir / f"watch-{owner}.sqlite"
+    path = Path(args.store)
+    if path.is_dir():
+        raise CliError(f"--store {path} is a directory: name a file (such as {path / f'watch-{owner}.sqlite'})")
+    if not path.parent.is_dir():
+        raise CliError(f"--store {path}: directory {path.parent} does not exist")
+    return path
+
+
+def _watched_chain(args: argparse.Namespace, store: Path | None) -> tuple[Any, str, str]:
+    """L1, the root chain's address, and a note: from the operator's status, else from the store."""
+    import httpx
+
+    from plasma.watcher import WatcherStore
+
+    try:
+        chain = Chain(args)
+        return chain.l1, chain.address, ""
+    except (CliError, httpx.HTTPError) as exc:
+        meta = None if store is None else WatcherStore.read_meta(store)
+        if meta is None or "root_chain" not in meta:
+            raise CliError(f"cannot learn the root chain from the operator ({exc}) and no watcher store names it: "
+                           "give the --store of an earlier watch") from None
+        return _l1(args), meta["root_chain"], f"the operator is unreachable ({exc}): root chain from the store; "
+
+
 def cmd_watch(args: argparse.Namespace) -> None:
     import httpx
 
     from contracts_spec.plasma import rules as R
-    from plasma.watcher import Watcher
+    from plasma.watcher import Watcher, WatcherStoreError
 
     if not 0.1 <= args.interval <= 3600:
         raise CliError(f"--interval must be between 0.1 and 3600 seconds, got {args.interval}")
     if not 1 <= args.deadline <= 10_000:
         raise CliError(f"--deadline must be between 1 and 10000 L1 blocks, got {args.deadline}")
     key = _signer(args)
-    chain = Chain(args)
+    store = _watch_store(args, _owner(args))
+    l1, address, note = _watched_chain(args, store)
     http = _http(args)
 
     def fetch(blknum: int) -> list[R.SignedTransaction] | None:
@@ -525,9 +567,21 @@ def cmd_watch(args: argparse.Namespace) -> None:
         if r.status_code != 200:
             print(f"warning: the operator refused a confirmation of {ident}: {answer_detail(r)}", file=sys.stderr)
 
-    watcher = Watcher(chain.l1, chain.address, key, fetch=fetch, confirmations=confirmations, post=post,
-                      deadline_blocks=args.deadline)
-    print(f"watching {chain.address} for {watcher.owner} (deadline {args.deadline} L1 blocks)", flush=True)
+    try:
+        watcher = Watcher(l1, address, key, fetch=fetch, confirmations=confirmations, post=post,
+                          deadline_blocks=args.deadline, store_path=store)
+    except WatcherStoreError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        _watch(args, watcher, note, store)
+    finally:
+        watcher.close()
+
+
+def _watch(args: argparse.Namespace, watcher: Any, note: str, store: Path | None) -> None:
+    kept = "no store" if store is None else f"store {store}, {len(watcher.blocks)} block(s) resumed"
+    print(f"{note}watching {watcher.address} for {watcher.owner} (deadline {args.deadline} L1 blocks; {kept})",
+          flush=True)
     reported: set[tuple[str, int]] = set()
     alarmed = False
     while True:
@@ -631,6 +685,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--deadline", type=int, default=3, help="L1 blocks a root may wait for its data (default 3)")
     d.add_argument("--finalize", action="store_true", help="also finalize due exits")
     d.add_argument("--once", action="store_true", help="poll once and report")
+    d.add_argument("--store", metavar="FILE",
+                   help="the SQLite file keeping what the watcher validated and was handed, so a restart (even "
+                        "with the operator gone) resumes and can still exit (default: watch-<your address>.sqlite "
+                        "in --data-dir, if that directory exists; a store is refused for another owner or root "
+                        "chain)")
+    d.add_argument("--no-store", action="store_true", help="keep nothing: a restart starts from scratch")
     p.set_defaults(func=run)
 
 
