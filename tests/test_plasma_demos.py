@@ -2,8 +2,8 @@
 
 Each demo runs once per module on the minimal preset (well under a second
 each) and its summary is checked by several tests; one more runs through the
-``l2lab demo`` entry point with ``--json``, and one on the mainnet preset (a
-week-long exit period walked through by time travel, some seconds).
+``l2lab demo`` entry point with ``--json``, and two on the mainnet preset (a
+week-long exit period walked through by time travel, some seconds each).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from node.schemes.plasma.demos import DEMOS, OMG_GAS, SUMMARIES
 
 ETH = 10**18
 BOND = ETH // 100  # the minimal preset's exit bond
-NAMES = ["plasma", "plasma-double-spend", "plasma-withheld", "plasma-exit-twice"]
+IFE_BOND, PB_BOND = BOND, BOND * 3 // 4  # its in-flight exit's and piggyback's bonds
+NAMES = ["plasma", "plasma-double-spend", "plasma-withheld", "plasma-exit-twice", "plasma-in-flight"]
 _RUNS: dict[str, tuple[int, dict, str]] = {}
 
 
@@ -39,7 +40,7 @@ def steps(summary: dict) -> list[tuple[str, str]]:
     return [(s["step"], s["by"]) for s in summary["l1_steps"]]
 
 
-def test_the_four_demos_are_registered_with_one_line_summaries() -> None:
+def test_the_demos_are_registered_with_one_line_summaries() -> None:
     from node.cli_demo import all_demos
     from node.schemes import get_scheme
 
@@ -50,7 +51,7 @@ def test_the_four_demos_are_registered_with_one_line_summaries() -> None:
         assert SUMMARIES[name] and "\n" not in SUMMARIES[name]
 
 
-def test_the_demo_command_lists_the_four(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_demo_command_lists_them(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["demo", "--help"])
     assert exited.value.code == 0
@@ -154,6 +155,52 @@ def test_a_chain_of_self_spends_does_not_exit_twice() -> None:
         assert words in story, words
 
 
+def test_an_in_flight_exit_pays_bob_without_any_confirmation_and_a_double_spent_one_pays_its_input_back() -> None:
+    _, summary, story = run("plasma-in-flight")
+    assert summary["withheld_block"] == 2000 and summary["competitor_block"] == 1000
+    assert summary["users"]["operator"]["honest"] is False and summary["users"]["mallory"]["honest"] is False
+    assert "unknown input" in summary["joint_refused"]  # Mallory's own spend got in first
+    # Every L1 call, in order; the MVP exit was mined and reverted, for want of Alice's confirmation.
+    assert steps(summary) == [
+        ("deposit", "alice"), ("deposit", "alice"), ("deposit", "mallory"), ("submit_block", "operator"),
+        ("submit_block", "operator"), ("start_exit", "bob"),
+        ("start_in_flight_exit", "bob"), ("piggyback_output", "bob"), ("piggyback_output", "alice"),
+        ("start_in_flight_exit", "mallory"), ("piggyback_input", "mallory"), ("piggyback_input", "alice"),
+        ("piggyback_output", "bob"), ("challenge_in_flight_exit_not_canonical", "carol"),
+        ("challenge_piggybacked_input_spent", "carol"), ("finalize_exits", "bob")]
+    assert "bad confirmation" in summary["mvp_exit_refused"] and "sends start_exit" in story
+    # From broadcast to payout no confirmation signature exists: none posted to the operator, none kept by a watcher.
+    assert summary["confirmations_posted"] == 0 and summary["confirmations_kept"] == 0
+    # Bob: his 3 ETH and his bonds back, nothing else; paid once, by the in-flight exit.
+    payouts = [(p["exit"], p["owner"], p["kind"], p["index"], int(p["paid"])) for p in summary["payouts"]]
+    assert payouts == [("Alice's payment to Bob", "bob", "output", 0, 3 * ETH + PB_BOND),
+                       ("Alice's payment to Bob", "alice", "output", 1, 2 * ETH + PB_BOND),
+                       ("the joint payment", "alice", "input", 0, ETH + PB_BOND)]
+    assert int(summary["bob_net_wei"]) == 3 * ETH
+    assert {k: summary["users"]["bob"]["end"][k] for k in ("plasma_wei", "exiting_wei", "bond_wei")} == {
+        "plasma_wei": "0", "exiting_wei": "0", "bond_wei": "0"}
+    # Alice's 5 ETH input is not paid a second time: the canonical transaction spent it, and L1 says so.
+    assert summary["input_record"] == {"utxo_pos": 10**9, "state": "finalized", "owner": "0x" + "00" * 20}
+    assert "exit exists" in summary["input_exit_refused"] and "finalized" in summary["input_exit_refused"]
+    # Canonicity: Alice's payment stands; the joint payment lost to Mallory's spend in block 1000, shown by Carol.
+    assert [(s["exit"], s["canonical"], s["bond_owner"]) for s in summary["settled"]] == [
+        ("Alice's payment to Bob", True, "bob"), ("the joint payment", False, "carol")]
+    assert [(e["started_by"], e["state"], e["competitor_pos"], e["canonical"]) for e in summary["in_flight"]] == [
+        ("bob", 3, 0, True), ("mallory", 3, 1000 * 10**9, False)]
+    assert summary["watcher_actions"] == ["challenge", "challenge_input"]
+    assert int(summary["challenger_gain_wei"]) == IFE_BOND + PB_BOND == -int(summary["cheater_gain_wei"])
+    # The queue: by youngest input (Alice's 5 ETH deposit is older than Mallory's).
+    assert [(r["exit"], r["youngest_input"]) for r in summary["queue"]] == [
+        ("Alice's payment to Bob", 10**9), ("the joint payment", 3 * 10**9)]
+    # The root chain holds exactly what is still owed: Mallory's 1 ETH from her own spend, on the child chain.
+    assert summary["root_chain_before_payouts_wei"] == str(7 * ETH + 2 * IFE_BOND + 4 * PB_BOND)
+    assert summary["root_chain_balance_wei"] == summary["owed_wei"] == str(ETH)
+    assert summary["users"]["mallory"]["end"]["plasma_wei"] == str(ETH)
+    for words in ("confirmation", "withheld", "start_in_flight_exit", "piggyback", "not canonical", "first phase",
+                  "second phase", "youngest input", "reverted", "no confirmation", "still owed"):
+        assert words in story, words
+
+
 def test_the_demo_command_runs_one_with_a_json_summary(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "plasma-double-spend", "--json"]) == 0
     captured = capsys.readouterr()
@@ -174,3 +221,12 @@ def test_the_mass_exit_holds_with_a_week_long_exit_period() -> None:
     assert summary["exit_period"]["blocks"] == 50_400 and set(honest_losses(summary).values()) == {0}
     assert summary["paid_order"] == ["bob", "carol", "alice", "operator"]
     assert int(summary["thief_paid_wei"]) <= ETH // 10 and summary["root_chain_balance_wei"] == "0"
+
+
+def test_the_in_flight_exits_hold_with_a_week_long_exit_period() -> None:
+    code, summary = DEMOS["plasma-in-flight"]("mainnet", io.StringIO())
+    assert code == 0 and summary["ok"] is True and summary["preset"] == "mainnet"
+    assert summary["exit_period"]["blocks"] == 50_400 and set(honest_losses(summary).values()) == {0}
+    assert [(s["canonical"], s["bond_owner"]) for s in summary["settled"]] == [(True, "bob"), (False, "carol")]
+    assert int(summary["bob_net_wei"]) == 3 * ETH and summary["confirmations_posted"] == 0
+    assert summary["root_chain_balance_wei"] == summary["owed_wei"] == str(ETH)

@@ -22,13 +22,29 @@ the thief finds only its own bond left. ``plasma-exit-twice``
 confirmation of that spend to herself and exit both the old output and the
 new one; the new exit's calldata reveals the confirmation, Bob's watcher
 reads it there and challenges the old exit, and nothing is paid twice.
+``plasma-in-flight`` shows why More Viable Plasma drops the confirmation:
+Alice pays Bob 3 ETH in a block the operator never serves, Alice (who
+confirms only what she has seen) never confirms, and Bob's MVP
+``start_exit`` is refused on L1 for want of her confirmation. With MoreVP
+Bob starts the transaction's in-flight exit and piggybacks his output,
+Alice piggybacks her change, and after the exit period both are paid, Bob
+with his bonds back, with no confirmation signature made at any point;
+Alice's input, spent by the canonical transaction, is recorded so and
+never exits. In contrast a joint payment from Alice and Mallory to Bob,
+whose input Mallory spent first in an included block, is not canonical:
+Carol's watcher shows Mallory's spend in the first phase (and against
+Mallory's piggyback of her input), nobody can respond in the second, and
+the exit pays Alice's input back, Bob's output nothing but his bond, and
+Mallory's bonds to Carol. The root chain ends holding exactly the 1 ETH
+still on the child chain.
 
 Every scenario runs on its own in-process L1, the ``minimal`` preset by
 default (an exit period of 5 blocks and 60 s, a 0.01 ETH bond); blocks and
 their 12-second slots are walked through by time travel, never waited for.
-Every user runs a watcher (``plasma.watcher.Watcher``) that validates each
-block, confirms its spends and plays the exit game; the gas of every L1
-call comes from its receipt.
+Every user who watches runs a watcher (``plasma.watcher.Watcher``) that
+validates each block, confirms its spends and plays the exit game (in
+``plasma-in-flight`` Carol's also plays the in-flight exit game,
+``plasma.morevp.MoreVP``); the gas of every L1 call comes from its receipt.
 """
 
 from __future__ import annotations
@@ -43,6 +59,7 @@ if TYPE_CHECKING:
     from contracts_spec.interfaces import Demo
     from contracts_spec.plasma.rules import SignedTransaction
     from node.chain import Chain
+    from plasma.morevp import MoreVP
     from plasma.operator import Block
     from plasma.watcher import Watcher
 
@@ -117,6 +134,8 @@ class _World:
             name: Watcher(self.l1, self.root_chain, self.keys[name], fetch=op.served_block,
                           confirmations=op.confirmations.get, post=op.post_confirmation)
             for name in users}
+        # MoreVP clients that play the in-flight exit game at every poll (plasma.morevp.MoreVP.poll).
+        self.morevp: dict[str, MoreVP] = {}
         self.reference = self.watchers[users[0]]
         self.bond = self.preset.exit_bond
         self.seen = 0
@@ -152,7 +171,25 @@ class _World:
                 held["exiting_wei"] += output.amount
         held["bond_wei"] = self.bond * sum(1 for e in self.exits_started()
                                            if self.name_of(e["owner"]) == name and self.exit_state(e["utxo_pos"]) == 1)
+        held["bond_wei"] += self.in_flight_bonds_of(owner)
         return held
+
+    def in_flight_bonds_of(self, owner: int) -> int:
+        """The in-flight and piggyback bonds that open in-flight exits will pay back to ``owner`` (as things stand)."""
+        total = 0
+        for h in self.in_flight_hashes():
+            info = self.call("in_flight_exit", h)
+            if info[1] != 1:
+                continue
+            if int(info[0], 16) == owner:
+                total += self.preset.in_flight_bond
+            for i in (0, 1):
+                if info[2] >> i & 1 and int(self.call("in_flight_input", h, i)[1], 16) == owner:
+                    total += self.preset.piggyback_bond
+            for j in (0, 1):
+                if info[2] >> (2 + j) & 1 and int(self.call("in_flight_output", h, j)[0], 16) == owner:
+                    total += self.preset.piggyback_bond
+        return total
 
     # -- reading L1 -------------------------------------------------------------------------------------
 
@@ -179,6 +216,14 @@ class _World:
         """The wei the root chain holds."""
         return self.l1.balance(self.root_chain)
 
+    def in_flight_hashes(self) -> list[bytes]:
+        """The transaction hash of every in-flight exit started, once each, in the order they started."""
+        return list(dict.fromkeys(e["tx_hash"] for e in self.events("InFlightExitStarted")))
+
+    def in_flight(self, signed: SignedTransaction) -> tuple:
+        """The root chain's record of ``signed``'s in-flight exit (``RootChain.in_flight_exit``)."""
+        return self.call("in_flight_exit", signed.tx.hash())
+
     # -- acting -----------------------------------------------------------------------------------------
 
     def send(self, name: str, method: str, *args: Any, value: int = 0, gas: int | None = None) -> dict:
@@ -191,6 +236,8 @@ class _World:
         """Every watcher reads L1 and the operator once (blocks to validate, exits to challenge)."""
         for watcher in self.watchers.values():
             watcher.poll()
+        for client in self.morevp.values():
+            client.poll()
 
     def advance(self, blocks: int = 1, step: int = 1) -> None:
         """Let ``blocks`` L1 blocks pass, 12 s each, ``step`` at a time, every watcher reading after each step."""
@@ -228,13 +275,15 @@ class _World:
         due = [info for info in due if info[2] == 1]
         if not due:
             return 0
-        when = max(info[3] for info in due)
-        at_block = max(info[4] for info in due)
+        return self.walk_to(n, max(info[3] for info in due), max(info[4] for info in due), "the last of them is due")
+
+    def walk_to(self, n: Narrator, when: int, at_block: int, what: str) -> int:
+        """Walk L1 until the next transaction runs at time ``when`` and L1 block ``at_block`` or later; blocks walked."""
         head = self.l1.block_number()
         seconds = when - self.l1.timestamp()
         blocks = max(0, at_block - (head + 1), -(-seconds // SLOT_SECONDS))
         step = min(MAX_MINE_STEP, max(1, self.preset.exit_period_blocks // 10))
-        n.note(f"the last of them is due at L1 block {at_block:,} and time {when:,}: {blocks:,} blocks of "
+        n.note(f"{what} at L1 block {at_block:,} and time {when:,}: {blocks:,} blocks of "
                f"{SLOT_SECONDS} s pass (time travel), every watcher reading them")
         self.advance(blocks, step)
         return blocks
@@ -712,14 +761,279 @@ def demo_exit_twice(preset: str, out: TextIO | None = None) -> Result:
     return _run(body, preset, ("bob",))
 
 
+# -- plasma-in-flight: More Viable Plasma's in-flight exit, without confirmations ---------------------------------
+
+
+def demo_in_flight(preset: str, out: TextIO | None = None) -> Result:
+    """MoreVP: Bob exits a payment in a withheld block with no confirmation; a double-spent one pays its input back."""
+
+    def body(world: _World) -> Result:
+        from contracts_spec.plasma import rules as R
+        from plasma.morevp import DEPOSIT_PROOF, MoreVP
+        from plasma.operator import PlasmaRefused
+
+        honest = ("alice", "bob", "carol")
+        n = _narrator(world, NAMES, out, honest=honest)
+        _introduce(world, n)
+        ife_bond, pb_bond = world.preset.in_flight_bond, world.preset.piggyback_bond
+        bob = MoreVP(world.watchers["bob"])
+        world.morevp["carol"] = MoreVP(world.watchers["carol"])
+        n.note(f"MoreVP on the same root chain: an in-flight exit is bonded with {eth(ife_bond)}, a piggyback with "
+               f"{eth(pb_bond)}. Carol's watcher also plays the in-flight exit game for everyone "
+               "(plasma.morevp.MoreVP.poll). Alice and Mallory run no watcher of their own here (part 2 says why).")
+        key = world.keys
+
+        n.say("Alice deposits 5 ETH and 1 ETH; Mallory deposits 1 ETH.")
+        coin = R.encode_utxo_pos(world.deposit("alice", 5 * ETH), 0, 0)
+        share_a = R.encode_utxo_pos(world.deposit("alice", ETH), 0, 0)
+        share_m = R.encode_utxo_pos(world.deposit("mallory", ETH), 0, 0)
+        world.l1_news(n)
+        n.balances()
+
+        n.say("First, the transaction part 3 of this story comes back to (it comes first because once a block is "
+              "withheld no watcher validates a later one). Alice and Mallory owe Bob 2 ETH together: "
+              "they sign one transaction spending Alice's 1 ETH deposit and Mallory's into 2 ETH for Bob, and hand "
+              "it to him. Before it reaches the operator, Mallory signs another spend of her deposit, to herself, "
+              "and sends it first: block 1000 holds it, every watcher validates the block.")
+        domain = world.operator.domain
+        joint = R.sign_transaction(R.Transaction.spend([share_a, share_m], [(world.address("bob"), 2 * ETH)]),
+                                   [key["alice"], key["mallory"]], domain)
+        to_self = R.sign_transaction(R.Transaction.spend([share_m], [(world.address("mallory"), ETH)]),
+                                     [key["mallory"]], domain)
+        world.operator.submit(to_self)
+        first = world.block()
+        world.l1_news(n)
+        joint_refused = ""
+        try:
+            world.operator.submit(joint)
+        except PlasmaRefused as exc:
+            joint_refused = str(exc)
+        n.note(f"Bob hands the joint payment to the operator: refused ({joint_refused or 'admitted!'}). It will never "
+               "be in a block, and Bob holds it, signed by both.")
+
+        n.say("Part 1, Plasma MVP. Alice pays Bob 3 ETH from her 5 ETH deposit (2 ETH change to herself) and hands "
+              "the signed transaction to the operator. The operator puts it in block 2000, submits the block's root to "
+              "L1, and never serves the block.")
+        pay = R.sign_transaction(R.Transaction.spend([coin], [(world.address("bob"), 3 * ETH),
+                                                              (world.address("alice"), 2 * ETH)]),
+                                 [key["alice"]], domain)
+        ident = world.operator.submit(pay)
+        n.flow("alice", "bob", 3 * ETH)
+        block = world.operator.make_block()
+        if block is None:
+            raise RuntimeError("the operator made no block of Alice's payment")
+        world.operator.withhold(block.blknum)
+        world.advance()
+        world.l1_news(n)
+        deadline = world.watchers["bob"].deadline_blocks
+        walked = 1
+        while not all(w.alarm for w in world.watchers.values()) and walked < 4 * deadline:
+            world.advance()
+            walked += 1
+        alarm = world.watchers["bob"].alarm or ""
+        n.note(f"{walked} L1 blocks later, Bob's and Carol's watchers raise the alarm: {alarm}. Neither holds an "
+               "output in the last valid block, so neither has anything to exit.")
+
+        n.say("Under MVP Bob can exit the 3 ETH only with Alice's confirmation: her second signature, over the "
+              "transaction and block 2000's root, given once she has seen the block. Alice is honest but cautious: "
+              "she confirms only spends in blocks she validated. A block nobody can see may hold anything (another "
+              "spend of her coin, coins made up), and once she confirms, her confirmation challenges any exit of "
+              "her 5 ETH input, her only way out should the block be bad. So she does not confirm, and nobody ever will.")
+        confirmation = world.operator.confirmations.get(ident)
+        n.note(f"the operator holds {len(world.operator.confirmations)} confirmation(s); of Alice's payment: "
+               f"{'one' if confirmation else 'none'}")
+        n.say("Bob tries anyway. Even were he handed the Merkle proof of his payment in block 2000 (the operator "
+              "serves nothing; the lab's operator object lends it), start_exit wants a confirmation of each input. "
+              "He has none to send (130 zero bytes): L1 refuses.")
+        out_pos = R.encode_utxo_pos(block.blknum, 0, 0)
+        mvp_refused = ""
+        try:
+            world.send("bob", "start_exit", out_pos, pay.encode(), block.tree.proof(0),
+                       bytes(R.CONFIRMATIONS_BYTES), value=world.bond, gas=500_000)
+        except TransactionReverted as exc:
+            mvp_refused = str(exc)
+        n.note(f"refused on L1: {mvp_refused or 'accepted!'}")
+        world.l1_news(n)
+        n.note("MVP's way out is Alice's, not Bob's: her input is unconfirmed, so she exits it (her watcher would "
+               "on this very alarm) and the payment is undone. Bob, who was paid, is left with nothing.")
+
+        n.say("Part 2, More Viable Plasma: the transaction itself is the evidence. Bob holds it (he was sent it), so "
+              "he starts its in-flight exit: start_in_flight_exit carries the signed transaction and, for its input, "
+              "the transaction that created it with its inclusion proof (here Alice's deposit, from L1). L1 checks "
+              "Alice signed it, that the input exists and the outputs pay no more than it; no block 2000, no "
+              f"confirmation. Bob bonds it with {eth(ife_bond)} and piggybacks his output (output 0) with "
+              f"{eth(pb_bond)}: a piggyback names what is to be paid if the transaction is canonical. Alice "
+              "piggybacks her 2 ETH change (output 1).")
+        bob.start(pay)
+        bob.piggyback(pay, inputs=False)
+        world.send("alice", "piggyback_output", pay.encode(), 1, value=pb_bond)
+        world.l1_news(n)
+        info = world.in_flight(pay)
+        n.note(f"in-flight exit of Alice's payment: started by {world.name_of(info[0])}, piggybacked outputs "
+               f"{[j for j in (0, 1) if info[2] >> (2 + j) & 1]}, inputs {[i for i in (0, 1) if info[2] >> i & 1]}; "
+               f"its first phase ends at L1 block {info[6]:,}, it is due at L1 block {info[8]:,}")
+        n.note(f"confirmations the operator holds: {len(world.operator.confirmations)}; none was asked for")
+        n.say("Why Alice runs no MVP watcher here: alarmed by block 2000, it would start the standard exit of the 5 "
+              "ETH input she spent, as MVP tells her to. With MoreVP, anyone holding her signed payment shows it "
+              "with challenge_standard_exit_in_flight: a canonical in-flight transaction's input is spent, and the "
+              "exit's bond goes to the challenger. A MoreVP wallet claims what is hers in the transaction instead.")
+
+        n.say("Part 3, a transaction that is not canonical. Mallory starts the in-flight exit of the joint payment "
+              "and piggybacks her input (input 1): a non-canonical transaction pays back its piggybacked inputs, "
+              "and she hopes to be paid her 1 ETH on L1 while keeping the 1 ETH her own spend gave her. Alice's "
+              "wallet sees an in-flight exit spend her coin and piggybacks her input (input 0): if the "
+              "transaction is not canonical, that pays her coin back. Bob piggybacks his output: should the "
+              "transaction be canonical it is his, and its bond comes back unless it is shown spent.")
+        deposits = [R.SignedTransaction.unsigned_deposit(world.address(who), ETH).encode() for who in ("alice", "mallory")]
+        world.send("mallory", "start_in_flight_exit", joint.encode(), b"".join(deposits), DEPOSIT_PROOF * 2,
+                   value=ife_bond)
+        world.send("mallory", "piggyback_input", joint.encode(), 1, value=pb_bond)
+        world.send("alice", "piggyback_input", joint.encode(), 0, value=pb_bond)
+        bob.piggyback(joint, inputs=False)
+        world.l1_news(n)
+        n.say("The first phase: piggybacks, and challenges of canonicity. Carol's watcher reads the new in-flight "
+              "exit (its calldata reveals the transaction) and knows an older spend of Mallory's input: her "
+              "self-spend in block 1000. It shows it with its inclusion proof "
+              "(challenge_in_flight_exit_not_canonical: the transaction is not canonical, and the in-flight bond is "
+              "now Carol's), then shows the same spend against Mallory's piggyback "
+              "(challenge_piggybacked_input_spent: her input is spent elsewhere, her piggyback bond is Carol's).")
+        world.advance()
+        challenges = world.l1_news(n)
+        jinfo = world.in_flight(joint)
+        n.note(f"joint payment: oldest competitor at position {jinfo[3]:,} (block {jinfo[3] // R.BLOCK_OFFSET}); "
+               f"bond owner {world.name_of(jinfo[0])}; piggybacked inputs "
+               f"{[i for i in (0, 1) if jinfo[2] >> i & 1]}, outputs {[j for j in (0, 1) if jinfo[2] >> (2 + j) & 1]}")
+        n.note("nothing shows another spend of Alice's 5 ETH coin: her payment to Bob stays canonical")
+
+        exits = [("Alice's payment to Bob", pay), ("the joint payment", joint)]
+        queue: list[dict[str, Any]] = []
+        for label, signed in exits:
+            record = world.in_flight(signed)
+            young = R.youngest_input(signed.tx)
+            queue.append({"exit": label, "tx_hash": "0x" + signed.tx.hash().hex(), "youngest_input": young,
+                          "exitable_at": record[7], "exitable_block": record[8], "seq": record[9],
+                          "priority": R.exit_priority(record[7], young, record[9])})
+        queue.sort(key=lambda r: r["priority"])
+        n.say("The exit queue. An in-flight exit is queued as a standard exit of its youngest input would be: due "
+              "two periods after that input's block at the earliest and one after it started, and ordered by that "
+              "input's position. It waits behind every older output; a transaction made of a young input only "
+              "delays itself.")
+        for i, row in enumerate(queue, 1):
+            n.note(f"{i}. {row['exit']}: youngest input at position {row['youngest_input']:,}; due at time "
+                   f"{row['exitable_at']:,}, L1 block {row['exitable_block']:,}")
+        for row in queue:
+            row["priority"] = str(row["priority"])
+
+        n.say("The second phase: responses. Anyone may answer a canonicity challenge by showing the in-flight "
+              "transaction included in a block older than the competitor. The joint payment was never included: "
+              "nobody can. Alice's payment to Bob has no challenge to answer. (No canonicity challenge comes after "
+              "the first phase, so a response settles it for good.)")
+        infos = [world.in_flight(s) for _, s in exits]
+        world.walk_to(n, max(i[5] for i in infos), max(i[6] for i in infos), "the first phases end")
+        responses = world.l1_news(n)
+        n.note(f"responses sent: {len(responses)}")
+
+        n.say("The exit period passes; Bob calls finalize_exits. A canonical transaction pays its piggybacked "
+              "outputs, a non-canonical one its piggybacked inputs; unchallenged piggyback bonds go back, the "
+              "in-flight bond to whoever made the last statement about canonicity that stood.")
+        infos = [world.in_flight(s) for _, s in exits]
+        world.walk_to(n, max(i[7] for i in infos), max(i[8] for i in infos), "the last in-flight exit is due")
+        before = world.held()
+        final = world.watchers["bob"].finalize()
+        world.l1_news(n)
+        paid = []
+        names_of = {s.tx.hash(): label for label, s in exits}
+        for e in world.events("InFlightExitPaid"):
+            row = {"exit": names_of.get(e["tx_hash"], "0x" + e["tx_hash"].hex()), "owner": world.name_of(e["owner"]),
+                   "kind": "output" if e["output"] else "input", "index": e["index"], "amount": str(e["amount"]),
+                   "paid": str(e["paid"])}
+            paid.append(row)
+            n.note(f"paid {row['owner']}: {eth(e['paid'])} for {row['kind']} {row['index']} of {row['exit']} "
+                   f"({eth(e['amount'])}) and its piggyback bond")
+        settled = []
+        for e in world.events("InFlightExitFinalized"):
+            row = {"exit": names_of.get(e["tx_hash"], "0x" + e["tx_hash"].hex()), "canonical": bool(e["canonical"]),
+                   "bond_owner": world.name_of(e["bond_owner"])}
+            settled.append(row)
+            n.note(f"{row['exit']}: {'canonical' if row['canonical'] else 'not canonical'}; its in-flight bond of "
+                   f"{eth(ife_bond)} went to {row['bond_owner']}")
+        n.note(f"the root chain held {eth(before)} before; it has {eth(world.held())} left")
+
+        n.say("Alice's 5 ETH input: the canonical transaction spent it, so L1 records it spent, paid to nobody, and "
+              "its standard exit can never start. Her wallet asks L1 (a gas estimate, nothing is sent):")
+        coin_record = world.call("exit_info", coin)
+        input_refused = ""
+        try:
+            world.send("alice", "start_deposit_exit", coin, 5 * ETH, value=world.bond)
+        except TransactionReverted as exc:
+            input_refused = str(exc)
+        n.note(f"refused before it was sent: {input_refused or 'not refused!'}")
+        world.l1_news(n)
+        n.balances()
+
+        owed = sum(o.amount for pos, o in world.reference.utxos.items() if world.exit_state(pos) == 0)
+        bob_net = sum(world.holdings("bob").values()) - sum(n.start["bob"].values()) + n.fees["bob"]
+        carol_gain, mallory_gain = _gain(n, world, "carol"), _gain(n, world, "mallory")
+        n.say(f"What it adds up to. Bob got {eth(bob_net)} beyond his gas: the 3 ETH Alice paid him, both his bonds "
+              f"back, and not one confirmation signature was made from broadcast to payout. Alice got her 2 ETH "
+              f"change and her 1 ETH share back; her 5 ETH coin was paid out once, 3 ETH to Bob and 2 ETH to her. Carol, the "
+              f"watcher, is {eth(carol_gain)} ahead (Mallory's two bonds); Mallory is {eth(-mallory_gain)} behind, "
+              f"and still holds the 1 ETH of her own spend on the child chain. The root chain holds "
+              f"{eth(world.held())}: exactly that 1 ETH, all that is still owed.")
+        n.say("The lesson. MVP's confirmation was a second signature every sender had to give after seeing its "
+              "block, and without it a recipient could not exit: a withheld block left Bob with nothing. MoreVP "
+              "needs no confirmation: the signed transaction is the evidence, and whether it counts (canonical) is "
+              "decided by a challenge game in two phases, piggybacks and challenges first, responses second; its "
+              "place in the exit queue is its youngest input's.")
+
+        pay_paid = [(p["owner"], p["kind"], p["index"], int(p["paid"])) for p in paid if p["exit"] == exits[0][0]]
+        joint_paid = [(p["owner"], p["kind"], p["index"], int(p["paid"])) for p in paid if p["exit"] == exits[1][0]]
+        pinfo, jinfo = world.in_flight(pay), world.in_flight(joint)
+        actions = [a for a, _ in world.morevp["carol"].actions]
+        ok = (all(w.alarm and "withheld" in w.alarm for w in world.watchers.values()) and bool(joint_refused)
+              and "bad confirmation" in mvp_refused and confirmation is None and not world.operator.confirmations
+              and not any(w.kept for w in world.watchers.values())
+              and final is not None
+              and pay_paid == [("bob", "output", 0, 3 * ETH + pb_bond), ("alice", "output", 1, 2 * ETH + pb_bond)]
+              and joint_paid == [("alice", "input", 0, ETH + pb_bond)]
+              and pinfo[1] == 3 and pinfo[2] >> 6 & 1 == 1 and jinfo[1] == 3 and jinfo[2] >> 6 & 1 == 0
+              and jinfo[3] == R.tx_pos(first.blknum, 0) and actions == ["challenge", "challenge_input"]
+              and [(s["canonical"], s["bond_owner"]) for s in settled] == [(True, "bob"), (False, "carol")]
+              and coin_record[2] == 3 and int(coin_record[0], 16) == 0 and "exit exists" in input_refused
+              and bob_net == 3 * ETH and carol_gain == ife_bond + pb_bond and mallory_gain == -(ife_bond + pb_bond)
+              and world.held() == owed == ETH)
+        verdict = ("Bob exited a payment in a withheld block with no confirmation signature, paid in full with his "
+                   "bonds back; the joint payment Mallory double-spent was shown not canonical by Carol's watcher, "
+                   "paid Alice her input back and Mallory nothing; the root chain holds exactly what is still owed")
+        summary = _summary(
+            n, world, "plasma-in-flight", verdict, ok, withheld_block=block.blknum, competitor_block=first.blknum,
+            joint_refused=joint_refused, mvp_exit_refused=mvp_refused,
+            confirmations_posted=len(world.operator.confirmations),
+            confirmations_kept=sum(len(w.kept) for w in world.watchers.values()),
+            in_flight=[{"exit": label, "tx_hash": "0x" + s.tx.hash().hex(), "started_by": started,
+                        "state": world.in_flight(s)[1], "competitor_pos": world.in_flight(s)[3],
+                        "canonical": bool(world.in_flight(s)[2] >> 6 & 1)}
+                       for (label, s), started in zip(exits, ("bob", "mallory"), strict=True)],
+            watcher_actions=actions, challenges=challenges, queue=queue, payouts=paid, settled=settled,
+            input_record={"utxo_pos": coin, "state": STATE_WORDS[coin_record[2]], "owner": coin_record[0]},
+            input_exit_refused=input_refused, owed_wei=str(owed), root_chain_before_payouts_wei=str(before),
+            bob_net_wei=str(bob_net), challenger_gain_wei=str(carol_gain), cheater_gain_wei=str(mallory_gain),
+            in_flight_bond_wei=str(ife_bond), piggyback_bond_wei=str(pb_bond))
+        return _code(summary), summary
+
+    return _run(body, preset, ("bob", "carol"))
+
+
 DEMOS: Mapping[str, Demo] = {
     "plasma": demo_plasma,
     "plasma-double-spend": demo_double_spend,
     "plasma-withheld": demo_withheld,
     "plasma-exit-twice": demo_exit_twice,
+    "plasma-in-flight": demo_in_flight,
 }
 
 # One line each, as ``l2lab demo --list`` prints them: the first line of each demo's docstring.
 SUMMARIES: Mapping[str, str] = {name: (demo.__doc__ or "").strip().splitlines()[0] for name, demo in DEMOS.items()}
 
-__all__ = ["DEMOS", "OMG_GAS", "SUMMARIES", "demo_double_spend", "demo_exit_twice", "demo_plasma", "demo_withheld"]
+__all__ = ["DEMOS", "OMG_GAS", "SUMMARIES", "demo_double_spend", "demo_exit_twice", "demo_in_flight", "demo_plasma",
+           "demo_withheld"]
