@@ -89,7 +89,7 @@ def test_a_restarted_watcher_exits_blocks_it_validated_after_the_operator_vanish
         bob.poll()
     assert bob.balance() == 3 * ETH and 1000 in bob.blocks and bob.alarm is None
     [paying] = world.operator.blocks[1000].txs
-    assert tx_id(paying) in bob.kept
+    assert tx_id(paying) in bob.kept and tx_id(paying) in world.operator.confirmations  # posted by Alice
     crashed = crash_copy(store, tmp_path / "crashed.sqlite")
     del bob  # dropped without close
     world.gone = True
@@ -230,5 +230,6 @@ def test_watch_defaults_to_a_store_in_the_data_dir(node, cli, tmp_path, capsys) 
     out = capsys.readouterr().out
     default = tmp_path / f"watch-{address}.sqlite"
     assert default.is_file() and str(default) in out and "holds 1 ETH" in out
+    assert "no store: --data-dir /nonexistent does not exist" in cli("watch", "--account", "1", "--once")
     # The node's own files in the same data dir are left alone.
     assert any(p.name.endswith("-operator.sqlite") for p in tmp_path.iterdir())

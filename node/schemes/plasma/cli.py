@@ -301,7 +301,10 @@ def cmd_send(args: argparse.Namespace) -> None:
     inputs, total = _choose(args, owner, amount)
     outputs: list[tuple[str, int]] = [(to, amount)] + ([(owner, total - amount)] if total > amount else [])
     signed = R.sign_transaction(R.Transaction.spend(inputs, outputs), [key] * len(inputs), chain.domain)
-    answer = _post(args, "transactions", {"tx": "0x" + signed.encode().hex()}, "the operator refused it")
+    try:
+        answer = _post(args, "transactions", {"tx": "0x" + signed.encode().hex()}, "the operator refused it")
+    except CliError as exc:
+        raise CliError(str(exc) + _unconfirmed_hint(args, str(exc))) from None
     ident = answer["id"]
     print(f"sent {_eth(amount)} to {to}: transaction {ident}, for block {answer['next_block']}")
     deadline = time.monotonic() + args.timeout
@@ -322,6 +325,23 @@ def cmd_send(args: argparse.Namespace) -> None:
               f"`l2lab plasma confirm {ident}`")
         return
     _confirm(args, chain, key, ident, where)
+
+
+def _unconfirmed_hint(args: argparse.Namespace, refusal: str) -> str:
+    """For a refusal of an unconfirmed input: the command its creating transaction's sender must run."""
+    import re
+
+    from contracts_spec.plasma import rules as R
+
+    found = re.search(r"unconfirmed input: input \d \(position (\d+)\)", refusal)
+    if found is None:
+        return ""
+    blknum, txindex, _ = R.decode_utxo_pos(int(found.group(1)))
+    r = _http(args).get(f"{API}/blocks/{blknum}")
+    if r.status_code != 200 or txindex >= len(r.json()["transactions"]):
+        return ""
+    ident = r.json()["transactions"][txindex]["id"]
+    return f"; its sender confirms it with `l2lab plasma confirm {ident}`"
 
 
 def _confirm(args: argparse.Namespace, chain: Chain, key: bytes, ident: str, where: dict) -> None:
@@ -486,25 +506,25 @@ def cmd_advance(args: argparse.Namespace) -> None:
           f"(block {chain.l1.block_number()}, timestamp {chain.l1.timestamp()})")
 
 
-def _watch_store(args: argparse.Namespace, owner: str) -> Path | None:
-    """Where the watcher keeps its state: ``--store``, else ``watch-<owner>.sqlite`` in an existing --data-dir."""
+def _watch_store(args: argparse.Namespace, owner: str) -> tuple[Path | None, str]:
+    """Where the watcher keeps its state (``--store``, else ``watch-<owner>.sqlite`` in an existing --data-dir),
+    or None and why not."""
     if args.no_store:
         if args.store is not None:
             raise CliError("--store and --no-store exclude each other")
-        return None
+        return None, "no store (--no-store)"
     if args.store is None:
         data_dir = Path(args.data_dir)
         if not data_dir.is_dir():
-            print(f"note: no store (--data-dir {data_dir} does not exist): what this watcher validates is lost when "
-                  "it stops; give --store FILE to keep it", file=sys.stderr)
-            return None
-        return data_dir / f"watch-{owner}.sqlite"
+            return None, (f"no store: --data-dir {data_dir} does not exist, so what this watcher validates is lost "
+                          "when it stops (give --store FILE to keep it)")
+        return data_dir / f"watch-{owner}.sqlite", ""
     path = Path(args.store)
     if path.is_dir():
         raise CliError(f"--store {path} is a directory: name a file (such as {path / f'watch-{owner}.sqlite'})")
     if not path.parent.is_dir():
         raise CliError(f"--store {path}: directory {path.parent} does not exist")
-    return path
+    return path, ""
 
 
 def _watched_chain(args: argparse.Namespace, store: Path | None) -> tuple[Any, str, str]:
@@ -535,7 +555,7 @@ def cmd_watch(args: argparse.Namespace) -> None:
     if not 1 <= args.deadline <= 10_000:
         raise CliError(f"--deadline must be between 1 and 10000 L1 blocks, got {args.deadline}")
     key = _signer(args)
-    store = _watch_store(args, _owner(args))
+    store, why = _watch_store(args, _owner(args))
     l1, address, note = _watched_chain(args, store)
     http = _http(args)
 
@@ -573,13 +593,13 @@ def cmd_watch(args: argparse.Namespace) -> None:
     except WatcherStoreError as exc:
         raise CliError(str(exc)) from None
     try:
-        _watch(args, watcher, note, store)
+        _watch(args, watcher, note, store, why)
     finally:
         watcher.close()
 
 
-def _watch(args: argparse.Namespace, watcher: Any, note: str, store: Path | None) -> None:
-    kept = "no store" if store is None else f"store {store}, {len(watcher.blocks)} block(s) resumed"
+def _watch(args: argparse.Namespace, watcher: Any, note: str, store: Path | None, why: str) -> None:
+    kept = why if store is None else f"store {store}, {len(watcher.blocks)} block(s) resumed"
     print(f"{note}watching {watcher.address} for {watcher.owner} (deadline {args.deadline} L1 blocks; {kept})",
           flush=True)
     reported: set[tuple[str, int]] = set()
@@ -644,7 +664,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--token", help="the node's admin token, for `advance` (default: L2LAB_NODE_TOKEN, or the "
                    "node-token file in --data-dir)")
     p.add_argument("--data-dir", default="./l2lab-data",
-                   help="the node's data dir, where its admin token is found (default ./l2lab-data)")
+                   help="the node's data dir, where its admin token is found and `watch` keeps its store "
+                        "(default ./l2lab-data)")
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--rpc", default=argparse.SUPPRESS, help="the node's JSON-RPC URL")
