@@ -130,6 +130,9 @@ def test_an_unconfirmed_payment_cannot_exit_until_confirmed(node, cli) -> None:
     ident = out.split("transaction ")[1].split(",")[0]
     refused = cli("exit", "--account", "1", "--utxo", "1000000000000", ok=False)
     assert "no confirmation" in refused and "l2lab plasma confirm" in refused
+    # Nor can the recipient spend it: the refusal names the command the sender must run.
+    refused = cli("send", "--account", "1", "--to", "2", "--amount", "1", ok=False)
+    assert "unconfirmed input" in refused and f"`l2lab plasma confirm {ident}`" in refused
     assert "confirmed against root" in cli("confirm", "--account", "0", ident)
     assert "started" in cli("exit", "--account", "1", "--utxo", "1000000000000")
 
