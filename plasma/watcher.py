@@ -55,6 +55,7 @@ Post = Callable[[str, bytes], None]
 
 
 _START_EXIT = selector("start_exit(uint256,bytes,bytes,bytes)")
+_START_IN_FLIGHT = selector("start_in_flight_exit(bytes,bytes,bytes)")
 
 
 @dataclass
@@ -228,6 +229,8 @@ class Watcher:
         self._open_exits: set[int] = set()
         # Positions whose owner started their exit on L1 (in this session or before): no longer the owner's to spend.
         self._exiting: set[int] = set()
+        # Positions that are inputs of an in-flight exit on L1: (its transaction, the input's index).
+        self._in_flight_inputs: dict[int, tuple[R.SignedTransaction, int]] = {}
         self._revealed: dict[str, bytes] = {}
         # Checked confirmations it holds, by transaction id: of its owner's spends, of the spends that paid its
         # owner (for its exits), and of every transaction whose output a valid block spends (the rule demands them).
@@ -306,6 +309,8 @@ class Watcher:
             self._open_exits.add(e["utxo_pos"])
             if int(e["owner"], 16) == int(self.owner, 16):
                 self._exiting.add(e["utxo_pos"])
+        for e in self.l1.events(self.address, RootChain, "InFlightExitStarted", lo, number):
+            self._note_in_flight(e["transactionHash"])
 
     def _validate(self, number: int, *, stored_only: bool = False) -> None:
         for blknum in sorted(self.waiting):
@@ -425,12 +430,15 @@ class Watcher:
         return self.l1.transact(self.key, self.address, RootChain, method, *args, value=value)
 
     def start_exit(self, pos: int) -> ExitRecord:
-        """Start the exit of one of the owner's outputs (a deposit, or an output of a valid block)."""
+        """Start the exit of one of the owner's outputs (a deposit, or an output of a valid block); an input of an
+        in-flight exit on L1 is piggybacked on it instead."""
         out = self.utxos[pos]
         record = ExitRecord(pos, out.amount)
         blknum, txindex, _ = R.decode_utxo_pos(pos)
         try:
-            if blknum % CHILD_BLOCK_INTERVAL:
+            if pos in self._in_flight_inputs:
+                self._piggyback(record, *self._in_flight_inputs[pos])
+            elif blknum % CHILD_BLOCK_INTERVAL:
                 record.receipt = self._send("start_deposit_exit", pos, out.amount, value=self.bond)
             else:
                 block = self.blocks[blknum]
@@ -466,6 +474,29 @@ class Watcher:
             self._revealed[tx_id(R.SignedTransaction.decode(signed_tx))] = sigs
         except (R.PlasmaRuleError, ValueError, TypeError):
             return  # L1 accepted the exit, so this cannot happen; nothing to keep if it does
+
+    def _note_in_flight(self, l1_tx: str) -> None:
+        """Remember the owner's inputs of an in-flight exit someone started: they leave by piggyback, not alone.
+
+        A standard exit of an input of a canonical in-flight transaction is
+        challenged (its bond lost); a piggyback on the input is paid back if
+        the transaction turns out not canonical, and its bond returned if it is.
+        """
+        tx = self.l1.rpc("eth_getTransactionByHash", l1_tx)
+        data = bytes.fromhex((tx or {}).get("input", "0x")[2:])
+        if data[:4] != _START_IN_FLIGHT:
+            return
+        try:
+            signed = R.SignedTransaction.decode(abi_decode(["bytes", "bytes", "bytes"], data[4:])[0])
+        except (R.PlasmaRuleError, ValueError, TypeError):
+            return  # L1 accepted the exit, so this cannot happen
+        for i, pos in enumerate(signed.tx.spent):
+            self._in_flight_inputs.setdefault(pos, (signed, i))
+
+    def _piggyback(self, record: ExitRecord, signed: R.SignedTransaction, index: int) -> None:
+        bond = self.l1.call(self.address, RootChain, "in_flight_bonds")[1]
+        record.receipt = self._send("piggyback_input", signed.encode(), index, value=bond)
+        self._exiting.add(record.utxo_pos)
 
     def _confirmations_of(self, ident: str) -> bytes | None:
         return self.kept.get(ident) or self.confirmations(ident) or self._revealed.get(ident)

@@ -216,7 +216,8 @@ def test_bob_exits_a_payment_he_cannot_see_without_any_confirmation_signature(la
 
 
 def test_an_mvp_exit_of_the_input_of_a_canonical_in_flight_transaction_is_challenged(lab: Lab) -> None:
-    """Alice's MVP watcher, alarmed by the withheld block, exits the input she spent; Bob's client challenges it.
+    """Alice's MVP watcher, alarmed by the withheld block, exits the input she spent; then Bob exits in flight,
+    and his client challenges her exit.
 
     MVP told Alice to exit the input of an unconfirmed spend. With MoreVP on
     the same root chain the signed spend is Bob's: a standard exit of an
@@ -231,20 +232,48 @@ def test_an_mvp_exit_of_the_input_of_a_canonical_in_flight_transaction_is_challe
     block = lab.operator.make_block()
     assert block is not None
     lab.operator.withhold(block.blknum)
-    lab.m["bob"].exit_in_flight(pay)
     lab.l1.mine(3)
     lab.w["alice"].poll()
     assert lab.w["alice"].alarm is not None and coin in lab.w["alice"].exits  # her standard exit of the input
     assert lab.call("exit_info", coin)[2] == STARTED
     start = lab.balances()
+    lab.m["bob"].exit_in_flight(pay)
     lab.poll("bob")
     assert ("challenge_standard", coin) in lab.m["bob"].actions
     assert lab.call("exit_info", coin)[2] == CHALLENGED
     lab.due(pay)
     lab.finalize()
     got = {n: v - start[n] for n, v in lab.balances().items()}
-    assert got["bob"] == 4 * ETH + PB_BOND + IFE_BOND + BOND and got["alice"] == 0
+    assert got["bob"] == 4 * ETH + BOND and got["alice"] == 0  # Bob: the coin, and Alice's bond for his bonds
     assert lab.paid() == {"bob": 4 * ETH + PB_BOND} and lab.l1.balance(lab.address) == 0
+
+
+def test_a_watcher_piggybacks_an_input_already_in_flight_instead_of_exiting_it(lab: Lab) -> None:
+    """Bob starts the in-flight exit before Alice's watcher raises the alarm: the watcher does not exit her input
+    alone (that exit would be challenged and its bond lost) but piggybacks it; the transaction is canonical, so the
+    piggyback's bond comes back and Alice loses nothing but gas."""
+    coin = lab.deposit("alice", 4 * ETH)
+    lab.poll("alice", "bob")
+    pay = lab.w["alice"].pay(ADDR["bob"], 4 * ETH)
+    lab.m["bob"].remember(pay)
+    lab.operator.submit(pay)
+    block = lab.operator.make_block()
+    assert block is not None
+    lab.operator.withhold(block.blknum)
+    lab.m["bob"].exit_in_flight(pay)
+    lab.l1.mine(3)
+    start = lab.balances()
+    lab.w["alice"].poll()
+    record = lab.w["alice"].exits[coin]
+    assert lab.w["alice"].alarm is not None and record.refused is None
+    assert lab.call("exit_info", coin)[2] == 0 and flags(lab.ife(pay)) & 1  # no standard exit; input 0 piggybacked
+    assert coin not in lab.w["alice"].mine()
+    lab.poll("bob", "dave")
+    assert not any(a[0] == "challenge_standard" for a in lab.m["bob"].actions)
+    lab.due(pay)
+    lab.finalize()
+    got = {n: v - start[n] for n, v in lab.balances().items()}
+    assert got["alice"] == 0 and lab.paid() == {"bob": 4 * ETH + PB_BOND} and lab.l1.balance(lab.address) == 0
 
 
 # -- 2. a transaction never included, whose co-signer spent her input elsewhere ----------------------------------------
