@@ -7,13 +7,19 @@ deployment's receipt only arrives after the miner has started), ``tick``
 (one round of the scheme's actors) and, if it holds resources, ``close``.
 A setup that fails leaves the L1 serving without the scheme and says so; a
 tick that fails is logged and the next one tries again.
+
+A host remembers what it deployed in a small JSON record in the data dir
+(``read_record``), so a restarted node reattaches instead of deploying again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import threading
+from pathlib import Path
+from typing import Any
 
 
 class SchemeTimer:
@@ -62,3 +68,21 @@ class SchemeTimer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.close()
+
+
+def read_record(record: Path | None, l1: Any, fields: tuple[str, ...], contracts: tuple[str, ...],
+                log: logging.Logger) -> dict[str, str] | None:
+    """The ``fields`` of a host's record file, if it is readable and every one of its ``contracts`` (fields
+    naming addresses) still has code on the chain; None otherwise (an unreadable record is logged, not fatal)."""
+    if record is None or not record.exists():
+        return None
+    try:
+        data = json.loads(record.read_text())
+        found = {name: str(data[name]) for name in fields}
+    except (ValueError, KeyError, TypeError):
+        log.warning("ignoring unreadable %s", record)
+        return None
+    for name in contracts:
+        if l1.rpc("eth_getCode", found[name], "latest") in (None, "0x", ""):
+            return None
+    return found

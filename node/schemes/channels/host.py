@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts_spec.l1 import L1Client
-from node.schemes.timer import SchemeTimer
+from node.schemes.timer import SchemeTimer, read_record
 
 log = logging.getLogger("l2lab.channels")
 
@@ -50,19 +50,8 @@ class HostedChannels(SchemeTimer):
 
     def recorded(self) -> dict[str, Any] | None:
         """What this data dir deployed (adjudicator, registry, preset), if both contracts are still on the chain."""
-        if self.record is None or not self.record.exists():
-            return None
-        try:
-            data = json.loads(self.record.read_text())
-            found = {"adjudicator": str(data["adjudicator"]), "registry": str(data["registry"]),
-                     "preset": str(data["preset"])}
-        except (ValueError, KeyError, TypeError):
-            log.warning("ignoring unreadable %s", self.record)
-            return None
-        for address in (found["adjudicator"], found["registry"]):
-            if self.l1.rpc("eth_getCode", address, "latest") in (None, "0x", ""):
-                return None
-        return found
+        return read_record(self.record, self.l1, ("adjudicator", "registry", "preset"), ("adjudicator", "registry"),
+                           log)
 
     def setup(self) -> None:
         """Reattach to the recorded contracts or deploy new ones; then serve the peers."""

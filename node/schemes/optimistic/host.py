@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts_spec.l1 import L1Client
-from node.schemes.timer import SchemeTimer
+from node.schemes.timer import SchemeTimer, read_record
 
 log = logging.getLogger("l2lab.optimistic")
 
@@ -62,15 +62,8 @@ class HostedOptimistic(SchemeTimer):
 
     def _recorded_address(self) -> str | None:
         """The rollup this data dir already deployed, if it is still on the chain."""
-        if self.record is None or not self.record.exists():
-            return None
-        try:
-            address = json.loads(self.record.read_text())["address"]
-        except (ValueError, KeyError, TypeError):
-            log.warning("ignoring unreadable %s", self.record)
-            return None
-        code = self.l1.rpc("eth_getCode", address, "latest")
-        return address if code not in (None, "0x", "") else None
+        found = read_record(self.record, self.l1, ("address",), ("address",), log)
+        return None if found is None else found["address"]
 
     def setup(self) -> None:
         """Attach to the recorded rollup or deploy a new one; then serve it."""

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts_spec.l1 import L1Client
-from node.schemes.timer import SchemeTimer
+from node.schemes.timer import SchemeTimer, read_record
 
 log = logging.getLogger("l2lab.zk")
 
@@ -60,16 +60,8 @@ class HostedZk(SchemeTimer):
 
     def recorded(self) -> tuple[str, str] | None:
         """(address, preset) of the rollup this data dir deployed, if it is still on the chain."""
-        if self.record is None or not self.record.exists():
-            return None
-        try:
-            data = json.loads(self.record.read_text())
-            address, preset = str(data["address"]), str(data["preset"])
-        except (ValueError, KeyError, TypeError):
-            log.warning("ignoring unreadable %s", self.record)
-            return None
-        code = self.l1.rpc("eth_getCode", address, "latest")
-        return (address, preset) if code not in (None, "0x", "") else None
+        found = read_record(self.record, self.l1, ("address", "preset"), ("address",), log)
+        return None if found is None else (found["address"], found["preset"])
 
     def setup(self) -> None:
         """Reattach to the recorded rollup or deploy a new one; then serve it."""
