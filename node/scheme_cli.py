@@ -1,4 +1,4 @@
-"""What every scheme's command line shares: one-line failures, ``--key`` parsing and the command runner.
+"""What every scheme's command line shares: one-line failures, ``--key`` and ``--account`` parsing, the runner.
 
 A scheme's CLI (``node/schemes/<scheme>/cli.py``) raises :class:`CliError`
 for anything the user should fix and hands its table of commands to
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from primitives.secp256k1 import SECP256K1_N
@@ -39,6 +39,23 @@ def parse_private_key(text: str) -> bytes:
     if not 0 < int.from_bytes(key, "big") < SECP256K1_N:
         raise CliError("--key is not a valid secp256k1 private key (0 or not below the curve order)")
     return key
+
+
+def dev_account_key(listed: Sequence[Any], index_text: str, option: str = "--account") -> bytes:
+    """The private key of dev account ``index_text`` of a node whose ``eth_accounts`` are ``listed``: the number
+    must name one of them, and the standard dev mnemonic must derive that address (else the user gives --key)."""
+    from node.devaccounts import MAX_ACCOUNT_COUNT, derive_dev_account
+
+    if not index_text.isdigit() or int(index_text) >= MAX_ACCOUNT_COUNT:
+        raise CliError(f"{option} must be a dev account number, got {index_text!r}")
+    index = int(index_text)
+    if index >= len(listed):
+        have = f"0..{len(listed) - 1}" if listed else "none"
+        raise CliError(f"unknown account {index}: this node's dev accounts are {have}")
+    acct = derive_dev_account(index)
+    if acct.address.lower() != str(listed[index]).lower():
+        raise CliError(f"dev account {index} of this node is not from the standard dev mnemonic: use --key")
+    return acct.private_key
 
 
 def answer_detail(r: Any) -> str:

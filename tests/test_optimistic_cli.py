@@ -247,7 +247,7 @@ def test_newcomer_flow_with_dev_account_numbers_only(hosted, capsys) -> None:
 
 BAD_INPUTS = [
     (["deposit", "--account", "7", "--amount", "1"], "unknown account 7: this node's dev accounts are 0..3"),
-    (["deposit", "--account", "-1", "--amount", "1"], "unknown account -1"),
+    (["deposit", "--account", "-1", "--amount", "1"], "--account must be a dev account number, got '-1'"),
     (["deposit", "--account", "one", "--amount", "1"], "--account must be a dev account number"),
     (["deposit", "--key", "0xzz", "--amount", "1"], "--key must be a private key in hex"),
     (["deposit", "--key", "0x" + "00" * 32, "--amount", "1"], "not a valid secp256k1 private key"),

@@ -37,7 +37,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from node.scheme_cli import CliError, answer_detail, fail, parse_private_key, run_commands
+from node.scheme_cli import (
+    CliError,
+    answer_detail,
+    dev_account_key,
+    fail,
+    parse_private_key,
+    run_commands,
+)
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 NAME = "channel"
@@ -295,19 +302,9 @@ def _peer_key(args: argparse.Namespace) -> bytes:
             if not text:
                 raise CliError(f"--key -: set {KEY_ENV} to the peer's private key (hex)")
         return parse_private_key(text)
-    from node.devaccounts import MAX_ACCOUNT_COUNT, derive_dev_account
-
-    if not args.account.isdigit() or int(args.account) >= MAX_ACCOUNT_COUNT:
+    if not args.account.isdigit():  # before asking the node anything
         raise CliError(f"--account must be a dev account number, got {args.account!r}")
-    index = int(args.account)
-    listed = make_transport(args.rpc).request("eth_accounts", [])
-    if index >= len(listed):
-        have = f"0..{len(listed) - 1}" if listed else "none"
-        raise CliError(f"unknown account {index}: this node's dev accounts are {have}")
-    acct = derive_dev_account(index)
-    if acct.address.lower() != str(listed[index]).lower():
-        raise CliError(f"dev account {index} of this node is not from the standard dev mnemonic: use --key")
-    return acct.private_key
+    return dev_account_key(make_transport(args.rpc).request("eth_accounts", []), args.account)
 
 
 def run_peer(args: argparse.Namespace) -> int:

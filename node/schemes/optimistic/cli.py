@@ -17,7 +17,14 @@ import sys
 import time
 from typing import Any
 
-from node.scheme_cli import CliError, answer_detail, fail, parse_private_key, run_commands
+from node.scheme_cli import (
+    CliError,
+    answer_detail,
+    dev_account_key,
+    fail,
+    parse_private_key,
+    run_commands,
+)
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 # The most wei an L2 amount may hold: the rollup's rules encode amounts as uint256.
@@ -69,13 +76,7 @@ def _dev_address(args: argparse.Namespace, index_text: str) -> str:
 
 def _dev_key(args: argparse.Namespace, index_text: str) -> bytes:
     """The private key of the node's dev account ``index_text``, checked against what the node lists."""
-    from node.devaccounts import derive_dev_account
-
-    address = _dev_address(args, index_text)
-    acct = derive_dev_account(int(index_text))
-    if acct.address.lower() != address.lower():
-        raise CliError(f"dev account {index_text} of this node is not from the standard dev mnemonic: use --key")
-    return acct.private_key
+    return dev_account_key(_transport(args).request("eth_accounts", []), index_text)
 
 
 def _optional_signer(args: argparse.Namespace) -> bytes | None:

@@ -31,7 +31,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from node.scheme_cli import CliError, answer_detail, fail, parse_private_key, run_commands
+from node.scheme_cli import (
+    CliError,
+    answer_detail,
+    dev_account_key,
+    fail,
+    parse_private_key,
+    run_commands,
+)
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 NAME = "plasma"
@@ -114,19 +121,7 @@ def _post(args: argparse.Namespace, path: str, body: dict | None, what: str, *, 
 
 def _dev_key(args: argparse.Namespace, index_text: str) -> bytes:
     """The private key of the node's dev account ``index_text``, checked against what the node lists."""
-    from node.devaccounts import derive_dev_account
-
-    if not index_text.isdigit() or len(index_text) > 5:
-        raise CliError(f"--account must be a dev account number, got {index_text!r}")
-    listed = _l1(args).rpc("eth_accounts")
-    index = int(index_text)
-    if not 0 <= index < len(listed):
-        have = f"0..{len(listed) - 1}" if listed else "none"
-        raise CliError(f"unknown account {index}: this node's dev accounts are {have}")
-    acct = derive_dev_account(index)
-    if acct.address.lower() != str(listed[index]).lower():
-        raise CliError(f"dev account {index} of this node is not from the standard dev mnemonic: use --key")
-    return acct.private_key
+    return dev_account_key(_l1(args).rpc("eth_accounts"), index_text)
 
 
 def _signer(args: argparse.Namespace) -> bytes:
