@@ -612,6 +612,10 @@ def test_a_full_set_of_locks_unlocks_within_one_block(net: Channels) -> None:
     net.close(cid, "bob", "alice", alice)
     net.wait_window(cid)
     net.settle(cid, "alice", alice[0], "bob", None)
+    net.refused(cid, "carol", "unlock", cid, net.addr("bob"), net.addr("alice"), R.encode_locks(locks),
+                match="lock pending: lock 10's secret may still be registered until block")
+    net.l1.increase_time(max(0, expiry_time - net.l1.timestamp()) + 1)  # the unclaimed locks expire
+    net.l1.mine(max(0, expiry - net.l1.block_number()) + 1)
     receipt = net.tx("carol", "unlock", cid, net.addr("bob"), net.addr("alice"), R.encode_locks(locks))
     assert gas_of(receipt) < 30_000_000 // 4  # a quarter of a block at most, whoever else is in it
     [event] = net.l1.events(net.address, ChannelAdjudicator, "ChannelUnlocked")

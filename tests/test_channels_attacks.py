@@ -223,14 +223,14 @@ def test_the_longest_lock_an_initiator_makes_is_one_its_receiver_takes(lab: Chan
         assert lab.balance(a, b) == 9 * ETH and lab.balance(b, a) == ETH  # mediators even
 
 
-def test_a_lock_running_at_settlement_is_refunded_on_l1_so_receivers_refuse_them(lab: ChannelLab) -> None:
-    """Why the rule above is the receiver's to keep: the adjudicator's ``unlock`` pays the receiver only the
-    locks whose secret is registered when it is called, so a lock that has not expired at settlement can be
-    refunded to its sender ahead of a registration that would still have counted.
+def test_a_lock_running_at_settlement_cannot_be_refunded_before_it_expires(lab: ChannelLab) -> None:
+    """The adjudicator's ``unlock`` waits until every lock is decided: a lock that has not expired at
+    settlement cannot be refunded to its sender ahead of a registration that would still count.
 
     mallory holds alice's lock expiring at exactly the second the window ends (a lock the old peer rule let
-    through); alice closes, and in the window's last second settles and unlocks: refunded. mallory's
-    registration in the next block, in the same second, is in time by the lock's own rule, and too late."""
+    through); alice closes, and in the window's last second settles and tries to unlock: refused, the lock
+    still running. mallory registers the secret in the next block, in the same second, in time by the lock's
+    own rule, and her unlock pays her the lock."""
     lab.open("alice", "mallory", 10 * ETH)
     lab.online("alice", False)
     lab.online("mallory", False)
@@ -253,20 +253,24 @@ def test_a_lock_running_at_settlement_is_refunded_on_l1_so_receivers_refuse_them
     l1.rpc("evm_setNextBlockTimestamp", settle_time)
     l1.rpc("evm_setAutomine", False)
     try:
-        for method, args in (("settle_channel", (cid, alice, 0, ETH, proof.locksroot, mallory, 0, 0,
-                                                 R.EMPTY_LOCKSROOT)),
-                             ("unlock", (cid, mallory, alice, R.encode_locks([lock])))):
-            l1.submit(KEYS["alice"], to=adjudicator, data=_call(method, *args), gas=GAS)
+        hashes = [l1.submit(KEYS["alice"], to=adjudicator, data=_call(method, *args), gas=GAS)
+                  for method, args in (("settle_channel", (cid, alice, 0, ETH, proof.locksroot, mallory, 0, 0,
+                                                           R.EMPTY_LOCKSROOT)),
+                                       ("unlock", (cid, mallory, alice, R.encode_locks([lock]))))]
         l1.mine(1)
     finally:
         l1.rpc("evm_setAutomine", True)
     assert l1.timestamp() == settle_time and not R.is_lock_expired(lock, l1.block_number(), l1.timestamp())
-    [unlocked] = l1.events(adjudicator, ChannelAdjudicator, "ChannelUnlocked")
-    assert (unlocked["unlocked_amount"], unlocked["returned_amount"]) == (0, ETH)  # refunded while still running
+    settled, refused = (l1.receipt(h) for h in hashes)
+    assert int(settled["status"], 16) == 1 and int(refused["status"], 16) == 0  # the early unlock reverted
+    assert l1.events(adjudicator, ChannelAdjudicator, "ChannelUnlocked") == []
     l1.transact(KEYS["mallory"], lab.registry, SecretRegistry, "register_secret", secret)
     at = l1.call(lab.registry, SecretRegistry, "get_secret_reveal", lock.secrethash)
-    assert R.is_unlocked(lock, R.Reveal(*at))  # in time by the lock's rule, but nothing is left to claim
-    # The peers' rule keeps an honest receiver out of this: it never takes such a lock (the test above).
+    assert R.is_unlocked(lock, R.Reveal(*at))  # in time by the lock's rule
+    l1.transact(KEYS["mallory"], adjudicator, ChannelAdjudicator, "unlock", cid, mallory, alice,
+                R.encode_locks([lock]))
+    [unlocked] = l1.events(adjudicator, ChannelAdjudicator, "ChannelUnlocked")
+    assert (unlocked["unlocked_amount"], unlocked["returned_amount"]) == (ETH, 0)
     assert lock.expiration_time - (settle_time - window * SECONDS_PER_SLOT) == window * SECONDS_PER_SLOT
 
 

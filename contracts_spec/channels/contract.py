@@ -31,7 +31,8 @@ Settling and unlocking
     call is bounded): locks whose secret the ``SecretRegistry`` recorded
     before they expired (past both their block and their second, so mining
     blocks fast expires no lock early: ``rules.is_unlocked``) pay the
-    receiver, the rest go back to the sender (``rules.unlock_amounts``).
+    receiver, the rest go back to the sender (``rules.unlock_amounts``),
+    once every lock is decided: claimed, or expired (``rules.check_unlockable``).
 
 What L1 stores, per channel
     ``channel_of[low, high]``, the pair's channel identifier; ``channel[id]``,
@@ -65,6 +66,7 @@ from contracts_spec.channels.rules import (
     check_balance_proof,
     check_cooperative_settle,
     check_proof_fields,
+    check_unlockable,
     close_digest,
     decode_locks,
     settle_amounts,
@@ -451,7 +453,12 @@ class ChannelAdjudicator(Contract):
             block, timestamp = ctx.call(registry, "get_secret_reveal(bytes32)", secrethash)
             return Reveal(int(block), int(timestamp))
 
-        paid = unlock_amounts(decoded, retained, revealed_at)
+        reveals = {lock.secrethash: revealed_at(lock.secrethash) for lock in decoded}  # one registry call each
+        try:
+            check_unlockable(decoded, reveals.__getitem__, ctx.block_number, ctx.timestamp)
+        except ChannelRuleError as exc:
+            raise _rule(exc) from None
+        paid = unlock_amounts(decoded, retained, reveals.__getitem__)
         ctx.sstore("locked", channel_identifier, sender, receiver, locksroot, 0)
         ctx.transfer(receiver, paid.to_receiver)
         ctx.transfer(sender, paid.to_sender)

@@ -612,6 +612,17 @@ class Unlocked(NamedTuple):
     to_sender: int
 
 
+def check_unlockable(locks: Sequence[Lock], revealed_at: Callable[[bytes], Reveal], block_number: int,
+                     timestamp: int) -> None:
+    """Settled locks may be paid out only once each is decided: claimed (its secret registered in time) or
+    expired. Before that, a refund to the sender would take what the receiver may still claim on L1."""
+    for i, lock in enumerate(locks):
+        if not is_unlocked(lock, revealed_at(lock.secrethash)) and not is_lock_expired(lock, block_number, timestamp):
+            raise ChannelRuleError("lock pending", f"lock {i}'s secret may still be registered until block "
+                                                   f"{lock.expiration} and second {lock.expiration_time}: "
+                                                   "unlock after it expires")
+
+
 def unlock_amounts(locks: Sequence[Lock], retained: int, revealed_at: Callable[[bytes], Reveal]) -> Unlocked:
     """Split ``retained`` (the sender's locked amount kept at settlement) between receiver and sender.
 
