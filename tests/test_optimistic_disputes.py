@@ -125,8 +125,13 @@ def rollup() -> Rollup:
 # -- finding 2: a sham dispute opened first ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("preset", [MINIMAL, MAINNET], ids=lambda p: p.name)
-def test_a_sham_dispute_opened_first_does_not_keep_the_honest_challenger_out(preset: Preset) -> None:
+@pytest.mark.parametrize(("preset", "head_start"), [(MINIMAL, 0), (MAINNET, 0), (MAINNET, 1)],
+                         ids=["minimal", "mainnet", "mainnet-sham-a-tick-earlier"])
+def test_a_sham_dispute_opened_first_does_not_keep_the_honest_challenger_out(preset: Preset,
+                                                                             head_start: int) -> None:
+    """The sham may run out its proposer's clock a tick before the honest dispute does (``head_start``, on
+    mainnet, where a tick is inside the window): the honest challenger, holding a dispute of its own, waits
+    for it rather than claim the sham's timeout, whose fraud reward would go to the operator's friend."""
     r = Rollup(preset)
     bad = r.post_batch(6, theft_at=3)
     puppet = BisectionChallenger(r.rollup, KEYS["puppet"], honest=False)  # the operator's friend
@@ -135,6 +140,8 @@ def test_a_sham_dispute_opened_first_does_not_keep_the_honest_challenger_out(pre
     before = r.l1.balance(ADDR["challenger"])
 
     puppet.open(bad)  # the sham dispute comes first
+    if head_start:
+        r.advance(head_start * preset.move_clock // 8 + 1)
     r.challenger.act()  # the honest challenger opens its own all the same
     assert len(r.opened_by("challenger")) == 1, "the honest challenger could not open its own dispute"
     assert r.rollup.call("open_disputes", bad) == 2

@@ -11,7 +11,10 @@ that concerns it: the challenger its own, and it opens its own against the
 first wrong batch whatever disputes others have opened; the proposer every
 dispute against its batches. ``act`` makes every move now due from the actor,
 at most one per dispute, the most urgent first, and claims each timeout the
-moment it is due, on whatever turn. Moves come before the challenger reads
+moment it is due, on whatever turn: in its own disputes, and in others'
+against the first wrong batch while it has none of its own there (the
+batch stays unfinal while any dispute is open, so it can wait for its own,
+whose reward is its own). Moves come before the challenger reads
 what others posted since, so a flood of batches cannot eat its clock.
 
 Each transaction's tip rises as its deadline nears (``DeadlineFees``): a
@@ -216,14 +219,12 @@ class BisectionChallenger(_Player):
         if not faults:
             return
         index = faults[0].index
-        mine = False
-        for d in self._urgent_first(self.book.open_ids(index=index), CHALLENGER):
-            if d.moot:
-                continue
-            if int(d.challenger, 16) == int(self.address, 16):
-                mine = True
-            elif d.timeout_due and d.mover == PROPOSER:  # the fraud goes sooner, whoever's dispute it is
-                yield self._free("timeout", d.id)
+        live = [d for d in self._urgent_first(self.book.open_ids(index=index), CHALLENGER) if not d.moot]
+        mine = any(int(d.challenger, 16) == int(self.address, 16) for d in live)
+        if not mine:  # with a dispute of its own, it wins that one: a claim of another's would pay that challenger
+            for d in live:
+                if d.timeout_due and d.mover == PROPOSER:  # the fraud goes sooner, whoever's dispute it is
+                    yield self._free("timeout", d.id)
         # Re-read after the timeouts just sent: one of them may have struck the claim already.
         if self.honest and not mine and index < self.rollup.call("batch_count") \
                 and self.rollup.call("challenge_time_left", index) > 0:
