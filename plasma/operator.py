@@ -488,12 +488,7 @@ class Operator:
             block = self.blocks[blknum]
             signed = block.txs[txindex]
             try:
-                confirmations = R.split_confirmations(sigs, signed.tx)
-                digest = R.confirmation_digest(signed.tx.hash(), block.root)
-                signers = R.recover_signers([signed], self.domain)[0]
-                confirmers = secp256k1.recover_signers([digest] * len(confirmations), list(confirmations),
-                                                       strict=False)
-                R.check_confirmations(signed.tx, signers, confirmers)
+                R.check_confirmed(signed, block.root, sigs, self.domain)
             except R.PlasmaRuleError as exc:
                 raise PlasmaRefused(exc.rule, str(exc).split(": ", 1)[-1]) from None
             self.confirmations[ident] = bytes(sigs)

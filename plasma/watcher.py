@@ -409,10 +409,7 @@ class Watcher:
     def _confirms(self, signed: R.SignedTransaction, root: bytes, sigs: bytes) -> bool:
         """Whether ``sigs`` are the confirmations of ``signed`` in the block of ``root`` by its inputs' signers."""
         try:
-            confirmations = R.split_confirmations(sigs, signed.tx)
-            digest = R.confirmation_digest(signed.tx.hash(), root)
-            confirmers = secp256k1.recover_signers([digest] * len(confirmations), list(confirmations), strict=False)
-            R.check_confirmations(signed.tx, R.recover_signers([signed], self.domain)[0], confirmers)
+            R.check_confirmed(signed, root, sigs, self.domain)
         except R.PlasmaRuleError:
             return False
         return True

@@ -608,13 +608,18 @@ class RootChain(Contract):
         self._push(ctx, ETH, exit_priority(exit_time, youngest, seq))
         ctx.emit(self.InFlightExitStarted, ctx.sender, tx_hash, youngest, exit_time, exit_block)
 
-    @external("piggyback_input(bytes,uint8)", payable=True)
-    def piggyback_input(self, ctx: Context, in_flight_tx: bytes, index: int) -> None:
-        """Claim input ``index`` of an in-flight transaction, paid if it turns out non-canonical (owner only, bonded)."""
+    def _open_piggyback(self, ctx: Context, in_flight_tx: bytes) -> tuple[SignedTransaction, bytes, _InFlight]:
+        """A piggyback's common checks: its exact bond, an open in-flight exit of the transaction, the first phase."""
         _, bond = self._bonds(ctx)
         ctx.require(ctx.value == bond, f"bad bond: a piggyback is bonded with exactly {bond} wei, got {ctx.value}")
         signed, tx_hash, ife = self._open(ctx, in_flight_tx)
         self._require_phase(ctx, ife, (R.FIRST_PHASE,), "piggybacks are in the first phase")
+        return signed, tx_hash, ife
+
+    @external("piggyback_input(bytes,uint8)", payable=True)
+    def piggyback_input(self, ctx: Context, in_flight_tx: bytes, index: int) -> None:
+        """Claim input ``index`` of an in-flight transaction, paid if it turns out non-canonical (owner only, bonded)."""
+        signed, tx_hash, ife = self._open_piggyback(ctx, in_flight_tx)
         try:
             pos = R.input_position(signed.tx, index)
         except PlasmaRuleError as exc:
@@ -631,10 +636,7 @@ class RootChain(Contract):
     @external("piggyback_output(bytes,uint8)", payable=True)
     def piggyback_output(self, ctx: Context, in_flight_tx: bytes, index: int) -> None:
         """Claim output ``index`` of an in-flight transaction, paid if it is canonical (owner only, bonded)."""
-        _, bond = self._bonds(ctx)
-        ctx.require(ctx.value == bond, f"bad bond: a piggyback is bonded with exactly {bond} wei, got {ctx.value}")
-        signed, tx_hash, ife = self._open(ctx, in_flight_tx)
-        self._require_phase(ctx, ife, (R.FIRST_PHASE,), "piggybacks are in the first phase")
+        signed, tx_hash, ife = self._open_piggyback(ctx, in_flight_tx)
         try:
             output = R.piggyback_output(signed.tx, index)
         except PlasmaRuleError as exc:

@@ -431,6 +431,16 @@ def check_confirmations(tx: Transaction, signers: Sequence[str | None], confirme
             raise PlasmaRuleError("bad confirmation", f"input {i} is not confirmed by its signer {signer}")
 
 
+def check_confirmed(signed: SignedTransaction, root: bytes, sigs: bytes, domain: Domain) -> None:
+    """``sigs`` (the 130 bytes an exit carries) confirm ``signed`` in the block of ``root``: each used input's
+    confirmation is by the signer of that input (``domain``'s signatures), as the root chain's ``start_exit``
+    checks; the off-chain actors' one check of a confirmation they are handed."""
+    confirmations = split_confirmations(sigs, signed.tx)
+    digest = confirmation_digest(signed.tx.hash(), root)
+    confirmers = secp256k1.recover_signers([digest] * len(confirmations), list(confirmations), strict=False)
+    check_confirmations(signed.tx, recover_signers([signed], domain)[0], confirmers)
+
+
 # -- spending ---------------------------------------------------------------------------------
 
 
@@ -793,7 +803,7 @@ __all__ = [
     "BLOCK_OFFSET", "CONFIRMATIONS_BYTES", "EMPTY_SIGNATURE", "MAX_AMOUNT", "MAX_BLKNUM", "MAX_TXS_PER_BLOCK",
     "PROOF_BYTES", "SIGNED_TX_BYTES", "TREE_DEPTH", "TX_BYTES", "TX_OFFSET", "ZERO_ADDRESS",
     "BlockEffect", "BlockTree", "Domain", "Output", "PlasmaRuleError", "SignedTransaction", "Transaction",
-    "block_root", "check_amounts", "check_block", "check_confirmations", "check_inclusion", "check_signatures",
+    "block_root", "check_amounts", "check_block", "check_confirmations", "check_confirmed", "check_inclusion", "check_signatures",
     "check_spend", "confirm", "confirmation_digest", "confirmations", "decode_priority", "deposit_root", "decode_utxo_pos",
     "encode_utxo_pos", "exit_priority", "exitable_at", "recover_signers", "sign_transaction", "signing_digest",
     "split_confirmations", "split_proof", "tx_pos",
