@@ -376,7 +376,8 @@ class Watcher:
         self.kept[ident] = sigs
 
     def _creator_confirmed(self, pos: int) -> bool:
-        """Whether the transaction of a valid block that created ``pos`` is confirmed (its confirmation kept)."""
+        """Whether the transaction of a valid block that created ``pos`` is confirmed: its confirmation kept, or
+        fetched (from the operator, or an exit's calldata), checked and kept now."""
         blknum, txindex, _ = R.decode_utxo_pos(pos)
         block = self.blocks.get(blknum)
         if block is None or txindex >= len(block.txs):
@@ -394,17 +395,7 @@ class Watcher:
     def _collect_confirmations(self) -> None:
         """Fetch and keep, checked, the confirmation of each spend that paid an output the owner holds."""
         for pos in self.mine():
-            blknum, txindex, _ = R.decode_utxo_pos(pos)
-            block = self.blocks.get(blknum)
-            if block is None:
-                continue  # a deposit: its exit needs no confirmation
-            signed = block.txs[txindex]
-            ident = tx_id(signed)
-            if ident in self.kept:
-                continue
-            sigs = self.confirmations(ident) or self._revealed.get(ident)
-            if sigs is not None and self._confirms(signed, block.tree.root, sigs):
-                self._keep(ident, sigs)
+            self._creator_confirmed(pos)  # a deposit's needs none: nothing is fetched for it
 
     def _confirms(self, signed: R.SignedTransaction, root: bytes, sigs: bytes) -> bool:
         """Whether ``sigs`` are the confirmations of ``signed`` in the block of ``root`` by its inputs' signers."""
