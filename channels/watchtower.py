@@ -452,7 +452,7 @@ class Watchtower:
         if int(receipt["status"], 16) == 1:
             self.stats.updates_landed.append(cid)
         else:
-            self.stats.updates_failed.append((cid, receipt.get("revertReason") or "transaction reverted"))
+            self.stats.updates_failed.append((cid, self.l1.revert_reason(receipt)))
         return True
 
     def _bump(self, cid: int) -> None:

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple, Protocol
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_account import Account
+from eth_utils import to_checksum_address
 
 from primitives.keccak import keccak256
 
@@ -35,6 +36,8 @@ class Transport(Protocol):
 
 
 GWEI = 10**9
+# What the toy L1 answers to web3_clientVersion begins with (node.rpc.CLIENT_VERSION).
+TOY_CLIENT_PREFIX = "l2lab/"
 # A replacement (same sender and nonce) must raise both its tip and its fee cap by this
 # much, as geth's default --txpool.pricebump asks, and as the node's pool does.
 PRICE_BUMP_PERCENT = 10
@@ -179,6 +182,7 @@ class L1Client:
         self.transport = transport
         self.receipt_timeout = receipt_timeout
         self._chain_id: int | None = None
+        self._toy: bool | None = None
 
     @classmethod
     def in_process(cls, target: Any) -> L1Client:
@@ -273,15 +277,29 @@ class L1Client:
         data = encode_call(contract_cls, method, *args)
         return self.send(key, to=address, data=data, value=value, gas=gas, check=check, tip=tip, max_fee=max_fee)
 
+    @property
+    def toy(self) -> bool:
+        """True on l2lab's toy L1 (Python contracts); False on a real EVM chain (their Solidity twins)."""
+        if self._toy is None:
+            self._toy = str(self.rpc("web3_clientVersion")).startswith(TOY_CLIENT_PREFIX)
+        return self._toy
+
     def deploy(self, key: bytes, contract_cls: Any, *args: Any, gas: int | None = None) -> str:
-        """Deploy a contract class from ``contracts_spec`` and return its address."""
-        from contracts_spec.runtime import deploy_data
+        """Deploy a contract class from ``contracts_spec`` and return its address.
+
+        On the toy L1 the class itself runs; on any other chain its Solidity
+        twin from ``contracts_spec/evm`` is deployed, with the same ABI.
+        """
+        if self.toy:
+            from contracts_spec.runtime import deploy_data
+        else:
+            from contracts_spec.evm import deploy_data  # type: ignore[no-redef]
 
         receipt = self.send(key, to=None, data=deploy_data(contract_cls, *args), gas=gas)
         address = receipt.get("contractAddress")
         if not address:
             raise L1Error(f"deployment of {contract_cls.__name__} returned no address")
-        return address
+        return to_checksum_address(address)
 
     def transfer(self, key: bytes, to: str, value: int) -> dict:
         """A plain ETH transfer."""
@@ -308,9 +326,25 @@ class L1Client:
         tx_hash = self.submit(key, to=to, data=data, value=value, gas=gas, tip=tip, max_fee=max_fee)
         receipt = self.wait_for_receipt(tx_hash)
         if check and _qty(receipt["status"]) != 1:
-            reason = receipt.get("revertReason") or "transaction reverted"
-            raise TransactionReverted(reason, receipt)
+            raise TransactionReverted(self.revert_reason(receipt), receipt)
         return receipt
+
+    def revert_reason(self, receipt: dict) -> str:
+        """Why a mined transaction reverted: the receipt's ``revertReason`` (the toy L1 gives one), else the
+        transaction replayed with ``eth_call`` on the state before its block (exact when it was the block's
+        first transaction, as with automining)."""
+        if receipt.get("revertReason"):
+            return str(receipt["revertReason"])
+        tx = self.rpc("eth_getTransactionByHash", receipt["transactionHash"])
+        if not tx:
+            return "transaction reverted"
+        call = {"from": tx["from"], "to": tx.get("to"), "data": tx.get("input", "0x"), "value": tx.get("value", "0x0"),
+                "gas": tx.get("gas")}
+        try:
+            self.rpc("eth_call", call, hex(_qty(receipt["blockNumber"]) - 1))
+        except Exception as exc:  # noqa: BLE001 - the node says why it reverts
+            return _reason_of(exc)
+        return "transaction reverted (out of gas, or a revert its replay does not repeat)"
 
     def submit(
         self,
@@ -348,7 +382,7 @@ class L1Client:
             "type": 2,
             "chainId": self.chain_id,
             "nonce": self.nonce(account.address) if nonce is None else nonce,
-            "to": to if to is not None else b"",
+            "to": to_checksum_address(to) if to is not None else b"",
             "value": value,
             "data": data,
             "gas": gas,
@@ -509,7 +543,7 @@ class DeadlineSender:
         self.pending = None
         self.receipts.append(receipt)
         if int(receipt["status"], 16) != 1:
-            raise TransactionReverted(receipt.get("revertReason") or "transaction reverted", receipt)
+            raise TransactionReverted(self.l1.revert_reason(receipt), receipt)
         return receipt
 
 

@@ -33,3 +33,10 @@ from hypothesis import settings  # noqa: E402
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(params=["toy", "evm"])
+def l1_kind(request: pytest.FixtureRequest) -> str:
+    """Which L1 a scenario runs on: the toy L1 (Python contracts) or anvil (their Solidity twins);
+    build it with ``tests.evm_twin.new_l1(l1_kind, funded)``."""
+    return str(request.param)
