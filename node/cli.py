@@ -23,6 +23,7 @@ _SUBCOMMAND_MODULES = (
     "benchmarks.cli",
     "node.cli_zk",
     "node.cli_demo",
+    "node.cli_evm",
 )
 
 

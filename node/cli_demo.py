@@ -58,8 +58,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"l2lab demo: {exc}", file=sys.stderr)
         return 2
     as_json = getattr(args, "json", False)
+    from node.demo_l1 import use_rpc
+
     try:
-        code, summary = demo(args.preset, sys.stderr if as_json else sys.stdout)
+        with use_rpc(getattr(args, "rpc", None)):
+            code, summary = demo(args.preset, sys.stderr if as_json else sys.stdout)
     except Exception as exc:  # a demo that breaks says where, in one line
         print(f"l2lab demo {args.scenario}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -79,6 +82,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="the scheme's preset. Optimistic: minimal (a 60 s window) or mainnet (a 7-day window, "
                         "walked through by time travel); zk: small (minimal means small) or bench16/64/256; "
                         "channels and Plasma: minimal or mainnet")
+    p.add_argument("--rpc", metavar="URL",
+                   help="run against the chain at URL (a running `l2lab node`, `l2lab evm up`'s anvil, any EVM "
+                        "chain) instead of an in-process one; its contracts are deployed anew, as Solidity twins "
+                        "on a chain that is not the toy L1")
     p.add_argument("--json", action="store_true",
                    help="end with a JSON summary on stdout (balances, losses, gas per L1 step, verdict); "
                         "the narration goes to stderr")

@@ -50,13 +50,11 @@ class _World:
     def __init__(self, preset_name: str, names: tuple[str, ...]) -> None:
         from channels.lab import ChannelLab
         from contracts_spec.channels.params import get_preset
-        from node.chain import Chain
+        from node.demo_l1 import demo_l1
         from node.devaccounts import derive_dev_accounts
-        from node.rpc import in_process_l1
 
         accounts = derive_dev_accounts(len(NAMES) + 1)
-        chain = Chain(genesis_alloc={a.address: 100 * ETH for a in accounts})
-        self.l1 = RecordingL1(in_process_l1(chain))
+        self.l1 = RecordingL1(demo_l1([a.address for a in accounts], 100 * ETH))
         self.all_keys = {name: a.private_key for name, a in zip(NAMES, accounts, strict=False)}
         self.keys = {name: key for name, key in self.all_keys.items() if name in names}
         self._dir = tempfile.TemporaryDirectory(prefix="l2lab-demo-channels-")

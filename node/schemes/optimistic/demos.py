@@ -51,16 +51,14 @@ def _summary(n: Narrator, scenario: str, verdict: str, ok: bool, **extra: object
 
 def _make_lab(preset_name: str = "minimal", contract=None):
     from contracts_spec.optimistic.params import get_preset
-    from node.chain import Chain
+    from node.demo_l1 import demo_l1
     from node.devaccounts import derive_dev_accounts
-    from node.rpc import in_process_l1
     from rollup.optimistic.lab import OptimisticLab
 
     accounts = derive_dev_accounts(len(NAMES))
-    chain = Chain(genesis_alloc={a.address: 100 * ETH for a in accounts})
     keys = {name: a.private_key for name, a in zip(NAMES, accounts, strict=True)}
     extra = {} if contract is None else {"contract": contract}
-    return OptimisticLab(in_process_l1(chain), keys, preset=get_preset(preset_name), **extra)
+    return OptimisticLab(demo_l1([a.address for a in accounts], 100 * ETH), keys, preset=get_preset(preset_name), **extra)
 
 
 Result = tuple[int, dict]

@@ -52,13 +52,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
+from eth_utils import to_checksum_address
+
 from contracts_spec.l1 import L1Client, TransactionReverted
 from node.narration import ETH, Narrator, eth
 
 if TYPE_CHECKING:
     from contracts_spec.interfaces import Demo
     from contracts_spec.plasma.rules import SignedTransaction
-    from node.chain import Chain
     from plasma.morevp import MoreVP
     from plasma.operator import Block
     from plasma.watcher import Watcher
@@ -110,24 +111,24 @@ class _World:
     """A root chain on its own in-process L1, its operator, and a watcher for each user (``DemoLab``)."""
 
     def __init__(self, preset_name: str, users: tuple[str, ...]) -> None:
+        from contracts_spec import evm
         from contracts_spec.plasma.contract import RootChain
         from contracts_spec.plasma.params import get_preset
         from contracts_spec.runtime import deploy_data
-        from node.chain import Chain
+        from node.demo_l1 import demo_l1
         from node.devaccounts import derive_dev_accounts
-        from node.rpc import in_process_l1
         from plasma.operator import Operator
         from plasma.watcher import Watcher
 
         accounts = derive_dev_accounts(len(NAMES))
-        self.chain: Chain = Chain(genesis_alloc={a.address: 100 * ETH for a in accounts})
-        self.l1 = _RecordingL1(in_process_l1(self.chain))
+        self.l1 = _RecordingL1(demo_l1([a.address for a in accounts], 100 * ETH))
         self.keys = {name: a.private_key for name, a in zip(NAMES, accounts, strict=True)}
         self.addresses = {name: a.address for name, a in zip(NAMES, accounts, strict=True)}
         self.preset = get_preset(preset_name)
         args = self.preset.constructor_args(self.addresses["operator"])
-        self.deploy_receipt = self.l1.send(self.keys["operator"], to=None, data=deploy_data(RootChain, *args))
-        self.root_chain: str = self.deploy_receipt["contractAddress"]
+        data = deploy_data(RootChain, *args) if self.l1.toy else evm.deploy_data(RootChain, *args)
+        self.deploy_receipt = self.l1.send(self.keys["operator"], to=None, data=data)
+        self.root_chain: str = to_checksum_address(self.deploy_receipt["contractAddress"])
         self.operator = Operator(self.l1, self.root_chain, self.keys["operator"])
         op = self.operator
         self.watchers: dict[str, Watcher] = {
@@ -338,7 +339,6 @@ class _World:
 
     def close(self) -> None:
         self.operator.close()
-        self.chain.close()
 
 
 def _narrator(world: _World, people: tuple[str, ...], out: TextIO | None, honest: tuple[str, ...]) -> Narrator:

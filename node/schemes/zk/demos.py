@@ -107,20 +107,18 @@ class _Session:
     """A deployed zk-rollup and what its start cost: whether the proving keys had to be made."""
 
     def __init__(self, preset_name: str) -> None:
-        from node.chain import Chain
+        from node.demo_l1 import demo_l1
         from node.devaccounts import derive_dev_accounts
-        from node.rpc import in_process_l1
         from rollup.zk.lab import ZkLab
         from rollup.zk.prover import BatchProver
 
         preset = _zk_preset(preset_name)
         accounts = derive_dev_accounts(len(NAMES))
-        chain = Chain(genesis_alloc={a.address: 100 * ETH for a in accounts})
         keys = {name: a.private_key for name, a in zip(NAMES, accounts, strict=True)}
         self.prover = BatchProver(preset)
         before = _key_stamp(self.prover.key_path)
         start = time.perf_counter()
-        self.lab = ZkLab(in_process_l1(chain), keys, preset=preset, prover=self.prover)
+        self.lab = ZkLab(demo_l1([a.address for a in accounts], 100 * ETH), keys, preset=preset, prover=self.prover)
         self.start_seconds = time.perf_counter() - start
         self.setup_ran = _key_stamp(self.prover.key_path) != before
 
