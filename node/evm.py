@@ -24,6 +24,7 @@ import httpx
 
 from contracts_spec import evm as twins
 from node.devaccounts import DEV_MNEMONIC
+from primitives.keccak import keccak256
 
 REPO = Path(__file__).resolve().parent.parent
 TOOLS = REPO / "tools" / "evm"
@@ -97,7 +98,8 @@ def compile_twin(name: str) -> dict[str, Any]:
     runtime = found["evm"]["deployedBytecode"]["object"]
     return {"contract": name, "solc": solc_version(), "settings": twins.SETTINGS,
             "source_sha256": twins.source_digest(name), "abi": found["abi"],
-            "bytecode": "0x" + found["evm"]["bytecode"]["object"], "runtime_size": len(runtime) // 2}
+            "bytecode": "0x" + found["evm"]["bytecode"]["object"], "runtime_size": len(runtime) // 2,
+            "runtime_keccak": "0x" + keccak256(bytes.fromhex(runtime)).hex()}
 
 
 def write_artifacts(names: list[str] | None = None) -> list[str]:

@@ -26,6 +26,8 @@ from typing import Any
 
 from eth_abi import encode as abi_encode
 
+from primitives.keccak import keccak256
+
 SOURCES = Path(__file__).resolve().parent
 ARTIFACTS = SOURCES / "artifacts"
 # The compiler settings every twin is built with (also what artifacts.json records).
@@ -93,6 +95,13 @@ def has_twin(name: str) -> bool:
     return True
 
 
+def is_twin_code(name: str, code: bytes) -> bool:
+    """True when ``code`` (as ``eth_getCode`` returns it) is the runtime code of twin ``name``."""
+    if not has_twin(name):
+        return False
+    return bool(code) and "0x" + keccak256(code).hex() == _artifact(name).get("runtime_keccak")
+
+
 def deploy_data(contract_cls: type, *args: Any) -> bytes:
     """Creation data of ``contract_cls``'s Solidity twin: its bytecode and the ABI-encoded constructor arguments."""
     found = artifact(contract_cls.__name__)
@@ -140,4 +149,4 @@ def abi_differences(contract_cls: type) -> list[str]:
 
 
 __all__ = ["ARTIFACTS", "SETTINGS", "SOURCES", "EvmArtifactError", "abi_differences", "artifact", "artifact_path",
-           "check_fresh", "deploy_data", "has_twin", "source_digest", "source_files", "source_of"]
+           "check_fresh", "deploy_data", "has_twin", "is_twin_code", "source_digest", "source_files", "source_of"]

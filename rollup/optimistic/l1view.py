@@ -14,6 +14,7 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 
+from contracts_spec import evm
 from contracts_spec.l1 import L1Client, encode_call
 from contracts_spec.optimistic.bisection import BisectionRollup
 from contracts_spec.optimistic.contract import OptimisticRollup
@@ -158,7 +159,7 @@ class RollupL1:
         code = l1.rpc("eth_getCode", address, "latest") or "0x"
         raw = bytes.fromhex(code[2:])
         for contract in (BisectionRollup, OptimisticRollup):
-            if raw == contract.code():
+            if raw == contract.code() or evm.is_twin_code(contract.__name__, raw):
                 return cls(l1, address, contract)
         raise ValueError(f"{address} is not an optimistic rollup contract")
 
