@@ -60,8 +60,13 @@ def run(args: argparse.Namespace) -> int:
     as_json = getattr(args, "json", False)
     from node.demo_l1 import use_rpc
 
+    rpc = getattr(args, "rpc", None)
+    if rpc is not None and not rpc.startswith(("http://", "https://")):
+        print(f"l2lab demo: --rpc must start with http:// or https://, got {rpc!r}", file=sys.stderr)
+        return 2
+
     try:
-        with use_rpc(getattr(args, "rpc", None)):
+        with use_rpc(rpc):
             code, summary = demo(args.preset, sys.stderr if as_json else sys.stdout)
     except Exception as exc:  # a demo that breaks says where, in one line
         print(f"l2lab demo {args.scenario}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)

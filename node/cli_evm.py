@@ -73,6 +73,8 @@ def _l1(url: str) -> Any:
 def _rpc_of(args: argparse.Namespace) -> str:
     """The chain a command acts on: --rpc, else the anvil `l2lab evm up` started in --data-dir."""
     if getattr(args, "rpc", None):
+        if not str(args.rpc).startswith(("http://", "https://")):
+            raise EvmCliError(f"--rpc must start with http:// or https://, got {args.rpc!r}")
         return str(args.rpc)
     state = _read_state(args.data_dir)
     if state and _alive(int(state["pid"])):
@@ -275,10 +277,14 @@ def preset_for(name: str, preset: str) -> str:
 
 def cmd_demos(args: argparse.Namespace) -> int:
     from node import evm
+    from node.cli_demo import all_demos
 
     names = args.names or list(MAIN_DEMOS)
+    unknown = [n for n in names if n not in all_demos()]
+    if unknown:
+        raise EvmCliError(f"no demo named {', '.join(unknown)} (`l2lab demo --list` names them)")
     anvil = None
-    url = args.rpc
+    url = _rpc_of(args) if args.rpc else None
     if url is None:
         try:
             anvil = evm.Anvil().start()

@@ -1,0 +1,81 @@
+"""``l2lab evm`` as a user meets it: up, status, down, compile --check, deploy, and bad input.
+
+Runs the real command line in this process against a real anvil (pinned in
+tools/evm); skips, naming what is missing, where node or npm is absent.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from node.cli import main
+from node.evm import free_port
+from tests.evm_twin import evm_missing
+
+
+@pytest.fixture(scope="module")
+def tools() -> None:
+    why = evm_missing()
+    if why:
+        pytest.skip(f"l2lab evm needs anvil: {why}")
+
+
+def test_status_of_nothing_names_the_url(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evm", "status", "--rpc", "http://127.0.0.1:9"]) == 2
+    assert "nothing answers JSON-RPC at http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_a_bad_url_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evm", "status", "--rpc", "localhost:8545"]) == 2
+    assert "--rpc must start with http://" in capsys.readouterr().err
+
+
+def test_status_without_a_chain_says_how_to_start_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evm", "status", "--data-dir", str(tmp_path)]) == 2
+    assert "l2lab evm up" in capsys.readouterr().err
+
+
+def test_compile_check_says_every_artefact_is_fresh(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evm", "compile", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "SecretRegistry" in out and "stale" not in out
+
+
+def test_compile_of_an_unknown_twin_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evm", "compile", "Nothing"]) == 2
+    assert "no Solidity twin named Nothing" in capsys.readouterr().err
+
+
+def test_up_status_deploy_down(tools: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    port = str(free_port())
+    data = str(tmp_path)
+    assert main(["evm", "up", "--data-dir", data, "--port", port]) == 0
+    try:
+        assert f"anvil runs at http://127.0.0.1:{port}" in capsys.readouterr().out
+        assert main(["evm", "up", "--data-dir", data, "--port", port]) == 0
+        assert "already runs" in capsys.readouterr().out
+        assert main(["evm", "status", "--data-dir", data, "--json"]) == 0
+        status = json.loads(capsys.readouterr().out)
+        assert status["client"].startswith("anvil/") and status["toy_l1"] is False and status["chain_id"] == 31337
+        other = str(tmp_path / "other")
+        assert main(["evm", "up", "--data-dir", other, "--port", port]) == 2
+        assert f"port {port} already answers" in capsys.readouterr().err
+    finally:
+        assert main(["evm", "down", "--data-dir", data]) == 0
+    assert "stopped anvil" in capsys.readouterr().out
+    assert main(["evm", "down", "--data-dir", data]) == 0
+    assert "no anvil" in capsys.readouterr().out
+    assert main(["evm", "status", "--rpc", f"http://127.0.0.1:{port}"]) == 2
+
+
+def test_demo_with_a_bad_rpc_url_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "channels", "--rpc", "localhost:8545"]) == 2
+    assert "--rpc must start with http://" in capsys.readouterr().err
+
+
+def test_demos_of_an_unknown_demo_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evm", "demos", "nothing"]) == 2
+    assert "no demo named nothing" in capsys.readouterr().err
