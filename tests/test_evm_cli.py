@@ -13,14 +13,12 @@ import pytest
 
 from node.cli import main
 from node.evm import free_port
-from tests.evm_twin import evm_missing
+from tests.evm_twin import require_evm
 
 
 @pytest.fixture(scope="module")
 def tools() -> None:
-    why = evm_missing()
-    if why:
-        pytest.skip(f"l2lab evm needs anvil: {why}")
+    require_evm("l2lab evm with anvil")
 
 
 def test_status_of_nothing_names_the_url(capsys: pytest.CaptureFixture[str]) -> None:

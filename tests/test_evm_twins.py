@@ -12,7 +12,7 @@ import json
 import pytest
 
 from contracts_spec import evm as twins
-from tests.evm_twin import evm_missing, gas_table, new_l1
+from tests.evm_twin import gas_table, new_l1, require_evm
 
 # The modules that hold the Python contracts the twins stand for.
 SPEC_MODULES = ("contracts_spec.channels.contract", "contracts_spec.channels.monitoring",
@@ -50,9 +50,7 @@ def test_a_missing_twin_is_named() -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_the_pinned_compiler_makes_the_artefact_that_is_committed(name: str) -> None:
-    why = evm_missing()
-    if why:
-        pytest.skip(f"cannot recompile the twins: {why}")
+    require_evm("recompiling the twins")
     from node import evm
 
     made = evm.compile_twin(name)
