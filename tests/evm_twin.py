@@ -133,7 +133,6 @@ def anvil_url() -> str:
         from node import evm
 
         require_evm()
-        twins.check_fresh()
         _anvil = evm.Anvil(accounts=10).start()
         atexit.register(_anvil.stop)
     return str(_anvil.url)

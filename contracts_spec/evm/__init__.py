@@ -103,7 +103,11 @@ def is_twin_code(name: str, code: bytes) -> bool:
 
 
 def deploy_data(contract_cls: type, *args: Any) -> bytes:
-    """Creation data of ``contract_cls``'s Solidity twin: its bytecode and the ABI-encoded constructor arguments."""
+    """Creation data of ``contract_cls``'s Solidity twin: its bytecode and the ABI-encoded constructor arguments.
+
+    A twin whose artefact was compiled from another source than the one here is refused (``check_fresh``).
+    """
+    check_fresh(contract_cls.__name__)
     found = artifact(contract_cls.__name__)
     ctor = next((e for e in contract_cls.abi() if e.get("type") == "constructor"), None)  # type: ignore[attr-defined]
     types = [p["type"] for p in ctor["inputs"]] if ctor else []
