@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from contracts_spec import evm as twins
 from contracts_spec.l1 import L1Client, TransactionReverted
 from contracts_spec.runtime.abi import REGISTRY
 from node.chain import Chain
