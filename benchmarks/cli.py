@@ -18,6 +18,7 @@ CORE_SUITES = {
     "l1": "benchmarks.bench_l1",
     "kernels": "benchmarks.bench_kernels",
     "zk": "benchmarks.zk",
+    "evm": "benchmarks.evm_gas",
 }
 # Suites another suite already runs, so "all" runs each workload once.
 COVERED_BY = {"l1": "primitives"}

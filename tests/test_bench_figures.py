@@ -153,7 +153,7 @@ def test_scheme_suites_come_from_the_registry():
 
 def test_all_runs_each_workload_once(monkeypatch):
     _registry(monkeypatch, {"a": _Scheme({"a": "benchmarks.a", "a_dispute": "benchmarks.a2"})})
-    assert cli.all_suites() == ["primitives", "kernels", "zk", "a", "a_dispute"]
+    assert cli.all_suites() == ["primitives", "kernels", "zk", "evm", "a", "a_dispute"]
 
 
 def test_a_suite_name_is_taken_once(monkeypatch):
