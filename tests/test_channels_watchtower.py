@@ -1,5 +1,7 @@
 """A watchtower defends an offline user against a stale close and is paid the reward the user signed, once.
 
+Every test runs on the toy L1 (the Python contracts) and on anvil (their Solidity twins).
+
 The MonitoringService contract lands the watchtower's update itself, so the
 record of who landed it is made by the very call that did; after settlement
 only that service may claim, and only once.
@@ -17,9 +19,8 @@ from contracts_spec.channels import rules as R
 from contracts_spec.channels.contract import ChannelAdjudicator
 from contracts_spec.channels.monitoring import MonitoringService
 from contracts_spec.l1 import TransactionReverted
-from node.chain import Chain
-from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 REWARD = ETH // 100
@@ -30,14 +31,14 @@ DEPLOYER = bytes([98]) * 32
 GAS = 1_000_000
 
 
-def new_lab(tmp_path: Path) -> ChannelLab:
+def new_lab(tmp_path: Path, kind: str = "toy") -> ChannelLab:
     alloc = {private_key_to_address(k): 1000 * ETH for k in [*KEYS.values(), *TOWERS.values(), DEPLOYER]}
-    return ChannelLab(in_process_l1(Chain(genesis_alloc=alloc)), KEYS, DEPLOYER, tmp_path)
+    return ChannelLab(new_l1(kind, alloc), KEYS, DEPLOYER, tmp_path)
 
 
 @pytest.fixture
-def lab(tmp_path: Path) -> ChannelLab:
-    return new_lab(tmp_path)
+def lab(tmp_path: Path, l1_kind: str) -> ChannelLab:
+    return new_lab(tmp_path, l1_kind)
 
 
 def events(lab: ChannelLab, name: str) -> list[dict]:

@@ -1,4 +1,4 @@
-"""A watchtower restarted from its log still defends what it was hired for.
+"""A watchtower restarted from its log still defends what it was hired for, on both L1s.
 
 The user hires the watchtower, hands it proofs and goes offline; the
 watchtower dies (its object dropped, its log closed as a kill would leave
@@ -20,9 +20,8 @@ from channels.lab import ChannelLab
 from channels.watchtower import MonitorRequest, Watchtower, WatchtowerLog, pack_watched
 from contracts_spec.channels.contract import ChannelAdjudicator
 from contracts_spec.channels.monitoring import MonitoringService
-from node.chain import Chain
-from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 REWARD = ETH // 100
@@ -32,9 +31,9 @@ DEPLOYER = bytes([98]) * 32
 
 
 @pytest.fixture
-def lab(tmp_path: Path) -> ChannelLab:
+def lab(tmp_path: Path, l1_kind: str) -> ChannelLab:
     alloc = {private_key_to_address(k): 1000 * ETH for k in [*KEYS.values(), TOWER, OTHER, DEPLOYER]}
-    return ChannelLab(in_process_l1(Chain(genesis_alloc=alloc)), KEYS, DEPLOYER, tmp_path)
+    return ChannelLab(new_l1(l1_kind, alloc), KEYS, DEPLOYER, tmp_path)
 
 
 def start_tower(lab: ChannelLab, log: Path) -> Watchtower:
