@@ -1,5 +1,7 @@
-"""The Plasma MVP root chain on the toy L1: deposits, blocks, the exit game, every refusal, and gas.
+"""The Plasma MVP root chain on both L1s: deposits, blocks, the exit game, every refusal, and gas.
 
+Each test runs on the toy L1 (the Python contract) and on anvil (its Solidity
+twin, contracts_spec/evm/RootChain.sol), through the ``l1_kind`` fixture.
 Each test gets a fresh chain and a small child chain kept by the test itself
 (the operator's part: blocks checked with ``rules.check_block``, trees kept for
 proofs). Refused calls are sent with a fixed gas limit, so they are mined, pay
@@ -15,9 +17,8 @@ from contracts_spec.plasma import rules as R
 from contracts_spec.plasma.contract import CHALLENGED, FINALIZED, STARTED, RootChain
 from contracts_spec.plasma.params import MINIMAL
 from contracts_spec.runtime import ZERO_ADDRESS
-from node.chain import Chain
-from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 NAMES = ("alice", "bob", "carol", "mallory", "operator")
@@ -143,14 +144,13 @@ class Plasma:
         return before - self.call("queue_length", ZERO_ADDRESS), receipt
 
 
-def new_net() -> Plasma:
-    chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
-    return Plasma(in_process_l1(chain))
+def new_net(l1_kind: str = "toy") -> Plasma:
+    return Plasma(new_l1(l1_kind, {private_key_to_address(k): 1000 * ETH for k in KEYS.values()}))
 
 
 @pytest.fixture
-def net() -> Plasma:
-    return new_net()
+def net(l1_kind: str) -> Plasma:
+    return new_net(l1_kind)
 
 
 def paid(net: Plasma) -> list[tuple[int, str, int]]:
