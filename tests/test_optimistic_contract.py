@@ -1,4 +1,7 @@
-"""The rollup contract refuses every bad input with a reason, and changes nothing when it does."""
+"""The rollup contract refuses every bad input with a reason, and changes nothing when it does.
+
+Every test runs on the toy L1 (the Python contract) and on anvil (its Solidity twin).
+"""
 
 from __future__ import annotations
 
@@ -17,23 +20,23 @@ from contracts_spec.optimistic.rules import (
     eip712_message,
     tx_digest,
 )
-from node.chain import Chain
-from node.rpc import in_process_l1
 from primitives.eip712 import Domain, typed_data_digest
 from primitives.eip712 import domain_separator as eip712_domain_separator
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.fullnode import Fault
 from rollup.optimistic.lab import OptimisticLab
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 NAMES = ("operator", "challenger", "alice", "bob", "carol")
 KEYS = {name: bytes([i + 1]) * 32 for i, name in enumerate(NAMES)}
+FUNDED = {private_key_to_address(k): 1000 * ETH for k in KEYS.values()}
 
 
 @pytest.fixture
-def lab() -> OptimisticLab:
-    chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
-    lab = OptimisticLab(in_process_l1(chain), KEYS, preset=MINIMAL)
+def lab(l1_kind: str) -> OptimisticLab:
+    """A rollup on the toy L1 or on anvil (its Solidity twin), with Alice's deposit in batch 0."""
+    lab = OptimisticLab(new_l1(l1_kind, FUNDED), KEYS, preset=MINIMAL)
     lab.deposit("alice", 5 * ETH)
     lab.submit_batch()
     return lab
@@ -109,9 +112,8 @@ def decode(data: bytes) -> Batch:
     return decode_batch(data)
 
 
-def test_submit_without_bond_is_refused() -> None:
-    chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
-    lab = OptimisticLab(in_process_l1(chain), KEYS, preset=MINIMAL, bond=MINIMAL.min_bond // 2)
+def test_submit_without_bond_is_refused(l1_kind: str) -> None:
+    lab = OptimisticLab(new_l1(l1_kind, FUNDED), KEYS, preset=MINIMAL, bond=MINIMAL.min_bond // 2)
     lab.deposit("alice", ETH)
     sealed = lab.operator.sequencer.cut_batch()
     refused(lab, "operator", "submit_batch", sealed.data, match="bond below the minimum")

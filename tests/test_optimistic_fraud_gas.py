@@ -1,24 +1,26 @@
-"""A fraud proof's cost does not grow with its batch: it carries two entries and their paths, not the batch."""
+"""A fraud proof's cost does not grow with its batch: it carries two entries and their paths, not the batch.
+
+On the toy L1 and on anvil (the Solidity twin).
+"""
 
 from __future__ import annotations
 
 from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.params import MINIMAL
 from contracts_spec.optimistic.rules import Account
-from node.chain import Chain
-from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.lab import OptimisticLab
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 NAMES = ("operator", "challenger", "alice", "bob", "mallory")
 KEYS = {name: bytes([i + 1]) * 32 for i, name in enumerate(NAMES)}
+FUNDED = {private_key_to_address(k): 1000 * ETH for k in KEYS.values()}
 
 
-def proof_of_a_theft_at_the_end_of(size: int) -> tuple[int, int]:
-    """Gas of posting a batch of ``size`` steps whose last step steals, and of proving that step."""
-    chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
-    lab = OptimisticLab(in_process_l1(chain), KEYS, preset=MINIMAL)
+def proof_of_a_theft_at_the_end_of(kind: str, size: int) -> tuple[int, int]:
+    """Gas of posting a batch of ``size`` steps whose last step steals, and of proving that step, on L1 ``kind``."""
+    lab = OptimisticLab(new_l1(kind, FUNDED), KEYS, preset=MINIMAL)
     for name in ("alice", "bob", "mallory"):
         lab.deposit(name, 5 * ETH)
     lab.submit_batch()
@@ -37,20 +39,20 @@ def proof_of_a_theft_at_the_end_of(size: int) -> tuple[int, int]:
     return int(posted["gasUsed"], 16), int(proof["gasUsed"], 16)
 
 
-def test_proof_gas_stays_flat_while_the_batch_grows_a_hundredfold() -> None:
-    post_small, proof_small = proof_of_a_theft_at_the_end_of(10)
-    post_large, proof_large = proof_of_a_theft_at_the_end_of(1000)
+def test_proof_gas_stays_flat_while_the_batch_grows_a_hundredfold(l1_kind: str) -> None:
+    post_small, proof_small = proof_of_a_theft_at_the_end_of(l1_kind, 10)
+    post_large, proof_large = proof_of_a_theft_at_the_end_of(l1_kind, 1000)
+    print(f"[{l1_kind}] post 10: {post_small}, proof: {proof_small}; post 1000: {post_large}, proof: {proof_large}")
     assert post_large > 50 * post_small / 10  # posting grows with the batch...
     assert proof_large < 3 * proof_small  # ...the proof only by a few Merkle siblings
     assert proof_large < post_large / 10
 
 
-def test_the_proof_builder_recovers_the_disputed_steps_signer_not_the_whole_batchs(monkeypatch) -> None:
+def test_the_proof_builder_recovers_the_disputed_steps_signer_not_the_whole_batchs(monkeypatch, l1_kind: str) -> None:
     """Off L1 too, a proof costs what its step needs: the steps before it replayed, one signature recovered."""
     from rollup.optimistic import fullnode
 
-    chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
-    lab = OptimisticLab(in_process_l1(chain), KEYS, preset=MINIMAL)
+    lab = OptimisticLab(new_l1(l1_kind, FUNDED), KEYS, preset=MINIMAL)
     for name in ("alice", "bob", "mallory"):
         lab.deposit(name, 5 * ETH)
     lab.submit_batch()
