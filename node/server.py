@@ -222,6 +222,7 @@ def create_app(
     origins: Sequence[str] = (),
     admin_token: str | None = None,
     routers: Sequence["APIRouter"] = (),
+    dispatcher: Any = None,
 ) -> "FastAPI":
     """Build the HTTP app around ``chain``; the caller keeps ownership and closes it.
 
@@ -231,6 +232,8 @@ def create_app(
     node's own URLs: a browser request from any other page is refused. With
     ``admin_token``, the dev-only JSON-RPC methods and the admin routes answer
     only requests that carry it (``node.auth``); without, everyone may.
+    ``dispatcher`` answers JSON-RPC instead of one over ``chain`` (``l2lab node
+    --l1``: ``node.gateway.ForwardingDispatcher``).
     """
     from fastapi import FastAPI, Request
     from fastapi.concurrency import run_in_threadpool
@@ -243,7 +246,7 @@ def create_app(
     from node.auth import is_authorized
     from node.rpc import RpcDispatcher
 
-    dispatcher = RpcDispatcher(chain, dev_keys)
+    dispatcher = dispatcher if dispatcher is not None else RpcDispatcher(chain, dev_keys)
     miner = IntervalMiner(chain)
 
     @contextlib.asynccontextmanager
@@ -486,6 +489,13 @@ def run(args: argparse.Namespace) -> int:
         genesis_alloc,
     )
 
+    if getattr(args, "l1", None) and (args.block_time is not None or args.automine):
+        print("error: --l1 forwards to a chain that mines as it was started to: drop --block-time/--automine",
+              file=sys.stderr)
+        return 2
+    if getattr(args, "l1", None) and not str(args.l1).startswith(("http://", "https://")):
+        print(f"error: --l1 must start with http:// or https://, got {args.l1!r}", file=sys.stderr)
+        return 2
     if args.block_time is not None and args.automine:
         print("error: --block-time and --automine choose different mining modes: give one", file=sys.stderr)
         return 2
@@ -516,18 +526,30 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
 
+    remote = getattr(args, "l1", None)
     try:
         if args.memory:
             args.data_dir = None
-        chain = Chain(
-            chain_id=args.chain_id,
-            data_dir=args.data_dir,
-            fresh=args.fresh,
-            genesis_alloc=genesis_alloc(accounts, balance_wei),
-            automine=args.block_time is None,
-        )
+        if remote:
+            from node.gateway import RemoteChain
+
+            chain = RemoteChain(remote)
+            if args.data_dir is not None:
+                Path(args.data_dir).mkdir(parents=True, exist_ok=True)
+            args.chain_id = chain.chain_id
+        else:
+            chain = Chain(
+                chain_id=args.chain_id,
+                data_dir=args.data_dir,
+                fresh=args.fresh,
+                genesis_alloc=genesis_alloc(accounts, balance_wei),
+                automine=args.block_time is None,
+            )
     except Exception as exc:
         sock.close()
+        if remote:
+            print(f"error: cannot reach the L1 at {remote}: {exc}", file=sys.stderr)
+            return 1
         where = "memory" if args.data_dir is None else args.data_dir
         print(f"error: cannot open the chain in {where}: {exc}", file=sys.stderr)
         return 1
@@ -537,7 +559,9 @@ def run(args: argparse.Namespace) -> int:
             _forget_scheme_files(Path(args.data_dir))
         # The data dir remembers its mining mode (evm_setAutomine, evm_setIntervalMining); a flag
         # given on this command line changes it.
-        if args.block_time is not None:
+        if remote:
+            pass  # the remote chain mines as it was started to
+        elif args.block_time is not None:
             chain.set_automine(False)
             chain.interval_mining_seconds = args.block_time
         elif args.automine:
@@ -550,8 +574,8 @@ def run(args: argparse.Namespace) -> int:
         routers, failed_routers = scheme_routers()
         for name, why in failed_routers.items():
             print(f"warning: endpoints of {name} are unavailable: {why}", file=sys.stderr)
-        app = create_app(chain, dev_keys=dev_keys(accounts), routers=routers, origins=own_origins(args),
-                         admin_token=token)
+        app = create_app(chain, dev_keys=dev_keys(accounts), routers=routers, origins=own_origins(args),  # type: ignore[arg-type]
+                         admin_token=token, dispatcher=getattr(chain, "dispatcher", None))
         hosted = _host_schemes(args, app, accounts)
         config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug")
         server = uvicorn.Server(config)
@@ -641,11 +665,13 @@ def _print_banner(
     where = "in memory" if args.data_dir is None else f"in {os.path.abspath(args.data_dir)}"
     where_token = ("not saved: the chain is in memory; the CLI takes --token or L2LAB_NODE_TOKEN"
                    if args.data_dir is None else f"saved in {os.path.join(os.path.abspath(args.data_dir), 'node-token')}")
+    remote = getattr(chain, "url", None)
     lines = [
-        "l2lab node",
+        "l2lab node" + (f" on the L1 at {remote} ({chain.client}): every JSON-RPC request goes there, "  # type: ignore[attr-defined]
+                        "and the schemes deploy their Solidity twins" if remote else ""),
         f"  chain id   {args.chain_id}",
         f"  data       {where} (head block #{head})",
-        f"  mining     {_mining_mode(chain)}",
+        f"  mining     {_mining_mode(chain) if not remote else 'as the L1 at ' + remote + ' mines'}",
         f"  contracts  {', '.join(sorted(REGISTRY)) or 'none registered'}",
         f"  JSON-RPC   {url}",
         f"  REST docs  {url}/docs",
@@ -703,6 +729,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fresh", action="store_true", help="wipe the data dir and start a new chain")
     p.add_argument(
         "--memory", action="store_true", help="keep the chain in memory only; nothing is written to disk"
+    )
+    p.add_argument(
+        "--l1", metavar="URL",
+        help="no chain of its own: forward JSON-RPC to the EVM chain at URL (`l2lab evm up`'s anvil, a testnet) "
+             "and host the schemes there, with their Solidity twins; the dev accounts must be funded there",
     )
     from node.schemes import all_schemes
 
