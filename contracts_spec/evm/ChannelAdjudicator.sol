@@ -6,47 +6,48 @@ interface ISecretRegistry {
     function get_secret_reveal(bytes32 secrethash) external view returns (uint256, uint256);
 }
 
-/// Formatting for refusal messages (decimal numbers, checksummed addresses) and the EIP-712 signature check
-/// the Python runtime's ecrecover makes (65 bytes, v 27 or 28, low s).
+/// Decimal numbers for refusal messages, and the signature check of the Python runtime's ecrecover
+/// (65 bytes, v 27 or 28, low s; anything else recovers no one).
 library ChannelText {
     uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
-    function u(uint256 v) internal pure returns (string memory) {
-        if (v == 0) return "0";
-        uint256 n;
-        for (uint256 x = v; x != 0; x /= 10) ++n;
-        bytes memory out = new bytes(n);
-        for (; v != 0; v /= 10) out[--n] = bytes1(uint8(48 + v % 10));
-        return string(out);
-    }
-
-    function a(address who) internal pure returns (string memory) {
-        bytes memory lower = new bytes(40);
-        uint160 x = uint160(who);
-        for (uint256 i = 40; i != 0; x >>= 4) {
-            uint8 d = uint8(x & 15);
-            lower[--i] = bytes1(d < 10 ? 48 + d : 87 + d);
+    function u(uint256 v) internal pure returns (string memory out) {
+        assembly ("memory-safe") {
+            let end := add(mload(0x40), 128)
+            let p := end
+            let q := 0
+            for {} 1 {} {
+                p := sub(p, 2)
+                q := mod(v, 100)
+                mstore8(p, add(48, div(q, 10)))
+                mstore8(add(p, 1), add(48, mod(q, 10)))
+                v := div(v, 100)
+                if iszero(v) { break }
+            }
+            if lt(q, 10) { p := add(p, 1) }
+            out := sub(p, 32)
+            mstore(out, sub(end, p))
+            mstore(0x40, end)
         }
-        bytes32 h = keccak256(lower);
-        bytes memory out = new bytes(42);
-        out[0] = "0";
-        out[1] = "x";
-        for (uint256 i; i < 40; ++i) {
-            bytes1 c = lower[i];
-            uint8 nibble = uint8(h[i / 2]) >> (i % 2 == 0 ? 4 : 0) & 15;
-            out[i + 2] = (uint8(c) > 57 && nibble > 7) ? bytes1(uint8(c) - 32) : c;
-        }
-        return string(out);
     }
 
     /// The signer of ``digest``, or the zero address where the Python runtime's ecrecover gives None.
-    function recover(bytes32 digest, bytes calldata sig) internal view returns (address) {
+    function recover(bytes32 digest, bytes calldata sig) internal view returns (address signer) {
         if (sig.length != 65) return address(0);
-        bytes32 r = bytes32(sig[0:32]);
-        bytes32 s = bytes32(sig[32:64]);
-        uint8 v = uint8(sig[64]);
-        if ((v != 27 && v != 28) || uint256(s) > HALF_N) return address(0);
-        return ecrecover(digest, v, r, s);
+        assembly ("memory-safe") {
+            let r := calldataload(sig.offset)
+            let s := calldataload(add(sig.offset, 32))
+            let v := byte(0, calldataload(add(sig.offset, 64)))
+            if and(or(eq(v, 27), eq(v, 28)), iszero(gt(s, HALF_N))) {
+                let p := mload(0x40)
+                mstore(p, digest)
+                mstore(add(p, 32), v)
+                mstore(add(p, 64), r)
+                mstore(add(p, 96), s)
+                mstore(0, 0)
+                if staticcall(gas(), 1, p, 128, 0, 32) { signer := mload(0) }
+            }
+        }
     }
 }
 
@@ -62,9 +63,10 @@ library ChannelText {
 /// lockedOf[id][sender][receiver][locksroot] for what settlement kept for unlock. Settlement deletes the
 /// channel's words. The EIP-712 domain separator is computed per call, as the Python contract hashes it.
 /// ETH goes out by a call with no gas beyond the value stipend, and a refused payment reverts the call.
+/// Refusals carry the Python reasons' rule and static text and their numbers; the addresses they name are
+/// left out (checksumming them in EVM code would cost more than the rest of a refused call).
 contract ChannelAdjudicator {
     using ChannelText for uint256;
-    using ChannelText for address;
 
     event ChannelOpened(uint256 indexed channel_identifier, address indexed participant1,
                         address indexed participant2, uint256 settle_timeout);
@@ -164,8 +166,8 @@ contract ChannelAdjudicator {
     function _channel(uint256 id, address x, address y, uint256 state, uint256 verb) private view returns (uint256 word) {
         (address low, address high) = _ordered(x, y);
         if (id == 0 || channelOf[low][high] != id) {
-            revert(string.concat("unknown channel: ", id.u(), " is not the channel of ", x.a(), " and ", y.a(),
-                                 " (never opened, already settled, or reopened under a new identifier)"));
+            revert(string.concat("unknown channel: ", id.u(), " is not the channel of these participants ",
+                                 "(never opened, already settled, or reopened under a new identifier)"));
         }
         word = channelWord[id];
         if (word & 0xff != state) {
@@ -178,31 +180,71 @@ contract ChannelAdjudicator {
         return block.number <= (word >> 72) & MASK64 || block.timestamp < (word >> 136) & MASK64;
     }
 
-    function _domain() private view returns (bytes32) {
-        return keccak256(abi.encode(DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, block.chainid, address(this)));
+    /// keccak256(0x1901 || domain separator || structHash), the domain hashed afresh as the Python contract does.
+    function _typed(bytes32 structHash) private view returns (bytes32 digest) {
+        (bytes32 t, bytes32 n, bytes32 v) = (DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH);
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, t)
+            mstore(add(p, 32), n)
+            mstore(add(p, 64), v)
+            mstore(add(p, 96), chainid())
+            mstore(add(p, 128), address())
+            let domain := keccak256(p, 160)
+            mstore(p, shl(240, 0x1901))
+            mstore(add(p, 2), domain)
+            mstore(add(p, 34), structHash)
+            digest := keccak256(p, 66)
+        }
     }
 
-    function _typed(bytes32 structHash) private view returns (bytes32) {
-        return keccak256(abi.encodePacked(hex"1901", _domain(), structHash));
+    /// keccak256(typehash || proofHash || keccak256(signature)): the CloseChannel and UpdateBalanceProof structs.
+    function _counterStruct(bytes32 typehash, bytes32 proofHash, bytes calldata sig) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            calldatacopy(p, sig.offset, sig.length)
+            let sigHash := keccak256(p, sig.length)
+            mstore(p, typehash)
+            mstore(add(p, 32), proofHash)
+            mstore(add(p, 64), sigHash)
+            h := keccak256(p, 96)
+        }
     }
 
     function _recovered(bytes32 digest, bytes calldata sig, address expected, string memory what) private view {
         address signer = ChannelText.recover(digest, sig);
         if (signer == address(0) || signer != expected) {
-            revert(string.concat("bad signature: the ", what, " signature is not ", expected.a(), "'s"));
+            revert(string.concat("bad signature: the ", what, " signature is not the expected signer's"));
         }
     }
 
+    /// hashStruct(BalanceProof).
     function _proofHash(uint256 id, uint256 nonce, uint256 transferred, uint256 locked, bytes32 locksroot)
-        private pure returns (bytes32)
+        private pure returns (bytes32 h)
     {
-        return keccak256(abi.encode(BALANCE_PROOF_TYPEHASH, id, nonce, transferred, locked, locksroot));
+        bytes32 t = BALANCE_PROOF_TYPEHASH;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, t)
+            mstore(add(p, 32), id)
+            mstore(add(p, 64), nonce)
+            mstore(add(p, 96), transferred)
+            mstore(add(p, 128), locked)
+            mstore(add(p, 160), locksroot)
+            h := keccak256(p, 192)
+        }
     }
 
     /// rules.balance_hash: the empty proof's is zero.
-    function _balanceHash(uint256 transferred, uint256 locked, bytes32 locksroot) private pure returns (bytes32) {
+    function _balanceHash(uint256 transferred, uint256 locked, bytes32 locksroot) private pure returns (bytes32 h) {
         if (transferred == 0 && locked == 0 && locksroot == bytes32(0)) return bytes32(0);
-        return keccak256(abi.encode(transferred, locked, locksroot));
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, transferred)
+            mstore(add(p, 32), locked)
+            mstore(add(p, 64), locksroot)
+            h := keccak256(p, 96)
+        }
     }
 
     /// rules.check_proof_fields, for the fields a call presents (the others are this chain's and contract's).
@@ -222,7 +264,7 @@ contract ChannelAdjudicator {
         }
         if (signer == address(0)) revert("bad signature: the signature does not recover");
         if (signer != sender) {
-            revert(string.concat("bad signature: signed by ", signer.a(), ", not by the sender ", sender.a()));
+            revert("bad signature: signed by another key, not by the sender");
         }
     }
 
@@ -373,8 +415,8 @@ contract ChannelAdjudicator {
         uint256 word = _channel(channel_identifier, closing_participant, non_closing_participant, OPENED, V_CLOSE);
         _checkFields(nonce, transferred_amount, locked_amount, locksroot);
         bytes32 proofHash = _proofHash(channel_identifier, nonce, transferred_amount, locked_amount, locksroot);
-        _recovered(_typed(keccak256(abi.encode(CLOSE_TYPEHASH, proofHash, keccak256(non_closing_signature)))),
-                   closing_signature, closing_participant, "closing");
+        _recovered(_typed(_counterStruct(CLOSE_TYPEHASH, proofHash, non_closing_signature)), closing_signature,
+                   closing_participant, "closing");
         if (nonce == 0) {
             require(non_closing_signature.length == 0,
                     "bad empty proof: the empty proof (nonce 0) carries no signature");
@@ -406,7 +448,7 @@ contract ChannelAdjudicator {
         (address low, address high) = _ordered(closing_participant, non_closing_participant);
         address closer = (word >> 200) & 1 == 1 ? low : high;
         if (closer != closing_participant) {
-            revert(string.concat("not the closer: ", closing_participant.a(), " did not close channel ",
+            revert(string.concat("not the closer: the closing participant named did not close channel ",
                                  channel_identifier.u(), ", only the closer's proof can be updated"));
         }
         bytes32 proofHash = _proofHash(channel_identifier, nonce, transferred_amount, locked_amount, locksroot);
@@ -414,8 +456,8 @@ contract ChannelAdjudicator {
         address signer = ChannelText.recover(_typed(proofHash), closing_signature);
         _checkFields(nonce, transferred_amount, locked_amount, locksroot);
         _checkProof(nonce, side >> 192, signer, closing_participant);
-        _recovered(_typed(keccak256(abi.encode(UPDATE_TYPEHASH, proofHash, keccak256(closing_signature)))),
-                   non_closing_signature, non_closing_participant, "non-closing participant's update");
+        _recovered(_typed(_counterStruct(UPDATE_TYPEHASH, proofHash, closing_signature)), non_closing_signature,
+                   non_closing_participant, "non-closing participant's update");
         sideWord[channel_identifier][closing_participant] = side & ~(MASK64 << 192) | nonce << 192;
         bytes32 stored = _balanceHash(transferred_amount, locked_amount, locksroot);
         balanceHash[channel_identifier][closing_participant] = stored;
@@ -424,9 +466,10 @@ contract ChannelAdjudicator {
 
     // -- settle and unlock ----------------------------------------------------------------------------
 
-    function _checkHeld(uint256 id, address who, uint256 transferred, uint256 locked, bytes32 locksroot) private view {
+    function _checkHeld(uint256 id, address who, uint256 transferred, uint256 locked, bytes32 locksroot,
+                        string memory which) private view {
         if (_balanceHash(transferred, locked, locksroot) != balanceHash[id][who]) {
-            revert(string.concat("balance hash mismatch: ", who.a(), "'s amounts and locksroot are not those of ",
+            revert(string.concat("balance hash mismatch: ", which, "'s amounts and locksroot are not those of ",
                                  "its balance proof on L1"));
         }
     }
@@ -439,8 +482,8 @@ contract ChannelAdjudicator {
             revert(string.concat("settlement window open: channel ", channel_identifier.u(), " settles after block ",
                                  (word >> 72 & MASK64).u(), " and time ", (word >> 136 & MASK64).u()));
         }
-        _checkHeld(channel_identifier, participant1, transferred1, locked1, locksroot1);
-        _checkHeld(channel_identifier, participant2, transferred2, locked2, locksroot2);
+        _checkHeld(channel_identifier, participant1, transferred1, locked1, locksroot1, "participant 1");
+        _checkHeld(channel_identifier, participant2, transferred2, locked2, locksroot2, "participant 2");
         uint256 amount1;
         uint256 amount2;
         {
@@ -502,8 +545,8 @@ contract ChannelAdjudicator {
                 revert(string.concat("channel ", channel_identifier.u(),
                                      " is not settled yet: locks unlock after settlement"));
             }
-            revert(string.concat("nothing to unlock: no locks of ", sender.a(), " to ", receiver.a(),
-                                 " with this locksroot await unlock in channel ", channel_identifier.u(),
+            revert(string.concat("nothing to unlock: no locks of the sender to the receiver with this locksroot ",
+                                 "await unlock in channel ", channel_identifier.u(),
                                  " (never pending, or already unlocked)"));
         }
         ISecretRegistry registry = ISecretRegistry(registryAddress);

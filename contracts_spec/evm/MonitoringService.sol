@@ -12,46 +12,48 @@ interface IChannelAdjudicator {
     function channel_info(uint256 channel_identifier) external view returns (uint8, uint256, uint256, uint256);
 }
 
-/// Decimal numbers and checksummed addresses for refusal messages; the Python runtime's ecrecover rules.
+/// Decimal numbers for refusal messages, and the signature check of the Python runtime's ecrecover
+/// (65 bytes, v 27 or 28, low s; anything else recovers no one).
 library MonitoringText {
     uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
 
-    function u(uint256 v) internal pure returns (string memory) {
-        if (v == 0) return "0";
-        uint256 n;
-        for (uint256 x = v; x != 0; x /= 10) ++n;
-        bytes memory out = new bytes(n);
-        for (; v != 0; v /= 10) out[--n] = bytes1(uint8(48 + v % 10));
-        return string(out);
-    }
-
-    function a(address who) internal pure returns (string memory) {
-        bytes memory lower = new bytes(40);
-        uint160 x = uint160(who);
-        for (uint256 i = 40; i != 0; x >>= 4) {
-            uint8 d = uint8(x & 15);
-            lower[--i] = bytes1(d < 10 ? 48 + d : 87 + d);
+    function u(uint256 v) internal pure returns (string memory out) {
+        assembly ("memory-safe") {
+            let end := add(mload(0x40), 128)
+            let p := end
+            let q := 0
+            for {} 1 {} {
+                p := sub(p, 2)
+                q := mod(v, 100)
+                mstore8(p, add(48, div(q, 10)))
+                mstore8(add(p, 1), add(48, mod(q, 10)))
+                v := div(v, 100)
+                if iszero(v) { break }
+            }
+            if lt(q, 10) { p := add(p, 1) }
+            out := sub(p, 32)
+            mstore(out, sub(end, p))
+            mstore(0x40, end)
         }
-        bytes32 h = keccak256(lower);
-        bytes memory out = new bytes(42);
-        out[0] = "0";
-        out[1] = "x";
-        for (uint256 i; i < 40; ++i) {
-            bytes1 c = lower[i];
-            uint8 nibble = uint8(h[i / 2]) >> (i % 2 == 0 ? 4 : 0) & 15;
-            out[i + 2] = (uint8(c) > 57 && nibble > 7) ? bytes1(uint8(c) - 32) : c;
-        }
-        return string(out);
     }
 
     /// The signer of ``digest``, or the zero address where the Python runtime's ecrecover gives None.
-    function recover(bytes32 digest, bytes calldata sig) internal view returns (address) {
+    function recover(bytes32 digest, bytes calldata sig) internal view returns (address signer) {
         if (sig.length != 65) return address(0);
-        bytes32 r = bytes32(sig[0:32]);
-        bytes32 s = bytes32(sig[32:64]);
-        uint8 v = uint8(sig[64]);
-        if ((v != 27 && v != 28) || uint256(s) > HALF_N) return address(0);
-        return ecrecover(digest, v, r, s);
+        assembly ("memory-safe") {
+            let r := calldataload(sig.offset)
+            let s := calldataload(add(sig.offset, 32))
+            let v := byte(0, calldataload(add(sig.offset, 64)))
+            if and(or(eq(v, 27), eq(v, 28)), iszero(gt(s, HALF_N))) {
+                let p := mload(0x40)
+                mstore(p, digest)
+                mstore(add(p, 32), v)
+                mstore(add(p, 64), r)
+                mstore(add(p, 96), s)
+                mstore(0, 0)
+                if staticcall(gas(), 1, p, 128, 0, 32) { signer := mload(0) }
+            }
+        }
     }
 }
 
@@ -63,10 +65,10 @@ library MonitoringText {
 /// balanceOf[user]; planned[user] = amount | block << 96 | timestamp << 160; per (channel, user) the reward
 /// record in two slots, rewardWord = nonce | reward_amount << 64 and rewardService (read only when the word
 /// is set). The update itself is a real call to the adjudicator, whose refusal reverts the whole call with
-/// its reason. ETH goes out by a call with no gas beyond the value stipend.
+/// its reason. ETH goes out by a call with no gas beyond the value stipend. Refusals carry the Python
+/// reasons' rule, static text and numbers, not the addresses they name.
 contract MonitoringService {
     using MonitoringText for uint256;
-    using MonitoringText for address;
 
     event NewDeposit(address indexed user, uint256 balance);
     event WithdrawPlanned(address indexed user, uint256 amount, uint256 ready_block);
@@ -187,8 +189,7 @@ contract MonitoringService {
             revert(string.concat("bad amount: reward nonce ", nonce.u(), " is outside 0..", MAX_NONCE.u()));
         }
         if (signer == address(0) || signer != non_closing_participant) {
-            revert(string.concat("bad signature: the reward is not signed by the non-closing participant ",
-                                 non_closing_participant.a()));
+            revert("bad signature: the reward is not signed by the non-closing participant");
         }
         // rules.reward_after_monitor
         if (recordedReward != 0 && nonce <= recordedNonce) {
@@ -218,8 +219,7 @@ contract MonitoringService {
                    "or its reward was claimed already");
         }
         if (service != msg.sender) {
-            revert(string.concat("not the rewarded service: the update that landed was ", service.a(), "'s, not ",
-                                 msg.sender.a(), "'s"));
+            revert("not the rewarded service: the update that landed was another service's, not the caller's");
         }
         require(state == 0, "channel not settled: a reward is claimable after settlement");
         rewardWord[channel_identifier][non_closing_participant] = 0;
