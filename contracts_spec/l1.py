@@ -291,11 +291,14 @@ class L1Client:
         twin from ``contracts_spec/evm`` is deployed, with the same ABI.
         """
         if self.toy:
-            from contracts_spec.runtime import deploy_data
-        else:
-            from contracts_spec.evm import deploy_data  # type: ignore[no-redef]
+            from contracts_spec.runtime import deploy_data as toy_deploy_data
 
-        receipt = self.send(key, to=None, data=deploy_data(contract_cls, *args), gas=gas)
+            data = toy_deploy_data(contract_cls, *args)
+        else:
+            from contracts_spec.evm import deploy_data as evm_deploy_data
+
+            data = evm_deploy_data(contract_cls, *args)
+        receipt = self.send(key, to=None, data=data, gas=gas)
         address = receipt.get("contractAddress")
         if not address:
             raise L1Error(f"deployment of {contract_cls.__name__} returned no address")

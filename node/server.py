@@ -533,7 +533,7 @@ def run(args: argparse.Namespace) -> int:
         if remote:
             from node.gateway import RemoteChain
 
-            chain = RemoteChain(remote)
+            chain: Any = RemoteChain(remote)
             if args.data_dir is not None:
                 Path(args.data_dir).mkdir(parents=True, exist_ok=True)
             args.chain_id = chain.chain_id
