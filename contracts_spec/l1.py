@@ -36,6 +36,7 @@ class Transport(Protocol):
 
 
 GWEI = 10**9
+METHOD_NOT_FOUND = -32601  # JSON-RPC 2.0: the chain has no such method
 # What the toy L1 answers to web3_clientVersion begins with (node.rpc.CLIENT_VERSION).
 TOY_CLIENT_PREFIX = "l2lab/"
 # A replacement (same sender and nonce) must raise both its tip and its fee cap by this
@@ -183,6 +184,7 @@ class L1Client:
         self.receipt_timeout = receipt_timeout
         self._chain_id: int | None = None
         self._toy: bool | None = None
+        self._no_dev = False
 
     @classmethod
     def in_process(cls, target: Any) -> L1Client:
@@ -234,13 +236,49 @@ class L1Client:
     # -- time and mining (development chains) ---------------------------------
 
     def mine(self, blocks: int = 1) -> None:
-        for _ in range(blocks):
-            self.rpc("evm_mine")
+        """Mine ``blocks`` blocks now; on a chain that cannot (no ``evm_mine``), wait for them in real time."""
+        mined = 0
+        while mined < blocks and self._dev("evm_mine"):
+            mined += 1
+        if mined < blocks:
+            target = self.block_number() + blocks - mined
+            self._wait(lambda: self.block_number() >= target, f"{blocks - mined} more block(s)")
 
     def increase_time(self, seconds: int) -> None:
-        """Move the clock forward and mine a block so the new time is visible."""
-        self.rpc("evm_increaseTime", int(seconds))
-        self.rpc("evm_mine")
+        """Move the clock forward and mine a block so the new time is visible; on a chain that cannot
+        (no ``evm_increaseTime``), wait until a block that late is mined, within ``real_time_limit``."""
+        if self._dev("evm_increaseTime", int(seconds)):
+            self.rpc("evm_mine")
+            return
+        target = self.timestamp() + int(seconds)
+        self._wait(lambda: self.timestamp() >= target, f"{int(seconds)} s to pass", seconds)
+
+    # Longest a time-travel request waits in real time on a chain without evm_* methods.
+    real_time_limit = 3600.0
+
+    def _dev(self, method: str, *params: Any) -> bool:
+        """Call a development method; False when the chain does not offer it (a public chain)."""
+        if self._no_dev:
+            return False
+        try:
+            self.rpc(method, *params)
+        except Exception as exc:  # noqa: BLE001 - only "no such method" means the chain lacks it
+            if getattr(exc, "code", None) != METHOD_NOT_FOUND and "not supported" not in str(exc).lower():
+                raise
+            self._no_dev = True
+            return False
+        return True
+
+    def _wait(self, done: Any, what: str, seconds: float = 0.0) -> None:
+        if seconds > self.real_time_limit:
+            raise L1Error(f"this chain offers no time travel (evm_increaseTime, evm_mine) and {what} is longer "
+                          f"than this client waits ({self.real_time_limit:.0f} s): use a development chain "
+                          "(l2lab node, anvil) or a preset with shorter windows")
+        deadline = time.monotonic() + max(seconds, 0) * 1.5 + self.receipt_timeout
+        while not done():
+            if time.monotonic() > deadline:
+                raise L1Error(f"waited for {what} in real time, and the chain did not get there")
+            time.sleep(0.5)
 
     # -- contracts -------------------------------------------------------------
 

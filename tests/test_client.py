@@ -116,3 +116,58 @@ def test_params_must_be_positional(params):
 def test_bad_method_rejected_before_sending():
     with HttpTransport(f"http://127.0.0.1:{free_port()}") as t, pytest.raises(ValueError, match="method"):
         t.request("", [])
+
+
+class _NoDevMethods:
+    """A chain that offers no evm_* methods, as a public chain does: blocks come when they come."""
+
+    def __init__(self, chain) -> None:
+        from node.rpc import RpcDispatcher
+
+        self.inner = RpcDispatcher(chain)
+
+    def request(self, method: str, params: list):
+        from node.rpc import RpcError
+
+        if method.startswith(("evm_", "anvil_")):
+            raise RpcError(-32601, f"the method {method} does not exist/is not available")
+        return self.inner.handle(method, params)
+
+
+def test_time_travel_on_a_chain_without_it_waits_for_real_blocks() -> None:
+    import threading
+    import time as clock
+
+    from contracts_spec.l1 import L1Client
+    from node.chain import Chain
+
+    chain = Chain()
+    l1 = L1Client(_NoDevMethods(chain))
+    stop = threading.Event()
+
+    def producer() -> None:  # the chain's own block production, one block every 0.3 s
+        while not stop.is_set():
+            chain.mine(1)
+            clock.sleep(0.3)
+
+    start = l1.block_number()
+    worker = threading.Thread(target=producer, daemon=True)
+    worker.start()
+    try:
+        l1.mine(2)
+        assert l1.block_number() >= start + 2
+        before = l1.timestamp()
+        l1.increase_time(1)
+        assert l1.timestamp() >= before + 1
+    finally:
+        stop.set()
+        worker.join()
+
+
+def test_a_wait_longer_than_the_client_allows_says_what_it_needs() -> None:
+    from contracts_spec.l1 import L1Client, L1Error
+    from node.chain import Chain
+
+    l1 = L1Client(_NoDevMethods(Chain()))
+    with pytest.raises(L1Error, match="offers no time travel .* use a development chain"):
+        l1.increase_time(7 * 24 * 3600)
