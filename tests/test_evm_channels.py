@@ -29,6 +29,7 @@ from channels.lab import ChannelLab
 from contracts_spec.channels import rules as R
 from contracts_spec.channels.contract import ChannelAdjudicator, SecretRegistry
 from contracts_spec.channels.monitoring import MonitoringService
+from contracts_spec.channels.params import MINIMAL
 from contracts_spec.l1 import TransactionReverted
 from primitives.secp256k1 import private_key_to_address
 from tests.evm_twin import Call, RecordingL1, compare, gas_table, new_l1
@@ -198,3 +199,25 @@ def test_a_channel_scenario_runs_alike_on_both_l1s(name: str, tmp_path: Path) ->
         print(f"  {method:<34} {toy:>9,} {evm:>9,} {diff:+7.1%}")
     assert compare(toy_calls, evm_calls, explained=EXPLAINED) == []
     assert toy_outcome == evm_outcome
+
+
+def test_a_participant_whose_code_refuses_eth_is_paid_all_the_same_on_the_evm() -> None:
+    """The toy L1's transfer never runs the recipient's code; the twin forces refused ETH in, so a participant
+    whose code reverts on receipt cannot block its partner's settlement."""
+    l1 = net_l1("evm")
+    net = Channels(l1)
+    refuser = "0x" + "5e" * 20
+    l1.rpc("anvil_setCode", refuser, "0x60006000fd")  # PUSH1 0 PUSH1 0 REVERT: refuses every call
+    alice = net.addr("alice")
+    net.tx("alice", "open_channel", refuser, MINIMAL.default_settle_timeout)
+    cid = net.call("channel_identifier", alice, refuser)
+    net.tx("alice", "set_total_deposit", cid, alice, refuser, 3 * ETH, value=3 * ETH)
+    net.tx("alice", "set_total_deposit", cid, refuser, alice, 2 * ETH, value=2 * ETH)
+    empty = R.BalanceProof.empty(cid, l1.chain_id, net.address)
+    net.tx("alice", "close_channel", cid, alice, refuser, 0, 0, 0, R.EMPTY_LOCKSROOT, b"",
+           R.sign(R.close_digest(empty, b""), NET_KEYS["alice"]))
+    net.wait_window(cid)
+    before = l1.balance(alice)
+    net.tx("carol", "settle_channel", cid, alice, 0, 0, R.EMPTY_LOCKSROOT, refuser, 0, 0, R.EMPTY_LOCKSROOT)
+    assert (l1.balance(alice) - before, l1.balance(refuser)) == (3 * ETH, 2 * ETH)
+    assert l1.balance(net.address) == 0 and l1.rpc("eth_getCode", refuser, "latest") == "0x60006000fd"

@@ -62,7 +62,7 @@ library ChannelText {
 /// sideWord[id][participant]: deposit | withdrawn << 96 | nonce << 192, and balanceHash[id][participant];
 /// lockedOf[id][sender][receiver][locksroot] for what settlement kept for unlock. Settlement deletes the
 /// channel's words. The EIP-712 domain separator is computed per call, as the Python contract hashes it.
-/// ETH goes out by a call with no gas beyond the value stipend, and a refused payment reverts the call.
+/// ETH goes out by a call with no gas beyond the value stipend, forced in when the recipient refuses it.
 /// Refusals carry the Python reasons' rule and static text and their numbers; the addresses they name are
 /// left out (checksumming them in EVM code would cost more than the rest of a refused call).
 contract ChannelAdjudicator {
@@ -299,10 +299,18 @@ contract ChannelAdjudicator {
         }
     }
 
+    /// Send ETH as the Python runtime's transfer does: it always arrives, and the recipient's code does not
+    /// decide. A call with the value stipend alone; a recipient that refuses it gets it through a one-shot
+    /// contract that self-destructs to it (PUSH20 to, SELFDESTRUCT), so no one can block a settlement.
     function _pay(address to, uint256 amount) private {
         if (amount == 0) return;
         (bool ok,) = payable(to).call{value: amount, gas: 0}("");
-        require(ok, "transfer failed: the recipient refused the ETH");
+        if (!ok) {
+            bytes memory initCode = abi.encodePacked(hex"73", to, hex"ff");
+            address made;
+            assembly ("memory-safe") { made := create(amount, add(initCode, 32), mload(initCode)) }
+            require(made != address(0), "transfer failed: the ETH could not be sent");
+        }
     }
 
     // -- open, deposit, withdraw ----------------------------------------------------------------------

@@ -65,8 +65,8 @@ library MonitoringText {
 /// balanceOf[user]; planned[user] = amount | block << 96 | timestamp << 160; per (channel, user) the reward
 /// record in two slots, rewardWord = nonce | reward_amount << 64 and rewardService (read only when the word
 /// is set). The update itself is a real call to the adjudicator, whose refusal reverts the whole call with
-/// its reason. ETH goes out by a call with no gas beyond the value stipend. Refusals carry the Python
-/// reasons' rule, static text and numbers, not the addresses they name.
+/// its reason. ETH goes out by a call with no gas beyond the value stipend, forced in when the recipient
+/// refuses it. Refusals carry the Python reasons' rule, static text and numbers, not the addresses they name.
 contract MonitoringService {
     using MonitoringText for uint256;
 
@@ -106,10 +106,18 @@ contract MonitoringService {
         withdrawDelay = withdraw_delay;
     }
 
+    /// Send ETH as the Python runtime's transfer does: it always arrives, and the recipient's code does not
+    /// decide. A call with the value stipend alone; a recipient that refuses it gets it through a one-shot
+    /// contract that self-destructs to it (PUSH20 to, SELFDESTRUCT), so no one can block a settlement.
     function _pay(address to, uint256 amount) private {
         if (amount == 0) return;
         (bool ok,) = payable(to).call{value: amount, gas: 0}("");
-        require(ok, "transfer failed: the recipient refused the ETH");
+        if (!ok) {
+            bytes memory initCode = abi.encodePacked(hex"73", to, hex"ff");
+            address made;
+            assembly ("memory-safe") { made := create(amount, add(initCode, 32), mload(initCode)) }
+            require(made != address(0), "transfer failed: the ETH could not be sent");
+        }
     }
 
     // -- deposits ---------------------------------------------------------------------------------------
