@@ -1,6 +1,7 @@
 """The bisection game: compact batches, a dispute narrowed to one step, a chess clock, either side may lie.
 
 Disputes beside each other, finality and timeouts under contention are in ``test_optimistic_disputes``.
+Every test here runs on the toy L1 (the Python contract) and on anvil (its Solidity twin).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from contracts_spec.optimistic.bisection import TURN_CHOOSE, TURN_STEP, Bisectio
 from contracts_spec.optimistic.encoding import HEADER_SIZE, batch_header, decode_batch, encode_batch
 from contracts_spec.optimistic.params import MINIMAL
 from contracts_spec.optimistic.rules import Account
-from node.chain import Chain
-from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.client import Wallet
 from rollup.optimistic.dispute import (
@@ -27,6 +26,7 @@ from rollup.optimistic.dispute import (
 from rollup.optimistic.fullnode import FullNode
 from rollup.optimistic.l1view import RollupL1
 from rollup.optimistic.operator import Operator
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 NAMES = ("operator", "challenger", "liar", "alice", "bob", "mallory")
@@ -37,8 +37,8 @@ ADDR = {name: private_key_to_address(k) for name, k in KEYS.items()}
 class Game:
     """A bisection rollup with Alice, Bob and Mallory funded in batch 0."""
 
-    def __init__(self) -> None:
-        self.l1 = in_process_l1(Chain(genesis_alloc={a: 1000 * ETH for a in ADDR.values()}))
+    def __init__(self, kind: str = "toy") -> None:
+        self.l1 = new_l1(kind, {a: 1000 * ETH for a in ADDR.values()})
         self.rollup = RollupL1.deploy(self.l1, KEYS["operator"], MINIMAL, ADDR["operator"], BisectionRollup)
         self.operator = Operator(self.rollup, KEYS["operator"])
         self.operator.post_bond(MINIMAL.min_bond)
@@ -77,8 +77,9 @@ class Game:
 
 
 @pytest.fixture
-def game() -> Game:
-    return Game()
+def game(l1_kind: str) -> Game:
+    """The game on the toy L1 or on anvil (the Solidity twin)."""
+    return Game(l1_kind)
 
 
 def test_a_compact_batch_carries_no_intermediate_roots(game: Game) -> None:

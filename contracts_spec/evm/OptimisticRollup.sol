@@ -63,8 +63,8 @@ contract OptimisticRollup {
 
     constructor(address operator, uint8 depth, uint64 window, uint64 deadline, uint256 min_bond,
         uint8 reward_percent, uint32 max_batch_bytes) {
-        if (depth < 1 || depth > 32) revert(string.concat("tree depth ", _u(depth), " must be in 1..32"));
-        if (reward_percent > 100) revert(string.concat("reward percent ", _u(reward_percent), " exceeds 100"));
+        if (depth < 1 || depth > 32) _r("tree depth ", depth, " must be in 1..32");
+        if (reward_percent > 100) _r("reward percent ", reward_percent, " exceeds 100");
         operator_ = operator;
         depth_ = depth;
         window_ = window;
@@ -95,12 +95,12 @@ contract OptimisticRollup {
     function withdraw_bond(uint256 amount) external {
         uint256 have = bond_[msg.sender];
         if (amount == 0 || amount > have) {
-            revert(string.concat("bond withdrawal ", _u(amount), " out of range (bonded ", _u(have), ")"));
+            _r2("bond withdrawal ", amount, " out of range (bonded ", have, ")");
         }
         uint256 last = lastBatchOf_[msg.sender];
         if (last > 0 && last <= _posted()) {
             if (!_isFinal(last - 1)) {
-                revert(string.concat("batch ", _u(last - 1), " of this proposer is not final yet"));
+                _r("batch ", last - 1, " of this proposer is not final yet");
             }
         }
         bond_[msg.sender] = have - amount;
@@ -112,7 +112,7 @@ contract OptimisticRollup {
 
     function deposit(address l2_address) external payable {
         if (msg.value == 0 || msg.value >= 1 << 128) {
-            revert(string.concat("deposit of ", _u(msg.value), " wei: must be in 1..2**128-1"));
+            _r("deposit of ", msg.value, " wei: must be in 1..2**128-1");
         }
         require(l2_address != address(0), "deposit to the zero address: no key could ever spend it");
         uint256 word = counters_;
@@ -125,8 +125,8 @@ contract OptimisticRollup {
         } else {
             uint256 depth = depth_;
             if (accounts >= 1 << depth) {
-                revert(string.concat("the account tree is full: all 2**", _u(depth), " indices are taken, so a "
-                    "deposit to a new address could never be placed; deposit to an address that has an L2 account"));
+                _r("the account tree is full: all 2**", depth, " indices are taken, so a deposit to a new address "
+                    "could never be placed; deposit to an address that has an L2 account");
             }
             index = accounts;
             accounts += 1;
@@ -171,8 +171,8 @@ contract OptimisticRollup {
             revert("not the operator: only the operator may submit while no deposit is overdue");
         }
         if (_awaiting() != 0) {
-            revert(string.concat("the claims from batch ", _u(count), " on were proven wrong: re-propose them "
-                "(repropose_batch) before posting a new batch"));
+            _r("the claims from batch ", count, " on were proven wrong: re-propose them (repropose_batch) before "
+                "posting a new batch");
         }
         Scan memory s = _decodedBatch(data, depositHash_[included]);
         _checkClaim(s);
@@ -184,7 +184,7 @@ contract OptimisticRollup {
         require(s.depositHash == depositHash_[end],
             "deposits differ: batch deposits differ from the L1 queue (amounts, order or indices)");
         if (_overdue(end)) {
-            revert(string.concat("overdue deposit left out: deposit ", _u(end), " is overdue: include it first"));
+            _r("overdue deposit left out: deposit ", end, " is overdue: include it first");
         }
         bytes32 body = _storeClaim(count, s);
         batchMeta_[count] = uint256(uint160(msg.sender)) | (block.timestamp << 160) | (included << 208);
@@ -200,11 +200,11 @@ contract OptimisticRollup {
         uint256 standing = batches_;
         require(awaiting != 0, "no claim is invalid: there is nothing to re-propose");
         if (index != standing) {
-            revert(string.concat("re-propose batch ", _u(standing), " first: claims are replaced in order"));
+            _r("re-propose batch ", standing, " first: claims are replaced in order");
         }
         Scan memory s = _decodedBatch(data, 0);
         if (keccak256(abi.encodePacked(old_body_hash, old_withdrawal_root, s.dataHash)) != commitment_[index]) {
-            revert(string.concat("these are not batch ", _u(index), "'s transactions (or not its current claim)"));
+            _r("these are not batch ", index, "'s transactions (or not its current claim)");
         }
         _checkClaim(s);
         bytes32 body = _storeClaim(index, s);
@@ -244,7 +244,7 @@ contract OptimisticRollup {
     function _scan(bytes calldata data, bytes32 running) internal pure returns (Scan memory s) {
         uint256 len = data.length;
         if (len < HEADER_SIZE) {
-            revert(string.concat("malformed batch: batch is ", _u(len), " bytes, shorter than its 109-byte header"));
+            _r("malformed batch: batch is ", len, " bytes, shorter than its 109-byte header");
         }
         uint256 version = uint8(data[0]);
         if (version != 1 && version != 2) revert(string.concat("malformed batch: unknown batch version ", _u(version)));
@@ -274,8 +274,8 @@ contract OptimisticRollup {
             revert(string.concat("malformed batch: entry ", _u((err >> 8) & W64), " has unknown kind ",
                 _u(err >> 128)));
         }
-        if (err & 0xff == 3) revert(string.concat("malformed batch: entry ", _u((err >> 8) & W64), " is truncated"));
-        if (off != len) revert(string.concat("malformed batch: ", _u(len - off), " bytes after the last entry"));
+        if (err & 0xff == 3) _r("malformed batch: entry ", (err >> 8) & W64, " is truncated");
+        if (off != len) _r("malformed batch: ", len - off, " bytes after the last entry");
         if (version == 1 && n != 0) s.lastRoot = bytes32(data[len - 32:len]);
         bytes32 dataHash;
         bytes32 chain;
@@ -467,8 +467,7 @@ contract OptimisticRollup {
         }
         string memory reason = _judgeStep(preRoot, entry, false, bytes32(entry[entry.length - 32:]), witnesses);
         if (bytes(reason).length == 0) {
-            revert(string.concat("no fraud: step ", _u(step), " of batch ", _u(index),
-                " is claimed as derivation gives it"));
+            _r2("no fraud: step ", step, " of batch ", index, " is claimed as derivation gives it");
         }
         _revertFrom(index, step, reason, header.prevRoot, msg.sender);
     }
@@ -476,10 +475,10 @@ contract OptimisticRollup {
     /// The header of live batch ``index`` (of ``count`` standing), once it opens the stored commitment.
     function _liveHeader(uint256 index, uint256 count, bytes calldata raw) internal view returns (Header memory h) {
         if (index >= count) {
-            revert(string.concat("batch ", _u(index), " does not exist or has no standing claim: claims stand for "
-                "the batches below ", _u(count), ", the others wait to be posted or re-proposed"));
+            _r2("batch ", index, " does not exist or has no standing claim: claims stand for the batches below ",
+                count, ", the others wait to be posted or re-proposed");
         }
-        if (_isFinal(index)) revert(string.concat("batch ", _u(index), " is final: its challenge window has closed"));
+        if (_isFinal(index)) _r("batch ", index, " is final: its challenge window has closed");
         require(raw.length == 164, "header is not the batch's header");
         h.prevRoot = bytes32(raw[0:32]);
         h.postRoot = bytes32(raw[32:64]);
@@ -673,36 +672,35 @@ contract OptimisticRollup {
         st.ws = new Witness[](count);
         uint256 off = 65;
         for (uint256 i; i < count; ++i) {
-            if (off + 5 > len) revert(string.concat("bad witnesses: witness ", _u(i), " is truncated"));
+            if (off + 5 > len) _r("bad witnesses: witness ", i, " is truncated");
             Witness memory w = st.ws[i];
             w.index = uint32(bytes4(data[off:off + 4]));
             uint256 present = uint8(data[off + 4]);
             off += 5;
             if (present == 1) {
-                if (off + 60 > len) revert(string.concat("bad witnesses: witness ", _u(i), " account is truncated"));
+                if (off + 60 > len) _r("bad witnesses: witness ", i, " account is truncated");
                 w.present = true;
                 w.addr = address(bytes20(data[off:off + 20]));
                 w.balance = uint256(bytes32(data[off + 20:off + 52]));
                 w.nonce = uint64(bytes8(data[off + 52:off + 60]));
                 off += 60;
             } else if (present != 0) {
-                revert(string.concat("bad witnesses: witness ", _u(i), " has presence flag ", _u(present),
-                    ", expected 0 or 1"));
+                _r2("bad witnesses: witness ", i, " has presence flag ", present, ", expected 0 or 1");
             }
             uint256 end = off + 32 * depth;
             if (end > len) {
-                revert(string.concat("bad witnesses: witness ", _u(i), " has fewer than ", _u(depth), " siblings"));
+                _r2("bad witnesses: witness ", i, " has fewer than ", depth, " siblings");
             }
             uint256 o;
             assembly ("memory-safe") { o := add(data.offset, off) }
             w.siblings = o;
             off = end;
         }
-        if (off != len) revert(string.concat("bad witnesses: ", _u(len - off), " bytes after the last witness"));
+        if (off != len) _r("bad witnesses: ", len - off, " bytes after the last witness");
         for (uint256 i = 1; i < count; ++i) {
             for (uint256 j; j < i; ++j) {
                 if (st.ws[j].index == st.ws[i].index) {
-                    revert(string.concat("bad witnesses: account ", _u(st.ws[i].index), " is witnessed twice"));
+                    _r("bad witnesses: account ", st.ws[i].index, " is witnessed twice");
                 }
             }
         }
@@ -812,8 +810,7 @@ contract OptimisticRollup {
             }
             bytes32 old = w.present ? _leaf(w.addr, w.balance, w.nonce) : bytes32(0);
             if (_smtRoot(w.index, old, w.siblings, st.depth) != root) {
-                revert(string.concat("bad witnesses: the witness of account ", _u(w.index),
-                    " does not match the state root"));
+                _r("bad witnesses: the witness of account ", w.index, " does not match the state root");
             }
             if (w.written) {
                 root = _smtRoot(w.index, _leaf(w.newAddr, w.newBalance, w.newNonce), w.siblings, st.depth);
@@ -878,10 +875,10 @@ contract OptimisticRollup {
         bytes32[] calldata proof) external
     {
         if (index >= batches_) {
-            revert(string.concat("batch ", _u(index),
-                " does not exist or its claim was proven wrong (it waits to be re-proposed)"));
+            _r("batch ", index,
+                " does not exist or its claim was proven wrong (it waits to be re-proposed)");
         }
-        if (!_isFinal(index)) revert(string.concat("batch ", _u(index), " is not final: its challenge window is open"));
+        if (!_isFinal(index)) _r("batch ", index, " is not final: its challenge window is open");
         if (proof.length < 256 && leaf_index >= 1 << proof.length) {
             revert(string.concat("leaf index ", _u(leaf_index), " does not fit a proof of ", _u(proof.length)));
         }
@@ -917,7 +914,7 @@ contract OptimisticRollup {
     }
 
     function batch_info(uint256 index) external view returns (bytes32, address, uint256, uint256) {
-        if (index >= _posted()) revert(string.concat("batch ", _u(index), " does not exist"));
+        if (index >= _posted()) _r("batch ", index, " does not exist");
         uint256 meta = batchMeta_[index];
         return (commitment_[index], address(uint160(meta)), (meta >> 160) & W48, (meta >> 208) & W48);
     }
@@ -927,7 +924,7 @@ contract OptimisticRollup {
     }
 
     function challenge_time_left(uint256 index) external view returns (uint256) {
-        if (index >= _posted()) revert(string.concat("batch ", _u(index), " does not exist"));
+        if (index >= _posted()) _r("batch ", index, " does not exist");
         if (index >= batches_) return window_;
         uint256 end = _submitted(index) + window_;
         return end > block.timestamp ? end - block.timestamp : 0;
@@ -977,6 +974,15 @@ contract OptimisticRollup {
     }
 
     // -- message formatting ------------------------------------------------------------------------
+
+    /// Revert with ``a`` ``x`` ``b`` (one call site per message keeps the code small).
+    function _r(string memory a, uint256 x, string memory b) internal pure {
+        revert(string.concat(a, _u(x), b));
+    }
+
+    function _r2(string memory a, uint256 x, string memory b, uint256 y, string memory c) internal pure {
+        revert(string.concat(a, _u(x), b, _u(y), c));
+    }
 
     function _u(uint256 v) internal pure returns (string memory) {
         if (v == 0) return "0";
