@@ -109,8 +109,12 @@ contract MonitoringService {
     /// Send ETH as the Python runtime's transfer does: it always arrives, and the recipient's code does not
     /// decide. A call with the value stipend alone; a recipient that refuses it gets it through a one-shot
     /// contract that self-destructs to it (PUSH20 to, SELFDESTRUCT), so no one can block a settlement.
+    /// Nothing to send still touches the recipient's account, as the Python transfer charges (BALANCE).
     function _pay(address to, uint256 amount) private {
-        if (amount == 0) return;
+        if (amount == 0) {
+            assembly ("memory-safe") { if eq(balance(to), not(0)) { invalid() } }
+            return;
+        }
         (bool ok,) = payable(to).call{value: amount, gas: 0}("");
         if (!ok) {
             bytes memory initCode = abi.encodePacked(hex"73", to, hex"ff");
