@@ -27,14 +27,14 @@ import pytest
 
 from channels.lab import ChannelLab
 from contracts_spec.channels import rules as R
-from contracts_spec.channels.contract import ChannelAdjudicator, SecretRegistry
+from contracts_spec.channels.contract import ChannelAdjudicator
 from contracts_spec.channels.monitoring import MonitoringService
 from contracts_spec.channels.params import MINIMAL
 from contracts_spec.l1 import TransactionReverted
 from primitives.secp256k1 import private_key_to_address
 from tests.evm_twin import Call, RecordingL1, compare, gas_table, new_l1
-from tests.test_channels_adjudicator import Channels, exact_reasons
 from tests.test_channels_adjudicator import KEYS as NET_KEYS
+from tests.test_channels_adjudicator import Channels, exact_reasons
 
 ETH = 10**18
 REWARD = ETH // 100
