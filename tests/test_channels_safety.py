@@ -19,10 +19,10 @@ from contracts_spec.channels import rules as R
 from contracts_spec.channels.contract import CLOSED, ChannelAdjudicator, SecretRegistry
 from contracts_spec.channels.monitoring import MonitoringService
 from contracts_spec.channels.params import MINIMAL, SECONDS_PER_SLOT
-from contracts_spec.l1 import GWEI, DeadlineFees, L1Client, TransactionReverted
+from contracts_spec.l1 import GWEI, DeadlineFees, L1Client, TransactionReverted, max_fee_for
 from node.chain import Chain
-from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 NAMES = ("alice", "bob", "carol", "mallory", "stuffer")
@@ -33,14 +33,15 @@ DEAD = "0x000000000000000000000000000000000000dEaD"
 GAS = 2_000_000
 
 
-def new_lab(tmp_path: Path, names: tuple[str, ...] = ("alice", "bob", "mallory")) -> ChannelLab:
+def new_lab(tmp_path: Path, names: tuple[str, ...] = ("alice", "bob", "mallory"), kind: str = "toy") -> ChannelLab:
+    """Peers on a fresh L1 of ``kind``: the toy L1, or anvil with the contracts' Solidity twins."""
     alloc = {private_key_to_address(k): 10_000 * ETH for k in [*KEYS.values(), TOWER, DEPLOYER]}
-    return ChannelLab(in_process_l1(Chain(genesis_alloc=alloc)), {n: KEYS[n] for n in names}, DEPLOYER, tmp_path)
+    return ChannelLab(new_l1(kind, alloc), {n: KEYS[n] for n in names}, DEPLOYER, tmp_path)
 
 
 @pytest.fixture
-def lab(tmp_path: Path) -> ChannelLab:
-    return new_lab(tmp_path)
+def lab(tmp_path: Path, l1_kind: str) -> ChannelLab:
+    return new_lab(tmp_path, kind=l1_kind)
 
 
 def paid_on_l1(lab: ChannelLab, *names: str) -> tuple[int, ...]:
@@ -122,17 +123,23 @@ def test_time_is_not_for_sale(lab: ChannelLab) -> None:
 
 
 def _stuff(l1: L1Client, tip: int, leave: int) -> None:
-    """Fill the next block with the stuffer's calldata-heavy transfers, all but ``leave`` gas, at ``tip``."""
+    """Fill the next block with the stuffer's calldata-heavy transfers, all but ``leave`` gas, at ``tip``.
+
+    The toy L1 ranks its pool by effective tip, as geth does, so the stuffer's fee cap buys it nothing and
+    is set high. anvil ranks by fee cap (``max_fee_per_gas``) instead, which no mainnet client does: there
+    the stuffer's cap is what any sender sets (``max_fee_for`` the base fee and its tip), so the test still
+    asks whether a rising tip beats a stuffer, not whether a cap beats anvil's ordering."""
     todo = int(l1.block("latest")["gasLimit"], 16) - leave
+    cap = 5_000 * GWEI if getattr(l1, "kind", "toy") == "toy" else max_fee_for(l1.base_fee(), tip)
     while todo >= 21_000:
         gas = min(todo, 1_900_000)
         data = b"\x01" * ((gas - 21_000) // 16)
         gas = 21_000 + 16 * len(data)
-        l1.submit(KEYS["stuffer"], to=DEAD, data=data, gas=gas, tip=tip, max_fee=5_000 * GWEI)
+        l1.submit(KEYS["stuffer"], to=DEAD, data=data, gas=gas, tip=tip, max_fee=cap)
         todo -= gas
 
 
-def test_every_honest_party_can_act_in_time(tmp_path: Path) -> None:
+def test_every_honest_party_can_act_in_time(tmp_path: Path, l1_kind: str) -> None:
     """Blocks are filled by gas used, so keeping a transaction out costs the stuffer real fees, and the
     watchtower's update of an offline user's channel pays a tip that rises as the settlement window
     closes (``contracts_spec.l1.DeadlineFees``, by the window's seconds left), replacing its waiting
@@ -141,7 +148,7 @@ def test_every_honest_party_can_act_in_time(tmp_path: Path) -> None:
     outbidding the stuffer, and bob is paid what alice owed him. (Before the watchtower raised its tip it
     sent at the node's suggestion and never got in.) A peer online defends itself the same way:
     ``test_a_peer_online_lands_its_own_update_through_stuffed_blocks``."""
-    lab = new_lab(tmp_path, ("alice", "bob", "stuffer"))
+    lab = new_lab(tmp_path, ("alice", "bob", "stuffer"), l1_kind)
     lab.open("alice", "bob", 10 * ETH)
     tower = lab.add_watchtower("tower", TOWER, fees=DeadlineFees(cap=200 * GWEI))
     lab.hire("bob", "tower", ETH // 100)
@@ -182,14 +189,14 @@ def test_every_honest_party_can_act_in_time(tmp_path: Path) -> None:
     assert tower.stats.rewards == [(cid, ETH // 100)]
 
 
-def test_a_peer_online_lands_its_own_update_through_stuffed_blocks(tmp_path: Path) -> None:
+def test_a_peer_online_lands_its_own_update_through_stuffed_blocks(tmp_path: Path, l1_kind: str) -> None:
     """The same defence without a watchtower: bob is online, and his peer's own update is a transaction with
     a deadline (the window's end, by its seconds). It goes out at a tip that rises as the window closes
     (``DeadlineSender`` with ``DeadlineFees``), replaced at its nonce on each new block while it waits, one
     such transaction in flight at a time. A stuffer fills every block at 20 gwei from the close on; bob's
     update still lands inside the window, outbidding the stuffer, and bob is paid what alice owed him.
     (Before, the peer sent at the node's suggested tip and waited for a receipt that never came.)"""
-    lab = new_lab(tmp_path, ("alice", "bob", "stuffer"))
+    lab = new_lab(tmp_path, ("alice", "bob", "stuffer"), l1_kind)
     lab.open("alice", "bob", 10 * ETH)
     for amount in (ETH, 3 * ETH):
         lab["alice"].transfer_direct(lab.address("bob"), amount)

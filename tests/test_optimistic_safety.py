@@ -20,28 +20,28 @@ from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.params import MINIMAL
 from contracts_spec.optimistic.state import FullState
 from contracts_spec.optimistic.submission import InvalidBatch
-from node.chain import Chain
-from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.client import WithdrawalClaim
 from rollup.optimistic.fullnode import Challenger, Fault, FullNode, force_deposits
 from rollup.optimistic.lab import OptimisticLab
 from rollup.optimistic.sequencer import Sequencer
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 NAMES = ("operator", "challenger", "alice", "bob", "carol", "mallory")
 KEYS = {name: bytes([i + 1]) * 32 for i, name in enumerate(NAMES)}
 
 
-def make_lab(extra: dict[str, bytes] | None = None) -> OptimisticLab:
+def make_lab(kind: str = "toy", extra: dict[str, bytes] | None = None) -> OptimisticLab:
+    """The rollup's actors on a fresh L1 of ``kind``: the toy L1, or anvil with the Solidity twin."""
     keys = {**KEYS, **(extra or {})}
-    chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in keys.values()})
-    return OptimisticLab(in_process_l1(chain), keys, preset=MINIMAL)
+    return OptimisticLab(new_l1(kind, {private_key_to_address(k): 1000 * ETH for k in keys.values()}), keys,
+                         preset=MINIMAL)
 
 
 @pytest.fixture
-def lab() -> OptimisticLab:
-    return make_lab()
+def lab(l1_kind: str) -> OptimisticLab:
+    return make_lab(l1_kind)
 
 
 def gas_cost(receipt: dict) -> int:
@@ -102,13 +102,13 @@ def test_cheap_blocks_do_not_run_a_deposit_deadline_out(lab: OptimisticLab) -> N
 # -- finding 3: a fraud proof does bounded work, whatever was posted after the fraud -----------------
 
 
-def theft_then_later_batches(later: int) -> tuple[int, OptimisticLab]:
+def theft_then_later_batches(later: int, kind: str = "toy") -> tuple[int, OptimisticLab]:
     """The operator credits Mallory 3 ETH from nowhere in batch 1, then posts ``later`` valid batches.
 
     Each later batch is one honest payment of Alice to Bob. The challenger
     then proves the theft; returns the proof's gas and the lab.
     """
-    lab = make_lab()
+    lab = make_lab(kind)
     fund(lab)
     m, b = lab.index("mallory"), lab.index("bob")
     tx = lab.wallets["mallory"].transfer(m, b, ETH // 10, lab.nonce("mallory"))
@@ -127,9 +127,9 @@ def theft_then_later_batches(later: int) -> tuple[int, OptimisticLab]:
     return int(proof["gasUsed"], 16), lab
 
 
-def test_a_fraud_proof_costs_the_same_after_200_later_batches_and_their_payments_stand() -> None:
-    alone, _ = theft_then_later_batches(0)
-    crowded, lab = theft_then_later_batches(200)
+def test_a_fraud_proof_costs_the_same_after_200_later_batches_and_their_payments_stand(l1_kind: str) -> None:
+    alone, _ = theft_then_later_batches(0, l1_kind)
+    crowded, lab = theft_then_later_batches(200, l1_kind)
     assert crowded <= alone * 1.03, f"{crowded:,} gas after 200 later batches against {alone:,} with none"
 
     # Honest users lose nothing: every later batch's data stays posted; the operator re-proposes
@@ -148,10 +148,10 @@ def test_a_fraud_proof_costs_the_same_after_200_later_batches_and_their_payments
 # -- finding 6: a deposit that could never be placed is refused on L1 ---------------------------------
 
 
-def test_a_full_account_tree_refuses_a_new_account_and_the_rollup_goes_on() -> None:
+def test_a_full_account_tree_refuses_a_new_account_and_the_rollup_goes_on(l1_kind: str) -> None:
     fillers = {f"filler{i}": (1000 + i).to_bytes(32, "big") for i in range(2**MINIMAL.tree_depth - 3)}
     newcomer = {"newcomer": (5000).to_bytes(32, "big")}
-    lab = make_lab({**fillers, **newcomer})
+    lab = make_lab(l1_kind, {**fillers, **newcomer})
     fund(lab)  # three accounts
     for name in fillers:  # 253 one-wei deposits take every index that is left
         lab.rollup.transact(lab.keys[name], "deposit", lab.address(name), value=1)

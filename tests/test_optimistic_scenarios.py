@@ -16,11 +16,10 @@ from contracts_spec.optimistic.contract import OptimisticRollup
 from contracts_spec.optimistic.params import MINIMAL
 from contracts_spec.optimistic.rules import Account, Transfer
 from contracts_spec.optimistic.submission import InvalidBatch
-from node.chain import Chain
-from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.fullnode import Fault, force_deposits
 from rollup.optimistic.lab import OptimisticLab
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 NAMES = ("operator", "challenger", "alice", "bob", "carol", "mallory")
@@ -28,9 +27,10 @@ KEYS = {name: bytes([i + 1]) * 32 for i, name in enumerate(NAMES)}
 
 
 @pytest.fixture
-def lab() -> OptimisticLab:
-    chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
-    return OptimisticLab(in_process_l1(chain), KEYS, preset=MINIMAL)
+def lab(l1_kind: str) -> OptimisticLab:
+    """The rollup's actors on a fresh L1: the toy L1, or anvil with the Solidity twin."""
+    return OptimisticLab(new_l1(l1_kind, {private_key_to_address(k): 1000 * ETH for k in KEYS.values()}), KEYS,
+                         preset=MINIMAL)
 
 
 def gas_cost(receipt: dict) -> int:
