@@ -37,6 +37,7 @@ class Transport(Protocol):
 
 GWEI = 10**9
 METHOD_NOT_FOUND = -32601  # JSON-RPC 2.0: the chain has no such method
+INVALID_PARAMS = -32602
 # What the toy L1 answers to web3_clientVersion begins with (node.rpc.CLIENT_VERSION).
 TOY_CLIENT_PREFIX = "l2lab/"
 # A replacement (same sender and nonce) must raise both its tip and its fee cap by this
@@ -372,8 +373,9 @@ class L1Client:
 
     def revert_reason(self, receipt: dict) -> str:
         """Why a mined transaction reverted: the receipt's ``revertReason`` (the toy L1 gives one), else the
-        transaction replayed with ``eth_call`` on the state before its block (exact when it was the block's
-        first transaction, as with automining)."""
+        transaction replayed with ``eth_call`` on the state before its block, with the block's own number
+        and time as block overrides where the chain takes them (exact when it was the block's first
+        transaction, as with automining, and for refusals that depend on the block, such as an expiry)."""
         if receipt.get("revertReason"):
             return str(receipt["revertReason"])
         tx = self.rpc("eth_getTransactionByHash", receipt["transactionHash"])
@@ -381,10 +383,16 @@ class L1Client:
             return "transaction reverted"
         call = {"from": tx["from"], "to": tx.get("to"), "data": tx.get("input", "0x"), "value": tx.get("value", "0x0"),
                 "gas": tx.get("gas")}
-        try:
-            self.rpc("eth_call", call, hex(_qty(receipt["blockNumber"]) - 1))
-        except Exception as exc:  # noqa: BLE001 - the node says why it reverts
-            return _reason_of(exc)
+        before = hex(_qty(receipt["blockNumber"]) - 1)
+        mined = self.block(_qty(receipt["blockNumber"])) or {}
+        overrides = {"number": mined.get("number"), "time": mined.get("timestamp")} if mined else None
+        for params in ([call, before, {}, overrides], [call, before]) if overrides else ([call, before],):
+            try:
+                self.rpc("eth_call", *params)
+            except Exception as exc:  # noqa: BLE001 - the node says why it reverts
+                if getattr(exc, "code", None) == INVALID_PARAMS and len(params) > 2:
+                    continue  # a chain that takes no block overrides: replay without them
+                return _reason_of(exc)
         return "transaction reverted (out of gas, or a revert its replay does not repeat)"
 
     def submit(

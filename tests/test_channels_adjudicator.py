@@ -16,9 +16,8 @@ from contracts_spec.channels import rules as R
 from contracts_spec.channels.contract import CLOSED, OPENED, ChannelAdjudicator, SecretRegistry
 from contracts_spec.channels.params import MINIMAL, SECONDS_PER_SLOT
 from contracts_spec.l1 import L1Client, TransactionReverted
-from contracts_spec.l1 import _reason_of as reason_of_error
 from primitives.secp256k1 import private_key_to_address
-from tests.evm_twin import RecordingL1, new_l1
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 NAMES = ("alice", "bob", "carol", "mallory", "deployer")
@@ -153,38 +152,8 @@ def gas_of(receipt: dict) -> int:
     return int(receipt["gasUsed"], 16)
 
 
-def exact_reasons(l1: RecordingL1) -> RecordingL1:
-    """``l1``, replaying a mined revert on anvil in its own block's number and time.
-
-    L1Client replays a mined revert with ``eth_call`` on the block before, so a
-    refusal that depends on the block (an expired withdrawal) would not repeat
-    there; anvil's block overrides give the replay the block it was mined in.
-    """
-    if l1.kind == "toy":
-        return l1
-    plain = l1.revert_reason
-
-    def revert_reason(receipt: dict) -> str:
-        reason = plain(receipt)
-        tx = l1.rpc("eth_getTransactionByHash", receipt["transactionHash"])
-        if "does not repeat" not in reason or not tx:
-            return reason
-        block = l1.block(int(receipt["blockNumber"], 16))
-        call = {"from": tx["from"], "to": tx.get("to"), "data": tx.get("input", "0x"),
-                "value": tx.get("value", "0x0"), "gas": tx.get("gas")}
-        try:
-            l1.rpc("eth_call", call, hex(int(receipt["blockNumber"], 16) - 1), {},
-                   {"number": block["number"], "time": block["timestamp"]})
-        except Exception as exc:  # noqa: BLE001 - the node says why it reverts
-            return reason_of_error(exc)
-        return reason
-
-    l1.revert_reason = revert_reason  # type: ignore[method-assign]
-    return l1
-
-
 def new_net(kind: str = "toy") -> Channels:
-    return Channels(exact_reasons(new_l1(kind, {private_key_to_address(k): 1000 * ETH for k in KEYS.values()})))
+    return Channels(new_l1(kind, {private_key_to_address(k): 1000 * ETH for k in KEYS.values()}))
 
 
 @pytest.fixture

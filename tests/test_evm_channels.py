@@ -34,7 +34,7 @@ from contracts_spec.l1 import TransactionReverted
 from primitives.secp256k1 import private_key_to_address
 from tests.evm_twin import Call, RecordingL1, compare, gas_table, new_l1
 from tests.test_channels_adjudicator import KEYS as NET_KEYS
-from tests.test_channels_adjudicator import Channels, exact_reasons
+from tests.test_channels_adjudicator import Channels
 
 ETH = 10**18
 REWARD = ETH // 100
@@ -52,11 +52,11 @@ GAS_TABLES: dict[str, list[tuple[str, int, int, float]]] = {}
 
 def lab_l1(kind: str) -> RecordingL1:
     alloc = {private_key_to_address(k): 1000 * ETH for k in [*PEERS.values(), TOWER, DEPLOYER]}
-    return exact_reasons(new_l1(kind, alloc))
+    return new_l1(kind, alloc)
 
 
 def net_l1(kind: str) -> RecordingL1:
-    return exact_reasons(new_l1(kind, {private_key_to_address(k): 1000 * ETH for k in NET_KEYS.values()}))
+    return new_l1(kind, {private_key_to_address(k): 1000 * ETH for k in NET_KEYS.values()})
 
 
 def settled(l1: RecordingL1, adjudicator: str) -> list[tuple[int, int]]:
