@@ -87,7 +87,7 @@ contract RootChain {
                                               "block fit an exit's 64-bit record");
         require(exit_bond > 0, "bad exit bond: an exit must be bonded, or nobody is paid to challenge it");
         if (max_finalize == 0 || max_finalize > MAX_FINALIZE_PER_CALL) {
-            revert(string.concat("bad finalize cap: ", _dec(max_finalize), " outside 1..128"));
+            _fail("bad finalize cap: ", max_finalize, " outside 1..128");
         }
         operatorAddress = operator_;
         paramsWord = uint256(exit_period_blocks) | uint256(exit_period_seconds) << 64 | uint256(exit_bond) << 128
@@ -129,31 +129,43 @@ contract RootChain {
         return string.concat("0x", string(out));
     }
 
-    function _stateName(uint256 state) private pure returns (string memory) {
-        return state == STARTED ? "started" : state == CHALLENGED ? "challenged" : state == FINALIZED
-            ? "finalized" : "not started";
+    function _fail(string memory a, uint256 x, string memory b) private pure {
+        revert(string.concat(a, _dec(x), b));
+    }
+
+    function _fail2(string memory a, uint256 x, string memory b, uint256 y, string memory c) private pure {
+        revert(string.concat(a, _dec(x), b, _dec(y), c));
+    }
+
+    function _failA(string memory a, uint256 x, string memory b) private pure {
+        revert(string.concat(a, _addr(x), b));
+    }
+
+    function _failDA(string memory a, uint256 x, string memory b, uint256 y, string memory c) private pure {
+        revert(string.concat(a, _dec(x), b, _addr(y), c));
+    }
+
+    function _failState(string memory a, uint256 pos, string memory b, uint256 state, string memory c)
+        private pure
+    {
+        revert(string.concat(a, _dec(pos), b, state == STARTED ? "started" : state == CHALLENGED ? "challenged" : state == FINALIZED
+            ? "finalized" : "not started", c));
+    }
+
+    function _failHash(string memory a, bytes32 h, string memory b) private pure {
+        revert(string.concat(a, _hex32(h), b));
     }
 
     // -- positions ------------------------------------------------------------------------------------------------
 
     /// Why `p` names no output ("" when it does): rules.decode_utxo_pos's refusal.
     function _positionError(uint256 p) private pure returns (string memory) {
-        if (p == 0 || p > M64) {
-            return string.concat("bad position: position ", _dec(p), " is outside 1..18446744073709551615");
-        }
         uint256 rest = p % BLOCK_OFFSET;
-        if (p / BLOCK_OFFSET == 0) {
-            return string.concat("bad position: position ", _dec(p), " names block 0, which does not exist");
-        }
-        if (rest / TX_OFFSET >= MAX_TXS) {
-            return string.concat("bad position: position ", _dec(p), " names transaction ", _dec(rest / TX_OFFSET),
-                                 ", a block holds 65536");
-        }
-        if (rest % TX_OFFSET >= 2) {
-            return string.concat("bad position: position ", _dec(p), " names output ", _dec(rest % TX_OFFSET),
-                                 ", a transaction has 2");
-        }
-        return "";
+        string memory why = p == 0 || p > M64 ? " is outside 1..18446744073709551615" : p / BLOCK_OFFSET == 0
+            ? " names block 0, which does not exist" : rest / TX_OFFSET >= MAX_TXS
+            ? string.concat(" names transaction ", _dec(rest / TX_OFFSET), ", a block holds 65536")
+            : string.concat(" names output ", _dec(rest % TX_OFFSET), ", a transaction has 2");
+        return string.concat("bad position: position ", _dec(p), why);
     }
 
     function _positionOk(uint256 p) private pure returns (bool) {
@@ -195,34 +207,39 @@ contract RootChain {
     /// SignedTransaction.decode: exactly 218 canonical bytes, or a refusal naming what is wrong.
     function _checkSigned(bytes calldata s) private pure {
         if (s.length != 218) {
-            revert(string.concat("bad encoding: a signed transaction is 218 bytes, got ", _dec(s.length)));
+            _fail("bad encoding: a signed transaction is 218 bytes, got ", s.length, "");
         }
-        uint256 in0 = _input(s, 0);
-        uint256 in1 = _input(s, 1);
+        uint256 w = _word(s, 0);
+        uint256 in0 = w >> 192;
+        uint256 in1 = (w >> 128) & M64;
+        uint256 o0 = _owner(s, 0);
+        uint256 o1 = _owner(s, 1);
+        bool z0 = _zeroSig(s, 88);
+        bool z1 = _zeroSig(s, 153);
+        // The common case, valid, in one test; the refusals below in the order rules.py checks them.
+        if (in0 != 0 && _positionOk(in0) && (in1 == 0 || (_positionOk(in1) && in1 != in0)) && o0 != 0
+                && _amount(s, 0) != 0 && (o1 == 0) == (_amount(s, 1) == 0) && !z0 && (in1 == 0) == z1) return;
         for (uint256 i; i < 2; i++) {
             uint256 p = i == 0 ? in0 : in1;
             if (p != 0 && !_positionOk(p)) {
                 revert(string.concat("bad input: input ", _dec(i), ": ", _positionError(p)));
             }
         }
-        if (in0 == 0 && in1 != 0) revert("bad input: input 1 is used while input 0 is not: fill input 0 first");
-        if (in0 != 0 && in0 == in1) revert(string.concat("double spend: both inputs spend position ", _dec(in0)));
+        if (in0 == 0 && in1 != 0) revert("bad input: input 1 is used while input 0 is not");
+        if (in0 != 0 && in0 == in1) _fail("double spend: both inputs spend position ", in0, "");
         for (uint256 j; j < 2; j++) {
-            if ((_amount(s, j) == 0) != (_owner(s, j) == 0)) {
-                revert(string.concat("bad output: output ", _dec(j), " must pay a positive amount to a non-zero "
-                                     "owner, or be empty (zero owner, zero amount)"));
+            if ((_amount(s, j) == 0) != ((j == 0 ? o0 : o1) == 0)) {
+                _fail("bad output: output ", j, " must pay a positive amount to a non-zero owner, or be empty");
             }
         }
-        if (_owner(s, 0) == 0) revert("bad output: output 0 is empty: a transaction pays at least one output");
-        if (in0 == 0 && _owner(s, 1) != 0) revert("bad deposit: a deposit (no inputs) pays output 0 only");
+        if (o0 == 0) revert("bad output: output 0 is empty");
+        if (in0 == 0 && o1 != 0) revert("bad deposit: a deposit (no inputs) pays output 0 only");
         for (uint256 i; i < 2; i++) {
             bool used = (i == 0 ? in0 : in1) != 0;
-            bool empty = _zeroSig(s, 88 + 65 * i);
-            if (!used && !empty) {
-                revert(string.concat("bad signature: input ", _dec(i), " is unused, so its signature must be zero "
-                                     "bytes"));
+            if (used == (i == 0 ? z0 : z1)) {
+                _fail("bad signature: input ", i, used ? " is used but unsigned"
+                                                       : " is unused, so its signature must be zero bytes");
             }
-            if (used && empty) revert(string.concat("bad signature: input ", _dec(i), " is used but unsigned"));
         }
     }
 
@@ -257,7 +274,7 @@ contract RootChain {
     function _block(uint256 blknum) private view returns (bytes32 root, uint256 at) {
         root = roots[blknum];
         if (root == bytes32(0)) {
-            revert(string.concat("unknown block: child block ", _dec(blknum), " was never created"));
+            _fail("unknown block: child block ", blknum, " was never created");
         }
         at = blockAt[blknum];
     }
@@ -290,7 +307,7 @@ contract RootChain {
     /// rules.check_inclusion: `proof` (16 siblings, leaf level first) shows `leaf` at `txindex` under `root`.
     function _checkInclusion(bytes32 root, bytes32 leaf, uint256 txindex, bytes calldata proof) private pure {
         if (proof.length != 512) {
-            revert(string.concat("bad proof: a proof is 16 siblings (512 bytes), got ", _dec(proof.length)));
+            _fail("bad proof: a proof is 16 siblings (512 bytes), got ", proof.length, "");
         }
         bytes32 node;
         assembly ("memory-safe") {
@@ -316,8 +333,7 @@ contract RootChain {
             }
         }
         if (node != root) {
-            revert(string.concat("bad proof: the transaction is not at index ", _dec(txindex),
-                                 " of the block with this root"));
+            _fail("bad proof: the transaction is not at index ", txindex, " of the block with this root");
         }
     }
 
@@ -384,13 +400,12 @@ contract RootChain {
     function deposit() external payable returns (uint256 blknum) {
         require(msg.value > 0, "zero deposit: send the wei to deposit");
         require(msg.value <= MAX_AMOUNT,
-                "deposit too large: at most 340282366920938463463374607431768211455 wei per deposit");
+                "deposit too large: at most 2**128 - 1 wei per deposit");
         uint256 c = counters;
         uint256 child = c & M64;
         uint256 index = c >> 64;
         if (index > MAX_DEPOSITS_PER_INTERVAL) {
-            revert(string.concat("deposit limit: 999 deposit blocks already precede operator block ", _dec(child),
-                                 "; deposit again once the operator has submitted it"));
+            _fail("deposit limit: 999 deposit blocks already precede operator block ", child, "");
         }
         unchecked {
             blknum = child - CHILD_BLOCK_INTERVAL + index;
@@ -403,7 +418,7 @@ contract RootChain {
     function submit_block(bytes32 root) external returns (uint256 child) {
         address op = operatorAddress;
         if (msg.sender != op) {
-            revert(string.concat("not the operator: only ", _addr(uint160(op)), " submits blocks"));
+            _failA("not the operator: only ", uint160(op), " submits blocks");
         }
         require(root != bytes32(0), "empty root: a block holds at least one transaction");
         child = counters & M64;
@@ -431,8 +446,7 @@ contract RootChain {
         if (msg.value != bond) _badBond("an exit", bond);
         uint256 state = (exits[utxoPos] >> 160) & 0xff;
         if (state != 0) {
-            revert(string.concat("exit exists: the exit of position ", _dec(utxoPos), " was already ",
-                                 _stateName(state), " and cannot start again"));
+            _failState("exit exists: the exit of position ", utxoPos, " was already ", state, " and cannot start again");
         }
         uint256 exitTime = _exitableAt(at & M64, block.timestamp, (p >> 64) & M64);
         uint256 exitBlock = _exitableAt(at >> 64, block.number, p & M64);
@@ -445,20 +459,18 @@ contract RootChain {
     function start_deposit_exit(uint256 utxo_pos, uint256 amount) external payable {
         (uint256 blknum, uint256 txindex, uint256 oindex) = _position(utxo_pos);
         if (blknum % CHILD_BLOCK_INTERVAL == 0) {
-            revert(string.concat("not a deposit block: block ", _dec(blknum), " is an operator block, exit its "
-                                 "outputs with start_exit"));
+            _fail("not a deposit block: block ", blknum, " is an operator block");
         }
         if (txindex != 0 || oindex != 0) {
-            revert(string.concat("not a deposit output: a deposit block's one output is at transaction 0, output "
-                                 "0, not ", _dec(txindex), ", ", _dec(oindex)));
+            _fail2("not a deposit output: a deposit block's one output is at transaction 0, output "
+                                 "0, not ", txindex, ", ", oindex, "");
         }
         (bytes32 root, uint256 at) = _block(blknum);
         if (amount == 0 || amount > MAX_AMOUNT) {
-            revert(string.concat("not the deposit: no deposit pays ", _dec(amount), " wei"));
+            _fail("not the deposit: no deposit pays ", amount, " wei");
         }
         if (_depositRoot(msg.sender, amount) != root) {
-            revert(string.concat("not the deposit: deposit block ", _dec(blknum), " does not pay ", _dec(amount),
-                                 " wei to ", _addr(uint160(msg.sender))));
+            _fail2("not the deposit: deposit block ", blknum, " does not pay ", amount, " wei to the sender");
         }
         _start(utxo_pos, uint160(msg.sender), amount, at);
     }
@@ -467,36 +479,32 @@ contract RootChain {
                         bytes calldata confirmation_sigs) external payable {
         (uint256 blknum, uint256 txindex, uint256 oindex) = _position(utxo_pos);
         if (blknum % CHILD_BLOCK_INTERVAL != 0) {
-            revert(string.concat("deposit block: block ", _dec(blknum), " holds a deposit, exit it with "
-                                 "start_deposit_exit"));
+            _fail("deposit block: block ", blknum, " holds a deposit");
         }
         (bytes32 root, uint256 at) = _block(blknum);
         _checkSigned(signed_tx);
         uint256 in0 = _input(signed_tx, 0);
         uint256 in1 = _input(signed_tx, 1);
-        require(in0 != 0, "not a spend: deposits come from L1, an operator block only spends");
+        require(in0 != 0, "not a spend: deposits come from L1");
         uint256 owner = _owner(signed_tx, oindex);
         if (owner == 0) {
-            revert(string.concat("empty output: output ", _dec(oindex), " of the transaction pays nobody"));
+            _fail("empty output: output ", oindex, " of the transaction pays nobody");
         }
         if (owner != uint160(msg.sender)) {
-            revert(string.concat("not the owner: position ", _dec(utxo_pos), " pays ", _addr(owner),
-                                 ", not the sender"));
+            _failDA("not the owner: position ", utxo_pos, " pays ", owner, ", not the sender");
         }
         if (confirmation_sigs.length != 130) {
-            revert(string.concat("bad confirmation: confirmations are 130 bytes, got ",
-                                 _dec(confirmation_sigs.length)));
+            _fail("bad confirmation: confirmations are 130 bytes, got ", confirmation_sigs.length, "");
         }
         if (in1 == 0 && !_zeroSig(confirmation_sigs, 65)) {
-            revert("bad confirmation: input 1 is unused, so its confirmation must be zero bytes");
+            revert("bad confirmation: input 1 is unused");
         }
         uint256 n = in1 == 0 ? 1 : 2;
         for (uint256 i; i < n; i++) {  // one value never exits twice: as an input and as this output
             uint256 pos = i == 0 ? in0 : in1;
             uint256 paid = exits[pos];
             if ((paid >> 160) & 0xff == FINALIZED && paid & M160 != 0) {
-                revert(string.concat("input exited: input ", _dec(i), " (position ", _dec(pos), ") of this "
-                                     "transaction was paid out by its own exit"));
+                _fail2("input exited: input ", i, " (position ", pos, ") of this transaction was paid out");
             }
         }
         _checkInclusion(root, _leaf(signed_tx), txindex, proof);
@@ -506,11 +514,10 @@ contract RootChain {
         for (uint256 i; i < n; i++) {
             uint256 signer = _recover(digest, signed_tx[88 + 65 * i:153 + 65 * i]);
             if (signer == 0) {
-                revert(string.concat("bad signature: input ", _dec(i), "'s signature recovers no signer"));
+                _fail("bad signature: input ", i, "'s signature recovers no signer");
             }
             if (_recover(confirmed, confirmation_sigs[65 * i:65 * i + 65]) != signer) {
-                revert(string.concat("bad confirmation: input ", _dec(i), " is not confirmed by its signer ",
-                                     _addr(signer)));
+                _failDA("bad confirmation: input ", i, " is not confirmed by its signer ", signer, "");
             }
         }
         _start(utxo_pos, owner, _amount(signed_tx, oindex), at);
@@ -522,13 +529,13 @@ contract RootChain {
         _requireStartedExit(utxo_pos, held);
         (uint256 blknum, uint256 txindex, uint256 oindex) = _position(spend_pos);
         if (oindex != 0) {
-            revert(string.concat("bad position: name the spending transaction by its output 0, not ", _dec(oindex)));
+            _fail("bad position: name the spending transaction by its output 0, not ", oindex, "");
         }
         (bytes32 root,) = _block(blknum);
         _checkSigned(signed_tx);
         uint256 k = _spentIndex(signed_tx, utxo_pos);
         if (k == 2) {
-            revert(string.concat("not a spend: the transaction does not spend position ", _dec(utxo_pos)));
+            _fail("not a spend: the transaction does not spend position ", utxo_pos, "");
         }
         _checkInclusion(root, _leaf(signed_tx), txindex, proof);
         require(confirmation_sig.length == 65, "bad confirmation: a confirmation signature is 65 bytes");
@@ -537,12 +544,10 @@ contract RootChain {
         // The spend itself is the exiter's, signed for this root chain: a confirmation copied from another
         // deployment (whose root an operator can copy too) challenges nothing here.
         if (_recover(_signingDigest(txHash), signed_tx[88 + 65 * k:153 + 65 * k]) != owner) {
-            revert(string.concat("bad signature: the spend of position ", _dec(utxo_pos), " is not signed by ",
-                                 _addr(owner), " for this root chain"));
+            _failDA("bad signature: the spend of position ", utxo_pos, " is not signed by ", owner, " for this root chain");
         }
         if (_recover(_confirmationDigest(txHash, root), confirmation_sig) != owner) {
-            revert(string.concat("bad confirmation: not ", _addr(owner), "'s confirmation of the spend in block ",
-                                 _dec(blknum)));
+            _failA("bad confirmation: not ", owner, "'s confirmation of the spend");
         }
         _cancelExit(utxo_pos, spend_pos);
     }
@@ -550,8 +555,7 @@ contract RootChain {
     function _requireStartedExit(uint256 utxoPos, uint256 held) private pure {
         uint256 state = (held >> 160) & 0xff;
         if (state != STARTED) {
-            revert(string.concat("no exit to challenge: the exit of position ", _dec(utxoPos), " is ",
-                                 _stateName(state)));
+            _failState("no exit to challenge: the exit of position ", utxoPos, " is ", state, "");
         }
     }
 
@@ -570,14 +574,14 @@ contract RootChain {
 
     function finalize_exits(address token, uint256 max_exits) external returns (uint256 done) {
         if (token != address(0)) {
-            revert(string.concat("unknown token: ", _addr(uint160(token)), "; only ETH (the zero address) exits "
-                                 "here"));
+            _failA("unknown token: ", uint160(token), "; only ETH (the zero address) exits "
+                                 "here");
         }
         uint256 p = paramsWord;
         uint256 bond = (p >> 128) & type(uint96).max;
         uint256 cap = p >> 224;
         if (max_exits == 0 || max_exits > cap) {
-            revert(string.concat("bad max_exits: ", _dec(max_exits), " outside 1..", _dec(cap)));
+            _fail2("bad max_exits: ", max_exits, " outside 1..", cap, "");
         }
         mapping(uint256 => uint256) storage q = queue[token];
         while (done < max_exits) {
@@ -647,15 +651,13 @@ contract RootChain {
         uint256 state = (f[0] >> 160) & 0xff;
         _requireKnown(txHash, state);
         if (state != STARTED) {
-            revert(string.concat("in-flight exit finalized: the in-flight exit of transaction ", _hex32(txHash),
-                                 " is over"));
+            _failHash("in-flight exit finalized: the in-flight exit of transaction ", txHash, " is over");
         }
     }
 
     function _requireKnown(bytes32 txHash, uint256 state) private pure {
         if (state == 0) {
-            revert(string.concat("unknown in-flight exit: no in-flight exit of transaction ", _hex32(txHash),
-                                 " was started"));
+            _failHash("unknown in-flight exit: no in-flight exit of transaction ", txHash, " was started");
         }
     }
 
@@ -666,16 +668,15 @@ contract RootChain {
     }
 
     /// Revert unless the in-flight exit is in a phase up to `last` from `first`.
-    function _requirePhase(uint256 clock, uint256 first, uint256 last, string memory what) private view {
+    function _requirePhase(uint256 clock, uint256 first, uint256 last, uint256 what) private view {
         uint256 phase = _phase(clock);
         if (phase < first || phase > last) {
-            revert(string.concat(
-                string.concat("out of phase: ", what, "; the first phase ends at time ", _dec(clock & M64),
-                              " and L1 block ", _dec((clock >> 64) & M64), ", the second at time ",
-                              _dec((clock >> 128) & M64), " and L1 block ", _dec(clock >> 192)),
-                string.concat("; it is time ", _dec(block.timestamp), ", L1 block ", _dec(block.number), " (",
-                              phase == FIRST_PHASE ? "first phase" : phase == SECOND_PHASE ? "second phase" : "over",
-                              ")")));
+            revert(string.concat("out of phase: ", what == 0 ? "piggybacks are in the first phase" : what == 1
+                                 ? "canonicity challenges are in the first phase" : what == 2
+                                 ? "responses to canonicity challenges are in the second phase"
+                                 : "piggybacks are challenged until the second phase ends", "; it is time ", _dec(block.timestamp), ", L1 block ",
+                                 _dec(block.number), phase == FIRST_PHASE ? " (first phase)" : phase == SECOND_PHASE
+                                 ? " (second phase)" : " (over)"));
         }
     }
 
@@ -683,10 +684,10 @@ contract RootChain {
     function _includedAt(bytes calldata s, uint256 txPos, bytes calldata proof) private view {
         (uint256 blknum, uint256 txindex, uint256 oindex) = _position(txPos);
         if (oindex != 0) {
-            revert(string.concat("bad position: name a transaction by its output 0, not output ", _dec(oindex)));
+            _fail("bad position: name a transaction by its output 0, not output ", oindex, "");
         }
         if (blknum % CHILD_BLOCK_INTERVAL != 0) {
-            revert(string.concat("deposit block: block ", _dec(blknum), " holds a deposit, not a spend"));
+            _fail("deposit block: block ", blknum, " holds a deposit, not a spend");
         }
         (bytes32 root,) = _block(blknum);
         _checkInclusion(root, _leaf(s), txindex, proof);
@@ -703,21 +704,18 @@ contract RootChain {
         if (msg.value != bond) _badBond("an in-flight exit", bond);
         _checkSigned(in_flight_tx);
         uint256[2] memory ins = [_input(in_flight_tx, 0), _input(in_flight_tx, 1)];
-        require(ins[0] != 0, "not a spend: a deposit has no inputs; it exits with start_deposit_exit");
+        require(ins[0] != 0, "not a spend: a deposit has no inputs");
         uint256 youngest = ins[0] > ins[1] ? ins[0] : ins[1];
         bytes32 txHash = _txHash(in_flight_tx);
         if (ifeWord[txHash] != 0) {
-            revert(string.concat("in-flight exit exists: the in-flight exit of transaction ", _hex32(txHash),
-                                 " was already started"));
+            _failHash("in-flight exit exists: the in-flight exit of transaction ", txHash, " was already started");
         }
         uint256 n = ins[1] == 0 ? 1 : 2;
-        if (input_txs.length != n * 218) {
-            revert(string.concat("bad input proof: ", _dec(n), " input(s): the input transactions are ", _dec(n),
-                                 " x 218 bytes, got ", _dec(input_txs.length)));
-        }
-        if (input_proofs.length != n * 512) {
-            revert(string.concat("bad input proof: ", _dec(n), " input(s): the proofs are ", _dec(n),
-                                 " x 512 bytes, got ", _dec(input_proofs.length)));
+        bool txsOk = input_txs.length == n * 218;
+        if (!txsOk || input_proofs.length != n * 512) {
+            revert(string.concat("bad input proof: ", _dec(n), " input(s): the ", txsOk ? "proofs" : "input transactions",
+                                 " are ", _dec(n), txsOk ? " x 512 bytes, got " : " x 218 bytes, got ",
+                                 _dec(txsOk ? input_proofs.length : input_txs.length)));
         }
         for (uint256 i; i < n; i++) _checkSigned(input_txs[218 * i:218 * i + 218]);
         uint256[2] memory words;  // owner | amount << 160 of each input
@@ -731,14 +729,14 @@ contract RootChain {
             _checkInclusion(root, _leaf(creating), rest / TX_OFFSET, input_proofs[512 * i:512 * i + 512]);
             bool isDeposit = _input(creating, 0) == 0;
             if ((blknum % CHILD_BLOCK_INTERVAL != 0) != isDeposit) {
-                revert(isDeposit ? "not a spend: an operator block's transaction without inputs mints coins"
+                revert(isDeposit ? "not a spend: an operator block's transaction mints coins"
                                  : "not a spend: a deposit block holds a deposit, not a spend");
             }
             uint256 oindex = rest % TX_OFFSET;
             uint256 owner = _owner(creating, oindex);
             if (owner == 0) {
-                revert(string.concat("empty output: output ", _dec(oindex), " of the input's transaction pays "
-                                     "nobody"));
+                _fail("empty output: output ", oindex, " of the input's transaction pays "
+                                     "nobody");
             }
             uint256 amount = _amount(creating, oindex);
             words[i] = owner | amount << 160;
@@ -779,14 +777,12 @@ contract RootChain {
             paidOut += a;
         }
         if (paidOut > paidIn) {
-            revert(string.concat("outputs exceed inputs: outputs pay ", _dec(paidOut), " wei, inputs hold ",
-                                 _dec(paidIn)));
+            _fail2("outputs exceed inputs: outputs pay ", paidOut, " wei, inputs hold ", paidIn, "");
         }
     }
 
     function _tooLarge(string memory what, uint256 i, uint256 amount) private pure {
-        revert(string.concat("amount too large: ", what, _dec(i), " holds ", _dec(amount), " wei, an in-flight "
-                             "exit records amounts below 2**96"));
+        revert(string.concat("amount too large: ", what, _dec(i), " holds ", _dec(amount), " wei"));
     }
 
     /// A piggyback's common checks: its exact bond, an open in-flight exit of the transaction, the first phase.
@@ -794,14 +790,14 @@ contract RootChain {
         (, uint256 bond) = _bonds();
         if (msg.value != bond) _badBond("a piggyback", bond);
         (txHash, f) = _open(s);
-        _requirePhase(f[1], FIRST_PHASE, FIRST_PHASE, "piggybacks are in the first phase");
+        _requirePhase(f[1], FIRST_PHASE, FIRST_PHASE, 0);
     }
 
     /// rules.input_position: the position input `index` of `s` spends, or a refusal naming a bad index.
     function _inputPosition(bytes calldata s, uint256 index) private pure returns (uint256) {
         uint256 n = _input(s, 1) == 0 ? 1 : 2;
         if (index >= n) {
-            revert(string.concat("bad index: input index ", _dec(index), " is outside 0..", _dec(n - 1)));
+            _fail2("bad index: input index ", index, " is outside 0..", n - 1, "");
         }
         return _input(s, index);
     }
@@ -814,23 +810,23 @@ contract RootChain {
             revert(string.concat("not the owner: input ", _dec(index), " (position ", _dec(pos), ") is owned by ",
                                  _addr(owner), ", not the sender"));
         }
-        if (_flag(f, index)) revert(string.concat("piggybacked already: input ", _dec(index), " is piggybacked"));
+        if (_flag(f, index)) _fail("piggybacked already: input ", index, " is piggybacked");
         ifeWord[txHash] = f[0] | 1 << (168 + index);
         emit InFlightInputPiggybacked(msg.sender, txHash, index);
     }
 
     function piggyback_output(bytes calldata in_flight_tx, uint8 index) external payable {
         (bytes32 txHash, uint256[3] memory f) = _openPiggyback(in_flight_tx);
-        if (index >= 2) revert(string.concat("bad index: output index ", _dec(index), " is outside 0..1"));
+        if (index >= 2) _fail("bad index: output index ", index, " is outside 0..1");
         uint256 owner = _owner(in_flight_tx, index);
         if (owner == 0) {
-            revert(string.concat("bad index: output ", _dec(index), " of the in-flight transaction pays nobody"));
+            _fail("bad index: output ", index, " of the in-flight transaction pays nobody");
         }
         if (owner != uint160(msg.sender)) {
-            revert(string.concat("not the owner: output ", _dec(index), " pays ", _addr(owner), ", not the sender"));
+            _failDA("not the owner: output ", index, " pays ", owner, ", not the sender");
         }
         if (_flag(f, PB_OUTPUT + index)) {
-            revert(string.concat("piggybacked already: output ", _dec(index), " is piggybacked"));
+            _fail("piggybacked already: output ", index, " is piggybacked");
         }
         ifeWord[txHash] = f[0] | 1 << (168 + PB_OUTPUT + index);
         ifeOut[txHash][index] = owner | _amount(in_flight_tx, index) << 160;
@@ -846,8 +842,7 @@ contract RootChain {
         }
         uint256 k = _spentIndex(other, pos);
         if (k == 2) {
-            revert(string.concat("not a competitor: the transaction shown does not spend input ", _dec(index),
-                                 " (position ", _dec(pos), ")"));
+            _fail2("not a competitor: the transaction shown does not spend input ", index, " (position ", pos, ")");
         }
         return k;
     }
@@ -856,7 +851,7 @@ contract RootChain {
                                                     bytes calldata competitor_tx, uint256 competitor_pos,
                                                     bytes calldata competitor_proof) external {
         (bytes32 txHash, uint256[3] memory f) = _open(in_flight_tx);
-        _requirePhase(f[1], FIRST_PHASE, FIRST_PHASE, "canonicity challenges are in the first phase");
+        _requirePhase(f[1], FIRST_PHASE, FIRST_PHASE, 1);
         _checkSigned(competitor_tx);
         uint256 owner = input_index < 2 ? ifeIn[txHash][input_index] & M160 : 0;
         uint256 k = _competingInput(in_flight_tx, competitor_tx, input_index);
@@ -876,7 +871,7 @@ contract RootChain {
         if (known != 0 && position >= known) {
             revert(string.concat("not older: a competitor ", known == NOT_INCLUDED ? "not included"
                                  : string.concat("at position ", _dec(known)),
-                                 " is already shown; only an older one counts"));
+                                 " is already shown"));
         }
         ifeWord[txHash] = (f[0] & ~M160) | uint160(msg.sender);
         ifePos[txHash] = (f[2] & ~(M64 << 128)) | position << 128;
@@ -887,17 +882,16 @@ contract RootChain {
         external
     {
         (bytes32 txHash, uint256[3] memory f) = _open(in_flight_tx);
-        _requirePhase(f[1], SECOND_PHASE, SECOND_PHASE, "responses to canonicity challenges are in the second "
-                                                        "phase");
+        _requirePhase(f[1], SECOND_PHASE, SECOND_PHASE, 2);
         uint256 competitor = _competitor(f);
         require(competitor != 0, "no challenge: no competitor of the in-flight transaction was shown");
         if (f[2] >> 192 != 0) {
-            revert(string.concat("responded already: the in-flight transaction is shown at ", _dec(f[2] >> 192)));
+            _fail("responded already: the in-flight transaction is shown at ", f[2] >> 192, "");
         }
         _includedAt(in_flight_tx, tx_pos, proof);
         if (tx_pos >= competitor) {
-            revert(string.concat("not older: the in-flight transaction at ", _dec(tx_pos), " is not older than the "
-                                 "competitor at ", _dec(competitor)));
+            _fail2("not older: the in-flight transaction at ", tx_pos, " is not older than the "
+                                 "competitor at ", competitor, "");
         }
         ifeWord[txHash] = (f[0] & ~M160) | uint160(msg.sender);
         ifePos[txHash] = (f[2] & type(uint192).max) | tx_pos << 192;
@@ -912,7 +906,7 @@ contract RootChain {
     function challenge_piggybacked_input_spent(bytes calldata in_flight_tx, uint8 input_index,
                                                bytes calldata spending_tx) external {
         (bytes32 txHash, uint256[3] memory f) = _open(in_flight_tx);
-        _requirePhase(f[1], FIRST_PHASE, SECOND_PHASE, "piggybacks are challenged until the second phase ends");
+        _requirePhase(f[1], FIRST_PHASE, SECOND_PHASE, 3);
         if (input_index >= 2 || !_flag(f, input_index)) _notPiggybacked("input ", input_index);
         _checkSigned(spending_tx);
         uint256 owner = ifeIn[txHash][input_index] & M160;
@@ -927,21 +921,20 @@ contract RootChain {
     function challenge_piggybacked_output_spent(bytes calldata in_flight_tx, uint256 tx_pos, bytes calldata proof,
                                                 uint8 output_index, bytes calldata spending_tx) external {
         (bytes32 txHash, uint256[3] memory f) = _open(in_flight_tx);
-        _requirePhase(f[1], FIRST_PHASE, SECOND_PHASE, "piggybacks are challenged until the second phase ends");
+        _requirePhase(f[1], FIRST_PHASE, SECOND_PHASE, 3);
         if (output_index >= 2 || !_flag(f, PB_OUTPUT + output_index)) _notPiggybacked("output ", output_index);
         _includedAt(in_flight_tx, tx_pos, proof);
         uint256 outPos = tx_pos + output_index;
         if (spending_tx.length == 0) {
             uint256 state = (exits[outPos] >> 160) & 0xff;
             if (state != STARTED && state != FINALIZED) {
-                revert(string.concat("not spent: position ", _dec(outPos), " has no standard exit (",
-                                     _stateName(state), ") and no spend of it is shown"));
+                _failState("not spent: position ", outPos, " has no standard exit (", state, ") and no spend of it is shown");
             }
         } else {
             _checkSigned(spending_tx);
             uint256 k = _spentIndex(spending_tx, outPos);
             if (k == 2) {
-                revert(string.concat("not a spend: the transaction does not spend position ", _dec(outPos)));
+                _fail("not a spend: the transaction does not spend position ", outPos, "");
             }
             uint256 owner = ifeOut[txHash][output_index] & M160;
             if (_signer(spending_tx, k) != owner) {
@@ -966,14 +959,13 @@ contract RootChain {
             uint256 in0 = f[2] & M64;
             uint256 in1 = (f[2] >> 64) & M64;
             if (utxo_pos != in0 && utxo_pos != in1) {
-                revert(string.concat("not an input: the in-flight transaction does not spend position ",
-                                     _dec(utxo_pos)));
+                _fail("not an input: the in-flight transaction does not spend position ", utxo_pos, "");
             }
             if (state == STARTED) {
                 bool exited = (exits[in0] >> 160) & 0xff == FINALIZED
                     || (in1 != 0 && (exits[in1] >> 160) & 0xff == FINALIZED);
                 require(_isCanonical(_competitor(f), f[2] >> 192) && !exited, "not canonical: the in-flight "
-                        "transaction has a competitor or an exited input, so its inputs may still exit");
+                        "transaction has a competitor or an exited input");
             } else {
                 require(_flag(f, SETTLED_CANONICAL), "not canonical: the in-flight exit paid its inputs, not its "
                                                      "outputs");
@@ -982,8 +974,8 @@ contract RootChain {
             _includedAt(in_flight_tx, tx_pos, proof);
             if (utxo_pos < tx_pos || utxo_pos - tx_pos >= 2 || state != FINALIZED
                     || !_flag(f, PAID_OUTPUT + utxo_pos - tx_pos)) {
-                revert(string.concat("not exited in flight: position ", _dec(utxo_pos), " is no output the "
-                                     "in-flight exit paid"));
+                _fail("not exited in flight: position ", utxo_pos, " is no output the "
+                                     "in-flight exit paid");
             }
         }
         _cancelExit(utxo_pos, tx_pos);
