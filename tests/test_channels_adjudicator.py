@@ -631,8 +631,7 @@ def test_the_secret_registry_records_the_block_of_the_first_registration(net: Ch
     block = int(receipt["blockNumber"], 16)
     assert net.l1.call(net.registry, SecretRegistry, "get_secret_reveal_block_height",
                        R.secrethash_of(secret)) == block
-    # The SecretRegistry twin names the rule without the block (its reason is static text).
-    again = f"secret already registered: at block {block}" if net.l1.kind == "toy" else "secret already registered"
+    again = f"secret already registered: at block {block}"
     for bad, match in ((secret, again), (bytes(32), "zero secret")):
         with pytest.raises(TransactionReverted, match=match):
             net.tx("mallory", "register_secret", bad, contract=SecretRegistry, to=net.registry, gas=GAS)
