@@ -210,6 +210,18 @@ def test_witnessed_state_rejects_a_lying_witness() -> None:
         partial.post_root()
 
 
+def test_a_witness_of_a_key_outside_the_tree_is_refused_by_name() -> None:
+    """A fraud proof's witness for index 2**depth or beyond names the rule ("bad witnesses" on L1), rather than
+    failing inside the path check as an unexpected error."""
+    state = funded_state()
+    tx = ALICE.transfer(0, 1, ETH, 0)
+    witnesses = build_witnesses(state, touched_accounts(tx), {})
+    index, account, siblings = witnesses.accounts[0]
+    outside = witnesses._replace(accounts=[(1 << 8, account, siblings), witnesses.accounts[1]])
+    with pytest.raises(WitnessError, match="key 256 is out of range for depth 8"):
+        WitnessedState(8, state.root, outside)
+
+
 def test_witnessed_state_refuses_unwitnessed_reads() -> None:
     partial = WitnessedState(8, state_root(empty_root(8), EMPTY_CHAIN), Witnesses(empty_root(8), EMPTY_CHAIN, []))
     with pytest.raises(WitnessError, match="no witness for account 0"):

@@ -303,7 +303,7 @@ class OptimisticRollup(Contract):
             roots = check_claim(batch, ctx.sload_bytes32("state_root"), ctx.keccak)
         except InvalidBatch as exc:
             raise Revert(str(exc)) from None
-        header = header_of(data, batch, roots, ctx.keccak)
+        header = header_of(data, batch, roots, ctx.keccak, data_hash)
         body_hash = self._store_claim(ctx, index, header)
         _, _, first_deposit = self._meta(ctx, index)
         ctx.sstore("batch_meta", index,

@@ -398,14 +398,16 @@ def entry_leaves(data: bytes) -> list[bytes]:
     return keccak256_many(entry_slices(data))
 
 
-def header_of(data: bytes, batch: Batch, roots: ClaimRoots, hasher: Hasher = keccak256) -> BatchHeader:
-    """The claim header of batch bytes ``data`` (decoded as ``batch``, its claim roots ``roots``)."""
+def header_of(data: bytes, batch: Batch, roots: ClaimRoots, hasher: Hasher = keccak256,
+              data_hash: bytes | None = None) -> BatchHeader:
+    """The claim header of batch bytes ``data`` (decoded as ``batch``, its claim roots ``roots``); ``data_hash``
+    is ``compute_data_hash(data)`` when the caller has it already, so it is not hashed twice."""
     if hasher is keccak256:
         leaves = entry_leaves(data)
     else:
         leaves = [hasher(raw) for raw in entry_slices(data)]
     return BatchHeader(roots.prev_root, roots.post_root, merkle_root(leaves, hasher), roots.withdrawal_root,
-                       compute_data_hash(data, hasher), len(batch.entries))
+                       data_hash if data_hash is not None else compute_data_hash(data, hasher), len(batch.entries))
 
 
 def batch_header(data: bytes, batch: Batch | None = None) -> BatchHeader:

@@ -180,6 +180,8 @@ class WitnessedState:
         self._order: list[AccountWitness] = []
         self._accounts: dict[int, Account | None] = {}
         for index, account, siblings in witnesses.accounts:
+            if not 0 <= index < 1 << depth:
+                raise WitnessError(f"key {index} is out of range for depth {depth}")
             if index in self._accounts:
                 raise WitnessError(f"account {index} is witnessed twice")
             if len(siblings) != depth:

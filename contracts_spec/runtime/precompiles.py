@@ -27,7 +27,7 @@ G2Affine = tuple[tuple[int, int], tuple[int, int]]
 def ecrecover(digest: bytes, signature: bytes) -> str | None:
     """Signer of a 32-byte digest from a 65-byte r||s||v signature, or None.
 
-    v may be 0/1/27/28. High-s signatures are refused (None), like
+    v must be 27 or 28 (as the EVM precompile takes it). High-s signatures are refused (None), like
     OpenZeppelin's ECDSA.recover, so each message has one valid signature.
     """
     if len(digest) != 32 or len(signature) != 65:
