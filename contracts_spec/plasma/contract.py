@@ -276,6 +276,10 @@ class RootChain(Contract):
     def _exit(self, ctx: Context, utxo_pos: int) -> _Exit:
         return _Exit(ctx.sload("exit", utxo_pos), ctx.sload("exit_amount", utxo_pos))
 
+    def _exit_head(self, ctx: Context, utxo_pos: int) -> _Exit:
+        """An exit's first word only (owner, state, exitable block): what a check of its state needs."""
+        return _Exit(ctx.sload("exit", utxo_pos), 0)
+
     def _position(self, utxo_pos: int) -> tuple[int, int, int]:
         try:
             return decode_utxo_pos(utxo_pos)
@@ -403,7 +407,7 @@ class RootChain(Contract):
                         f"not the owner: position {utxo_pos} pays {output.owner}, not the sender")
             confirmations = split_confirmations(confirmation_sigs, tx)
             for i, pos in enumerate(tx.spent):  # one value never exits twice: as an input and as this output
-                paid = self._exit(ctx, pos)
+                paid = self._exit_head(ctx, pos)
                 ctx.require(not (paid.state == FINALIZED and paid.owner),
                             f"input exited: input {i} (position {pos}) of this transaction was paid out by its "
                             "own exit")
@@ -747,7 +751,7 @@ class RootChain(Contract):
         self._included_at(ctx, signed, tx_pos, proof)
         out_pos = tx_pos + output_index
         if spending_tx == b"":
-            state = self._exit(ctx, out_pos).state
+            state = self._exit_head(ctx, out_pos).state
             ctx.require(state in (STARTED, FINALIZED), f"not spent: position {out_pos} has no standard exit "
                                                        f"({STATE_NAMES[state]}) and no spend of it is shown")
         else:
@@ -786,7 +790,7 @@ class RootChain(Contract):
             ctx.require(utxo_pos in ife.inputs, f"not an input: the in-flight transaction does not spend position "
                                                 f"{utxo_pos}")
             if ife.state == STARTED:
-                exited = [p for p in ife.inputs if self._exit(ctx, p).state == FINALIZED]
+                exited = [p for p in ife.inputs if self._exit_head(ctx, p).state == FINALIZED]
                 ctx.require(R.is_canonical(ife.competitor, ife.tx_pos) and not exited,
                             "not canonical: the in-flight transaction has a competitor or an exited input, so its "
                             "inputs may still exit")
@@ -818,10 +822,10 @@ class RootChain(Contract):
             ctx.sstore("ife", tx_hash, 0)
             ctx.emit(self.InFlightExitFinalized, tx_hash, R.is_canonical(ife.competitor, ife.tx_pos), bond_owner)
             return
-        in_states = [self._exit(ctx, p).state for p in ife.inputs]
+        in_states = [self._exit_head(ctx, p).state for p in ife.inputs]
         out_states = [0, 0]
         if ife.tx_pos:
-            out_states = [self._exit(ctx, ife.tx_pos + j).state if ife.flag(PB_OUTPUT, j) else 0 for j in (0, 1)]
+            out_states = [self._exit_head(ctx, ife.tx_pos + j).state if ife.flag(PB_OUTPUT, j) else 0 for j in (0, 1)]
         s = R.settle_in_flight(R.is_canonical(ife.competitor, ife.tx_pos),
                                [ife.flag(PB_INPUT, i) for i in range(len(ife.inputs))],
                                [ife.flag(PB_OUTPUT, j) for j in (0, 1)],
@@ -910,7 +914,7 @@ class RootChain(Contract):
         _, utxo_pos, seq = R.decode_queue_key(top)
         if seq:
             return self._in_flight(ctx, ctx.sload_bytes32("ife_seq", seq)).exit_block
-        return self._exit(ctx, utxo_pos).exitable_block
+        return self._exit_head(ctx, utxo_pos).exitable_block
 
     @view("queue_length(address)", returns="uint256")
     def queue_length(self, ctx: Context, token: str) -> int:
