@@ -12,11 +12,10 @@ import pytest
 from contracts_spec.plasma import rules as R
 from contracts_spec.plasma.contract import RootChain
 from contracts_spec.plasma.params import MINIMAL
-from node.chain import Chain
-from node.rpc import in_process_l1
 from plasma.operator import Operator
 from plasma.watcher import Watcher
 from primitives.secp256k1 import private_key_to_address
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 BOND = MINIMAL.exit_bond
@@ -35,8 +34,9 @@ def add_users(n: int) -> list[str]:
 
 
 class Lab:
-    def __init__(self, users=("alice", "bob", "carol")) -> None:
-        self.l1 = in_process_l1(Chain(genesis_alloc={ADDR[n]: 1000 * ETH for n in (*users, "operator")}))
+    def __init__(self, users=("alice", "bob", "carol"), kind: str = "toy") -> None:
+        """The root chain, its operator and a watcher per user on a fresh L1 of ``kind`` (toy or evm)."""
+        self.l1 = new_l1(kind, {ADDR[n]: 1000 * ETH for n in (*users, "operator")})
         self.address = self.l1.deploy(KEYS["operator"], RootChain, *MINIMAL.constructor_args(ADDR["operator"]))
         self.operator = Operator(self.l1, self.address, KEYS["operator"])
         op = self.operator
@@ -72,8 +72,8 @@ class Lab:
         return out
 
 
-def test_deposit_transfers_blocks_exit_and_finalize_return_everything_with_the_bond() -> None:
-    lab = Lab()
+def test_deposit_transfers_blocks_exit_and_finalize_return_everything_with_the_bond(l1_kind: str) -> None:
+    lab = Lab(kind=l1_kind)
     lab.deposit("alice", 5 * ETH)
     lab.deposit("bob", 2 * ETH)
     lab.pay("alice", "bob", 3 * ETH)
@@ -89,8 +89,8 @@ def test_deposit_transfers_blocks_exit_and_finalize_return_everything_with_the_b
     assert lab.l1.balance(lab.address) == 0
 
 
-def test_an_exit_of_a_spent_output_is_challenged_by_the_recipient_who_gets_the_bond() -> None:
-    lab = Lab()
+def test_an_exit_of_a_spent_output_is_challenged_by_the_recipient_who_gets_the_bond(l1_kind: str) -> None:
+    lab = Lab(kind=l1_kind)
     lab.deposit("alice", 2 * ETH)
     lab.pay("alice", "bob", 2 * ETH)
     lab.block()
@@ -106,8 +106,8 @@ def test_an_exit_of_a_spent_output_is_challenged_by_the_recipient_who_gets_the_b
     assert lab.paid() == {"bob": 2 * ETH + BOND}
 
 
-def test_a_withheld_block_minting_coins_sends_everyone_out_first_and_in_full() -> None:
-    lab = Lab()
+def test_a_withheld_block_minting_coins_sends_everyone_out_first_and_in_full(l1_kind: str) -> None:
+    lab = Lab(kind=l1_kind)
     lab.deposit("alice", 5 * ETH)
     lab.deposit("bob", 3 * ETH)
     lab.pay("alice", "carol", ETH)
@@ -137,9 +137,9 @@ def test_a_withheld_block_minting_coins_sends_everyone_out_first_and_in_full() -
     assert paid.get("operator", 0) <= BOND  # what was left: its own bond at most, none of the users' coins
 
 
-def test_a_mass_exit_of_100_users_fits_l1_blocks_and_pays_every_honest_user_first() -> None:
+def test_a_mass_exit_of_100_users_fits_l1_blocks_and_pays_every_honest_user_first(l1_kind: str) -> None:
     users = add_users(100)
-    lab = Lab(users)
+    lab = Lab(users, kind=l1_kind)
     for i, name in enumerate(users):
         lab.deposit(name, ETH + i)
     for i in range(0, 100, 2):  # half the users pay their neighbour, in one block
@@ -175,8 +175,8 @@ def test_a_mass_exit_of_100_users_fits_l1_blocks_and_pays_every_honest_user_firs
     assert lab.l1.balance(lab.address) == 0
 
 
-def test_a_served_block_that_breaks_the_rules_raises_the_alarm_at_once() -> None:
-    lab = Lab()
+def test_a_served_block_that_breaks_the_rules_raises_the_alarm_at_once(l1_kind: str) -> None:
+    lab = Lab(kind=l1_kind)
     lab.deposit("alice", 2 * ETH)
     lab.deposit("bob", ETH)
     coin = R.encode_utxo_pos(1, 0, 0)
@@ -191,8 +191,8 @@ def test_a_served_block_that_breaks_the_rules_raises_the_alarm_at_once() -> None
     assert lab.users["alice"].balance() == 2 * ETH  # her view never took the forged spend
 
 
-def test_a_served_block_that_is_not_the_block_of_the_root_raises_the_alarm() -> None:
-    lab = Lab()
+def test_a_served_block_that_is_not_the_block_of_the_root_raises_the_alarm(l1_kind: str) -> None:
+    lab = Lab(kind=l1_kind)
     lab.deposit("alice", 2 * ETH)
     alice = lab.users["alice"]
     alice.poll()
@@ -206,14 +206,14 @@ def test_a_served_block_that_is_not_the_block_of_the_root_raises_the_alarm() -> 
     assert all("wrong root" in (w.alarm or "") for w in lab.users.values())
 
 
-def test_a_chain_of_spends_cannot_exit_the_same_value_twice() -> None:
+def test_a_chain_of_spends_cannot_exit_the_same_value_twice(l1_kind: str) -> None:
     """plasma-mvp issue 90: pay yourself, then exit the old output and the new one.
 
     Alice never posts the confirmation of her spend to herself; she reveals it
     only in her own exit of the new output. A watcher reads it there and
     challenges the exit of the old one.
     """
-    lab = Lab()
+    lab = Lab(kind=l1_kind)
     lab.deposit("alice", 2 * ETH)
     lab.deposit("bob", 2 * ETH)
     lab.poll()
@@ -238,9 +238,9 @@ def test_a_chain_of_spends_cannot_exit_the_same_value_twice() -> None:
     assert lab.l1.balance(lab.address) == 2 * ETH  # Bob's deposit, untouched
 
 
-def test_the_operator_vanishing_leaves_every_watcher_what_it_needs_to_exit() -> None:
+def test_the_operator_vanishing_leaves_every_watcher_what_it_needs_to_exit(l1_kind: str) -> None:
     """Recipients keep the checked confirmations of what paid them, spenders their own: no operator needed to exit."""
-    lab = Lab()
+    lab = Lab(kind=l1_kind)
     lab.deposit("alice", 3 * ETH)
     lab.pay("alice", "bob", ETH)
     lab.block()
@@ -254,12 +254,12 @@ def test_the_operator_vanishing_leaves_every_watcher_what_it_needs_to_exit() -> 
     assert lab.l1.balance(lab.address) == 0
 
 
-def test_a_block_spending_an_output_of_an_unconfirmed_transaction_raises_the_alarm() -> None:
+def test_a_block_spending_an_output_of_an_unconfirmed_transaction_raises_the_alarm(l1_kind: str) -> None:
     """Mallory self-spends twice and never confirms the first: the honest operator refuses the second; an operator
     in league with her includes it, and every watcher treats that block as invalid and exits first, in full."""
     from plasma.operator import PlasmaRefused
 
-    lab = Lab(users=("alice", "bob", "carol"))
+    lab = Lab(users=("alice", "bob", "carol"), kind=l1_kind)
     lab.deposit("bob", 2 * ETH)
     lab.deposit("alice", ETH)  # alice plays Mallory
     lab.poll()
