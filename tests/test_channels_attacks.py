@@ -35,9 +35,8 @@ from contracts_spec.channels.contract import ChannelAdjudicator, SecretRegistry
 from contracts_spec.channels.monitoring import MonitoringService
 from contracts_spec.channels.params import SECONDS_PER_SLOT
 from contracts_spec.l1 import TransactionReverted, encode_call
-from node.chain import Chain
-from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 NAMES = ("alice", "mallory", "carol", "trudy", "dave")
@@ -47,14 +46,15 @@ TOWER = bytes([122]) * 32
 GAS = 2_000_000
 
 
-def new_lab(tmp_path: Path) -> ChannelLab:
+def new_lab(tmp_path: Path, kind: str = "toy") -> ChannelLab:
+    """Every peer on a fresh L1 of ``kind``: the toy L1, or anvil with the contracts' Solidity twins."""
     alloc = {private_key_to_address(k): 1000 * ETH for k in [*KEYS.values(), DEPLOYER, TOWER]}
-    return ChannelLab(in_process_l1(Chain(genesis_alloc=alloc)), KEYS, DEPLOYER, tmp_path)
+    return ChannelLab(new_l1(kind, alloc), KEYS, DEPLOYER, tmp_path)
 
 
 @pytest.fixture
-def lab(tmp_path: Path) -> ChannelLab:
-    return new_lab(tmp_path)
+def lab(tmp_path: Path, l1_kind: str) -> ChannelLab:
+    return new_lab(tmp_path, l1_kind)
 
 
 def kind(signed: M.Signed) -> str:
