@@ -17,9 +17,8 @@ from channels.lab import ChannelLab
 from channels.routing import routes
 from channels.transition import Refused
 from contracts_spec.channels.params import MINIMAL
-from node.chain import Chain
-from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 NAMES = ("alice", "bob", "carol", "dave", "erin", "mallory")
@@ -27,15 +26,15 @@ KEYS = {name: bytes([i + 61]) * 32 for i, name in enumerate(NAMES)}
 DEPLOYER = bytes([99]) * 32
 
 
-def new_lab(tmp_path: Path, names: tuple[str, ...] = NAMES) -> ChannelLab:
+def new_lab(tmp_path: Path, names: tuple[str, ...] = NAMES, kind: str = "toy") -> ChannelLab:
+    """Peers on a fresh L1 of ``kind``: the toy L1, or anvil with the contracts' Solidity twins."""
     alloc = {private_key_to_address(k): 1000 * ETH for k in [*KEYS.values(), DEPLOYER]}
-    l1 = in_process_l1(Chain(genesis_alloc=alloc))
-    return ChannelLab(l1, {n: KEYS[n] for n in names}, DEPLOYER, tmp_path)
+    return ChannelLab(new_l1(kind, alloc), {n: KEYS[n] for n in names}, DEPLOYER, tmp_path)
 
 
 @pytest.fixture
-def lab(tmp_path: Path) -> ChannelLab:
-    return new_lab(tmp_path)
+def lab(tmp_path: Path, l1_kind: str) -> ChannelLab:
+    return new_lab(tmp_path, kind=l1_kind)
 
 
 def received(lab: ChannelLab, name: str) -> list:
@@ -159,9 +158,9 @@ def test_blocks_mined_faster_than_real_time_expire_no_lock(lab: ChannelLab) -> N
     assert lab.balance("bob", "alice") == 2 * ETH and lab.balance("carol", "bob") == 2 * ETH
 
 
-def test_pending_locks_per_channel_are_capped(tmp_path: Path) -> None:
+def test_pending_locks_per_channel_are_capped(tmp_path: Path, l1_kind: str) -> None:
     alloc = {private_key_to_address(k): 1000 * ETH for k in [*KEYS.values(), DEPLOYER]}
-    l1 = in_process_l1(Chain(genesis_alloc=alloc))
+    l1 = new_l1(l1_kind, alloc)
     preset = dataclasses.replace(MINIMAL, name="two locks", max_locks=2)
     lab = ChannelLab(l1, {n: KEYS[n] for n in ("alice", "bob")}, DEPLOYER, tmp_path, preset)
     lab.open("alice", "bob", 10 * ETH)
