@@ -7,10 +7,9 @@ import pytest
 from contracts_spec.plasma import rules as R
 from contracts_spec.plasma.contract import RootChain
 from contracts_spec.plasma.params import MINIMAL
-from node.chain import Chain
-from node.rpc import in_process_l1
 from plasma.operator import Operator, PlasmaRefused, decode_block, encode_block, tx_id
 from primitives.secp256k1 import private_key_to_address
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 NAMES = ("alice", "bob", "carol", "operator")
@@ -19,9 +18,9 @@ ADDR = {name: private_key_to_address(k) for name, k in KEYS.items()}
 
 
 class Net:
-    def __init__(self, log_path=None) -> None:
-        self.chain = Chain(genesis_alloc={a: 1000 * ETH for a in ADDR.values()})
-        self.l1 = in_process_l1(self.chain)
+    def __init__(self, log_path=None, kind: str = "toy") -> None:
+        """The root chain and its operator on a fresh L1 of ``kind`` (toy or evm)."""
+        self.l1 = new_l1(kind, {a: 1000 * ETH for a in ADDR.values()})
         self.address = self.l1.deploy(KEYS["operator"], RootChain, *MINIMAL.constructor_args(ADDR["operator"]))
         self.domain = R.Domain(self.l1.chain_id, self.address)
         self.log_path = log_path
@@ -41,8 +40,8 @@ class Net:
 
 
 @pytest.fixture
-def net() -> Net:
-    return Net()
+def net(l1_kind: str) -> Net:
+    return Net(kind=l1_kind)
 
 
 def test_a_valid_spend_is_admitted_blocked_and_its_root_lands_on_l1(net: Net) -> None:
@@ -108,8 +107,8 @@ def test_an_output_exiting_on_l1_cannot_be_spent_on_the_child_chain(net: Net) ->
         net.operator.submit(pending)
 
 
-def test_nothing_acknowledged_is_lost_across_a_crash(tmp_path) -> None:
-    net = Net(tmp_path / "plasma.sqlite")
+def test_nothing_acknowledged_is_lost_across_a_crash(tmp_path, l1_kind: str) -> None:
+    net = Net(tmp_path / "plasma.sqlite", l1_kind)
     a, b = net.deposit("alice", ETH), net.deposit("bob", ETH)
     first = net.spend("alice", [a], [("carol", ETH)])
     net.operator.submit(first)
@@ -124,8 +123,8 @@ def test_nothing_acknowledged_is_lost_across_a_crash(tmp_path) -> None:
     assert again.make_block().blknum == 2000 and net.root(2000) != bytes(32)
 
 
-def test_a_block_built_but_never_sent_is_sent_after_a_crash(tmp_path) -> None:
-    net = Net(tmp_path / "plasma.sqlite")
+def test_a_block_built_but_never_sent_is_sent_after_a_crash(tmp_path, l1_kind: str) -> None:
+    net = Net(tmp_path / "plasma.sqlite", l1_kind)
     coin = net.deposit("alice", ETH)
     pay = net.spend("alice", [coin], [("bob", ETH)])
     net.operator.submit(pay)
