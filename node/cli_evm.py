@@ -333,11 +333,17 @@ def cmd_demos(args: argparse.Namespace) -> int:
 
 def _guard(func: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
+        from contracts_spec.evm import EvmArtifactError
+        from contracts_spec.l1 import L1Error
+
         try:
             return int(func(args))
-        except EvmCliError as exc:
+        except (EvmCliError, EvmArtifactError) as exc:
             print(f"l2lab evm: {exc}", file=sys.stderr)
             return 2
+        except L1Error as exc:
+            print(f"l2lab evm: the chain refused: {exc}", file=sys.stderr)
+            return 1
 
     return run
 
