@@ -1,7 +1,9 @@
-"""The zk-rollup end to end on the toy L1: real Groth16 proofs verified by the contract.
+"""The zk-rollup end to end on both L1s: real Groth16 proofs verified by the contract.
 
-One module-scoped session proves a handful of batches (each takes seconds);
-the attacks reuse them. Every refused call is checked to change nothing.
+Every test runs on the toy L1 (the Python contract) and on anvil (its
+Solidity twin), ids ``[toy]`` and ``[evm]``. One module-scoped session per L1
+proves a handful of batches (each takes seconds); the attacks reuse them.
+Every refused call is checked to change nothing.
 """
 
 from __future__ import annotations
@@ -12,25 +14,31 @@ from contracts_spec.l1 import TransactionReverted
 from contracts_spec.zk import keys
 from contracts_spec.zk import pubdata as pd
 from contracts_spec.zk.params import SMALL
-from node.chain import Chain
-from node.rpc import in_process_l1
 from primitives.secp256k1 import private_key_to_address
 from primitives.snark import babyjub, groth16
 from rollup.zk.lab import ZkLab
+from tests.evm_twin import L1_KINDS, new_l1
 
 ETH = 10**18
 NAMES = ("operator", "alice", "bob", "carol", "mallory")
 KEYS = {name: bytes([i + 11]) * 32 for i, name in enumerate(NAMES)}
 
 
-def new_lab() -> ZkLab:
-    chain = Chain(genesis_alloc={private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
-    return ZkLab(in_process_l1(chain), KEYS, preset=SMALL)
+def new_lab(kind: str) -> ZkLab:
+    """A fresh rollup on a fresh L1 of ``kind`` (on evm: anvil reset, so one lab per L1 at a time)."""
+    l1 = new_l1(kind, {private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
+    return ZkLab(l1, KEYS, preset=SMALL)
+
+
+@pytest.fixture(scope="module", params=L1_KINDS)
+def l1_kind(request: pytest.FixtureRequest) -> str:
+    """The conftest fixture at module scope, so the proved session below is built once per L1."""
+    return str(request.param)
 
 
 @pytest.fixture(scope="module")
-def lab() -> ZkLab:
-    lab = new_lab()
+def lab(l1_kind: str) -> ZkLab:
+    lab = new_lab(l1_kind)
     lab.deposit("alice", 5 * ETH)
     lab.deposit("bob", 1 * ETH)
     lab.submit_batch()
@@ -105,7 +113,7 @@ def test_tampered_pubdata_is_refused(lab: ZkLab, proved) -> None:
 
 def test_a_proof_for_another_statement_or_from_another_key_is_refused(lab: ZkLab, proved) -> None:
     # the proof of another batch (the same transfer with different pubdata cannot reuse it)
-    other_lab = new_lab()
+    other_lab = new_lab("toy")  # only its proof is used; the toy L1 leaves this test's anvil alone
     other_lab.deposit("alice", ETH)
     batch, _ = other_lab.next_batch()
     other = other_lab.prove(batch)
@@ -152,8 +160,18 @@ def test_bad_deposits_are_refused(lab: ZkLab) -> None:
             "zero address")
 
 
-def test_censorship_ends_in_exodus_where_everyone_leaves_with_their_balance() -> None:
-    lab = new_lab()
+def test_a_withdrawal_to_the_zero_address_is_refused_at_admission(lab: ZkLab) -> None:
+    from contracts_spec.zk.rules import OpRefused
+
+    with pytest.raises(OpRefused, match="zero address"):
+        lab.withdraw("alice", 1, "0x" + "00" * 20)
+
+
+# The tests below build their own lab (on evm that resets anvil, ending the module's session there).
+
+
+def test_censorship_ends_in_exodus_where_everyone_leaves_with_their_balance(l1_kind: str) -> None:
+    lab = new_lab(l1_kind)
     lab.deposit("alice", 3 * ETH)
     lab.deposit("bob", 2 * ETH)
     lab.submit_batch()
@@ -194,8 +212,8 @@ def test_censorship_ends_in_exodus_where_everyone_leaves_with_their_balance() ->
     del victim, i, ax, ay, bal, nonce, sib
 
 
-def test_a_forged_exit_proof_is_refused() -> None:
-    lab = new_lab()
+def test_a_forged_exit_proof_is_refused(l1_kind: str) -> None:
+    lab = new_lab(l1_kind)
     lab.deposit("alice", ETH)
     lab.deposit("mallory", 1)
     lab.submit_batch()
@@ -218,8 +236,9 @@ def test_a_forged_exit_proof_is_refused() -> None:
             "siblings")
 
 
-def test_a_full_exit_requested_on_l1_pays_the_whole_balance_even_if_the_operator_ignores_l2_withdrawals() -> None:
-    lab = new_lab()
+def test_a_full_exit_requested_on_l1_pays_the_whole_balance_even_if_the_operator_ignores_l2_withdrawals(
+        l1_kind: str) -> None:
+    lab = new_lab(l1_kind)
     lab.deposit("alice", 3 * ETH)
     lab.deposit("bob", ETH)
     lab.submit_batch()
@@ -248,10 +267,3 @@ def test_a_full_exit_requested_on_l1_pays_the_whole_balance_even_if_the_operator
     fee = int(str(receipt["gasUsed"]), 0) * int(str(receipt["effectiveGasPrice"]), 0)
     assert lab.l1.balance(lab.eth_address("bob")) == before + ETH - fee
     assert lab.l1.balance(lab.address) == 0
-
-
-def test_a_withdrawal_to_the_zero_address_is_refused_at_admission(lab: ZkLab) -> None:
-    from contracts_spec.zk.rules import OpRefused
-
-    with pytest.raises(OpRefused, match="zero address"):
-        lab.withdraw("alice", 1, "0x" + "00" * 20)
