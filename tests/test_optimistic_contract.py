@@ -158,6 +158,9 @@ def test_prove_fraud_refusals(lab: OptimisticLab) -> None:
     lying = bytearray(witnesses)
     lying[40] ^= 1  # a byte of the withdrawal chain said to make up the pre-state root
     bad(witnesses=bytes(lying), match="do not make the step's pre-state root")
+    lying = bytearray(witnesses)
+    lying[65:69] = (1 << MINIMAL.tree_depth).to_bytes(4, "big")  # the first witness's key, outside the tree
+    bad(witnesses=bytes(lying), match=f"bad witnesses: key 256 is out of range for depth {MINIMAL.tree_depth}")
     only_one = node.fraud_proof(Fault(1, 0, "test"))[7]  # the deposit step's single witness
     bad(witnesses=only_one, match="no witness for account")
 

@@ -2,28 +2,376 @@
 pragma solidity 0.8.37;
 
 /// The twin of contracts_spec/optimistic/bisection.py's BisectionRollup, which inherits from OptimisticRollup:
-/// this file holds a copy of OptimisticRollup.sol's contract as its base, and the game below it.
+/// this file holds a copy of OptimisticRollup.sol's two contracts (the one-step judge OptimisticStep and the
+/// rollup) as its base, then StepJudge and the game.
 ///
 /// Storage as the Python contract keeps it, after the base's: move_clock, finality (disputes open in all in
 /// bits 0..63, the finality floor above), the dispute count, open disputes per batch, and per dispute
 /// d_challenger (address | bond << 160), d_game (lo | hi << 48 | steps << 96 | turn << 144 | batch << 152),
 /// d_time (last move | proposer's clock << 64 | challenger's << 128) and one slot each for the disputed
 /// commitment, prev_root, entries root, the roots at hi and lo, and the proposer's midpoint root.
+///
+/// The one-step judge runs in a StepJudge the constructor deploys, which keeps the rollup's runtime within
+/// EIP-170: it is the rollup's first creation, so its address follows from the rollup's (no storage slot, no
+/// immutable), and the tree depth and domain separator it judges with are its immutables. A judged step costs
+/// the rollup a STATICCALL to it; the judge's refusals come back as they are.
 
-/// The base contract: the same OptimisticRollup as contracts_spec/evm/OptimisticRollup.sol (the twin of
-/// contracts_spec/optimistic/contract.py's OptimisticRollup), with the rules it calls:
+/// The one-step judge of the optimistic rollups: optimistic/rules.py's derive_step on one step, its EIP-712
+/// digests and leaves, and optimistic/state.py's WitnessedState over the witnesses encoding.decode_witnesses
+/// reads, on primitives/smt.py's sparse Merkle tree (leaf keccak(0x00 || value), node keccak(0x01 || left ||
+/// right)); the tree depth and EIP-712 domain come from the contract that judges. Refusal texts are built
+/// by the message helpers at its end.
+abstract contract OptimisticStep {
+    uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
+    bytes32 internal constant TRANSFER_TYPEHASH =
+        keccak256("Transfer(uint32 from,uint32 to,uint256 amount,uint32 nonce)");
+    bytes32 internal constant WITHDRAW_TYPEHASH =
+        keccak256("Withdraw(uint32 from,address recipient,uint256 amount,uint32 nonce)");
+
+    /// The account tree's depth and the EIP-712 domain separator steps are signed under.
+    function _depth() internal view virtual returns (uint256);
+
+    function _domain() internal view virtual returns (bytes32);
+
+    /// One account witness (state.Witnesses) and what the step wrote to it.
+    struct Witness {
+        uint256 index;
+        bool present;
+        address addr;
+        uint256 balance;
+        uint256 nonce;
+        uint256 siblings; // calldata offset of its depth siblings
+        bool written;
+        address newAddr;
+        uint256 newBalance;
+        uint256 newNonce;
+    }
+
+    /// state.WitnessedState: the step's pre-state as the witnesses show it.
+    struct Partial {
+        uint256 depth;
+        bytes32 preRoot;
+        bytes32 accountsRoot;
+        bytes32 chain0;
+        bytes32 chain;
+        Witness[] ws;
+    }
+
+    /// A decoded entry's transaction (rules.Deposit, Transfer or Withdraw).
+    struct Tx {
+        uint256 kind;
+        uint256 from; // the deposit's index for a deposit
+        uint256 to;
+        address addr; // the deposit's address or the withdrawal's recipient
+        uint256 amount;
+        uint256 nonce;
+        uint256 sig; // calldata offset of r || s || v
+    }
+
+    /// Re-run one step on L1: "" when derivation takes ``preRoot`` to ``claimed``, else why not.
+    function _judgeStep(bytes32 preRoot, bytes calldata entry, bytes32 claimed, bytes calldata witnesses)
+        internal view returns (string memory)
+    {
+        Partial memory st = _witnessed(preRoot, witnesses);
+        Tx memory t = _decodeTx(entry);
+        address signer;
+        if (t.kind != 0) signer = _recover(_txDigest(t), t.sig);
+        string memory skipped = _deriveStep(st, t, signer);
+        bytes32 root = _postRoot(st);
+        if (root == claimed) return "";
+        if (bytes(skipped).length != 0) {
+            return string.concat("invalid transaction: ", skipped, "; it is a no-op, so the claimed root is wrong");
+        }
+        return "wrong state root";
+    }
+
+    function _decodeTx(bytes calldata e) internal pure returns (Tx memory t) {
+        uint256 kind = uint8(e[0]);
+        t.kind = kind;
+        if (kind == 0) {
+            t.from = uint32(bytes4(e[1:5]));
+            t.addr = address(bytes20(e[5:25]));
+            t.amount = uint128(bytes16(e[25:41]));
+        } else if (kind == 1) {
+            t.from = uint32(bytes4(e[1:5]));
+            t.to = uint32(bytes4(e[5:9]));
+            t.amount = _unpack(uint40(bytes5(e[9:14])));
+            t.nonce = uint32(bytes4(e[14:18]));
+            uint256 o;
+            assembly ("memory-safe") { o := add(e.offset, 18) }
+            t.sig = o;
+        } else {
+            t.kind = 2;
+            t.from = uint32(bytes4(e[1:5]));
+            t.addr = address(bytes20(e[5:25]));
+            t.amount = _unpack(uint40(bytes5(e[25:30])));
+            t.nonce = uint32(bytes4(e[30:34]));
+            uint256 o;
+            assembly ("memory-safe") { o := add(e.offset, 34) }
+            t.sig = o;
+        }
+    }
+
+    function _unpack(uint256 packed) internal pure returns (uint256) {
+        return (packed >> 5) * 10 ** (packed & 31);
+    }
+
+    /// rules.tx_digest: the EIP-712 digest a transfer or withdrawal is signed over.
+    function _txDigest(Tx memory t) internal view returns (bytes32) {
+        bytes32 structHash = t.kind == 1
+            ? keccak256(abi.encode(TRANSFER_TYPEHASH, t.from, t.to, t.amount, t.nonce))
+            : keccak256(abi.encode(WITHDRAW_TYPEHASH, t.from, t.addr, t.amount, t.nonce));
+        return keccak256(abi.encodePacked(hex"1901", _domain(), structHash));
+    }
+
+    /// ecrecover of a 65-byte r || s || v at calldata ``sig``; zero when it does not recover or s is high.
+    function _recover(bytes32 digest, uint256 sig) internal view returns (address signer) {
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly ("memory-safe") {
+            r := calldataload(sig)
+            s := calldataload(add(sig, 32))
+            v := byte(0, calldataload(add(sig, 64)))
+        }
+        signer = ecrecover(digest, v, r, s);
+        if (uint256(s) > HALF_N) signer = address(0);
+    }
+
+    /// encoding.decode_witnesses and the checks of WitnessedState's constructor (key in range, once each).
+    function _witnessed(bytes32 preRoot, bytes calldata data) internal view returns (Partial memory st) {
+        uint256 depth = _depth();
+        st.depth = depth;
+        st.preRoot = preRoot;
+        uint256 len = data.length;
+        require(len >= 65, "bad witnesses: witnesses are short: expected a 64-byte pre-state and a count byte");
+        st.accountsRoot = bytes32(data[0:32]);
+        st.chain0 = bytes32(data[32:64]);
+        st.chain = st.chain0;
+        uint256 count = uint8(data[64]);
+        st.ws = new Witness[](count);
+        uint256 off = 65;
+        for (uint256 i; i < count; ++i) {
+            if (off + 5 > len) _r("bad witnesses: witness ", i, " is truncated");
+            Witness memory w = st.ws[i];
+            w.index = uint32(bytes4(data[off:off + 4]));
+            uint256 present = uint8(data[off + 4]);
+            off += 5;
+            if (present == 1) {
+                if (off + 60 > len) _r("bad witnesses: witness ", i, " account is truncated");
+                w.present = true;
+                w.addr = address(bytes20(data[off:off + 20]));
+                w.balance = uint256(bytes32(data[off + 20:off + 52]));
+                w.nonce = uint64(bytes8(data[off + 52:off + 60]));
+                off += 60;
+            } else if (present != 0) {
+                _r2("bad witnesses: witness ", i, " has presence flag ", present, ", expected 0 or 1");
+            }
+            uint256 end = off + 32 * depth;
+            if (end > len) {
+                _r2("bad witnesses: witness ", i, " has fewer than ", depth, " siblings");
+            }
+            uint256 o;
+            assembly ("memory-safe") { o := add(data.offset, off) }
+            w.siblings = o;
+            off = end;
+        }
+        if (off != len) _r("bad witnesses: ", len - off, " bytes after the last witness");
+        for (uint256 i; i < count; ++i) {
+            uint256 index = st.ws[i].index;
+            if (index >= 1 << depth) _r2("bad witnesses: key ", index, " is out of range for depth ", depth, "");
+            for (uint256 j; j < i; ++j) {
+                if (st.ws[j].index == index) _r("bad witnesses: account ", index, " is witnessed twice");
+            }
+        }
+    }
+
+    function _find(Partial memory st, uint256 index) internal pure returns (Witness memory) {
+        Witness[] memory ws = st.ws;
+        for (uint256 i; i < ws.length; ++i) {
+            if (ws[i].index == index) return ws[i];
+        }
+        revert(string.concat("bad witnesses: no witness for account ", _u(index)));
+    }
+
+    function _write(Witness memory w, address addr, uint256 balance, uint256 nonce) internal pure {
+        w.written = true;
+        w.newAddr = addr;
+        w.newBalance = balance;
+        w.newNonce = nonce;
+    }
+
+    /// rules.derive_step on the witnessed state: the rule the step breaks ("" when it applied).
+    function _deriveStep(Partial memory st, Tx memory t, address signer) internal pure returns (string memory) {
+        uint256 size = 1 << st.depth;
+        if (t.kind == 0) {
+            if (t.from >= size) return _outOfRange("deposit", t.from, st.depth);
+            if (t.amount == 0) return string.concat("zero amount: deposit amount ", _u(t.amount), " out of range");
+            Witness memory a = _find(st, t.from);
+            if (!a.present) {
+                _write(a, t.addr, t.amount, 0);
+                return "";
+            }
+            if (a.addr != t.addr) {
+                return string.concat("account taken: index ", _u(t.from), " belongs to ", _h(a.addr), ", not ",
+                    _h(t.addr));
+            }
+            if (a.balance > type(uint256).max - t.amount) return string.concat("balance overflow: account ", _u(t.from));
+            _write(a, a.addr, a.balance + t.amount, a.nonce);
+            return "";
+        }
+        (Witness memory sender, string memory why) = _signedAccount(st, t, signer, size);
+        if (bytes(why).length != 0) return why;
+        if (t.kind == 1) {
+            if (t.to >= size) return _outOfRange("receiving", t.to, st.depth);
+            if (t.to == t.from) return string.concat("self transfer: account ", _u(t.from), " pays itself");
+            why = _checkAmount(sender, t.amount);
+            if (bytes(why).length != 0) return why;
+            Witness memory receiver = _find(st, t.to);
+            if (!receiver.present) return string.concat("unknown account: no account at index ", _u(t.to));
+            if (receiver.balance > type(uint256).max - t.amount) {
+                return string.concat("balance overflow: account ", _u(t.to));
+            }
+            _write(sender, sender.addr, sender.balance - t.amount, sender.nonce + 1);
+            _write(receiver, receiver.addr, receiver.balance + t.amount, receiver.nonce);
+            return "";
+        }
+        why = _checkAmount(sender, t.amount);
+        if (bytes(why).length != 0) return why;
+        _write(sender, sender.addr, sender.balance - t.amount, sender.nonce + 1);
+        bytes32 leaf = keccak256(abi.encodePacked(t.addr, t.amount, uint32(t.from), uint32(t.nonce)));
+        st.chain = keccak256(abi.encodePacked(st.chain, leaf));
+        return "";
+    }
+
+    function _outOfRange(string memory what, uint256 index, uint256 depth) internal pure returns (string memory) {
+        return string.concat("index out of range: ", what, " account ", _u(index), " >= 2**", _u(depth));
+    }
+
+    /// rules._signed_account: the sender's witness once the signature and nonce rules hold, else why not.
+    function _signedAccount(Partial memory st, Tx memory t, address signer, uint256 size)
+        internal pure returns (Witness memory a, string memory why)
+    {
+        if (t.from >= size) return (a, _outOfRange("sending", t.from, st.depth));
+        a = _find(st, t.from);
+        if (!a.present) return (a, string.concat("unknown account: no account at index ", _u(t.from)));
+        if (signer == address(0)) return (a, "bad signature: the signature does not recover");
+        if (signer != a.addr) {
+            return (a, string.concat("bad signature: signed by ", _h(signer), ", account ", _u(t.from), " is ",
+                _h(a.addr)));
+        }
+        if (t.nonce != a.nonce) {
+            return (a, string.concat("bad nonce: expected ", _u(a.nonce), ", got ", _u(t.nonce)));
+        }
+        if (a.nonce >= type(uint32).max) {
+            return (a, string.concat("nonce overflow: account ", _u(t.from), " used every nonce"));
+        }
+    }
+
+    function _checkAmount(Witness memory a, uint256 amount) internal pure returns (string memory) {
+        if (amount == 0) return string.concat("zero amount: amount must be positive, got ", _u(amount));
+        if (amount > a.balance) {
+            return string.concat("overspend: amount ", _u(amount), " exceeds balance ", _u(a.balance));
+        }
+        return "";
+    }
+
+    /// WitnessedState.post_root: every witness checked, the state root after the step's writes.
+    function _postRoot(Partial memory st) internal pure returns (bytes32) {
+        require(keccak256(abi.encodePacked(st.accountsRoot, st.chain0)) == st.preRoot,
+            "bad witnesses: the accounts root and withdrawal chain shown do not make the step's pre-state root");
+        bytes32 root = st.accountsRoot;
+        bool wrote;
+        Witness[] memory ws = st.ws;
+        for (uint256 i; i < ws.length; ++i) {
+            Witness memory w = ws[i];
+            bytes32 old = w.present ? _leaf(w.addr, w.balance, w.nonce) : bytes32(0);
+            if (_smtRoot(w.index, old, w.siblings, st.depth) != root) {
+                _r("bad witnesses: the witness of account ", w.index, " does not match the state root");
+            }
+            if (w.written) {
+                root = _smtRoot(w.index, _leaf(w.newAddr, w.newBalance, w.newNonce), w.siblings, st.depth);
+                wrote = true;
+            }
+        }
+        if (!wrote && st.chain == st.chain0) return st.preRoot;
+        return keccak256(abi.encodePacked(root, st.chain));
+    }
+
+    /// Account.leaf: keccak(address[20] || balance[32] || nonce[8]).
+    function _leaf(address addr, uint256 balance, uint256 nonce) internal pure returns (bytes32) {
+        return keccak256(abi.encodePacked(addr, balance, uint64(nonce)));
+    }
+
+    /// smt.smt_root_from_proof with the siblings at calldata offset ``sib``.
+    function _smtRoot(uint256 key, bytes32 value, uint256 sib, uint256 depth) internal pure returns (bytes32 node) {
+        assembly ("memory-safe") {
+            mstore8(0, 0)
+            mstore(1, value)
+            node := keccak256(0, 33)
+            let m := mload(0x40)
+            mstore8(m, 1)
+            for { let level := 0 } lt(level, depth) { level := add(level, 1) } {
+                let s := calldataload(add(sib, shl(5, level)))
+                switch and(shr(level, key), 1)
+                case 1 {
+                    mstore(add(m, 1), s)
+                    mstore(add(m, 33), node)
+                }
+                default {
+                    mstore(add(m, 1), node)
+                    mstore(add(m, 33), s)
+                }
+                node := keccak256(m, 65)
+            }
+        }
+    }
+
+    // -- message formatting ------------------------------------------------------------------------
+
+    /// Revert with ``a`` ``x`` ``b`` (one call site per message keeps the code small).
+    function _r(string memory a, uint256 x, string memory b) internal pure {
+        revert(string.concat(a, _u(x), b));
+    }
+
+    function _r2(string memory a, uint256 x, string memory b, uint256 y, string memory c) internal pure {
+        revert(string.concat(a, _u(x), b, _u(y), c));
+    }
+
+    function _u(uint256 v) internal pure returns (string memory) {
+        if (v == 0) return "0";
+        uint256 len;
+        for (uint256 t = v; t != 0; t /= 10) ++len;
+        bytes memory b = new bytes(len);
+        for (; v != 0; v /= 10) b[--len] = bytes1(uint8(48 + v % 10));
+        return string(b);
+    }
+
+    function _h(address a) internal pure returns (string memory) {
+        bytes memory b = new bytes(42);
+        b[0] = "0";
+        b[1] = "x";
+        uint256 v = uint160(a);
+        for (uint256 i = 41; i > 1; --i) {
+            b[i] = bytes16("0123456789abcdef")[v & 15];
+            v >>= 4;
+        }
+        return string(b);
+    }
+}
+
+/// The twin of contracts_spec/optimistic/contract.py's OptimisticRollup, with the rules it calls:
 /// optimistic/submission.py (who may post, the deposit queue, the claim), optimistic/encoding.py (batch,
-/// claim header and witness bytes), optimistic/rules.py (derive_step on one step, EIP-712 digests, leaves)
-/// and optimistic/state.py's WitnessedState, over primitives/smt.py's sparse Merkle tree (leaf
-/// keccak(0x00 || value), node keccak(0x01 || left || right)) and primitives/merkle.py's binary tree (odd
-/// levels padded with 32 zero bytes).
+/// claim header and witness bytes), the one-step judge above (OptimisticStep), and primitives/merkle.py's binary
+/// tree (odd levels padded with 32 zero bytes).
 ///
 /// Storage as the Python contract keeps it: every parameter in a slot of its own; "counters" packs the
 /// deposits queued (bits 0..63), account indices assigned (64..127) and claims awaiting re-proposal (128..);
 /// batch_meta packs the claim's proposer (bits 0..159), time (160..207) and first deposit id (208..255);
 /// deposit_at packs block | time << 64. Entries and withdrawal roots are computed from the calldata in one
-/// pass with O(log n) memory; the data hash needs the transactions in memory once.
-contract OptimisticRollup {
+/// pass with O(log n) memory; the data hash needs the transactions in memory once. ETH goes out by a call
+/// with the value stipend alone, forced in when the recipient refuses it.
+contract OptimisticRollup is OptimisticStep {
     event BondPosted(address indexed proposer, uint256 amount, uint256 total);
     event BondWithdrawn(address indexed proposer, uint256 amount);
     event DepositQueued(uint256 indexed id, address indexed l2_address, uint256 amount, uint256 account, uint256 time);
@@ -40,13 +388,8 @@ contract OptimisticRollup {
     uint256 internal constant W48 = (1 << 48) - 1;
     uint256 internal constant SECONDS_PER_SLOT = 12;
     uint256 internal constant HEADER_SIZE = 109;
-    uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
     bytes32 internal constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 internal constant TRANSFER_TYPEHASH =
-        keccak256("Transfer(uint32 from,uint32 to,uint256 amount,uint32 nonce)");
-    bytes32 internal constant WITHDRAW_TYPEHASH =
-        keccak256("Withdraw(uint32 from,address recipient,uint256 amount,uint32 nonce)");
 
     // -- storage: one slot per Python key ---------------------------------------------------
     address internal operator_;
@@ -475,7 +818,7 @@ contract OptimisticRollup {
                 false);
             preRoot = bytes32(prev_entry[prev_entry.length - 32:]);
         }
-        string memory reason = _judgeStep(preRoot, entry, false, bytes32(entry[entry.length - 32:]), witnesses);
+        string memory reason = _judge(preRoot, entry, bytes32(entry[entry.length - 32:]), witnesses);
         if (bytes(reason).length == 0) {
             _r2("no fraud: step ", step, " of batch ", index, " is claimed as derivation gives it");
         }
@@ -562,304 +905,6 @@ contract OptimisticRollup {
         }
     }
 
-    /// One account witness (state.Witnesses) and what the step wrote to it.
-    struct Witness {
-        uint256 index;
-        bool present;
-        address addr;
-        uint256 balance;
-        uint256 nonce;
-        uint256 siblings; // calldata offset of its depth siblings
-        bool written;
-        address newAddr;
-        uint256 newBalance;
-        uint256 newNonce;
-    }
-
-    /// state.WitnessedState: the step's pre-state as the witnesses show it.
-    struct Partial {
-        uint256 depth;
-        bytes32 preRoot;
-        bytes32 accountsRoot;
-        bytes32 chain0;
-        bytes32 chain;
-        Witness[] ws;
-    }
-
-    /// A decoded entry's transaction (rules.Deposit, Transfer or Withdraw).
-    struct Tx {
-        uint256 kind;
-        uint256 from; // the deposit's index for a deposit
-        uint256 to;
-        address addr; // the deposit's address or the withdrawal's recipient
-        uint256 amount;
-        uint256 nonce;
-        uint256 sig; // calldata offset of r || s || v
-    }
-
-    /// Re-run one step on L1: "" when derivation takes ``preRoot`` to ``claimed``, else why not.
-    function _judgeStep(bytes32 preRoot, bytes calldata entry, bool compact, bytes32 claimed,
-        bytes calldata witnesses) internal view returns (string memory)
-    {
-        compact; // an entry's fields sit at the same offsets with or without its root
-        Partial memory st = _witnessed(preRoot, witnesses);
-        Tx memory t = _decodeTx(entry);
-        address signer;
-        if (t.kind != 0) signer = _recover(_txDigest(t), t.sig);
-        string memory skipped = _deriveStep(st, t, signer);
-        bytes32 root = _postRoot(st);
-        if (root == claimed) return "";
-        if (bytes(skipped).length != 0) {
-            return string.concat("invalid transaction: ", skipped, "; it is a no-op, so the claimed root is wrong");
-        }
-        return "wrong state root";
-    }
-
-    function _decodeTx(bytes calldata e) internal pure returns (Tx memory t) {
-        uint256 kind = uint8(e[0]);
-        t.kind = kind;
-        if (kind == 0) {
-            t.from = uint32(bytes4(e[1:5]));
-            t.addr = address(bytes20(e[5:25]));
-            t.amount = uint128(bytes16(e[25:41]));
-        } else if (kind == 1) {
-            t.from = uint32(bytes4(e[1:5]));
-            t.to = uint32(bytes4(e[5:9]));
-            t.amount = _unpack(uint40(bytes5(e[9:14])));
-            t.nonce = uint32(bytes4(e[14:18]));
-            uint256 o;
-            assembly ("memory-safe") { o := add(e.offset, 18) }
-            t.sig = o;
-        } else {
-            t.kind = 2;
-            t.from = uint32(bytes4(e[1:5]));
-            t.addr = address(bytes20(e[5:25]));
-            t.amount = _unpack(uint40(bytes5(e[25:30])));
-            t.nonce = uint32(bytes4(e[30:34]));
-            uint256 o;
-            assembly ("memory-safe") { o := add(e.offset, 34) }
-            t.sig = o;
-        }
-    }
-
-    function _unpack(uint256 packed) internal pure returns (uint256) {
-        return (packed >> 5) * 10 ** (packed & 31);
-    }
-
-    /// rules.tx_digest: the EIP-712 digest a transfer or withdrawal is signed over.
-    function _txDigest(Tx memory t) internal view returns (bytes32) {
-        bytes32 structHash = t.kind == 1
-            ? keccak256(abi.encode(TRANSFER_TYPEHASH, t.from, t.to, t.amount, t.nonce))
-            : keccak256(abi.encode(WITHDRAW_TYPEHASH, t.from, t.addr, t.amount, t.nonce));
-        return keccak256(abi.encodePacked(hex"1901", domain_, structHash));
-    }
-
-    /// ecrecover of a 65-byte r || s || v at calldata ``sig``; zero when it does not recover or s is high.
-    function _recover(bytes32 digest, uint256 sig) internal view returns (address signer) {
-        bytes32 r;
-        bytes32 s;
-        uint8 v;
-        assembly ("memory-safe") {
-            r := calldataload(sig)
-            s := calldataload(add(sig, 32))
-            v := byte(0, calldataload(add(sig, 64)))
-        }
-        signer = ecrecover(digest, v, r, s);
-        if (uint256(s) > HALF_N) signer = address(0);
-    }
-
-    /// encoding.decode_witnesses and the checks of WitnessedState's constructor.
-    function _witnessed(bytes32 preRoot, bytes calldata data) internal view returns (Partial memory st) {
-        uint256 depth = depth_;
-        st.depth = depth;
-        st.preRoot = preRoot;
-        uint256 len = data.length;
-        require(len >= 65, "bad witnesses: witnesses are short: expected a 64-byte pre-state and a count byte");
-        st.accountsRoot = bytes32(data[0:32]);
-        st.chain0 = bytes32(data[32:64]);
-        st.chain = st.chain0;
-        uint256 count = uint8(data[64]);
-        st.ws = new Witness[](count);
-        uint256 off = 65;
-        for (uint256 i; i < count; ++i) {
-            if (off + 5 > len) _r("bad witnesses: witness ", i, " is truncated");
-            Witness memory w = st.ws[i];
-            w.index = uint32(bytes4(data[off:off + 4]));
-            uint256 present = uint8(data[off + 4]);
-            off += 5;
-            if (present == 1) {
-                if (off + 60 > len) _r("bad witnesses: witness ", i, " account is truncated");
-                w.present = true;
-                w.addr = address(bytes20(data[off:off + 20]));
-                w.balance = uint256(bytes32(data[off + 20:off + 52]));
-                w.nonce = uint64(bytes8(data[off + 52:off + 60]));
-                off += 60;
-            } else if (present != 0) {
-                _r2("bad witnesses: witness ", i, " has presence flag ", present, ", expected 0 or 1");
-            }
-            uint256 end = off + 32 * depth;
-            if (end > len) {
-                _r2("bad witnesses: witness ", i, " has fewer than ", depth, " siblings");
-            }
-            uint256 o;
-            assembly ("memory-safe") { o := add(data.offset, off) }
-            w.siblings = o;
-            off = end;
-        }
-        if (off != len) _r("bad witnesses: ", len - off, " bytes after the last witness");
-        for (uint256 i = 1; i < count; ++i) {
-            for (uint256 j; j < i; ++j) {
-                if (st.ws[j].index == st.ws[i].index) {
-                    _r("bad witnesses: account ", st.ws[i].index, " is witnessed twice");
-                }
-            }
-        }
-    }
-
-    function _find(Partial memory st, uint256 index) internal pure returns (Witness memory) {
-        Witness[] memory ws = st.ws;
-        for (uint256 i; i < ws.length; ++i) {
-            if (ws[i].index == index) return ws[i];
-        }
-        revert(string.concat("bad witnesses: no witness for account ", _u(index)));
-    }
-
-    function _write(Witness memory w, address addr, uint256 balance, uint256 nonce) internal pure {
-        w.written = true;
-        w.newAddr = addr;
-        w.newBalance = balance;
-        w.newNonce = nonce;
-    }
-
-    /// rules.derive_step on the witnessed state: the rule the step breaks ("" when it applied).
-    function _deriveStep(Partial memory st, Tx memory t, address signer) internal pure returns (string memory) {
-        uint256 size = 1 << st.depth;
-        if (t.kind == 0) {
-            if (t.from >= size) return _outOfRange("deposit", t.from, st.depth);
-            if (t.amount == 0) return string.concat("zero amount: deposit amount ", _u(t.amount), " out of range");
-            Witness memory a = _find(st, t.from);
-            if (!a.present) {
-                _write(a, t.addr, t.amount, 0);
-                return "";
-            }
-            if (a.addr != t.addr) {
-                return string.concat("account taken: index ", _u(t.from), " belongs to ", _h(a.addr), ", not ",
-                    _h(t.addr));
-            }
-            if (a.balance > type(uint256).max - t.amount) return string.concat("balance overflow: account ", _u(t.from));
-            _write(a, a.addr, a.balance + t.amount, a.nonce);
-            return "";
-        }
-        (Witness memory sender, string memory why) = _signedAccount(st, t, signer, size);
-        if (bytes(why).length != 0) return why;
-        if (t.kind == 1) {
-            if (t.to >= size) return _outOfRange("receiving", t.to, st.depth);
-            if (t.to == t.from) return string.concat("self transfer: account ", _u(t.from), " pays itself");
-            why = _checkAmount(sender, t.amount);
-            if (bytes(why).length != 0) return why;
-            Witness memory receiver = _find(st, t.to);
-            if (!receiver.present) return string.concat("unknown account: no account at index ", _u(t.to));
-            if (receiver.balance > type(uint256).max - t.amount) {
-                return string.concat("balance overflow: account ", _u(t.to));
-            }
-            _write(sender, sender.addr, sender.balance - t.amount, sender.nonce + 1);
-            _write(receiver, receiver.addr, receiver.balance + t.amount, receiver.nonce);
-            return "";
-        }
-        why = _checkAmount(sender, t.amount);
-        if (bytes(why).length != 0) return why;
-        _write(sender, sender.addr, sender.balance - t.amount, sender.nonce + 1);
-        bytes32 leaf = keccak256(abi.encodePacked(t.addr, t.amount, uint32(t.from), uint32(t.nonce)));
-        st.chain = keccak256(abi.encodePacked(st.chain, leaf));
-        return "";
-    }
-
-    function _outOfRange(string memory what, uint256 index, uint256 depth) internal pure returns (string memory) {
-        return string.concat("index out of range: ", what, " account ", _u(index), " >= 2**", _u(depth));
-    }
-
-    /// rules._signed_account: the sender's witness once the signature and nonce rules hold, else why not.
-    function _signedAccount(Partial memory st, Tx memory t, address signer, uint256 size)
-        internal pure returns (Witness memory a, string memory why)
-    {
-        if (t.from >= size) return (a, _outOfRange("sending", t.from, st.depth));
-        a = _find(st, t.from);
-        if (!a.present) return (a, string.concat("unknown account: no account at index ", _u(t.from)));
-        if (signer == address(0)) return (a, "bad signature: the signature does not recover");
-        if (signer != a.addr) {
-            return (a, string.concat("bad signature: signed by ", _h(signer), ", account ", _u(t.from), " is ",
-                _h(a.addr)));
-        }
-        if (t.nonce != a.nonce) {
-            return (a, string.concat("bad nonce: expected ", _u(a.nonce), ", got ", _u(t.nonce)));
-        }
-        if (a.nonce >= type(uint32).max) {
-            return (a, string.concat("nonce overflow: account ", _u(t.from), " used every nonce"));
-        }
-    }
-
-    function _checkAmount(Witness memory a, uint256 amount) internal pure returns (string memory) {
-        if (amount == 0) return string.concat("zero amount: amount must be positive, got ", _u(amount));
-        if (amount > a.balance) {
-            return string.concat("overspend: amount ", _u(amount), " exceeds balance ", _u(a.balance));
-        }
-        return "";
-    }
-
-    /// WitnessedState.post_root: every witness checked, the state root after the step's writes.
-    function _postRoot(Partial memory st) internal pure returns (bytes32) {
-        require(keccak256(abi.encodePacked(st.accountsRoot, st.chain0)) == st.preRoot,
-            "bad witnesses: the accounts root and withdrawal chain shown do not make the step's pre-state root");
-        bytes32 root = st.accountsRoot;
-        bool wrote;
-        Witness[] memory ws = st.ws;
-        for (uint256 i; i < ws.length; ++i) {
-            Witness memory w = ws[i];
-            if (w.index >= 1 << st.depth) {
-                revert(string.concat("bad witnesses: key ", _u(w.index), " is out of range for depth ", _u(st.depth)));
-            }
-            bytes32 old = w.present ? _leaf(w.addr, w.balance, w.nonce) : bytes32(0);
-            if (_smtRoot(w.index, old, w.siblings, st.depth) != root) {
-                _r("bad witnesses: the witness of account ", w.index, " does not match the state root");
-            }
-            if (w.written) {
-                root = _smtRoot(w.index, _leaf(w.newAddr, w.newBalance, w.newNonce), w.siblings, st.depth);
-                wrote = true;
-            }
-        }
-        if (!wrote && st.chain == st.chain0) return st.preRoot;
-        return keccak256(abi.encodePacked(root, st.chain));
-    }
-
-    /// Account.leaf: keccak(address[20] || balance[32] || nonce[8]).
-    function _leaf(address addr, uint256 balance, uint256 nonce) internal pure returns (bytes32) {
-        return keccak256(abi.encodePacked(addr, balance, uint64(nonce)));
-    }
-
-    /// smt.smt_root_from_proof with the siblings at calldata offset ``sib``.
-    function _smtRoot(uint256 key, bytes32 value, uint256 sib, uint256 depth) internal pure returns (bytes32 node) {
-        assembly ("memory-safe") {
-            mstore8(0, 0)
-            mstore(1, value)
-            node := keccak256(0, 33)
-            let m := mload(0x40)
-            mstore8(m, 1)
-            for { let level := 0 } lt(level, depth) { level := add(level, 1) } {
-                let s := calldataload(add(sib, shl(5, level)))
-                switch and(shr(level, key), 1)
-                case 1 {
-                    mstore(add(m, 1), s)
-                    mstore(add(m, 33), node)
-                }
-                default {
-                    mstore(add(m, 1), node)
-                    mstore(add(m, 33), s)
-                }
-                node := keccak256(m, 65)
-            }
-        }
-    }
-
     /// The verdict of a won fraud proof (or dispute) against batch ``index``'s claim: it and every later claim
     /// wait to be re-proposed, the state root goes back to ``root``, the proposer's bond is slashed.
     function _revertFrom(uint256 index, uint256 step, string memory reason, bytes32 root, address winner) internal {
@@ -876,6 +921,21 @@ contract OptimisticRollup {
         burned_ = burned_ + bond - reward;
         if (reward != 0) _pay(winner, reward);
         emit FraudProven(index, step, winner, reason, reward, bond - reward);
+    }
+
+    /// The one-step judge (OptimisticStep._judgeStep) over this rollup's depth and domain.
+    function _judge(bytes32 preRoot, bytes calldata entry, bytes32 claimed, bytes calldata witnesses)
+        internal view virtual returns (string memory)
+    {
+        return _judgeStep(preRoot, entry, claimed, witnesses);
+    }
+
+    function _depth() internal view override returns (uint256) {
+        return depth_;
+    }
+
+    function _domain() internal view override returns (bytes32) {
+        return domain_;
     }
 
     // -- withdrawals --------------------------------------------------------------------------------
@@ -902,11 +962,20 @@ contract OptimisticRollup {
         emit WithdrawalClaimed(index, leaf_index, recipient, amount);
     }
 
-    /// ETH out of the rollup, as the toy L1's transfer: the whole amount or a revert.
+    /// ETH out of the rollup as the toy L1's transfer sends it: it always arrives, and the recipient's code
+    /// does not decide. A call with the value stipend alone; a recipient that refuses it gets it through a
+    /// one-shot contract that self-destructs to it (PUSH20 to, SELFDESTRUCT), so no recipient can block its
+    /// payout, nor the verdict, dismissal or withdrawal that pays it.
     function _pay(address to, uint256 amount) internal {
         if (amount == 0) return;
-        (bool ok,) = to.call{value: amount}("");
-        require(ok, "transfer failed: the recipient refused the ETH");
+        bool ok;
+        assembly ("memory-safe") { ok := call(0, to, amount, 0, 0, 0, 0) }
+        if (!ok) {
+            bytes memory initCode = abi.encodePacked(hex"73", to, hex"ff");
+            address made;
+            assembly ("memory-safe") { made := create(amount, add(initCode, 32), mload(initCode)) }
+            require(made != address(0), "transfer failed: the ETH could not be sent");
+        }
     }
 
     // -- views ---------------------------------------------------------------------------------------
@@ -982,42 +1051,37 @@ contract OptimisticRollup {
         return (operator_, uint8(depth_), uint64(window_), uint64(deadline_), minBond_, uint8(rewardPercent_),
             uint32(maxBatchBytes_));
     }
+}
 
-    // -- message formatting ------------------------------------------------------------------------
+/// The one-step judge of a BisectionRollup, deployed by it: OptimisticStep over the rollup's depth and domain.
+contract StepJudge is OptimisticStep {
+    uint256 internal immutable treeDepth_;
+    bytes32 internal immutable domainSeparator_;
 
-    /// Revert with ``a`` ``x`` ``b`` (one call site per message keeps the code small).
-    function _r(string memory a, uint256 x, string memory b) internal pure {
-        revert(string.concat(a, _u(x), b));
+    constructor(uint256 depth, bytes32 domain) {
+        treeDepth_ = depth;
+        domainSeparator_ = domain;
     }
 
-    function _r2(string memory a, uint256 x, string memory b, uint256 y, string memory c) internal pure {
-        revert(string.concat(a, _u(x), b, _u(y), c));
+    function _depth() internal view override returns (uint256) {
+        return treeDepth_;
     }
 
-    function _u(uint256 v) internal pure returns (string memory) {
-        if (v == 0) return "0";
-        uint256 len;
-        for (uint256 t = v; t != 0; t /= 10) ++len;
-        bytes memory b = new bytes(len);
-        for (; v != 0; v /= 10) b[--len] = bytes1(uint8(48 + v % 10));
-        return string(b);
+    function _domain() internal view override returns (bytes32) {
+        return domainSeparator_;
     }
 
-    function _h(address a) internal pure returns (string memory) {
-        bytes memory b = new bytes(42);
-        b[0] = "0";
-        b[1] = "x";
-        uint256 v = uint160(a);
-        for (uint256 i = 41; i > 1; --i) {
-            b[i] = bytes16("0123456789abcdef")[v & 15];
-            v >>= 4;
-        }
-        return string(b);
+    /// "" when derivation takes ``preRoot`` to ``claimed`` by ``entry``, else why not; a revert when the
+    /// witnesses prove nothing either way.
+    function judge(bytes32 preRoot, bytes calldata entry, bytes32 claimed, bytes calldata witnesses)
+        external view returns (string memory)
+    {
+        return _judgeStep(preRoot, entry, claimed, witnesses);
     }
 }
 
 /// The bisection game on top of the single-round rollup: compact batches (version 2), disputes narrowed by
-/// bisection on chess clocks to one step judged with the same _judgeStep.
+/// bisection on chess clocks to one step judged with the same _judgeStep (in its StepJudge).
 contract BisectionRollup is OptimisticRollup {
     event DisputeOpened(uint256 indexed id, uint256 indexed index, address indexed challenger, uint256 steps,
         uint256 bond);
@@ -1061,6 +1125,18 @@ contract BisectionRollup is OptimisticRollup {
     {
         require(move_clock > 0, "move clock of zero seconds");
         moveClock_ = move_clock;
+        new StepJudge(depth, domain_); // the first creation: at _judgeAddress()
+    }
+
+    /// Where the constructor's StepJudge is: the address of this contract's first CREATE (nonce 1).
+    function _judgeAddress() internal view returns (address) {
+        return address(uint160(uint256(keccak256(abi.encodePacked(hex"d694", address(this), hex"01")))));
+    }
+
+    function _judge(bytes32 preRoot, bytes calldata entry, bytes32 claimed, bytes calldata witnesses)
+        internal view override returns (string memory)
+    {
+        return StepJudge(_judgeAddress()).judge(preRoot, entry, claimed, witnesses);
     }
 
     function _batchVersion() internal pure override returns (uint256) {
@@ -1239,7 +1315,7 @@ contract BisectionRollup is OptimisticRollup {
         _spendClock(dispute, TURN_STEP);
         uint256 step = g.lo;
         _provenEntry(dEntriesRoot_[dispute], g.steps, step, entry, proof, "entry", true);
-        string memory reason = _judgeStep(_rootLo(dispute, step), entry, true, dRootHi_[dispute], witnesses);
+        string memory reason = _judge(_rootLo(dispute, step), entry, dRootHi_[dispute], witnesses);
         if (bytes(reason).length != 0) {
             _challengerWins(dispute, g.index, step, string.concat("step ", _u(step), ": ", reason));
         } else {
