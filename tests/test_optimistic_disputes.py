@@ -21,12 +21,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from contracts_spec.l1 import TransactionReverted
+from contracts_spec.l1 import TransactionReverted, max_fee_for
 from contracts_spec.optimistic.bisection import TURN_BISECT, TURN_CHOOSE, TURN_STEP, BisectionRollup
 from contracts_spec.optimistic.params import MAINNET, MINIMAL, Preset
 from contracts_spec.optimistic.rules import Account
-from node.chain import Chain
-from node.rpc import in_process_l1
 from primitives.keccak import keccak256
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.client import Wallet
@@ -34,6 +32,7 @@ from rollup.optimistic.dispute import BisectionChallenger, BisectionProposer, pl
 from rollup.optimistic.fullnode import FullNode
 from rollup.optimistic.l1view import RollupL1
 from rollup.optimistic.operator import Operator
+from tests.evm_twin import new_l1
 
 ETH = 10**18
 GWEI = 10**9
@@ -49,9 +48,9 @@ METHODS = {keccak256(f"{f['name']}({','.join(i['type'] for i in f['inputs'])})".
 class Rollup:
     """A bisection rollup on a fresh L1: Alice, Bob and Mallory deposit 5 ETH each in batch 0."""
 
-    def __init__(self, preset: Preset = MINIMAL) -> None:
+    def __init__(self, preset: Preset = MINIMAL, kind: str = "toy") -> None:
         self.preset = preset
-        self.l1 = in_process_l1(Chain(genesis_alloc={a: 10_000 * ETH for a in ADDR.values()}))
+        self.l1 = new_l1(kind, {a: 10_000 * ETH for a in ADDR.values()})
         self.rollup = RollupL1.deploy(self.l1, KEYS["operator"], preset, ADDR["operator"], BisectionRollup)
         self.operator = Operator(self.rollup, KEYS["operator"])
         self.operator.post_bond(preset.min_bond)
@@ -118,8 +117,9 @@ class Rollup:
 
 
 @pytest.fixture
-def rollup() -> Rollup:
-    return Rollup()
+def rollup(l1_kind: str) -> Rollup:
+    """The game on a fresh L1: the toy L1, or anvil with the BisectionRollup's Solidity twin."""
+    return Rollup(kind=l1_kind)
 
 
 # -- finding 2: a sham dispute opened first ---------------------------------------------------------------
@@ -128,11 +128,11 @@ def rollup() -> Rollup:
 @pytest.mark.parametrize(("preset", "head_start"), [(MINIMAL, 0), (MAINNET, 0), (MAINNET, 1)],
                          ids=["minimal", "mainnet", "mainnet-sham-a-tick-earlier"])
 def test_a_sham_dispute_opened_first_does_not_keep_the_honest_challenger_out(preset: Preset,
-                                                                             head_start: int) -> None:
+                                                                             head_start: int, l1_kind: str) -> None:
     """The sham may run out its proposer's clock a tick before the honest dispute does (``head_start``, on
     mainnet, where a tick is inside the window): the honest challenger, holding a dispute of its own, waits
     for it rather than claim the sham's timeout, whose fraud reward would go to the operator's friend."""
-    r = Rollup(preset)
+    r = Rollup(preset, l1_kind)
     bad = r.post_batch(6, theft_at=3)
     puppet = BisectionChallenger(r.rollup, KEYS["puppet"], honest=False)  # the operator's friend
     colluder = BisectionProposer(r.operator, stalls=True)  # burns its clocks, never answers
@@ -321,14 +321,19 @@ def test_batches_posted_during_the_proposers_move_do_not_make_the_challengers_mo
 
 
 def _stuff(r: Rollup, tip: int, leave: int) -> None:
-    """Fill the next block with the stuffer's calldata-heavy transfers, all but ``leave`` gas, at ``tip``."""
+    """Fill the next block with the stuffer's calldata-heavy transfers, all but ``leave`` gas, at ``tip``.
+
+    The toy L1 ranks its pool by effective tip, as geth does, so the stuffer's high fee cap buys it nothing.
+    anvil ranks by fee cap instead, which no mainnet client does: there the stuffer sets the cap any sender
+    sets (``max_fee_for`` the base fee and its tip), so the test still asks whether a rising tip wins."""
     limit = int(r.l1.block("latest")["gasLimit"], 16)
     todo = limit - leave
+    cap = 2_000 * GWEI if getattr(r.l1, "kind", "toy") == "toy" else max_fee_for(r.l1.base_fee(), tip)
     while todo >= 21_000:
         gas = min(todo, 1_900_000)
         data = b"\x01" * ((gas - 21_000) // 16)
         gas = 21_000 + 16 * len(data)
-        r.l1.submit(KEYS["stuffer"], to=DEAD, data=data, gas=gas, tip=tip, max_fee=2_000 * GWEI)
+        r.l1.submit(KEYS["stuffer"], to=DEAD, data=data, gas=gas, tip=tip, max_fee=cap)
         todo -= gas
 
 
