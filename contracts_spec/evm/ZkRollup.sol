@@ -15,7 +15,8 @@ pragma solidity 0.8.37;
 /// Poseidon (circomlib's, 2 and 4 inputs) and the empty tree's roots are in library Poseidon below: its constants
 /// are generated from primitives/snark/poseidon.py and primitives/snark/quadtree.py by
 /// contracts_spec/evm/gen_poseidon.py. The L2 key check (8 P on BabyJubJub, contracts_spec/zk/keys.py) is in
-/// library BabyJub: three projective doublings and one inversion with the MODEXP precompile.
+/// library BabyJub: three projective doublings and one inversion with the MODEXP precompile. ETH leaves with
+/// ``transfer`` (the 2,300-gas stipend), the closest the EVM has to the toy L1's transfer, which runs no code.
 contract ZkRollup {
     uint256 private constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 private constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
@@ -251,6 +252,9 @@ contract ZkRollup {
         bool ok;
         uint256 out;
         assembly ("memory-safe") {
+            // Short of the pairing's price the call would fail for want of gas, not of a point: run out of gas
+            // here instead, as the toy L1 does when it charges the price.
+            if lt(gas(), add(PAIRING_GAS, div(PAIRING_GAS, 63))) { invalid() }
             ok := staticcall(PAIRING_GAS, 8, p, 768, 0, 32)
             out := mload(0)
         }
