@@ -9,7 +9,9 @@ Merkle proof, a refunded deposit. Both L1s must agree on every outcome and
 rule, on the state roots, on what the contract pays whom, and on gas within
 10 % except where ``EXPLAINED`` says why not. A second test measures what
 the twin's Poseidon and key check really cost on the EVM against the figures
-the toy L1 charges (gas.POSEIDON_GAS, gas.BABYJUB_REGISTRATION_GAS).
+the toy L1 charges (gas.POSEIDON_GAS, gas.BABYJUB_REGISTRATION_GAS); a third
+checks that the twin's Poseidon constants are what gen_poseidon.py makes of
+the Python ones.
 """
 
 from __future__ import annotations
@@ -232,3 +234,10 @@ def test_poseidon_cost_on_the_evm() -> None:
     # within 10 % of the figures the toy L1 charges (four inputs: the priority chain and the exit proof)
     assert abs(t5 - G.POSEIDON_GAS[4]) < 0.1 * G.POSEIDON_GAS[4]
     assert abs(t3 - G.POSEIDON_GAS[2]) < 0.1 * G.POSEIDON_GAS[2]
+
+
+def test_the_twins_poseidon_constants_are_generated_from_the_python_ones() -> None:
+    from contracts_spec.evm import gen_poseidon
+
+    text = gen_poseidon.SOL.read_text()
+    assert gen_poseidon.rewrite(text) == text, "run python contracts_spec/evm/gen_poseidon.py, then recompile"

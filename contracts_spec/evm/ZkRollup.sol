@@ -17,6 +17,8 @@ pragma solidity 0.8.37;
 /// contracts_spec/evm/gen_poseidon.py. The L2 key check (8 P on BabyJubJub, contracts_spec/zk/keys.py) is in
 /// library BabyJub: three projective doublings and one inversion with the MODEXP precompile. ETH leaves with
 /// ``transfer`` (the 2,300-gas stipend), the closest the EVM has to the toy L1's transfer, which runs no code.
+/// The pairing is called with exactly its price (45,000 + 4 * 34,000): a proof point the precompile refuses burns
+/// that much, as the toy L1 charges it before checking, and the reason names the point as the Python's does.
 contract ZkRollup {
     uint256 private constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 private constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;

@@ -15,8 +15,11 @@ Schedule: the partial rounds' constants of words 1..t-1 are folded forward
 constant to word 0, raises it to the fifth power and multiplies by the dense
 MDS matrix; full rounds add t constants. The rounds are unrolled with their
 constants as immediates; the MDS product is one Yul function per width.
-Additions are reduced lazily: a sum of four reduced products stays below
-2**256, so each output word needs one ADDMOD.
+Sums are reduced lazily: an output word of the MDS product is the plain sum
+of t reduced products, below t * q < 2**256 for t <= 5, and is reduced when
+the next round adds its constant (ADDMOD) or when the hash is returned. The
+modulus is kept on the stack as a value the optimiser cannot fold (the
+literal, used this often, would be loaded with CODECOPY at every use).
 
 Usage: ``python contracts_spec/evm/gen_poseidon.py`` rewrites the generated
 block (then recompile the artefact); ``--check`` exits 1 if it is stale.
