@@ -100,7 +100,7 @@ def _pack_bytes(obj: bytes, out: list[bytes]) -> None:
 def _pack_str(obj: str, out: list[bytes]) -> None:
     raw = obj.encode()
     out.append(b"S%d:" % len(raw))
-    out.append(raw)
+    out.append(raw)  # (record fields go through _packed_str: the same bytes, in one piece)
 
 
 def _pack_none(obj: None, out: list[bytes]) -> None:
@@ -129,25 +129,56 @@ _PACKERS: dict[type, Callable[[Any, list[bytes]], None]] = {
     tuple: _pack_sequence, list: _pack_sequence, dict: _pack_dict}
 
 
+# Packed strings seen often (addresses, the adjudicator), so each is encoded once: text -> its packed bytes.
+_PACKED_STRINGS: dict[str, bytes] = {}
+_PACKED_STRINGS_MAX = 4096
+_CANONICAL = "_l2lab_canonical"  # where ``channels.messages.canonical`` keeps a message's packed bytes
+
+
+def _packed_str(obj: str) -> bytes:
+    found = _PACKED_STRINGS.get(obj)
+    if found is None:
+        raw = obj.encode()
+        found = b"S%d:%s" % (len(raw), raw)
+        if len(raw) <= 64:
+            if len(_PACKED_STRINGS) >= _PACKED_STRINGS_MAX:
+                _PACKED_STRINGS.clear()
+            _PACKED_STRINGS[obj] = found
+    return found
+
+
 def _record_packer(cls: type) -> Callable[[Any, list[bytes]], None]:
-    """The packer of one record type: its head, then each field by its value's own packer."""
+    """The packer of one record type: its head, then each field by its value's own packer (ints, strings and
+    bytes inline: what :func:`_pack_int`, :func:`_pack_str` and :func:`_pack_bytes` write)."""
     head, names = _record_fields(cls)
     getter: Callable[[Any], tuple] = (operator.attrgetter(*names) if len(names) > 1
                                       else (lambda obj: tuple(getattr(obj, n) for n in names)))
     packers = _PACKERS
+    strings = _PACKED_STRINGS
+    append = list.append
 
     def pack_record(obj: Any, out: list[bytes]) -> None:
-        known = obj.__dict__ if not isinstance(obj, tuple) else None
-        if known and "_l2lab_canonical" in known:  # a message whose packed bytes are kept on it
-            out.append(known["_l2lab_canonical"][1])
+        known = getattr(obj, _CANONICAL, None)
+        if known is not None:  # a message whose packed bytes are kept on it
+            append(out, known[1])
             return
-        out.append(head)
+        append(out, head)
         for value in getter(obj):
-            packer = packers.get(type(value))
-            if packer is None:
-                _pack(value, out)
+            kind = type(value)
+            if kind is int:
+                append(out, b"I%d;" % value)
+            elif kind is str:
+                packed = strings.get(value)
+                append(out, packed if packed is not None else _packed_str(value))
+            elif kind is bytes:
+                append(out, b"B%d:" % len(value))
+                append(out, value)
             else:
-                packer(value, out)
+                packer = packers.get(kind)
+                if packer is None:
+                    _pack(value, out)
+                else:
+                    packer(value, out)
     return pack_record
 
 

@@ -26,7 +26,7 @@ Co-signing, for L1:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from channels import codec
@@ -212,22 +212,25 @@ def merge_acknowledgements(messages: Sequence[Message]) -> list[Message]:
     """``messages`` with every :class:`Processed` to one recipient folded into its first (at most
     :data:`MAX_ACKNOWLEDGED` identifiers each), the rest in order."""
     out: list[Message] = []
-    first: dict[str, int] = {}
+    heads: list[tuple[int, Processed, list[int]]] = []  # where each head is in ``out``, it, identifiers it adds
+    first: dict[str, tuple[int, Processed, list[int]]] = {}  # recipient (lower case) -> its open head
     for message in messages:
         if type(message) is not Processed:
             out.append(message)
             continue
         key = message.recipient.lower()
-        at = first.get(key)
-        if at is not None:
-            head = out[at]
-            assert isinstance(head, Processed)
-            if len(head.also) + len(message.identifiers) < MAX_ACKNOWLEDGED:
-                out[at] = Processed(head.sender, head.recipient, head.message_identifier,
-                                    head.also + message.identifiers)
-                continue
-        first[key] = len(out)
+        head = first.get(key)
+        if head is not None and len(head[1].also) + len(head[2]) + 1 + len(message.also) < MAX_ACKNOWLEDGED:
+            head[2].append(message.message_identifier)
+            head[2].extend(message.also)
+            continue
+        head = first[key] = (len(out), message, [])
+        heads.append(head)
         out.append(message)
+    for at, message, also in heads:
+        if also:
+            out[at] = Processed(message.sender, message.recipient, message.message_identifier,
+                                message.also + tuple(also))
     return out
 
 
@@ -236,6 +239,7 @@ Message = (DirectTransfer | LockedTransfer | Unlock | LockExpired | SecretReques
 # Messages that carry a signature L1 checks besides the balance proof's: a withdrawal's or a settlement's.
 CoSignedMessage = WithdrawRequest | WithdrawConfirmation | SettleRequest | SettleConfirmation
 BalanceProofMessage = DirectTransfer | LockedTransfer | Unlock | LockExpired
+_PROOF_MESSAGES = frozenset({DirectTransfer, LockedTransfer, Unlock, LockExpired})
 
 
 @codec.register
@@ -274,32 +278,39 @@ def _domain(chain_id: int, adjudicator: str) -> bytes:
     return domain
 
 
-def _cached(obj: object, name: str, key: object, compute: Callable[[], bytes]) -> bytes:
-    """``compute()``, kept on the (frozen, immutable) ``obj`` under ``name`` for ``key``."""
-    found = obj.__dict__.get(name)
-    if found is not None and found[0] == key:
-        return found[1]
-    value = compute()
-    object.__setattr__(obj, name, (key, value))
-    return value
+_CANONICAL = "_l2lab_canonical"  # (None, codec.pack(message)), kept on the message (codec.pack reuses it)
+_DIGEST = "_l2lab_digest"  # on a message: ((chain id, adjudicator), digest); on a proof: (None, digest)
 
 
 def canonical(message: Message) -> bytes:
     """``codec.pack(message)``, encoded once per message object."""
-    return _cached(message, "_l2lab_canonical", None, lambda: codec.pack(message))
+    found = getattr(message, _CANONICAL, None)
+    if found is not None:
+        return found[1]
+    value = codec.pack(message)
+    object.__setattr__(message, _CANONICAL, (None, value))
+    return value
 
 
 def message_digest(message: Message, chain_id: int, adjudicator: str) -> bytes:
     """What the sender signs: the message's canonical bytes under this deployment's EIP-712 domain
     (computed once per message object and deployment)."""
-    return _cached(message, "_l2lab_digest", (chain_id, adjudicator),
-                   lambda: keccak256(MESSAGE_PREFIX + _domain(chain_id, adjudicator) + canonical(message)))
+    found = getattr(message, _DIGEST, None)
+    if found is not None and found[0][0] == chain_id and found[0][1] == adjudicator:
+        return found[1]
+    value = keccak256(MESSAGE_PREFIX + _domain(chain_id, adjudicator) + canonical(message))
+    object.__setattr__(message, _DIGEST, ((chain_id, adjudicator), value))
+    return value
 
 
 def proof_digest(proof: R.BalanceProof) -> bytes:
     """``proof.digest()``, computed once per proof object."""
-    return _cached(proof, "_l2lab_digest", None,
-                   lambda: keccak256(b"\x19\x01" + _domain(proof.chain_id, proof.adjudicator) + proof.struct_hash()))
+    found = getattr(proof, _DIGEST, None)
+    if found is not None:
+        return found[1]
+    value = keccak256(b"\x19\x01" + _domain(proof.chain_id, proof.adjudicator) + proof.struct_hash())
+    object.__setattr__(proof, _DIGEST, (None, value))
+    return value
 
 
 def _checked_proof(message: Message) -> R.BalanceProof | None:
@@ -366,6 +377,9 @@ def sign_round(messages: Sequence[Message], private_key: bytes, chain_id: int, a
 
 def _second_digest(message: Message, chain_id: int, adjudicator: str) -> bytes | None:
     """What ``Signed.balance_signature`` signs for this message, if anything."""
+    if type(message) in _PROOF_MESSAGES:  # the common case, decided without the checks below
+        proof = message.balance_proof  # type: ignore[union-attr]
+        return proof_digest(proof) if isinstance(proof, R.BalanceProof) else None
     if isinstance(message, CoSignedMessage):
         return message.l1_digest(chain_id, adjudicator)
     proof = getattr(message, "balance_proof", None)

@@ -143,7 +143,11 @@ class Peer:
                     self.log.append_many([*self._unsynced, *batch.logged])
                     self._unsynced.clear()
                 for effect in batch.effects:
-                    effect()
+                    if type(effect) is list:  # a change's events, in order
+                        for event in effect:
+                            self._perform(event)
+                    else:
+                        effect()
             finally:
                 self._performing -= 1
             if not self._performing:
@@ -555,7 +559,8 @@ class Batch:
     def __init__(self, peer: Peer) -> None:
         self.peer = peer
         self.logged: list[S.StateChange] = []
-        self.effects: list[Callable[[], None]] = []
+        # What to do once the batch is logged, in order: a change's events (a list) or a call.
+        self.effects: list[list | Callable[[], None]] = []
 
     def apply(self, change: S.StateChange, strict: bool = False) -> list | Refused:
         """Apply ``change`` now (its effects wait for the commit); its events, or the ``Refused`` (raised if
@@ -568,7 +573,8 @@ class Batch:
                 raise
             return exc
         self.logged.append(change)
-        self.effects.extend(lambda event=event: peer._perform(event) for event in events)  # type: ignore[misc]
+        if events:
+            self.effects.append(events)
         if peer.watchtowers and isinstance(change, S._Receive) and hasattr(change.message, "balance_proof"):
             sender = change.message.sender  # type: ignore[attr-defined]
             self.effects.append(lambda: peer._tell_watchtowers(sender))

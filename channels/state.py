@@ -54,9 +54,12 @@ class EndState:
 
     def spending_side(self) -> R.Side:
         """The side as payments must see it: every withdrawal pending counted as done (it may yet land)."""
-        withdrawn = max([self.withdrawn, *self.pending_withdraws]) if self.pending_withdraws else self.withdrawn
-        return R.Side(self.deposit, withdrawn, self.balance_proof.transferred_amount,
+        return R.Side(self.deposit, self.spending_withdrawn(), self.balance_proof.transferred_amount,
                       self.balance_proof.locked_amount)
+
+    def spending_withdrawn(self) -> int:
+        """The withdrawn total of :meth:`spending_side`."""
+        return max([self.withdrawn, *self.pending_withdraws]) if self.pending_withdraws else self.withdrawn
 
     def onchain_values(self) -> ProofValues:
         return self.history.get(self.onchain_hash, EMPTY_VALUES)
@@ -97,7 +100,10 @@ class ChannelState:
         """What this peer may still send or lock to its partner."""
         if self.cooperative is not None:
             return 0
-        return R.distributable(self.our.spending_side(), self.partner.spending_side())
+        our, partner = self.our, self.partner  # R.distributable(our.spending_side(), partner.spending_side())
+        return R.distributable_of(our.deposit, our.spending_withdrawn(), our.balance_proof.transferred_amount,
+                                  our.balance_proof.locked_amount, partner.deposit, partner.spending_withdrawn(),
+                                  partner.balance_proof.transferred_amount)
 
     def balance(self) -> int:
         """This peer's share of the channel if every pending lock went back to its sender."""

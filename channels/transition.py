@@ -128,29 +128,44 @@ def _record(end: EndState, proof: R.BalanceProof, locks: dict[bytes, R.Lock], si
 
 def _next_proof(state: PeerState, channel: ChannelState, transferred: int,
                 locks: dict[bytes, R.Lock]) -> R.BalanceProof:
-    """Our next balance proof in ``channel``, recorded as our latest."""
-    current = channel.our.balance_proof
-    ordered = list(locks.values())
+    """Our next balance proof in ``channel``, recorded as our latest. ``locks`` may be ``channel.our.locks``
+    itself (a payment that leaves the locks as they are): the latest proof commits to them already."""
+    our, partner = channel.our, channel.partner
+    current = our.balance_proof
+    if locks is our.locks:  # recorded together with ``current`` (``_record``), never changed in place
+        locked, locksroot = current.locked_amount, current.locksroot
+    else:
+        ordered = list(locks.values())
+        locked, locksroot = R.locked_amount_of(ordered), R.compute_locksroot(ordered)
     proof = R.BalanceProof(channel.identifier, state.chain_id, state.adjudicator, current.nonce + 1, transferred,
-                           R.locked_amount_of(ordered), R.compute_locksroot(ordered))
-    R.check_within_deposit(channel.our.spending_side(), channel.partner.spending_side(), proof)
-    _record(channel.our, proof, locks)
+                           locked, locksroot)
+    # R.check_within_deposit(our.spending_side(), partner.spending_side(), proof)
+    R.check_within_deposit_of(our.deposit, our.spending_withdrawn(), current.transferred_amount,
+                              partner.balance_proof.transferred_amount, proof)
+    _record(our, proof, locks)
     return proof
 
 
 def _check_partner_proof(state: PeerState, channel: ChannelState, change: S._Receive, proof: R.BalanceProof,
                          transferred: int, locks: dict[bytes, R.Lock]) -> None:
     """The partner's new proof is bound to this channel, newer, signed by it, within its deposit, and says
-    exactly what the message does: ``transferred`` in all and ``locks`` pending."""
+    exactly what the message does: ``transferred`` in all and ``locks`` pending (``partner.locks`` itself
+    when the message leaves them as they are: its last proof commits to them)."""
     partner = channel.partner
+    last = partner.balance_proof
     R.check_balance_proof(proof, change.balance_signer, sender=partner.address,
                           channel_identifier=channel.identifier, chain_id=state.chain_id,
-                          adjudicator=state.adjudicator, last_nonce=partner.balance_proof.nonce)
-    R.check_within_deposit(partner.spending_side(), channel.our.spending_side(), proof)
+                          adjudicator=state.adjudicator, last_nonce=last.nonce)
+    # R.check_within_deposit(partner.spending_side(), channel.our.spending_side(), proof)
+    R.check_within_deposit_of(partner.deposit, partner.spending_withdrawn(), last.transferred_amount,
+                              channel.our.balance_proof.transferred_amount, proof)
     if proof.transferred_amount != transferred:
         raise _refuse("transferred amount mismatch", f"the proof says {proof.transferred_amount} sent in all, "
                                                      f"the message makes it {transferred}")
-    R.check_pending_locks(proof, list(locks.values()), state.max_locks)
+    if locks is partner.locks:  # recorded together with ``last`` (``_record``), never changed in place
+        R.check_lock_commitment(proof, len(locks), last.locksroot, last.locked_amount, state.max_locks)
+    else:
+        R.check_pending_locks(proof, list(locks.values()), state.max_locks)
 
 
 def _open_channel_with(state: PeerState, partner: str, what: str) -> ChannelState:
@@ -205,11 +220,12 @@ def _check_amount(amount: int) -> None:
 def _action_direct(state: PeerState, change: S.ActionTransferDirect) -> list:
     channel = _payable_channel_with(state, change.partner, "pay")
     _check_amount(change.amount)
-    if change.amount > channel.distributable():
-        raise _refuse("insufficient capacity", f"{change.amount} is more than the {channel.distributable()} "
+    capacity = channel.distributable()
+    if change.amount > capacity:
+        raise _refuse("insufficient capacity", f"{change.amount} is more than the {capacity} "
                                                f"this peer can send to {change.partner}")
     proof = _next_proof(state, channel, channel.our.balance_proof.transferred_amount + change.amount,
-                        dict(channel.our.locks))
+                        channel.our.locks)
     message = M.DirectTransfer(state.address, change.partner, _message_identifier(state), change.payment_identifier,
                                change.amount, proof)
     return [_queue(state, E.SendDirectTransfer(message)),
@@ -291,7 +307,7 @@ def _receive_direct(state: PeerState, change: S.ReceiveDirectTransfer) -> list:
     channel = _payable_channel_with(state, message.sender, "receive a transfer")
     _check_amount(message.amount)
     partner = channel.partner
-    locks = dict(partner.locks)
+    locks = partner.locks  # a direct transfer leaves them as they are
     _check_partner_proof(state, channel, change, message.balance_proof,
                          partner.balance_proof.transferred_amount + message.amount, locks)
     _record(partner, message.balance_proof, locks, change.balance_signature)

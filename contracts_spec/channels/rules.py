@@ -219,8 +219,9 @@ class BalanceProof:
 
     def struct_hash(self, hasher: Hasher = keccak256) -> bytes:
         """hashStruct(BalanceProof)."""
-        return hasher(BALANCE_PROOF_TYPEHASH + _word(self.channel_identifier) + _word(self.nonce)
-                      + _word(self.transferred_amount) + _word(self.locked_amount) + self.locksroot)
+        return hasher(b"".join((BALANCE_PROOF_TYPEHASH, self.channel_identifier.to_bytes(32, "big"),
+                                self.nonce.to_bytes(32, "big"), self.transferred_amount.to_bytes(32, "big"),
+                                self.locked_amount.to_bytes(32, "big"), self.locksroot)))
 
     def digest(self, hasher: Hasher | None = None) -> bytes:
         """The EIP-712 digest the sender signs."""
@@ -242,7 +243,7 @@ def balance_hash(transferred: int, locked: int, locksroot: bytes, hasher: Hasher
     """``keccak(transferred[32] || locked[32] || locksroot[32])``; the empty proof's is 32 zero bytes."""
     if transferred == 0 and locked == 0 and locksroot == EMPTY_LOCKSROOT:
         return EMPTY_BALANCE_HASH
-    return hasher(_word(transferred) + _word(locked) + locksroot)
+    return hasher(b"".join((transferred.to_bytes(32, "big"), locked.to_bytes(32, "big"), locksroot)))
 
 
 def check_proof_fields(proof: BalanceProof) -> None:
@@ -277,7 +278,8 @@ def check_balance_proof(
     check_proof_fields(proof)
     if proof.chain_id != chain_id:
         raise ChannelRuleError("wrong chain", f"the proof is for chain {proof.chain_id}, this is chain {chain_id}")
-    if int(proof.adjudicator, 16) != int(adjudicator, 16):
+    # (equal strings are the same address; only differently spelt ones need reading as numbers)
+    if proof.adjudicator != adjudicator and int(proof.adjudicator, 16) != int(adjudicator, 16):
         raise ChannelRuleError("wrong adjudicator", f"the proof is for {proof.adjudicator}, not {adjudicator}")
     if proof.channel_identifier != channel_identifier:
         raise ChannelRuleError("wrong channel", f"the proof is for channel {proof.channel_identifier}, "
@@ -286,7 +288,7 @@ def check_balance_proof(
         raise ChannelRuleError("stale nonce", f"nonce {proof.nonce} is not above {last_nonce}")
     if signer is None:
         raise ChannelRuleError("bad signature", "the signature does not recover")
-    if int(signer, 16) != int(sender, 16):
+    if signer != sender and int(signer, 16) != int(sender, 16):
         raise ChannelRuleError("bad signature", f"signed by {signer}, not by the sender {sender}")
 
 
@@ -497,22 +499,32 @@ def locksroot_of_encoded(data: bytes, hasher: Hasher = keccak256) -> bytes:
 
 
 def compute_locksroot(locks: Sequence[Lock], hasher: Hasher = keccak256) -> bytes:
+    if not locks:  # what encoding none gives, without encoding
+        return EMPTY_LOCKSROOT
     return locksroot_of_encoded(encode_locks(locks), hasher)
 
 
 def locked_amount_of(locks: Sequence[Lock]) -> int:
-    return sum(lock.amount for lock in locks)
+    return sum([lock.amount for lock in locks]) if locks else 0
 
 
 def check_pending_locks(proof: BalanceProof, locks: Sequence[Lock], max_locks: int = MAX_LOCKS_PER_CHANNEL) -> None:
     """``locks`` are what ``proof`` commits to: at most ``max_locks``, their root and their total."""
     if len(locks) > max_locks:
         raise ChannelRuleError("too many locks", f"{len(locks)} pending locks, at most {max_locks}")
-    if compute_locksroot(locks) != proof.locksroot:
+    check_lock_commitment(proof, len(locks), compute_locksroot(locks), locked_amount_of(locks), max_locks)
+
+
+def check_lock_commitment(proof: BalanceProof, count: int, locksroot: bytes, locked: int,
+                          max_locks: int = MAX_LOCKS_PER_CHANNEL) -> None:
+    """:func:`check_pending_locks` of ``count`` locks whose root and total are known already (a peer whose
+    partner's new proof keeps the locks of its last one checks it against that one's)."""
+    if count > max_locks:
+        raise ChannelRuleError("too many locks", f"{count} pending locks, at most {max_locks}")
+    if locksroot != proof.locksroot:
         raise ChannelRuleError("locksroot mismatch", "the locks do not hash to the proof's locksroot")
-    if locked_amount_of(locks) != proof.locked_amount:
-        raise ChannelRuleError("locked amount mismatch",
-                               f"the locks total {locked_amount_of(locks)}, the proof says {proof.locked_amount}")
+    if locked != proof.locked_amount:
+        raise ChannelRuleError("locked amount mismatch", f"the locks total {locked}, the proof says {proof.locked_amount}")
 
 
 class Reveal(NamedTuple):
@@ -552,10 +564,14 @@ class Side:
 
 def channel_total(one: Side, two: Side) -> int:
     """What the adjudicator holds for the channel: both deposits less both withdrawals."""
-    total = one.deposit + two.deposit - one.withdrawn - two.withdrawn
+    return _channel_total(one.deposit, one.withdrawn, two.deposit, two.withdrawn)
+
+
+def _channel_total(deposit1: int, withdrawn1: int, deposit2: int, withdrawn2: int) -> int:
+    total = deposit1 + deposit2 - withdrawn1 - withdrawn2
     if total < 0:
         raise ChannelRuleError("withdrawn beyond deposits",
-                               f"{one.withdrawn + two.withdrawn} withdrawn of {one.deposit + two.deposit} deposited")
+                               f"{withdrawn1 + withdrawn2} withdrawn of {deposit1 + deposit2} deposited")
     return total
 
 
@@ -564,18 +580,31 @@ def distributable(own: Side, partner: Side) -> int:
 
     Never negative and never more than the channel holds.
     """
-    total = channel_total(own, partner)
-    gross = own.deposit - own.withdrawn + partner.transferred - own.transferred - own.locked
+    return distributable_of(own.deposit, own.withdrawn, own.transferred, own.locked, partner.deposit,
+                            partner.withdrawn, partner.transferred)
+
+
+def distributable_of(own_deposit: int, own_withdrawn: int, own_transferred: int, own_locked: int,
+                     partner_deposit: int, partner_withdrawn: int, partner_transferred: int) -> int:
+    """:func:`distributable` of the sides' values (a peer's hot path, without building two ``Side``)."""
+    total = _channel_total(own_deposit, own_withdrawn, partner_deposit, partner_withdrawn)
+    gross = own_deposit - own_withdrawn + partner_transferred - own_transferred - own_locked
     return min(max(gross, 0), total)
 
 
 def check_within_deposit(own: Side, partner: Side, proof: BalanceProof) -> None:
     """A new proof of ``own`` sends and locks no more than it holds in the channel (no over-transfer)."""
+    check_within_deposit_of(own.deposit, own.withdrawn, own.transferred, partner.transferred, proof)
+
+
+def check_within_deposit_of(own_deposit: int, own_withdrawn: int, own_transferred: int, partner_transferred: int,
+                            proof: BalanceProof) -> None:
+    """:func:`check_within_deposit` of the sides' values (a peer's hot path, without building two ``Side``)."""
     check_proof_fields(proof)
-    if proof.transferred_amount < own.transferred:
+    if proof.transferred_amount < own_transferred:
         raise ChannelRuleError("transferred amount decreased",
-                               f"{proof.transferred_amount} after {own.transferred}: totals only grow")
-    limit = own.deposit - own.withdrawn + partner.transferred
+                               f"{proof.transferred_amount} after {own_transferred}: totals only grow")
+    limit = own_deposit - own_withdrawn + partner_transferred
     if proof.transferred_amount + proof.locked_amount > limit:
         raise ChannelRuleError("over-transfer", f"sends {proof.transferred_amount} and locks {proof.locked_amount}, "
                                                 f"but only {limit} was ever available to it")
