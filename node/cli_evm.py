@@ -27,11 +27,6 @@ STATE_FILE = "evm.json"
 # The main demo of each scheme, in teaching order; ``l2lab evm demos`` runs these.
 MAIN_DEMOS = ("optimistic", "optimistic-bisection", "zk", "channels", "plasma")
 GAS_TOLERANCE = 0.10
-# Where a call's gas on the toy L1 is known to differ from the EVM's by more than the tolerance: why, in one line.
-EXPLAINED = {
-    "deploy": "the toy L1 deploys a Python class by name (no code to store): the EVM pays 200 gas per byte of "
-              "runtime code and runs the constructor's bytecode",
-}
 
 
 class EvmCliError(Exception):
@@ -254,14 +249,17 @@ def run_demo(name: str, preset: str, rpc: str | None) -> tuple[int, dict, list, 
 
 
 def gas_rows(toy: list, evm: list) -> list[dict]:
-    """One row per L1 call of a demo: method, toy gas, EVM gas, relative difference, and why when beyond 10 %."""
+    """One row per L1 call of a demo: method, toy gas, EVM gas, relative difference, and why when beyond 10 %
+    (``contracts_spec.evm.gas_notes``)."""
+    from contracts_spec.evm.gas_notes import gas_note
+
     rows = []
     for t, e in zip(toy, evm, strict=False):
         diff = (t.gas - e.gas) / e.gas if e.gas else 0.0
         row = {"method": t.method if t.method == e.method else f"{t.method}/{e.method}", "toy": t.gas,
                "evm": e.gas, "difference": round(diff, 4), "ok_toy": t.ok, "ok_evm": e.ok}
         if abs(diff) > GAS_TOLERANCE:
-            row["why"] = EXPLAINED.get(t.method, "unexplained")
+            row["why"] = gas_note(t.method) or "unexplained"
         rows.append(row)
     return rows
 

@@ -47,13 +47,14 @@ RAIDEN_GAS = {"open_channel": 104_000, "set_total_deposit": 57_000, "close_chann
 class _World:
     """A channel lab on its own in-process L1, every peer transaction's receipt kept (``DemoLab``)."""
 
-    def __init__(self, preset_name: str, names: tuple[str, ...]) -> None:
+    def __init__(self, preset_name: str, names: tuple[str, ...], offset: int = 0) -> None:
+        """``offset``: the first dev account it uses, so two worlds on one chain (``--rpc``) never share one."""
         from channels.lab import ChannelLab
         from contracts_spec.channels.params import get_preset
         from node.demo_l1 import demo_l1
         from node.devaccounts import derive_dev_accounts
 
-        accounts = derive_dev_accounts(len(NAMES) + 1)
+        accounts = derive_dev_accounts(offset + len(NAMES) + 1)[offset:]
         self.l1 = RecordingL1(demo_l1([a.address for a in accounts], 100 * ETH))
         self.all_keys = {name: a.private_key for name, a in zip(NAMES, accounts, strict=False)}
         self.keys = {name: key for name, key in self.all_keys.items() if name in names}
@@ -159,8 +160,8 @@ def _wait_window(world: _World, n: Narrator, channel: Any) -> None:
     lab.wait(blocks + 1)
 
 
-def _run(body: Callable[[_World], Result], preset: str, names: tuple[str, ...]) -> Result:
-    world = _World(preset, names)
+def _run(body: Callable[[_World], Result], preset: str, names: tuple[str, ...], offset: int = 0) -> Result:
+    world = _World(preset, names, offset)
     try:
         return body(world)
     finally:
@@ -199,7 +200,7 @@ def _after_opening(payments: int, preset: str) -> dict:
         return 0, {"payments": payments, "l1_transactions": len(after), "l1_gas": sum(gas_of(r) for _, r in after),
                    "calls": [method for method, _ in after], "settled": settled}
 
-    return _run(body, preset, ("alice", "bob"))[1]
+    return _run(body, preset, ("alice", "bob"), offset=len(NAMES) + 1)[1]  # its own accounts
 
 
 def demo_channels(preset: str, out: TextIO | None = None, payments: int = 200, compare: int | None = None) -> Result:
