@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from channels.codec import quick_init
 from channels.messages import Message
 from contracts_spec.channels.rules import BalanceProof, Lock
 
 # -- to other peers ------------------------------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True)
 class SendMessage:
     message: Message
@@ -71,12 +73,14 @@ class SendSettleConfirmation(SendMessage):
 # -- to L1 ------------------------------------------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True)
 class ContractSendChannelOpen:
     partner: str
     settle_timeout: int
 
 
+@quick_init
 @dataclass(frozen=True)
 class ContractSendChannelDeposit:
     channel_identifier: int
@@ -85,6 +89,7 @@ class ContractSendChannelDeposit:
     amount: int
 
 
+@quick_init
 @dataclass(frozen=True)
 class ContractSendChannelClose:
     """Close presenting the partner's latest proof (the empty one, unsigned, when it never paid)."""
@@ -95,6 +100,7 @@ class ContractSendChannelClose:
     signature: bytes
 
 
+@quick_init
 @dataclass(frozen=True)
 class ContractSendChannelUpdate:
     """Present the closing partner's latest proof during the settlement window."""
@@ -105,6 +111,7 @@ class ContractSendChannelUpdate:
     signature: bytes
 
 
+@quick_init
 @dataclass(frozen=True)
 class SettleSide:
     participant: str
@@ -113,6 +120,7 @@ class SettleSide:
     locksroot: bytes
 
 
+@quick_init
 @dataclass(frozen=True)
 class ContractSendChannelSettle:
     channel_identifier: int
@@ -120,6 +128,7 @@ class ContractSendChannelSettle:
     two: SettleSide
 
 
+@quick_init
 @dataclass(frozen=True)
 class ContractSendChannelUnlock:
     channel_identifier: int
@@ -128,11 +137,13 @@ class ContractSendChannelUnlock:
     locks: tuple[Lock, ...]
 
 
+@quick_init
 @dataclass(frozen=True)
 class ContractSendSecretReveal:
     secret: bytes
 
 
+@quick_init
 @dataclass(frozen=True)
 class ContractSendChannelWithdraw:
     """Withdraw as both signed; the runtime adds this peer's own signature."""
@@ -144,6 +155,7 @@ class ContractSendChannelWithdraw:
     partner_signature: bytes
 
 
+@quick_init
 @dataclass(frozen=True)
 class ContractSendChannelCooperativeSettle:
     """Settle the channel at once as both signed; the runtime adds this peer's own signature."""
@@ -160,6 +172,7 @@ class ContractSendChannelCooperativeSettle:
 # -- to the user -------------------------------------------------------------------------------------
 
 
+@quick_init
 @dataclass(frozen=True)
 class EventPaymentSentSuccess:
     payment_identifier: int
@@ -167,6 +180,7 @@ class EventPaymentSentSuccess:
     amount: int
 
 
+@quick_init
 @dataclass(frozen=True)
 class EventPaymentSentFailed:
     payment_identifier: int
@@ -175,6 +189,7 @@ class EventPaymentSentFailed:
     reason: str
 
 
+@quick_init
 @dataclass(frozen=True)
 class EventPaymentReceived:
     payment_identifier: int

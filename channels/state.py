@@ -8,6 +8,7 @@ refuses leaves the state as it was.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from channels import codec
 from channels.messages import Message
@@ -17,9 +18,11 @@ OPENED, CLOSED, SETTLED = "opened", "closed", "settled"
 
 
 @codec.register
-@dataclass
-class ProofValues:
-    """What a balance proof's balance hash stands for, and the locks behind its locksroot."""
+class ProofValues(NamedTuple):
+    """What a balance proof's balance hash stands for, and the locks behind its locksroot.
+
+    A peer keeps one per proof while the channel is open: a tuple of plain values, which the garbage
+    collector stops tracking, so a long channel's history costs its collections nothing."""
 
     transferred: int
     locked: int

@@ -74,7 +74,9 @@ class MessageBus:
             del kept[:len(kept) - bound]
 
     def send(self, signed: Signed) -> None:
-        if any(f(signed) for f in self._drop):
+        if not self._drop and not self._hold:
+            self._queue.append(signed)
+        elif any(f(signed) for f in self._drop):
             self._record(self.dropped, [signed])
         elif any(f(signed) for f in self._hold):
             self.held.append(signed)

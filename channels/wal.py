@@ -2,8 +2,9 @@
 
 The peer applies a batch of state changes (one, or every message of a
 delivery round, or a user's batch of payments) to its state in memory, then
-appends the accepted ones (``codec.pack``) in one SQLite transaction (one fsync: WAL mode with
-``synchronous=FULL``) with :meth:`StateChangeLog.append_many`, and only then
+appends the accepted ones in one SQLite transaction (one fsync: WAL mode with ``synchronous=FULL``)
+with :meth:`StateChangeLog.append_many`, as one row (``codec.pack`` of the list of them; a batch of
+one is the change's own ``codec.pack``, as every row was before), and only then
 performs what came out of them: no message, acknowledgement or L1
 transaction leaves before the commit that covers the state change causing
 it. A peer killed at any point and started again replays the log into the
@@ -24,6 +25,7 @@ from channels import codec
 from channels.state_changes import StateChange
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS state_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, data BLOB NOT NULL)"
+REWRITE_ROW = 1000  # state changes per row when the whole log is written again
 
 
 class StateChangeLog:
@@ -44,14 +46,15 @@ class StateChangeLog:
         return int(cursor.lastrowid or 0)
 
     def append_many(self, changes: list[StateChange] | list[bytes]) -> None:
-        """Log ``changes`` (state changes, or their ``codec.pack``) in one transaction: on disk, with one fsync,
-        when this returns; none of them if it raises."""
+        """Log ``changes`` (state changes, or their ``codec.pack``) in one transaction, as one row: on disk,
+        with one fsync, when this returns; none of them if it raises."""
         if not changes:
             return
-        rows = [(c if isinstance(c, bytes) else codec.pack(c),) for c in changes]
+        parts = [c if isinstance(c, bytes) else codec.pack(c) for c in changes]
+        data = parts[0] if len(parts) == 1 else b"A%d:%s" % (len(parts), b"".join(parts))  # codec.pack of a list
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            self._db.executemany("INSERT INTO state_changes (data) VALUES (?)", rows)
+            self._db.execute("INSERT INTO state_changes (data) VALUES (?)", (data,))
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
@@ -59,7 +62,7 @@ class StateChangeLog:
 
     def rewrite(self, changes: list[StateChange]) -> None:
         """Replace the whole log by ``changes``, in one transaction: the old log or the new, never a mix."""
-        rows = [(codec.pack(c),) for c in changes]
+        rows = [(codec.pack(changes[at:at + REWRITE_ROW]),) for at in range(0, len(changes), REWRITE_ROW)]
         self._db.execute("BEGIN IMMEDIATE")
         try:
             self._db.execute("DELETE FROM state_changes")
@@ -73,16 +76,31 @@ class StateChangeLog:
         self._db.execute("DELETE FROM state_changes WHERE seq = ?", (seq,))
 
     def replay(self) -> Iterator[tuple[int, StateChange]]:
-        """Every logged state change with its sequence number, oldest first."""
+        """Every logged state change with the sequence number of its row, oldest first."""
         for seq, data in self._db.execute("SELECT seq, data FROM state_changes ORDER BY seq").fetchall():
-            try:  # rows are packed; logs written before that hold JSON, which starts with "{"
-                change = codec.loads(data) if bytes(data[:1]) == b"{" else codec.unpack(data)
+            try:  # rows are packed (a change, or a list of them); logs written before that hold JSON ("{...")
+                head = bytes(data[:1])
+                change = codec.loads(data) if head == b"{" else codec.unpack(data)
+                if head == b"A" and (not isinstance(change, list) or not change):
+                    raise ValueError("a row of changes holds none")
             except (ValueError, TypeError) as exc:
                 raise ValueError(f"{self.path}: state change {seq} cannot be read back: {exc}") from exc
-            yield int(seq), change
+            if head == b"A":
+                for one in change:
+                    yield int(seq), one
+            else:
+                yield int(seq), change
 
     def __len__(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM state_changes").fetchone()[0])
+        """How many state changes are logged (a row holds one, or a batch of them)."""
+        count = 0
+        for (head,) in self._db.execute("SELECT substr(data, 1, 24) FROM state_changes").fetchall():
+            head = bytes(head)
+            if head[:1] == b"A":  # a packed list: "A<count>:..."
+                count += int(head[1:head.index(b":")])
+            else:
+                count += 1
+        return count
 
     def close(self) -> None:
         self._db.close()

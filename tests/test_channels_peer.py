@@ -207,3 +207,41 @@ def test_a_refusal_deep_in_the_route_travels_back_to_the_initiator(lab: ChannelL
     for a, b in zip(first[:2], first[1:3], strict=False):
         assert lab[by_address[a]].balance(b) == 10 * ETH and not lab[by_address[a]].channel(b).our.locks
     assert not lab.bus.refused
+
+
+def test_a_direct_transfer_must_keep_the_pending_locks_its_last_proof_committed_to(lab: ChannelLab) -> None:
+    """A direct transfer leaves the locks as they are, so its proof must carry the last proof's locksroot and
+    locked amount: with a lock pending (and with none) one that drops, adds or reprices them is refused by name."""
+    from channels import messages as M
+    from contracts_spec.channels import rules as R
+
+    lab.open("alice", "bob", 10 * ETH)
+    alice, bob = lab["alice"], lab["bob"]
+    lab.bus.hold_when(lambda s: type(s.message).__name__ == "SecretRequest")  # the lock stays pending
+    alice.pay(bob.address, 2 * ETH)
+    lab.settle_down()
+    for pending in (True, False):
+        channel = alice.channel(bob.address)
+        last = channel.our.balance_proof
+        assert bool(channel.our.locks) is pending and (last.locked_amount == 2 * ETH) is pending
+        base = R.BalanceProof(last.channel_identifier, last.chain_id, last.adjudicator, last.nonce + 1,
+                              last.transferred_amount + ETH, last.locked_amount, last.locksroot)
+        message_id = alice.state.next_message_identifier + 1000
+        for lie, rule in ((dict(locksroot=b"\x01" * 32), "locksroot mismatch"),
+                          (dict(locked_amount=last.locked_amount + 1, locksroot=last.locksroot),
+                           "locked amount mismatch")):
+            proof = dataclasses.replace(base, **lie)
+            message = M.DirectTransfer(alice.address, bob.address, message_id, message_id, ETH, proof)
+            before = len(bob.log)
+            with pytest.raises(Refused) as refusal:
+                bob.receive(M.sign_message(message, KEYS["alice"], alice.state.chain_id, alice.adjudicator))
+            assert refusal.value.rule == rule and len(bob.log) == before
+            assert bob.channel(alice.address).partner.balance_proof == last
+        alice.transfer_direct(bob.address, ETH)  # the honest one goes through
+        lab.settle_down()
+        assert bob.channel(alice.address).partner.balance_proof.locked_amount == last.locked_amount
+        if pending:
+            lab.bus.clear_filters()
+            lab.bus.release()
+            lab.settle_down()
+    assert lab.balance("bob", "alice") == 4 * ETH and not lab.bus.refused

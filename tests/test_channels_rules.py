@@ -393,3 +393,105 @@ def test_presets() -> None:
         ChannelPreset("bad", 10, 20, 10, reveal_timeout=1, max_locks=161)
     with pytest.raises(ValueError, match="settle_timeout_min"):
         ChannelPreset("bad", 30, 20, 25, reveal_timeout=1)
+
+
+# -- the hot path's forms of the rules give the same answers ---------------------------------------------------
+
+
+class _Int(int):
+    """An int subclass: accepted as an amount, like any int but a bool."""
+
+
+def _fields_refusal(p: R.BalanceProof) -> str:
+    """What check_proof_fields says of ``p``, check by check as the rule reads ("" when it passes)."""
+    try:
+        for value, what, limit in ((p.channel_identifier, "channel identifier", R.UINT256_MAX),
+                                   (p.chain_id, "chain id", R.UINT256_MAX), (p.nonce, "nonce", R.MAX_NONCE),
+                                   (p.transferred_amount, "transferred amount", R.UINT256_MAX),
+                                   (p.locked_amount, "locked amount", R.UINT256_MAX)):
+            R.check_uint(value, what, limit)
+    except R.ChannelRuleError as exc:
+        return str(exc)
+    if not isinstance(p.locksroot, bytes) or len(p.locksroot) != 32:
+        return "bad locksroot: a locksroot is 32 bytes"
+    if p.nonce == 0 and (p.transferred_amount or p.locked_amount or p.locksroot != R.EMPTY_LOCKSROOT):
+        return "bad empty proof: a proof with nonce 0 sends nothing and locks nothing"
+    return ""
+
+
+field_values = st.one_of(st.integers(-2, 3), st.integers(2**64 - 2, 2**64 + 1), st.integers(2**256 - 2, 2**256),
+                         st.booleans(), st.integers(0, 5).map(_Int), st.just("1"))
+roots = st.one_of(st.just(R.EMPTY_LOCKSROOT), st.binary(min_size=31, max_size=33), st.just("00" * 32))
+
+
+@given(field_values, field_values, field_values, field_values, field_values, roots)
+def test_the_proof_field_checks_answer_as_the_rule_reads(cid, chain, nonce, transferred, locked, root) -> None:
+    p = R.BalanceProof(cid, chain, ADJUDICATOR, nonce, transferred, locked, root)
+    expected = _fields_refusal(p)
+    try:
+        R.check_proof_fields(p)
+        said = ""
+    except R.ChannelRuleError as exc:
+        said = str(exc)
+    assert said == expected
+    if not expected:
+        R.check_proof_fields(p)  # marked: passes again at once
+
+
+@given(sides(), amounts, amounts)
+def test_the_side_value_forms_equal_the_side_forms(pair: tuple[R.Side, R.Side], sent: int, locked: int) -> None:
+    own, partner = pair
+    total = own.deposit + partner.deposit - own.withdrawn - partner.withdrawn
+    gross = own.deposit - own.withdrawn + partner.transferred - own.transferred - own.locked
+    assert R.distributable(own, partner) == min(max(gross, 0), total) == R.distributable_of(
+        own.deposit, own.withdrawn, own.transferred, own.locked, partner.deposit, partner.withdrawn,
+        partner.transferred)
+    p = proof(transferred=sent, locked=locked)
+    outcomes = []
+    for check in (lambda: R.check_within_deposit(own, partner, p),
+                  lambda: R.check_within_deposit_of(own.deposit, own.withdrawn, own.transferred, partner.transferred,
+                                                    p)):
+        try:
+            check()
+            outcomes.append("")
+        except R.ChannelRuleError as exc:
+            outcomes.append(str(exc))
+    assert outcomes[0] == outcomes[1]
+    limit = own.deposit - own.withdrawn + partner.transferred
+    assert (outcomes[0] == "") == (sent >= own.transferred and sent + locked <= limit)
+
+
+def test_a_known_lock_commitment_is_checked_as_the_locks_are() -> None:
+    locks = [R.Lock(2, 10, 120, keccak256(b"a")), R.Lock(3, 11, 132, keccak256(b"b"))]
+    root = R.compute_locksroot(locks)
+    cases = [(proof(locked=5, locksroot=root), locks, 160), (proof(locked=5, locksroot=root), locks[:1], 160),
+             (proof(locked=4, locksroot=root), locks, 160), (proof(locked=5, locksroot=root), locks, 1),
+             (proof(), [], 160), (proof(locked=1), [], 160), (proof(locksroot=root), [], 160)]
+    for p, held, cap in cases:
+        said = []
+        for check in (lambda: R.check_pending_locks(p, held, cap),
+                      lambda: R.check_lock_commitment(p, len(held), R.compute_locksroot(held),
+                                                      R.locked_amount_of(held), cap)):
+            try:
+                check()
+                said.append("")
+            except R.ChannelRuleError as exc:
+                said.append(str(exc))
+        assert said[0] == said[1], (p, held, cap)
+    assert R.compute_locksroot(()) == R.EMPTY_LOCKSROOT and R.locked_amount_of(()) == 0
+
+
+def test_a_proof_built_by_its_own_init_is_the_frozen_dataclass_it_was() -> None:
+    import dataclasses
+
+    p = proof(nonce=3, transferred=7)
+    assert dataclasses.astuple(p) == (1, CHAIN, ADJUDICATOR, 3, 7, 0, R.EMPTY_LOCKSROOT)
+    assert p == R.BalanceProof(channel_identifier=1, chain_id=CHAIN, adjudicator=ADJUDICATOR, nonce=3,
+                               transferred_amount=7, locked_amount=0, locksroot=R.EMPTY_LOCKSROOT)
+    assert hash(p) == hash(proof(nonce=3, transferred=7)) and dataclasses.replace(p, nonce=4).nonce == 4
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.nonce = 5  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        R.BalanceProof(1, CHAIN, ADJUDICATOR, 3, 7, 0)  # type: ignore[call-arg]
+    assert p.struct_hash() == keccak256(R.BALANCE_PROOF_TYPEHASH + b"".join(
+        v.to_bytes(32, "big") for v in (1, 3, 7, 0)) + R.EMPTY_LOCKSROOT)

@@ -286,3 +286,83 @@ def test_a_lab_attaches_to_contracts_already_deployed(tmp_path: Path) -> None:
         ChannelLab.attach(lab.l1, KEYS, tmp_path / "x", adjudicator="0x" + "00" * 19 + "01", registry=lab.registry)
     with pytest.raises(Refused):
         again["bob"].transfer_direct(again.address("alice"), 100 * ETH)
+
+
+def test_a_batch_is_one_row_of_its_changes_and_old_rows_still_replay(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "log.sqlite"
+    log = StateChangeLog(path)
+    blocks = [S.Block(n, 12 * n) for n in range(1, 8)]
+    log.append_many(blocks[:1])  # a batch of one: the change's own packed bytes, as every row was before
+    log.append_many(blocks[1:4])  # a batch: one row, the packed list of its changes
+    log.append_many([codec.pack(blocks[4]), blocks[5]])  # changes given packed already
+    log.close()
+    db = sqlite3.connect(path)
+    rows = [bytes(r[0]) for r in db.execute("SELECT data FROM state_changes ORDER BY seq")]
+    assert rows == [codec.pack(blocks[0]), codec.pack(blocks[1:4]), codec.pack(blocks[4:6])]
+    db.execute("INSERT INTO state_changes (data) VALUES (?)", (codec.dumps(blocks[6]),))  # a JSON row of old
+    db.commit()
+    log = StateChangeLog(path)
+    assert [c for _, c in log.replay()] == blocks and len(log) == 7
+    assert [seq for seq, _ in log.replay()] == [1, 2, 2, 2, 3, 3, 4]  # each change names its row
+    log.rewrite(blocks * 300)  # a whole log written again: rows of many changes
+    assert [c for _, c in log.replay()] == blocks * 300 and len(log) == 2100
+    log.close()
+    db.execute("INSERT INTO state_changes (data) VALUES (?)", (codec.pack(blocks[:2])[:-2],))  # torn batch row
+    db.execute("INSERT INTO state_changes (data) VALUES (?)", (codec.pack([]),))
+    db.commit()
+    db.close()
+    log = StateChangeLog(path)
+    with pytest.raises(ValueError, match="cannot be read back"):
+        list(log.replay())
+    log.close()
+
+
+def test_a_restarted_peer_replays_batch_rows_to_the_same_state(lab: ChannelLab) -> None:
+    alice, bob = lab["alice"], lab["bob"]
+    alice.transfer_many(bob.address, [1, 2, 3] * 30)
+    lab.bus.run()
+    alice.transfer_many(bob.address, [4] * 10)  # (also logs the acknowledgement of the first batch)
+    lab.bus.run()
+    before = {name: (lab[name].balance(lab[other].address), dict(lab[name].state.processed),
+                     sorted(lab[name].state.queue)) for name, other in (("alice", "bob"), ("bob", "alice"))}
+    for name in ("alice", "bob"):
+        lab.kill(name)
+        lab.restart(name)
+    # the second batch's acknowledgement waited for alice's next commit: she sends those again, bob says so again
+    assert len(lab["alice"].state.queue) == 10
+    lab.bus.run()
+    after = {name: (lab[name].balance(lab[other].address), dict(lab[name].state.processed),
+                    sorted(lab[name].state.queue)) for name, other in (("alice", "bob"), ("bob", "alice"))}
+    assert after == before and before["bob"][0] == 5 * ETH + 220 and not before["alice"][2]
+
+
+def test_quick_init_records_are_the_dataclasses_they_replace() -> None:
+    import dataclasses
+
+    from channels.messages import Signed
+
+    ack = Processed("0x" + "22" * 20, "0x" + "11" * 20, 1)
+    assert ack.also == () and ack == Processed(sender=ack.sender, recipient=ack.recipient, message_identifier=1)
+    assert dataclasses.replace(ack, also=(2,)).identifiers == (1, 2)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ack.also = (3,)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Processed("0x" + "22" * 20)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Processed("0x" + "22" * 20, "0x" + "11" * 20, 1, (), 5)  # type: ignore[call-arg]
+    signed = Signed(ack, b"s" * 65)
+    assert (signed.balance_signature, signed.envelope) == (b"", ()) and codec.unpack(codec.pack(signed)) == signed
+    assert [f.name for f in dataclasses.fields(E.EventPaymentReceived)] == ["payment_identifier", "initiator",
+                                                                              "amount"]
+    assert E.EventPaymentReceived(1, "0x", 2) == E.EventPaymentReceived(payment_identifier=1, initiator="0x", amount=2)
+
+    @codec.quick_init
+    @dataclasses.dataclass(frozen=True)
+    class WithFactory:
+        a: int
+        b: list = dataclasses.field(default_factory=list)
+
+    one, two = WithFactory(1), WithFactory(1)
+    assert one == two and one.b == [] and one.b is not two.b and WithFactory(1, [2]).b == [2]

@@ -205,6 +205,19 @@ class BalanceProof:
     locked_amount: int
     locksroot: bytes
 
+    def __init__(self, channel_identifier: int, chain_id: int, adjudicator: str, nonce: int,
+                 transferred_amount: int, locked_amount: int, locksroot: bytes) -> None:
+        # What the frozen dataclass's own __init__ does, without an object.__setattr__ call per field (a peer
+        # makes a proof per payment). Kept in the fields' order.
+        fields = self.__dict__
+        fields["channel_identifier"] = channel_identifier
+        fields["chain_id"] = chain_id
+        fields["adjudicator"] = adjudicator
+        fields["nonce"] = nonce
+        fields["transferred_amount"] = transferred_amount
+        fields["locked_amount"] = locked_amount
+        fields["locksroot"] = locksroot
+
     @classmethod
     def empty(cls, channel_identifier: int, chain_id: int, adjudicator: str) -> BalanceProof:
         """The state before the sender's first payment: nonce 0, nothing sent, no locks; never signed."""
@@ -250,7 +263,17 @@ def check_proof_fields(proof: BalanceProof) -> None:
     """The proof's fields are well formed: ints in range, a 32-byte locksroot, the empty proof all zero.
 
     A proof is frozen, so once it passes it is marked and not checked again."""
-    if proof.__dict__.get("_l2lab_fields_ok"):
+    known = proof.__dict__
+    if known.get("_l2lab_fields_ok"):
+        return
+    nonce, transferred, locked, locksroot = proof.nonce, proof.transferred_amount, proof.locked_amount, proof.locksroot
+    if (type(proof.channel_identifier) is int and type(proof.chain_id) is int and type(nonce) is int  # the
+            and type(transferred) is int and type(locked) is int and type(locksroot) is bytes  # usual proof,
+            and 0 <= proof.channel_identifier <= UINT256_MAX and 0 <= proof.chain_id <= UINT256_MAX  # passing
+            and 0 <= nonce <= MAX_NONCE and 0 <= transferred <= UINT256_MAX  # every check below at once
+            and 0 <= locked <= UINT256_MAX and len(locksroot) == 32
+            and (nonce != 0 or (not transferred and not locked and locksroot == EMPTY_LOCKSROOT))):
+        object.__setattr__(proof, "_l2lab_fields_ok", True)
         return
     check_uint(proof.channel_identifier, "channel identifier")
     check_uint(proof.chain_id, "chain id")
