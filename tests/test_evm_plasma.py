@@ -14,13 +14,17 @@ the contract holds) and on gas within 10 % (``tests.evm_twin.compare``).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from contracts_spec import evm as twins
 from contracts_spec.l1 import TransactionReverted
 from contracts_spec.plasma import rules as R
 from contracts_spec.plasma.contract import RootChain
 from contracts_spec.plasma.params import MINIMAL, PlasmaPreset
 from contracts_spec.runtime import ZERO_ADDRESS
+from contracts_spec.runtime.execute import contract_address
 from plasma.morevp import DEPOSIT_PROOF
 from primitives.secp256k1 import private_key_to_address
 from tests.evm_twin import compare, gas_table, new_l1
@@ -36,14 +40,16 @@ ALL_KEYS = {**KEYS, "dave": bytes([99]) * 32}
 # Where the twin's gas may differ from the toy L1's by more than 10 %, and why. The toy L1 meters calldata,
 # storage, keccak, ecrecover, logs and transfers, not the EVM's own execution and memory.
 EXPLAINED: dict[str, str] = {
-    "deploy": "the toy L1 charges a Python contract no code; the EVM pays 200 gas per byte of the 25 kB runtime",
-    "challenge_exit": "the refused call only: formatting its reason (an EIP-55 address: a keccak, two 40-step loops, "
-                      "memory) is unmetered on the toy L1",
-    "start_deposit_exit": "the refused call only: formatting its reason (a decimal, a state name, memory) is "
-                          "unmetered on the toy L1",
+    "deploy": "the toy L1 charges a Python contract no code; the EVM pays 200 gas per byte of the root chain's "
+              "14 kB runtime and of the 12 kB reasons contract it creates",
+    "challenge_exit": "the refused call only: its reason comes from the reasons contract (a cold STATICCALL, 2,600 "
+                      "gas) formatting an EIP-55 address (a keccak, memory), unmetered on the toy L1",
+    "start_deposit_exit": "the refused call only: its reason comes from the reasons contract (a cold STATICCALL, "
+                          "2,600 gas) formatting a decimal and a state name, unmetered on the toy L1",
     "respond_to_non_canonical_challenge": "EVM execution the toy L1 does not meter: the 218-byte transaction "
                                           "checked, the 16-level Merkle loop, the phase checks (about 2,000 "
-                                          "opcodes); the refused call also formats its reason",
+                                          "opcodes); the refused call also gets its reason from the reasons "
+                                          "contract (a cold STATICCALL, six decimals)",
     "challenge_in_flight_exit_not_canonical": "EVM execution the toy L1 does not meter: two 218-byte transactions "
                                               "checked and compared, a Merkle loop when the competitor is included "
                                               "(about 2,500 opcodes)",
@@ -276,3 +282,14 @@ def test_the_plasma_scenario_has_the_same_outcomes_and_gas_on_both_l1s() -> None
     for method, t, e, d in gas_table(toy["calls"], evm["calls"]):
         print(f"{method:<42} {t:>9,} {e:>9,} {d:>+7.1%}")
     assert compare(toy["calls"], evm["calls"], explained=EXPLAINED) == []
+
+
+def test_the_root_chain_twin_fits_eip_170() -> None:
+    """EIP-170: a deployed contract's runtime is at most 24,576 bytes. The refusal texts live in the reasons
+    contract the root chain creates (its first CREATE, nonce 1), which fits too; one deploy makes both."""
+    artifact = json.loads(twins.artifact_path("RootChain").read_text())
+    assert artifact["runtime_size"] <= 24_576
+    net = Net(new_l1("evm", {address("operator"): 1000 * ETH}))
+    reasons = contract_address(net.address, 1)
+    sizes = [len(bytes.fromhex(net.l1.rpc("eth_getCode", a, "latest")[2:])) for a in (net.address, reasons)]
+    assert sizes[0] == artifact["runtime_size"] and 0 < sizes[1] <= 24_576

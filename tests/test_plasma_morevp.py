@@ -520,9 +520,6 @@ def test_an_in_flight_exit_left_without_piggybacks_is_cleared_and_starts_again(l
     lab.m["mallory"].remember(pay)
     lab.m["mallory"].start(pay)
     lab.second_phase(pay)
-    # One block more: on anvil a mined refusal's reason comes from its replay on the state before its block,
-    # which must be in the second phase too.
-    lab.l1.mine(1)
     lab.refused("bob", "piggyback_output", pay.encode(), 0, value=PB_BOND, signed=pay, match="out of phase")
     lab.due(pay)
     start = lab.balances()

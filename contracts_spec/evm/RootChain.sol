@@ -18,6 +18,12 @@ pragma solidity 0.8.37;
 /// Transactions are read in place from calldata (88 bytes, then two 65-byte signatures). ETH leaves through a
 /// CALL with the value and the stipend only (no code of the recipient's runs beyond it; a refusing recipient
 /// does not stop the queue), as the toy L1's transfer credits without running code.
+///
+/// Refusals: the texts and their formatting live in a second contract, RootChainReasons (below), which the
+/// constructor creates and whose address is an immutable, so the root chain's runtime stays under EIP-170's
+/// 24,576 bytes. Only a refused call reaches it: the root chain STATICCALLs `text(why, a, b, c)` with the
+/// refusal's code (`Why`) and up to three values, and reverts with the Error(string) of the text it returns,
+/// whose rule name (up to the first colon) and wording are the Python contract's.
 contract RootChain {
     event DepositCreated(address indexed depositor, uint256 indexed blknum, uint256 amount);
     event BlockSubmitted(uint256 indexed blknum, bytes32 root);
@@ -77,6 +83,7 @@ contract RootChain {
     mapping(bytes32 => mapping(uint256 => uint256)) private ifeOut;
     mapping(uint256 => bytes32) private ifeSeq;
     uint256 private ifeCount;
+    RootChainReasons private immutable reasons;
 
     constructor(address operator_, uint64 exit_period_blocks, uint64 exit_period_seconds, uint96 exit_bond,
                 uint16 max_finalize) {
@@ -86,95 +93,50 @@ contract RootChain {
         require(exit_period_blocks < 2 ** 32, "bad exit period: at most 2**32 - 1 blocks, so two periods past any "
                                               "block fit an exit's 64-bit record");
         require(exit_bond > 0, "bad exit bond: an exit must be bonded, or nobody is paid to challenge it");
+        RootChainReasons r = new RootChainReasons();
         if (max_finalize == 0 || max_finalize > MAX_FINALIZE_PER_CALL) {
-            _fail("bad finalize cap: ", max_finalize, " outside 1..128");
+            revert(r.text(Why.BadFinalizeCap, max_finalize, 0, 0));
         }
+        reasons = r;
         operatorAddress = operator_;
         paramsWord = uint256(exit_period_blocks) | uint256(exit_period_seconds) << 64 | uint256(exit_bond) << 128
             | uint256(max_finalize) << 224;
         counters = CHILD_BLOCK_INTERVAL | 1 << 64;
     }
 
-    // -- formatting of refusals ---------------------------------------------------------------------------------
+    // -- refusals ---------------------------------------------------------------------------------------------
 
-    function _dec(uint256 v) private pure returns (string memory) {
-        if (v == 0) return "0";
-        uint256 n;
-        for (uint256 t = v; t != 0; t /= 10) n++;
-        bytes memory out = new bytes(n);
-        for (; v != 0; v /= 10) out[--n] = bytes1(uint8(48 + v % 10));
-        return string(out);
-    }
-
-    /// EIP-55: the address in hex, a letter upper case where the keccak of the lower-case hex has a nibble >= 8.
-    function _addr(uint256 a) private pure returns (string memory) {
-        bytes memory low = new bytes(40);
-        for (uint256 i; i < 40; i++) {
-            uint256 nib = (a >> (4 * (39 - i))) & 15;
-            low[i] = bytes1(uint8(nib < 10 ? 48 + nib : 87 + nib));
+    /// Revert with the text of refusal `why` about `a`, `b`, `c`, as the reasons contract formats it.
+    function _refuse(Why why, uint256 a, uint256 b, uint256 c) private view {
+        // Never taken (`why` is at most the last code), but a function that may call itself is one the optimizer
+        // neither specializes nor inlines: the ~80 call sites share this one body.
+        if (why > Why.NotExitedInFlight) _refuse(Why.NotExitedInFlight, a, b, c);
+        address r = address(reasons);
+        bytes4 selector = RootChainReasons.text.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 0x04), why)
+            mstore(add(m, 0x24), a)
+            mstore(add(m, 0x44), b)
+            mstore(add(m, 0x64), c)
+            if iszero(staticcall(gas(), r, m, 0x84, 0, 0)) { revert(0, 0) }
+            // The returned string's ABI encoding is Error(string)'s after its selector.
+            mstore(m, shl(224, 0x08c379a0))
+            returndatacopy(add(m, 0x04), 0, returndatasize())
+            revert(m, add(returndatasize(), 0x04))
         }
-        uint256 h = uint256(keccak256(low));
-        for (uint256 i; i < 40; i++) {
-            if (uint8(low[i]) > 57 && (h >> (4 * (63 - i))) & 15 >= 8) low[i] = bytes1(uint8(low[i]) - 32);
-        }
-        return string.concat("0x", string(low));
-    }
-
-    function _hex32(bytes32 v) private pure returns (string memory) {
-        bytes memory out = new bytes(64);
-        for (uint256 i; i < 64; i++) {
-            uint256 nib = (uint256(v) >> (4 * (63 - i))) & 15;
-            out[i] = bytes1(uint8(nib < 10 ? 48 + nib : 87 + nib));
-        }
-        return string.concat("0x", string(out));
-    }
-
-    function _fail(string memory a, uint256 x, string memory b) private pure {
-        revert(string.concat(a, _dec(x), b));
-    }
-
-    function _fail2(string memory a, uint256 x, string memory b, uint256 y, string memory c) private pure {
-        revert(string.concat(a, _dec(x), b, _dec(y), c));
-    }
-
-    function _failA(string memory a, uint256 x, string memory b) private pure {
-        revert(string.concat(a, _addr(x), b));
-    }
-
-    function _failDA(string memory a, uint256 x, string memory b, uint256 y, string memory c) private pure {
-        revert(string.concat(a, _dec(x), b, _addr(y), c));
-    }
-
-    function _failState(string memory a, uint256 pos, string memory b, uint256 state, string memory c)
-        private pure
-    {
-        revert(string.concat(a, _dec(pos), b, state == STARTED ? "started" : state == CHALLENGED ? "challenged" : state == FINALIZED
-            ? "finalized" : "not started", c));
-    }
-
-    function _failHash(string memory a, bytes32 h, string memory b) private pure {
-        revert(string.concat(a, _hex32(h), b));
     }
 
     // -- positions ------------------------------------------------------------------------------------------------
-
-    /// Why `p` names no output ("" when it does): rules.decode_utxo_pos's refusal.
-    function _positionError(uint256 p) private pure returns (string memory) {
-        uint256 rest = p % BLOCK_OFFSET;
-        string memory why = p == 0 || p > M64 ? " is outside 1..18446744073709551615" : p / BLOCK_OFFSET == 0
-            ? " names block 0, which does not exist" : rest / TX_OFFSET >= MAX_TXS
-            ? string.concat(" names transaction ", _dec(rest / TX_OFFSET), ", a block holds 65536")
-            : string.concat(" names output ", _dec(rest % TX_OFFSET), ", a transaction has 2");
-        return string.concat("bad position: position ", _dec(p), why);
-    }
 
     function _positionOk(uint256 p) private pure returns (bool) {
         return p != 0 && p <= M64 && p / BLOCK_OFFSET != 0 && (p % BLOCK_OFFSET) / TX_OFFSET < MAX_TXS
             && p % TX_OFFSET < 2;
     }
 
-    function _position(uint256 p) private pure returns (uint256 blknum, uint256 txindex, uint256 oindex) {
-        if (!_positionOk(p)) revert(_positionError(p));
+    function _position(uint256 p) private view returns (uint256 blknum, uint256 txindex, uint256 oindex) {
+        if (!_positionOk(p)) _refuse(Why.BadPosition, p, 0, 0);
         uint256 rest = p % BLOCK_OFFSET;
         return (p / BLOCK_OFFSET, rest / TX_OFFSET, rest % TX_OFFSET);
     }
@@ -204,11 +166,10 @@ contract RootChain {
         return _word(s, at) == 0 && _word(s, at + 32) == 0 && _word(s, at + 64) >> 248 == 0;
     }
 
-    /// SignedTransaction.decode: exactly 218 canonical bytes, or a refusal naming what is wrong.
-    function _checkSigned(bytes calldata s) private pure {
-        if (s.length != 218) {
-            _fail("bad encoding: a signed transaction is 218 bytes, got ", s.length, "");
-        }
+    /// SignedTransaction.decode: exactly 218 canonical bytes, or a refusal naming what is wrong (the reasons
+    /// contract finds which, in the order rules.py checks, from the length, the inputs and what is zero).
+    function _checkSigned(bytes calldata s) private view {
+        if (s.length != 218) _refuse(Why.SignedTx, s.length, 0, 0);
         uint256 w = _word(s, 0);
         uint256 in0 = w >> 192;
         uint256 in1 = (w >> 128) & M64;
@@ -216,31 +177,18 @@ contract RootChain {
         uint256 o1 = _owner(s, 1);
         bool z0 = _zeroSig(s, 88);
         bool z1 = _zeroSig(s, 153);
-        // The common case, valid, in one test; the refusals below in the order rules.py checks them.
-        if (in0 != 0 && _positionOk(in0) && (in1 == 0 || (_positionOk(in1) && in1 != in0)) && o0 != 0
-                && _amount(s, 0) != 0 && (o1 == 0) == (_amount(s, 1) == 0) && !z0 && (in1 == 0) == z1) return;
-        for (uint256 i; i < 2; i++) {
-            uint256 p = i == 0 ? in0 : in1;
-            if (p != 0 && !_positionOk(p)) {
-                revert(string.concat("bad input: input ", _dec(i), ": ", _positionError(p)));
-            }
+        // A valid spend or deposit, in one test.
+        if (o0 != 0 && _amount(s, 0) != 0 && (o1 == 0) == (_amount(s, 1) == 0) && (in0 == 0) == z0
+                && (in1 == 0) == z1 && (in0 != 0 ? _positionOk(in0) && (in1 == 0 || (_positionOk(in1) && in1 != in0))
+                                                 : in1 == 0 && o1 == 0)) return;
+        uint256 a0 = _amount(s, 0);
+        uint256 a1 = _amount(s, 1);
+        uint256 zeros;  // bits: owner 0, owner 1, amount 0, amount 1, signature 0, signature 1 zero
+        assembly ("memory-safe") {
+            zeros := or(or(or(iszero(o0), shl(1, iszero(o1))), or(shl(2, iszero(a0)), shl(3, iszero(a1)))),
+                        or(shl(4, z0), shl(5, z1)))
         }
-        if (in0 == 0 && in1 != 0) revert("bad input: input 1 is used while input 0 is not");
-        if (in0 != 0 && in0 == in1) _fail("double spend: both inputs spend position ", in0, "");
-        for (uint256 j; j < 2; j++) {
-            if ((_amount(s, j) == 0) != ((j == 0 ? o0 : o1) == 0)) {
-                _fail("bad output: output ", j, " must pay a positive amount to a non-zero owner, or be empty");
-            }
-        }
-        if (o0 == 0) revert("bad output: output 0 is empty");
-        if (in0 == 0 && o1 != 0) revert("bad deposit: a deposit (no inputs) pays output 0 only");
-        for (uint256 i; i < 2; i++) {
-            bool used = (i == 0 ? in0 : in1) != 0;
-            if (used == (i == 0 ? z0 : z1)) {
-                _fail("bad signature: input ", i, used ? " is used but unsigned"
-                                                       : " is unused, so its signature must be zero bytes");
-            }
-        }
+        _refuse(Why.SignedTx, 218, w, zeros);
     }
 
     function _txHash(bytes calldata s) private pure returns (bytes32) {
@@ -273,9 +221,7 @@ contract RootChain {
 
     function _block(uint256 blknum) private view returns (bytes32 root, uint256 at) {
         root = roots[blknum];
-        if (root == bytes32(0)) {
-            _fail("unknown block: child block ", blknum, " was never created");
-        }
+        if (root == bytes32(0)) _refuse(Why.UnknownBlock, blknum, 0, 0);
         at = blockAt[blknum];
     }
 
@@ -305,10 +251,8 @@ contract RootChain {
     }
 
     /// rules.check_inclusion: `proof` (16 siblings, leaf level first) shows `leaf` at `txindex` under `root`.
-    function _checkInclusion(bytes32 root, bytes32 leaf, uint256 txindex, bytes calldata proof) private pure {
-        if (proof.length != 512) {
-            _fail("bad proof: a proof is 16 siblings (512 bytes), got ", proof.length, "");
-        }
+    function _checkInclusion(bytes32 root, bytes32 leaf, uint256 txindex, bytes calldata proof) private view {
+        if (proof.length != 512) _refuse(Why.ProofLength, proof.length, 0, 0);
         bytes32 node;
         assembly ("memory-safe") {
             let m := mload(0x40)
@@ -332,9 +276,7 @@ contract RootChain {
                 index := shr(1, index)
             }
         }
-        if (node != root) {
-            _fail("bad proof: the transaction is not at index ", txindex, " of the block with this root");
-        }
+        if (node != root) _refuse(Why.NotAtIndex, txindex, 0, 0);
     }
 
     function _leaf(bytes calldata s) private pure returns (bytes32) {
@@ -398,29 +340,26 @@ contract RootChain {
     // -- deposits and blocks ------------------------------------------------------------------------------------
 
     function deposit() external payable returns (uint256 blknum) {
-        require(msg.value > 0, "zero deposit: send the wei to deposit");
-        require(msg.value <= MAX_AMOUNT,
-                "deposit too large: at most 2**128 - 1 wei per deposit");
+        if (msg.value == 0) _refuse(Why.ZeroDeposit, 0, 0, 0);
+        if (msg.value > MAX_AMOUNT) _refuse(Why.DepositTooLarge, 0, 0, 0);
         uint256 c = counters;
         uint256 child = c & M64;
         uint256 index = c >> 64;
-        if (index > MAX_DEPOSITS_PER_INTERVAL) {
-            _fail("deposit limit: 999 deposit blocks already precede operator block ", child, "");
-        }
-        unchecked {
+        if (index > MAX_DEPOSITS_PER_INTERVAL) _refuse(Why.DepositLimit, child, 0, 0);
+        unchecked {  // index is at most 999, child at least 1000
             blknum = child - CHILD_BLOCK_INTERVAL + index;
         }
         _recordBlock(blknum, _depositRoot(msg.sender, msg.value));
-        counters = child | (index + 1) << 64;
+        unchecked {
+            counters = child | (index + 1) << 64;
+        }
         emit DepositCreated(msg.sender, blknum, msg.value);
     }
 
     function submit_block(bytes32 root) external returns (uint256 child) {
         address op = operatorAddress;
-        if (msg.sender != op) {
-            _failA("not the operator: only ", uint160(op), " submits blocks");
-        }
-        require(root != bytes32(0), "empty root: a block holds at least one transaction");
+        if (msg.sender != op) _refuse(Why.NotOperator, uint160(op), 0, 0);
+        if (root == bytes32(0)) _refuse(Why.EmptyRoot, 0, 0, 0);
         child = counters & M64;
         _recordBlock(child, root);
         counters = (child + CHILD_BLOCK_INTERVAL) | 1 << 64;
@@ -435,19 +374,12 @@ contract RootChain {
         return a > b ? a : b;
     }
 
-    function _badBond(string memory what, uint256 bond) private view {
-        revert(string.concat("bad bond: ", what, " is bonded with exactly ", _dec(bond), " wei, got ",
-                             _dec(msg.value)));
-    }
-
     function _start(uint256 utxoPos, uint256 owner, uint256 amount, uint256 at) private {
         uint256 p = paramsWord;
         uint256 bond = (p >> 128) & type(uint96).max;
-        if (msg.value != bond) _badBond("an exit", bond);
+        if (msg.value != bond) _refuse(Why.BadBondExit, bond, msg.value, 0);
         uint256 state = (exits[utxoPos] >> 160) & 0xff;
-        if (state != 0) {
-            _failState("exit exists: the exit of position ", utxoPos, " was already ", state, " and cannot start again");
-        }
+        if (state != 0) _refuse(Why.ExitExists, utxoPos, state, 0);
         uint256 exitTime = _exitableAt(at & M64, block.timestamp, (p >> 64) & M64);
         uint256 exitBlock = _exitableAt(at >> 64, block.number, p & M64);
         exits[utxoPos] = owner | STARTED << 160 | exitBlock << 168;
@@ -458,19 +390,12 @@ contract RootChain {
 
     function start_deposit_exit(uint256 utxo_pos, uint256 amount) external payable {
         (uint256 blknum, uint256 txindex, uint256 oindex) = _position(utxo_pos);
-        if (blknum % CHILD_BLOCK_INTERVAL == 0) {
-            _fail("not a deposit block: block ", blknum, " is an operator block");
-        }
-        if (txindex != 0 || oindex != 0) {
-            _fail2("not a deposit output: a deposit block's one output is at transaction 0, output "
-                                 "0, not ", txindex, ", ", oindex, "");
-        }
+        if (blknum % CHILD_BLOCK_INTERVAL == 0) _refuse(Why.NotDepositBlock, blknum, 0, 0);
+        if (txindex != 0 || oindex != 0) _refuse(Why.NotDepositOutput, txindex, oindex, 0);
         (bytes32 root, uint256 at) = _block(blknum);
-        if (amount == 0 || amount > MAX_AMOUNT) {
-            _fail("not the deposit: no deposit pays ", amount, " wei");
-        }
+        if (amount == 0 || amount > MAX_AMOUNT) _refuse(Why.NoDepositPays, amount, 0, 0);
         if (_depositRoot(msg.sender, amount) != root) {
-            _fail2("not the deposit: deposit block ", blknum, " does not pay ", amount, " wei to the sender");
+            _refuse(Why.NotTheDeposit, utxo_pos / BLOCK_OFFSET, amount, uint160(msg.sender));
         }
         _start(utxo_pos, uint160(msg.sender), amount, at);
     }
@@ -478,49 +403,42 @@ contract RootChain {
     function start_exit(uint256 utxo_pos, bytes calldata signed_tx, bytes calldata proof,
                         bytes calldata confirmation_sigs) external payable {
         (uint256 blknum, uint256 txindex, uint256 oindex) = _position(utxo_pos);
-        if (blknum % CHILD_BLOCK_INTERVAL != 0) {
-            _fail("deposit block: block ", blknum, " holds a deposit");
-        }
+        if (blknum % CHILD_BLOCK_INTERVAL != 0) _refuse(Why.DepositBlockExit, blknum, 0, 0);
         (bytes32 root, uint256 at) = _block(blknum);
         _checkSigned(signed_tx);
         uint256 in0 = _input(signed_tx, 0);
         uint256 in1 = _input(signed_tx, 1);
-        require(in0 != 0, "not a spend: deposits come from L1");
+        if (in0 == 0) _refuse(Why.DepositsFromL1, 0, 0, 0);
         uint256 owner = _owner(signed_tx, oindex);
-        if (owner == 0) {
-            _fail("empty output: output ", oindex, " of the transaction pays nobody");
-        }
-        if (owner != uint160(msg.sender)) {
-            _failDA("not the owner: position ", utxo_pos, " pays ", owner, ", not the sender");
-        }
-        if (confirmation_sigs.length != 130) {
-            _fail("bad confirmation: confirmations are 130 bytes, got ", confirmation_sigs.length, "");
-        }
-        if (in1 == 0 && !_zeroSig(confirmation_sigs, 65)) {
-            revert("bad confirmation: input 1 is unused");
-        }
+        if (owner == 0) _refuse(Why.EmptyOutput, oindex, 0, 0);
+        if (owner != uint160(msg.sender)) _refuse(Why.NotOwnerPosition, utxo_pos, owner, 0);
+        if (confirmation_sigs.length != 130) _refuse(Why.ConfirmationsLength, confirmation_sigs.length, 0, 0);
+        if (in1 == 0 && !_zeroSig(confirmation_sigs, 65)) _refuse(Why.ConfirmationUnused, 0, 0, 0);
         uint256 n = in1 == 0 ? 1 : 2;
         for (uint256 i; i < n; i++) {  // one value never exits twice: as an input and as this output
             uint256 pos = i == 0 ? in0 : in1;
             uint256 paid = exits[pos];
-            if ((paid >> 160) & 0xff == FINALIZED && paid & M160 != 0) {
-                _fail2("input exited: input ", i, " (position ", pos, ") of this transaction was paid out");
-            }
+            if ((paid >> 160) & 0xff == FINALIZED && paid & M160 != 0) _refuse(Why.InputExited, i, pos, 0);
         }
         _checkInclusion(root, _leaf(signed_tx), txindex, proof);
+        _checkConfirmations(signed_tx, confirmation_sigs, root, n);
+        _start(utxo_pos, owner, _amount(signed_tx, oindex), at);
+    }
+
+    /// rules.check_confirmations: each of the `n` used inputs of `signed_tx` (included in the block of `root`)
+    /// is signed, and confirmed by its signer.
+    function _checkConfirmations(bytes calldata signed_tx, bytes calldata confirmation_sigs, bytes32 root,
+                                 uint256 n) private view {
         bytes32 txHash = _txHash(signed_tx);
         bytes32 digest = _signingDigest(txHash);
         bytes32 confirmed = _confirmationDigest(txHash, root);
         for (uint256 i; i < n; i++) {
             uint256 signer = _recover(digest, signed_tx[88 + 65 * i:153 + 65 * i]);
-            if (signer == 0) {
-                _fail("bad signature: input ", i, "'s signature recovers no signer");
-            }
+            if (signer == 0) _refuse(Why.NoSigner, i, 0, 0);
             if (_recover(confirmed, confirmation_sigs[65 * i:65 * i + 65]) != signer) {
-                _failDA("bad confirmation: input ", i, " is not confirmed by its signer ", signer, "");
+                _refuse(Why.NotConfirmed, i, signer, 0);
             }
         }
-        _start(utxo_pos, owner, _amount(signed_tx, oindex), at);
     }
 
     function challenge_exit(uint256 utxo_pos, uint256 spend_pos, bytes calldata signed_tx, bytes calldata proof,
@@ -528,35 +446,29 @@ contract RootChain {
         uint256 held = exits[utxo_pos];
         _requireStartedExit(utxo_pos, held);
         (uint256 blknum, uint256 txindex, uint256 oindex) = _position(spend_pos);
-        if (oindex != 0) {
-            _fail("bad position: name the spending transaction by its output 0, not ", oindex, "");
-        }
+        if (oindex != 0) _refuse(Why.SpendByOutput0, oindex, 0, 0);
         (bytes32 root,) = _block(blknum);
         _checkSigned(signed_tx);
         uint256 k = _spentIndex(signed_tx, utxo_pos);
-        if (k == 2) {
-            _fail("not a spend: the transaction does not spend position ", utxo_pos, "");
-        }
+        if (k == 2) _refuse(Why.NotASpendOf, utxo_pos, 0, 0);
         _checkInclusion(root, _leaf(signed_tx), txindex, proof);
-        require(confirmation_sig.length == 65, "bad confirmation: a confirmation signature is 65 bytes");
+        if (confirmation_sig.length != 65) _refuse(Why.ConfirmationLength, 0, 0, 0);
         bytes32 txHash = _txHash(signed_tx);
         uint256 owner = held & M160;
         // The spend itself is the exiter's, signed for this root chain: a confirmation copied from another
         // deployment (whose root an operator can copy too) challenges nothing here.
         if (_recover(_signingDigest(txHash), signed_tx[88 + 65 * k:153 + 65 * k]) != owner) {
-            _failDA("bad signature: the spend of position ", utxo_pos, " is not signed by ", owner, " for this root chain");
+            _refuse(Why.SpendNotSigned, utxo_pos, owner, 0);
         }
         if (_recover(_confirmationDigest(txHash, root), confirmation_sig) != owner) {
-            _failA("bad confirmation: not ", owner, "'s confirmation of the spend");
+            _refuse(Why.NotConfirmation, owner, spend_pos / BLOCK_OFFSET, 0);
         }
         _cancelExit(utxo_pos, spend_pos);
     }
 
-    function _requireStartedExit(uint256 utxoPos, uint256 held) private pure {
+    function _requireStartedExit(uint256 utxoPos, uint256 held) private view {
         uint256 state = (held >> 160) & 0xff;
-        if (state != STARTED) {
-            _failState("no exit to challenge: the exit of position ", utxoPos, " is ", state, "");
-        }
+        if (state != STARTED) _refuse(Why.NoExitToChallenge, utxoPos, state, 0);
     }
 
     /// A challenged standard exit: cancelled for good, its bond to the sender.
@@ -573,17 +485,12 @@ contract RootChain {
     }
 
     function finalize_exits(address token, uint256 max_exits) external returns (uint256 done) {
-        if (token != address(0)) {
-            _failA("unknown token: ", uint160(token), "; only ETH (the zero address) exits "
-                                 "here");
-        }
+        if (token != address(0)) _refuse(Why.UnknownToken, uint160(token), 0, 0);
         uint256 p = paramsWord;
         uint256 bond = (p >> 128) & type(uint96).max;
         uint256 cap = p >> 224;
-        if (max_exits == 0 || max_exits > cap) {
-            _fail2("bad max_exits: ", max_exits, " outside 1..", cap, "");
-        }
-        mapping(uint256 => uint256) storage q = queue[token];
+        if (max_exits == 0 || max_exits > cap) _refuse(Why.BadMaxExits, max_exits, cap, 0);
+        mapping(uint256 => uint256) storage q = queue[address(0)];  // the token, as checked
         while (done < max_exits) {
             uint256 top = q[1];
             if (top == 0) break;
@@ -593,7 +500,7 @@ contract RootChain {
                 bytes32 txHash = ifeSeq[seq];
                 uint256[3] memory f = _inFlight(txHash);
                 if (block.number < f[1] >> 192) break;
-                _pop(token);
+                _pop(address(0));
                 done++;
                 _settle(txHash, f);
                 continue;
@@ -604,7 +511,7 @@ contract RootChain {
             bool started = (held >> 160) & 0xff == STARTED;
             uint256 exitBlock = (held >> 168) & M64;
             if (started && block.number < exitBlock) break;
-            _pop(token);
+            _pop(address(0));
             done++;
             if (!started) continue;  // challenged: its bond is already paid
             uint256 owner = held & M160;
@@ -650,15 +557,11 @@ contract RootChain {
         f = _inFlight(txHash);
         uint256 state = (f[0] >> 160) & 0xff;
         _requireKnown(txHash, state);
-        if (state != STARTED) {
-            _failHash("in-flight exit finalized: the in-flight exit of transaction ", txHash, " is over");
-        }
+        if (state != STARTED) _refuse(Why.InFlightExitFinalized, uint256(txHash), 0, 0);
     }
 
-    function _requireKnown(bytes32 txHash, uint256 state) private pure {
-        if (state == 0) {
-            _failHash("unknown in-flight exit: no in-flight exit of transaction ", txHash, " was started");
-        }
+    function _requireKnown(bytes32 txHash, uint256 state) private view {
+        if (state == 0) _refuse(Why.UnknownInFlightExit, uint256(txHash), 0, 0);
     }
 
     function _phase(uint256 clock) private view returns (uint256) {
@@ -670,85 +573,42 @@ contract RootChain {
     /// Revert unless the in-flight exit is in a phase up to `last` from `first`.
     function _requirePhase(uint256 clock, uint256 first, uint256 last, uint256 what) private view {
         uint256 phase = _phase(clock);
-        if (phase < first || phase > last) {
-            revert(string.concat("out of phase: ", what == 0 ? "piggybacks are in the first phase" : what == 1
-                                 ? "canonicity challenges are in the first phase" : what == 2
-                                 ? "responses to canonicity challenges are in the second phase"
-                                 : "piggybacks are challenged until the second phase ends", "; it is time ", _dec(block.timestamp), ", L1 block ",
-                                 _dec(block.number), phase == FIRST_PHASE ? " (first phase)" : phase == SECOND_PHASE
-                                 ? " (second phase)" : " (over)"));
-        }
+        if (phase < first || phase > last) _refuse(Why.OutOfPhase, what, clock, phase);
     }
 
     /// `s` is the transaction at `txPos` (its output 0's position) of an operator block.
     function _includedAt(bytes calldata s, uint256 txPos, bytes calldata proof) private view {
         (uint256 blknum, uint256 txindex, uint256 oindex) = _position(txPos);
-        if (oindex != 0) {
-            _fail("bad position: name a transaction by its output 0, not output ", oindex, "");
-        }
-        if (blknum % CHILD_BLOCK_INTERVAL != 0) {
-            _fail("deposit block: block ", blknum, " holds a deposit, not a spend");
-        }
+        if (oindex != 0) _refuse(Why.TxByOutput0, oindex, 0, 0);
+        if (blknum % CHILD_BLOCK_INTERVAL != 0) _refuse(Why.DepositBlockSpend, blknum, 0, 0);
         (bytes32 root,) = _block(blknum);
         _checkInclusion(root, _leaf(s), txindex, proof);
     }
 
-    function _notSignedBy(string memory what, uint256 owner) private pure {
-        revert(string.concat("bad signature: ", what, " is not signed by its owner ", _addr(owner)));
-    }
-
     function start_in_flight_exit(bytes calldata in_flight_tx, bytes calldata input_txs,
                                   bytes calldata input_proofs) external payable {
-        uint256 prm = paramsWord;
         (uint256 bond,) = _bonds();
-        if (msg.value != bond) _badBond("an in-flight exit", bond);
+        if (msg.value != bond) _refuse(Why.BadBondInFlight, bond, msg.value, 0);
         _checkSigned(in_flight_tx);
         uint256[2] memory ins = [_input(in_flight_tx, 0), _input(in_flight_tx, 1)];
-        require(ins[0] != 0, "not a spend: a deposit has no inputs");
+        if (ins[0] == 0) _refuse(Why.DepositHasNoInputs, 0, 0, 0);
         uint256 youngest = ins[0] > ins[1] ? ins[0] : ins[1];
         bytes32 txHash = _txHash(in_flight_tx);
-        if (ifeWord[txHash] != 0) {
-            _failHash("in-flight exit exists: the in-flight exit of transaction ", txHash, " was already started");
-        }
+        if (ifeWord[txHash] != 0) _refuse(Why.InFlightExitExists, uint256(txHash), 0, 0);
         uint256 n = ins[1] == 0 ? 1 : 2;
-        bool txsOk = input_txs.length == n * 218;
-        if (!txsOk || input_proofs.length != n * 512) {
-            revert(string.concat("bad input proof: ", _dec(n), " input(s): the ", txsOk ? "proofs" : "input transactions",
-                                 " are ", _dec(n), txsOk ? " x 512 bytes, got " : " x 218 bytes, got ",
-                                 _dec(txsOk ? input_proofs.length : input_txs.length)));
-        }
-        for (uint256 i; i < n; i++) _checkSigned(input_txs[218 * i:218 * i + 218]);
-        uint256[2] memory words;  // owner | amount << 160 of each input
-        uint256 created;
-        uint256 paidIn;
-        for (uint256 i; i < n; i++) {
-            bytes calldata creating = input_txs[218 * i:218 * i + 218];
-            uint256 blknum = ins[i] / BLOCK_OFFSET;
-            uint256 rest = ins[i] % BLOCK_OFFSET;
-            (bytes32 root, uint256 at) = _block(blknum);
-            _checkInclusion(root, _leaf(creating), rest / TX_OFFSET, input_proofs[512 * i:512 * i + 512]);
-            bool isDeposit = _input(creating, 0) == 0;
-            if ((blknum % CHILD_BLOCK_INTERVAL != 0) != isDeposit) {
-                revert(isDeposit ? "not a spend: an operator block's transaction mints coins"
-                                 : "not a spend: a deposit block holds a deposit, not a spend");
-            }
-            uint256 oindex = rest % TX_OFFSET;
-            uint256 owner = _owner(creating, oindex);
-            if (owner == 0) {
-                _fail("empty output: output ", oindex, " of the input's transaction pays "
-                                     "nobody");
-            }
-            uint256 amount = _amount(creating, oindex);
-            words[i] = owner | amount << 160;
-            paidIn += amount;
-            if (ins[i] == youngest) created = at;
-        }
+        (uint256[2] memory words, uint256 created, uint256 paidIn) =
+            _createdOutputs(input_txs, input_proofs, ins, n, youngest);
         _checkInFlightAmounts(in_flight_tx, words, n, paidIn);
         for (uint256 i; i < n; i++) {
-            if (_signer(in_flight_tx, i) != words[i] & M160) {
-                _notSignedBy(string.concat("input ", _dec(i), " (position ", _dec(ins[i]), ")"), words[i] & M160);
-            }
+            if (_signer(in_flight_tx, i) != words[i] & M160) _refuse(Why.NotSignedInput, i, ins[i], words[i] & M160);
         }
+        _recordInFlight(txHash, ins, n, words, created, youngest);
+    }
+
+    /// The new in-flight exit of `txHash`: its words, its number, its place in the queue, its event.
+    function _recordInFlight(bytes32 txHash, uint256[2] memory ins, uint256 n, uint256[2] memory words,
+                             uint256 created, uint256 youngest) private {
+        uint256 prm = paramsWord;
         uint256 seq = ifeCount + 1;
         ifeCount = seq;
         uint256 exitTime = _exitableAt(created & M64, block.timestamp, (prm >> 64) & M64);
@@ -763,42 +623,64 @@ contract RootChain {
         emit InFlightExitStarted(msg.sender, txHash, youngest, exitTime, exitBlock);
     }
 
+    /// rules.split_input_proofs and rules.created_output: the output each of the `n` inputs `ins` spends, shown
+    /// by its creating transaction in `input_txs` and its inclusion proof in `input_proofs` (owner | amount << 160
+    /// each), the time and L1 block the `youngest` was created at, and what the inputs hold.
+    function _createdOutputs(bytes calldata input_txs, bytes calldata input_proofs, uint256[2] memory ins, uint256 n,
+                             uint256 youngest) private view
+        returns (uint256[2] memory words, uint256 created, uint256 paidIn)
+    {
+        if (input_txs.length != n * 218) _refuse(Why.BadInputTxs, n, n, input_txs.length);
+        if (input_proofs.length != n * 512) _refuse(Why.BadInputProofs, n, n, input_proofs.length);
+        for (uint256 i; i < n; i++) _checkSigned(input_txs[218 * i:218 * i + 218]);
+        for (uint256 i; i < n; i++) {
+            bytes calldata creating = input_txs[218 * i:218 * i + 218];
+            uint256 blknum = ins[i] / BLOCK_OFFSET;
+            uint256 rest = ins[i] % BLOCK_OFFSET;
+            (bytes32 root, uint256 at) = _block(blknum);
+            _checkInclusion(root, _leaf(creating), rest / TX_OFFSET, input_proofs[512 * i:512 * i + 512]);
+            bool isDeposit = _input(creating, 0) == 0;
+            if ((blknum % CHILD_BLOCK_INTERVAL != 0) != isDeposit) {
+                _refuse(isDeposit ? Why.MintsCoins : Why.DepositNotASpend, 0, 0, 0);
+            }
+            uint256 oindex = rest % TX_OFFSET;
+            uint256 owner = _owner(creating, oindex);
+            if (owner == 0) _refuse(Why.EmptyCreatedOutput, oindex, 0, 0);
+            uint256 amount = _amount(creating, oindex);
+            words[i] = owner | amount << 160;
+            paidIn += amount;
+            if (ins[i] == youngest) created = at;
+        }
+    }
+
     /// rules.check_in_flight_amounts: every amount below 2**96, the outputs at most the inputs.
     function _checkInFlightAmounts(bytes calldata s, uint256[2] memory words, uint256 n, uint256 paidIn)
-        private pure
+        private view
     {
         for (uint256 i; i < n; i++) {
-            if (words[i] >> 160 >= IN_FLIGHT_AMOUNT_LIMIT) _tooLarge("input ", i, words[i] >> 160);
+            if (words[i] >> 160 >= IN_FLIGHT_AMOUNT_LIMIT) _refuse(Why.AmountTooLargeInput, i, words[i] >> 160, 0);
         }
         uint256 paidOut;
         for (uint256 j; j < 2; j++) {
             uint256 a = _amount(s, j);
-            if (a >= IN_FLIGHT_AMOUNT_LIMIT) _tooLarge("output ", j, a);
+            if (a >= IN_FLIGHT_AMOUNT_LIMIT) _refuse(Why.AmountTooLargeOutput, j, a, 0);
             paidOut += a;
         }
-        if (paidOut > paidIn) {
-            _fail2("outputs exceed inputs: outputs pay ", paidOut, " wei, inputs hold ", paidIn, "");
-        }
-    }
-
-    function _tooLarge(string memory what, uint256 i, uint256 amount) private pure {
-        revert(string.concat("amount too large: ", what, _dec(i), " holds ", _dec(amount), " wei"));
+        if (paidOut > paidIn) _refuse(Why.OutputsExceedInputs, paidOut, paidIn, 0);
     }
 
     /// A piggyback's common checks: its exact bond, an open in-flight exit of the transaction, the first phase.
     function _openPiggyback(bytes calldata s) private view returns (bytes32 txHash, uint256[3] memory f) {
         (, uint256 bond) = _bonds();
-        if (msg.value != bond) _badBond("a piggyback", bond);
+        if (msg.value != bond) _refuse(Why.BadBondPiggyback, bond, msg.value, 0);
         (txHash, f) = _open(s);
         _requirePhase(f[1], FIRST_PHASE, FIRST_PHASE, 0);
     }
 
     /// rules.input_position: the position input `index` of `s` spends, or a refusal naming a bad index.
-    function _inputPosition(bytes calldata s, uint256 index) private pure returns (uint256) {
+    function _inputPosition(bytes calldata s, uint256 index) private view returns (uint256) {
         uint256 n = _input(s, 1) == 0 ? 1 : 2;
-        if (index >= n) {
-            _fail2("bad index: input index ", index, " is outside 0..", n - 1, "");
-        }
+        if (index >= n) _refuse(Why.BadInputIndex, index, n - 1, 0);
         return _input(s, index);
     }
 
@@ -806,28 +688,19 @@ contract RootChain {
         (bytes32 txHash, uint256[3] memory f) = _openPiggyback(in_flight_tx);
         uint256 pos = _inputPosition(in_flight_tx, index);
         uint256 owner = ifeIn[txHash][index] & M160;
-        if (owner != uint160(msg.sender)) {
-            revert(string.concat("not the owner: input ", _dec(index), " (position ", _dec(pos), ") is owned by ",
-                                 _addr(owner), ", not the sender"));
-        }
-        if (_flag(f, index)) _fail("piggybacked already: input ", index, " is piggybacked");
+        if (owner != uint160(msg.sender)) _refuse(Why.NotOwnerInput, index, pos, owner);
+        if (_flag(f, index)) _refuse(Why.PiggybackedInput, index, 0, 0);
         ifeWord[txHash] = f[0] | 1 << (168 + index);
         emit InFlightInputPiggybacked(msg.sender, txHash, index);
     }
 
     function piggyback_output(bytes calldata in_flight_tx, uint8 index) external payable {
         (bytes32 txHash, uint256[3] memory f) = _openPiggyback(in_flight_tx);
-        if (index >= 2) _fail("bad index: output index ", index, " is outside 0..1");
+        if (index >= 2) _refuse(Why.BadOutputIndex, index, 0, 0);
         uint256 owner = _owner(in_flight_tx, index);
-        if (owner == 0) {
-            _fail("bad index: output ", index, " of the in-flight transaction pays nobody");
-        }
-        if (owner != uint160(msg.sender)) {
-            _failDA("not the owner: output ", index, " pays ", owner, ", not the sender");
-        }
-        if (_flag(f, PB_OUTPUT + index)) {
-            _fail("piggybacked already: output ", index, " is piggybacked");
-        }
+        if (owner == 0) _refuse(Why.OutputPaysNobody, index, 0, 0);
+        if (owner != uint160(msg.sender)) _refuse(Why.NotOwnerOutput, index, owner, 0);
+        if (_flag(f, PB_OUTPUT + index)) _refuse(Why.PiggybackedOutput, index, 0, 0);
         ifeWord[txHash] = f[0] | 1 << (168 + PB_OUTPUT + index);
         ifeOut[txHash][index] = owner | _amount(in_flight_tx, index) << 160;
         emit InFlightOutputPiggybacked(msg.sender, txHash, index);
@@ -835,15 +708,11 @@ contract RootChain {
 
     /// rules.competing_input: `other` spends input `index` of `s` and is another transaction; returns the input
     /// of `other` spending it.
-    function _competingInput(bytes calldata s, bytes calldata other, uint256 index) private pure returns (uint256) {
+    function _competingInput(bytes calldata s, bytes calldata other, uint256 index) private view returns (uint256) {
         uint256 pos = _inputPosition(s, index);
-        if (keccak256(other[:88]) == keccak256(s[:88])) {
-            revert("not a competitor: the transaction shown is the in-flight transaction itself");
-        }
+        if (keccak256(other[:88]) == keccak256(s[:88])) _refuse(Why.CompetitorItself, 0, 0, 0);
         uint256 k = _spentIndex(other, pos);
-        if (k == 2) {
-            _fail2("not a competitor: the transaction shown does not spend input ", index, " (position ", pos, ")");
-        }
+        if (k == 2) _refuse(Why.NotACompetitor, index, pos, 0);
         return k;
     }
 
@@ -855,24 +724,17 @@ contract RootChain {
         _checkSigned(competitor_tx);
         uint256 owner = input_index < 2 ? ifeIn[txHash][input_index] & M160 : 0;
         uint256 k = _competingInput(in_flight_tx, competitor_tx, input_index);
-        if (_signer(competitor_tx, k) != owner || owner == 0) {
-            _notSignedBy(string.concat("the competitor's input ", _dec(k)), owner);
-        }
+        if (_signer(competitor_tx, k) != owner || owner == 0) _refuse(Why.NotSignedCompetitor, k, owner, 0);
         uint256 position;
         if (competitor_pos == 0) {
-            require(competitor_proof.length == 0, "bad proof: a competitor shown without its position carries no "
-                                                  "inclusion proof");
+            if (competitor_proof.length != 0) _refuse(Why.CompetitorProof, 0, 0, 0);
             position = NOT_INCLUDED;
         } else {
             _includedAt(competitor_tx, competitor_pos, competitor_proof);
             position = competitor_pos;
         }
         uint256 known = _competitor(f);
-        if (known != 0 && position >= known) {
-            revert(string.concat("not older: a competitor ", known == NOT_INCLUDED ? "not included"
-                                 : string.concat("at position ", _dec(known)),
-                                 " is already shown"));
-        }
+        if (known != 0 && position >= known) _refuse(Why.NotOlderCompetitor, known, 0, 0);
         ifeWord[txHash] = (f[0] & ~M160) | uint160(msg.sender);
         ifePos[txHash] = (f[2] & ~(M64 << 128)) | position << 128;
         emit InFlightExitChallenged(msg.sender, txHash, position);
@@ -884,34 +746,24 @@ contract RootChain {
         (bytes32 txHash, uint256[3] memory f) = _open(in_flight_tx);
         _requirePhase(f[1], SECOND_PHASE, SECOND_PHASE, 2);
         uint256 competitor = _competitor(f);
-        require(competitor != 0, "no challenge: no competitor of the in-flight transaction was shown");
-        if (f[2] >> 192 != 0) {
-            _fail("responded already: the in-flight transaction is shown at ", f[2] >> 192, "");
-        }
+        if (competitor == 0) _refuse(Why.NoChallenge, 0, 0, 0);
+        if (f[2] >> 192 != 0) _refuse(Why.RespondedAlready, f[2] >> 192, 0, 0);
         _includedAt(in_flight_tx, tx_pos, proof);
-        if (tx_pos >= competitor) {
-            _fail2("not older: the in-flight transaction at ", tx_pos, " is not older than the "
-                                 "competitor at ", competitor, "");
-        }
+        if (tx_pos >= competitor) _refuse(Why.NotOlderTransaction, tx_pos, competitor, 0);
         ifeWord[txHash] = (f[0] & ~M160) | uint160(msg.sender);
         ifePos[txHash] = (f[2] & type(uint192).max) | tx_pos << 192;
         emit InFlightExitChallengeResponded(msg.sender, txHash, tx_pos);
-    }
-
-    function _notPiggybacked(string memory what, uint256 index) private pure {
-        revert(string.concat("not piggybacked: ", what, _dec(index), " of the in-flight transaction is not "
-                             "piggybacked"));
     }
 
     function challenge_piggybacked_input_spent(bytes calldata in_flight_tx, uint8 input_index,
                                                bytes calldata spending_tx) external {
         (bytes32 txHash, uint256[3] memory f) = _open(in_flight_tx);
         _requirePhase(f[1], FIRST_PHASE, SECOND_PHASE, 3);
-        if (input_index >= 2 || !_flag(f, input_index)) _notPiggybacked("input ", input_index);
+        if (input_index >= 2 || !_flag(f, input_index)) _refuse(Why.NotPiggybackedInput, input_index, 0, 0);
         _checkSigned(spending_tx);
         uint256 owner = ifeIn[txHash][input_index] & M160;
         uint256 k = _competingInput(in_flight_tx, spending_tx, input_index);
-        if (_signer(spending_tx, k) != owner) _notSignedBy(string.concat("the spend's input ", _dec(k)), owner);
+        if (_signer(spending_tx, k) != owner) _refuse(Why.NotSignedSpendInput, k, owner, 0);
         ifeWord[txHash] = f[0] & ~(uint256(1) << (168 + input_index));
         (, uint256 pbBond) = _bonds();
         _transfer(uint160(msg.sender), pbBond);
@@ -922,24 +774,18 @@ contract RootChain {
                                                 uint8 output_index, bytes calldata spending_tx) external {
         (bytes32 txHash, uint256[3] memory f) = _open(in_flight_tx);
         _requirePhase(f[1], FIRST_PHASE, SECOND_PHASE, 3);
-        if (output_index >= 2 || !_flag(f, PB_OUTPUT + output_index)) _notPiggybacked("output ", output_index);
+        if (output_index >= 2 || !_flag(f, PB_OUTPUT + output_index)) _refuse(Why.NotPiggybackedOutput, output_index, 0, 0);
         _includedAt(in_flight_tx, tx_pos, proof);
         uint256 outPos = tx_pos + output_index;
         if (spending_tx.length == 0) {
             uint256 state = (exits[outPos] >> 160) & 0xff;
-            if (state != STARTED && state != FINALIZED) {
-                _failState("not spent: position ", outPos, " has no standard exit (", state, ") and no spend of it is shown");
-            }
+            if (state != STARTED && state != FINALIZED) _refuse(Why.NotSpent, outPos, state, 0);
         } else {
             _checkSigned(spending_tx);
             uint256 k = _spentIndex(spending_tx, outPos);
-            if (k == 2) {
-                _fail("not a spend: the transaction does not spend position ", outPos, "");
-            }
+            if (k == 2) _refuse(Why.NotASpendOf, outPos, 0, 0);
             uint256 owner = ifeOut[txHash][output_index] & M160;
-            if (_signer(spending_tx, k) != owner) {
-                _notSignedBy(string.concat("the spend of position ", _dec(outPos)), owner);
-            }
+            if (_signer(spending_tx, k) != owner) _refuse(Why.NotSignedSpendOf, outPos, owner, 0);
         }
         ifeWord[txHash] = f[0] & ~(uint256(1) << (168 + PB_OUTPUT + output_index));
         (, uint256 pbBond) = _bonds();
@@ -958,24 +804,19 @@ contract RootChain {
         if (tx_pos == 0) {
             uint256 in0 = f[2] & M64;
             uint256 in1 = (f[2] >> 64) & M64;
-            if (utxo_pos != in0 && utxo_pos != in1) {
-                _fail("not an input: the in-flight transaction does not spend position ", utxo_pos, "");
-            }
+            if (utxo_pos != in0 && utxo_pos != in1) _refuse(Why.NotAnInput, utxo_pos, 0, 0);
             if (state == STARTED) {
                 bool exited = (exits[in0] >> 160) & 0xff == FINALIZED
                     || (in1 != 0 && (exits[in1] >> 160) & 0xff == FINALIZED);
-                require(_isCanonical(_competitor(f), f[2] >> 192) && !exited, "not canonical: the in-flight "
-                        "transaction has a competitor or an exited input");
-            } else {
-                require(_flag(f, SETTLED_CANONICAL), "not canonical: the in-flight exit paid its inputs, not its "
-                                                     "outputs");
+                if (!_isCanonical(_competitor(f), f[2] >> 192) || exited) _refuse(Why.NotCanonicalOpen, 0, 0, 0);
+            } else if (!_flag(f, SETTLED_CANONICAL)) {
+                _refuse(Why.NotCanonicalSettled, 0, 0, 0);
             }
         } else {
             _includedAt(in_flight_tx, tx_pos, proof);
             if (utxo_pos < tx_pos || utxo_pos - tx_pos >= 2 || state != FINALIZED
                     || !_flag(f, PAID_OUTPUT + utxo_pos - tx_pos)) {
-                _fail("not exited in flight: position ", utxo_pos, " is no output the "
-                                     "in-flight exit paid");
+                _refuse(Why.NotExitedInFlight, utxo_pos, 0, 0);
             }
         }
         _cancelExit(utxo_pos, tx_pos);
@@ -1129,5 +970,426 @@ contract RootChain {
     function in_flight_output(bytes32 tx_hash, uint8 index) external view returns (address, uint256) {
         uint256 w = index < 2 ? ifeOut[tx_hash][index] : 0;
         return (address(uint160(w)), w >> 160);
+    }
+}
+
+
+/// A refusal of RootChain's, by the rule it breaks; in brackets the values it is formatted with (a, b, c in
+/// order; the others are 0).
+enum Why {
+    BadFinalizeCap,         // [cap]
+    BadPosition,            // [position]
+    SignedTx,               // [length, first word, zeros: bits owner 0, owner 1, amount 0, amount 1, signature 0, 1]
+    UnknownBlock,           // [block]
+    ProofLength,            // [length]
+    NotAtIndex,             // [transaction index]
+    ZeroDeposit,
+    DepositTooLarge,
+    DepositLimit,           // [operator block]
+    NotOperator,            // [operator]
+    EmptyRoot,
+    BadBondExit,            // [bond, value sent]
+    BadBondInFlight,        // [bond, value sent]
+    BadBondPiggyback,       // [bond, value sent]
+    ExitExists,             // [position, state]
+    NotDepositBlock,        // [block]
+    NotDepositOutput,       // [transaction index, output index]
+    NoDepositPays,          // [amount]
+    NotTheDeposit,          // [block, amount, sender]
+    DepositBlockExit,       // [block]
+    DepositsFromL1,
+    EmptyOutput,            // [output index]
+    NotOwnerPosition,       // [position, owner]
+    ConfirmationsLength,    // [length]
+    ConfirmationUnused,
+    InputExited,            // [input index, position]
+    NoSigner,               // [input index]
+    NotConfirmed,           // [input index, signer]
+    SpendByOutput0,         // [output index]
+    NotASpendOf,            // [position]
+    ConfirmationLength,
+    SpendNotSigned,         // [position, owner]
+    NotConfirmation,        // [owner, block]
+    NoExitToChallenge,      // [position, state]
+    UnknownToken,           // [token]
+    BadMaxExits,            // [max_exits, cap]
+    UnknownInFlightExit,    // [transaction hash]
+    InFlightExitFinalized,  // [transaction hash]
+    OutOfPhase,             // [what: 0 piggyback, 1 challenge, 2 response, 3 piggyback challenge; clock; phase]
+    TxByOutput0,            // [output index]
+    DepositBlockSpend,      // [block]
+    NotSignedInput,         // [input index, position, owner]
+    NotSignedCompetitor,    // [competitor's input index, owner]
+    NotSignedSpendInput,    // [spend's input index, owner]
+    NotSignedSpendOf,       // [position, owner]
+    DepositHasNoInputs,
+    InFlightExitExists,     // [transaction hash]
+    BadInputTxs,            // [inputs, inputs, length]
+    BadInputProofs,         // [inputs, inputs, length]
+    MintsCoins,
+    DepositNotASpend,
+    EmptyCreatedOutput,     // [output index]
+    AmountTooLargeInput,    // [index, amount]
+    AmountTooLargeOutput,   // [index, amount]
+    OutputsExceedInputs,    // [outputs' sum, inputs' sum]
+    BadInputIndex,          // [index, last index]
+    NotOwnerInput,          // [index, position, owner]
+    PiggybackedInput,       // [index]
+    BadOutputIndex,         // [index]
+    OutputPaysNobody,       // [index]
+    NotOwnerOutput,         // [index, owner]
+    PiggybackedOutput,      // [index]
+    CompetitorItself,
+    NotACompetitor,         // [input index, position]
+    CompetitorProof,
+    NotOlderCompetitor,     // [oldest competitor's position]
+    NoChallenge,
+    RespondedAlready,       // [proven position]
+    NotOlderTransaction,    // [position, competitor's position]
+    NotPiggybackedInput,    // [index]
+    NotPiggybackedOutput,   // [index]
+    NotSpent,               // [position, state]
+    NotAnInput,             // [position]
+    NotCanonicalOpen,
+    NotCanonicalSettled,
+    NotExitedInFlight       // [position]
+}
+
+/// RootChain's refusal texts: for each refusal the Python contract's reason (rules.py's for the rules it calls),
+/// with the values formatted as it formats them. RootChain creates it and calls it (STATICCALL) on a refusal
+/// only; it keeps no state. A text is written from templates whose bytes below 0x20 each take the next value:
+/// 0x01 in decimal, 0x02 as an EIP-55 address, 0x03 as a 0x-prefixed hash, 0x04 as an exit state's name, 0x05
+/// as a phase's. The phase refusal reads the block's time and number, which are the refused call's.
+contract RootChainReasons {
+    uint256 private constant M64 = type(uint64).max;
+
+    function text(Why why, uint256 a, uint256 b, uint256 c) external view returns (string memory out) {
+        assembly ("memory-safe") {  // the text, empty, with room for 1 KiB of it (the longest is below 300 bytes)
+            out := mload(0x40)
+            mstore(out, 0)
+            mstore(0x40, add(out, 0x420))
+        }
+        if (why == Why.BadPosition) {
+            _position(out, a);
+        } else if (why == Why.SignedTx) {
+            _signedTx(out, a, b, c);
+        } else if (why == Why.OutOfPhase) {
+            _put(out, a == 0 ? "out of phase: piggybacks are in the first phase" : a == 1
+                 ? "out of phase: canonicity challenges are in the first phase" : a == 2
+                 ? "out of phase: responses to canonicity challenges are in the second phase"
+                 : "out of phase: piggybacks are challenged until the second phase ends", 0, 0, 0);
+            _put(out, "; the first phase ends at time \x01 and L1 block \x01", b & M64, (b >> 64) & M64, 0);
+            _put(out, ", the second at time \x01 and L1 block \x01", (b >> 128) & M64, b >> 192, 0);
+            _put(out, "; it is time \x01, L1 block \x01 (\x05)", block.timestamp, block.number, c);
+        } else if (why == Why.NotOlderCompetitor) {
+            _put(out, a == M64 ? "not older: a competitor not included is already shown; only an older one counts"
+                 : "not older: a competitor at position \x01 is already shown; only an older one counts", a, 0, 0);
+        } else {
+            _put(out, _template(why), a, b, c);
+        }
+    }
+
+    function _template(Why why) private pure returns (string memory) {
+        if (why == Why.BadFinalizeCap) return "bad finalize cap: \x01 outside 1..128";
+        if (why == Why.UnknownBlock) return "unknown block: child block \x01 was never created";
+        if (why == Why.ProofLength) return "bad proof: a proof is 16 siblings (512 bytes), got \x01";
+        if (why == Why.NotAtIndex) return "bad proof: the transaction is not at index \x01 of the block with this root";
+        if (why == Why.ZeroDeposit) return "zero deposit: send the wei to deposit";
+        if (why == Why.DepositTooLarge) {
+            return "deposit too large: at most 340282366920938463463374607431768211455 wei per deposit";
+        }
+        if (why == Why.DepositLimit) {
+            return "deposit limit: 999 deposit blocks already precede operator block \x01; deposit again once the "
+                   "operator has submitted it";
+        }
+        if (why == Why.NotOperator) return "not the operator: only \x02 submits blocks";
+        if (why == Why.EmptyRoot) return "empty root: a block holds at least one transaction";
+        if (why == Why.BadBondExit) return "bad bond: an exit is bonded with exactly \x01 wei, got \x01";
+        if (why == Why.BadBondInFlight) return "bad bond: an in-flight exit is bonded with exactly \x01 wei, got \x01";
+        if (why == Why.BadBondPiggyback) return "bad bond: a piggyback is bonded with exactly \x01 wei, got \x01";
+        if (why == Why.ExitExists) {
+            return "exit exists: the exit of position \x01 was already \x04 and cannot start again";
+        }
+        if (why == Why.NotDepositBlock) {
+            return "not a deposit block: block \x01 is an operator block, exit its outputs with start_exit";
+        }
+        if (why == Why.NotDepositOutput) {
+            return "not a deposit output: a deposit block's one output is at transaction 0, output 0, not \x01, \x01";
+        }
+        if (why == Why.NoDepositPays) return "not the deposit: no deposit pays \x01 wei";
+        if (why == Why.NotTheDeposit) return "not the deposit: deposit block \x01 does not pay \x01 wei to \x02";
+        if (why == Why.DepositBlockExit) {
+            return "deposit block: block \x01 holds a deposit, exit it with start_deposit_exit";
+        }
+        if (why == Why.DepositsFromL1) return "not a spend: deposits come from L1, an operator block only spends";
+        if (why == Why.EmptyOutput) return "empty output: output \x01 of the transaction pays nobody";
+        if (why == Why.NotOwnerPosition) return "not the owner: position \x01 pays \x02, not the sender";
+        if (why == Why.ConfirmationsLength) return "bad confirmation: confirmations are 130 bytes, got \x01";
+        if (why == Why.ConfirmationUnused) {
+            return "bad confirmation: input 1 is unused, so its confirmation must be zero bytes";
+        }
+        if (why == Why.InputExited) {
+            return "input exited: input \x01 (position \x01) of this transaction was paid out by its own exit";
+        }
+        if (why == Why.NoSigner) return "bad signature: input \x01's signature recovers no signer";
+        if (why == Why.NotConfirmed) return "bad confirmation: input \x01 is not confirmed by its signer \x02";
+        if (why == Why.SpendByOutput0) return "bad position: name the spending transaction by its output 0, not \x01";
+        if (why == Why.NotASpendOf) return "not a spend: the transaction does not spend position \x01";
+        if (why == Why.ConfirmationLength) return "bad confirmation: a confirmation signature is 65 bytes";
+        if (why == Why.SpendNotSigned) {
+            return "bad signature: the spend of position \x01 is not signed by \x02 for this root chain";
+        }
+        if (why == Why.NotConfirmation) return "bad confirmation: not \x02's confirmation of the spend in block \x01";
+        if (why == Why.NoExitToChallenge) return "no exit to challenge: the exit of position \x01 is \x04";
+        if (why == Why.UnknownToken) return "unknown token: \x02; only ETH (the zero address) exits here";
+        if (why == Why.BadMaxExits) return "bad max_exits: \x01 outside 1..\x01";
+        if (why == Why.UnknownInFlightExit) {
+            return "unknown in-flight exit: no in-flight exit of transaction \x03 was started";
+        }
+        if (why == Why.InFlightExitFinalized) {
+            return "in-flight exit finalized: the in-flight exit of transaction \x03 is over";
+        }
+        if (why == Why.TxByOutput0) return "bad position: name a transaction by its output 0, not output \x01";
+        if (why == Why.DepositBlockSpend) return "deposit block: block \x01 holds a deposit, not a spend";
+        if (why == Why.NotSignedInput) {
+            return "bad signature: input \x01 (position \x01) is not signed by its owner \x02";
+        }
+        if (why == Why.NotSignedCompetitor) {
+            return "bad signature: the competitor's input \x01 is not signed by its owner \x02";
+        }
+        if (why == Why.NotSignedSpendInput) return "bad signature: the spend's input \x01 is not signed by its owner \x02";
+        if (why == Why.NotSignedSpendOf) {
+            return "bad signature: the spend of position \x01 is not signed by its owner \x02";
+        }
+        if (why == Why.DepositHasNoInputs) return "not a spend: a deposit has no inputs; it exits with start_deposit_exit";
+        if (why == Why.InFlightExitExists) {
+            return "in-flight exit exists: the in-flight exit of transaction \x03 was already started";
+        }
+        if (why == Why.BadInputTxs) {
+            return "bad input proof: \x01 input(s): the input transactions are \x01 x 218 bytes, got \x01";
+        }
+        if (why == Why.BadInputProofs) return "bad input proof: \x01 input(s): the proofs are \x01 x 512 bytes, got \x01";
+        if (why == Why.MintsCoins) return "not a spend: an operator block's transaction without inputs mints coins";
+        if (why == Why.DepositNotASpend) return "not a spend: a deposit block holds a deposit, not a spend";
+        if (why == Why.EmptyCreatedOutput) return "empty output: output \x01 of the input's transaction pays nobody";
+        if (why == Why.AmountTooLargeInput) {
+            return "amount too large: input \x01 holds \x01 wei, an in-flight exit records amounts below 2**96";
+        }
+        if (why == Why.AmountTooLargeOutput) {
+            return "amount too large: output \x01 holds \x01 wei, an in-flight exit records amounts below 2**96";
+        }
+        if (why == Why.OutputsExceedInputs) return "outputs exceed inputs: outputs pay \x01 wei, inputs hold \x01";
+        if (why == Why.BadInputIndex) return "bad index: input index \x01 is outside 0..\x01";
+        if (why == Why.NotOwnerInput) {
+            return "not the owner: input \x01 (position \x01) is owned by \x02, not the sender";
+        }
+        if (why == Why.PiggybackedInput) return "piggybacked already: input \x01 is piggybacked";
+        if (why == Why.BadOutputIndex) return "bad index: output index \x01 is outside 0..1";
+        if (why == Why.OutputPaysNobody) return "bad index: output \x01 of the in-flight transaction pays nobody";
+        if (why == Why.NotOwnerOutput) return "not the owner: output \x01 pays \x02, not the sender";
+        if (why == Why.PiggybackedOutput) return "piggybacked already: output \x01 is piggybacked";
+        if (why == Why.CompetitorItself) {
+            return "not a competitor: the transaction shown is the in-flight transaction itself";
+        }
+        if (why == Why.NotACompetitor) {
+            return "not a competitor: the transaction shown does not spend input \x01 (position \x01)";
+        }
+        if (why == Why.CompetitorProof) {
+            return "bad proof: a competitor shown without its position carries no inclusion proof";
+        }
+        if (why == Why.NoChallenge) return "no challenge: no competitor of the in-flight transaction was shown";
+        if (why == Why.RespondedAlready) return "responded already: the in-flight transaction is shown at \x01";
+        if (why == Why.NotOlderTransaction) {
+            return "not older: the in-flight transaction at \x01 is not older than the competitor at \x01";
+        }
+        if (why == Why.NotPiggybackedInput) {
+            return "not piggybacked: input \x01 of the in-flight transaction is not piggybacked";
+        }
+        if (why == Why.NotPiggybackedOutput) {
+            return "not piggybacked: output \x01 of the in-flight transaction is not piggybacked";
+        }
+        if (why == Why.NotSpent) {
+            return "not spent: position \x01 has no standard exit (\x04) and no spend of it is shown";
+        }
+        if (why == Why.NotAnInput) return "not an input: the in-flight transaction does not spend position \x01";
+        if (why == Why.NotCanonicalOpen) {
+            return "not canonical: the in-flight transaction has a competitor or an exited input, so its inputs may "
+                   "still exit";
+        }
+        if (why == Why.NotCanonicalSettled) return "not canonical: the in-flight exit paid its inputs, not its outputs";
+        return "not exited in flight: position \x01 is no output the in-flight exit paid";
+    }
+
+    /// rules.decode_utxo_pos's refusal of position `p`.
+    function _position(string memory out, uint256 p) private pure {
+        uint256 rest = p % 1_000_000_000;
+        if (p == 0 || p > M64) {
+            _put(out, "bad position: position \x01 is outside 1..18446744073709551615", p, 0, 0);
+        } else if (p / 1_000_000_000 == 0) {
+            _put(out, "bad position: position \x01 names block 0, which does not exist", p, 0, 0);
+        } else if (rest / 10_000 >= 65536) {
+            _put(out, "bad position: position \x01 names transaction \x01, a block holds 65536", p, rest / 10_000, 0);
+        } else {
+            _put(out, "bad position: position \x01 names output \x01, a transaction has 2", p, rest % 10_000, 0);
+        }
+    }
+
+    function _positionOk(uint256 p) private pure returns (bool) {
+        return p != 0 && p <= M64 && p / 1_000_000_000 != 0 && (p % 1_000_000_000) / 10_000 < 65536
+            && p % 10_000 < 2;
+    }
+
+    /// SignedTransaction.decode's refusal, in the order rules.py checks (the length, the inputs, the outputs,
+    /// the signatures). `w` is the transaction's first word (its inputs), `zeros` says which owners, amounts and
+    /// signatures are zero. Nothing for a valid one (RootChain asks about an invalid one only).
+    function _signedTx(string memory out, uint256 length, uint256 w, uint256 zeros) private pure {
+        if (length != 218) return _put(out, "bad encoding: a signed transaction is 218 bytes, got \x01", length, 0, 0);
+        uint256[2] memory ins = [w >> 192, (w >> 128) & M64];
+        for (uint256 i; i < 2; i++) {
+            if (ins[i] != 0 && !_positionOk(ins[i])) {
+                _put(out, "bad input: input \x01: ", i, 0, 0);
+                return _position(out, ins[i]);
+            }
+        }
+        if (ins[0] == 0 && ins[1] != 0) {
+            return _put(out, "bad input: input 1 is used while input 0 is not: fill input 0 first", 0, 0, 0);
+        }
+        if (ins[0] != 0 && ins[0] == ins[1]) return _put(out, "double spend: both inputs spend position \x01", ins[0], 0, 0);
+        for (uint256 j; j < 2; j++) {
+            if ((zeros >> j) & 1 != (zeros >> (2 + j)) & 1) {
+                return _put(out, "bad output: output \x01 must pay a positive amount to a non-zero owner, or be empty "
+                            "(zero owner, zero amount)", j, 0, 0);
+            }
+        }
+        if (zeros & 1 != 0) return _put(out, "bad output: output 0 is empty: a transaction pays at least one output", 0, 0, 0);
+        if (ins[0] == 0 && zeros & 2 == 0) return _put(out, "bad deposit: a deposit (no inputs) pays output 0 only", 0, 0, 0);
+        for (uint256 i; i < 2; i++) {
+            bool used = ins[i] != 0;
+            if (used == ((zeros >> (4 + i)) & 1 == 1)) {
+                return _put(out, used ? "bad signature: input \x01 is used but unsigned"
+                                      : "bad signature: input \x01 is unused, so its signature must be zero bytes", i, 0, 0);
+            }
+        }
+    }
+
+    /// Append template `t` to `out` with its values `a`, `b`, `c` in order (`out` has room past its end).
+    function _put(string memory out, string memory t, uint256 a, uint256 b, uint256 c) private pure {
+        // Never taken (no template is that long), but it keeps the ~100 call sites on one body, as in
+        // RootChain._refuse.
+        if (bytes(t).length > 0x400) _put(out, "", a, b, c);
+        assembly ("memory-safe") {
+            /// `x` in decimal at `o`; returns the end. The digits are written backwards 96 bytes on (the text
+            /// has room), then moved.
+            function dec(o, x) -> e {
+                let last := add(o, 96)
+                let first := last
+                for {} 1 {} {
+                    first := sub(first, 1)
+                    mstore8(first, add(48, mod(x, 10)))
+                    x := div(x, 10)
+                    if iszero(x) { break }
+                }
+                e := add(o, sub(last, first))
+                mcopy(o, first, sub(last, first))
+            }
+            /// The 32 nibbles of `x` (below 2**128) one a byte, the most significant first.
+            function spread(x) -> y {
+                y := and(or(shl(64, x), x), 0x0000000000000000ffffffffffffffff0000000000000000ffffffffffffffff)
+                y := and(or(shl(32, y), y), 0x00000000ffffffff00000000ffffffff00000000ffffffff00000000ffffffff)
+                y := and(or(shl(16, y), y), 0x0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff0000ffff)
+                y := and(or(shl(8, y), y), 0x00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff00ff)
+                y := and(or(shl(4, y), y), 0x0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f)
+            }
+            /// A spread word's nibbles as lower-case hex digits ('a' is 39 past '9' + 1).
+            function digits(y) -> w {
+                w := add(add(y, 0x3030303030303030303030303030303030303030303030303030303030303030),
+                         mul(and(shr(4, add(y, 0x0606060606060606060606060606060606060606060606060606060606060606)),
+                                 0x0101010101010101010101010101010101010101010101010101010101010101), 39))
+            }
+            /// A 32-byte hash, 0x and lower-case hex, at `o`; returns the end.
+            function hash(o, x) -> e {
+                mstore(o, shl(240, 0x3078))
+                mstore(add(o, 2), digits(spread(shr(128, x))))
+                mstore(add(o, 34), digits(spread(and(x, 0xffffffffffffffffffffffffffffffff))))
+                e := add(o, 66)
+            }
+            /// EIP-55: 0x and hex whose letters are upper case where the keccak of the lower-case hex has a
+            /// nibble of 8 or more (a digit's byte has bit 6 clear, a letter's set; upper case clears bit 5).
+            function addr(o, x) -> e {
+                let high := digits(spread(shr(32, and(x, 0xffffffffffffffffffffffffffffffffffffffff))))
+                let low := shl(192, digits(spread(and(x, 0xffffffff))))
+                mstore(o, shl(240, 0x3078))
+                mstore(add(o, 2), high)
+                mstore(add(o, 34), low)
+                let h := keccak256(add(o, 2), 40)
+                let eights := 0x0808080808080808080808080808080808080808080808080808080808080808
+                let letters := 0x4040404040404040404040404040404040404040404040404040404040404040
+                high := xor(high, and(shl(2, and(spread(shr(128, h)), eights)), shr(1, and(high, letters))))
+                low := xor(low, and(shl(2, and(shl(192, spread(and(shr(96, h), 0xffffffff))), eights)),
+                                    shr(1, and(low, letters))))
+                mstore(add(o, 2), high)
+                mstore(add(o, 34), low)
+                e := add(o, 42)
+            }
+            /// STATE_NAMES.
+            function state(o, x) -> e {
+                switch x
+                case 1 { mstore(o, "started") e := add(o, 7) }
+                case 2 { mstore(o, "challenged") e := add(o, 10) }
+                case 3 { mstore(o, "finalized") e := add(o, 9) }
+                default { mstore(o, "not started") e := add(o, 11) }
+            }
+            /// PHASE_NAMES.
+            function phase(o, x) -> e {
+                switch x
+                case 1 { mstore(o, "first phase") e := add(o, 11) }
+                case 2 { mstore(o, "second phase") e := add(o, 12) }
+                default { mstore(o, "over") e := add(o, 4) }
+            }
+
+            let o := add(add(out, 0x20), mload(out))
+            let p := add(t, 0x20)
+            let end := add(p, mload(t))
+            let k := 0
+            // A word at a time: copied whole, then the cursor moves past its text up to the first byte below
+            // 0x20 (found exactly, as the template is ASCII: adding 0x60 to a byte's low 7 bits sets its top bit
+            // unless it is below 0x20), which takes the next value.
+            for {} lt(p, end) {} {
+                let w := mload(p)
+                let left := sub(end, p)
+                let values := and(not(or(add(and(w, 0x7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f),
+                                             0x6060606060606060606060606060606060606060606060606060606060606060), w)),
+                                  0x8080808080808080808080808080808080808080808080808080808080808080)
+                if lt(left, 32) { values := and(values, not(shr(mul(8, left), not(0)))) }
+                mstore(o, w)
+                if iszero(values) {
+                    if gt(left, 32) { left := 32 }
+                    o := add(o, left)
+                    p := add(p, left)
+                    continue
+                }
+                // The first such byte: 31 less the index, from the low end, of the highest byte of `values`.
+                let i := shl(7, gt(values, 0xffffffffffffffffffffffffffffffff))
+                i := or(i, shl(6, gt(shr(i, values), 0xffffffffffffffff)))
+                i := or(i, shl(5, gt(shr(i, values), 0xffffffff)))
+                i := or(i, shl(4, gt(shr(i, values), 0xffff)))
+                i := or(i, shl(3, gt(shr(i, values), 0xff)))
+                let j := sub(31, shr(3, i))
+                o := add(o, j)
+                p := add(p, add(j, 1))
+                let x := c
+                switch k
+                case 0 { x := a }
+                case 1 { x := b }
+                k := add(k, 1)
+                switch byte(j, w)
+                case 1 { o := dec(o, x) }
+                case 2 { o := addr(o, x) }
+                case 3 { o := hash(o, x) }
+                case 4 { o := state(o, x) }
+                default { o := phase(o, x) }
+            }
+            mstore(out, sub(o, add(out, 0x20)))
+        }
     }
 }
