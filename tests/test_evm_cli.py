@@ -77,3 +77,22 @@ def test_demo_with_a_bad_rpc_url_is_refused(capsys: pytest.CaptureFixture[str]) 
 def test_demos_of_an_unknown_demo_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["evm", "demos", "nothing"]) == 2
     assert "no demo named nothing" in capsys.readouterr().err
+
+
+def test_evm_demos_runs_each_main_demo_on_anvil_and_every_gas_gap_is_explained(
+        tools: None, capsys: pytest.CaptureFixture[str]) -> None:
+    """The issue's acceptance in one command: anvil started, every scheme deployed, each main demo run on it
+    with no honest user losing anything, and the gas of each of its calls beside the toy L1's, every gap over
+    10 % with its reason."""
+    from node.cli_evm import MAIN_DEMOS
+
+    assert main(["evm", "demos", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["deployed"]) == {"optimistic", "zk", "channels", "plasma"}
+    assert list(report["demos"]) == list(MAIN_DEMOS)
+    for name, demo in report["demos"].items():
+        assert demo["exit"] == 0 and demo["same_calls"] and demo["honest_lost"] == 0, name
+        assert demo["gas"], name
+        for row in demo["gas"]:
+            assert row["ok_toy"] == row["ok_evm"], (name, row)
+            assert abs(row["difference"]) <= 0.10 or row.get("why", "unexplained") != "unexplained", (name, row)
