@@ -25,6 +25,10 @@ GAS_NOTES: dict[str, dict[str, str]] = {
                        "4 x depth sparse-Merkle path loops and the EIP-712 digest, none of which the toy L1 meters",
     },
     "BisectionRollup": {
+        "bisect": "not the accounting but the clock: a move rewrites the dispute's clock word at 2,900 gas instead "
+                  "of 100 when a second has ticked since the last move, which can happen on one L1 and not the "
+                  "other (both follow the wall clock)",
+        "choose": "as bisect: the clock word is rewritten when a second ticked between moves on one L1 only",
         "prove_step": "as prove_fraud: witness parsing and sparse-Merkle loops in EVM computation (in the rollup's "
                       "StepJudge, whose STATICCALL and argument copy cost about what its immutables save in SLOADs)",
     },
