@@ -335,11 +335,14 @@ def envelope_digest(envelope: Sequence[bytes], chain_id: int, adjudicator: str) 
 
 
 def sign_round(messages: Sequence[Message], private_key: bytes, chain_id: int, adjudicator: str, *,
-               envelopes: bool = True, threads: int | None = None) -> list[Signed]:
+               envelopes: bool = True, threads: int | None = None,
+               presigned: dict[bytes, bytes] | None = None) -> list[Signed]:
     """Every message signed, in order, with all signatures made in one batch (``secp256k1.sign_many``, on
     every core when there are many): each balance proof (or co-signature) on its own, and with
     ``envelopes`` the messages to each recipient under one envelope signature (see :class:`Signed`);
-    without, each message under its own. One message that cannot be signed refuses the round."""
+    without, each message under its own. One message that cannot be signed refuses the round.
+    ``presigned`` maps digests to this key's signatures of them made already (signing is deterministic:
+    the same bytes ``sign_many`` would make), which are used instead of signing again."""
     seconds: list[tuple[int, bytes]] = []
     for i, message in enumerate(messages):
         _checked_proof(message)
@@ -362,14 +365,20 @@ def sign_round(messages: Sequence[Message], private_key: bytes, chain_id: int, a
                 part = members[start:start + MAX_ENVELOPE]
                 envelope = digests[start:start + MAX_ENVELOPE]
                 heads.append((part, envelope, envelope_digest(envelope, chain_id, adjudicator)))
-    to_sign = [d for _, d in seconds] + [d for _, _, d in heads]
+    known = presigned or {}
+    fresh = [d for _, d in seconds if d not in known]
+    to_sign = fresh + [d for _, _, d in heads]
     if threads is None:
         threads = None if len(to_sign) >= BATCH_THREADS_FROM else 1
     made = secp256k1.sign_many(to_sign, private_key, threads=threads) if to_sign else []
-    balance = {i: made[k] for k, (i, _) in enumerate(seconds)}
+    if known:
+        new_ones = iter(made[:len(fresh)])
+        balance = {i: known[d] if d in known else next(new_ones) for i, d in seconds}
+    else:
+        balance = {i: made[k] for k, (i, _) in enumerate(seconds)}
     out: list[Signed | None] = [None] * len(messages)
     for k, (members, envelope, _) in enumerate(heads):
-        signature = made[len(seconds) + k]
+        signature = made[len(fresh) + k]
         for i in members:
             out[i] = Signed(messages[i], signature, balance.get(i, b""), envelope)
     return out  # type: ignore[return-value]

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from channels import events as E
 from channels import state_changes as S
 from channels.messages import (
+    BATCH_THREADS_FROM,
     Message,
     Processed,
     Signed,
     merge_acknowledgements,
+    proof_digest,
     recover_many,
     sign_round,
 )
@@ -39,6 +42,7 @@ from contracts_spec.channels import rules as R
 from contracts_spec.channels.contract import ChannelAdjudicator, SecretRegistry
 from contracts_spec.channels.params import MINIMAL, SECONDS_PER_SLOT, ChannelPreset
 from contracts_spec.l1 import DeadlineFees, DeadlineSender, L1Client, L1Error, Move
+from primitives import secp256k1
 from primitives.secp256k1 import private_key_to_address, to_checksum_address
 
 _ADJUDICATOR_EVENTS = ("ChannelOpened", "ChannelNewDeposit", "ChannelWithdraw", "ChannelClosed", "NonClosingBalanceProofUpdated",
@@ -53,6 +57,8 @@ def _hash_of(block: dict) -> bytes:
     return bytes.fromhex(str(block.get("hash") or "0x")[2:])
 
 
+# A batch that sends at least this many balance proofs signs them while its commit waits for the disk.
+PRESIGN_FROM = 16
 _ADDRESS_FIELDS = {"participant1", "participant2", "participant", "closing_participant", "receiver", "sender"}
 
 
@@ -79,6 +85,8 @@ class Peer:
         self._outbox: list[Message] = []
         self._performing = 0
         self._unsynced: list[S.StateChange] = []  # acknowledgements applied, logged with the next commit
+        self._committer: ThreadPoolExecutor | None = None  # waits for the disk while a batch's proofs are signed
+        self._presigned: dict[bytes, bytes] = {}  # proof digest -> our signature, made during the commit
         # A bus that delivers rounds lets a round's messages to one partner share an envelope signature.
         self._envelopes = bool(getattr(bus, "delivers_rounds", False))
         # Watchtowers this peer hands its partners' newest proofs to: (accept, monitoring service, reward).
@@ -140,7 +148,7 @@ class Peer:
                     # dies first, it sends those messages again and its partner acknowledges them again.
                     self._unsynced.extend(batch.logged)
                 elif batch.logged:
-                    self.log.append_many([*self._unsynced, *batch.logged])
+                    self._commit([*self._unsynced, *batch.logged], batch)
                     self._unsynced.clear()
                 for effect in batch.effects:
                     if type(effect) is list:  # a change's events, in order
@@ -153,13 +161,34 @@ class Peer:
             if not self._performing:
                 self._flush()
 
+    def _commit(self, changes: list[S.StateChange], batch: Batch) -> None:
+        """Log ``changes`` (one fsync). A batch that will send many balance proofs has them signed meanwhile,
+        on this thread, while a worker waits for the disk: a signature sends nothing, and what is signed is
+        only handed to the transport once this has returned (if the commit fails, it is dropped unsent)."""
+        proofs = batch.proofs_to_send() if len(batch.logged) >= PRESIGN_FROM else []
+        if len(proofs) < PRESIGN_FROM:
+            self.log.append_many(changes)
+            return
+        if self._committer is None:
+            self._committer = ThreadPoolExecutor(1, thread_name_prefix="l2lab-peer-log")
+        done = self._committer.submit(self.log.append_many, changes)
+        try:
+            digests = [proof_digest(p) for p in proofs]
+            self._presigned = dict(zip(digests, secp256k1.sign_many(
+                digests, self.key, threads=None if len(digests) >= BATCH_THREADS_FROM else 1), strict=True))
+        finally:
+            done.result()  # the commit's own error, if any, before anything of the batch is performed
+
     def _flush(self) -> None:
         """Sign what the batch sends, all signatures in one call, and hand it to the transport in order."""
-        while self._outbox:
-            messages, self._outbox = merge_acknowledgements(self._outbox), []
-            for signed in sign_round(messages, self.key, self.state.chain_id, self.adjudicator,
-                                     envelopes=self._envelopes):
-                self.bus.send(signed)
+        try:
+            while self._outbox:
+                messages, self._outbox = merge_acknowledgements(self._outbox), []
+                for signed in sign_round(messages, self.key, self.state.chain_id, self.adjudicator,
+                                         envelopes=self._envelopes, presigned=self._presigned):
+                    self.bus.send(signed)
+        finally:
+            self._presigned = {}
 
     def _tell_watchtowers(self, partner: str) -> None:
         channel = self.state.channel_with(partner)
@@ -533,6 +562,9 @@ class Peer:
 
     def close_log(self) -> None:
         """Stop: close the log (as a killed process would, with nothing flushed that was not already)."""
+        if self._committer is not None:
+            self._committer.shutdown()
+            self._committer = None
         self.log.close()
 
     def sync(self) -> None:
@@ -561,6 +593,18 @@ class Batch:
         self.logged: list[S.StateChange] = []
         # What to do once the batch is logged, in order: a change's events (a list) or a call.
         self.effects: list[list | Callable[[], None]] = []
+
+    def proofs_to_send(self) -> list[R.BalanceProof]:
+        """The balance proofs of the messages this batch's events send (each signed before it goes)."""
+        out = []
+        for effect in self.effects:
+            if type(effect) is list:
+                for event in effect:
+                    if isinstance(event, E.SendMessage):
+                        proof = getattr(event.message, "balance_proof", None)
+                        if isinstance(proof, R.BalanceProof) and proof.nonce:
+                            out.append(proof)
+        return out
 
     def apply(self, change: S.StateChange, strict: bool = False) -> list | Refused:
         """Apply ``change`` now (its effects wait for the commit); its events, or the ``Refused`` (raised if

@@ -366,3 +366,43 @@ def test_quick_init_records_are_the_dataclasses_they_replace() -> None:
 
     one, two = WithFactory(1), WithFactory(1)
     assert one == two and one.b == [] and one.b is not two.b and WithFactory(1, [2]).b == [2]
+
+
+def test_proofs_signed_while_the_commit_waits_leave_only_after_it(lab: ChannelLab) -> None:
+    """A batch of many payments signs its proofs while a worker commits it: nothing is sent before the commit
+    returns, a failed commit sends nothing, and the proofs' signatures are the ones signing afterwards makes."""
+    import threading
+
+    from channels.messages import sign_round
+    from channels.peer import PRESIGN_FROM
+
+    alice, bob = lab["alice"], lab["bob"]
+    count = PRESIGN_FROM + 4
+    append_many = alice.log.append_many
+    seen: list[tuple[int, str]] = []
+
+    def slow(changes: list) -> None:
+        seen.append((lab.bus.pending(), threading.current_thread().name))
+        append_many(changes)
+
+    alice.log.append_many = slow  # type: ignore[method-assign]
+    alice.transfer_many(bob.address, [ETH // 100] * count)
+    assert seen[0][0] == 0 and seen[0][1].startswith("l2lab-peer-log") and lab.bus.pending() == count
+    sent = [s for s in list(lab.bus._queue) if isinstance(s.message, DirectTransfer)]
+    again = sign_round([s.message for s in sent], KEYS["alice"], alice.state.chain_id, alice.adjudicator)
+    assert [s.balance_signature for s in sent] == [s.balance_signature for s in again]
+    assert [s.signature for s in sent] == [s.signature for s in again]
+    lab.bus.run()
+    assert bob.balance(alice.address) == 5 * ETH + count * (ETH // 100) and not lab.bus.refused
+
+    def crash(_changes: list) -> None:
+        raise Crash
+
+    alice.log.append_many = crash  # type: ignore[method-assign]
+    with pytest.raises(Crash):
+        alice.transfer_many(bob.address, [ETH // 100] * count)
+    assert lab.bus.pending() == 0 and not alice._outbox  # nothing went out, nothing waits to
+    lab.kill("alice")
+    alice = lab.restart("alice")
+    lab.bus.run()
+    assert alice.balance(bob.address) == 10 * ETH - count * (ETH // 100) and not alice.state.queue
