@@ -80,8 +80,8 @@ def compile_twin(name: str) -> dict[str, Any]:
     request = {
         "language": "Solidity",
         "sources": {source.name: {"content": source.read_text()}},
-        "settings": dict(twins.SETTINGS, outputSelection={"*": {"*": ["abi", "evm.bytecode.object",
-                                                                      "evm.deployedBytecode.object"]}}),
+        "settings": dict(twins.SETTINGS, outputSelection={"*": {"*": [
+            "abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.deployedBytecode.immutableReferences"]}}),
     }
     done = subprocess.run(["node", str(TOOLS / "compile.js"), str(twins.SOURCES)], input=json.dumps(request),
                           capture_output=True, text=True, cwd=TOOLS)
@@ -96,10 +96,14 @@ def compile_twin(name: str) -> dict[str, Any]:
     if found is None:
         raise RuntimeError(f"{source.name} defines no contract {name}")
     runtime = found["evm"]["deployedBytecode"]["object"]
+    # Where the constructor writes immutables into the runtime code (zero in the compiler's output).
+    immutables = sorted([ref["start"], ref["length"]]
+                        for refs in found["evm"]["deployedBytecode"].get("immutableReferences", {}).values()
+                        for ref in refs)
     return {"contract": name, "solc": solc_version(), "settings": twins.SETTINGS,
             "source_sha256": twins.source_digest(name), "abi": found["abi"],
             "bytecode": "0x" + found["evm"]["bytecode"]["object"], "runtime_size": len(runtime) // 2,
-            "runtime_keccak": "0x" + keccak256(bytes.fromhex(runtime)).hex()}
+            "runtime_keccak": "0x" + keccak256(bytes.fromhex(runtime)).hex(), "immutables": immutables}
 
 
 def write_artifacts(names: list[str] | None = None) -> list[str]:

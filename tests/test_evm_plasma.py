@@ -293,3 +293,23 @@ def test_the_root_chain_twin_fits_eip_170() -> None:
     reasons = contract_address(net.address, 1)
     sizes = [len(bytes.fromhex(net.l1.rpc("eth_getCode", a, "latest")[2:])) for a in (net.address, reasons)]
     assert sizes[0] == artifact["runtime_size"] and 0 < sizes[1] <= 24_576
+
+
+def test_an_exit_owner_whose_code_refuses_eth_is_paid_and_the_queue_moves_on() -> None:
+    """The toy L1's transfer never runs the recipient's code; on a real EVM a recipient that refuses ETH
+    could hold up the exit queue, or, if the refusal were ignored, lose its exit. The twin forces the ETH
+    in, so Alice's exit is paid although her account now refuses every call, and Bob's after it too."""
+    from tests.test_plasma_rootchain import new_net
+
+    net = new_net("evm")
+    alice, bob = net.deposit("alice", ETH), net.deposit("bob", 2 * ETH)
+    net.start_deposit_exit("alice", alice)
+    net.start_deposit_exit("bob", bob)
+    net.l1.rpc("anvil_setCode", net.addr("alice"), "0x60006000fd")  # PUSH1 0 PUSH1 0 REVERT: refuses every call
+    net.wait_exit_period(bob)
+    before = {n: net.l1.balance(net.addr(n)) for n in ("alice", "bob")}
+    done, _ = net.finalize(by="carol")
+    assert done == 2
+    assert net.l1.balance(net.addr("alice")) - before["alice"] == ETH + MINIMAL.exit_bond
+    assert net.l1.balance(net.addr("bob")) - before["bob"] == 2 * ETH + MINIMAL.exit_bond
+    assert net.l1.balance(net.address) == 0

@@ -241,3 +241,18 @@ def test_the_twins_poseidon_constants_are_generated_from_the_python_ones() -> No
 
     text = gen_poseidon.SOL.read_text()
     assert gen_poseidon.rewrite(text) == text, "run python contracts_spec/evm/gen_poseidon.py, then recompile"
+
+
+def test_a_withdrawal_to_an_address_whose_code_refuses_eth_is_paid_on_the_evm() -> None:
+    """The toy L1's transfer never runs the recipient's code; on a real EVM a recipient that refuses ETH
+    would make its claim revert for ever. The twin forces the ETH in, so the withdrawal is paid."""
+    l1 = new_l1("evm", FUNDED)
+    lab = ZkLab(l1, KEYS, preset=SMALL)
+    refuser = "0x" + "5e" * 20
+    l1.rpc("anvil_setCode", refuser, "0x60006000fd")  # PUSH1 0 PUSH1 0 REVERT: refuses every call
+    lab.deposit("alice", 2 * ETH)
+    lab.submit_batch()
+    lab.withdraw("alice", ETH, recipient=refuser)
+    lab.submit_batch()
+    lab.transact("bob", "claim_withdrawal", refuser)
+    assert l1.balance(refuser) == ETH

@@ -285,10 +285,18 @@ contract RootChain {
 
     // -- ETH out ------------------------------------------------------------------------------------------------
 
+    /// Send ETH as the Python runtime's transfer does: it always arrives, whatever the recipient's code does,
+    /// so no recipient can hold up the queue. A call with the value stipend alone; a recipient that refuses it
+    /// gets it through a one-shot contract that self-destructs to it (PUSH20 recipient, SELFDESTRUCT).
     function _transfer(uint256 to, uint256 amount) private {
         if (amount == 0) return;
         assembly ("memory-safe") {
-            pop(call(0, to, amount, 0, 0, 0, 0))
+            if iszero(call(0, to, amount, 0, 0, 0, 0)) {
+                let p := mload(0x40)
+                mstore(p, or(shl(248, 0x73), shl(88, to)))
+                mstore8(add(p, 21), 0xff)
+                pop(create(amount, p, 22))
+            }
         }
     }
 

@@ -270,11 +270,29 @@ contract ZkRollup {
 
     // -- withdrawals ---------------------------------------------------------------------------
 
+    /// Send ETH as the Python runtime's transfer does: it always arrives, whatever the recipient's code
+    /// does. A call with the value stipend alone; a recipient that refuses it gets it through a one-shot
+    /// contract that self-destructs to it (PUSH20 recipient, SELFDESTRUCT).
+    function _send(address to, uint256 amount) private {
+        bool ok;
+        assembly ("memory-safe") { ok := call(0, to, amount, 0, 0, 0, 0) }
+        if (!ok) {
+            address made;
+            assembly ("memory-safe") {
+                let p := mload(0x40)
+                mstore(p, or(shl(248, 0x73), shl(88, to)))
+                mstore8(add(p, 21), 0xff)
+                made := create(amount, p, 22)
+            }
+            require(made != address(0), "transfer failed: the ETH could not be sent");
+        }
+    }
+
     function claim_withdrawal(address recipient) external {
         uint256 amount = withdrawableOf[recipient];
         if (amount == 0) revert(string.concat("nothing to claim for ", Fmt.lower(recipient)));
         withdrawableOf[recipient] = 0;
-        payable(recipient).transfer(amount);
+        _send(recipient, amount);
         emit WithdrawalClaimed(recipient, amount);
     }
 
@@ -313,7 +331,7 @@ contract ZkRollup {
         if (node != root) revert(string.concat("the proof does not show account ", Fmt.dec(account),
                                             "'s leaf under the last verified root"));
         exitedOf[account] = true;
-        if (balance != 0) payable(owner).transfer(balance);
+        if (balance != 0) _send(owner, balance);
         emit Exited(account, owner, balance);
     }
 
@@ -330,7 +348,7 @@ contract ZkRollup {
         refundWord[deposit_id] = 0;
         address depositor = address(uint160(word));
         uint256 amount = word >> 160;
-        payable(depositor).transfer(amount);
+        _send(depositor, amount);
         emit DepositRefunded(deposit_id, depositor, amount);
     }
 

@@ -96,10 +96,17 @@ def has_twin(name: str) -> bool:
 
 
 def is_twin_code(name: str, code: bytes) -> bool:
-    """True when ``code`` (as ``eth_getCode`` returns it) is the runtime code of twin ``name``."""
-    if not has_twin(name):
+    """True when ``code`` (as ``eth_getCode`` returns it) is the runtime code of twin ``name``, whatever
+    values its constructor wrote into the code's immutables."""
+    if not has_twin(name) or not code:
         return False
-    return bool(code) and "0x" + keccak256(code).hex() == _artifact(name).get("runtime_keccak")
+    found = _artifact(name)
+    if len(code) != found.get("runtime_size"):
+        return False
+    blanked = bytearray(code)
+    for start, length in found.get("immutables", []):
+        blanked[start:start + length] = bytes(length)
+    return "0x" + keccak256(bytes(blanked)).hex() == found.get("runtime_keccak")
 
 
 def deploy_data(contract_cls: type, *args: Any) -> bytes:
