@@ -78,3 +78,20 @@ def test_the_secret_registry_on_both_l1s() -> None:
         seen[kind] = l1.calls
     assert [(c.method, c.ok, c.rule) for c in seen["toy"]] == [(c.method, c.ok, c.rule) for c in seen["evm"]]
     print(gas_table(seen["toy"], seen["evm"]))
+
+
+def test_a_twins_digest_covers_the_files_it_imports(tmp_path, monkeypatch) -> None:
+    """Editing shared code (lib/) or a twin another extends makes every twin that imports it stale."""
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "A.sol").write_text('import {B} from "./lib/B.sol";\ncontract A {}\n')
+    (tmp_path / "lib" / "B.sol").write_text("library B {}\n")
+    monkeypatch.setattr(twins, "SOURCES", tmp_path)
+    assert [p.name for p in twins.sources_of("A")] == ["A.sol", "B.sol"]
+    before = twins.source_digest("A")
+    (tmp_path / "lib" / "B.sol").write_text("library B { }\n")
+    assert twins.source_digest("A") != before
+
+
+def test_the_bisection_twin_extends_the_optimistic_one_and_the_channel_twins_share_their_text_library() -> None:
+    assert [p.name for p in twins.sources_of("BisectionRollup")] == ["BisectionRollup.sol", "OptimisticRollup.sol"]
+    assert twins.sources_of("ChannelAdjudicator")[1] == twins.sources_of("MonitoringService")[1]

@@ -1,54 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {ChannelText} from "./lib/ChannelText.sol";
+
 /// The SecretRegistry twin's view the adjudicator asks, once per lock, when it unlocks.
 interface ISecretRegistry {
     function get_secret_reveal(bytes32 secrethash) external view returns (uint256, uint256);
-}
-
-/// Decimal numbers for refusal messages, and the signature check of the Python runtime's ecrecover
-/// (65 bytes, v 27 or 28, low s; anything else recovers no one).
-library ChannelText {
-    uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
-
-    function u(uint256 v) internal pure returns (string memory out) {
-        assembly ("memory-safe") {
-            let end := add(mload(0x40), 128)
-            let p := end
-            let q := 0
-            for {} 1 {} {
-                p := sub(p, 2)
-                q := mod(v, 100)
-                mstore8(p, add(48, div(q, 10)))
-                mstore8(add(p, 1), add(48, mod(q, 10)))
-                v := div(v, 100)
-                if iszero(v) { break }
-            }
-            if lt(q, 10) { p := add(p, 1) }
-            out := sub(p, 32)
-            mstore(out, sub(end, p))
-            mstore(0x40, end)
-        }
-    }
-
-    /// The signer of ``digest``, or the zero address where the Python runtime's ecrecover gives None.
-    function recover(bytes32 digest, bytes calldata sig) internal view returns (address signer) {
-        if (sig.length != 65) return address(0);
-        assembly ("memory-safe") {
-            let r := calldataload(sig.offset)
-            let s := calldataload(add(sig.offset, 32))
-            let v := byte(0, calldataload(add(sig.offset, 64)))
-            if and(or(eq(v, 27), eq(v, 28)), iszero(gt(s, HALF_N))) {
-                let p := mload(0x40)
-                mstore(p, digest)
-                mstore(add(p, 32), v)
-                mstore(add(p, 64), r)
-                mstore(add(p, 96), s)
-                mstore(0, 0)
-                if staticcall(gas(), 1, p, 128, 0, 32) { signer := mload(0) }
-            }
-        }
-    }
 }
 
 /// The twin of contracts_spec/channels/contract.py's ChannelAdjudicator, with the rules it runs from

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {ChannelText} from "./lib/ChannelText.sol";
+
 /// The two ChannelAdjudicator entries the MonitoringService calls.
 interface IChannelAdjudicator {
     function update_non_closing_balance_proof(uint256 channel_identifier, address closing_participant,
@@ -10,51 +12,6 @@ interface IChannelAdjudicator {
                                               bytes calldata non_closing_signature) external;
 
     function channel_info(uint256 channel_identifier) external view returns (uint8, uint256, uint256, uint256);
-}
-
-/// Decimal numbers for refusal messages, and the signature check of the Python runtime's ecrecover
-/// (65 bytes, v 27 or 28, low s; anything else recovers no one).
-library MonitoringText {
-    uint256 internal constant HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0;
-
-    function u(uint256 v) internal pure returns (string memory out) {
-        assembly ("memory-safe") {
-            let end := add(mload(0x40), 128)
-            let p := end
-            let q := 0
-            for {} 1 {} {
-                p := sub(p, 2)
-                q := mod(v, 100)
-                mstore8(p, add(48, div(q, 10)))
-                mstore8(add(p, 1), add(48, mod(q, 10)))
-                v := div(v, 100)
-                if iszero(v) { break }
-            }
-            if lt(q, 10) { p := add(p, 1) }
-            out := sub(p, 32)
-            mstore(out, sub(end, p))
-            mstore(0x40, end)
-        }
-    }
-
-    /// The signer of ``digest``, or the zero address where the Python runtime's ecrecover gives None.
-    function recover(bytes32 digest, bytes calldata sig) internal view returns (address signer) {
-        if (sig.length != 65) return address(0);
-        assembly ("memory-safe") {
-            let r := calldataload(sig.offset)
-            let s := calldataload(add(sig.offset, 32))
-            let v := byte(0, calldataload(add(sig.offset, 64)))
-            if and(or(eq(v, 27), eq(v, 28)), iszero(gt(s, HALF_N))) {
-                let p := mload(0x40)
-                mstore(p, digest)
-                mstore(add(p, 32), v)
-                mstore(add(p, 64), r)
-                mstore(add(p, 96), s)
-                mstore(0, 0)
-                if staticcall(gas(), 1, p, 128, 0, 32) { signer := mload(0) }
-            }
-        }
-    }
 }
 
 /// The twin of contracts_spec/channels/monitoring.py's MonitoringService, with the reward rules it runs from
@@ -68,7 +25,7 @@ library MonitoringText {
 /// its reason. ETH goes out by a call with no gas beyond the value stipend, forced in when the recipient
 /// refuses it. Refusals carry the Python reasons' rule, static text and numbers, not the addresses they name.
 contract MonitoringService {
-    using MonitoringText for uint256;
+    using ChannelText for uint256;
 
     event NewDeposit(address indexed user, uint256 balance);
     event WithdrawPlanned(address indexed user, uint256 amount, uint256 ready_block);
@@ -187,7 +144,7 @@ contract MonitoringService {
                      bytes calldata closing_signature, bytes calldata non_closing_signature, uint256 reward_amount,
                      bytes calldata reward_signature) external {
         address adjudicator_ = adjudicatorAddress;
-        address signer = MonitoringText.recover(
+        address signer = ChannelText.recover(
             _rewardDigest(adjudicator_, channel_identifier, non_closing_participant, nonce, reward_amount),
             reward_signature);
         (, uint256 recordedNonce, uint256 recordedReward) = _record(channel_identifier, non_closing_participant);

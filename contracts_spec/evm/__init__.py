@@ -8,7 +8,8 @@ the first colon). The Python class stays the specification; differential
 tests (``tests/test_evm_*``) run the same scenarios on both L1s and compare
 outcomes and gas.
 
-Each twin is one self-contained source file (its libraries inside it), and
+Each twin is one source file named as its contract, which may import others
+(a twin it extends, or shared code in ``lib/``), and
 ``artifacts/<Name>.json`` holds what the pinned compiler (``tools/evm``)
 made of it (ABI and creation bytecode), with a digest of the source and
 settings it was made from, so the twins deploy without a compiler and a
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -51,10 +53,28 @@ def source_of(name: str) -> Path:
     return SOURCES / f"{name}.sol"
 
 
+_IMPORT = re.compile(r'^\s*import\s+(?:[^"]*\s+from\s+)?"(\./[^"]+)"\s*;', re.MULTILINE)
+
+
+def sources_of(name: str) -> list[Path]:
+    """Twin ``name``'s source and every file it imports (``import ... "./X.sol"``), transitively, in order."""
+    seen: list[Path] = []
+    todo = [source_of(name)]
+    while todo:
+        path = todo.pop(0).resolve()
+        if path in seen:
+            continue
+        seen.append(path)
+        todo += [path.parent / found for found in _IMPORT.findall(path.read_text())]
+    return seen
+
+
 def source_digest(name: str) -> str:
-    """SHA-256 over the compiler settings and the source of twin ``name``: what its artefact was made from."""
+    """SHA-256 over the compiler settings and the sources of twin ``name`` (its file and what that imports):
+    what its artefact was made from."""
     h = hashlib.sha256(json.dumps(SETTINGS, sort_keys=True).encode())
-    h.update(source_of(name).read_bytes())
+    for path in sources_of(name):
+        h.update(path.relative_to(SOURCES).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -160,4 +180,5 @@ def abi_differences(contract_cls: type) -> list[str]:
 
 
 __all__ = ["ARTIFACTS", "SETTINGS", "SOURCES", "EvmArtifactError", "abi_differences", "artifact", "artifact_path",
-           "check_fresh", "deploy_data", "has_twin", "is_twin_code", "source_digest", "source_files", "source_of"]
+           "check_fresh", "deploy_data", "has_twin", "is_twin_code", "source_digest", "source_files", "source_of",
+           "sources_of"]
