@@ -256,24 +256,6 @@ contract ChannelAdjudicator {
         }
     }
 
-    /// Send ETH as the Python runtime's transfer does: it always arrives, and the recipient's code does not
-    /// decide. A call with the value stipend alone; a recipient that refuses it gets it through a one-shot
-    /// contract that self-destructs to it (PUSH20 to, SELFDESTRUCT), so no one can block a settlement.
-    /// Nothing to send still touches the recipient's account, as the Python transfer charges (BALANCE).
-    function _pay(address to, uint256 amount) private {
-        if (amount == 0) {
-            assembly ("memory-safe") { if eq(balance(to), not(0)) { invalid() } }
-            return;
-        }
-        (bool ok,) = payable(to).call{value: amount, gas: 0}("");
-        if (!ok) {
-            bytes memory initCode = abi.encodePacked(hex"73", to, hex"ff");
-            address made;
-            assembly ("memory-safe") { made := create(amount, add(initCode, 32), mload(initCode)) }
-            require(made != address(0), "transfer failed: the ETH could not be sent");
-        }
-    }
-
     // -- open, deposit, withdraw ----------------------------------------------------------------------
 
     function open_channel(address partner, uint256 settle_timeout) external returns (uint256) {
@@ -346,7 +328,7 @@ contract ChannelAdjudicator {
                                  total.u()));
         }
         sideWord[channel_identifier][participant] = own & ~(MASK96 << 96) | total_withdraw << 96;
-        _pay(participant, amount);
+        ChannelText.pay(participant, amount);
         emit ChannelWithdraw(channel_identifier, participant, total_withdraw);
     }
 
@@ -371,8 +353,8 @@ contract ChannelAdjudicator {
                                  total.u(), " held for the channel"));
         }
         _delete(channel_identifier, participant1, participant2);
-        _pay(participant1, balance1);
-        _pay(participant2, balance2);
+        ChannelText.pay(participant1, balance1);
+        ChannelText.pay(participant2, balance2);
         emit ChannelSettled(channel_identifier, participant1, balance1, bytes32(0), participant2, balance2, bytes32(0));
     }
 
@@ -479,8 +461,8 @@ contract ChannelAdjudicator {
                 amount2 += kept2;
             }
         }
-        _pay(participant1, amount1);
-        _pay(participant2, amount2);
+        ChannelText.pay(participant1, amount1);
+        ChannelText.pay(participant2, amount2);
         emit ChannelSettled(channel_identifier, participant1, amount1, locksroot1, participant2, amount2, locksroot2);
     }
 
@@ -546,8 +528,8 @@ contract ChannelAdjudicator {
         lockedOf[channel_identifier][sender][receiver][locksroot] = 0;
         uint256 returned;
         unchecked { returned = retained - claimed; }
-        _pay(receiver, claimed);
-        _pay(sender, returned);
+        ChannelText.pay(receiver, claimed);
+        ChannelText.pay(sender, returned);
         emit ChannelUnlocked(channel_identifier, receiver, sender, locksroot, claimed, returned);
     }
 

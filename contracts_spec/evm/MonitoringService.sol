@@ -63,24 +63,6 @@ contract MonitoringService {
         withdrawDelay = withdraw_delay;
     }
 
-    /// Send ETH as the Python runtime's transfer does: it always arrives, and the recipient's code does not
-    /// decide. A call with the value stipend alone; a recipient that refuses it gets it through a one-shot
-    /// contract that self-destructs to it (PUSH20 to, SELFDESTRUCT), so no one can block a settlement.
-    /// Nothing to send still touches the recipient's account, as the Python transfer charges (BALANCE).
-    function _pay(address to, uint256 amount) private {
-        if (amount == 0) {
-            assembly ("memory-safe") { if eq(balance(to), not(0)) { invalid() } }
-            return;
-        }
-        (bool ok,) = payable(to).call{value: amount, gas: 0}("");
-        if (!ok) {
-            bytes memory initCode = abi.encodePacked(hex"73", to, hex"ff");
-            address made;
-            assembly ("memory-safe") { made := create(amount, add(initCode, 32), mload(initCode)) }
-            require(made != address(0), "transfer failed: the ETH could not be sent");
-        }
-    }
-
     // -- deposits ---------------------------------------------------------------------------------------
 
     function deposit(address user) external payable {
@@ -118,7 +100,7 @@ contract MonitoringService {
         if (amount > balance) amount = balance;
         planned[msg.sender] = 0;
         balanceOf[msg.sender] = balance - amount;
-        _pay(msg.sender, amount);
+        ChannelText.pay(msg.sender, amount);
         emit Withdrawn(msg.sender, amount);
     }
 
@@ -193,7 +175,7 @@ contract MonitoringService {
         require(state == 0, "channel not settled: a reward is claimable after settlement");
         rewardWord[channel_identifier][non_closing_participant] = 0;
         rewardService[channel_identifier][non_closing_participant] = address(0);
-        _pay(msg.sender, reward);
+        ChannelText.pay(msg.sender, reward);
         emit RewardClaimed(channel_identifier, non_closing_participant, msg.sender, reward);
     }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-/// Shared by the channel twins (ChannelAdjudicator.sol, MonitoringService.sol).
+/// Shared by the channel twins (ChannelAdjudicator.sol, MonitoringService.sol): refusal numbers, signature
+/// recovery, and the payout no recipient can refuse.
 /// Decimal numbers for refusal messages, and the signature check of the Python runtime's ecrecover
 /// (65 bytes, v 27 or 28, low s; anything else recovers no one).
 library ChannelText {
@@ -43,6 +44,24 @@ library ChannelText {
                 mstore(0, 0)
                 if staticcall(gas(), 1, p, 128, 0, 32) { signer := mload(0) }
             }
+        }
+    }
+
+    /// Send ETH as the Python runtime's transfer does: it always arrives, and the recipient's code does not
+    /// decide. A call with the value stipend alone; a recipient that refuses it gets it through a one-shot
+    /// contract that self-destructs to it (PUSH20 to, SELFDESTRUCT), so no one can block a settlement.
+    /// Nothing to send still touches the recipient's account, as the Python transfer charges (BALANCE).
+    function pay(address to, uint256 amount) internal {
+        if (amount == 0) {
+            assembly ("memory-safe") { if eq(balance(to), not(0)) { invalid() } }
+            return;
+        }
+        (bool ok,) = payable(to).call{value: amount, gas: 0}("");
+        if (!ok) {
+            bytes memory initCode = abi.encodePacked(hex"73", to, hex"ff");
+            address made;
+            assembly ("memory-safe") { made := create(amount, add(initCode, 32), mload(initCode)) }
+            require(made != address(0), "transfer failed: the ETH could not be sent");
         }
     }
 }
