@@ -259,7 +259,7 @@ def gas_rows(toy: list, evm: list) -> list[dict]:
         row = {"method": t.method if t.method == e.method else f"{t.method}/{e.method}", "toy": t.gas,
                "evm": e.gas, "difference": round(diff, 4), "ok_toy": t.ok, "ok_evm": e.ok}
         if abs(diff) > GAS_TOLERANCE:
-            row["why"] = gas_note(t.method) or "unexplained"
+            row["why"] = gas_note(t.method, ok=t.ok and e.ok) or "unexplained"
         rows.append(row)
     return rows
 
@@ -277,7 +277,7 @@ def cmd_demos(args: argparse.Namespace) -> int:
     from node import evm
     from node.cli_demo import all_demos
 
-    names = args.names or list(MAIN_DEMOS)
+    names = list(all_demos()) if args.all else args.names or list(MAIN_DEMOS)
     unknown = [n for n in names if n not in all_demos()]
     if unknown:
         raise EvmCliError(f"no demo named {', '.join(unknown)} (`l2lab demo --list` names them)")
@@ -382,6 +382,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     q = sub.add_parser("demos", help="run each scheme's main demo on a real EVM and compare its gas with the toy L1")
     q.add_argument("names", nargs="*", help=f"demos to run (default: {', '.join(MAIN_DEMOS)})")
     q.add_argument("--rpc", help="an EVM chain to use (default: an anvil of its own, stopped afterwards)")
+    q.add_argument("--all", action="store_true", help="every demo of every scheme, attacks included")
     q.add_argument("--preset", default="minimal", help="the schemes' preset (default minimal; zk: small)")
     q.add_argument("--narrate", action="store_true", help="print each demo's narration (to stderr)")
     q.add_argument("--json", action="store_true", help="print the whole report as JSON")

@@ -51,10 +51,18 @@ GAS_NOTES: dict[str, dict[str, str]] = {
 GAS_NOTES["BisectionRollup"] = {**GAS_NOTES["OptimisticRollup"], **GAS_NOTES["BisectionRollup"]}
 
 
-def gas_note(method: str, contract: str | None = None) -> str | None:
-    """The note for ``method`` (of ``contract``, or of any twin that has one); None when there is none."""
+REFUSED = ("a refused call: its reason text (decimals, checksummed addresses, memory; the root chain's from a "
+           "call to its reasons contract) is EVM work the toy L1 does not meter, weighed against a call that did "
+           "little else")
+
+
+def gas_note(method: str, contract: str | None = None, ok: bool = True) -> str | None:
+    """The note for ``method`` (of ``contract``, or of any twin that has one), or for any refused call without
+    one of its own; None when there is none."""
     if method == "deploy":
         return DEPLOY
     if contract is not None:
-        return GAS_NOTES.get(contract, {}).get(method)
-    return next((notes[method] for notes in GAS_NOTES.values() if method in notes), None)
+        note = GAS_NOTES.get(contract, {}).get(method)
+    else:
+        note = next((notes[method] for notes in GAS_NOTES.values() if method in notes), None)
+    return note if note is not None or ok else REFUSED
