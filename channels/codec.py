@@ -68,7 +68,7 @@ def quick_init(cls: type) -> type:
     exec(source, env)  # noqa: S102 - built above from the dataclass's own field names
     init = env["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
-    init.__doc__ = cls.__init__.__doc__
+    init.__doc__ = cls.__dict__["__init__"].__doc__ if "__init__" in cls.__dict__ else None
     cls.__init__ = init  # type: ignore[misc]
     return cls
 

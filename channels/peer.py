@@ -151,7 +151,7 @@ class Peer:
                     self._commit([*self._unsynced, *batch.logged], batch)
                     self._unsynced.clear()
                 for effect in batch.effects:
-                    if type(effect) is list:  # a change's events, in order
+                    if isinstance(effect, list):  # a change's events, in order
                         for event in effect:
                             self._perform(event)
                     else:

@@ -469,9 +469,9 @@ def test_a_known_lock_commitment_is_checked_as_the_locks_are() -> None:
              (proof(), [], 160), (proof(locked=1), [], 160), (proof(locksroot=root), [], 160)]
     for p, held, cap in cases:
         said = []
-        for check in (lambda: R.check_pending_locks(p, held, cap),
-                      lambda: R.check_lock_commitment(p, len(held), R.compute_locksroot(held),
-                                                      R.locked_amount_of(held), cap)):
+        for check in (lambda p=p, held=held, cap=cap: R.check_pending_locks(p, held, cap),
+                      lambda p=p, held=held, cap=cap: R.check_lock_commitment(
+                          p, len(held), R.compute_locksroot(held), R.locked_amount_of(held), cap)):
             try:
                 check()
                 said.append("")
