@@ -192,7 +192,3 @@ def responds(url: str) -> bool:
         return "result" in reply.json()
     except (httpx.HTTPError, ValueError):
         return False
-
-
-def client_version(l1: Any) -> str:
-    return str(l1.rpc("web3_clientVersion"))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import atexit
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -45,11 +45,6 @@ class Call:
     ok: bool
     rule: str
     gas: int
-
-
-@dataclass
-class Recording:
-    calls: list[Call] = field(default_factory=list)
 
 
 def _selectors() -> dict[bytes, str]:
