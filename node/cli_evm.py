@@ -333,13 +333,14 @@ def _guard(func: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
         from contracts_spec.evm import EvmArtifactError
         from contracts_spec.l1 import L1Error
+        from node.rpc import RpcError
 
         try:
             return int(func(args))
         except (EvmCliError, EvmArtifactError) as exc:
             print(f"l2lab evm: {exc}", file=sys.stderr)
             return 2
-        except L1Error as exc:
+        except (L1Error, RpcError) as exc:
             print(f"l2lab evm: the chain refused: {exc}", file=sys.stderr)
             return 1
 

@@ -58,6 +58,22 @@ def test_up_status_deploy_down(tools: None, tmp_path: Path, capsys: pytest.Captu
         assert main(["evm", "status", "--data-dir", data, "--json"]) == 0
         status = json.loads(capsys.readouterr().out)
         assert status["client"].startswith("anvil/") and status["toy_l1"] is False and status["chain_id"] == 31337
+        out = tmp_path / "deployed.json"
+        assert main(["evm", "deploy", "--data-dir", data, "--out", str(out)]) == 0
+        printed = json.loads(capsys.readouterr().out)
+        assert printed == json.loads(out.read_text())
+        assert {name for scheme in printed.values() for name in scheme} == {
+            "OptimisticRollup", "BisectionRollup", "ZkRollup", "SecretRegistry", "ChannelAdjudicator", "RootChain"}
+        from contracts_spec import evm
+        from contracts_spec.l1 import L1Client
+        from node.client import HttpTransport
+
+        l1 = L1Client(HttpTransport(status["url"]))
+        for scheme in printed.values():
+            for name, address in scheme.items():
+                assert evm.is_twin_code(name, bytes.fromhex(l1.rpc("eth_getCode", address, "latest")[2:])), name
+        assert main(["evm", "deploy", "--data-dir", data, "--key", "0x" + "00" * 31 + "07"]) == 1  # unfunded
+        assert "the chain refused" in capsys.readouterr().err
         other = str(tmp_path / "other")
         assert main(["evm", "up", "--data-dir", other, "--port", port]) == 2
         assert f"port {port} already answers" in capsys.readouterr().err
