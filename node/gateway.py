@@ -14,8 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from node.client import HttpTransport, TransportError
-from node.rpc import SERVER_ERROR, RpcDispatcher, RpcError
-from node.rpc_codes import INVALID_REQUEST
+from node.rpc import MAX_PARAMS, SERVER_ERROR, RpcDispatcher, RpcError, is_admin_method
+from node.rpc_codes import INVALID_REQUEST, METHOD_NOT_FOUND
 
 
 class ForwardingDispatcher(RpcDispatcher):
@@ -26,8 +26,13 @@ class ForwardingDispatcher(RpcDispatcher):
         self.transport = HttpTransport(url)
 
     def handle(self, method: str, params: list | None = None) -> Any:
+        """Forward one method the node serves itself (``node.rpc.MAX_PARAMS``, and the dev methods, which
+        ``handle_request`` keeps behind the token); any other method of the chain behind is not served."""
         if not isinstance(method, str):
             raise RpcError(INVALID_REQUEST, "method must be a string")
+        if not (method in MAX_PARAMS or is_admin_method(method)):
+            raise RpcError(METHOD_NOT_FOUND, f"the method {method:.80} is not served by this node (it forwards "
+                                             "only what an l2lab node serves)")
         if params is not None and not isinstance(params, list):
             raise RpcError(INVALID_REQUEST, "params must be a JSON array")
         try:

@@ -60,6 +60,15 @@ def test_dev_methods_still_need_the_node_token(gateway: tuple[str, LocalNode]) -
     assert L1Client(HttpTransport(node.url)).block_number() == before + 1
 
 
+def test_methods_an_l2lab_node_does_not_serve_are_not_forwarded(gateway: tuple[str, LocalNode]) -> None:
+    """anvil's own extras (sending from any address unsigned, rewinding the head) stay behind the node."""
+    _, node = gateway
+    for method, params in (("eth_sendUnsignedTransaction", [{"from": "0x" + "11" * 20, "to": "0x" + "22" * 20}]),
+                           ("debug_setHead", ["0x0"]), ("personal_unlockAccount", ["0x" + "11" * 20, "", 0])):
+        with pytest.raises(RpcError, match="not served by this node"):
+            HttpTransport(node.url, token=node.token).request(method, params)
+
+
 def test_the_hosted_root_chain_is_the_solidity_twin_on_the_l1(gateway: tuple[str, LocalNode]) -> None:
     from contracts_spec import evm
 
