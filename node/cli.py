@@ -24,6 +24,7 @@ _SUBCOMMAND_MODULES = (
     "node.cli_zk",
     "node.cli_demo",
     "node.cli_evm",
+    "node.cli_tour",
 )
 
 

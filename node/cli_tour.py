@@ -1,0 +1,80 @@
+"""``l2lab tour``: every demo of every scheme in teaching order, narrated, with a verdict table at the end.
+
+The order is the registry's (optimistic rollup, zk-rollup, payment channels,
+Plasma), each scheme's honest path first and its attacks after. Run in a
+terminal, the tour pauses between schemes until Enter; ``--no-pause`` (or a
+stdin that is not a terminal) runs straight through. ``--only`` keeps one
+scheme's part, ``--rpc`` runs every demo against that chain instead of an
+in-process one. It exits 1 when a demo fails or an honest user loses anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any, TextIO
+
+SMALL_PRESETS = {"zk": "small"}  # each scheme's small preset, for a tour in minutes
+
+
+def honest_losses(summary: dict) -> int:
+    return sum(int(u.get("lost_wei", 0)) for u in summary.get("users", {}).values() if u.get("honest"))
+
+
+def tour(schemes: list[str], *, pause: bool, rpc: str | None, out: TextIO, prompt: Any = input) -> list[dict]:
+    """Run the demos of ``schemes`` in order; one row per demo (name, scheme, ok, honest loss, seconds)."""
+    from node.cli_demo import all_demos, summary_line
+    from node.demo_l1 import use_rpc
+
+    rows = []
+    demos = all_demos()
+    for i, scheme in enumerate(schemes):
+        part = [(name, demo) for name, (s, demo) in demos.items() if s.name == scheme]
+        print(f"\n=== Part {i + 1}: {scheme} ({len(part)} demos) ===", file=out, flush=True)
+        for name, demo in part:
+            print(f"\n--- {name}: {summary_line(demo)} ---", file=out, flush=True)
+            started = time.perf_counter()
+            try:
+                with use_rpc(rpc):
+                    code, summary = demo(SMALL_PRESETS.get(scheme, "minimal"), out)
+                ok, lost, why = code == 0 and bool(summary.get("ok")), honest_losses(summary), ""
+            except Exception as exc:  # a demo that breaks is a failed row, and the tour goes on
+                ok, lost, why = False, 0, f"{type(exc).__name__}: {exc}"
+            rows.append({"demo": name, "scheme": scheme, "ok": ok and lost == 0, "honest_lost_wei": lost,
+                         "seconds": round(time.perf_counter() - started, 1), "error": why})
+        if pause and i + 1 < len(schemes):
+            prompt(f"\n(end of part {i + 1}; press Enter for {schemes[i + 1]}) ")
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    from node.schemes import all_schemes
+
+    known = list(all_schemes())
+    schemes = known if not args.only else args.only
+    unknown = [s for s in schemes if s not in known]
+    if unknown:
+        print(f"l2lab tour: no scheme named {', '.join(unknown)} (known: {', '.join(known)})", file=sys.stderr)
+        return 2
+    if args.rpc is not None and not args.rpc.startswith(("http://", "https://")):
+        print(f"l2lab tour: --rpc must start with http:// or https://, got {args.rpc!r}", file=sys.stderr)
+        return 2
+    pause = not args.no_pause and sys.stdin.isatty()
+    rows = tour(schemes, pause=pause, rpc=args.rpc, out=sys.stdout)
+    print(f"\n{'demo':<28}{'verdict':<10}{'honest users lost':>18}{'seconds':>9}")
+    for row in rows:
+        verdict = "ok" if row["ok"] else "FAILED"
+        print(f"{row['demo']:<28}{verdict:<10}{row['honest_lost_wei']:>14} wei{row['seconds']:>9}"
+              + (f"  {row['error']}" if row["error"] else ""))
+    failed = [row["demo"] for row in rows if not row["ok"]]
+    print(f"\n{len(rows) - len(failed)} of {len(rows)} demos ok" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    return 1 if failed else 0
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("tour", help="run every demo in teaching order, narrated, pausing between schemes")
+    p.add_argument("--no-pause", action="store_true", help="run straight through (also when stdin is no terminal)")
+    p.add_argument("--only", action="append", metavar="SCHEME", help="one scheme's part (repeatable)")
+    p.add_argument("--rpc", metavar="URL", help="run every demo against the chain at URL (see `l2lab demo --rpc`)")
+    p.set_defaults(func=run)
