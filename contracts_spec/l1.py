@@ -26,6 +26,7 @@ from eth_abi import encode as abi_encode
 from eth_account import Account
 from eth_utils import to_checksum_address
 
+from contracts_spec.runtime.abi import param_type
 from primitives.keccak import keccak256
 
 
@@ -124,13 +125,7 @@ def _qty(s: str | int) -> int:
     return s if isinstance(s, int) else int(s, 16)
 
 
-def _abi_type(param: dict) -> str:
-    """The canonical type string of an ABI parameter, tuples expanded."""
-    t = param["type"]
-    if t.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in param.get("components", []))
-        return f"({inner}){t[5:]}"
-    return t
+_abi_type = param_type  # the canonical type string of an ABI parameter, tuples expanded
 
 
 def _function_abi(contract_cls: Any, name: str) -> dict:

@@ -30,6 +30,11 @@ def all_demos() -> dict[str, tuple[HostedScheme, Demo]]:
     return found
 
 
+def honest_losses(summary: dict) -> int:
+    """What a demo's honest users lost, in wei, by its own summary."""
+    return sum(int(u.get("lost_wei", 0)) for u in summary.get("users", {}).values() if u.get("honest"))
+
+
 def summary_line(demo: Demo) -> str:
     """A demo's one-line description: the first line of its docstring."""
     lines = (getattr(demo, "__doc__", None) or "").strip().splitlines()
@@ -58,11 +63,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"l2lab demo: {exc}", file=sys.stderr)
         return 2
     as_json = getattr(args, "json", False)
+    from node.client import url_problem
     from node.demo_l1 import use_rpc
 
     rpc = getattr(args, "rpc", None)
-    if rpc is not None and not rpc.startswith(("http://", "https://")):
-        print(f"l2lab demo: --rpc must start with http:// or https://, got {rpc!r}", file=sys.stderr)
+    if rpc is not None and url_problem(rpc, "--rpc"):
+        print(f"l2lab demo: {url_problem(rpc, '--rpc')}", file=sys.stderr)
         return 2
 
     try:

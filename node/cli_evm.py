@@ -68,8 +68,11 @@ def _l1(url: str) -> Any:
 def _rpc_of(args: argparse.Namespace) -> str:
     """The chain a command acts on: --rpc, else the anvil `l2lab evm up` started in --data-dir."""
     if getattr(args, "rpc", None):
-        if not str(args.rpc).startswith(("http://", "https://")):
-            raise EvmCliError(f"--rpc must start with http:// or https://, got {args.rpc!r}")
+        from node.client import url_problem
+
+        problem = url_problem(args.rpc, "--rpc")
+        if problem:
+            raise EvmCliError(problem)
         return str(args.rpc)
     state = _read_state(args.data_dir)
     if state and _alive(int(state["pid"])):
@@ -264,11 +267,6 @@ def gas_rows(toy: list, evm: list) -> list[dict]:
     return rows
 
 
-def honest_losses(summary: dict) -> int:
-    """What the demo's honest users lost, in wei, by its own summary."""
-    return sum(int(u.get("lost_wei", 0)) for u in summary.get("users", {}).values() if u.get("honest"))
-
-
 def preset_for(name: str, preset: str) -> str:
     return "small" if name.startswith("zk") and preset == "minimal" else preset
 
@@ -305,6 +303,8 @@ def cmd_demos(args: argparse.Namespace) -> int:
             _, _, toy_calls, _ = run_demo(name, preset, None)
             rows = gas_rows(toy_calls, evm_calls)
             same_calls = [c.method for c in toy_calls] == [c.method for c in evm_calls]
+            from node.cli_demo import honest_losses
+
             lost = honest_losses(summary)
             verdict = "ok" if code == 0 and summary.get("ok") and same_calls and lost == 0 else "FAILED"
             if verdict != "ok":

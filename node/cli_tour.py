@@ -18,13 +18,9 @@ from typing import Any, TextIO
 SMALL_PRESETS = {"zk": "small"}  # each scheme's small preset, for a tour in minutes
 
 
-def honest_losses(summary: dict) -> int:
-    return sum(int(u.get("lost_wei", 0)) for u in summary.get("users", {}).values() if u.get("honest"))
-
-
 def tour(schemes: list[str], *, pause: bool, rpc: str | None, out: TextIO, prompt: Any = input) -> list[dict]:
     """Run the demos of ``schemes`` in order; one row per demo (name, scheme, ok, honest loss, seconds)."""
-    from node.cli_demo import all_demos, summary_line
+    from node.cli_demo import all_demos, honest_losses, summary_line
     from node.demo_l1 import use_rpc
 
     rows = []
@@ -57,8 +53,10 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         print(f"l2lab tour: no scheme named {', '.join(unknown)} (known: {', '.join(known)})", file=sys.stderr)
         return 2
-    if args.rpc is not None and not args.rpc.startswith(("http://", "https://")):
-        print(f"l2lab tour: --rpc must start with http:// or https://, got {args.rpc!r}", file=sys.stderr)
+    from node.client import url_problem
+
+    if args.rpc is not None and url_problem(args.rpc, "--rpc"):
+        print(f"l2lab tour: {url_problem(args.rpc, '--rpc')}", file=sys.stderr)
         return 2
     pause = not args.no_pause and sys.stdin.isatty()
     rows = tour(schemes, pause=pause, rpc=args.rpc, out=sys.stdout)

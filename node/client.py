@@ -26,14 +26,22 @@ class TransportError(ConnectionError):
     """The node could not be reached or answered with something that is not JSON-RPC."""
 
 
+def url_problem(url: object, what: str = "node URL") -> str | None:
+    """Why ``url`` cannot be a node's URL (naming it as ``what``), or None when it can."""
+    if isinstance(url, str) and url.startswith(("http://", "https://")):
+        return None
+    return f"{what} must start with http:// or https://, got {url!r}"
+
+
 class HttpTransport:
     """Send JSON-RPC 2.0 requests to a node over HTTP, one connection pool per transport."""
 
     def __init__(self, url: str = DEFAULT_URL, timeout: float = DEFAULT_TIMEOUT, *,
                  token: str | None = None) -> None:
         """``token``: the node's admin token, sent with every request (``node.auth.find_token``)."""
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise ValueError(f"node URL must start with http:// or https://, got {url!r}")
+        problem = url_problem(url)
+        if problem:
+            raise ValueError(problem)
         if not timeout > 0:
             raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
         self.url = url

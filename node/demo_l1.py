@@ -67,6 +67,8 @@ def recording() -> Iterator[list[SentCall]]:
 
 def resolve(sent: list[tuple[Any, str]]) -> list[SentCall]:
     """Each recorded transaction's method, outcome and gas, read back from its chain."""
+    from contracts_spec.runtime.abi import method_names
+
     names = method_names()
     out = []
     for transport, tx_hash in sent:
@@ -78,24 +80,6 @@ def resolve(sent: list[tuple[Any, str]]) -> list[SentCall]:
         method = "deploy" if not tx.get("to") else names.get(data[:4], "transfer" if not data else data[:4].hex())
         out.append(SentCall(method, int(receipt["status"], 16) == 1, int(receipt["gasUsed"], 16), tx.get("to")))
     return out
-
-
-def method_names() -> dict[bytes, str]:
-    """The method name of every 4-byte selector of every contract class loaded."""
-    from contracts_spec.runtime.abi import REGISTRY
-    from primitives.keccak import keccak256
-
-    def canon(p: dict) -> str:
-        t = p["type"]
-        return "(" + ",".join(canon(c) for c in p["components"]) + ")" + t[5:] if t.startswith("tuple") else t
-
-    names: dict[bytes, str] = {}
-    for cls in REGISTRY.values():
-        for entry in cls.abi():
-            if entry.get("type") == "function":
-                signature = f"{entry['name']}({','.join(canon(p) for p in entry['inputs'])})"
-                names.setdefault(keccak256(signature.encode())[:4], entry["name"])
-    return names
 
 
 @contextmanager

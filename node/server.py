@@ -493,8 +493,10 @@ def run(args: argparse.Namespace) -> int:
         print("error: --l1 forwards to a chain that mines as it was started to: drop --block-time/--automine",
               file=sys.stderr)
         return 2
-    if getattr(args, "l1", None) and not str(args.l1).startswith(("http://", "https://")):
-        print(f"error: --l1 must start with http:// or https://, got {args.l1!r}", file=sys.stderr)
+    from node.client import url_problem
+
+    if getattr(args, "l1", None) and url_problem(args.l1, "--l1"):
+        print(f"error: {url_problem(args.l1, '--l1')}", file=sys.stderr)
         return 2
     if args.block_time is not None and args.automine:
         print("error: --block-time and --automine choose different mining modes: give one", file=sys.stderr)

@@ -23,11 +23,10 @@ from typing import Any
 import pytest
 
 from contracts_spec.l1 import L1Client, TransactionReverted
-from contracts_spec.runtime.abi import REGISTRY
+from contracts_spec.runtime.abi import method_names
 from node.chain import Chain
 from node.client import HttpTransport
 from node.rpc import in_process_l1
-from primitives.keccak import keccak256
 
 GAS_TOLERANCE = 0.10  # the issue's target: every call within 10 % of the EVM's receipt
 
@@ -47,23 +46,6 @@ class Call:
     gas: int
 
 
-def _selectors() -> dict[bytes, str]:
-    out: dict[bytes, str] = {}
-    for cls in REGISTRY.values():
-        for entry in cls.abi():
-            if entry.get("type") == "function":
-                types = ",".join(_canon(p) for p in entry["inputs"])
-                out.setdefault(keccak256(f"{entry['name']}({types})".encode())[:4], entry["name"])
-    return out
-
-
-def _canon(p: dict) -> str:
-    t = p["type"]
-    if t.startswith("tuple"):
-        return "(" + ",".join(_canon(c) for c in p.get("components", [])) + ")" + t[5:]
-    return t
-
-
 class RecordingL1(L1Client):
     """An L1Client that records every transaction it sees mined: method, outcome, rule, gas."""
 
@@ -73,7 +55,7 @@ class RecordingL1(L1Client):
         super().__init__(transport)
         self.kind = kind
         self.calls: list[Call] = []
-        self._names = _selectors()
+        self._names = method_names()
 
     def _name(self, data: str | None, to: str | None) -> str:
         if not to:

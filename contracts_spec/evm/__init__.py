@@ -28,6 +28,7 @@ from typing import Any
 
 from eth_abi import encode as abi_encode
 
+from contracts_spec.runtime.abi import param_type
 from primitives.keccak import keccak256
 
 SOURCES = Path(__file__).resolve().parent
@@ -144,14 +145,8 @@ def deploy_data(contract_cls: type, *args: Any) -> bytes:
 
 
 def _signature(entry: dict) -> str:
-    def kind(p: dict) -> str:
-        t = p["type"]
-        if t.startswith("tuple"):
-            return "(" + ",".join(kind(c) for c in p.get("components", [])) + ")" + t[5:]
-        return t
-
-    args = ",".join(kind(p) + (" indexed" if p.get("indexed") else "") for p in entry.get("inputs", []))
-    outs = ",".join(kind(p) for p in entry.get("outputs", []))
+    args = ",".join(param_type(p) + (" indexed" if p.get("indexed") else "") for p in entry.get("inputs", []))
+    outs = ",".join(param_type(p) for p in entry.get("outputs", []))
     return f"{entry['type']} {entry.get('name', '')}({args})->({outs})"
 
 

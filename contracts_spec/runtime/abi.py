@@ -82,6 +82,25 @@ def canonical_type(type_str: str) -> str:
     return parsed.to_type_str()
 
 
+def param_type(param: dict[str, Any]) -> str:
+    """The canonical type string of an ABI JSON parameter, tuples spelled out: ``(uint256,bytes)[]``."""
+    t = param["type"]
+    if t.startswith("tuple"):
+        return "(" + ",".join(param_type(c) for c in param.get("components", [])) + ")" + t[5:]
+    return str(t)
+
+
+def method_names() -> dict[bytes, str]:
+    """The method name of every 4-byte selector of every registered contract class."""
+    names: dict[bytes, str] = {}
+    for cls in REGISTRY.values():
+        for entry in cls.abi():
+            if entry.get("type") == "function":
+                signature = f"{entry['name']}({','.join(param_type(p) for p in entry['inputs'])})"
+                names.setdefault(selector(signature), entry["name"])
+    return names
+
+
 def parse_signature(signature: str) -> tuple[str, list[str]]:
     """``"f(uint256,address)"`` -> ``("f", ["uint256", "address"])``, validated."""
     sig = signature.strip()
