@@ -171,3 +171,74 @@ def calldata_of(l1: Any, receipt: dict) -> int:
     """The calldata bytes of the transaction behind ``receipt``."""
     tx = l1.rpc("eth_getTransactionByHash", receipt["transactionHash"])
     return (len(tx.get("input") or "0x") - 2) // 2
+
+
+@dataclass
+class Phase:
+    """What every transaction mined on the L1 during one phase cost: gas, calldata bytes, fees by sender."""
+
+    gas: int = 0
+    calldata: int = 0
+    transactions: int = 0
+    fees: dict[str, int] = field(default_factory=dict)  # lower-case sender address -> wei paid in fees
+
+
+class PhaseMeter:
+    """Counts every L1 transaction a runner's phases mine, from the blocks themselves.
+
+    ``with meter.phase("deposit"):`` reads the L1 head before and after, and
+    adds the gas, calldata and fees of every transaction mined in between to
+    that phase: nothing a scheme sends can escape the count, whichever actor
+    sent it. One runner at a time uses the L1, so the blocks are its own.
+    """
+
+    def __init__(self, l1: Any) -> None:
+        self.l1 = l1
+        self.phases: dict[str, Phase] = {}
+
+    def phase(self, name: str) -> _PhaseBlock:
+        return _PhaseBlock(self, name)
+
+    def _count(self, name: str, first: int, last: int) -> None:
+        phase = self.phases.setdefault(name, Phase())
+        for number in range(first, last + 1):
+            block = self.l1.rpc("eth_getBlockByNumber", hex(number), True)
+            for tx in block["transactions"]:
+                receipt = self.l1.rpc("eth_getTransactionReceipt", tx["hash"])
+                gas = int(receipt["gasUsed"], 16)
+                phase.gas += gas
+                phase.calldata += (len(tx.get("input") or "0x") - 2) // 2
+                phase.transactions += 1
+                sender = tx["from"].lower()
+                phase.fees[sender] = phase.fees.get(sender, 0) + gas * int(receipt["effectiveGasPrice"], 16)
+
+    def gas(self) -> dict[str, int]:
+        return {name: p.gas for name, p in self.phases.items()}
+
+    def calldata(self) -> dict[str, int]:
+        return {name: p.calldata for name, p in self.phases.items()}
+
+    def fees_of(self, address: str) -> int:
+        """Every fee ``address`` paid in every phase."""
+        return sum(p.fees.get(address.lower(), 0) for p in self.phases.values())
+
+
+class _PhaseBlock:
+    def __init__(self, meter: PhaseMeter, name: str) -> None:
+        self.meter, self.name = meter, name
+
+    def __enter__(self) -> Phase:
+        self.first = self.meter.l1.block_number() + 1
+        return self.meter.phases.setdefault(self.name, Phase())
+
+    def __exit__(self, *exc: object) -> None:
+        self.meter._count(self.name, self.first, self.meter.l1.block_number())
+
+
+def expected_balances(workload: Workload) -> list[int]:
+    """Each user's L2 balance after the transfers and before withdrawing: deposit + received − sent."""
+    out = [workload.deposit_wei] * workload.users
+    for sender, receiver in workload.pairs:
+        out[sender] -= workload.amount_wei
+        out[receiver] += workload.amount_wei
+    return out
