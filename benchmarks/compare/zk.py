@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks.compare.core import BLOCK_SECONDS, SchemeRun, World, calldata_of, gas_of
+from benchmarks.compare.core import BLOCK_SECONDS, SchemeRun, Workload, World, calldata_of, gas_of
 from contracts_spec.zk import float40
 from contracts_spec.zk import pubdata as pd
 from contracts_spec.zk.params import SMALL, ZkPreset
@@ -85,12 +85,14 @@ class _Meter:
         wall = time.perf_counter() - start
         self.add(phase, receipt)
         w = proved.batch.witness
+        parts = dict(receipt.get("gasBreakdown") or {})
         self.batches.append({
             "phase": phase, "gas": gas_of(receipt), "bytes": calldata_of(self.l1, receipt),
             "transfers": sum(1 for t in w.transfers if t.sender),
             "withdrawals": sum(1 for x in w.withdrawals if x.sender),
             "witness_s": proved.witness_seconds, "prove_s": proved.prove_seconds, "wall_s": wall,
             "constraints": proved.constraints,
+            "verify_gas": sum(parts.get(k, 0) for k in ("bn254_pairing", "bn254_mul", "bn254_add")),
         })
         return proved
 
@@ -107,8 +109,19 @@ def _deploy_receipt(lab: ZkLab) -> dict:
     raise LookupError(f"no creation transaction of {lab.address} in block {lab.deploy_block}")
 
 
-def _figure(unit: str, value: float | int | str) -> dict[str, Any]:
+def _figure(unit: str, value: float | int) -> dict[str, Any]:
     return {"unit": unit, "value": value}
+
+
+@dataclass
+class _Clock:
+    """The wall times a run measured, in seconds."""
+
+    setup: float = 0.0  # the deployment, with loading (or making) the proving keys
+    signing: float = 0.0  # every transfer signed by its sender
+    accept: list[float] = field(default_factory=list)  # the operator admitting each transfer
+    withdraw_accept: list[float] = field(default_factory=list)
+    claims: list[float] = field(default_factory=list)
 
 
 def carry(world: World, preset: ZkPreset = PRESET, prover: BatchProver | None = None) -> tuple[SchemeRun, ZkLab]:
@@ -117,12 +130,12 @@ def carry(world: World, preset: ZkPreset = PRESET, prover: BatchProver | None = 
     names = [f"user{i}" for i in range(wl.users)]
     eth_keys = {"operator": world.dev_key(OPERATOR_DEV_ACCOUNT), **dict(zip(names, wl.keys, strict=True))}
     l1_before = {n: l1.balance(a) for n, a in zip(names, wl.addresses, strict=True)}
-    meter = _Meter(l1)
+    meter, clock = _Meter(l1), _Clock()
 
     # setup: the contract with the circuit's verifying key (the keys load from the cache, or are made once)
     start = time.perf_counter()
     lab = ZkLab(l1, eth_keys, preset=preset, prover=prover or BatchProver(preset))
-    setup_s = time.perf_counter() - start
+    clock.setup = time.perf_counter() - start
     meter.add("setup", _deploy_receipt(lab))
 
     # deposits: each user's on L1, then the batches that process the queue
@@ -146,25 +159,22 @@ def carry(world: World, preset: ZkPreset = PRESET, prover: BatchProver | None = 
         assert isinstance(op, Transfer)
         signed.append(op)
         nonce[s] += 1
-    sign_s = time.perf_counter() - sign_start
+    clock.signing = time.perf_counter() - sign_start
 
     # the first transfer alone: admitted, proved in a batch of its own, verified on L1
-    accept: list[float] = []
     t0 = time.perf_counter()
     lab.operator.submit(signed[0])
-    accept.append(time.perf_counter() - t0)
+    clock.accept.append(time.perf_counter() - t0)
     lone = meter.batch("transfer", lab)
     # the rest: the operator admits them all (ingress), then proves them in full batches
     for op in signed[1:]:
         t0 = time.perf_counter()
         lab.operator.submit(op)
-        accept.append(time.perf_counter() - t0)
-    ingress_s = sum(accept)
+        clock.accept.append(time.perf_counter() - t0)
     while lab.mempool:
         meter.batch("transfer", lab)
 
     # withdrawals: each user signs one, batches carry them, each user claims the ETH on L1
-    withdraw_accept: list[float] = []
     for i, n in enumerate(names):
         op = sign(Withdraw(index[i], wl.withdraw_wei, wl.addresses[i], nonce[i]), lab.l2_keys[n], lab.domain,
                   preset.depth_bits)
@@ -172,14 +182,13 @@ def carry(world: World, preset: ZkPreset = PRESET, prover: BatchProver | None = 
         nonce[i] += 1
         t0 = time.perf_counter()
         lab.operator.submit(op)
-        withdraw_accept.append(time.perf_counter() - t0)
+        clock.withdraw_accept.append(time.perf_counter() - t0)
     while lab.mempool:
         meter.batch("withdraw", lab)
-    claim_s: list[float] = []
     for n in names:
         t0 = time.perf_counter()
         meter.add("withdraw", lab.claim(n), payer=n)
-        claim_s.append(time.perf_counter() - t0)
+        clock.claims.append(time.perf_counter() - t0)
 
     # what the users hold: L2 from a full node that rebuilt the state from L1 alone, L1 from the chain
     node = lab.full_node()
@@ -195,13 +204,11 @@ def carry(world: World, preset: ZkPreset = PRESET, prover: BatchProver | None = 
         l1_due = l1_before[n] - wl.deposit_wei - meter.fees.get(n, 0) + wl.withdraw_wei
         lost += max(0, l2_due - l2_now) + max(0, l1_due - l1.balance(wl.addresses[i]))
 
-    return _record(wl, lab, meter, lone, setup_s, sign_s, ingress_s, accept, withdraw_accept, claim_s, lost), lab
+    return _record(wl, lab, meter, clock, lone, lost), lab
 
 
-def _record(wl: Any, lab: ZkLab, meter: _Meter, lone: ProvedBatch, setup_s: float, sign_s: float,
-            ingress_s: float, accept: list[float], withdraw_accept: list[float], claim_s: list[float],
-            lost: int) -> SchemeRun:
-    """The run's figures from what was measured."""
+def _record(wl: Workload, lab: ZkLab, meter: _Meter, clock: _Clock, lone: ProvedBatch, lost: int) -> SchemeRun:
+    """The run's figures from what was measured (``lone``: the batch that held the first transfer alone)."""
     p = lab.preset
     transfer_batches = meter.of("transfer")
     by_fill: dict[int, list[int]] = {}
@@ -210,24 +217,25 @@ def _record(wl: Any, lab: ZkLab, meter: _Meter, lone: ProvedBatch, setup_s: floa
     curve = [(k, statistics.fmean(g) / k) for k, g in sorted(by_fill.items())]
     proofs = [b["witness_s"] + b["prove_s"] for b in meter.batches]
     lone_proof = lone.witness_seconds + lone.prove_seconds
-    soft = statistics.median(accept)
+    soft = statistics.median(clock.accept)
     wd_batches = meter.of("withdraw")
     wd_proof = statistics.fmean(b["witness_s"] + b["prove_s"] for b in wd_batches)
     full = by_fill.get(p.transfer_slots)
     extra: dict[str, Any] = {
-        "preset": _figure("name", p.name),
         "constraints_per_batch": _figure("constraints", lone.constraints),
         "prove_seconds_per_batch": _figure("s", statistics.fmean(b["prove_s"] for b in meter.batches)),
         "witness_seconds_per_batch": _figure("s", statistics.fmean(b["witness_s"] for b in meter.batches)),
         "prove_seconds_max": _figure("s", max(proofs)),
+        "batch_seconds": _figure("s", statistics.fmean(b["wall_s"] for b in meter.batches)),
         "batches_deposit": _figure("batches", len(meter.of("deposit"))),
         "batches_transfer": _figure("batches", len(transfer_batches)),
         "batches_withdraw": _figure("batches", len(wd_batches)),
+        "groth16_check_gas_per_batch": _figure("gas", statistics.fmean(b["verify_gas"] for b in meter.batches)),
         "transfer_slots_per_batch": _figure("transfers", p.transfer_slots),
         "pubdata_bytes_per_transfer": _figure("B", pd.transfer_slot_bytes(p)),
-        "signing_rate": _figure("tx/s", wl.transfers / sign_s if sign_s > 0 else 0.0),
-        "setup_seconds": _figure("s", setup_s),
-        "claim_seconds": _figure("s", statistics.fmean(claim_s)),
+        "signing_rate": _figure("tx/s", wl.transfers / clock.signing if clock.signing > 0 else 0.0),
+        "setup_seconds": _figure("s", clock.setup),
+        "claim_seconds": _figure("s", statistics.fmean(clock.claims)),
     }
     if full:
         extra["gas_per_transfer_full_batch"] = _figure("gas", statistics.fmean(full) / p.transfer_slots)
@@ -235,7 +243,7 @@ def _record(wl: Any, lab: ZkLab, meter: _Meter, lone: ProvedBatch, setup_s: floa
         scheme="zk",
         label="zk-rollup (Groth16)",
         workload=wl.label,
-        ingress_seconds=ingress_s,
+        ingress_seconds=sum(clock.accept),
         transfers=wl.transfers,
         l1_gas=dict(meter.gas),
         l1_bytes=dict(meter.data),
@@ -248,7 +256,7 @@ def _record(wl: Any, lab: ZkLab, meter: _Meter, lone: ProvedBatch, setup_s: floa
                       f"({lone_proof:.2f} s, {lone.constraints:,} constraints) + one L1 block "
                       f"({BLOCK_SECONDS} s) for the verifying commit; a transfer that waits for a batch to fill "
                       "waits that long too",
-        withdrawal_delay_s=statistics.median(withdraw_accept) + wd_proof + 2 * BLOCK_SECONDS,
+        withdrawal_delay_s=statistics.median(clock.withdraw_accept) + wd_proof + 2 * BLOCK_SECONDS,
         withdrawal_what=f"measured admission + measured proof of the withdrawal batch ({wd_proof:.2f} s) + one "
                         f"L1 block for its commit and one for the claim ({BLOCK_SECONDS} s each); no challenge "
                         "window: the proof already showed the batch valid",
