@@ -137,6 +137,8 @@ ROWS: tuple[PublishedRow, ...] = (
                  note="an output is exitable no sooner than two weeks after its block"),
 )
 
+PUBLISHED = ROWS  # the name ``l2lab compare`` passes to the report
+
 
 def rows_by_system(rows: tuple[PublishedRow, ...] = ROWS) -> dict[str, list[PublishedRow]]:
     """The rows grouped by system, in the order they are listed."""

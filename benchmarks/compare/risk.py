@@ -70,14 +70,15 @@ class RiskCell:
         return {**asdict(self), "command": self.command}
 
 
-def _span(seconds: int) -> str:
-    """A protocol window in the unit people say it in: "7 days", "1 day", "100 min"."""
-    if seconds % 86_400 == 0:
-        days = seconds // 86_400
-        return f"{days} day" + ("s" if days != 1 else "")
+def _span(seconds: int, adjective: bool = False) -> str:
+    """A protocol window in the unit people say it in: "7 days", "3.5 days", "100 min" ("7-day" before a noun)."""
+    if seconds % 43_200 == 0:
+        days = seconds / 86_400
+        number = f"{days:g}"
+        return f"{number}-day" if adjective else f"{number} day" + ("" if days == 1 else "s")
     if seconds % 3_600 == 0:
-        return f"{seconds // 3_600} h"
-    return f"{seconds / 60:,.0f} min"
+        return f"{seconds // 3_600}-hour" if adjective else f"{seconds // 3_600} h"
+    return f"{seconds / 60:,.0f}-minute" if adjective else f"{seconds / 60:,.0f} min"
 
 
 def _blocks(blocks: int) -> str:
@@ -86,6 +87,7 @@ def _blocks(blocks: int) -> str:
 
 
 _WINDOW = _span(OPTIMISTIC.challenge_window)
+_WINDOW_ADJ = _span(OPTIMISTIC.challenge_window, adjective=True)
 _BOND = f"{OPTIMISTIC.min_bond // WEI_PER_ETH} ETH"
 _IMMUTABLE = "the L1 contract has no owner, no pause and no upgrade path, so no rule can change under a user"
 
@@ -94,13 +96,13 @@ def _optimistic(interactive: bool) -> dict[str, RiskCell]:
     if interactive:
         state = RiskCell(
             "fraud proofs (interactive)", "good",
-            f"any challenger bonds and opens a dispute within the {_WINDOW} window; about log2(n) bisect/choose "
-            f"rounds on {_span(OPTIMISTIC.move_clock)} chess clocks narrow it to one step, which L1 re-runs",
+            f"any challenger bonds and opens a dispute within the {_WINDOW_ADJ} window; about log2(n) bisect/choose "
+            f"rounds on {_span(OPTIMISTIC.move_clock, adjective=True)} chess clocks narrow it to one step, which L1 re-runs",
             demo="optimistic-bisection")
     else:
         state = RiskCell(
             "fraud proofs (1 round)", "good",
-            f"anyone may call prove_fraud within the {_WINDOW} window with one entry, its Merkle path and "
+            f"anyone may call prove_fraud within the {_WINDOW_ADJ} window with one entry, its Merkle path and "
             "witnesses; L1 re-runs that step (~120k gas, whatever the batch size) and slashes the proposer",
             demo="optimistic-fraud")
     return {
@@ -112,7 +114,7 @@ def _optimistic(interactive: bool) -> dict[str, RiskCell]:
             demo="optimistic"),
         "exit_window": RiskCell(
             f"∞ (no upgrades); exits take {_WINDOW}", "good",
-            f"{_IMMUTABLE}; a withdrawal is paid once its batch's {_WINDOW} challenge window has passed",
+            f"{_IMMUTABLE}; a withdrawal is paid once its batch's {_WINDOW_ADJ} challenge window has passed",
             demo="optimistic"),
         "sequencer_failure": RiskCell(
             f"self-sequence after an overdue deposit ({_BOND} bond)", "warning",
@@ -160,11 +162,12 @@ def _zk() -> dict[str, RiskCell]:
 
 def _plasma() -> dict[str, RiskCell]:
     period = _span(PLASMA.exit_period_seconds)
+    period_adj = _span(PLASMA.exit_period_seconds, adjective=True)
     return {
         "state_validation": RiskCell(
             "exits only (exit game)", "bad",
             "L1 checks no child block; watchers check every block, challenge an exit of a spent output "
-            f"within the {period} exit period, and answer an invalid block by exiting first",
+            f"within the {period_adj} exit period, and answer an invalid block by exiting first",
             demo="plasma-double-spend"),
         "data_availability": RiskCell(
             "operator only (off chain)", "bad",
@@ -173,7 +176,7 @@ def _plasma() -> dict[str, RiskCell]:
             demo="plasma-withheld"),
         "exit_window": RiskCell(
             f"∞ (no upgrades); exits take {period}+", "good",
-            f"{_IMMUTABLE}; an output exits no sooner than two {period} periods after its block and one after "
+            f"{_IMMUTABLE}; an output exits no sooner than two {period_adj} periods after its block and one after "
             "its exit starts",
             demo="plasma"),
         "sequencer_failure": RiskCell(
