@@ -97,7 +97,7 @@ ROWS: tuple[PublishedRow, ...] = (
                  note="L1-bound: (10,000,000 - 7 x 225,000 gas to commit and verify 7 blocks) / 320 gas of data "
                       "per trade = ~26,300 trades per Ethereum block"),
     PublishedRow(**_LOOPRING, metric="l1_gas_per_transfer", value=375, unit="gas per trade",
-                 note="per trade (a ring of two orders), data and amortised proof verification"),
+                 note="a trade is a ring of two orders; its data and its share of the proof's verification"),
     PublishedRow(**_ZKSYNC, metric="throughput_tps", value=300, unit="tx/s", source=ZKSYNC_SPEED,
                  refers_to="zkSync 1.0 FAQ (2020), before recursive proofs",
                  note="upper bound set by the prover (BN256 circuit size), not by L1 gas; over 3,500 tx/s "

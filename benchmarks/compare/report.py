@@ -468,7 +468,7 @@ def plot_ceiling(runs: Sequence[SchemeRun], title: str) -> str:
     return _svg(fig)
 
 
-_TIME_TICKS = ((1e-3, "1 ms"), (1, "1 s"), (60, "1 min"), (3_600, "1 h"), (86_400, "1 day"),
+_TIME_TICKS = ((1e-6, "1 µs"), (1e-3, "1 ms"), (1, "1 s"), (60, "1 min"), (3_600, "1 h"), (86_400, "1 day"),
                (7 * 86_400, "1 week"), (30 * 86_400, "30 days"))
 
 
