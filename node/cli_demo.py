@@ -5,17 +5,22 @@ are found through the scheme registry; ``l2lab demo --list`` names them all,
 a line each, scheme by scheme.
 Each step prints what happened and the balances, so a class can follow along;
 the L1 clock is advanced, never waited on. ``--json`` ends with a summary on
-stdout (the narration goes to stderr).
+stdout (the narration goes to stderr). Against an l2lab node (``--rpc``), each
+narrated step is also posted to the node, whose dashboard shows it as it
+happens; ``--step`` waits for Enter after each step (from a pipe: a line each).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from contracts_spec.interfaces import Demo, HostedScheme
+    from node.narration import Sink
+
+NARRATION_TIMEOUT_SECONDS = 5.0
 
 def all_demos() -> dict[str, tuple[HostedScheme, Demo]]:
     """Every registered scheme's scenarios, by name, with the scheme each belongs to."""
@@ -33,6 +38,68 @@ def all_demos() -> dict[str, tuple[HostedScheme, Demo]]:
 def honest_losses(summary: dict) -> int:
     """What a demo's honest users lost, in wei, by its own summary."""
     return sum(int(u.get("lost_wei", 0)) for u in summary.get("users", {}).values() if u.get("honest"))
+
+
+def is_l2lab_node(url: str) -> bool:
+    """Whether the chain at ``url`` is an l2lab node (its ``web3_clientVersion`` starts ``l2lab/``)."""
+    from node.client import HttpTransport
+
+    try:
+        with HttpTransport(url, timeout=NARRATION_TIMEOUT_SECONDS) as transport:
+            return str(transport.request("web3_clientVersion", [])).startswith("l2lab/")
+    except Exception:  # noqa: BLE001 - a chain that cannot say is not one to post narration to
+        return False
+
+
+class NodeNarration:
+    """Posts one demo run's narrated steps to an l2lab node (``POST /api/narration``) for its dashboard.
+
+    A node that refuses (no token, a wrong one, an older node without the
+    route) is told about once on ``err``; after that nothing more is sent, and
+    the demo goes on as if there were no node to tell.
+    """
+
+    def __init__(self, url: str, token: str | None, demo: str, err: TextIO) -> None:
+        import httpx
+
+        from node.live import new_run_id
+
+        self.url = url.rstrip("/") + "/api/narration"
+        self.demo, self.run, self.err = demo, new_run_id(), err
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._client: Any = httpx.Client(timeout=NARRATION_TIMEOUT_SECONDS, headers=headers)
+
+    def __call__(self, step: dict[str, Any]) -> None:
+        if self._client is None:
+            return
+        try:
+            answer = self._client.post(self.url, json={"run": self.run, "demo": self.demo, **step})
+            problem = None if answer.status_code == 200 else f"HTTP {answer.status_code}: {answer.text[:200]}"
+        except Exception as exc:  # noqa: BLE001 - the node went away: the demo still runs
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem is not None:
+            hint = " (give the node's admin token: --token or L2LAB_NODE_TOKEN)" if "401" in problem else ""
+            print(f"l2lab demo: the node's dashboard will not show this demo's narration: {problem}{hint}",
+                  file=self.err, flush=True)
+            self.close()
+
+    def start(self, line: str) -> None:
+        """Say on the dashboard that this run has begun, with the demo's one-line description."""
+        self({"kind": "start", "step": 0, "text": line})
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+def node_narration(rpc: str | None, token: str | None, demo: Demo, name: str, err: TextIO) -> NodeNarration | None:
+    """The sink for a run of ``name`` against ``rpc`` when that is an l2lab node; None otherwise."""
+    if rpc is None or not is_l2lab_node(rpc):
+        return None
+    sink = NodeNarration(rpc, token, name, err)
+    sink.start(summary_line(demo))
+    return sink
 
 
 def summary_line(demo: Demo) -> str:
@@ -71,12 +138,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"l2lab demo: {url_problem(rpc, '--rpc')}", file=sys.stderr)
         return 2
 
+    from node.auth import find_token
+    from node.narration import use_pause, use_sink, wait_for_enter
+
+    sink: Sink | None = node_narration(rpc, find_token(getattr(args, "token", None)), demo, args.scenario,
+                                       sys.stderr)
+    pause = wait_for_enter() if getattr(args, "step", False) else None
     try:
-        with use_rpc(rpc):
+        with use_rpc(rpc), use_sink(sink), use_pause(pause):
             code, summary = demo(args.preset, sys.stderr if as_json else sys.stdout)
     except Exception as exc:  # a demo that breaks says where, in one line
         print(f"l2lab demo {args.scenario}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if sink is not None:
+            sink({"kind": "summary", "step": 0, "text": f"failed: {type(exc).__name__}: {exc}"[:2000], "ok": False})
         return 1
+    finally:
+        if sink is not None:
+            sink.close()
     if as_json:
         from node.cli import print_json
 
@@ -100,4 +178,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true",
                    help="end with a JSON summary on stdout (balances, losses, gas per L1 step, verdict); "
                         "the narration goes to stderr")
+    p.add_argument("--step", action="store_true",
+                   help="pause after each narrated step until Enter; with stdin not a terminal, read a line "
+                        "per step (at its end, run on)")
+    p.add_argument("--token", metavar="TOKEN",
+                   help="with --rpc at an l2lab node: its admin token, to post the narration to its dashboard "
+                        "(default: L2LAB_NODE_TOKEN, else ./l2lab-data/node-token)")
     p.set_defaults(func=run)

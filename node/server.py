@@ -242,7 +242,7 @@ def create_app(
     from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-    from node import api, dashboard
+    from node import api, dashboard, live
     from node.auth import is_authorized
     from node.rpc import RpcDispatcher
 
@@ -279,6 +279,7 @@ def create_app(
     app.state.miner = miner
     app.state.dev_keys = dict(dev_keys or {})
     app.state.admin_token = admin_token
+    app.state.live = live.LiveFeed(app)  # the dashboard's event feed and the demos' narration
 
     @app.post(
         "/",
@@ -336,6 +337,7 @@ def create_app(
 
     app.include_router(api.router)
     app.include_router(dashboard.router)
+    app.include_router(live.router)
     for extra in routers:
         app.include_router(extra)
     return app
@@ -581,6 +583,7 @@ def run(args: argparse.Namespace) -> int:
         hosted = _host_schemes(args, app, accounts)
         config = uvicorn.Config(app, log_level=args.log_level, access_log=args.log_level == "debug")
         server = uvicorn.Server(config)
+        app.state.live.stopping = lambda: server.should_exit  # open event streams end at Ctrl-C
         # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal
         # to the handler it found; with the default SIGTERM handler that would kill the
         # process before the chain is closed, so turn it into an exception we catch.
