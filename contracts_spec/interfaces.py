@@ -146,6 +146,7 @@ class HostedScheme(Protocol):
     name: str  # the registry key, the CLI subcommand and the REST prefix /api/<name>/
     summary: str  # one line for help texts
     bench_suites: Mapping[str, str]  # `l2lab bench` suite name -> module in benchmarks/
+    compare_runners: Mapping[str, str]  # `l2lab compare` row -> "module:function" running its workload
     data_files: Sequence[str]  # glob patterns of what it keeps in the node's data dir; --fresh deletes them
 
     def add_node_options(self, parser: argparse.ArgumentParser) -> None:

@@ -25,6 +25,7 @@ _SUBCOMMAND_MODULES = (
     "node.cli_demo",
     "node.cli_evm",
     "node.cli_tour",
+    "benchmarks.compare.cli",
 )
 
 

@@ -13,7 +13,7 @@ from benchmarks.compare.core import (
     expected_balances,
 )
 from benchmarks.compare.l1 import run as run_l1
-from benchmarks.compare.run import RUNNERS, compare, runner
+from benchmarks.compare.run import compare, runner, runners
 from rollup.optimistic.lab import OptimisticLab
 
 SMALL = Workload(users=3, transfers=12)
@@ -112,4 +112,17 @@ def test_compare_runs_schemes_on_one_l1_and_names_what_fails(monkeypatch):
 
 
 def test_every_runner_is_built():
-    assert all(runner(s) is not None for s in RUNNERS)
+    assert all(runner(s) is not None for s in runners())
+
+
+def test_the_rows_come_from_the_registry_and_a_row_taken_twice_is_an_error(monkeypatch):
+    import node.schemes as registry
+
+    assert list(runners())[:3] == ["l1", "optimistic", "optimistic-bisection"]
+
+    class Clash:
+        compare_runners = {"l1": "benchmarks.compare.l1:run"}
+
+    monkeypatch.setattr(registry, "all_schemes", lambda: {"clash": Clash()})
+    with pytest.raises(ValueError, match="compare row 'l1' is already taken"):
+        runners()

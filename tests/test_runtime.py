@@ -427,3 +427,37 @@ def test_call_depth_is_limited_with_a_clean_revert() -> None:
     assert out.success and abi_decode(["uint256"], out.return_data) == (10,)
     out = run(w, fwd, enc(Forwarder, "dive", 200), gas=29_000_000)
     assert not out.success and out.revert_reason == "call depth exceeded"
+
+
+def test_bn254_pairing_agrees_with_py_ecc_pairings_multiplied() -> None:
+    """The precompile's one shared Miller loop gives py_ecc's answer, for products that are one and not."""
+    import random
+
+    from py_ecc import optimized_bn128 as bn
+
+    from contracts_spec.runtime import precompiles as pc
+
+    def g1(k: int) -> tuple[int, int]:
+        x, y = bn.normalize(bn.multiply(bn.G1, k))
+        return int(x), int(y)
+
+    def g2(k: int) -> tuple[tuple[int, int], tuple[int, int]]:
+        x, y = bn.normalize(bn.multiply(bn.G2, k))
+        return (int(x.coeffs[1]), int(x.coeffs[0])), (int(y.coeffs[1]), int(y.coeffs[0]))
+
+    def by_py_ecc(pairs: list) -> bool:
+        acc = bn.FQ12.one()
+        for (a, b), k in pairs:
+            acc *= bn.pairing(bn.multiply(bn.G2, k), bn.multiply(bn.G1, a * b), final_exponentiate=False)
+        return bn.final_exponentiate(acc) == bn.FQ12.one()
+
+    rng = random.Random(5)
+    for _ in range(3):
+        a, b, c = (rng.randrange(1, 2**64) for _ in range(3))
+        # e(aG1, bG2) · e(-(ab/c)G1, cG2) is one when the scalars cancel; one off, it is not.
+        n = bn.curve_order
+        cancel = (-a * b * pow(c, -1, n)) % n
+        for off in (0, 1):
+            pairs = [(g1(a), g2(b)), (g1((cancel + off) % n), g2(c))]
+            assert pc.bn254_pairing(pairs) is (off == 0)
+            assert by_py_ecc([((a, 1), b), (((cancel + off) % n, 1), c)]) is (off == 0)

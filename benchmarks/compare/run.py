@@ -1,7 +1,7 @@
 """Run the workload on every scheme, one after another on one in-process L1, and collect the runs.
 
-``RUNNERS`` is the order of the report: the L1 baseline first, then the
-rollups, Plasma and the channels. A runner whose module is not in this build
+The rows are the L1 baseline, then what each registered scheme names in its
+``compare_runners``, in registry order. A runner whose module is not in this build
 is reported as not built; a runner that fails is reported with its error,
 and the command exits nonzero, so a broken scheme never hides as a gap.
 """
@@ -16,27 +16,36 @@ from typing import TextIO
 
 from benchmarks.compare.core import SchemeRun, Workload, World
 
-# scheme -> (module, function) of its runner
-RUNNERS: dict[str, tuple[str, str]] = {
-    "l1": ("benchmarks.compare.l1", "run"),
-    "optimistic": ("benchmarks.compare.optimistic", "run_single"),
-    "optimistic-bisection": ("benchmarks.compare.optimistic", "run_bisection"),
-    "zk": ("benchmarks.compare.zk", "run"),
-    "plasma": ("benchmarks.compare.plasma", "run"),
-    "channels": ("benchmarks.compare.channels", "run"),
-}
+BASELINE = {"l1": "benchmarks.compare.l1:run"}  # the L1 itself, before any scheme
+
+
+def runners() -> dict[str, str]:
+    """Every row of the report, in order: the L1 baseline, then each registered scheme's runners.
+
+    A scheme names its rows in its ``compare_runners`` (``"module:function"``);
+    a row name taken twice is an error, not a row that quietly goes missing.
+    """
+    from node.schemes import all_schemes
+
+    table = dict(BASELINE)
+    for scheme_name, scheme in all_schemes().items():
+        for name, target in getattr(scheme, "compare_runners", {}).items():
+            if name in table:
+                raise ValueError(f"scheme {scheme_name!r}: compare row {name!r} is already taken")
+            table[name] = target
+    return table
 
 
 def runner(scheme: str) -> Callable[[World], SchemeRun] | None:
-    """The runner of ``scheme``, or None when its module is not in this build."""
-    module, function = RUNNERS[scheme]
+    """The runner of row ``scheme``, or None when its module is not in this build."""
+    module, _, function = runners()[scheme].partition(":")
     try:
         found = importlib.import_module(module)
     except ModuleNotFoundError as exc:
         if exc.name != module:
             raise
         return None
-    return getattr(found, function)
+    return getattr(found, function or "run")
 
 
 def compare(workload: Workload, schemes: Sequence[str] | None = None,
@@ -45,7 +54,7 @@ def compare(workload: Workload, schemes: Sequence[str] | None = None,
     world = World(workload)
     runs: list[SchemeRun] = []
     missing: dict[str, str] = {}
-    for scheme in schemes or list(RUNNERS):
+    for scheme in schemes or list(runners()):
         fn = runner(scheme)
         if fn is None:
             missing[scheme] = "not built"

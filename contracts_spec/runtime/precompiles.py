@@ -12,6 +12,7 @@ naming the problem; the runtime turns it into a revert.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from py_ecc import optimized_bn128 as bn
@@ -68,9 +69,15 @@ def _g2(point: Sequence[Sequence[int]], what: str = "G2 point"):
     pt = (x, y, bn.FQ2.one())
     if not bn.is_on_curve(pt, bn.b2):
         raise ValueError(f"bn254: {what} is not on the twist curve")
-    if not bn.is_inf(bn.multiply(pt, R)):
+    if not _in_g2_subgroup(xi, xr, yi, yr):
         raise ValueError(f"bn254: {what} is not in the G2 subgroup")
     return pt
+
+
+@functools.lru_cache(maxsize=256)
+def _in_g2_subgroup(xi: int, xr: int, yi: int, yr: int) -> bool:
+    """Whether the twist point is in G2 (r·P is infinity); a verifying key's points are checked once."""
+    return bool(bn.is_inf(bn.multiply((bn.FQ2([xr, xi]), bn.FQ2([yr, yi]), bn.FQ2.one()), R)))
 
 
 def _affine_g1(pt) -> G1Affine:
@@ -111,8 +118,15 @@ def bn254_mul(point: Sequence[int], scalar: int) -> G1Affine:
 
 
 def bn254_pairing(pairs: Sequence[tuple[Sequence[int], Sequence]]) -> bool:
-    """True iff the product of e(g1_i, g2_i) is one (precompile 0x08)."""
-    acc = bn.FQ12.one()
+    """True iff the product of e(g1_i, g2_i) is one (precompile 0x08).
+
+    Every point is checked first (on its curve, G2 in its subgroup); the
+    product is then one shared Miller loop and one final exponentiation
+    (``primitives.snark.pairing``), which equals py_ecc's pairings multiplied.
+    """
+    from primitives.snark.pairing import pairing_product
+
+    checked = []
     for i, pair in enumerate(pairs):
         if len(pair) != 2:
             raise ValueError(f"bn254: pair {i} must be (g1, g2)")
@@ -120,5 +134,6 @@ def bn254_pairing(pairs: Sequence[tuple[Sequence[int], Sequence]]) -> bool:
         g2 = _g2(pair[1], f"pair {i} G2 point")
         if bn.is_inf(g1) or bn.is_inf(g2):
             continue
-        acc = acc * bn.pairing(g2, g1, final_exponentiate=False)
-    return bn.final_exponentiate(acc) == bn.FQ12.one()
+        (x1, y1), (x2, y2) = bn.normalize(g1), bn.normalize(g2)
+        checked.append(((int(x1), int(y1)), (tuple(int(c) for c in x2.coeffs), tuple(int(c) for c in y2.coeffs))))
+    return not checked or pairing_product(checked) == bn.FQ12.one()

@@ -37,6 +37,7 @@ class ChannelsScheme:
     summary = ("payment channels: deposits locked on L1, signed balance proofs off-chain, multi-hop hash-time "
                "locked payments, disputes within the settlement window")
     bench_suites: Mapping[str, str] = {"channels": "benchmarks.channels"}
+    compare_runners: Mapping[str, str] = {"channels": "benchmarks.compare.channels:run"}
     # The hosted contracts' record and each hosted peer's write-ahead log (service.log_path).
     data_files = ("channels.json", "channels-*-peer*.sqlite*")
 

@@ -29,6 +29,8 @@ class OptimisticScheme:
     name = "optimistic"
     summary = "optimistic rollup: batches, state roots, a challenge window and fraud proofs"
     bench_suites: Mapping[str, str] = {"optimistic": "benchmarks.optimistic"}
+    compare_runners: Mapping[str, str] = {"optimistic": "benchmarks.compare.optimistic:run_single",
+                                          "optimistic-bisection": "benchmarks.compare.optimistic:run_bisection"}
     # The hosted deployment's record and each operator's write-ahead log (rollup.optimistic.service.wal_path).
     data_files = ("optimistic.json", "optimistic-*-wal.sqlite*")
 

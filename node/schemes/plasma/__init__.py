@@ -37,6 +37,7 @@ class PlasmaScheme:
     summary = ("Plasma MVP: one Merkle root per child block on L1, users watch every block and exit with a "
                "bond, challenges within the exit period, a mass exit when data is withheld")
     bench_suites: Mapping[str, str] = {"plasma": "benchmarks.plasma"}
+    compare_runners: Mapping[str, str] = {"plasma": "benchmarks.compare.plasma:run"}
     # The hosted root chain's record and its operator's log (service.log_path).
     data_files = ("plasma.json", "plasma-*-operator.sqlite*")
 

@@ -36,6 +36,7 @@ class ZkScheme:
     summary = "zk-rollup: batches proved with Groth16 and verified on L1, withdrawals at once, exodus mode"
     bench_suites: Mapping[str, str] = {"zk-rollup": "benchmarks.zk_rollup",
                                        "zk-rollup-sizes": "benchmarks.zk_rollup_sizes"}
+    compare_runners: Mapping[str, str] = {"zk": "benchmarks.compare.zk:run"}
     # The hosted deployment's record and each operator's log of admitted operations
     # (rollup.zk.service.op_log_path).
     data_files = ("zk-rollup.json", "zk-rollup-*-ops.sqlite*")
