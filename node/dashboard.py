@@ -50,6 +50,7 @@ _PAGE = """<!doctype html>
   #steps .gas { color: #224; font-family: ui-monospace, monospace; font-size: 12px; }
   #steps table { width: auto; margin-left: 1.6rem; }
   #steps .summary { margin-top: .6rem; font-weight: 600; }
+  table.small td, table.small th { font-size: 12px; padding: .15rem .4rem; }
   svg text { font: 11px ui-monospace, monospace; }
 </style>
 </head>
@@ -73,7 +74,7 @@ _PAGE = """<!doctype html>
 </section>
 <section>
 <h2>Recent L1 blocks</h2>
-<table><thead><tr><th>#</th><th>hash</th><th>time</th><th>txs</th><th>gas used</th><th>gas by scheme</th><th>base fee</th></tr></thead>
+<table class="small"><thead><tr><th>#</th><th>hash</th><th>time (UTC)</th><th>txs</th><th>gas used</th><th>gas by scheme</th><th>base fee</th></tr></thead>
 <tbody id="blocks"></tbody></table>
 </section>
 </div>
@@ -150,7 +151,7 @@ function onBlock(b) {
   for (const n of [...blocks.keys()].sort((x, y) => y - x).slice(12)) blocks.delete(n);
   const chips = (b) => Object.entries(b.gas_by_scheme).map(([s, g]) => h("span", {class: "chip " + s, title: s}, s + " " + num(g)));
   fill(el("blocks"), [...blocks.values()].sort((x, y) => y.number - x.number).map((b) => {
-    const tr = row(b.number, h("td", {class: "mono"}, short(b.hash)), time(b.timestamp), b.transactions, num(b.gas_used),
+    const tr = row(b.number, h("td", {class: "mono"}, short(b.hash)), time(b.timestamp).slice(11), b.transactions, num(b.gas_used),
                    h("td", {}, chips(b), b.calls.map((c) => h("div", {class: "muted mono"},
                      `${c.contract || short(c.to) || "transfer"}.${c.method}: ${num(c.gas)}${c.ok ? "" : " (reverted)"}`))),
                    num(b.base_fee_per_gas));
@@ -178,7 +179,8 @@ function optimistic(p) {
                  ["deposits", `${s.deposits_included}/${s.deposits_queued} included`]]),
           faults.length ? h("div", {class: "bad"}, "dispute: " + faults.map((f) => JSON.stringify(f)).join("; ")) : "",
           table(["batch", "bytes", "entries", "claim", "challenge window", "fault"], (p.batches || []).slice().reverse().map((b) => {
-            const left = h("td", {class: "countdown", "data-closes": chain.head_timestamp + b.challenge_time_left,
+            // The contract counts the window on the chain's clock as it reads now: it closes that far from now.
+            const left = h("td", {class: "countdown", "data-closes": chainNow() + b.challenge_time_left,
                                   "data-final": b.final ? 1 : 0});
             return row(b.index, num(b.bytes), b.entries, b.claim_standing ? "standing" : "struck", left,
                        b.fault ? h("span", {class: "bad"}, JSON.stringify(b.fault)) : "none");
@@ -222,9 +224,9 @@ function channels(p) {
   const names = new Map((s.peers || []).map((x) => [x.address.toLowerCase(), "(" + x.account + ")"]));
   const who = (a) => names.get(String(a).toLowerCase()) || short(a);
   const nodes = [...new Set(cs.flatMap((c) => [c.participant.toLowerCase(), c.partner.toLowerCase()]))];
-  const W = 420, H = nodes.length ? 220 : 40, R = 80;
-  const at = new Map(nodes.map((a, i) => [a, [W / 2 + R * 1.8 * Math.cos(2 * Math.PI * i / nodes.length),
-                                              H / 2 + R * Math.sin(2 * Math.PI * i / nodes.length)]]));
+  const W = 420, H = nodes.length > 2 ? 220 : 60, R = 80;
+  const at = new Map(nodes.map((a, i) => [a, nodes.length <= 2 ? [W / 2 - 140 + 280 * i, H / 2]
+    : [W / 2 + R * 1.8 * Math.cos(2 * Math.PI * i / nodes.length), H / 2 + R * Math.sin(2 * Math.PI * i / nodes.length)]]));
   const graph = svg("svg", {width: W, height: H, viewBox: `0 0 ${W} ${H}`, class: "graph"});
   for (const c of cs) {
     const [x1, y1] = at.get(c.participant.toLowerCase()), [x2, y2] = at.get(c.partner.toLowerCase());
