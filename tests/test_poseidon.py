@@ -170,3 +170,27 @@ def test_sparse_schedule_equals_reference_rounds():
     s = sparse_schedule(4)
     assert len(s.partial_constants) == len(s.sparse) == poseidon_params(4).partial_rounds
     assert all(len(row) == len(col) == 3 for _, row, col in s.sparse)
+
+
+def test_a_values_only_circuit_gives_the_recorded_circuits_witness():
+    """With record=False the gadget runs on integers; signals, their order and the constraint count are the same."""
+    from primitives.snark.gadgets.poseidon import poseidon as poseidon_gadget
+    from primitives.snark.poseidon import poseidon as poseidon_native
+    from primitives.snark.r1cs import Circuit
+
+    def build(record: bool, inputs: list) -> tuple[Circuit, object]:
+        c = Circuit(record=record)
+        args = [c.private(v) if kind == "signal" else v for kind, v in inputs]
+        out = poseidon_gadget(c, args)
+        again = poseidon_gadget(c, [out, 5])  # the output feeds a second hash, as Merkle paths do
+        c.public(again.value)
+        return c, (out.value, again.value, out.is_constant())
+
+    for inputs in ([("signal", 1), ("signal", 2)], [("const", 7), ("signal", 3), ("const", 0)],
+                   [("const", 1), ("const", 2)], [("signal", 9)] * 5):
+        recorded, a = build(True, inputs)
+        values_only, b = build(False, inputs)
+        assert a == b
+        assert a[0] == poseidon_native([v for _, v in inputs])
+        assert values_only.n_constraints == recorded.n_constraints
+        assert values_only.witness() == recorded.witness()

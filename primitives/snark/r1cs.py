@@ -350,6 +350,17 @@ class Circuit:
             raise ValueError(f"hint returned {len(values)} values, expected {n}")
         return [self.private(v) for v in values]
 
+    @property
+    def recording(self) -> bool:
+        """Whether constraints are kept (False: values only, constraints counted)."""
+        return self._record
+
+    def count_constraints(self, n: int) -> None:
+        """Count ``n`` constraints a values-only gadget states without building them (``record=False`` only)."""
+        if self._record:
+            raise RuntimeError("a recording circuit keeps its constraints: state them with constrain()")
+        self._n_constraints += n
+
     # -- constraints -------------------------------------------------------------
     @contextmanager
     def scope(self, name: str) -> Iterator[None]:

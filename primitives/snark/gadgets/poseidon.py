@@ -27,6 +27,8 @@ def poseidon(c: Circuit, inputs: Sequence[LC | int]) -> LC:
         raise ValueError(f"Poseidon takes 1 to {MAX_INPUTS} inputs, got {len(inputs)}")
     p = poseidon_params(len(inputs) + 1)
     state = [as_lc(0, c), *(as_lc(x, c) for x in inputs)]
+    if not c.recording and all(s.value is not None for s in state):
+        return _values_only(c, p, state)
     with c.scope("poseidon"):
         for r, rc in enumerate(p.round_constants):
             state = [s + k for s, k in zip(state, rc, strict=True)]
@@ -36,6 +38,44 @@ def poseidon(c: Circuit, inputs: Sequence[LC | int]) -> LC:
                 state[0] = _sbox(c, state[0], r, 0)
             state = [_mix(row, state) for row in p.mds]
     return state[0]
+
+
+def _values_only(c: Circuit, p: object, state: list[LC]) -> LC:
+    """The same signals as the gadget above, in the same order, with their values and no terms.
+
+    A circuit that does not record (a witness for a system compiled
+    elsewhere) needs only each signal's value: the permutation runs on
+    integers, and each S-box of a non-constant word allocates its three
+    signals (x^2, x^4, x^5) and counts its three constraints, as ``Circuit.mul``
+    would. A word is constant only while every word is: the first full round
+    turns each non-constant word into a fresh signal, and the MDS mix, whose
+    entries are all nonzero, spreads a fresh signal into every word.
+    """
+    values = [s.value for s in state]
+    constant = [s.is_constant() for s in state]
+    last: LC | None = None
+    for r, rc in enumerate(p.round_constants):  # type: ignore[attr-defined]
+        values = [(v + k) % R for v, k in zip(values, rc, strict=True)]
+        for i in range(len(values)) if p.is_full_round(r) else (0,):  # type: ignore[attr-defined]
+            x = values[i]
+            if constant[i]:
+                values[i] = pow(x, 5, R)
+                continue
+            x2 = x * x % R
+            x4 = x2 * x2 % R
+            x5 = x4 * x % R
+            c.private(x2)
+            c.private(x4)
+            last = c.private(x5)
+            c.count_constraints(3)
+            values[i] = x5
+        values = [sum(m * v for m, v in zip(row, values, strict=True)) % R for row in p.mds]  # type: ignore[attr-defined]
+        if not all(constant):
+            constant = [False] * len(values)
+    if last is None:  # every input a constant: so is the hash
+        return as_lc(values[0], c)
+    # The output's terms stand for "not a constant": a circuit that does not record never reads them.
+    return LC(c, dict(last.terms), values[0])
 
 
 def _mix(row: Sequence[int], state: list[LC]) -> LC:
