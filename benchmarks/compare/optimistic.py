@@ -97,7 +97,7 @@ def _run(world: World, contract: type[OptimisticRollup], scheme: str, label: str
                       "time travel), after the operator posts the batch",
         withdrawal_delay_s=float(window),
         withdrawal_what=f"the {window // 86400}-day challenge window of the batch carrying the withdrawal, "
-                        "then a claim on L1",
+                        "then a claim on L1 (protocol parameter)",
         capital_locked_wei=w.users * w.deposit_wei + preset.min_bond,
         capital_what=f"the users' deposits and the operator's {preset.min_bond // 10**18} ETH bond",
         user_duty="nothing while one honest challenger watches every batch within its window (anyone may be it)",
