@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
     from contracts_spec.interfaces import Demo, HostedScheme
-    from node.narration import Sink
 
 NARRATION_TIMEOUT_SECONDS = 5.0
 
@@ -141,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     from node.auth import find_token
     from node.narration import use_pause, use_sink, wait_for_enter
 
-    sink: Sink | None = node_narration(rpc, find_token(getattr(args, "token", None)), demo, args.scenario,
+    sink = node_narration(rpc, find_token(getattr(args, "token", None)), demo, args.scenario,
                                        sys.stderr)
     pause = wait_for_enter() if getattr(args, "step", False) else None
     try:

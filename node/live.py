@@ -242,7 +242,7 @@ class ChainReader:
         if raw["hash"] in self._blocks:
             return self._blocks[raw["hash"]]
         by_scheme: dict[str, int] = {}
-        calls = []
+        calls: list[dict[str, Any]] = []
         for tx in raw.get("transactions") or []:
             receipt = self.rpc("eth_getTransactionReceipt", tx["hash"]) or {}
             gas = _q(receipt.get("gasUsed"))
@@ -511,7 +511,7 @@ async def events(request: Request) -> StreamingResponse:
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-@router.get("/narration", summary="The narrated steps of the last demo runs, oldest first", responses=responses())
+@router.get("/narration/recent", summary="The narrated steps of the last demo runs, oldest first", responses=responses())
 def get_narration(request: Request) -> list[dict[str, Any]]:
     return feed_of(request.app).narration.since(0)
 

@@ -167,11 +167,11 @@ def test_a_new_subscriber_is_sent_the_narration_kept_so_far() -> None:
 
 def _refused(client: TestClient, body: Any, status: int, words: str, **kw: Any) -> None:
     """A refusal: its status and its words, and the kept narration unchanged."""
-    before = client.get("/api/narration").json()
+    before = client.get("/api/narration/recent").json()
     reply = client.post("/api/narration", **({"json": body} if body is not ... else {}), **kw)
     assert reply.status_code == status, reply.text
     assert words in reply.json()["detail"], reply.json()["detail"]
-    assert client.get("/api/narration").json() == before
+    assert client.get("/api/narration/recent").json() == before
 
 
 def test_narration_needs_the_token_and_bad_input_is_named_and_keeps_nothing() -> None:
@@ -196,12 +196,12 @@ def test_narration_needs_the_token_and_bad_input_is_named_and_keeps_nothing() ->
     _refused(client, {**STEP, "kind": "balances", "rows": [{"who": "alice", "l1_wei": "-1", "l2_wei": "0"}]}, 400,
              "rows[0]: field 'l1_wei'", headers=auth)
     _refused(client, {**STEP, "text": "x" * MAX_NARRATION_BYTES}, 413, "at most", headers=auth)
-    assert client.get("/api/narration").json() == []
+    assert client.get("/api/narration/recent").json() == []
 
     kept = client.post("/api/narration", headers=auth, json={**STEP, "kind": "summary", "text": "<script>", "ok": True,
                                                               "l1_gas_total": 3.0, "lost_wei": "0"}).json()
     assert kept["seq"] == 1 and kept["text"] == "<script>" and kept["l1_gas_total"] == 3
-    assert client.get("/api/narration").json() == [kept]
+    assert client.get("/api/narration/recent").json() == [kept]
 
 
 def test_the_last_runs_are_kept_and_older_ones_dropped() -> None:
