@@ -207,3 +207,18 @@ def test_malformed_arguments():
         sign_poseidon(b"", 1)
     with pytest.raises(ValueError, match="64 bytes"):
         unpack_signature(b"\x00" * 63)
+
+
+def test_a_remembered_valid_signature_vouches_for_nothing_else():
+    """Verification remembers valid (message, signature, key) triples; any change is checked afresh."""
+    from primitives.snark import eddsa
+
+    msg = 99
+    pub, sig = prv_to_pub(KEY), sign_poseidon(KEY, msg)
+    eddsa._VERIFIED.clear()
+    assert verify_poseidon(msg, sig, pub) and verify_poseidon(msg, sig, pub)
+    assert len(eddsa._VERIFIED) == 1
+    assert not verify_poseidon(msg + 1, sig, pub)
+    assert not verify_poseidon(msg, Signature(sig.R8, (sig.S + 1) % bj.SUBORDER), pub)
+    assert not verify_poseidon(msg, sig, prv_to_pub(b"another key"))
+    assert len(eddsa._VERIFIED) == 1  # what failed is not remembered
