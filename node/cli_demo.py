@@ -140,11 +140,12 @@ def run(args: argparse.Namespace) -> int:
     from node.auth import find_token
     from node.narration import use_pause, use_sink, wait_for_enter
 
-    sink = node_narration(rpc, find_token(getattr(args, "token", None)), demo, args.scenario,
-                                       sys.stderr)
+    token = find_token(getattr(args, "token", None)) if rpc is not None else None
+    sink = node_narration(rpc, token, demo, args.scenario, sys.stderr)
     pause = wait_for_enter() if getattr(args, "step", False) else None
     try:
-        with use_rpc(rpc), use_sink(sink), use_pause(pause):
+        # The token goes only to an l2lab node (whose dev methods need it), never to another chain.
+        with use_rpc(rpc, token if sink is not None else None), use_sink(sink), use_pause(pause):
             code, summary = demo(args.preset, sys.stderr if as_json else sys.stdout)
     except Exception as exc:  # a demo that breaks says where, in one line
         print(f"l2lab demo {args.scenario}: failed: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -43,7 +43,7 @@ def tour(schemes: list[str], *, pause: bool, rpc: str | None, out: TextIO, promp
             started = time.perf_counter()
             sink = node_narration(rpc, token, demo, name, sys.stderr) if to_node else None
             try:
-                with use_rpc(rpc), use_sink(sink), use_pause(stepping):
+                with use_rpc(rpc, token if to_node else None), use_sink(sink), use_pause(stepping):
                     code, summary = demo(SMALL_PRESETS.get(scheme, "minimal"), out)
                 ok, lost, why = code == 0 and bool(summary.get("ok")), honest_losses(summary), ""
             except Exception as exc:  # a demo that breaks is a failed row, and the tour goes on

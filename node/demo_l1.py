@@ -21,6 +21,7 @@ from typing import Any
 from contracts_spec.l1 import L1Client
 
 _rpc: str | None = None
+_token: str | None = None  # the node's admin token, for the dev methods an l2lab node guards
 _recording: list[tuple[Any, str]] | None = None
 
 
@@ -83,14 +84,18 @@ def resolve(sent: list[tuple[Any, str]]) -> list[SentCall]:
 
 
 @contextmanager
-def use_rpc(url: str | None) -> Iterator[None]:
-    """Within this block, demos run against the chain at ``url`` (None: each on its own in-process chain)."""
-    global _rpc
-    before, _rpc = _rpc, url
+def use_rpc(url: str | None, token: str | None = None) -> Iterator[None]:
+    """Within this block, demos run against the chain at ``url`` (None: each on its own in-process chain).
+
+    ``token`` is sent with every request: an l2lab node serves its dev
+    methods (time travel, mining, set-balance) only to its admin token.
+    """
+    global _rpc, _token
+    before, _rpc, _token = (_rpc, _token), url, token
     try:
         yield
     finally:
-        _rpc = before
+        _rpc, _token = before
 
 
 def rpc_url() -> str | None:
@@ -113,7 +118,7 @@ def demo_l1(addresses: Sequence[str], balance: int) -> L1Client:
         return L1Client(_wrap(in_process_l1(chain).transport))
     from node.client import HttpTransport
 
-    l1 = L1Client(_wrap(HttpTransport(_rpc)))
+    l1 = L1Client(_wrap(HttpTransport(_rpc, token=_token)))
     for address in addresses:
         try:
             l1.rpc("anvil_setBalance", address, hex(balance))

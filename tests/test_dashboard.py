@@ -330,3 +330,21 @@ def test_a_demo_against_an_l2lab_node_posts_its_steps_and_one_that_refuses_only_
     assert verdict["l1_gas_total"] == summary["l1_gas_total"] and verdict["lost_wei"] == "0"
     opened = next(x["gas"] for x in summary["l1_steps"] if x["step"] == "open_channel")
     assert any(f"open_channel: {opened:,} L1 gas" in s["text"] for s in steps)
+
+
+@pytest.mark.slow
+def test_a_demo_that_travels_in_time_runs_against_an_l2lab_node_with_its_token(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
+    """The token reaches the node's dev methods (set-balance, time travel, mining), so a demo runs to its verdict."""
+    from node.cli import main
+
+    app = _app()
+    with serving(app) as url:
+        monkeypatch.delenv("L2LAB_NODE_TOKEN", raising=False)
+        monkeypatch.chdir(tmp_path)
+        assert main(["demo", "optimistic", "--rpc", url, "--json"]) == 1  # no token: the dev methods say so
+        assert "admin token" in capsys.readouterr().err
+        assert main(["demo", "optimistic", "--rpc", url, "--json", "--token", TOKEN]) == 0
+        summary = json.loads(capsys.readouterr().out)
+    assert summary["ok"] is True and all(u.get("lost_wei", "0") == "0" for u in summary["users"].values())
+    assert any(s["step"] == "withdraw claim" for s in summary["l1_steps"])  # claimed after the window, by time travel
