@@ -135,5 +135,6 @@ def bn254_pairing(pairs: Sequence[tuple[Sequence[int], Sequence]]) -> bool:
         if bn.is_inf(g1) or bn.is_inf(g2):
             continue
         (x1, y1), (x2, y2) = bn.normalize(g1), bn.normalize(g2)
-        checked.append(((int(x1), int(y1)), (tuple(int(c) for c in x2.coeffs), tuple(int(c) for c in y2.coeffs))))
+        (xr, xi), (yr, yi) = (int(c) for c in x2.coeffs), (int(c) for c in y2.coeffs)
+        checked.append(((int(x1), int(y1)), ((xr, xi), (yr, yi))))
     return not checked or pairing_product(checked) == bn.FQ12.one()

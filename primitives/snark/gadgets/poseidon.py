@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from primitives.snark._poseidon_params import PoseidonParams
 from primitives.snark.poseidon import MAX_INPUTS, poseidon_params
 from primitives.snark.r1cs import LC, Circuit, R, as_lc
 
@@ -40,7 +41,7 @@ def poseidon(c: Circuit, inputs: Sequence[LC | int]) -> LC:
     return state[0]
 
 
-def _values_only(c: Circuit, p: object, state: list[LC]) -> LC:
+def _values_only(c: Circuit, p: PoseidonParams, state: list[LC]) -> LC:
     """The same signals as the gadget above, in the same order, with their values and no terms.
 
     A circuit that does not record (a witness for a system compiled
@@ -51,12 +52,12 @@ def _values_only(c: Circuit, p: object, state: list[LC]) -> LC:
     turns each non-constant word into a fresh signal, and the MDS mix, whose
     entries are all nonzero, spreads a fresh signal into every word.
     """
-    values = [s.value for s in state]
+    values = [s.value or 0 for s in state]  # every value is known: the caller checked
     constant = [s.is_constant() for s in state]
     last: LC | None = None
-    for r, rc in enumerate(p.round_constants):  # type: ignore[attr-defined]
+    for r, rc in enumerate(p.round_constants):
         values = [(v + k) % R for v, k in zip(values, rc, strict=True)]
-        for i in range(len(values)) if p.is_full_round(r) else (0,):  # type: ignore[attr-defined]
+        for i in range(len(values)) if p.is_full_round(r) else (0,):
             x = values[i]
             if constant[i]:
                 values[i] = pow(x, 5, R)
@@ -69,7 +70,7 @@ def _values_only(c: Circuit, p: object, state: list[LC]) -> LC:
             last = c.private(x5)
             c.count_constraints(3)
             values[i] = x5
-        values = [sum(m * v for m, v in zip(row, values, strict=True)) % R for row in p.mds]  # type: ignore[attr-defined]
+        values = [sum(m * v for m, v in zip(row, values, strict=True)) % R for row in p.mds]
         if not all(constant):
             constant = [False] * len(values)
     if last is None:  # every input a constant: so is the hash
