@@ -25,6 +25,7 @@ and the L1 balances are checked against what the users paid in fees, so
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from typing import Any
 from benchmarks.compare.core import BLOCK_SECONDS, SchemeRun, Workload, World, calldata_of, gas_of
 from contracts_spec.zk import float40
 from contracts_spec.zk import pubdata as pd
-from contracts_spec.zk.params import SMALL, ZkPreset
+from contracts_spec.zk.params import BENCH16, SMALL, ZkPreset
 from contracts_spec.zk.rules import Transfer, Withdraw, sign
 from rollup.zk.fullnode import queued_deposits
 from rollup.zk.lab import ZkLab
@@ -45,12 +46,13 @@ PHASES = ("setup", "deposit", "transfer", "withdraw")
 COMMIT_GAS = 2_000_000
 # The preset the comparison proves with, and why (repeated in the run's notes).
 PRESET = SMALL
+WIDE = BENCH16  # the circuit of the curve's wide point (``Workload.wide_curve``)
 PRESET_WHY = ("preset 'small' (depth 8: 255 accounts; 2 deposit, 4 transfer and 1 withdrawal slots, 107,351 "
               "constraints per batch, half of them the SHA-256 of the pubdata): a batch's witness and proof take "
-              "about 4 s on two cores, so the quick workload's 15 batches run in about 75 s and the default's 89 "
-              "in under 10 minutes; 'bench16' (depth 24, 16 transfer slots) has 493,128 constraints per batch, "
-              "about 18 s a batch, and a one-time setup of minutes, which would make even the quick run take "
-              "longer for the same workload (padding slots are proved too)")
+              "a few seconds on two cores (this run's figures: witness_seconds_per_batch, "
+              "prove_seconds_per_batch); 'bench16' (depth 24, 16 transfer slots, 493,128 constraints) takes "
+              "about three times as long a batch and carries four times the transfers, but padding slots are "
+              "proved too, so the small workloads here would take longer with it")
 
 
 def _fee(receipt: dict) -> int:
@@ -283,8 +285,24 @@ def _record(wl: Workload, lab: ZkLab, meter: _Meter, clock: _Clock, lone: Proved
 
 
 def run(world: World) -> SchemeRun:
-    """The zk-rollup's row of the comparison, measured on ``world``."""
-    return carry(world)[0]
+    """The zk-rollup's row of the comparison, measured on ``world``.
+
+    With ``wide_curve``, a second rollup with the 16-slot circuit (``bench16``)
+    is deployed on the same L1 and two of the workload's users fill one of
+    its batches: the curve's point at 16 transfers a batch, where the
+    Groth16 check's fixed ~218k gas is shared 16 ways.
+    """
+    result = carry(world)[0]
+    if world.workload.wide_curve:
+        wide = dataclasses.replace(world.workload, users=2, transfers=WIDE.transfer_slots + 1, wide_curve=False)
+        extra, _ = carry(world.sharing(wide), preset=WIDE)
+        size, gas = max(extra.batch_curve)
+        result.batch_curve.append((size, gas))
+        result.extra["wide_batch_seconds"] = _figure("s", extra.extra["batch_seconds"]["value"])
+        result.notes.append(f"the curve's point at {size} transfers is a full batch of a second rollup with the "
+                            f"{WIDE.name!r} circuit ({extra.extra['constraints_per_batch']['value']:,} "
+                            f"constraints), deployed on the same L1; the other points are {PRESET.name!r} batches")
+    return result
 
 
 __all__ = ["OPERATOR_DEV_ACCOUNT", "PRESET", "carry", "run"]
