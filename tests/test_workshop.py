@@ -84,8 +84,9 @@ def parse(path: Path) -> list[Command]:
             in_console, current = not in_console and stripped == "```console", None
         elif in_console and stripped.startswith("$ "):
             text = stripped[2:].strip()
-            code, _, comment = (re.split(r"\s(#)\s", text, maxsplit=1) + ["", ""])[:3]
-            current = Command(path.name, number, text, shlex.split(code), set(re.findall(r"\[([^\]]+)\]", comment)))
+            code, comment = (re.split(r"\s+#\s", text, maxsplit=1) + [""])[:2]  # a shell comment after the command
+            markers = set(re.findall(r"\[([^\]]+)\]", comment))
+            current = Command(path.name, number, text, shlex.split(code), markers)
             commands.append(current)
         elif in_console and stripped and stripped != "..." and current is not None:
             current.shown.append(stripped)
@@ -180,6 +181,9 @@ def test_the_kit_follows_its_convention() -> None:
         if "keeps running" in c.markers:
             assert c.argv[1:2] == ["node"], f"{c.where}: only `l2lab node` keeps running"
             assert "--memory" not in c.argv, f"{c.where}: the CLI finds the admin token in the data dir"
+        if "--data-dir" in c.argv:
+            data_dir = c.argv[c.argv.index("--data-dir") + 1]
+            assert not Path(data_dir).is_absolute(), f"{c.where}: a data dir inside the working directory"
     assert TOUR in [c.argv for c in commands], "the kit runs the tour: `l2lab tour --no-pause`"
 
 
