@@ -175,7 +175,8 @@ def test_the_terminal_table_has_a_row_per_scheme_the_formula_and_the_published_r
     assert "7 days†" in row["optimistic"] and "2.1 ms" in row["optimistic"]
     assert "12 s†" in row["l1"] and "12.8 min†" in row["l1"]
     assert "no L1 gas per transfer" in row["channels"] and "hire a watchtower" in row["channels"]
-    assert "ceiling = 30,000,000 gas per block / (gas per transfer × 12 s)" in lines
+    assert report.FORMULA in lines and report.FORMULA.startswith(
+        "ceiling = 30,000,000 gas per block / (gas per transfer × 12 s)")
     assert text.index("channels") < text.index("Published figures")
     published = text[text.index("Published figures"):]
     assert "not measured here" in published.splitlines()[0]
@@ -224,7 +225,7 @@ def test_the_html_is_self_contained(written) -> None:
 def test_the_markdown_has_the_table_the_formula_the_risk_view_and_the_sources(written) -> None:
     md = written["report.md"]
     assert "| scheme | ingress tx/s |" in md
-    assert "`ceiling = 30,000,000 gas per block / (gas per transfer × 12 s)`" in md
+    assert f"`{report.FORMULA}`" in md
     assert "| plasma | not built |" in md
     assert "## Risk view" in md and "| scheme | State validation | Data availability | Exit window |" in md
     assert "fraud proofs (1 round) (good)" in md and "`l2lab demo optimistic-fraud`" in md
@@ -281,3 +282,10 @@ def test_the_risk_view_names_only_demos_that_exist() -> None:
 def test_a_cell_with_an_unknown_level_is_refused() -> None:
     with pytest.raises(ValueError, match="risk level"):
         risk.RiskCell("x", "fine", "y")
+
+
+def test_the_ceiling_at_the_largest_batch_uses_the_curve_point_with_the_most_transfers():
+    run = make_run("optimistic", batch_curve=[(1, 100_000.0), (1000, 2_000.0), (10, 12_000.0)])
+    (f,) = [f for f in report.run_figures(run, "w") if f.metric == "l1_ceiling_tps_largest_batch"]
+    assert f.value == pytest.approx(30_000_000 / (2_000 * 12))
+    assert report.table_rows([run], {})[0][5] == "1,250 (1,000/batch)"

@@ -36,7 +36,8 @@ from benchmarks.compare.core import BLOCK_GAS, BLOCK_SECONDS, ETH, SchemeRun, Wo
 from benchmarks.compare.published import ROWS, PublishedRow
 from benchmarks.harness import Figure
 
-FORMULA = f"ceiling = {BLOCK_GAS:,} gas per block / (gas per transfer × {BLOCK_SECONDS} s)"
+FORMULA = (f"ceiling = {BLOCK_GAS:,} gas per block / (gas per transfer × {BLOCK_SECONDS} s); at the largest "
+           "batch: the same with the batch curve's gas per transfer at its largest measured batch")
 PHASES = ("setup", "deposit", "transfer", "withdraw")
 ORDER = risk_view.SCHEMES
 PARAMETER_MARK = "†"
@@ -48,7 +49,7 @@ LEVEL_COLOURS = {"good": "#b7e1b0", "warning": "#ffe08a", "bad": "#f4a7a3"}
 SCHEME_COLOURS = {"l1": "#555555", "optimistic": "#d62728", "optimistic-bisection": "#ff7f0e", "zk": "#1f77b4",
                   "plasma": "#9467bd", "channels": "#2ca02c"}
 TABLE_HEADERS = ("scheme", "ingress tx/s", "L1 gas/transfer", "L1 bytes/transfer", "L1-bound ceiling tx/s",
-                 "soft confirmation", "finality", "withdrawal delay", "capital locked (ETH)", "user must…")
+                 "ceiling at largest batch", "soft confirmation", "finality", "withdrawal delay", "capital locked (ETH)", "user must…")
 
 Result = tuple[Workload, Sequence[SchemeRun], Mapping[str, str]]
 
@@ -96,6 +97,19 @@ def _timed(seconds: float, what: str) -> str:
 def _ceiling(run: SchemeRun) -> str:
     c = run.ceiling_tps()
     return "no L1 gas per transfer" if c is None else _count(c)
+
+
+def largest_batch(run: SchemeRun) -> tuple[int, float] | None:
+    """The batch curve's point at the most transfers per batch (block, channel lifetime), if it has one."""
+    return max(run.batch_curve) if run.batch_curve else None
+
+
+def _largest_ceiling(run: SchemeRun) -> str:
+    point = largest_batch(run)
+    if point is None or point[1] <= 0:
+        return "-"
+    size, gas = point
+    return f"{_count(BLOCK_GAS / (gas * BLOCK_SECONDS))} ({size:,}/batch)"
 
 
 def _ordered(runs: Iterable[SchemeRun]) -> list[SchemeRun]:
@@ -167,6 +181,11 @@ def run_figures(run: SchemeRun, workload: str) -> list[Figure]:
         out.append(fig("l1_ceiling_tps", "tx/s", ceiling,
                        f"{BLOCK_GAS:,} / ({run.transfer_gas_per_tx:,.1f} gas × {BLOCK_SECONDS} s): "
                        "the L1-bound ceiling of the transfer phase's measured gas"))
+    point = largest_batch(run)
+    if point is not None and point[1] > 0:
+        out.append(fig("l1_ceiling_tps_largest_batch", "tx/s", run.ceiling_tps(point[1]) or 0.0,
+                       f"{BLOCK_GAS:,} / ({point[1]:,.1f} gas × {BLOCK_SECONDS} s): the ceiling at the batch curve's "
+                       f"largest measured batch, {point[0]:,} transfers"))
     lifecycle = run.ceiling_tps(_all_phase_gas_per_transfer(run))
     if lifecycle is not None:
         out.append(fig("l1_ceiling_tps_all_phases", "tx/s", lifecycle,
@@ -298,6 +317,7 @@ def table_rows(runs: Sequence[SchemeRun], missing: Mapping[str, str]) -> list[tu
             f"{run.transfer_gas_per_tx:,.0f}",
             _count(run.transfer_bytes_per_tx),
             _ceiling(run),
+            _largest_ceiling(run),
             _timed(run.soft_confirmation_s, run.soft_what),
             _timed(run.finality_s, run.finality_what),
             _timed(run.withdrawal_delay_s, run.withdrawal_what),
