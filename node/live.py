@@ -48,6 +48,7 @@ RECENT_BLOCKS = 12  # blocks a new subscriber is sent, and the most sent at once
 MAX_CALLS_SHOWN = 20  # calls listed per block (the gas per scheme counts them all)
 READ_TIMEOUT_SECONDS = 5.0  # a scheme route slower than this shows its last answer
 
+MAX_STREAMS = 64  # event streams open at once; one more is refused (a dashboard per seat of a class, and then some)
 MAX_STEPS = 1000  # narrated steps kept, across runs
 MAX_RUNS = 5  # demo runs kept; a sixth drops the oldest run's steps
 MAX_NARRATION_BYTES = 64 * 1024
@@ -351,6 +352,7 @@ class LiveFeed:
         self.panels: dict[str, dict[str, Any]] = {}
         self._reader: ChainReader | None = None
         self._subscribers = 0
+        self.streams = 0  # event streams open now (``MAX_STREAMS`` at most)
         self._task: asyncio.Task | None = None
         self._fresh = asyncio.Event()
 
@@ -481,6 +483,15 @@ def feed_of(app: Any) -> LiveFeed:
 async def stream(request: Request, feed: LiveFeed) -> AsyncIterator[bytes]:
     """The event stream of one subscriber, until it goes away or the server stops."""
     sub = Subscriber(feed)
+    feed.streams += 1
+    try:
+        async for chunk in _events_of(request, feed, sub):
+            yield chunk
+    finally:
+        feed.streams -= 1
+
+
+async def _events_of(request: Request, feed: LiveFeed, sub: Subscriber) -> AsyncIterator[bytes]:
     yield b"retry: 2000\n\n"
     await feed.subscribe()
     try:
@@ -507,7 +518,11 @@ async def stream(request: Request, feed: LiveFeed) -> AsyncIterator[bytes]:
 @router.get("/events", include_in_schema=False)
 async def events(request: Request) -> StreamingResponse:
     """Server-sent events: what changed on the chain, in each hosted scheme and in the last demo's narration."""
-    return StreamingResponse(stream(request, feed_of(request.app)), media_type="text/event-stream",
+    feed = feed_of(request.app)
+    if feed.streams >= MAX_STREAMS:
+        raise HTTPException(503, f"the node serves at most {MAX_STREAMS} event streams at once; close a dashboard "
+                                 "and try again", headers={"Retry-After": "5"})
+    return StreamingResponse(stream(request, feed), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 

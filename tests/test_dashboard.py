@@ -348,3 +348,24 @@ def test_a_demo_that_travels_in_time_runs_against_an_l2lab_node_with_its_token(
         summary = json.loads(capsys.readouterr().out)
     assert summary["ok"] is True and all(u.get("lost_wei", "0") == "0" for u in summary["users"].values())
     assert any(s["step"] == "withdraw claim" for s in summary["l1_steps"])  # claimed after the window, by time travel
+
+
+def test_event_streams_past_the_cap_are_refused_with_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nobody can hold the node with open streams: past ``MAX_STREAMS`` a new one is told why, and waits."""
+    from node import live
+
+    monkeypatch.setattr(live, "MAX_STREAMS", 2)
+    app = _app()
+    with serving(app) as url:
+        first, second = EventStream(url), EventStream(url)
+        first.wait("hello")
+        second.wait("hello")
+        refused = httpx.get(url + "/api/events", timeout=10)
+        assert refused.status_code == 503 and "at most 2 event streams" in refused.json()["detail"]
+        assert refused.headers["retry-after"] == "5"
+        first.close()
+        wait_for(lambda: app.state.live.streams < 2, "a closed stream to be let go", timeout=30, poll=0.1)
+        third = EventStream(url)
+        third.wait("hello")
+        second.close()
+        third.close()
