@@ -59,6 +59,20 @@ def test_an_out_path_that_is_a_file_is_refused(tmp_path, capsys):
     assert target.read_text() == "mine"
 
 
+def test_an_out_dir_that_cannot_be_made_is_refused_before_anything_runs(tmp_path, capsys):
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    assert main(["compare", "--quick", "--only", "l1", "--out", str(blocked / "report")]) == 2
+    captured = capsys.readouterr()
+    assert "cannot write the report to --out" in captured.err and "running" not in captured.out
+
+
+def test_more_users_than_the_zk_circuit_holds_is_named_before_any_proof(capsys):
+    assert main(["compare", "--users", "300", "--transfers", "10", "--only", "zk"]) == 1
+    assert "zk failed: ValueError: the 'small' circuit holds 255 accounts, the workload has 300 users" in \
+        capsys.readouterr().err
+
+
 def test_a_failing_scheme_fails_the_command_and_is_named(monkeypatch, capsys):
     import benchmarks.compare.l1 as baseline
 

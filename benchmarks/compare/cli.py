@@ -53,6 +53,13 @@ def run(args: argparse.Namespace) -> int:
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         print(f"l2lab compare: --out {args.out} exists and is not a directory", file=sys.stderr)
         return 2
+    if out_dir is not None:
+        try:  # before anything is measured: a report that cannot be written is known at once
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"l2lab compare: cannot write the report to --out {args.out}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return 2
     log = sys.stderr if args.json else sys.stdout
     results = []
     began = time.perf_counter()
@@ -69,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
 
         print_json(report.to_json_all(results, PUBLISHED))
     if out_dir is not None:
-        written = report.write_report_all(out_dir, results, PUBLISHED)
+        try:
+            written = report.write_report_all(out_dir, results, PUBLISHED)
+        except OSError as exc:
+            print(f"l2lab compare: cannot write the report to --out {args.out}: {exc}", file=sys.stderr)
+            return 1
         print(f"wrote {', '.join(str(p) for p in written)}", file=log)
     failed = {s: why for _, _, missing in results for s, why in missing.items() if why != "not built"}
     lost = {r.scheme: r.lost_wei for _, runs, _ in results for r in runs if r.lost_wei}

@@ -129,6 +129,9 @@ class _Clock:
 def carry(world: World, preset: ZkPreset = PRESET, prover: BatchProver | None = None) -> tuple[SchemeRun, ZkLab]:
     """Run the workload on a new zk-rollup on ``world.l1``; the measurements and the lab (for checks)."""
     wl, l1 = world.workload, world.l1
+    room = (1 << preset.depth_bits) - 1  # account 0 is nobody's
+    if wl.users > room:
+        raise ValueError(f"the {preset.name!r} circuit holds {room} accounts, the workload has {wl.users} users")
     names = [f"user{i}" for i in range(wl.users)]
     eth_keys = {"operator": world.dev_key(OPERATOR_DEV_ACCOUNT), **dict(zip(names, wl.keys, strict=True))}
     l1_before = {n: l1.balance(a) for n, a in zip(names, wl.addresses, strict=True)}
