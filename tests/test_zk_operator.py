@@ -353,7 +353,9 @@ def test_a_batch_l1_drops_comes_back_to_the_mempool_and_a_remined_batch_is_reado
         assert watcher.batches == op.node.batches == 0 and watcher.state.root == lab.call("state_root")
         assert op.mempool == [t]  # back, in its order, with the deposits in the pending state again
         assert op.pending.account(lab.index("bob")).balance == 3 * ETH
-        # the same commit is mined again (a reorg's dropped transaction re-included): both re-adopt it
+        # the same commit is mined again (a reorg's dropped transaction re-included): both re-adopt it. A
+        # second later, so the block differs: one mined in the same second would be the same block again.
+        lab.l1.rpc("evm_increaseTime", 1)
         again = lab.l1.transact(KEYS["operator"], lab.address, ZkRollup, "commit_and_verify",
                                 _commit_data(tx["input"]))
         assert again["blockHash"] != receipt["blockHash"]
