@@ -110,3 +110,15 @@ def test_the_watchtower_answers_for_the_offline_user_and_is_paid_only_then() -> 
     assert not any(by == "alice" for step, by in steps if step == "update_non_closing_balance_proof")
     assert summary["settled_wei"]["alice"] == str(8 * 10**18) and summary["reward_wei"] == str(10**16)
     assert summary["users"]["alice"]["end"]["monitoring_deposit_wei"] == "0"
+
+
+def test_on_a_shared_chain_the_demos_window_is_long_enough_for_other_peoples_blocks():
+    """Against --rpc, others mine blocks between the demo's steps: the window grows to 200 blocks (never shrinks)."""
+    from contracts_spec.channels.params import MAINNET, MINIMAL
+    from node.demo_l1 import use_rpc
+    from node.schemes.channels.demos import shared_chain_preset
+
+    assert shared_chain_preset(MINIMAL) is MINIMAL
+    with use_rpc("http://127.0.0.1:8545"):
+        assert shared_chain_preset(MINIMAL).default_settle_timeout == 200
+        assert shared_chain_preset(MAINNET).default_settle_timeout == 500

@@ -24,6 +24,7 @@ by time travel, never waited for.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -35,6 +36,7 @@ from node.schemes.channels.recording import RecordingL1, fee_of, gas_of
 if TYPE_CHECKING:
     from channels.lab import ChannelLab
     from channels.state import ChannelState
+    from contracts_spec.channels.params import ChannelPreset
     from contracts_spec.interfaces import Demo
 
 Result = tuple[int, dict]
@@ -42,6 +44,26 @@ NAMES = ("alice", "bob", "carol", "dave", "mallory", "tower")
 # Raiden's published gas of each call (raiden-contracts' gas measurements), shown beside l2lab's.
 RAIDEN_GAS = {"open_channel": 104_000, "set_total_deposit": 57_000, "close_channel": 123_000,
               "update_non_closing_balance_proof": 92_000, "settle_channel": 116_000, "unlock": 39_000}
+
+
+SHARED_CHAIN_WINDOW = 200  # blocks: the minimal preset's longest window
+
+
+def shared_chain_preset(preset: ChannelPreset) -> ChannelPreset:
+    """``preset``, with a window of at least ``SHARED_CHAIN_WINDOW`` blocks on a shared chain (``--rpc``).
+
+    There, other actors mine blocks too (a node's own operators, another
+    class's demo), and the demo's peers only look at L1 between its steps: a
+    20-block window could pass before a watchtower's turn. A longer one
+    leaves every honest party its time; in process, the short one keeps the
+    demo quick.
+    """
+    from node.demo_l1 import rpc_url
+
+    if rpc_url() is None:
+        return preset
+    window = max(preset.default_settle_timeout, min(preset.settle_timeout_max, SHARED_CHAIN_WINDOW))
+    return dataclasses.replace(preset, default_settle_timeout=window)
 
 
 class _World:
@@ -60,7 +82,7 @@ class _World:
         self.keys = {name: key for name, key in self.all_keys.items() if name in names}
         self._dir = tempfile.TemporaryDirectory(prefix="l2lab-demo-channels-")
         self.lab: ChannelLab = ChannelLab(self.l1, self.keys, accounts[-1].private_key, self._dir.name,
-                                          get_preset(preset_name))
+                                          shared_chain_preset(get_preset(preset_name)))
         self.seen = 0
 
     # -- DemoLab ----------------------------------------------------------------------------------------
