@@ -127,9 +127,11 @@ def _carry(world: World, lab: ChannelLab, meter: PhaseMeter, names: list[str], s
         soft_what="one mediated payment user → hub → user, start to last acknowledgement (measured, mean): "
                   "locked transfers, secret request and reveal, unlocks, each balance proof signed, checked and "
                   "logged (fsynced) by its peers",
-        finality_s=0.0,
-        finality_what="immediate, off-chain: the payment is final once the payee's unlock is acknowledged; the "
-                      "balance proofs the peers hold are enforceable on L1 at any time",
+        finality_s=float(window_s),
+        finality_what=f"on L1, when the channel settles: alone (the partner not co-signing), a close and the "
+                      f"settlement window of {window} blocks ({window_s // 60} minutes, protocol parameter of the "
+                      "mainnet preset); off-chain the payment is final once the payee's unlock is acknowledged, "
+                      "the balance proofs enforceable on L1 at any time",
         withdrawal_delay_s=float(BLOCK_SECONDS),
         withdrawal_what=f"a cooperative settlement: one co-signed L1 transaction, one {BLOCK_SECONDS} s block "
                         f"(protocol); alone, a close, then the settlement window of {window} blocks "
