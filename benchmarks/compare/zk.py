@@ -31,7 +31,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from benchmarks.compare.core import BLOCK_SECONDS, SchemeRun, Workload, World, calldata_of, gas_of
+from benchmarks.compare.core import (
+    BLOCK_SECONDS,
+    PhaseMeter,
+    SchemeRun,
+    Workload,
+    World,
+    calldata_of,
+    gas_of,
+)
 from contracts_spec.zk import float40
 from contracts_spec.zk import pubdata as pd
 from contracts_spec.zk.params import BENCH16, SMALL, ZkPreset
@@ -41,7 +49,6 @@ from rollup.zk.lab import ZkLab
 from rollup.zk.prover import BatchProver, ProvedBatch
 
 OPERATOR_DEV_ACCOUNT = 7  # the zk operator of ``l2lab node``
-PHASES = ("setup", "deposit", "transfer", "withdraw")
 # A batch's gas limit, set rather than estimated: estimating would run L1's Groth16 check twice more.
 COMMIT_GAS = 2_000_000
 # The preset the comparison proves with, and why (repeated in the run's notes).
@@ -55,26 +62,13 @@ PRESET_WHY = ("preset 'small' (depth 8: 255 accounts; 2 deposit, 4 transfer and 
               "proved too, so the small workloads here would take longer with it")
 
 
-def _fee(receipt: dict) -> int:
-    return gas_of(receipt) * int(str(receipt.get("effectiveGasPrice", "0x0")), 0)
-
-
 @dataclass
 class _Meter:
-    """L1 gas and calldata by phase, the fees each user paid, and every batch posted."""
+    """Every batch posted, with its proof's times; L1 gas, calldata and fees by phase come from ``phases``."""
 
     l1: Any
-    gas: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PHASES, 0))
-    data: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PHASES, 0))
-    fees: dict[str, int] = field(default_factory=dict)
+    phases: PhaseMeter
     batches: list[dict[str, Any]] = field(default_factory=list)
-
-    def add(self, phase: str, receipt: dict, payer: str | None = None) -> dict:
-        self.gas[phase] += gas_of(receipt)
-        self.data[phase] += calldata_of(self.l1, receipt)
-        if payer is not None:
-            self.fees[payer] = self.fees.get(payer, 0) + _fee(receipt)
-        return receipt
 
     def batch(self, phase: str, lab: ZkLab) -> ProvedBatch:
         """Build, prove and commit the operator's next batch, booked under ``phase``."""
@@ -85,7 +79,6 @@ class _Meter:
         proved = operator.prove_now(batch)
         receipt = operator.commit(proved, gas=COMMIT_GAS)  # reverts raise; the operator follows L1 after it
         wall = time.perf_counter() - start
-        self.add(phase, receipt)
         w = proved.batch.witness
         parts = dict(receipt.get("gasBreakdown") or {})
         self.batches.append({
@@ -100,15 +93,6 @@ class _Meter:
 
     def of(self, phase: str) -> list[dict[str, Any]]:
         return [b for b in self.batches if b["phase"] == phase]
-
-
-def _deploy_receipt(lab: ZkLab) -> dict:
-    """The receipt of the transaction that created the rollup (``ZkLab`` keeps only its block)."""
-    for tx_hash in lab.l1.block(lab.deploy_block)["transactions"]:
-        receipt = lab.l1.receipt(tx_hash if isinstance(tx_hash, str) else tx_hash["hash"])
-        if receipt and str(receipt.get("contractAddress") or "").lower() == lab.address.lower():
-            return receipt
-    raise LookupError(f"no creation transaction of {lab.address} in block {lab.deploy_block}")
 
 
 def _figure(unit: str, value: float | int) -> dict[str, Any]:
@@ -135,19 +119,21 @@ def carry(world: World, preset: ZkPreset = PRESET, prover: BatchProver | None = 
     names = [f"user{i}" for i in range(wl.users)]
     eth_keys = {"operator": world.dev_key(OPERATOR_DEV_ACCOUNT), **dict(zip(names, wl.keys, strict=True))}
     l1_before = {n: l1.balance(a) for n, a in zip(names, wl.addresses, strict=True)}
-    meter, clock = _Meter(l1), _Clock()
+    meter, clock = _Meter(l1, PhaseMeter(l1)), _Clock()
+    phase = meter.phases.phase
 
     # setup: the contract with the circuit's verifying key (the keys load from the cache, or are made once)
     start = time.perf_counter()
-    lab = ZkLab(l1, eth_keys, preset=preset, prover=prover or BatchProver(preset))
+    with phase("setup"):
+        lab = ZkLab(l1, eth_keys, preset=preset, prover=prover or BatchProver(preset))
     clock.setup = time.perf_counter() - start
-    meter.add("setup", _deploy_receipt(lab))
 
     # deposits: each user's on L1, then the batches that process the queue
-    for n in names:
-        meter.add("deposit", lab.deposit(n, wl.deposit_wei), payer=n)
-    while lab.processed < wl.users:
-        meter.batch("deposit", lab)
+    with phase("deposit"):
+        for n in names:
+            lab.deposit(n, wl.deposit_wei)
+        while lab.processed < wl.users:
+            meter.batch("deposit", lab)
     queue = queued_deposits(l1, lab.address, lab.deploy_block)
     owner_index = {int(d.owner, 16): d.index for d in queue}
     index = [owner_index[int(a, 16)] for a in wl.addresses]
@@ -170,14 +156,16 @@ def carry(world: World, preset: ZkPreset = PRESET, prover: BatchProver | None = 
     t0 = time.perf_counter()
     lab.operator.submit(signed[0])
     clock.accept.append(time.perf_counter() - t0)
-    lone = meter.batch("transfer", lab)
+    with phase("transfer"):
+        lone = meter.batch("transfer", lab)
     # the rest: the operator admits them all (ingress), then proves them in full batches
     for op in signed[1:]:
         t0 = time.perf_counter()
         lab.operator.submit(op)
         clock.accept.append(time.perf_counter() - t0)
-    while lab.mempool:
-        meter.batch("transfer", lab)
+    with phase("transfer"):
+        while lab.mempool:
+            meter.batch("transfer", lab)
 
     # withdrawals: each user signs one, batches carry them, each user claims the ETH on L1
     for i, n in enumerate(names):
@@ -188,12 +176,13 @@ def carry(world: World, preset: ZkPreset = PRESET, prover: BatchProver | None = 
         t0 = time.perf_counter()
         lab.operator.submit(op)
         clock.withdraw_accept.append(time.perf_counter() - t0)
-    while lab.mempool:
-        meter.batch("withdraw", lab)
-    for n in names:
-        t0 = time.perf_counter()
-        meter.add("withdraw", lab.claim(n), payer=n)
-        clock.claims.append(time.perf_counter() - t0)
+    with phase("withdraw"):
+        while lab.mempool:
+            meter.batch("withdraw", lab)
+        for n in names:
+            t0 = time.perf_counter()
+            lab.claim(n)
+            clock.claims.append(time.perf_counter() - t0)
 
     # what the users hold: L2 from a full node that rebuilt the state from L1 alone, L1 from the chain
     node = lab.full_node()
@@ -206,7 +195,7 @@ def carry(world: World, preset: ZkPreset = PRESET, prover: BatchProver | None = 
         acct = node.state.account(index[i])
         l2_now = acct.balance if acct is not None else 0
         l2_due = wl.deposit_wei + received[i] - sent[i] - wl.withdraw_wei
-        l1_due = l1_before[n] - wl.deposit_wei - meter.fees.get(n, 0) + wl.withdraw_wei
+        l1_due = l1_before[n] - wl.deposit_wei - meter.phases.fees_of(wl.addresses[i]) + wl.withdraw_wei
         lost += max(0, l2_due - l2_now) + max(0, l1_due - l1.balance(wl.addresses[i]))
 
     return _record(wl, lab, meter, clock, lone, lost), lab
@@ -250,8 +239,8 @@ def _record(wl: Workload, lab: ZkLab, meter: _Meter, clock: _Clock, lone: Proved
         workload=wl.label,
         ingress_seconds=sum(clock.accept),
         transfers=wl.transfers,
-        l1_gas=dict(meter.gas),
-        l1_bytes=dict(meter.data),
+        l1_gas=meter.phases.gas(),
+        l1_bytes=meter.phases.calldata(),
         batch_curve=curve,
         soft_confirmation_s=soft,
         soft_what="measured: the operator admits a signed transfer (rules, EdDSA-Poseidon check, pending "
