@@ -38,6 +38,7 @@ from benchmarks.compare.core import (
     Workload,
     World,
     calldata_of,
+    expected_balances,
     gas_of,
 )
 from contracts_spec.zk import float40
@@ -186,15 +187,12 @@ def carry(world: World, preset: ZkPreset = PRESET, prover: BatchProver | None = 
 
     # what the users hold: L2 from a full node that rebuilt the state from L1 alone, L1 from the chain
     node = lab.full_node()
-    sent, received = [0] * wl.users, [0] * wl.users
-    for s, r in wl.pairs:
-        sent[s] += wl.amount_wei
-        received[r] += wl.amount_wei
+    expected = expected_balances(wl)
     lost = 0
     for i, n in enumerate(names):
         acct = node.state.account(index[i])
         l2_now = acct.balance if acct is not None else 0
-        l2_due = wl.deposit_wei + received[i] - sent[i] - wl.withdraw_wei
+        l2_due = expected[i] - wl.withdraw_wei
         l1_due = l1_before[n] - wl.deposit_wei - meter.phases.fees_of(wl.addresses[i]) + wl.withdraw_wei
         lost += max(0, l2_due - l2_now) + max(0, l1_due - l1.balance(wl.addresses[i]))
 
