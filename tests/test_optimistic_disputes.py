@@ -360,6 +360,10 @@ def test_the_challengers_dispute_gets_in_through_stuffed_blocks_before_the_windo
     assert int(opened["effectiveGasPrice"], 16) - base > attacker_tip  # it outbid the stuffer
     assert full_blocks >= 5 and not rollup.rollup.call("is_final", bad)
     rollup.l1.rpc("evm_setAutomine", True)
+    # Blocks are mined as transactions arrive again, but anvil mines them off the request: a receipt may come
+    # a moment after the hash. The challenger now waits for each, as an actor on a live chain does; with no
+    # wait, a move still in the pool would end the game early.
+    challenger.sender.wait = None
     play(rollup.proposer, challenger)
     assert rollup.rollup.call("batch_count") == bad
     rollup.assert_honest_users_lost_nothing(mallory_paid=10 * MILLI)
