@@ -87,7 +87,7 @@ def own_peers(tmp_path: Path) -> Iterator[tuple[LocalNode, OwnPeer, OwnPeer]]:
 @pytest.mark.slow
 def test_two_peers_of_their_own_find_the_nodes_adjudicator_and_pay_each_other(own_peers, tmp_path: Path) -> None:
     node, seven, eight = own_peers
-    status = httpx.get(f"{node.url}/api/channels/status", timeout=5).json()
+    status = httpx.get(f"{node.url}/api/channels/status", timeout=30).json()
     assert seven.status()["address"] == DEV[7].address and eight.status()["address"] == DEV[8].address
     assert f"adjudicator {status['adjudicator']}" in seven.output.read_text()
 
@@ -105,7 +105,7 @@ def test_two_peers_of_their_own_find_the_nodes_adjudicator_and_pay_each_other(ow
     assert (tmp_path / "seven.sqlite").exists()
     [log] = (tmp_path / "xdg" / "l2lab" / "channel-peers").glob("*.sqlite")
     assert status["adjudicator"].lower() in log.name and DEV[8].address.lower() in log.name
-    hosted = httpx.get(f"{node.url}/api/channels/status", timeout=5).json()["peers"]
+    hosted = httpx.get(f"{node.url}/api/channels/status", timeout=30).json()["peers"]
     assert all(p["channels"] == 0 for p in hosted)  # the node's own peers took no part
 
 

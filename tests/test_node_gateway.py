@@ -107,7 +107,7 @@ def _wait_status(node: LocalNode, scheme: str, timeout: float = 60) -> dict:
 
     deadline = time.monotonic() + timeout
     while True:
-        reply = httpx.get(f"{node.url}/api/{scheme}/status", timeout=5)
+        reply = httpx.get(f"{node.url}/api/{scheme}/status", timeout=30)
         if reply.status_code == 200 and json.loads(reply.text).get("address"):
             return dict(reply.json())
         if time.monotonic() > deadline:
