@@ -280,6 +280,45 @@ def test_only_the_operator_posts_while_no_deposit_is_overdue(lab: OptimisticLab)
     assert lab.l1.nonce(lab.address("carol")) == sent
 
 
+def test_a_censored_users_withdrawal_gets_in_behind_an_overdue_deposit_of_its_own(lab: OptimisticLab) -> None:
+    """L1 queues deposits only; a user whose signed withdrawal the operator drops makes a deposit, and once
+    it is overdue posts a batch of it and the withdrawal herself."""
+    fund(lab)
+    lab.operator.censor_deposits = True
+    withdrawal = lab.wallets["alice"].withdraw(lab.index("alice"), lab.address("alice"), 2 * ETH,
+                                               lab.nonce("alice"))  # handed to the operator, who drops it
+    lab.deposit("alice", ETH // 1000)
+    lab.transfer("bob", "mallory", ETH // 4)
+    lab.submit_batch()  # Bob's transfer, without Alice's deposit: allowed while it is fresh
+    pass_deposit_deadline(lab)
+    force_deposits(lab.rollup, lab.keys["alice"], txs=[withdrawal])
+    mine = lab.rollup.call("batch_count") - 1
+    lab.operator.sync()  # the operator adopts Alice's batch
+    assert lab.l2_balance("alice") == 5 * ETH - 2 * ETH + ETH // 1000
+    assert lab.challenge() == []
+    lab.finalize()
+    before = lab.l1_balance("alice")
+    (claim,) = lab.claim_withdrawals("alice", mine)
+    assert lab.l1_balance("alice") == before + 2 * ETH - gas_cost(claim)
+    assert lab.rebuild().root == lab.operator.state.root
+
+
+def test_a_forced_batch_with_a_transaction_the_rules_refuse_is_named_and_nothing_is_sent(
+        lab: OptimisticLab) -> None:
+    fund(lab)
+    lab.operator.censor_deposits = True
+    lab.deposit("carol", ETH)
+    pass_deposit_deadline(lab)
+    too_much = lab.wallets["bob"].withdraw(lab.index("bob"), lab.address("bob"), 2 * ETH, lab.nonce("bob"))
+    forged = lab.wallets["mallory"].transfer(lab.index("alice"), lab.index("mallory"), ETH, lab.nonce("alice"))
+    sent = lab.l1.nonce(lab.address("carol"))
+    for bad, rule in ((too_much, "overspend"), (forged, "bad signature")):
+        with pytest.raises(ValueError, match=f"transaction 0 .* refused: {rule}"):
+            force_deposits(lab.rollup, lab.keys["carol"], txs=[bad])
+    assert lab.l1.nonce(lab.address("carol")) == sent  # no bond, no batch
+    assert lab.rollup.call("batch_count") == 1
+
+
 # -- the rollup property -----------------------------------------------------------------------------
 
 

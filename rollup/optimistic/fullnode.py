@@ -17,6 +17,7 @@ node keeps reporting it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -31,6 +32,7 @@ from contracts_spec.optimistic.encoding import (
 from contracts_spec.optimistic.rules import (
     Account,
     Deposit,
+    Transfer,
     Tx,
     Withdraw,
     derive_step,
@@ -270,14 +272,18 @@ class Challenger:
         return sent
 
 
-def force_deposits(rollup: RollupL1, key: bytes, bond: int | None = None) -> dict:
+def force_deposits(rollup: RollupL1, key: bytes, bond: int | None = None,
+                   txs: Sequence[Transfer | Withdraw] = ()) -> dict:
     """Post a batch of the queued deposits the operator left out; anyone may once one is overdue.
 
     The batch is built from L1 alone: a full node rebuilds the state, the
-    deposits are applied on top in queue order, and ``key`` posts it (bonding
-    the preset minimum first if it has no bond). Returns the receipt. A batch
-    the submission rules refuse (no deposit is overdue yet, say) raises their
-    ``InvalidBatch`` before anything is sent.
+    deposits are applied on top in queue order, then the signed transactions
+    ``txs`` (a censored user's own withdrawal, say: L1 has no queue for them,
+    so an overdue deposit is how they get in without the operator), and
+    ``key`` posts it (bonding the preset minimum first if it has no bond).
+    Returns the receipt. A transaction the rules refuse raises ValueError
+    naming it and why, and a batch the submission rules refuse (no deposit is
+    overdue yet, say) their ``InvalidBatch``, both before anything is sent.
     """
     node = FullNode(rollup)
     node.sync()
@@ -292,9 +298,14 @@ def force_deposits(rollup: RollupL1, key: bytes, bond: int | None = None) -> dic
         if not seq.room_for(Deposit(0, address, amount)):
             break
         seq.add_deposit(seq.next_deposit, address, amount, node.deposits.account(seq.next_deposit))
-    sealed = seq.cut_batch()
-    if sealed is None:
+    if not seq.pending:
         raise ValueError("no queued deposit to force")
+    for i, reason in enumerate(seq.submit(txs)):
+        if reason is not None:
+            raise ValueError(f"transaction {i} ({type(txs[i]).__name__} from account {txs[i].from_index}) "
+                             f"refused: {reason}")
+    sealed = seq.cut_batch()
+    assert sealed is not None  # it holds a deposit at least
     sender = private_key_to_address(key)
     check_submission(rollup, node.deposits, sender, sealed.batch)  # before bonding: a refusal costs nothing
     if rollup.call("bond_of", sender) < params.min_bond:
