@@ -374,7 +374,8 @@ def test_the_challengers_dispute_gets_in_through_stuffed_blocks_before_the_windo
 
 @pytest.mark.parametrize(("scenario", "preset"), [
     ("optimistic-sham-dispute", "minimal"), ("optimistic-sham-dispute", "mainnet"),
-    ("optimistic-stuffing", "minimal"), ("optimistic-clock", "minimal"), ("optimistic-clock", "mainnet")])
+    ("optimistic-stuffing", "minimal"), ("optimistic-clock", "minimal"), ("optimistic-clock", "mainnet"),
+    ("optimistic-censorship", "minimal"), ("optimistic-censorship", "mainnet")])
 def test_each_attack_demo_shows_the_attack_failing_and_no_honest_user_losing_anything(
         scenario: str, preset: str, capsys: pytest.CaptureFixture[str]) -> None:
     import json
@@ -394,3 +395,10 @@ def test_each_attack_demo_shows_the_attack_failing_and_no_honest_user_losing_any
         assert stuffing["blocks_kept_out_here"] >= 1
     if scenario == "optimistic-clock":
         assert summary["burst_blocks"] > 60 and summary["clock_moved_s"] <= 2
+    if scenario == "optimistic-censorship":
+        assert summary["early_post_refused"] == "not the operator"  # a fresh deposit lets nobody else post
+        assert summary["operator_batch_refused"] == "overdue deposit left out"
+        alice = honest["alice"]
+        assert int(alice["end"]["l2_wei"]) == 3 * ETH + ETH // 1000 and alice["end"]["bond_wei"] == "0"
+        assert summary["forced_batch"] == 2  # Alice's own, between the operator's
+        assert summary["batches"] == {"submitted": 4, "on_l1": 4, "reverted": 0, "final": 4}

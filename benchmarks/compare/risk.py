@@ -121,7 +121,7 @@ def _optimistic(interactive: bool) -> dict[str, RiskCell]:
             f"a deposit left out for {_blocks(OPTIMISTIC.deposit_deadline_blocks)} must be in the next batch, "
             f"and until it is, any address bonded with {_BOND} may post batches itself, which may carry signed "
             "transactions such as its own withdrawal; there is no L1 queue for other transactions",
-            test="tests/test_optimistic_scenarios.py::test_censored_deposit_is_forced_through"),
+            demo="optimistic-censorship"),
         "proposer_failure": RiskCell(
             f"self-propose after an overdue deposit ({_BOND} bond)", "warning",
             "only the operator posts while no deposit is overdue; then any bonded address may; after a won "

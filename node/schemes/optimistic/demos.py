@@ -9,7 +9,9 @@ same theft caught by the interactive bisection game. Three attacks that fail:
 batch), ``optimistic-stuffing`` (what filling every block of a 7-day window
 would cost under EIP-1559, and the challenger's rising tip) and
 ``optimistic-clock`` (a burst of transactions does not move this L1's clock, as
-it would on anvil). Each step prints what happened and the balances, so a
+it would on anvil); and ``optimistic-censorship``, an operator that drops a
+withdrawal, which the user posts herself behind a deposit of her own once
+that deposit is overdue. Each step prints what happened and the balances, so a
 class can follow along; the L1 clock is advanced, never waited on.
 """
 
@@ -255,7 +257,8 @@ def _theft_batch(lab, n: Narrator, steps: int, theft_at: int) -> None:
 def _seconds(s: int) -> str:
     """A span of L1 time the way a class reads it."""
     if s >= 86400:
-        return f"{s / 86400:.2f}".rstrip("0").rstrip(".") + " days"
+        days = f"{s / 86400:.2f}".rstrip("0").rstrip(".")
+        return days + (" day" if days == "1" else " days")
     return f"{s:,} s"
 
 
@@ -503,6 +506,86 @@ def demo_optimistic_clock(preset: str, out: TextIO | None = None) -> Result:
                                        time_left_after_s=after)
 
 
+def demo_optimistic_censorship(preset: str, out: TextIO | None = None) -> Result:
+    """A censoring operator drops Alice's withdrawal; her own overdue deposit lets her post it herself."""
+    from contracts_spec.l1 import TransactionReverted
+    from contracts_spec.optimistic.submission import InvalidBatch
+    from rollup.optimistic.fullnode import force_deposits
+
+    lab = _make_lab(preset)
+    p = lab.preset
+    n = _narrator(lab, ("operator", "alice", "bob", "carol"), out, honest=("alice", "bob", "carol"))
+    n.say("Alice deposits 5 ETH, Bob and Carol 1 ETH each; the operator posts batch 0.")
+    for name, amount in (("alice", 5 * ETH), ("bob", ETH), ("carol", ETH)):
+        n.record("deposit", lab.deposit(name, amount))
+    n.record("submit_batch", lab.submit_batch())
+    n.balances()
+    n.say("The operator turns censor. Alice signs a withdrawal of 2 ETH and hands it over; the operator drops "
+          "it, and will leave out any deposit she makes. Bob's payment to Carol it still takes, in batch 1.")
+    withdrawal = lab.wallets["alice"].withdraw(lab.index("alice"), lab.address("alice"), 2 * ETH,
+                                               lab.nonce("alice"))
+    lab.operator.censor_deposits = True
+    lab.transfer("bob", "carol", ETH // 4)
+    n.flow("bob", "carol", ETH // 4)
+    n.record("submit_batch", lab.submit_batch())
+    n.note("L1 queues no L2 transactions: only deposits, and each must be in a batch within "
+           f"{p.deposit_deadline_blocks:,} blocks and {_seconds(p.deposit_deadline_seconds)}")
+    n.say(f"So Alice deposits {_eth(ETH // 1000)} on L1. The operator leaves it out, and she may not post a "
+          "batch of her own while it is fresh.")
+    n.record("deposit", lab.deposit("alice", ETH // 1000))
+    early = ""
+    try:
+        force_deposits(lab.rollup, lab.keys["alice"], txs=[withdrawal])
+    except InvalidBatch as exc:
+        early = exc.rule
+        n.note(f"Alice posts it herself at once: refused ({exc}); nothing was sent")
+    n.say(f"{p.deposit_deadline_blocks + 1:,} blocks and {_seconds(p.deposit_deadline_seconds + 1)} go by on L1 "
+          "(time travel): the deposit is overdue.")
+    lab.l1.mine(p.deposit_deadline_blocks + 1)
+    lab.advance(p.deposit_deadline_seconds + 1)
+    lab.transfer("bob", "carol", ETH // 4)
+    n.flow("bob", "carol", ETH // 4)
+    operator_refused = ""
+    try:
+        lab.submit_batch()
+    except InvalidBatch as exc:
+        operator_refused = exc.rule
+        n.note(f"the operator's next batch (Bob's second payment, no deposit): refused ({exc}); until one "
+               "takes the deposit, anyone bonded may post")
+    n.say(f"Alice bonds {_eth(p.min_bond)} and posts batch 2 herself, built from L1 alone: her deposit, then her "
+          "signed withdrawal.")
+    n.gas("Alice's post_bond", lab.rollup.transact(lab.keys["alice"], "post_bond", value=p.min_bond), "post_bond")
+    n.gas("Alice's submit_batch", force_deposits(lab.rollup, lab.keys["alice"], txs=[withdrawal]), "submit_batch")
+    forced = lab.rollup.call("batch_count") - 1
+    lab.operator.sync()
+    n.note(f"the operator adopts batch {forced} and goes on: Alice has {_eth(lab.l2_balance('alice'))} on L2")
+    n.record("submit_batch", lab.submit_batch())
+    n.note(f"batch {forced + 1} carries Bob's second payment: with no deposit overdue, only the operator "
+           "posts again")
+    n.say(f"The challenge window passes ({_seconds(p.challenge_window)}): nobody disputes an honest batch, "
+          "whoever posted it. Alice claims her 2 ETH and takes her bond back.")
+    n.note(f"fraud proofs needed: {len(lab.challenge())}")
+    lab.finalize()
+    claims = lab.claim_withdrawals("alice", forced)
+    for claim in claims:
+        n.gas("Alice claims her withdrawal on L1", claim, "withdraw claim")
+    try:
+        n.gas("Alice's withdraw_bond", lab.rollup.transact(lab.keys["alice"], "withdraw_bond", p.min_bond),
+              "withdraw_bond")
+    except TransactionReverted as exc:
+        n.note(f"withdraw_bond refused: {exc.reason}")
+    n.balances()
+    node = lab.rebuild()
+    same = node.root == lab.operator.state.root
+    n.note(f"a full node rebuilt from L1 agrees with the operator's root: {same}")
+    paid = len(claims) == 1 and lab.rollup.call("bond_of", lab.address("alice")) == 0
+    ok = bool(early and operator_refused and same and paid)
+    verdict = ("the censored withdrawal got in behind Alice's own overdue deposit; paid after the window"
+               if ok else "the censored withdrawal did not get out")
+    return (0 if ok else 1), _summary(n, "optimistic-censorship", verdict, ok, early_post_refused=early,
+                                       operator_batch_refused=operator_refused, forced_batch=forced)
+
+
 DEMOS: Mapping[str, Demo] = {
     "optimistic": demo_optimistic,
     "optimistic-fraud": demo_optimistic_fraud,
@@ -510,4 +593,5 @@ DEMOS: Mapping[str, Demo] = {
     "optimistic-sham-dispute": demo_optimistic_sham_dispute,
     "optimistic-stuffing": demo_optimistic_stuffing,
     "optimistic-clock": demo_optimistic_clock,
+    "optimistic-censorship": demo_optimistic_censorship,
 }
