@@ -280,9 +280,15 @@ def test_only_the_operator_posts_while_no_deposit_is_overdue(lab: OptimisticLab)
     assert lab.l1.nonce(lab.address("carol")) == sent
 
 
-def test_a_censored_users_withdrawal_gets_in_behind_an_overdue_deposit_of_its_own(lab: OptimisticLab) -> None:
+@pytest.mark.parametrize("bisection", [False, True], ids=["single-round", "bisection"])
+def test_a_censored_users_withdrawal_gets_in_behind_an_overdue_deposit_of_its_own(
+        l1_kind: str, bisection: bool) -> None:
     """L1 queues deposits only; a user whose signed withdrawal the operator drops makes a deposit, and once
     it is overdue posts a batch of it and the withdrawal herself."""
+    from contracts_spec.optimistic.bisection import BisectionRollup
+
+    l1 = new_l1(l1_kind, {private_key_to_address(k): 1000 * ETH for k in KEYS.values()})
+    lab = OptimisticLab(l1, KEYS, preset=MINIMAL, **({"contract": BisectionRollup} if bisection else {}))
     fund(lab)
     lab.operator.censor_deposits = True
     withdrawal = lab.wallets["alice"].withdraw(lab.index("alice"), lab.address("alice"), 2 * ETH,
