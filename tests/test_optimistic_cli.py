@@ -197,6 +197,67 @@ def test_cli_deploys_a_bisection_rollup_and_refuses_a_non_rollup(bare_node, caps
     assert "is not an optimistic rollup" in capsys.readouterr().err
 
 
+def test_cli_force_posts_an_overdue_deposit_and_a_dropped_withdrawal_when_no_operator_does(
+        bare_node, capsys) -> None:
+    """A rollup whose operator never posts: a user forces her deposit in, then her withdrawal behind a second
+    deposit of her own, claims it after the window and takes her bond back; each refusal changes nothing."""
+    from contracts_spec.l1 import L1Client
+
+    chain, app, client, keys, addrs = bare_node
+    l1 = L1Client.in_process(app.state.dispatcher)
+
+    def cli(*argv: str) -> str:
+        return _ok(capsys, *argv)
+
+    def refused(*argv: str) -> str:
+        head = chain.head.number
+        assert main(["optimistic", *argv]) == 1
+        _, err = capsys.readouterr()
+        assert chain.head.number == head, "a refusal sent a transaction"
+        return err
+
+    def overdue() -> None:
+        l1.mine(6)  # the minimal preset's deadline: 5 blocks and 60 s
+        l1.rpc("evm_setNextBlockTimestamp", chain.head.timestamp + 61)
+        l1.mine()
+
+    rollup = cli("deploy", "--key", keys[0].hex()).strip()  # its operator (key 0) never posts a batch
+    cli("deposit", "--rollup", rollup, "--key", keys[1].hex(), "--amount", "3")
+    assert "not the operator" in refused("force", "--rollup", rollup, "--key", keys[1].hex())
+    overdue()
+    out = cli("force", "--rollup", rollup, "--key", keys[1].hex())
+    assert "posted batch 0: the overdue deposit(s) (L1 gas" in out and "bonded 1 ETH" in out
+    assert cli("balance", "--rollup", rollup, addrs[1]).strip() == "3 ETH"
+    assert "no queued deposit to force: deposit any amount first" in refused(
+        "force", "--rollup", rollup, "--key", keys[1].hex(), "--withdraw", "2")
+
+    cli("deposit", "--rollup", rollup, "--key", keys[1].hex(), "--amount", "0.001")
+    overdue()
+    assert "insufficient L2 balance" in refused("force", "--rollup", rollup, "--key", keys[1].hex(),
+                                                "--withdraw", "5")
+    assert "has no L2 account, in the batches on L1 or in the queued deposits" in refused(
+        "force", "--rollup", rollup, "--key", keys[2].hex(), "--withdraw", "1")
+    out = cli("force", "--rollup", rollup, "--key", keys[1].hex(), "--withdraw", "2")
+    assert "posted batch 1: the overdue deposit(s) and your withdrawal of 2 ETH" in out and "bonded" not in out
+    assert cli("balance", "--rollup", rollup, addrs[1]).strip() == "1.001 ETH"
+    assert "not final yet" in refused("unbond", "--rollup", rollup, "--key", keys[1].hex())
+
+    l1.rpc("evm_setNextBlockTimestamp", chain.head.timestamp + 120)
+    l1.mine()
+    before = chain.get_balance(addrs[1])
+    assert "claimed 2 ETH from batch 1" in cli("claim", "--rollup", rollup, "--key", keys[1].hex())
+    assert "bond of 1 ETH withdrawn to L1" in cli("unbond", "--rollup", rollup, "--key", keys[1].hex())
+    assert chain.get_balance(addrs[1]) > before + 2 * ETH  # the withdrawal and the bond, less two fees
+    assert "has no bond on this rollup" in refused("unbond", "--rollup", rollup, "--key", keys[1].hex())
+
+    # A newcomer's first deposit and her withdrawal in one forced batch: the deposit makes the account.
+    cli("deposit", "--rollup", rollup, "--key", keys[2].hex(), "--amount", "1")
+    overdue()
+    out = cli("force", "--rollup", rollup, "--key", keys[2].hex(), "--withdraw", "0.5")
+    assert "posted batch 2: the overdue deposit(s) and your withdrawal of 0.5 ETH" in out
+    assert cli("balance", "--rollup", rollup, addrs[2]).strip() == "0.5 ETH"
+
+
 # -- a newcomer against the node's hosted rollup: no --rollup, dev accounts by number ------------
 
 
@@ -284,6 +345,11 @@ BAD_INPUTS = [
     (["deploy", "--account", "0", "--bond", "0.5"], "--bond must be at least the preset's minimum, 1 ETH"),
     (["deploy", "--account", "0", "--bond", "1000"], "--bond 1000 ETH exceeds the key's L1 balance"),
     (["deploy", "--account", "0", "--preset", "huge"], "unknown preset 'huge'"),
+    (["force", "--account", "0"], "no queued deposit to force: deposit any amount first"),
+    (["force", "--account", "0", "--withdraw", "-1"], "amount must be a non-negative number of ETH"),
+    (["force", "--account", "0", "--withdraw", "0"], "amount must be more than 0 ETH"),
+    (["force", "--account", "0", "--withdraw", "1", "--recipient", "0x12"], "--recipient must be"),
+    (["unbond", "--account", "1"], "has no bond on this rollup"),
 ]
 
 

@@ -272,19 +272,8 @@ class Challenger:
         return sent
 
 
-def force_deposits(rollup: RollupL1, key: bytes, bond: int | None = None,
-                   txs: Sequence[Transfer | Withdraw] = ()) -> dict:
-    """Post a batch of the queued deposits the operator left out; anyone may once one is overdue.
-
-    The batch is built from L1 alone: a full node rebuilds the state, the
-    deposits are applied on top in queue order, then the signed transactions
-    ``txs`` (a censored user's own withdrawal, say: L1 has no queue for them,
-    so an overdue deposit is how they get in without the operator), and
-    ``key`` posts it (bonding the preset minimum first if it has no bond).
-    Returns the receipt. A transaction the rules refuse raises ValueError
-    naming it and why, and a batch the submission rules refuse (no deposit is
-    overdue yet, say) their ``InvalidBatch``, both before anything is sent.
-    """
+def _forced(rollup: RollupL1) -> tuple[FullNode, Sequencer]:
+    """A full node rebuilt from L1, and a sequencer on its state with every queued deposit that fits applied."""
     node = FullNode(rollup)
     node.sync()
     if node.faults():
@@ -300,12 +289,37 @@ def force_deposits(rollup: RollupL1, key: bytes, bond: int | None = None,
         seq.add_deposit(seq.next_deposit, address, amount, node.deposits.account(seq.next_deposit))
     if not seq.pending:
         raise ValueError("no queued deposit to force")
+    return node, seq
+
+
+def forced_state(rollup: RollupL1) -> FullState:
+    """The L2 state a forced batch's transactions start from: L1's, plus the queued deposits it carries
+    (so a depositor's account, index and balance are known before she signs what follows them)."""
+    return _forced(rollup)[1].state
+
+
+def force_deposits(rollup: RollupL1, key: bytes, bond: int | None = None,
+                   txs: Sequence[Transfer | Withdraw] = ()) -> dict:
+    """Post a batch of the queued deposits the operator left out; anyone may once one is overdue.
+
+    The batch is built from L1 alone: a full node rebuilds the state, the
+    deposits are applied on top in queue order, then the signed transactions
+    ``txs`` (a censored user's own withdrawal, say: L1 has no queue for them,
+    so an overdue deposit is how they get in without the operator; sign them
+    against ``forced_state``), and ``key`` posts it (bonding the preset
+    minimum first if it has no bond). Returns the receipt. A transaction the
+    rules refuse raises ValueError naming it and why, and a batch the
+    submission rules refuse (no deposit is overdue yet, say) their
+    ``InvalidBatch``, both before anything is sent.
+    """
+    node, seq = _forced(rollup)
     for i, reason in enumerate(seq.submit(txs)):
         if reason is not None:
             raise ValueError(f"transaction {i} ({type(txs[i]).__name__} from account {txs[i].from_index}) "
                              f"refused: {reason}")
     sealed = seq.cut_batch()
     assert sealed is not None  # it holds a deposit at least
+    params = rollup.params()
     sender = private_key_to_address(key)
     check_submission(rollup, node.deposits, sender, sealed.batch)  # before bonding: a refusal costs nothing
     if rollup.call("bond_of", sender) < params.min_bond:

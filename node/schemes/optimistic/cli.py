@@ -1,6 +1,6 @@
 """``l2lab optimistic``: use an optimistic rollup on a running node from the command line.
 
-L1 actions (deploy, deposit, challenge, claim) and reads (status, balance,
+L1 actions (deploy, deposit, challenge, claim, force, unbond) and reads (status, balance,
 rebuilt from L1 alone) go over JSON-RPC to ``--rpc``. L2 transactions
 (transfer, withdraw) are signed here as EIP-712 typed data and sent to the
 operator's REST API under ``--api`` (the node's ``/api/optimistic/`` routes).
@@ -378,6 +378,71 @@ def cmd_claim(args: argparse.Namespace) -> None:
               "is claimable once its batch is posted and its challenge window has passed")
 
 
+def cmd_force(args: argparse.Namespace) -> None:
+    """Post the queued deposits the operator left out, once one is overdue; with ``--withdraw``, the
+    signer's own withdrawal after them (L1 queues deposits only, so a deposit of one's own is the way
+    in for a transaction the operator drops)."""
+    from contracts_spec.optimistic.submission import InvalidBatch
+    from primitives.secp256k1 import private_key_to_address
+    from rollup.optimistic.client import Wallet, address_bytes
+    from rollup.optimistic.fullnode import force_deposits, forced_state
+
+    key = _signer(args)
+    me = private_key_to_address(key)
+    amount = _positive_wei(args.withdraw) if args.withdraw else None
+    recipient = _address(args.recipient, "--recipient") if args.recipient else me
+    rollup = _rollup(args)
+    no_deposit_hint = ": deposit any amount first (`l2lab optimistic deposit`), then wait for its deadline"
+    txs = []
+    if amount is not None:
+        try:
+            state = forced_state(rollup)  # what the batch's deposits leave: her account may be new
+        except ValueError as exc:
+            raise CliError(f"{exc}{no_deposit_hint}") from None
+        index = state.index_of.get(address_bytes(me))
+        account = None if index is None else state.get_account(index)
+        if index is None or account is None:
+            raise CliError(f"{me} has no L2 account, in the batches on L1 or in the queued deposits: "
+                           "nothing to withdraw")
+        if amount > account.balance:
+            raise CliError(f"insufficient L2 balance: {me} has {_eth(account.balance)} with the queued deposits, "
+                           f"the withdrawal needs {_eth(amount)}")
+        wallet = Wallet(key, rollup.l1.chain_id, rollup.address)
+        txs.append(wallet.withdraw(index, recipient, amount, account.nonce))
+    bonded = rollup.call("bond_of", me)
+    try:
+        receipt = force_deposits(rollup, key, txs=txs)
+    except InvalidBatch as exc:
+        hint = ""
+        if exc.rule == "not the operator":
+            params = rollup.params()
+            hint = (f" (a deposit is overdue once it has waited {params.deposit_deadline_blocks} blocks and "
+                    f"{params.deposit_deadline_seconds} s unbatched)")
+        raise CliError(f"{exc}{hint}") from None
+    except ValueError as exc:
+        raise CliError(f"{exc}{no_deposit_hint if 'no queued deposit' in str(exc) else ''}") from None
+    index = rollup.call("batch_count") - 1
+    what = f" and your withdrawal of {_eth(amount)}" if amount is not None else ""
+    print(f"posted batch {index}: the overdue deposit(s){what} (L1 gas {int(receipt['gasUsed'], 16):,})")
+    if rollup.call("bond_of", me) > bonded:
+        print(f"bonded {_eth(rollup.call('bond_of', me) - bonded)} to post it; `l2lab optimistic unbond` takes it "
+              "back once the batch is final")
+    if amount is not None:
+        print("claim the withdrawal with `l2lab optimistic claim` once the batch's challenge window has passed")
+
+
+def cmd_unbond(args: argparse.Namespace) -> None:
+    from primitives.secp256k1 import private_key_to_address
+
+    key = _signer(args)
+    rollup = _rollup(args)
+    bond = rollup.call("bond_of", private_key_to_address(key))
+    if not bond:
+        raise CliError(f"{private_key_to_address(key)} has no bond on this rollup")
+    receipt = rollup.transact(key, "withdraw_bond", bond)
+    print(f"bond of {_eth(bond)} withdrawn to L1 (L1 gas {int(receipt['gasUsed'], 16):,})")
+
+
 # -- L2 commands (through the operator's REST API) ---------------------------------------
 
 
@@ -450,7 +515,7 @@ def cmd_withdraw(args: argparse.Namespace) -> None:
 COMMANDS = {
     "deploy": cmd_deploy, "deposit": cmd_deposit, "status": cmd_status, "balance": cmd_balance,
     "transfer": cmd_transfer, "withdraw": cmd_withdraw, "challenge": cmd_challenge, "claim": cmd_claim,
-    "advance": cmd_advance,
+    "advance": cmd_advance, "force": cmd_force, "unbond": cmd_unbond,
 }
 
 
@@ -524,6 +589,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--watch", type=float, help="keep watching, every SECONDS")
     d = add("claim", "claim final withdrawals on L1", signer=True)
     d.add_argument("--recipient", help="whose withdrawals (default: the signer's address)")
+    d = add("force", "once a deposit is overdue, post the deposits the operator left out yourself (bonding if "
+            "needed), with your own withdrawal after them if the operator drops it", signer=True)
+    d.add_argument("--withdraw", metavar="AMOUNT", help="ETH of yours to withdraw in the same batch")
+    d.add_argument("--recipient", help="L1 address the withdrawal pays (default: the signer's address)")
+    d = add("unbond", "withdraw your proposer bond to L1 (once your last batch is final)", signer=True)
     d = add("advance", "move the L1 clock forward (evm_increaseTime): by SECONDS, or past every challenge window")
     d.add_argument("seconds", nargs="?", help="how far (default: until every batch is final)")
     p.set_defaults(func=run)
