@@ -258,6 +258,43 @@ def test_cli_force_posts_an_overdue_deposit_and_a_dropped_withdrawal_when_no_ope
     assert cli("balance", "--rollup", rollup, addrs[2]).strip() == "0.5 ETH"
 
 
+def test_cli_defend_answers_a_liars_dispute_against_a_forced_batch_on_a_bisection_rollup(bare_node, capsys) -> None:
+    from contracts_spec.l1 import L1Client
+    from contracts_spec.optimistic.bisection import BisectionRollup
+    from rollup.optimistic.dispute import BisectionChallenger, read_dispute
+    from rollup.optimistic.l1view import RollupL1
+
+    chain, app, client, keys, addrs = bare_node
+    l1 = L1Client.in_process(app.state.dispatcher)
+
+    def cli(*argv: str) -> str:
+        return _ok(capsys, *argv)
+
+    single = cli("deploy", "--key", keys[0].hex()).strip()
+    assert main(["optimistic", "defend", "--rollup", single, "--key", keys[1].hex()]) == 1
+    assert "a valid batch needs no defence" in capsys.readouterr().err
+
+    rollup = cli("deploy", "--key", keys[0].hex(), "--bisection").strip()  # its operator never posts
+    cli("deposit", "--rollup", rollup, "--key", keys[1].hex(), "--amount", "3")
+    l1.mine(6)
+    l1.rpc("evm_setNextBlockTimestamp", chain.head.timestamp + 61)
+    l1.mine()
+    out = cli("force", "--rollup", rollup, "--key", keys[1].hex(), "--withdraw", "1")
+    assert "posted batch 0" in out and "defend --watch 5" in out
+    liar = BisectionChallenger(RollupL1.attach(l1, rollup), keys[2], honest=False)
+    liar.node.sync()
+    liar.open(0)
+    for _ in range(20):
+        out = cli("defend", "--rollup", rollup, "--key", keys[1].hex())
+        liar.act()
+        if not read_dispute(liar.rollup).open:
+            break
+    (resolved,) = l1.events(rollup, BisectionRollup, "DisputeResolved")
+    assert int(resolved["winner"], 16) == int(addrs[1], 16)  # the liar's bond went to her
+    assert "defending 1 batch(es)" in cli("defend", "--rollup", rollup, "--key", keys[1].hex())
+    assert cli("balance", "--rollup", rollup, addrs[1]).strip() == "2 ETH"
+
+
 # -- a newcomer against the node's hosted rollup: no --rollup, dev accounts by number ------------
 
 
@@ -350,6 +387,8 @@ BAD_INPUTS = [
     (["force", "--account", "0", "--withdraw", "0"], "amount must be more than 0 ETH"),
     (["force", "--account", "0", "--withdraw", "1", "--recipient", "0x12"], "--recipient must be"),
     (["unbond", "--account", "1"], "has no bond on this rollup"),
+    (["defend", "--account", "0"], "a valid batch needs no defence"),
+    (["defend", "--account", "0", "--watch", "-1"], "--watch must be between"),
 ]
 
 

@@ -28,8 +28,8 @@ from contracts_spec.optimistic.rules import Account
 from primitives.keccak import keccak256
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.client import Wallet
-from rollup.optimistic.dispute import BisectionChallenger, BisectionProposer, play, read_dispute
-from rollup.optimistic.fullnode import FullNode
+from rollup.optimistic.dispute import BatchDefender, BisectionChallenger, BisectionProposer, play, read_dispute
+from rollup.optimistic.fullnode import FullNode, force_deposits
 from rollup.optimistic.l1view import RollupL1
 from rollup.optimistic.operator import Operator
 from tests.evm_twin import new_l1
@@ -315,6 +315,64 @@ def test_batches_posted_during_the_proposers_move_do_not_make_the_challengers_mo
     # The later batches' claims went with the bad one; once the operator has caught up, Alice's 40
     # later payments to Bob are not lost either.
     r.assert_honest_users_lost_nothing(mallory_paid=10 * MILLI)
+
+
+# -- a forced batch: whoever posts it defends it --------------------------------------------------------------
+
+
+def _forced_withdrawal(r: Rollup) -> tuple[int, list[dict]]:
+    """The operator censors Alice: she deposits 0.001 ETH, waits out its deadline, bonds and posts it herself
+    with her 1 ETH withdrawal behind it. The batch's index, and her receipts."""
+    r.operator.censor_deposits = True
+    alice = r.operator.state.get_account(0)
+    withdrawal = r.wallets["alice"].withdraw(0, ADDR["alice"], ETH, alice.nonce)
+    receipts = [r.rollup.transact(KEYS["alice"], "deposit", ADDR["alice"], value=MILLI)]
+    r.l1.mine(r.preset.deposit_deadline_blocks + 1)
+    r.advance(r.preset.deposit_deadline_seconds + 1)
+    receipts.append(r.rollup.transact(KEYS["alice"], "post_bond", value=r.preset.min_bond))
+    receipts.append(force_deposits(r.rollup, KEYS["alice"], txs=[withdrawal]))
+    return r.rollup.call("batch_count") - 1, receipts
+
+
+def test_an_undefended_forced_batch_falls_to_a_liar_on_time(rollup: Rollup) -> None:
+    """Why a forced batch needs its poster's defence: the operator's proposer plays only its own batches."""
+    index, _ = _forced_withdrawal(rollup)
+    liar = BisectionChallenger(rollup.rollup, KEYS["liar"], honest=False)
+    liar.node.sync()
+    liar.open(index)
+    rollup.proposer.act()
+    assert read_dispute(rollup.rollup).turn == TURN_BISECT  # nobody bisected for Alice
+    rollup.advance(MINIMAL.move_clock + 1)
+    liar.act()  # claims the timeout
+    assert rollup.rollup.call("batch_count") == index  # her batch fell
+    assert rollup.rollup.call("bond_of", ADDR["alice"]) < MINIMAL.min_bond  # and her bond paid the liar
+
+
+def test_a_forced_batchs_poster_defends_it_from_l1_alone_and_loses_nothing(rollup: Rollup) -> None:
+    from rollup.optimistic.client import claim_final_withdrawals, withdrawals_to
+
+    start = rollup.l1.balance(ADDR["alice"])
+    index, receipts = _forced_withdrawal(rollup)
+    liar = BisectionChallenger(rollup.rollup, KEYS["liar"], honest=False)
+    liar.node.sync()
+    liar.open(index)
+    alice = BatchDefender(rollup.rollup, KEYS["alice"])  # a full node and her key: no operator behind her
+    play(alice, rollup.proposer, liar)
+    (resolved,) = rollup.events("DisputeResolved")
+    assert int(resolved["winner"], 16) == int(ADDR["alice"], 16) and resolved["reward"] > 0
+    assert rollup.rollup.call("batch_count") == index + 1 and rollup.events("BatchReverted") == []
+    rollup.advance(MINIMAL.challenge_window + 1)
+    assert rollup.rollup.call("is_final", index)
+    node = FullNode(rollup.rollup)
+    node.sync()
+    assert node.state.balance(0) == 5 * ETH - ETH + MILLI
+    claimed = claim_final_withdrawals(rollup.rollup, KEYS["alice"],
+                                      withdrawals_to(rollup.rollup, node.batches, ADDR["alice"]))
+    assert [w.claim.amount for w, _ in claimed] == [ETH]
+    receipts += [r for _, r in claimed] + alice.receipts
+    receipts.append(rollup.rollup.transact(KEYS["alice"], "withdraw_bond", MINIMAL.min_bond))
+    # Her L1 balance: the withdrawal back, the deposit now on L2, her fees paid, and the liar's forfeit won.
+    assert rollup.l1.balance(ADDR["alice"]) == start + ETH - MILLI - rollup.fees_paid(receipts) + resolved["reward"]
 
 
 # -- fee bumping: the challenger gets in through stuffed blocks ------------------------------------------------

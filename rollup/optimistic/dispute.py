@@ -2,6 +2,10 @@
 
 The proposer defends its batches with the intermediate roots it computed when
 it built them (an honest one's are true; a cheating one's lead to its lie).
+Whoever posted a batch without an operator of its own (a user who forced her
+overdue deposit and her withdrawal in) defends it with a ``BatchDefender``,
+whose full node replays the batch from L1 for the true roots: the contract
+lets only a batch's proposer bisect, so an undefended batch is lost on time.
 The challenger is a full node: it replays every batch, knows the true root
 after every valid prefix, agrees with a claimed midpoint root exactly when it
 is true, and, once one step is left, sends the one-step proof.
@@ -253,13 +257,69 @@ class BisectionChallenger(_Player):
         return Move("prove_step", (d.id, *args), left, self.clock)
 
 
-class BisectionProposer(_Player):
-    """The operator's side of every dispute against its batches: bisect, prove a valid last step, claim timeouts.
+@dataclass(frozen=True)
+class Claim:
+    """What a proposer stands behind in one batch: the state it starts from, the batch, its calldata, and the
+    root it claims after each step (``roots[k]`` after ``k`` steps; an honest one's are the true ones)."""
 
-    It answers each bisection with its own intermediate root, proves the last
-    step itself when that step is valid, claims the challenger's timeout the
-    moment it is due, dismisses disputes whose batch is gone, and moves the
-    finality floor on when it holds one of its batches back.
+    base: FullState | None
+    batch: Batch
+    data: bytes
+    roots: list[bytes]
+
+
+class _ProposerSide(_Player):
+    """The proposer's side of every dispute against the batches ``_claim`` knows: bisect with its claimed roots,
+    prove a valid last step, claim the challenger's timeout the moment it is due, dismiss disputes whose batch
+    is gone, and move the finality floor on when it holds one of these batches back."""
+
+    stalls = False
+
+    def _claim(self, index: int) -> Claim | None:
+        """This side's claim in batch ``index``, or None if the batch is not one it defends."""
+        raise NotImplementedError
+
+    def _domain(self) -> bytes:
+        raise NotImplementedError
+
+    def moves(self) -> Iterator[Move]:
+        if self.stalls:
+            return
+        self.book.sync()
+        for d in self._urgent_first(self.book.open_ids(), PROPOSER):
+            if d.moot:
+                yield self._free("dismiss", d.id)
+            elif (claim := self._claim(d.index)) is not None:
+                move = self._play(d, claim)
+                if move is not None:
+                    yield move
+        open_total, floor = self.rollup.call("finality")
+        if open_total and floor < self.rollup.call("batch_count") and self._claim(floor) is not None \
+                and not self.rollup.call("open_disputes", floor):
+            yield self._free("advance_finality", MAX_FLOOR_STEPS)
+
+    def _play(self, d: Dispute, claim: Claim) -> Move | None:
+        if d.timeout_due:
+            return self._free("timeout", d.id) if d.mover == CHALLENGER else None
+        if d.turn == TURN_BISECT:
+            if d.mid >= len(claim.roots):
+                return None  # nothing to claim there: the side that cannot answer loses on time
+            return Move("bisect", (d.id, claim.roots[d.mid]), d.proposer_clock, self.clock)
+        if d.turn == TURN_STEP:
+            if claim.base is None:
+                raise RuntimeError("the proposer's sequencer keeps no checkpoints: it cannot prove a step")
+            domain = self._domain()
+            true = valid_prefix_roots(claim.base, claim.batch, domain)
+            if d.hi < len(true) and true[d.lo] == d.root_lo and true[d.hi] == d.root_hi:
+                args = one_step_proof(claim.base, claim.batch, claim.data, d.index, domain, d.lo)
+                return Move("prove_step", (d.id, *args), d.challenger_clock, self.clock)
+        return None  # the challenger's turn (TURN_CHOOSE), or a step this proposer would lose
+
+
+class BisectionProposer(_ProposerSide):
+    """The operator's side of every dispute against its batches, defended with the intermediate roots it
+    computed when it built them (an honest one's are true; a cheating one's lead to its lie).
+
     ``stalls=True`` makes a proposer that never moves, to lose on time.
     """
 
@@ -269,44 +329,44 @@ class BisectionProposer(_Player):
         self.operator = operator
         self.stalls = stalls
 
-    def _mine(self, index: int) -> bool:
+    def _claim(self, index: int) -> Claim | None:
         posted = self.operator.posted
-        return index < len(posted) and int(posted[index].proposer, 16) == int(self.address, 16)
+        if not (index < len(posted) and int(posted[index].proposer, 16) == int(self.address, 16)):
+            return None
+        sealed = posted[index].sealed
+        batch = sealed.batch
+        return Claim(sealed.base, batch, sealed.data, [batch.prev_root] + [e.root for e in batch.entries])
+
+    def _domain(self) -> bytes:
+        return self.operator.sequencer.domain_separator
+
+
+class BatchDefender(_ProposerSide):
+    """The proposer's side for whoever posted a batch without an operator of its own: a user who forced her
+    overdue deposit (and her withdrawal) in (``force_deposits``). It needs L1 alone: a full node replays the
+    batches, so its roots are the true ones. Without it, a liar's dispute against her honest batch wins on
+    time: the batch goes, and her bond with it."""
+
+    def __init__(self, rollup: RollupL1, key: bytes, *, fees: DeadlineFees | None = None,
+                 wait: float | None = None) -> None:
+        super().__init__(rollup, key, fees, wait)
+        self.node = FullNode(rollup)
 
     def moves(self) -> Iterator[Move]:
-        if self.stalls:
-            return
-        self.book.sync()
-        for d in self._urgent_first(self.book.open_ids(), PROPOSER):
-            if d.moot:
-                yield self._free("dismiss", d.id)
-            elif self._mine(d.index):
-                move = self._play(d)
-                if move is not None:
-                    yield move
-        open_total, floor = self.rollup.call("finality")
-        if open_total and self._mine(floor) and floor < self.rollup.call("batch_count") \
-                and not self.rollup.call("open_disputes", floor):
-            yield self._free("advance_finality", MAX_FLOOR_STEPS)
+        self.node.sync()  # what L1 holds now: new batches, reverts, re-proposals
+        yield from super().moves()
 
-    def _play(self, d: Dispute) -> Move | None:
-        if d.timeout_due:
-            return self._free("timeout", d.id) if d.mover == CHALLENGER else None
-        sealed = self.operator.posted[d.index].sealed
-        batch = sealed.batch
-        if d.turn == TURN_BISECT:
-            roots = [batch.prev_root] + [e.root for e in batch.entries]
-            return Move("bisect", (d.id, roots[d.mid]), d.proposer_clock, self.clock)
-        if d.turn == TURN_STEP:
-            domain = self.operator.sequencer.domain_separator
-            base = sealed.base
-            if base is None:
-                raise RuntimeError("the proposer's sequencer keeps no checkpoints: it cannot prove a step")
-            true = valid_prefix_roots(base, batch, domain)
-            if d.hi < len(true) and true[d.lo] == d.root_lo and true[d.hi] == d.root_hi:
-                args = one_step_proof(base, batch, sealed.data, d.index, domain, d.lo)
-                return Move("prove_step", (d.id, *args), d.challenger_clock, self.clock)
-        return None  # the challenger's turn (TURN_CHOOSE), or a step this proposer would lose
+    def _claim(self, index: int) -> Claim | None:
+        if index >= len(self.node.batches):
+            return None
+        known = self.node.batches[index]
+        if int(known.proposer, 16) != int(self.address, 16):
+            return None
+        return Claim(known.base, known.batch, known.data,
+                     valid_prefix_roots(known.base, known.batch, self.node.domain_separator))
+
+    def _domain(self) -> bytes:
+        return self.node.domain_separator
 
 
 def play(*actors: _Player, max_moves: int = 200) -> int:
@@ -324,8 +384,10 @@ def play(*actors: _Player, max_moves: int = 200) -> int:
 
 
 __all__ = [
+    "BatchDefender",
     "BisectionChallenger",
     "BisectionProposer",
+    "Claim",
     "DeadlineSender",
     "Dispute",
     "DisputeBook",

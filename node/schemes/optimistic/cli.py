@@ -1,6 +1,6 @@
 """``l2lab optimistic``: use an optimistic rollup on a running node from the command line.
 
-L1 actions (deploy, deposit, challenge, claim, force, unbond) and reads (status, balance,
+L1 actions (deploy, deposit, challenge, claim, force, defend, unbond) and reads (status, balance,
 rebuilt from L1 alone) go over JSON-RPC to ``--rpc``. L2 transactions
 (transfer, withdraw) are signed here as EIP-712 typed data and sent to the
 operator's REST API under ``--api`` (the node's ``/api/optimistic/`` routes).
@@ -429,6 +429,35 @@ def cmd_force(args: argparse.Namespace) -> None:
               "back once the batch is final")
     if amount is not None:
         print("claim the withdrawal with `l2lab optimistic claim` once the batch's challenge window has passed")
+    if rollup.compact:
+        print("this rollup settles disputes by bisection, and the batch is yours to defend: keep `l2lab optimistic "
+              "defend --watch 5` running with the same key until it is final (a dispute left unanswered is lost "
+              "on time, and the bond with it)")
+
+
+def cmd_defend(args: argparse.Namespace) -> None:
+    """Answer every dispute against the batches this key posted (a forced batch, say), from L1 alone."""
+    from rollup.optimistic.dispute import BatchDefender, read_dispute
+
+    if args.watch is not None and not 0 < args.watch < 86400:
+        raise CliError(f"--watch must be between 0 and 86400 seconds, got {args.watch}")
+    rollup = _rollup(args)
+    if not rollup.compact:
+        raise CliError("this rollup takes single-round fraud proofs: a valid batch needs no defence (no dispute "
+                       "of it can win)")
+    defender = BatchDefender(rollup, _signer(args))
+    while True:
+        while (receipt := defender.act()) is not None:
+            d = read_dispute(rollup)
+            state = f"steps {d.lo}..{d.hi}" if d.open else "dispute over"
+            print(f"defence move (L1 gas {int(receipt['gasUsed'], 16):,}): {state}")
+        if not args.watch:
+            break
+        time.sleep(args.watch)
+    mine = [k.index for k in defender.node.batches if int(k.proposer, 16) == int(defender.address, 16)]
+    final = [i for i in mine if rollup.call("is_final", i)]
+    print(f"defending {len(mine)} batch(es) of {defender.address}: {len(final)} final; "
+          f"{len(defender.book.open_ids())} dispute(s) open on the rollup")
 
 
 def cmd_unbond(args: argparse.Namespace) -> None:
@@ -515,7 +544,7 @@ def cmd_withdraw(args: argparse.Namespace) -> None:
 COMMANDS = {
     "deploy": cmd_deploy, "deposit": cmd_deposit, "status": cmd_status, "balance": cmd_balance,
     "transfer": cmd_transfer, "withdraw": cmd_withdraw, "challenge": cmd_challenge, "claim": cmd_claim,
-    "advance": cmd_advance, "force": cmd_force, "unbond": cmd_unbond,
+    "advance": cmd_advance, "force": cmd_force, "defend": cmd_defend, "unbond": cmd_unbond,
 }
 
 
@@ -593,6 +622,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "needed), with your own withdrawal after them if the operator drops it", signer=True)
     d.add_argument("--withdraw", metavar="AMOUNT", help="ETH of yours to withdraw in the same batch")
     d.add_argument("--recipient", help="L1 address the withdrawal pays (default: the signer's address)")
+    d = add("defend", "answer every dispute against the batches you posted (bisection rollups)", signer=True)
+    d.add_argument("--watch", type=float, help="keep defending, every SECONDS")
     d = add("unbond", "withdraw your proposer bond to L1 (once your last batch is final)", signer=True)
     d = add("advance", "move the L1 clock forward (evm_increaseTime): by SECONDS, or past every challenge window")
     d.add_argument("seconds", nargs="?", help="how far (default: until every batch is final)")
