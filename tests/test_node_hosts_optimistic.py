@@ -195,3 +195,52 @@ def test_a_hosted_bisection_rollup_is_defended_by_the_dispute_game(tmp_path):
             break
     assert service.rollup.call("bond_of", EthAccount.from_key(operator).address) < MINIMAL.min_bond
     assert not service.rollup.call("is_final", 1)
+
+
+def test_a_censoring_hosted_operator_is_refused_once_in_the_log_and_its_challenger_goes_on_watching(
+        tmp_path, caplog):
+    """The operator's own rules refuse its batch once a deposit it left out is overdue; the timer's round
+    says so once and still runs the challenger (which used to be skipped, the round ending on the error)."""
+    import json
+    import logging
+    from types import SimpleNamespace
+
+    from contracts_spec.optimistic.params import MINIMAL
+    from node.chain import Chain
+    from node.rpc import RpcDispatcher
+    from node.schemes.optimistic.host import HostedOptimistic
+    from rollup.optimistic.client import Wallet
+    from rollup.optimistic.service import OptimisticService
+
+    dev = derive_dev_accounts(10)
+    chain = Chain(genesis_alloc={a.address: 100 * 10**18 for a in dev})
+    l1 = L1Client.in_process(RpcDispatcher(chain))
+    operator, challenger, alice, bob = (dev[i].private_key for i in (9, 8, 0, 1))
+    service = OptimisticService.deploy(l1, operator, MINIMAL)
+    (tmp_path / "optimistic.json").write_text(json.dumps({"address": service.rollup.address}))
+    service.rollup.transact(alice, "deposit", dev[0].address, value=10**18)
+    service.post_batch()
+    service.close()
+    host = HostedOptimistic(SimpleNamespace(state=SimpleNamespace()), l1, preset="minimal", operator_key=operator,
+                            challenger_key=challenger, data_dir=tmp_path, announce=lambda line: None)
+    host.setup()
+    host.service.censor(True)
+    host.service.rollup.transact(bob, "deposit", dev[1].address, value=10**18)
+    withdrawal = Wallet(alice, l1.chain_id, service.rollup.address).withdraw(0, dev[0].address, 10**17, 0)
+    assert host.service.operator.submit([withdrawal]) == [None]
+    l1.mine(MINIMAL.deposit_deadline_blocks + 1)
+    l1.increase_time(MINIMAL.deposit_deadline_seconds + 1)
+    watched = []
+    watch = host.challenger.watch
+    host.challenger.watch = lambda: watched.append(1) or watch()
+    with caplog.at_level(logging.WARNING, logger="l2lab.optimistic"):
+        for _ in range(3):
+            host.tick()
+    refused = [r for r in caplog.records if "the operator's batch is refused" in r.getMessage()]
+    assert len(refused) == 1 and "deposit 1 is overdue" in refused[0].getMessage()
+    assert len(watched) == 3 and service.rollup.call("batch_count") == 1
+    host.service.censor(False)  # it takes the deposit in again, and posts both
+    host.service.post_batch()
+    assert service.rollup.call("batch_count") == 2 and service.rollup.call("deposits_included") == 2
+    host.service.close()
+    chain.close()

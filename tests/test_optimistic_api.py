@@ -154,3 +154,46 @@ def test_a_signature_is_taken_with_or_without_0x(node) -> None:
     assert not bare.startswith("0x")
     r = client.post("/api/optimistic/transactions", json={**tx, "signature": bare})
     assert r.status_code == 200 and r.json()["accepted"] is True, r.text
+
+
+def test_the_censorship_switch_is_admin_only_and_a_censoring_operator_cannot_post_past_the_deadline() -> None:
+    """``POST /censor``: the operator leaves deposits out; once one is overdue its own rules refuse its batch
+    (409, naming the rule) until someone forces the deposit in; ``/uncensor`` takes them in again."""
+    from rollup.optimistic.fullnode import force_deposits
+    from rollup.optimistic.l1view import RollupL1
+
+    chain = Chain(genesis_alloc={a: 100 * ETH for a in ADDRS})
+    app = create_app(chain, dev_keys=dict(zip(ADDRS, KEYS, strict=True)), routers=[router], admin_token="t")
+    admin = {"Authorization": "Bearer t"}
+    with TestClient(app) as client:
+        assert client.post("/api/optimistic/deploy", json={"preset": "minimal"}, headers=admin).status_code == 200
+        l1 = L1Client.in_process(app.state.dispatcher)
+        rollup = RollupL1.attach(l1, client.get("/api/optimistic/status").json()["address"])
+        rollup.transact(KEYS[1], "deposit", ADDRS[1], value=2 * ETH)
+        assert client.post("/api/optimistic/batches", headers=admin).json()["posted"] is True
+        assert client.post("/api/optimistic/censor").status_code == 401  # no token: nothing changes
+        assert client.get("/api/optimistic/status").json()["censoring_deposits"] is False
+        r = client.post("/api/optimistic/censor", headers=admin)
+        assert r.status_code == 200 and r.json()["censoring_deposits"] is True
+        rollup.transact(KEYS[2], "deposit", ADDRS[2], value=ETH)
+        withdrawal = _signed(client, KEYS[1], {"kind": "withdraw", "from": 0, "recipient": ADDRS[1],
+                                               "amount": str(ETH), "nonce": 0})
+        assert client.post("/api/optimistic/transactions", json=withdrawal).status_code == 200
+        assert client.get("/api/optimistic/status").json()["pending_transactions"] == 1  # the deposit left out
+        l1.mine(6)
+        l1.increase_time(61)
+        assert rollup.call("is_overdue", 1)
+        r = client.post("/api/optimistic/batches", headers=admin)
+        assert r.status_code == 409 and "deposit 1 is overdue" in r.json()["detail"]
+        assert rollup.call("batch_count") == 1
+        force_deposits(rollup, KEYS[2])  # anyone bonded may
+        status = client.get("/api/optimistic/status").json()
+        assert status["batch_count"] == 2 and status["deposits_included"] == 2
+        assert client.post("/api/optimistic/batches", headers=admin).json()["posted"] is True  # the withdrawal
+        assert client.get(f"/api/optimistic/accounts/{ADDRS[1]}").json()["balance"] == str(ETH)
+        r = client.post("/api/optimistic/uncensor", headers=admin)
+        assert r.status_code == 200 and r.json()["censoring_deposits"] is False
+        rollup.transact(KEYS[2], "deposit", ADDRS[2], value=ETH)
+        assert client.post("/api/optimistic/batches", headers=admin).json()["posted"] is True
+        assert client.get(f"/api/optimistic/accounts/{ADDRS[2]}").json()["balance"] == str(2 * ETH)
+    chain.close()

@@ -343,6 +343,27 @@ def test_newcomer_flow_with_dev_account_numbers_only(hosted, capsys) -> None:
     assert _ok(capsys, "balance", "--account", "1").strip() == "1.5 ETH"
 
 
+def test_cli_censorship_lesson_against_the_hosted_operator(hosted, capsys) -> None:
+    """``censor``, a deposit left out, ``advance --deadline``, the user's own ``force`` with her withdrawal,
+    ``censor --off``: the lesson a class runs against the node."""
+    chain, client = hosted
+    _ok(capsys, "deposit", "--account", "0", "--amount", "2")
+    assert client.post("/api/optimistic/batches").json()["posted"] is True
+    assert "leaves every deposit out" in _ok(capsys, "censor")
+    assert "leaves every deposit out (`l2lab optimistic censor --off` ends it)" in _ok(capsys, "status")
+    _ok(capsys, "deposit", "--account", "1", "--amount", "0.5")
+    assert client.post("/api/optimistic/batches").json()["posted"] is False  # the deposit is left out
+    assert "deposit 1 is overdue" in _ok(capsys, "advance", "--deadline")
+    r = client.post("/api/optimistic/batches")
+    assert r.status_code == 200 and r.json()["posted"] is False  # nothing else it may post
+    out = _ok(capsys, "force", "--account", "1", "--withdraw", "0.2")
+    assert "posted batch 1: the overdue deposit(s) and your withdrawal of 0.2 ETH" in out
+    assert _ok(capsys, "balance", "--account", "1").strip() == "0.3 ETH"
+    assert "takes deposits in again" in _ok(capsys, "censor", "--off")
+    assert main(["optimistic", "advance", "--deadline"]) == 1
+    assert "no deposit waits for a batch" in capsys.readouterr().err
+
+
 BAD_INPUTS = [
     (["deposit", "--account", "7", "--amount", "1"], "unknown account 7: this node's dev accounts are 0..3"),
     (["deposit", "--account", "-1", "--amount", "1"], "--account must be a dev account number, got '-1'"),
@@ -389,6 +410,8 @@ BAD_INPUTS = [
     (["unbond", "--account", "1"], "has no bond on this rollup"),
     (["defend", "--account", "0"], "a valid batch needs no defence"),
     (["defend", "--account", "0", "--watch", "-1"], "--watch must be between"),
+    (["advance", "--deadline"], "no deposit waits for a batch"),
+    (["advance", "--deadline", "60"], "give SECONDS or --deadline, not both"),
 ]
 
 

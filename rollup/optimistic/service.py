@@ -225,6 +225,7 @@ class OptimisticService:
                 "deposits_queued": self.rollup.call("deposit_count"),
                 "deposits_included": self.rollup.call("deposits_included"),
                 "pending_transactions": self.operator.unposted if self.operator else None,
+                "censoring_deposits": self.operator.censor_deposits if self.operator else None,
                 "faults": [vars(f) for f in self.node.faults()],
                 "write_ahead_log": self.log.path if self.log is not None else None,
                 "recovered": None if self.recovery is None else {
@@ -357,6 +358,17 @@ class OptimisticService:
             if self.defender is not None:
                 self.defender.act()
             return self.operator.tick()
+
+    def censor(self, on: bool = True) -> dict[str, Any]:
+        """Make the operator leave every deposit out (or, with ``on=False``, take them in again): the
+        censorship lesson. Once a deposit is overdue the operator may not post without it, and anyone bonded
+        may post it, with her own transactions behind it (``force_deposits``)."""
+        with self._lock:
+            operator = self._require_operator()
+            operator.censor_deposits = on
+            if not on:
+                operator.include_deposits()
+            return {"censoring_deposits": operator.censor_deposits, "pending": operator.unposted}
 
     def close(self) -> None:
         """Close the write-ahead log (everything in it is already durable)."""

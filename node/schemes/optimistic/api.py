@@ -248,6 +248,18 @@ def post_batch(request: Request) -> dict[str, Any]:
     return _call(_service(request).post_batch)
 
 
+@router.post("/censor", summary="make the operator leave every deposit out (the censorship lesson)",
+             dependencies=[Depends(require_admin)], responses=_ADMIN)
+def censor(request: Request) -> dict[str, Any]:
+    return _call(_service(request).censor, True)
+
+
+@router.post("/uncensor", summary="make the operator take deposits in again",
+             dependencies=[Depends(require_admin)], responses=_ADMIN)
+def uncensor(request: Request) -> dict[str, Any]:
+    return _call(_service(request).censor, False)
+
+
 @router.get("/eip712", summary="the EIP-712 document to sign, message fields left null to fill in",
             responses=_READ)
 def eip712(request: Request, kind: str = Query(

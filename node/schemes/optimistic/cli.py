@@ -236,18 +236,26 @@ def cmd_status(args: argparse.Namespace) -> None:
     for index, account in sorted(node.state.accounts.items()):
         print(f"  account {index} {to_checksum_address(account.address)}: {_eth(account.balance)}, "
               f"nonce {account.nonce}")
-    pending = _operator_pending(args)
-    if pending:
-        print(f"the operator holds {pending} transaction(s) and deposit(s) for its next batch")
+    hosted = _operator_status(args) if getattr(args, "rollup", None) is None else {}
+    if hosted.get("pending_transactions"):
+        print(f"the operator holds {hosted['pending_transactions']} transaction(s) and deposit(s) for its next "
+              "batch")
+    if hosted.get("censoring_deposits"):
+        print("the operator leaves every deposit out (`l2lab optimistic censor --off` ends it)")
+
+
+def _operator_status(args: argparse.Namespace) -> dict:
+    """The hosted operator's own status ({} when the node hosts no operator or does not answer)."""
+    try:
+        r = _http_get(args, "/api/optimistic/status")
+    except Exception:  # the L1 view is the answer; the operator's queue is a bonus
+        return {}
+    return dict(r.json()) if r.status_code == 200 else {}
 
 
 def _operator_pending(args: argparse.Namespace) -> int | None:
     """What the hosted operator holds for its next batch (None when the node hosts no operator)."""
-    try:
-        r = _http_get(args, "/api/optimistic/status")
-    except Exception:  # the L1 view above is the answer; the operator's queue is a bonus
-        return None
-    return r.json().get("pending_transactions") if r.status_code == 200 else None
+    return _operator_status(args).get("pending_transactions")
 
 
 def cmd_balance(args: argparse.Namespace) -> None:
@@ -282,6 +290,11 @@ def cmd_advance(args: argparse.Namespace) -> None:
     """Walk the L1 clock (``evm_increaseTime``): by SECONDS, or past every batch's challenge window."""
     from contracts_spec.l1 import L1Client
 
+    if args.deadline:
+        if args.seconds is not None:
+            raise CliError("give SECONDS or --deadline, not both")
+        _advance_past_deadline(args)
+        return
     if args.seconds is not None:
         try:
             seconds = int(args.seconds)
@@ -311,6 +324,40 @@ def cmd_advance(args: argparse.Namespace) -> None:
     l1 = L1Client(_transport(args))
     l1.increase_time(seconds)
     print(f"L1 time moved {seconds:,}s forward (block {l1.block_number()}, timestamp {l1.timestamp()})")
+
+
+def _advance_past_deadline(args: argparse.Namespace) -> None:
+    """Mine blocks and move the clock until the oldest deposit no batch has taken is overdue."""
+    rollup = _rollup(args)
+    first = rollup.call("deposits_included")
+    if first >= rollup.call("deposit_count"):
+        raise CliError("no deposit waits for a batch: nothing to make overdue (deposit first)")
+    params, l1 = rollup.params(), rollup.l1
+    for _ in range(8):  # blocks run ahead of the wall clock, as in the window's walk
+        if rollup.call("is_overdue", first):
+            break
+        l1.mine(params.deposit_deadline_blocks + 1)
+        l1.increase_time(params.deposit_deadline_seconds + 1)
+    print(f"deposit {first} is overdue (block {l1.block_number()}, timestamp {l1.timestamp()}): the operator may "
+          "not post without it, and anyone bonded may post it (`l2lab optimistic force`)")
+
+
+def cmd_censor(args: argparse.Namespace) -> None:
+    """Admin: make the hosted operator leave every deposit out (or, with --off, take them in again)."""
+    from node.auth import find_token
+
+    token = find_token(getattr(args, "token", None), getattr(args, "data_dir", None))
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    r = _http(args).post(f"/api/optimistic/{'uncensor' if args.off else 'censor'}", headers=headers)
+    if r.status_code in (401, 403):
+        raise CliError(f"the node refused: {_detail(r)} (the admin token: --token, L2LAB_NODE_TOKEN, or the "
+                       "node-token file in --data-dir)")
+    if r.status_code == 404:
+        raise CliError(f"the node hosts no optimistic rollup here ({_detail(r)})")
+    if r.status_code != 200:
+        raise CliError(_detail(r))
+    print("the operator leaves every deposit out (and so, once one is overdue, cannot post at all)"
+          if r.json()["censoring_deposits"] else "the operator takes deposits in again")
 
 
 def cmd_challenge(args: argparse.Namespace) -> None:
@@ -545,6 +592,7 @@ COMMANDS = {
     "deploy": cmd_deploy, "deposit": cmd_deposit, "status": cmd_status, "balance": cmd_balance,
     "transfer": cmd_transfer, "withdraw": cmd_withdraw, "challenge": cmd_challenge, "claim": cmd_claim,
     "advance": cmd_advance, "force": cmd_force, "defend": cmd_defend, "unbond": cmd_unbond,
+    "censor": cmd_censor,
 }
 
 
@@ -573,7 +621,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         epilog=EXAMPLE)
     p.add_argument("--rpc", default=DEFAULT_RPC, help=f"the node's JSON-RPC URL (default {DEFAULT_RPC})")
     p.add_argument("--api", help="the operator's REST base URL (default: the --rpc URL)")
-    p.add_argument("--token", help="the node's admin token, for `advance` (default: L2LAB_NODE_TOKEN, "
+    p.add_argument("--token", help="the node's admin token, for `advance` and `censor` (default: L2LAB_NODE_TOKEN, "
                    "or the node-token file in --data-dir)")
     p.add_argument("--data-dir", default="./l2lab-data",
                    help="the node's data dir, where its admin token is found (default ./l2lab-data)")
@@ -582,6 +630,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--rpc", default=argparse.SUPPRESS, help="the node's JSON-RPC URL")
     common.add_argument("--api", default=argparse.SUPPRESS, help="the operator's REST base URL")
+    common.add_argument("--token", default=argparse.SUPPRESS, help="the node's admin token")
+    common.add_argument("--data-dir", default=argparse.SUPPRESS, help="the node's data dir, where its admin "
+                        "token is found")
 
     def add(name: str, help_: str, signer: bool | None = None, rollup: bool = True) -> argparse.ArgumentParser:
         """A subcommand; ``signer`` adds --key/--account (True: one of them is needed)."""
@@ -627,4 +678,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     d = add("unbond", "withdraw your proposer bond to L1 (once your last batch is final)", signer=True)
     d = add("advance", "move the L1 clock forward (evm_increaseTime): by SECONDS, or past every challenge window")
     d.add_argument("seconds", nargs="?", help="how far (default: until every batch is final)")
+    d.add_argument("--deadline", action="store_true",
+                   help="instead: mine blocks and move time until the oldest unbatched deposit is overdue")
+    d = add("censor", "admin: make the hosted operator leave every deposit out (the censorship lesson)",
+            rollup=False)
+    d.add_argument("--off", action="store_true", help="take deposits in again")
     p.set_defaults(func=run)

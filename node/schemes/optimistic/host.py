@@ -56,6 +56,7 @@ class HostedOptimistic(SchemeTimer):
         super().__init__(interval, log)
         self.batch_seconds = batch_seconds
         self._pending_since: float | None = None
+        self._refused: str | None = None  # why the operator's batch was last refused, said once
         self.announce = announce
         self.service: Any = None
         self.challenger: Any = None
@@ -113,13 +114,7 @@ class HostedOptimistic(SchemeTimer):
                 return f"{name} preset"
         return "custom"
 
-    def tick(self) -> None:
-        """One round: the operator posts what is due, the challenger checks what was posted.
-
-        Besides the operator's own rule (by L1 time, which stands still on an
-        automining chain without traffic), anything pending for
-        ``batch_seconds`` of wall-clock time is posted, deposits included.
-        """
+    def _operate(self) -> None:
         self.service.tick()
         operator = self.service.operator
         if operator is not None and operator.sequencer.pending:
@@ -131,6 +126,24 @@ class HostedOptimistic(SchemeTimer):
                 self._pending_since = None
         else:
             self._pending_since = None
+
+    def tick(self) -> None:
+        """One round: the operator posts what is due, the challenger checks what was posted (even when the
+        operator's batch is refused).
+
+        Besides the operator's own rule (by L1 time, which stands still on an
+        automining chain without traffic), anything pending for
+        ``batch_seconds`` of wall-clock time is posted, deposits included.
+        """
+        from contracts_spec.optimistic.submission import InvalidBatch
+
+        try:
+            self._operate()
+            self._refused = None
+        except InvalidBatch as exc:  # a censoring operator's own rules refuse its batch: said once, and
+            if str(exc) != self._refused:  # the challenger below still watches
+                log.warning("the operator's batch is refused: %s", exc)
+                self._refused = str(exc)
         if hasattr(self.challenger, "act"):
             for _ in range(8):  # the moves due now; the proposer answers on its own tick
                 receipt = self.challenger.act()
