@@ -178,11 +178,15 @@ function optimistic(p) {
                  ["batches on L1", s.batch_count], ["pending txs", s.pending_transactions],
                  ["deposits", `${s.deposits_included}/${s.deposits_queued} included`]]),
           faults.length ? h("div", {class: "bad"}, "dispute: " + faults.map((f) => JSON.stringify(f)).join("; ")) : "",
-          table(["batch", "bytes", "entries", "claim", "challenge window", "fault"], (p.batches || []).slice().reverse().map((b) => {
+          s.censoring_deposits ? h("div", {class: "bad", id: "optimistic-censoring"},
+                                   "the operator leaves every deposit out: once one is overdue, anyone bonded may post it") : "",
+          table(["batch", "posted by", "bytes", "entries", "claim", "challenge window", "fault"], (p.batches || []).slice().reverse().map((b) => {
             // The contract counts the window on the chain's clock as it reads now: it closes that far from now.
             const left = h("td", {class: "countdown", "data-closes": chainNow() + b.challenge_time_left,
                                   "data-final": b.final ? 1 : 0});
-            return row(b.index, num(b.bytes), b.entries, b.claim_standing ? "standing" : "struck", left,
+            const by = b.proposer && s.operator && b.proposer.toLowerCase() === s.operator.toLowerCase()
+              ? "the operator" : short(b.proposer);
+            return row(b.index, by, num(b.bytes), b.entries, b.claim_standing ? "standing" : "struck", left,
                        b.fault ? h("span", {class: "bad"}, JSON.stringify(b.fault)) : "none");
           }))];
 }

@@ -275,7 +275,8 @@ async def _optimistic(get: Get, status: dict) -> dict[str, Any]:
     batches = []
     for index in range(max(0, count - 6), count):
         b = await get(f"/api/optimistic/batches/{index}")
-        batches.append({"index": index, "bytes": b["bytes"], "entries": len(b["entries"]), "final": b["final"],
+        batches.append({"index": index, "proposer": b["proposer"], "bytes": b["bytes"],
+                        "entries": len(b["entries"]), "final": b["final"],
                         "challenge_time_left": b["challenge_time_left"], "claim_standing": b["claim_standing"],
                         "fault": b["fault"]})
     return {"batches": batches}

@@ -142,6 +142,9 @@ def test_the_feed_sends_each_block_with_its_gas_by_scheme_a_batch_and_a_narrated
             (batch,) = panel["batches"]
             assert batch["index"] == 0 and batch["final"] is False and batch["entries"] == 1
             assert 0 < batch["challenge_time_left"] <= panel["status"]["challenge_window"] == 60
+            assert batch["proposer"] == panel["status"]["operator"]  # the panel says "the operator"
+            assert client.post("/api/optimistic/censor", headers=auth).status_code == 200
+            feed.wait("scheme", lambda p: p["name"] == "optimistic" and p["status"]["censoring_deposits"])
 
             assert client.post("/api/narration", json=STEP, headers=auth).status_code == 200
             told = feed.wait("narration")
