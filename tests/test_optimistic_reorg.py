@@ -79,3 +79,31 @@ def test_a_restart_after_an_evm_revert_loses_no_accepted_transfer(world) -> None
         assert balances_on_l1(again) == (2 * ETH, 8 * ETH)
     finally:
         again.close()
+
+
+def test_a_forced_batch_l1_takes_back_loses_nothing_the_operator_adopted_from_it(world) -> None:
+    """A user forces her overdue deposit and her withdrawal in past a censoring operator, which adopts the
+    batch; L1 then drops it. The operator carries her withdrawal on with its own pending transfer, and once
+    it takes deposits in again, both reach L1."""
+    from rollup.optimistic.fullnode import force_deposits
+
+    chain, l1, service, _ = world
+    service.censor(True)
+    service.rollup.transact(ALICE, "deposit", private_key_to_address(ALICE), value=ETH // 1000)
+    l1.mine(MINIMAL.deposit_deadline_blocks + 1)
+    l1.increase_time(MINIMAL.deposit_deadline_seconds + 1)
+    snapshot = l1.rpc("evm_snapshot")
+    withdrawal = Wallet(ALICE, l1.chain_id, service.rollup.address).withdraw(0, private_key_to_address(ALICE),
+                                                                              ETH, 0)
+    force_deposits(service.rollup, ALICE, txs=[withdrawal])
+    assert send(service, l1, BOB, 0, ETH // 10)["accepted"]
+    service.tick()
+    assert service.status()["batch_count"] == 2  # adopted
+    assert l1.rpc("evm_revert", snapshot) is True
+    service.tick()
+    assert service.operator.reorganisations == 1 and service.status()["batch_count"] == 1
+    assert service.status()["pending_transactions"] == 2  # her withdrawal, and Bob's transfer
+    service.censor(False)
+    assert service.post_batch()["posted"]
+    assert balances_on_l1(service) == (5 * ETH + ETH // 1000 - ETH + ETH // 10, 5 * ETH - ETH // 10)
+    assert service.status()["state_root"] == service.status()["rebuilt_root"]
