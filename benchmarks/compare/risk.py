@@ -120,7 +120,9 @@ def _optimistic(interactive: bool) -> dict[str, RiskCell]:
             f"self-sequence after an overdue deposit ({_BOND} bond)", "warning",
             f"a deposit left out for {_blocks(OPTIMISTIC.deposit_deadline_blocks)} must be in the next batch, "
             f"and until it is, any address bonded with {_BOND} may post batches itself, which may carry signed "
-            "transactions such as its own withdrawal; there is no L1 queue for other transactions",
+            "transactions such as its own withdrawal; there is no L1 queue for other transactions"
+            + ("; the poster then answers any dispute against her batch (`l2lab optimistic defend`)"
+               if interactive else ""),
             demo="optimistic-censorship"),
         "proposer_failure": RiskCell(
             f"self-propose after an overdue deposit ({_BOND} bond)", "warning",
