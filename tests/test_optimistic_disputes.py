@@ -28,7 +28,13 @@ from contracts_spec.optimistic.rules import Account
 from primitives.keccak import keccak256
 from primitives.secp256k1 import private_key_to_address
 from rollup.optimistic.client import Wallet
-from rollup.optimistic.dispute import BatchDefender, BisectionChallenger, BisectionProposer, play, read_dispute
+from rollup.optimistic.dispute import (
+    BatchDefender,
+    BisectionChallenger,
+    BisectionProposer,
+    play,
+    read_dispute,
+)
 from rollup.optimistic.fullnode import FullNode, force_deposits
 from rollup.optimistic.l1view import RollupL1
 from rollup.optimistic.operator import Operator
