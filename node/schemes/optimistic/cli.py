@@ -379,19 +379,26 @@ def cmd_challenge(args: argparse.Namespace) -> None:
     print(f"checked {len(challenger.node.batches)} live batch(es); root 0x{challenger.node.root.hex()}")
 
 
-def _play_disputes(rollup, args: argparse.Namespace) -> None:
-    """On a bisection rollup: open a dispute on a wrong batch and make this side's moves as they fall due."""
-    from rollup.optimistic.dispute import BisectionChallenger, read_dispute
+def _moves_as_due(player: Any, args: argparse.Namespace, what: str) -> None:
+    """Make ``player``'s dispute moves as they fall due, each said with its gas: once, or every --watch seconds."""
+    from rollup.optimistic.dispute import read_dispute
 
-    challenger = BisectionChallenger(rollup, _signer(args))
     while True:
-        while (receipt := challenger.act()) is not None:
-            d = read_dispute(rollup)
+        while (receipt := player.act()) is not None:
+            d = read_dispute(player.rollup)
             state = f"steps {d.lo}..{d.hi}" if d.open else "dispute over"
-            print(f"dispute move (L1 gas {int(receipt['gasUsed'], 16):,}): {state}")
+            print(f"{what} (L1 gas {int(receipt['gasUsed'], 16):,}): {state}")
         if not args.watch:
             break
         time.sleep(args.watch)
+
+
+def _play_disputes(rollup, args: argparse.Namespace) -> None:
+    """On a bisection rollup: open a dispute on a wrong batch and make this side's moves as they fall due."""
+    from rollup.optimistic.dispute import BisectionChallenger
+
+    challenger = BisectionChallenger(rollup, _signer(args))
+    _moves_as_due(challenger, args, "dispute move")
     print(f"checked {len(challenger.node.batches)} live batch(es); root 0x{challenger.node.root.hex()}")
 
 
@@ -484,7 +491,7 @@ def cmd_force(args: argparse.Namespace) -> None:
 
 def cmd_defend(args: argparse.Namespace) -> None:
     """Answer every dispute against the batches this key posted (a forced batch, say), from L1 alone."""
-    from rollup.optimistic.dispute import BatchDefender, read_dispute
+    from rollup.optimistic.dispute import BatchDefender
 
     if args.watch is not None and not 0 < args.watch < 86400:
         raise CliError(f"--watch must be between 0 and 86400 seconds, got {args.watch}")
@@ -493,14 +500,7 @@ def cmd_defend(args: argparse.Namespace) -> None:
         raise CliError("this rollup takes single-round fraud proofs: a valid batch needs no defence (no dispute "
                        "of it can win)")
     defender = BatchDefender(rollup, _signer(args))
-    while True:
-        while (receipt := defender.act()) is not None:
-            d = read_dispute(rollup)
-            state = f"steps {d.lo}..{d.hi}" if d.open else "dispute over"
-            print(f"defence move (L1 gas {int(receipt['gasUsed'], 16):,}): {state}")
-        if not args.watch:
-            break
-        time.sleep(args.watch)
+    _moves_as_due(defender, args, "defence move")
     mine = [k.index for k in defender.node.batches if int(k.proposer, 16) == int(defender.address, 16)]
     final = [i for i in mine if rollup.call("is_final", i)]
     print(f"defending {len(mine)} batch(es) of {defender.address}: {len(final)} final; "
