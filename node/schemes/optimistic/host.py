@@ -144,6 +144,8 @@ class HostedOptimistic(SchemeTimer):
             if str(exc) != self._refused:  # the challenger below still watches
                 log.warning("the operator's batch is refused: %s", exc)
                 self._refused = str(exc)
+        except Exception:  # noqa: BLE001 - whatever stopped the operator this round, the challenger still watches
+            log.exception("the operator's round failed")
         if hasattr(self.challenger, "act"):
             for _ in range(8):  # the moves due now; the proposer answers on its own tick
                 receipt = self.challenger.act()
