@@ -22,6 +22,9 @@ def test_json_has_every_figure_and_out_writes_the_report(tmp_path, capsys):
     assert {"l1", "optimistic", "plasma"} <= schemes
     assert not any(s.startswith("published") for s in schemes)  # published rows stay apart from measurements
     assert "L1 gas/transfer" in captured.err  # the table goes to stderr under --json
+    assert [e["scheme"] for e in doc["leaving_alone"]] == ["optimistic", "plasma"]  # what --only ran
+    assert all(e["demo_ok"] and e["l1_gas"] > 0 for e in doc["leaving_alone"])
+    assert "Leaving alone" in captured.err
     for name in ("report.md", "report.html", "report.json"):
         assert (out / name).stat().st_size > 0
     html = (out / "report.html").read_text()

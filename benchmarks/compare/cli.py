@@ -67,28 +67,60 @@ def run(args: argparse.Namespace) -> int:
         print(f"running {workload.label} on every scheme, one shared in-process L1:", file=log, flush=True)
         runs, missing = compare(workload, args.only, progress=log)
         results.append((workload, runs, missing))
+    escapes, escape_failed = _escapes(args.only, log)
     print(f"measured in {time.perf_counter() - began:.0f} s\n", file=log, flush=True)
     for workload, runs, missing in results:
         print(report.terminal_table(runs, workload, missing), file=log)
         print(file=log)
+    for line in report.escape_lines(escapes):
+        print(line, file=log)
+    if escapes:
+        print(file=log)
     if args.json:
         from node.cli import print_json
 
-        print_json(report.to_json_all(results, PUBLISHED))
+        print_json(report.to_json_all(results, PUBLISHED, escapes))
     if out_dir is not None:
         try:
-            written = report.write_report_all(out_dir, results, PUBLISHED)
+            written = report.write_report_all(out_dir, results, PUBLISHED, escapes)
         except OSError as exc:
             print(f"l2lab compare: cannot write the report to --out {args.out}: {exc}", file=sys.stderr)
             return 1
         print(f"wrote {', '.join(str(p) for p in written)}", file=log)
     failed = {s: why for _, _, missing in results for s, why in missing.items() if why != "not built"}
+    failed.update(escape_failed)
     lost = {r.scheme: r.lost_wei for _, runs, _ in results for r in runs if r.lost_wei}
     for scheme, why in failed.items():
         print(f"l2lab compare: {scheme} {why}", file=sys.stderr)
     for scheme, wei in lost.items():
         print(f"l2lab compare: honest users lost {wei} wei on {scheme}", file=sys.stderr)
     return 1 if failed or lost else 0
+
+
+def _escapes(only: list[str] | None, log) -> tuple[list, dict[str, str]]:
+    """Each scheme's escape, measured by running its escape demo; and the routes that failed, with why."""
+    from benchmarks.compare.escape import ROUTES, measure
+    from node.cli_demo import all_demos
+
+    known = all_demos()
+    routes = [r for r in ROUTES if (not only or r.scheme in only) and r.demo in known]
+    if routes:
+        print("leaving alone, each scheme's escape demo:", file=log, flush=True)
+    escapes, failed = [], {}
+    for route in routes:
+        print(f"  {route.scheme:<22} (l2lab demo {route.demo}) …", end="", file=log, flush=True)
+        began = time.perf_counter()
+        try:
+            escape = measure(route)
+        except Exception as exc:  # noqa: BLE001 - named, and the command exits 1
+            failed[f"{route.scheme} (leaving alone)"] = f"failed: {type(exc).__name__}: {exc}"
+            print(f" failed: {type(exc).__name__}: {exc}", file=log, flush=True)
+            continue
+        print(f" {time.perf_counter() - began:.1f} s", file=log, flush=True)
+        if not escape.ok:
+            failed[f"{route.scheme} (leaving alone)"] = f"the demo {route.demo} did not end as it should"
+        escapes.append(escape)
+    return escapes, failed
 
 
 def _positive(text: str) -> int:

@@ -33,6 +33,7 @@ from typing import Any
 
 from benchmarks.compare import risk as risk_view
 from benchmarks.compare.core import BLOCK_GAS, BLOCK_SECONDS, ETH, SchemeRun, Workload
+from benchmarks.compare.escape import Escape
 from benchmarks.compare.published import ROWS, PublishedRow
 from benchmarks.harness import Figure
 
@@ -283,18 +284,51 @@ def to_json(runs: Sequence[SchemeRun], workload: Workload, missing: Mapping[str,
     }
 
 
-def to_json_all(results: Sequence[Result], published: Sequence[PublishedRow] | None = None) -> dict:
-    """Several workloads' report as data: each workload's part, every measured figure, risk, published rows."""
+def to_json_all(results: Sequence[Result], published: Sequence[PublishedRow] | None = None,
+                escapes: Sequence[Escape] = ()) -> dict:
+    """Several workloads' report as data: each workload's part, every measured figure, risk, what leaving alone
+    costs, published rows."""
     published = ROWS if published is None else published
     parts = [_workload_part(w, runs, missing) for w, runs, missing in results]
     return {
         "workloads": parts,
-        "figures": [f for part in parts for f in part["figures"]],
+        "figures": [f for part in parts for f in part["figures"]] + [_figure_json(f) for f in escape_figures(escapes)],
         "not_built": {part["workload"]["label"]: part["not_built"] for part in parts},
         "ceiling_formula": FORMULA,
         "risk": risk_view.to_json(),
+        "leaving_alone": [e.to_dict() for e in escapes],
         "published": _published_json(published),
     }
+
+
+def escape_figures(escapes: Sequence[Escape]) -> list[Figure]:
+    """Each escape's L1 gas and wait as figures (scheme, metric, workload, unit, value): the workload is its demo."""
+    out = []
+    for e in escapes:
+        workload = f"l2lab demo {e.route.demo} ({e.route.preset} preset)"
+        out.append(_figure(e.route.scheme, "escape_l1_gas", workload, "gas", e.total_gas,
+                           " + ".join(f"{step} {gas:,}" for _, step, gas in e.gas)))
+        out.append(_figure(e.route.scheme, "escape_wait", workload, "s", e.route.wait_s,
+                           f"{e.route.wait} (mainnet-like preset, protocol parameter)"))
+    return out
+
+
+ESCAPE_HEADERS = ("scheme", "L1 gas", "L1 txs", "wait (mainnet-like)", "what she does", "measured in")
+
+
+def escape_rows(escapes: Sequence[Escape]) -> list[tuple[str, ...]]:
+    return [(e.route.scheme, f"{e.total_gas:,}", str(len(e.gas)), e.route.wait, e.route.how,
+             f"l2lab demo {e.route.demo}") for e in escapes]
+
+
+def escape_lines(escapes: Sequence[Escape]) -> list[str]:
+    """The terminal's block: what one user pays, and waits, to leave alone."""
+    if not escapes:
+        return []
+    rows = [row[:4] + (row[5],) for row in escape_rows(escapes)]
+    return ["Leaving alone: what one user pays in L1 gas, and waits, when the operator (or her partner) will "
+            "not help (measured in each scheme's escape demo):",
+            _text_table(ESCAPE_HEADERS[:4] + ESCAPE_HEADERS[5:], rows)]
 
 
 # -- the terminal table ---------------------------------------------------------------------------
@@ -716,14 +750,29 @@ def _published_md(published: Sequence[PublishedRow]) -> list[str]:
             ""]
 
 
+_ESCAPE_INTRO = ("When the operator (or, in a channel, the partner) will not help, each scheme still lets a user "
+                 "take her funds out alone. What that costs her in L1 gas, and how long she waits on the "
+                 "mainnet-like preset, measured in the demo that plays it: its receipts give the gas of her "
+                 "transactions (and of the one anyone may send for everyone, Plasma's finalize_exits).")
+
+
+def _escape_md(escapes: Sequence[Escape]) -> list[str]:
+    if not escapes:
+        return []
+    return ["## Leaving alone", "", _ESCAPE_INTRO, "", *_md_table(ESCAPE_HEADERS, escape_rows(escapes)), "",
+            *(f"- {e.route.scheme}: " + " + ".join(f"{step} ({who}) {gas:,}" for who, step, gas in e.gas)
+              + f" gas; the demo ran on its {e.route.preset} preset" for e in escapes), ""]
+
+
 def markdown(results: Sequence[Result], published: Sequence[PublishedRow] = ROWS,
-             plots: Mapping[str, str] | None = None) -> str:
-    """report.md: the tables per workload, the risk view, the published rows, the formula, how it was run."""
+             plots: Mapping[str, str] | None = None, escapes: Sequence[Escape] = ()) -> str:
+    """report.md: the tables per workload, the risk view, leaving alone, the published rows, how it was run."""
     plots = plots or {}
     lines = ["# l2lab compare: one workload across every scheme", "", *_how_run(results), ""]
     for workload, runs, missing in results:
         lines += _workload_md(workload, runs, missing, plots, _suffix(workload, results))
     lines += _risk_md()
+    lines += _escape_md(escapes)
     lines += _published_md(published)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -856,8 +905,17 @@ def _published_html(published: Sequence[PublishedRow]) -> str:
             "the measurements above, never mixed with them. Sources are given as text.</p>" + table + "</div>")
 
 
+def _escape_html(escapes: Sequence[Escape]) -> str:
+    if not escapes:
+        return ""
+    steps = "".join(f"<li>{_e(e.route.scheme)}: " + _e(" + ".join(f"{step} ({who}) {gas:,}" for who, step, gas in e.gas))
+                    + f" gas; the demo ran on its {_e(e.route.preset)} preset</li>" for e in escapes)
+    return (f"<h2>Leaving alone</h2><p>{_e(_ESCAPE_INTRO)}</p>"
+            + _html_table(ESCAPE_HEADERS, escape_rows(escapes), numeric={1, 2}) + f"<ul>{steps}</ul>")
+
+
 def html_report(results: Sequence[Result], published: Sequence[PublishedRow] = ROWS,
-                plots: Mapping[str, str] | None = None) -> str:
+                plots: Mapping[str, str] | None = None, escapes: Sequence[Escape] = ()) -> str:
     """report.html: self-contained (inline CSS, the plots as inline SVG), nothing to fetch."""
     plots = plots or {}
     how = "".join(f"<p>{_e(p.replace('`', ''))}</p>" for p in _how_run(results) if p)
@@ -865,6 +923,7 @@ def html_report(results: Sequence[Result], published: Sequence[PublishedRow] = R
     for workload, runs, missing in results:
         body.append(_workload_html(workload, runs, missing, plots, _suffix(workload, results)))
     body.append(_risk_html(plots))
+    body.append(_escape_html(escapes))
     body.append(_published_html(published))
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<title>l2lab compare</title>\n"
@@ -891,12 +950,13 @@ def _dump(data: dict) -> str:
 
 
 def write_report_all(out_dir: str | Path, results: Sequence[Result],
-                     published: Sequence[PublishedRow] | None = None) -> list[Path]:
+                     published: Sequence[PublishedRow] | None = None, escapes: Sequence[Escape] = ()) -> list[Path]:
     """Write report.md, report.html, report.json and every plot as SVG for several workloads; the paths."""
     published = ROWS if published is None else published
     plots = _plots(results)
-    files = {"report.md": markdown(results, published, plots), "report.html": html_report(results, published, plots),
-             "report.json": _dump(to_json_all(results, published)), **plots}
+    files = {"report.md": markdown(results, published, plots, escapes),
+             "report.html": html_report(results, published, plots, escapes),
+             "report.json": _dump(to_json_all(results, published, escapes)), **plots}
     return _write(Path(out_dir), files)
 
 

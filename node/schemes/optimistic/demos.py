@@ -532,7 +532,7 @@ def demo_optimistic_censorship(preset: str, out: TextIO | None = None) -> Result
            f"{p.deposit_deadline_blocks:,} blocks and {_seconds(p.deposit_deadline_seconds)}")
     n.say(f"So Alice deposits {_eth(ETH // 1000)} on L1. The operator leaves it out, and she may not post a "
           "batch of her own while it is fresh.")
-    n.record("deposit", lab.deposit("alice", ETH // 1000))
+    n.record("deposit (overdue trigger)", lab.deposit("alice", ETH // 1000))
     early = ""
     try:
         force_deposits(lab.rollup, lab.keys["alice"], txs=[withdrawal])
