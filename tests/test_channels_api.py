@@ -314,3 +314,22 @@ SCHEMA = _schema()
 @settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_the_channel_routes_keep_to_their_document(case) -> None:
     case.call_and_validate()
+
+
+def test_a_peer_that_cannot_read_l1_does_not_keep_the_others_from_it(node, caplog) -> None:
+    """Mallory's peer (4) closes on Alice's (3); peer 5's reads fail every round. Alice's peer still sees the
+    close in the node's round, and the failure is named in the log."""
+    import logging
+
+    chain, service, client = node
+    ok(client, "open", {"peer": 3, "partner": 4, "deposit": str(5 * ETH)})
+    broken = service.peers[5]
+    broken.poll = lambda: (_ for _ in ()).throw(RuntimeError("disk on fire"))
+    ok(client, "close", {"peer": 4, "partner": 3})
+    chain.mine(1)
+    with caplog.at_level(logging.ERROR, logger="l2lab.channels"):
+        service.tick()
+    alice = service.peers[3]
+    assert alice.state.block_number == chain.block_number  # peer 3 read the head, and the close in it
+    assert client.get("/api/channels/peers/3").json()["channels"][0]["status"] == "closed"
+    assert any("could not read L1" in r.getMessage() and "dev account 5" in r.getMessage() for r in caplog.records)

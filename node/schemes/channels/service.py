@@ -16,6 +16,7 @@ peer ``KeyError`` (404), and what the channel rules or L1 refuse
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -36,6 +37,7 @@ from contracts_spec.l1 import L1Client
 from node.api import as_integer
 from node.schemes.channels.recording import RecordingL1, gas_of
 
+_log = logging.getLogger("l2lab.channels")
 _ADDRESS = re.compile(r"0[xX][0-9a-fA-F]{40}")
 _NUMBER = re.compile(r"(0[xX][0-9a-fA-F]{1,64}|[0-9]{1,77})")  # text below 2**256, as the API documents
 MODES = ("auto", "direct", "mediated")
@@ -159,12 +161,18 @@ class ChannelService:
     # -- the world moving ------------------------------------------------------------------------------
 
     def _settle_down(self, rounds: int = 100) -> bool:
+        """Every online peer reads L1, then messages flow, until nothing moves. A peer whose read fails is
+        logged and left for the next round: one peer's failure must not keep the others from L1 (a close
+        they must answer within the window, say)."""
         moved_any = False
         for _ in range(rounds):
             moved = False
-            for peer in self.peers.values():
+            for index, peer in self.peers.items():
                 if self.bus.is_online(peer.address):
-                    moved |= peer.poll()
+                    try:
+                        moved |= peer.poll()
+                    except Exception:  # noqa: BLE001 - named in the log; the other peers go on
+                        _log.exception("channel peer %s (dev account %s) could not read L1", peer.address, index)
             moved |= self.bus.run() > 0
             moved_any |= moved
             if not moved:
