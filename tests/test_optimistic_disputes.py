@@ -466,3 +466,40 @@ def test_each_attack_demo_shows_the_attack_failing_and_no_honest_user_losing_any
         assert int(alice["end"]["l2_wei"]) == 3 * ETH + ETH // 1000 and alice["end"]["bond_wei"] == "0"
         assert summary["forced_batch"] == 2  # Alice's own, between the operator's
         assert summary["batches"] == {"submitted": 4, "on_l1": 4, "reverted": 0, "final": 4}
+
+
+def test_play_waits_a_moment_for_a_move_mined_off_the_request() -> None:
+    """anvil answers a send before it mines the automined block: a move whose receipt comes a moment later is
+    still a move, and the game goes on (it used to end the game, a regression seen in CI)."""
+
+    class Sender:
+        def __init__(self) -> None:
+            self.pending: object | None = None
+            self.receipts: list[dict] = []
+            self.polls = 0
+
+        def poll(self) -> dict | None:
+            self.polls += 1
+            if self.polls < 3:
+                return None  # not mined yet
+            self.pending = None
+            self.receipts.append({"status": "0x1"})
+            return self.receipts[-1]
+
+    class Actor:
+        def __init__(self) -> None:
+            self.sender = Sender()
+            self.receipts = self.sender.receipts
+            self.turns = 0
+
+        def act(self) -> None:
+            self.turns += 1
+            if self.turns == 1:
+                self.sender.pending = object()  # sent; its receipt is not there yet
+
+    actor = Actor()
+    assert play(actor, settle_seconds=5) == 1  # type: ignore[arg-type]
+    assert actor.turns == 2 and actor.sender.polls == 3
+    stuck = Actor()
+    stuck.sender.poll = lambda: None  # type: ignore[method-assign]  # waits for blocks: the game is over
+    assert play(stuck, settle_seconds=0.2) == 0  # type: ignore[arg-type]

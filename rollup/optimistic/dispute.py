@@ -28,6 +28,7 @@ replaced, at the same nonce, with a higher one the next time the actor acts.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -369,8 +370,25 @@ class BatchDefender(_ProposerSide):
         return self.node.domain_separator
 
 
-def play(*actors: _Player, max_moves: int = 200) -> int:
-    """Let the actors move in turn until none has anything to do; the number of moves made."""
+def _mined_soon(actors: tuple[_Player, ...], seconds: float) -> bool:
+    """Whether a move some actor left waiting in the pool is mined within ``seconds`` (its receipt then joins
+    the actor's). anvil mines an automined transaction off the request, so a receipt can come a moment after
+    the hash; a move still waiting after that waits for blocks, not for a moment."""
+    deadline = time.monotonic() + seconds
+    while any(a.sender.pending is not None for a in actors):
+        if any(a.sender.poll() is not None for a in actors if a.sender.pending is not None):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return False
+
+
+def play(*actors: _Player, max_moves: int = 200, settle_seconds: float = 1.0) -> int:
+    """Let the actors move in turn until none has anything to do; the number of moves made.
+
+    A round in which no move was mined but one waits in the pool gives it ``settle_seconds`` to be mined
+    before the game counts as over."""
     moves = 0
     while moves < max_moves:
         before = sum(len(a.receipts) for a in actors)
@@ -378,7 +396,9 @@ def play(*actors: _Player, max_moves: int = 200) -> int:
             actor.act()
         made = sum(len(a.receipts) for a in actors) - before
         if not made:
-            return moves
+            if not _mined_soon(actors, settle_seconds):
+                return moves
+            made = sum(len(a.receipts) for a in actors) - before
         moves += made
     raise RuntimeError(f"the disputes did not end within {max_moves} moves")
 
