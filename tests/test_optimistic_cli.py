@@ -353,7 +353,9 @@ def test_cli_censorship_lesson_against_the_hosted_operator(hosted, capsys) -> No
     assert "leaves every deposit out (`l2lab optimistic censor --off` ends it)" in _ok(capsys, "status")
     _ok(capsys, "deposit", "--account", "1", "--amount", "0.5")
     assert client.post("/api/optimistic/batches").json()["posted"] is False  # the deposit is left out
+    assert "is overdue" not in _ok(capsys, "status")
     assert "deposit 1 is overdue" in _ok(capsys, "advance", "--deadline")
+    assert "deposit 1 is overdue: the operator may not post without it" in _ok(capsys, "status")
     r = client.post("/api/optimistic/batches")
     assert r.status_code == 200 and r.json()["posted"] is False  # nothing else it may post
     out = _ok(capsys, "force", "--account", "1", "--withdraw", "0.2")

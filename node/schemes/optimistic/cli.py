@@ -226,8 +226,11 @@ def cmd_status(args: argparse.Namespace) -> None:
     kind = "bisection" if rollup.compact else "single-round"
     print(f"rollup {rollup.address} ({kind} fraud proofs): depth {params.tree_depth}, "
           f"challenge window {params.challenge_window}s, operator {to_checksum_address(params.operator)}")
-    print(f"batches {len(node.batches)}, state root 0x{node.root.hex()}, "
-          f"deposits included {rollup.call('deposits_included')}/{rollup.call('deposit_count')}")
+    included, queued = rollup.call("deposits_included"), rollup.call("deposit_count")
+    print(f"batches {len(node.batches)}, state root 0x{node.root.hex()}, deposits included {included}/{queued}")
+    if included < queued and rollup.call("is_overdue", included):
+        print(f"deposit {included} is overdue: the operator may not post without it, and anyone bonded may post it "
+              "(`l2lab optimistic force`)")
     for known in node.batches:
         left = rollup.call("challenge_time_left", known.index)
         verdict = f"FAULT at step {known.fault.step}: {known.fault.reason}" if known.fault else "valid"
