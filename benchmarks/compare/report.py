@@ -756,12 +756,17 @@ _ESCAPE_INTRO = ("When the operator (or, in a channel, the partner) will not hel
                  "transactions (and of the one anyone may send for everyone, Plasma's finalize_exits).")
 
 
+def _escape_steps(e: Escape) -> str:
+    """One escape's transactions, each with who sent it and its gas, and the preset its demo ran on."""
+    return (f"{e.route.scheme}: " + " + ".join(f"{step} ({who}) {gas:,}" for who, step, gas in e.gas)
+            + f" gas; the demo ran on its {e.route.preset} preset")
+
+
 def _escape_md(escapes: Sequence[Escape]) -> list[str]:
     if not escapes:
         return []
     return ["## Leaving alone", "", _ESCAPE_INTRO, "", *_md_table(ESCAPE_HEADERS, escape_rows(escapes)), "",
-            *(f"- {e.route.scheme}: " + " + ".join(f"{step} ({who}) {gas:,}" for who, step, gas in e.gas)
-              + f" gas; the demo ran on its {e.route.preset} preset" for e in escapes), ""]
+            *(f"- {_escape_steps(e)}" for e in escapes), ""]
 
 
 def markdown(results: Sequence[Result], published: Sequence[PublishedRow] = ROWS,
@@ -908,8 +913,7 @@ def _published_html(published: Sequence[PublishedRow]) -> str:
 def _escape_html(escapes: Sequence[Escape]) -> str:
     if not escapes:
         return ""
-    steps = "".join(f"<li>{_e(e.route.scheme)}: " + _e(" + ".join(f"{step} ({who}) {gas:,}" for who, step, gas in e.gas))
-                    + f" gas; the demo ran on its {_e(e.route.preset)} preset</li>" for e in escapes)
+    steps = "".join(f"<li>{_e(_escape_steps(e))}</li>" for e in escapes)
     return (f"<h2>Leaving alone</h2><p>{_e(_ESCAPE_INTRO)}</p>"
             + _html_table(ESCAPE_HEADERS, escape_rows(escapes), numeric={1, 2}) + f"<ul>{steps}</ul>")
 

@@ -27,6 +27,8 @@ from node.scheme_cli import (
 )
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
+# What an overdue deposit means, wherever the CLI names one.
+_OVERDUE = "the operator may not post without it, and anyone bonded may post it (`l2lab optimistic force`)"
 # The most wei an L2 amount may hold: the rollup's rules encode amounts as uint256.
 MAX_WEI = 2**256 - 1
 
@@ -229,8 +231,7 @@ def cmd_status(args: argparse.Namespace) -> None:
     included, queued = rollup.call("deposits_included"), rollup.call("deposit_count")
     print(f"batches {len(node.batches)}, state root 0x{node.root.hex()}, deposits included {included}/{queued}")
     if included < queued and rollup.call("is_overdue", included):
-        print(f"deposit {included} is overdue: the operator may not post without it, and anyone bonded may post it "
-              "(`l2lab optimistic force`)")
+        print(f"deposit {included} is overdue: {_OVERDUE}")
     for known in node.batches:
         left = rollup.call("challenge_time_left", known.index)
         verdict = f"FAULT at step {known.fault.step}: {known.fault.reason}" if known.fault else "valid"
@@ -341,8 +342,7 @@ def _advance_past_deadline(args: argparse.Namespace) -> None:
             break
         l1.mine(params.deposit_deadline_blocks + 1)
         l1.increase_time(params.deposit_deadline_seconds + 1)
-    print(f"deposit {first} is overdue (block {l1.block_number()}, timestamp {l1.timestamp()}): the operator may "
-          "not post without it, and anyone bonded may post it (`l2lab optimistic force`)")
+    print(f"deposit {first} is overdue (block {l1.block_number()}, timestamp {l1.timestamp()}): {_OVERDUE}")
 
 
 def cmd_censor(args: argparse.Namespace) -> None:
